@@ -281,8 +281,12 @@ def _grad_fn_name(t):
     return name() if callable(name) else type(grad_fn).__name__
 
 
-def _tensor_repr(t):
-    """``repr(t)`` / ``str(t)`` of an ember Tensor, character for character as torch."""
+def _tensor_repr(t, tensor_contents=None):
+    """``repr(t)`` / ``str(t)`` of an ember Tensor, character for character as torch.
+
+    ``tensor_contents`` replaces the bracketed values (torch's ``Tensor.__repr__`` hook);
+    the suffixes are still those of ``t``.
+    """
     data = t._data
     dtype = t.dtype
     prefix, parameter_subclass = _prefix(t)
@@ -296,13 +300,14 @@ def _tensor_repr(t):
         # nothing to infer an int64 from, so any non-default dtype is shown
         if dtype is not default:
             suffixes.append(f'dtype={dtype!r}')
-        text = '[]'
+        text = '[]' if tensor_contents is None else tensor_contents
     else:
         if not PRINT_OPTS.edgeitems:
             suffixes.append('size=' + str(tuple(data.shape)))
         if dtype not in (default, _dtype._default_complex(), _dtype.int64, _dtype.bool):
             suffixes.append(f'dtype={dtype!r}')
-        text = _values_str(data, dtype, indent)
+        text = (_values_str(data, dtype, indent) if tensor_contents is None
+                else tensor_contents)
 
     grad_fn_name = _grad_fn_name(t)
     if grad_fn_name is not None:

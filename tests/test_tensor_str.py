@@ -362,6 +362,12 @@ def test_grad_fn_and_requires_grad():
     assert repr(fake) == 'tensor([1., 1.], grad_fn=<XBackward0>)'
 
 
+def test_tensor_contents_override():
+    for t in (torch.ones(2, dtype=torch.float64, requires_grad=True), torch.empty(0, 2)):
+        got = _tensor_str._tensor_repr(_mirror(t), tensor_contents='[custom]')
+        assert got == t.__repr__(tensor_contents='[custom]')
+
+
 def test_type_name_matches_torch():
     for name in ('float32', 'float64', 'float16', 'bfloat16', 'int8', 'int16', 'int32',
                  'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'bool', 'complex64',
@@ -430,14 +436,64 @@ def test_large_tensor_is_fast():
 
 # ---- through ember's own Tensor ---------------------------------------------------------------
 
-@pytest.mark.skipif(not _HAVE_TENSOR, reason='ember.tensor is not available yet')
+def _ember_tensor_module():
+    try:
+        from ember import _tensor
+    except ImportError:
+        pytest.skip('ember._tensor is not available yet')
+    return _tensor
+
+
 def test_through_ember_tensor():
+    _tensor = _ember_tensor_module()
+    torch.manual_seed(4)
     for t in (torch.tensor([1.5, 2.0]), torch.arange(24).reshape(2, 3, 4),
-              torch.tensor([1, 2], dtype=torch.int32), torch.tensor(3.25),
-              torch.empty(0, 3), torch.arange(2000.), torch.tensor([1 + 2j])):
-        e = ember.tensor(_to_numpy(t))
+              torch.tensor([1, 2], dtype=torch.int32), torch.tensor(3.25), torch.tensor(True),
+              torch.empty(0, 3), torch.arange(2000.), torch.tensor([1 + 2j]),
+              torch.randn(50, 50, dtype=torch.float64), torch.tensor([1., 2.5], dtype=torch.half)):
+        e = _tensor._wrap(_to_numpy(t))
         assert repr(e) == repr(t)
         assert str(e) == str(t)
+    e = _tensor._wrap(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    assert repr(e) == repr(torch.ones(2, 3, requires_grad=True))
+
+
+def test_through_ember_parameter_and_subclass():
+    _tensor = _ember_tensor_module()
+    try:
+        from ember.nn.parameter import Parameter
+    except ImportError:
+        pytest.skip('ember.nn.parameter is not available yet')
+    data = np.arange(6, dtype=np.float32).reshape(2, 3) / 7
+    expected = repr(torch.nn.Parameter(torch.from_numpy(data.copy())))
+    assert repr(Parameter(_tensor._wrap(data.copy()))) == expected
+
+    # a Tensor subclass prints its own class name instead of 'tensor'
+    class MyTensor(torch.Tensor):
+        pass
+
+    class MyEmberTensor(_tensor.Tensor):
+        pass
+    MyEmberTensor.__name__ = 'MyTensor'
+    e = _tensor._wrap(data.copy())
+    e.__class__ = MyEmberTensor
+    assert repr(e) == repr(torch.from_numpy(data.copy()).as_subclass(MyTensor))
+
+    class MyParam(torch.nn.Parameter):
+        pass
+
+    class MyEmberParam(Parameter):
+        pass
+    MyEmberParam.__name__ = 'MyParam'
+    expected = repr(MyParam(torch.from_numpy(data.copy())))
+    assert repr(MyEmberParam(_tensor._wrap(data.copy()))) == expected
+
+
+@pytest.mark.skipif(not _HAVE_TENSOR, reason='ember.tensor is not available yet')
+def test_through_ember_factories():
+    assert repr(ember.tensor([1.5, 2.0])) == repr(torch.tensor([1.5, 2.0]))
+    assert repr(ember.arange(2000.)) == repr(torch.arange(2000.))
     e = ember.ones(2, 3, requires_grad=True)
     assert repr(e) == repr(torch.ones(2, 3, requires_grad=True))
     assert repr(e * 2) == repr(torch.ones(2, 3, requires_grad=True) * 2)
+    assert repr(e.sum()) == repr(torch.ones(2, 3, requires_grad=True).sum())
