@@ -1,0 +1,194 @@
+"""ember's RNG against torch's CPU generator, bit for bit (ember/_random.py, ember/_ops/random.py).
+
+Kernel tests replay torch's calls on ember's NumPy kernels; golden tests replay the stored
+torch streams in tests/golden/rng_torch.npz (regenerate with tests/golden/make_golden_rng.py),
+so the comparison still runs where torch is absent.
+"""
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+from ember import _random as R
+
+GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'golden')
+SEEDS = (0, 1, 42, 2 ** 32 + 7)
+LENGTHS = list(range(1, 41)) + [100, 1000, 1001]
+
+
+def _same(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    assert a.dtype == b.dtype, (a.dtype, b.dtype)
+    if a.tobytes() != b.tobytes():
+        bad = np.flatnonzero(a.reshape(-1).view(np.uint8) != b.reshape(-1).view(np.uint8))
+        raise AssertionError(f'not bitwise equal: first differing byte {bad[:5]}; '
+                             f'{a.reshape(-1)[:4]} vs {b.reshape(-1)[:4]}')
+
+
+def _np(t):
+    return t.numpy()
+
+
+# ----------------------------------------------------------------------------- engine
+
+def test_engine_first_draws_and_seed_wrap():
+    g = R.CPUGenerator(0)
+    assert g.random(4).tolist() == [2357136044, 2546248239, 3071714933, 3626093760]
+    a = R.CPUGenerator(-1).random(8)
+    b = R.CPUGenerator(2 ** 32 - 1).random(8)
+    assert a.tolist() == b.tolist()
+    assert R.CPUGenerator(-1).initial_seed() == 2 ** 64 - 1
+    assert R.CPUGenerator().initial_seed() == 67280421310721
+
+
+def test_state_roundtrip_restores_stream_and_cache():
+    g = R.CPUGenerator(3)
+    R.normal(g, (5,), np.float32)           # leaves a cached double sample
+    st = g.get_state()
+    assert st.dtype == np.uint8 and st.shape == (5056,)
+    a = R.normal(g, (3,), np.float32)
+    g.set_state(st)
+    _same(R.normal(g, (3,), np.float32), a)
+    _same(R.CPUGenerator(0).set_state(st).get_state(), st)
+
+
+# ----------------------------------------------------------------------------- vs torch
+
+@pytest.mark.parametrize('seed', SEEDS)
+def test_streams_match_torch(seed):
+    torch = pytest.importorskip('torch')
+    torch.manual_seed(seed)
+    g = R.CPUGenerator(seed)
+    _same(g.get_state(), _np(torch.get_rng_state()))
+    for n in LENGTHS:
+        _same(R.uniform(g, (n,), np.float32), _np(torch.rand(n)))
+        _same(R.uniform(g, (n,), np.float64), _np(torch.rand(n, dtype=torch.float64)))
+        _same(R.uniform(g, (n,), np.float16), _np(torch.rand(n, dtype=torch.float16)))
+        _same(R.normal(g, (n,), np.float32), _np(torch.randn(n)))
+        _same(R.normal(g, (n,), np.float64), _np(torch.randn(n, dtype=torch.float64)))
+        _same(R.normal(g, (n,), np.float16), _np(torch.randn(n, dtype=torch.float16)))
+    _same(g.get_state(), _np(torch.get_rng_state()))
+
+
+@pytest.mark.parametrize('seed', SEEDS)
+def test_other_kernels_match_torch(seed):
+    torch = pytest.importorskip('torch')
+    F = torch.nn.functional
+    torch.manual_seed(seed)
+    g = R.CPUGenerator(seed)
+    for dt, tdt in ((np.float32, torch.float32), (np.float64, torch.float64),
+                    (np.float16, torch.float16)):
+        _same(R.uniform(g, (300,), dt, -0.3, 0.7),
+              _np(torch.empty(300, dtype=tdt).uniform_(-0.3, 0.7)))
+        for n in (7, 50):
+            _same(R.normal(g, (n,), dt, 2.0, 3.0),
+                  _np(torch.empty(n, dtype=tdt).normal_(2.0, 3.0)))
+    _same(R.normal(g, (64,), np.float32, 0.5, 0.02), _np(torch.empty(64).normal_(0.5, 0.02)))
+    _same(R.randint(g, 0, 10, (100,)), _np(torch.randint(0, 10, (100,))))
+    _same(R.randint(g, -100, 2 ** 40, (50,)), _np(torch.randint(-100, 2 ** 40, (50,))))
+    _same(R.randint(g, 3, 2 ** 29, (9,), np.int32),
+          _np(torch.randint(3, 2 ** 29, (9,), dtype=torch.int32)))
+    _same(R.randint(g, 0, 7, (9,), np.float32),
+          _np(torch.randint(0, 7, (9,), dtype=torch.float32)))
+    for n in (1, 2, 10, 1000):
+        _same(R.randperm(g, n), _np(torch.randperm(n)))
+    for dt, tdt in ((np.int64, torch.int64), (np.int32, torch.int32), (np.uint8, torch.uint8),
+                    (np.float32, torch.float32), (np.float64, torch.float64),
+                    (np.bool_, torch.bool), (np.float16, torch.float16)):
+        _same(R.random_(g, (20,), dt), _np(torch.empty(20, dtype=tdt).random_()))
+    _same(R.random_(g, (20,), np.int64, None, 5), _np(torch.empty(20, dtype=torch.int64).random_(5)))
+    _same(R.random_(g, (5,), np.int64, -2 ** 63),
+          _np(torch.empty(5, dtype=torch.int64).random_(-2 ** 63, None)))
+    _same(R.bernoulli(g, 0.3, (100,), np.float32), _np(torch.empty(100).bernoulli_(0.3)))
+    p32 = torch.rand(3, 40)
+    _same(R.uniform(g, (3, 40), np.float32), _np(p32))
+    _same(R.bernoulli(g, _np(p32), (3, 40), np.float32), _np(torch.bernoulli(p32)))
+    p64 = p32.double()
+    _same(R.bernoulli(g, _np(p64), (3, 40), np.float64), _np(torch.bernoulli(p64)))
+    x = torch.randn(4, 50)
+    _same(R.normal(g, (4, 50), np.float32), _np(x))
+    for p in (0.1, 0.2, 0.3, 0.5, 0.77):
+        _same(_np(x) * R.dropout_noise(g, (4, 50), np.float32, p), _np(F.dropout(x, p)))
+    _same(R.exponential(g, (40,), np.float32), _np(torch.empty(40).exponential_()))
+    _same(R.exponential(g, (40,), np.float64, 2.5),
+          _np(torch.empty(40, dtype=torch.float64).exponential_(2.5)))
+    _same(R.geometric(g, (40,), np.float32, 0.3), _np(torch.empty(40).geometric_(0.3)))
+    _same(R.cauchy(g, (40,), np.float64, 1.0, 2.0),
+          _np(torch.empty(40, dtype=torch.float64).cauchy_(1.0, 2.0)))
+    _same(R.log_normal(g, (9,), np.float32, 0.5, 0.25),
+          _np(torch.empty(9).log_normal_(0.5, 0.25)))
+    probs = torch.rand(4, 9)
+    _same(R.uniform(g, (4, 9), np.float32), _np(probs))
+    _same(R.multinomial(g, _np(probs), 6, True), _np(torch.multinomial(probs, 6, True)))
+    _same(R.multinomial(g, _np(probs), 1), _np(torch.multinomial(probs, 1)))
+    _same(R.multinomial(g, _np(probs), 5), _np(torch.multinomial(probs, 5)))
+    _same(R.multinomial(g, _np(probs[0]), 3), _np(torch.multinomial(probs[0], 3)))
+    mean, std = torch.rand(30), torch.rand(30)
+    _same(R.uniform(g, (30,), np.float32), _np(mean))
+    _same(R.uniform(g, (30,), np.float32), _np(std))
+    _same(R.normal(g, (30,), np.float32, _np(mean), _np(std)), _np(torch.normal(mean, std)))
+    _same(g.get_state(), _np(torch.get_rng_state()))
+
+
+def test_large_normal_stress_matches_torch():
+    torch = pytest.importorskip('torch')
+    torch.manual_seed(7)
+    g = R.CPUGenerator(7)
+    _same(R.normal(g, (200003,), np.float32), _np(torch.randn(200003)))
+    _same(R.normal(g, (50001,), np.float64), _np(torch.randn(50001, dtype=torch.float64)))
+    _same(R.uniform(g, (100000,), np.float32, -0.05, 0.05),
+          _np(torch.empty(100000).uniform_(-0.05, 0.05)))
+    _same(R.normal(g, (100000,), np.float32, 0.5, 0.02),
+          _np(torch.empty(100000).normal_(0.5, 0.02)))
+
+
+def test_bfloat16_matches_torch():
+    torch = pytest.importorskip('torch')
+    ml_dtypes = pytest.importorskip('ml_dtypes')
+    bf = np.dtype(ml_dtypes.bfloat16)
+    torch.manual_seed(5)
+    g = R.CPUGenerator(5)
+    for n in (3, 16, 40):
+        _same(R.uniform(g, (n,), bf).astype(np.float32),
+              _np(torch.rand(n, dtype=torch.bfloat16).float()))
+        _same(R.normal(g, (n,), bf).astype(np.float32),
+              _np(torch.randn(n, dtype=torch.bfloat16).float()))
+
+
+# ----------------------------------------------------------------------------- golden files
+
+def _load_golden_module():
+    spec = importlib.util.spec_from_file_location(
+        'make_golden_rng', os.path.join(GOLDEN_DIR, 'make_golden_rng.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _ember_call(g, kind, a):
+    dt = np.dtype(a.get('dtype', 'float32'))
+    if kind == 'uniform':
+        return R.uniform(g, a['shape'], dt, a.get('low', 0.0), a.get('high', 1.0))
+    if kind == 'normal':
+        return R.normal(g, a['shape'], dt, a.get('mean', 0.0), a.get('std', 1.0))
+    if kind == 'randint':
+        return R.randint(g, a['low'], a['high'], a['shape'])
+    if kind == 'randperm':
+        return R.randperm(g, a['n'])
+    if kind == 'bernoulli':
+        return R.bernoulli(g, a['p'], a['shape'], np.float32)
+    if kind == 'exponential':
+        return R.exponential(g, a['shape'], np.float32, a['lambd'])
+    raise ValueError(kind)
+
+
+def test_golden_streams():
+    mod = _load_golden_module()
+    data = np.load(mod.PATH)
+    for seed in mod.SEEDS:
+        g = R.CPUGenerator(seed)
+        for name, kind, args in mod.stream_calls():
+            _same(_ember_call(g, kind, args), data[f'{seed}/{name}'])
+        _same(g.get_state(), data[f'{seed}/state'])
