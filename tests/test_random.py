@@ -192,3 +192,119 @@ def test_golden_streams():
         for name, kind, args in mod.stream_calls():
             _same(_ember_call(g, kind, args), data[f'{seed}/{name}'])
         _same(g.get_state(), data[f'{seed}/state'])
+
+
+# ----------------------------------------------------------------------------- public API
+
+def _api():
+    from ember._ops import random as E
+    from ember._tensor import _wrap, _view_of
+    return E, _wrap, _view_of
+
+
+@pytest.mark.parametrize('seed', SEEDS)
+def test_public_api_matches_torch(seed):
+    torch = pytest.importorskip('torch')
+    E, _wrap, _view_of = _api()
+    E.manual_seed(seed)
+    torch.manual_seed(seed)
+    assert E.initial_seed() == torch.initial_seed()
+    _same(E.get_rng_state()._data, _np(torch.get_rng_state()))
+    for n in (1, 5, 16, 17, 100):
+        _same(E.rand(n)._data, _np(torch.rand(n)))
+        _same(E.randn(n)._data, _np(torch.randn(n)))
+    _same(E.rand(2, 3)._data, _np(torch.rand(2, 3)))
+    _same(E.rand((4, 5), dtype=E._dtype.float64)._data,
+          _np(torch.rand((4, 5), dtype=torch.float64)))
+    _same(E.randn([3, 7])._data, _np(torch.randn([3, 7])))
+    _same(E.randn(torch.Size([2, 9]))._data, _np(torch.randn(torch.Size([2, 9]))))
+    _same(E.randint(10, (3,))._data, _np(torch.randint(10, (3,))))
+    _same(E.randint(-5, 5, (2, 4))._data, _np(torch.randint(-5, 5, (2, 4))))
+    _same(E.randint(0, 2 ** 35, size=(6,))._data, _np(torch.randint(0, 2 ** 35, size=(6,))))
+    _same(E.randperm(50)._data, _np(torch.randperm(50)))
+    _same(E.normal(2.0, 3.0, (20,))._data, _np(torch.normal(2.0, 3.0, (20,))))
+    mean = E.rand(3, 4)
+    tmean = torch.rand(3, 4)
+    _same(mean._data, _np(tmean))
+    _same(E.normal(mean, 0.5)._data, _np(torch.normal(tmean, 0.5)))
+    _same(E.normal(0.5, mean)._data, _np(torch.normal(0.5, tmean)))
+    _same(E.normal(mean, mean)._data, _np(torch.normal(tmean, tmean)))
+    _same(E.bernoulli(mean)._data, _np(torch.bernoulli(tmean)))
+    _same(E.bernoulli(mean, 0.25)._data, _np(torch.bernoulli(tmean, 0.25)))
+    _same(E.multinomial(mean, 2)._data, _np(torch.multinomial(tmean, 2)))
+    _same(E.multinomial(mean, 9, True)._data, _np(torch.multinomial(tmean, 9, True)))
+    _same(E.rand_like(mean)._data, _np(torch.rand_like(tmean)))
+    _same(E.randn_like(mean)._data, _np(torch.randn_like(tmean)))
+    _same(E.randint_like(mean, 7)._data, _np(torch.randint_like(tmean, 7)))
+    _same(E.randint_like(mean, 3, 7)._data, _np(torch.randint_like(tmean, 3, 7)))
+    # in-place samplers, on contiguous tensors and on a transposed view
+    for shape in ((40,), (3, 5)):
+        t = torch.empty(shape)
+        e = _wrap(np.empty(shape, np.float32))
+        for name, args in (('uniform_', (-2, 3)), ('normal_', (1.0, 0.1)),
+                           ('bernoulli_', (0.6,)), ('exponential_', (2.0,)),
+                           ('geometric_', (0.2,)), ('cauchy_', ()), ('log_normal_', ()),
+                           ('random_', ()), ('random_', (7,)), ('random_', (-3, 9))):
+            getattr(e, name)(*args)
+            getattr(t, name)(*args)
+            _same(e._data, _np(t))
+    base_t = torch.empty(6, 5)
+    base_e = _wrap(np.empty((6, 5), np.float32))
+    view_e = _view_of(base_e, base_e._data.T)
+    for name, args in (('uniform_', ()), ('normal_', ()), ('normal_', (0.0, 2.0))):
+        getattr(view_e, name)(*args)
+        getattr(base_t.t(), name)(*args)
+        _same(base_e._data, _np(base_t))
+    _same(E.get_rng_state()._data, _np(torch.get_rng_state()))
+
+
+def test_generator_objects_match_torch():
+    torch = pytest.importorskip('torch')
+    E, _wrap, _ = _api()
+    g, tg = E.Generator(), torch.Generator()
+    assert g.initial_seed() == tg.initial_seed() == 67280421310721
+    assert str(g.device) == str(tg.device) == 'cpu'
+    _same(g.get_state()._data, _np(tg.get_state()))
+    assert g.manual_seed(2 ** 40 + 3) is g
+    tg.manual_seed(2 ** 40 + 3)
+    _same(E.rand(7, generator=g)._data, _np(torch.rand(7, generator=tg)))
+    _same(E.randn(3, generator=g)._data, _np(torch.randn(3, generator=tg)))
+    st, tst = g.get_state(), tg.get_state()
+    _same(st._data, _np(tst))
+    a = E.randn(5, generator=g)._data
+    g.set_state(st)
+    _same(E.randn(5, generator=g)._data, a)
+    # a torch state restores into ember, cached normal sample included
+    g2 = E.Generator().set_state(_wrap(_np(tst).copy()))
+    _same(E.randn(5, generator=g2)._data, a)
+    tg.set_state(tst)
+    _same(_np(torch.randn(5, generator=tg)), a)
+    _same(E.randperm(20, generator=g2)._data, _np(torch.randperm(20, generator=tg)))
+    # the default generator is left alone by generator= calls
+    E.manual_seed(1)
+    torch.manual_seed(1)
+    E.rand(3, generator=g)
+    _same(E.rand(3)._data, _np(torch.rand(3)))
+    s = E.seed()
+    assert E.initial_seed() == s and 0 <= s < 2 ** 64
+
+
+def test_errors_match_torch():
+    torch = pytest.importorskip('torch')
+    E, _wrap, _ = _api()
+    cases = [
+        (lambda m: m.empty(3).uniform_(1, 0), lambda: E.rand(3).uniform_(1, 0)),
+        (lambda m: m.empty(3).normal_(0, -1), lambda: E.rand(3).normal_(0, -1)),
+        (lambda m: m.randint(5, 2, (3,)), lambda: E.randint(5, 2, (3,))),
+        (lambda m: m.multinomial(m.rand(3), 4), lambda: E.multinomial(E.rand(3), 4)),
+        (lambda m: m.empty(3).bernoulli_(1.5), lambda: E.rand(3).bernoulli_(1.5)),
+        (lambda m: m.empty(3).exponential_(-1), lambda: E.rand(3).exponential_(-1)),
+        (lambda m: m.rand(3, dtype=m.int64), lambda: E.rand(3, dtype=E._dtype.int64)),
+    ]
+    for tf, ef in cases:
+        with pytest.raises(Exception) as te:
+            tf(torch)
+        with pytest.raises(Exception) as ee:
+            ef()
+        assert type(ee.value) is type(te.value)
+        assert str(ee.value) == str(te.value)
