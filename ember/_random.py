@@ -659,9 +659,9 @@ def geometric(gen, shape, np_dtype, p):
     """``Tensor.geometric_(p)``: ceil(log(u) / log(1 - p)), u a double uniform."""
     shape = tuple(shape)
     u = _u53(gen.random64(_numel(shape)))
+    log_q = _LIBM['log'](1.0 - p) if _LIBM else math.log(1.0 - p)
     with np.errstate(divide='ignore'):
-        v = np.ceil(_libm('log', u) / _LIBM['log'](1.0 - p) if _LIBM else
-                    np.log(u) / math.log(1.0 - p))
+        v = np.ceil(_libm('log', u) / log_q)
     return v.astype(np_dtype).reshape(shape)
 
 

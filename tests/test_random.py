@@ -85,7 +85,8 @@ def test_other_kernels_match_torch(seed):
         for n in (7, 50):
             _same(R.normal(g, (n,), dt, 2.0, 3.0),
                   _np(torch.empty(n, dtype=tdt).normal_(2.0, 3.0)))
-    _same(R.normal(g, (64,), np.float32, 0.5, 0.02), _np(torch.empty(64).normal_(0.5, 0.02)))
+    _same(R.normal(g, (64,), np.float32, 0.5, 0.02),
+          _np(torch.empty(64).normal_(0.5, 0.02)))
     _same(R.randint(g, 0, 10, (100,)), _np(torch.randint(0, 10, (100,))))
     _same(R.randint(g, -100, 2 ** 40, (50,)), _np(torch.randint(-100, 2 ** 40, (50,))))
     _same(R.randint(g, 3, 2 ** 29, (9,), np.int32),

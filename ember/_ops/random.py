@@ -44,7 +44,7 @@ class Generator:
                 raise TypeError(f"manual_seed expected a long, but got {type(seed).__name__}")
         seed = int(seed)
         if not -(1 << 63) <= seed < (1 << 64):
-            raise RuntimeError(f"Overflow when unpacking long long")
+            raise RuntimeError("Overflow when unpacking long long")
         self._impl.manual_seed(seed)
         return self
 
@@ -163,7 +163,8 @@ def _fill(self, sample, contiguous_flag=False):
     return self
 
 
-def _number(x, name):
+def _number(x):
+    """A Python number from a number or a one-element Tensor."""
     if isinstance(x, Tensor):
         return x.item()
     return x
@@ -174,7 +175,7 @@ def _number(x, name):
 @_tensor_method
 def uniform_(self, from_=0, to=1, *, generator=None, **kw):
     from_ = kw.pop('from', from_)
-    from_, to = float(_number(from_, 'from')), float(_number(to, 'to'))
+    from_, to = float(_number(from_)), float(_number(to))
     _require_float(self._data.dtype, 'check_uniform_bounds')
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
@@ -185,7 +186,7 @@ def uniform_(self, from_=0, to=1, *, generator=None, **kw):
 
 @_tensor_method
 def normal_(self, mean=0, std=1, *, generator=None):
-    mean, std = float(_number(mean, 'mean')), float(_number(std, 'std'))
+    mean, std = float(_number(mean)), float(_number(std))
     _require_float(self._data.dtype, 'normal_kernel_cpu')
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
@@ -323,7 +324,7 @@ def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None,
     if isinstance(size, int) or not isinstance(size, (tuple, list)):
         raise TypeError("randint(): argument 'size' (position 2) must be tuple of ints, "
                         f"not {type(size).__name__}")
-    low, high = int(_number(low, 'low')), int(_number(high, 'high'))
+    low, high = int(_number(low)), int(_number(high))
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
                            f"from={low} >= to={high}")
@@ -406,9 +407,6 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if (sums == 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     rows = np.ascontiguousarray(d)
-    if rows.dtype.name == 'bfloat16' or rows.dtype == np.float16:
-        # torch keeps the row values in their dtype for the exponential trick
-        pass
     return _new(_random.multinomial(_gen(generator), rows, num_samples, bool(replacement)),
                 out=out)
 
