@@ -1,0 +1,116 @@
+"""Reader of the legacy (pre-1.6, non-zip) torch.save format.
+
+The file is a chain of protocol-2 pickles followed by raw data:
+magic number, protocol version, sys_info, the object (whose persistent ids are
+``('storage', StorageClass, key, location, numel, view_metadata)``), the list of storage keys,
+then for each key an int64 element count and the storage's bytes.
+"""
+import struct
+
+import numpy as np
+
+from ._unpickle import Storage, _decode_ascii, _maybe_byteswap, _check_int
+
+MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
+PROTOCOL_VERSION = 1001
+
+
+def is_tarfile(f):
+    """Pre-0.4 checkpoints are tar archives (``ustar`` magic at offset 257)."""
+    start = f.tell()
+    head = f.read(262)
+    f.seek(start)
+    return len(head) == 262 and head[257:262] == b'ustar'
+
+
+def legacy_load(f, make_unpickler, restore_location, weights_only):
+    """Load the object of a legacy checkpoint from seekable binary file `f`.
+
+    make_unpickler(file, persistent_load) -> object with .load(); restore_location(storage,
+    location) -> storage applies map_location.
+    """
+    start = f.tell()
+    file_size = f.seek(0, 2) - start
+    f.seek(start)
+
+    magic = make_unpickler(f, None).load()
+    if magic != MAGIC_NUMBER:
+        raise RuntimeError("Invalid magic number; corrupt file?")
+    version = make_unpickler(f, None).load()
+    if version != PROTOCOL_VERSION:
+        raise RuntimeError(f"Invalid protocol version: {version}")
+    sys_info = make_unpickler(f, None).load()
+    little = True
+    if isinstance(sys_info, dict):
+        little = bool(sys_info.get('little_endian', True))
+
+    roots = {}
+    views = {}
+    budget = [file_size]
+
+    def persistent_load(saved_id):
+        if not isinstance(saved_id, tuple) or not saved_id:
+            raise RuntimeError(f"saved_id must be a tuple, got {type(saved_id).__name__}")
+        typename = _decode_ascii(saved_id[0])
+        if typename == 'module' and not weights_only and len(saved_id) >= 2:
+            # a pickled module class, with its source for a (skipped) change check
+            return saved_id[1]
+        if typename != 'storage' or len(saved_id) != 6:
+            raise RuntimeError(f"Unknown saved id type: {saved_id[0]}")
+        _, storage_type, root_key, location, numel, view_metadata = saved_id
+        dtype = getattr(storage_type, 'dtype', None)
+        if dtype is None:
+            raise RuntimeError(f"invalid storage type {storage_type!r}")
+        numel = _check_int(numel, "storage size")
+        nbytes = numel * dtype.itemsize
+        if root_key not in roots:
+            # every byte of a storage is in the file: more than the file holds means damage,
+            # and checking first keeps a bad count from allocating terabytes
+            if nbytes < 0 or nbytes > budget[0]:
+                raise RuntimeError(f"storage {root_key} of {numel} elements does not fit in "
+                                   "the file; corrupt file?")
+            budget[0] -= nbytes
+            storage = Storage(np.zeros(nbytes, np.uint8), dtype)
+            roots[root_key] = restore_location(storage, _decode_ascii(location))
+        root = roots[root_key]
+        if view_metadata is None:
+            return root
+        view_key, offset, view_size = view_metadata
+        if view_key not in views:
+            item = dtype.itemsize
+            offset = _check_int(offset, "view offset")
+            view_size = _check_int(view_size, "view size")
+            lo, hi = offset * item, (offset + view_size) * item
+            if offset < 0 or view_size < 0 or hi > root.data.nbytes:
+                raise RuntimeError(f"storage view {view_key} is out of bounds of its storage")
+            views[view_key] = Storage(root.data[lo:hi], dtype)
+        return views[view_key]
+
+    result = make_unpickler(f, persistent_load).load()
+    keys = make_unpickler(f, None).load()
+    if not isinstance(keys, list):
+        raise RuntimeError("corrupt file: the list of storage keys is missing")
+    for key in keys:
+        if key not in roots:
+            raise RuntimeError(f"storage key {key!r} not found in deserialized_objects")
+        storage = roots[key]
+        head = f.read(8)
+        if len(head) != 8:
+            raise RuntimeError("unexpected EOF, expected more data; the file might be corrupted")
+        (count,) = struct.unpack('<q', head)
+        if count != storage.size():
+            raise RuntimeError(f"storage {key} has {count} elements in the file but "
+                               f"{storage.size()} in its record; corrupt file?")
+        view = memoryview(storage.data)
+        got = f.readinto(view) if hasattr(f, 'readinto') else _read_into(f, storage.data)
+        if got != storage.data.nbytes:
+            raise RuntimeError("unexpected EOF, expected more data; the file might be corrupted")
+        if not little:
+            _maybe_byteswap(storage.data, storage.dtype)
+    return result
+
+
+def _read_into(f, out):
+    data = f.read(out.nbytes)
+    out[:len(data)] = np.frombuffer(data, np.uint8)
+    return len(data)
