@@ -1,0 +1,34 @@
+"""ember: PyTorch's torch.nn programming model on NumPy.
+
+`import ember as torch` runs PyTorch (CPU) programs unchanged: the same names, signatures,
+dtypes, printed output and errors as torch 2.13.
+"""
+__version__ = '0.1.0'
+
+from . import _dtype
+from ._dtype import (dtype, float16, half, float32, float, float64, double, bfloat16,  # noqa
+                     int8, int16, short, int32, int, int64, long, uint8, uint16, uint32, uint64,
+                     bool, complex64, cfloat, complex128, cdouble, get_default_dtype,
+                     set_default_dtype, promote_types, can_cast, finfo, iinfo)
+from ._tensor import Tensor, Size, device  # noqa: F401
+from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled,  # noqa: F401
+                                 inference_mode, is_grad_enabled, is_inference_mode_enabled)
+
+# op families: importing each attaches its methods to Tensor
+from ._ops.creation import *  # noqa: F401,F403
+from ._ops.elementwise import *  # noqa: F401,F403
+from ._ops.reduce import *  # noqa: F401,F403
+from ._ops.shape import *  # noqa: F401,F403
+from ._ops.index import *  # noqa: F401,F403
+from ._ops.linalg import *  # noqa: F401,F403
+from ._ops.random import *  # noqa: F401,F403
+from ._tensor_str import set_printoptions  # noqa: F401
+
+from . import autograd, linalg  # noqa: F401
+from ._misc import *  # noqa: F401,F403
+from . import nn, optim, utils  # noqa: F401,E402
+from .serialization import save, load  # noqa: F401,E402
+from . import serialization  # noqa: F401,E402
+from ._ops.reduce import softmax, log_softmax  # noqa: F401,E402
+
+# names torch also exposes at the top level

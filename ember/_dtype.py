@@ -1,0 +1,258 @@
+"""dtypes: torch's names over NumPy's dtypes, and torch's type-promotion rules."""
+import numpy as np
+
+try:  # bfloat16 is optional: NumPy has none of its own.
+    import ml_dtypes as _ml_dtypes
+except ImportError:  # pragma: no cover - depends on the environment
+    _ml_dtypes = None
+
+__all__ = ['dtype', 'float16', 'half', 'float32', 'float', 'float64', 'double', 'bfloat16',
+           'int8', 'int16', 'short', 'int32', 'int', 'int64', 'long', 'uint8', 'uint16',
+           'uint32', 'uint64', 'bool', 'complex64', 'cfloat', 'complex128', 'cdouble',
+           'get_default_dtype', 'set_default_dtype', 'promote_types', 'can_cast', 'finfo', 'iinfo']
+
+
+class dtype:
+    """A tensor element type, printed as torch prints it (``torch.float32``)."""
+    __slots__ = ('name', '_np', 'itemsize', 'is_floating_point', 'is_complex', 'is_signed',
+                 '_kind', '_legacy')
+
+    def __init__(self, name, np_dtype, kind, legacy):
+        self.name = name
+        self._np = np.dtype(np_dtype) if np_dtype is not None else None
+        self.itemsize = self._np.itemsize if self._np is not None else 2
+        # kind orders the categories for promotion: bool < int < float < complex
+        self._kind = kind
+        self.is_floating_point = kind == 2
+        self.is_complex = kind == 3
+        self.is_signed = name not in ('bool', 'uint8', 'uint16', 'uint32', 'uint64')
+        self._legacy = legacy
+
+    def __repr__(self):
+        return 'torch.' + self.name
+
+    def __reduce__(self):
+        return (_lookup, (self.name,))
+
+    def to_real(self):
+        return {'complex64': float32, 'complex128': float64}.get(self.name, self)
+
+    def to_complex(self):
+        return {'float32': complex64, 'float64': complex128, 'float16': complex64}.get(
+            self.name, self)
+
+    @property
+    def is_bfloat16(self):
+        return self.name == 'bfloat16'
+
+
+def _lookup(name):
+    return _BY_NAME[name]
+
+
+bool = dtype('bool', np.bool_, 0, 'BoolTensor')
+uint8 = dtype('uint8', np.uint8, 1, 'ByteTensor')
+uint16 = dtype('uint16', np.uint16, 1, None)
+uint32 = dtype('uint32', np.uint32, 1, None)
+uint64 = dtype('uint64', np.uint64, 1, None)
+int8 = dtype('int8', np.int8, 1, 'CharTensor')
+int16 = dtype('int16', np.int16, 1, 'ShortTensor')
+int32 = dtype('int32', np.int32, 1, 'IntTensor')
+int64 = dtype('int64', np.int64, 1, 'LongTensor')
+float16 = dtype('float16', np.float16, 2, 'HalfTensor')
+float32 = dtype('float32', np.float32, 2, 'FloatTensor')
+float64 = dtype('float64', np.float64, 2, 'DoubleTensor')
+bfloat16 = dtype('bfloat16', _ml_dtypes.bfloat16 if _ml_dtypes else None, 2, 'BFloat16Tensor')
+complex64 = dtype('complex64', np.complex64, 3, 'ComplexFloatTensor')
+complex128 = dtype('complex128', np.complex128, 3, 'ComplexDoubleTensor')
+
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
+cfloat, cdouble = complex64, complex128
+
+_ALL = (bool, uint8, uint16, uint32, uint64, int8, int16, int32, int64, float16, float32,
+        float64, bfloat16, complex64, complex128)
+_BY_NAME = {d.name: d for d in _ALL}
+_FROM_NP = {d._np: d for d in _ALL if d._np is not None}
+
+
+def from_numpy(np_dtype):
+    """The ember dtype of a NumPy dtype; TypeError for one torch has no counterpart of."""
+    try:
+        return _FROM_NP[np_dtype]
+    except KeyError:
+        pass
+    try:
+        return _FROM_NP[np.dtype(np_dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(
+            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types "
+            "are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+            "uint64, uint32, uint16, uint8, and bool.") from None
+
+
+def to_numpy(d):
+    """The NumPy dtype that holds an ember dtype's values."""
+    if d._np is None:
+        raise NotImplementedError(
+            f"{d!r} needs the optional 'ml_dtypes' package (pip install ml_dtypes)")
+    return d._np
+
+
+_default = float32
+
+
+def get_default_dtype():
+    return _default
+
+
+def set_default_dtype(d):
+    global _default
+    if not isinstance(d, dtype) or d not in (float16, float32, float64, bfloat16):
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default = d
+
+
+def _default_complex():
+    return complex128 if _default is float64 else complex64
+
+
+# ---- promotion --------------------------------------------------------------------------------
+# torch's table (c10/core/ScalarType.h) agrees with NumPy's for the pairs NumPy knows,
+# except where it keeps the smaller float type (int64 + float16 -> float16) and bfloat16.
+
+def _promote_pair(a, b):
+    if a is b:
+        return a
+    if a._kind != b._kind:
+        hi, lo = (a, b) if a._kind > b._kind else (b, a)
+        if hi.is_complex and lo.is_floating_point:
+            return complex128 if lo is float64 or hi is complex128 else complex64
+        return hi
+    if a is bfloat16 or b is bfloat16:
+        other = b if a is bfloat16 else a
+        return float32 if other is float16 else other
+    if a._kind == 1 and a.is_signed != b.is_signed:
+        # uint8 with a signed type: torch promotes to the signed type that holds both.
+        u, s = (a, b) if not a.is_signed else (b, a)
+        if u is uint8:
+            return s if s.itemsize > 1 else int16
+        return _FROM_NP[np.promote_types(a._np, b._np)] if u.itemsize < 8 else u
+    return _FROM_NP[np.promote_types(a._np, b._np)]
+
+
+_PROMOTE = {}
+for _a in _ALL:
+    for _b in _ALL:
+        if _a._np is not None and _b._np is not None or _a is _b:
+            _PROMOTE[_a, _b] = _promote_pair(_a, _b)
+        elif _a is bfloat16 or _b is bfloat16:
+            _PROMOTE[_a, _b] = _promote_pair(_a, _b)
+
+
+def promote_types(a, b):
+    return _PROMOTE[a, b]
+
+
+def can_cast(from_, to):
+    """torch.can_cast: no cast that lowers the category (float -> int, complex -> float...)."""
+    return from_._kind <= to._kind
+
+
+import builtins as _builtins  # noqa: E402  (after the dtype named `bool` shadows the builtin)
+
+_pybool, _pyint, _pyfloat, _pycomplex = (_builtins.bool, _builtins.int, _builtins.float,
+                                         _builtins.complex)
+
+
+def _kind_of_scalar(x):
+    if isinstance(x, (_pybool, np.bool_)):
+        return 0
+    if isinstance(x, (_pyint, np.integer)):
+        return 1
+    if isinstance(x, (_pyfloat, np.floating)):
+        return 2
+    if isinstance(x, (_pycomplex, np.complexfloating)):
+        return 3
+    raise TypeError(f"unsupported scalar type {type(x).__name__}")
+
+
+def _dtype_for_kind(kind):
+    """dtype a lone Python scalar of this category becomes (torch.tensor(3.) etc)."""
+    if kind == 0:
+        return bool
+    if kind == 1:
+        return int64
+    if kind == 2:
+        return _default
+    return _default_complex()
+
+
+def _combine_categories(higher, lower):
+    """torch's rule for mixing priority groups (dimensioned > 0-d > Python scalar).
+
+    The lower-priority group only matters when its category is higher (an int64 0-d tensor
+    does not widen an int32 tensor, a float scalar does turn an int tensor into floats).
+    """
+    if higher is None:
+        return lower
+    if lower is None or higher.is_complex:
+        return higher
+    if lower.is_complex:
+        return higher.to_complex() if higher.is_floating_point else lower
+    if higher.is_floating_point:
+        return higher
+    if higher is bool or lower.is_floating_point:
+        return _PROMOTE[higher, lower]
+    return higher
+
+
+def result_type_scalar(d, scalar_kind):
+    """dtype of `tensor(d) op python_scalar`: the scalar is weak unless its category is higher."""
+    if scalar_kind <= d._kind and not (scalar_kind == 1 and d is bool):
+        return d
+    return _combine_categories(d, _dtype_for_kind(scalar_kind))
+
+
+def result_type_tensors(a, a_zero_dim, b, b_zero_dim):
+    """dtype of `a op b` for two tensors: 0-d tensors only count when their category is higher."""
+    if a_zero_dim == b_zero_dim:
+        return _PROMOTE[a, b]
+    if a_zero_dim:
+        return _combine_categories(b, a)
+    return _combine_categories(a, b)
+
+
+class finfo:
+    """torch.finfo for the floating types."""
+
+    def __init__(self, type=None):
+        type = type or _default
+        info = np.finfo(to_numpy(type))
+        self.bits = info.bits
+        self.eps = _pyfloat(info.eps)
+        self.max = _pyfloat(info.max)
+        self.min = _pyfloat(info.min)
+        self.tiny = _pyfloat(info.tiny)
+        self.smallest_normal = self.tiny
+        self.resolution = _pyfloat(info.resolution)
+        self.dtype = type.name
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """torch.iinfo for the integer types."""
+
+    def __init__(self, type):
+        info = np.iinfo(to_numpy(type))
+        self.bits = info.bits
+        self.max = _pyint(info.max)
+        self.min = _pyint(info.min)
+        self.dtype = type.name
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

@@ -1,0 +1,242 @@
+"""Helpers shared by the op families: operand coercion, dtype rules, in-place writes."""
+import numbers
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap, _wrap_dim, Size
+from ..autograd.grad_mode import _State
+from ..autograd.graph import _record, _RESULT
+
+__all__ = []
+
+_FLOAT_KINDS = 'fc'
+
+
+def _is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def _scalar_kind(x):
+    """0 bool, 1 int, 2 float, 3 complex for a Python/NumPy scalar."""
+    if isinstance(x, (bool, np.bool_)):
+        return 0
+    if isinstance(x, numbers.Integral):
+        return 1
+    if isinstance(x, numbers.Real):
+        return 2
+    if isinstance(x, numbers.Complex):
+        return 3
+    raise TypeError(f"unsupported operand type: {type(x).__name__}")
+
+
+def _np_default_float():
+    return _dtype._default._np
+
+
+def _operands(a, b):
+    """Two op operands (Tensor or scalar) as arrays of their common torch result dtype.
+
+    Returns (a_array_or_scalar, b_array_or_scalar, result_np_dtype). Python scalars stay
+    Python scalars (NumPy treats them as weak, as torch does) unless their category lifts the
+    result dtype, in which case the tensor side is cast.
+    """
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        ad, bd = a._data, b._data
+        if ad.dtype is bd.dtype or ad.dtype == bd.dtype:
+            return ad, bd, ad.dtype
+        rd = _dtype.result_type_tensors(_dtype.from_numpy(ad.dtype), ad.ndim == 0,
+                                        _dtype.from_numpy(bd.dtype), bd.ndim == 0)._np
+        if ad.dtype != rd:
+            ad = ad.astype(rd)
+        if bd.dtype != rd:
+            bd = bd.astype(rd)
+        return ad, bd, rd
+    if ta:
+        ad = a._data
+        rd = _scalar_result(ad.dtype, b)
+        if ad.dtype != rd:
+            ad = ad.astype(rd)
+        return ad, _np_scalar(b, rd), rd
+    if tb:
+        bd = b._data
+        rd = _scalar_result(bd.dtype, a)
+        if bd.dtype != rd:
+            bd = bd.astype(rd)
+        return _np_scalar(a, rd), bd, rd
+    raise TypeError("expected at least one Tensor operand")
+
+
+def _np_scalar(x, np_dtype):
+    """A scalar operand in a form NumPy combines without widening the array's dtype."""
+    if type(x) in (int, float, bool, complex):
+        if type(x) is int and np_dtype.kind in 'iu':
+            info = np.iinfo(np_dtype)
+            if not info.min <= x <= info.max:
+                # torch wraps out-of-range integer scalars; NumPy would raise
+                return np.array(x).astype(np_dtype)
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+_SCALAR_CACHE = {}
+
+
+def _scalar_result(np_dtype, scalar):
+    kind = _scalar_kind(scalar)
+    key = (np_dtype, kind, _dtype._default)
+    r = _SCALAR_CACHE.get(key)
+    if r is None:
+        r = _dtype.result_type_scalar(_dtype.from_numpy(np_dtype), kind)._np
+        _SCALAR_CACHE[key] = r
+    return r
+
+
+def _as_array(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _to_float_array(d):
+    """Integer/bool inputs of float-valued ops (exp, sqrt, ...) compute in the default dtype."""
+    if d.dtype.kind in 'biu':
+        return d.astype(_dtype._default._np)
+    return d
+
+
+def _arr(r):
+    """ufuncs return NumPy scalars for 0-d inputs; ember always holds ndarrays."""
+    return r if type(r) is np.ndarray else np.asarray(r)
+
+
+def _broadcast_error(a, b):
+    sa = a.shape if hasattr(a, 'shape') else ()
+    sb = b.shape if hasattr(b, 'shape') else ()
+    n = max(len(sa), len(sb))
+    pa = (1,) * (n - len(sa)) + tuple(sa)
+    pb = (1,) * (n - len(sb)) + tuple(sb)
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                f"non-singleton dimension {i}")
+    return RuntimeError(f"shapes {list(sa)} and {list(sb)} cannot be broadcast")
+
+
+def _dims(dim, ndim):
+    """Normalise a dim argument (int, tuple, list or None) to a sorted tuple of axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        return (_wrap_dim(int(dim), ndim),)
+    out = tuple(sorted(_wrap_dim(int(d), ndim) for d in dim))
+    if len(set(out)) != len(out):
+        raise RuntimeError("dim appears multiple times in the list of dims")
+    return out
+
+
+def _size_args(size):
+    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(torch.Size([2, 3]))."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        size = size[0]
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s)
+        elif not isinstance(s, (int, np.integer)):
+            raise TypeError(f"expected a sequence of integers, got {type(s).__name__}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _write_inplace(self, result):
+    """Store an out-of-place result into `self`, rebasing self's autograd history onto it."""
+    if result._requires_grad or (self._requires_grad and self.grad_fn is None):
+        _check_inplace(self)
+    d = self._data
+    r = result._data
+    if r.shape != d.shape:
+        raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the broadcast "
+                           f"shape {list(r.shape)}")
+    if r.dtype != d.dtype and not np.can_cast(r.dtype, d.dtype, 'same_kind'):
+        raise RuntimeError(f"result type {_TYPE_NAME[r.dtype.kind]} can't be cast to the desired "
+                           f"output type {_legacy(d.dtype)}")
+    np.copyto(d, r, casting='unsafe')
+    self._vc.value += 1
+    if result._requires_grad:
+        self.grad_fn = result.grad_fn
+        self._output_nr = result._output_nr
+        self._requires_grad = True
+    return self
+
+
+_TYPE_NAME = {'f': 'Float', 'c': 'ComplexFloat', 'i': 'Long', 'u': 'Byte', 'b': 'Bool'}
+
+
+def _legacy(np_dtype):
+    return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long',
+            'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte',
+            'bool': 'Bool', 'complex64': 'ComplexFloat', 'complex128': 'ComplexDouble',
+            'bfloat16': 'BFloat16'}.get(np_dtype.name, np_dtype.name)
+
+
+def _check_inplace(self):
+    """torch refuses in-place changes to leaves that require grad (while grad mode is on)."""
+    if not _State.enabled:
+        return
+    if self._requires_grad and self.grad_fn is None:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation.")
+    base = self._base
+    if base is not None and base._requires_grad and _State.enabled:
+        raise NotImplementedError(
+            "in-place modification of a view of a tensor that requires grad (torch's "
+            "CopySlices) is not supported by ember yet; use an out-of-place op")
+
+
+def _inplace_binary(self, other, ufunc, op_name, outofplace):
+    """a op= b: straight into a's memory when no graph is needed, else rebase history."""
+    needs_graph = _State.enabled and (
+        self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+    if not needs_graph:
+        od = other._data if isinstance(other, Tensor) else other
+        d = self._data
+        try:
+            if isinstance(other, Tensor) and od.dtype != d.dtype:
+                rd = _operands(self, other)[2]
+                if not np.can_cast(rd, d.dtype, 'same_kind'):
+                    raise RuntimeError(
+                        f"result type {_legacy(rd)} can't be cast to the desired output type "
+                        f"{_legacy(d.dtype)}")
+            elif not isinstance(other, Tensor) and d.dtype.kind in 'biu' and \
+                    _scalar_kind(other) >= 2 and op_name != 'div':
+                raise RuntimeError(f"result type Float can't be cast to the desired output "
+                                   f"type {_legacy(d.dtype)}")
+            if op_name == 'div' and d.dtype.kind in 'biu':
+                raise RuntimeError(f"result type Float can't be cast to the desired output "
+                                   f"type {_legacy(d.dtype)}")
+            ufunc(d, od, out=d, casting='same_kind')
+        except ValueError:
+            raise _broadcast_error(d, od) from None
+        except TypeError as e:
+            raise RuntimeError(str(e)) from None
+        self._vc.value += 1
+        return self
+    return _write_inplace(self, outofplace(self, other))
+
+
+def _out(out, result):
+    """Honour an `out=` argument: copy result into it (resizing as torch does)."""
+    if out is None:
+        return result
+    if out._data.shape != result._data.shape:
+        out._data = np.empty(result._data.shape, dtype=out._data.dtype)
+    np.copyto(out._data, result._data, casting='unsafe')
+    out._vc.value += 1
+    return out
+
+
+def _keep(fn):
+    return fn

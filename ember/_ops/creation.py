@@ -1,0 +1,528 @@
+"""Tensor creation: tensor(), zeros/ones/full/empty, arange/linspace, eye, *_like, new_*."""
+import numbers
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap, _check_device, _VersionCounter
+from ..autograd.grad_mode import _State
+from ..autograd.graph import _record
+from ._util import _size_args, _arr, _out, _legacy
+
+__all__ = ['tensor', 'as_tensor', 'asarray', 'from_numpy', 'zeros', 'ones', 'full', 'empty',
+           'zeros_like', 'ones_like', 'full_like', 'empty_like', 'arange', 'range', 'linspace',
+           'logspace', 'eye', 'scalar_tensor', 'empty_strided', 'complex', 'polar',
+           'tril_indices', 'triu_indices', 'FloatTensor', 'DoubleTensor', 'HalfTensor',
+           'BFloat16Tensor', 'LongTensor', 'IntTensor', 'ShortTensor', 'CharTensor',
+           'ByteTensor', 'BoolTensor', 'is_tensor', 'is_floating_point', 'is_complex',
+           'numel', 'frombuffer']
+
+
+def _np_dtype(dtype):
+    return _dtype.to_numpy(dtype) if dtype is not None else None
+
+
+def _infer_array(data):
+    """Nested Python data as an ndarray with torch's dtype inference."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    if isinstance(data, (bool, np.bool_)):
+        return np.asarray(data, dtype=np.bool_)
+    if isinstance(data, numbers.Integral):
+        return np.asarray(data, dtype=np.int64)
+    if isinstance(data, numbers.Real):
+        return np.asarray(data, dtype=_dtype._default._np)
+    if isinstance(data, numbers.Complex):
+        return np.asarray(data, dtype=_dtype._default_complex()._np)
+    if isinstance(data, (list, tuple)):
+        flat = _flatten_scalars(data)
+        try:
+            arr = np.array(flat[0] if False else data, dtype=None)
+        except ValueError:
+            raise ValueError(_ragged_message(data)) from None
+        if arr.dtype == object:
+            if any(isinstance(x, Tensor) for x in flat):
+                arr = np.array([_scalar_of(x) for x in flat]).reshape(_nested_shape(data))
+            else:
+                raise ValueError(_ragged_message(data))
+        kinds = {_kind(x) for x in flat}
+        if not flat:
+            return np.zeros(arr.shape, dtype=_dtype._default._np)
+        k = max(kinds) if kinds else 2
+        if k == 0:
+            return arr.astype(np.bool_, copy=False)
+        if k == 1:
+            return arr.astype(np.int64, copy=False)
+        if k == 2:
+            if all(isinstance(x, (np.floating, Tensor)) for x in flat if _kind(x) == 2) and \
+                    any(not isinstance(x, (float, int, bool)) for x in flat):
+                return arr
+            return arr.astype(_dtype._default._np)
+        return arr.astype(_dtype._default_complex()._np)
+    if hasattr(data, '__array__'):
+        return np.asarray(data)
+    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def _scalar_of(x):
+    if isinstance(x, Tensor):
+        if x._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return x.item()
+    return x
+
+
+def _kind(x):
+    if isinstance(x, Tensor):
+        return {'b': 0, 'i': 1, 'u': 1, 'f': 2, 'c': 3}.get(x._data.dtype.kind, 2)
+    if isinstance(x, (bool, np.bool_)):
+        return 0
+    if isinstance(x, numbers.Integral):
+        return 1
+    if isinstance(x, numbers.Real):
+        return 2
+    if isinstance(x, numbers.Complex):
+        return 3
+    raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+
+
+def _flatten_scalars(data):
+    out = []
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(reversed(x))
+        elif isinstance(x, np.ndarray):
+            out.extend(x.reshape(-1).tolist())
+        else:
+            out.append(x)
+    return out
+
+
+def _nested_shape(data):
+    shape = []
+    while isinstance(data, (list, tuple)):
+        shape.append(len(data))
+        if not data:
+            break
+        data = data[0]
+    return tuple(shape)
+
+
+def _ragged_message(data):
+    shape = _nested_shape(data)
+    # find the first ragged level for torch's message
+    def walk(x, dim):
+        if dim >= len(shape) or not isinstance(x, (list, tuple)):
+            return None
+        for y in x:
+            if isinstance(y, (list, tuple)):
+                if dim + 1 < len(shape) and len(y) != shape[dim + 1]:
+                    return f"expected sequence of length {shape[dim + 1]} at dim {dim + 1} " \
+                           f"(got {len(y)})"
+                r = walk(y, dim + 1)
+                if r:
+                    return r
+        return None
+    return walk(data, 0) or "expected a sequence of equal-length sequences"
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    _check_device(device)
+    arr = _infer_array(data)
+    if dtype is not None:
+        arr = arr.astype(_np_dtype(dtype))
+    else:
+        arr = np.array(arr, copy=True)
+        if arr.dtype not in _dtype._FROM_NP:
+            _dtype.from_numpy(arr.dtype)  # raises torch's TypeError
+    if not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr)
+    t = _wrap(arr)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def as_tensor(data, dtype=None, device=None):
+    _check_device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype is dtype else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        if dtype is None or data.dtype == _np_dtype(dtype):
+            _dtype.from_numpy(data.dtype)
+            return _wrap(data)
+        return _wrap(data.astype(_np_dtype(dtype)))
+    return tensor(data, dtype=dtype)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    t = as_tensor(obj, dtype=dtype, device=device)
+    if copy:
+        t = t.clone()
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+def from_numpy(ndarray):
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _dtype.from_numpy(ndarray.dtype)
+    return _wrap(ndarray)
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    return _wrap(np.frombuffer(buffer, dtype=_np_dtype(dtype), count=count, offset=offset))
+
+
+def _make(fn, size, dtype, device, requires_grad, out=None, default=None):
+    _check_device(device)
+    shape = _size_args(size)
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{list(shape)}")
+    d = _np_dtype(dtype) if dtype is not None else (default or _dtype._default._np)
+    t = _wrap(fn(shape, d))
+    if out is not None:
+        return _out(out, t)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None):
+    return _make(np.zeros, size, dtype, device, requires_grad, out)
+
+
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False, memory_format=None):
+    return _make(np.ones, size, dtype, device, requires_grad, out)
+
+
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None):
+    # zero-filled: "uninitialised" memory that is deterministic costs little and hides nothing
+    return _make(np.zeros, size, dtype, device, requires_grad, out)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False):
+    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _fill_dtype(fill_value):
+    if isinstance(fill_value, Tensor):
+        return fill_value._data.dtype
+    return _dtype._dtype_for_kind(_kind(fill_value))._np
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False):
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    d = _np_dtype(dtype) if dtype is not None else _fill_dtype(fill_value)
+    return _make(lambda s, dt: np.full(s, fill_value, dtype=dt), (tuple(size),), None, device,
+                 requires_grad, out, default=d) if dtype is None else \
+        _make(lambda s, dt: np.full(s, fill_value, dtype=dt), (tuple(size),), dtype, device,
+              requires_grad, out)
+
+
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False):
+    return full((), s, dtype=dtype or _dtype._default, device=device,
+                requires_grad=requires_grad)
+
+
+def _like(fn, input, dtype, requires_grad, device=None):
+    _check_device(device)
+    d = _np_dtype(dtype) if dtype is not None else input._data.dtype
+    t = _wrap(fn(input._data.shape, d))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
+    return _like(np.zeros, input, dtype, requires_grad, device)
+
+
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    return _like(np.ones, input, dtype, requires_grad, device)
+
+
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
+    return _like(np.zeros, input, dtype, requires_grad, device)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    return _like(lambda s, d: np.full(s, fill_value, dtype=d), input, dtype, requires_grad,
+                 device)
+
+
+def _num(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False):
+    _check_device(device)
+    start, end, step = _num(start), _num(end), _num(step)
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        is_int = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                     for v in (start, end, step))
+        dt = np.dtype(np.int64) if is_int else _dtype._default._np
+    else:
+        dt = _np_dtype(dtype)
+    import math
+    n = max(0, math.ceil((end - start) / step))
+    if dt.kind in 'iu':
+        r = (start + step * np.arange(n, dtype=np.int64)).astype(dt)
+    else:
+        # computed in double as torch does, then cast
+        r = (start + step * np.arange(n, dtype=np.float64)).astype(dt)
+    t = _wrap(r)
+    if requires_grad:
+        t.requires_grad = True
+    return _out(out, t) if out is not None else t
+
+
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    dt = _np_dtype(dtype) if dtype is not None else _dtype._default._np
+    n = int((end - start) // step) + 1
+    t = _wrap((start + step * np.arange(n, dtype=np.float64)).astype(dt))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    _check_device(device)
+    start, end = _num(start), _num(end)
+    dt = _np_dtype(dtype) if dtype is not None else _dtype._default._np
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    # torch fills the first half from start and the second half from end (symmetric rounding)
+    if steps == 1:
+        r = np.array([start], dtype=np.float64)
+    else:
+        step = (end - start) / (steps - 1)
+        i = np.arange(steps, dtype=np.float64)
+        half = steps // 2
+        r = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+    if dt.kind in 'iu':
+        r = np.trunc(r)
+    if dt == np.float32:
+        # torch computes float32 linspace in float32 arithmetic
+        s32, e32 = np.float32(start), np.float32(end)
+        if steps > 1:
+            st32 = np.float32((e32 - s32) / np.float32(steps - 1))
+            i32 = np.arange(steps, dtype=np.float32)
+            r = np.where(i32 < steps // 2, s32 + st32 * i32,
+                         e32 - st32 * (np.float32(steps - 1) - i32))
+    t = _wrap(np.asarray(r).astype(dt))
+    if requires_grad:
+        t.requires_grad = True
+    return _out(out, t) if out is not None else t
+
+
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    dt = _np_dtype(dtype) if dtype is not None else _dtype._default._np
+    e = linspace(start, end, steps, dtype=_dtype.float64)._data
+    t = _wrap(np.power(base, e).astype(dt))
+    if requires_grad:
+        t.requires_grad = True
+    return _out(out, t) if out is not None else t
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    _check_device(device)
+    if m is None:
+        m = n
+    dt = _np_dtype(dtype) if dtype is not None else _dtype._default._np
+    t = _wrap(np.eye(n, m, dtype=dt))
+    if requires_grad:
+        t.requires_grad = True
+    return _out(out, t) if out is not None else t
+
+
+def complex(real, imag, *, out=None):
+    r, i = real._data, imag._data
+    if r.dtype != i.dtype:
+        raise RuntimeError(f"Expected object of scalar type {_legacy(r.dtype)} but got scalar "
+                           f"type {_legacy(i.dtype)} for second argument")
+    c = (r + 1j * i).astype(np.complex64 if r.dtype == np.float32 else np.complex128)
+    return _out(out, _wrap(c))
+
+
+def polar(abs, angle, *, out=None):
+    return complex(abs * angle.cos(), abs * angle.sin(), out=out)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    r, c = np.tril_indices(row, offset, col)
+    return _wrap(np.stack([r, c]).astype(_np_dtype(dtype) if dtype else np.int64))
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    r, c = np.triu_indices(row, offset, col)
+    return _wrap(np.stack([r, c]).astype(_np_dtype(dtype) if dtype else np.int64))
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def numel(input):
+    return input._data.size
+
+
+# ---- legacy typed constructors: torch.FloatTensor([1, 2]), torch.LongTensor(3) ---------------
+
+class _LegacyMeta(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj._data.dtype == _dtype.to_numpy(cls._dtype)
+
+    def __call__(cls, *args, device=None):
+        _check_device(device)
+        t = Tensor.__new__(Tensor)
+        Tensor.__init__(t, *args, dtype=cls._dtype)
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer, tuple)):
+            data = args[0]
+            if isinstance(data, Tensor):
+                if data._data.dtype != _dtype.to_numpy(cls._dtype):
+                    raise TypeError(f"expected {cls._dtype!r} (got {data.dtype!r})")
+                return data
+            arr = _infer_array(data) if not isinstance(data, np.ndarray) else data
+            t._data = np.array(arr, dtype=_dtype.to_numpy(cls._dtype))
+        return t
+
+
+def _legacy_class(name, dt):
+    return _LegacyMeta(name, (), {'_dtype': dt, '__module__': 'torch'})
+
+
+FloatTensor = _legacy_class('FloatTensor', _dtype.float32)
+DoubleTensor = _legacy_class('DoubleTensor', _dtype.float64)
+HalfTensor = _legacy_class('HalfTensor', _dtype.float16)
+BFloat16Tensor = _legacy_class('BFloat16Tensor', _dtype.bfloat16)
+LongTensor = _legacy_class('LongTensor', _dtype.int64)
+IntTensor = _legacy_class('IntTensor', _dtype.int32)
+ShortTensor = _legacy_class('ShortTensor', _dtype.int16)
+CharTensor = _legacy_class('CharTensor', _dtype.int8)
+ByteTensor = _legacy_class('ByteTensor', _dtype.uint8)
+BoolTensor = _legacy_class('BoolTensor', _dtype.bool)
+for _c in (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor,
+           ShortTensor, CharTensor, ByteTensor, BoolTensor):
+    Tensor._legacy_dtype = None
+    _c._legacy_dtype = _c._dtype
+
+
+# ---- Tensor methods: new_*, fill_, zero_, copy_ -----------------------------------------------
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    arr = _infer_array(data)
+    t = _wrap(np.array(arr, dtype=_np_dtype(dtype) if dtype else self._data.dtype))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _new_factory(fn):
+    def op(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+           pin_memory=False):
+        return fn(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    return op
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
+              layout=None, pin_memory=False):
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device,
+                requires_grad=requires_grad)
+
+
+def _fill_(self, value):
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value._data.ndim} dimensions.")
+        if _State.enabled and (self._requires_grad or value._requires_grad):
+            from ._util import _write_inplace
+            res = _record('fill_tensor', np.full(self._data.shape, value._data,
+                                                 self._data.dtype), (self, value))
+            return _write_inplace(self, res)
+        value = value._data
+    if _State.enabled and self._requires_grad:
+        from ._util import _write_inplace
+        return _write_inplace(self, _record('fill', np.full(self._data.shape, value,
+                                                            self._data.dtype), (self,)))
+    self._data.fill(value)
+    self._vc.value += 1
+    return self
+
+
+def _zero_(self):
+    return _fill_(self, 0)
+
+
+def _copy_(self, src, non_blocking=False):
+    if not isinstance(src, Tensor):
+        src = tensor(src)
+    try:
+        shape = np.broadcast_shapes(src._data.shape, self._data.shape)
+    except ValueError:
+        shape = None
+    if shape != self._data.shape:
+        raise RuntimeError(
+            f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match "
+            f"the size of tensor b ({src._data.shape[-1] if src._data.ndim else 1}) at "
+            f"non-singleton dimension {max(self._data.ndim, src._data.ndim) - 1}")
+    if _State.enabled and (src._requires_grad or self._requires_grad):
+        from ._util import _write_inplace
+        arr = np.empty_like(self._data)
+        np.copyto(arr, src._data, casting='unsafe')
+        return _write_inplace(self, _record('copy_', arr, (self, src), (src.dtype,)))
+    np.copyto(self._data, src._data, casting='unsafe')
+    self._vc.value += 1
+    return self
+
+
+Tensor.new_tensor = _new_tensor
+Tensor.new_zeros = _new_factory(zeros)
+Tensor.new_ones = _new_factory(ones)
+Tensor.new_empty = _new_factory(empty)
+Tensor.new_full = _new_full
+Tensor.fill_ = _fill_
+Tensor.zero_ = _zero_
+Tensor.copy_ = _copy_
+Tensor.is_tensor = is_tensor

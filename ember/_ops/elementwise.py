@@ -1,0 +1,890 @@
+"""Elementwise math: arithmetic, unary functions, comparisons, logic, clamp, where."""
+import math
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap
+from ..autograd.grad_mode import _State
+from ..autograd.graph import _record, _RESULT
+from ._util import (_operands, _arr, _broadcast_error, _to_float_array, _inplace_binary,
+                    _write_inplace, _out, _scalar_kind, _legacy)
+
+__all__ = [
+    'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide',
+    'remainder', 'fmod', 'pow', 'float_power', 'neg', 'negative', 'abs', 'absolute', 'exp',
+    'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'square', 'sin', 'cos',
+    'tan', 'asin', 'acos', 'atan', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 'tanh', 'asinh',
+    'acosh', 'atanh', 'arcsinh', 'arccosh', 'arctanh', 'sigmoid', 'relu', 'sign', 'sgn',
+    'signbit', 'floor', 'ceil', 'round', 'trunc', 'fix', 'frac', 'reciprocal', 'erf', 'erfc',
+    'erfinv', 'lgamma', 'digamma', 'logit', 'xlogy', 'atan2', 'arctan2', 'hypot', 'maximum',
+    'minimum', 'fmax', 'fmin', 'clamp', 'clip', 'clamp_min', 'clamp_max', 'lerp', 'addcmul',
+    'addcdiv', 'where', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less',
+    'less_equal', 'not_equal', 'isclose', 'allclose', 'equal', 'isnan', 'isinf', 'isfinite',
+    'isposinf', 'isneginf', 'isreal', 'nan_to_num', 'logical_and', 'logical_or', 'logical_xor',
+    'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_not', 'deg2rad',
+    'rad2deg', 'copysign', 'heaviside', 'logaddexp', 'logaddexp2', 'sinc', 'angle', 'real',
+    'imag', 'conj', 'positive',
+]
+
+
+def _finish(r, out):
+    r = _arr(r)
+    return r
+
+
+# ---- arithmetic -------------------------------------------------------------------------------
+
+def add(input, other, *, alpha=1, out=None):
+    try:
+        a, b, _ = _operands(input, other)
+        r = _arr(np.add(a, b) if alpha == 1 else np.add(a, np.multiply(b, alpha)))
+    except ValueError:
+        raise _broadcast_error(input._data if isinstance(input, Tensor) else input,
+                               _data(other)) from None
+    if isinstance(other, Tensor) and isinstance(input, Tensor):
+        res = _record('add', r, (input, other), (alpha,))
+    elif isinstance(input, Tensor):
+        res = _record('add_scalar', r, (input,))
+    else:
+        res = _record('add_scalar_rev', r, (other,), (alpha,))
+    return _out(out, res) if out is not None else res
+
+
+def sub(input, other, *, alpha=1, out=None):
+    if _is_bool(input) and _is_bool(other):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead.")
+    try:
+        a, b, _ = _operands(input, other)
+        r = _arr(np.subtract(a, b) if alpha == 1 else np.subtract(a, np.multiply(b, alpha)))
+    except ValueError:
+        raise _broadcast_error(_data(input), _data(other)) from None
+    if isinstance(other, Tensor) and isinstance(input, Tensor):
+        res = _record('sub', r, (input, other), (alpha,))
+    elif isinstance(input, Tensor):
+        res = _record('add_scalar', r, (input,))
+    else:
+        res = _record('rsub_scalar', r, (other,), (alpha,))
+    return _out(out, res) if out is not None else res
+
+
+def _is_bool(x):
+    return isinstance(x, Tensor) and x._data.dtype == np.bool_
+
+
+def _data(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def mul(input, other, *, out=None):
+    try:
+        a, b, _ = _operands(input, other)
+        r = _arr(np.multiply(a, b))
+    except ValueError:
+        raise _broadcast_error(_data(input), _data(other)) from None
+    if isinstance(other, Tensor) and isinstance(input, Tensor):
+        res = _record('mul', r, (input, other), (input, other))
+    elif isinstance(input, Tensor):
+        res = _record('mul_scalar', r, (input,), (other,))
+    else:
+        res = _record('mul_scalar', r, (other,), (input,))
+    return _out(out, res) if out is not None else res
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is not None:
+        if rounding_mode == 'floor':
+            return floor_divide(input, other, out=out)
+        if rounding_mode == 'trunc':
+            a, b, rd = _operands(input, other)
+            if rd.kind in 'iu':
+                if np.any(np.asarray(b) == 0):
+                    raise RuntimeError("ZeroDivisionError")
+                q = np.trunc(np.true_divide(a, b)).astype(rd)
+                return _out(out, _wrap(_arr(q)))
+            q = _arr(np.trunc(np.true_divide(a, b)))
+            res = _record('trunc_div', q, tuple(x for x in (input, other)
+                                                if isinstance(x, Tensor)))
+            return _out(out, res) if out is not None else res
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{rounding_mode}'")
+    try:
+        a, b, rd = _operands(input, other)
+        if rd.kind in 'biu':
+            fd = _dtype._default._np
+            a = a.astype(fd) if isinstance(a, np.ndarray) else a
+            b = b.astype(fd) if isinstance(b, np.ndarray) else b
+        r = _arr(np.true_divide(a, b))
+    except ValueError:
+        raise _broadcast_error(_data(input), _data(other)) from None
+    if isinstance(other, Tensor) and isinstance(input, Tensor):
+        res = _record('div', r, (input, other), (input, other))
+    elif isinstance(input, Tensor):
+        res = _record('div_scalar', r, (input,), (other,))
+    else:
+        res = _record('rdiv_scalar', r, (other,), (input, other))
+    return _out(out, res) if out is not None else res
+
+
+def floor_divide(input, other, *, out=None):
+    a, b, rd = _operands(input, other)
+    if rd.kind in 'iu' and np.any(np.asarray(b) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    try:
+        r = _arr(np.floor_divide(a, b))
+    except ValueError:
+        raise _broadcast_error(_data(input), _data(other)) from None
+    res = _record('floor_divide', r, tuple(x for x in (input, other) if isinstance(x, Tensor)))
+    return _out(out, res)
+
+
+def remainder(input, other, *, out=None):
+    a, b, rd = _operands(input, other)
+    if rd.kind in 'iu' and np.any(np.asarray(b) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    r = _arr(np.mod(a, b))
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        res = _record('remainder', r, (input, other), (input, other))
+    elif isinstance(input, Tensor):
+        res = _record('passthrough', r, (input,))
+    else:
+        res = _record('remainder_rev', r, (other,), (input, other))
+    return _out(out, res)
+
+
+def fmod(input, other, *, out=None):
+    a, b, rd = _operands(input, other)
+    if rd.kind in 'iu' and np.any(np.asarray(b) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    r = _arr(np.fmod(a, b))
+    if isinstance(other, Tensor):
+        res = _record('fmod', r, (input, other), (input, other))
+    else:
+        res = _record('passthrough', r, (input,))
+    return _out(out, res)
+
+
+def pow(input, exponent, *, out=None):
+    if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        d = input._data
+        rd = _operands(input, exponent)[2]
+        if d.dtype != rd:
+            d = d.astype(rd)
+        if rd.kind in 'iu' and exponent < 0 and isinstance(exponent, int):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if exponent == 2:
+            r = np.multiply(d, d)
+        elif exponent == 0.5:
+            r = np.sqrt(d)
+        else:
+            r = np.power(d, exponent)
+        res = _record('pow_scalar', _arr(r), (input,), (input, exponent))
+        return _out(out, res)
+    a, b, rd = _operands(input, exponent)
+    if rd.kind in 'iu' and np.any(np.asarray(b) < 0):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    try:
+        r = _arr(np.power(a, b))
+    except ValueError:
+        raise _broadcast_error(_data(input), _data(exponent)) from None
+    if isinstance(input, Tensor):
+        res = _record('pow', r, (input, exponent), (input, exponent, _RESULT))
+    else:
+        res = _record('pow_rev', r, (exponent,), (input, _RESULT))
+    return _out(out, res)
+
+
+def float_power(input, exponent, *, out=None):
+    a = input.to(_dtype.float64) if isinstance(input, Tensor) else float(input)
+    e = exponent.to(_dtype.float64) if isinstance(exponent, Tensor) else exponent
+    return pow(a, e, out=out)
+
+
+def neg(input, *, out=None):
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return _out(out, _record('neg', _arr(np.negative(input._data)), (input,)))
+
+
+negative = neg
+
+
+def positive(input):
+    return input
+
+
+def abs(input, *, out=None):
+    return _out(out, _record('abs', _arr(np.abs(input._data)), (input,), (input,)))
+
+
+absolute = abs
+
+
+# ---- unary float functions --------------------------------------------------------------------
+
+def _unary(name, ufunc, saves, doc=None):
+    """Build a float-valued unary op; `saves` says whether its formula takes self or result."""
+    if saves == 'self':
+        def op(input, *, out=None):
+            r = _arr(ufunc(_to_float_array(input._data)))
+            return _out(out, _record(name, r, (input,), (input,)))
+    elif saves == 'result':
+        def op(input, *, out=None):
+            r = _arr(ufunc(_to_float_array(input._data)))
+            return _out(out, _record(name, r, (input,), (_RESULT,)))
+    else:
+        def op(input, *, out=None):
+            r = _arr(ufunc(_to_float_array(input._data)))
+            return _out(out, _record(name, r, (input,)))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc or f"torch.{name}, elementwise."
+    return op
+
+
+def _np_sigmoid(x):
+    # exp of a negative argument only: no overflow warnings for large |x|
+    out = np.empty_like(x)
+    pos = x >= 0
+    if pos.all():
+        np.exp(-x, out=out)
+        out += 1
+        return np.reciprocal(out, out=out)
+    e = np.exp(-np.abs(x))
+    return np.where(pos, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _np_rsqrt(x):
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return 1 / np.sqrt(x)
+
+
+def _quiet(f):
+    def g(x):
+        with np.errstate(all='ignore'):
+            return f(x)
+    return g
+
+
+def _erf(x):
+    return _special('erf', x)
+
+
+def _special(name, x):
+    """erf/erfc/erfinv/lgamma/digamma without SciPy: vectorised through math where needed."""
+    try:
+        import scipy.special as sp  # optional: faster and exact
+        return getattr(sp, {'lgamma': 'gammaln', 'digamma': 'psi'}.get(name, name))(x).astype(
+            x.dtype, copy=False)
+    except ImportError:
+        pass
+    if name == 'erfinv':
+        return _erfinv_np(x)
+    fn = {'erf': math.erf, 'erfc': math.erfc, 'lgamma': math.lgamma,
+          'digamma': _digamma_scalar}[name]
+    return np.vectorize(lambda v: fn(v) if not math.isnan(v) else math.nan,
+                        otypes=[x.dtype])(x) if x.size else x.copy()
+
+
+def _digamma_scalar(v):
+    if v == 0:
+        return -math.inf if math.copysign(1, v) > 0 else math.inf
+    if v < 0 and v == math.floor(v):
+        return math.nan
+    res = 0.0
+    if v < 0:
+        # reflection
+        return _digamma_scalar(1 - v) - math.pi / math.tan(math.pi * v)
+    while v < 6:
+        res -= 1 / v
+        v += 1
+    f = 1 / (v * v)
+    return res + math.log(v) - 0.5 / v - f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (
+        1 / 240 - f / 132))))
+
+
+def _erfinv_np(y):
+    # Giles' approximation refined with two Newton steps on erf
+    y64 = y.astype(np.float64)
+    w = -np.log((1.0 - y64) * (1.0 + y64))
+    x = np.where(w < 5, _giles_small(w), _giles_large(w)) * y64
+    erf = np.vectorize(math.erf, otypes=[np.float64])
+    for _ in range(2):
+        err = erf(x) - y64
+        x = x - err / (2 / math.sqrt(math.pi) * np.exp(-x * x))
+    x = np.where(y64 == 1, np.inf, np.where(y64 == -1, -np.inf, x))
+    return x.astype(y.dtype)
+
+
+def _giles_small(w):
+    w = w - 2.5
+    p = 2.81022636e-08
+    for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+              -0.00417768164, 0.246640727, 1.50140941):
+        p = c + p * w
+    return p
+
+
+def _giles_large(w):
+    w = np.sqrt(np.maximum(w, 5)) - 3
+    p = -0.000200214257
+    for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+              0.00943887047, 1.00167406, 2.83297682):
+        p = c + p * w
+    return p
+
+
+exp = _unary('exp', np.exp, 'result')
+exp2 = _unary('exp2', np.exp2, 'result')
+expm1 = _unary('expm1', np.expm1, 'result')
+log = _unary('log', _quiet(np.log), 'self')
+log2 = _unary('log2', _quiet(np.log2), 'self')
+log10 = _unary('log10', _quiet(np.log10), 'self')
+log1p = _unary('log1p', _quiet(np.log1p), 'self')
+sqrt = _unary('sqrt', _quiet(np.sqrt), 'result')
+rsqrt = _unary('rsqrt', _np_rsqrt, 'result')
+sin = _unary('sin', np.sin, 'self')
+cos = _unary('cos', np.cos, 'self')
+tan = _unary('tan', np.tan, 'result')
+asin = arcsin = _unary('asin', _quiet(np.arcsin), 'self')
+acos = arccos = _unary('acos', _quiet(np.arccos), 'self')
+atan = arctan = _unary('atan', np.arctan, 'self')
+sinh = _unary('sinh', np.sinh, 'self')
+cosh = _unary('cosh', np.cosh, 'self')
+tanh = _unary('tanh', np.tanh, 'result')
+asinh = arcsinh = _unary('asinh', np.arcsinh, 'self')
+acosh = arccosh = _unary('acosh', _quiet(np.arccosh), 'self')
+atanh = arctanh = _unary('atanh', _quiet(np.arctanh), 'self')
+sigmoid = _unary('sigmoid', _np_sigmoid, 'result')
+erf = _unary('erf', lambda x: _special('erf', x), 'self')
+erfc = _unary('erfc', lambda x: _special('erfc', x), 'self')
+erfinv = _unary('erfinv', lambda x: _special('erfinv', x), 'result')
+lgamma = _unary('lgamma', _quiet(lambda x: _special('lgamma', x)), 'self')
+digamma = _unary('digamma', _quiet(lambda x: _special('digamma', x)), 'self')
+deg2rad = _unary('deg2rad', np.deg2rad, None)
+rad2deg = _unary('rad2deg', np.rad2deg, None)
+sinc = _unary('sinc', np.sinc, 'self')
+
+
+def reciprocal(input, *, out=None):
+    with np.errstate(divide='ignore'):
+        r = _arr(np.reciprocal(_to_float_array(input._data)))
+    return _out(out, _record('reciprocal', r, (input,), (_RESULT,)))
+
+
+def square(input, *, out=None):
+    return pow(input, 2, out=out)
+
+
+def relu(input, inplace=False):
+    if inplace:
+        return input.relu_()
+    d = input._data
+    return _record('relu', _arr(np.maximum(d, d.dtype.type(0))), (input,), (_RESULT,))
+
+
+def logit(input, eps=None, *, out=None):
+    x = _to_float_array(input._data)
+    if eps is not None:
+        x = np.clip(x, eps, 1 - eps)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        r = _arr(np.log(x / (1 - x)))
+    return _out(out, _record('logit', r, (input,), (input, eps)))
+
+
+def _nondiff_unary(name, fn, keep_int=True):
+    def op(input, *, out=None):
+        d = input._data
+        if not keep_int:
+            d = _to_float_array(d)
+        r = _arr(fn(d))
+        return _out(out, _record('zero_grad', r, (input,)) if r.dtype.kind in 'fc'
+                    else _wrap(r))
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+def _np_sign(d):
+    return np.sign(d) if d.dtype != np.bool_ else d.copy()
+
+
+sign = _nondiff_unary('sign', _np_sign)
+sgn = sign
+floor = _nondiff_unary('floor', lambda d: np.floor(d) if d.dtype.kind in 'fc' else d.copy())
+ceil = _nondiff_unary('ceil', lambda d: np.ceil(d) if d.dtype.kind in 'fc' else d.copy())
+trunc = _nondiff_unary('trunc', lambda d: np.trunc(d) if d.dtype.kind in 'fc' else d.copy())
+fix = trunc
+
+
+def round(input, *, decimals=0, out=None):
+    d = input._data
+    r = _arr(np.round(d, decimals) if d.dtype.kind in 'fc' else d.copy())
+    return _out(out, _record('zero_grad', r, (input,)) if r.dtype.kind == 'f' else _wrap(r))
+
+
+def frac(input, *, out=None):
+    d = input._data
+    return _out(out, _record('frac', _arr(d - np.trunc(d)), (input,)))
+
+
+def signbit(input, *, out=None):
+    return _out(out, _wrap(_arr(np.signbit(input._data))))
+
+
+def angle(input, *, out=None):
+    d = input._data
+    if d.dtype.kind == 'c':
+        return _wrap(_arr(np.angle(d)))
+    r = np.where(d < 0, np.pi, 0).astype(_to_float_array(d).dtype)
+    r = np.where(np.isnan(d), d, r)
+    return _out(out, _record('zero_grad', _arr(r), (input,)))
+
+
+def real(input):
+    return input if input._data.dtype.kind != 'c' else _wrap(input._data.real)
+
+
+def imag(input):
+    if input._data.dtype.kind != 'c':
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return _wrap(input._data.imag)
+
+
+def conj(input):
+    return input if input._data.dtype.kind != 'c' else _wrap(np.conj(input._data))
+
+
+def xlogy(input, other, *, out=None):
+    a, b, rd = _operands(input, other)
+    a = _to_float_array(np.asarray(a))
+    b = _to_float_array(np.asarray(b))
+    with np.errstate(divide='ignore', invalid='ignore'):
+        r = np.where(a == 0, np.where(np.isnan(b), np.nan, 0.0), a * np.log(b)).astype(
+            np.result_type(a, b))
+    ins = tuple(x if isinstance(x, Tensor) else None for x in (input, other))
+    if ins[1] is None:
+        return _out(out, _record('xlogy_scalar', _arr(r), (input,), (input, other)))
+    if ins[0] is None:
+        return _out(out, _record('xlogy_rev', _arr(r), (other,), (input, other)))
+    return _out(out, _record('xlogy', _arr(r), (input, other), (input, other)))
+
+
+def atan2(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    r = _arr(np.arctan2(_to_float_array(np.asarray(a)), _to_float_array(np.asarray(b))))
+    return _out(out, _record('atan2', r, (input, other), (input, other)))
+
+
+arctan2 = atan2
+
+
+def hypot(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    r = _arr(np.hypot(a, b))
+    return _out(out, _record('hypot', r, (input, other), (input, other, _RESULT)))
+
+
+def copysign(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    r = _arr(np.copysign(_to_float_array(np.asarray(a)), b))
+    if isinstance(other, Tensor):
+        return _out(out, _record('copysign', r, (input, other), (input, _RESULT)))
+    return _out(out, _record('copysign_scalar', r, (input,), (input, _RESULT)))
+
+
+def heaviside(input, values, *, out=None):
+    a, b, _ = _operands(input, values)
+    return _out(out, _wrap(_arr(np.heaviside(a, b))))
+
+
+def logaddexp(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    r = _arr(np.logaddexp(a, b))
+    return _out(out, _record('logaddexp', r, (input, other), (input, other, _RESULT)))
+
+
+def logaddexp2(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    r = _arr(np.logaddexp2(a, b))
+    return _out(out, _record('logaddexp2', r, (input, other), (input, other, _RESULT)))
+
+
+# ---- min/max, clamp ---------------------------------------------------------------------------
+
+def maximum(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    try:
+        r = _arr(np.maximum(a, b))
+    except ValueError:
+        raise _broadcast_error(a, b) from None
+    return _out(out, _record('maximum', r, (input, other), (input, other)))
+
+
+def minimum(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    try:
+        r = _arr(np.minimum(a, b))
+    except ValueError:
+        raise _broadcast_error(a, b) from None
+    return _out(out, _record('minimum', r, (input, other), (input, other)))
+
+
+def fmax(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    return _out(out, _record('maximum', _arr(np.fmax(a, b)), (input, other), (input, other)))
+
+
+def fmin(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    return _out(out, _record('minimum', _arr(np.fmin(a, b)), (input, other), (input, other)))
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    d = input._data
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        r = d
+        lo = min._data if isinstance(min, Tensor) else min
+        hi = max._data if isinstance(max, Tensor) else max
+        if lo is not None:
+            r = np.maximum(r, lo)
+        if hi is not None:
+            r = np.minimum(r, hi)
+        ins = (input, min if isinstance(min, Tensor) else None,
+               max if isinstance(max, Tensor) else None)
+        return _out(out, _record('clamp_tensor', _arr(r).astype(d.dtype, copy=False), ins,
+                                 (input, min, max)))
+    rd = d.dtype
+    for v in (min, max):
+        if v is not None and d.dtype.kind in 'biu' and _scalar_kind(v) >= 2:
+            rd = _dtype._default._np
+    if rd != d.dtype:
+        d = d.astype(rd)
+    if min is not None and max is not None:
+        r = np.minimum(np.maximum(d, min), max) if min > max else np.clip(d, min, max)
+    elif min is not None:
+        r = np.maximum(d, min)
+    else:
+        r = np.minimum(d, max)
+    r = _arr(r)
+    if r.dtype != rd:
+        r = r.astype(rd)
+    return _out(out, _record('clamp', r, (input,), (input, min, max)))
+
+
+clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+# ---- ternary ----------------------------------------------------------------------------------
+
+def lerp(input, end, weight, *, out=None):
+    return _out(out, input + weight * (end - input))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    prod = tensor1 * tensor2
+    return _out(out, input + (prod * value if value != 1 else prod))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    if not isinstance(tensor1, Tensor) or (tensor1._data.dtype.kind in 'iub' and
+                                           tensor2._data.dtype.kind in 'iub'):
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))."
+            "to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
+            "float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes.")
+    q = tensor1 / tensor2
+    return _out(out, input + (q * value if value != 1 else q))
+
+
+def where(condition, input=None, other=None, *, out=None):
+    if input is None and other is None:
+        from .index import nonzero
+        return nonzero(condition, as_tuple=True)
+    c = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if c.dtype != np.bool_:
+        if c.dtype == np.uint8:
+            c = c.astype(bool)
+        else:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
+                               f"tensor with dtype {_legacy(c.dtype)}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _wrap(np.asarray(input, dtype=_scalar_np_dtype(input)))
+    a, b, _ = _operands(input, other)
+    try:
+        r = _arr(np.where(c, a, b))
+    except ValueError:
+        raise _broadcast_error(np.broadcast_shapes(np.shape(c), np.shape(a)) and np.empty(
+            np.broadcast_shapes(np.shape(c), np.shape(a)), dtype=bool), np.asarray(b)) from None
+    ins = (input if isinstance(input, Tensor) else None,
+           other if isinstance(other, Tensor) else None)
+    return _out(out, _record('where', r, ins, (c,)))
+
+
+def _scalar_np_dtype(x):
+    k = _scalar_kind(x)
+    return _dtype._dtype_for_kind(k)._np
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    d = input._data
+    if d.dtype.kind not in 'fc':
+        return _out(out, _wrap(d.copy()))
+    r = _arr(np.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf))
+    return _out(out, _record('nan_to_num', r, (input,), (input,)))
+
+
+# ---- comparisons and logic (never differentiable) ---------------------------------------------
+
+def _compare(name, ufunc):
+    def op(input, other, *, out=None):
+        a, b, _ = _operands(input, other)
+        try:
+            r = _arr(ufunc(a, b))
+        except ValueError:
+            raise _broadcast_error(np.asarray(a), np.asarray(b)) from None
+        return _out(out, _wrap(r))
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+eq = _compare('eq', np.equal)
+ne = not_equal = _compare('ne', np.not_equal)
+lt = less = _compare('lt', np.less)
+le = less_equal = _compare('le', np.less_equal)
+gt = greater = _compare('gt', np.greater)
+ge = greater_equal = _compare('ge', np.greater_equal)
+
+
+def _logical(name, ufunc):
+    def op(input, other, *, out=None):
+        a = input._data if isinstance(input, Tensor) else input
+        b = other._data if isinstance(other, Tensor) else other
+        try:
+            return _out(out, _wrap(_arr(ufunc(a, b))))
+        except ValueError:
+            raise _broadcast_error(np.asarray(a), np.asarray(b)) from None
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+logical_and = _logical('logical_and', np.logical_and)
+logical_or = _logical('logical_or', np.logical_or)
+logical_xor = _logical('logical_xor', np.logical_xor)
+
+
+def logical_not(input, *, out=None):
+    return _out(out, _wrap(_arr(np.logical_not(input._data))))
+
+
+def _bitwise(name, ufunc):
+    def op(input, other, *, out=None):
+        a, b, rd = _operands(input, other)
+        if rd.kind not in 'biu':
+            raise RuntimeError(f'"{name}_cpu" not implemented for '
+                               f"'{_legacy(rd)}'")
+        return _out(out, _wrap(_arr(ufunc(a, b))))
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+bitwise_and = _bitwise('bitwise_and', np.bitwise_and)
+bitwise_or = _bitwise('bitwise_or', np.bitwise_or)
+bitwise_xor = _bitwise('bitwise_xor', np.bitwise_xor)
+
+
+def bitwise_not(input, *, out=None):
+    d = input._data
+    if d.dtype.kind not in 'biu':
+        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{_legacy(d.dtype)}'")
+    return _out(out, _wrap(_arr(np.invert(d))))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    a, b, _ = _operands(input, other)
+    return _wrap(_arr(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(np.all(isclose(input, other, rtol, atol, equal_nan)._data))
+
+
+def equal(input, other):
+    return input._data.shape == other._data.shape and bool(np.all(input._data == other._data))
+
+
+def isnan(input):
+    return _wrap(_arr(np.isnan(input._data)))
+
+
+def isinf(input):
+    return _wrap(_arr(np.isinf(input._data)))
+
+
+def isfinite(input):
+    return _wrap(_arr(np.isfinite(input._data)))
+
+
+def isposinf(input):
+    return _wrap(_arr(np.isposinf(input._data)))
+
+
+def isneginf(input):
+    return _wrap(_arr(np.isneginf(input._data)))
+
+
+def isreal(input):
+    return _wrap(_arr(np.isreal(input._data)))
+
+
+# ---- Tensor methods and operators -------------------------------------------------------------
+
+def _rsub(self, other, *, alpha=1):
+    return sub(other, self, alpha=alpha)
+
+
+def _rdiv(self, other):
+    return div(other, self)
+
+
+def _rpow(self, other):
+    return pow(other, self)
+
+
+def _rfloordiv(self, other):
+    return floor_divide(other, self)
+
+
+def _rmod(self, other):
+    return remainder(other, self)
+
+
+def _inplace_factory(name, ufunc, fn):
+    def op(self, other, **kw):
+        if kw:
+            return _write_inplace(self, fn(self, other, **kw))
+        return _inplace_binary(self, other, ufunc, name, fn)
+    op.__name__ = name + '_'
+    return op
+
+
+def _unary_inplace(fn):
+    def op(self, *args, **kw):
+        if not _State.enabled or not self._requires_grad:
+            r = fn(self, *args, **kw)
+            if r._data.dtype != self._data.dtype and r._data.dtype.kind != \
+                    self._data.dtype.kind and self._data.dtype.kind in 'biu':
+                raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                                   f"{_legacy(self._data.dtype)}")
+            np.copyto(self._data, r._data, casting='unsafe')
+            self._vc.value += 1
+            return self
+        return _write_inplace(self, fn(self, *args, **kw))
+    return op
+
+
+def _relu_(self):
+    if not _State.enabled or not self._requires_grad:
+        np.maximum(self._data, 0, out=self._data)
+        self._vc.value += 1
+        return self
+    return _write_inplace(self, relu(self))
+
+
+_METHODS = {
+    'add': add, 'sub': sub, 'subtract': sub, 'mul': mul, 'multiply': mul, 'div': div,
+    'divide': div, 'true_divide': div, 'floor_divide': floor_divide, 'remainder': remainder,
+    'fmod': fmod, 'pow': pow, 'float_power': float_power, 'neg': neg, 'negative': neg,
+    'abs': abs, 'absolute': abs, 'reciprocal': reciprocal, 'square': square, 'relu': relu,
+    'logit': logit, 'sign': sign, 'sgn': sgn, 'floor': floor, 'ceil': ceil, 'trunc': trunc,
+    'fix': fix, 'round': round, 'frac': frac, 'signbit': signbit, 'xlogy': xlogy, 'atan2': atan2,
+    'arctan2': atan2, 'hypot': hypot, 'maximum': maximum, 'minimum': minimum, 'fmax': fmax,
+    'fmin': fmin, 'clamp': clamp, 'clip': clamp, 'clamp_min': clamp_min, 'clamp_max': clamp_max,
+    'lerp': lerp, 'addcmul': addcmul, 'addcdiv': addcdiv, 'nan_to_num': nan_to_num,
+    'eq': eq, 'ne': ne, 'not_equal': ne, 'lt': lt, 'less': lt, 'le': le, 'less_equal': le,
+    'gt': gt, 'greater': gt, 'ge': ge, 'greater_equal': ge, 'isclose': isclose,
+    'allclose': allclose, 'equal': equal, 'isnan': isnan, 'isinf': isinf, 'isfinite': isfinite,
+    'isposinf': isposinf, 'isneginf': isneginf, 'isreal': isreal, 'logical_and': logical_and,
+    'logical_or': logical_or, 'logical_xor': logical_xor, 'logical_not': logical_not,
+    'bitwise_and': bitwise_and, 'bitwise_or': bitwise_or, 'bitwise_xor': bitwise_xor,
+    'bitwise_not': bitwise_not, 'copysign': copysign, 'heaviside': heaviside,
+    'logaddexp': logaddexp, 'logaddexp2': logaddexp2, 'angle': angle, 'conj': conj,
+    'positive': positive,
+    '__add__': add, '__radd__': add, '__sub__': sub, '__rsub__': _rsub, '__mul__': mul,
+    '__rmul__': mul, '__truediv__': div, '__rtruediv__': _rdiv, '__floordiv__': floor_divide,
+    '__rfloordiv__': _rfloordiv, '__mod__': remainder, '__rmod__': _rmod, '__pow__': pow,
+    '__rpow__': _rpow, '__neg__': neg, '__pos__': positive, '__abs__': abs,
+    '__eq__': eq, '__ne__': ne, '__lt__': lt, '__le__': le, '__gt__': gt, '__ge__': ge,
+    '__and__': bitwise_and, '__or__': bitwise_or, '__xor__': bitwise_xor,
+    '__rand__': bitwise_and, '__ror__': bitwise_or, '__rxor__': bitwise_xor,
+    '__invert__': bitwise_not,
+}
+for _name in ('exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'sin',
+              'cos', 'tan', 'asin', 'acos', 'atan', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh',
+              'tanh', 'asinh', 'acosh', 'atanh', 'arcsinh', 'arccosh', 'arctanh', 'sigmoid',
+              'erf', 'erfc', 'erfinv', 'lgamma', 'digamma', 'deg2rad', 'rad2deg', 'sinc'):
+    _METHODS[_name] = globals()[_name]
+
+for _name, _fn in list(_METHODS.items()):
+    setattr(Tensor, _name, _fn)
+
+# in-place variants: a_.op_(b) and the augmented operators
+for _name, _uf in (('add', np.add), ('sub', np.subtract), ('mul', np.multiply),
+                   ('div', np.true_divide), ('pow', np.power), ('floor_divide', np.floor_divide),
+                   ('remainder', np.mod), ('fmod', np.fmod), ('maximum', np.maximum),
+                   ('minimum', np.minimum), ('bitwise_and', np.bitwise_and),
+                   ('bitwise_or', np.bitwise_or), ('bitwise_xor', np.bitwise_xor),
+                   ('logical_and', np.logical_and), ('logical_or', np.logical_or),
+                   ('logical_xor', np.logical_xor), ('atan2', np.arctan2),
+                   ('hypot', np.hypot), ('copysign', np.copysign), ('xlogy', None)):
+    _ip = _inplace_factory(_name, _uf, _METHODS[_name]) if _uf is not None else \
+        (lambda fn: lambda self, other: _write_inplace(self, fn(self, other)))(_METHODS[_name])
+    setattr(Tensor, _name + '_', _ip)
+Tensor.subtract_ = Tensor.sub_
+Tensor.multiply_ = Tensor.mul_
+Tensor.divide_ = Tensor.div_
+Tensor.true_divide_ = Tensor.div_
+Tensor.__iadd__ = Tensor.add_
+Tensor.__isub__ = Tensor.sub_
+Tensor.__imul__ = Tensor.mul_
+Tensor.__itruediv__ = Tensor.div_
+Tensor.__ipow__ = Tensor.pow_
+Tensor.__ifloordiv__ = Tensor.floor_divide_
+Tensor.__imod__ = Tensor.remainder_
+Tensor.__iand__ = Tensor.bitwise_and_
+Tensor.__ior__ = Tensor.bitwise_or_
+Tensor.__ixor__ = Tensor.bitwise_xor_
+Tensor.relu_ = _relu_
+
+for _name in ('neg', 'abs', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt',
+              'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'arcsin', 'arccos', 'arctan',
+              'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'sigmoid', 'erf', 'erfc',
+              'erfinv', 'lgamma', 'digamma', 'reciprocal', 'square', 'sign', 'sgn', 'floor',
+              'ceil', 'trunc', 'fix', 'round', 'frac', 'clamp', 'clip', 'clamp_min', 'clamp_max',
+              'nan_to_num', 'logit', 'deg2rad', 'rad2deg', 'negative', 'absolute', 'sinc',
+              'lerp', 'addcmul', 'addcdiv', 'logical_not', 'bitwise_not'):
+    setattr(Tensor, _name + '_', _unary_inplace(_METHODS[_name]))
+
+for _name in ('eq', 'ne', 'lt', 'le', 'gt', 'ge', 'not_equal', 'less', 'less_equal', 'greater',
+              'greater_equal'):
+    setattr(Tensor, _name + '_', (lambda fn: lambda self, other: _write_inplace(
+        self, fn(self, other)))(_METHODS[_name]))
+
+subtract = sub
+multiply = mul
+divide = true_divide = div

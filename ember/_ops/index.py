@@ -1,0 +1,683 @@
+"""Indexing: __getitem__/__setitem__, gather/scatter, masked ops, index_select, sort/topk."""
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap, _wrap_dim
+from ..autograd.grad_mode import _State
+from ..autograd.graph import _record
+from ._util import _arr, _write_inplace, _check_inplace, _legacy, _out
+
+__all__ = ['gather', 'scatter', 'scatter_add', 'scatter_reduce', 'index_select', 'masked_fill',
+           'masked_select', 'take_along_dim', 'take', 'nonzero', 'argwhere', 'sort', 'argsort',
+           'topk', 'kthvalue', 'index_add', 'index_copy', 'index_fill', 'index_put',
+           'masked_scatter', 'unique', 'unique_consecutive', 'searchsorted', 'bucketize',
+           'bincount', 'histc', 'msort', 'repeat_interleave']
+
+
+# ---- __getitem__ ------------------------------------------------------------------------------
+
+def _convert_index(idx):
+    """A torch-style index as a NumPy index, and whether it is basic (gives a view)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out = []
+    basic = True
+    for i in idx:
+        if isinstance(i, Tensor):
+            d = i._data
+            if d.dtype == np.bool_ or d.dtype == np.uint8 and d.ndim:
+                out.append(d.astype(bool, copy=False))
+                basic = False
+            elif d.dtype.kind in 'iu':
+                if d.ndim == 0:
+                    out.append(int(d))
+                else:
+                    out.append(d)
+                    basic = False
+            else:
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 "tensors")
+        elif isinstance(i, (list, np.ndarray)):
+            a = np.asarray([int(x) if isinstance(x, Tensor) else x for x in i]
+                           if isinstance(i, list) else i)
+            if a.dtype.kind == 'f':
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 "tensors")
+            out.append(a)
+            basic = False
+        elif isinstance(i, (bool, np.bool_)):
+            out.append(bool(i))
+            basic = False
+        elif isinstance(i, (int, np.integer)):
+            out.append(int(i))
+        elif i is None or i is Ellipsis or isinstance(i, slice):
+            if isinstance(i, slice) and i.step is not None and i.step <= 0:
+                raise ValueError("step must be greater than zero")
+            if isinstance(i, slice) and any(isinstance(v, Tensor) for v in
+                                            (i.start, i.stop, i.step)):
+                i = slice(*(int(v) if isinstance(v, Tensor) else v
+                            for v in (i.start, i.stop, i.step)))
+            out.append(i)
+        else:
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                "Variables are valid indices (got " + type(i).__name__ + ")")
+    return tuple(out), basic
+
+
+def _index_error(e, d, idx):
+    msg = str(e)
+    if 'out of bounds' in msg:
+        import re
+        m = re.search(r'index (-?\d+) is out of bounds for axis (\d+) with size (\d+)', msg)
+        if m:
+            return IndexError(f"index {m.group(1)} is out of bounds for dimension "
+                              f"{m.group(2)} with size {m.group(3)}")
+    if 'too many indices' in msg:
+        return IndexError(f"too many indices for tensor of dimension {d.ndim}")
+    if 'boolean index did not match' in msg:
+        import re
+        m = re.search(r'dimension is (\d+) but corresponding boolean dimension is (\d+)', msg)
+        if m:
+            return IndexError(f"The shape of the mask [{m.group(2)}] at index 0 does not match "
+                              f"the shape of the indexed tensor [{m.group(1)}] at index 0")
+    if 'shape mismatch' in msg:
+        return IndexError("shape mismatch: indexing tensors could not be broadcast together")
+    return IndexError(msg)
+
+
+def _getitem(self, idx):
+    d = self._data
+    if type(idx) is int:  # the common fast path: x[i]
+        try:
+            r = d[idx]
+        except IndexError as e:
+            raise _index_error(e, d, idx) from None
+        if d.ndim == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
+                             "or `tensor.item<T>(m)` in C++ to convert a 0-dim tensor to a number")
+        out = _record('getitem_select', r, (self,), (d.shape, idx))
+        out._vc = self._vc
+        out._base = self if self._base is None else self._base
+        return out
+    nidx, basic = _convert_index(idx)
+    try:
+        r = d[nidx]
+    except IndexError as e:
+        raise _index_error(e, d, nidx) from None
+    if basic:
+        op = 'getitem_select' if len(nidx) == 1 and isinstance(nidx[0], int) else \
+            'getitem_basic'
+        out = _record(op, _arr(r) if not isinstance(r, np.ndarray) else r, (self,),
+                      (d.shape, nidx))
+        if isinstance(r, np.ndarray) and np.shares_memory(r, d) if r.size else False:
+            out._vc = self._vc
+            out._base = self if self._base is None else self._base
+        return out
+    return _record('getitem_adv', _arr(r), (self,), (d.shape, nidx))
+
+
+def _embed_slice(grad, shape, idx):
+    """zeros(shape) with grad added at idx: the gradient of x[idx] (duplicates accumulate)."""
+    g = grad._data
+    z = np.zeros(shape, dtype=g.dtype)
+    _, basic = _convert_index(idx) if not isinstance(idx, tuple) or True else (None, True)
+    if _is_basic(idx):
+        z[idx] = g
+    else:
+        np.add.at(z, idx, g)
+    return _record('embed_slice', z, (grad,), (idx,))
+
+
+def _is_basic(idx):
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    for i in idx:
+        if isinstance(i, (np.ndarray, list, bool)):
+            return False
+    return True
+
+
+def _diag_scatter(grad, shape, offset, a, b):
+    """The gradient of diagonal(offset, a, b): grad written onto that diagonal of zeros."""
+    g = grad._data
+    z = np.zeros(shape, dtype=g.dtype)
+    nd = len(shape)
+    zm = np.moveaxis(z, (a, b), (nd - 2, nd - 1))
+    n = g.shape[-1]
+    i = np.arange(n)
+    rows, cols = (i, i + offset) if offset >= 0 else (i - offset, i)
+    zm[..., rows, cols] = g
+    return _record('diag_scatter', z, (grad,), (offset, a, b))
+
+
+# ---- __setitem__ ------------------------------------------------------------------------------
+
+def _setitem(self, idx, value):
+    nidx, basic = _convert_index(idx)
+    needs_graph = _State.enabled and (
+        self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+    d = self._data
+    v = value._data if isinstance(value, Tensor) else value
+    if not needs_graph:
+        try:
+            d[nidx] = v
+        except IndexError as e:
+            raise _index_error(e, d, nidx) from None
+        except ValueError as e:
+            if 'read-only' in str(e):
+                raise RuntimeError(
+                    "unsupported operation: more than one element of the written-to tensor "
+                    "refers to a single memory location. Please clone() the tensor before "
+                    "performing the operation.") from None
+            raise RuntimeError(_setitem_shape_msg(d, nidx, v)) from None
+        self._vc.value += 1
+        return
+    _check_inplace(self)
+    new = d.copy()
+    try:
+        new[nidx] = v
+    except IndexError as e:
+        raise _index_error(e, d, nidx) from None
+    except ValueError:
+        raise RuntimeError(_setitem_shape_msg(d, nidx, v)) from None
+    val = value if isinstance(value, Tensor) else None
+    res = _record('index_put', new, (self, val), (nidx,))
+    _write_inplace(self, res)
+
+
+def _setitem_shape_msg(d, nidx, v):
+    target = d[nidx].shape if True else ()
+    vs = np.shape(v)
+    return (f"shape mismatch: value tensor of shape {list(vs)} cannot be broadcast to "
+            f"indexing result of shape {list(target)}")
+
+
+Tensor.__getitem__ = _getitem
+Tensor.__setitem__ = _setitem
+
+
+def index_put(input, indices, values, accumulate=False):
+    nidx = tuple(i._data if isinstance(i, Tensor) else i for i in indices)
+    new = input._data.copy()
+    v = values._data
+    if accumulate:
+        np.add.at(new, nidx, v)
+        return _record('index_put_acc', new, (input, values), (nidx,))
+    new[nidx] = v
+    return _record('index_put', new, (input, values), (nidx,))
+
+
+def _index_put_(self, indices, values, accumulate=False):
+    return _write_inplace(self, index_put(self, indices, values, accumulate))
+
+
+Tensor.index_put = index_put
+Tensor.index_put_ = _index_put_
+
+
+# ---- gather / scatter -------------------------------------------------------------------------
+
+def _check_index_tensor(index, name):
+    if not isinstance(index, Tensor) or index._data.dtype != np.int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+
+
+def gather(input, dim, index, *, sparse_grad=False, out=None):
+    d = input._data
+    _check_index_tensor(index, 'gather')
+    ax = _wrap_dim(dim, d.ndim)
+    idx = index._data
+    if idx.ndim != d.ndim and not (d.ndim == 0 and idx.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input "
+                           "tensor")
+    n = d.shape[ax] if d.ndim else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise RuntimeError(f"index {int(idx.max() if idx.max() >= n else idx.min())} is out of "
+                           f"bounds for dimension {ax} with size {n}")
+    for i in range(d.ndim):
+        if i != ax and idx.shape[i] > d.shape[i]:
+            raise RuntimeError(
+                f"Size does not match at dimension {i} expected index {list(idx.shape)} to be "
+                f"no larger than self {list(d.shape)} apart from dimension {ax}")
+    src = d[tuple(slice(0, s) if i != ax else slice(None) for i, s in enumerate(idx.shape))] \
+        if d.ndim else d
+    r = np.take_along_axis(src, idx, axis=ax) if d.ndim else d.copy()
+    return _out(out, _record('gather', _arr(r), (input,), (d.shape, ax, index)))
+
+
+def _scatter_np(d, ax, idx, src, reduce=None):
+    """Write/accumulate src into a copy of d along ax at idx (the index may be smaller)."""
+    out = d.copy()
+    grids = np.indices(idx.shape, sparse=True)
+    full = list(grids)
+    full[ax] = idx
+    full = tuple(full)
+    if np.ndim(src) == 0:
+        vals = np.broadcast_to(np.asarray(src, dtype=d.dtype), idx.shape)
+    else:
+        vals = src[tuple(slice(0, s) for s in idx.shape)]
+    if reduce is None:
+        out[full] = vals
+    elif reduce in ('add', 'sum'):
+        np.add.at(out, full, vals)
+    elif reduce in ('multiply', 'prod'):
+        np.multiply.at(out, full, vals)
+    elif reduce == 'amax':
+        np.maximum.at(out, full, vals)
+    elif reduce == 'amin':
+        np.minimum.at(out, full, vals)
+    else:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
+    return out
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    if src is None:
+        src = value
+    d = input._data
+    _check_index_tensor(index, 'scatter')
+    ax = _wrap_dim(dim, d.ndim)
+    s = src._data if isinstance(src, Tensor) else src
+    r = _scatter_np(d, ax, index._data, s, reduce)
+    srct = src if isinstance(src, Tensor) else None
+    return _record('scatter', r, (input, srct), (ax, index))
+
+
+def scatter_add(input, dim, index, src):
+    d = input._data
+    _check_index_tensor(index, 'scatter_add')
+    ax = _wrap_dim(dim, d.ndim)
+    r = _scatter_np(d, ax, index._data, src._data, 'add')
+    return _record('scatter_add', r, (input, src), (ax, index))
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    idx = index._data
+    base = d.copy()
+    if not include_self:
+        fill = {'sum': 0, 'prod': 1, 'mean': 0, 'amax': -np.inf, 'amin': np.inf}[reduce]
+        grids = list(np.indices(idx.shape, sparse=True))
+        grids[ax] = idx
+        base[tuple(grids)] = fill
+    if reduce == 'mean':
+        r = _scatter_np(base, ax, idx, src._data, 'sum')
+        cnt = _scatter_np(np.full(d.shape, 1 if include_self else 0, d.dtype), ax, idx,
+                          np.ones(idx.shape, d.dtype), 'sum')
+        r = r / np.maximum(cnt, 1)
+        if d.dtype.kind in 'iu':
+            r = np.floor_divide(r, 1)
+        r = r.astype(d.dtype)
+    else:
+        r = _scatter_np(base, ax, idx, src._data, reduce)
+        if not include_self:
+            untouched = _scatter_np(np.ones(d.shape, bool), ax, idx, np.zeros(idx.shape, bool))
+            r = np.where(untouched, d, r)
+    return _wrap(r)
+
+
+def _scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+    if src is None:
+        src = value
+    if not _State.enabled or not (self._requires_grad or
+                                  (isinstance(src, Tensor) and src._requires_grad)):
+        ax = _wrap_dim(dim, self._data.ndim)
+        s = src._data if isinstance(src, Tensor) else src
+        np.copyto(self._data, _scatter_np(self._data, ax, index._data, s, reduce))
+        self._vc.value += 1
+        return self
+    return _write_inplace(self, scatter(self, dim, index, src, reduce=reduce))
+
+
+def _scatter_add_(self, dim, index, src):
+    return _write_inplace(self, scatter_add(self, dim, index, src))
+
+
+def _scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+    return _write_inplace(self, scatter_reduce(self, dim, index, src, reduce,
+                                               include_self=include_self))
+
+
+def index_select(input, dim, index, *, out=None):
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    idx = index._data
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if idx.dtype.kind not in 'iu':
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    n = d.shape[ax] if d.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.max() if idx.max() >= n else idx.min())
+        raise IndexError(f"index out of range in self")
+    r = np.take(d, idx.reshape(-1), axis=ax) if d.ndim else d.copy()
+    return _out(out, _record('index_select', r, (input,), (d.shape, ax, idx.reshape(-1))))
+
+
+def take(input, index):
+    d = input._data.reshape(-1)
+    idx = index._data
+    n = d.size
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"out of range: tried to access index {int(idx.max())} on a tensor of "
+                         f"{n} elements.")
+    r = d[idx]
+    return _record('take', _arr(r), (input,), (input._data.shape, idx))
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return take(input.reshape(-1), indices.reshape(-1))
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    idx = indices._data
+    shape = list(np.broadcast_shapes(
+        tuple(s for i, s in enumerate(d.shape)), tuple(idx.shape)))
+    shape_in = list(shape)
+    shape_in[ax] = d.shape[ax]
+    shape_idx = list(shape)
+    shape_idx[ax] = idx.shape[ax]
+    src = input.expand(tuple(shape_in)) if tuple(shape_in) != d.shape else input
+    idx_b = np.broadcast_to(idx, tuple(shape_idx))
+    return gather(src, ax, _wrap(np.ascontiguousarray(idx_b).astype(np.int64)))
+
+
+def masked_fill(input, mask, value):
+    d = input._data
+    m = mask._data
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{_legacy(m.dtype).lower() if m.dtype != np.uint8 else 'unsigned char'}")
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value._data.ndim} dimension(s).")
+        v = value._data
+    else:
+        v = value
+    try:
+        r = np.where(m, np.asarray(v, dtype=d.dtype) if not isinstance(v, np.ndarray)
+                     else v.astype(d.dtype), d)
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({d.shape[-1]}) must match the size of tensor b "
+            f"({m.shape[-1]}) at non-singleton dimension {max(d.ndim, m.ndim) - 1}") from None
+    if r.shape != d.shape:
+        raise RuntimeError(
+            f"masked_fill_: expected mask shape {list(m.shape)} to be broadcastable to "
+            f"{list(d.shape)}")
+    vt = value if isinstance(value, Tensor) else None
+    return _record('masked_fill', _arr(r), (input, vt), (m,))
+
+
+def _masked_fill_(self, mask, value):
+    if not _State.enabled or not (self._requires_grad or
+                                  (isinstance(value, Tensor) and value._requires_grad)):
+        r = masked_fill(self, mask, value)
+        np.copyto(self._data, r._data)
+        self._vc.value += 1
+        return self
+    return _write_inplace(self, masked_fill(self, mask, value))
+
+
+def masked_select(input, mask):
+    d, m = input._data, mask._data
+    if m.dtype != np.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    shape = np.broadcast_shapes(d.shape, m.shape)
+    db = np.broadcast_to(d, shape)
+    mb = np.broadcast_to(m, shape)
+    r = db[mb]
+    if shape != d.shape:
+        input = input.expand(shape)
+    return _record('masked_select', _arr(r), (input,), (shape, mb))
+
+
+def masked_scatter(input, mask, source):
+    d, m = input._data, mask._data
+    mb = np.broadcast_to(m, d.shape)
+    n = int(mb.sum())
+    r = d.copy()
+    r[mb] = source._data.reshape(-1)[:n]
+    return _record('masked_scatter', r, (input, source), (mb, source._data.shape))
+
+
+def nonzero(input, *, out=None, as_tuple=False):
+    d = input._data
+    if as_tuple:
+        if d.ndim == 0:
+            return (_wrap(np.zeros(int(bool(d)), np.int64)),)
+        return tuple(_wrap(a.astype(np.int64)) for a in np.nonzero(d))
+    if d.ndim == 0:
+        return _out(out, _wrap(np.zeros((int(bool(d)), 0), np.int64)))
+    return _out(out, _wrap(np.argwhere(d).astype(np.int64)))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+# ---- sorting ----------------------------------------------------------------------------------
+
+def _sort_np(d, ax, descending, stable=True):
+    if d.ndim == 0:
+        return d.copy(), np.zeros((), np.int64)
+    key = d
+    if d.dtype.kind == 'f':
+        # torch sorts NaN as the largest value
+        key = np.where(np.isnan(d), np.inf, d)
+        nanrank = np.isnan(d)
+    if descending:
+        if d.dtype == np.bool_:
+            key = ~key
+        elif d.dtype.kind == 'u':
+            key = key.max() - key if key.size else key
+        else:
+            key = -key.astype(np.float64) if d.dtype.kind in 'iu' else -key
+        if d.dtype.kind == 'f':
+            idx = np.lexsort((key, ~nanrank), axis=ax) if False else None
+            # NaNs first when descending: sort by (not-nan, -value)
+            order = np.argsort(np.where(nanrank, -np.inf, key), axis=ax, kind='stable')
+            return np.take_along_axis(d, order, ax), order.astype(np.int64)
+    order = np.argsort(key, axis=ax, kind='stable')
+    return np.take_along_axis(d, order, ax), order.astype(np.int64)
+
+
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    from .reduce import _SortRT
+    if isinstance(dim, bool):  # sort(x, stable=..) keyword confusion guard
+        dim = -1
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    vals, idx = _sort_np(d, ax, descending)
+    indices = _wrap(idx)
+    values = _record('sort', _arr(vals), (input,), (d.shape, ax, indices))
+    return _SortRT(values, indices)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return sort(input, dim, descending, stable)[1]
+
+
+def msort(input):
+    return sort(input, 0)[0]
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    from .reduce import _TopkRT
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    n = d.shape[ax] if d.ndim else 1
+    if k > n or k < 0:
+        raise RuntimeError("selected index k out of range")
+    vals, idx = _sort_np(d, ax, largest)
+    sl = (slice(None),) * ax + (slice(0, k),)
+    vals, idx = vals[sl], idx[sl]
+    indices = _wrap(np.ascontiguousarray(idx))
+    values = _record('sort', np.ascontiguousarray(vals), (input,), (d.shape, ax, indices))
+    return _TopkRT(values, indices)
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    from .reduce import _KthRT
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    n = d.shape[ax] if d.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {ax}")
+    vals, idx = _sort_np(d, ax, False)
+    sl = (slice(None),) * ax + (slice(k - 1, k),)
+    vals, idx = vals[sl], idx[sl]
+    if not keepdim:
+        vals, idx = vals.squeeze(ax), idx.squeeze(ax)
+    indices = _wrap(np.ascontiguousarray(idx))
+    values = _record('max_dim', np.ascontiguousarray(vals), (input,),
+                     (d.shape, ax, keepdim, indices))
+    return _KthRT(values, indices)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    d = input._data
+    if dim is None:
+        u, inv, cnt = np.unique(d.reshape(-1), return_inverse=True, return_counts=True)
+        inv = inv.reshape(d.shape)
+    else:
+        u, inv, cnt = np.unique(d, return_inverse=True, return_counts=True,
+                                axis=_wrap_dim(dim, d.ndim))
+    res = [_wrap(u)]
+    if return_inverse:
+        res.append(_wrap(inv.astype(np.int64)))
+    if return_counts:
+        res.append(_wrap(cnt.astype(np.int64)))
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    d = input._data.reshape(-1) if dim is None else input._data
+    if d.size == 0:
+        keep = np.zeros(0, bool)
+    else:
+        keep = np.concatenate([[True], d[1:] != d[:-1]])
+    u = d[keep]
+    res = [_wrap(u)]
+    if return_inverse:
+        res.append(_wrap((np.cumsum(keep) - 1).reshape(input._data.shape).astype(np.int64)))
+    if return_counts:
+        pos = np.flatnonzero(keep)
+        res.append(_wrap(np.diff(np.append(pos, d.size)).astype(np.int64)))
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
+                 sorter=None):
+    s = sorted_sequence._data
+    v = values._data if isinstance(values, Tensor) else np.asarray(values)
+    side = side or ('right' if right else 'left')
+    if s.ndim == 1:
+        r = np.searchsorted(s, v, side=side)
+    else:
+        r = np.stack([np.searchsorted(a, b, side=side)
+                      for a, b in zip(s.reshape(-1, s.shape[-1]), v.reshape(-1, v.shape[-1]))]
+                     ).reshape(v.shape)
+    return _wrap(_arr(r).astype(np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    return searchsorted(boundaries, input, out_int32=out_int32,
+                        side='left' if not right else 'right')
+
+
+def bincount(input, weights=None, minlength=0):
+    d = input._data
+    if d.ndim != 1:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if d.size and d.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    w = weights._data if weights is not None else None
+    r = np.bincount(d, w, minlength)
+    if w is None:
+        r = r.astype(np.int64)
+    elif w.dtype == np.float32:
+        r = r.astype(np.float32)
+    return _wrap(r)
+
+
+def histc(input, bins=100, min=0, max=0):
+    d = input._data
+    lo, hi = float(min), float(max)
+    if lo == hi and d.size:
+        lo, hi = float(d.min()), float(d.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    r, _ = np.histogram(d, bins=bins, range=(lo, hi))
+    return _wrap(r.astype(d.dtype))
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    r = d.copy()
+    src = source._data * alpha if alpha != 1 else source._data
+    np.add.at(np.moveaxis(r, ax, 0), index._data, np.moveaxis(src, ax, 0))
+    return _record('index_add', r, (input, source), (ax, index._data, alpha))
+
+
+def index_copy(input, dim, index, source):
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    r = d.copy()
+    np.moveaxis(r, ax, 0)[index._data] = np.moveaxis(source._data, ax, 0)
+    return _record('index_copy', r, (input, source), (ax, index._data))
+
+
+def index_fill(input, dim, index, value):
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    r = d.copy()
+    v = value._data if isinstance(value, Tensor) else value
+    np.moveaxis(r, ax, 0)[index._data] = v
+    return _record('index_fill', r, (input,), (ax, index._data))
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    if repeats is None:  # repeat_interleave(repeats_tensor)
+        reps = input._data
+        return _wrap(np.repeat(np.arange(reps.size), reps).astype(np.int64))
+    d = input._data
+    reps = repeats._data if isinstance(repeats, Tensor) else repeats
+    if dim is None:
+        flat = input.reshape(-1)
+        idx = np.repeat(np.arange(flat._data.size), reps)
+        return index_select(flat, 0, _wrap(idx.astype(np.int64)))
+    ax = _wrap_dim(dim, d.ndim)
+    idx = np.repeat(np.arange(d.shape[ax]), reps)
+    return index_select(input, ax, _wrap(idx.astype(np.int64)))
+
+
+def _inplace_of(fn):
+    def op(self, *args, **kw):
+        return _write_inplace(self, fn(self, *args, **kw))
+    op.__name__ = fn.__name__ + '_'
+    return op
+
+
+_METHODS = {
+    'gather': gather, 'scatter': scatter, 'scatter_add': scatter_add,
+    'scatter_reduce': scatter_reduce, 'index_select': index_select, 'masked_fill': masked_fill,
+    'masked_select': masked_select, 'masked_scatter': masked_scatter, 'take': take,
+    'take_along_dim': take_along_dim, 'nonzero': nonzero, 'argwhere': argwhere, 'sort': sort,
+    'argsort': argsort, 'msort': msort, 'topk': topk, 'kthvalue': kthvalue, 'unique': unique,
+    'unique_consecutive': unique_consecutive, 'bincount': bincount, 'histc': histc,
+    'index_add': index_add, 'index_copy': index_copy, 'index_fill': index_fill,
+    'repeat_interleave': repeat_interleave,
+    'scatter_': _scatter_, 'scatter_add_': _scatter_add_, 'scatter_reduce_': _scatter_reduce_,
+    'masked_fill_': _masked_fill_, 'index_add_': _inplace_of(index_add),
+    'index_copy_': _inplace_of(index_copy), 'index_fill_': _inplace_of(index_fill),
+    'masked_scatter_': _inplace_of(masked_scatter),
+}
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)

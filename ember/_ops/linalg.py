@@ -1,0 +1,562 @@
+"""Linear algebra: matmul and its relatives, einsum, norms, and the ember.linalg functions."""
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap, _wrap_dim
+from ..autograd.graph import _record, _RESULT
+from ._util import _arr, _out, _legacy, _dims
+
+__all__ = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer', 'ger', 'addmm',
+           'addmv', 'addbmm', 'baddbmm', 'addr', 'einsum', 'tensordot', 'cross', 'trace',
+           'kron', 'det', 'inverse', 'logdet', 'slogdet', 'chain_matmul', 'cdist_mm']
+
+
+def _shape_str(s):
+    return 'x'.join(str(x) for x in s)
+
+
+def _check_float(d, name):
+    if d.dtype.kind == 'b':
+        raise RuntimeError(f'"{name}" not implemented for \'Bool\'')
+
+
+def _same_dtype(a, b, what='mat1 and mat2'):
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"expected {what.split(' and ')[0]} and {what.split(' and ')[1]} to "
+                           f"have the same dtype, but got: {_torch_name(a._data.dtype)} != "
+                           f"{_torch_name(b._data.dtype)}")
+
+
+def _torch_name(np_dtype):
+    return {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'int64': 'long int',
+            'int32': 'int', 'bfloat16': 'c10::BFloat16', 'bool': 'bool', 'uint8': 'unsigned char',
+            'int16': 'short int', 'int8': 'signed char'}.get(np_dtype.name, np_dtype.name)
+
+
+def mm(input, mat2, *, out=None):
+    a, b = input._data, mat2._data
+    if a.ndim != 2:
+        raise RuntimeError(f"self must be a matrix")
+    if b.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} "
+                           f"and {_shape_str(b.shape)})")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_torch_name(a.dtype)} != {_torch_name(b.dtype)}")
+    return _out(out, _record('mm', np.matmul(a, b), (input, mat2), (input, mat2)))
+
+
+def matmul(input, other, *, out=None):
+    a, b = input._data, other._data
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{a.ndim}D and {b.ndim}D")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_torch_name(a.dtype)} != {_torch_name(b.dtype)}")
+    if a.ndim == 2 and b.ndim == 2:
+        return mm(input, other, out=out)
+    if a.ndim == 1 and b.ndim == 1:
+        return dot(input, other, out=out)
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        if b.ndim == 1:
+            raise RuntimeError(f"size mismatch, got input ({a.shape[-2] if a.ndim > 1 else 1}), "
+                               f"mat ({_shape_str(a.shape[-2:])}), vec ({b.shape[0]})")
+        if a.ndim <= 2 and b.ndim <= 2:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                               f"({_shape_str(a.shape if a.ndim == 2 else (1,) + a.shape)} and "
+                               f"{_shape_str(b.shape)})")
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{a.shape[0] if a.ndim > 2 else 1}, {k_a}] but got: "
+            f"[{b.shape[0] if b.ndim > 2 else 1}, {k_b}].")
+    try:
+        r = np.matmul(a, b)
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({a.shape[-3] if a.ndim > 2 else 1}) must match the size of "
+            f"tensor b ({b.shape[-3] if b.ndim > 2 else 1}) at non-singleton dimension "
+            f"{max(a.ndim, b.ndim) - 3}") from None
+    if a.ndim >= 2 and b.ndim == 1:
+        op = 'mv' if a.ndim == 2 else 'matmul'
+    else:
+        op = 'matmul'
+    return _out(out, _record(op, _arr(r), (input, other), (input, other)))
+
+
+def bmm(input, mat2, *, out=None):
+    a, b = input._data, mat2._data
+    if a.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError(f"batch2 must be a 3D tensor")
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    return _out(out, _record('bmm', np.matmul(a, b), (input, mat2), (input, mat2)))
+
+
+def mv(input, vec, *, out=None):
+    a, b = input._data, vec._data
+    if a.ndim != 2 or b.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {b.ndim}, {a.ndim}, "
+                           f"{b.ndim}")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat "
+                           f"({_shape_str(a.shape)}), vec ({b.shape[0]})")
+    return _out(out, _record('mv', np.matmul(a, b), (input, vec), (input, vec)))
+
+
+def dot(input, tensor, *, out=None):
+    a, b = input._data, tensor._data
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] "
+            f"to have the same number of elements, but got {a.shape[0]} and {b.shape[0]} "
+            "elements respectively")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{_legacy(a.dtype)} and {_legacy(b.dtype)}")
+    return _out(out, _record('dot', _arr(np.dot(a, b)), (input, tensor), (input, tensor)))
+
+
+def vdot(input, other, *, out=None):
+    return dot(input.conj(), other, out=out)
+
+
+def inner(input, other, *, out=None):
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return _out(out, input * other)
+    return _out(out, tensordot(input, other, ([-1], [-1])))
+
+
+def outer(input, vec2, *, out=None):
+    return _out(out, input.reshape(-1, 1) * vec2.reshape(1, -1))
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    a, b = mat1._data, mat2._data
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError("mat1 must be a matrix, got " + f"{a.ndim}-D tensor" if a.ndim != 2
+                           else "mat2 must be a matrix, got " + f"{b.ndim}-D tensor")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} "
+                           f"and {_shape_str(b.shape)})")
+    if a.dtype != b.dtype or input._data.dtype != a.dtype:
+        bad = b if a.dtype == input._data.dtype else a
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{_torch_name(a.dtype).title()} and {_torch_name(b.dtype).title()}"
+                           if a.dtype != b.dtype else
+                           f"self and mat2 must have the same dtype, but got "
+                           f"{_torch_name(input._data.dtype).title()} and "
+                           f"{_torch_name(b.dtype).title()}")
+    r = np.matmul(a, b)
+    if alpha != 1:
+        r *= alpha
+    c = input._data
+    try:
+        if beta == 1:
+            r += c
+        elif beta != 0:
+            r += beta * c
+    except ValueError:
+        raise RuntimeError(f"The expanded size of the tensor ({r.shape[-1]}) must match the "
+                           f"existing size ({c.shape[-1]}) at non-singleton dimension "
+                           f"{r.ndim - 1}.  Target sizes: [{', '.join(map(str, r.shape))}].  "
+                           f"Tensor sizes: [{', '.join(map(str, c.shape))}]") from None
+    return _out(out, _record('addmm', r, (input, mat1, mat2), (mat1, mat2, beta, alpha)))
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    return _out(out, input * beta + mv(mat, vec) * alpha if (beta, alpha) != (1, 1)
+                else input + mv(mat, vec))
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    prod = bmm(batch1, batch2).sum(0)
+    return _out(out, (input * beta if beta != 1 else input) + (prod * alpha if alpha != 1
+                                                               else prod))
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    prod = bmm(batch1, batch2)
+    return _out(out, (input * beta if beta != 1 else input) + (prod * alpha if alpha != 1
+                                                               else prod))
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    return _out(out, input * beta + outer(vec1, vec2) * alpha)
+
+
+def chain_matmul(*matrices, out=None):
+    r = matrices[0]
+    for m in matrices[1:]:
+        r = mm(r, m)
+    return _out(out, r)
+
+
+# ---- einsum and tensordot ---------------------------------------------------------------------
+
+_LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
+
+
+def _parse_einsum(eq, shapes):
+    """Normalise an equation to explicit form with '...' replaced by letters."""
+    eq = eq.replace(' ', '')
+    if '->' in eq:
+        lhs, rhs = eq.split('->')
+    else:
+        lhs, rhs = eq, None
+    ins = lhs.split(',')
+    if len(ins) != len(shapes):
+        raise RuntimeError(f"einsum(): more operands were provided than specified in the "
+                           f"equation" if len(shapes) > len(ins) else
+                           "einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    used = set(c for c in eq if c.isalpha())
+    free = [c for c in _LETTERS if c not in used]
+    ell_n = 0
+    for s, shp in zip(ins, shapes):
+        if '...' in s:
+            ell_n = max(ell_n, len(shp) - (len(s) - 3))
+    ell = ''.join(free[:ell_n])
+    new_ins = []
+    for s, shp in zip(ins, shapes):
+        if '...' in s:
+            k = len(shp) - (len(s) - 3)
+            s = s.replace('...', ell[ell_n - k:] if k else '')
+        new_ins.append(s)
+    if rhs is None:
+        counts = {}
+        for s in new_ins:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        rhs = ell + ''.join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    else:
+        rhs = rhs.replace('...', ell)
+    return new_ins, rhs
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    shapes = [o._data.shape for o in operands]
+    ins, rhs = _parse_einsum(equation, shapes)
+    for s, shp in zip(ins, shapes):
+        if len(s) != len(shp):
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({len(s)}) does not match "
+                f"the number of dimensions ({len(shp)}) for operand {ins.index(s)} and no "
+                "ellipsis was given")
+    eq = ','.join(ins) + '->' + rhs
+    arrays = [o._data for o in operands]
+    if len({a.dtype for a in arrays}) > 1:
+        rd = operands[0].dtype
+        for o in operands[1:]:
+            rd = _dtype.promote_types(rd, o.dtype)
+        arrays = [a.astype(rd._np) for a in arrays]
+    try:
+        r = np.einsum(eq, *arrays, optimize=len(arrays) > 2)
+    except ValueError as e:
+        raise RuntimeError(f"einsum(): {e}") from None
+    return _record('einsum', _arr(r), tuple(operands), (eq, tuple(operands)))
+
+
+def _einsum_backward(grad, eq, operands):
+    lhs, rhs = eq.split('->')
+    ins = lhs.split(',')
+    grads = []
+    for i, (sub, op) in enumerate(zip(ins, operands)):
+        if not op.requires_grad:
+            grads.append(None)
+            continue
+        others = [o for j, o in enumerate(operands) if j != i]
+        other_subs = [s for j, s in enumerate(ins) if j != i]
+        # letters of this operand that appear nowhere else are summed away: expand back
+        target = ''.join(dict.fromkeys(sub))
+        avail = set(rhs) | set(''.join(other_subs))
+        missing = [c for c in target if c not in avail]
+        if len(set(sub)) != len(sub):
+            raise NotImplementedError("einsum backward with a repeated index inside one operand")
+        tgt = ''.join(c for c in target if c not in missing)
+        g = einsum(','.join([rhs] + other_subs) + '->' + tgt, grad, *others)
+        if missing:
+            shape = []
+            for c in target:
+                shape.append(op.shape[sub.index(c)] if c in missing else 1)
+            for k, c in enumerate(target):
+                if c in missing:
+                    g = g.unsqueeze(k)
+            g = g.expand(tuple(op.shape[sub.index(c)] for c in target))
+        grads.append(g)
+    return tuple(grads)
+
+
+def tensordot(a, b, dims=2, out=None):
+    if isinstance(dims, int):
+        da = list(range(a._data.ndim - dims, a._data.ndim))
+        db = list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    na, nb = a._data.ndim, b._data.ndim
+    da = [d % na for d in da]
+    db = [d % nb for d in db]
+    la = [_LETTERS[i] for i in range(na)]
+    lb = [_LETTERS[na + i] for i in range(nb)]
+    for x, y in zip(da, db):
+        lb[y] = la[x]
+    rhs = ''.join(c for i, c in enumerate(la) if i not in da) + \
+        ''.join(c for i, c in enumerate(lb) if i not in db)
+    return _out(out, einsum(''.join(la) + ',' + ''.join(lb) + '->' + rhs, a, b))
+
+
+def cross(input, other, dim=None):
+    if dim is None:
+        dim = next(i for i, s in enumerate(input._data.shape) if s == 3)
+    ax = _wrap_dim(dim, input._data.ndim)
+    i0 = [slice(None)] * input._data.ndim
+
+    def comp(t, k):
+        idx = list(i0)
+        idx[ax] = slice(k, k + 1)
+        return t[tuple(idx)]
+    a0, a1, a2 = (comp(input, k) for k in range(3))
+    b0, b1, b2 = (comp(other, k) for k in range(3))
+    from .shape import cat
+    return cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], ax)
+
+
+def trace(input):
+    if input._data.ndim != 2:
+        raise RuntimeError("trace: expected a matrix, but got tensor with dim "
+                           f"{input._data.ndim}")
+    return input.diagonal().sum()
+
+
+def kron(input, other):
+    a, b = input, other
+    na, nb = a.ndim, b.ndim
+    n = max(na, nb)
+    a = a.reshape((1,) * (n - na) + tuple(a.shape))
+    b = b.reshape((1,) * (n - nb) + tuple(b.shape))
+    ai = a.reshape(tuple(x for s in a.shape for x in (s, 1)))
+    bi = b.reshape(tuple(x for s in b.shape for x in (1, s)))
+    return (ai * bi).reshape(tuple(x * y for x, y in zip(a.shape, b.shape)))
+
+
+def det(input):
+    d = input._data
+    r = _arr(np.linalg.det(d).astype(d.dtype))
+    return _record('det', r, (input,), (input, _RESULT))
+
+
+def inverse(input):
+    d = input._data
+    try:
+        r = np.linalg.inv(d)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not "
+                           "be completed because the input matrix is singular.") from None
+    return _record('inverse', r.astype(d.dtype), (input,), (_RESULT,))
+
+
+def slogdet(input):
+    s, l = np.linalg.slogdet(input._data)
+    sign = _wrap(_arr(s.astype(input._data.dtype)))
+    return sign, _record('logabsdet', _arr(l.astype(input._data.dtype)), (input,), (input,))
+
+
+def logdet(input):
+    sign, la = slogdet(input)
+    if (sign._data < 0).any():
+        return la * float('nan')
+    return la
+
+
+def cdist_mm(x1, x2):
+    raise NotImplementedError("cdist_mm")
+
+
+# ---- norms ------------------------------------------------------------------------------------
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    d = x._data
+    if dtype is not None:
+        d = d.astype(_dtype.to_numpy(dtype))
+    if d.dtype.kind not in 'fc':
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {_legacy(d.dtype)}")
+    axes = None if dim is None else _dims(dim, d.ndim)
+    a = np.abs(d)
+    ordf = float(ord)
+    if ordf == np.inf:
+        r = np.max(a, axis=axes, keepdims=keepdim) if a.size else np.zeros(())
+    elif ordf == -np.inf:
+        r = np.min(a, axis=axes, keepdims=keepdim)
+    elif ordf == 0:
+        r = np.sum(a != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
+    elif ordf == 1:
+        r = np.sum(a, axis=axes, keepdims=keepdim)
+    elif ordf == 2:
+        r = np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))
+    else:
+        r = np.sum(a ** ordf, axis=axes, keepdims=keepdim) ** (1.0 / ordf)
+    if dim is None and keepdim:
+        r = np.reshape(r, (1,) * d.ndim)
+    r = _arr(np.asarray(r).astype(a.dtype, copy=False))
+    return _out(out, _record('vector_norm', r, (x,), (x, ordf, axes, keepdim, _RESULT)))
+
+
+def _vector_norm_backward(grad, self, ord, axes, keepdim, result):
+    g = grad
+    r = result
+    if not keepdim and axes is not None:
+        for a in axes:
+            g = g.unsqueeze(a)
+            r = r.unsqueeze(a)
+    elif axes is None and g.ndim != self.ndim:
+        g = g.reshape((1,) * self.ndim)
+        r = r.reshape((1,) * self.ndim)
+    if ord == 0:
+        return self * 0
+    if ord == 1:
+        return g * self.sgn()
+    if ord == 2:
+        return g * self / r.masked_fill(r == 0, float('inf'))
+    if ord in (float('inf'), float('-inf')):
+        mask = self.abs() == r
+        cnt = mask.sum(axes, keepdim=True) if axes is not None else mask.sum()
+        return g * self.sgn() * mask / cnt
+    return g * self * self.abs().pow(ord - 2) / r.pow(ord - 1).masked_fill(r == 0, float('inf'))
+
+
+def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):
+    if ord == 'fro':
+        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    d = A._data
+    if ord == 'nuc':
+        s = np.linalg.svd(np.moveaxis(d, dim, (-2, -1)), compute_uv=False)
+        r = s.sum(-1)
+        if keepdim:
+            r = np.expand_dims(np.expand_dims(r, min(dim) % d.ndim), max(dim) % d.ndim)
+        return _wrap(_arr(r.astype(d.dtype)))
+    a0, a1 = (x % d.ndim for x in dim)
+    absA = A.abs()
+    if ord in (1, -1):
+        colsum = absA.sum(a0, keepdim=True)
+        r = colsum.amax(a1, keepdim=True) if ord == 1 else colsum.amin(a1, keepdim=True)
+    elif ord in (float('inf'), float('-inf')):
+        rowsum = absA.sum(a1, keepdim=True)
+        r = rowsum.amax(a0, keepdim=True) if ord > 0 else rowsum.amin(a0, keepdim=True)
+    elif ord in (2, -2):
+        s = np.linalg.svd(np.moveaxis(d, (a0, a1), (-2, -1)), compute_uv=False)
+        r = _wrap(_arr((s.max(-1) if ord == 2 else s.min(-1)).astype(d.dtype)))
+        if keepdim:
+            r = r.unsqueeze(min(a0, a1)).unsqueeze(max(a0, a1))
+        return r
+    else:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if not keepdim:
+        r = r.squeeze((a0, a1))
+    return r
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
+    if isinstance(dim, int):
+        dim = (dim,)
+    if ord is None:
+        return _out(out, vector_norm(A, 2, dim, keepdim, dtype=dtype))
+    if isinstance(ord, str) or (dim is not None and len(dim) == 2) or \
+            (dim is None and A.ndim == 2):
+        return _out(out, matrix_norm(A, ord, dim if dim is not None else (-2, -1), keepdim,
+                                     dtype=dtype))
+    return _out(out, vector_norm(A, ord, dim, keepdim, dtype=dtype))
+
+
+def solve(A, B, *, left=True, out=None):
+    a, b = A._data, B._data
+    vec = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+    bb = b[..., None] if vec else b
+    try:
+        x = np.linalg.solve(a, bb)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("torch.linalg.solve: The solver failed because the input matrix is "
+                           "singular.") from None
+    if vec:
+        x = x[..., 0]
+    return _out(out, _record('solve', x.astype(a.dtype), (A, B), (A, _RESULT, vec)))
+
+
+def _la_wrap(name, fn):
+    def op(A, *args, **kwargs):
+        res = fn(A._data, *args, **kwargs)
+        if isinstance(res, tuple):
+            return tuple(_wrap(_arr(np.asarray(r))) for r in res)
+        return _wrap(_arr(np.asarray(res)))
+    op.__name__ = name
+    return op
+
+
+def _svd(A, full_matrices=True, *, driver=None, out=None):
+    u, s, vh = np.linalg.svd(A._data, full_matrices=full_matrices)
+    return tuple(_wrap(_arr(x)) for x in (u, s, vh))
+
+
+def _qr(A, mode='reduced'):
+    q, r = np.linalg.qr(A._data, mode=mode)
+    return _wrap(q), _wrap(r)
+
+
+def _eigh(A, UPLO='L'):
+    w, v = np.linalg.eigh(A._data, UPLO=UPLO)
+    return _wrap(w), _wrap(v)
+
+
+def _cholesky(A, *, upper=False, out=None):
+    L = np.linalg.cholesky(A._data)
+    return _wrap(np.swapaxes(L, -1, -2).copy() if upper else L)
+
+
+def _pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    return _wrap(np.linalg.pinv(A._data, hermitian=hermitian).astype(A._data.dtype))
+
+
+def _matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    return _wrap(_arr(np.asarray(np.linalg.matrix_rank(A._data, hermitian=hermitian),
+                                 dtype=np.int64)))
+
+
+_METHODS = {
+    'matmul': matmul, 'mm': mm, 'bmm': bmm, 'mv': mv, 'dot': dot, 'vdot': vdot, 'inner': inner,
+    'outer': outer, 'ger': outer, 'addmm': addmm, 'addmv': addmv, 'addbmm': addbmm,
+    'baddbmm': baddbmm, 'addr': addr, 'cross': cross, 'trace': trace, 'kron': kron, 'det': det,
+    'inverse': inverse, 'logdet': logdet, 'slogdet': slogdet, 'tensordot': tensordot,
+    '__matmul__': matmul, '__rmatmul__': lambda self, other: matmul(other, self),
+}
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+
+
+def _addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+    from ._util import _write_inplace
+    return _write_inplace(self, addmm(self, mat1, mat2, beta=beta, alpha=alpha))
+
+
+def _baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+    from ._util import _write_inplace
+    return _write_inplace(self, baddbmm(self, batch1, batch2, beta=beta, alpha=alpha))
+
+
+Tensor.addmm_ = _addmm_
+Tensor.baddbmm_ = _baddbmm_

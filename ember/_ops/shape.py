@@ -1,0 +1,717 @@
+"""Shape and view ops: view/reshape, transpose/permute, squeeze, expand, cat/stack, split...
+
+View ops return tensors that share memory (and the version counter) with their input, as
+torch's views do; `reshape`/`flatten` copy only when no view is possible.
+"""
+import numpy as np
+
+from .._tensor import Tensor, Size, _wrap, _wrap_dim
+from ..autograd.graph import _record
+from ._util import _arr, _size_args, _out
+
+__all__ = ['reshape', 'transpose', 'swapaxes', 'swapdims', 'permute', 't', 'squeeze',
+           'unsqueeze', 'flatten', 'unflatten', 'broadcast_to', 'narrow', 'chunk',
+           'split', 'tensor_split', 'unbind', 'movedim', 'moveaxis', 'flip', 'fliplr', 'flipud',
+           'roll', 'rot90', 'cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack',
+           'dstack', 'column_stack', 'select', 'clone', 'tile', 'diag', 'diagonal',
+           'diag_embed', 'tril', 'triu', 'meshgrid', 'broadcast_tensors', 'broadcast_shapes',
+           'atleast_1d', 'atleast_2d', 'atleast_3d', 'ravel', 'squeeze_copy', 'view_as_real',
+           'view_as_complex', 'as_strided', 'block_diag', 'cartesian_prod', 'vsplit', 'hsplit']
+
+
+def _record_view(op, data, input, saved=()):
+    out = _record(op, data, (input,), saved)
+    out._vc = input._vc
+    out._base = input if input._base is None else input._base
+    return out
+
+
+def _infer_shape(shape, numel):
+    """Resolve a single -1 in `shape`, with torch's error messages."""
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    if neg:
+        known = 1
+        for s in shape:
+            if s != -1:
+                known *= s
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    n = 1
+    for s in shape:
+        n *= s
+    if n != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def view(self, *shape):
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Size)):
+        from .. import _dtype
+        d = shape[0]
+        if isinstance(d, _dtype.dtype):
+            return _wrap(self._data.view(_dtype.to_numpy(d)))
+    shape = _infer_shape(_size_args(shape), self._data.size)
+    d = self._data
+    try:
+        r = d.reshape(shape, copy=False) if shape != d.shape else d.view()
+    except (ValueError, AttributeError):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") \
+            from None
+    return _record_view('view', r, self, (d.shape,))
+
+
+def view_as(self, other):
+    return view(self, other._data.shape)
+
+
+def reshape(input, *shape):
+    shape = _infer_shape(_size_args(shape), input._data.size)
+    d = input._data
+    try:
+        r = d.reshape(shape, copy=False)
+        return _record_view('view', r, input, (d.shape,))
+    except ValueError:
+        return _record('reshape_copy', d.reshape(shape), (input,), (d.shape,))
+
+
+def reshape_as(self, other):
+    return reshape(self, other._data.shape)
+
+
+def transpose(input, dim0, dim1):
+    n = input._data.ndim
+    a, b = _wrap_dim(dim0, n), _wrap_dim(dim1, n)
+    if n < 2:
+        return _record_view('transpose', input._data.view(), input, (0, 0))
+    return _record_view('transpose', input._data.swapaxes(a, b), input, (a, b))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    n = input._data.ndim
+    if n > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
+    if n < 2:
+        return _record_view('t', input._data.view(), input)
+    return _record_view('t', input._data.T, input)
+
+
+def permute(input, *dims):
+    dims = _size_args(dims)
+    n = input._data.ndim
+    if len(dims) != n:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal "
+            f"to len(dims) = {len(dims)}")
+    dims = tuple(_wrap_dim(d, n) for d in dims)
+    if len(set(dims)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _record_view('permute', input._data.transpose(dims), input, (dims,))
+
+
+def _T(self):
+    n = self._data.ndim
+    return permute(self, tuple(range(n - 1, -1, -1)))
+
+
+def _mT(self):
+    if self._data.ndim < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {self._data.ndim}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+def squeeze(input, dim=None):
+    d = input._data
+    if dim is None:
+        r = d.reshape(tuple(s for s in d.shape if s != 1))
+        return _record_view('squeeze_all', r, input, (d.shape,))
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        axes = {_wrap_dim(x, d.ndim) for x in dims} if d.ndim else set()
+        r = d.reshape(tuple(s for i, s in enumerate(d.shape) if not (i in axes and s == 1)))
+    return _record_view('squeeze', r, input, (d.shape,))
+
+
+def unsqueeze(input, dim):
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim + 1)
+    r = d.reshape(d.shape[:ax] + (1,) + d.shape[ax:])
+    return _record_view('unsqueeze', r, input, (d.shape,))
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    d = input._data
+    if d.ndim == 0:
+        return reshape(input, (1,))
+    s, e = _wrap_dim(start_dim, d.ndim), _wrap_dim(end_dim, d.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    n = 1
+    for x in d.shape[s:e + 1]:
+        n *= x
+    return reshape(input, d.shape[:s] + (n,) + d.shape[e + 1:])
+
+
+def ravel(input):
+    return flatten(input)
+
+
+def unflatten(input, dim, sizes):
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    sizes = tuple(sizes)
+    if -1 in sizes:
+        known = 1
+        for s in sizes:
+            if s != -1:
+                known *= s
+        sizes = tuple(d.shape[ax] // known if s == -1 else s for s in sizes)
+    n = 1
+    for s in sizes:
+        n *= s
+    if n != d.shape[ax]:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+            f"{dim} ({d.shape[ax]}) in the input tensor")
+    return view(input, d.shape[:ax] + sizes + d.shape[ax + 1:])
+
+
+def expand(self, *sizes):
+    sizes = _size_args(sizes)
+    d = self._data
+    if len(sizes) < d.ndim:
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{[{', '.join(map(str, d.shape))}]}}, size=[" +
+            ', '.join(map(str, sizes)) + "]): the number of sizes provided "
+            f"({len(sizes)}) must be greater or equal to the number of dimensions in the "
+            f"tensor ({d.ndim})")
+    lead = len(sizes) - d.ndim
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
+                    "non-existing dimension 0")
+            target.append(s)
+        else:
+            cur = d.shape[i - lead]
+            if s == -1:
+                s = cur
+            elif cur != s and cur != 1:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({s}) must match the existing size "
+                    f"({cur}) at non-singleton dimension {i}.  Target sizes: "
+                    f"[{', '.join(map(str, sizes))}].  Tensor sizes: "
+                    f"[{', '.join(map(str, d.shape))}]")
+            target.append(s)
+    target = tuple(target)
+    if target == d.shape:
+        return _record_view('expand', d.view(), self, (d.shape,))
+    return _record_view('expand', np.broadcast_to(d, target), self, (d.shape,))
+
+
+def expand_as(self, other):
+    return expand(self, other._data.shape)
+
+
+def broadcast_to(input, size):
+    return expand(input, tuple(size))
+
+
+def broadcast_shapes(*shapes):
+    try:
+        return Size(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s)
+                                          for s in shapes]))
+    except ValueError:
+        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape"
+                           ) from None
+
+
+def broadcast_tensors(*tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    shape = broadcast_shapes(*[t._data.shape for t in tensors])
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def narrow(input, dim, start, length):
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    if isinstance(start, Tensor):
+        start = int(start)
+    if start < 0:
+        start += d.shape[ax]
+    if start < 0 or start + length > d.shape[ax] or length < 0:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({d.shape[ax]}).")
+    idx = (slice(None),) * ax + (slice(start, start + length),)
+    return _record_view('slice', d[idx], input, (d.shape, idx))
+
+
+def select(input, dim, index):
+    d = input._data
+    if d.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    ax = _wrap_dim(dim, d.ndim)
+    n = d.shape[ax]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(d.shape)} at dimension {dim}")
+    idx = (slice(None),) * ax + (index,)
+    return _record_view('select', d[idx], input, (d.shape, idx))
+
+
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    n = d.shape[ax]
+    size = -(-n // chunks) if n else 0
+    if size == 0:
+        return tuple(narrow(input, ax, 0, 0) for _ in range(min(chunks, max(n, 1))))
+    return split(input, size, ax)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    d = tensor._data
+    ax = _wrap_dim(dim, d.ndim)
+    n = d.shape[ax]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        s = int(split_size_or_sections)
+        if s <= 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
+        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                f"size at dimension {ax}), but got split_sizes={sizes}")
+    out = []
+    start = 0
+    for s in sizes:
+        idx = (slice(None),) * ax + (slice(start, start + s),)
+        out.append(_record_view('split', d[idx], tensor, (d.shape, idx)))
+        start += s
+    return tuple(out)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    n = d.shape[ax]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        q, r = divmod(n, k)
+        bounds = np.cumsum([0] + [q + 1] * r + [q] * (k - r))
+    else:
+        idx = [int(i) for i in indices_or_sections]
+        bounds = [0] + idx + [n]
+    out = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        a, b = min(int(a), n), min(max(int(b), int(a)), n)
+        out.append(narrow(input, ax, a, b - a))
+    return tuple(out)
+
+
+def vsplit(input, indices_or_sections):
+    return tensor_split(input, indices_or_sections, 0)
+
+
+def hsplit(input, indices_or_sections):
+    return tensor_split(input, indices_or_sections, 1 if input.ndim > 1 else 0)
+
+
+def unbind(input, dim=0):
+    d = input._data
+    ax = _wrap_dim(dim, d.ndim)
+    out = []
+    for i in range(d.shape[ax]):
+        idx = (slice(None),) * ax + (i,)
+        out.append(_record_view('unbind', d[idx], input, (d.shape, idx)))
+    return tuple(out)
+
+
+def movedim(input, source, destination):
+    d = input._data
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    src = tuple(_wrap_dim(s, d.ndim) for s in src)
+    dst = tuple(_wrap_dim(s, d.ndim) for s in dst)
+    order = [i for i in range(d.ndim) if i not in src]
+    for s_, t_ in sorted(zip(dst, src)):
+        order.insert(s_, t_)
+    return permute(input, tuple(order))
+
+
+moveaxis = movedim
+
+
+def flip(input, dims):
+    d = input._data
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    axes = tuple(_wrap_dim(x, d.ndim) for x in dims)
+    r = np.flip(d, axes).copy() if d.ndim else d.copy()
+    return _record('flip', r, (input,), (axes,))
+
+
+def fliplr(input):
+    return flip(input, 1)
+
+
+def flipud(input):
+    return flip(input, 0)
+
+
+def roll(input, shifts, dims=None):
+    d = input._data
+    if dims is None:
+        r = np.roll(d.reshape(-1), shifts).reshape(d.shape)
+        return _record('roll', r, (input,), (-shifts if isinstance(shifts, int) else
+                                             tuple(-s for s in shifts), None))
+    shifts_t = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims_t = (dims,) if isinstance(dims, int) else tuple(dims)
+    r = np.roll(d, shifts_t, tuple(_wrap_dim(x, d.ndim) for x in dims_t))
+    return _record('roll', r, (input,), (tuple(-s for s in shifts_t), dims_t))
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    k %= 4
+    a, b = dims
+    if k == 0:
+        return clone(input)
+    if k == 1:
+        return flip(input, b).transpose(a, b)
+    if k == 2:
+        return flip(input, (a, b))
+    return flip(input, a).transpose(a, b)
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(x).__name__}")
+    # torch skips legacy empty 1-D tensors of shape (0,)
+    live = [x for x in tensors if not (x._data.ndim == 1 and x._data.shape[0] == 0)]
+    if not live:
+        live = tensors[:1]
+    ref = live[0]._data
+    if ref.ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    ax = _wrap_dim(dim, ref.ndim)
+    arrays = [x._data for x in live]
+    dtypes = {a.dtype for a in arrays}
+    if len(dtypes) > 1:
+        from .. import _dtype
+        rd = live[0].dtype
+        for x in live[1:]:
+            rd = _dtype.promote_types(rd, x.dtype)
+        arrays = [a.astype(rd._np, copy=False) for a in arrays]
+    for i, a in enumerate(arrays):
+        if a.ndim != ref.ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {ref.ndim} and {a.ndim}")
+        for j in range(ref.ndim):
+            if j != ax and a.shape[j] != ref.shape[j]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {ax}. Expected size "
+                    f"{ref.shape[j]} but got size {a.shape[j]} for tensor number {i} in the list.")
+    r = np.concatenate(arrays, axis=ax)
+    sizes = tuple(a.shape[ax] for a in arrays)
+    return _out(out, _record('cat', r, tuple(live), (ax, sizes)))
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape0 = tensors[0]._data.shape
+    for i, x in enumerate(tensors):
+        if x._data.shape != shape0:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape0)} at entry 0 "
+                f"and {list(x._data.shape)} at entry {i}")
+    ax = _wrap_dim(dim, len(shape0) + 1)
+    return cat([unsqueeze(x, ax) for x in tensors], ax, out=out)
+
+
+def hstack(tensors, *, out=None):
+    tensors = atleast_1d(*tensors) if len(tensors) > 1 else (atleast_1d(tensors[0]),)
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1, out=out)
+
+
+def vstack(tensors, *, out=None):
+    tensors = [atleast_2d(x) for x in tensors]
+    return cat(tensors, 0, out=out)
+
+
+def dstack(tensors, *, out=None):
+    tensors = [atleast_3d(x) for x in tensors]
+    return cat(tensors, 2, out=out)
+
+
+def column_stack(tensors, *, out=None):
+    tensors = [x.reshape(-1, 1) if x._data.ndim <= 1 else x for x in tensors]
+    return cat(tensors, 1, out=out)
+
+
+def atleast_1d(*tensors):
+    res = [x if x._data.ndim >= 1 else reshape(x, (1,)) for x in _flat(tensors)]
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def atleast_2d(*tensors):
+    res = []
+    for x in _flat(tensors):
+        n = x._data.ndim
+        res.append(x if n >= 2 else reshape(x, (1, 1) if n == 0 else (1, x._data.shape[0])))
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def atleast_3d(*tensors):
+    res = []
+    for x in _flat(tensors):
+        n, s = x._data.ndim, x._data.shape
+        if n == 0:
+            x = reshape(x, (1, 1, 1))
+        elif n == 1:
+            x = reshape(x, (1, s[0], 1))
+        elif n == 2:
+            x = unsqueeze(x, 2)
+        res.append(x)
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def _flat(tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tensors[0]
+    return tensors
+
+
+def clone(input, *, memory_format=None):
+    return _record('clone', input._data.copy(), (input,))
+
+
+def contiguous(self, memory_format=None):
+    if self._data.flags.c_contiguous:
+        return self
+    return _record('clone', np.ascontiguousarray(self._data), (self,))
+
+
+def tile(input, dims):
+    dims = tuple(dims)
+    d = input._data
+    if len(dims) < d.ndim:
+        dims = (1,) * (d.ndim - len(dims)) + dims
+    return repeat(input, *dims)
+
+
+def repeat(self, *sizes):
+    sizes = _size_args(sizes)
+    d = self._data
+    if len(sizes) < d.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    src = d.reshape((1,) * (len(sizes) - d.ndim) + d.shape)
+    r = np.tile(src, sizes)
+    return _record('repeat', r, (self,), (d.shape, src.shape, tuple(sizes)))
+
+
+def diag(input, diagonal=0):
+    d = input._data
+    if d.ndim not in (1, 2):
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{d.ndim}D")
+    return _record('diag', np.diag(d, diagonal).copy(), (input,), (d.shape, diagonal))
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    d = input._data
+    a, b = _wrap_dim(dim1, d.ndim), _wrap_dim(dim2, d.ndim)
+    r = np.diagonal(d, offset, a, b)
+    return _record_view('diagonal', r, input, (d.shape, offset, a, b))
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    d = input._data
+    n = d.shape[-1] + abs(offset)
+    out = np.zeros(d.shape[:-1] + (n, n), dtype=d.dtype)
+    i = np.arange(d.shape[-1])
+    r0, c0 = (i, i + offset) if offset >= 0 else (i - offset, i)
+    out[..., r0, c0] = d
+    nd = out.ndim
+    a, b = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
+    if (a, b) != (nd - 2, nd - 1):
+        out = np.moveaxis(out, (nd - 2, nd - 1), (a, b))
+    return _record('diag_embed', np.ascontiguousarray(out), (input,), (offset, a, b))
+
+
+def tril(input, diagonal=0, *, out=None):
+    d = input._data
+    if d.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+    return _out(out, _record('tril', np.tril(d, diagonal), (input,), (diagonal,)))
+
+
+def triu(input, diagonal=0, *, out=None):
+    d = input._data
+    if d.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+    return _out(out, _record('triu', np.triu(d, diagonal), (input,), (diagonal,)))
+
+
+def meshgrid(*tensors, indexing=None):
+    tensors = _flat(tensors)
+    idx = indexing or 'ij'
+    n = len(tensors)
+    shape = tuple(t._data.shape[0] if t._data.ndim else 1 for t in tensors)
+    if idx == 'xy' and n >= 2:
+        shape = (shape[1], shape[0]) + shape[2:]
+    out = []
+    for i, t in enumerate(tensors):
+        pos = i
+        if idx == 'xy' and n >= 2 and i < 2:
+            pos = 1 - i
+        view_shape = [1] * n
+        view_shape[pos] = -1
+        out.append(expand(reshape(t, tuple(view_shape)), shape))
+    return tuple(out)
+
+
+def squeeze_copy(input, dim=None):
+    return clone(squeeze(input, dim))
+
+
+def view_as_real(input):
+    d = input._data
+    if d.dtype.kind != 'c':
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    r = d.view(d.real.dtype).reshape(d.shape + (2,))
+    return _wrap(r)
+
+
+def view_as_complex(input):
+    d = input._data
+    return _wrap(np.ascontiguousarray(d).view(np.complex64 if d.dtype == np.float32
+                                              else np.complex128).reshape(d.shape[:-1]))
+
+
+def as_strided(input, size, stride, storage_offset=None):
+    d = input._data
+    item = d.itemsize
+    root = d
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    off = storage_offset if storage_offset is not None else input.storage_offset()
+    flat = root.reshape(-1) if root.flags.c_contiguous else root.ravel()
+    r = np.lib.stride_tricks.as_strided(flat[off:], shape=tuple(size),
+                                        strides=tuple(s * item for s in stride))
+    return _wrap(r)
+
+
+def block_diag(*tensors):
+    mats = [t.reshape(1, -1) if t._data.ndim < 2 else t for t in tensors]
+    rows = sum(m._data.shape[0] for m in mats)
+    cols = sum(m._data.shape[1] for m in mats)
+    from .. import _dtype
+    rd = mats[0].dtype
+    for m in mats[1:]:
+        rd = _dtype.promote_types(rd, m.dtype)
+    out = np.zeros((rows, cols), dtype=rd._np)
+    r = c = 0
+    for m in mats:
+        h, w = m._data.shape
+        out[r:r + h, c:c + w] = m._data
+        r, c = r + h, c + w
+    return _wrap(out)
+
+
+def cartesian_prod(*tensors):
+    grids = meshgrid(*tensors, indexing='ij')
+    if len(grids) == 1:
+        return tensors[0]
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+_METHODS = {
+    'view': view, 'view_as': view_as, 'reshape': reshape, 'reshape_as': reshape_as,
+    'transpose': transpose, 'swapaxes': transpose, 'swapdims': transpose, 'permute': permute,
+    't': t, 'squeeze': squeeze, 'unsqueeze': unsqueeze, 'flatten': flatten, 'ravel': ravel,
+    'unflatten': unflatten, 'expand': expand, 'expand_as': expand_as,
+    'broadcast_to': broadcast_to, 'narrow': narrow, 'select': select, 'chunk': chunk,
+    'split': split, 'tensor_split': tensor_split, 'unbind': unbind, 'movedim': movedim,
+    'moveaxis': movedim, 'flip': flip, 'fliplr': fliplr, 'flipud': flipud, 'roll': roll,
+    'rot90': rot90, 'clone': clone, 'contiguous': contiguous, 'repeat': repeat, 'tile': tile,
+    'diag': diag, 'diagonal': diagonal, 'diag_embed': diag_embed, 'tril': tril, 'triu': triu,
+    'vsplit': vsplit, 'hsplit': hsplit, 'as_strided': as_strided,
+}
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+Tensor.T = property(_T)
+Tensor.mT = property(_mT)
+Tensor.H = property(lambda self: _T(self).conj())
+Tensor.mH = property(lambda self: _mT(self).conj())
+
+
+def _t_(self):
+    r = t(self)
+    self._data = r._data
+    return self
+
+
+def _squeeze_(self, dim=None):
+    self._data = squeeze(self, dim)._data if dim is not None else squeeze(self)._data
+    return self
+
+
+def _unsqueeze_(self, dim):
+    self._data = unsqueeze(self, dim)._data
+    return self
+
+
+def _transpose_(self, dim0, dim1):
+    self._data = transpose(self, dim0, dim1)._data
+    return self
+
+
+Tensor.t_ = _t_
+Tensor.squeeze_ = _squeeze_
+Tensor.unsqueeze_ = _unsqueeze_
+Tensor.transpose_ = _transpose_
+
+
+def _tril_(self, diagonal=0):
+    from ._util import _write_inplace
+    return _write_inplace(self, tril(self, diagonal))
+
+
+def _triu_(self, diagonal=0):
+    from ._util import _write_inplace
+    return _write_inplace(self, triu(self, diagonal))
+
+
+Tensor.tril_ = _tril_
+Tensor.triu_ = _triu_

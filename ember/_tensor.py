@@ -1,0 +1,651 @@
+"""Tensor: a NumPy array plus the metadata reverse-mode autograd needs.
+
+The math of every op lives in ``ember/_ops/`` (one module per op family); those modules attach
+the ops to ``Tensor`` as methods and operators when they are imported.
+"""
+import numpy as np
+
+from . import _dtype
+from ._dtype import from_numpy as _dtype_of_np
+from .autograd.grad_mode import _State
+
+__all__ = ['Tensor', 'Size', 'device']
+
+
+class _VersionCounter:
+    """Counts in-place writes; shared by a tensor and every view of it."""
+    __slots__ = ('value',)
+
+    def __init__(self):
+        self.value = 0
+
+
+class Size(tuple):
+    """torch.Size: a tuple of ints that prints as ``torch.Size([2, 3])``."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"torch.Size([{', '.join(str(s) for s in self)}])"
+
+    __str__ = __repr__
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, i):
+        r = tuple.__getitem__(self, i)
+        return Size(r) if isinstance(i, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
+
+class device:
+    """torch.device. ember computes on the CPU only; accelerator devices raise at use."""
+    __slots__ = ('type', 'index')
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        elif isinstance(type, int):
+            type, index = 'cuda', type
+        elif ':' in type:
+            type, idx = type.split(':', 1)
+            index = int(idx)
+        if type not in ('cpu', 'cuda', 'mps', 'xpu', 'meta', 'mtia', 'ipu', 'hpu', 'xla'):
+            raise RuntimeError(
+                "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, "
+                "fpga, maia, xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type "
+                f"at start of device string: {type}")
+        self.type = type
+        self.index = index
+
+    def __repr__(self):
+        idx = f", index={self.index}" if self.index is not None else ""
+        return f"device(type='{self.type}'{idx})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return (isinstance(other, device) and self.type == other.type
+                and self.index == other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))
+
+
+_CPU = device('cpu')
+
+
+def _check_device(d):
+    """Accept cpu; say clearly that accelerators are absent."""
+    if d is None:
+        return
+    if not isinstance(d, device):
+        d = device(d)
+    if d.type != 'cpu':
+        raise RuntimeError(
+            f"ember has no accelerator backend: device '{d}' is not available in this build "
+            "(only 'cpu' is). Use device='cpu'.")
+
+
+def _wrap(data, requires_grad=False):
+    """A Tensor around an ndarray, without copying. The one constructor every op uses."""
+    t = _new(Tensor)
+    t._data = data
+    t._requires_grad = requires_grad
+    t._grad = None
+    t.grad_fn = None
+    t._output_nr = 0
+    t._vc = _VersionCounter()
+    t._base = None
+    t._grad_acc = None
+    t._hooks = None
+    return t
+
+
+_new = object.__new__
+
+
+def _view_of(base, data):
+    """A tensor sharing `base`'s memory (and version counter) without autograd history."""
+    t = _wrap(data)
+    t._vc = base._vc
+    t._base = base if base._base is None else base._base
+    return t
+
+
+class Tensor:
+    """A multi-dimensional array with reverse-mode automatic differentiation."""
+    __slots__ = ('_data', '_requires_grad', '_grad', 'grad_fn', '_output_nr', '_vc', '_base',
+                 '_grad_acc', '_hooks', '__dict__', '__weakref__')
+    # make NumPy hand mixed expressions (ndarray * Tensor) to Tensor's reflected operators
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(self, *args, dtype=None, device=None):
+        # the legacy constructor: Tensor(2, 3) is uninitialised, Tensor([1, 2]) copies data
+        _check_device(device)
+        d = dtype or _dtype.get_default_dtype()
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            data = args[0]
+            if isinstance(data, Tensor):
+                arr = data._data
+            else:
+                arr = np.asarray(data, dtype=_dtype.to_numpy(d))
+        else:
+            shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
+            arr = np.empty(tuple(int(s) for s in shape), dtype=_dtype.to_numpy(d))
+            if arr.dtype.kind == 'f':
+                arr.fill(0)  # deterministic "uninitialised" memory
+        self._data = arr
+        self._requires_grad = False
+        self._grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._vc = _VersionCounter()
+        self._base = None
+        self._grad_acc = None
+        self._hooks = None
+
+    @classmethod
+    def _from_array(cls, data):
+        return _wrap(data)
+
+    # ---- metadata --------------------------------------------------------------------------
+
+    @property
+    def dtype(self):
+        return _dtype_of_np(self._data.dtype)
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def device(self):
+        return _CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def is_cpu(self):
+        return True
+
+    @property
+    def is_meta(self):
+        return False
+
+    @property
+    def is_sparse(self):
+        return False
+
+    @property
+    def is_quantized(self):
+        return False
+
+    @property
+    def layout(self):
+        from . import strided
+        return strided
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    def stride(self, dim=None):
+        item = self._data.itemsize
+        st = tuple(s // item for s in self._data.strides)
+        if self._data.size == 0 or self._data.ndim and 0 in self._data.shape:
+            st = _contiguous_strides(self._data.shape)
+        if dim is None:
+            return st
+        return st[_wrap_dim(dim, self._data.ndim)]
+
+    def is_contiguous(self, memory_format=None):
+        return self._data.flags.c_contiguous
+
+    def storage_offset(self):
+        root = self._data
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        off = (self._data.__array_interface__['data'][0]
+               - root.__array_interface__['data'][0])
+        return off // self._data.itemsize
+
+    def data_ptr(self):
+        return self._data.__array_interface__['data'][0]
+
+    def untyped_storage(self):
+        from ._storage import UntypedStorage
+        return UntypedStorage._of(self)
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == 'f' or self._data.dtype.name == 'bfloat16'
+
+    def is_complex(self):
+        return self._data.dtype.kind == 'c'
+
+    def is_signed(self):
+        return self.dtype.is_signed
+
+    def get_device(self):
+        return -1
+
+    @property
+    def _version(self):
+        return self._vc.value
+
+    # ---- autograd metadata -----------------------------------------------------------------
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if value and self._data.dtype.kind not in 'fc' and self._data.dtype.name != 'bfloat16':
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def data(self):
+        # shares memory, but not the version counter: changes made through .data are
+        # invisible to autograd, as in torch
+        return _wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    @property
+    def retains_grad(self):
+        fn = self.grad_fn
+        return bool(fn is not None and fn._retains and
+                    any(r() is self for r in fn._retains))
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd.graph import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        t = _wrap(self._data)
+        t._vc = self._vc  # in-place writes to a detached tensor are seen by autograd
+        t._base = self._base if self._base is not None else self
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self):
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        fn = self.grad_fn
+        if fn is None:
+            return
+        import weakref
+        if fn._retains is None:
+            fn._retains = []
+        if not any(r() is self for r in fn._retains):
+            fn._retains.append(weakref.ref(self))
+
+    def register_hook(self, hook):
+        """hook(grad) runs when this tensor's gradient is computed; it may return a new one."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient")
+        from .autograd.graph import _Handle
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            return _Handle(self._hooks, hook)
+        nr = self._output_nr
+
+        def prehook(grads):
+            if grads[nr] is None:
+                return None
+            new = hook(grads[nr])
+            if new is None:
+                return None
+            grads = list(grads)
+            grads[nr] = new
+            return grads
+        return self.grad_fn.register_prehook(prehook)
+
+    # ---- conversion ------------------------------------------------------------------------
+
+    def numpy(self, *, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead.")
+        if self._data.dtype.name == 'bfloat16' and not force:
+            raise TypeError("Got unsupported ScalarType BFloat16")
+        return self._data
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        v = self._data.reshape(()).item() if self._data.ndim else self._data.item()
+        if self._data.dtype.name == 'bfloat16':
+            v = float(v)
+        return v
+
+    def tolist(self):
+        d = self._data
+        if d.dtype.name == 'bfloat16':
+            d = d.astype(np.float32)
+        return d.tolist()
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        if not self._requires_grad or not _State.enabled:
+            # fast path: views of the rows, as unbind would give
+            return iter([_view_of(self, row) for row in self._data])
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def __float__(self):
+        if self._data.size != 1:
+            raise TypeError("only one element tensors can be converted to Python scalars")
+        return float(self._data.reshape(()))
+
+    def __int__(self):
+        if self._data.size != 1:
+            raise TypeError("only one element tensors can be converted to Python scalars")
+        return int(self._data.reshape(()))
+
+    def __complex__(self):
+        return complex(self._data.reshape(()))
+
+    def __index__(self):
+        if self._data.dtype.kind not in 'iub' or self._data.size != 1:
+            raise TypeError(
+                "only integer tensors of a single element can be converted to an index")
+        return int(self._data.reshape(()))
+
+    def __array__(self, dtype=None, copy=None):
+        d = self._data
+        if dtype is not None and d.dtype != dtype:
+            return d.astype(dtype)
+        return d.copy() if copy else d
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self, *, tensor_contents=None):
+        from ._tensor_str import _tensor_repr
+        return _tensor_repr(self)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
+    def __reduce_ex__(self, protocol):
+        from .serialization import _reduce_tensor
+        return _reduce_tensor(self, protocol)
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        t = type(self).__new__(type(self))
+        Tensor.__init__(t, 0)
+        t._data = self._data.copy()
+        t._requires_grad = self._requires_grad
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        if getattr(self, '__dict__', None):
+            import copy
+            t.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        memo[id(self)] = t
+        return t
+
+    def __setstate__(self, state):
+        # pickles made by ember's own reduce (weights_only=False path)
+        Tensor.__init__(self, 0)
+        self._data, self._requires_grad = state[0], state[1]
+
+    # ---- dtype and device conversion -------------------------------------------------------
+
+    def to(self, *args, **kwargs):
+        dtype, dev, copy = _parse_to(args, kwargs)
+        _check_device(dev)
+        if dtype is None or dtype._np == self._data.dtype:
+            return self.clone() if copy else self
+        return _cast(self, dtype)
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        if dtype is None:
+            return 'torch.' + (self.dtype._legacy or self.dtype.name)
+        if isinstance(dtype, str):
+            dtype = _LEGACY_NAMES[dtype.replace('torch.', '')]
+        elif isinstance(dtype, type) and issubclass(dtype, Tensor):
+            dtype = dtype._legacy_dtype
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def cpu(self, memory_format=None):
+        return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        _check_device('cuda')
+
+    def float(self, memory_format=None):
+        return self.to(_dtype.float32)
+
+    def double(self, memory_format=None):
+        return self.to(_dtype.float64)
+
+    def half(self, memory_format=None):
+        return self.to(_dtype.float16)
+
+    def bfloat16(self, memory_format=None):
+        return self.to(_dtype.bfloat16)
+
+    def int(self, memory_format=None):
+        return self.to(_dtype.int32)
+
+    def long(self, memory_format=None):
+        return self.to(_dtype.int64)
+
+    def short(self, memory_format=None):
+        return self.to(_dtype.int16)
+
+    def char(self, memory_format=None):
+        return self.to(_dtype.int8)
+
+    def byte(self, memory_format=None):
+        return self.to(_dtype.uint8)
+
+    def bool(self, memory_format=None):
+        return self.to(_dtype.bool)
+
+    def cfloat(self):
+        return self.to(_dtype.complex64)
+
+    def cdouble(self):
+        return self.to(_dtype.complex128)
+
+    def pin_memory(self, device=None):
+        return self
+
+    def is_pinned(self, device=None):
+        return False
+
+    def share_memory_(self):
+        return self
+
+    def is_shared(self):
+        return False
+
+
+def _contiguous_strides(shape):
+    st = []
+    acc = 1
+    for s in reversed(shape):
+        st.append(acc)
+        acc *= max(s, 1)
+    return tuple(reversed(st))
+
+
+def _wrap_dim(dim, ndim):
+    """torch's dim wrapping with its IndexError message."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n if ndim else 0
+
+
+def _parse_to(args, kwargs):
+    """Parse Tensor.to / Module.to arguments into (dtype, device, copy)."""
+    dtype = kwargs.get('dtype')
+    dev = kwargs.get('device')
+    copy = kwargs.get('copy', False)
+    for a in args:
+        if isinstance(a, _dtype.dtype):
+            dtype = a
+        elif isinstance(a, (str, device, int)) and not isinstance(a, bool):
+            dev = a
+        elif isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, bool):
+            pass  # non_blocking / copy given positionally
+        elif a is None:
+            pass
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments - got "
+                            f"({type(a).__name__})")
+    return dtype, dev, copy
+
+
+def _cast(t, dtype):
+    from .autograd.graph import _record
+    arr = t._data.astype(_dtype.to_numpy(dtype))
+    if t._requires_grad and (dtype.is_floating_point or dtype.is_complex):
+        return _record('_to_copy', arr, (t,), (t.dtype,))
+    return _wrap(arr)
+
+
+_LEGACY_NAMES = {d._legacy: d for d in _dtype._ALL if d._legacy}
+_LEGACY_NAMES.update({d.name: d for d in _dtype._ALL})
+
+
+def _register_method(name, fn):
+    setattr(Tensor, name, fn)
+
+
+def _tensor_method(fn):
+    """Decorator: attach fn to Tensor under its own name."""
+    setattr(Tensor, fn.__name__, fn)
+    return fn
+
+
+def _bind():
+    import sys
+    from .autograd import graph
+    graph._bind_tensor(sys.modules[__name__])
+
+
+_bind()

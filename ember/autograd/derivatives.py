@@ -1,0 +1,558 @@
+"""THE table of gradient formulas, in the vocabulary of PyTorch's derivatives.yaml.
+
+``DERIVATIVES[op] = (grad_fn class name, formula)``. A formula is called as
+``formula(grad, *saved)`` where ``saved`` is what the op's forward recorded (see each op in
+``ember/_ops``), and returns one gradient per input the op recorded (None where an input gets
+none). Formulas are written with ember Tensor ops, so they can themselves be differentiated
+(``create_graph=True``). They may return gradients of a broadcast shape: the engine sums them
+down to each input's shape.
+"""
+import math
+
+import numpy as np
+
+DERIVATIVES = {}
+
+
+def _def(op, grad_fn_name, formula):
+    DERIVATIVES[op] = (grad_fn_name, formula)
+
+
+def _defs(grad_fn_name, *ops):
+    """Decorator form, for formulas longer than a lambda."""
+    def deco(f):
+        for op in ops:
+            DERIVATIVES[op] = (grad_fn_name, f)
+        return f
+    return deco
+
+
+# ---- arithmetic -------------------------------------------------------------------------------
+_def('add', 'AddBackward0', lambda grad, alpha: (grad, grad if alpha == 1 else grad * alpha))
+_def('add_scalar', 'AddBackward1', lambda grad: grad)
+_def('add_scalar_rev', 'AddBackward1', lambda grad, alpha: grad * alpha if alpha != 1 else grad)
+_def('sub', 'SubBackward0', lambda grad, alpha: (grad, -grad if alpha == 1 else -grad * alpha))
+_def('rsub_scalar', 'RsubBackward1', lambda grad, alpha: -grad * alpha)
+_def('mul', 'MulBackward0', lambda grad, self, other: (grad * other, grad * self))
+_def('mul_scalar', 'MulBackward1', lambda grad, other: grad * other)
+_def('div', 'DivBackward0', lambda grad, self, other: (grad / other,
+                                                        -grad * self / (other * other)))
+_def('div_scalar', 'DivBackward1', lambda grad, other: grad / other)
+_def('rdiv_scalar', 'DivBackward0', lambda grad, self, other: -grad * self / (other * other))
+_def('neg', 'NegBackward0', lambda grad: -grad)
+_def('abs', 'AbsBackward0', lambda grad, self: grad * self.sign())
+_def('passthrough', 'RemainderBackward1', lambda grad: grad)
+_def('remainder', 'RemainderBackward0',
+     lambda grad, self, other: (grad, -grad * (self / other).floor()))
+_def('remainder_rev', 'RemainderBackward2',
+     lambda grad, self, other: None)
+_def('fmod', 'FmodBackward1', lambda grad, self, other: (grad, -grad * (self / other).trunc()))
+_def('floor_divide', 'FloorDivideBackward0', lambda grad: None)
+_def('trunc_div', 'DivBackward2', lambda grad: None)
+_def('zero_grad', 'SignBackward0', lambda grad: grad * 0)
+_def('frac', 'FracBackward0', lambda grad: grad)
+
+
+@_defs('PowBackward0', 'pow_scalar')
+def _pow_scalar_backward(grad, self, exponent):
+    if exponent == 0:
+        return grad * 0
+    return grad * exponent * self.pow(exponent - 1)
+
+
+@_defs('PowBackward1', 'pow')
+def _pow_backward(grad, self, exponent, result):
+    g_self = grad * exponent * self.pow(exponent - 1)
+    if not hasattr(exponent, '_data') or not exponent.requires_grad:
+        return g_self, None
+    # d/dexp self**exp = result * log(self); 0 where self == 0 and exp >= 0 (torch's choice)
+    logs = self.log()
+    g_exp = grad * result * logs.masked_fill((self == 0) & (exponent >= 0), 0)
+    return g_self, g_exp
+
+
+_def('pow_rev', 'PowBackward2',
+     lambda grad, self, result: grad * result * math.log(self) if self > 0 else
+     grad * result * 0 if self == 0 else grad * math.nan)
+
+# ---- unary functions --------------------------------------------------------------------------
+_def('exp', 'ExpBackward0', lambda grad, result: grad * result)
+_def('exp2', 'Exp2Backward0', lambda grad, result: grad * result * math.log(2))
+_def('expm1', 'Expm1Backward0', lambda grad, result: grad * (result + 1))
+_def('log', 'LogBackward0', lambda grad, self: grad / self)
+_def('log2', 'Log2Backward0', lambda grad, self: grad / (self * math.log(2)))
+_def('log10', 'Log10Backward0', lambda grad, self: grad / (self * math.log(10)))
+_def('log1p', 'Log1PBackward0', lambda grad, self: grad / (self + 1))
+_def('sqrt', 'SqrtBackward0', lambda grad, result: grad / (2 * result))
+_def('rsqrt', 'RsqrtBackward0', lambda grad, result: -0.5 * grad * result.pow(3))
+_def('sin', 'SinBackward0', lambda grad, self: grad * self.cos())
+_def('cos', 'CosBackward0', lambda grad, self: grad * -self.sin())
+_def('tan', 'TanBackward0', lambda grad, result: grad * (1 + result * result))
+_def('asin', 'AsinBackward0', lambda grad, self: grad * (1 - self * self).rsqrt())
+_def('acos', 'AcosBackward0', lambda grad, self: -grad * (1 - self * self).rsqrt())
+_def('atan', 'AtanBackward0', lambda grad, self: grad / (1 + self * self))
+_def('sinh', 'SinhBackward0', lambda grad, self: grad * self.cosh())
+_def('cosh', 'CoshBackward0', lambda grad, self: grad * self.sinh())
+_def('tanh', 'TanhBackward0', lambda grad, result: grad * (1 - result * result))
+_def('asinh', 'AsinhBackward0', lambda grad, self: grad * (self * self + 1).rsqrt())
+_def('acosh', 'AcoshBackward0', lambda grad, self: grad * (self * self - 1).rsqrt())
+_def('atanh', 'AtanhBackward0', lambda grad, self: grad / (1 - self * self))
+_def('sigmoid', 'SigmoidBackward0', lambda grad, result: grad * result * (1 - result))
+_def('erf', 'ErfBackward0',
+     lambda grad, self: grad * (2 / math.sqrt(math.pi)) * (-(self * self)).exp())
+_def('erfc', 'ErfcBackward0',
+     lambda grad, self: -grad * (2 / math.sqrt(math.pi)) * (-(self * self)).exp())
+_def('erfinv', 'ErfinvBackward0',
+     lambda grad, result: grad * (math.sqrt(math.pi) / 2) * (result * result).exp())
+_def('lgamma', 'LgammaBackward0', lambda grad, self: grad * self.digamma())
+_def('digamma', 'DigammaBackward0', lambda grad, self: None)
+_def('sinc', 'SincBackward0', lambda grad, self: None)
+_def('reciprocal', 'ReciprocalBackward0', lambda grad, result: -grad * result * result)
+_def('relu', 'ReluBackward0', lambda grad, result: grad * (result > 0))
+_def('logit', 'LogitBackward0',
+     lambda grad, self, eps: grad / (self * (1 - self)) if eps is None else
+     (grad / (self * (1 - self))).masked_fill((self < eps) | (self > 1 - eps), 0))
+_def('xlogy', 'XlogyBackward0',
+     lambda grad, self, other: (grad * other.log().masked_fill((self == 0) & ~other.isnan(), 0),
+                                grad * self / other))
+_def('xlogy_scalar', 'XlogyBackward2', lambda grad, self, other: grad * math.log(other))
+_def('xlogy_rev', 'XlogyBackward1', lambda grad, self, other: grad * self / other)
+_def('atan2', 'Atan2Backward0',
+     lambda grad, self, other: (grad * other / (self * self + other * other),
+                                grad * -self / (self * self + other * other)))
+_def('hypot', 'HypotBackward0',
+     lambda grad, self, other, result: (grad * self / result, grad * other / result))
+_def('copysign', 'CopysignBackward0',
+     lambda grad, self, result: (grad * (self.sign() * result.sign()), None))
+_def('copysign_scalar', 'CopysignBackward1',
+     lambda grad, self, result: grad * (self.sign() * result.sign()))
+_def('logaddexp', 'LogaddexpBackward0',
+     lambda grad, self, other, result: (grad * (self - result).exp(),
+                                        grad * (other - result).exp()))
+_def('logaddexp2', 'Logaddexp2Backward0',
+     lambda grad, self, other, result: (grad * (self - result).exp2(),
+                                        grad * (other - result).exp2()))
+_def('nan_to_num', 'NanToNumBackward0', lambda grad, self: grad * self.isfinite())
+
+
+# max/min: ties split the gradient evenly, as torch's maximum backward does
+@_defs('MaximumBackward0', 'maximum')
+def _maximum_backward(grad, self, other):
+    if not hasattr(other, '_data'):
+        return grad * (self >= other)
+    if not hasattr(self, '_data'):
+        return None, grad * (other >= self)
+    gt, eq = self > other, self == other
+    half = grad * eq * 0.5
+    return grad * gt + half, grad * (other > self) + half
+
+
+@_defs('MinimumBackward0', 'minimum')
+def _minimum_backward(grad, self, other):
+    if not hasattr(other, '_data'):
+        return grad * (self <= other)
+    if not hasattr(self, '_data'):
+        return None, grad * (other <= self)
+    eq = self == other
+    half = grad * eq * 0.5
+    return grad * (self < other) + half, grad * (other < self) + half
+
+
+@_defs('ClampBackward1', 'clamp')
+def _clamp_backward(grad, self, min, max):
+    mask = None
+    if min is not None:
+        mask = self >= min
+    if max is not None:
+        m = self <= max
+        mask = m if mask is None else mask & m
+    return grad * mask
+
+
+@_defs('ClampBackward0', 'clamp_tensor')
+def _clamp_tensor_backward(grad, self, min, max):
+    lo = min if min is not None else None
+    hi = max if max is not None else None
+    mask = None
+    if lo is not None:
+        mask = self >= lo
+    if hi is not None:
+        m = self <= hi
+        mask = m if mask is None else mask & m
+    g_min = grad * (self < lo) if hasattr(lo, '_data') else None
+    g_max = grad * (self > hi) if hasattr(hi, '_data') else None
+    return grad * mask, g_min, g_max
+
+
+@_defs('WhereBackward0', 'where')
+def _where_backward(grad, condition):
+    from .._tensor import _wrap
+    c = _wrap(condition)
+    zero = grad * 0
+    return grad.where(c, zero), zero.where(c, grad)
+
+
+# ---- dtype conversion -------------------------------------------------------------------------
+_def('_to_copy', 'ToCopyBackward0', lambda grad, src_dtype: grad.to(src_dtype))
+_def('clone', 'CloneBackward0', lambda grad: grad)
+_def('alias', 'AliasBackward0', lambda grad: grad)
+
+# ---- shape and view ops -----------------------------------------------------------------------
+_def('view', 'ViewBackward0', lambda grad, shape: grad.reshape(shape))
+_def('reshape_copy', 'UnsafeViewBackward0', lambda grad, shape: grad.reshape(shape))
+_def('squeeze', 'SqueezeBackward1', lambda grad, shape: grad.reshape(shape))
+_def('squeeze_all', 'SqueezeBackward0', lambda grad, shape: grad.reshape(shape))
+_def('unsqueeze', 'UnsqueezeBackward0', lambda grad, shape: grad.reshape(shape))
+_def('transpose', 'TransposeBackward0', lambda grad, a, b: grad.transpose(a, b))
+_def('t', 'TBackward0', lambda grad: grad.t())
+_def('permute', 'PermuteBackward0',
+     lambda grad, dims: grad.permute(tuple(int(i) for i in np.argsort(dims))))
+_def('expand', 'ExpandBackward0', lambda grad, shape: grad)  # the engine sums to `shape`
+_def('flip', 'FlipBackward0', lambda grad, axes: grad.flip(axes))
+_def('roll', 'RollBackward0',
+     lambda grad, shifts, dims: grad.roll(shifts, dims) if dims is not None else
+     grad.reshape(-1).roll(shifts).reshape(grad.shape))
+_def('tril', 'TrilBackward0', lambda grad, k: grad.tril(k))
+_def('triu', 'TriuBackward0', lambda grad, k: grad.triu(k))
+
+
+def _embed(grad, shape, idx):
+    from .._ops.index import _embed_slice
+    return _embed_slice(grad, shape, idx)
+
+
+_def('slice', 'SliceBackward0', _embed)
+_def('select', 'SelectBackward0', _embed)
+_def('split', 'SplitBackward0', _embed)
+_def('unbind', 'UnbindBackward0', _embed)
+_def('getitem_basic', 'SliceBackward0', _embed)
+_def('getitem_select', 'SelectBackward0', _embed)
+_def('getitem_adv', 'IndexBackward0', _embed)
+_def('embed_slice', 'SliceBackwardBackward0', lambda grad, idx: grad[idx])
+
+
+@_defs('CatBackward0', 'cat')
+def _cat_backward(grad, dim, sizes):
+    return grad.split(list(sizes), dim)
+
+
+@_defs('RepeatBackward0', 'repeat')
+def _repeat_backward(grad, shape, src_shape, sizes):
+    # grad has shape sizes[i] * src_shape[i]; fold each repeated axis and sum it away
+    folded = []
+    for r, s in zip(sizes, src_shape):
+        folded += [r, s]
+    g = grad.reshape(tuple(folded)).sum(tuple(range(0, 2 * len(sizes), 2)))
+    return g.reshape(shape)
+
+
+@_defs('DiagBackward0', 'diag')
+def _diag_backward(grad, shape, k):
+    if len(shape) == 1:
+        return grad.diagonal(k)
+    from .._ops.index import _diag_scatter
+    return _diag_scatter(grad, shape, k, 0, 1)
+
+
+@_defs('DiagonalBackward0', 'diagonal')
+def _diagonal_backward(grad, shape, offset, a, b):
+    from .._ops.index import _diag_scatter
+    return _diag_scatter(grad, shape, offset, a, b)
+
+
+_def('diag_embed', 'DiagEmbedBackward0',
+     lambda grad, offset, a, b: grad.diagonal(offset, a, b))
+
+# ---- indexing ---------------------------------------------------------------------------------
+def _w(a):
+    from .._tensor import _wrap
+    return _wrap(a)
+
+
+def _zeros_like_shape(grad, shape):
+    from .._tensor import _wrap
+    return _wrap(np.zeros(shape, dtype=grad._data.dtype))
+
+
+_def('diag_scatter', 'DiagonalBackwardBackward0',
+     lambda grad, offset, a, b: grad.diagonal(offset, a, b))
+
+
+@_defs('CopySlices', 'index_put')
+def _index_put_backward(grad, idx):
+    g_self = grad.clone()
+    g_self._data[idx] = 0  # the overwritten region gets no gradient
+    return g_self, grad[idx]
+
+
+_def('index_put_acc', 'IndexPutBackward0', lambda grad, idx: (grad, grad[idx]))
+
+
+@_defs('GatherBackward0', 'gather')
+def _gather_backward(grad, shape, dim, index):
+    return _zeros_like_shape(grad, shape).scatter_add(dim, index, grad)
+
+
+_def('scatter', 'ScatterBackward0',
+     lambda grad, dim, index: (grad.scatter(dim, index, 0), grad.gather(dim, index)))
+_def('scatter_add', 'ScatterAddBackward0',
+     lambda grad, dim, index: (grad, grad.gather(dim, index)))
+
+
+@_defs('IndexSelectBackward0', 'index_select')
+def _index_select_backward(grad, shape, dim, index):
+    return _zeros_like_shape(grad, shape).index_add(dim, _w(index), grad)
+
+
+@_defs('TakeBackward0', 'take')
+def _take_backward(grad, shape, index):
+    from .._ops.index import _embed_slice
+    flat = _embed_slice(grad.reshape(-1), (int(np.prod(shape)),), (index.reshape(-1),))
+    return flat.reshape(shape)
+
+
+@_defs('MaskedFillBackward0', 'masked_fill')
+def _masked_fill_backward(grad, mask):
+    m = _w(mask)
+    return grad.masked_fill(m, 0), (grad * m).sum()
+
+
+@_defs('MaskedSelectBackward0', 'masked_select')
+def _masked_select_backward(grad, shape, mask):
+    return _zeros_like_shape(grad, shape).masked_scatter(_w(mask), grad)
+
+
+_def('masked_scatter', 'MaskedScatterBackward0',
+     lambda grad, mask, src_shape: (grad.masked_fill(_w(mask), 0), _masked_src_grad(
+         grad, mask, src_shape)))
+
+
+def _masked_src_grad(grad, mask, src_shape):
+    n = int(np.prod(src_shape))
+    sel = grad.masked_select(_w(mask))
+    pad = n - sel.shape[0]
+    if pad:
+        from .._ops.shape import cat
+        sel = cat([sel, _zeros_like_shape(grad, (pad,))])
+    return sel.reshape(src_shape)
+
+
+_def('index_add', 'IndexAddBackward0',
+     lambda grad, dim, index, alpha: (grad, grad.index_select(dim, _w(index)) *
+                                      alpha if alpha != 1 else
+                                      grad.index_select(dim, _w(index))))
+_def('index_copy', 'IndexCopyBackward0',
+     lambda grad, dim, index: (grad.index_fill(dim, _w(index), 0),
+                               grad.index_select(dim, _w(index))))
+_def('index_fill', 'IndexFillBackward0',
+     lambda grad, dim, index: grad.index_fill(dim, _w(index), 0))
+
+
+@_defs('SortBackward0', 'sort')
+def _sort_backward(grad, shape, dim, indices):
+    if len(shape) == 0:
+        return grad
+    return _zeros_like_shape(grad, shape).scatter(dim, indices, grad)
+
+
+# ---- reductions -------------------------------------------------------------------------------
+def _unreduce(grad, shape, axes, keepdim):
+    """Give a reduced gradient back its reduced dims (size 1); the engine broadcasts."""
+    if axes is None:
+        return grad.reshape((1,) * len(shape)) if grad.ndim != len(shape) else grad
+    if not keepdim:
+        for a in axes:
+            grad = grad.unsqueeze(a)
+    return grad
+
+
+@_defs('SumBackward0', 'sum')
+def _sum_backward(grad, shape, axes, keepdim):
+    return _unreduce(grad, shape, axes, keepdim).expand(shape)
+
+
+_def('nansum', 'NansumBackward0',
+     lambda grad, self, axes, keepdim: _unreduce(grad, self.shape, axes, keepdim) *
+     ~self.isnan())
+_def('mean', 'MeanBackward0',
+     lambda grad, shape, axes, keepdim, n: _unreduce(grad, shape, axes, keepdim).expand(shape)
+     / n)
+
+
+@_defs('MaxBackward0', 'max_dim')
+def _max_dim_backward(grad, shape, dim, keepdim, indices):
+    if len(shape) == 0:
+        return grad
+    g, idx = grad, indices
+    if not keepdim:
+        g, idx = g.unsqueeze(dim), idx.unsqueeze(dim)
+    return _zeros_like_shape(grad, shape).scatter(dim, idx, g)
+
+
+@_defs('MaxBackward1', 'amax_all')
+def _amax_all_backward(grad, self, result):
+    mask = self == result
+    return grad * mask / mask.sum()
+
+
+@_defs('AmaxBackward0', 'amax')
+def _amax_backward(grad, self, axes, keepdim, result):
+    r = _unreduce(result, self.shape, axes, keepdim)
+    mask = self == r
+    return _unreduce(grad, self.shape, axes, keepdim) * mask / mask.sum(axes, keepdim=True)
+
+
+@_defs('MedianBackward0', 'median_all')
+def _median_all_backward(grad, shape, idx):
+    from .._ops.index import _embed_slice
+    flat = _embed_slice(grad.reshape(1), (int(np.prod(shape)),), (np.array([idx]),))
+    return flat.reshape(shape)
+
+
+@_defs('ProdBackward0', 'prod')
+def _prod_backward(grad, self, dim, keepdim, result):
+    if dim is None:
+        g = grad
+        shape = self.shape
+        if not (self == 0).any():
+            return g * result / self
+        flat = self.reshape(-1)
+        return (g * _prod_others(flat, 0)).reshape(shape)
+    g = _unreduce(grad, self.shape, (dim,), keepdim)
+    r = _unreduce(result, self.shape, (dim,), keepdim)
+    if not (self == 0).any():
+        return g * r / self
+    return g * _prod_others(self, dim)
+
+
+def _prod_others(x, dim):
+    """Product of all other elements along dim (exact with zeros): exclusive cumprods."""
+    from .._ops.shape import cat
+    n = x.shape[dim]
+    ones = x.narrow(dim, 0, 1) * 0 + 1
+    left = cat([ones, x.narrow(dim, 0, n - 1).cumprod(dim)], dim) if n > 1 else ones
+    rx = x.flip(dim)
+    right = cat([ones, rx.narrow(dim, 0, n - 1).cumprod(dim)], dim).flip(dim) if n > 1 \
+        else ones
+    return left * right
+
+
+@_defs('VarBackward0', 'var')
+def _var_backward(grad, self, axes, keepdim, correction, n):
+    g = _unreduce(grad, self.shape, axes, keepdim)
+    mean = self.mean(axes, keepdim=True) if axes is not None else self.mean()
+    return g * (2.0 / max(n - correction, 0)) * (self - mean) if n - correction > 0 else \
+        g * (self - mean) * float('inf')
+
+
+@_defs('LogsumexpBackward0', 'logsumexp')
+def _logsumexp_backward(grad, self, axes, keepdim, result):
+    g = _unreduce(grad, self.shape, axes, keepdim)
+    r = _unreduce(result, self.shape, axes, keepdim)
+    return g * (self - r).exp()
+
+
+_def('cumsum', 'CumsumBackward0', lambda grad, dim: grad.flip(dim).cumsum(dim).flip(dim))
+
+
+@_defs('CumprodBackward0', 'cumprod')
+def _cumprod_backward(grad, self, dim, result):
+    if self.ndim == 0:
+        return grad
+    if not (self == 0).any():
+        return (grad * result).flip(dim).cumsum(dim).flip(dim) / self
+    # exact but O(n^2) along dim: rare path (inputs containing zeros)
+    n = self.shape[dim]
+    out = []
+    for k in range(n):
+        xs = self.clone()
+        xs._data[(slice(None),) * dim + (k,)] = 1
+        prefix = xs.cumprod(dim)
+        mask = _w((np.arange(n) >= k).reshape((n,) + (1,) * (self.ndim - dim - 1)))
+        out.append((grad * prefix * mask).sum(dim, keepdim=True))
+    from .._ops.shape import cat
+    return cat(out, dim)
+
+
+@_defs('CummaxBackward0', 'cummax')
+def _cummax_backward(grad, shape, dim, idx):
+    if len(shape) == 0:
+        return grad
+    return _zeros_like_shape(grad, shape).scatter_add(dim, _w(idx), grad)
+
+
+@_defs('LogcumsumexpBackward0', 'logcumsumexp')
+def _logcumsumexp_backward(grad, self, dim, result):
+    # d out_j / d x_i = exp(x_i - out_j) for j >= i
+    w = (grad.log() - result) if False else None
+    e = (grad * (-result).exp()).flip(dim).cumsum(dim).flip(dim)
+    return e * self.exp()
+
+
+_def('softmax', 'SoftmaxBackward0',
+     lambda grad, result, dim: result * (grad - (grad * result).sum(dim, keepdim=True)))
+_def('log_softmax', 'LogSoftmaxBackward0',
+     lambda grad, result, dim: grad - result.exp() * grad.sum(dim, keepdim=True))
+
+# ---- linear algebra ---------------------------------------------------------------------------
+_def('mm', 'MmBackward0', lambda grad, self, mat2: (grad.mm(mat2.t()), self.t().mm(grad)))
+_def('bmm', 'BmmBackward0',
+     lambda grad, self, mat2: (grad.bmm(mat2.transpose(1, 2)), self.transpose(1, 2).bmm(grad)))
+_def('addmm', 'AddmmBackward0',
+     lambda grad, mat1, mat2, beta, alpha: (
+         grad * beta if beta != 1 else grad,
+         grad.mm(mat2.t()) * alpha if alpha != 1 else grad.mm(mat2.t()),
+         mat1.t().mm(grad) * alpha if alpha != 1 else mat1.t().mm(grad)))
+_def('dot', 'DotBackward0', lambda grad, self, other: (grad * other, grad * self))
+_def('mv', 'MvBackward0',
+     lambda grad, self, vec: (grad.unsqueeze(-1) * vec, (self * grad.unsqueeze(-1)).sum(-2)
+                              if self.ndim > 2 else self.t().mv(grad)))
+
+
+@_defs('UnsafeViewBackward0', 'matmul')
+def _matmul_backward(grad, self, other):
+    if other.ndim == 1:  # (..., m, k) @ (k,) -> (..., m)
+        g = grad.unsqueeze(-1)
+        return g * other, (self * g).reshape(-1, other.shape[0]).sum(0)
+    if self.ndim == 1:  # (k,) @ (..., k, n) -> (..., n)
+        g = grad.unsqueeze(-2)
+        return other.matmul(g.mT).squeeze(-1), self.unsqueeze(-1) * g
+    return grad.matmul(other.mT), self.mT.matmul(grad)
+
+
+def _einsum_bw(grad, eq, operands):
+    from .._ops.linalg import _einsum_backward
+    return _einsum_backward(grad, eq, operands)
+
+
+_def('einsum', 'EinsumBackward0', _einsum_bw)
+_def('det', 'LinalgDetBackward0',
+     lambda grad, self, result: grad.unsqueeze(-1).unsqueeze(-1) *
+     (result.unsqueeze(-1).unsqueeze(-1) * self.inverse().mT))
+_def('inverse', 'LinalgInvExBackward0',
+     lambda grad, result: -(result.mT.matmul(grad).matmul(result.mT)))
+_def('logabsdet', 'LinalgSlogdetBackward0',
+     lambda grad, self: grad.unsqueeze(-1).unsqueeze(-1) * self.inverse().mT)
+
+
+def _vnorm_bw(grad, self, ord, axes, keepdim, result):
+    from .._ops.linalg import _vector_norm_backward
+    return _vector_norm_backward(grad, self, ord, axes, keepdim, result)
+
+
+_def('vector_norm', 'LinalgVectorNormBackward0', _vnorm_bw)
+
+
+@_defs('LinalgSolveExBackward0', 'solve')
+def _solve_backward(grad, A, X, vec):
+    from .. import linalg
+    g = grad.unsqueeze(-1) if vec else grad
+    x = X.unsqueeze(-1) if vec else X
+    gB = linalg.solve(A.mT, g)
+    gA = -gB.matmul(x.mT)
+    return gA, gB.squeeze(-1) if vec else gB
+
+# ---- creation-side in-place ops ---------------------------------------------------------------
+_def('fill', 'FillBackward0', lambda grad: grad * 0)
+_def('fill_tensor', 'FillBackward1', lambda grad: (grad * 0, grad.sum()))
+_def('copy_', 'CopyBackwards', lambda grad, src_dtype: (grad * 0, grad.to(src_dtype)))

@@ -1,0 +1,107 @@
+"""Grad modes: whether ops record the graph (torch.no_grad and friends)."""
+import functools
+
+__all__ = ['no_grad', 'enable_grad', 'set_grad_enabled', 'inference_mode', 'is_grad_enabled',
+           'is_inference_mode_enabled']
+
+
+class _State:
+    # One mutable cell read by every op; a class attribute lookup is cheap.
+    enabled = True
+    inference = False
+
+
+def is_grad_enabled():
+    return _State.enabled
+
+
+def is_inference_mode_enabled():
+    return _State.inference
+
+
+class _DecoratorContextManager:
+    """Usable as `with no_grad():` and as `@no_grad()` (also bare `@no_grad`)."""
+
+    def __new__(cls, orig_func=None, *args, **kwargs):
+        if cls is not set_grad_enabled and callable(orig_func) and not args and not kwargs:
+            return cls()(orig_func)  # bare decorator: @no_grad
+        return super().__new__(cls)
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return func(*args, **kwargs)
+        return wrapper
+
+    def clone(self):
+        return self.__class__()
+
+
+class no_grad(_DecoratorContextManager):
+    def __init__(self, orig_func=None):
+        self.prev = False
+
+    def __enter__(self):
+        self.prev = _State.enabled
+        _State.enabled = False
+
+    def __exit__(self, *exc):
+        _State.enabled = self.prev
+
+
+class enable_grad(_DecoratorContextManager):
+    def __init__(self, orig_func=None):
+        self.prev = False
+
+    def __enter__(self):
+        self.prev = _State.enabled
+        _State.enabled = True
+
+    def __exit__(self, *exc):
+        _State.enabled = self.prev
+
+
+class set_grad_enabled(_DecoratorContextManager):
+    """Takes effect at once (as torch's does), and restores the old mode on exit."""
+
+    def __init__(self, mode):
+        self.prev = _State.enabled
+        self.mode = bool(mode)
+        _State.enabled = self.mode
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        _State.enabled = self.prev
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+
+class inference_mode(_DecoratorContextManager):
+    """Like no_grad (ember keeps no separate inference tensors)."""
+
+    def __init__(self, mode=True):
+        self.mode = mode
+        self.prev = None
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # bare decorator: @inference_mode
+            inst = object.__new__(cls)
+            inst.__init__(True)
+            return inst(mode)
+        return object.__new__(cls)
+
+    def __enter__(self):
+        self.prev = (_State.enabled, _State.inference)
+        if self.mode:
+            _State.enabled = False
+            _State.inference = True
+
+    def __exit__(self, *exc):
+        _State.enabled, _State.inference = self.prev
+
+    def clone(self):
+        return self.__class__(self.mode)

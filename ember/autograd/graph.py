@@ -1,0 +1,518 @@
+"""The autograd graph and its engine.
+
+Every op that runs while grad mode is on, with an input that requires grad, returns a tensor
+whose ``grad_fn`` is a ``Node``. A node knows its gradient formula (from
+``derivatives.DERIVATIVES``), the tensors the formula needs (saved at forward time, checked
+against in-place changes at backward time) and one edge per input: the node that produced that
+input, or the ``AccumulateGrad`` node of a leaf.
+
+``backward`` walks the graph without recursion: one pass counts how many edges lead into each
+node, a second pass runs a node once all of its gradients have arrived. Broadcasting is undone
+here, once, when a gradient flows along an edge into an input of a smaller shape.
+"""
+import weakref
+
+import numpy as np
+
+from .grad_mode import _State
+
+__all__ = ['Node', 'AccumulateGrad', 'backward', 'grad']
+
+_RESULT = object()  # marks "the op's own output" in a saved tuple
+
+
+class Node:
+    """A recorded op: the ``grad_fn`` of the tensors it produced."""
+    __slots__ = ('_next', '_shapes', '_saved', '_versions', '_result_alias', '_pre_hooks',
+                 '_hooks', '_retains', 'metadata', '_anomaly', '__weakref__')
+    _formula = None
+
+    def name(self):
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self._next)
+
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) runs after this node; may return new grad_inputs."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _Handle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        """fn(grad_outputs) runs before this node; may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+        return _Handle(self._pre_hooks, fn)
+
+    def __call__(self, *grads):
+        return self._apply(list(grads), False)
+
+    # the engine's entry point: grads is a list with one entry per output of this node
+    def _apply(self, grads, create_graph):
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward.")
+        if self._versions:
+            _check_versions(self)
+        if self._result_alias is not None and create_graph:
+            # a saved output must lead back to this node when differentiating again
+            alias = self._result_alias
+            alias.grad_fn = self
+            alias._requires_grad = True
+        out = type(self)._formula(grads[0], *saved)
+        if self._result_alias is not None and create_graph:
+            self._result_alias.grad_fn = None
+        return out if type(out) is tuple else (out,)
+
+    def _release(self):
+        self._saved = None
+        self._result_alias = None
+
+    def __repr__(self):
+        return f'<{self.name()} object at {hex(id(self))}>'
+
+
+class _Handle:
+    __slots__ = ('_list', '_fn')
+
+    def __init__(self, lst, fn):
+        self._list, self._fn = lst, fn
+
+    def remove(self):
+        try:
+            self._list.remove(self._fn)
+        except ValueError:
+            pass
+
+
+def _never_saved(*args):
+    return args
+
+
+class AccumulateGrad(Node):
+    """The node at a leaf: adds the incoming gradient into ``variable.grad``."""
+    __slots__ = ('variable',)
+
+    def __init__(self, variable):
+        self.variable = variable
+        self._next = ()
+        self._shapes = ()
+        self._saved = ()
+        self._versions = None
+        self._result_alias = None
+        self._pre_hooks = None
+        self._hooks = None
+        self._retains = None
+        self.metadata = {}
+
+
+def _check_versions(node):
+    for t, v in node._versions:
+        if t._vc.value != v:
+            shape = 'x'.join(str(s) for s in t._data.shape)
+            where = (f", which is output {t._output_nr} of {t.grad_fn.name()}"
+                     if t.grad_fn is not None else "")
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [torch.{t.dtype._legacy or t.dtype.name} [{shape}]]{where},"
+                f" is at version {t._vc.value}; expected version {v} instead. Hint: enable "
+                "anomaly detection to find the operation that failed to compute its gradient, "
+                "with torch.autograd.set_detect_anomaly(True).")
+
+
+def _edge(t):
+    """The (node, output_nr) a gradient for tensor t flows into, or None."""
+    if not t._requires_grad:
+        return None
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    acc = t._grad_acc() if t._grad_acc is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._grad_acc = weakref.ref(acc)
+    return (acc, 0)
+
+
+_NODE_CLASSES = {}
+
+
+def _node_class(op):
+    cls = _NODE_CLASSES.get(op)
+    if cls is None:
+        from .derivatives import DERIVATIVES
+        try:
+            cname, formula = DERIVATIVES[op]
+        except KeyError:
+            raise NotImplementedError(f"the derivative for '{op}' is not implemented") from None
+        cls = type(cname, (Node,), {'__slots__': (), '_formula': staticmethod(formula)})
+        _NODE_CLASSES[op] = cls
+    return cls
+
+
+def _record(op, data, inputs, saved=()):
+    """Wrap `data` as the output of op `op` applied to `inputs`, recording a node when needed.
+
+    `saved` is what the op's formula takes after `grad`; the marker `_RESULT` in it stands for
+    the output itself (kept as an alias without a grad_fn, so the graph has no cycle).
+    """
+    out = _wrap(data)
+    if not _State.enabled:
+        return out
+    for t in inputs:
+        if t is not None and t._requires_grad:
+            break
+    else:
+        return out
+    cls = _NODE_CLASSES.get(op) or _node_class(op)
+    node = cls.__new__(cls)
+    node._next = tuple(_edge(t) if t is not None else None for t in inputs)
+    node._shapes = tuple((t._data.shape, t._data.dtype) if t is not None else None
+                         for t in inputs)
+    node._pre_hooks = node._hooks = node._retains = node._result_alias = None
+    node.metadata = None
+    node._anomaly = _anomaly_trace() if _Anomaly.enabled else None
+    versions = None
+    if saved:
+        items = list(saved)
+        for i, s in enumerate(items):
+            if s is _RESULT:
+                alias = _wrap(data)
+                alias._vc = out._vc
+                node._result_alias = alias
+                items[i] = s = alias
+            if isinstance(s, Tensor):
+                if versions is None:
+                    versions = []
+                versions.append((s, s._vc.value))
+        saved = tuple(items)
+    node._versions = versions
+    node._saved = saved
+    out.grad_fn = node
+    out._requires_grad = True
+    return out
+
+
+# ---- the engine -------------------------------------------------------------------------------
+
+def _sum_to(g, shape):
+    """Sum gradient g down to `shape` (undoing broadcasting)."""
+    gshape = g._data.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if dims:
+        g = g.sum(dim=dims, keepdim=True)
+    if lead or g._data.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
+                  allow_unused=False, accumulate=True):
+    """Propagate root_grads from roots. With `inputs` (autograd.grad), return their grads."""
+    from .._tensor import Tensor
+    # 1. the nodes reachable from the roots, and how many edges lead into each
+    deps = {}
+    stack = []
+    for t in roots:
+        e = _edge(t)
+        if e is not None and e[0] not in deps:
+            deps[e[0]] = 0
+            stack.append(e[0])
+    while stack:
+        node = stack.pop()
+        for e in node._next:
+            if e is None:
+                continue
+            child = e[0]
+            if child in deps:
+                deps[child] += 1
+            else:
+                deps[child] = 1
+                stack.append(child)
+
+    captured = None
+    if inputs is not None:
+        captured = {}
+        wanted = {}
+        for i, t in enumerate(inputs):
+            e = _edge(t)
+            if e is not None:
+                wanted.setdefault(e[0], []).append((i, e[1]))
+
+    # 2. gradient buffers, one list per node (one slot per output of that node)
+    buffers = {}
+    ready = []
+    for t, g in zip(roots, root_grads):
+        e = _edge(t)
+        if e is None:
+            continue
+        node, nr = e
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * _num_outputs(node)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    for t in roots:
+        e = _edge(t)
+        if e is not None and deps.get(e[0]) == 0 and e[0] not in ready:
+            ready.append(e[0])
+
+    prev = _State.enabled
+    _State.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if grads is None:
+                grads = [None] * _num_outputs(node)
+            if node._pre_hooks:
+                for hook in node._pre_hooks:
+                    res = hook(tuple(grads))
+                    if res is not None:
+                        grads = list(res)
+            if captured is not None and node in wanted:
+                for i, nr in wanted[node]:
+                    captured[i] = grads[nr]
+                if isinstance(node, AccumulateGrad):
+                    _release_or_keep(node, retain_graph)
+                    continue
+            if isinstance(node, AccumulateGrad):
+                if accumulate:
+                    _accumulate(node.variable, grads[0], create_graph)
+                continue
+            if node._retains:
+                for ref in node._retains:
+                    rt = ref()
+                    if rt is not None and grads[rt._output_nr] is not None:
+                        _accumulate_retained(rt, grads[rt._output_nr], create_graph)
+            if all(g is None for g in grads):
+                out = (None,) * len(node._next)
+            else:
+                if _Anomaly.enabled:
+                    out = _apply_with_anomaly(node, grads, create_graph)
+                else:
+                    out = node._apply(grads, create_graph)
+            if node._hooks:
+                for hook in node._hooks:
+                    res = hook(out, tuple(grads))
+                    if res is not None:
+                        out = tuple(res)
+            if not retain_graph:
+                node._release()
+            for e, g, meta in zip(node._next, out, node._shapes):
+                if e is None:
+                    continue
+                child, nr = e
+                if g is not None:
+                    if not isinstance(g, Tensor):
+                        g = Tensor._from_array(np.asarray(g))
+                    if g._data.shape != meta[0]:
+                        g = _sum_to(g, meta[0])
+                    if g._data.dtype != meta[1]:
+                        g = _cast_grad(g, meta[1])
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buf = buffers[child] = [None] * _num_outputs(child)
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                d = deps[child] - 1
+                deps[child] = d
+                if d == 0:
+                    ready.append(child)
+    finally:
+        _State.enabled = prev
+
+    if inputs is not None:
+        result = []
+        for i, t in enumerate(inputs):
+            g = captured.get(i)
+            if g is None and not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(g)
+        return tuple(result)
+    return None
+
+
+def _release_or_keep(node, retain_graph):
+    pass
+
+
+def _cast_grad(g, np_dtype):
+    from .._dtype import from_numpy
+    return g.to(from_numpy(np_dtype))
+
+
+def _num_outputs(node):
+    return getattr(node, '_n_outputs', 1)
+
+
+def _accumulate(t, g, create_graph):
+    if t._hooks:
+        for hook in t._hooks:
+            res = hook(g)
+            if res is not None:
+                g = res
+    if g._data.dtype != t._data.dtype:
+        g = g.to(t.dtype)
+    if t._grad is None:
+        if create_graph:
+            t._grad = g
+        else:
+            # a fresh array (not a view of someone else's buffer), like torch's stealing/cloning
+            d = g._data
+            if g._base is not None or not d.flags.owndata or d.base is not None:
+                d = d.copy()
+            t._grad = Tensor._from_array(d)
+    elif create_graph or t._grad._requires_grad:
+        t._grad = t._grad + g
+    else:
+        np.add(t._grad._data, g._data, out=t._grad._data, casting='unsafe')
+        t._grad._vc.value += 1
+    for hook in getattr(t, '_post_acc_hooks', None) or ():
+        hook(t)
+
+
+def _accumulate_retained(t, g, create_graph):
+    if t._hooks:
+        for hook in t._hooks:
+            res = hook(g)
+            if res is not None:
+                g = res
+    g = g if create_graph else g.detach()
+    if t._grad is None:
+        t._grad = g.clone() if not create_graph else g
+    else:
+        t._grad = t._grad + g
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """ember.autograd.backward: accumulate d(tensors)/d(leaves) into the leaves' .grad."""
+    from .._tensor import Tensor
+    if isinstance(tensors, Tensor):
+        tensors = (tensors,)
+    tensors = tuple(tensors)
+    if grad_tensors is None:
+        grad_tensors = (None,) * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,)
+    grads = _make_grads(tensors, grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        got = _run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
+                            allow_unused=True)
+        for t, g in zip(inputs, got):
+            if g is not None:
+                if t.grad_fn is None:
+                    _accumulate(t, g, create_graph)
+                else:
+                    _accumulate_retained(t, g, create_graph)
+        return
+    _run_backward(tensors, grads, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """ember.autograd.grad: the gradients of outputs w.r.t. inputs, leaving .grad untouched."""
+    from .._tensor import Tensor
+    single = isinstance(inputs, Tensor)
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if single else tuple(inputs)
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _make_grads(outputs, tuple(grad_outputs))
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    res = _run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,
+                        allow_unused=allow_unused, accumulate=False)
+    if materialize_grads:
+        from .. import zeros_like
+        res = tuple(g if g is not None else zeros_like(t) for g, t in zip(res, inputs))
+    return res
+
+
+def _make_grads(outputs, grads):
+    from .._tensor import Tensor
+    out = []
+    for t, g in zip(outputs, grads):
+        if not t._requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not t.dtype.is_floating_point and not t.dtype.is_complex:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs but got "
+                    f"{t.dtype!r}")
+            g = Tensor._from_array(np.ones_like(t._data))
+        elif not isinstance(g, Tensor):
+            g = Tensor._from_array(np.asarray(g, dtype=t._data.dtype))
+        elif g._data.shape != t._data.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
+                f"output[0] has a shape of {tuple(t.shape)}.")
+        out.append(g)
+    return out
+
+
+# ---- anomaly mode -----------------------------------------------------------------------------
+
+class _Anomaly:
+    enabled = False
+    check_nan = True
+
+
+def _anomaly_trace():
+    import traceback
+    return ''.join(traceback.format_stack()[:-3])
+
+
+def _apply_with_anomaly(node, grads, create_graph):
+    import warnings
+    try:
+        out = node._apply(grads, create_graph)
+    except Exception:
+        if node._anomaly:
+            warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that "
+                          f"caused the error:\n{node._anomaly}")
+        raise
+    if _Anomaly.check_nan:
+        for i, g in enumerate(out):
+            if g is not None and np.isnan(g._data).any():
+                if node._anomaly:
+                    warnings.warn(f"Error detected in {node.name()}. Traceback of forward call "
+                                  f"that caused the error:\n{node._anomaly}")
+                raise RuntimeError(
+                    f"Function '{node.name()}' returned nan values in its {i}th output.")
+    return out
+
+
+
+
+def _bind_tensor(tensor_module):
+    """Called by ember._tensor once Tensor exists (the two modules import each other)."""
+    global Tensor, _wrap
+    Tensor = tensor_module.Tensor
+    _wrap = tensor_module._wrap

@@ -1,0 +1,1 @@
+"""ember.utils.data (torch.utils.data)."""
