@@ -683,15 +683,18 @@ def resolve_torch_name(module, name):
     if full in allowed:
         return allowed[full]
     if module == 'torch' or module.startswith('torch.'):
+        # the same path under ember, then its parent packages (ember may define a class in a
+        # different file than torch does, but exports it from the package all the same)
         import importlib
-        try:
-            mod = importlib.import_module('ember' + module[5:])
-            obj = mod
-            for part in name.split('.'):
-                obj = getattr(obj, part)
-            return obj
-        except (ImportError, AttributeError):
-            return None
+        parts = ('ember' + module[5:]).split('.')
+        for n in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module('.'.join(parts[:n]))
+                for attr in name.split('.'):
+                    obj = getattr(obj, attr)
+                return obj
+            except (ImportError, AttributeError):
+                continue
     return None
 
 
