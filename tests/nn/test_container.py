@@ -118,8 +118,8 @@ def test_sequential_forward_matches():
 def test_modulelist_repr_compression():
     def build(lib):
         nn = lib.nn
-        return nn.ModuleList([nn.Linear(4, 4) for _ in range(3)] + [act(lib, 'ReLU'), act(lib, 'ReLU'),
-                                                                     nn.Linear(1, 2)])
+        return nn.ModuleList([nn.Linear(4, 4) for _ in range(3)]
+                             + [act(lib, 'ReLU'), act(lib, 'ReLU'), nn.Linear(1, 2)])
     same_repr(*both(build))
     same_repr(*both(lambda lib: lib.nn.ModuleList()))
 

@@ -129,7 +129,8 @@ def test_identity_flatten_unflatten():
     x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
     for build in [lambda lib: lib.nn.Identity(1, a=2), lambda lib: lib.nn.Flatten(),
                   lambda lib: lib.nn.Flatten(0, 2), lambda lib: lib.nn.Flatten(-3, -2),
-                  lambda lib: lib.nn.Unflatten(1, (3, 1)), lambda lib: lib.nn.Unflatten(-1, [5, 1])]:
+                  lambda lib: lib.nn.Unflatten(1, (3, 1)),
+                  lambda lib: lib.nn.Unflatten(-1, [5, 1])]:
         t, e = build(torch), build(ember)
         assert repr(e) == repr(t)
         yt, ye = t(torch.tensor(x)), e(ember.tensor(x))

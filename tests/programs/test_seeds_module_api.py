@@ -31,7 +31,8 @@ def test_apply_init_weight_and_prints():
 
 
 def test_state_dict_printing():
-    t, e = seeded(torch, lambda lib: lib.nn.Linear(2, 2)), seeded(ember, lambda lib: lib.nn.Linear(2, 2))
+    t = seeded(torch, lambda lib: lib.nn.Linear(2, 2))
+    e = seeded(ember, lambda lib: lib.nn.Linear(2, 2))
     assert str(e.state_dict()) == str(t.state_dict())
     assert str(e.state_dict().keys()) == str(t.state_dict().keys())
     assert type(e.named_parameters()).__name__ == type(t.named_parameters()).__name__ == 'generator'
@@ -44,7 +45,8 @@ def test_state_dict_printing():
 
 
 def test_to_double_and_devices():
-    t, e = seeded(torch, lambda lib: lib.nn.Linear(2, 2)), seeded(ember, lambda lib: lib.nn.Linear(2, 2))
+    t = seeded(torch, lambda lib: lib.nn.Linear(2, 2))
+    e = seeded(ember, lambda lib: lib.nn.Linear(2, 2))
     assert repr(e.weight) == repr(t.weight)
     assert repr(e.to(ember.double)) == repr(t.to(torch.double))
     assert repr(e.weight) == repr(t.weight)  # dtype=torch.float64 suffix

@@ -575,9 +575,6 @@ class Module:
     def _slow_forward(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
-    def _wrapped_call_impl(self, *args, **kwargs):
-        return self._call_impl(*args, **kwargs)
-
     def _call_impl(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
                 or self._backward_pre_hooks or _global_forward_pre_hooks
@@ -684,7 +681,8 @@ class Module:
         for hook in hooks:
             grad_fn.register_hook(_WrappedHook(hook, self))
 
-    __call__ = _wrapped_call_impl
+    # torch's __call__ is _wrapped_call_impl -> _call_impl; one frame less here.
+    __call__ = _wrapped_call_impl = _call_impl
 
     # ---- pickling ---------------------------------------------------------------------------
 
