@@ -25,7 +25,10 @@ def _share(cls, data, requires_grad):
     t._hooks = None
     t._requires_grad = False
     if requires_grad:
-        t.requires_grad = True  # the setter rejects integer dtypes with torch's message
+        if not (t.is_floating_point() or t.is_complex()):
+            raise RuntimeError('Only Tensors of floating point and complex dtype can require '
+                               'gradients')
+        t._requires_grad = True
     return t
 
 
@@ -44,8 +47,8 @@ class Parameter(Tensor):
         if data is None:
             data = _empty0()
         if not isinstance(data, Tensor):
-            raise TypeError(f'Parameter(): argument \'data\' must be Tensor, not '
-                            f'{type(data).__name__}')
+            # torch calls data.detach() and fails the same way
+            raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")
         return _share(cls, data, requires_grad)
 
     def __init__(self, data=None, requires_grad=True):

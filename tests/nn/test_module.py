@@ -624,3 +624,48 @@ def test_registration_global_hooks_and_register_module():
         h.remove(), h2.remove(), h3.remove()
     assert seen == [('p', 'w'), ('m', 'sub'), ('b', 'buf')]
     assert m.sub is m.get_submodule('sub')
+
+
+def test_parameter_errors_and_types():
+    raises_same(lambda: torch.nn.Parameter(torch.tensor([1])),
+                lambda: ember.nn.Parameter(ember.tensor([1])))
+    raises_same(lambda: torch.nn.Parameter([1.0]), lambda: ember.nn.Parameter([1.0]))
+    assert repr(ember.nn.Parameter(ember.tensor([1]), requires_grad=False)) == \
+        repr(torch.nn.Parameter(torch.tensor([1]), requires_grad=False))
+    p = ember.nn.Parameter(ember.ones(2))
+    # results of ops on a Parameter are plain tensors, as in torch
+    for r in (p.detach(), p * 2, p.data, p.clone()):
+        assert type(r) is ember.Tensor
+    q = copy.deepcopy(p)
+    assert type(q) is ember.nn.Parameter and q.requires_grad and q is not p
+
+
+def _full_backward_edge_cases(lib):
+    log = []
+    lib.manual_seed(0)
+    m = lib.nn.Linear(3, 2)
+    m.register_full_backward_hook(lambda mod, gin, gout: log.append(
+        ('full', [None if g is None else to_np(g).round(4).tolist() for g in gin],
+         [to_np(g).round(4).tolist() for g in gout])))
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        m(lib.ones(2, 3)).sum().backward()  # no input needs grad: hook fires at the output
+    log.append([str(x.message) for x in w])
+
+    class Two(lib.nn.Module):
+        def forward(self, a, b, k=1):
+            return a * b, a + b * k
+    t = Two()
+    t.register_full_backward_pre_hook(lambda mod, gout: log.append(('pre', len(gout))))
+    t.register_full_backward_hook(lambda mod, gin, gout: log.append(
+        ('two', [None if g is None else to_np(g).tolist() for g in gin],
+         [None if g is None else to_np(g).tolist() for g in gout])))
+    a = lib.tensor([1.0, 2.0], requires_grad=True)
+    x, y = t(a, lib.tensor([3.0, 4.0]), k=2)
+    (x.sum() * 2 + y.sum()).backward()
+    log.append(to_np(a.grad).tolist())
+    return log
+
+
+def test_full_backward_hook_edge_cases():
+    assert _full_backward_edge_cases(ember) == _full_backward_edge_cases(torch)
