@@ -476,9 +476,10 @@ class Tensor:
         return _tensor_repr(self)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        # torch: a 0-d plain tensor formats as its Python number, whatever the spec
+        if self._data.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
-        return object.__format__(self, spec) if spec else repr(self)
+        return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
         from .serialization import _reduce_tensor

@@ -75,6 +75,7 @@ class BackwardCFunction(FunctionCtx, Node):
 
     def _release(self):
         self._saved = None
+        self._versions = None
 
 
 def _node_name(cls):

@@ -34,9 +34,8 @@ def _numerical_jacobian(fn, inputs, idx, eps):
 
 
 def _outs(fn, inputs):
-    from .grad_mode import no_grad
-    with no_grad():
-        return tuple(o for o in _as_tuple(fn(*inputs)) if hasattr(o, '_data'))
+    # not under no_grad: the function may itself differentiate (gradgradcheck)
+    return tuple(o.detach() for o in _as_tuple(fn(*inputs)) if hasattr(o, '_data'))
 
 
 def _analytical_jacobian(fn, inputs, idx_list):

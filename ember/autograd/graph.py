@@ -76,6 +76,7 @@ class Node:
     def _release(self):
         self._saved = None
         self._result_alias = None
+        self._versions = None
 
     def __repr__(self):
         return f'<{self.name()} object at {hex(id(self))}>'
