@@ -306,6 +306,9 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                 else:
                     out = node._apply(grads, create_graph)
             if node._hooks:
+                # post-hooks see gradients already shaped like the node's inputs
+                out = tuple(_shape_grad(g, meta) if g is not None and meta is not None else g
+                            for g, meta in zip(out, node._shapes))
                 for hook in node._hooks:
                     res = hook(out, tuple(grads))
                     if res is not None:
@@ -349,6 +352,16 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
 
 def _release_or_keep(node, retain_graph):
     pass
+
+
+def _shape_grad(g, meta):
+    if not isinstance(g, Tensor):
+        g = Tensor._from_array(np.asarray(g))
+    if g._data.shape != meta[0]:
+        g = _sum_to(g, meta[0])
+    if g._data.dtype != meta[1]:
+        g = _cast_grad(g, meta[1])
+    return g
 
 
 def _cast_grad(g, np_dtype):

@@ -1,0 +1,83 @@
+"""Per-op overhead: microseconds per small op, ember vs torch in one run, as a ratio.
+
+    python bench/op_overhead.py                 # both frameworks, a table of ratios
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/op_overhead.py
+
+Each framework runs in its own subprocess (so neither's import affects the other) and prints
+one JSON line; the parent prints a table: us/op for each and the ratio ember/torch.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+
+def _bench(fn, n):
+    for _ in range(max(n // 20, 50)):
+        fn()
+    best = float('inf')
+    for _ in range(5):  # best of 5 chunks: the least disturbed measure of the cost
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / n)
+    return best * 1e6
+
+
+def measure(fw):
+    import importlib
+    torch = importlib.import_module(fw)
+    F = torch.nn.functional
+    torch.manual_seed(0)
+    res = {}
+    for shape, n in (((2, 20), 5000), ((64, 1000), 500)):
+        tag = 'x'.join(map(str, shape))
+        a, b = torch.rand(*shape), torch.rand(*shape)
+        w = torch.rand(shape[1], shape[1] if shape[1] < 100 else 100)
+        ag, wg = a.clone().requires_grad_(), w.clone().requires_grad_()
+        res[f'add {tag}'] = _bench(lambda: a + b, n)
+        res[f'mul_scalar {tag}'] = _bench(lambda: a * 0.5, n)
+        res[f'matmul {tag}'] = _bench(lambda: a @ w, n)
+        res[f'relu {tag}'] = _bench(lambda: F.relu(a), n)
+        res[f'sum {tag}'] = _bench(lambda: a.sum(), n)
+        res[f'add+grad {tag}'] = _bench(lambda: ag + b, n)
+        res[f'matmul+grad {tag}'] = _bench(lambda: ag @ wg, n)
+        res[f'relu+grad {tag}'] = _bench(lambda: F.relu(ag), n)
+
+        def fwd_bwd():
+            (ag @ wg).relu().sum().backward()
+        res[f'matmul-relu-sum fwd+bwd {tag}'] = _bench(fwd_bwd, n // 5)
+    x = torch.rand(4, 5)
+    res['index x[0]'] = _bench(lambda: x[0], 5000)
+    res['view'] = _bench(lambda: x.view(20), 5000)
+    res['tensor([1., 2.])'] = _bench(lambda: torch.tensor([1.0, 2.0]), 5000)
+    return {'framework': fw, 'us_per_op': {k: round(v, 3) for k, v in res.items()},
+            'openblas_env_set': 'OPENBLAS_CORETYPE' in os.environ}
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == '--child':
+        print(json.dumps(measure(sys.argv[2])))
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.path.dirname(here) + os.pathsep + env.get('PYTHONPATH', '')
+    out = {}
+    for fw in ('torch', 'ember'):
+        p = subprocess.run([sys.executable, __file__, '--child', fw], capture_output=True,
+                           text=True, env=env)
+        if p.returncode:
+            print(p.stderr, file=sys.stderr)
+            sys.exit(1)
+        out[fw] = json.loads(p.stdout.strip().splitlines()[-1])['us_per_op']
+    print(f"{'op':34s} {'torch us':>9s} {'ember us':>9s} {'ratio':>6s}")
+    for k in out['torch']:
+        t, e = out['torch'][k], out['ember'][k]
+        print(f"{k:34s} {t:9.2f} {e:9.2f} {e / t:6.2f}")
+    print(json.dumps({'workload': 'op_overhead', 'torch': out['torch'], 'ember': out['ember'],
+                      'openblas_env_set': 'OPENBLAS_CORETYPE' in os.environ}))
+
+
+if __name__ == '__main__':
+    main()
