@@ -640,6 +640,30 @@ def test_fuzz_flipped_and_truncated_bytes():
     assert cases > 1000  # most damage is detected, the rest hit bytes that carry no data
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_fuzz_legacy_format():
+    """The legacy format has no checksum: damage may change values, but loading must end in
+    a result or a clean error, never a crash, a hang or a huge allocation."""
+    base = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+    buf = io.BytesIO()
+    torch.save({'w': base, 'v': base[1:], 'n': torch.tensor(7), 'x': [1, 'a']}, buf,
+               _use_new_zipfile_serialization=False)
+    raw = buf.getvalue()
+    rng = np.random.default_rng(99)
+    errors = 0
+    for i in range(1500):
+        data = bytearray(raw)
+        if i % 2:
+            data[rng.integers(len(data))] ^= 1 << int(rng.integers(8))
+        else:
+            del data[rng.integers(len(data)):]
+        try:
+            es.load(io.BytesIO(bytes(data)))
+        except CLEAN:
+            errors += 1
+    assert errors > 500
+
+
 def test_crc_catches_flipped_payload_bytes():
     buf = _checkpoint()
     z = zipfile.ZipFile(buf)
@@ -728,3 +752,102 @@ def test_top_level_exports():
         pytest.skip("ember/__init__.py does not export save/load yet")
     assert ember.save is es.save and ember.load is es.load
     assert ember.serialization is es
+
+
+# ---- mmap, byte order, ZIP64, environment ----------------------------------------------------
+
+def test_ember_mmap_load_is_copy_on_write(tmp_path):
+    path = tmp_path / 'm.pt'
+    base = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+    torch.save({'base': base, 'sl': base[1:]}, path)
+    before = path.read_bytes()
+    got = es.load(path, mmap=True)
+    same(got['base'], base)
+    same(got['sl'], base[1:])
+    got['base']._data[1, 0] = 50.0
+    assert got['sl']._data[0, 0] == 50.0  # still one storage
+    del got
+    assert path.read_bytes() == before  # private mapping: the file is untouched
+    with pytest.raises(ValueError, match="must be a file path"):
+        es.load(io.BytesIO(before), mmap=True)
+    # a tensor loaded through a mapping saves only its own storage
+    got = es.load(path, mmap=True)
+    buf = io.BytesIO()
+    es.save(got['sl'], buf)
+    assert zipfile.ZipFile(buf).getinfo('archive/data/0').file_size == 48
+
+
+def test_big_endian_checkpoint():
+    values = np.array([1.5, -2.0, 3.25], np.float64)
+    buf = io.BytesIO()
+    es.save({'x': E(values), 'c': E(np.array([1 + 2j], np.complex64)),
+             'i': E(np.array([1, 256], np.int16))}, buf)
+    z = zipfile.ZipFile(buf)
+    swapped = {'archive/byteorder': b'big',
+               'archive/data/0': values.byteswap().tobytes(),
+               'archive/data/1': np.array([1 + 2j], np.complex64).byteswap().tobytes(),
+               'archive/data/2': np.array([1, 256], np.int16).byteswap().tobytes()}
+    assert z.read('archive/data/0') == values.tobytes()
+    raw = _rezip(buf, swapped)
+    ours = es.load(io.BytesIO(raw))
+    theirs = torch.load(io.BytesIO(raw))
+    for k in ('x', 'c', 'i'):
+        same(ours[k], theirs[k])
+    assert ours['x']._data.tolist() == values.tolist()
+
+
+def test_zip64_records_read_back(monkeypatch):
+    """Records past the 32-bit limit get ZIP64 fields; the limit is lowered to exercise them."""
+    from ember.serialization import _zip
+    monkeypatch.setattr(_zip, '_U32_MAX', 1000)
+    obj = [E(np.arange(300, dtype=np.float64)), E(np.arange(3, dtype=np.float32)),
+           E(np.arange(200, dtype=np.int64))]
+    buf = io.BytesIO()
+    es.save(obj, buf)
+    raw = buf.getvalue()
+    reader = _zip.ZipReader(io.BytesIO(raw))
+    for name in reader.get_all_records():
+        assert reader.record_offset(name) % 64 == 0
+    got = es.load(io.BytesIO(raw))
+    for a, b in zip(got, obj):
+        assert a._data.tolist() == b._data.tolist()
+
+
+def test_legacy_whole_module_pickle():
+    nn = _ember_nn()
+    tm = torch.nn.Linear(2, 2)
+    buf = io.BytesIO()
+    torch.save(tm, buf, _use_new_zipfile_serialization=False)
+    buf.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match="Linear was not an allowed global"):
+        es.load(buf)
+    buf.seek(0)
+    em = es.load(buf, weights_only=False)
+    assert type(em) is nn.Linear
+    same(em.weight.detach(), tm.weight.detach())
+    x = np.ones((3, 2), np.float32)
+    assert np.allclose(em(E(x))._data, tm(torch.from_numpy(x)).detach().numpy())
+
+
+def test_environment_overrides(monkeypatch):
+    buf = io.BytesIO()
+    es.save({'c': Custom(1)}, buf)
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    buf.seek(0)
+    with pytest.warns(UserWarning, match="forcing weights_only=False"):
+        assert es.load(buf)['c'] == Custom(1)
+    buf.seek(0)
+    with pytest.raises(pickle.UnpicklingError):
+        es.load(buf, weights_only=True)  # an explicit argument wins over this variable
+    monkeypatch.delenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD')
+    monkeypatch.setenv('TORCH_FORCE_WEIGHTS_ONLY_LOAD', '1')
+    buf.seek(0)
+    with pytest.raises(pickle.UnpicklingError):
+        es.load(buf, weights_only=False)
+
+
+def test_save_argument_checks():
+    with pytest.raises(AttributeError, match="file-like object with a 'write' attribute"):
+        es.save(E(np.ones(1)), 42)
+    with pytest.raises(NotImplementedError, match="_use_new_zipfile_serialization"):
+        es.save(E(np.ones(1)), io.BytesIO(), _use_new_zipfile_serialization=False)

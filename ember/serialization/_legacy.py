@@ -58,6 +58,8 @@ def legacy_load(f, make_unpickler, restore_location, weights_only):
         if typename != 'storage' or len(saved_id) != 6:
             raise RuntimeError(f"Unknown saved id type: {saved_id[0]}")
         _, storage_type, root_key, location, numel, view_metadata = saved_id
+        if not isinstance(root_key, (str, int)):
+            raise RuntimeError(f"invalid storage key {root_key!r}")
         dtype = getattr(storage_type, 'dtype', None)
         if dtype is None:
             raise RuntimeError(f"invalid storage type {storage_type!r}")
@@ -75,6 +77,9 @@ def legacy_load(f, make_unpickler, restore_location, weights_only):
         root = roots[root_key]
         if view_metadata is None:
             return root
+        if not (isinstance(view_metadata, tuple) and len(view_metadata) == 3
+                and isinstance(view_metadata[0], (str, int))):
+            raise RuntimeError(f"invalid storage view {view_metadata!r}")
         view_key, offset, view_size = view_metadata
         if view_key not in views:
             item = dtype.itemsize
@@ -91,7 +96,7 @@ def legacy_load(f, make_unpickler, restore_location, weights_only):
     if not isinstance(keys, list):
         raise RuntimeError("corrupt file: the list of storage keys is missing")
     for key in keys:
-        if key not in roots:
+        if not isinstance(key, (str, int)) or key not in roots:
             raise RuntimeError(f"storage key {key!r} not found in deserialized_objects")
         storage = roots[key]
         head = f.read(8)

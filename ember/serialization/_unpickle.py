@@ -381,9 +381,18 @@ def user_allowed_globals():
     return rc
 
 
-def _contains(values, obj):
-    # identity first: dtypes and storage markers must not be compared by value
-    return any(v is obj for v in values)
+_allowed_ids = None
+
+
+def _is_allowed_value(obj):
+    """Whether `obj` came from the allow-list (by identity: dtypes and storage markers must
+    not be compared by value)."""
+    global _allowed_ids
+    if _allowed_ids is None:
+        _allowed_ids = {id(v) for v in allowed_globals().values()}
+    if id(obj) in _allowed_ids:
+        return True
+    return any(v is obj for v in user_allowed_globals().values())
 
 
 # ---- the weights-only unpickler ---------------------------------------------------------------
@@ -461,10 +470,6 @@ class WeightsOnlyUnpickler:
             f"`torch.serialization.safe_globals([{shown}])` context manager to allowlist this "
             "global if you trust this class/function.")
 
-    def _is_allowed_value(self, obj):
-        return (_contains(allowed_globals().values(), obj)
-                or _contains(user_allowed_globals().values(), obj))
-
     def _pop_mark(self):
         items = self.stack
         self.stack = self.metastack.pop()
@@ -492,7 +497,7 @@ class WeightsOnlyUnpickler:
                 Parameter = _parameter_class()
                 if cls is Parameter:
                     stack.append(Parameter(*args))
-                elif self._is_allowed_value(cls) and isinstance(cls, type):
+                elif _is_allowed_value(cls) and isinstance(cls, type):
                     stack.append(cls.__new__(cls, *args))
                 else:
                     raise UnpicklingError(
@@ -501,7 +506,7 @@ class WeightsOnlyUnpickler:
             elif op == 0x52:  # REDUCE
                 args = stack.pop()
                 func = stack[-1]
-                if not self._is_allowed_value(func):
+                if not _is_allowed_value(func):
                     msg = f"Trying to call reduce for unrecognized function {func}"
                     if hasattr(func, '__self__'):
                         msg += f" which belongs to {func.__self__}"
@@ -639,7 +644,7 @@ class WeightsOnlyUnpickler:
             if not isinstance(state, dict):
                 raise UnpicklingError("OrderedDict state must be a dict")
             inst.__dict__.update(state)
-        elif self._is_allowed_value(t):
+        elif _is_allowed_value(t):
             if hasattr(inst, '__setstate__'):
                 inst.__setstate__(state)
             else:

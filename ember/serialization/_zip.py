@@ -65,10 +65,11 @@ class ZipWriter:
         big = size >= _U32_MAX or offset >= _U32_MAX
         zip64_extra = b''
         if big:
-            # miniz puts a ZIP64 extra field (sizes and/or offset) before the FB padding
+            # miniz puts a ZIP64 extra field (sizes and/or offset) before the FB padding; with
+            # a data descriptor following, its compressed size is left 0
             fields = b''
             if size >= _U32_MAX:
-                fields += struct.pack('<QQ', size, size)
+                fields += struct.pack('<QQ', size, 0)
             if offset >= _U32_MAX:
                 fields += struct.pack('<Q', offset)
             zip64_extra = struct.pack('<HH', 1, len(fields)) + fields
@@ -76,8 +77,7 @@ class ZipWriter:
         pad = -start % self._alignment
         extra = zip64_extra + b'FB' + struct.pack('<H', pad) + b'Z' * pad
         flags = 0x0808 if size else 0x0800
-        sizes = _U32_MAX if size >= _U32_MAX else 0
-        self._write(_LOCAL_HEADER.pack(_LOCAL_SIG, 0, flags, 0, 0, 0, 0, sizes, sizes,
+        self._write(_LOCAL_HEADER.pack(_LOCAL_SIG, 0, flags, 0, 0, 0, 0, 0, 0,
                                        len(full), len(extra)))
         self._write(full)
         self._write(extra)
