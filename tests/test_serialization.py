@@ -851,3 +851,27 @@ def test_save_argument_checks():
         es.save(E(np.ones(1)), 42)
     with pytest.raises(NotImplementedError, match="_use_new_zipfile_serialization"):
         es.save(E(np.ones(1)), io.BytesIO(), _use_new_zipfile_serialization=False)
+
+
+def test_crc32_option_and_default_endianness():
+    es.set_crc32_options(False)
+    try:
+        buf = io.BytesIO()
+        es.save(E(np.arange(3.0)), buf)
+    finally:
+        es.set_crc32_options(True)
+    assert es.get_crc32_options()
+    assert all(i.CRC == 0 for i in zipfile.ZipFile(buf).infolist())
+    assert es.load(io.BytesIO(buf.getvalue()))._data.tolist() == [0.0, 1.0, 2.0]
+    assert torch.load(io.BytesIO(buf.getvalue())).tolist() == [0.0, 1.0, 2.0]
+    # a file without a byteorder record is read in the configured order
+    values = np.array([1.0, 2.0], np.float32)
+    buf = io.BytesIO()
+    es.save(E(values), buf, _disable_byteorder_record=True)
+    raw = _rezip(buf, {'archive/data/0': values.byteswap().tobytes()})
+    es.set_default_load_endianness(es.LoadEndianness.BIG)
+    try:
+        assert es.load(io.BytesIO(raw))._data.tolist() == [1.0, 2.0]
+    finally:
+        es.set_default_load_endianness(None)
+    assert es.load(io.BytesIO(raw))._data.tolist() != [1.0, 2.0]

@@ -13,6 +13,7 @@ import re
 import sys
 import tempfile
 import warnings
+from enum import Enum
 
 import numpy as np
 
@@ -24,7 +25,9 @@ from ._zip import ZipReader, ZipWriter
 
 __all__ = ['save', 'load', 'add_safe_globals', 'safe_globals', 'get_safe_globals',
            'clear_safe_globals', 'get_unsafe_globals_in_checkpoint', 'StorageType',
-           'SourceChangeWarning', 'DEFAULT_PROTOCOL']
+           'SourceChangeWarning', 'DEFAULT_PROTOCOL', 'LoadEndianness',
+           'get_default_load_endianness', 'set_default_load_endianness', 'get_crc32_options',
+           'set_crc32_options']
 
 DEFAULT_PROTOCOL = 2
 _FORMAT_VERSION = 3           # the "version" record (kProducedFileFormatVersion)
@@ -40,6 +43,42 @@ UNSAFE_MESSAGE = (
 
 class SourceChangeWarning(Warning):
     pass
+
+
+# ---- options --------------------------------------------------------------------------------
+
+class LoadEndianness(Enum):
+    NATIVE = 1
+    LITTLE = 2
+    BIG = 3
+
+
+_load_endianness = None
+_compute_crc32 = True
+
+
+def get_default_load_endianness():
+    """Byte order assumed for checkpoints without a byteorder record (None: little)."""
+    return _load_endianness
+
+
+def set_default_load_endianness(endianness):
+    """Set the byte order assumed for checkpoints that carry no byteorder record."""
+    global _load_endianness
+    if not isinstance(endianness, LoadEndianness) and endianness is not None:
+        raise TypeError("Invalid argument type in function set_default_load_endianness")
+    _load_endianness = endianness
+
+
+def get_crc32_options():
+    """Whether save computes the CRC-32 of each record."""
+    return _compute_crc32
+
+
+def set_crc32_options(compute_crc32):
+    """Turn the CRC-32 of saved records on or off (off writes 0, which loaders skip)."""
+    global _compute_crc32
+    _compute_crc32 = bool(compute_crc32)
 
 
 # ---- safe globals -----------------------------------------------------------------------------
@@ -93,7 +132,7 @@ def _archive_name(path):
 
 
 def _write_zip(f, archive_name, data_pkl, storages, disable_byteorder):
-    z = ZipWriter(f, archive_name, _STORAGE_ALIGNMENT)
+    z = ZipWriter(f, archive_name, _STORAGE_ALIGNMENT, _compute_crc32)
     z.write_record('data.pkl', data_pkl)
     z.write_record('.format_version', b'1')
     z.write_record('.storage_alignment', str(_STORAGE_ALIGNMENT).encode())
@@ -323,7 +362,8 @@ def _load_zip(opened, path, map_location, make_unpickler, mmap, weights_only):
             f"Attempted to read a PyTorch file with version {version}, but the maximum "
             f"supported version for reading is {_MAX_FORMAT_VERSION}. Your PyTorch "
             "installation may be too old.")
-    byteorder = 'little'
+    byteorder = {LoadEndianness.BIG: 'big', LoadEndianness.NATIVE: sys.byteorder}.get(
+        _load_endianness, 'little')
     if reader.has_record('byteorder'):
         byteorder = reader.get_record('byteorder').decode('ascii', 'replace')
         if byteorder not in ('little', 'big'):

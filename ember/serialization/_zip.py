@@ -46,8 +46,9 @@ def _zip_error(what):
 class ZipWriter:
     """Writes records to a binary stream `f`, the way PyTorchStreamWriter does."""
 
-    def __init__(self, f, archive_name, alignment=64):
+    def __init__(self, f, archive_name, alignment=64, compute_crc32=True):
         self._f = f
+        self._crc = compute_crc32
         self._prefix = archive_name + '/'
         self._alignment = alignment
         self._cursor = 0
@@ -81,13 +82,13 @@ class ZipWriter:
                                        len(full), len(extra)))
         self._write(full)
         self._write(extra)
+        # torch.serialization.set_crc32_options(False) writes 0 in place of every CRC
+        crc = zlib.crc32(data) if size and self._crc else 0
         if isinstance(data, np.ndarray):
-            crc = zlib.crc32(data) if size else 0
             if size:
                 self._f.write(data.data)
                 self._cursor += size
         else:
-            crc = zlib.crc32(data)
             self._write(data)
         if size:
             if big:
