@@ -1,0 +1,377 @@
+"""Forward math for the recurrent layers (the engine behind nn.RNN, nn.LSTM, nn.GRU).
+
+One layer in one direction is ONE fused autograd node: the forward loops over the time steps
+in NumPy (the input projection of every step is a single matmul before the loop, each step
+is one matmul plus elementwise work) and the backward is hand-written backpropagation through
+time, again one matmul per step with the weight gradients gathered in single matmuls after
+the loop. Recording thousands of small ops per sequence would cost far more.
+
+Every layer works on the *packed* layout: a 2-D ``(sum(batch_sizes), features)`` array whose
+rows for step ``t`` are ``offsets[t]:offsets[t + 1]`` and hold the first ``batch_sizes[t]``
+sequences (batch sizes never grow). A padded ``(T, B, F)`` input is simply the case where
+every batch size is ``B``, so packed and padded inputs share one code path.
+
+Double backward: with ``create_graph=True`` the node re-runs its forward with recorded ember
+ops and differentiates that (slow, but exact and itself differentiable).
+"""
+import numpy as np
+
+from .._tensor import _wrap
+from ..autograd.grad_mode import _State
+from ..autograd.graph import Node, _edge, _check_versions
+
+__all__ = []
+
+_GATES = {'RNN_TANH': 1, 'RNN_RELU': 1, 'LSTM': 4, 'GRU': 3}
+
+
+def _sigmoid_(a):
+    """In-place logistic function, written with tanh so large inputs never overflow."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1
+    a *= 0.5
+    return a
+
+
+# ---- the fused node ---------------------------------------------------------------------------
+
+class MkldnnRnnLayerBackward0(Node):
+    """Backward of one recurrent layer in one direction (torch names its CPU LSTM node so)."""
+    __slots__ = ('_n_outputs', '_ctx')
+
+    def _apply(self, grads, create_graph):
+        if self._saved is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward.")
+        if self._versions:
+            _check_versions(self)
+        if create_graph:
+            return _backward_by_ops(self, grads)
+        return _backward_numpy(self._ctx, self._saved, [None if g is None else g._data
+                                                       for g in grads])
+
+    def _release(self):
+        self._saved = None
+        self._ctx = None
+
+
+def _rnn_layer(mode, x, batch_sizes, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
+    """One layer, one direction. x: (N, I) packed rows; h0/c0: (B, H).
+
+    Returns (output (N, H_out), h_n (B, H_out), c_n (B, H) or None) as Tensors.
+    """
+    inputs = (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
+    arrays = [None if t is None else t._data for t in inputs]
+    out, hn, cn, ctx = _forward_numpy(mode, arrays, batch_sizes, reverse)
+    results = [_wrap(out), _wrap(hn)] + ([_wrap(cn)] if cn is not None else [])
+    if _State.enabled and any(t is not None and t._requires_grad for t in inputs):
+        node = MkldnnRnnLayerBackward0.__new__(MkldnnRnnLayerBackward0)
+        node._next = tuple(_edge(t) if t is not None else None for t in inputs)
+        node._shapes = tuple((t._data.shape, t._data.dtype) if t is not None else None
+                             for t in inputs)
+        node._pre_hooks = node._hooks = node._retains = node._result_alias = None
+        node.metadata = None
+        node._anomaly = None
+        node._n_outputs = len(results)
+        node._saved = inputs
+        # the NumPy intermediates are only valid while the inputs keep their values
+        node._versions = [(t, t._vc.value) for t in inputs if t is not None]
+        node._ctx = ctx
+        for nr, r in enumerate(results):
+            r.grad_fn = node
+            r._output_nr = nr
+            r._requires_grad = True
+    return tuple(results) if cn is not None else (results[0], results[1], None)
+
+
+def _offsets(batch_sizes):
+    offs = np.zeros(len(batch_sizes) + 1, dtype=np.int64)
+    np.cumsum(batch_sizes, out=offs[1:])
+    return offs
+
+
+def _forward_numpy(mode, arrays, batch_sizes, reverse):
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = arrays
+    offs = _offsets(batch_sizes)
+    steps = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
+    n = x.shape[0]
+    hid = w_hh.shape[0] // _GATES[mode]
+    # the input projection of every step at once; hidden biases fold in where they can
+    xp = x @ w_ih.T
+    if b_ih is not None:
+        if mode == 'GRU':
+            xp += b_ih
+        else:
+            xp += b_ih + b_hh
+    w_hh_t = w_hh.T
+    h = h0.copy()
+    hprev = np.empty((n, h0.shape[1]), dtype=xp.dtype)  # the state each row started from
+    out = np.empty((n, h0.shape[1]), dtype=xp.dtype)
+    ctx = {'mode': mode, 'batch_sizes': batch_sizes, 'reverse': reverse, 'hprev': hprev,
+           'out': out}
+    if mode == 'LSTM':
+        c = c0.copy()
+        cprev = np.empty((n, hid), dtype=xp.dtype)
+        tanh_c = np.empty((n, hid), dtype=xp.dtype)
+        r_all = np.empty((n, hid), dtype=xp.dtype) if w_hr is not None else None
+        for t in steps:
+            s, e = offs[t], offs[t + 1]
+            bs = e - s
+            hp = h[:bs]
+            hprev[s:e] = hp
+            cprev[s:e] = c[:bs]
+            g = xp[s:e]
+            g += hp @ w_hh_t
+            _sigmoid_(g[:, :2 * hid])
+            np.tanh(g[:, 2 * hid:3 * hid], out=g[:, 2 * hid:3 * hid])
+            _sigmoid_(g[:, 3 * hid:])
+            cn = g[:, hid:2 * hid] * c[:bs]
+            cn += g[:, :hid] * g[:, 2 * hid:3 * hid]
+            c[:bs] = cn
+            tc = np.tanh(cn, out=tanh_c[s:e])
+            if r_all is None:
+                hn = np.multiply(g[:, 3 * hid:], tc, out=out[s:e])
+            else:
+                r = np.multiply(g[:, 3 * hid:], tc, out=r_all[s:e])
+                hn = np.matmul(r, w_hr.T, out=out[s:e])
+            h[:bs] = hn
+        ctx.update(gates=xp, cprev=cprev, tanh_c=tanh_c, r=r_all)
+        return out, h, c, ctx
+    if mode == 'GRU':
+        hhn = np.empty((n, hid), dtype=xp.dtype)
+        for t in steps:
+            s, e = offs[t], offs[t + 1]
+            bs = e - s
+            hp = h[:bs]
+            hprev[s:e] = hp
+            hh = hp @ w_hh_t
+            if b_hh is not None:
+                hh += b_hh
+            g = xp[s:e]
+            g[:, :2 * hid] += hh[:, :2 * hid]
+            _sigmoid_(g[:, :2 * hid])
+            hhn[s:e] = hh[:, 2 * hid:]
+            nn_ = g[:, 2 * hid:]
+            nn_ += g[:, :hid] * hh[:, 2 * hid:]
+            np.tanh(nn_, out=nn_)
+            # h' = (1 - z) * n + z * h
+            hn = np.subtract(hp, nn_, out=out[s:e])
+            hn *= g[:, hid:2 * hid]
+            hn += nn_
+            h[:bs] = hn
+        ctx.update(gates=xp, hhn=hhn)
+        return out, h, None, ctx
+    relu = mode == 'RNN_RELU'
+    for t in steps:
+        s, e = offs[t], offs[t + 1]
+        bs = e - s
+        hp = h[:bs]
+        hprev[s:e] = hp
+        a = xp[s:e]
+        a += hp @ w_hh_t
+        if relu:
+            np.maximum(a, 0, out=out[s:e])
+        else:
+            np.tanh(a, out=out[s:e])
+        h[:bs] = out[s:e]
+    return out, h, None, ctx
+
+
+def _backward_numpy(ctx, saved, grads):
+    """Backpropagation through time in NumPy; one gradient per recorded input."""
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = [None if t is None else t._data for t in saved]
+    mode, batch_sizes, reverse = ctx['mode'], ctx['batch_sizes'], ctx['reverse']
+    offs = _offsets(batch_sizes)
+    # backward visits the steps in the opposite order of the forward
+    steps = range(len(batch_sizes)) if reverse else range(len(batch_sizes) - 1, -1, -1)
+    hprev, out = ctx['hprev'], ctx['out']
+    n, hsz = out.shape
+    dt = out.dtype
+    g_out = grads[0] if grads[0] is not None else np.zeros((n, hsz), dt)
+    dh = grads[1].copy() if grads[1] is not None else np.zeros_like(h0)
+    gates = ctx.get('gates')
+    d_wr = None
+    if mode == 'LSTM':
+        hid = w_hh.shape[0] // 4
+        dc = grads[2].copy() if len(grads) > 2 and grads[2] is not None else np.zeros_like(c0)
+        cprev, tanh_c, r_all = ctx['cprev'], ctx['tanh_c'], ctx['r']
+        dgx = np.empty_like(gates)
+        dh_all = np.empty((n, hsz), dt) if w_hr is not None else None
+        for t in steps:
+            s, e = offs[t], offs[t + 1]
+            bs = e - s
+            dht = dh[:bs] + g_out[s:e]
+            if dh_all is not None:
+                dh_all[s:e] = dht
+                dht = dht @ w_hr
+            g = gates[s:e]
+            i, f, gg, o = g[:, :hid], g[:, hid:2 * hid], g[:, 2 * hid:3 * hid], g[:, 3 * hid:]
+            tc = tanh_c[s:e]
+            dg = dgx[s:e]
+            dct = dht * o
+            dct *= 1 - tc * tc
+            dct += dc[:bs]
+            np.multiply(dht, tc, out=dg[:, 3 * hid:])          # d o
+            dg[:, 3 * hid:] *= o * (1 - o)
+            np.multiply(dct, gg, out=dg[:, :hid])                # d i
+            dg[:, :hid] *= i * (1 - i)
+            np.multiply(dct, cprev[s:e], out=dg[:, hid:2 * hid])  # d f
+            dg[:, hid:2 * hid] *= f * (1 - f)
+            np.multiply(dct, i, out=dg[:, 2 * hid:3 * hid])      # d g
+            dg[:, 2 * hid:3 * hid] *= 1 - gg * gg
+            dc[:bs] = dct * f
+            dh[:bs] = dg @ w_hh
+        dgh = dgx
+        if w_hr is not None:
+            d_wr = dh_all.T @ r_all
+        d_c0 = dc
+    elif mode == 'GRU':
+        hid = w_hh.shape[0] // 3
+        hhn = ctx['hhn']
+        dgx = np.empty_like(gates)
+        dgh = np.empty_like(gates)
+        for t in steps:
+            s, e = offs[t], offs[t + 1]
+            bs = e - s
+            dht = dh[:bs] + g_out[s:e]
+            g = gates[s:e]
+            r, z, nn_ = g[:, :hid], g[:, hid:2 * hid], g[:, 2 * hid:]
+            hp = hprev[s:e]
+            dx_ = dgx[s:e]
+            dh_ = dgh[s:e]
+            dnp = np.multiply(dht, 1 - z, out=dx_[:, 2 * hid:])
+            dnp *= 1 - nn_ * nn_
+            np.multiply(dnp, r, out=dh_[:, 2 * hid:])
+            dz = np.multiply(dht, hp - nn_, out=dx_[:, hid:2 * hid])
+            dz *= z * (1 - z)
+            dr = np.multiply(dnp, hhn[s:e], out=dx_[:, :hid])
+            dr *= r * (1 - r)
+            dh_[:, :2 * hid] = dx_[:, :2 * hid]
+            dh[:bs] = dht * z + dh_ @ w_hh
+        d_c0 = None
+    else:
+        relu = mode == 'RNN_RELU'
+        dgx = np.empty((n, hsz), dt)
+        for t in steps:
+            s, e = offs[t], offs[t + 1]
+            bs = e - s
+            dht = dh[:bs] + g_out[s:e]
+            o = out[s:e]
+            if relu:
+                np.multiply(dht, o > 0, out=dgx[s:e])
+            else:
+                np.multiply(dht, 1 - o * o, out=dgx[s:e])
+            dh[:bs] = dgx[s:e] @ w_hh
+        dgh = dgx
+        d_c0 = None
+    d_x = dgx @ w_ih
+    d_wih = dgx.T @ x
+    d_whh = dgh.T @ hprev
+    d_bih = dgx.sum(0) if b_ih is not None else None
+    d_bhh = dgh.sum(0) if b_hh is not None else None
+    res = (d_x, dh, d_c0, d_wih, d_whh, d_bih, d_bhh, d_wr)
+    return tuple(None if (a is None or s is None) else _wrap(a) for a, s in zip(res, saved))
+
+
+# ---- the same layer with recorded ember ops (for double backward) ----------------------------
+
+def _rnn_layer_ops(mode, x, batch_sizes, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
+    """The reference implementation with recorded ops; same results as the fused node."""
+    from .. import cat
+    offs = _offsets(batch_sizes)
+    steps = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
+    full = h0.shape[0]
+    xp = x.matmul(w_ih.t())
+    if b_ih is not None:
+        xp = xp + b_ih
+    h, c = h0, c0
+    outs = [None] * len(batch_sizes)
+
+    def keep(new, old, bs):
+        return new if bs == full else cat([new, old[bs:]], 0)
+
+    for t in steps:
+        s, e = int(offs[t]), int(offs[t + 1])
+        bs = e - s
+        hp = h[:bs]
+        hh = hp.matmul(w_hh.t())
+        if b_hh is not None:
+            hh = hh + b_hh
+        a = xp[s:e]
+        if mode == 'LSTM':
+            i, f, g, o = (a + hh).chunk(4, 1)
+            cn = f.sigmoid() * c[:bs] + i.sigmoid() * g.tanh()
+            hn = o.sigmoid() * cn.tanh()
+            if w_hr is not None:
+                hn = hn.matmul(w_hr.t())
+            c = keep(cn, c, bs)
+        elif mode == 'GRU':
+            xr, xz, xn = a.chunk(3, 1)
+            hr, hz, hn_ = hh.chunk(3, 1)
+            r = (xr + hr).sigmoid()
+            z = (xz + hz).sigmoid()
+            nn_ = (xn + r * hn_).tanh()
+            hn = (1 - z) * nn_ + z * hp
+        elif mode == 'RNN_RELU':
+            hn = (a + hh).relu()
+        else:
+            hn = (a + hh).tanh()
+        outs[t] = hn
+        h = keep(hn, h, bs)
+    return cat(outs, 0), h, c
+
+
+def _backward_by_ops(node, grads):
+    from ..autograd.graph import grad as _grad
+    from .. import enable_grad
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = node._saved
+    ctx = node._ctx
+    with enable_grad():
+        outs = _rnn_layer_ops(ctx['mode'], x, ctx['batch_sizes'], h0, c0, w_ih, w_hh, b_ih,
+                              b_hh, w_hr, ctx['reverse'])
+        pairs = [(o, g) for o, g in zip(outs, grads) if o is not None and g is not None]
+        wanted = [t for t in node._saved if t is not None and t._requires_grad]
+        got = _grad([o for o, _ in pairs], wanted, [g for _, g in pairs], create_graph=True,
+                    allow_unused=True)
+    it = iter(got)
+    return tuple(next(it) if (t is not None and t._requires_grad) else None
+                 for t in node._saved)
+
+
+# ---- the whole stack: what torch calls _VF.lstm / _VF.gru / _VF.rnn_tanh ------------------
+
+def _rnn_stack(mode, data, batch_sizes, hx, cx, weights, has_bias, num_layers, dropout,
+               training, bidirectional, proj):
+    """Run every layer and direction over packed rows `data` (N, I).
+
+    weights: one list per (layer, direction), in torch's registration order.
+    hx: (L*D, B, H_out), cx: (L*D, B, H) or None. Returns (output rows, h_n, c_n or None).
+    """
+    from .. import cat, stack
+    from ..nn import functional as F
+    num_dir = 2 if bidirectional else 1
+    hs, cs = [], []
+    layer_in = data
+    for layer in range(num_layers):
+        outs = []
+        for d in range(num_dir):
+            k = layer * num_dir + d
+            w = weights[k]
+            w_ih, w_hh = w[0], w[1]
+            b_ih, b_hh = (w[2], w[3]) if has_bias else (None, None)
+            w_hr = w[-1] if proj else None
+            o, h, c = _rnn_layer(mode, layer_in, batch_sizes, hx[k],
+                                 cx[k] if cx is not None else None,
+                                 w_ih, w_hh, b_ih, b_hh, w_hr, d == 1)
+            outs.append(o)
+            hs.append(h)
+            cs.append(c)
+        layer_in = outs[0] if num_dir == 1 else cat(outs, -1)
+        if dropout > 0 and training and layer < num_layers - 1:
+            layer_in = F.dropout(layer_in, dropout, True)
+    return layer_in, stack(hs, 0), (stack(cs, 0) if cx is not None else None)
