@@ -189,8 +189,9 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
         raise AttributeError("expected 'f' to be string, path, or a file-like object with a "
                              "'write' attribute")
     if pickle_module is not pickle:
+        name = getattr(pickle_module, '__name__', pickle_module)
         raise NotImplementedError("ember.save supports only the standard pickle module as "
-                                  f"pickle_module, got {getattr(pickle_module, '__name__', pickle_module)}")
+                                  f"pickle_module, got {name}")
     if not _use_new_zipfile_serialization:
         raise NotImplementedError("ember.save writes only the zip format; "
                                   "_use_new_zipfile_serialization=False is not supported")

@@ -10,7 +10,6 @@ import _compat_pickle
 import codecs
 import pickle
 import struct
-import sys
 from collections import Counter, OrderedDict
 
 import numpy as np
@@ -397,10 +396,6 @@ def _is_allowed_value(obj):
 
 # ---- the weights-only unpickler ---------------------------------------------------------------
 
-def _op(code):
-    return code[0]
-
-
 class WeightsOnlyUnpickler:
     """An interpreter of torch's weights-only opcode subset; never imports anything."""
 
@@ -486,7 +481,7 @@ class WeightsOnlyUnpickler:
         while True:
             key = self._read(1)
             if not key:
-                raise EOFError_()
+                raise EOFError("Ran out of input")
             op = key[0]
             stack = self.stack
             if op == 0x63:    # GLOBAL
@@ -662,10 +657,6 @@ class WeightsOnlyUnpickler:
                 f"`add_safe_globals`, but got {t}")
 
 
-def EOFError_():
-    return EOFError("Ran out of input")
-
-
 def _decode_ascii(s):
     return s.decode('ascii') if isinstance(s, bytes) else s
 
@@ -714,8 +705,6 @@ def full_unpickler_class(pickle_module):
                     raise UnpicklingError(
                         f"ember has no counterpart of {module}.{name}, which this checkpoint "
                         "needs")
-            if module.startswith('ember.') or module == 'ember':
-                return super().find_class(module, name)
             return super().find_class(module, name)
     return _Unpickler
 
@@ -726,7 +715,3 @@ def _maybe_byteswap(arr, dtype):
         if dtype._np is not None and dtype._np.kind == 'c':
             item //= 2
         arr.view(f'u{item}').byteswap(inplace=True)
-
-
-def is_big_endian_host():
-    return sys.byteorder == 'big'
