@@ -875,3 +875,23 @@ def test_crc32_option_and_default_endianness():
     finally:
         es.set_default_load_endianness(None)
     assert es.load(io.BytesIO(raw))._data.tolist() != [1.0, 2.0]
+
+
+def test_numpy_values_need_safe_globals_as_in_torch():
+    obj = {'a': np.arange(3.0), 'step': np.float64(2.5)}
+    buf = io.BytesIO()
+    es.save(obj, buf)
+    raw = buf.getvalue()
+    ours = sorted(es.get_unsafe_globals_in_checkpoint(io.BytesIO(raw)))
+    theirs = sorted(torch.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(raw)))
+    assert ours == theirs and ours
+    with pytest.raises(pickle.UnpicklingError, match="not an allowed global"):
+        es.load(io.BytesIO(raw))
+    import importlib
+    allow = []
+    for full in ours:
+        module, name = full.rsplit('.', 1)
+        allow.append(getattr(importlib.import_module(module), name))
+    with es.safe_globals(allow):
+        got = es.load(io.BytesIO(raw))
+    assert got['a'].tolist() == [0.0, 1.0, 2.0] and got['step'] == 2.5
