@@ -352,7 +352,6 @@ class Tensor:
     def detach(self):
         t = _wrap(self._data)
         t._vc = self._vc  # in-place writes to a detached tensor are seen by autograd
-        t._base = self._base if self._base is not None else self
         return t
 
     def detach_(self):

@@ -153,6 +153,10 @@ def _size_args(size):
 
 def _write_inplace(self, result):
     """Store an out-of-place result into `self`, rebasing self's autograd history onto it."""
+    if self._base is not None and _State.enabled and (result._requires_grad or
+                                                       self._base._requires_grad):
+        from ..autograd.graph import _rebase_view_inplace
+        return _rebase_view_inplace(self, result)
     if result._requires_grad or (self._requires_grad and self.grad_fn is None):
         _check_inplace(self)
     d = self._data
@@ -190,10 +194,9 @@ def _check_inplace(self):
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation.")
     base = self._base
-    if base is not None and base._requires_grad and _State.enabled:
-        raise NotImplementedError(
-            "in-place modification of a view of a tensor that requires grad (torch's "
-            "CopySlices) is not supported by ember yet; use an out-of-place op")
+    if base is not None and base._requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
 
 
 def _inplace_binary(self, other, ufunc, op_name, outofplace):

@@ -29,16 +29,16 @@ def _defs(grad_fn_name, *ops):
 
 # ---- arithmetic -------------------------------------------------------------------------------
 _def('add', 'AddBackward0', lambda grad, alpha: (grad, grad if alpha == 1 else grad * alpha))
-_def('add_scalar', 'AddBackward1', lambda grad: grad)
-_def('add_scalar_rev', 'AddBackward1', lambda grad, alpha: grad * alpha if alpha != 1 else grad)
+_def('add_scalar', 'AddBackward0', lambda grad: grad)
+_def('add_scalar_rev', 'AddBackward0', lambda grad, alpha: grad * alpha if alpha != 1 else grad)
 _def('sub', 'SubBackward0', lambda grad, alpha: (grad, -grad if alpha == 1 else -grad * alpha))
 _def('rsub_scalar', 'RsubBackward1', lambda grad, alpha: -grad * alpha)
 _def('mul', 'MulBackward0', lambda grad, self, other: (grad * other, grad * self))
-_def('mul_scalar', 'MulBackward1', lambda grad, other: grad * other)
+_def('mul_scalar', 'MulBackward0', lambda grad, other: grad * other)
 _def('div', 'DivBackward0', lambda grad, self, other: (grad / other,
                                                         -grad * self / (other * other)))
-_def('div_scalar', 'DivBackward1', lambda grad, other: grad / other)
-_def('rdiv_scalar', 'DivBackward0', lambda grad, self, other: -grad * self / (other * other))
+_def('div_scalar', 'DivBackward0', lambda grad, other: grad / other)
+_def('rdiv_scalar', 'MulBackward0', lambda grad, self, other: -grad * self / (other * other))
 _def('neg', 'NegBackward0', lambda grad: -grad)
 _def('abs', 'AbsBackward0', lambda grad, self: grad * self.sign())
 _def('passthrough', 'RemainderBackward1', lambda grad: grad)
@@ -190,6 +190,22 @@ def _where_backward(grad, condition):
     c = _wrap(condition)
     zero = grad * 0
     return grad.where(c, zero), zero.where(c, grad)
+
+
+# ---- in-place writes through views ------------------------------------------------------------
+@_defs('CopySlices', 'copy_slices')
+def _copy_slices_backward(grad, pos):
+    from .._tensor import _wrap
+    g_base = grad.clone()
+    g_base._data.reshape(-1)[pos.reshape(-1)] = 0  # overwritten: no gradient to the old value
+    return g_base, grad.reshape(-1)[_wrap(pos)]
+
+
+@_defs('AsStridedBackward0', 'view_of_base')
+def _view_of_base_backward(grad, base_shape, pos):
+    from .._ops.index import _embed_slice
+    n = int(np.prod(base_shape))
+    return _embed_slice(grad.reshape(-1), (n,), (pos.reshape(-1),)).reshape(base_shape)
 
 
 # ---- dtype conversion -------------------------------------------------------------------------
@@ -556,3 +572,411 @@ def _solve_backward(grad, A, X, vec):
 _def('fill', 'FillBackward0', lambda grad: grad * 0)
 _def('fill_tensor', 'FillBackward1', lambda grad: (grad * 0, grad.sum()))
 _def('copy_', 'CopyBackwards', lambda grad, src_dtype: (grad * 0, grad.to(src_dtype)))
+
+
+# ---- activations, embedding, distance, padding and resampling (nn.functional) ----------------
+# Formulas below take a NumPy fast path when the backward pass itself is not being recorded
+# (create_graph=False turns grad mode off inside the engine) and use Tensor ops otherwise, so
+# double backward works.
+def _nograph():
+    from .grad_mode import _State
+    return not _State.enabled
+
+
+def _masked_grad(grad, keep):
+    """grad where the boolean array `keep` holds, 0 elsewhere."""
+    if _nograph():
+        g = grad._data
+        return _w(np.where(keep, g, np.zeros((), g.dtype)))
+    return grad.masked_fill(_w(~keep), 0)
+
+
+def _act_c(x, g):
+    return np.asarray(x, dtype=g.dtype)
+
+
+_def('hardtanh', 'HardtanhBackward0',
+     lambda grad, self, lo, hi: _masked_grad(grad, (self._data > lo) & (self._data < hi)))
+_def('threshold', 'ThresholdBackward0',
+     lambda grad, self, th: _masked_grad(grad, self._data > th))
+_def('threshold_', 'ThresholdBackward1',
+     lambda grad, result, th: _masked_grad(grad, result._data > th))
+_def('hardshrink', 'HardshrinkBackward0',
+     lambda grad, self, lambd: _masked_grad(grad, (self._data < -lambd) | (self._data > lambd)))
+_def('softshrink', 'SoftshrinkBackward0',
+     lambda grad, self, lambd: _masked_grad(grad, (self._data < -lambd) | (self._data > lambd)))
+
+
+def _leaky_backward(grad, x, slope):
+    if _nograph():
+        g = grad._data
+        return _w(np.where(x._data > 0, g, g * _act_c(slope, g)))
+    return grad.where(x > 0, grad * slope)
+
+
+_def('leaky_relu', 'LeakyReluBackward0', _leaky_backward)
+_def('leaky_relu_', 'LeakyReluBackward1', _leaky_backward)
+
+
+@_defs('PreluKernelBackward0', 'prelu')
+def _prelu_backward(grad, self, weight):
+    if _nograph():
+        g, x, w = grad._data, self._data, weight._data.astype(grad._data.dtype, copy=False)
+        pos = x > 0
+        zero = np.zeros((), g.dtype)
+        return _w(np.where(pos, g, g * w)), _w(np.where(pos, zero, g * x))
+    pos = self > 0
+    return grad.where(pos, grad * weight), (grad * self).masked_fill(pos, 0)
+
+
+@_defs('RreluWithNoiseBackward0', 'rrelu')
+def _rrelu_backward(grad, self, slope, noise):
+    if noise is not None:
+        return grad * _w(noise)
+    return _leaky_backward(grad, self, slope)
+
+
+_def('rrelu_', 'RreluWithNoiseBackward1', _rrelu_backward)
+
+
+def _elu_backward(grad, x, alpha, scale, input_scale, is_result):
+    """torch's elu_backward; with is_result, x is the output (the in-place variants)."""
+    if _nograph():
+        g, d = grad._data, x._data
+        c = lambda v: _act_c(v, g)  # noqa: E731
+        if is_result:
+            neg = g * c(input_scale) * (d + c(alpha * scale))
+        else:
+            with np.errstate(over='ignore'):
+                neg = g * c(input_scale * alpha * scale) * np.exp(d * c(input_scale))
+        return _w(np.where(d > 0, g * c(scale) if scale != 1 else g, neg))
+    if is_result:
+        neg = grad * input_scale * (x + alpha * scale)
+    else:
+        neg = grad * (input_scale * alpha * scale) * (x * input_scale).exp()
+    return (grad * scale).where(x > 0, neg)
+
+
+_def('elu', 'EluBackward0', _elu_backward)
+_def('elu_', 'EluBackward1', _elu_backward)
+_def('celu', 'CeluBackward0', _elu_backward)
+_def('celu_', 'CeluBackward1', _elu_backward)
+
+
+@_defs('GeluBackward0', 'gelu')
+def _gelu_backward(grad, self, approximate):
+    if approximate == 'tanh':
+        beta, kappa = math.sqrt(2 / math.pi), 0.044715
+        if _nograph():
+            g, x = grad._data, self._data
+            c = lambda v: _act_c(v, g)  # noqa: E731
+            x2 = x * x
+            t = np.tanh(c(beta) * (x + c(kappa) * x2 * x))
+            left_d = c(0.5) * (1 + t)
+            right_d = c(0.5) * x * (1 - t * t) * c(beta) * (1 + c(3 * kappa) * x2)
+            return _w(g * (left_d + right_d))
+        x2 = self * self
+        t = ((self + kappa * x2 * self) * beta).tanh()
+        return grad * (0.5 * (1 + t) + 0.5 * self * (1 - t * t) * beta * (1 + 3 * kappa * x2))
+    if _nograph():
+        from .._ops.elementwise import _special
+        g, x = grad._data, self._data
+        c = lambda v: _act_c(v, g)  # noqa: E731
+        cdf = c(0.5) * (1 + _special('erf', x * c(math.sqrt(0.5))))
+        pdf = np.exp(c(-0.5) * x * x) * c(1 / math.sqrt(2 * math.pi))
+        return _w(g * (cdf + x * pdf))
+    cdf = 0.5 * (1 + (self * math.sqrt(0.5)).erf())
+    pdf = (-0.5 * self * self).exp() * (1 / math.sqrt(2 * math.pi))
+    return grad * (cdf + self * pdf)
+
+
+@_defs('SiluBackward0', 'silu')
+def _silu_backward(grad, self):
+    if _nograph():
+        from .._ops.elementwise import _np_sigmoid
+        g, x = grad._data, self._data
+        s = _np_sigmoid(x)
+        return _w(g * s * (1 + x * (1 - s)))
+    s = self.sigmoid()
+    return grad * s * (1 + self * (1 - s))
+
+
+@_defs('MishBackward0', 'mish')
+def _mish_backward(grad, self):
+    if _nograph():
+        from .._ops.elementwise import _np_sigmoid
+        from .._ops.activation import _softplus_np
+        g, x = grad._data, self._data
+        t = np.tanh(_softplus_np(x, 1, 20))
+        return _w(g * (t + x * _np_sigmoid(x) * (1 - t * t)))
+    from .._ops.activation import softplus
+    t = softplus(self).tanh()
+    return grad * (t + self * self.sigmoid() * (1 - t * t))
+
+
+@_defs('SoftplusBackward0', 'softplus')
+def _softplus_backward(grad, self, beta, threshold):
+    if _nograph():
+        from .._ops.elementwise import _np_sigmoid
+        g, x = grad._data, self._data
+        bx = x * _act_c(beta, g) if beta != 1 else x
+        return _w(np.where(bx > threshold, g, g * _np_sigmoid(bx)))
+    bx = self * beta
+    return grad.where(bx > threshold, grad * bx.sigmoid())
+
+
+@_defs('LogSigmoidBackward0', 'log_sigmoid')
+def _log_sigmoid_backward(grad, self):
+    if _nograph():
+        from .._ops.elementwise import _np_sigmoid
+        return _w(grad._data * _np_sigmoid(-self._data))
+    return grad * (-self).sigmoid()
+
+
+@_defs('HardswishBackward0', 'hardswish')
+def _hardswish_backward(grad, self):
+    x = self._data
+    if _nograph():
+        g = grad._data
+        mid = g * (x / _act_c(3, g) + _act_c(0.5, g))
+        return _w(np.where(x < -3, np.zeros((), g.dtype), np.where(x <= 3, mid, g)))
+    mid = grad * (self / 3 + 0.5)
+    return grad.where(_w(x > 3), mid).masked_fill(_w(x < -3), 0)
+
+
+_def('hardsigmoid', 'HardsigmoidBackward0',
+     lambda grad, self: _masked_grad(grad, (self._data > -3) & (self._data < 3)) / 6)
+
+
+@_defs('GluBackward0', 'glu')
+def _glu_backward(grad, self, dim):
+    n = self.shape[dim] // 2
+    if _nograph():
+        from .._ops.elementwise import _np_sigmoid
+        g = grad._data
+        a, b = np.split(self._data, 2, axis=dim)
+        sb = _np_sigmoid(b)
+        ga = g * sb
+        return _w(np.concatenate([ga, ga * a * (1 - sb)], axis=dim))
+    from .._ops.shape import cat
+    a, b = self.narrow(dim, 0, n), self.narrow(dim, n, n)
+    sb = b.sigmoid()
+    ga = grad * sb
+    return cat([ga, ga * a * (1 - sb)], dim)
+
+
+# ---- convolution, pooling, normalisation (ember/_ops/conv.py, pooling.py, norm.py) ------------
+# Fused nodes: each formula calls one NumPy backward in its op module (imported lazily).
+def _lazy(module, fn):
+    def call(*args):
+        import importlib
+        return getattr(importlib.import_module('ember._ops.' + module), fn)(*args)
+    return call
+
+
+_def('convolution', 'ConvolutionBackward0', _lazy('conv', '_convolution_backward'))
+_def('convolution_transpose', 'ConvolutionBackward0',
+     _lazy('conv', '_convolution_transpose_backward'))
+_def('im2col', 'Im2ColBackward0', _lazy('conv', '_im2col_backward'))
+_def('col2im', 'Col2ImBackward0', _lazy('conv', '_col2im_backward'))
+_def('max_pool2d', 'MaxPool2DWithIndicesBackward0', _lazy('pooling', '_max_pool_backward'))
+_def('max_pool3d', 'MaxPool3DWithIndicesBackward0', _lazy('pooling', '_max_pool_backward'))
+_def('max_pool2d_backward', 'MaxPool2DWithIndicesBackwardBackward0',
+     _lazy('pooling', '_max_pool_backward_backward'))
+_def('max_pool3d_backward', 'MaxPool3DWithIndicesBackwardBackward0',
+     _lazy('pooling', '_max_pool_backward_backward'))
+_def('avg_pool2d', 'AvgPool2DBackward0', _lazy('pooling', '_avg_pool_backward'))
+_def('avg_pool3d', 'AvgPool3DBackward0', _lazy('pooling', '_avg_pool_backward'))
+_def('avg_pool2d_backward', 'AvgPool2DBackwardBackward0',
+     _lazy('pooling', '_avg_pool_backward_backward'))
+_def('avg_pool3d_backward', 'AvgPool3DBackwardBackward0',
+     _lazy('pooling', '_avg_pool_backward_backward'))
+_def('adaptive_avg_pool2d', 'AdaptiveAvgPool2DBackward0',
+     _lazy('pooling', '_adaptive_avg_pool_backward'))
+_def('adaptive_avg_pool3d', 'AdaptiveAvgPool3DBackward0',
+     _lazy('pooling', '_adaptive_avg_pool_backward'))
+_def('adaptive_avg_pool2d_backward', 'AdaptiveAvgPool2DBackwardBackward0',
+     _lazy('pooling', '_adaptive_avg_pool_backward_backward'))
+_def('adaptive_avg_pool3d_backward', 'AdaptiveAvgPool3DBackwardBackward0',
+     _lazy('pooling', '_adaptive_avg_pool_backward_backward'))
+_def('adaptive_max_pool2d', 'AdaptiveMaxPool2DBackward0',
+     _lazy('pooling', '_adaptive_max_pool_backward'))
+_def('adaptive_max_pool3d', 'AdaptiveMaxPool3DBackward0',
+     _lazy('pooling', '_adaptive_max_pool_backward'))
+_def('index_scatter', 'AdaptiveMaxPool2DBackwardBackward0',
+     _lazy('pooling', '_index_scatter_backward'))
+_def('max_unpool2d', 'MaxUnpool2DBackward0', _lazy('pooling', '_max_unpool_backward'))
+_def('max_unpool3d', 'MaxUnpool3DBackward0', _lazy('pooling', '_max_unpool_backward'))
+_def('native_batch_norm', 'NativeBatchNormBackward0', _lazy('norm', '_batch_norm_backward'))
+_def('native_layer_norm', 'NativeLayerNormBackward0', _lazy('norm', '_layer_norm_backward'))
+_def('native_group_norm', 'NativeGroupNormBackward0', _lazy('norm', '_group_norm_backward'))
+
+
+# ---- losses (ember/_ops/loss.py) --------------------------------------------------------------
+def _loss_scale(grad, reduction, n):
+    """The upstream gradient of a loss, spread over its n elements when reduced by mean."""
+    return grad / n if reduction == 'mean' else grad
+
+
+@_defs('MseLossBackward0', 'mse_loss')
+def _mse_loss_backward(grad, input, target, reduction, target_grad):
+    diff = input - target
+    g = _loss_scale(grad, reduction, diff.numel()) * 2 * diff
+    return g, (-g if target_grad else None)
+
+
+@_defs('SmoothL1LossBackward0', 'smooth_l1_loss')
+def _smooth_l1_backward(grad, input, target, reduction, beta, target_grad):
+    diff = input - target
+    g = (diff / beta).clamp(-1, 1) * _loss_scale(grad, reduction, diff.numel())
+    return g, (-g if target_grad else None)
+
+
+@_defs('HuberLossBackward0', 'huber_loss')
+def _huber_backward(grad, input, target, reduction, delta, target_grad):
+    diff = input - target
+    g = diff.clamp(-delta, delta) * _loss_scale(grad, reduction, diff.numel())
+    return g, (-g if target_grad else None)
+
+
+@_defs('NllLossBackward0', 'nll_loss')
+def _nll_loss_backward(grad, shape, safe, wf, reduction, total):
+    # computed in NumPy and wrapped: the result is linear in grad and constant in the input,
+    # so only differentiating it w.r.t. the upstream gradient itself is unsupported
+    from .._tensor import _wrap
+    g = grad._data
+    if reduction == 'none':
+        coef = -wf * g.reshape(-1)
+    else:
+        coef = -wf * (g / total if reduction == 'mean' else g)
+    C = shape[0] if len(shape) == 1 else shape[1]
+    gi = np.zeros((safe.shape[0], C), dtype=g.dtype)
+    gi[np.arange(safe.shape[0]), safe] = coef
+    if len(shape) <= 2:
+        return _wrap(gi.reshape(shape))
+    gi = gi.reshape((shape[0],) + tuple(shape[2:]) + (C,))
+    return _wrap(np.moveaxis(gi, -1, 1))
+
+
+@_defs('BinaryCrossEntropyBackward0', 'binary_cross_entropy')
+def _bce_backward(grad, input, target, weight, reduction, target_grad):
+    g = _loss_scale(grad, reduction, input.numel())
+    if weight is not None:
+        g = g * weight
+    g_in = g * (input - target) / ((1 - input) * input).clamp_min(1e-12)
+    g_t = g * ((-input).log1p() - input.log()) if target_grad else None
+    return g_in, g_t
+
+
+@_defs('BinaryCrossEntropyWithLogitsBackward0', 'binary_cross_entropy_with_logits')
+def _bce_logits_backward(grad, input, target, weight, pos_weight, reduction):
+    from .._ops.loss import _log_sigmoid
+    g = _loss_scale(grad, reduction, input.numel())
+    gw = g * weight if weight is not None else g
+    sig = input.sigmoid()
+    if pos_weight is not None:
+        pt = pos_weight * target
+        g_in = ((pt + 1 - target) * sig - pt) * gw
+    else:
+        g_in = (sig - target) * gw
+    g_t = g_w = g_pw = None
+    need_t = target.requires_grad
+    need_w = weight is not None and weight.requires_grad
+    need_pw = pos_weight is not None and pos_weight.requires_grad
+    if need_t or need_w or need_pw:
+        log_sig = _log_sigmoid(input)
+        if need_t:
+            g_t = (-input - (pos_weight - 1) * log_sig if pos_weight is not None
+                   else -input) * gw
+        if need_w:
+            scale = (pos_weight - 1) * target + 1 if pos_weight is not None else 1
+            g_w = ((1 - target) * input - log_sig * scale) * g
+        if need_pw:
+            g_pw = -(target * log_sig) * gw
+    return g_in, g_t, g_w, g_pw
+
+
+_def('_loss_log_sigmoid', 'LogSigmoidBackward0', lambda grad, x: grad * (-x).sigmoid())
+
+
+@_defs('SoftMarginLossBackward0', 'soft_margin_loss')
+def _soft_margin_backward(grad, input, target, reduction):
+    s = (-input * target).sigmoid() * _loss_scale(grad, reduction, (input * target).numel())
+    return -target * s, (-input * s if target.requires_grad else None)
+
+
+def _per_row_scale(grad, reduction, m):
+    g = grad._data
+    if reduction == 'none':
+        return g.reshape(-1, 1)
+    return g / m if reduction == 'mean' else g
+
+
+@_defs('MultilabelMarginLossBackward0', 'multilabel_margin_loss')
+def _multilabel_margin_backward(grad, shape, ys, active, reduction):
+    from .._tensor import _wrap
+    M, K, C = active.shape
+    a = active.astype(grad._data.dtype) / C
+    gi = a.sum(axis=1)
+    np.add.at(gi, (np.broadcast_to(np.arange(M)[:, None], ys.shape), ys), -a.sum(axis=2))
+    return _wrap((gi * _per_row_scale(grad, reduction, M)).reshape(shape))
+
+
+@_defs('MultiMarginLossBackward0', 'multi_margin_loss')
+def _multi_margin_backward(grad, shape, y, z, active, wy, p, reduction):
+    from .._tensor import _wrap
+    M, C = z.shape
+    h = np.where(active, 1.0 if p == 1 else 2 * z, 0).astype(z.dtype, copy=False) / C
+    if wy is not None:
+        h = h * wy
+    rows = np.arange(M)
+    h[rows, y] = -h.sum(axis=1)
+    return _wrap((h * _per_row_scale(grad, reduction, M)).reshape(shape))
+
+
+def _ctc_bw(grad, *saved):
+    from .._ops.loss import _ctc_backward
+    return _ctc_backward(grad, *saved)
+
+
+_def('ctc_loss', 'CtcLossBackward0', _ctc_bw)
+
+
+def _emb_bw(grad, idx, n, padding_idx, scale_grad_by_freq):
+    from .._ops.embedding import _embedding_backward
+    return _embedding_backward(grad, idx, n, padding_idx, scale_grad_by_freq)
+
+
+def _emb_bw_bw(grad, idx, padding_idx, scale_grad_by_freq, n):
+    from .._ops.embedding import _embedding_double_backward
+    return _embedding_double_backward(grad, idx, padding_idx, scale_grad_by_freq, n)
+
+
+def _emb_bag_bw(grad, *saved):
+    from .._ops.embedding import _embedding_bag_backward  # NumPy only: no double backward
+    return _embedding_bag_backward(grad, *saved)
+
+
+_def('embedding', 'EmbeddingBackward0', _emb_bw)
+_def('embedding_dense_backward', 'EmbeddingDenseBackwardBackward0', _emb_bw_bw)
+_def('embedding_bag', 'EmbeddingBagBackward0', _emb_bag_bw)
+
+
+def _pairwise_norm_bw(grad, diff, p, axes, keepdim, result):
+    from .._ops.linalg import _vector_norm_backward
+    return _vector_norm_backward(grad, diff, p, axes, keepdim, result)
+
+
+def _pdist_bw(grad, self, p, result):
+    from .._ops.distance import _pdist_backward  # NumPy only: no double backward
+    return _pdist_backward(grad, self, p, result)
+
+
+def _cdist_bw(grad, x1, x2, p, result):
+    from .._ops.distance import _cdist_backward  # NumPy only: no double backward
+    return _cdist_backward(grad, x1, x2, p, result)
+
+
+_def('pairwise_norm', 'NormBackward1', _pairwise_norm_bw)
+_def('pdist', 'PdistBackward0', _pdist_bw)
+_def('cdist', 'CdistBackward0', _cdist_bw)

@@ -203,6 +203,77 @@ def _record(op, data, inputs, saved=()):
     return out
 
 
+# ---- in-place writes through views (torch's CopySlices) -----------------------------------------
+
+def _view_positions(base, view):
+    """C-order flat indices into `base` of each element of `view` (which shares its memory).
+
+    None when the layout is not one this can describe (negative or unaligned strides).
+    """
+    item = base.itemsize
+    strides = base.strides + view.strides
+    if any(st < 0 or st % item for st in strides):
+        return None
+    span = 1 + sum((n - 1) * st // item for n, st in zip(base.shape, base.strides)) \
+        if base.size else 0
+    buf = np.full(max(span, 1), -1, np.int64)
+    as_strided = np.lib.stride_tricks.as_strided
+    slots = as_strided(buf, base.shape, tuple(st // item * 8 for st in base.strides))
+    slots[...] = np.arange(base.size, dtype=np.int64).reshape(base.shape)
+    off = (view.__array_interface__['data'][0] - base.__array_interface__['data'][0]) // item
+    if off < 0 or off >= buf.size and view.size:
+        return None
+    pos = as_strided(buf[off:], view.shape, tuple(st // item * 8 for st in view.strides))
+    if view.size and pos.min() < 0:
+        return None
+    return pos.copy()
+
+
+def _attach(tensor, op, inputs, saved):
+    """Make `tensor` the output of a new node for `op` (for in-place rebasing)."""
+    cls = _NODE_CLASSES.get(op) or _node_class(op)
+    node = cls.__new__(cls)
+    node._next = tuple([_edge(t) if t is not None else None for t in inputs])
+    node._shapes = tuple([(t._data.shape, t._data.dtype) if t is not None else None
+                          for t in inputs])
+    node._pre_hooks = node._hooks = node._retains = node._result_alias = None
+    node.metadata = None
+    node._anomaly = _anomaly_trace() if _Anomaly.enabled else None
+    node._versions = None
+    node._saved = saved
+    tensor.grad_fn = node
+    tensor._output_nr = 0
+    tensor._requires_grad = True
+
+
+def _rebase_view_inplace(view, result):
+    """Write `result` into `view` (a view of `view._base`) and record it on the base.
+
+    The base's history gains a CopySlices node (its old value plus `result` scattered into the
+    view's positions); the view then reads its gradient from the new base.
+    """
+    base = view._base
+    if base._requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    pos = _view_positions(base._data, view._data)
+    if pos is None:
+        raise NotImplementedError("in-place write through a view with this memory layout")
+    if result._data.shape != view._data.shape:
+        raise RuntimeError(f"output with shape {list(view._data.shape)} doesn't match the "
+                           f"broadcast shape {list(result._data.shape)}")
+    # the old base, as an autograd input, before its memory changes
+    old = _wrap(base._data)
+    old.grad_fn, old._output_nr, old._requires_grad = base.grad_fn, base._output_nr, \
+        base._requires_grad
+    old._grad_acc = base._grad_acc
+    np.copyto(view._data, result._data, casting='unsafe')
+    view._vc.value += 1
+    _attach(base, 'copy_slices', (old if old._requires_grad else None, result), (pos,))
+    _attach(view, 'view_of_base', (base,), (base._data.shape, pos))
+    return view
+
+
 # ---- the engine -------------------------------------------------------------------------------
 
 def _sum_to(g, shape):

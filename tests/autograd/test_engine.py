@@ -323,3 +323,32 @@ def test_grad_fn_names_match_torch():
         e = eval(expr, {"x": ex, "y": ex})
         t = eval(expr, {"x": tx, "y": tx})
         assert e.grad_fn.name() == t.grad_fn.name(), expr
+
+
+def _views_program(lib, arr):
+    w = lib.tensor(arr, requires_grad=True)
+    x = w * 2
+    x[:, 0] += 5          # in-place through a view of a non-leaf
+    x[1][2] = w[0, 0] * 10  # setitem on a view, value requiring grad
+    x.t()[1].mul_(3)      # in-place through a transposed view
+    y = (x * x).sum()
+    y.backward()
+    Y = lib.zeros(2, 3)   # a buffer that does not require grad, filled with graph values
+    Y[0][1] = w[1, 1] * 3
+    Y[1] = w[0]
+    (Y * Y).sum().backward()
+    return x.detach(), w.grad
+
+
+def test_inplace_through_views_matches_torch():
+    arr = np.arange(6.0).reshape(2, 3) - 2
+    ex, eg = _views_program(ember, arr)
+    tx, tg = _views_program(torch, arr)
+    close(ex, tx)
+    close(eg, tg)
+
+
+def test_inplace_on_view_of_leaf_requiring_grad_raises():
+    w = ember.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        w[0].add_(1)
