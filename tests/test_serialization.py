@@ -892,6 +892,10 @@ def test_numpy_values_need_safe_globals_as_in_torch():
     for full in ours:
         module, name = full.rsplit('.', 1)
         allow.append(getattr(importlib.import_module(module), name))
-    with es.safe_globals(allow):
-        got = es.load(io.BytesIO(raw))
-    assert got['a'].tolist() == [0.0, 1.0, 2.0] and got['step'] == 2.5
+    # BUILD on the dtype needs its class too, in torch as here
+    for loader, ctx in ((es.load, es.safe_globals), (torch.load, torch.serialization.safe_globals)):
+        with ctx(allow), pytest.raises(pickle.UnpicklingError, match="Float64DType"):
+            loader(io.BytesIO(raw))
+        with ctx(allow + [type(np.dtype('f8'))]):
+            got = loader(io.BytesIO(raw))
+        assert got['a'].tolist() == [0.0, 1.0, 2.0] and got['step'] == 2.5
