@@ -870,30 +870,22 @@ def _bce_backward(grad, input, target, weight, reduction, target_grad):
 
 @_defs('BinaryCrossEntropyWithLogitsBackward0', 'binary_cross_entropy_with_logits')
 def _bce_logits_backward(grad, input, target, weight, pos_weight, reduction):
+    # (torch has no gradient for weight and pos_weight either: the op refuses them)
     from .._ops.loss import _log_sigmoid
     g = _loss_scale(grad, reduction, input.numel())
-    gw = g * weight if weight is not None else g
+    if weight is not None:
+        g = g * weight
     sig = input.sigmoid()
     if pos_weight is not None:
         pt = pos_weight * target
-        g_in = ((pt + 1 - target) * sig - pt) * gw
+        g_in = ((pt + 1 - target) * sig - pt) * g
     else:
-        g_in = (sig - target) * gw
-    g_t = g_w = g_pw = None
-    need_t = target.requires_grad
-    need_w = weight is not None and weight.requires_grad
-    need_pw = pos_weight is not None and pos_weight.requires_grad
-    if need_t or need_w or need_pw:
-        log_sig = _log_sigmoid(input)
-        if need_t:
-            g_t = (-input - (pos_weight - 1) * log_sig if pos_weight is not None
-                   else -input) * gw
-        if need_w:
-            scale = (pos_weight - 1) * target + 1 if pos_weight is not None else 1
-            g_w = ((1 - target) * input - log_sig * scale) * g
-        if need_pw:
-            g_pw = -(target * log_sig) * gw
-    return g_in, g_t, g_w, g_pw
+        g_in = (sig - target) * g
+    g_t = None
+    if target.requires_grad:
+        g_t = (-input - (pos_weight - 1) * _log_sigmoid(input) if pos_weight is not None
+               else -input) * g
+    return g_in, g_t
 
 
 _def('_loss_log_sigmoid', 'LogSigmoidBackward0', lambda grad, x: grad * (-x).sigmoid())
@@ -980,3 +972,11 @@ def _cdist_bw(grad, x1, x2, p, result):
 _def('pairwise_norm', 'NormBackward1', _pairwise_norm_bw)
 _def('pdist', 'PdistBackward0', _pdist_bw)
 _def('cdist', 'CdistBackward0', _cdist_bw)
+
+# ---- extra ops (ember/_ops/extra.py) ----------------------------------------------------------
+def _unfold_bw(grad, shape, dim, size, step):
+    from .._ops.extra import _unfold_backward
+    return _unfold_backward(grad, shape, dim, size, step)
+
+
+_def('unfold', 'UnfoldBackward0', _unfold_bw)

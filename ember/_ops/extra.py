@@ -1,0 +1,572 @@
+"""Less common Tensor methods and torch functions, built from the core op families.
+
+Most are compositions of existing differentiable ops (so autograd comes for free); the rest
+are non-differentiable utilities (integer math, storage-level resizing).
+"""
+import math
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap, _wrap_dim, _view_of
+from ..autograd.grad_mode import _State
+from ..autograd.graph import _record
+from ._util import _arr, _out, _write_inplace, _operands, _legacy
+
+__all__ = ['diff', 'quantile', 'nanquantile', 'cov', 'corrcoef', 'frexp', 'ldexp', 'gcd', 'lcm',
+           'bitwise_left_shift', 'bitwise_right_shift', 'diagflat', 'dsplit',
+           'split_with_sizes', 'matrix_power', 'pinverse', 'slice_scatter', 'select_scatter',
+           'diagonal_scatter', 'narrow_copy', 'histogram', 'i0', 'nextafter', 'renorm',
+           'conj_physical', 'resolve_conj', 'resolve_neg', 'adjoint', 'is_same_size',
+           'is_nonzero_tensor', 'clone_', 'std_mean_', 'trapezoid', 'trapz', 'cumulative_trapezoid',
+           'vander', 'logdet_', 'rot90_', 'count_nonzero_', 'flatten_', 'unravel_index']
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    from .shape import cat, narrow
+    ax = _wrap_dim(dim, input._data.ndim)
+    x = input
+    if prepend is not None or append is not None:
+        parts = ([prepend] if prepend is not None else []) + [x] + \
+            ([append] if append is not None else [])
+        x = cat([p if p._data.ndim == x._data.ndim else p.expand(
+            tuple(s if i != ax else p.shape[i] if p.ndim else 1 for i, s in
+                  enumerate(x.shape))) for p in parts], ax)
+    for _ in range(n):
+        m = x._data.shape[ax]
+        if m == 0:
+            break
+        if x._data.dtype == np.bool_:
+            x = narrow(x, ax, 1, m - 1) ^ narrow(x, ax, 0, m - 1)
+        else:
+            x = narrow(x, ax, 1, m - 1) - narrow(x, ax, 0, m - 1)
+    return x
+
+
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
+    """Sort, then interpolate between neighbours: differentiable through sort and gather."""
+    from .creation import tensor
+    d = input._data
+    if d.dtype.kind != 'f':
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+    scalar_q = not isinstance(q, Tensor) and np.ndim(q) == 0
+    qs = np.atleast_1d(q._data if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64))
+    if np.any((qs < 0) | (qs > 1)):
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
+    x = input.reshape(-1) if dim is None else input
+    ax = 0 if dim is None else _wrap_dim(dim, d.ndim)
+    srt = x.sort(ax)[0]  # NaN sorts last
+    n = srt.shape[ax]
+    if ignore_nan:
+        valid = (~x.isnan()).sum(ax, keepdim=True)._data.astype(np.float64)
+    else:
+        valid = np.full(tuple(1 if i == ax else s for i, s in enumerate(srt.shape)), float(n))
+    outs = []
+    for qv in qs:
+        pos = qv * (valid - 1)
+        if interpolation == 'lower':
+            pos = np.floor(pos)
+        elif interpolation == 'higher':
+            pos = np.ceil(pos)
+        elif interpolation == 'nearest':
+            pos = np.round(pos)  # round half to even, as torch
+        lo = np.clip(np.floor(pos), 0, n - 1).astype(np.int64)
+        hi = np.clip(np.ceil(pos), 0, n - 1).astype(np.int64)
+        vlo = srt.gather(ax, _wrap(lo))
+        vhi = srt.gather(ax, _wrap(hi))
+        frac = 0.5 if interpolation == 'midpoint' else (pos - lo)
+        if interpolation == 'midpoint':
+            frac = np.where(lo == hi, 0.0, 0.5)
+        w = tensor(np.asarray(frac, dtype=d.dtype))
+        r = vlo + (vhi - vlo) * w
+        if not ignore_nan:
+            r = r.masked_fill(_wrap(np.isnan(x._data).any(axis=ax, keepdims=True)),
+                              float('nan'))
+        else:
+            r = r.masked_fill(_wrap(valid == 0), float('nan'))
+        if not keepdim:
+            r = r.squeeze(ax)
+        elif dim is None:
+            r = r.reshape((1,) * d.ndim)
+        outs.append(r)
+    if scalar_q:
+        return outs[0]
+    from .shape import stack
+    return stack(outs)
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation='linear', out=None):
+    return _out(out, _quantile(input, q, dim, keepdim, interpolation, False))
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation='linear', out=None):
+    return _out(out, _quantile(input, q, dim, keepdim, interpolation, True))
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    x = input if input._data.ndim == 2 else input.reshape(1, -1)
+    n = x.shape[1]
+    w = None
+    if fweights is not None:
+        w = fweights.to(x.dtype)
+    if aweights is not None:
+        w = aweights.to(x.dtype) if w is None else w * aweights
+    if w is None:
+        mean = x.mean(1, keepdim=True)
+        xc = x - mean
+        c = xc.matmul(xc.t().conj()) / max(n - correction, 0)
+    else:
+        wsum = w.sum()
+        mean = (x * w).sum(1, keepdim=True) / wsum
+        xc = x - mean
+        if correction == 0:
+            norm = wsum
+        elif aweights is None:
+            norm = wsum - correction
+        else:
+            norm = wsum - correction * (w * aweights).sum() / wsum
+        c = (xc * w).matmul(xc.t().conj()) / norm
+    return c.squeeze() if input._data.ndim < 2 else c
+
+
+def corrcoef(input):
+    c = cov(input)
+    if c._data.ndim == 0:
+        return c / c
+    d = c.diagonal()
+    std = d.sqrt()
+    return (c / std.unsqueeze(1) / std.unsqueeze(0)).clamp(-1, 1)
+
+
+def frexp(input, *, out=None):
+    m, e = np.frexp(input._data)
+    return _wrap(_arr(m)), _wrap(_arr(e.astype(np.int32)))
+
+
+def ldexp(input, other, *, out=None):
+    return _out(out, input * (2.0 ** other) if isinstance(other, Tensor) else
+                input * 2.0 ** other)
+
+
+def gcd(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    return _out(out, _wrap(_arr(np.gcd(a, b))))
+
+
+def lcm(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    return _out(out, _wrap(_arr(np.lcm(a, b))))
+
+
+def bitwise_left_shift(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    return _out(out, _wrap(_arr(np.left_shift(a, b))))
+
+
+def bitwise_right_shift(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    return _out(out, _wrap(_arr(np.right_shift(a, b))))
+
+
+def diagflat(input, offset=0):
+    return input.reshape(-1).diag(offset)
+
+
+def dsplit(input, indices_or_sections):
+    return input.tensor_split(indices_or_sections, 2)
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    return input.split(list(split_sizes), dim)
+
+
+def matrix_power(input, n):
+    from .linalg import inverse
+    if n == 0:
+        from .creation import eye
+        e = eye(input.shape[-1], dtype=input.dtype)
+        return e.expand(input.shape) if input._data.ndim > 2 else e
+    x = input if n > 0 else inverse(input)
+    n = abs(n)
+    result = None
+    base = x
+    while n:  # binary exponentiation: log2(n) matmuls
+        if n & 1:
+            result = base if result is None else result.matmul(base)
+        n >>= 1
+        if n:
+            base = base.matmul(base)
+    return result
+
+
+def pinverse(input, rcond=1e-15):
+    return _wrap(np.linalg.pinv(input._data, rcond=rcond).astype(input._data.dtype))
+
+
+def _scatter_like(input, src, index_fn):
+    """input with src written where index_fn selects; differentiable in both."""
+    out = input.clone()
+    view = index_fn(out)
+    if _State.enabled and (out._requires_grad or src._requires_grad):
+        _write_inplace(view, src.expand(view.shape) if src.shape != view.shape else src)
+    else:
+        np.copyto(view._data, src._data, casting='unsafe')
+    return out
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    ax = _wrap_dim(dim, input._data.ndim)
+    idx = (slice(None),) * ax + (slice(start, end, step),)
+    return _scatter_like(input, src, lambda t: t[idx])
+
+
+def select_scatter(input, src, dim, index):
+    return _scatter_like(input, src, lambda t: t.select(dim, index))
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    out = input.clone()
+    d = out._data
+    a, b = _wrap_dim(dim1, d.ndim), _wrap_dim(dim2, d.ndim)
+    n = src._data.shape[-1]
+    i = np.arange(n)
+    rows, cols = (i, i + offset) if offset >= 0 else (i - offset, i)
+    moved = np.moveaxis(d, (a, b), (d.ndim - 2, d.ndim - 1))
+    moved[..., rows, cols] = src._data
+    mask = np.zeros(d.shape, bool)
+    np.moveaxis(mask, (a, b), (d.ndim - 2, d.ndim - 1))[..., rows, cols] = True
+    if _State.enabled and (input._requires_grad or src._requires_grad):
+        # out = input * (1 - mask) + embed(src): both paths stay differentiable
+        from .index import _diag_scatter
+        return input.masked_fill(_wrap(mask), 0) + _diag_scatter(src, d.shape, offset, a, b)
+    return out
+
+
+def narrow_copy(input, dim, start, length):
+    return input.narrow(dim, start, length).clone()
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):
+    d = input._data
+    w = weight._data if weight is not None else None
+    b = bins._data if isinstance(bins, Tensor) else bins
+    hist, edges = np.histogram(d, bins=b, range=range, weights=w, density=density)
+    return _wrap(hist.astype(d.dtype)), _wrap(edges.astype(d.dtype))
+
+
+def i0(input, *, out=None):
+    return _out(out, _wrap(_arr(np.i0(input._data).astype(input._data.dtype))))
+
+
+def nextafter(input, other, *, out=None):
+    a, b, _ = _operands(input, other)
+    return _out(out, _wrap(_arr(np.nextafter(a, b))))
+
+
+def renorm(input, p, dim, maxnorm):
+    ax = _wrap_dim(dim, input._data.ndim)
+    others = tuple(i for i in range(input._data.ndim) if i != ax)
+    norms = input.abs().pow(p).sum(others, keepdim=True).pow(1.0 / p)
+    factor = (maxnorm / (norms + 1e-7)).masked_fill(norms <= maxnorm, 1.0)
+    return input * factor
+
+
+def conj_physical(input):
+    return input.conj()
+
+
+def resolve_conj(input):
+    return input
+
+
+def resolve_neg(input):
+    return input
+
+
+def adjoint(input):
+    return input.mT.conj()
+
+
+def is_same_size(input, other):
+    return input._data.shape == other._data.shape
+
+
+def is_nonzero_tensor(input):
+    return input.__bool__()
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    ax = _wrap_dim(dim, y._data.ndim)
+    n = y.shape[ax]
+    left, right = y.narrow(ax, 0, n - 1), y.narrow(ax, 1, n - 1)
+    if x is None:
+        return ((left + right) * ((dx if dx is not None else 1) / 2)).sum(ax)
+    dxs = diff(x, dim=-1 if x._data.ndim == 1 else ax)
+    if x._data.ndim == 1:
+        shape = [1] * y._data.ndim
+        shape[ax] = n - 1
+        dxs = dxs.reshape(shape)
+    return ((left + right) * dxs / 2).sum(ax)
+
+
+trapz = trapezoid
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    ax = _wrap_dim(dim, y._data.ndim)
+    n = y.shape[ax]
+    left, right = y.narrow(ax, 0, n - 1), y.narrow(ax, 1, n - 1)
+    step = dx if dx is not None else 1
+    if x is not None:
+        step = diff(x, dim=-1)
+        if x._data.ndim == 1:
+            shape = [1] * y._data.ndim
+            shape[ax] = n - 1
+            step = step.reshape(shape)
+    return ((left + right) * step / 2).cumsum(ax)
+
+
+def vander(x, N=None, increasing=False):
+    n = x.shape[0] if N is None else N
+    powers = np.arange(n) if increasing else np.arange(n)[::-1].copy()
+    from .creation import tensor
+    return x.unsqueeze(-1) ** tensor(powers, dtype=x.dtype if x.is_floating_point()
+                                     else _dtype.int64)
+
+
+def unravel_index(indices, shape):
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    return tuple(_wrap(_arr(np.asarray(a, dtype=np.int64)))
+                 for a in np.unravel_index(idx, tuple(shape)))
+
+
+# placeholders so __all__ stays importable; the real methods are attached below
+clone_ = std_mean_ = logdet_ = rot90_ = count_nonzero_ = flatten_ = None
+__all__ = [n for n in __all__ if globals().get(n) is not None]
+
+
+# ---- Tensor methods ---------------------------------------------------------------------------
+
+def _unfold(self, dimension, size, step):
+    """Tensor.unfold: sliding windows along one dim, as a view (windows in the last dim)."""
+    d = self._data
+    ax = _wrap_dim(dimension, d.ndim)
+    n = d.shape[ax] if d.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {ax} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    count = (n - size) // step + 1
+    shape = d.shape[:ax] + (count,) + d.shape[ax + 1:] + (size,)
+    strides = d.strides[:ax] + (d.strides[ax] * step,) + d.strides[ax + 1:] + (d.strides[ax],)
+    r = np.lib.stride_tricks.as_strided(d, shape, strides, writeable=False)
+    out = _record('unfold', r, (self,), (d.shape, ax, size, step))
+    out._vc = self._vc
+    out._base = self if self._base is None else self._base
+    return out
+
+
+def _unfold_backward(grad, shape, dim, size, step):
+    """Sum each window's gradient back onto the positions it came from."""
+    g = grad._data
+    z = np.zeros(shape, dtype=g.dtype)
+    n = shape[dim]
+    count = g.shape[dim]
+    moved = np.moveaxis(z, dim, -1)           # (..., n)
+    gm = np.moveaxis(g, dim, -2)              # (..., count, size)
+    for k in range(size):                     # a loop over the window, not over elements
+        moved[..., k:k + (count - 1) * step + 1:step] += gm[..., k]
+    return _wrap(z)
+
+
+def _real(self):
+    if self._data.dtype.kind != 'c':
+        return self
+    return _view_of(self, self._data.real)
+
+
+def _imag(self):
+    if self._data.dtype.kind != 'c':
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return _view_of(self, self._data.imag)
+
+
+def _resize_(self, *sizes, memory_format=None):
+    from ._util import _size_args
+    shape = _size_args(sizes)
+    if self._requires_grad and _State.enabled:
+        raise RuntimeError("cannot resize variables that require grad")
+    n = int(np.prod(shape))
+    flat = self._data.reshape(-1)
+    if n <= flat.size:
+        self._data = flat[:n].reshape(shape)
+    else:
+        new = np.zeros(n, dtype=self._data.dtype)
+        new[:flat.size] = flat
+        self._data = new.reshape(shape)
+    return self
+
+
+def _resize_as_(self, other, memory_format=None):
+    return _resize_(self, other.shape)
+
+
+def _new(self, *args, **kwargs):
+    if not args:
+        return _wrap(np.zeros((0,), dtype=self._data.dtype))
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)) and \
+            not isinstance(args[0], tuple):
+        from .creation import tensor
+        return tensor(args[0], dtype=self.dtype)
+    from .creation import zeros
+    return zeros(*args, dtype=self.dtype)
+
+
+def _register_post_accumulate_grad_hook(self, hook):
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    hooks = self.__dict__.setdefault('_post_acc_hooks', [])
+    hooks.append(hook)
+    from ..autograd.graph import _Handle
+    return _Handle(hooks, hook)
+
+
+def _apply_(self, callable):
+    flat = self._data.reshape(-1)
+    for i in range(flat.size):  # torch's apply_ is a per-element Python call too
+        flat[i] = callable(flat[i].item())
+    return self
+
+
+def _map_(self, tensor, callable):
+    other = np.broadcast_to(tensor._data, self._data.shape).reshape(-1)
+    flat = self._data.reshape(-1)
+    for i in range(flat.size):
+        flat[i] = callable(flat[i].item(), other[i].item())
+    return self
+
+
+def _sum_to_size(self, *size):
+    from ._util import _size_args
+    from ..autograd.graph import _sum_to
+    return _sum_to(self, _size_args(size))
+
+
+def _put_(self, index, source, accumulate=False):
+    if _State.enabled and (self._requires_grad or source._requires_grad):
+        return _write_inplace(self, _put(self, index, source, accumulate))
+    flat = self._data.reshape(-1)
+    idx = index._data.reshape(-1)
+    if accumulate:
+        np.add.at(flat, idx, source._data.reshape(-1))
+    else:
+        flat[idx] = source._data.reshape(-1)
+    if not np.shares_memory(flat, self._data):
+        self._data[...] = flat.reshape(self._data.shape)
+    self._vc.value += 1
+    return self
+
+
+def _put(self, index, source, accumulate=False):
+    flat = self.reshape(-1)
+    return flat.index_put((index.reshape(-1),), source.reshape(-1),
+                          accumulate).reshape(self.shape)
+
+
+def _storage(self):
+    from .._storage import TypedStorage
+    return TypedStorage._of(self)
+
+
+def _chalf(self, memory_format=None):
+    raise NotImplementedError("complex32 (chalf) tensors are not supported by ember")
+
+
+def _bernoulli(self, p=None, *, generator=None):
+    from .random import bernoulli
+    if p is None:
+        return bernoulli(self, generator=generator)
+    from .creation import empty_like
+    return empty_like(self).bernoulli_(p, generator=generator)
+
+
+def _multinomial(self, num_samples, replacement=False, *, generator=None):
+    from .random import multinomial
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
+def _where(self, condition, y):
+    from .elementwise import where
+    return where(condition, self, y)
+
+
+def _prelu(self, weight):
+    from ..nn.functional import prelu
+    return prelu(self, weight)
+
+
+def _hardshrink(self, lambd=0.5):
+    from ..nn.functional import hardshrink
+    return hardshrink(self, lambd)
+
+
+def _inplace(fn):
+    def op(self, *args, **kwargs):
+        return _write_inplace(self, fn(self, *args, **kwargs))
+    op.__name__ = fn.__name__ + '_'
+    return op
+
+
+def _la(name):
+    def op(self, *args, **kwargs):
+        from .. import linalg
+        return getattr(linalg, name)(self, *args, **kwargs)
+    op.__name__ = name
+    return op
+
+
+_METHODS = {
+    'diff': diff, 'quantile': quantile, 'nanquantile': nanquantile, 'cov': cov,
+    'corrcoef': corrcoef, 'frexp': frexp, 'ldexp': ldexp, 'gcd': gcd, 'lcm': lcm,
+    'bitwise_left_shift': bitwise_left_shift, 'bitwise_right_shift': bitwise_right_shift,
+    'diagflat': diagflat, 'dsplit': dsplit, 'split_with_sizes': split_with_sizes,
+    'matrix_power': matrix_power, 'pinverse': pinverse, 'slice_scatter': slice_scatter,
+    'select_scatter': select_scatter, 'diagonal_scatter': diagonal_scatter,
+    'narrow_copy': narrow_copy, 'histogram': histogram, 'i0': i0, 'nextafter': nextafter,
+    'renorm': renorm, 'conj_physical': conj_physical, 'resolve_conj': resolve_conj,
+    'resolve_neg': resolve_neg, 'adjoint': adjoint, 'is_same_size': is_same_size,
+    'is_nonzero': is_nonzero_tensor, 'unfold': _unfold, 'resize_': _resize_,
+    'resize_as_': _resize_as_, 'new': _new,
+    'register_post_accumulate_grad_hook': _register_post_accumulate_grad_hook,
+    'apply_': _apply_, 'map_': _map_, 'sum_to_size': _sum_to_size, 'put_': _put_,
+    'put': _put, 'storage': _storage, 'chalf': _chalf, 'bernoulli': _bernoulli,
+    'multinomial': _multinomial, 'where': _where, 'prelu': _prelu, 'hardshrink': _hardshrink,
+    'svd': _la('svd'), 'qr': _la('qr'), 'cholesky': _la('cholesky'),
+    'to_dense': lambda self, dtype=None, masked_grad=None: self,
+    'is_inference': lambda self: False, 'is_neg': lambda self: False,
+    'is_conj': lambda self: False, 'is_nested': False, 'is_mps': False, 'is_xpu': False,
+    'is_mkldnn': False, 'is_xla': False, 'is_ipu': False, 'is_vulkan': False,
+    'is_mtia': False, 'is_maia': False, 'is_sparse_csr': False,
+    'name': None, 'volatile': False,
+    'dim_order': lambda self, **kw: tuple(int(i) for i in np.argsort(
+        [-s for s in self.stride()], kind='stable')),
+    'swapaxes_': lambda self, a, b: self.transpose_(a, b),
+    'swapdims_': lambda self, a, b: self.transpose_(a, b),
+    'heaviside_': _inplace(lambda self, v: self.heaviside(v)),
+    'float_power_': _inplace(lambda self, e: self.float_power(e)),
+    'ldexp_': _inplace(ldexp), 'gcd_': _inplace(gcd), 'lcm_': _inplace(lcm),
+    'bitwise_left_shift_': _inplace(bitwise_left_shift),
+    'bitwise_right_shift_': _inplace(bitwise_right_shift),
+    'renorm_': _inplace(renorm), 'i0_': _inplace(i0), 'nextafter_': _inplace(nextafter),
+    'cumprod_': _inplace(lambda self, dim, dtype=None: self.cumprod(dim, dtype=dtype)),
+    'addbmm_': _inplace(lambda self, *a, **k: self.addbmm(*a, **k)),
+    'addmv_': _inplace(lambda self, *a, **k: self.addmv(*a, **k)),
+    'addr_': _inplace(lambda self, *a, **k: self.addr(*a, **k)),
+    'arctan2_': lambda self, other: self.atan2_(other),
+    'arccosh_': lambda self: self.acosh_(), 'arcsinh_': lambda self: self.asinh_(),
+    'arctanh_': lambda self: self.atanh_(),
+}
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+Tensor.real = property(_real)
+Tensor.imag = property(_imag)

@@ -1,0 +1,73 @@
+"""A minimal view of a tensor's storage (Tensor.untyped_storage / Tensor.storage).
+
+ember's storage is the root NumPy buffer a tensor's array views; these objects describe it.
+"""
+import numpy as np
+
+__all__ = ['UntypedStorage', 'TypedStorage']
+
+
+def _root(arr):
+    while isinstance(arr.base, np.ndarray):
+        arr = arr.base
+    return arr
+
+
+class UntypedStorage:
+    def __init__(self, array):
+        self._array = array
+
+    @classmethod
+    def _of(cls, tensor):
+        return cls(_root(tensor._data))
+
+    def data_ptr(self):
+        return self._array.__array_interface__['data'][0]
+
+    def nbytes(self):
+        return self._array.nbytes
+
+    def size(self):
+        return self._array.nbytes
+
+    __len__ = size
+
+    def element_size(self):
+        return 1
+
+    @property
+    def device(self):
+        from ._tensor import device
+        return device('cpu')
+
+    def tolist(self):
+        return list(self._array.reshape(-1).view(np.uint8))
+
+    def __repr__(self):
+        return f"[torch.storage.UntypedStorage(device=cpu) of size {self.nbytes()}]"
+
+
+class TypedStorage(UntypedStorage):
+    @property
+    def dtype(self):
+        from ._dtype import from_numpy
+        return from_numpy(self._array.dtype)
+
+    def size(self):
+        return self._array.size
+
+    __len__ = size
+
+    def element_size(self):
+        return self._array.itemsize
+
+    def tolist(self):
+        return self._array.reshape(-1).tolist()
+
+    def untyped(self):
+        return UntypedStorage(self._array)
+
+    def __repr__(self):
+        body = '\n'.join(f" {v}" for v in self.tolist())
+        return (f"{body}\n[torch.storage.TypedStorage(dtype={self.dtype!r}, device=cpu) of size "
+                f"{self.size()}]")
