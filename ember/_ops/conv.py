@@ -1,0 +1,471 @@
+"""Convolution: F.conv1d/2d/3d, F.conv_transpose1d/2d/3d, F.unfold and F.fold.
+
+One N-d engine serves every spatial rank. Convolution is im2col + one BLAS matmul per
+group: the padded input is viewed through ``as_strided`` as (C, *kernel, N, *out) windows,
+copied once into a column matrix and multiplied by the (O, C*k) weight matrix. The
+gradient reuses the saved columns (weight grad is one matmul) and scatters the input
+gradient back with col2im, a loop over kernel positions only (k*k slices, each vectorised
+over batch, channels and pixels). A transposed convolution is the same two halves swapped.
+
+Double backward through these fused nodes is not supported (it raises).
+"""
+import numpy as np
+
+from ..autograd.graph import _record
+from ..autograd.grad_mode import _State
+
+__all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
+           'conv_transpose3d', 'unfold', 'fold']
+
+_as_strided = np.lib.stride_tricks.as_strided
+
+
+# ---- argument handling ------------------------------------------------------------------------
+
+def _tuple(v, n, name):
+    """int -> (v,)*n; a sequence must have 1 or n entries (torch's rule for conv args)."""
+    if isinstance(v, (tuple, list)):
+        v = tuple(int(e) for e in v)
+        if len(v) == 1:
+            return v * n
+        if len(v) != n:
+            raise RuntimeError(
+                f'expected {name} to be a single integer value or a list of {n} values to match '
+                f'the convolution dimensions, but got {name}={list(v)}')
+        return v
+    return (int(v),) * n
+
+
+def _fmt(shape):
+    return '[' + ', '.join(str(s) for s in shape) + ']'
+
+
+def _type_name(t):
+    names = {'float32': 'FloatTensor', 'float64': 'DoubleTensor', 'float16': 'HalfTensor',
+             'bfloat16': 'BFloat16Tensor', 'int64': 'LongTensor', 'int32': 'IntTensor'}
+    return 'torch.' + names.get(t.dtype.name, t.dtype.name)
+
+
+def _check_conv(name, input, weight, bias, nsp, stride, padding, dilation, groups, transposed):
+    if input.dim() not in (nsp + 1, nsp + 2):
+        raise RuntimeError(f'Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to '
+                           f'{name}, but got input of size: {_fmt(input.shape)}')
+    if weight.dim() != nsp + 2:
+        raise RuntimeError(f'weight should have at least three dimensions'
+                           if weight.dim() < 3 else
+                           f'Expected {nsp + 2}-dimensional weight for {nsp + 2}-dimensional '
+                           f'input {_fmt(input.shape)}, but got {weight.dim()}-dimensional weight '
+                           f'of size {_fmt(weight.shape)} instead')
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f'Input type ({_type_name(input)}) and weight type '
+                           f'({_type_name(weight)}) should be the same or input should be a '
+                           'MKLDNN tensor and weight is a dense tensor')
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{name}" is not implemented for integer tensors in ember '
+                                  f'(got {input.dtype})')
+    if any(s <= 0 for s in stride):
+        raise RuntimeError('non-positive stride is not supported')
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError('dilation should be greater than zero')
+    if any(p < 0 for p in padding):
+        raise RuntimeError('negative padding is not supported')
+    if groups <= 0:
+        raise RuntimeError('non-positive groups is not supported')
+    ws = tuple(weight.shape)
+    xs = tuple(input.shape) if input.dim() == nsp + 2 else (1,) + tuple(input.shape)
+    if transposed:
+        if ws[0] != xs[1]:
+            raise RuntimeError(f'Given transposed=1, weight of size {_fmt(ws)}, expected '
+                               f'input{_fmt(input.shape)} to have {ws[0]} channels, but got '
+                               f'{xs[1]} channels instead')
+        out_ch = ws[1] * groups
+    else:
+        if ws[0] % groups:
+            raise RuntimeError(f'Given groups={groups}, expected weight to be divisible by '
+                               f'{groups} at dimension 0, but got weight of size {_fmt(ws)} '
+                               'instead')
+        if ws[1] * groups != xs[1]:
+            raise RuntimeError(f'Given groups={groups}, weight of size {_fmt(ws)}, expected '
+                               f'input{_fmt(input.shape)} to have {ws[1] * groups} channels, '
+                               f'but got {xs[1]} channels instead')
+        out_ch = ws[0]
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != out_ch):
+        raise RuntimeError(f'Given weight of size {_fmt(ws)}, expected bias to be 1-dimensional '
+                           f'with {out_ch} elements, but got bias of size {_fmt(bias.shape)} '
+                           'instead')
+
+
+def _same_padding(weight_shape, dilation):
+    """(lo, hi) pads that keep the size: total d*(k-1), the odd one out goes on the right."""
+    lo, hi = [], []
+    for k, d in zip(weight_shape[2:], dilation):
+        total = d * (k - 1)
+        lo.append(total // 2)
+        hi.append(total - total // 2)
+    return tuple(lo), tuple(hi)
+
+
+# ---- the NumPy engine -------------------------------------------------------------------------
+
+def _pad_array(x, lo, hi):
+    """Zero-pad the spatial dims of (N, C, *S) without np.pad's per-call overhead."""
+    if not any(lo) and not any(hi):
+        return x
+    shape = x.shape[:2] + tuple(s + a + b for s, a, b in zip(x.shape[2:], lo, hi))
+    out = np.zeros(shape, dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(a, a + s) for a, s in
+                                           zip(lo, x.shape[2:]))] = x
+    return out
+
+
+def _out_size(sp, k, s, d):
+    return (sp - d * (k - 1) - 1) // s + 1
+
+
+def _im2col(xp, ksize, stride, dilation, out_sp):
+    """Windows of (N, C, *Sp) as a contiguous (C, *K, N, *out) array (one strided copy)."""
+    st = xp.strides
+    shape = (xp.shape[1],) + tuple(ksize) + (xp.shape[0],) + tuple(out_sp)
+    strides = ((st[1],) + tuple(a * d for a, d in zip(st[2:], dilation)) + (st[0],) +
+               tuple(a * s for a, s in zip(st[2:], stride)))
+    return np.ascontiguousarray(_as_strided(xp, shape, strides))
+
+
+def _col2im(cols, sp_shape, ksize, stride, dilation):
+    """Adjoint of _im2col: (C, *K, N, *out) summed back into a (C, N, *Sp) array."""
+    nsp = len(ksize)
+    c, n = cols.shape[0], cols.shape[1 + nsp]
+    out_sp = cols.shape[2 + nsp:]
+    buf = np.zeros((c, n) + tuple(sp_shape), dtype=cols.dtype)
+    if all(k == s for k, s in zip(ksize, stride)) and all(d == 1 for d in dilation):
+        # non-overlapping windows: a pure re-layout, no summation needed
+        perm = [0, 1 + nsp]
+        for i in range(nsp):
+            perm += [2 + nsp + i, 1 + i]
+        blk = cols.transpose(perm).reshape((c, n) + tuple(o * k for o, k in zip(out_sp, ksize)))
+        buf[(slice(None), slice(None)) + tuple(slice(0, e) for e in blk.shape[2:])] = blk
+        return buf
+    for pos in np.ndindex(*ksize):
+        sl = tuple(slice(p * d, p * d + s * (o - 1) + 1, s)
+                   for p, d, s, o in zip(pos, dilation, stride, out_sp))
+        buf[(slice(None), slice(None)) + sl] += cols[(slice(None),) + pos]
+    return buf
+
+
+def _to_nc_first(a):
+    """(C, N, ...) -> contiguous (N, C, ...)."""
+    return np.ascontiguousarray(a.swapaxes(0, 1))
+
+
+def _conv_forward(x, w, b, stride, lo, hi, dilation, groups):
+    """x (N, C, *S), w (O, C/g, *K) -> y (N, O, *out) and the saved columns."""
+    nsp = x.ndim - 2
+    ksize = w.shape[2:]
+    xp = _pad_array(x, lo, hi)
+    out_sp = tuple(_out_size(s, k, st, d) for s, k, st, d in
+                   zip(xp.shape[2:], ksize, stride, dilation))
+    n, o = x.shape[0], w.shape[0]
+    cols = _im2col(xp, ksize, stride, dilation, out_sp)
+    cols = cols.reshape(groups, -1, n * int(np.prod(out_sp)))
+    y = np.matmul(w.reshape(groups, o // groups, -1), cols)
+    y = y.reshape((o, n) + out_sp)
+    out = np.empty((n, o) + out_sp, dtype=x.dtype)
+    if b is not None:
+        np.add(y.swapaxes(0, 1), b.reshape((o,) + (1,) * nsp), out=out)
+    else:
+        out[...] = y.swapaxes(0, 1)
+    return out, cols
+
+
+def _conv_backward(gy, x_shape, w, cols, stride, lo, hi, dilation, groups, need):
+    nsp = len(x_shape) - 2
+    n, o = gy.shape[:2]
+    ksize = w.shape[2:]
+    gy2 = np.ascontiguousarray(
+        gy.reshape(n, groups, o // groups, -1).transpose(1, 2, 0, 3)).reshape(groups,
+                                                                              o // groups, -1)
+    gx = gw = gb = None
+    if need[1]:
+        gw = np.matmul(gy2, cols.transpose(0, 2, 1)).reshape(w.shape)
+    if need[0]:
+        w2 = w.reshape(groups, o // groups, -1)
+        gcols = np.matmul(w2.transpose(0, 2, 1), gy2)
+        gcols = gcols.reshape((x_shape[1],) + ksize + (n,) + gy.shape[2:])
+        sp = tuple(s + a + c for s, a, c in zip(x_shape[2:], lo, hi))
+        buf = _col2im(gcols, sp, ksize, stride, dilation)
+        crop = (slice(None), slice(None)) + tuple(slice(a, a + s) for a, s in
+                                                  zip(lo, x_shape[2:]))
+        gx = _to_nc_first(buf[crop])
+    if need[2]:
+        gb = gy.sum(axis=(0,) + tuple(range(2, 2 + nsp)))
+    return gx, gw, gb
+
+
+def _conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, groups):
+    """x (N, Cin, *S), w (Cin, Cout/g, *K) -> y (N, Cout, *out)."""
+    nsp = x.ndim - 2
+    n, cin = x.shape[:2]
+    ksize = w.shape[2:]
+    cout = w.shape[1] * groups
+    x2 = np.ascontiguousarray(
+        x.reshape(n, groups, cin // groups, -1).transpose(1, 2, 0, 3)).reshape(
+            groups, cin // groups, -1)
+    w2 = w.reshape(groups, cin // groups, -1)
+    cols = np.matmul(w2.transpose(0, 2, 1), x2)
+    cols = cols.reshape((cout,) + ksize + (n,) + x.shape[2:])
+    full = tuple((s - 1) * st + d * (k - 1) + 1 + op for s, st, d, k, op in
+                 zip(x.shape[2:], stride, dilation, ksize, output_padding))
+    out_sp = tuple(f - 2 * p for f, p in zip(full, padding))
+    buf = _col2im(cols, full, ksize, stride, dilation)
+    crop = (slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, out_sp))
+    y = buf[crop].swapaxes(0, 1)
+    out = np.empty((n, cout) + out_sp, dtype=x.dtype)
+    if b is not None:
+        np.add(y, b.reshape((cout,) + (1,) * nsp), out=out)
+    else:
+        out[...] = y
+    return out, x2
+
+
+def _conv_transpose_backward(gy, x_shape, w, x2, stride, padding, output_padding, dilation,
+                             groups, need):
+    nsp = len(x_shape) - 2
+    n, cin = x_shape[:2]
+    ksize = w.shape[2:]
+    full = tuple((s - 1) * st + d * (k - 1) + 1 + op for s, st, d, k, op in
+                 zip(x_shape[2:], stride, dilation, ksize, output_padding))
+    hi = tuple(f - p - o for f, p, o in zip(full, padding, gy.shape[2:]))
+    gyp = _pad_array(gy, padding, hi)
+    gcols = _im2col(gyp, ksize, stride, dilation, x_shape[2:]).reshape(groups, -1,
+                                                                       n * int(np.prod(x_shape[2:])))
+    w2 = w.reshape(groups, cin // groups, -1)
+    gx = gw = gb = None
+    if need[0]:
+        gx = np.matmul(w2, gcols).reshape((cin, n) + tuple(x_shape[2:]))
+        gx = _to_nc_first(gx)
+    if need[1]:
+        gw = np.matmul(x2, gcols.transpose(0, 2, 1)).reshape(w.shape)
+    if need[2]:
+        gb = gy.sum(axis=(0,) + tuple(range(2, 2 + nsp)))
+    return gx, gw, gb
+
+
+# ---- the public functions ---------------------------------------------------------------------
+
+def _needs(input, weight, bias):
+    return (input._requires_grad, weight._requires_grad,
+            bias is not None and bias._requires_grad)
+
+
+def _convnd(name, nsp, input, weight, bias, stride, padding, dilation, groups):
+    stride = _tuple(stride, nsp, 'stride')
+    dilation = _tuple(dilation, nsp, 'dilation')
+    if isinstance(padding, str):
+        if padding == 'valid':
+            lo = hi = (0,) * nsp
+        elif padding == 'same':
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            lo, hi = _same_padding(tuple(weight.shape), dilation)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        lo = hi = _tuple(padding, nsp, 'padding')
+    _check_conv(name, input, weight, bias, nsp, stride, lo, dilation, groups, False)
+    if input.dim() == nsp + 1:
+        return _convnd(name, nsp, input.unsqueeze(0), weight, bias, stride,
+                       padding, dilation, groups).squeeze(0)
+    sp = tuple(input.shape[2:])
+    ksize = tuple(weight.shape[2:])
+    padded = tuple(s + a + b for s, a, b in zip(sp, lo, hi))
+    eff = tuple(d * (k - 1) + 1 for k, d in zip(ksize, dilation))
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                           f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be "
+                           'greater than actual input size')
+    b = bias._data if bias is not None else None
+    out, cols = _conv_forward(input._data, weight._data, b, stride, lo, hi, dilation, groups)
+    return _record('convolution', out, (input, weight, bias),
+                   (input, weight, cols, (stride, lo, hi, dilation, groups),
+                    _needs(input, weight, bias)))
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over (N, C, L) inputs."""
+    return _convnd('conv1d', 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over (N, C, H, W) inputs."""
+    return _convnd('conv2d', 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution over (N, C, D, H, W) inputs."""
+    return _convnd('conv3d', 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transposend(name, nsp, input, weight, bias, stride, padding, output_padding, groups,
+                      dilation):
+    stride = _tuple(stride, nsp, 'stride')
+    padding = _tuple(padding, nsp, 'padding')
+    output_padding = _tuple(output_padding, nsp, 'output_padding')
+    dilation = _tuple(dilation, nsp, 'dilation')
+    _check_conv(name, input, weight, bias, nsp, stride, padding, dilation, groups, True)
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        dims = ['height', 'width'] if nsp == 2 else (['depth', 'height', 'width'] if nsp == 3
+                                                     else ['width'])
+        msg = ('output padding must be smaller than either stride or dilation, but got ' +
+               ' '.join(f'output_padding_{n}: {v}' for n, v in zip(dims, output_padding)) + ' ' +
+               ' '.join(f'stride_{n}: {v}' for n, v in zip(dims, stride)) + ' ' +
+               ' '.join(f'dilation_{n}: {v}' for n, v in zip(dims, dilation)))
+        raise RuntimeError(msg)
+    if input.dim() == nsp + 1:
+        return _conv_transposend(name, nsp, input.unsqueeze(0), weight, bias, stride, padding,
+                                 output_padding, groups, dilation).squeeze(0)
+    ksize = tuple(weight.shape[2:])
+    out_sp = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in
+                   zip(input.shape[2:], stride, padding, dilation, ksize, output_padding))
+    if any(o <= 0 for o in out_sp):
+        xs = 'x'.join(str(s) for s in input.shape[1:])
+        os_ = 'x'.join(str(s) for s in (weight.shape[1] * groups,) + out_sp)
+        raise RuntimeError(f'Given input size per channel: ({xs}). Calculated output size per '
+                           f'channel: ({os_}). Output size is too small')
+    b = bias._data if bias is not None else None
+    out, x2 = _conv_transpose_forward(input._data, weight._data, b, stride, padding,
+                                      output_padding, dilation, groups)
+    return _record('convolution_transpose', out, (input, weight, bias),
+                   (input, weight, x2, (stride, padding, output_padding, dilation, groups),
+                    _needs(input, weight, bias)))
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """1-D transposed convolution ("deconvolution")."""
+    return _conv_transposend('conv_transpose1d', 1, input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """2-D transposed convolution ("deconvolution")."""
+    return _conv_transposend('conv_transpose2d', 2, input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """3-D transposed convolution ("deconvolution")."""
+    return _conv_transposend('conv_transpose3d', 3, input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+def _no_double_backward(what):
+    if _State.enabled:
+        raise NotImplementedError(f'double backward through {what} is not supported in ember')
+
+
+def _wrap_grads(gs):
+    from .._tensor import _wrap
+    return tuple(_wrap(g) if g is not None else None for g in gs)
+
+
+def _convolution_backward(grad, input, weight, cols, params, need):
+    _no_double_backward('convolution')
+    stride, lo, hi, dilation, groups = params
+    gs = _conv_backward(grad._data, input._data.shape, weight._data, cols, stride, lo, hi,
+                        dilation, groups, need)
+    return _wrap_grads(gs)
+
+
+def _convolution_transpose_backward(grad, input, weight, x2, params, need):
+    _no_double_backward('convolution')
+    stride, padding, output_padding, dilation, groups = params
+    gs = _conv_transpose_backward(grad._data, input._data.shape, weight._data, x2, stride,
+                                  padding, output_padding, dilation, groups, need)
+    return _wrap_grads(gs)
+
+
+# ---- unfold / fold ----------------------------------------------------------------------------
+
+def _pair4(name, v):
+    v = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+    if len(v) == 1:
+        v = v * 2
+    return tuple(int(e) for e in v)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L) (torch's im2col)."""
+    if input.dim() not in (3, 4):
+        raise NotImplementedError('Input Error: Only 3D or 4D input Tensors are supported '
+                                  f'(got {input.dim()}D)')
+    if input.dim() == 3:
+        return unfold(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
+    k = _pair4('kernel_size', kernel_size)
+    d = _pair4('dilation', dilation)
+    p = _pair4('padding', padding)
+    s = _pair4('stride', stride)
+    x = input._data
+    out_sp = tuple(_out_size(sz + 2 * pp, kk, ss, dd)
+                   for sz, pp, kk, ss, dd in zip(x.shape[2:], p, k, s, d))
+    if any(o <= 0 for o in out_sp):
+        raise RuntimeError(
+            f'Given input with spatial size ({x.shape[2]}, {x.shape[3]}), kernel_size=({k[0]}, '
+            f'{k[1]}), dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), calculated shape of '
+            f'the array of sliding blocks as ({out_sp[0]}, {out_sp[1]}), but its components must '
+            'be at least one.')
+    xp = _pad_array(x, p, p)
+    cols = _im2col(xp, k, s, d, out_sp)  # (C, kh, kw, N, oh, ow)
+    n, c = x.shape[:2]
+    out = np.ascontiguousarray(cols.reshape(c * k[0] * k[1], n, -1).swapaxes(0, 1))
+    return _record('im2col', out, (input,), (x.shape[2:], k, d, p, s))
+
+
+def _fold_array(cols, output_size, k, d, p, s):
+    n = cols.shape[0]
+    c = cols.shape[1] // (k[0] * k[1])
+    sp = tuple(o + 2 * pp for o, pp in zip(output_size, p))
+    out_sp = tuple(_out_size(z, kk, ss, dd) for z, kk, ss, dd in zip(sp, k, s, d))
+    c6 = cols.reshape(n, c, k[0], k[1], out_sp[0], out_sp[1]).transpose(1, 2, 3, 0, 4, 5)
+    buf = _col2im(c6, sp, k, s, d)
+    return _to_nc_first(buf[:, :, p[0]:p[0] + output_size[0], p[1]:p[1] + output_size[1]])
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum sliding blocks back into an image: (N, C*kh*kw, L) -> (N, C, H, W) (col2im)."""
+    if input.dim() not in (2, 3):
+        raise NotImplementedError('Input Error: Only unbatched (2D) or batched (3D) input Tensors '
+                                  f'are supported (got {input.dim()}D)')
+    if input.dim() == 2:
+        return fold(input.unsqueeze(0), output_size, kernel_size, dilation, padding,
+                    stride).squeeze(0)
+    o = _pair4('output_size', output_size)
+    k = _pair4('kernel_size', kernel_size)
+    d = _pair4('dilation', dilation)
+    p = _pair4('padding', padding)
+    s = _pair4('stride', stride)
+    x = input._data
+    if x.shape[1] % (k[0] * k[1]):
+        raise RuntimeError(
+            'Expected size of input\'s dimension 1 to be divisible by the product of kernel_size, '
+            f'but got input.size(1)={x.shape[1]} and kernel_size=({k[0]}, {k[1]})')
+    blocks = [_out_size(z + 2 * pp, kk, ss, dd) for z, pp, kk, ss, dd in zip(o, p, k, s, d)]
+    if blocks[0] * blocks[1] != x.shape[2]:
+        raise RuntimeError(
+            f'Given output_size=({o[0]}, {o[1]}), kernel_size=({k[0]}, {k[1]}), dilation=('
+            f'{d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), stride=({s[0]}, {s[1]}), expected '
+            f'size of input\'s dimension 2 to match the calculated number of sliding blocks '
+            f'{blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got '
+            f'input.size(2)={x.shape[2]}.')
+    return _record('col2im', _fold_array(x, o, k, d, p, s), (input,), (o, k, d, p, s))
+
+
+def _im2col_backward(grad, sp, k, d, p, s):
+    # fold and unfold are each other's adjoints, so double backward works through them
+    return fold(grad, sp, k, d, p, s)
+
+
+def _col2im_backward(grad, o, k, d, p, s):
+    return unfold(grad, k, d, p, s)
+

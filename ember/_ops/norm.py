@@ -1,0 +1,361 @@
+"""Normalisation: F.batch_norm, F.instance_norm, F.layer_norm, F.group_norm,
+F.local_response_norm, F.rms_norm (and F.normalize-free helpers they need).
+
+batch_norm, layer_norm and group_norm are each one fused node (torch's Native*Backward0):
+the forward computes the statistics and the normalised values in NumPy, the backward is the
+closed-form gradient in NumPy. When the backward itself runs with grad mode on
+(create_graph=True) the same formula is evaluated with ember ops instead, so double
+backward works. instance_norm is batch_norm on a (1, N*C, ...) view, local_response_norm
+and rms_norm are compositions of ember ops, all as in torch.
+"""
+import numpy as np
+
+from .._tensor import _wrap
+from ..autograd.graph import _record
+from ..autograd.grad_mode import _State, no_grad
+
+__all__ = ['batch_norm', 'instance_norm', 'layer_norm', 'group_norm', 'local_response_norm',
+           'rms_norm']
+
+
+def _bump(t):
+    t._vc.value += 1
+
+
+def _shape_str(shape):
+    return '[' + ', '.join(str(s) for s in shape) + ']'
+
+
+def _channel_sums(a, axes):
+    """Per-channel sums of a (N, C, L) array (float64-free, stays in a's dtype)."""
+    return a.sum(axis=axes)
+
+
+# ---- batch norm -------------------------------------------------------------------------------
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-05):
+    """Normalise each channel (dim 1) by batch statistics (training) or running ones."""
+    if input.dim() < 2:
+        raise IndexError(f'Dimension out of range (expected to be in range of '
+                         f'[-{max(input.dim(), 1)}, {max(input.dim(), 1) - 1}], but got 1)')
+    c = input.shape[1]
+    if training:
+        size = input.numel() // c
+        if size == 1:
+            raise ValueError('Expected more than 1 value per channel when training, got input '
+                             f'size {input.shape}')
+    for name, t in (('weight', weight), ('bias', bias), ('running_mean', running_mean),
+                    ('running_var', running_var)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f'{name} should contain {c} elements not {t.numel()}')
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError(f"running_{'mean' if running_mean is None else 'var'} must be "
+                           'defined in evaluation mode')
+    x = input._data
+    n = x.shape[0]
+    x3 = x.reshape(n, c, -1)
+    dt = x.dtype
+    if training:
+        cnt = n * x3.shape[2]
+        mean = _channel_sums(x3, (0, 2)) / dt.type(cnt)
+        xc = x3 - mean[:, None]
+        var = _channel_sums(xc * xc, (0, 2)) / dt.type(cnt)
+        invstd = (1.0 / np.sqrt(var + dt.type(eps))).astype(dt, copy=False)
+        if running_mean is not None:
+            m = float(momentum)
+            rm, rv = running_mean._data, running_var._data
+            rm *= (1 - m)
+            rm += (m * mean).astype(rm.dtype, copy=False)
+            unbiased = var * dt.type(cnt / max(cnt - 1, 1))
+            rv *= (1 - m)
+            rv += (m * unbiased).astype(rv.dtype, copy=False)
+            _bump(running_mean)
+            _bump(running_var)
+        xhat = xc
+        xhat *= invstd[:, None]
+    else:
+        mean = running_mean._data.astype(dt, copy=False)
+        invstd = (1.0 / np.sqrt(running_var._data.astype(dt, copy=False) +
+                                dt.type(eps))).astype(dt, copy=False)
+        xhat = (x3 - mean[:, None]) * invstd[:, None]
+    if weight is not None:
+        scale = weight._data.astype(dt, copy=False)
+        y = xhat * scale[:, None]
+        if bias is not None:
+            y += bias._data.astype(dt, copy=False)[:, None]
+    elif bias is not None:
+        y = xhat + bias._data.astype(dt, copy=False)[:, None]
+    else:
+        y = xhat.copy()  # never alias the saved xhat: the output may be changed in place
+    return _record('native_batch_norm', y.reshape(x.shape), (input, weight, bias),
+                   (input, weight, xhat, mean, invstd, bool(training), eps))
+
+
+def _batch_norm_backward(grad, input, weight, xhat, mean, invstd, training, eps):
+    if _State.enabled:
+        return _batch_norm_backward_graph(grad, input, weight, mean, invstd, training, eps)
+    g = grad._data
+    n, c = g.shape[:2]
+    g3 = g.reshape(n, c, -1)
+    gb = _channel_sums(g3, (0, 2))
+    gw = np.einsum('ncl,ncl->c', g3, xhat) if xhat.shape[2] > 1 else (g3 * xhat).sum((0, 2))
+    scale = invstd if weight is None else weight._data.astype(g.dtype, copy=False) * invstd
+    if input._requires_grad:
+        if training:
+            cnt = g.dtype.type(n * g3.shape[2])
+            gx = g3 - (gb / cnt)[:, None]
+            gx -= xhat * (gw / cnt)[:, None]
+            gx *= scale[:, None]
+        else:
+            gx = g3 * scale[:, None]
+        gx = _wrap(gx.reshape(g.shape))
+    else:
+        gx = None
+    return gx, _wrap(gw) if weight is not None else None, _wrap(gb)
+
+
+def _batch_norm_backward_graph(grad, input, weight, mean, invstd, training, eps):
+    """The same gradient with ember ops (differentiable again) for create_graph=True."""
+    shape = (1, -1) + (1,) * (input.dim() - 2)
+    axes = (0,) + tuple(range(2, input.dim()))
+    if training:
+        mu = input.mean(axes, keepdim=True)
+        xc = input - mu
+        inv = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
+    else:
+        xc = input - _wrap(mean).view(shape)
+        inv = _wrap(invstd).view(shape)
+    xh = xc * inv
+    gb = grad.sum(axes)
+    gw = (grad * xh).sum(axes)
+    scale = inv if weight is None else inv * weight.view(shape)
+    if training:
+        cnt = input.numel() // input.shape[1]
+        gx = scale * (grad - gb.view(shape) / cnt - xh * gw.view(shape) / cnt)
+    else:
+        gx = scale * grad
+    return gx, gw, gb
+
+
+# ---- instance norm ----------------------------------------------------------------------------
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-05):
+    """Normalise each (sample, channel) plane: batch_norm over a (1, N*C, ...) view."""
+    if use_input_stats:
+        size = input.shape
+        spatial = 1
+        for s in size[2:]:
+            spatial *= s
+        if input.dim() < 3 or spatial == 1:
+            raise ValueError('Expected more than 1 spatial element when training, got input '
+                             f'size {size}')
+    n, c = input.shape[:2]
+    x = input.reshape((1, n * c) + tuple(input.shape[2:]))
+    w = weight.repeat(n) if weight is not None else None
+    b = bias.repeat(n) if bias is not None else None
+    rm = rv = None
+    if running_mean is not None:
+        rm = _wrap(np.tile(running_mean._data, n))
+        rv = _wrap(np.tile(running_var._data, n))
+    out = batch_norm(x, rm, rv, w, b, use_input_stats, momentum, eps)
+    if running_mean is not None and use_input_stats:
+        with no_grad():
+            running_mean._data[...] = rm._data.reshape(n, c).mean(0)
+            running_var._data[...] = rv._data.reshape(n, c).mean(0)
+            _bump(running_mean)
+            _bump(running_var)
+    return out.view(input.shape)
+
+
+# ---- layer norm -------------------------------------------------------------------------------
+
+def _check_normalized(input, normalized_shape, weight, bias, sep=', '):
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    ns = tuple(int(s) for s in normalized_shape)
+    k = len(ns)
+    if k == 0:
+        raise RuntimeError('Expected normalized_shape to be at least 1-dimensional, i.e., '
+                           'containing at least one element, but got normalized_shape = []')
+    for name, t in (('weight', weight), ('bias', bias)):
+        if t is not None and tuple(t.shape) != ns:
+            raise RuntimeError(f'Expected {name} to be of same shape as normalized_shape, but '
+                               f'got {name} of shape {_shape_str(t.shape)} and normalized_shape '
+                               f'= {_shape_str(ns)}')
+    if input.dim() < k or tuple(input.shape[-k:]) != ns:
+        raise RuntimeError(f'Given normalized_shape={_shape_str(ns)}, expected input with shape '
+                           f"[*{sep}{', '.join(str(s) for s in ns)}], but got input of size"
+                           f'{_shape_str(input.shape)}')
+    return ns
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Normalise over the trailing `normalized_shape` dims, then scale and shift."""
+    ns = _check_normalized(input, normalized_shape, weight, bias)
+    x = input._data
+    dt = x.dtype
+    d = int(np.prod(ns))
+    x2 = x.reshape(-1, d)
+    mean = x2.mean(axis=1, keepdims=True)
+    xhat = x2 - mean
+    var = np.einsum('ij,ij->i', xhat, xhat)[:, None] / dt.type(d)
+    invstd = (1.0 / np.sqrt(var + dt.type(eps))).astype(dt, copy=False)
+    xhat *= invstd
+    if weight is not None:
+        y = xhat * weight._data.reshape(-1)
+        if bias is not None:
+            y += bias._data.reshape(-1)
+    elif bias is not None:
+        y = xhat + bias._data.reshape(-1)
+    else:
+        y = xhat.copy()
+    return _record('native_layer_norm', y.reshape(x.shape), (input, weight, bias),
+                   (input, weight, bias, xhat, invstd, ns, eps))
+
+
+def _layer_norm_backward(grad, input, weight, bias, xhat, invstd, ns, eps):
+    if _State.enabled:
+        dims = tuple(range(-len(ns), 0))
+        mu = input.mean(dims, keepdim=True)
+        xc = input - mu
+        inv = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
+        xh = xc * inv
+        lead = tuple(range(input.dim() - len(ns)))
+        gw = (grad * xh).sum(lead) if weight is not None else None
+        gb = grad.sum(lead) if bias is not None else None
+        gxh = grad * weight if weight is not None else grad
+        gx = inv * (gxh - gxh.mean(dims, keepdim=True) -
+                    xh * (gxh * xh).mean(dims, keepdim=True))
+        return gx, gw, gb
+    g = grad._data
+    d = xhat.shape[1]
+    g2 = g.reshape(-1, d)
+    gw = gb = gx = None
+    if weight is not None and weight._requires_grad:
+        gw = _wrap(np.einsum('ij,ij->j', g2, xhat).reshape(ns))
+    if bias is not None and bias._requires_grad:
+        gb = _wrap(g2.sum(axis=0).reshape(ns))
+    if input._requires_grad:
+        gxh = g2 * weight._data.reshape(-1) if weight is not None else g2
+        dd = g.dtype.type(d)
+        a = gxh.sum(axis=1, keepdims=True) / dd
+        b = np.einsum('ij,ij->i', gxh, xhat)[:, None] / dd
+        gx = gxh - a
+        gx -= xhat * b
+        gx *= invstd
+        gx = _wrap(gx.reshape(g.shape))
+    return gx, gw, gb
+
+
+# ---- group norm -------------------------------------------------------------------------------
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Normalise over groups of channels (and all spatial positions) per sample."""
+    if input.dim() < 2:
+        raise RuntimeError('Expected at least 2 dimensions for input tensor but received '
+                           f'{input.dim()}')
+    n, c = input.shape[:2]
+    if c % num_groups:
+        raise RuntimeError('Expected number of channels in input to be divisible by '
+                           f'num_groups, but got input of shape {_shape_str(input.shape)} and '
+                           f'num_groups={num_groups}')
+    for name, t in (('weight', weight), ('bias', bias)):
+        if t is not None and (t.dim() != 1 or t.numel() != c):
+            raise RuntimeError(f'Expected {name} to be a vector of size equal to the number of '
+                               f'channels in input, but got {name} of shape '
+                               f'{_shape_str(t.shape)} and input of shape '
+                               f'{_shape_str(input.shape)}')
+    x = input._data
+    dt = x.dtype
+    x3 = x.reshape(n, num_groups, -1)
+    mean = x3.mean(axis=2, keepdims=True)
+    xhat = x3 - mean
+    var = np.einsum('ngl,ngl->ng', xhat, xhat)[..., None] / dt.type(x3.shape[2])
+    invstd = (1.0 / np.sqrt(var + dt.type(eps))).astype(dt, copy=False)
+    xhat *= invstd
+    xc = xhat.reshape(n, c, -1)
+    if weight is not None:
+        y = xc * weight._data[:, None]
+        if bias is not None:
+            y += bias._data[:, None]
+    elif bias is not None:
+        y = xc + bias._data[:, None]
+    else:
+        y = xc.copy()
+    return _record('native_group_norm', y.reshape(x.shape), (input, weight, bias),
+                   (input, weight, bias, xhat, invstd, num_groups, eps))
+
+
+def _group_norm_backward(grad, input, weight, bias, xhat, invstd, groups, eps):
+    n, c = input.shape[:2]
+    if _State.enabled:
+        xg = input.reshape(n, groups, -1)
+        xc = xg - xg.mean(2, keepdim=True)
+        inv = ((xc * xc).mean(2, keepdim=True) + eps).rsqrt()
+        xh = (xc * inv).reshape(n, c, -1)
+        g3 = grad.reshape(n, c, -1)
+        gw = (g3 * xh).sum((0, 2)) if weight is not None else None
+        gb = g3.sum((0, 2)) if bias is not None else None
+        gxh = (g3 * weight.view(1, c, 1) if weight is not None else g3).reshape(n, groups, -1)
+        xhg = xh.reshape(n, groups, -1)
+        gx = inv * (gxh - gxh.mean(2, keepdim=True) - xhg * (gxh * xhg).mean(2, keepdim=True))
+        return gx.reshape(input.shape), gw, gb
+    g = grad._data
+    g3 = g.reshape(n, c, -1)
+    xc = xhat.reshape(n, c, -1)
+    gw = gb = gx = None
+    if weight is not None and weight._requires_grad:
+        gw = _wrap(np.einsum('ncl,ncl->c', g3, xc))
+    if bias is not None and bias._requires_grad:
+        gb = _wrap(g3.sum(axis=(0, 2)))
+    if input._requires_grad:
+        gxh = (g3 * weight._data[:, None] if weight is not None else g3).reshape(n, groups, -1)
+        m = g.dtype.type(gxh.shape[2])
+        a = gxh.sum(axis=2, keepdims=True) / m
+        b = np.einsum('ngl,ngl->ng', gxh, xhat)[..., None] / m
+        gx = gxh - a
+        gx -= xhat * b
+        gx *= invstd
+        gx = _wrap(gx.reshape(g.shape))
+    return gx, gw, gb
+
+
+# ---- compositions -----------------------------------------------------------------------------
+
+def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
+    """x / (k + alpha * mean of x**2 over `size` neighbouring channels) ** beta."""
+    from .pooling import avg_pool2d, avg_pool3d
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError('Expected 3D or higher dimensionality                          input '
+                         f'(got {dim} dimensions)')
+    if input.numel() == 0:
+        return input
+    c = input.shape[1]
+    div = input.mul(input)
+    # zero-padding of (size // 2, (size - 1) // 2) channels then a stride-1 average of `size`:
+    # the same as a symmetric size // 2 padding (counted in the divisor) cut back to C outputs
+    if dim == 3:
+        div = avg_pool2d(div.unsqueeze(1), (size, 1), stride=1, padding=(size // 2, 0))
+        div = div[:, :, :c].squeeze(1)
+    else:
+        sizes = input.shape
+        div = div.view(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = avg_pool3d(div, (size, 1, 1), stride=1, padding=(size // 2, 0, 0))
+        div = div[:, :, :c].squeeze(1).view(sizes)
+    div = div.mul(alpha).add(k).pow(beta)
+    return input / div
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x**2 over the trailing dims) + eps) * weight."""
+    ns = _check_normalized(input, normalized_shape, weight, None, sep='')
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(-len(ns), 0))
+    out = input * (input.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    return out
