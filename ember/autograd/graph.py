@@ -176,9 +176,23 @@ def _record(op, data, inputs, saved=()):
         return out
     cls = _NODE_CLASSES.get(op) or _node_class(op)
     node = cls.__new__(cls)
-    node._next = tuple(_edge(t) if t is not None else None for t in inputs)
-    node._shapes = tuple((t._data.shape, t._data.dtype) if t is not None else None
-                         for t in inputs)
+    edges = []
+    shapes = []
+    for t in inputs:  # one pass: the edge and the (shape, dtype) of each input
+        if t is None:
+            edges.append(None)
+            shapes.append(None)
+            continue
+        d = t._data
+        shapes.append((d.shape, d.dtype))
+        if not t._requires_grad:
+            edges.append(None)
+        elif t.grad_fn is not None:
+            edges.append((t.grad_fn, t._output_nr))
+        else:
+            edges.append(_edge(t))
+    node._next = tuple(edges)
+    node._shapes = tuple(shapes)
     node._pre_hooks = node._hooks = node._retains = node._result_alias = None
     node.metadata = None
     node._anomaly = _anomaly_trace() if _Anomaly.enabled else None
