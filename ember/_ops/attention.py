@@ -19,6 +19,11 @@ def _dropout(x, p, training=True):
     return F.dropout(x, p=p, training=training)
 
 
+def _flash_eligible(query, key, value, dropout_p):
+    return (query.dim() == 4 and key.dim() == 4 and value.dim() == 4 and dropout_p == 0.0
+            and value.shape[-1] == query.shape[-1])
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
     """softmax(q @ k^T * scale + mask) @ v over the last two dims.
@@ -38,6 +43,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     keep = None          # NumPy bool, broadcastable to (..., L, S)
     float_mask = None    # a Tensor added as is
     if is_causal:
+        if attn_mask is not None and not _flash_eligible(query, key, value, dropout_p):
+            # torch's math backend refuses the combination; its CPU flash kernel (4-D inputs,
+            # equal head dims, no dropout) silently applies both, and so does ember there
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not "
+                               "be set when is_causal=True")
         keep = np.tril(np.ones((L, S), dtype=bool))
     if attn_mask is not None:
         if attn_mask.dtype.name == 'bool':
