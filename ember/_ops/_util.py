@@ -130,11 +130,15 @@ def _dims(dim, ndim):
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)):
-        return (_wrap_dim(int(dim), ndim),)
+        d = _wrap_dim(int(dim), ndim)
+        return (d,) if ndim else ()  # a 0-d tensor accepts dim 0 / -1 and has no axis
+    if len(dim) == 0:  # torch: an empty dim list reduces over every dim
+        return tuple(range(ndim))
     out = tuple(sorted(_wrap_dim(int(d), ndim) for d in dim))
     if len(set(out)) != len(out):
-        raise RuntimeError("dim appears multiple times in the list of dims")
-    return out
+        raise RuntimeError(f"dim {out[[out.count(x) > 1 for x in out].index(True)]} appears "
+                           "multiple times in the list of dims")
+    return out if ndim else ()
 
 
 def _size_args(size):

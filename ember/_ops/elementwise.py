@@ -183,10 +183,8 @@ def pow(input, exponent, *, out=None):
         res = _record('pow_scalar', _arr(r), (input,), (input, exponent))
         return _out(out, res)
     a, b, rd = _operands(input, exponent)
-    if rd.kind in 'iu' and np.any(np.asarray(b) < 0):
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
     try:
-        r = _arr(np.power(a, b))
+        r = _arr(_int_pow(a, b) if rd.kind in 'iu' else np.power(a, b))
     except ValueError:
         raise _broadcast_error(_data(input), _data(exponent)) from None
     if isinstance(input, Tensor):
@@ -194,6 +192,17 @@ def pow(input, exponent, *, out=None):
     else:
         res = _record('pow_rev', r, (exponent,), (input, _RESULT))
     return _out(out, res)
+
+
+def _int_pow(a, b):
+    """Integer power with tensor exponents: negative exponents truncate (1, -1 or 0) as torch."""
+    neg = np.asarray(b) < 0
+    if not neg.any():
+        return np.power(a, b)
+    r = np.power(a, np.where(neg, 0, b))
+    a = np.asarray(a)
+    alt = np.where(a == 1, 1, np.where(a == -1, np.where(np.asarray(b) % 2 == 0, 1, -1), 0))
+    return np.where(neg, alt, r).astype(r.dtype, copy=False)
 
 
 def float_power(input, exponent, *, out=None):
@@ -304,6 +313,26 @@ def _digamma_scalar(v):
     f = 1 / (v * v)
     return res + math.log(v) - 0.5 / v - f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (
         1 / 240 - f / 132))))
+
+
+def _trigamma_np(x):
+    """polygamma(1, x), vectorised: recurrence up to x >= 10, then the asymptotic series."""
+    x = np.asarray(x)
+    xf = x.astype(np.float64)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        refl = xf < 0.5  # reflection: psi1(x) = pi^2 / sin^2(pi x) - psi1(1 - x)
+        z = np.where(refl, 1 - xf, xf)
+        acc = np.zeros_like(z)
+        for _ in range(10):
+            small = z < 10
+            acc += np.where(small, 1 / (z * z), 0)
+            z = np.where(small, z + 1, z)
+        iz = 1 / z
+        iz2 = iz * iz
+        series = iz + iz2 / 2 + iz * iz2 * (1 / 6 - iz2 * (1 / 30 - iz2 * (1 / 42 - iz2 * (1 / 30 - iz2 * 5 / 66))))
+        r = acc + series
+        r = np.where(refl, (np.pi / np.sin(np.pi * xf)) ** 2 - r, r)
+    return r.astype(x.dtype, copy=False)
 
 
 def _erfinv_np(y):
@@ -824,7 +853,7 @@ _METHODS = {
     'bitwise_and': bitwise_and, 'bitwise_or': bitwise_or, 'bitwise_xor': bitwise_xor,
     'bitwise_not': bitwise_not, 'copysign': copysign, 'heaviside': heaviside,
     'logaddexp': logaddexp, 'logaddexp2': logaddexp2, 'angle': angle, 'conj': conj,
-    'positive': positive,
+    'positive': positive, 'where': lambda self, condition, other: where(condition, self, other),
     '__add__': add, '__radd__': add, '__sub__': sub, '__rsub__': _rsub, '__mul__': mul,
     '__rmul__': mul, '__truediv__': div, '__rtruediv__': _rdiv, '__floordiv__': floor_divide,
     '__rfloordiv__': _rfloordiv, '__mod__': remainder, '__rmod__': _rmod, '__pow__': pow,

@@ -374,8 +374,17 @@ def take_along_dim(input, indices, dim=None):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
     idx = indices._data
-    shape = list(np.broadcast_shapes(
-        tuple(s for i, s in enumerate(d.shape)), tuple(idx.shape)))
+    if idx.ndim != d.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {d.ndim} dimensions for input, and "
+                           f"{idx.ndim} dimensions for indices")
+    # every dim but `dim` broadcasts
+    try:
+        shape = list(np.broadcast_shapes(d.shape[:ax] + (1,) + d.shape[ax + 1:],
+                                         idx.shape[:ax] + (1,) + idx.shape[ax + 1:]))
+    except ValueError:
+        from ._util import _broadcast_error
+        raise _broadcast_error(d, idx) from None
     shape_in = list(shape)
     shape_in[ax] = d.shape[ax]
     shape_idx = list(shape)

@@ -285,8 +285,6 @@ def _einsum_backward(grad, eq, operands):
         target = ''.join(dict.fromkeys(sub))
         avail = set(rhs) | set(''.join(other_subs))
         missing = [c for c in target if c not in avail]
-        if len(set(sub)) != len(sub):
-            raise NotImplementedError("einsum backward with a repeated index inside one operand")
         tgt = ''.join(c for c in target if c not in missing)
         g = einsum(','.join([rhs] + other_subs) + '->' + tgt, grad, *others)
         if missing:
@@ -297,8 +295,28 @@ def _einsum_backward(grad, eq, operands):
                 if c in missing:
                     g = g.unsqueeze(k)
             g = g.expand(tuple(op.shape[sub.index(c)] for c in target))
+        if len(target) != len(sub):
+            g = _einsum_diag_embed(g, target, sub, op, eq)
         grads.append(g)
     return tuple(grads)
+
+
+def _einsum_diag_embed(g, target, sub, op, eq):
+    """Put g (subscripts `target`) back on the diagonals of an operand with repeated letters:
+    every repeat of a letter gets a fresh letter tied to the first by an identity matrix."""
+    from .creation import eye
+    free = iter(c for c in _LETTERS if c not in eq)
+    seen, renamed, eyes, eye_subs = set(), [], [], []
+    for k, c in enumerate(sub):
+        if c in seen:
+            fresh = next(free)
+            eyes.append(eye(op.shape[k], dtype=g.dtype))
+            eye_subs.append(c + fresh)
+            renamed.append(fresh)
+        else:
+            seen.add(c)
+            renamed.append(c)
+    return einsum(','.join([target] + eye_subs) + '->' + ''.join(renamed), g, *eyes)
 
 
 def tensordot(a, b, dims=2, out=None):
@@ -445,13 +463,12 @@ def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):
     if ord == 'fro':
         return vector_norm(A, 2, dim, keepdim, dtype=dtype)
     d = A._data
-    if ord == 'nuc':
-        s = np.linalg.svd(np.moveaxis(d, dim, (-2, -1)), compute_uv=False)
-        r = s.sum(-1)
-        if keepdim:
-            r = np.expand_dims(np.expand_dims(r, min(dim) % d.ndim), max(dim) % d.ndim)
-        return _wrap(_arr(r.astype(d.dtype)))
+    if d.ndim < 2:
+        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 "
+                           f"dimensions.")
     a0, a1 = (x % d.ndim for x in dim)
+    if ord in ('nuc', 2, -2):
+        return _svd_norm(A, ord, a0, a1, keepdim)
     absA = A.abs()
     if ord in (1, -1):
         colsum = absA.sum(a0, keepdim=True)
@@ -459,17 +476,35 @@ def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):
     elif ord in (float('inf'), float('-inf')):
         rowsum = absA.sum(a1, keepdim=True)
         r = rowsum.amax(a0, keepdim=True) if ord > 0 else rowsum.amin(a0, keepdim=True)
-    elif ord in (2, -2):
-        s = np.linalg.svd(np.moveaxis(d, (a0, a1), (-2, -1)), compute_uv=False)
-        r = _wrap(_arr((s.max(-1) if ord == 2 else s.min(-1)).astype(d.dtype)))
-        if keepdim:
-            r = r.unsqueeze(min(a0, a1)).unsqueeze(max(a0, a1))
-        return r
     else:
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if not keepdim:
         r = r.squeeze((a0, a1))
     return r
+
+
+def _svd_norm(A, ord, a0, a1, keepdim):
+    """Nuclear norm (sum of singular values) or spectral norm (largest/smallest one).
+
+    The gradient direction (U V^H, or the outer product of the chosen singular vectors) is
+    computed here with the SVD and saved, so double backward through these norms is not
+    supported."""
+    d = A._data
+    u, s, vh = np.linalg.svd(np.moveaxis(d, (a0, a1), (-2, -1)), full_matrices=False)
+    if ord == 'nuc':
+        r = s.sum(-1)
+        D = np.matmul(u, vh)
+    else:
+        k = np.expand_dims(np.argmax(s, -1) if ord == 2 else np.argmin(s, -1), -1)
+        r = np.take_along_axis(s, k, -1)[..., 0]
+        uk = np.take_along_axis(u, k[..., None, :], -1)        # (..., m, 1)
+        vk = np.take_along_axis(vh, k[..., :, None], -2)       # (..., 1, n)
+        D = uk * vk
+    D = np.moveaxis(D, (-2, -1), (a0, a1)).astype(d.dtype)
+    axes = tuple(sorted((a0, a1)))
+    if keepdim:
+        r = np.expand_dims(r, axes)
+    return _record('svd_norm', _arr(r.astype(d.dtype)), (A,), (_wrap(D), axes, keepdim))
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):

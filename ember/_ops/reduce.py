@@ -1,4 +1,6 @@
 """Reductions: sum, mean, max/min, var/std, logsumexp, cumulative ops, softmax."""
+import builtins as _builtins
+
 import numpy as np
 
 from .. import _dtype
@@ -262,30 +264,35 @@ def _var_args(dim, unbiased, correction):
     return dim, unbiased, correction
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+def _var_np(input, dim, unbiased, keepdim, correction, name):
     dim, unbiased, correction = _var_args(dim, unbiased, correction)
     d = input._data
-    _float_only(d, 'var')
+    _float_only(d, name)
     c = _correction(unbiased, correction)
     axes = None if dim is None else _dims(dim, d.ndim)
     n = d.size if axes is None else int(np.prod([d.shape[a] for a in axes]))
+    # sum of squared deviations over max(0, n - correction), as torch: n <= correction gives
+    # inf (or nan when the deviations are all zero)
+    dev = d - np.mean(d, axis=axes, keepdims=True) if d.size else d
+    sq = np.square(np.abs(dev)) if d.dtype.kind == 'c' else np.square(dev)
     with np.errstate(divide='ignore', invalid='ignore'):
-        r = _arr(np.var(d, axis=axes, ddof=c, keepdims=keepdim)) if n - c > 0 else \
-            _arr(np.full(np.sum(d, axis=axes, keepdims=keepdim).shape,
-                         np.inf if n > 0 else np.nan, dtype=d.dtype))
-        if n - c <= 0 and n > 0:
-            r = _arr(np.sum(np.square(d - np.mean(d, axis=axes, keepdims=True)), axis=axes,
-                            keepdims=keepdim) / (n - c) if n != c else
-                     np.where(True, np.nan, r).astype(d.dtype))
+        r = _arr(np.divide(np.sum(sq, axis=axes, keepdims=keepdim), _builtins.max(0, n - c)))
+    if keepdim and axes is None:
+        r = r.reshape((1,) * d.ndim)
     if r.dtype != d.dtype:
         r = r.astype(d.dtype)
-    return _out(out, _record('var', r, (input,), (input, axes, keepdim, c, n)))
+    return r, (axes, keepdim, c, n)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    r, info = _var_np(input, dim, unbiased, keepdim, correction, 'var')
+    return _out(out, _record('var', r, (input,), (input,) + info))
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    dim, unbiased, correction = _var_args(dim, unbiased, correction)
-    v = var(input, dim, unbiased, keepdim, correction=correction)
-    return _out(out, v.sqrt())
+    r, info = _var_np(input, dim, unbiased, keepdim, correction, 'std')
+    r = np.sqrt(r, out=r)
+    return _out(out, _record('std', r, (input,), (input,) + info + (_RESULT,)))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

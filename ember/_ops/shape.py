@@ -283,8 +283,8 @@ def chunk(input, chunks, dim=0):
     ax = _wrap_dim(dim, d.ndim)
     n = d.shape[ax]
     size = -(-n // chunks) if n else 0
-    if size == 0:
-        return tuple(narrow(input, ax, 0, 0) for _ in range(min(chunks, max(n, 1))))
+    if size == 0:  # torch gives `chunks` empty pieces of an empty dim
+        return tuple(narrow(input, ax, 0, 0) for _ in range(chunks))
     return split(input, size, ax)
 
 
