@@ -66,8 +66,8 @@ def _pow_backward(grad, self, exponent, result):
     if not hasattr(exponent, '_data') or not exponent.requires_grad:
         return g_self, None
     # d/dexp self**exp = result * log(self); 0 where self == 0 and exp >= 0 (torch's choice)
-    logs = self.log()
-    g_exp = grad * result * logs.masked_fill((self == 0) & (exponent >= 0), 0)
+    # the product has the broadcast shape, so the mask always fits it
+    g_exp = (grad * result * self.log()).masked_fill((self == 0) & (exponent >= 0), 0)
     return g_self, g_exp
 
 
@@ -105,15 +105,29 @@ _def('erfc', 'ErfcBackward0',
 _def('erfinv', 'ErfinvBackward0',
      lambda grad, result: grad * (math.sqrt(math.pi) / 2) * (result * result).exp())
 _def('lgamma', 'LgammaBackward0', lambda grad, self: grad * self.digamma())
-_def('digamma', 'DigammaBackward0', lambda grad, self: None)
-_def('sinc', 'SincBackward0', lambda grad, self: None)
+_def('digamma', 'DigammaBackward0', lambda grad, self: grad * _trigamma(self))
+_def('deg2rad', 'Deg2RadBackward0', lambda grad: grad * (math.pi / 180))
+_def('rad2deg', 'Rad2DegBackward0', lambda grad: grad * (180 / math.pi))
+
+
+def _trigamma(t):
+    # computed in NumPy: differentiating digamma twice is not supported
+    from .._ops.elementwise import _trigamma_np
+    from .._tensor import _wrap
+    return _wrap(_trigamma_np(t._data))
+
+
+@_defs('SincBackward0', 'sinc')
+def _sinc_backward(grad, self):
+    d = ((self * math.pi).cos() - self.sinc()) / self
+    return grad * d.masked_fill(self == 0, 0)
 _def('reciprocal', 'ReciprocalBackward0', lambda grad, result: -grad * result * result)
 _def('relu', 'ReluBackward0', lambda grad, result: grad * (result > 0))
 _def('logit', 'LogitBackward0',
      lambda grad, self, eps: grad / (self * (1 - self)) if eps is None else
      (grad / (self * (1 - self))).masked_fill((self < eps) | (self > 1 - eps), 0))
 _def('xlogy', 'XlogyBackward0',
-     lambda grad, self, other: (grad * other.log().masked_fill((self == 0) & ~other.isnan(), 0),
+     lambda grad, self, other: (grad.xlogy(other).masked_fill((self == 0) & (other <= 0), 0),
                                 grad * self / other))
 _def('xlogy_scalar', 'XlogyBackward2', lambda grad, self, other: grad * math.log(other))
 _def('xlogy_rev', 'XlogyBackward1', lambda grad, self, other: grad * self / other)
@@ -179,8 +193,13 @@ def _clamp_tensor_backward(grad, self, min, max):
     if hi is not None:
         m = self <= hi
         mask = m if mask is None else mask & m
-    g_min = grad * (self < lo) if hasattr(lo, '_data') else None
-    g_max = grad * (self > hi) if hasattr(hi, '_data') else None
+    # clamp is min(max(self, lo), hi): lo wins where self < lo <= hi, hi wherever
+    # max(self, lo) > hi
+    g_min = g_max = None
+    if hasattr(lo, '_data'):
+        g_min = grad * ((self < lo) & (lo <= hi)) if hi is not None else grad * (self < lo)
+    if hasattr(hi, '_data'):
+        g_max = grad * (self.maximum(lo) > hi if lo is not None else self > hi)
     return grad * mask, g_min, g_max
 
 
@@ -461,6 +480,13 @@ def _var_backward(grad, self, axes, keepdim, correction, n):
         g * (self - mean) * float('inf')
 
 
+@_defs('StdBackward0', 'std')
+def _std_backward(grad, self, axes, keepdim, correction, n, result):
+    # d std = d var / (2 std); torch defines it as 0 where std is 0
+    g = (grad / (2 * result)).masked_fill(result == 0, 0)
+    return _var_backward(g, self, axes, keepdim, correction, n)
+
+
 @_defs('LogsumexpBackward0', 'logsumexp')
 def _logsumexp_backward(grad, self, axes, keepdim, result):
     g = _unreduce(grad, self.shape, axes, keepdim)
@@ -557,6 +583,9 @@ def _vnorm_bw(grad, self, ord, axes, keepdim, result):
 
 
 _def('vector_norm', 'LinalgVectorNormBackward0', _vnorm_bw)
+_def('svd_norm', 'LinalgSvdBackward0',
+     lambda grad, direction, axes, keepdim: _unreduce(grad, direction.shape, axes, keepdim) *
+     direction)
 
 
 @_defs('LinalgSolveExBackward0', 'solve')
