@@ -115,6 +115,13 @@ def _forward_numpy(mode, arrays, batch_sizes, reverse):
     ctx = {'mode': mode, 'batch_sizes': batch_sizes, 'reverse': reverse, 'hprev': hprev,
            'out': out}
     if mode == 'LSTM':
+        # sigmoid(a) = (tanh(a / 2) + 1) / 2: halving the i, f, o rows of the weights (exact in
+        # binary) lets one tanh call activate all four gates of a step
+        half = np.ones((4, 1), dtype=xp.dtype)
+        half[[0, 1, 3]] = 0.5
+        xp3 = xp.reshape(n, 4, hid)
+        xp3 *= half
+        w_hh_t = (w_hh.reshape(4, hid, -1) * half[:, :, None]).reshape(4 * hid, -1).T
         c = c0.copy()
         cprev = np.empty((n, hid), dtype=xp.dtype)
         tanh_c = np.empty((n, hid), dtype=xp.dtype)
@@ -127,17 +134,22 @@ def _forward_numpy(mode, arrays, batch_sizes, reverse):
             cprev[s:e] = c[:bs]
             g = xp[s:e]
             g += hp @ w_hh_t
-            _sigmoid_(g[:, :2 * hid])
-            np.tanh(g[:, 2 * hid:3 * hid], out=g[:, 2 * hid:3 * hid])
-            _sigmoid_(g[:, 3 * hid:])
-            cn = g[:, hid:2 * hid] * c[:bs]
-            cn += g[:, :hid] * g[:, 2 * hid:3 * hid]
+            np.tanh(g, out=g)
+            g3 = xp3[s:e]
+            sg = g3[:, :2]
+            sg *= 0.5
+            sg += 0.5
+            sg = g3[:, 3]
+            sg *= 0.5
+            sg += 0.5
+            cn = g3[:, 1] * c[:bs]
+            cn += g3[:, 0] * g3[:, 2]
             c[:bs] = cn
             tc = np.tanh(cn, out=tanh_c[s:e])
             if r_all is None:
-                hn = np.multiply(g[:, 3 * hid:], tc, out=out[s:e])
+                hn = np.multiply(g3[:, 3], tc, out=out[s:e])
             else:
-                r = np.multiply(g[:, 3 * hid:], tc, out=r_all[s:e])
+                r = np.multiply(g3[:, 3], tc, out=r_all[s:e])
                 hn = np.matmul(r, w_hr.T, out=out[s:e])
             h[:bs] = hn
         ctx.update(gates=xp, cprev=cprev, tanh_c=tanh_c, r=r_all)
@@ -200,7 +212,17 @@ def _backward_numpy(ctx, saved, grads):
         hid = w_hh.shape[0] // 4
         dc = grads[2].copy() if len(grads) > 2 and grads[2] is not None else np.zeros_like(c0)
         cprev, tanh_c, r_all = ctx['cprev'], ctx['tanh_c'], ctx['r']
+        # every factor that does not depend on the incoming gradient, for all steps at once
+        g3 = gates.reshape(n, 4, hid)
+        i, f, gg, o = g3[:, 0], g3[:, 1], g3[:, 2], g3[:, 3]
+        k_c = o * (1 - tanh_c * tanh_c)                  # d c / d h (through h = o tanh c)
+        k_o = tanh_c * o * (1 - o)                        # d pre_o / d h
+        k_ifg = np.empty((n, 3, hid), dtype=dt)           # d pre_{i,f,g} / d c
+        np.multiply(gg, i * (1 - i), out=k_ifg[:, 0])
+        np.multiply(cprev, f * (1 - f), out=k_ifg[:, 1])
+        np.multiply(i, 1 - gg * gg, out=k_ifg[:, 2])
         dgx = np.empty_like(gates)
+        dg3 = dgx.reshape(n, 4, hid)
         dh_all = np.empty((n, hsz), dt) if w_hr is not None else None
         for t in steps:
             s, e = offs[t], offs[t + 1]
@@ -209,23 +231,12 @@ def _backward_numpy(ctx, saved, grads):
             if dh_all is not None:
                 dh_all[s:e] = dht
                 dht = dht @ w_hr
-            g = gates[s:e]
-            i, f, gg, o = g[:, :hid], g[:, hid:2 * hid], g[:, 2 * hid:3 * hid], g[:, 3 * hid:]
-            tc = tanh_c[s:e]
-            dg = dgx[s:e]
-            dct = dht * o
-            dct *= 1 - tc * tc
+            dct = dht * k_c[s:e]
             dct += dc[:bs]
-            np.multiply(dht, tc, out=dg[:, 3 * hid:])          # d o
-            dg[:, 3 * hid:] *= o * (1 - o)
-            np.multiply(dct, gg, out=dg[:, :hid])                # d i
-            dg[:, :hid] *= i * (1 - i)
-            np.multiply(dct, cprev[s:e], out=dg[:, hid:2 * hid])  # d f
-            dg[:, hid:2 * hid] *= f * (1 - f)
-            np.multiply(dct, i, out=dg[:, 2 * hid:3 * hid])      # d g
-            dg[:, 2 * hid:3 * hid] *= 1 - gg * gg
-            dc[:bs] = dct * f
-            dh[:bs] = dg @ w_hh
+            np.multiply(dht, k_o[s:e], out=dg3[s:e, 3])
+            np.multiply(dct[:, None, :], k_ifg[s:e], out=dg3[s:e, :3])
+            np.multiply(dct, f[s:e], out=dc[:bs])
+            np.matmul(dgx[s:e], w_hh, out=dh[:bs])
         dgh = dgx
         if w_hr is not None:
             d_wr = dh_all.T @ r_all
