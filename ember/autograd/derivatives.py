@@ -629,7 +629,7 @@ _def('hardtanh', 'HardtanhBackward0',
 _def('threshold', 'ThresholdBackward0',
      lambda grad, self, th: _masked_grad(grad, self._data > th))
 _def('threshold_', 'ThresholdBackward1',
-     lambda grad, result, th: _masked_grad(grad, result._data > th))
+     lambda grad, before, th: _masked_grad(grad, before._data > th))
 _def('hardshrink', 'HardshrinkBackward0',
      lambda grad, self, lambd: _masked_grad(grad, (self._data < -lambd) | (self._data > lambd)))
 _def('softshrink', 'SoftshrinkBackward0',
@@ -774,7 +774,8 @@ def _hardswish_backward(grad, self):
 
 
 _def('hardsigmoid', 'HardsigmoidBackward0',
-     lambda grad, self: _masked_grad(grad, (self._data > -3) & (self._data < 3)) / 6)
+     lambda grad, self: _masked_grad(grad, (self._data > -3) & (self._data < 3)) *
+     float(np.float32(1.0) / np.float32(6.0)))
 
 
 @_defs('GluBackward0', 'glu')
@@ -1009,3 +1010,63 @@ def _unfold_bw(grad, shape, dim, size, step):
 
 
 _def('unfold', 'UnfoldBackward0', _unfold_bw)
+
+
+def _resample_bw(grad, plan):
+    from .._ops.sampling import _resample_backward
+    return _resample_backward(grad, plan)
+
+
+def _resample_bw_bw(grad, plan):
+    from .._ops.sampling import _resample_double_backward
+    return _resample_double_backward(grad, plan)
+
+
+for _op, _name in [('reflection_pad1d', 'ReflectionPad1DBackward0'),
+                   ('reflection_pad2d', 'ReflectionPad2DBackward0'),
+                   ('reflection_pad3d', 'ReflectionPad3DBackward0'),
+                   ('replication_pad1d', 'ReplicationPad1DBackward0'),
+                   ('replication_pad2d', 'ReplicationPad2DBackward0'),
+                   ('replication_pad3d', 'ReplicationPad3DBackward0'),
+                   ('circular_pad', 'CopySlices'),
+                   ('upsample_nearest1d', 'UpsampleNearest1DBackward0'),
+                   ('upsample_nearest2d', 'UpsampleNearest2DBackward0'),
+                   ('upsample_nearest3d', 'UpsampleNearest3DBackward0'),
+                   ('upsample_nearest_exact1d', 'UpsampleNearestExact1DBackward0'),
+                   ('upsample_nearest_exact2d', 'UpsampleNearestExact2DBackward0'),
+                   ('upsample_nearest_exact3d', 'UpsampleNearestExact3DBackward0'),
+                   ('upsample_linear1d', 'UpsampleLinear1DBackward0'),
+                   ('upsample_bilinear2d', 'UpsampleBilinear2DBackward0'),
+                   ('upsample_bicubic2d', 'UpsampleBicubic2DBackward0'),
+                   ('upsample_trilinear3d', 'UpsampleTrilinear3DBackward0'),
+                   ('adaptive_avg_pool2d_area', 'AdaptiveAvgPool2DBackward0'),
+                   ('adaptive_avg_pool3d_area', 'AdaptiveAvgPool3DBackward0'),
+                   ('resample_again', 'ResampleBackwardBackward0')]:
+    _def(_op, _name, _resample_bw)
+_def('resample_adjoint', 'ResampleBackward0', _resample_bw_bw)
+
+
+def _constant_pad_bw(grad, pad):
+    from .._ops.sampling import _constant_pad
+    return _constant_pad(grad, [-p for p in pad], 0)
+
+
+def _pixel_shuffle_bw(grad, r):
+    from .._ops.sampling import pixel_unshuffle
+    return pixel_unshuffle(grad, r)
+
+
+def _pixel_unshuffle_bw(grad, r):
+    from .._ops.sampling import pixel_shuffle
+    return pixel_shuffle(grad, r)
+
+
+def _channel_shuffle_bw(grad, groups, c):
+    from .._ops.sampling import channel_shuffle
+    return channel_shuffle(grad, c // groups)
+
+
+_def('constant_pad_nd', 'ConstantPadNdBackward0', _constant_pad_bw)
+_def('pixel_shuffle', 'PixelShuffleBackward0', _pixel_shuffle_bw)
+_def('pixel_unshuffle', 'PixelUnshuffleBackward0', _pixel_unshuffle_bw)
+_def('channel_shuffle', 'ChannelShuffleBackward0', _channel_shuffle_bw)

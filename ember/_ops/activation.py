@@ -1,0 +1,369 @@
+"""Activation functions: the forward math of torch.nn.functional's activations.
+
+Each op computes its output in NumPy, in the input's dtype, and records a node whose formula
+(in ``autograd/derivatives.py``, section "activations") is torch's. relu, sigmoid, tanh,
+softmax and log_softmax live with the core elementwise/reduction ops and are re-exported.
+"""
+import math
+
+import numpy as np
+
+from .. import _random
+from .._tensor import _wrap
+from ..autograd.grad_mode import _State
+from ..autograd.graph import _record, _RESULT
+from ._util import _write_inplace, _legacy
+from .elementwise import relu as _relu, sigmoid, tanh, _np_sigmoid, _special
+from .reduce import softmax, log_softmax
+
+__all__ = ['relu', 'relu_', 'relu6', 'leaky_relu', 'leaky_relu_', 'prelu', 'rrelu', 'rrelu_',
+           'elu', 'elu_', 'selu', 'selu_', 'celu', 'celu_', 'gelu', 'silu', 'mish', 'sigmoid',
+           'tanh', 'softmax', 'log_softmax', 'softmin', 'softplus', 'softsign', 'hardtanh',
+           'hardtanh_', 'hardswish', 'hardsigmoid', 'hardshrink', 'softshrink', 'tanhshrink',
+           'threshold', 'threshold_', 'glu', 'logsigmoid']
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _float_input(input, kernel):
+    d = input._data
+    if d.dtype.kind not in 'fc':
+        raise RuntimeError(f'"{kernel}" not implemented for \'{_legacy(d.dtype)}\'')
+    return d
+
+
+def _inplace(input, fn, *args):
+    """Run the out-of-place op and write it back into `input` (no graph: straight copy)."""
+    if not (_State.enabled and input._requires_grad):
+        r = fn(input, *args)
+        np.copyto(input._data, r._data)
+        input._vc.value += 1
+        return input
+    # the formula needs the input as it was: compute from a copy (its history is input's)
+    return _write_inplace(input, fn(input.clone(), *args))
+
+
+def _c(x, d):
+    """A Python scalar as a 0-d array of d's dtype (float32 math stays float32)."""
+    return np.asarray(x, dtype=d.dtype)
+
+
+# ---- ReLU family ------------------------------------------------------------------------------
+
+def relu(input, inplace=False):
+    """max(x, 0)."""
+    return input.relu_() if inplace else _relu(input)
+
+
+def relu_(input):
+    return input.relu_()
+
+
+def _hardtanh(input, min_val, max_val):
+    d = input._data
+    out = np.clip(d, _c(min_val, d), _c(max_val, d)) if d.dtype.kind == 'f' else \
+        np.clip(d, min_val, max_val)
+    return _record('hardtanh', np.asarray(out), (input,), (input, min_val, max_val))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clamp(x, min_val, max_val), with zero gradient on (and outside) the bounds."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if inplace:
+        return _inplace(input, _hardtanh, min_val, max_val)
+    return _hardtanh(input, min_val, max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6): torch computes it as hardtanh(x, 0, 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _leaky(input, negative_slope, op='leaky_relu'):
+    d = _float_input(input, 'leaky_relu_cpu')
+    out = np.where(d > 0, d, d * _c(negative_slope, d))
+    saved = (input if op == 'leaky_relu' else _RESULT, negative_slope)
+    return _record(op, out, (input,), saved)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x."""
+    if inplace:
+        if _State.enabled and input._requires_grad:
+            if negative_slope < 0:
+                raise RuntimeError(
+                    "In-place leakyReLu backward calculation is triggered with a negative slope "
+                    "which is not supported. This is caused by calling in-place forward "
+                    "function with a negative slope, please call out-of-place version instead. "
+                    "File an issue at https://github.com/pytorch/pytorch if you do require "
+                    "supporting in-place leakRelu backward calculation with negative slope")
+            return _write_inplace(input, _leaky(input, negative_slope, 'leaky_relu_'))
+        return _inplace(input, _leaky, negative_slope)
+    return _leaky(input, negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x if x > threshold else value."""
+    d = input._data
+    out = np.where(d > threshold, d, _c(value, d))
+    if inplace:
+        if _State.enabled and input._requires_grad:
+            # the mask needs the values before the write (value may exceed threshold)
+            before = _wrap(d.copy())
+            return _write_inplace(input, _record('threshold_', out, (input,),
+                                                 (before, threshold)))
+        np.copyto(d, out)
+        input._vc.value += 1
+        return input
+    return _record('threshold', out, (input,), (input, threshold))
+
+
+_threshold = threshold
+
+
+def threshold_(input, threshold, value):
+    return _threshold(input, threshold, value, inplace=True)
+
+
+def prelu(input, weight):
+    """x if x > 0 else weight * x, one weight per channel (dim 1) or one for all."""
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.ndim}")
+    n = weight.numel()
+    if n != 1:
+        if input.ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        c = input.shape[1] if input.ndim >= 2 else 1
+        if n != c:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {n} and channel size = {c}.")
+    w = weight
+    if input.ndim >= 2 and n != 1:
+        w = weight.reshape((1, n) + (1,) * (input.ndim - 2))
+    d = input._data
+    wd = w._data.astype(d.dtype, copy=False)
+    out = np.where(d > 0, d, d * wd)
+    return _record('prelu', out, (input, w), (input, w))
+
+
+def _rrelu(input, lower, upper, training, generator=None, op='rrelu'):
+    d = _float_input(input, 'rrelu_with_noise_out_cpu')
+    if not training:
+        slope = (lower + upper) / 2
+        out = np.where(d > 0, d, d * _c(slope, d))
+        noise = None
+        saved = (input if op == 'rrelu' else _RESULT, slope, None)
+        return _record(op, out, (input,), saved)
+    # torch draws one double uniform per non-positive element, in order, cast to the dtype
+    neg = d <= 0
+    gen = generator._impl if generator is not None else _random.default_generator
+    k = int(np.count_nonzero(neg))
+    # the bounds pass through the input's dtype before the double uniform is formed
+    lo, hi = (float(np.asarray(v, d.dtype)) for v in (lower, upper))
+    u = _random._u53(gen.random64(k)) * (hi - lo) + lo
+    noise = np.ones_like(d)
+    noise[neg] = u.astype(d.dtype)
+    out = d * noise
+    saved = (input if op == 'rrelu' else _RESULT, None, noise)
+    return _record(op, out, (input,), saved)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomised leaky ReLU: random slopes in [lower, upper] when training, their mean else."""
+    if inplace:
+        if _State.enabled and input._requires_grad:
+            return _write_inplace(input, _rrelu(input, lower, upper, training, op='rrelu_'))
+        return _inplace(input, _rrelu, lower, upper, training)
+    return _rrelu(input, lower, upper, training)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+# ---- exponential units ------------------------------------------------------------------------
+
+def _elu(input, alpha, scale, input_scale, op):
+    d = _float_input(input, 'elu')
+    with np.errstate(over='ignore'):
+        neg = np.expm1(d * _c(input_scale, d)) * _c(alpha * scale, d)
+    out = np.where(d > 0, d * _c(scale, d) if scale != 1 else d, neg)
+    inplace = op.endswith('_')
+    saved = (_RESULT if inplace else input, alpha, scale, input_scale, inplace)
+    return _record(op, out, (input,), saved)
+
+
+def _elu_like(input, alpha, scale, input_scale, inplace, name):
+    if inplace:
+        if _State.enabled and input._requires_grad:
+            if alpha < 0:
+                raise RuntimeError(
+                    "In-place elu backward calculation is triggered with a negative slope "
+                    "which is not supported. This is caused by calling in-place forward "
+                    "function with a negative slope, please call out-of-place version instead.")
+            return _write_inplace(input, _elu(input, alpha, scale, input_scale, name + '_'))
+        return _inplace(input, _elu, alpha, scale, input_scale, name)
+    return _elu(input, alpha, scale, input_scale, name)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    return _elu_like(input, alpha, 1.0, 1.0, inplace, 'elu')
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, True)
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with the self-normalising constants."""
+    return _elu_like(input, _SELU_ALPHA, _SELU_SCALE, 1.0, inplace, 'elu')
+
+
+def selu_(input):
+    return selu(input, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _elu_like(input, alpha, 1.0, 1.0 / alpha, inplace, 'celu')
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
+
+
+# ---- smooth gates -----------------------------------------------------------------------------
+
+def _gelu_np(d, approximate):
+    half = _c(0.5, d)
+    if approximate == 'tanh':
+        inner = _c(math.sqrt(2 / math.pi), d) * (d + _c(0.044715, d) * d * d * d)
+        return half * d * (1 + np.tanh(inner))
+    return d * half * (1 + _special('erf', d * _c(math.sqrt(0.5), d)))
+
+
+def gelu(input, approximate='none'):
+    """x * Phi(x) (Gaussian CDF), or its tanh approximation."""
+    if approximate not in ('none', 'tanh'):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    d = _float_input(input, 'GeluKernelImpl')
+    return _record('gelu', np.asarray(_gelu_np(d, approximate)), (input,),
+                   (input, approximate))
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x)."""
+    if inplace:
+        return _inplace(input, silu)
+    d = _float_input(input, 'silu')
+    return _record('silu', d * _np_sigmoid(d), (input,), (input,))
+
+
+def _softplus_np(d, beta, threshold):
+    with np.errstate(over='ignore'):
+        bx = d * _c(beta, d) if beta != 1 else d
+        sp = np.log1p(np.exp(bx))
+        if beta != 1:
+            sp /= _c(beta, d)
+    return np.where(bx > threshold, d, sp)
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
+    if inplace:
+        return _inplace(input, mish)
+    d = _float_input(input, 'mish')
+    return _record('mish', d * np.tanh(_softplus_np(d, 1, 20)), (input,), (input,))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, linear above the threshold."""
+    d = _float_input(input, 'softplus')
+    return _record('softplus', _softplus_np(d, beta, threshold), (input,),
+                   (input, beta, threshold))
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)), computed stably as min(x, 0) - log1p(exp(-|x|))."""
+    d = _float_input(input, 'log_sigmoid_forward')
+    out = np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))
+    return _record('log_sigmoid', out, (input,), (input,))
+
+
+def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6."""
+    if inplace:
+        return _inplace(input, hardswish)
+    d = _float_input(input, 'hardswish_cpu')
+    out = d * np.clip(d + 3, 0, 6) / _c(6, d)
+    return _record('hardswish', out.astype(d.dtype, copy=False), (input,), (input,))
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6."""
+    if inplace:
+        return _inplace(input, hardsigmoid)
+    d = _float_input(input, 'hardsigmoid_cpu')
+    out = np.clip(d + 3, 0, 6) / _c(6, d)
+    return _record('hardsigmoid', out.astype(d.dtype, copy=False), (input,), (input,))
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    d = input._data
+    out = np.where((d >= -lambd) & (d <= lambd), _c(0, d), d)
+    return _record('hardshrink', out, (input,), (input, lambd))
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    d = _float_input(input, 'softshrink_cpu')
+    top = float(np.finfo(d.dtype).max)
+    if not 0 <= lambd <= top:
+        raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
+                           f"{_legacy(d.dtype)}, but found {lambd:g}")
+    lam = _c(lambd, d)
+    out = np.where(d > lam, d - lam, np.where(d < -lam, d + lam, _c(0, d)))
+    return _record('softshrink', out, (input,), (input, lambd))
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return input - input.tanh()
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x)."""
+    return softmax(-input, dim, dtype=dtype)
+
+
+def glu(input, dim=-1):
+    """First half times sigmoid of the second half, split along `dim`."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    ax = dim + input.ndim if dim < 0 else dim
+    n = input.shape[ax]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {ax} is size {n}")
+    d = _float_input(input, 'glu')
+    a, b = np.split(d, 2, axis=ax)
+    return _record('glu', a * _np_sigmoid(b), (input,), (input, ax))

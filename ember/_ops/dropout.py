@@ -1,0 +1,135 @@
+"""Dropout: F.dropout, dropout1d/2d/3d, alpha_dropout and feature_alpha_dropout.
+
+torch's CPU dropout is not a fused kernel: it draws ``noise = bernoulli_(1-p) / (1-p)`` and
+returns ``input * noise`` (grad_fn MulBackward0), so ember does exactly that, drawing the noise
+from the torch-compatible generator: the same seed gives the same mask bit for bit.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from .. import _random
+from .._tensor import _wrap
+
+__all__ = ['dropout', 'dropout1d', 'dropout2d', 'dropout3d', 'alpha_dropout',
+           'feature_alpha_dropout']
+
+_ALPHA = 1.7580993408473766  # -SELU(-inf) = scale * alpha of selu
+
+
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropout_impl(input, p, train, inplace, feature=False, alpha=False):
+    """torch's _dropout_impl (aten/src/ATen/native/Dropout.cpp), for the CPU path."""
+    if p == 0 or not train or input.numel() == 0:
+        return input
+    d = input._data
+    if d.dtype.kind != 'f':
+        raise RuntimeError(f'"bernoulli_scalar_cpu_" not implemented for '
+                           f"'{_legacy(d.dtype)}'")
+    if p == 1:
+        zero = _wrap(np.zeros((), d.dtype))
+        return input.mul_(zero) if inplace else input * zero
+    if feature:
+        if input.ndim < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        shape = tuple(d.shape[:2]) + (1,) * (d.ndim - 2)
+    else:
+        shape = d.shape
+    if not alpha:
+        noise = _wrap(_random.dropout_noise(_random.default_generator, shape, d.dtype, p))
+        return input.mul_(noise) if inplace else input * noise
+    mask = _random.bernoulli(_random.default_generator, 1.0 - p, shape, d.dtype)
+    a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
+    # the same sequence of dtype ops as torch: b = (mask - 1) * (alpha*a) + alpha*a*p
+    b = (mask - np.ones((), d.dtype)) * np.asarray(_ALPHA * a, d.dtype)
+    b += np.asarray(_ALPHA * a * p, d.dtype)
+    noise = _wrap(mask * np.asarray(a, d.dtype))
+    if inplace:
+        return input.mul_(noise).add_(_wrap(b))
+    return input * noise + _wrap(b)
+
+
+def _legacy(np_dtype):
+    from ._util import _legacy as lg
+    return lg(np_dtype)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1-p)."""
+    _check_p(p)
+    return _dropout_impl(input, p, training, inplace)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped values go to SELU's saturation, mean/var are kept."""
+    _check_p(p)
+    return _dropout_impl(input, p, training, inplace, alpha=True)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """alpha_dropout with one draw per channel (dims 0 and 1)."""
+    _check_p(p)
+    return _dropout_impl(input, p, training, inplace, feature=True, alpha=True)
+
+
+def _feature(input, p, training, inplace, batched):
+    if not batched:
+        input = input.unsqueeze_(0) if inplace else input.unsqueeze(0)
+    result = _dropout_impl(input, p, training, inplace, feature=True)
+    if not batched:
+        result = result.squeeze_(0) if inplace else result.squeeze(0)
+    return result
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) or (C, L) inputs."""
+    _check_p(p)
+    nd = input.ndim
+    if nd not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs).")
+    return _feature(input, p, training, inplace, nd == 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, H, W) inputs (3-D inputs are treated as (N, C, L))."""
+    _check_p(p)
+    nd = input.ndim
+    if nd not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            "warning, please use dropout instead. Note that dropout2d exists to provide "
+            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
+            "and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    if nd == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2)
+    return _dropout_impl(input, p, training, inplace, feature=True)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs."""
+    _check_p(p)
+    nd = input.ndim
+    if nd not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            "warning, please use dropout instead. Note that dropout3d exists to provide "
+            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, "
+            "and an optional batch dimension (i.e. 4D or 5D inputs).", stacklevel=2)
+    return _feature(input, p, training, inplace, nd == 5)

@@ -1,0 +1,220 @@
+"""Activation functions and layers against torch: values, gradients, grad_fn, repr, errors."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+import ember  # noqa: E402
+import ember.nn.functional as EF  # noqa: E402
+import torch.nn.functional as TF  # noqa: E402
+
+
+def to_np(t):
+    return np.array(t.detach().numpy())
+
+
+def _input(shape, dtype, seed=0):
+    x = np.random.RandomState(seed).randn(*shape) * 3
+    x.ravel()[:4] = [0.0, -3.0, 3.0, 0.5]  # kinks of relu6/hardswish/hardshrink
+    return x.astype(dtype)
+
+
+def _tol(dtype):
+    return dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+
+
+def check(ft, fe, x, dtype=np.float32, extra=()):
+    """Run ft (torch) and fe (ember) on copies of x; compare output, grads and grad_fn."""
+    xt = torch.tensor(x, requires_grad=True)
+    xe = ember.tensor(x, requires_grad=True)
+    et = [torch.tensor(a, requires_grad=True) for a in extra]
+    ee = [ember.tensor(a, requires_grad=True) for a in extra]
+    yt, ye = ft(xt, *et), fe(xe, *ee)
+    assert tuple(ye.shape) == tuple(yt.shape)
+    assert repr(ye.dtype) == repr(yt.dtype)
+    np.testing.assert_allclose(to_np(ye), to_np(yt), **_tol(dtype))
+    assert ye.grad_fn.name() == yt.grad_fn.name()
+    g = np.random.RandomState(1).randn(*yt.shape).astype(dtype)
+    yt.backward(torch.tensor(g))
+    ye.backward(ember.tensor(g))
+    np.testing.assert_allclose(to_np(xe.grad), to_np(xt.grad), **_tol(dtype))
+    for a, b in zip(ee, et):
+        np.testing.assert_allclose(to_np(a.grad), to_np(b.grad), rtol=1e-4, atol=1e-5)
+
+
+# (name, kwargs) for functions with the same name and arguments in both libraries
+FUNCS = [
+    ('relu', {}), ('relu6', {}), ('leaky_relu', {}), ('leaky_relu', {'negative_slope': 0.2}),
+    ('elu', {}), ('elu', {'alpha': 0.5}), ('selu', {}), ('celu', {}), ('celu', {'alpha': 2.0}),
+    ('gelu', {}), ('gelu', {'approximate': 'tanh'}), ('silu', {}), ('mish', {}),
+    ('sigmoid', {}), ('tanh', {}), ('softplus', {}), ('softplus', {'beta': 2, 'threshold': 3}),
+    ('softsign', {}), ('hardtanh', {}), ('hardtanh', {'min_val': -2.0, 'max_val': 0.5}),
+    ('hardswish', {}), ('hardsigmoid', {}), ('hardshrink', {}), ('hardshrink', {'lambd': 1.5}),
+    ('softshrink', {}), ('softshrink', {'lambd': 1.0}), ('tanhshrink', {}), ('logsigmoid', {}),
+    ('threshold', {'threshold': 0.5, 'value': -2.0}), ('glu', {}), ('glu', {'dim': 0}),
+    ('softmax', {'dim': 1}), ('log_softmax', {'dim': 0}), ('softmin', {'dim': -1}),
+    ('rrelu', {}),
+]
+
+
+@pytest.mark.parametrize('name,kw', FUNCS, ids=[f'{n}-{k}' for n, k in FUNCS])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_functional(name, kw, dtype):
+    x = _input((4, 6), dtype)
+    check(lambda t: getattr(TF, name)(t, **kw), lambda t: getattr(EF, name)(t, **kw), x, dtype)
+
+
+def test_large_magnitudes_stay_finite():
+    x = np.array([-200.0, -30.0, 0.0, 30.0, 200.0], np.float32)
+    for name in ('softplus', 'logsigmoid', 'mish', 'silu', 'elu', 'selu', 'gelu'):
+        check(lambda t: getattr(TF, name)(t), lambda t: getattr(EF, name)(t), x)
+
+
+@pytest.mark.parametrize('nparam', [1, 3])
+def test_prelu(nparam):
+    x = _input((2, 3, 4), np.float32)
+    w = np.array([0.25, -0.5, 1.5][:nparam], np.float32)
+    check(lambda t, w: TF.prelu(t, w), lambda t, w: EF.prelu(t, w), x, extra=(w,))
+    check(lambda t, w: TF.prelu(t, w), lambda t, w: EF.prelu(t, w), x[0, 0], extra=(w[:1],))
+
+
+def test_prelu_module_and_init():
+    t, e = torch.nn.PReLU(3, init=0.1), ember.nn.PReLU(3, init=0.1)
+    assert repr(e) == repr(t)
+    np.testing.assert_array_equal(to_np(e.weight), to_np(t.weight))
+    assert list(dict(e.named_parameters())) == ['weight']
+    x = _input((2, 3, 5), np.float32)
+    check(t, e, x)
+    np.testing.assert_allclose(to_np(e.weight.grad), to_np(t.weight.grad), rtol=1e-5)
+
+
+INPLACE = [('relu', {}), ('relu6', {}), ('elu', {}), ('selu', {}), ('celu', {'alpha': 1.5}),
+           ('leaky_relu', {'negative_slope': 0.1}), ('hardtanh', {}), ('silu', {}), ('mish', {}),
+           ('hardswish', {}), ('hardsigmoid', {}), ('rrelu', {}),
+           ('threshold', {'threshold': 0.1, 'value': 2.0})]
+
+
+@pytest.mark.parametrize('name,kw', INPLACE, ids=[n for n, _ in INPLACE])
+def test_inplace(name, kw):
+    x = _input((3, 5), np.float32)
+
+    def run(lib, F):
+        leaf = lib.tensor(x, requires_grad=True)
+        y = leaf * 1
+        out = getattr(F, name)(y, inplace=True, **kw)
+        assert out is y
+        out.backward(lib.ones_like(out))
+        return to_np(out), to_np(leaf.grad), out.grad_fn.name()
+    t, e = run(torch, TF), run(ember, EF)
+    np.testing.assert_allclose(e[0], t[0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(e[1], t[1], rtol=1e-5, atol=1e-6)
+    assert e[2] == t[2]
+    # without autograd, the write goes straight into the tensor's memory
+    xe = ember.tensor(x)
+    assert getattr(EF, name)(xe, inplace=True, **kw) is xe
+    np.testing.assert_allclose(to_np(xe), t[0], rtol=1e-6, atol=1e-7)
+
+
+def test_underscore_functions():
+    x = _input((3, 4), np.float32)
+    for name, args in [('relu_', ()), ('elu_', ()), ('leaky_relu_', (0.3,)), ('hardtanh_', ()),
+                       ('threshold_', (0.2, 1.0)), ('selu_', ()), ('celu_', ())]:
+        a, b = torch.tensor(x), ember.tensor(x)
+        getattr(TF, name)(a, *args)
+        getattr(EF, name)(b, *args)
+        np.testing.assert_allclose(to_np(b), to_np(a), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize('seed', [0, 5])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_rrelu_training_bitwise(seed, dtype):
+    x = _input((6, 7), dtype)
+    torch.manual_seed(seed)
+    ember.manual_seed(seed)
+    xt, xe = torch.tensor(x, requires_grad=True), ember.tensor(x, requires_grad=True)
+    yt = torch.nn.RReLU(0.1, 0.4)(xt)
+    ye = ember.nn.RReLU(0.1, 0.4)(xe)
+    np.testing.assert_array_equal(to_np(ye), to_np(yt))
+    assert ye.grad_fn.name() == yt.grad_fn.name() == 'RreluWithNoiseBackward0'
+    yt.sum().backward()
+    ye.sum().backward()
+    np.testing.assert_array_equal(to_np(xe.grad), to_np(xt.grad))
+    # the generator streams stay in step afterwards
+    np.testing.assert_array_equal(to_np(ember.rand(5)), to_np(torch.rand(5)))
+
+
+MODULES = [
+    ('ReLU', ()), ('ReLU', (True,)), ('ReLU6', ()), ('ReLU6', (True,)), ('LeakyReLU', ()),
+    ('LeakyReLU', (0.2, True)), ('PReLU', ()), ('PReLU', (4, 0.5)), ('RReLU', ()),
+    ('RReLU', (0.1, 0.3, True)), ('ELU', ()), ('ELU', (0.5, True)), ('SELU', ()),
+    ('SELU', (True,)), ('CELU', ()), ('CELU', (2.0,)), ('GELU', ()), ('GELU', ('tanh',)),
+    ('SiLU', ()), ('SiLU', (True,)), ('Mish', ()), ('Mish', (True,)), ('Sigmoid', ()),
+    ('Tanh', ()), ('Softmax', ()), ('Softmax', (1,)), ('LogSoftmax', (-1,)), ('Softmin', (0,)),
+    ('Softmax2d', ()), ('Softplus', ()), ('Softplus', (2.0, 10.0)), ('Softsign', ()),
+    ('Hardtanh', ()), ('Hardtanh', (-2.0, 3.0, True)), ('Hardswish', ()),
+    ('Hardswish', (True,)), ('Hardsigmoid', ()), ('Hardsigmoid', (True,)), ('Hardshrink', ()),
+    ('Hardshrink', (0.3,)), ('Softshrink', ()), ('Softshrink', (1.0,)), ('Tanhshrink', ()),
+    ('Threshold', (0.1, 20)), ('Threshold', (0.1, 2.0, True)), ('GLU', ()), ('GLU', (1,)),
+    ('LogSigmoid', ()),
+]
+
+
+@pytest.mark.parametrize('name,args', MODULES, ids=[f'{n}{a}' for n, a in MODULES])
+def test_module(name, args):
+    t = getattr(torch.nn, name)(*args)
+    e = getattr(ember.nn, name)(*args)
+    assert repr(e) == repr(t)
+    assert isinstance(e, ember.nn.Module)
+    t.eval()
+    e.eval()
+    x = _input((2, 4, 3, 2), np.float32)
+    if name == 'PReLU':
+        e.weight.data.copy_(ember.tensor(to_np(t.weight)))
+    check(lambda v: t(v * 1), lambda v: e(v * 1), x)
+
+
+def test_hardtanh_deprecated_kwargs_and_attrs():
+    with pytest.warns(FutureWarning):
+        e = ember.nn.Hardtanh(min_value=-2.0)
+    assert e.min_val == -2.0
+    assert ember.nn.Softplus(2).beta == torch.nn.Softplus(2).beta
+    assert ember.nn.ReLU6().max_val == 6.0
+
+
+def _raises(ft, fe):
+    with pytest.raises(Exception) as et:
+        ft()
+    with pytest.raises(type(et.value)) as ee:
+        fe()
+    assert str(ee.value) == str(et.value)
+
+
+def test_errors():
+    x = np.zeros((2, 3), np.float32)
+    t, e = torch.tensor(x), ember.tensor(x)
+    _raises(lambda: TF.hardtanh(t, 2.0, 1.0), lambda: EF.hardtanh(e, 2.0, 1.0))
+    _raises(lambda: TF.glu(t, 1), lambda: EF.glu(e, 1))
+    _raises(lambda: TF.gelu(t, approximate='foo'), lambda: EF.gelu(e, approximate='foo'))
+    _raises(lambda: TF.prelu(t, torch.ones(2)), lambda: EF.prelu(e, ember.ones(2)))
+    _raises(lambda: TF.prelu(t, torch.ones(3, 1)), lambda: EF.prelu(e, ember.ones(3, 1)))
+    _raises(lambda: TF.softshrink(t, -1.0), lambda: EF.softshrink(e, -1.0))
+    _raises(lambda: torch.nn.Softmax2d()(t), lambda: ember.nn.Softmax2d()(e))
+    _raises(lambda: torch.nn.Hardtanh(1.0, 0.0), lambda: ember.nn.Hardtanh(1.0, 0.0))
+
+
+@pytest.mark.parametrize('name,kw', [('elu', {}), ('celu', {'alpha': 0.7}), ('selu', {}),
+                                     ('gelu', {}), ('gelu', {'approximate': 'tanh'}),
+                                     ('silu', {}), ('mish', {}), ('softplus', {'beta': 1.5}),
+                                     ('logsigmoid', {}), ('glu', {}), ('hardswish', {}),
+                                     ('leaky_relu', {}), ('prelu', {})])
+def test_gradcheck(name, kw):
+    x = ember.tensor(_input((2, 4), np.float64) + 0.01, requires_grad=True)
+    if name == 'prelu':
+        w = ember.tensor([0.3, -0.2], dtype=ember.float64, requires_grad=True)
+        args = (x.reshape(2, 2, 2), w)
+        fn = EF.prelu
+    else:
+        args = (x,)
+        fn = lambda v: getattr(EF, name)(v, **kw)  # noqa: E731
+    assert ember.autograd.gradcheck(fn, args)
+    if name in ('elu', 'gelu', 'silu', 'mish', 'softplus', 'glu', 'logsigmoid'):
+        assert ember.autograd.gradgradcheck(fn, args)
