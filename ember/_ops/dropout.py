@@ -11,6 +11,8 @@ import numpy as np
 
 from .. import _random
 from .._tensor import _wrap
+from ..autograd.grad_mode import _State
+from ._util import _write_inplace
 
 __all__ = ['dropout', 'dropout1d', 'dropout2d', 'dropout3d', 'alpha_dropout',
            'feature_alpha_dropout']
@@ -33,7 +35,7 @@ def _dropout_impl(input, p, train, inplace, feature=False, alpha=False):
                            f"'{_legacy(d.dtype)}'")
     if p == 1:
         zero = _wrap(np.zeros((), d.dtype))
-        return input.mul_(zero) if inplace else input * zero
+        return _mul_inplace(input, zero) if inplace else input * zero
     if feature:
         if input.ndim < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
@@ -42,7 +44,7 @@ def _dropout_impl(input, p, train, inplace, feature=False, alpha=False):
         shape = d.shape
     if not alpha:
         noise = _wrap(_random.dropout_noise(_random.default_generator, shape, d.dtype, p))
-        return input.mul_(noise) if inplace else input * noise
+        return _mul_inplace(input, noise) if inplace else input * noise
     mask = _random.bernoulli(_random.default_generator, 1.0 - p, shape, d.dtype)
     a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
     # the same sequence of dtype ops as torch: b = (mask - 1) * (alpha*a) + alpha*a*p
@@ -50,8 +52,17 @@ def _dropout_impl(input, p, train, inplace, feature=False, alpha=False):
     b += np.asarray(_ALPHA * a * p, d.dtype)
     noise = _wrap(mask * np.asarray(a, d.dtype))
     if inplace:
-        return input.mul_(noise).add_(_wrap(b))
+        return _mul_inplace(input, noise, _wrap(b))
     return input * noise + _wrap(b)
+
+
+def _mul_inplace(input, noise, shift=None):
+    """input.mul_(noise)[.add_(shift)], keeping the pre-write input for the gradient."""
+    if _State.enabled and input._requires_grad:
+        r = input.clone() * noise
+        return _write_inplace(input, r + shift if shift is not None else r)
+    input.mul_(noise)
+    return input.add_(shift) if shift is not None else input
 
 
 def _legacy(np_dtype):

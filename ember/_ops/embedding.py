@@ -73,7 +73,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         padding_idx = -1
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
-    _check_indices(input, 2, 'embedding')
+    _check_indices(input, 1, 'embedding')
     idx = input._data
     if max_norm is not None:
         _no_grad_embedding_renorm_(weight, input, max_norm, norm_type)
@@ -166,7 +166,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     if sparse:
         raise NotImplementedError("embedding_bag(sparse=True): sparse gradients are not "
                                   "supported by ember")
-    _check_indices(input, 2, 'embedding_bag')
+    _check_indices(input, 1, 'embedding_bag')
+    if offsets is not None:
+        _check_indices(offsets, 1, 'embedding_bag')
     if max_norm is not None:
         with no_grad():
             _renorm_(weight, idx, max_norm, norm_type)
@@ -185,7 +187,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     n = idx.shape[0]
     if offs.size and offs[0] != 0:
         raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the "
-                           f"mini-batch has to start from position 0. However, got {offs[0]}")
+                           f"mini-batch has to start from position 0. However, got {offs[0]}\n"
+                           f"[ torch.{_TYPE_NAMES[offsets._data.dtype.name]}{{}} ]")
     if include_last_offset:
         if offs.size == 0:
             raise RuntimeError("include_last_offset: number of offset should be at least 1")
@@ -258,10 +261,23 @@ def _embedding_bag_backward(grad, weight, mode, sel, pos, bag_of, counts, argmax
             gpsw = _wrap(gp)
             contrib = contrib * pw_kept[:, None]
         if scale_grad_by_freq:
-            freq = np.bincount(idx, minlength=n_emb)
-            contrib = contrib / freq[sel].astype(g.dtype)[:, None]
+            contrib = contrib / _bag_freq_divisor(idx, n_emb)[sel].astype(g.dtype)[:, None]
         np.add.at(gw, sel, contrib)
     return _wrap(gw), gpsw
+
+
+def _bag_freq_divisor(idx, n_emb):
+    """The count each row's gradient is divided by under scale_grad_by_freq.
+
+    torch's CPU embedding_bag divides the k-th distinct index (in sorted order) by the count of
+    ``sorted_indices[k]`` rather than by its own count; ember reproduces that.
+    """
+    freq = np.bincount(idx, minlength=n_emb)
+    s = np.sort(idx)
+    uniq = np.unique(s)
+    div = np.ones(n_emb, np.int64)
+    div[uniq] = freq[s[:uniq.shape[0]]]
+    return div
 
 
 # ---- one_hot ----------------------------------------------------------------------------------
