@@ -281,8 +281,9 @@ def test_mha_bad_arguments():
                                                         for a, b in f.items()}))
     _raises_like(lambda: em(_e(x[..., :6]), _e(x), _e(x)),
                  lambda: tm(_t(x[..., :6]), _t(x), _t(x)))
-    _raises_like(lambda: ember.nn.MultiheadAttention(7, 2), lambda: torch.nn.MultiheadAttention(7, 2))
-    _raises_like(lambda: ember.nn.MultiheadAttention(0, 2), lambda: torch.nn.MultiheadAttention(0, 2))
+    for args in ((7, 2), (0, 2)):
+        _raises_like(lambda: ember.nn.MultiheadAttention(*args),
+                     lambda: torch.nn.MultiheadAttention(*args))
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always')
         em(_e(x), _e(x), _e(x), key_padding_mask=_e(np.zeros((N, L), bool)),
