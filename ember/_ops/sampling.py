@@ -161,7 +161,7 @@ def pad(input, pad, mode='constant', value=None):
         left, right = pad[2 * j], pad[2 * j + 1]
         n = input.shape[axis]
         if mode == 'reflect' and (left >= n or right >= n):
-            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
+            raise RuntimeError(f"Argument #{4 + 2 * j}: Padding size should be less than the corresponding "
                                f"input dimension, but got: padding ({left}, {right}) at "
                                f"dimension {axis} of input {list(input.shape)}")
         if mode == 'circular' and (left > n or right > n):
@@ -310,6 +310,9 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
                     f"Tuple[int, int, int], but got size with types {[type(x) for x in size]}")
             output_size = [int(s) for s in size]
         else:
+            if not _is_integer(size):
+                raise TypeError(f"upsample(): expected size to be an int or a tuple of ints, "
+                                f"got {type(size).__name__}")
             output_size = [int(size)] * dim
     elif scale_factor is not None:
         output_size = None
