@@ -123,42 +123,40 @@ def _out_size(sp, k, s, d):
 
 
 def _im2col(xp, ksize, stride, dilation, out_sp):
-    """Windows of (N, C, *Sp) as a contiguous (C, *K, N, *out) array (one strided copy)."""
+    """Windows of (N, C, *Sp) as a contiguous (N, C, *K, *out) array (one strided copy)."""
     st = xp.strides
-    shape = (xp.shape[1],) + tuple(ksize) + (xp.shape[0],) + tuple(out_sp)
-    strides = ((st[1],) + tuple(a * d for a, d in zip(st[2:], dilation)) + (st[0],) +
+    shape = xp.shape[:2] + tuple(ksize) + tuple(out_sp)
+    strides = (st[:2] + tuple(a * d for a, d in zip(st[2:], dilation)) +
                tuple(a * s for a, s in zip(st[2:], stride)))
     return np.ascontiguousarray(_as_strided(xp, shape, strides))
 
 
 def _col2im(cols, sp_shape, ksize, stride, dilation):
-    """Adjoint of _im2col: (C, *K, N, *out) summed back into a (C, N, *Sp) array."""
+    """Adjoint of _im2col: (N, C, *K, *out) summed back into an (N, C, *Sp) array."""
     nsp = len(ksize)
-    c, n = cols.shape[0], cols.shape[1 + nsp]
+    n, c = cols.shape[:2]
     out_sp = cols.shape[2 + nsp:]
-    buf = np.zeros((c, n) + tuple(sp_shape), dtype=cols.dtype)
+    buf = np.zeros((n, c) + tuple(sp_shape), dtype=cols.dtype)
     if all(k == s for k, s in zip(ksize, stride)) and all(d == 1 for d in dilation):
         # non-overlapping windows: a pure re-layout, no summation needed
-        perm = [0, 1 + nsp]
+        perm = [0, 1]
         for i in range(nsp):
-            perm += [2 + nsp + i, 1 + i]
-        blk = cols.transpose(perm).reshape((c, n) + tuple(o * k for o, k in zip(out_sp, ksize)))
+            perm += [2 + nsp + i, 2 + i]
+        blk = cols.transpose(perm).reshape((n, c) + tuple(o * k for o, k in zip(out_sp, ksize)))
         buf[(slice(None), slice(None)) + tuple(slice(0, e) for e in blk.shape[2:])] = blk
         return buf
     for pos in np.ndindex(*ksize):
         sl = tuple(slice(p * d, p * d + s * (o - 1) + 1, s)
                    for p, d, s, o in zip(pos, dilation, stride, out_sp))
-        buf[(slice(None), slice(None)) + sl] += cols[(slice(None),) + pos]
+        buf[(slice(None), slice(None)) + sl] += cols[(slice(None), slice(None)) + pos]
     return buf
 
 
-def _to_nc_first(a):
-    """(C, N, ...) -> contiguous (N, C, ...)."""
-    return np.ascontiguousarray(a.swapaxes(0, 1))
-
-
 def _conv_forward(x, w, b, stride, lo, hi, dilation, groups):
-    """x (N, C, *S), w (O, C/g, *K) -> y (N, O, *out) and the saved columns."""
+    """x (N, C, *S), w (O, C/g, *K) -> y (N, O, *out) and the saved columns.
+
+    The columns are (N, g, C/g*k, L): one broadcast matmul with the (g, O/g, C/g*k) weight
+    gives the output directly in (N, O, L) order, with no transposing copy."""
     nsp = x.ndim - 2
     ksize = w.shape[2:]
     xp = _pad_array(x, lo, hi)
@@ -166,36 +164,44 @@ def _conv_forward(x, w, b, stride, lo, hi, dilation, groups):
                    zip(xp.shape[2:], ksize, stride, dilation))
     n, o = x.shape[0], w.shape[0]
     cols = _im2col(xp, ksize, stride, dilation, out_sp)
-    cols = cols.reshape(groups, -1, n * int(np.prod(out_sp)))
-    y = np.matmul(w.reshape(groups, o // groups, -1), cols)
-    y = y.reshape((o, n) + out_sp)
-    out = np.empty((n, o) + out_sp, dtype=x.dtype)
+    cols = cols.reshape(n, groups, -1, int(np.prod(out_sp)))
+    y = np.matmul(w.reshape(groups, o // groups, -1), cols).reshape((n, o) + out_sp)
     if b is not None:
-        np.add(y.swapaxes(0, 1), b.reshape((o,) + (1,) * nsp), out=out)
-    else:
-        out[...] = y.swapaxes(0, 1)
-    return out, cols
+        y += b.reshape((o,) + (1,) * nsp)
+    return y, cols
 
 
 def _conv_backward(gy, x_shape, w, cols, stride, lo, hi, dilation, groups, need):
     nsp = len(x_shape) - 2
     n, o = gy.shape[:2]
+    og = o // groups
     ksize = w.shape[2:]
-    gy2 = np.ascontiguousarray(
-        gy.reshape(n, groups, o // groups, -1).transpose(1, 2, 0, 3)).reshape(groups,
-                                                                              o // groups, -1)
     gx = gw = gb = None
+    gy4 = gy.reshape(n, groups, og, -1)
     if need[1]:
-        gw = np.matmul(gy2, cols.transpose(0, 2, 1)).reshape(w.shape)
+        gw = np.matmul(gy4, cols.transpose(0, 1, 3, 2))
+        gw = (gw.sum(0) if n > 1 else gw[0]).reshape(w.shape)
     if need[0]:
-        w2 = w.reshape(groups, o // groups, -1)
-        gcols = np.matmul(w2.transpose(0, 2, 1), gy2)
-        gcols = gcols.reshape((x_shape[1],) + ksize + (n,) + gy.shape[2:])
-        sp = tuple(s + a + c for s, a, c in zip(x_shape[2:], lo, hi))
-        buf = _col2im(gcols, sp, ksize, stride, dilation)
-        crop = (slice(None), slice(None)) + tuple(slice(a, a + s) for a, s in
-                                                  zip(lo, x_shape[2:]))
-        gx = _to_nc_first(buf[crop])
+        reach = [d * (k - 1) for d, k in zip(dilation, ksize)]
+        if all(s == 1 for s in stride) and all(r >= a and r >= b for r, a, b in
+                                               zip(reach, lo, hi)):
+            # stride 1: the input gradient is a "full" correlation of gy with the flipped,
+            # transposed kernel: im2col + one matmul, no col2im scatter
+            cg = x_shape[1] // groups
+            wf = w.reshape((groups, og, cg) + ksize).swapaxes(1, 2)
+            wf = wf[(Ellipsis,) + (slice(None, None, -1),) * nsp]
+            wf = np.ascontiguousarray(wf).reshape((x_shape[1], og) + ksize)
+            gx = _conv_forward(gy, wf, None, stride, tuple(r - a for r, a in zip(reach, lo)),
+                               tuple(r - b for r, b in zip(reach, hi)), dilation, groups)[0]
+        else:
+            w2 = w.reshape(groups, og, -1)
+            gcols = np.matmul(w2.transpose(0, 2, 1), gy4)
+            gcols = gcols.reshape((n, x_shape[1]) + ksize + gy.shape[2:])
+            sp = tuple(s + a + c for s, a, c in zip(x_shape[2:], lo, hi))
+            buf = _col2im(gcols, sp, ksize, stride, dilation)
+            crop = (slice(None), slice(None)) + tuple(slice(a, a + s) for a, s in
+                                                      zip(lo, x_shape[2:]))
+            gx = np.ascontiguousarray(buf[crop]) if any(lo) or any(hi) else buf
     if need[2]:
         gb = gy.sum(axis=(0,) + tuple(range(2, 2 + nsp)))
     return gx, gw, gb
@@ -207,44 +213,40 @@ def _conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, 
     n, cin = x.shape[:2]
     ksize = w.shape[2:]
     cout = w.shape[1] * groups
-    x2 = np.ascontiguousarray(
-        x.reshape(n, groups, cin // groups, -1).transpose(1, 2, 0, 3)).reshape(
-            groups, cin // groups, -1)
+    x4 = x.reshape(n, groups, cin // groups, -1)
     w2 = w.reshape(groups, cin // groups, -1)
-    cols = np.matmul(w2.transpose(0, 2, 1), x2)
-    cols = cols.reshape((cout,) + ksize + (n,) + x.shape[2:])
+    cols = np.matmul(w2.transpose(0, 2, 1), x4).reshape((n, cout) + ksize + x.shape[2:])
     full = tuple((s - 1) * st + d * (k - 1) + 1 + op for s, st, d, k, op in
                  zip(x.shape[2:], stride, dilation, ksize, output_padding))
     out_sp = tuple(f - 2 * p for f, p in zip(full, padding))
     buf = _col2im(cols, full, ksize, stride, dilation)
     crop = (slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, out_sp))
-    y = buf[crop].swapaxes(0, 1)
-    out = np.empty((n, cout) + out_sp, dtype=x.dtype)
+    y = buf[crop]
+    if y.shape != buf.shape:
+        y = np.ascontiguousarray(y)
     if b is not None:
-        np.add(y, b.reshape((cout,) + (1,) * nsp), out=out)
-    else:
-        out[...] = y
-    return out, x2
+        y += b.reshape((cout,) + (1,) * nsp)
+    return y, None
 
 
-def _conv_transpose_backward(gy, x_shape, w, x2, stride, padding, output_padding, dilation,
+def _conv_transpose_backward(gy, x, w, unused, stride, padding, output_padding, dilation,
                              groups, need):
-    nsp = len(x_shape) - 2
-    n, cin = x_shape[:2]
+    nsp = x.ndim - 2
+    n, cin = x.shape[:2]
     ksize = w.shape[2:]
     full = tuple((s - 1) * st + d * (k - 1) + 1 + op for s, st, d, k, op in
-                 zip(x_shape[2:], stride, dilation, ksize, output_padding))
+                 zip(x.shape[2:], stride, dilation, ksize, output_padding))
     hi = tuple(f - p - o for f, p, o in zip(full, padding, gy.shape[2:]))
     gyp = _pad_array(gy, padding, hi)
-    gcols = _im2col(gyp, ksize, stride, dilation, x_shape[2:]).reshape(groups, -1,
-                                                                       n * int(np.prod(x_shape[2:])))
+    gcols = _im2col(gyp, ksize, stride, dilation, x.shape[2:]).reshape(
+        n, groups, -1, int(np.prod(x.shape[2:])))
     w2 = w.reshape(groups, cin // groups, -1)
     gx = gw = gb = None
     if need[0]:
-        gx = np.matmul(w2, gcols).reshape((cin, n) + tuple(x_shape[2:]))
-        gx = _to_nc_first(gx)
+        gx = np.matmul(w2, gcols).reshape(x.shape)
     if need[1]:
-        gw = np.matmul(x2, gcols.transpose(0, 2, 1)).reshape(w.shape)
+        gw = np.matmul(x.reshape(n, groups, cin // groups, -1), gcols.transpose(0, 1, 3, 2))
+        gw = (gw.sum(0) if n > 1 else gw[0]).reshape(w.shape)
     if need[2]:
         gb = gy.sum(axis=(0,) + tuple(range(2, 2 + nsp)))
     return gx, gw, gb
@@ -381,7 +383,7 @@ def _convolution_backward(grad, input, weight, cols, params, need):
 def _convolution_transpose_backward(grad, input, weight, x2, params, need):
     _no_double_backward('convolution')
     stride, padding, output_padding, dilation, groups = params
-    gs = _conv_transpose_backward(grad._data, input._data.shape, weight._data, x2, stride,
+    gs = _conv_transpose_backward(grad._data, input._data, weight._data, x2, stride,
                                   padding, output_padding, dilation, groups, need)
     return _wrap_grads(gs)
 
@@ -416,9 +418,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
             f'the array of sliding blocks as ({out_sp[0]}, {out_sp[1]}), but its components must '
             'be at least one.')
     xp = _pad_array(x, p, p)
-    cols = _im2col(xp, k, s, d, out_sp)  # (C, kh, kw, N, oh, ow)
     n, c = x.shape[:2]
-    out = np.ascontiguousarray(cols.reshape(c * k[0] * k[1], n, -1).swapaxes(0, 1))
+    out = _im2col(xp, k, s, d, out_sp).reshape(n, c * k[0] * k[1], -1)
     return _record('im2col', out, (input,), (x.shape[2:], k, d, p, s))
 
 
@@ -427,9 +428,10 @@ def _fold_array(cols, output_size, k, d, p, s):
     c = cols.shape[1] // (k[0] * k[1])
     sp = tuple(o + 2 * pp for o, pp in zip(output_size, p))
     out_sp = tuple(_out_size(z, kk, ss, dd) for z, kk, ss, dd in zip(sp, k, s, d))
-    c6 = cols.reshape(n, c, k[0], k[1], out_sp[0], out_sp[1]).transpose(1, 2, 3, 0, 4, 5)
+    c6 = cols.reshape(n, c, k[0], k[1], out_sp[0], out_sp[1])
     buf = _col2im(c6, sp, k, s, d)
-    return _to_nc_first(buf[:, :, p[0]:p[0] + output_size[0], p[1]:p[1] + output_size[1]])
+    return np.ascontiguousarray(buf[:, :, p[0]:p[0] + output_size[0],
+                                    p[1]:p[1] + output_size[1]])
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):

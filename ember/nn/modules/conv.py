@@ -52,8 +52,10 @@ class _ConvNd(Module):
             if padding == 'same' and any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         if padding_mode not in _PADDING_MODES:
-            raise ValueError("padding_mode must be one of {'zeros', 'reflect', 'circular', "
-                             f"'replicate'}}, but got padding_mode='{padding_mode}'")
+            # a set, printed as torch prints its own (same order within one process)
+            valid = {'zeros', 'reflect', 'replicate', 'circular'}
+            raise ValueError(f"padding_mode must be one of {valid}, but got "
+                             f"padding_mode='{padding_mode}'")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = kernel_size

@@ -1,0 +1,207 @@
+"""Conv / ConvTranspose / unfold / fold against torch: values, gradients, init, repr, errors."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip('torch')
+import ember  # noqa: E402
+import ember.nn.functional as EF  # noqa: E402
+import torch.nn.functional as TF  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def _pair(arrays, requires_grad=True):
+    t = [torch.from_numpy(a.copy()).requires_grad_(requires_grad) for a in arrays]
+    e = [ember.from_numpy(a.copy()).requires_grad_(requires_grad) for a in arrays]
+    return t, e
+
+
+def _close(a, b, dt):
+    tol = 1e-4 if dt == np.float32 else 1e-10
+    np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=tol, atol=tol)
+
+
+def _run_fn(tfn, efn, arrays, dt, **kw):
+    (t, e) = _pair([a.astype(dt) for a in arrays])
+    ty, ey = tfn(*t, **kw), efn(*e, **kw)
+    assert tuple(ey.shape) == tuple(ty.shape)
+    assert ey.dtype == getattr(ember, np.dtype(dt).name)
+    assert ey.grad_fn.name() == ty.grad_fn.name()
+    _close(ty, ey, dt)
+    g = RNG.standard_normal(tuple(ty.shape)).astype(dt)
+    ty.backward(torch.from_numpy(g))
+    ey.backward(ember.from_numpy(g))
+    for a, b in zip(t, e):
+        _close(a.grad, b.grad, dt)
+
+
+CONV_CASES = [
+    (1, {}), (1, dict(stride=2, padding=1)), (1, dict(padding='same', dilation=2)),
+    (2, {}), (2, dict(stride=2, padding=1)), (2, dict(stride=(2, 1), padding=(0, 2))),
+    (2, dict(dilation=2, padding=2, groups=2)), (2, dict(padding='same')),
+    (2, dict(padding='valid', stride=3)), (2, dict(groups=4)), (2, dict(padding=4)),
+    (3, {}), (3, dict(stride=2, padding=1, groups=2)),
+]
+
+
+@pytest.mark.parametrize('nsp,kw', CONV_CASES)
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+def test_conv_functional(nsp, kw, dt):
+    g = kw.get('groups', 1)
+    x = RNG.standard_normal((2, 4) + (7,) * nsp)
+    w = RNG.standard_normal((8, 4 // g) + (3,) * nsp)
+    b = RNG.standard_normal(8)
+    name = f'conv{nsp}d'
+    _run_fn(getattr(TF, name), getattr(EF, name), [x, w, b], dt, **kw)
+
+
+@pytest.mark.parametrize('nsp,kw,k', [
+    (1, {}, 3), (1, dict(stride=2, padding=1, output_padding=1), 3),
+    (2, dict(stride=2), 2), (2, dict(stride=2, padding=1, output_padding=1), 3),
+    (2, dict(stride=3, padding=2, dilation=2, groups=2, output_padding=1), 3),
+    (3, dict(stride=2), 2),
+])
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+def test_conv_transpose_functional(nsp, kw, k, dt):
+    g = kw.get('groups', 1)
+    x = RNG.standard_normal((2, 4) + (5,) * nsp)
+    w = RNG.standard_normal((4, 6 // g) + (k,) * nsp)
+    b = RNG.standard_normal(6)
+    name = f'conv_transpose{nsp}d'
+    _run_fn(getattr(TF, name), getattr(EF, name), [x, w, b], dt, **kw)
+
+
+def test_conv_unbatched_and_no_bias():
+    x = RNG.standard_normal((3, 6, 6))
+    w = RNG.standard_normal((2, 3, 3, 3))
+    _run_fn(TF.conv2d, EF.conv2d, [x, w], np.float64, padding=1)
+    w = RNG.standard_normal((3, 2, 3, 3))
+    _run_fn(TF.conv_transpose2d, EF.conv_transpose2d, [x, w], np.float64, stride=2)
+
+
+def test_unfold_fold():
+    x = RNG.standard_normal((2, 3, 7, 6))
+    _run_fn(TF.unfold, EF.unfold, [x], np.float64, kernel_size=(3, 2), padding=1, stride=2,
+            dilation=(1, 2))
+    cols = RNG.standard_normal((2, 3 * 4, 21))
+    _run_fn(TF.fold, EF.fold, [cols], np.float64, output_size=(5, 6), kernel_size=2,
+            padding=1, stride=(2, 1))
+
+
+def test_gradcheck():
+    x = ember.from_numpy(RNG.standard_normal((1, 2, 5, 5))).requires_grad_()
+    w = ember.from_numpy(RNG.standard_normal((2, 2, 3, 3))).requires_grad_()
+    b = ember.from_numpy(RNG.standard_normal(2)).requires_grad_()
+    assert ember.autograd.gradcheck(lambda x, w, b: EF.conv2d(x, w, b, 2, 1), (x, w, b))
+    assert ember.autograd.gradcheck(lambda x, w, b: EF.conv2d(x, w, b, 1, 1, 2), (x, w, b))
+    assert ember.autograd.gradcheck(
+        lambda x, w, b: EF.conv_transpose2d(x, w, b, 2, 1, 1), (x, w, b))
+    assert ember.autograd.gradgradcheck(lambda x: EF.unfold(x, 2, padding=1), (x,))
+
+
+MODULE_CASES = [
+    ('Conv1d', (4, 6, 3), dict(padding=1, padding_mode='circular'), (2, 4, 9)),
+    ('Conv2d', (4, 6, 3), {}, (2, 4, 8, 8)),
+    ('Conv2d', (4, 6, 3), dict(stride=2, padding=1, dilation=2, groups=2, bias=False),
+     (2, 4, 8, 8)),
+    ('Conv2d', (4, 6, 3), dict(padding=(1, 2), padding_mode='reflect'), (2, 4, 8, 8)),
+    ('Conv2d', (4, 6, 3), dict(padding=1, padding_mode='replicate'), (2, 4, 8, 8)),
+    ('Conv2d', (4, 4, 4), dict(padding='same', groups=4), (2, 4, 7, 7)),
+    ('Conv3d', (2, 4, 3), dict(padding=1), (2, 2, 4, 4, 4)),
+    ('ConvTranspose1d', (4, 6, 3), dict(stride=2, groups=2, dilation=2), (2, 4, 5)),
+    ('ConvTranspose2d', (4, 6, 3), dict(stride=2, padding=1, output_padding=1), (2, 4, 5, 5)),
+    ('ConvTranspose3d', (4, 2, 2), dict(stride=2, bias=False), (2, 4, 3, 3, 3)),
+]
+
+
+@pytest.mark.parametrize('name,args,kw,shape', MODULE_CASES)
+def test_module(name, args, kw, shape):
+    torch.manual_seed(0)
+    ember.manual_seed(0)
+    tm = getattr(torch.nn, name)(*args, **kw)
+    em = getattr(ember.nn, name)(*args, **kw)
+    assert repr(em) == repr(tm)
+    tsd, esd = tm.state_dict(), em.state_dict()
+    assert list(esd) == list(tsd)
+    for k in tsd:  # default init: the same random stream, bit for bit
+        assert tuple(esd[k].shape) == tuple(tsd[k].shape)
+        np.testing.assert_array_equal(esd[k].numpy(), tsd[k].numpy())
+    x = RNG.standard_normal(shape).astype(np.float32)
+    (tx,), (ex,) = _pair([x])
+    ty, ey = tm(tx), em(ex)
+    assert ey.grad_fn.name() == ty.grad_fn.name()
+    _close(ty, ey, np.float32)
+    g = RNG.standard_normal(tuple(ty.shape)).astype(np.float32)
+    ty.backward(torch.from_numpy(g))
+    ey.backward(ember.from_numpy(g))
+    _close(tx.grad, ex.grad, np.float32)
+    for (n, tp), (_, ep) in zip(tm.named_parameters(), em.named_parameters()):
+        _close(tp.grad, ep.grad, np.float32)
+
+
+def test_conv_transpose_output_size():
+    torch.manual_seed(0)
+    ember.manual_seed(0)
+    tm, em = torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1), \
+        ember.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)
+    x = RNG.standard_normal((1, 3, 4, 4)).astype(np.float32)
+    ty = tm(torch.from_numpy(x), output_size=[8, 8])
+    ey = em(ember.from_numpy(x), output_size=[8, 8])
+    assert tuple(ey.shape) == (1, 2, 8, 8)
+    _close(ty, ey, np.float32)
+    with pytest.raises(ValueError, match='requested an output size'):
+        em(ember.from_numpy(x), output_size=[12, 12])
+
+
+@pytest.mark.parametrize('name', ['LazyConv2d', 'LazyConvTranspose2d', 'LazyConv1d'])
+def test_lazy(name):
+    torch.manual_seed(0)
+    ember.manual_seed(0)
+    tm, em = getattr(torch.nn, name)(3, 2), getattr(ember.nn, name)(3, 2)
+    assert repr(em) == repr(tm)
+    nsp = 1 if '1d' in name else 2
+    x = RNG.standard_normal((2, 4) + (5,) * nsp).astype(np.float32)
+    ty, ey = tm(torch.from_numpy(x)), em(ember.from_numpy(x))
+    assert type(em).__name__ == type(tm).__name__
+    assert repr(em) == repr(tm)
+    _close(ty, ey, np.float32)
+
+
+def _err(fn_t, fn_e, exc=RuntimeError):
+    with pytest.raises(exc) as te:
+        fn_t()
+    with pytest.raises(exc) as ee:
+        fn_e()
+    if '{' in str(te.value):  # a printed set: its order is arbitrary
+        assert sorted(str(ee.value)) == sorted(str(te.value))
+    else:
+        assert str(ee.value) == str(te.value)
+
+
+@pytest.mark.parametrize('case', [
+    lambda m, x: m.nn.functional.conv2d(x(2, 4, 8, 8), x(6, 3, 3, 3)),
+    lambda m, x: m.nn.functional.conv2d(x(2, 4, 8, 8), x(6, 4, 9, 9)),
+    lambda m, x: m.nn.functional.conv2d(x(2, 4, 8, 8), x(6, 2, 3, 3), groups=3),
+    lambda m, x: m.nn.functional.conv2d(x(8, 8), x(6, 4, 3, 3)),
+    lambda m, x: m.nn.functional.conv2d(x(2, 4, 8, 8), x(6, 4, 3, 3), stride=0),
+    lambda m, x: m.nn.functional.conv2d(x(2, 4, 8, 8), x(6, 4, 3, 3), padding=-1),
+    lambda m, x: m.nn.functional.conv2d(x(2, 4, 8, 8), x(6, 4, 3, 3), padding='same',
+                                        stride=2),
+    lambda m, x: m.nn.functional.conv2d(x(2, 4, 8, 8), x(6, 4, 3, 3), x(5)),
+    lambda m, x: m.nn.functional.conv1d(x(2, 4, 8), x(6, 4, 3), padding=(1, 1)),
+    lambda m, x: m.nn.functional.conv_transpose2d(x(2, 4, 8, 8), x(3, 4, 3, 3)),
+    lambda m, x: m.nn.functional.conv_transpose2d(x(2, 4, 8, 8), x(4, 4, 3, 3),
+                                                  output_padding=2),
+    lambda m, x: m.nn.Conv2d(4, 6, 3)(x(2, 3, 8, 8)),
+])
+def test_errors(case):
+    _err(lambda: case(torch, torch.randn), lambda: case(ember, ember.randn))
+
+
+def test_module_errors():
+    for kw in [dict(groups=3), dict(padding_mode='foo'), dict(padding='same', stride=2),
+               dict(padding='foo')]:
+        _err(lambda: torch.nn.Conv2d(4, 6, 3, **kw), lambda: ember.nn.Conv2d(4, 6, 3, **kw),
+             ValueError)
+    _err(lambda: torch.nn.ConvTranspose2d(4, 6, 3, padding_mode='reflect'),
+         lambda: ember.nn.ConvTranspose2d(4, 6, 3, padding_mode='reflect'), ValueError)
