@@ -105,3 +105,12 @@ def worker_init_offset(worker_id):
             ds = info.dataset
             ds.start, ds.end = ds.start + 100 * worker_id, ds.end + 100 * worker_id
             return
+
+
+class KeyErrorDataset(SquareDataset):
+    def __getitem__(self, i):
+        return {}["missing"]
+
+
+def failing_worker_init(worker_id):
+    raise RuntimeError(f"init of worker {worker_id} failed")

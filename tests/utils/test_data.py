@@ -13,7 +13,6 @@ import pytest
 torch = pytest.importorskip("torch")
 import ember  # noqa: E402
 import ember.utils.data as edata  # noqa: E402
-import torch.utils.data as tdata  # noqa: E402
 
 import _data_helpers as helpers  # noqa: E402
 
@@ -567,6 +566,22 @@ def test_workers_mixed_types_and_errors(deadline):
         assert "Original Traceback" in str(exc.value)
         # the traceback keeps `it` alive in a cycle: stop its workers now, not at exit
         it._shutdown_workers()
+
+
+@pytest.mark.parametrize("kw", [dict(dataset=helpers.KeyErrorDataset(4)),
+                                dict(dataset=list(range(4)),
+                                     worker_init_fn=helpers.failing_worker_init)])
+def test_workers_reraise_like_torch(kw, deadline):
+    def run(lib):
+        it = iter(lib.utils.data.DataLoader(**_worker_loader_kw(**kw)))
+        try:
+            next(it)
+        except Exception as exc:     # compare type, first and last line of the message
+            lines = str(exc).splitlines()
+            return type(exc).__name__, lines[0], lines[-1]
+        finally:
+            it._shutdown_workers()
+    same(run)
 
 
 def test_workers_iterable_dataset(deadline):

@@ -15,6 +15,7 @@ the same shuffles; workers seed ``random``, ember and NumPy from it as torch's w
 import itertools
 import multiprocessing as python_multiprocessing
 import os
+import pickle
 import queue
 import warnings
 from math import ceil
@@ -392,7 +393,16 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                       self._base_seed, self._worker_init_fn, i, self._num_workers,
                       self._persistent_workers, self._shared_seed))
             w.daemon = True
-            w.start()
+            try:
+                w.start()
+            except (TypeError, AttributeError, pickle.PicklingError):
+                warnings.warn(
+                    "Got pickle error when attempting to start a worker Process. This might be "
+                    "because the worker Process arguments are not picklable. Python 3.14+ "
+                    "changed the multiprocessing start method in non-Mac POSIX platforms to "
+                    "'forkserver', which requires the worker Process arguments to be picklable. "
+                    "You can also try multiprocessing.set_start_method('fork').", stacklevel=2)
+                raise
             # Registered only once started, so shutdown never joins an unstarted process.
             self._index_queues.append(index_queue)
             self._workers.append(w)

@@ -11,7 +11,6 @@ from ember import default_generator, randperm
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
            "ChainDataset", "Subset", "random_split"]
 
-_T = TypeVar("_T")
 _T_co = TypeVar("_T_co", covariant=True)
 
 
