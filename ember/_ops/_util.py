@@ -245,5 +245,39 @@ def _out(out, result):
     return out
 
 
+def _as_view(d, shape, strides):
+    """A view of d's memory with the given shape and (byte) strides, keeping d's base chain
+    (so storage_offset and writes behave like any other NumPy view)."""
+    root = d
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    off = d.__array_interface__['data'][0] - root.__array_interface__['data'][0]
+    try:
+        return np.ndarray(shape, d.dtype, buffer=root, offset=off, strides=strides)
+    except (TypeError, ValueError, BufferError):
+        return np.lib.stride_tricks.as_strided(d, shape, strides)
+
+
+def _writeable_view(r):
+    """A slice of a read-only expanded view that no longer overlaps itself is writeable in
+    torch (x.expand(2, 3)[0].fill_(1)); make the NumPy view say so too."""
+    if r.flags.writeable or not isinstance(r, np.ndarray):
+        return r
+    if any(s == 0 and n > 1 for s, n in zip(r.strides, r.shape)):
+        return r
+    return _as_view(r, r.shape, r.strides)
+
+
+def _torch_unit_strides(r, positions):
+    """r with the strides torch gives to size-1 dims it inserted (unsqueeze, None indexing):
+    size * stride of the next dim, or 1 element for a trailing one. NumPy uses 0 there."""
+    st = list(r.strides)
+    for p in sorted(positions, reverse=True):
+        st[p] = r.shape[p + 1] * st[p + 1] if p + 1 < r.ndim else r.itemsize
+    if tuple(st) == r.strides:
+        return r
+    return _as_view(r, r.shape, tuple(st))
+
+
 def _keep(fn):
     return fn

@@ -5,7 +5,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record
-from ._util import _arr, _write_inplace, _check_inplace, _legacy, _out
+from ._util import _arr, _write_inplace, _check_inplace, _legacy, _out, _torch_unit_strides, _writeable_view
 
 __all__ = ['gather', 'scatter', 'scatter_add', 'scatter_reduce', 'index_select', 'masked_fill',
            'masked_select', 'take_along_dim', 'take', 'nonzero', 'argwhere', 'sort', 'argsort',
@@ -89,22 +89,28 @@ def _index_error(e, d, idx):
 def _getitem(self, idx):
     d = self._data
     if type(idx) is int:  # the common fast path: x[i]
-        try:
-            r = d[idx]
-        except IndexError as e:
-            raise _index_error(e, d, idx) from None
         if d.ndim == 0:
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
                              "or `tensor.item<T>(m)` in C++ to convert a 0-dim tensor to a number")
+        try:
+            r = d[idx, ...]  # the Ellipsis keeps a 0-d result a view, not a NumPy scalar
+        except IndexError as e:
+            raise _index_error(e, d, idx) from None
+        if not r.flags.writeable:
+            r = _writeable_view(r)
         out = _record('getitem_select', r, (self,), (d.shape, idx))
         out._vc = self._vc
         out._base = self if self._base is None else self._base
         return out
     nidx, basic = _convert_index(idx)
     try:
-        r = d[nidx]
+        r = d[nidx + (Ellipsis,)] if basic and Ellipsis not in nidx else d[nidx]
     except IndexError as e:
         raise _index_error(e, d, nidx) from None
+    if basic and None in nidx:
+        r = _torch_unit_strides(r, _none_positions(nidx, d.ndim))
+    if basic and not r.flags.writeable:
+        r = _writeable_view(r)
     if basic:
         op = 'getitem_select' if len(nidx) == 1 and isinstance(nidx[0], int) else \
             'getitem_basic'
@@ -115,6 +121,21 @@ def _getitem(self, idx):
             out._base = self if self._base is None else self._base
         return out
     return _record('getitem_adv', _arr(r), (self,), (d.shape, nidx))
+
+
+def _none_positions(nidx, ndim):
+    """Result dims created by None in a basic index."""
+    consumed = sum(1 for i in nidx if i is not None and i is not Ellipsis)
+    pos, out = 0, []
+    for i in nidx:
+        if i is None:
+            out.append(pos)
+            pos += 1
+        elif i is Ellipsis:
+            pos += ndim - consumed
+        elif isinstance(i, slice):
+            pos += 1
+    return out
 
 
 def _embed_slice(grad, shape, idx):

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor, Size, _wrap, _wrap_dim
 from ..autograd.graph import _record
-from ._util import _arr, _size_args, _out
+from ._util import _arr, _size_args, _out, _as_view, _writeable_view
 
 __all__ = ['reshape', 'transpose', 'swapaxes', 'swapdims', 'permute', 't', 'squeeze',
            'unsqueeze', 'flatten', 'unflatten', 'broadcast_to', 'narrow', 'chunk',
@@ -147,7 +147,10 @@ def squeeze(input, dim=None):
 def unsqueeze(input, dim):
     d = input._data
     ax = _wrap_dim(dim, d.ndim + 1)
-    r = d.reshape(d.shape[:ax] + (1,) + d.shape[ax:])
+    # torch's stride for the new dim: size * stride of the dim after it (1 when last)
+    st = d.strides
+    new = d.shape[ax] * st[ax] if ax < d.ndim else d.itemsize
+    r = _as_view(d, d.shape[:ax] + (1,) + d.shape[ax:], st[:ax] + (new,) + st[ax:])
     return _record_view('unsqueeze', r, input, (d.shape,))
 
 
@@ -222,7 +225,18 @@ def expand(self, *sizes):
     target = tuple(target)
     if target == d.shape:
         return _record_view('expand', d.view(), self, (d.shape,))
-    return _record_view('expand', np.broadcast_to(d, target), self, (d.shape,))
+    # torch: stride 0 where a dim is really expanded; new leading dims of size 1 get
+    # unsqueeze's stride. Read-only where elements overlap (torch refuses those writes).
+    st = [0] * lead + list(d.strides)
+    for i in range(len(target) - 1, -1, -1):
+        if i < lead and target[i] == 1:
+            st[i] = target[i + 1] * st[i + 1] if i + 1 < len(target) else 0
+        elif i >= lead and d.shape[i - lead] != target[i]:
+            st[i] = 0
+    r = _as_view(d, target, tuple(st))
+    if any(s == 0 and n > 1 for s, n in zip(st, target)):
+        r.flags.writeable = False
+    return _record_view('expand', r, self, (d.shape,))
 
 
 def expand_as(self, other):
@@ -260,7 +274,7 @@ def narrow(input, dim, start, length):
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({d.shape[ax]}).")
     idx = (slice(None),) * ax + (slice(start, start + length),)
-    return _record_view('slice', d[idx], input, (d.shape, idx))
+    return _record_view('slice', _writeable_view(d[idx]), input, (d.shape, idx))
 
 
 def select(input, dim, index):
@@ -273,7 +287,8 @@ def select(input, dim, index):
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(d.shape)} at dimension {dim}")
     idx = (slice(None),) * ax + (index,)
-    return _record_view('select', d[idx], input, (d.shape, idx))
+    return _record_view('select', _writeable_view(d[idx + (Ellipsis,)]), input,
+                        (d.shape, idx))
 
 
 def chunk(input, chunks, dim=0):
@@ -345,7 +360,7 @@ def unbind(input, dim=0):
     out = []
     for i in range(d.shape[ax]):
         idx = (slice(None),) * ax + (i,)
-        out.append(_record_view('unbind', d[idx], input, (d.shape, idx)))
+        out.append(_record_view('unbind', d[idx + (Ellipsis,)], input, (d.shape, idx)))
     return tuple(out)
 
 
@@ -552,6 +567,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     d = input._data
     a, b = _wrap_dim(dim1, d.ndim), _wrap_dim(dim2, d.ndim)
     r = np.diagonal(d, offset, a, b)
+    if not r.flags.writeable and d.flags.writeable:  # NumPy's diagonal is read-only
+        r = _as_view(r, r.shape, r.strides)
     return _record_view('diagonal', r, input, (d.shape, offset, a, b))
 
 
