@@ -708,10 +708,10 @@ def _gelu_backward(grad, self, approximate):
         t = ((self + kappa * x2 * self) * beta).tanh()
         return grad * (0.5 * (1 + t) + 0.5 * self * (1 - t * t) * beta * (1 + 3 * kappa * x2))
     if _nograph():
-        from .._ops.elementwise import _special
+        from .._ops.activation import _gauss_cdf
         g, x = grad._data, self._data
         c = lambda v: _act_c(v, g)  # noqa: E731
-        cdf = c(0.5) * (1 + _special('erf', x * c(math.sqrt(0.5))))
+        cdf = _gauss_cdf(x)
         pdf = np.exp(c(-0.5) * x * x) * c(1 / math.sqrt(2 * math.pi))
         return _w(g * (cdf + x * pdf))
     cdf = 0.5 * (1 + (self * math.sqrt(0.5)).erf())
