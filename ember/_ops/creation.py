@@ -49,23 +49,40 @@ def _infer_array(data):
                 arr = np.array([_scalar_of(x) for x in flat]).reshape(_nested_shape(data))
             else:
                 raise ValueError(_ragged_message(data))
-        kinds = {_kind(x) for x in flat}
         if not flat:
             return np.zeros(arr.shape, dtype=_dtype._default._np)
-        k = max(kinds) if kinds else 2
-        if k == 0:
-            return arr.astype(np.bool_, copy=False)
-        if k == 1:
-            return arr.astype(np.int64, copy=False)
-        if k == 2:
-            if all(isinstance(x, (np.floating, Tensor)) for x in flat if _kind(x) == 2) and \
-                    any(not isinstance(x, (float, int, bool)) for x in flat):
-                return arr
-            return arr.astype(_dtype._default._np)
-        return arr.astype(_dtype._default_complex()._np)
+        return arr.astype(_sequence_dtype(flat), copy=False)
     if hasattr(data, '__array__'):
         return np.asarray(data)
     raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+_PY_KIND = {bool: 0, int: 1, float: 2, complex: 3}
+
+
+def _sequence_dtype(flat):
+    """torch's inference for a sequence: each element's own dtype, promoted together.
+
+    Python scalars give bool/int64/default float/default complex; NumPy scalars and tensors
+    keep their dtype (a list of np.int32 is int32, of np.float64 is float64).
+    """
+    result = None
+    seen = set()
+    for x in flat:
+        t = type(x)
+        if t in seen and t in _PY_KIND:
+            continue
+        seen.add(t)
+        if t in _PY_KIND:
+            d = _dtype._dtype_for_kind(_PY_KIND[t])
+        elif isinstance(x, Tensor):
+            d = x.dtype
+        elif isinstance(x, np.generic):
+            d = _dtype.from_numpy(x.dtype)
+        else:
+            d = _dtype._dtype_for_kind(_kind(x))
+        result = d if result is None else _dtype.promote_types(result, d)
+    return result._np
 
 
 def _scalar_of(x):
@@ -134,9 +151,17 @@ def _ragged_message(data):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     _check_device(device)
-    arr = _infer_array(data)
+    if dtype is not None and isinstance(data, (list, tuple)) and \
+            not _dtype.to_numpy(dtype).kind == 'b':
+        # straight to the target dtype: no detour through the default float type
+        try:
+            arr = np.array(data, dtype=_np_dtype(dtype))
+        except (ValueError, TypeError):
+            arr = _infer_array(data).astype(_np_dtype(dtype))
+    else:
+        arr = _infer_array(data)
     if dtype is not None:
-        arr = arr.astype(_np_dtype(dtype))
+        arr = arr.astype(_np_dtype(dtype), copy=False)
     else:
         arr = np.array(arr, copy=True)
         if arr.dtype not in _dtype._FROM_NP:
@@ -186,8 +211,10 @@ def _make(fn, size, dtype, device, requires_grad, out=None, default=None):
     shape = _size_args(size)
     for s in shape:
         if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(shape)}")
+            name = getattr(fn, '__name__', '')
+            raise RuntimeError(f"{name}: Dimension size must be non-negative." if name in (
+                'zeros', 'ones') else f"Trying to create tensor with negative dimension {s}: "
+                f"{list(shape)}")
     d = _np_dtype(dtype) if dtype is not None else (default or _dtype._default._np)
     t = _wrap(fn(shape, d))
     if out is not None:
@@ -210,7 +237,11 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=Fa
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None):
     # zero-filled: "uninitialised" memory that is deterministic costs little and hides nothing
-    return _make(np.zeros, size, dtype, device, requires_grad, out)
+    return _make(_zeroed, size, dtype, device, requires_grad, out)
+
+
+def _zeroed(shape, dtype):
+    return np.zeros(shape, dtype)
 
 
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
@@ -284,7 +315,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                      for v in (start, end, step))
