@@ -161,8 +161,8 @@ def pad(input, pad, mode='constant', value=None):
         left, right = pad[2 * j], pad[2 * j + 1]
         n = input.shape[axis]
         if mode == 'reflect' and (left >= n or right >= n):
-            raise RuntimeError(f"Argument #{4 + 2 * j}: Padding size should be less than the corresponding "
-                               f"input dimension, but got: padding ({left}, {right}) at "
+            raise RuntimeError(f"Argument #{4 + 2 * j}: Padding size should be less than the "
+                               f"corresponding input dimension, but got: padding ({left}, {right}) at "
                                f"dimension {axis} of input {list(input.shape)}")
         if mode == 'circular' and (left > n or right > n):
             raise RuntimeError("Padding value causes wrapping around more than once.")
@@ -495,7 +495,7 @@ def _channel_shuffle_np(d, groups):
 
 
 def channel_shuffle(input, groups):
-    """Interleave the channels of `groups` groups: (N, g*k, *) viewed (N, g, k, *) -> (N, k, g, *)."""
+    """Interleave channels: (N, g*k, *) viewed as (N, g, k, *) and read as (N, k, g, *)."""
     if input.ndim <= 2:
         raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but "
                            f"got input with {input.ndim} dimension(s)")

@@ -91,7 +91,8 @@ def test_from_pretrained():
         e = ember.nn.Embedding.from_pretrained(ember.tensor(w), **kw)
         assert repr(e) == repr(t)
         assert e.weight.requires_grad == t.weight.requires_grad
-        np.testing.assert_array_equal(to_np(e(ember.tensor([3, 1]))), to_np(t(torch.tensor([3, 1]))))
+        np.testing.assert_array_equal(to_np(e(ember.tensor([3, 1]))),
+                                      to_np(t(torch.tensor([3, 1]))))
         t = torch.nn.EmbeddingBag.from_pretrained(torch.tensor(w), **kw)
         e = ember.nn.EmbeddingBag.from_pretrained(ember.tensor(w), **kw)
         assert repr(e) == repr(t)
@@ -178,7 +179,8 @@ def _raises(ft, fe):
 
 def test_errors():
     wt, we = torch.zeros(5, 2), ember.zeros(5, 2)
-    _raises(lambda: TF.embedding(torch.tensor([5]), wt), lambda: EF.embedding(ember.tensor([5]), we))
+    _raises(lambda: TF.embedding(torch.tensor([5]), wt),
+            lambda: EF.embedding(ember.tensor([5]), we))
     _raises(lambda: TF.embedding(torch.tensor([1.0]), wt),
             lambda: EF.embedding(ember.tensor([1.0]), we))
     _raises(lambda: TF.embedding(torch.tensor([1]), wt, padding_idx=5),
@@ -197,6 +199,7 @@ def test_errors():
                                      per_sample_weights=ember.ones(1, 2)))
     _raises(lambda: TF.embedding_bag(torch.tensor([1, 2]), wt, torch.tensor([1])),
             lambda: EF.embedding_bag(ember.tensor([1, 2]), we, ember.tensor([1])))
-    _raises(lambda: TF.one_hot(torch.tensor([1, 3]), 2), lambda: EF.one_hot(ember.tensor([1, 3]), 2))
+    _raises(lambda: TF.one_hot(torch.tensor([1, 3]), 2),
+            lambda: EF.one_hot(ember.tensor([1, 3]), 2))
     _raises(lambda: TF.one_hot(torch.tensor([-1]), 2), lambda: EF.one_hot(ember.tensor([-1]), 2))
     _raises(lambda: TF.one_hot(torch.tensor([1.0])), lambda: EF.one_hot(ember.tensor([1.0])))
