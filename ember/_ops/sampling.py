@@ -162,8 +162,8 @@ def pad(input, pad, mode='constant', value=None):
         n = input.shape[axis]
         if mode == 'reflect' and (left >= n or right >= n):
             raise RuntimeError(f"Argument #{4 + 2 * j}: Padding size should be less than the "
-                               f"corresponding input dimension, but got: padding ({left}, {right}) at "
-                               f"dimension {axis} of input {list(input.shape)}")
+                               f"corresponding input dimension, but got: padding ({left}, "
+                               f"{right}) at dimension {axis} of input {list(input.shape)}")
         if mode == 'circular' and (left > n or right > n):
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if mode == 'replicate' and n == 0:
