@@ -45,8 +45,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if size == 1:
             raise ValueError('Expected more than 1 value per channel when training, got input '
                              f'size {input.shape}')
-    for name, t in (('weight', weight), ('bias', bias), ('running_mean', running_mean),
-                    ('running_var', running_var)):
+    for name, t in (('running_mean', running_mean), ('running_var', running_var),
+                    ('weight', weight), ('bias', bias)):
         if t is not None and t.numel() != c:
             raise RuntimeError(f'{name} should contain {c} elements not {t.numel()}')
     if not training and (running_mean is None or running_var is None):
