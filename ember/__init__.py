@@ -26,10 +26,9 @@ from ._ops.extra import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions  # noqa: F401
 
 from . import autograd, linalg  # noqa: F401
-from ._misc import *  # noqa: F401,F403
 from . import nn, optim, utils  # noqa: F401,E402
+from ._misc import *  # noqa: F401,F403
 from .serialization import save, load  # noqa: F401,E402
 from . import serialization  # noqa: F401,E402
-from ._ops.reduce import softmax, log_softmax  # noqa: F401,E402
 
 # names torch also exposes at the top level

@@ -174,3 +174,221 @@ def _assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False,
 testing.assert_close = _assert_close
 testing.assert_allclose = _assert_close
 sys.modules['ember.testing'] = testing
+
+
+# ---- functions torch also exposes at the top level ---------------------------------------------
+
+def _from_functional(names):
+    from .nn import functional as F
+    g = globals()
+    for n in names:
+        g[n] = getattr(F, n)
+        __all__.append(n)
+
+
+_from_functional([
+    'adaptive_avg_pool1d', 'adaptive_max_pool1d', 'alpha_dropout', 'avg_pool1d', 'batch_norm',
+    'bilinear', 'binary_cross_entropy_with_logits', 'cdist', 'celu', 'celu_', 'channel_shuffle',
+    'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d',
+    'cosine_embedding_loss', 'cosine_similarity', 'ctc_loss', 'dropout', 'embedding',
+    'embedding_bag', 'feature_alpha_dropout', 'group_norm', 'hardshrink', 'hinge_embedding_loss',
+    'instance_norm', 'kl_div', 'layer_norm', 'margin_ranking_loss', 'max_pool1d',
+    'max_pool1d_with_indices', 'max_pool2d', 'max_pool3d', 'native_channel_shuffle',
+    'pairwise_distance', 'pdist', 'pixel_shuffle', 'pixel_unshuffle', 'poisson_nll_loss',
+    'prelu', 'relu_', 'rms_norm', 'rrelu', 'rrelu_', 'selu', 'selu_', 'threshold', 'threshold_',
+    'triplet_margin_loss', 'relu', 'sigmoid', 'tanh'])
+
+
+def _method_forms(names):
+    """torch.abs_(x) and friends: the in-place Tensor methods as functions."""
+    from ._tensor import Tensor
+    g = globals()
+    for n in names:
+        if hasattr(Tensor, n):
+            g[n] = (lambda name: lambda input, *a, **k: getattr(input, name)(*a, **k))(n)
+            g[n].__name__ = n
+            __all__.append(n)
+
+
+_method_forms([
+    'abs_', 'acos_', 'acosh_', 'addmv_', 'arccos_', 'arccosh_', 'arcsin_', 'arcsinh_', 'arctan_',
+    'arctanh_', 'asin_', 'asinh_', 'atan_', 'atanh_', 'ceil_', 'clamp_', 'clamp_max_',
+    'clamp_min_', 'clip_', 'cos_', 'cosh_', 'deg2rad_', 'detach', 'detach_', 'erf_', 'erfc_',
+    'exp2_', 'exp_', 'expm1_', 'fill_', 'fix_', 'floor_', 'frac_', 'gcd_', 'i0_', 'index_put_',
+    'lcm_', 'ldexp_', 'log10_', 'log1p_', 'log2_', 'log_', 'logit_', 'nan_to_num_', 'neg_',
+    'negative_', 'rad2deg_', 'reciprocal_', 'resize_as_', 'round_', 'rsqrt_', 'sigmoid_',
+    'sin_', 'sinc_', 'sinh_', 'sqrt_', 'square_', 'tan_', 'tanh_', 'trunc_', 'xlogy_', 'zero_',
+    'put', 'is_signed', 'is_conj', 'is_neg', 'is_inference', 'get_device', 'split_with_sizes',
+    'unsafe_chunk', 'unsafe_split'])
+
+
+def _copy_forms(names):
+    """torch.view_copy(x, ...) etc: the view op, then a copy."""
+    from ._tensor import Tensor
+    g = globals()
+    for n in names:
+        base = n[:-len('_copy')]
+        g[n] = (lambda name: lambda input, *a, **k: getattr(Tensor, name)(input, *a, **k)
+                .clone())(base)
+        g[n].__name__ = n
+        __all__.append(n)
+
+
+_copy_forms(['as_strided_copy', 'detach_copy', 'diagonal_copy', 'expand_copy',
+             'permute_copy', 'select_copy', 't_copy', 'transpose_copy', 'unfold_copy',
+             'unsqueeze_copy', 'view_copy', 'view_as_real_copy', 'view_as_complex_copy'])
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    from ._tensor import Tensor, _wrap
+    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    return _wrap(np.asarray(np.isin(e, t, invert=invert)))
+
+
+def result_type(tensor1, tensor2):
+    from ._ops._util import _operands
+    from ._dtype import from_numpy
+    from ._tensor import Tensor
+    if not isinstance(tensor1, Tensor) and not isinstance(tensor2, Tensor):
+        from . import tensor
+        tensor1 = tensor(tensor1)
+    return from_numpy(np.dtype(_operands(tensor1, tensor2)[2]))
+
+
+def rsub(input, other, *, alpha=1):
+    from ._ops.elementwise import sub
+    return sub(other, input, alpha=alpha)
+
+
+def row_stack(tensors, *, out=None):
+    from ._ops.shape import vstack
+    return vstack(tensors, out=out)
+
+
+def constant_pad_nd(input, pad, value=0):
+    from .nn.functional import pad as _pad
+    return _pad(input, pad, 'constant', value)
+
+
+def combinations(input, r=2, with_replacement=False):
+    import itertools
+    from ._ops.creation import tensor
+    n = input.shape[0]
+    it = itertools.combinations_with_replacement if with_replacement else \
+        itertools.combinations
+    idx = np.array(list(it(range(n), r)), dtype=np.int64).reshape(-1, r)
+    if idx.size == 0:
+        return input.new_zeros((0,) if r == 1 else (0, r))
+    from ._tensor import _wrap
+    return input[_wrap(idx)]
+
+
+def _window(fn_name):
+    def window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+               requires_grad=False, **kw):
+        from ._ops.creation import tensor
+        from . import _dtype
+        n = window_length + 1 if periodic and window_length > 1 else window_length
+        if fn_name == 'kaiser':
+            w = np.kaiser(n, kw.get('beta', 12.0))
+        else:
+            w = getattr(np, fn_name)(n)
+        if periodic and window_length > 1:
+            w = w[:-1]
+        if window_length == 1:
+            w = np.ones(1)
+        t = tensor(w.astype(_dtype.to_numpy(dtype or _dtype.get_default_dtype())))
+        return t.requires_grad_() if requires_grad else t
+    return window
+
+
+hann_window = _window('hanning')
+hamming_window = _window('hamming')
+blackman_window = _window('blackman')
+bartlett_window = _window('bartlett')
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, **kw):
+    return _window('kaiser')(window_length, periodic, beta=beta, **kw)
+
+
+_matmul_precision = ['highest']
+
+
+def set_float32_matmul_precision(precision):
+    _matmul_precision[0] = precision  # NumPy's float32 matmul is always full precision
+
+
+def get_float32_matmul_precision():
+    return _matmul_precision[0]
+
+
+def set_default_tensor_type(t):
+    from . import _dtype
+    name = t if isinstance(t, str) else t.__name__
+    name = name.replace('torch.', '')
+    table = {'FloatTensor': _dtype.float32, 'DoubleTensor': _dtype.float64,
+             'HalfTensor': _dtype.float16, 'BFloat16Tensor': _dtype.bfloat16}
+    if name not in table:
+        raise TypeError(f"only floating-point types are supported as the default type")
+    _dtype.set_default_dtype(table[name])
+
+
+def set_flush_denormal(mode):
+    return False
+
+
+def is_anomaly_enabled():
+    from .autograd.graph import _Anomaly
+    return _Anomaly.enabled
+
+
+def set_anomaly_enabled(enabled, check_nan=True):
+    from .autograd.graph import _Anomaly
+    _Anomaly.enabled, _Anomaly.check_nan = bool(enabled), check_nan
+
+
+def is_anomaly_check_nan_enabled():
+    from .autograd.graph import _Anomaly
+    return _Anomaly.check_nan
+
+
+_warn_always = [False]
+
+
+def set_warn_always(b):
+    _warn_always[0] = bool(b)
+
+
+def is_warn_always_enabled():
+    return _warn_always[0]
+
+
+def vmap(func, *args, **kwargs):
+    raise NotImplementedError("torch.vmap (functorch transforms) is not implemented in ember")
+
+
+def matrix_exp(A):
+    """exp of a matrix by scaling and squaring with a Taylor series (differentiable ops)."""
+    from ._ops.creation import eye
+    norm = float(np.abs(A._data).sum(-1).max()) if A._data.size else 0.0
+    s = max(0, int(np.ceil(np.log2(norm))) + 1) if norm > 0.5 else 0
+    X = A / (2 ** s)
+    I = eye(A.shape[-1], dtype=A.dtype)
+    term = I.expand(A.shape) if A._data.ndim > 2 else I
+    result = term
+    for k in range(1, 18):
+        term = term.matmul(X) / k
+        result = result + term
+    for _ in range(s):
+        result = result.matmul(result)
+    return result
+
+
+__all__ += ['isin', 'result_type', 'rsub', 'row_stack', 'constant_pad_nd', 'combinations',
+            'hann_window', 'hamming_window', 'blackman_window', 'bartlett_window',
+            'kaiser_window', 'set_float32_matmul_precision', 'get_float32_matmul_precision',
+            'set_default_tensor_type', 'set_flush_denormal', 'is_anomaly_enabled',
+            'set_anomaly_enabled', 'is_anomaly_check_nan_enabled', 'set_warn_always',
+            'is_warn_always_enabled', 'vmap', 'matrix_exp']

@@ -8,7 +8,7 @@ from ._util import _arr, _out, _legacy, _dims
 
 __all__ = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer', 'ger', 'addmm',
            'addmv', 'addbmm', 'baddbmm', 'addr', 'einsum', 'tensordot', 'cross', 'trace',
-           'kron', 'det', 'inverse', 'logdet', 'slogdet', 'chain_matmul', 'cdist_mm']
+           'kron', 'det', 'inverse', 'logdet', 'slogdet', 'chain_matmul']
 
 
 def _shape_str(s):
@@ -258,6 +258,14 @@ def einsum(equation, *operands):
                 f"the number of dimensions ({len(shp)}) for operand {ins.index(s)} and no "
                 "ellipsis was given")
     eq = ','.join(ins) + '->' + rhs
+    seen = {}
+    for k, (s, shp) in enumerate(zip(ins, shapes)):
+        for c, n in zip(s, shp):
+            if c in seen and n != seen[c] and n != 1 and seen[c] != 1:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which "
+                                   f"does not broadcast with previously seen size {seen[c]}")
+            if n != 1 or c not in seen:
+                seen[c] = n
     arrays = [o._data for o in operands]
     if len({a.dtype for a in arrays}) > 1:
         rd = operands[0].dtype
@@ -321,13 +329,18 @@ def _einsum_diag_embed(g, target, sub, op, eq):
 
 def tensordot(a, b, dims=2, out=None):
     if isinstance(dims, int):
-        da = list(range(a._data.ndim - dims, a._data.ndim))
+        da = list(range(-dims, 0))
         db = list(range(dims))
     else:
         da, db = dims
         da = [da] if isinstance(da, int) else list(da)
         db = [db] if isinstance(db, int) else list(db)
     na, nb = a._data.ndim, b._data.ndim
+    for x, y in zip(da, db):
+        if a._data.shape[x] != b._data.shape[y]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a._data.shape[x]} in dim {x} and second has size "
+                               f"{b._data.shape[y]} in dim {y}")
     da = [d % na for d in da]
     db = [d % nb for d in db]
     la = [_LETTERS[i] for i in range(na)]
