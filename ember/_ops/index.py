@@ -91,7 +91,7 @@ def _getitem(self, idx):
     if type(idx) is int:  # the common fast path: x[i]
         if d.ndim == 0:
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
-                             "or `tensor.item<T>(m)` in C++ to convert a 0-dim tensor to a number")
+                             "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
         try:
             r = d[idx, ...]  # the Ellipsis keeps a 0-d result a view, not a NumPy scalar
         except IndexError as e:
@@ -240,8 +240,8 @@ Tensor.index_put_ = _index_put_
 # ---- gather / scatter -------------------------------------------------------------------------
 
 def _check_index_tensor(index, name):
-    if not isinstance(index, Tensor) or index._data.dtype != np.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if not isinstance(index, Tensor) or index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):

@@ -406,7 +406,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dtype is not None:
         d = d.astype(_dtype.to_numpy(dtype))
     if d.dtype.kind in 'biu':
-        raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for '
+        raise NotImplementedError(f'"softmax_lastdim_kernel_impl" not implemented for '
                            f"'{_legacy(d.dtype)}'")
     ax = _softmax_dim(dim, d.ndim)
     if d.ndim == 0:
@@ -422,7 +422,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dtype is not None:
         d = d.astype(_dtype.to_numpy(dtype))
     if d.dtype.kind in 'biu':
-        raise RuntimeError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
+        raise NotImplementedError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
                            f"'{_legacy(d.dtype)}'")
     ax = _softmax_dim(dim, d.ndim)
     if d.ndim == 0:

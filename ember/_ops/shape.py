@@ -383,6 +383,8 @@ def flip(input, dims):
     d = input._data
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     axes = tuple(_wrap_dim(x, d.ndim) for x in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
     r = np.flip(d, axes).copy() if d.ndim else d.copy()
     return _record('flip', r, (input,), (axes,))
 
@@ -422,7 +424,7 @@ def rot90(input, k=1, dims=(0, 1)):
 def cat(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
