@@ -85,7 +85,10 @@ def mul(input, other, *, out=None):
     except ValueError:
         raise _broadcast_error(_data(input), _data(other)) from None
     if isinstance(other, Tensor) and isinstance(input, Tensor):
-        res = _record('mul', r, (input, other), (input, other))
+        # save an operand only when the other one's gradient needs it (as torch does), so an
+        # in-place change to an operand that is not needed does not invalidate the graph
+        res = _record('mul', r, (input, other), (input if other._requires_grad else None,
+                                                 other if input._requires_grad else None))
     elif isinstance(input, Tensor):
         res = _record('mul_scalar', r, (input,), (other,))
     else:
@@ -120,7 +123,8 @@ def div(input, other, *, rounding_mode=None, out=None):
     except ValueError:
         raise _broadcast_error(_data(input), _data(other)) from None
     if isinstance(other, Tensor) and isinstance(input, Tensor):
-        res = _record('div', r, (input, other), (input, other))
+        res = _record('div', r, (input, other), (input if other._requires_grad else None,
+                                                 other))
     elif isinstance(input, Tensor):
         res = _record('div_scalar', r, (input,), (other,))
     else:

@@ -33,10 +33,11 @@ _def('add_scalar', 'AddBackward0', lambda grad: grad)
 _def('add_scalar_rev', 'AddBackward0', lambda grad, alpha: grad * alpha if alpha != 1 else grad)
 _def('sub', 'SubBackward0', lambda grad, alpha: (grad, -grad if alpha == 1 else -grad * alpha))
 _def('rsub_scalar', 'RsubBackward1', lambda grad, alpha: -grad * alpha)
-_def('mul', 'MulBackward0', lambda grad, self, other: (grad * other, grad * self))
+_def('mul', 'MulBackward0', lambda grad, self, other: (
+    grad * other if other is not None else None, grad * self if self is not None else None))
 _def('mul_scalar', 'MulBackward0', lambda grad, other: grad * other)
-_def('div', 'DivBackward0', lambda grad, self, other: (grad / other,
-                                                        -grad * self / (other * other)))
+_def('div', 'DivBackward0', lambda grad, self, other: (
+    grad / other, -grad * self / (other * other) if self is not None else None))
 _def('div_scalar', 'DivBackward0', lambda grad, other: grad / other)
 _def('rdiv_scalar', 'MulBackward0', lambda grad, self, other: -grad * self / (other * other))
 _def('neg', 'NegBackward0', lambda grad: -grad)
@@ -768,11 +769,12 @@ def _hardswish_backward(grad, self):
     if _nograph():
         g = grad._data
         mid = g * (x / _act_c(3, g) + _act_c(0.5, g))
-        return _w(np.where(x < -3, np.zeros((), g.dtype), np.where(x <= 3, mid, g)))
+        return _w(np.where(x <= -3, np.zeros((), g.dtype), np.where(x < 3, mid, g)))
     mid = grad * (self / 3 + 0.5)
-    return grad.where(_w(x > 3), mid).masked_fill(_w(x < -3), 0)
+    return grad.where(_w(x >= 3), mid).masked_fill(_w(x <= -3), 0)
 
 
+# torch's kernel multiplies by the float constant 1.0f / 6.0f, in every dtype
 _def('hardsigmoid', 'HardsigmoidBackward0',
      lambda grad, self: _masked_grad(grad, (self._data > -3) & (self._data < 3)) *
      float(np.float32(1.0) / np.float32(6.0)))

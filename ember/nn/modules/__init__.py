@@ -17,3 +17,6 @@ from .padding import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 from .pixelshuffle import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
+
+# torch keeps MultiheadAttention in torch.nn.modules.activation
+activation.MultiheadAttention = transformer.MultiheadAttention  # noqa: F405
