@@ -111,6 +111,43 @@ def _max_pool_nd(input, nsp, kernel_size, stride, padding, dilation, ceil_mode, 
     if any(o <= 0 for o in out):
         _size_error(x.shape[1:], x.shape[1:2] + out)
     extent = tuple((o - 1) * ss + dd * (kk - 1) + 1 for o, ss, dd, kk in zip(out, s, d, k))
+    if _tiled(k, s, p, d, extent, sp):
+        best, arg = _max_tiled(x, k, out)
+    else:
+        best, arg = _max_windows(x, k, s, p, d, out, extent)
+    meta = (x.shape, k, s, p, d, out)
+    unb = input.dim() == nsp + 1
+    result = _record(f'max_pool{nsp}d', best[0] if unb else best, (input,), (arg, meta))
+    if return_indices:
+        from .._tensor import _wrap
+        idx = _kernel_arg_to_index(arg, meta)
+        return result, _wrap(idx[0] if unb else idx)
+    return result
+
+
+def _tiled(k, s, p, d, extent, sp):
+    """Windows that tile the input exactly (kernel == stride, no padding or dilation)."""
+    return (k == s and not any(p) and all(v == 1 for v in d) and
+            all(e <= n for e, n in zip(extent, sp)))
+
+
+def _blocks(x, k, out):
+    """(N, C, *S) -> a (N, C, *out, prod(k)) copy, one row per pooling window."""
+    nsp = len(k)
+    crop = x[(Ellipsis,) + tuple(slice(0, o * kk) for o, kk in zip(out, k))]
+    v = crop.reshape(x.shape[:2] + sum(((o, kk) for o, kk in zip(out, k)), ()))
+    perm = [0, 1] + [2 + 2 * i for i in range(nsp)] + [3 + 2 * i for i in range(nsp)]
+    return v.transpose(perm).reshape(x.shape[:2] + tuple(out) + (-1,))
+
+
+def _max_tiled(x, k, out):
+    b = _blocks(x, k, out)
+    arg = np.argmax(b, axis=-1)  # the first maximum, or the first NaN, as torch picks
+    best = np.take_along_axis(b, arg[..., None], axis=-1)[..., 0]
+    return best, arg.astype(np.int16 if b.shape[-1] < 32767 else np.int32)
+
+
+def _max_windows(x, k, s, p, d, out, extent):
     xp = _padded(x, p, extent, _lowest(x.dtype))
     best = arg = None
     isfloat = x.dtype.kind == 'f'
@@ -125,14 +162,7 @@ def _max_pool_nd(input, nsp, kernel_size, stride, padding, dilation, ceil_mode, 
             m |= v != v  # a NaN wins, as in torch
         np.copyto(best, v, where=m)
         arg[m] = i
-    meta = (x.shape, k, s, p, d, out)
-    unb = input.dim() == nsp + 1
-    result = _record(f'max_pool{nsp}d', best[0] if unb else best, (input,), (arg, meta))
-    if return_indices:
-        from .._tensor import _wrap
-        idx = _kernel_arg_to_index(arg, meta)
-        return result, _wrap(idx[0] if unb else idx)
-    return result
+    return best, arg
 
 
 def _kernel_arg_to_index(arg, meta):
@@ -153,8 +183,24 @@ def _max_scatter(g, arg, meta):
     """The max-pool gradient: each output's grad added at its winning input position."""
     shape, k, s, p, d, out = meta
     sp = shape[2:]
-    extent = tuple(max(n + pp, (o - 1) * ss + dd * (kk - 1) + 1)
-                   for n, pp, o, ss, dd, kk in zip(sp, p, out, s, d, k))
+    ext0 = tuple((o - 1) * ss + dd * (kk - 1) + 1 for o, ss, dd, kk in zip(out, s, d, k))
+    if _tiled(k, s, p, d, ext0, sp):
+        # one-hot rows per window, laid back out as blocks (no strided scatter)
+        nsp = len(k)
+        kk = int(np.prod(k))
+        rows = np.zeros(g.shape + (kk,), dtype=g.dtype)
+        np.put_along_axis(rows, arg[..., None].astype(np.intp), g[..., None], axis=-1)
+        rows = rows.reshape(g.shape + tuple(k))
+        perm = [0, 1]
+        for i in range(nsp):
+            perm += [2 + i, 2 + nsp + i]
+        blk = rows.transpose(perm).reshape(shape[:2] + tuple(o * kk_ for o, kk_ in zip(out, k)))
+        if blk.shape == tuple(shape):
+            return blk
+        buf = np.zeros(shape, dtype=g.dtype)
+        buf[(Ellipsis,) + tuple(slice(0, e) for e in blk.shape[2:])] = blk
+        return buf
+    extent = tuple(max(n + pp, e) for n, pp, e in zip(sp, p, ext0))
     buf = np.zeros(shape[:2] + extent, dtype=g.dtype)
     nonoverlap = all(ss >= dd * (kk - 1) + 1 for ss, dd, kk in zip(s, d, k))
     zero = np.zeros((), dtype=g.dtype)
@@ -587,9 +633,9 @@ def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
 # ---- LP pooling -------------------------------------------------------------------------------
 
 def _lp(out, norm_type, kprod):
-    from .. import sign
     from .elementwise import relu
-    return (sign(out) * relu(out.abs())).mul(kprod).pow(1.0 / norm_type)
+    # torch's sign(out) * relu(|out|); sign has a zero gradient, so a detached sign is the same
+    return (out.detach().sign() * relu(out.abs())).mul(kprod).pow(1.0 / norm_type)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
