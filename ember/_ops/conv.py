@@ -122,17 +122,29 @@ def _out_size(sp, k, s, d):
     return (sp - d * (k - 1) - 1) // s + 1
 
 
-def _im2col(xp, ksize, stride, dilation, out_sp):
-    """Windows of (N, C, *Sp) as a contiguous (N, C, *K, *out) array (one strided copy)."""
+def _im2col(xp, ksize, stride, dilation, out_sp, batch_last=True):
+    """Windows of (N, C, *Sp) as one contiguous strided copy: (C, *K, N, *out) when
+    batch_last (so a single GEMM covers the whole batch), else (N, C, *K, *out)."""
     st = xp.strides
-    shape = xp.shape[:2] + tuple(ksize) + tuple(out_sp)
-    strides = (st[:2] + tuple(a * d for a, d in zip(st[2:], dilation)) +
-               tuple(a * s for a, s in zip(st[2:], stride)))
+    n, c = xp.shape[:2]
+    kst = tuple(a * d for a, d in zip(st[2:], dilation))
+    ost = tuple(a * s for a, s in zip(st[2:], stride))
+    if batch_last:
+        shape = (c,) + tuple(ksize) + (n,) + tuple(out_sp)
+        strides = (st[1],) + kst + (st[0],) + ost
+    else:
+        shape = (n, c) + tuple(ksize) + tuple(out_sp)
+        strides = st[:2] + kst + ost
     return np.ascontiguousarray(_as_strided(xp, shape, strides))
 
 
+def _batch_first(cols, nsp):
+    """(C, *K, N, *out) -> an (N, C, *K, *out) view."""
+    return np.moveaxis(cols, 1 + nsp, 0)
+
+
 def _col2im(cols, sp_shape, ksize, stride, dilation):
-    """Adjoint of _im2col: (N, C, *K, *out) summed back into an (N, C, *Sp) array."""
+    """Adjoint of _im2col: (N, C, *K, *out) (any strides) summed into an (N, C, *Sp) array."""
     nsp = len(ksize)
     n, c = cols.shape[:2]
     out_sp = cols.shape[2 + nsp:]
@@ -155,20 +167,23 @@ def _col2im(cols, sp_shape, ksize, stride, dilation):
 def _conv_forward(x, w, b, stride, lo, hi, dilation, groups):
     """x (N, C, *S), w (O, C/g, *K) -> y (N, O, *out) and the saved columns.
 
-    The columns are (N, g, C/g*k, L): one broadcast matmul with the (g, O/g, C/g*k) weight
-    gives the output directly in (N, O, L) order, with no transposing copy."""
+    One GEMM per group over the whole batch: (O/g, C/g*k) @ (C/g*k, N*L). (A batched matmul
+    of N small GEMMs is much slower with a threaded BLAS on a busy machine.)"""
     nsp = x.ndim - 2
     ksize = w.shape[2:]
     xp = _pad_array(x, lo, hi)
     out_sp = tuple(_out_size(s, k, st, d) for s, k, st, d in
                    zip(xp.shape[2:], ksize, stride, dilation))
     n, o = x.shape[0], w.shape[0]
-    cols = _im2col(xp, ksize, stride, dilation, out_sp)
-    cols = cols.reshape(n, groups, -1, int(np.prod(out_sp)))
-    y = np.matmul(w.reshape(groups, o // groups, -1), cols).reshape((n, o) + out_sp)
+    cols = _im2col(xp, ksize, stride, dilation, out_sp).reshape(groups, -1,
+                                                                n * int(np.prod(out_sp)))
+    y = np.matmul(w.reshape(groups, o // groups, -1), cols).reshape((o, n) + out_sp)
+    out = np.empty((n, o) + out_sp, dtype=x.dtype)
     if b is not None:
-        y += b.reshape((o,) + (1,) * nsp)
-    return y, cols
+        np.add(y.swapaxes(0, 1), b.reshape((o,) + (1,) * nsp), out=out)
+    else:
+        out[...] = y.swapaxes(0, 1)
+    return out, cols
 
 
 def _conv_backward(gy, x_shape, w, cols, stride, lo, hi, dilation, groups, need):
@@ -179,14 +194,15 @@ def _conv_backward(gy, x_shape, w, cols, stride, lo, hi, dilation, groups, need)
     gx = gw = gb = None
     gy4 = gy.reshape(n, groups, og, -1)
     if need[1]:
-        gw = np.matmul(gy4, cols.transpose(0, 1, 3, 2))
-        gw = (gw.sum(0) if n > 1 else gw[0]).reshape(w.shape)
+        # (K, N*L) @ (N*L, O/g) with both operands contiguous: BLAS's fastest layout here
+        gyt = np.ascontiguousarray(gy4.transpose(1, 0, 3, 2)).reshape(groups, -1, og)
+        gw = np.matmul(cols, gyt).transpose(0, 2, 1).reshape(w.shape)
     if need[0]:
         reach = [d * (k - 1) for d, k in zip(dilation, ksize)]
         if all(s == 1 for s in stride) and all(r >= a and r >= b for r, a, b in
                                                zip(reach, lo, hi)):
             # stride 1: the input gradient is a "full" correlation of gy with the flipped,
-            # transposed kernel: im2col + one matmul, no col2im scatter
+            # transposed kernel: im2col + one GEMM, no col2im scatter
             cg = x_shape[1] // groups
             wf = w.reshape((groups, og, cg) + ksize).swapaxes(1, 2)
             wf = wf[(Ellipsis,) + (slice(None, None, -1),) * nsp]
@@ -194,11 +210,11 @@ def _conv_backward(gy, x_shape, w, cols, stride, lo, hi, dilation, groups, need)
             gx = _conv_forward(gy, wf, None, stride, tuple(r - a for r, a in zip(reach, lo)),
                                tuple(r - b for r, b in zip(reach, hi)), dilation, groups)[0]
         else:
-            w2 = w.reshape(groups, og, -1)
-            gcols = np.matmul(w2.transpose(0, 2, 1), gy4)
-            gcols = gcols.reshape((n, x_shape[1]) + ksize + gy.shape[2:])
+            gy2 = np.ascontiguousarray(gy4.transpose(1, 2, 0, 3)).reshape(groups, og, -1)
+            gcols = np.matmul(w.reshape(groups, og, -1).transpose(0, 2, 1), gy2)
+            gcols = gcols.reshape((x_shape[1],) + ksize + (n,) + gy.shape[2:])
             sp = tuple(s + a + c for s, a, c in zip(x_shape[2:], lo, hi))
-            buf = _col2im(gcols, sp, ksize, stride, dilation)
+            buf = _col2im(_batch_first(gcols, nsp), sp, ksize, stride, dilation)
             crop = (slice(None), slice(None)) + tuple(slice(a, a + s) for a, s in
                                                       zip(lo, x_shape[2:]))
             gx = np.ascontiguousarray(buf[crop]) if any(lo) or any(hi) else buf
@@ -208,28 +224,30 @@ def _conv_backward(gy, x_shape, w, cols, stride, lo, hi, dilation, groups, need)
 
 
 def _conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, groups):
-    """x (N, Cin, *S), w (Cin, Cout/g, *K) -> y (N, Cout, *out)."""
+    """x (N, Cin, *S), w (Cin, Cout/g, *K) -> y (N, Cout, *out), and x as (g, Cin/g, N*L)."""
     nsp = x.ndim - 2
     n, cin = x.shape[:2]
     ksize = w.shape[2:]
     cout = w.shape[1] * groups
-    x4 = x.reshape(n, groups, cin // groups, -1)
+    x2 = np.ascontiguousarray(
+        x.reshape(n, groups, cin // groups, -1).transpose(1, 2, 0, 3)).reshape(
+            groups, cin // groups, -1)
     w2 = w.reshape(groups, cin // groups, -1)
-    cols = np.matmul(w2.transpose(0, 2, 1), x4).reshape((n, cout) + ksize + x.shape[2:])
+    cols = np.matmul(w2.transpose(0, 2, 1), x2).reshape((cout,) + ksize + (n,) + x.shape[2:])
     full = tuple((s - 1) * st + d * (k - 1) + 1 + op for s, st, d, k, op in
                  zip(x.shape[2:], stride, dilation, ksize, output_padding))
     out_sp = tuple(f - 2 * p for f, p in zip(full, padding))
-    buf = _col2im(cols, full, ksize, stride, dilation)
+    buf = _col2im(_batch_first(cols, nsp), full, ksize, stride, dilation)
     crop = (slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, out_sp))
     y = buf[crop]
     if y.shape != buf.shape:
         y = np.ascontiguousarray(y)
     if b is not None:
         y += b.reshape((cout,) + (1,) * nsp)
-    return y, None
+    return y, x2
 
 
-def _conv_transpose_backward(gy, x, w, unused, stride, padding, output_padding, dilation,
+def _conv_transpose_backward(gy, x, w, x2, stride, padding, output_padding, dilation,
                              groups, need):
     nsp = x.ndim - 2
     n, cin = x.shape[:2]
@@ -239,14 +257,14 @@ def _conv_transpose_backward(gy, x, w, unused, stride, padding, output_padding, 
     hi = tuple(f - p - o for f, p, o in zip(full, padding, gy.shape[2:]))
     gyp = _pad_array(gy, padding, hi)
     gcols = _im2col(gyp, ksize, stride, dilation, x.shape[2:]).reshape(
-        n, groups, -1, int(np.prod(x.shape[2:])))
+        groups, -1, n * int(np.prod(x.shape[2:])))
     w2 = w.reshape(groups, cin // groups, -1)
     gx = gw = gb = None
     if need[0]:
-        gx = np.matmul(w2, gcols).reshape(x.shape)
+        gx = np.matmul(w2, gcols).reshape((cin, n) + x.shape[2:])
+        gx = np.ascontiguousarray(gx.swapaxes(0, 1))
     if need[1]:
-        gw = np.matmul(x.reshape(n, groups, cin // groups, -1), gcols.transpose(0, 1, 3, 2))
-        gw = (gw.sum(0) if n > 1 else gw[0]).reshape(w.shape)
+        gw = np.matmul(x2, gcols.transpose(0, 2, 1)).reshape(w.shape)
     if need[2]:
         gb = gy.sum(axis=(0,) + tuple(range(2, 2 + nsp)))
     return gx, gw, gb
@@ -419,7 +437,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
             'be at least one.')
     xp = _pad_array(x, p, p)
     n, c = x.shape[:2]
-    out = _im2col(xp, k, s, d, out_sp).reshape(n, c * k[0] * k[1], -1)
+    out = _im2col(xp, k, s, d, out_sp, batch_last=False).reshape(n, c * k[0] * k[1], -1)
     return _record('im2col', out, (input,), (x.shape[2:], k, d, p, s))
 
 
