@@ -64,7 +64,7 @@ def sub(input, other, *, alpha=1, out=None):
     if isinstance(other, Tensor) and isinstance(input, Tensor):
         res = _record('sub', r, (input, other), (alpha,))
     elif isinstance(input, Tensor):
-        res = _record('add_scalar', r, (input,))
+        res = _record('sub_scalar', r, (input,))
     else:
         res = _record('rsub_scalar', r, (other,), (alpha,))
     return _out(out, res) if out is not None else res
@@ -152,7 +152,7 @@ def remainder(input, other, *, out=None):
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         res = _record('remainder', r, (input, other), (input, other))
     elif isinstance(input, Tensor):
-        res = _record('passthrough', r, (input,))
+        res = _record('remainder_scalar', r, (input,))
     else:
         res = _record('remainder_rev', r, (other,), (input, other))
     return _out(out, res)
@@ -166,7 +166,7 @@ def fmod(input, other, *, out=None):
     if isinstance(other, Tensor):
         res = _record('fmod', r, (input, other), (input, other))
     else:
-        res = _record('passthrough', r, (input,))
+        res = _record('fmod_scalar', r, (input,))
     return _out(out, res)
 
 
@@ -434,7 +434,7 @@ def _nondiff_unary(name, fn, keep_int=True):
         if not keep_int:
             d = _to_float_array(d)
         r = _arr(fn(d))
-        return _out(out, _record('zero_grad', r, (input,)) if r.dtype.kind in 'fc'
+        return _out(out, _record(name, r, (input,)) if r.dtype.kind in 'fc'
                     else _wrap(r))
     op.__name__ = op.__qualname__ = name
     return op
@@ -455,7 +455,8 @@ fix = trunc
 def round(input, *, decimals=0, out=None):
     d = input._data
     r = _arr(np.round(d, decimals) if d.dtype.kind in 'fc' else d.copy())
-    return _out(out, _record('zero_grad', r, (input,)) if r.dtype.kind == 'f' else _wrap(r))
+    op = 'round' if decimals == 0 else 'round_decimals'
+    return _out(out, _record(op, r, (input,)) if r.dtype.kind == 'f' else _wrap(r))
 
 
 def frac(input, *, out=None):
@@ -567,12 +568,12 @@ def minimum(input, other, *, out=None):
 
 def fmax(input, other, *, out=None):
     a, b, _ = _operands(input, other)
-    return _out(out, _record('maximum', _arr(np.fmax(a, b)), (input, other), (input, other)))
+    return _out(out, _record('fmax', _arr(np.fmax(a, b)), (input, other), (input, other)))
 
 
 def fmin(input, other, *, out=None):
     a, b, _ = _operands(input, other)
-    return _out(out, _record('minimum', _arr(np.fmin(a, b)), (input, other), (input, other)))
+    return _out(out, _record('fmin', _arr(np.fmin(a, b)), (input, other), (input, other)))
 
 
 def clamp(input, min=None, max=None, *, out=None):

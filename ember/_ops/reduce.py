@@ -163,7 +163,8 @@ def _minmax(input, dim, keepdim, out, which):
                 f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument.")
         r = _arr(npred(d))
-        return _record('amax_all', r, (input,), (input, _RESULT))
+        return _record('amax_all' if which == 'max' else 'amin_all', r, (input,),
+                       (input, _RESULT))
     if isinstance(dim, Tensor):
         from .elementwise import maximum, minimum
         return (maximum if which == 'max' else minimum)(input, dim)
@@ -185,7 +186,8 @@ def _minmax(input, dim, keepdim, out, which):
             idx = idx.squeeze(ax)
             vals = vals.squeeze(ax)
     indices = _wrap(_arr(idx.astype(np.int64, copy=False)))
-    values = _record('max_dim', _arr(vals), (input,), (d.shape, ax, keepdim, indices))
+    values = _record('max_dim' if which == 'max' else 'min_dim', _arr(vals), (input,),
+                     (d.shape, ax, keepdim, indices))
     rt = (_MaxRT if which == 'max' else _MinRT)(values, indices)
     if out is not None:
         _out(out[0], values)
@@ -217,7 +219,7 @@ def amin(input, dim=(), keepdim=False, *, out=None):
     if d.size == 0 and any(d.shape[a] == 0 for a in axes):
         raise IndexError("amin(): Expected reduction dim to have non-zero size.")
     r = _arr(np.min(d, axis=axes, keepdims=keepdim)) if d.ndim else d.copy()
-    return _out(out, _record('amax', r, (input,), (input, axes, keepdim, _RESULT)))
+    return _out(out, _record('amin', r, (input,), (input, axes, keepdim, _RESULT)))
 
 
 def aminmax(input, *, dim=None, keepdim=False):
@@ -358,7 +360,8 @@ def _cum_ext(input, dim, ufunc, rt):
         hit |= np.isnan(vals) & np.isnan(d)
     idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=ax).astype(np.int64)
     indices = _wrap(idx)
-    values = _record('cummax', _arr(vals), (input,), (d.shape, ax, idx))
+    values = _record('cummax' if ufunc is np.maximum else 'cummin', _arr(vals), (input,),
+                     (d.shape, ax, idx))
     return rt(values, indices)
 
 

@@ -30,6 +30,7 @@ def _defs(grad_fn_name, *ops):
 # ---- arithmetic -------------------------------------------------------------------------------
 _def('add', 'AddBackward0', lambda grad, alpha: (grad, grad if alpha == 1 else grad * alpha))
 _def('add_scalar', 'AddBackward0', lambda grad: grad)
+_def('sub_scalar', 'SubBackward0', lambda grad: grad)
 _def('add_scalar_rev', 'AddBackward0', lambda grad, alpha: grad * alpha if alpha != 1 else grad)
 _def('sub', 'SubBackward0', lambda grad, alpha: (grad, -grad if alpha == 1 else -grad * alpha))
 _def('rsub_scalar', 'RsubBackward1', lambda grad, alpha: -grad * alpha)
@@ -43,7 +44,9 @@ _def('rdiv_scalar', 'MulBackward0', lambda grad, self, other: -grad * self / (ot
 _def('neg', 'NegBackward0', lambda grad: -grad)
 _def('abs', 'AbsBackward0', lambda grad, self: grad * self.sign())
 _def('passthrough', 'RemainderBackward1', lambda grad: grad)
-_def('remainder', 'RemainderBackward0',
+_def('remainder_scalar', 'RemainderBackward0', lambda grad: grad)
+_def('fmod_scalar', 'FmodBackward0', lambda grad: grad)
+_def('remainder', 'RemainderBackward1',
      lambda grad, self, other: (grad, -grad * (self / other).floor()))
 _def('remainder_rev', 'RemainderBackward2',
      lambda grad, self, other: None)
@@ -51,6 +54,10 @@ _def('fmod', 'FmodBackward1', lambda grad, self, other: (grad, -grad * (self / o
 _def('floor_divide', 'FloorDivideBackward0', lambda grad: None)
 _def('trunc_div', 'DivBackward2', lambda grad: None)
 _def('zero_grad', 'SignBackward0', lambda grad: grad * 0)
+for _op, _name in (('sign', 'SignBackward0'), ('floor', 'FloorBackward0'),
+                   ('ceil', 'CeilBackward0'), ('trunc', 'TruncBackward0'),
+                   ('round', 'RoundBackward0'), ('round_decimals', 'RoundBackward1')):
+    _def(_op, _name, lambda grad: grad * 0)
 _def('frac', 'FracBackward0', lambda grad: grad)
 
 
@@ -495,6 +502,11 @@ def _logsumexp_backward(grad, self, axes, keepdim, result):
     return g * (self - r).exp()
 
 
+DERIVATIVES['fmax'] = ('FmaxBackward0', _maximum_backward)
+DERIVATIVES['fmin'] = ('FminBackward0', _minimum_backward)
+DERIVATIVES['min_dim'] = ('MinBackward0', _max_dim_backward)
+DERIVATIVES['amin_all'] = ('MinBackward1', _amax_all_backward)
+DERIVATIVES['amin'] = ('AminBackward0', _amax_backward)
 _def('cumsum', 'CumsumBackward0', lambda grad, dim: grad.flip(dim).cumsum(dim).flip(dim))
 
 
@@ -522,6 +534,9 @@ def _cummax_backward(grad, shape, dim, idx):
     if len(shape) == 0:
         return grad
     return _zeros_like_shape(grad, shape).scatter_add(dim, _w(idx), grad)
+
+
+DERIVATIVES['cummin'] = ('CumminBackward0', _cummax_backward)
 
 
 @_defs('LogcumsumexpBackward0', 'logcumsumexp')
