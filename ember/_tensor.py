@@ -291,8 +291,7 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
         if value and self._data.dtype.kind not in 'fc' and self._data.dtype.name != 'bfloat16':
-            raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad=True):
@@ -432,8 +431,9 @@ class Tensor:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         if not self._requires_grad or not _State.enabled:
-            # fast path: views of the rows, as unbind would give
-            return iter([_view_of(self, row) for row in self._data])
+            # fast path: views of the rows, as unbind would give (0-d views for a 1-d tensor)
+            d = self._data
+            return iter([_view_of(self, d[i, ...]) for i in range(d.shape[0])])
         return iter(self.unbind(0))
 
     def __bool__(self):
@@ -444,12 +444,12 @@ class Tensor:
 
     def __float__(self):
         if self._data.size != 1:
-            raise TypeError("only one element tensors can be converted to Python scalars")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self._data.reshape(()))
 
     def __int__(self):
         if self._data.size != 1:
-            raise TypeError("only one element tensors can be converted to Python scalars")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self._data.reshape(()))
 
     def __complex__(self):

@@ -119,15 +119,20 @@ class AccumulateGrad(Node):
 def _check_versions(node):
     for t, v in node._versions:
         if t._vc.value != v:
-            shape = 'x'.join(str(s) for s in t._data.shape)
-            where = (f", which is output {t._output_nr} of {t.grad_fn.name()}"
-                     if t.grad_fn is not None else "")
+            shape = ', '.join(str(s) for s in t._data.shape)
+            # torch names the op that produced the tensor, without the "BackwardN" suffix
+            fn = node if t is node._result_alias else t.grad_fn
+            where = ""
+            if fn is not None:
+                name = fn.name()
+                cut = name.rfind('Backward')
+                where = f", which is output {t._output_nr} of {name[:cut] if cut > 0 else name}"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [torch.{t.dtype._legacy or t.dtype.name} [{shape}]]{where},"
                 f" is at version {t._vc.value}; expected version {v} instead. Hint: enable "
                 "anomaly detection to find the operation that failed to compute its gradient, "
-                "with torch.autograd.set_detect_anomaly(True).")
+                "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 def _edge(t):

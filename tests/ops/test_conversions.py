@@ -66,13 +66,7 @@ def test_from_numpy_shares_memory():
         ember.from_numpy([1, 2])
 
 
-_TENSOR_PY = "ember/_tensor.py: Tensor.__float__/__int__ raise TypeError where torch raises " \
-             "ValueError('only one element tensors can be converted to Python scalars')"
-
-
-@pytest.mark.parametrize('conv', [
-    pytest.param(float, marks=pytest.mark.xfail(strict=True, reason=_TENSOR_PY)),
-    pytest.param(int, marks=pytest.mark.xfail(strict=True, reason=_TENSOR_PY)), bool])
+@pytest.mark.parametrize('conv', [float, int, bool])
 def test_scalar_conversions(conv):
     for data in ([2.5], [[3]], 0.0, [1, 2], []):
         e, t, err = run_both(lambda: conv(ember.tensor(data)), lambda: conv(torch.tensor(data)))
@@ -114,10 +108,6 @@ def test_iterating_rows_are_views():
         assert x.sum().item() == 6
 
 
-@pytest.mark.xfail(strict=True, reason="ember/_tensor.py Tensor.__iter__ fast path wraps "
-                   "`for row in self._data`, which yields NumPy scalars (not 0-d views) for a "
-                   "1-d tensor; fix: iterate `self._data[i, ...]` for i in range(len) (or "
-                   "np.moveaxis views) so each item is a 0-d ndarray view")
 def test_iterating_1d_gives_0d_views():
     """Iterating a 1-d tensor gives 0-d tensors that are views of it, as torch's do."""
     e, t = ember.zeros(3), torch.zeros(3)

@@ -78,16 +78,7 @@ CASES = {
 }
 
 # (type, message) differences that live in files the ops suite does not own
-XFAIL = {
-    'int_requires_grad': "ember/_tensor.py says 'floating point and complex dtype'; torch 2.13 "
-                         "says 'only Tensors of floating point dtype can require gradients'",
-    'float_many': "Tensor.__float__ (ember/_tensor.py) raises TypeError; torch ValueError",
-    'int_many': "Tensor.__int__ (ember/_tensor.py) raises TypeError; torch ValueError",
-    'modified_saved': "autograd/graph.py _check_versions: torch 2.13 says '..., which is "
-                      "output 0 of Exp, is at version 1; ...' (names the node that produced the "
-                      "saved output, without 'Backward0') and ends the hint with "
-                      "'set_detect_anomaly(True, check_nan=False).'",
-}
+XFAIL = {}
 CASES.update({
     'int_requires_grad': lambda L: L.zeros(2, dtype=L.long).requires_grad_(),
     'float_many': lambda L: float(L.zeros(2)),
