@@ -303,6 +303,12 @@ def _sum_to(g, shape):
     lead = len(gshape) - len(shape)
     dims = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if not _State.enabled:
+        # no graph wanted (the usual backward): plain NumPy, no intermediate tensors
+        d = g._data
+        if dims:
+            d = d.sum(axis=dims, keepdims=True)
+        return _wrap(d.reshape(shape))
     if dims:
         g = g.sum(dim=dims, keepdim=True)
     if lead or g._data.shape != shape:
@@ -379,7 +385,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                 if isinstance(node, AccumulateGrad):
                     _release_or_keep(node, retain_graph)
                     continue
-            if isinstance(node, AccumulateGrad):
+            if type(node) is AccumulateGrad:
                 if accumulate:
                     _accumulate(node.variable, grads[0], create_graph)
                 continue
@@ -388,7 +394,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                     rt = ref()
                     if rt is not None and grads[rt._output_nr] is not None:
                         _accumulate_retained(rt, grads[rt._output_nr], create_graph)
-            if all(g is None for g in grads):
+            if grads[0] is None and (len(grads) == 1 or all(g is None for g in grads)):
                 out = (None,) * len(node._next)
             else:
                 if _Anomaly.enabled:
@@ -419,7 +425,13 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                     buf = buffers.get(child)
                     if buf is None:
                         buf = buffers[child] = [None] * _num_outputs(child)
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    prev_g = buf[nr]
+                    if prev_g is None:
+                        buf[nr] = g
+                    elif create_graph:
+                        buf[nr] = prev_g + g
+                    else:
+                        buf[nr] = _wrap(np.add(prev_g._data, g._data))
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:
