@@ -518,8 +518,8 @@ class Tensor:
             return 'torch.' + (self.dtype._legacy or self.dtype.name)
         if isinstance(dtype, str):
             dtype = _LEGACY_NAMES[dtype.replace('torch.', '')]
-        elif isinstance(dtype, type) and issubclass(dtype, Tensor):
-            dtype = dtype._legacy_dtype
+        elif isinstance(dtype, type) and getattr(dtype, '_legacy_dtype', None) is not None:
+            dtype = dtype._legacy_dtype  # torch.FloatTensor and friends
         return self.to(dtype)
 
     def type_as(self, other):
