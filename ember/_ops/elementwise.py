@@ -8,7 +8,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT
 from ._util import (_operands, _arr, _broadcast_error, _to_float_array, _inplace_binary,
-                    _write_inplace, _out, _scalar_kind, _legacy)
+                    _write_inplace, _out, _scalar_kind, _legacy, _fused)
 
 __all__ = [
     'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide',
@@ -99,7 +99,11 @@ def mul(input, other, *, out=None):
 def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is not None:
         if rounding_mode == 'floor':
-            return floor_divide(input, other, out=out)
+            res = floor_divide(input, other)
+            if res.grad_fn is not None:  # torch's div.Tensor_mode: DivBackward2 (zero grads)
+                res = _record('trunc_div', res._data, tuple(x for x in (input, other)
+                                                            if isinstance(x, Tensor)))
+            return _out(out, res)
         if rounding_mode == 'trunc':
             a, b, rd = _operands(input, other)
             if rd.kind in 'iu':
@@ -296,10 +300,17 @@ def _special(name, x):
         pass
     if name == 'erfinv':
         return _erfinv_np(x)
-    fn = {'erf': math.erf, 'erfc': math.erfc, 'lgamma': math.lgamma,
+    fn = {'erf': math.erf, 'erfc': math.erfc, 'lgamma': _lgamma_scalar,
           'digamma': _digamma_scalar}[name]
     return np.vectorize(lambda v: fn(v) if not math.isnan(v) else math.nan,
                         otypes=[x.dtype])(x) if x.size else x.copy()
+
+
+def _lgamma_scalar(v):
+    try:
+        return math.lgamma(v)
+    except ValueError:  # the poles 0, -1, -2, ...: torch gives +inf
+        return math.inf
 
 
 def _digamma_scalar(v):
@@ -624,12 +635,21 @@ def clamp_max(input, max):
 # ---- ternary ----------------------------------------------------------------------------------
 
 def lerp(input, end, weight, *, out=None):
-    return _out(out, input + weight * (end - input))
+    def compute():
+        return input + weight * (end - input)
+    if isinstance(weight, Tensor):
+        res = _fused('lerp', compute, (input, end, weight), (input, end, weight))
+    else:
+        res = _fused('lerp_scalar', compute, (input, end), (weight,))
+    return _out(out, res)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
-    prod = tensor1 * tensor2
-    return _out(out, input + (prod * value if value != 1 else prod))
+    def compute():
+        prod = tensor1 * tensor2
+        return input + (prod * value if value != 1 else prod)
+    return _out(out, _fused('addcmul', compute, (input, tensor1, tensor2),
+                            (tensor1, tensor2, value)))
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
@@ -642,8 +662,12 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
             "to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
             "float inputs. The future addcdiv behavior is just the latter implementation: "
             "(input + value * tensor1 / tensor2), for all dtypes.")
-    q = tensor1 / tensor2
-    return _out(out, input + (q * value if value != 1 else q))
+
+    def compute():
+        q = tensor1 / tensor2
+        return input + (q * value if value != 1 else q)
+    return _out(out, _fused('addcdiv', compute, (input, tensor1, tensor2),
+                            (tensor1, tensor2, value)))
 
 
 def where(condition, input=None, other=None, *, out=None):

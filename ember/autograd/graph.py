@@ -411,7 +411,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                         out = tuple(res)
             if not retain_graph:
                 node._release()
-            for e, g, meta in zip(node._next, out, node._shapes):
+            for i, (e, g, meta) in enumerate(zip(node._next, out, node._shapes)):
                 if e is None:
                     continue
                 child, nr = e
@@ -419,6 +419,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                     if not isinstance(g, Tensor):
                         g = Tensor._from_array(np.asarray(g))
                     if g._data.shape != meta[0]:
+                        _check_grad_shape(node, i, g._data.shape, meta[0])
                         g = _sum_to(g, meta[0])
                     if g._data.dtype != meta[1]:
                         g = _cast_grad(g, meta[1])
@@ -454,6 +455,16 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
 
 def _release_or_keep(node, retain_graph):
     pass
+
+
+def _check_grad_shape(node, i, gshape, shape):
+    """A gradient must broadcast from the input's shape (torch's validate_outputs)."""
+    ok = len(gshape) >= len(shape) and all(
+        s == gs or s == 1 for s, gs in zip(shape[::-1], gshape[::-1]))
+    if not ok:
+        raise RuntimeError(
+            f"Function {node.name()} returned an invalid gradient at index {i} - got "
+            f"{list(gshape)} but expected shape compatible with {list(shape)}")
 
 
 def _shape_grad(g, meta):
