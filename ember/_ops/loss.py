@@ -298,6 +298,61 @@ def _nll_prepare(input, target, weight, ignore_index):
     return x2, safe, wf, C
 
 
+_CASCADE_LEVELS = 8
+
+
+def _segment_sums(vals, ends):
+    """Sequential (left-to-right, in vals' dtype) sums of vals[prev_end+1 : end+1] per end,
+    and of the tail after the last end."""
+    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
+    lengths = ends + 1 - starts
+    tail = vals[ends[-1] + 1:] if ends.size else vals
+    tail_sum = np.cumsum(tail)[-1] if tail.size else vals.dtype.type(0)
+    if not ends.size:
+        return np.zeros(0, vals.dtype), tail_sum
+    width = int(lengths.max())
+    if ends.size * width <= 4 * vals.size + 4096:
+        # pad each segment with zeros on the right (x + 0 is exact) and cumsum along rows:
+        # np.cumsum adds sequentially, unlike np.sum's pairwise order
+        cols = np.arange(width)
+        idx = starts[:, None] + cols
+        block = np.where(cols < lengths[:, None], vals[np.minimum(idx, vals.size - 1)], 0)
+        sums = np.cumsum(block.astype(vals.dtype, copy=False), axis=1)[:, -1]
+    else:  # very uneven segments: one cumsum each
+        sums = np.array([np.cumsum(vals[a:b + 1])[-1] for a, b in zip(starts, ends)],
+                        dtype=vals.dtype)
+    return sums, tail_sum
+
+
+def _cascade_sum(vals, index, n):
+    """The sum torch's CPU nll_loss kernel computes, rounding for rounding.
+
+    The kernel adds element after element into level 0 of 8 partial sums; after element b
+    (b counts all n targets, ignored ones included, but ignored ones never flush) level j is
+    added into level j + 1 and cleared while the j-th group of `level_power` bits of b is zero.
+    The result is the left-to-right sum of the 8 partials. Reproducing that order (rather than
+    NumPy's pairwise sum) makes the printed losses agree to the last bit.
+    """
+    dt = vals.dtype.type
+    level_power = max(4, int(math.ceil(math.log2(n))) // _CASCADE_LEVELS if n > 1 else 0)
+    # how many levels each element flushes: the trailing all-zero bit groups of its index
+    low = index & -index
+    tz = np.where(index == 0, 64, np.log2(np.maximum(low, 1)).astype(np.int64))
+    heights = np.minimum(_CASCADE_LEVELS - 1, tz // level_power)
+    partial = []
+    seq = vals
+    for _ in range(_CASCADE_LEVELS - 1):
+        ends = np.flatnonzero(heights >= 1)
+        sums, tail = _segment_sums(seq, ends)
+        partial.append(tail)
+        seq, heights = sums, heights[ends] - 1
+    partial.append(np.cumsum(seq)[-1] if seq.size else dt(0))
+    out = dt(0)
+    for p in partial:
+        out = dt(out + p)
+    return np.asarray(out)
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction='mean'):
     reduction = _reduction(size_average, reduce, reduction)
@@ -308,9 +363,14 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         out = losses.reshape(target._data.shape) if input.ndim != 1 else losses.reshape(())
         total = None
     else:
-        total = wf.sum(dtype=x2.dtype)
-        s = losses.sum(dtype=x2.dtype)
-        out = np.asarray(s / total if reduction == 'mean' else s, dtype=x2.dtype)
+        valid = np.flatnonzero(target._data.reshape(-1) != ignore_index)
+        s = _cascade_sum(losses[valid], valid, losses.size)
+        if weight is None:
+            total = np.asarray(valid.size, dtype=x2.dtype)
+        else:
+            total = _cascade_sum(wf[valid], valid, losses.size)
+        with np.errstate(invalid='ignore', divide='ignore'):  # all ignored: nan, as torch
+            out = np.asarray(s / total if reduction == 'mean' else s, dtype=x2.dtype)
     return _record('nll_loss', out, (input,),
                    (input._data.shape, safe, wf, reduction, total))
 
