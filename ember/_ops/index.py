@@ -112,8 +112,7 @@ def _getitem(self, idx):
     if basic and not r.flags.writeable:
         r = _writeable_view(r)
     if basic:
-        op = 'getitem_select' if len(nidx) == 1 and isinstance(nidx[0], int) else \
-            'getitem_basic'
+        op = _basic_op(idx, nidx, d.shape)
         out = _record(op, _arr(r) if not isinstance(r, np.ndarray) else r, (self,),
                       (d.shape, nidx))
         if isinstance(r, np.ndarray) and np.shares_memory(r, d) if r.size else False:
@@ -121,6 +120,34 @@ def _getitem(self, idx):
             out._base = self if self._base is None else self._base
         return out
     return _record('getitem_adv', _arr(r), (self,), (d.shape, nidx))
+
+
+def _basic_op(idx, nidx, shape):
+    """The op torch's basic indexing ends with (its grad_fn): the last index component that
+    does something: an int selects, None unsqueezes, a slice slices; full slices and Ellipsis
+    inside a tuple do nothing (only an alias remains). A lone slice always slices."""
+    if not isinstance(idx, tuple):
+        i = nidx[0]
+        if isinstance(i, slice):
+            return 'getitem_basic'
+        return 'getitem_select' if isinstance(i, int) else \
+            'getitem_unsqueeze' if i is None else 'getitem_alias'
+    op = 'getitem_alias'
+    dim = 0
+    for i in nidx:
+        if i is None:
+            op = 'getitem_unsqueeze'
+        elif i is Ellipsis:
+            dim = len(shape) - sum(1 for j in nidx if j is not None and j is not Ellipsis) + dim
+        elif isinstance(i, slice):
+            if i.start not in (None, 0) or i.step not in (None, 1) or (
+                    i.stop is not None and dim < len(shape) and i.stop < shape[dim]):
+                op = 'getitem_basic'
+            dim += 1
+        else:
+            op = 'getitem_select'
+            dim += 1
+    return op
 
 
 def _none_positions(nidx, ndim):
@@ -302,8 +329,9 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     ax = _wrap_dim(dim, d.ndim)
     s = src._data if isinstance(src, Tensor) else src
     r = _scatter_np(d, ax, index._data, s, reduce)
-    srct = src if isinstance(src, Tensor) else None
-    return _record('scatter', r, (input, srct), (ax, index))
+    if isinstance(src, Tensor):
+        return _record('scatter', r, (input, src), (ax, index))
+    return _record('scatter_value', r, (input,), (ax, index))
 
 
 def scatter_add(input, dim, index, src):
@@ -440,8 +468,9 @@ def masked_fill(input, mask, value):
         raise RuntimeError(
             f"masked_fill_: expected mask shape {list(m.shape)} to be broadcastable to "
             f"{list(d.shape)}")
-    vt = value if isinstance(value, Tensor) else None
-    return _record('masked_fill', _arr(r), (input, vt), (m,))
+    if isinstance(value, Tensor):
+        return _record('masked_fill_tensor', _arr(r), (input, value), (m,))
+    return _record('masked_fill', _arr(r), (input, None), (m,))
 
 
 def _masked_fill_(self, mask, value):
@@ -517,7 +546,7 @@ def _sort_np(d, ax, descending, stable=True):
     return np.take_along_axis(d, order, ax), order.astype(np.int64)
 
 
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+def sort(input, dim=-1, descending=False, stable=None, *, out=None):
     from .reduce import _SortRT
     if isinstance(dim, bool):  # sort(x, stable=..) keyword confusion guard
         dim = -1
@@ -525,7 +554,9 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     ax = _wrap_dim(dim, d.ndim)
     vals, idx = _sort_np(d, ax, descending)
     indices = _wrap(idx)
-    values = _record('sort', _arr(vals), (input,), (d.shape, ax, indices))
+    # torch's sort.stable overload (any stable= given) is SortBackward1
+    values = _record('sort' if stable is None else 'sort_stable', _arr(vals), (input,),
+                     (d.shape, ax, indices))
     return _SortRT(values, indices)
 
 
@@ -548,7 +579,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     sl = (slice(None),) * ax + (slice(0, k),)
     vals, idx = vals[sl], idx[sl]
     indices = _wrap(np.ascontiguousarray(idx))
-    values = _record('sort', np.ascontiguousarray(vals), (input,), (d.shape, ax, indices))
+    values = _record('topk', np.ascontiguousarray(vals), (input,), (d.shape, ax, indices))
     return _TopkRT(values, indices)
 
 
@@ -565,7 +596,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if not keepdim:
         vals, idx = vals.squeeze(ax), idx.squeeze(ax)
     indices = _wrap(np.ascontiguousarray(idx))
-    values = _record('max_dim', np.ascontiguousarray(vals), (input,),
+    values = _record('kthvalue', np.ascontiguousarray(vals), (input,),
                      (d.shape, ax, keepdim, indices))
     return _KthRT(values, indices)
 

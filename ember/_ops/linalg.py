@@ -4,7 +4,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.graph import _record, _RESULT
-from ._util import _arr, _out, _legacy, _dims
+from ._util import _arr, _out, _legacy, _dims, _rename, _fused
 
 __all__ = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer', 'ger', 'addmm',
            'addmv', 'addbmm', 'baddbmm', 'addr', 'einsum', 'tensordot', 'cross', 'trace',
@@ -83,8 +83,8 @@ def matmul(input, other, *, out=None):
             f"{max(a.ndim, b.ndim) - 3}") from None
     if a.ndim >= 2 and b.ndim == 1:
         op = 'mv' if a.ndim == 2 else 'matmul'
-    else:
-        op = 'matmul'
+    else:  # torch: (k,) @ (k, n) is an mm of (1, k) whose result is squeezed
+        op = 'matmul_vec_mat' if a.ndim == 1 and b.ndim == 2 else 'matmul'
     return _out(out, _record(op, _arr(r), (input, other), (input, other)))
 
 
@@ -177,20 +177,26 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
-    return _out(out, input * beta + mv(mat, vec) * alpha if (beta, alpha) != (1, 1)
-                else input + mv(mat, vec))
+    def compute():
+        return input * beta + mv(mat, vec) * alpha if (beta, alpha) != (1, 1) \
+            else input + mv(mat, vec)
+    return _out(out, _fused('addmv', compute, (input, mat, vec), (mat, vec, beta, alpha)))
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    prod = bmm(batch1, batch2).sum(0)
-    return _out(out, (input * beta if beta != 1 else input) + (prod * alpha if alpha != 1
-                                                               else prod))
+    def compute():
+        prod = bmm(batch1, batch2).sum(0)
+        return (input * beta if beta != 1 else input) + (prod * alpha if alpha != 1 else prod)
+    return _out(out, _fused('addbmm', compute, (input, batch1, batch2),
+                            (batch1, batch2, beta, alpha)))
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    prod = bmm(batch1, batch2)
-    return _out(out, (input * beta if beta != 1 else input) + (prod * alpha if alpha != 1
-                                                               else prod))
+    def compute():
+        prod = bmm(batch1, batch2)
+        return (input * beta if beta != 1 else input) + (prod * alpha if alpha != 1 else prod)
+    return _out(out, _fused('baddbmm', compute, (input, batch1, batch2),
+                            (batch1, batch2, beta, alpha)))
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
@@ -276,7 +282,18 @@ def einsum(equation, *operands):
         r = np.einsum(eq, *arrays, optimize=len(arrays) > 2)
     except ValueError as e:
         raise RuntimeError(f"einsum(): {e}") from None
-    return _record('einsum', _arr(r), tuple(operands), (eq, tuple(operands)))
+    return _rename(_record('einsum', _arr(r), tuple(operands), (eq, tuple(operands))),
+                   _einsum_grad_fn(ins, rhs))
+
+
+def _einsum_grad_fn(ins, rhs):
+    """The node torch's einsum ends with: it permutes one operand and sums away the letters
+    missing from the output; with several operands it multiplies, then views after a
+    contraction (bmm)."""
+    summed = bool(set(''.join(ins)) - set(rhs))
+    if len(ins) == 1:
+        return 'SumBackward1' if summed else 'PermuteBackward0'
+    return 'ViewBackward0' if summed else 'MulBackward0'
 
 
 def _einsum_backward(grad, eq, operands):
@@ -349,7 +366,10 @@ def tensordot(a, b, dims=2, out=None):
         lb[y] = la[x]
     rhs = ''.join(c for i, c in enumerate(la) if i not in da) + \
         ''.join(c for i, c in enumerate(lb) if i not in db)
-    return _out(out, einsum(''.join(la) + ',' + ''.join(lb) + '->' + rhs, a, b))
+    if out is not None:
+        return _out(out, einsum(''.join(la) + ',' + ''.join(lb) + '->' + rhs, a, b))
+    # torch's tensordot is an mm whose result is viewed to the output shape
+    return _rename(einsum(''.join(la) + ',' + ''.join(lb) + '->' + rhs, a, b), 'ViewBackward0')
 
 
 def cross(input, other, dim=None):
@@ -365,14 +385,15 @@ def cross(input, other, dim=None):
     a0, a1, a2 = (comp(input, k) for k in range(3))
     b0, b1, b2 = (comp(other, k) for k in range(3))
     from .shape import cat
-    return cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], ax)
+    return _rename(cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], ax),
+                   'LinalgCrossBackward0')
 
 
 def trace(input):
     if input._data.ndim != 2:
         raise RuntimeError("trace: expected a matrix, but got tensor with dim "
                            f"{input._data.ndim}")
-    return input.diagonal().sum()
+    return _rename(input.diagonal().sum(), 'TraceBackward0')
 
 
 def kron(input, other):
@@ -383,7 +404,8 @@ def kron(input, other):
     b = b.reshape((1,) * (n - nb) + tuple(b.shape))
     ai = a.reshape(tuple(x for s in a.shape for x in (s, 1)))
     bi = b.reshape(tuple(x for s in b.shape for x in (1, s)))
-    return (ai * bi).reshape(tuple(x * y for x, y in zip(a.shape, b.shape)))
+    return _rename((ai * bi).reshape(tuple(x * y for x, y in zip(a.shape, b.shape))),
+                   'UnsafeViewBackward0')
 
 
 def det(input):

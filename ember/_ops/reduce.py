@@ -6,7 +6,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.graph import _record, _RESULT
-from ._util import _arr, _dims, _out, _legacy
+from ._util import _arr, _dims, _out, _legacy, _rename
 
 __all__ = ['sum', 'mean', 'nansum', 'nanmean', 'prod', 'max', 'min', 'amax', 'amin', 'aminmax',
            'argmax', 'argmin', 'std', 'var', 'std_mean', 'var_mean', 'logsumexp', 'cumsum',
@@ -75,15 +75,17 @@ def _sum_dtype(d, dtype):
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     d = input._data
     rd = _sum_dtype(d, dtype)
-    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0 and False):
+    if dim is None:
         axes = None
         r = _arr(np.sum(d, dtype=rd))
         if keepdim:
             r = r.reshape((1,) * d.ndim)
-    else:
+        op = 'sum'
+    else:  # torch's sum.dim_IntList: SumBackward1
         axes = _dims(dim, d.ndim)
         r = _arr(np.sum(d, axis=axes, dtype=rd, keepdims=keepdim))
-    return _out(out, _record('sum', r, (input,), (d.shape, axes, keepdim)))
+        op = 'sum_dim'
+    return _out(out, _record(op, r, (input,), (d.shape, axes, keepdim)))
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -111,7 +113,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
         if keepdim:
             r = r.reshape((1,) * d.ndim)
         n = d.size
+        op = 'mean'
     else:
+        op = 'mean_dim'
         axes = _dims(dim, d.ndim)
         r = _arr(np.mean(d, axis=axes, keepdims=keepdim))
         n = 1
@@ -119,7 +123,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
             n *= d.shape[a]
     if r.dtype != d.dtype:
         r = r.astype(d.dtype)
-    return _out(out, _record('mean', r, (input,), (d.shape, axes, keepdim, n)))
+    return _out(out, _record(op, r, (input,), (d.shape, axes, keepdim, n)))
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
@@ -138,7 +142,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         return _record('prod', r, (input,), (input, None, False, _RESULT))
     ax = _wrap_dim(dim, d.ndim)
     r = _arr(np.prod(d, axis=ax, dtype=rd, keepdims=keepdim))
-    return _record('prod', r, (input,), (input, ax, keepdim, _RESULT))
+    return _record('prod_dim', r, (input,), (input, ax, keepdim, _RESULT))
 
 
 def _check_nonempty(d, name, dim=None):
@@ -223,8 +227,10 @@ def amin(input, dim=(), keepdim=False, *, out=None):
 
 
 def aminmax(input, *, dim=None, keepdim=False):
-    return _AminmaxRT(amin(input, dim if dim is not None else (), keepdim),
-                      amax(input, dim if dim is not None else (), keepdim))
+    return _AminmaxRT(_rename(amin(input, dim if dim is not None else (), keepdim),
+                              'AminmaxBackward0'),
+                      _rename(amax(input, dim if dim is not None else (), keepdim),
+                              'AminmaxBackward0'))
 
 
 def argmax(input, dim=None, keepdim=False):
@@ -299,14 +305,14 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, unbiased, correction = _var_args(dim, unbiased, correction)
-    return (var(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, dim, keepdim))
+    return (_rename(var(input, dim, unbiased, keepdim, correction=correction),
+                    'VarMeanBackward0'), _rename(mean(input, dim, keepdim), 'VarMeanBackward0'))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, unbiased, correction = _var_args(dim, unbiased, correction)
-    return (std(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, dim, keepdim))
+    return (_rename(std(input, dim, unbiased, keepdim, correction=correction),
+                    'StdMeanBackward0'), _rename(mean(input, dim, keepdim), 'StdMeanBackward0'))
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
@@ -466,15 +472,16 @@ def nanmedian(input, dim=None, keepdim=False):
             return _wrap(np.array(np.nan, dtype=d.dtype))
         order = np.argsort(np.where(np.isnan(flat), np.inf, flat), kind='stable')
         idx = int(order[(good.size - 1) // 2])
-        return _record('median_all', _arr(flat[idx].copy()), (input,), (d.shape, idx))
+        return _record('nanmedian_all', _arr(flat[idx].copy()), (input,), (d.shape, idx))
     return _median_dim(input, dim, keepdim, _NanMedianRT, nan_first=False)
 
 
 def _median_dim(input, dim, keepdim, rt, nan_first):
+    op = 'median_dim' if nan_first else 'nanmedian_dim'
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
     if d.ndim == 0:
-        return rt(_record('max_dim', d.copy(), (input,), (d.shape, 0, keepdim,
+        return rt(_record(op, d.copy(), (input,), (d.shape, 0, keepdim,
                                                            _wrap(np.zeros((), np.int64)))),
                   _wrap(np.zeros((), np.int64)))
     key = d
@@ -496,7 +503,7 @@ def _median_dim(input, dim, keepdim, rt, nan_first):
     if not keepdim:
         idx, vals = idx.squeeze(ax), vals.squeeze(ax)
     indices = _wrap(_arr(idx.astype(np.int64)))
-    values = _record('max_dim', _arr(vals), (input,), (d.shape, ax, keepdim, indices))
+    values = _record(op, _arr(vals), (input,), (d.shape, ax, keepdim, indices))
     return rt(values, indices)
 
 
@@ -517,7 +524,7 @@ def mode(input, dim=-1, keepdim=False):
     if keepdim and d.ndim:
         vals, idxs = np.expand_dims(vals, ax), np.expand_dims(idxs, ax)
     indices = _wrap(idxs)
-    values = _record('max_dim', _arr(vals), (input,), (d.shape, ax, keepdim, indices))
+    values = _record('mode', _arr(vals), (input,), (d.shape, ax, keepdim, indices))
     return _ModeRT(values, indices)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor, Size, _wrap, _wrap_dim
 from ..autograd.graph import _record
-from ._util import _arr, _size_args, _out, _as_view, _writeable_view
+from ._util import _arr, _size_args, _out, _as_view, _writeable_view, _rename
 
 __all__ = ['reshape', 'transpose', 'swapaxes', 'swapdims', 'permute', 't', 'squeeze',
            'unsqueeze', 'flatten', 'unflatten', 'broadcast_to', 'narrow', 'chunk',
@@ -141,7 +141,9 @@ def squeeze(input, dim=None):
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         axes = {_wrap_dim(x, d.ndim) for x in dims} if d.ndim else set()
         r = d.reshape(tuple(s for i, s in enumerate(d.shape) if not (i in axes and s == 1)))
-    return _record_view('squeeze', r, input, (d.shape,))
+    # squeeze.dims (a tuple or list of dims) is torch's SqueezeBackward2
+    op = 'squeeze_dims' if isinstance(dim, (tuple, list)) else 'squeeze'
+    return _record_view(op, r, input, (d.shape,))
 
 
 def unsqueeze(input, dim):
@@ -299,7 +301,7 @@ def chunk(input, chunks, dim=0):
     n = d.shape[ax]
     size = -(-n // chunks) if n else 0
     if size == 0:  # torch gives `chunks` empty pieces of an empty dim
-        return tuple(narrow(input, ax, 0, 0) for _ in range(chunks))
+        return split(input, [0] * chunks, ax)
     return split(input, size, ax)
 
 
@@ -312,8 +314,10 @@ def split(tensor, split_size_or_sections, dim=0):
         if s <= 0 and n:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")
-        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s else [0]
+        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s and n else [0]
+        op = 'split'
     else:
+        op = 'split_with_sizes'
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
             raise RuntimeError(
@@ -323,7 +327,7 @@ def split(tensor, split_size_or_sections, dim=0):
     start = 0
     for s in sizes:
         idx = (slice(None),) * ax + (slice(start, start + s),)
-        out.append(_record_view('split', d[idx], tensor, (d.shape, idx)))
+        out.append(_record_view(op, d[idx], tensor, (d.shape, idx)))
         start += s
     return tuple(out)
 
@@ -410,6 +414,10 @@ def roll(input, shifts, dims=None):
 
 
 def rot90(input, k=1, dims=(0, 1)):
+    return _rename(_rot90(input, k, dims), 'Rot90Backward0')
+
+
+def _rot90(input, k, dims):
     k %= 4
     a, b = dims
     if k == 0:
@@ -473,7 +481,9 @@ def stack(tensors, dim=0, *, out=None):
                 f"stack expects each tensor to be equal size, but got {list(shape0)} at entry 0 "
                 f"and {list(x._data.shape)} at entry {i}")
     ax = _wrap_dim(dim, len(shape0) + 1)
-    return cat([unsqueeze(x, ax) for x in tensors], ax, out=out)
+    if out is not None:
+        return cat([unsqueeze(x, ax) for x in tensors], ax, out=out)
+    return _rename(cat([unsqueeze(x, ax) for x in tensors], ax), 'StackBackward0')
 
 
 def hstack(tensors, *, out=None):
@@ -562,7 +572,9 @@ def diag(input, diagonal=0):
     d = input._data
     if d.ndim not in (1, 2):
         raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{d.ndim}D")
-    return _record('diag', np.diag(d, diagonal).copy(), (input,), (d.shape, diagonal))
+    # torch's diag is diag_embed (1-D input) or a copy of diagonal (2-D input)
+    return _rename(_record('diag', np.diag(d, diagonal).copy(), (input,), (d.shape, diagonal)),
+                   'DiagEmbedBackward0' if d.ndim == 1 else 'DiagonalBackward0_copy')
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):

@@ -51,7 +51,13 @@ _def('remainder', 'RemainderBackward1',
 _def('remainder_rev', 'RemainderBackward2',
      lambda grad, self, other: None)
 _def('fmod', 'FmodBackward1', lambda grad, self, other: (grad, -grad * (self / other).trunc()))
-_def('floor_divide', 'FloorDivideBackward0', lambda grad: None)
+
+
+def _floor_divide_backward(grad):
+    raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+_def('floor_divide', 'NotImplemented', _floor_divide_backward)  # torch's node has that name
 _def('trunc_div', 'DivBackward2', lambda grad: None)
 _def('zero_grad', 'SignBackward0', lambda grad: grad * 0)
 for _op, _name in (('sign', 'SignBackward0'), ('floor', 'FloorBackward0'),
@@ -1087,3 +1093,52 @@ _def('constant_pad_nd', 'ConstantPadNdBackward0', _constant_pad_bw)
 _def('pixel_shuffle', 'PixelShuffleBackward0', _pixel_shuffle_bw)
 _def('pixel_unshuffle', 'PixelUnshuffleBackward0', _pixel_unshuffle_bw)
 _def('channel_shuffle', 'ChannelShuffleBackward0', _channel_shuffle_bw)
+
+
+# ---- variants of core ops under torch's own grad_fn names (ember/_ops: reduce, shape, index,
+# elementwise, linalg). Same formulas as above, registered under the op keys the forwards use.
+def _same_as(op, grad_fn_name, of):
+    DERIVATIVES[op] = (grad_fn_name, DERIVATIVES[of][1])
+
+
+_same_as('sum_dim', 'SumBackward1', 'sum')
+_same_as('mean_dim', 'MeanBackward1', 'mean')
+_same_as('prod_dim', 'ProdBackward1', 'prod')
+_same_as('median_dim', 'MedianBackward1', 'max_dim')
+_same_as('nanmedian_dim', 'NanmedianBackward1', 'max_dim')
+_same_as('nanmedian_all', 'NanmedianBackward0', 'median_all')
+_same_as('mode', 'ModeBackward0', 'max_dim')
+_same_as('kthvalue', 'KthvalueBackward0', 'max_dim')
+_same_as('topk', 'TopkBackward0', 'sort')
+_same_as('sort_stable', 'SortBackward1', 'sort')
+_same_as('squeeze_dims', 'SqueezeBackward2', 'squeeze')
+_same_as('matmul_vec_mat', 'SqueezeBackward4', 'matmul')
+_same_as('split_with_sizes', 'SplitWithSizesBackward0', 'split')
+_same_as('getitem_unsqueeze', 'UnsqueezeBackward0', 'getitem_basic')
+_same_as('getitem_alias', 'AliasBackward0', 'getitem_basic')
+_same_as('masked_fill_tensor', 'MaskedFillBackward1', 'masked_fill')
+_def('scatter_value', 'ScatterBackward1', lambda grad, dim, index: grad.scatter(dim, index, 0))
+
+
+def _times(g, s):
+    return g if s == 1 else g * s
+
+
+_def('lerp_scalar', 'LerpBackward0',
+     lambda grad, weight: (grad * (1 - weight), grad * weight))
+_def('lerp', 'LerpBackward1', lambda grad, self, end, weight: (
+    grad * (1 - weight), grad * weight, grad * (end - self)))
+_def('addcmul', 'AddcmulBackward0', lambda grad, t1, t2, value: (
+    grad, _times(grad * t2, value), _times(grad * t1, value)))
+_def('addcdiv', 'AddcdivBackward0', lambda grad, t1, t2, value: (
+    grad, _times(grad / t2, value), _times(-grad * t1 / (t2 * t2), value)))
+_def('addmv', 'AddmvBackward0', lambda grad, mat, vec, beta, alpha: (
+    _times(grad, beta), _times(grad.unsqueeze(-1) * vec, alpha), _times(mat.t().mv(grad), alpha)))
+_def('baddbmm', 'BaddbmmBackward0', lambda grad, b1, b2, beta, alpha: (
+    _times(grad, beta), _times(grad.bmm(b2.mT), alpha), _times(b1.mT.bmm(grad), alpha)))
+
+
+@_defs('AddbmmBackward0', 'addbmm')
+def _addbmm_backward(grad, b1, b2, beta, alpha):
+    g = grad.unsqueeze(0).expand((b1.shape[0],) + tuple(grad.shape))
+    return _times(grad, beta), _times(g.bmm(b2.mT), alpha), _times(b1.mT.bmm(g), alpha)

@@ -138,57 +138,8 @@ def test_gradcheck(op, dtype):
         assert ember.autograd.gradcheck(fn, tuple(leaves), eps=1e-6, atol=1e-5, rtol=1e-3)
 
 
-# Composite ops whose grad_fn is still the last primitive's (AddBackward0 for addcmul,
-# EinsumBackward0 where torch's einsum ends in a view, ...): known gaps in ember/_ops, kept
-# strict so each entry fails loudly once fixed and must then be removed from this list.
-GRAD_FN_PENDING = {
-    'addbmm',
-    'addcdiv',
-    'addcmul',
-    'addmv',
-    'aminmax',
-    'baddbmm',
-    'cross',
-    'diag',
-    'div_floor',
-    'einsum_...ij,...jk',
-    'einsum_bij,bjk->bik',
-    'einsum_bn,anm,bm->ba',
-    'einsum_i,i->',
-    'einsum_i,j->ij',
-    'einsum_ii',
-    'einsum_ii->i',
-    'einsum_ij,ij->i',
-    'einsum_ij,jk,kl->il',
-    'einsum_ij,jk->ik',
-    'einsum_ij->',
-    'einsum_ij->ji',
-    'einsum_ijk->j',
-    'einsum_list',
-    'getitem_ellipsis',
-    'getitem_ellipsis_none',
-    'getitem_none',
-    'kron',
-    'kthvalue',
-    'lerp',
-    'lerp_scalar',
-    'masked_fill_tensor',
-    'median_dim',
-    'prod_zero',
-    'rot90',
-    'scatter_value',
-    'sort_stable',
-    'squeeze_dims',
-    'stack',
-    'std_mean',
-    'sum_empty_dims',
-    'sum_keepdim_kw',
-    'tensordot',
-    'topk',
-    'topk_smallest',
-    'trace',
-    'var_mean',
-}
+# ops whose grad_fn name still differs from torch's (strict: remove an entry once fixed)
+GRAD_FN_PENDING = set()
 
 
 def _grad_fn_params():
