@@ -248,66 +248,92 @@ def celu_(input, alpha=1.0):
 
 # ---- smooth gates -----------------------------------------------------------------------------
 
-# erf for float32 as a rational approximation x * P(x^2) / Q(x^2) on [-4, 4] (the coefficients
-# of Eigen's fast float erf; max abs error ~5e-7): about 5x faster than scipy's erf on float32.
-_ERF_P = [np.float32(v) for v in (
-    -1.60960333262415e-02, -2.95459980854025e-03, -7.34990630326855e-04,
-    -5.69250639462346e-05, -2.10102402082508e-06, 2.77068142495902e-08,
-    -2.72614225801306e-10)]
-_ERF_Q = [np.float32(v) for v in (
-    -1.42647390514189e-02, -7.37332916720468e-03, -1.68282697438203e-03,
-    -2.13374055278905e-04, -1.45660718464996e-05)]
+# float32 GELU from Abramowitz & Stegun 7.1.26 (as oneDNN's gelu_erf, which torch uses):
+# erfc(a) ~ t P(t) exp(-a^2) with t = 1 / (1 + p a), a >= 0, max abs error 1.5e-7.
+# Here a = |x| / sqrt 2 and t = C u with u = 1 / (C + |x|), C = sqrt 2 / p, so P's
+# coefficients absorb the powers of C: u Q(u) exp(-x^2 / 2) is erfc(|x| / sqrt 2) and
+# gelu(x) = (x + |x| erf(|x| / sqrt 2)) / 2. exp(-x^2 / 2) is also the Gaussian density
+# that gelu'(x) = Phi(x) + x phi(x) needs. (np.where, np.maximum and np.copysign are slow
+# on float32; everything here is plain arithmetic.)
+_AS_C = math.sqrt(2) / 0.3275911
+_AS_Q = [np.float32(v * _AS_C ** k) for k, v in enumerate(
+    (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429), 1)]
+_F32 = {v: np.float32(v) for v in (-0.5, 0.5, 1.0, _AS_C, math.sqrt(2 / math.pi))}
+_BLOCK = 1 << 15   # elements per pass: a block's temporaries stay in L2
 
 
-def _erf_block(x, out):
-    xc = np.clip(x, np.float32(-4), np.float32(4))
-    x2 = xc * xc
-    p = x2 * _ERF_P[6]
-    p += _ERF_P[5]
-    for c in _ERF_P[4::-1]:
-        p *= x2
-        p += c
-    q = x2 * _ERF_Q[4]
-    q += _ERF_Q[3]
-    for c in _ERF_Q[2::-1]:
-        q *= x2
-        q += c
-    p *= xc
-    np.divide(p, q, out=out)
-
-
-def _erf(x):
-    """erf in x's dtype; float32 goes through cache-sized blocks of the rational form."""
-    if x.dtype != np.float32:
-        return _special('erf', x)
+def _gelu_f32(x, want_grad):
+    """GELU of a float32 array, blocked; with want_grad also its derivative (nearly free)."""
     flat = np.ascontiguousarray(x).reshape(-1)
     out = np.empty_like(flat)
-    step = 1 << 15
-    for i in range(0, flat.shape[0], step):
-        _erf_block(flat[i:i + step], out[i:i + step])
-    return out.reshape(x.shape)
+    deriv = np.empty_like(flat) if want_grad else None
+    n = flat.shape[0]
+    bs = min(_BLOCK, n)
+    a, u, h, e = (np.empty(bs, np.float32) for _ in range(4))
+    q1, q2, q3, q4, q5 = _AS_Q
+    half, one = _F32[0.5], _F32[1.0]
+    with np.errstate(all='ignore'):
+        for i in range(0, n, bs):
+            xb = flat[i:i + bs]
+            m = xb.shape[0]
+            ab, ub, hb, eb = a[:m], u[:m], h[:m], e[:m]
+            np.abs(xb, out=ab)
+            np.add(ab, _F32[_AS_C], out=ub)
+            np.divide(one, ub, out=ub)                   # u = 1 / (C + |x|)
+            np.multiply(xb, _F32[-0.5], out=eb)
+            eb *= xb
+            np.exp(eb, out=eb)                           # exp(-x^2 / 2)
+            np.multiply(ub, q5, out=hb)
+            hb += q4
+            hb *= ub
+            hb += q3
+            hb *= ub
+            hb += q2
+            hb *= ub
+            hb += q1
+            hb *= ub
+            hb *= eb                                     # erfc(|x| / sqrt 2)
+            np.subtract(one, hb, out=hb)                 # erf(|x| / sqrt 2)
+            ob = out[i:i + m]
+            if want_grad:
+                # gelu' = (1 + sign(x) erf(|x| / sqrt 2)) / 2 + x phi(x)
+                db = deriv[i:i + m]
+                np.sign(xb, out=db)
+                db *= hb
+                db += one
+                eb *= xb
+                eb *= _F32[math.sqrt(2 / math.pi)]
+                db += eb
+                db *= half
+            ab *= hb
+            np.add(xb, ab, out=ob)
+            ob *= half
+    out = out.reshape(x.shape)
+    return out, (deriv.reshape(x.shape) if want_grad else None)
 
 
 def _gauss_cdf(x):
-    """Phi(x) = (1 + erf(x / sqrt 2)) / 2 in x's dtype; the far left tail through erfc, where
-    the rational erf's absolute error would be a large relative one."""
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2 in x's dtype (float64 and others)."""
     z = x * _c(math.sqrt(0.5), x)
-    cdf = _erf(z)
+    cdf = _special('erf', z)
     cdf += 1
     cdf *= _c(0.5, x)
-    if x.dtype == np.float32:
-        tail = z < -1
-        if tail.any():
-            cdf[tail] = _c(0.5, x) * _special('erfc', -z[tail])
     return cdf
 
 
-def _gelu_np(d, approximate):
+def _gelu_np(d, approximate, want_grad=False):
+    """(gelu(d), its derivative when want_grad and cheap to get, else None)."""
     half = _c(0.5, d)
     if approximate == 'tanh':
         inner = _c(math.sqrt(2 / math.pi), d) * (d + _c(0.044715, d) * d * d * d)
-        return half * d * (1 + np.tanh(inner))
-    return d * _gauss_cdf(d)
+        return half * d * (1 + np.tanh(inner)), None
+    if d.dtype == np.float32:
+        return _gelu_f32(d, want_grad)
+    if d.dtype.itemsize < 4:
+        # half types: torch computes in float and rounds once
+        out, deriv = _gelu_f32(d.astype(np.float32), False)
+        return out.astype(d.dtype), None
+    return d * _gauss_cdf(d), None
 
 
 def gelu(input, approximate='none'):
@@ -315,8 +341,10 @@ def gelu(input, approximate='none'):
     if approximate not in ('none', 'tanh'):
         raise RuntimeError("approximate argument must be either none or tanh.")
     d = _float_input(input, 'GeluKernelImpl')
-    return _record('gelu', np.asarray(_gelu_np(d, approximate)), (input,),
-                   (input, approximate))
+    want = _State.enabled and input._requires_grad
+    out, deriv = _gelu_np(d, approximate, want)
+    # the derivative rides along in the saved tuple: backward is then one multiply
+    return _record('gelu', np.asarray(out), (input,), (input, approximate, deriv))
 
 
 def silu(input, inplace=False):

@@ -715,7 +715,10 @@ _def('celu_', 'CeluBackward1', _elu_backward)
 
 
 @_defs('GeluBackward0', 'gelu')
-def _gelu_backward(grad, self, approximate):
+def _gelu_backward(grad, self, approximate, deriv=None):
+    if deriv is not None and _nograph():
+        # the forward already computed gelu'(x) (NumPy array, see activation._gelu_f32)
+        return _w(grad._data * deriv)
     if approximate == 'tanh':
         beta, kappa = math.sqrt(2 / math.pi), 0.044715
         if _nograph():
@@ -733,6 +736,9 @@ def _gelu_backward(grad, self, approximate):
         from .._ops.activation import _gauss_cdf
         g, x = grad._data, self._data
         c = lambda v: _act_c(v, g)  # noqa: E731
+        if x.dtype == np.float32:
+            from .._ops.activation import _gelu_f32
+            return _w(g * _gelu_f32(x, True)[1])
         cdf = _gauss_cdf(x)
         pdf = np.exp(c(-0.5) * x * x) * c(1 / math.sqrt(2 * math.pi))
         return _w(g * (cdf + x * pdf))
