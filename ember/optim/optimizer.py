@@ -371,6 +371,6 @@ def _register(hooks, hook, prepend):
 
 def _typename(o):
     if isinstance(o, Tensor):
-        return 'torch.' + type(o).__name__ if type(o) is Tensor else type(o).__name__
+        return o.type()  # torch.typename: 'torch.FloatTensor', also for Parameters
     return type(o).__module__ + '.' + type(o).__qualname__ \
         if type(o).__module__ != 'builtins' else type(o).__qualname__
