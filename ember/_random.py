@@ -612,6 +612,25 @@ def randperm(gen, n, np_dtype=np.int64):
 # Bernoulli, dropout
 # =========================================================================================
 
+_MASK53 = np.uint64((1 << 53) - 1)
+
+
+def _bernoulli_scalar_mask(gen, p, n):
+    """n draws of ``u < p``, u a 53-bit double uniform, as a bool array.
+
+    u = k * 2**-53 with k the low 53 bits of a 64-bit draw, and p * 2**53 is exact, so
+    ``u < p`` is ``k < ceil(p * 2**53)``: one integer compare, no float64 temporaries.
+    """
+    raw = gen.random64(n)
+    p = float(p)
+    if p != p:                                     # nan: every comparison is false
+        return np.zeros(n, np.bool_)
+    scaled = p * 2.0 ** 53
+    thr = 0 if scaled <= 0 else (1 << 53) if scaled >= 2.0 ** 53 else math.ceil(scaled)
+    np.bitwise_and(raw, _MASK53, out=raw)
+    return np.less(raw, np.uint64(thr))
+
+
 def bernoulli(gen, p, shape, np_dtype):
     """``bernoulli_(p)``: a double uniform per element for a Python float p;
     for a tensor p, a float (24-bit) uniform unless p is float64. Shape must hold p's."""
@@ -627,7 +646,7 @@ def bernoulli(gen, p, shape, np_dtype):
             pa = pa.astype(np.float32)
         v = u.reshape(shape) < pa
     else:
-        v = (_u53(gen.random64(n)) < float(p)).reshape(shape)
+        v = _bernoulli_scalar_mask(gen, p, n).reshape(shape)
     return v.astype(dt)
 
 
@@ -639,8 +658,12 @@ def dropout_noise(gen, shape, np_dtype, p):
     """
     dt = np.dtype(np_dtype)
     q = 1.0 - p
-    mask = bernoulli(gen, q, shape, dt)
-    return mask / np.array(q, dt)
+    mask = _bernoulli_scalar_mask(gen, q, _numel(tuple(shape))).reshape(shape)
+    # mask / q in dt: 1 / q rounded in dt where kept, 0 elsewhere (a bool times it is exact);
+    # half types divide in float (torch's opmath) and round once
+    op = np.float32 if dt.itemsize < 4 else dt
+    scale = (np.ones((), op) / np.array(q, op)).astype(dt)
+    return np.multiply(mask, scale, dtype=dt)
 
 
 # =========================================================================================

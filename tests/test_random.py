@@ -72,6 +72,43 @@ def test_streams_match_torch(seed):
     _same(g.get_state(), _np(torch.get_rng_state()))
 
 
+def test_bernoulli_integer_compare_is_the_double_compare():
+    # bernoulli/dropout compare the 53-bit integer, not the double: same answer for every p,
+    # including p at and next to multiples of 2**-53 and outside [0, 1]
+    k = np.array([0, 1, 2, 3, 2 ** 52, 2 ** 53 - 2, 2 ** 53 - 1], np.uint64)
+    ps = [0.0, 2.0 ** -53, 2.0 ** -52, 1.5 * 2.0 ** -52, 0.5, np.nextafter(0.5, 0),
+          np.nextafter(0.5, 1), 1 - 2.0 ** -53, 1.0, 1.5, -0.5, float('nan'), float('inf'),
+          0.1, 0.9, 5e-324]
+    for seed in (0, 7):
+        for p in ps:
+            g1, g2 = R.CPUGenerator(seed), R.CPUGenerator(seed)
+            got = R._bernoulli_scalar_mask(g1, p, 2000)
+            assert got.tolist() == (R._u53(g2.random64(2000)) < p).tolist(), p
+    for p in ps:
+        # the extreme draws themselves, through a stand-in generator
+        class _G:
+            def random64(self, n):
+                return k.copy()
+        with np.errstate(invalid='ignore'):
+            want = (k & np.uint64(2 ** 53 - 1)).astype(np.float64) * 2.0 ** -53 < p
+        assert R._bernoulli_scalar_mask(_G(), p, k.size).tolist() == want.tolist(), p
+
+
+@pytest.mark.parametrize('seed', SEEDS)
+def test_dropout_noise_dtypes_match_torch(seed):
+    torch = pytest.importorskip('torch')
+    F = torch.nn.functional
+    torch.manual_seed(seed)
+    g = R.CPUGenerator(seed)
+    for tdt, dt in ((torch.float32, np.float32), (torch.float64, np.float64),
+                    (torch.float16, np.float16)):
+        x = torch.randn(3, 333).to(tdt)
+        R.normal(g, (3, 333), np.float32)
+        for p in (0.1, 0.3, 1 / 3, 0.9):
+            _same(_np(x) * R.dropout_noise(g, (3, 333), dt, p), _np(F.dropout(x, p)))
+    _same(g.get_state(), _np(torch.get_rng_state()))
+
+
 @pytest.mark.parametrize('seed', SEEDS)
 def test_other_kernels_match_torch(seed):
     torch = pytest.importorskip('torch')

@@ -30,7 +30,7 @@ def _dropout_impl(input, p, train, inplace, feature=False, alpha=False):
     if p == 0 or not train or input.numel() == 0:
         return input
     d = input._data
-    if d.dtype.kind != 'f':
+    if d.dtype.kind != 'f' and not _random._is_bfloat16(d.dtype):
         raise RuntimeError(f'"bernoulli_scalar_cpu_" not implemented for '
                            f"'{_legacy(d.dtype)}'")
     if p == 1:

@@ -141,3 +141,15 @@ def test_errors_and_warnings():
         warnings.simplefilter('always')
         EF.dropout2d(ember.zeros(2, 3, 4), 0.5)
     assert any('dropout2d: Received a 3D input' in str(m.message) for m in w)
+
+
+@pytest.mark.parametrize('tdt', ['float16', 'bfloat16'])
+def test_dropout_half_types_bitwise(tdt):
+    x = np.random.RandomState(0).randn(6, 70).astype(np.float32)
+    torch.manual_seed(3)
+    ember.manual_seed(3)
+    yt = TF.dropout(torch.tensor(x).to(getattr(torch, tdt)), 0.3)
+    ye = EF.dropout(ember.tensor(x).to(getattr(ember, tdt)), 0.3)
+    assert repr(ye.dtype) == repr(yt.dtype)
+    np.testing.assert_array_equal(to_np(ye.float()), to_np(yt.float()))
+    np.testing.assert_array_equal(to_np(ember.rand(3)), to_np(torch.rand(3)))
