@@ -327,45 +327,109 @@ def _wmat(w):
     return np.ascontiguousarray(np.moveaxis(w, 1, -1)).reshape(w.shape[0], -1).T
 
 
-def _conv_forward_last(x, w, b, stride, lo, hi, dilation):
-    """x (N, C, *S), w (O, C, *K) -> y (N, O, *out) and the saved padded channels-last x."""
+def _first_layout(c, ksize, stride, dilation, out_sp):
+    """True when (N, C, *K, *out) columns copy faster than channels-last ones: few input
+    channels and stride 1, so a window row (C*kw values apart in channels-last) is shorter
+    than an output row (contiguous in NCHW)."""
+    return (all(s == 1 for s in stride) and dilation[-1] == 1 and
+            c * ksize[-1] < out_sp[-1])
+
+
+def _cols_matmul_first(xp, wm, ksize, stride, dilation, out_sp, out):
+    """NCHW im2col: per image (O, C*K) @ (C*K, L) straight into out (N, O, *out)."""
+    st = xp.strides
+    n, c = xp.shape[:2]
+    win = _as_strided(xp, (n, c) + tuple(ksize) + tuple(out_sp),
+                      st[:2] + tuple(a * d for a, d in zip(st[2:], dilation)) +
+                      tuple(a * s for a, s in zip(st[2:], stride)))
+    per = int(np.prod(out_sp))
+    ck = wm.shape[1]
+    o3 = out.reshape(n, out.shape[1], per)
+    for i, j in _chunks(n, per * ck * xp.itemsize):
+        np.matmul(wm, win[i:j].reshape(j - i, ck, per), out=o3[i:j])
+    return win
+
+
+def _corr(x, w, b, stride, lo, hi, dilation):
+    """Cross-correlation of x (N, C, *S) with w (O, C, *K) (groups=1) -> (y, saved) where
+    saved = (padded x, layout flag) lets the weight gradient rebuild the columns."""
     ksize = w.shape[2:]
+    n, c = x.shape[:2]
+    out_sp = tuple(_out_size(s + a + e, k, st, d) for s, a, e, k, st, d in
+                   zip(x.shape[2:], lo, hi, ksize, stride, dilation))
+    if _first_layout(c, ksize, stride, dilation, out_sp):
+        xp = _pad_array(x, lo, hi)
+        out = np.empty((n, w.shape[0]) + out_sp, dtype=x.dtype)
+        _cols_matmul_first(xp, w.reshape(w.shape[0], -1), ksize, stride, dilation, out_sp, out)
+        if b is not None:
+            out += b.astype(x.dtype, copy=False).reshape((-1,) + (1,) * len(out_sp))
+        return out, (xp, False)
     xp = _to_last(x, lo, hi)
-    out_sp = tuple(_out_size(s, k, st, d) for s, k, st, d in
-                   zip(xp.shape[1:-1], ksize, stride, dilation))
     yl = _cols_matmul(xp, _wmat(w), ksize, stride, dilation, out_sp)
-    return _to_first(yl, x.shape[0], out_sp, b), xp
+    return _to_first(yl, n, out_sp, b), (xp, True)
 
 
-def _conv_backward_last(gy, x_shape, w, xp, stride, lo, hi, dilation, need):
+def _conv_forward_last(x, w, b, stride, lo, hi, dilation):
+    """x (N, C, *S), w (O, C, *K) -> y (N, O, *out) and what the backward needs."""
+    return _corr(x, w, b, stride, lo, hi, dilation)
+
+
+def _weight_grad(gy, xp, last, ksize, stride, dilation):
+    """dL/dw (O, C, *K) from gy (N, O, *out) and the saved padded input."""
+    n, o = gy.shape[:2]
+    out_sp = gy.shape[2:]
+    if last:
+        gyl = np.ascontiguousarray(np.moveaxis(gy, 1, -1)).reshape(-1, o)
+        gw = _cols_t_matmul(xp, gyl, ksize, stride, dilation, out_sp)
+        return np.ascontiguousarray(np.moveaxis(gw.reshape((o,) + ksize + (xp.shape[-1],)),
+                                                -1, 1))
+    st = xp.strides
+    c = xp.shape[1]
+    win = _as_strided(xp, (n, c) + tuple(ksize) + tuple(out_sp),
+                      st[:2] + tuple(a * d for a, d in zip(st[2:], dilation)) +
+                      tuple(a * s for a, s in zip(st[2:], stride)))
+    per = int(np.prod(out_sp))
+    g3 = gy.reshape(n, o, per)
+    acc = None
+    for i, j in _chunks(n, per * c * int(np.prod(ksize)) * xp.itemsize):
+        cols = win[i:j].reshape(j - i, -1, per)
+        part = np.matmul(g3[i:j], cols.transpose(0, 2, 1)).sum(0)
+        if acc is None:
+            acc = part
+        else:
+            acc += part
+    return acc.reshape((o, c) + tuple(ksize))
+
+
+def _conv_backward_last(gy, x_shape, w, saved, stride, lo, hi, dilation, need):
+    xp, last = saved
     nsp = len(x_shape) - 2
     n, o = gy.shape[:2]
     ksize = w.shape[2:]
     out_sp = gy.shape[2:]
-    gyl = np.ascontiguousarray(np.moveaxis(gy, 1, -1)).reshape(-1, o)
     gx = gw = gb = None
     if need[1]:
-        gw = _cols_t_matmul(xp, gyl, ksize, stride, dilation, out_sp)
-        gw = np.ascontiguousarray(np.moveaxis(gw.reshape((o,) + ksize + (w.shape[1],)), -1, 1))
+        gw = _weight_grad(gy, xp, last, ksize, stride, dilation)
     if need[0]:
         reach = [d * (k - 1) for d, k in zip(dilation, ksize)]
-        if all(s == 1 for s in stride) and all(r >= a and r >= c for r, a, c in
-                                               zip(reach, lo, hi)):
-            # stride 1: a "full" correlation of gy with the flipped kernel (im2col + GEMM,
-            # no scatter)
-            gyp = _to_last(gy, tuple(r - a for r, a in zip(reach, lo)),
-                           tuple(r - c for r, c in zip(reach, hi)))
-            wf = w[(Ellipsis,) + (slice(None, None, -1),) * nsp]
-            wf = np.ascontiguousarray(np.moveaxis(wf, (0, 1), (-2, -1))).reshape(-1, w.shape[1])
-            gxl = _cols_matmul(gyp, wf, ksize, stride, dilation, x_shape[2:])
-            gx = _to_first(gxl, n, x_shape[2:])
+        if (all(s == 1 for s in stride) and all(r >= a and r >= c for r, a, c in
+                                                zip(reach, lo, hi)) and
+                o * int(np.prod(x_shape[2:])) <= x_shape[1] * int(np.prod(out_sp))):
+            # stride 1: a "full" correlation of gy with the flipped, transposed kernel (one
+            # im2col + GEMM, no scatter), unless its columns would be bigger than the
+            # scatter's (valid convs shrinking many channels to few, as in LeNet)
+            wf = w[(Ellipsis,) + (slice(None, None, -1),) * nsp].swapaxes(0, 1)
+            gx = _corr(gy, wf, None, stride, tuple(r - a for r, a in zip(reach, lo)),
+                       tuple(r - c for r, c in zip(reach, hi)), dilation)[0]
         else:
-            buf = np.zeros_like(xp)
+            gyl = np.ascontiguousarray(np.moveaxis(gy, 1, -1)).reshape(-1, o)
+            buf = np.zeros((n,) + tuple(s + a + c for s, a, c in zip(x_shape[2:], lo, hi)) +
+                           (x_shape[1],), dtype=gy.dtype)
             _scatter_cols(gyl, _wmat(w).T, buf, ksize, stride, dilation, out_sp)
             crop = (slice(None),) + tuple(slice(a, a + s) for a, s in zip(lo, x_shape[2:]))
             gx = np.ascontiguousarray(np.moveaxis(buf[crop], -1, 1))
     if need[2]:
-        gb = np.add.reduce(gyl, axis=0)
+        gb = np.add.reduce(gy.reshape(n, o, -1), axis=(0, 2))
     return gx, gw, gb
 
 
