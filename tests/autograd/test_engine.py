@@ -18,7 +18,7 @@ def pair(arr, requires_grad=False):
     return e, t
 
 
-def close(e, t, **kw):
+def assert_close(e, t, **kw):
     np.testing.assert_allclose(np.asarray(e.detach()._data), t.detach().numpy(), **kw)
 
 
@@ -29,7 +29,7 @@ def test_grad_accumulates_across_backward_calls():
     for _ in range(3):
         (ex * ex).sum().backward()
         (tx * tx).sum().backward()
-    close(ex.grad, tx.grad, rtol=1e-6)
+    assert_close(ex.grad, tx.grad, rtol=1e-6)
 
 
 def test_shared_subexpression_and_broadcast_unreduced_once():
@@ -43,8 +43,8 @@ def test_shared_subexpression_and_broadcast_unreduced_once():
     g = rng.standard_normal(ty.shape)
     ey.backward(ember.tensor(g))
     ty.backward(torch.tensor(g))
-    close(ea.grad, ta.grad, rtol=1e-12)
-    close(eb.grad, tb.grad, rtol=1e-12)
+    assert_close(ea.grad, ta.grad, rtol=1e-12)
+    assert_close(eb.grad, tb.grad, rtol=1e-12)
     assert ea.grad.shape == ea.shape and eb.grad.shape == eb.shape
 
 
@@ -54,7 +54,7 @@ def test_mixed_dtype_gradients_cast_back_to_input_dtype():
     (a32 * a64).sum().backward()
     (t32 * t64).sum().backward()
     assert a32.grad.dtype == ember.float32 and a64.grad.dtype == ember.float64
-    close(a32.grad, t32.grad)
+    assert_close(a32.grad, t32.grad)
 
 
 def test_long_chain_is_iterative():
@@ -81,7 +81,7 @@ def test_retain_graph_allows_second_backward():
     ey.backward()
     ty.backward(retain_graph=True)
     ty.backward()
-    close(ex.grad, tx.grad)
+    assert_close(ex.grad, tx.grad)
 
 
 def test_create_graph_second_derivative():
@@ -90,10 +90,10 @@ def test_create_graph_second_derivative():
     ty = (tx ** 3).sum()
     (eg,) = ember.autograd.grad(ey, ex, create_graph=True)
     (tg,) = torch.autograd.grad(ty, tx, create_graph=True)
-    close(eg, tg)
+    assert_close(eg, tg)
     eg.sum().backward()
     tg.sum().backward()
-    close(ex.grad, tx.grad)
+    assert_close(ex.grad, tx.grad)
 
 
 def test_create_graph_through_saved_result():
@@ -102,7 +102,7 @@ def test_create_graph_through_saved_result():
     (tg,) = torch.autograd.grad(tx.exp().sum(), tx, create_graph=True)
     (egg,) = ember.autograd.grad(eg.sum(), ex)
     (tgg,) = torch.autograd.grad(tg.sum(), tx)
-    close(egg, tgg)
+    assert_close(egg, tgg)
 
 
 def test_autograd_grad_leaves_grad_untouched_and_allow_unused():
@@ -149,7 +149,7 @@ def test_inplace_division_inside_forward_matches_torch():
     assert ex.grad_fn.name() == tx.grad_fn.name() == "DivBackward0"
     ex.sum().backward()
     tx.sum().backward()
-    close(ew.grad, tw.grad, rtol=1e-5)
+    assert_close(ew.grad, tw.grad, rtol=1e-5)
 
 
 def test_modified_saved_tensor_raises():
@@ -181,8 +181,8 @@ def test_hooks_on_leaf_and_non_leaf():
     tx.register_hook(lambda g: seen.setdefault('t', g.clone()))
     ey.sum().backward()
     ty.sum().backward()
-    close(ex.grad, tx.grad)
-    close(seen['e'], seen['t'])
+    assert_close(ex.grad, tx.grad)
+    assert_close(seen['e'], seen['t'])
 
 
 def test_retain_grad():
@@ -192,7 +192,7 @@ def test_retain_grad():
     ty.retain_grad()
     (ey * ey).sum().backward()
     (ty * ty).sum().backward()
-    close(ey.grad, ty.grad)
+    assert_close(ey.grad, ty.grad)
     assert ey.retains_grad
 
 
@@ -344,8 +344,8 @@ def test_inplace_through_views_matches_torch():
     arr = np.arange(6.0).reshape(2, 3) - 2
     ex, eg = _views_program(ember, arr)
     tx, tg = _views_program(torch, arr)
-    close(ex, tx)
-    close(eg, tg)
+    assert_close(ex, tx)
+    assert_close(eg, tg)
 
 
 def test_inplace_on_view_of_leaf_requiring_grad_raises():
