@@ -48,13 +48,13 @@ for cell in ('lstm', 'gru'):
     print(model)
     print([(n, tuple(p.shape)) for n, p in model.named_parameters()][:6])
     opt = torch.optim.Adam(model.parameters(), lr=0.05)
-    for step in range(15):
+    for step in range(8):
         logits, unpacked, out_lens = model(batch, lengths)
         loss = F.cross_entropy(logits, labels)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if step % 5 == 0:
+        if step % 3 == 0:
             print(step, f'{loss.item():.5f}')
     print(unpacked.shape, out_lens)
     print(logits.argmax(1), (logits.argmax(1) == labels).float().mean())
@@ -120,8 +120,8 @@ model = TransformerClassifier(len(vocab))
 print(model)
 print(sum(p.numel() for p in model.parameters() if p.requires_grad))
 opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
-sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10)
-for step in range(10):
+sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=6)
+for step in range(6):
     model.train()
     logits = model(batch)
     loss = F.cross_entropy(logits, labels, label_smoothing=0.1)
