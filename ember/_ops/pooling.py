@@ -131,20 +131,32 @@ def _tiled(k, s, p, d, extent, sp):
             all(e <= n for e, n in zip(extent, sp)))
 
 
-def _blocks(x, k, out):
-    """(N, C, *S) -> a (N, C, *out, prod(k)) copy, one row per pooling window."""
-    nsp = len(k)
-    crop = x[(Ellipsis,) + tuple(slice(0, o * kk) for o, kk in zip(out, k))]
-    v = crop.reshape(x.shape[:2] + sum(((o, kk) for o, kk in zip(out, k)), ()))
-    perm = [0, 1] + [2 + 2 * i for i in range(nsp)] + [3 + 2 * i for i in range(nsp)]
-    return v.transpose(perm).reshape(x.shape[:2] + tuple(out) + (-1,))
+def _tile_views(x, k, out):
+    """The strided (N, C, *out) view of each kernel position of exactly tiling windows."""
+    return [x[(Ellipsis,) + tuple(slice(a, a + o * kk, kk) for a, o, kk in zip(pos, out, k))]
+            for pos in np.ndindex(*k)]
 
 
 def _max_tiled(x, k, out):
-    b = _blocks(x, k, out)
-    arg = np.argmax(b, axis=-1)  # the first maximum, or the first NaN, as torch picks
-    best = np.take_along_axis(b, arg[..., None], axis=-1)[..., 0]
-    return best, arg.astype(np.int16 if b.shape[-1] < 32767 else np.int32)
+    """Max over non-overlapping windows with whole-array passes over the k*k strided views
+    (no copy into window rows, no argmax along a short axis)."""
+    views = _tile_views(x, k, out)
+    best = views[0].copy()
+    for v in views[1:]:
+        np.maximum(best, v, out=best)  # propagates NaN, as torch does
+    kk = len(views)
+    arg = np.full(best.shape, kk - 1, dtype=np.int16 if kk < 32767 else np.int32)
+    for i in range(kk - 2, -1, -1):  # backwards, so the first maximum wins ties
+        np.copyto(arg, i, where=views[i] == best)
+    if x.dtype.kind in 'fc':
+        nan = best != best
+        if nan.any():
+            # NaN windows: torch points at the first NaN
+            first = np.full(best.shape, kk, dtype=arg.dtype)
+            for i in range(kk - 1, -1, -1):
+                np.copyto(first, i, where=views[i] != views[i])
+            np.copyto(arg, first, where=nan)
+    return best, arg
 
 
 def _max_windows(x, k, s, p, d, out, extent):
@@ -185,20 +197,10 @@ def _max_scatter(g, arg, meta):
     sp = shape[2:]
     ext0 = tuple((o - 1) * ss + dd * (kk - 1) + 1 for o, ss, dd, kk in zip(out, s, d, k))
     if _tiled(k, s, p, d, ext0, sp):
-        # one-hot rows per window, laid back out as blocks (no strided scatter)
-        nsp = len(k)
-        kk = int(np.prod(k))
-        rows = np.zeros(g.shape + (kk,), dtype=g.dtype)
-        np.put_along_axis(rows, arg[..., None].astype(np.intp), g[..., None], axis=-1)
-        rows = rows.reshape(g.shape + tuple(k))
-        perm = [0, 1]
-        for i in range(nsp):
-            perm += [2 + i, 2 + nsp + i]
-        blk = rows.transpose(perm).reshape(shape[:2] + tuple(o * kk_ for o, kk_ in zip(out, k)))
-        if blk.shape == tuple(shape):
-            return blk
+        # each window's gradient goes to its winner: one masked copy per kernel position
         buf = np.zeros(shape, dtype=g.dtype)
-        buf[(Ellipsis,) + tuple(slice(0, e) for e in blk.shape[2:])] = blk
+        for i, v in enumerate(_tile_views(buf, k, out)):
+            np.copyto(v, g, where=arg == i)
         return buf
     extent = tuple(max(n + pp, e) for n, pp, e in zip(sp, p, ext0))
     buf = np.zeros(shape[:2] + extent, dtype=g.dtype)
