@@ -291,10 +291,15 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
         if value and self._data.dtype.kind not in 'fc' and self._data.dtype.name != 'bfloat16':
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients")
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad=True):
+        if requires_grad and self._data.dtype.kind not in 'fc' and \
+                self._data.dtype.name != 'bfloat16':
+            # torch words this one differently from the attribute setter
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 

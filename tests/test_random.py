@@ -17,7 +17,7 @@ SEEDS = (0, 1, 42, 2 ** 32 + 7)
 LENGTHS = list(range(1, 41)) + [100, 1000, 1001]
 
 
-def _same(a, b):
+def _assert_same(a, b):
     a, b = np.asarray(a), np.asarray(b)
     assert a.shape == b.shape, (a.shape, b.shape)
     assert a.dtype == b.dtype, (a.dtype, b.dtype)
@@ -50,8 +50,8 @@ def test_state_roundtrip_restores_stream_and_cache():
     assert st.dtype == np.uint8 and st.shape == (5056,)
     a = R.normal(g, (3,), np.float32)
     g.set_state(st)
-    _same(R.normal(g, (3,), np.float32), a)
-    _same(R.CPUGenerator(0).set_state(st).get_state(), st)
+    _assert_same(R.normal(g, (3,), np.float32), a)
+    _assert_same(R.CPUGenerator(0).set_state(st).get_state(), st)
 
 
 # ----------------------------------------------------------------------------- vs torch
@@ -61,15 +61,15 @@ def test_streams_match_torch(seed):
     torch = pytest.importorskip('torch')
     torch.manual_seed(seed)
     g = R.CPUGenerator(seed)
-    _same(g.get_state(), _np(torch.get_rng_state()))
+    _assert_same(g.get_state(), _np(torch.get_rng_state()))
     for n in LENGTHS:
-        _same(R.uniform(g, (n,), np.float32), _np(torch.rand(n)))
-        _same(R.uniform(g, (n,), np.float64), _np(torch.rand(n, dtype=torch.float64)))
-        _same(R.uniform(g, (n,), np.float16), _np(torch.rand(n, dtype=torch.float16)))
-        _same(R.normal(g, (n,), np.float32), _np(torch.randn(n)))
-        _same(R.normal(g, (n,), np.float64), _np(torch.randn(n, dtype=torch.float64)))
-        _same(R.normal(g, (n,), np.float16), _np(torch.randn(n, dtype=torch.float16)))
-    _same(g.get_state(), _np(torch.get_rng_state()))
+        _assert_same(R.uniform(g, (n,), np.float32), _np(torch.rand(n)))
+        _assert_same(R.uniform(g, (n,), np.float64), _np(torch.rand(n, dtype=torch.float64)))
+        _assert_same(R.uniform(g, (n,), np.float16), _np(torch.rand(n, dtype=torch.float16)))
+        _assert_same(R.normal(g, (n,), np.float32), _np(torch.randn(n)))
+        _assert_same(R.normal(g, (n,), np.float64), _np(torch.randn(n, dtype=torch.float64)))
+        _assert_same(R.normal(g, (n,), np.float16), _np(torch.randn(n, dtype=torch.float16)))
+    _assert_same(g.get_state(), _np(torch.get_rng_state()))
 
 
 def test_bernoulli_integer_compare_is_the_double_compare():
@@ -105,8 +105,8 @@ def test_dropout_noise_dtypes_match_torch(seed):
         x = torch.randn(3, 333).to(tdt)
         R.normal(g, (3, 333), np.float32)
         for p in (0.1, 0.3, 1 / 3, 0.9):
-            _same(_np(x) * R.dropout_noise(g, (3, 333), dt, p), _np(F.dropout(x, p)))
-    _same(g.get_state(), _np(torch.get_rng_state()))
+            _assert_same(_np(x) * R.dropout_noise(g, (3, 333), dt, p), _np(F.dropout(x, p)))
+    _assert_same(g.get_state(), _np(torch.get_rng_state()))
 
 
 @pytest.mark.parametrize('seed', SEEDS)
@@ -117,68 +117,68 @@ def test_other_kernels_match_torch(seed):
     g = R.CPUGenerator(seed)
     for dt, tdt in ((np.float32, torch.float32), (np.float64, torch.float64),
                     (np.float16, torch.float16)):
-        _same(R.uniform(g, (300,), dt, -0.3, 0.7),
+        _assert_same(R.uniform(g, (300,), dt, -0.3, 0.7),
               _np(torch.empty(300, dtype=tdt).uniform_(-0.3, 0.7)))
         for n in (7, 50):
-            _same(R.normal(g, (n,), dt, 2.0, 3.0),
+            _assert_same(R.normal(g, (n,), dt, 2.0, 3.0),
                   _np(torch.empty(n, dtype=tdt).normal_(2.0, 3.0)))
-    _same(R.normal(g, (64,), np.float32, 0.5, 0.02),
+    _assert_same(R.normal(g, (64,), np.float32, 0.5, 0.02),
           _np(torch.empty(64).normal_(0.5, 0.02)))
-    _same(R.randint(g, 0, 10, (100,)), _np(torch.randint(0, 10, (100,))))
-    _same(R.randint(g, -100, 2 ** 40, (50,)), _np(torch.randint(-100, 2 ** 40, (50,))))
-    _same(R.randint(g, 3, 2 ** 29, (9,), np.int32),
+    _assert_same(R.randint(g, 0, 10, (100,)), _np(torch.randint(0, 10, (100,))))
+    _assert_same(R.randint(g, -100, 2 ** 40, (50,)), _np(torch.randint(-100, 2 ** 40, (50,))))
+    _assert_same(R.randint(g, 3, 2 ** 29, (9,), np.int32),
           _np(torch.randint(3, 2 ** 29, (9,), dtype=torch.int32)))
-    _same(R.randint(g, 0, 7, (9,), np.float32),
+    _assert_same(R.randint(g, 0, 7, (9,), np.float32),
           _np(torch.randint(0, 7, (9,), dtype=torch.float32)))
     for n in (1, 2, 10, 1000):
-        _same(R.randperm(g, n), _np(torch.randperm(n)))
+        _assert_same(R.randperm(g, n), _np(torch.randperm(n)))
     for dt, tdt in ((np.int64, torch.int64), (np.int32, torch.int32), (np.uint8, torch.uint8),
                     (np.float32, torch.float32), (np.float64, torch.float64),
                     (np.bool_, torch.bool), (np.float16, torch.float16)):
-        _same(R.random_(g, (20,), dt), _np(torch.empty(20, dtype=tdt).random_()))
-    _same(R.random_(g, (20,), np.int64, None, 5), _np(torch.empty(20, dtype=torch.int64).random_(5)))
-    _same(R.random_(g, (5,), np.int64, -2 ** 63),
+        _assert_same(R.random_(g, (20,), dt), _np(torch.empty(20, dtype=tdt).random_()))
+    _assert_same(R.random_(g, (20,), np.int64, None, 5), _np(torch.empty(20, dtype=torch.int64).random_(5)))
+    _assert_same(R.random_(g, (5,), np.int64, -2 ** 63),
           _np(torch.empty(5, dtype=torch.int64).random_(-2 ** 63, None)))
-    _same(R.bernoulli(g, 0.3, (100,), np.float32), _np(torch.empty(100).bernoulli_(0.3)))
+    _assert_same(R.bernoulli(g, 0.3, (100,), np.float32), _np(torch.empty(100).bernoulli_(0.3)))
     p32 = torch.rand(3, 40)
-    _same(R.uniform(g, (3, 40), np.float32), _np(p32))
-    _same(R.bernoulli(g, _np(p32), (3, 40), np.float32), _np(torch.bernoulli(p32)))
+    _assert_same(R.uniform(g, (3, 40), np.float32), _np(p32))
+    _assert_same(R.bernoulli(g, _np(p32), (3, 40), np.float32), _np(torch.bernoulli(p32)))
     p64 = p32.double()
-    _same(R.bernoulli(g, _np(p64), (3, 40), np.float64), _np(torch.bernoulli(p64)))
+    _assert_same(R.bernoulli(g, _np(p64), (3, 40), np.float64), _np(torch.bernoulli(p64)))
     x = torch.randn(4, 50)
-    _same(R.normal(g, (4, 50), np.float32), _np(x))
+    _assert_same(R.normal(g, (4, 50), np.float32), _np(x))
     for p in (0.1, 0.2, 0.3, 0.5, 0.77):
-        _same(_np(x) * R.dropout_noise(g, (4, 50), np.float32, p), _np(F.dropout(x, p)))
-    _same(R.exponential(g, (40,), np.float32), _np(torch.empty(40).exponential_()))
-    _same(R.exponential(g, (40,), np.float64, 2.5),
+        _assert_same(_np(x) * R.dropout_noise(g, (4, 50), np.float32, p), _np(F.dropout(x, p)))
+    _assert_same(R.exponential(g, (40,), np.float32), _np(torch.empty(40).exponential_()))
+    _assert_same(R.exponential(g, (40,), np.float64, 2.5),
           _np(torch.empty(40, dtype=torch.float64).exponential_(2.5)))
-    _same(R.geometric(g, (40,), np.float32, 0.3), _np(torch.empty(40).geometric_(0.3)))
-    _same(R.cauchy(g, (40,), np.float64, 1.0, 2.0),
+    _assert_same(R.geometric(g, (40,), np.float32, 0.3), _np(torch.empty(40).geometric_(0.3)))
+    _assert_same(R.cauchy(g, (40,), np.float64, 1.0, 2.0),
           _np(torch.empty(40, dtype=torch.float64).cauchy_(1.0, 2.0)))
-    _same(R.log_normal(g, (9,), np.float32, 0.5, 0.25),
+    _assert_same(R.log_normal(g, (9,), np.float32, 0.5, 0.25),
           _np(torch.empty(9).log_normal_(0.5, 0.25)))
     probs = torch.rand(4, 9)
-    _same(R.uniform(g, (4, 9), np.float32), _np(probs))
-    _same(R.multinomial(g, _np(probs), 6, True), _np(torch.multinomial(probs, 6, True)))
-    _same(R.multinomial(g, _np(probs), 1), _np(torch.multinomial(probs, 1)))
-    _same(R.multinomial(g, _np(probs), 5), _np(torch.multinomial(probs, 5)))
-    _same(R.multinomial(g, _np(probs[0]), 3), _np(torch.multinomial(probs[0], 3)))
+    _assert_same(R.uniform(g, (4, 9), np.float32), _np(probs))
+    _assert_same(R.multinomial(g, _np(probs), 6, True), _np(torch.multinomial(probs, 6, True)))
+    _assert_same(R.multinomial(g, _np(probs), 1), _np(torch.multinomial(probs, 1)))
+    _assert_same(R.multinomial(g, _np(probs), 5), _np(torch.multinomial(probs, 5)))
+    _assert_same(R.multinomial(g, _np(probs[0]), 3), _np(torch.multinomial(probs[0], 3)))
     mean, std = torch.rand(30), torch.rand(30)
-    _same(R.uniform(g, (30,), np.float32), _np(mean))
-    _same(R.uniform(g, (30,), np.float32), _np(std))
-    _same(R.normal(g, (30,), np.float32, _np(mean), _np(std)), _np(torch.normal(mean, std)))
-    _same(g.get_state(), _np(torch.get_rng_state()))
+    _assert_same(R.uniform(g, (30,), np.float32), _np(mean))
+    _assert_same(R.uniform(g, (30,), np.float32), _np(std))
+    _assert_same(R.normal(g, (30,), np.float32, _np(mean), _np(std)), _np(torch.normal(mean, std)))
+    _assert_same(g.get_state(), _np(torch.get_rng_state()))
 
 
 def test_large_normal_stress_matches_torch():
     torch = pytest.importorskip('torch')
     torch.manual_seed(7)
     g = R.CPUGenerator(7)
-    _same(R.normal(g, (200003,), np.float32), _np(torch.randn(200003)))
-    _same(R.normal(g, (50001,), np.float64), _np(torch.randn(50001, dtype=torch.float64)))
-    _same(R.uniform(g, (100000,), np.float32, -0.05, 0.05),
+    _assert_same(R.normal(g, (200003,), np.float32), _np(torch.randn(200003)))
+    _assert_same(R.normal(g, (50001,), np.float64), _np(torch.randn(50001, dtype=torch.float64)))
+    _assert_same(R.uniform(g, (100000,), np.float32, -0.05, 0.05),
           _np(torch.empty(100000).uniform_(-0.05, 0.05)))
-    _same(R.normal(g, (100000,), np.float32, 0.5, 0.02),
+    _assert_same(R.normal(g, (100000,), np.float32, 0.5, 0.02),
           _np(torch.empty(100000).normal_(0.5, 0.02)))
 
 
@@ -189,9 +189,9 @@ def test_bfloat16_matches_torch():
     torch.manual_seed(5)
     g = R.CPUGenerator(5)
     for n in (3, 16, 40):
-        _same(R.uniform(g, (n,), bf).astype(np.float32),
+        _assert_same(R.uniform(g, (n,), bf).astype(np.float32),
               _np(torch.rand(n, dtype=torch.bfloat16).float()))
-        _same(R.normal(g, (n,), bf).astype(np.float32),
+        _assert_same(R.normal(g, (n,), bf).astype(np.float32),
               _np(torch.randn(n, dtype=torch.bfloat16).float()))
 
 
@@ -228,8 +228,8 @@ def test_golden_streams():
     for seed in mod.SEEDS:
         g = R.CPUGenerator(seed)
         for name, kind, args in mod.stream_calls():
-            _same(_ember_call(g, kind, args), data[f'{seed}/{name}'])
-        _same(g.get_state(), data[f'{seed}/state'])
+            _assert_same(_ember_call(g, kind, args), data[f'{seed}/{name}'])
+        _assert_same(g.get_state(), data[f'{seed}/state'])
 
 
 # ----------------------------------------------------------------------------- public API
@@ -247,34 +247,34 @@ def test_public_api_matches_torch(seed):
     E.manual_seed(seed)
     torch.manual_seed(seed)
     assert E.initial_seed() == torch.initial_seed()
-    _same(E.get_rng_state()._data, _np(torch.get_rng_state()))
+    _assert_same(E.get_rng_state()._data, _np(torch.get_rng_state()))
     for n in (1, 5, 16, 17, 100):
-        _same(E.rand(n)._data, _np(torch.rand(n)))
-        _same(E.randn(n)._data, _np(torch.randn(n)))
-    _same(E.rand(2, 3)._data, _np(torch.rand(2, 3)))
-    _same(E.rand((4, 5), dtype=E._dtype.float64)._data,
+        _assert_same(E.rand(n)._data, _np(torch.rand(n)))
+        _assert_same(E.randn(n)._data, _np(torch.randn(n)))
+    _assert_same(E.rand(2, 3)._data, _np(torch.rand(2, 3)))
+    _assert_same(E.rand((4, 5), dtype=E._dtype.float64)._data,
           _np(torch.rand((4, 5), dtype=torch.float64)))
-    _same(E.randn([3, 7])._data, _np(torch.randn([3, 7])))
-    _same(E.randn(torch.Size([2, 9]))._data, _np(torch.randn(torch.Size([2, 9]))))
-    _same(E.randint(10, (3,))._data, _np(torch.randint(10, (3,))))
-    _same(E.randint(-5, 5, (2, 4))._data, _np(torch.randint(-5, 5, (2, 4))))
-    _same(E.randint(0, 2 ** 35, size=(6,))._data, _np(torch.randint(0, 2 ** 35, size=(6,))))
-    _same(E.randperm(50)._data, _np(torch.randperm(50)))
-    _same(E.normal(2.0, 3.0, (20,))._data, _np(torch.normal(2.0, 3.0, (20,))))
+    _assert_same(E.randn([3, 7])._data, _np(torch.randn([3, 7])))
+    _assert_same(E.randn(torch.Size([2, 9]))._data, _np(torch.randn(torch.Size([2, 9]))))
+    _assert_same(E.randint(10, (3,))._data, _np(torch.randint(10, (3,))))
+    _assert_same(E.randint(-5, 5, (2, 4))._data, _np(torch.randint(-5, 5, (2, 4))))
+    _assert_same(E.randint(0, 2 ** 35, size=(6,))._data, _np(torch.randint(0, 2 ** 35, size=(6,))))
+    _assert_same(E.randperm(50)._data, _np(torch.randperm(50)))
+    _assert_same(E.normal(2.0, 3.0, (20,))._data, _np(torch.normal(2.0, 3.0, (20,))))
     mean = E.rand(3, 4)
     tmean = torch.rand(3, 4)
-    _same(mean._data, _np(tmean))
-    _same(E.normal(mean, 0.5)._data, _np(torch.normal(tmean, 0.5)))
-    _same(E.normal(0.5, mean)._data, _np(torch.normal(0.5, tmean)))
-    _same(E.normal(mean, mean)._data, _np(torch.normal(tmean, tmean)))
-    _same(E.bernoulli(mean)._data, _np(torch.bernoulli(tmean)))
-    _same(E.bernoulli(mean, 0.25)._data, _np(torch.bernoulli(tmean, 0.25)))
-    _same(E.multinomial(mean, 2)._data, _np(torch.multinomial(tmean, 2)))
-    _same(E.multinomial(mean, 9, True)._data, _np(torch.multinomial(tmean, 9, True)))
-    _same(E.rand_like(mean)._data, _np(torch.rand_like(tmean)))
-    _same(E.randn_like(mean)._data, _np(torch.randn_like(tmean)))
-    _same(E.randint_like(mean, 7)._data, _np(torch.randint_like(tmean, 7)))
-    _same(E.randint_like(mean, 3, 7)._data, _np(torch.randint_like(tmean, 3, 7)))
+    _assert_same(mean._data, _np(tmean))
+    _assert_same(E.normal(mean, 0.5)._data, _np(torch.normal(tmean, 0.5)))
+    _assert_same(E.normal(0.5, mean)._data, _np(torch.normal(0.5, tmean)))
+    _assert_same(E.normal(mean, mean)._data, _np(torch.normal(tmean, tmean)))
+    _assert_same(E.bernoulli(mean)._data, _np(torch.bernoulli(tmean)))
+    _assert_same(E.bernoulli(mean, 0.25)._data, _np(torch.bernoulli(tmean, 0.25)))
+    _assert_same(E.multinomial(mean, 2)._data, _np(torch.multinomial(tmean, 2)))
+    _assert_same(E.multinomial(mean, 9, True)._data, _np(torch.multinomial(tmean, 9, True)))
+    _assert_same(E.rand_like(mean)._data, _np(torch.rand_like(tmean)))
+    _assert_same(E.randn_like(mean)._data, _np(torch.randn_like(tmean)))
+    _assert_same(E.randint_like(mean, 7)._data, _np(torch.randint_like(tmean, 7)))
+    _assert_same(E.randint_like(mean, 3, 7)._data, _np(torch.randint_like(tmean, 3, 7)))
     # in-place samplers, on contiguous tensors and on a transposed view
     for shape in ((40,), (3, 5)):
         t = torch.empty(shape)
@@ -285,15 +285,15 @@ def test_public_api_matches_torch(seed):
                            ('random_', ()), ('random_', (7,)), ('random_', (-3, 9))):
             getattr(e, name)(*args)
             getattr(t, name)(*args)
-            _same(e._data, _np(t))
+            _assert_same(e._data, _np(t))
     base_t = torch.empty(6, 5)
     base_e = _wrap(np.empty((6, 5), np.float32))
     view_e = _view_of(base_e, base_e._data.T)
     for name, args in (('uniform_', ()), ('normal_', ()), ('normal_', (0.0, 2.0))):
         getattr(view_e, name)(*args)
         getattr(base_t.t(), name)(*args)
-        _same(base_e._data, _np(base_t))
-    _same(E.get_rng_state()._data, _np(torch.get_rng_state()))
+        _assert_same(base_e._data, _np(base_t))
+    _assert_same(E.get_rng_state()._data, _np(torch.get_rng_state()))
 
 
 def test_generator_objects_match_torch():
@@ -302,27 +302,27 @@ def test_generator_objects_match_torch():
     g, tg = E.Generator(), torch.Generator()
     assert g.initial_seed() == tg.initial_seed() == 67280421310721
     assert str(g.device) == str(tg.device) == 'cpu'
-    _same(g.get_state()._data, _np(tg.get_state()))
+    _assert_same(g.get_state()._data, _np(tg.get_state()))
     assert g.manual_seed(2 ** 40 + 3) is g
     tg.manual_seed(2 ** 40 + 3)
-    _same(E.rand(7, generator=g)._data, _np(torch.rand(7, generator=tg)))
-    _same(E.randn(3, generator=g)._data, _np(torch.randn(3, generator=tg)))
+    _assert_same(E.rand(7, generator=g)._data, _np(torch.rand(7, generator=tg)))
+    _assert_same(E.randn(3, generator=g)._data, _np(torch.randn(3, generator=tg)))
     st, tst = g.get_state(), tg.get_state()
-    _same(st._data, _np(tst))
+    _assert_same(st._data, _np(tst))
     a = E.randn(5, generator=g)._data
     g.set_state(st)
-    _same(E.randn(5, generator=g)._data, a)
+    _assert_same(E.randn(5, generator=g)._data, a)
     # a torch state restores into ember, cached normal sample included
     g2 = E.Generator().set_state(_wrap(_np(tst).copy()))
-    _same(E.randn(5, generator=g2)._data, a)
+    _assert_same(E.randn(5, generator=g2)._data, a)
     tg.set_state(tst)
-    _same(_np(torch.randn(5, generator=tg)), a)
-    _same(E.randperm(20, generator=g2)._data, _np(torch.randperm(20, generator=tg)))
+    _assert_same(_np(torch.randn(5, generator=tg)), a)
+    _assert_same(E.randperm(20, generator=g2)._data, _np(torch.randperm(20, generator=tg)))
     # the default generator is left alone by generator= calls
     E.manual_seed(1)
     torch.manual_seed(1)
     E.rand(3, generator=g)
-    _same(E.rand(3)._data, _np(torch.rand(3)))
+    _assert_same(E.rand(3)._data, _np(torch.rand(3)))
     s = E.seed()
     assert E.initial_seed() == s and 0 <= s < 2 ** 64
 

@@ -68,7 +68,7 @@ def ember_roundtrip(obj, **kw):
     return es.load(buf, **kw)
 
 
-def same(e, t):
+def assert_same(e, t):
     """ember tensor `e` equals torch tensor `t`: values, dtype, shape."""
     assert isinstance(e, Tensor) and isinstance(t, torch.Tensor)
     assert repr(e.dtype) == str(t.dtype)
@@ -85,10 +85,10 @@ def test_torch_to_ember_every_dtype(name):
     a = sample(name)
     t = from_np(a)
     got = ember_roundtrip({'x': t, 'T': t.t(), 'zero_d': t[1, 2].clone(), 'empty': t[:0]})
-    same(got['x'], t)
-    same(got['T'], t.t())
-    same(got['zero_d'], t[1, 2])
-    same(got['empty'], t[:0])
+    assert_same(got['x'], t)
+    assert_same(got['T'], t.t())
+    assert_same(got['zero_d'], t[1, 2])
+    assert_same(got['empty'], t[:0])
 
 
 @pytest.mark.parametrize('name', DTYPES)
@@ -97,7 +97,7 @@ def test_ember_to_torch_every_dtype(name):
     obj = {'x': E(a), 'T': E(a.T), 'zero_d': E(a[1, 2].copy()), 'empty': E(a[:0])}
     got = torch_roundtrip(obj, weights_only=True)
     for k, v in obj.items():
-        same(v, got[k])
+        assert_same(v, got[k])
 
 
 def test_ember_file_loads_in_torch_with_mmap(tmp_path):
@@ -108,7 +108,7 @@ def test_ember_file_loads_in_torch_with_mmap(tmp_path):
     es.save(obj, path)
     got = torch.load(path, mmap=True, weights_only=True)
     for k, v in obj.items():
-        same(v, got[k])
+        assert_same(v, got[k])
     # torch can also compute every payload offset from the layout alone
     from torch.utils.serialization import config
     old = config.load.calculate_storage_offsets
@@ -119,7 +119,7 @@ def test_ember_file_loads_in_torch_with_mmap(tmp_path):
     finally:
         config.load.calculate_storage_offsets = old
         del os.environ['TORCH_SERIALIZATION_DEBUG']
-    same(obj['sl'], got['sl'])
+    assert_same(obj['sl'], got['sl'])
 
 
 def test_layout_matches_torch_byte_for_byte():
@@ -163,7 +163,7 @@ def test_torch_views_share_memory_in_ember():
     base = torch.arange(24, dtype=torch.float64).reshape(4, 6)
     got = ember_roundtrip({'base': base, 'T': base.t(), 'sl': base[1:, ::2]})
     for k, t in (('base', base), ('T', base.t()), ('sl', base[1:, ::2])):
-        same(got[k], t)
+        assert_same(got[k], t)
     got['base']._data[1, 0] = -7.0
     assert got['T']._data[0, 1] == -7.0 and got['sl']._data[0, 0] == -7.0
     assert np.shares_memory(got['base']._data, got['sl']._data)
@@ -231,7 +231,7 @@ def test_parameters_both_ways():
     assert type(got[0]) is Parameter and got[0].requires_grad
     assert type(got[1]) is Parameter and not got[1].requires_grad
     assert got[2] is got[0]  # one object pickled twice stays one object
-    same(got[0], p.detach())
+    assert_same(got[0], p.detach())
     back = torch_roundtrip(got, weights_only=True)
     assert type(back[0]) is torch.nn.Parameter and back[0].requires_grad
     assert not back[1].requires_grad and back[2] is back[0]
@@ -274,7 +274,7 @@ def test_state_dict_metadata_both_ways():
     assert type(got) is collections.OrderedDict and list(got) == list(sd)
     assert got._metadata == sd._metadata
     for k in sd:
-        same(got[k], sd[k])
+        assert_same(got[k], sd[k])
     # ember's file loads into a torch module through load_state_dict
     back = torch_roundtrip(got, weights_only=True)
     assert back._metadata == sd._metadata
@@ -294,7 +294,7 @@ def test_optimizer_state_dict_both_ways():
     assert got['param_groups'] == sd['param_groups']
     for i, st in sd['state'].items():
         for k, v in st.items():
-            same(got['state'][i][k], v)
+            assert_same(got['state'][i][k], v)
     back = torch_roundtrip(got, weights_only=True)
     opt2 = torch.optim.Adam(torch.nn.Linear(3, 2).parameters(), lr=0.5)
     opt2.load_state_dict(back)
@@ -316,7 +316,7 @@ def test_module_state_dict_interop():
     tm = torch.nn.Linear(3, 2)
     em = nn.Linear(3, 2)
     em.load_state_dict(ember_roundtrip(tm.state_dict()))
-    same(em.weight.detach(), tm.weight.detach())
+    assert_same(em.weight.detach(), tm.weight.detach())
     tm2 = torch.nn.Linear(3, 2)
     tm2.load_state_dict(torch_roundtrip(em.state_dict(), weights_only=True))
     assert torch.equal(tm2.bias, tm.bias) and torch.equal(tm2.weight, tm.weight)
@@ -333,7 +333,7 @@ def test_whole_module_pickles():
     buf.seek(0)
     em = es.load(buf, weights_only=False)
     assert type(em) is nn.Sequential and type(em[0]) is nn.Linear
-    same(em[0].weight.detach(), tm[0].weight.detach())
+    assert_same(em[0].weight.detach(), tm[0].weight.detach())
     # and ember's own module pickles come back
     em2 = nn.Linear(2, 2)
     buf = io.BytesIO()
@@ -504,7 +504,7 @@ def test_legacy_format():
         buf.seek(0)
         got = es.load(buf, weights_only=wo)
         for k in ('base', 'sl', 'i', 'bf'):
-            same(got[k], obj[k])
+            assert_same(got[k], obj[k])
         assert got['x'] == obj['x'] and got['p'].requires_grad
         got['base']._data[1, 1] = 99
         assert got['sl']._data[0, 0] == 99
@@ -762,8 +762,8 @@ def test_ember_mmap_load_is_copy_on_write(tmp_path):
     torch.save({'base': base, 'sl': base[1:]}, path)
     before = path.read_bytes()
     got = es.load(path, mmap=True)
-    same(got['base'], base)
-    same(got['sl'], base[1:])
+    assert_same(got['base'], base)
+    assert_same(got['sl'], base[1:])
     got['base']._data[1, 0] = 50.0
     assert got['sl']._data[0, 0] == 50.0  # still one storage
     del got
@@ -792,7 +792,7 @@ def test_big_endian_checkpoint():
     ours = es.load(io.BytesIO(raw))
     theirs = torch.load(io.BytesIO(raw))
     for k in ('x', 'c', 'i'):
-        same(ours[k], theirs[k])
+        assert_same(ours[k], theirs[k])
     assert ours['x']._data.tolist() == values.tolist()
 
 
@@ -824,7 +824,7 @@ def test_legacy_whole_module_pickle():
     buf.seek(0)
     em = es.load(buf, weights_only=False)
     assert type(em) is nn.Linear
-    same(em.weight.detach(), tm.weight.detach())
+    assert_same(em.weight.detach(), tm.weight.detach())
     x = np.ones((3, 2), np.float32)
     assert np.allclose(em(E(x))._data, tm(torch.from_numpy(x)).detach().numpy())
 

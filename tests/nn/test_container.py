@@ -17,7 +17,7 @@ def act(lib, name):
     return cls()
 
 
-def both(build):
+def check_both(build):
     return build(torch), build(ember)
 
 
@@ -43,16 +43,16 @@ def layers(lib):
 # ---- Sequential -------------------------------------------------------------------------------
 
 def test_sequential_construction_and_repr():
-    same_repr(*both(lambda lib: lib.nn.Sequential(*layers(lib))))
-    same_repr(*both(lambda lib: lib.nn.Sequential()))
-    same_repr(*both(lambda lib: lib.nn.Sequential(OrderedDict(
+    same_repr(*check_both(lambda lib: lib.nn.Sequential(*layers(lib))))
+    same_repr(*check_both(lambda lib: lib.nn.Sequential()))
+    same_repr(*check_both(lambda lib: lib.nn.Sequential(OrderedDict(
         [('conv', lib.nn.Linear(1, 2)), ('act', act(lib, 'ReLU'))]))))
-    same_repr(*both(lambda lib: lib.nn.Sequential(lib.nn.Sequential(lib.nn.Linear(1, 1)),
+    same_repr(*check_both(lambda lib: lib.nn.Sequential(lib.nn.Sequential(lib.nn.Linear(1, 1)),
                                                   act(lib, 'ReLU'))))
 
 
 def test_sequential_indexing():
-    t, e = both(lambda lib: lib.nn.Sequential(*layers(lib)))
+    t, e = check_both(lambda lib: lib.nn.Sequential(*layers(lib)))
     for i in [0, 2, -1, -5]:
         assert type(e[i]).__name__ == type(t[i]).__name__
     for s in [slice(1, 3), slice(None, None, 2), slice(-2, None), slice(3, 1)]:
@@ -71,7 +71,7 @@ def test_sequential_indexing():
 
 
 def test_sequential_methods():
-    t, e = both(lambda lib: lib.nn.Sequential(*layers(lib)[:2]))
+    t, e = check_both(lambda lib: lib.nn.Sequential(*layers(lib)[:2]))
     for lib, m in ((torch, t), (ember, e)):
         assert m.append(act(lib, 'Tanh')) is m
         assert m.insert(1, lib.nn.Identity()) is m
@@ -85,7 +85,7 @@ def test_sequential_methods():
 
 
 def test_sequential_operators():
-    t, e = both(lambda lib: lib.nn.Sequential(lib.nn.Linear(1, 1), act(lib, 'ReLU')))
+    t, e = check_both(lambda lib: lib.nn.Sequential(lib.nn.Linear(1, 1), act(lib, 'ReLU')))
     same_repr(t + t, e + e)
     same_repr(t * 3, e * 3)
     same_repr(2 * t, 2 * e)
@@ -93,7 +93,7 @@ def test_sequential_operators():
     raises_same(lambda: t + [1], lambda: e + [1])
     raises_same(lambda: t * 0, lambda: e * 0)
     raises_same(lambda: t * 1.5, lambda: e * 1.5)
-    t2, e2 = both(lambda lib: lib.nn.Sequential(act(lib, 'Tanh')))
+    t2, e2 = check_both(lambda lib: lib.nn.Sequential(act(lib, 'Tanh')))
     t2 += t
     e2 += e
     same_repr(t2, e2)
@@ -105,7 +105,7 @@ def test_sequential_operators():
 
 
 def test_sequential_forward_matches():
-    t, e = both(lambda lib: lib.nn.Sequential(lib.nn.Linear(4, 3), act(lib, 'ReLU'),
+    t, e = check_both(lambda lib: lib.nn.Sequential(lib.nn.Linear(4, 3), act(lib, 'ReLU'),
                                               lib.nn.Linear(3, 2)))
     e.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t.state_dict().items()})
     x = np.random.RandomState(1).randn(5, 4).astype(np.float32)
@@ -120,17 +120,17 @@ def test_modulelist_repr_compression():
         nn = lib.nn
         return nn.ModuleList([nn.Linear(4, 4) for _ in range(3)]
                              + [act(lib, 'ReLU'), act(lib, 'ReLU'), nn.Linear(1, 2)])
-    same_repr(*both(build))
-    same_repr(*both(lambda lib: lib.nn.ModuleList()))
+    same_repr(*check_both(build))
+    same_repr(*check_both(lambda lib: lib.nn.ModuleList()))
 
     def nested(lib):
         nn = lib.nn
         return nn.ModuleList([nn.Sequential(nn.Linear(1, 1), act(lib, 'ReLU')) for _ in range(2)])
-    same_repr(*both(nested))
+    same_repr(*check_both(nested))
 
 
 def test_modulelist_methods():
-    t, e = both(lambda lib: lib.nn.ModuleList(layers(lib)))
+    t, e = check_both(lambda lib: lib.nn.ModuleList(layers(lib)))
     for lib, m in ((torch, t), (ember, e)):
         assert m.append(act(lib, 'Sigmoid')) is m
         m.insert(0, act(lib, 'Tanh'))
@@ -158,7 +158,7 @@ def test_moduledict():
         d.update(OrderedDict(z=act(lib, 'ReLU')))
         del d['x']
         return d
-    t, e = both(build)
+    t, e = check_both(build)
     same_repr(t, e)
     assert list(e) == list(t) and list(e.keys()) == list(t.keys())
     assert [k for k, _ in e.items()] == [k for k, _ in t.items()]
@@ -182,7 +182,7 @@ def test_parameterlist():
         pl.extend([nn.Parameter(lib.ones(2, 2))])
         pl += ['not a tensor']
         return pl
-    t, e = both(build)
+    t, e = check_both(build)
     same_repr(t, e)
     assert isinstance(e[1], ember.nn.Parameter)
     assert len(e) == len(t) == 5
@@ -204,7 +204,7 @@ def test_parameterdict():
         pd['obj'] = 'text'
         pd.update([('z', lib.ones(1, dtype=lib.float64))])
         return pd
-    t, e = both(build)
+    t, e = check_both(build)
     same_repr(t, e)
     assert list(e) == list(t) and list(e.keys()) == list(t.keys())
     assert list(reversed(e)) == list(reversed(t))

@@ -131,7 +131,8 @@ def test_deprecated_aliases_warn_and_work():
 
 def test_zero_element_kaiming_warns():
     with pytest.warns(UserWarning, match='zero-element'):
-        ember.nn.init.kaiming_uniform_(ember.empty(0, 3))
+        out = ember.nn.init.kaiming_uniform_(ember.empty(0, 3))
+    assert out.shape == (0, 3)
 
 
 def test_seed_style_data_writes():

@@ -23,7 +23,7 @@ def _copy_weights(em, tm):
     em.load_state_dict({k: _e(v.detach().numpy()) for k, v in tm.state_dict().items()})
 
 
-def _close(e, t, tol):
+def _assert_close(e, t, tol):
     e = e.detach().numpy() if hasattr(e, 'detach') else e
     t = t.detach().numpy() if hasattr(t, 'detach') else t
     assert e.shape == t.shape and e.dtype == t.dtype
@@ -46,17 +46,17 @@ def _check_all(em, tm, e_in, t_in, e_out, t_out, tol):
     e_flat = [e_out[0]] + list(_as_tuple(e_out[1]))
     t_flat = [t_out[0]] + list(_as_tuple(t_out[1]))
     for a, b in zip(e_flat, t_flat):
-        _close(a, b, tol)
+        _assert_close(a, b, tol)
     grads = [RNG.standard_normal(tuple(b.shape)).astype(b.detach().numpy().dtype)
              for b in t_flat]
     torch.autograd.backward(t_flat, [_t(g) for g in grads])
     ember.autograd.backward(e_flat, [_e(g) for g in grads])
     for a, b in zip(e_in, t_in):
         if b.requires_grad:
-            _close(a.grad, b.grad, tol)
+            _assert_close(a.grad, b.grad, tol)
     for (n1, p1), (n2, p2) in zip(em.named_parameters(), tm.named_parameters()):
         assert n1 == n2
-        _close(p1.grad, p2.grad, tol)
+        _assert_close(p1.grad, p2.grad, tol)
 
 
 CONFIGS = [
@@ -116,7 +116,7 @@ def test_unbatched_input(cls):
     h = RNG.standard_normal((4, 4))
     hx_e = (_e(h), _e(h)) if cls == 'LSTM' else _e(h)
     hx_t = (_t(h), _t(h)) if cls == 'LSTM' else _t(h)
-    _close(em(ex, hx_e)[0], tm(tx, hx_t)[0], 1e-10)
+    _assert_close(em(ex, hx_e)[0], tm(tx, hx_t)[0], 1e-10)
 
 
 @pytest.mark.parametrize('cls', ['RNN', 'LSTM', 'GRU'])
@@ -190,7 +190,7 @@ def test_dropout_between_layers_same_seed():
     _check_all(em, tm, [ex], [tx], em(ex), tm(tx), 1e-5)
     em.eval()
     tm.eval()
-    _close(em(_e(x))[0], tm(_t(x))[0], 1e-5)
+    _assert_close(em(_e(x))[0], tm(_t(x))[0], 1e-5)
 
 
 @pytest.mark.parametrize('cls', ['RNNCell', 'LSTMCell', 'GRUCell'])
@@ -212,13 +212,13 @@ def test_cells(cls, dtype):
         # unbatched, no state
         eo1, to1 = em(_e(x[0])), tm(_t(x[0]))
         for a, b in zip(_as_tuple(eo1), _as_tuple(to1)):
-            _close(a, b, tol)
+            _assert_close(a, b, tol)
 
 
 def test_relu_cell_and_layer():
     em, tm = _pair('RNNCell', (3, 4), dict(nonlinearity='relu'), 'float64')
     x = RNG.standard_normal((2, 3))
-    _close(em(_e(x)), tm(_t(x)), 1e-12)
+    _assert_close(em(_e(x)), tm(_t(x)), 1e-12)
 
 
 def _raises_like(fe, ft):
@@ -282,12 +282,12 @@ def test_double_backward_through_fused_layer():
     ex, tx = _e(x).requires_grad_(), _t(x).requires_grad_()
     eg, = ember.autograd.grad(em(ex)[0].pow(2).sum(), ex, create_graph=True)
     tg, = torch.autograd.grad(tm(tx)[0].pow(2).sum(), tx, create_graph=True)
-    _close(eg, tg, 1e-10)
+    _assert_close(eg, tg, 1e-10)
     eg.pow(2).sum().backward()
     tg.pow(2).sum().backward()
-    _close(ex.grad, tx.grad, 1e-9)
+    _assert_close(ex.grad, tx.grad, 1e-9)
     for p, q in zip(em.parameters(), tm.parameters()):
-        _close(p.grad, q.grad, 1e-9)
+        _assert_close(p.grad, q.grad, 1e-9)
 
 
 def test_inplace_weight_change_is_detected():
@@ -311,25 +311,25 @@ def test_pad_sequence_and_pack_sequence():
         for side in ('right', 'left'):
             e = ER.pad_sequence(es, batch_first=bf, padding_value=-1.5, padding_side=side)
             t = TR.pad_sequence(ts, batch_first=bf, padding_value=-1.5, padding_side=side)
-            _close(e, t, 0)
+            _assert_close(e, t, 0)
     g = RNG.standard_normal((5, 3, 2))
     ER.pad_sequence(es).backward(_e(g))
     TR.pad_sequence(ts).backward(_t(g))
     for a, b in zip(es, ts):
-        _close(a.grad, b.grad, 0)
+        _assert_close(a.grad, b.grad, 0)
     ep = ER.pack_sequence(es, enforce_sorted=False)
     tp = TR.pack_sequence(ts, enforce_sorted=False)
-    _close(ep.data, tp.data, 0)
+    _assert_close(ep.data, tp.data, 0)
     for name in ('batch_sizes', 'sorted_indices', 'unsorted_indices'):
         np.testing.assert_array_equal(getattr(ep, name).numpy(), getattr(tp, name).numpy())
     assert ep.batch_sizes.dtype == ember.int64
     for a, b in zip(ER.unpack_sequence(ep), TR.unpack_sequence(tp)):
-        _close(a, b, 0)
+        _assert_close(a, b, 0)
     padded = RNG.standard_normal((5, 3, 2))
     lengths = [3, 5, 1]
     for a, b in zip(ER.unpad_sequence(_e(padded), _e(np.array(lengths))),
                     TR.unpad_sequence(_t(padded), _t(np.array(lengths)))):
-        _close(a, b, 0)
+        _assert_close(a, b, 0)
     _raises_like(lambda: ER.pad_sequence([]), lambda: TR.pad_sequence([]))
     _raises_like(lambda: ER.pad_sequence(es, padding_side='up'),
                  lambda: TR.pad_sequence(ts, padding_side='up'))
@@ -351,5 +351,5 @@ def test_pack_padded_errors_and_repr():
     assert repr(ep) == repr(tp)
     ep2 = ER.pack_padded_sequence(_e(x).transpose(0, 1), _e(np.array([3, 2, 1])),
                                   batch_first=True)
-    _close(ep2.data, TR.pack_padded_sequence(_t(x).transpose(0, 1), _t(np.array([3, 2, 1])),
+    _assert_close(ep2.data, TR.pack_padded_sequence(_t(x).transpose(0, 1), _t(np.array([3, 2, 1])),
                                              batch_first=True).data, 0)

@@ -33,7 +33,7 @@ def _copy(em, tm):
     em.load_state_dict({k: _e(v.detach().numpy()) for k, v in tm.state_dict().items()})
 
 
-def _run(em, tm, inputs, kw, tol, train=True):
+def _check_run(em, tm, inputs, kw, tol, train=True):
     _copy(em, tm)
     em.train(train)
     tm.train(train)
@@ -79,11 +79,11 @@ def test_encoder_layer(kw, dtype):
     bf = kw.get('batch_first', False)
     x = RNG.standard_normal((N, L, E) if bf else (L, N, E)).astype(dtype)
     tol = 2e-5 if dtype == 'float32' else 1e-10
-    _run(em, tm, [x], {}, tol)
-    _run(em, tm, [x], dict(src_mask=_causal(L, dtype), is_causal=True), tol)
+    _check_run(em, tm, [x], {}, tol)
+    _check_run(em, tm, [x], dict(src_mask=_causal(L, dtype), is_causal=True), tol)
     kpm = RNG.random((N, L)) < 0.3
     kpm[:, 0] = False
-    _run(em, tm, [x], dict(src_key_padding_mask=kpm), tol)
+    _check_run(em, tm, [x], dict(src_key_padding_mask=kpm), tol)
 
 
 @pytest.mark.parametrize('kw', LAYER_CONFIGS)
@@ -96,9 +96,9 @@ def test_decoder_layer(kw):
     mem = RNG.standard_normal((N, S, E) if bf else (S, N, E))
     mkpm = RNG.random((N, S)) < 0.3
     mkpm[:, 0] = False
-    _run(em, tm, [x, mem], dict(tgt_mask=_causal(L, 'float64'), tgt_is_causal=True,
+    _check_run(em, tm, [x, mem], dict(tgt_mask=_causal(L, 'float64'), tgt_is_causal=True,
                                 memory_key_padding_mask=mkpm), 1e-10)
-    _run(em, tm, [x, mem], dict(memory_mask=RNG.standard_normal((L, S))), 1e-10)
+    _check_run(em, tm, [x, mem], dict(memory_mask=RNG.standard_normal((L, S))), 1e-10)
 
 
 def test_encoder_decoder_stacks_and_transformer():
@@ -112,10 +112,10 @@ def test_encoder_decoder_stacks_and_transformer():
     tgt = RNG.standard_normal((L, N, E))
     skpm = RNG.random((N, S)) < 0.3
     skpm[:, 0] = False
-    _run(em, tm, [src, tgt], dict(tgt_mask=_causal(L, 'float64'),
+    _check_run(em, tm, [src, tgt], dict(tgt_mask=_causal(L, 'float64'),
                                   src_key_padding_mask=skpm, memory_key_padding_mask=skpm),
          1e-10)
-    _run(em, tm, [src, tgt], {}, 1e-10, train=False)
+    _check_run(em, tm, [src, tgt], {}, 1e-10, train=False)
     with pytest.raises(RuntimeError, match='the batch number of src and tgt must be equal'):
         em(_e(src), _e(tgt[:, :2]))
     with pytest.raises(RuntimeError, match='must be equal to d_model'):
@@ -176,7 +176,7 @@ def test_dropout_training_same_seed():
     x = RNG.standard_normal((L, N, E)).astype('float32')
     torch.manual_seed(21)
     ember.manual_seed(21)
-    _run(em, tm, [x], {}, 2e-5)
+    _check_run(em, tm, [x], {}, 2e-5)
 
 
 def test_generate_square_subsequent_mask():

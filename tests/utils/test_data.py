@@ -43,7 +43,7 @@ def both(fn):
     return fn(torch), fn(ember)
 
 
-def same(fn):
+def assert_same(fn):
     t, e = both(fn)
     assert describe(e) == describe(t)
     return e
@@ -62,14 +62,14 @@ def raises_same(fn):
     assert e == t
 
 
-def seeded(seed, fn):
+def compare_seeded(seed, fn):
     """Seed each library's default generator, run fn(lib), then report a draw from the
     default generator too: checks the amount of randomness consumed, not only the result."""
     def run(lib):
         lib.manual_seed(seed)
         out = fn(lib)
         return out, lib.randint(0, 1 << 30, (2,))
-    return same(run)
+    return assert_same(run)
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_tensor_dataset():
     def run(lib):
         ds = lib.utils.data.TensorDataset(lib.as_tensor(x), lib.as_tensor(y))
         return len(ds), ds[2], ds[-1], ds[1:3]
-    same(run)
+    assert_same(run)
     raises_same(lambda lib: lib.utils.data.TensorDataset(lib.zeros(3), lib.zeros(4)))
 
 
@@ -114,7 +114,7 @@ def test_concat_dataset():
         c = a + b
         return (type(c).__name__, len(c), c.cumulative_sizes, [c[i] for i in range(len(c))],
                 c[-1], c[-8], D.ConcatDataset([a, b, a]).cumulative_sizes)
-    same(run)
+    assert_same(run)
     raises_same(lambda lib: lib.utils.data.ConcatDataset([]))
     raises_same(lambda lib: lib.utils.data.ConcatDataset([range(3)])[-4])
     raises_same(lambda lib: lib.utils.data.ConcatDataset([range(3)])[3])
@@ -132,7 +132,7 @@ def test_subset_and_stack_dataset():
         sd = D.StackDataset(a=base, b=range(10))
         return (len(sub), sub[0], sub[2], sub.__getitems__([0, 2]), len(st), st[3],
                 st.__getitems__([1, 2]), sd[4], sd.__getitems__([5]))
-    same(run)
+    assert_same(run)
     raises_same(lambda lib: lib.utils.data.StackDataset())
     raises_same(lambda lib: lib.utils.data.StackDataset(range(3), range(4)))
     raises_same(lambda lib: lib.utils.data.StackDataset(range(3), b=range(3)))
@@ -149,7 +149,7 @@ def test_chain_and_iterable_dataset():
         R = helpers.RangeIterable_ember if lib is ember else helpers.RangeIterable_torch
         ch = R(0, 3) + R(10, 12)
         return type(ch).__name__, list(ch), len(ch)
-    same(run)
+    assert_same(run)
 
     def bad(lib):
         return list(lib.utils.data.ChainDataset([range(3)]))
@@ -168,7 +168,7 @@ def test_dataset_base_class():
                 return 4
         return (Squares()[3], isinstance(Squares(), D.Dataset),
                 issubclass(D.IterableDataset, D.Dataset))
-    same(run)
+    assert_same(run)
     raises_same(lambda lib: lib.utils.data.Dataset()[0])
     raises_same(lambda lib: len(lib.utils.data.Dataset()))
 
@@ -180,7 +180,7 @@ def test_random_sampler_default_generator(seed):
     def run(lib):
         s = lib.utils.data.RandomSampler(range(13))
         return [list(s), list(s), len(s)]           # two epochs: two seed draws
-    seeded(seed, run)
+    compare_seeded(seed, run)
 
 
 @pytest.mark.parametrize("kw", [dict(replacement=True), dict(replacement=True, num_samples=70),
@@ -193,7 +193,7 @@ def test_random_sampler_options(kw, seed):
         g = lib.Generator().manual_seed(seed + 11)
         sg = lib.utils.data.RandomSampler(range(9), generator=g, **kw)
         return list(s), len(s), list(sg), list(sg)
-    seeded(seed, run)
+    compare_seeded(seed, run)
 
 
 def test_random_sampler_errors():
@@ -210,7 +210,7 @@ def test_subset_random_sampler(seed):
         g = lib.Generator().manual_seed(seed)
         sg = lib.utils.data.SubsetRandomSampler(range(20, 40), generator=g)
         return list(s), list(s), list(sg), len(s)
-    seeded(seed, run)
+    compare_seeded(seed, run)
 
 
 @pytest.mark.parametrize("replacement", [True, False])
@@ -224,7 +224,7 @@ def test_weighted_random_sampler(replacement, seed):
         sg = lib.utils.data.WeightedRandomSampler(lib.tensor(weights), 40 if replacement
                                                   else 7, replacement, generator=g)
         return list(s), list(sg), len(s), s.weights
-    seeded(seed, run)
+    compare_seeded(seed, run)
 
 
 def test_weighted_random_sampler_errors():
@@ -247,7 +247,7 @@ def test_sequential_and_batch_sampler():
                 out += [list(b), len(b)]
         out.append(list(D.BatchSampler([7, 8, 9, 10], 3, False)))
         return out
-    same(run)
+    assert_same(run)
     for bad in (0, -1, 2.0, True):
         raises_same(lambda lib: lib.utils.data.BatchSampler(range(4), bad, False))
     raises_same(lambda lib: lib.utils.data.BatchSampler(range(4), 2, 1))
@@ -267,7 +267,7 @@ def test_distributed_sampler(n, world, shuffle, drop_last):
             s.set_epoch(3)
             out.append(list(s))
         return out
-    seeded(0, run)
+    compare_seeded(0, run)
 
 
 def test_distributed_sampler_errors():
@@ -288,7 +288,7 @@ def test_random_split(lengths, seed):
         parts_g = lib.utils.data.random_split(range(10), lengths, generator=g)
         return ([(type(p).__name__, list(p.indices), [p[i] for i in range(len(p))])
                  for p in parts], [list(p.indices) for p in parts_g])
-    seeded(seed, run)
+    compare_seeded(seed, run)
 
 
 def test_random_split_errors_and_warning():
@@ -340,13 +340,13 @@ def collate_cases():
 @pytest.mark.parametrize("case", list(collate_cases()))
 def test_default_collate(case):
     make = collate_cases()[case]
-    same(lambda lib: lib.utils.data.default_collate(make(lib)))
+    assert_same(lambda lib: lib.utils.data.default_collate(make(lib)))
 
 
 @pytest.mark.parametrize("case", list(collate_cases()))
 def test_default_convert(case):
     make = collate_cases()[case]
-    same(lambda lib: lib.utils.data.default_convert(make(lib)))
+    assert_same(lambda lib: lib.utils.data.default_convert(make(lib)))
 
 
 def test_default_convert_more():
@@ -355,7 +355,7 @@ def test_default_convert_more():
         return (conv(np.arange(3)), conv(np.float32(2)), conv(np.array(["a"])), conv(3),
                 conv((np.arange(2), "x")), conv(range(3)), conv({"a": np.ones(2)}),
                 conv(Point(np.zeros(1), 1)), conv(np.str_("q")))
-    same(run)
+    assert_same(run)
 
 
 def test_collate_errors():
@@ -376,7 +376,7 @@ def test_collate_fn_map_extension():
         fn_map = {lib.Tensor: lambda b, collate_fn_map: lib.cat(b)}
         return coll([(lib.ones(2), lib.zeros(1)), (lib.ones(2), lib.zeros(1))],
                     collate_fn_map=fn_map)
-    same(run)
+    assert_same(run)
     assert default_collate_fn_map[ember.Tensor] is not None
 
 
@@ -406,7 +406,7 @@ def test_dataloader_batches(case, seed):
     def run(lib):
         dl = lib.utils.data.DataLoader(_dataset(lib), **kw)
         return len(dl), list(dl), list(dl)     # two epochs: two shuffles
-    seeded(seed, run)
+    compare_seeded(seed, run)
 
 
 @pytest.mark.parametrize("seed", [0, 9])
@@ -425,7 +425,7 @@ def test_dataloader_samplers_and_generator(seed):
         out.append(list(D.DataLoader(ds, sampler=D.WeightedRandomSampler(
             [1.0] * 9, 5), batch_size=2)))
         return out
-    seeded(seed, run)
+    compare_seeded(seed, run)
 
 
 def test_dataloader_mixed_samples():
@@ -433,7 +433,7 @@ def test_dataloader_mixed_samples():
         ds = [{"x": np.full(2, i, dtype=np.float64), "label": i % 3, "name": f"n{i}",
                "pt": Point(float(i), [i, -i])} for i in range(7)]
         return list(lib.utils.data.DataLoader(ds, batch_size=3))
-    same(run)
+    assert_same(run)
 
 
 def test_dataloader_len():
@@ -448,7 +448,7 @@ def test_dataloader_len():
                 len(D.DataLoader(R(0, 10), batch_size=3)),
                 len(D.DataLoader(R(0, 10), batch_size=3, drop_last=True)),
                 len(D.DataLoader(R(0, 10), batch_size=None))]
-    same(run)
+    assert_same(run)
 
 
 def test_dataloader_iterable_dataset():
@@ -458,7 +458,7 @@ def test_dataloader_iterable_dataset():
         return (list(D.DataLoader(R(3, 10), batch_size=3)),
                 list(D.DataLoader(R(3, 10), batch_size=3, drop_last=True)),
                 list(D.DataLoader(R(3, 6), batch_size=None)))
-    same(run)
+    assert_same(run)
 
 
 def test_dataloader_iterable_len_warning():
@@ -528,7 +528,7 @@ def test_workers_same_batches_as_torch_and_as_no_workers(kw, deadline):
         ds = _dataset(lib, 13)
         dl = lib.utils.data.DataLoader(ds, **_worker_loader_kw(**kw))
         return list(dl), list(dl)
-    e = seeded(4, run)
+    e = compare_seeded(4, run)
     # and the same as loading in this process
     ember.manual_seed(4)
     kw0 = {k: v for k, v in kw.items() if k != "prefetch_factor"}
@@ -542,7 +542,7 @@ def test_workers_seeding_matches_torch(deadline):
         dl = lib.utils.data.DataLoader(helpers.RandomDataset(lib.__name__, 10), batch_size=2,
                                        **_worker_loader_kw(shuffle=True))
         return list(dl)
-    seeded(12, run)
+    compare_seeded(12, run)
     g_runs = both(lambda lib: list(lib.utils.data.DataLoader(
         helpers.RandomDataset(lib.__name__, 6), batch_size=3,
         generator=lib.Generator().manual_seed(99), **_worker_loader_kw())))
@@ -553,7 +553,7 @@ def test_workers_mixed_types_and_errors(deadline):
     def run(lib):
         return list(lib.utils.data.DataLoader(helpers.SquareDataset(9), batch_size=4,
                                               **_worker_loader_kw()))
-    same(run)
+    assert_same(run)
     for lib in (torch, ember):
         dl = lib.utils.data.DataLoader(helpers.FailingDataset(9), batch_size=2,
                                        **_worker_loader_kw())
@@ -581,7 +581,7 @@ def test_workers_reraise_like_torch(kw, deadline):
             return type(exc).__name__, lines[0], lines[-1]
         finally:
             it._shutdown_workers()
-    same(run)
+    assert_same(run)
 
 
 def test_workers_iterable_dataset(deadline):
@@ -594,7 +594,7 @@ def test_workers_iterable_dataset(deadline):
             worker_init_fn=helpers.worker_init_offset)))
         single = list(D.DataLoader(R(3, 7), batch_size=None, **_worker_loader_kw()))
         return split, init, single
-    same(run)
+    assert_same(run)
 
 
 def test_workers_get_worker_info(deadline):
@@ -619,7 +619,7 @@ def test_workers_persistent(deadline):
         assert dl._iterator is not None
         dl._iterator._shutdown_workers()
         return out
-    seeded(3, run)
+    compare_seeded(3, run)
 
     def iterable(lib):
         R = getattr(helpers, f"RangeIterable_{lib.__name__}")
@@ -628,7 +628,7 @@ def test_workers_persistent(deadline):
         out = [list(dl), list(dl)]
         dl._iterator._shutdown_workers()
         return out
-    same(iterable)
+    assert_same(iterable)
 
 
 def test_workers_partial_epoch_then_new_epoch(deadline):
@@ -639,7 +639,7 @@ def test_workers_partial_epoch_then_new_epoch(deadline):
         first = [next(it), next(it)]
         del it
         return first, list(dl)
-    seeded(8, run)
+    compare_seeded(8, run)
 
 
 def test_workers_out_of_order_same_content(deadline):
