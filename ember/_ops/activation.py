@@ -5,6 +5,7 @@ Each op computes its output in NumPy, in the input's dtype, and records a node w
 softmax and log_softmax live with the core elementwise/reduction ops and are re-exported.
 """
 import math
+import os
 
 import numpy as np
 
@@ -264,18 +265,23 @@ _BLOCK = 1 << 17   # elements per pass: fewer NumPy calls; temporaries still mos
 
 
 def _gelu_f32(x, want_grad):
-    """GELU of a float32 array, blocked; with want_grad also its derivative (nearly free)."""
+    """GELU of a float32 array; with want_grad also its derivative (nearly free)."""
     flat = np.ascontiguousarray(x).reshape(-1)
     out = np.empty_like(flat)
     deriv = np.empty_like(flat) if want_grad else None
-    n = flat.shape[0]
-    bs = min(_BLOCK, n)
+    _parallel(lambda lo, hi: _gelu_span(flat, out, deriv, lo, hi), flat.shape[0])
+    return out.reshape(x.shape), (deriv.reshape(x.shape) if want_grad else None)
+
+
+def _gelu_span(flat, out, deriv, lo, hi):
+    """out[lo:hi] (and deriv[lo:hi]) from flat[lo:hi], block by block."""
+    bs = min(_BLOCK, hi - lo)
     a, u, h, e = (np.empty(bs, np.float32) for _ in range(4))
     q1, q2, q3, q4, q5 = _AS_Q
     half, one = _F32[0.5], _F32[1.0]
     with np.errstate(all='ignore'):
-        for i in range(0, n, bs):
-            xb = flat[i:i + bs]
+        for i in range(lo, hi, bs):
+            xb = flat[i:min(i + bs, hi)]
             m = xb.shape[0]
             ab, ub, hb, eb = a[:m], u[:m], h[:m], e[:m]
             np.abs(xb, out=ab)
@@ -295,8 +301,7 @@ def _gelu_f32(x, want_grad):
             hb *= ub
             hb *= eb                                     # erfc(|x| / sqrt 2)
             np.subtract(one, hb, out=hb)                 # erf(|x| / sqrt 2)
-            ob = out[i:i + m]
-            if want_grad:
+            if deriv is not None:
                 # gelu' = (1 + erf(x / sqrt 2)) / 2 + x phi(x); the sign goes on by bits
                 db = deriv[i:i + m]
                 di = db.view(np.int32)
@@ -308,10 +313,35 @@ def _gelu_f32(x, want_grad):
                 eb *= _F32[1 / math.sqrt(2 * math.pi)]
                 db += eb
             ab *= hb
+            ob = out[i:i + m]
             np.add(xb, ab, out=ob)
             ob *= half
-    out = out.reshape(x.shape)
-    return out, (deriv.reshape(x.shape) if want_grad else None)
+
+
+_POOL = [None, None]        # (pid, executor): a forked child must not reuse its parent's
+_MIN_SPAN = 1 << 18         # elements per thread below which threads do not pay off
+
+
+def _parallel(fn, n):
+    """fn(lo, hi) over [0, n), split across torch.get_num_threads() threads.
+
+    NumPy releases the GIL inside its loops, so big elementwise kernels run on every core
+    (as torch's do); small ones stay on the calling thread.
+    """
+    from .._misc import get_num_threads
+    k = min(get_num_threads(), n // _MIN_SPAN)
+    if k < 2:
+        fn(0, n)
+        return
+    if _POOL[0] != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor
+        _POOL[:] = [os.getpid(), ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1),
+                                                    thread_name_prefix='ember')]
+    cuts = [n * j // k for j in range(k + 1)]
+    futures = [_POOL[1].submit(fn, cuts[j], cuts[j + 1]) for j in range(1, k)]
+    fn(cuts[0], cuts[1])
+    for f in futures:
+        f.result()
 
 
 def _gauss_cdf(x):
