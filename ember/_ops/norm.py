@@ -56,11 +56,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     n = x.shape[0]
     x3 = x.reshape(n, c, -1)
     dt = x.dtype
+    # Few passes and one output allocation: y is built in place from x - mean, and the
+    # backward recomputes x - mean rather than keeping a normalised copy alive.
     if training:
         cnt = n * x3.shape[2]
         mean = _channel_sums(x3, (0, 2)) / dt.type(cnt)
-        xc = x3 - mean[:, None]
-        var = _channel_sums(xc * xc, (0, 2)) / dt.type(cnt)
+        y = np.subtract(x3, mean[:, None])
+        var = np.einsum('ncl,ncl->c', y, y) / dt.type(cnt)
         invstd = (1.0 / np.sqrt(var + dt.type(eps))).astype(dt, copy=False)
         if running_mean is not None:
             m = float(momentum)
@@ -72,24 +74,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             rv += (m * unbiased).astype(rv.dtype, copy=False)
             _bump(running_mean)
             _bump(running_var)
-        xhat = xc
-        xhat *= invstd[:, None]
     else:
         mean = running_mean._data.astype(dt, copy=False)
         invstd = (1.0 / np.sqrt(running_var._data.astype(dt, copy=False) +
                                 dt.type(eps))).astype(dt, copy=False)
-        xhat = (x3 - mean[:, None]) * invstd[:, None]
-    if weight is not None:
-        scale = weight._data.astype(dt, copy=False)
-        y = xhat * scale[:, None]
-        if bias is not None:
-            y += bias._data.astype(dt, copy=False)[:, None]
-    elif bias is not None:
-        y = xhat + bias._data.astype(dt, copy=False)[:, None]
-    else:
-        y = xhat.copy()  # never alias the saved xhat: the output may be changed in place
+        y = np.subtract(x3, mean[:, None])
+    scale = invstd if weight is None else invstd * weight._data.astype(dt, copy=False)
+    y *= scale[:, None]
+    if bias is not None:
+        y += bias._data.astype(dt, copy=False)[:, None]
     return _record('native_batch_norm', y.reshape(x.shape), (input, weight, bias),
-                   (input, weight, xhat, mean, invstd, bool(training), eps))
+                   (input, weight, None, mean, invstd, bool(training), eps))
 
 
 def _batch_norm_backward(grad, input, weight, xhat, mean, invstd, training, eps):
@@ -98,20 +93,20 @@ def _batch_norm_backward(grad, input, weight, xhat, mean, invstd, training, eps)
     g = grad._data
     n, c = g.shape[:2]
     g3 = g.reshape(n, c, -1)
+    xc = np.subtract(input._data.reshape(n, c, -1), mean[:, None])
     gb = _channel_sums(g3, (0, 2))
-    gw = np.einsum('ncl,ncl->c', g3, xhat) if xhat.shape[2] > 1 else (g3 * xhat).sum((0, 2))
+    gw = np.einsum('ncl,ncl->c', g3, xc) * invstd  # sum of grad * xhat
     scale = invstd if weight is None else weight._data.astype(g.dtype, copy=False) * invstd
+    gx = None
     if input._requires_grad:
+        gx = np.multiply(g3, scale[:, None])
         if training:
+            # scale * (g - mean(g) - xhat * mean(g * xhat)), with xhat = xc * invstd
             cnt = g.dtype.type(n * g3.shape[2])
-            gx = g3 - (gb / cnt)[:, None]
-            gx -= xhat * (gw / cnt)[:, None]
-            gx *= scale[:, None]
-        else:
-            gx = g3 * scale[:, None]
+            xc *= (scale * invstd * gw / cnt)[:, None]
+            gx -= xc
+            gx -= (scale * gb / cnt)[:, None]
         gx = _wrap(gx.reshape(g.shape))
-    else:
-        gx = None
     return gx, _wrap(gw) if weight is not None else None, _wrap(gb)
 
 
