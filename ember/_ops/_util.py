@@ -224,7 +224,7 @@ def _inplace_binary(self, other, ufunc, op_name, outofplace):
             if op_name == 'div' and d.dtype.kind in 'biu':
                 raise RuntimeError(f"result type Float can't be cast to the desired output "
                                    f"type {_legacy(d.dtype)}")
-            ufunc(d, od, out=d, casting='same_kind')
+            _quiet(ufunc, d, od, out=d, casting='same_kind')
         except ValueError:
             raise _broadcast_error(d, od) from None
         except TypeError as e:
@@ -313,3 +313,41 @@ def _fused(op, compute, inputs, saved):
     finally:
         _State.enabled = True
     return _record(op, r._data, inputs, saved)
+
+
+# ---- NumPy floating-point warnings -------------------------------------------------------------
+# torch computes inf/nan silently (x / 0, inf * 0, log(-1), overflow); NumPy warns. np.errstate
+# costs about a microsecond per use, so set NumPy's error-state context variable directly
+# (what np.errstate does inside), with np.errstate as the fallback on other NumPy versions.
+try:
+    from numpy._core._multiarray_umath import _extobj_contextvar as _NP_ERRSTATE
+    with np.errstate(all='ignore'):
+        _NP_QUIET = _NP_ERRSTATE.get()
+except (ImportError, AttributeError):  # pragma: no cover - NumPy 1.x
+    _NP_ERRSTATE = None
+
+
+class _ErrstateVar:  # pragma: no cover - the same set/reset interface over np.errstate
+    def set(self, _):
+        e = np.errstate(all='ignore')
+        e.__enter__()
+        return e
+
+    def reset(self, e):
+        e.__exit__(None, None, None)
+
+if _NP_ERRSTATE is not None:
+    def _quiet(f, *args, **kw):
+        """f(*args, **kw) with NumPy's floating-point warnings off."""
+        tok = _NP_ERRSTATE.set(_NP_QUIET)
+        try:
+            return f(*args, **kw)
+        finally:
+            _NP_ERRSTATE.reset(tok)
+else:  # pragma: no cover
+    _NP_ERRSTATE, _NP_QUIET = _ErrstateVar(), None
+
+    def _quiet(f, *args, **kw):
+        """f(*args, **kw) with NumPy's floating-point warnings off."""
+        with np.errstate(all='ignore'):
+            return f(*args, **kw)

@@ -8,7 +8,8 @@ from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT
 from ._util import (_operands, _arr, _broadcast_error, _to_float_array, _inplace_binary,
-                    _write_inplace, _out, _scalar_kind, _legacy, _fused)
+                    _write_inplace, _out, _scalar_kind, _legacy, _fused, _quiet,
+                    _NP_ERRSTATE, _NP_QUIET)
 
 __all__ = [
     'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide',
@@ -38,12 +39,18 @@ def _finish(r, out):
 def add(input, other, *, alpha=1, out=None):
     try:
         a, b, _ = _operands(input, other)
-        r = _arr(np.add(a, b) if alpha == 1 else np.add(a, np.multiply(b, alpha)))
+        tok = _NP_ERRSTATE.set(_NP_QUIET)  # inline _quiet: these are the hottest ops
+        try:
+            r = _arr(np.add(a, b) if alpha == 1 else np.add(a, np.multiply(b, alpha)))
+        finally:
+            _NP_ERRSTATE.reset(tok)
     except ValueError:
         raise _broadcast_error(input._data if isinstance(input, Tensor) else input,
                                _data(other)) from None
     if isinstance(other, Tensor) and isinstance(input, Tensor):
-        res = _record('add', r, (input, other), (alpha,))
+        # no graph: skip building _record's argument tuples (a constant-time branch)
+        res = _record('add', r, (input, other), (alpha,)) if _State.enabled and (
+            input._requires_grad or other._requires_grad) else _wrap(r)
     elif isinstance(input, Tensor):
         res = _record('add_scalar', r, (input,))
     else:
@@ -58,7 +65,11 @@ def sub(input, other, *, alpha=1, out=None):
             "or `logical_xor()` operator instead.")
     try:
         a, b, _ = _operands(input, other)
-        r = _arr(np.subtract(a, b) if alpha == 1 else np.subtract(a, np.multiply(b, alpha)))
+        tok = _NP_ERRSTATE.set(_NP_QUIET)
+        try:
+            r = _arr(np.subtract(a, b) if alpha == 1 else np.subtract(a, np.multiply(b, alpha)))
+        finally:
+            _NP_ERRSTATE.reset(tok)
     except ValueError:
         raise _broadcast_error(_data(input), _data(other)) from None
     if isinstance(other, Tensor) and isinstance(input, Tensor):
@@ -81,14 +92,21 @@ def _data(x):
 def mul(input, other, *, out=None):
     try:
         a, b, _ = _operands(input, other)
-        r = _arr(np.multiply(a, b))
+        tok = _NP_ERRSTATE.set(_NP_QUIET)
+        try:
+            r = _arr(np.multiply(a, b))
+        finally:
+            _NP_ERRSTATE.reset(tok)
     except ValueError:
         raise _broadcast_error(_data(input), _data(other)) from None
     if isinstance(other, Tensor) and isinstance(input, Tensor):
         # save an operand only when the other one's gradient needs it (as torch does), so an
         # in-place change to an operand that is not needed does not invalidate the graph
-        res = _record('mul', r, (input, other), (input if other._requires_grad else None,
-                                                 other if input._requires_grad else None))
+        if _State.enabled and (input._requires_grad or other._requires_grad):
+            res = _record('mul', r, (input, other), (input if other._requires_grad else None,
+                                                     other if input._requires_grad else None))
+        else:
+            res = _wrap(r)
     elif isinstance(input, Tensor):
         res = _record('mul_scalar', r, (input,), (other,))
     else:
@@ -111,7 +129,7 @@ def div(input, other, *, rounding_mode=None, out=None):
                     raise RuntimeError("ZeroDivisionError")
                 q = np.trunc(np.true_divide(a, b)).astype(rd)
                 return _out(out, _wrap(_arr(q)))
-            q = _arr(np.trunc(np.true_divide(a, b)))
+            q = _arr(np.trunc(_quiet(np.true_divide, a, b)))
             res = _record('trunc_div', q, tuple(x for x in (input, other)
                                                 if isinstance(x, Tensor)))
             return _out(out, res) if out is not None else res
@@ -123,12 +141,19 @@ def div(input, other, *, rounding_mode=None, out=None):
             fd = _dtype._default._np
             a = a.astype(fd) if isinstance(a, np.ndarray) else a
             b = b.astype(fd) if isinstance(b, np.ndarray) else b
-        r = _arr(np.true_divide(a, b))
+        tok = _NP_ERRSTATE.set(_NP_QUIET)
+        try:
+            r = _arr(np.true_divide(a, b))
+        finally:
+            _NP_ERRSTATE.reset(tok)
     except ValueError:
         raise _broadcast_error(_data(input), _data(other)) from None
     if isinstance(other, Tensor) and isinstance(input, Tensor):
-        res = _record('div', r, (input, other), (input if other._requires_grad else None,
-                                                 other))
+        if _State.enabled and (input._requires_grad or other._requires_grad):
+            res = _record('div', r, (input, other), (input if other._requires_grad else None,
+                                                     other))
+        else:
+            res = _wrap(r)
     elif isinstance(input, Tensor):
         res = _record('div_scalar', r, (input,), (other,))
     else:
@@ -141,7 +166,7 @@ def floor_divide(input, other, *, out=None):
     if rd.kind in 'iu' and np.any(np.asarray(b) == 0):
         raise RuntimeError("ZeroDivisionError")
     try:
-        r = _arr(np.floor_divide(a, b))
+        r = _arr(_quiet(np.floor_divide, a, b))
     except ValueError:
         raise _broadcast_error(_data(input), _data(other)) from None
     res = _record('floor_divide', r, tuple(x for x in (input, other) if isinstance(x, Tensor)))
@@ -152,7 +177,7 @@ def remainder(input, other, *, out=None):
     a, b, rd = _operands(input, other)
     if rd.kind in 'iu' and np.any(np.asarray(b) == 0):
         raise RuntimeError("ZeroDivisionError")
-    r = _arr(np.mod(a, b))
+    r = _arr(_quiet(np.mod, a, b))
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         res = _record('remainder', r, (input, other), (input, other))
     elif isinstance(input, Tensor):
@@ -166,7 +191,7 @@ def fmod(input, other, *, out=None):
     a, b, rd = _operands(input, other)
     if rd.kind in 'iu' and np.any(np.asarray(b) == 0):
         raise RuntimeError("ZeroDivisionError")
-    r = _arr(np.fmod(a, b))
+    r = _arr(_quiet(np.fmod, a, b))
     if isinstance(other, Tensor):
         res = _record('fmod', r, (input, other), (input, other))
     else:
@@ -183,16 +208,16 @@ def pow(input, exponent, *, out=None):
         if rd.kind in 'iu' and exponent < 0 and isinstance(exponent, int):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if exponent == 2:
-            r = np.multiply(d, d)
+            r = _quiet(np.multiply, d, d)
         elif exponent == 0.5:
-            r = np.sqrt(d)
+            r = _quiet(np.sqrt, d)
         else:
-            r = np.power(d, exponent)
+            r = _quiet(np.power, d, exponent)
         res = _record('pow_scalar', _arr(r), (input,), (input, exponent))
         return _out(out, res)
     a, b, rd = _operands(input, exponent)
     try:
-        r = _arr(_int_pow(a, b) if rd.kind in 'iu' else np.power(a, b))
+        r = _arr(_int_pow(a, b) if rd.kind in 'iu' else _quiet(np.power, a, b))
     except ValueError:
         raise _broadcast_error(_data(input), _data(exponent)) from None
     if isinstance(input, Tensor):
@@ -247,15 +272,15 @@ def _unary(name, ufunc, saves, doc=None):
     """Build a float-valued unary op; `saves` says whether its formula takes self or result."""
     if saves == 'self':
         def op(input, *, out=None):
-            r = _arr(ufunc(_to_float_array(input._data)))
+            r = _arr(_quiet(ufunc, _to_float_array(input._data)))
             return _out(out, _record(name, r, (input,), (input,)))
     elif saves == 'result':
         def op(input, *, out=None):
-            r = _arr(ufunc(_to_float_array(input._data)))
+            r = _arr(_quiet(ufunc, _to_float_array(input._data)))
             return _out(out, _record(name, r, (input,), (_RESULT,)))
     else:
         def op(input, *, out=None):
-            r = _arr(ufunc(_to_float_array(input._data)))
+            r = _arr(_quiet(ufunc, _to_float_array(input._data)))
             return _out(out, _record(name, r, (input,)))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc or f"torch.{name}, elementwise."
@@ -275,15 +300,7 @@ def _np_sigmoid(x):
 
 
 def _np_rsqrt(x):
-    with np.errstate(divide='ignore', invalid='ignore'):
-        return 1 / np.sqrt(x)
-
-
-def _quiet(f):
-    def g(x):
-        with np.errstate(all='ignore'):
-            return f(x)
-    return g
+    return np.reciprocal(np.sqrt(x))  # _unary runs it with NumPy's warnings off
 
 
 def _erf(x):
@@ -384,30 +401,30 @@ def _giles_large(w):
 exp = _unary('exp', np.exp, 'result')
 exp2 = _unary('exp2', np.exp2, 'result')
 expm1 = _unary('expm1', np.expm1, 'result')
-log = _unary('log', _quiet(np.log), 'self')
-log2 = _unary('log2', _quiet(np.log2), 'self')
-log10 = _unary('log10', _quiet(np.log10), 'self')
-log1p = _unary('log1p', _quiet(np.log1p), 'self')
-sqrt = _unary('sqrt', _quiet(np.sqrt), 'result')
+log = _unary('log', np.log, 'self')
+log2 = _unary('log2', np.log2, 'self')
+log10 = _unary('log10', np.log10, 'self')
+log1p = _unary('log1p', np.log1p, 'self')
+sqrt = _unary('sqrt', np.sqrt, 'result')
 rsqrt = _unary('rsqrt', _np_rsqrt, 'result')
 sin = _unary('sin', np.sin, 'self')
 cos = _unary('cos', np.cos, 'self')
 tan = _unary('tan', np.tan, 'result')
-asin = arcsin = _unary('asin', _quiet(np.arcsin), 'self')
-acos = arccos = _unary('acos', _quiet(np.arccos), 'self')
+asin = arcsin = _unary('asin', np.arcsin, 'self')
+acos = arccos = _unary('acos', np.arccos, 'self')
 atan = arctan = _unary('atan', np.arctan, 'self')
 sinh = _unary('sinh', np.sinh, 'self')
 cosh = _unary('cosh', np.cosh, 'self')
 tanh = _unary('tanh', np.tanh, 'result')
 asinh = arcsinh = _unary('asinh', np.arcsinh, 'self')
-acosh = arccosh = _unary('acosh', _quiet(np.arccosh), 'self')
-atanh = arctanh = _unary('atanh', _quiet(np.arctanh), 'self')
+acosh = arccosh = _unary('acosh', np.arccosh, 'self')
+atanh = arctanh = _unary('atanh', np.arctanh, 'self')
 sigmoid = _unary('sigmoid', _np_sigmoid, 'result')
 erf = _unary('erf', lambda x: _special('erf', x), 'self')
 erfc = _unary('erfc', lambda x: _special('erfc', x), 'self')
 erfinv = _unary('erfinv', lambda x: _special('erfinv', x), 'result')
-lgamma = _unary('lgamma', _quiet(lambda x: _special('lgamma', x)), 'self')
-digamma = _unary('digamma', _quiet(lambda x: _special('digamma', x)), 'self')
+lgamma = _unary('lgamma', lambda x: _special('lgamma', x), 'self')
+digamma = _unary('digamma', lambda x: _special('digamma', x), 'self')
 deg2rad = _unary('deg2rad', np.deg2rad, None)
 rad2deg = _unary('rad2deg', np.rad2deg, None)
 sinc = _unary('sinc', np.sinc, 'self')
@@ -472,7 +489,7 @@ def round(input, *, decimals=0, out=None):
 
 def frac(input, *, out=None):
     d = input._data
-    return _out(out, _record('frac', _arr(d - np.trunc(d)), (input,)))
+    return _out(out, _record('frac', _arr(_quiet(np.subtract, d, np.trunc(d))), (input,)))
 
 
 def signbit(input, *, out=None):
@@ -547,13 +564,13 @@ def heaviside(input, values, *, out=None):
 
 def logaddexp(input, other, *, out=None):
     a, b, _ = _operands(input, other)
-    r = _arr(np.logaddexp(a, b))
+    r = _arr(_quiet(np.logaddexp, a, b))
     return _out(out, _record('logaddexp', r, (input, other), (input, other, _RESULT)))
 
 
 def logaddexp2(input, other, *, out=None):
     a, b, _ = _operands(input, other)
-    r = _arr(np.logaddexp2(a, b))
+    r = _arr(_quiet(np.logaddexp2, a, b))
     return _out(out, _record('logaddexp2', r, (input, other), (input, other, _RESULT)))
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.graph import _record, _RESULT
-from ._util import _arr, _dims, _out, _legacy, _rename
+from ._util import _arr, _dims, _out, _legacy, _rename, _quiet
 
 __all__ = ['sum', 'mean', 'nansum', 'nanmean', 'prod', 'max', 'min', 'amax', 'amin', 'aminmax',
            'argmax', 'argmin', 'std', 'var', 'std_mean', 'var_mean', 'logsumexp', 'cumsum',
@@ -109,7 +109,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     _float_only(d, 'mean')
     if dim is None:
         axes = None
-        r = _arr(np.mean(d))
+        r = _arr(np.mean(d) if d.size else _empty_mean(d, None, False))
         if keepdim:
             r = r.reshape((1,) * d.ndim)
         n = d.size
@@ -117,13 +117,18 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     else:
         op = 'mean_dim'
         axes = _dims(dim, d.ndim)
-        r = _arr(np.mean(d, axis=axes, keepdims=keepdim))
         n = 1
         for a in axes:
             n *= d.shape[a]
+        r = _arr(np.mean(d, axis=axes, keepdims=keepdim) if n else _empty_mean(d, axes, keepdim))
     if r.dtype != d.dtype:
         r = r.astype(d.dtype)
     return _out(out, _record(op, r, (input,), (d.shape, axes, keepdim, n)))
+
+
+def _empty_mean(d, axes, keepdim):
+    """The mean over no elements: nan, silently as torch (np.mean warns)."""
+    return _quiet(np.true_divide, np.sum(d, axis=axes, keepdims=keepdim), 0).astype(d.dtype)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
@@ -138,10 +143,10 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     d = input._data
     rd = _sum_dtype(d, dtype)
     if dim is None:
-        r = _arr(np.prod(d, dtype=rd))
+        r = _arr(_quiet(np.prod, d, dtype=rd))
         return _record('prod', r, (input,), (input, None, False, _RESULT))
     ax = _wrap_dim(dim, d.ndim)
-    r = _arr(np.prod(d, axis=ax, dtype=rd, keepdims=keepdim))
+    r = _arr(_quiet(np.prod, d, axis=ax, dtype=rd, keepdims=keepdim))
     return _record('prod_dim', r, (input,), (input, ax, keepdim, _RESULT))
 
 
@@ -345,7 +350,7 @@ def cumprod(input, dim, *, dtype=None, out=None):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
     rd = _sum_dtype(d, dtype)
-    r = _arr(np.cumprod(d, axis=ax, dtype=rd)) if d.ndim else d.astype(rd)
+    r = _arr(_quiet(np.cumprod, d, axis=ax, dtype=rd)) if d.ndim else d.astype(rd)
     return _out(out, _record('cumprod', r, (input,), (input, ax, _RESULT)))
 
 
@@ -382,7 +387,7 @@ def cummin(input, dim):
 def logcumsumexp(input, dim):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
-    r = _arr(np.logaddexp.accumulate(d, axis=ax)) if d.ndim else d.copy()
+    r = _arr(_quiet(np.logaddexp.accumulate, d, axis=ax)) if d.ndim else d.copy()
     return _record('logcumsumexp', r, (input,), (input, ax, _RESULT))
 
 
