@@ -275,7 +275,7 @@ def _gelu_f32(x, want_grad):
 
 def _gelu_span(flat, out, deriv, lo, hi):
     """out[lo:hi] (and deriv[lo:hi]) from flat[lo:hi], block by block."""
-    bs = min(_BLOCK, hi - lo)
+    bs = max(1, min(_BLOCK, hi - lo))
     a, u, h, e = (np.empty(bs, np.float32) for _ in range(4))
     q1, q2, q3, q4, q5 = _AS_Q
     half, one = _F32[0.5], _F32[1.0]

@@ -251,3 +251,9 @@ def test_gelu_half():
         yt = TF.gelu(torch.tensor(x).to(dt)).float()
         ye = EF.gelu(ember.tensor(x).to(getattr(ember, str(dt).split('.')[1]))).float()
         np.testing.assert_allclose(to_np(ye), to_np(yt), rtol=1e-2, atol=1e-3)
+
+
+@pytest.mark.parametrize('shape', [(0,), (2, 0, 3), (1,)])
+def test_gelu_empty_and_scalar(shape):
+    x = np.full(shape, 0.3, np.float32)
+    check(lambda t: TF.gelu(t), lambda t: EF.gelu(t), x)
