@@ -318,6 +318,16 @@ def _gelu_span(flat, out, deriv, lo, hi):
             ob *= half
 
 
+def _gelu_grad(g, deriv):
+    """grad * gelu'(x), split across threads like the forward when large."""
+    if g.shape != deriv.shape or g.dtype != deriv.dtype or not g.flags.c_contiguous:
+        return g * deriv
+    out = np.empty_like(deriv)
+    gf, df, of = g.reshape(-1), deriv.reshape(-1), out.reshape(-1)
+    _parallel(lambda lo, hi: np.multiply(gf[lo:hi], df[lo:hi], out=of[lo:hi]), df.shape[0])
+    return out
+
+
 _POOL = [None, None]        # (pid, executor): a forked child must not reuse its parent's
 _MIN_SPAN = 1 << 18         # elements per thread below which threads do not pay off
 

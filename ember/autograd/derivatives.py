@@ -718,7 +718,8 @@ _def('celu_', 'CeluBackward1', _elu_backward)
 def _gelu_backward(grad, self, approximate, deriv=None):
     if deriv is not None and _nograph():
         # the forward already computed gelu'(x) (NumPy array, see activation._gelu_f32)
-        return _w(grad._data * deriv)
+        from .._ops.activation import _gelu_grad
+        return _w(_gelu_grad(grad._data, deriv))
     if approximate == 'tanh':
         beta, kappa = math.sqrt(2 / math.pi), 0.044715
         if _nograph():
