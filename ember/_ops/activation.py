@@ -363,12 +363,38 @@ def _gauss_cdf(x):
     return cdf
 
 
+def _gelu_tanh(d, want_grad):
+    """x (1 + tanh(beta (x + kappa x^3))) / 2 in d's dtype, and with want_grad its derivative
+    (1 + t) / 2 + x (1 - t^2) beta (1 + 3 kappa x^2) / 2, t the tanh."""
+    beta, kappa = math.sqrt(2 / math.pi), 0.044715
+    with np.errstate(over='ignore', invalid='ignore'):
+        x2 = d * d
+        t = x2 * _c(kappa, d)
+        t += _c(1, d)
+        t *= d
+        t *= _c(beta, d)
+        np.tanh(t, out=t)
+        onep = t + _c(1, d)
+        out = d * _c(0.5, d)
+        out *= onep
+        if not want_grad:
+            return out, None
+        x2 *= _c(3 * kappa * beta, d)
+        x2 += _c(beta, d)                        # beta (1 + 3 kappa x^2)
+        t *= t
+        np.subtract(_c(1, d), t, out=t)
+        t *= x2
+        t *= d
+        t += onep
+        t *= _c(0.5, d)
+    return out, t
+
+
 def _gelu_np(d, approximate, want_grad=False):
     """(gelu(d), its derivative when want_grad and cheap to get, else None)."""
     half = _c(0.5, d)
     if approximate == 'tanh':
-        inner = _c(math.sqrt(2 / math.pi), d) * (d + _c(0.044715, d) * d * d * d)
-        return half * d * (1 + np.tanh(inner)), None
+        return _gelu_tanh(d, want_grad)
     if d.dtype == np.float32:
         return _gelu_f32(d, want_grad)
     if d.dtype.itemsize < 4:

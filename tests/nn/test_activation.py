@@ -257,3 +257,18 @@ def test_gelu_half():
 def test_gelu_empty_and_scalar(shape):
     x = np.full(shape, 0.3, np.float32)
     check(lambda t: TF.gelu(t), lambda t: EF.gelu(t), x)
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_gelu_tanh_dense_range(dtype):
+    # forward and the derivative saved by the forward; float32's 1 - tanh^2 cancels near
+    # |x| ~ 5 (torch's tanh and NumPy's differ by an ulp there), hence the wider atol
+    x = np.linspace(-9, 9, 3001).astype(dtype)
+    xt, xe = torch.tensor(x, requires_grad=True), ember.tensor(x, requires_grad=True)
+    yt, ye = TF.gelu(xt, approximate='tanh'), EF.gelu(xe, approximate='tanh')
+    tol = dict(rtol=1e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(to_np(ye), to_np(yt), **tol)
+    g = np.random.RandomState(0).randn(x.size).astype(dtype)
+    yt.backward(torch.tensor(g))
+    ye.backward(ember.tensor(g))
+    np.testing.assert_allclose(to_np(xe.grad), to_np(xt.grad), **tol)
