@@ -225,13 +225,16 @@ def _conv_backward(gy, x_shape, w, cols, stride, lo, hi, dilation, groups, need)
 
 # ---- the channels-last engine (groups == 1) ---------------------------------------------------
 #
-# Every GEMM runs on channels-last operands: the columns of a chunk of images are one strided
-# copy of shape (n*L, K*C) whose rows are output pixels, multiplied by a (K*C, O) weight
-# matrix. Building the columns a few images at a time keeps them in cache between the copy and
-# the GEMM (about twice as fast as one big column matrix for the 32x32 layers), and the
-# backward rebuilds them from the saved padded input instead of keeping them.
+# Layers with many channels run their GEMMs on channels-last operands: the columns of a
+# chunk of images are one strided copy of shape (n*L, K*C) whose rows are output pixels,
+# multiplied by a (K*C, O) weight matrix. Few-channel stride-1 layers (the first layer) use
+# NCHW columns (C*K, L) instead, whose copy runs along contiguous image rows. Building the
+# columns a chunk of images at a time keeps them in cache between the copy and the GEMM and
+# avoids faulting in one huge column matrix, and the backward rebuilds them from the saved
+# padded input instead of keeping them. Chunks stay fairly large because every GEMM call
+# synchronises BLAS's threads, which stalls badly when the machine is busy.
 
-_CHUNK_BYTES = 1 << 21
+_CHUNK_BYTES = 1 << 23
 
 
 def _to_last(x, lo, hi):
@@ -350,21 +353,23 @@ def _cols_matmul_first(xp, wm, ksize, stride, dilation, out_sp, out):
     return win
 
 
-def _corr(x, w, b, stride, lo, hi, dilation):
+def _corr(x, w, b, stride, lo, hi, dilation, xp=None):
     """Cross-correlation of x (N, C, *S) with w (O, C, *K) (groups=1) -> (y, saved) where
-    saved = (padded x, layout flag) lets the weight gradient rebuild the columns."""
+    saved = (padded x, layout flag) lets the weight gradient rebuild the columns. xp, when
+    given, is x already padded channels-last (used when the caller needs it too)."""
     ksize = w.shape[2:]
     n, c = x.shape[:2]
     out_sp = tuple(_out_size(s + a + e, k, st, d) for s, a, e, k, st, d in
                    zip(x.shape[2:], lo, hi, ksize, stride, dilation))
-    if _first_layout(c, ksize, stride, dilation, out_sp):
+    if xp is None and _first_layout(c, ksize, stride, dilation, out_sp):
         xp = _pad_array(x, lo, hi)
         out = np.empty((n, w.shape[0]) + out_sp, dtype=x.dtype)
         _cols_matmul_first(xp, w.reshape(w.shape[0], -1), ksize, stride, dilation, out_sp, out)
         if b is not None:
             out += b.astype(x.dtype, copy=False).reshape((-1,) + (1,) * len(out_sp))
         return out, (xp, False)
-    xp = _to_last(x, lo, hi)
+    if xp is None:
+        xp = _to_last(x, lo, hi)
     yl = _cols_matmul(xp, _wmat(w), ksize, stride, dilation, out_sp)
     return _to_first(yl, n, out_sp, b), (xp, True)
 
@@ -374,12 +379,14 @@ def _conv_forward_last(x, w, b, stride, lo, hi, dilation):
     return _corr(x, w, b, stride, lo, hi, dilation)
 
 
-def _weight_grad(gy, xp, last, ksize, stride, dilation):
-    """dL/dw (O, C, *K) from gy (N, O, *out) and the saved padded input."""
+def _weight_grad(gy, xp, last, ksize, stride, dilation, gyl=None):
+    """dL/dw (O, C, *K) from gy (N, O, *out) (or its channels-last rows gyl) and the saved
+    padded input."""
     n, o = gy.shape[:2]
     out_sp = gy.shape[2:]
     if last:
-        gyl = np.ascontiguousarray(np.moveaxis(gy, 1, -1)).reshape(-1, o)
+        if gyl is None:
+            gyl = np.ascontiguousarray(np.moveaxis(gy, 1, -1)).reshape(-1, o)
         gw = _cols_t_matmul(xp, gyl, ksize, stride, dilation, out_sp)
         return np.ascontiguousarray(np.moveaxis(gw.reshape((o,) + ksize + (xp.shape[-1],)),
                                                 -1, 1))
@@ -407,20 +414,30 @@ def _conv_backward_last(gy, x_shape, w, saved, stride, lo, hi, dilation, need):
     n, o = gy.shape[:2]
     ksize = w.shape[2:]
     out_sp = gy.shape[2:]
-    gx = gw = gb = None
+    gx = gw = gb = gyl = gyp = None
+    reach = [d * (k - 1) for d, k in zip(dilation, ksize)]
+    # stride 1: the input gradient is a "full" correlation of gy with the flipped, transposed
+    # kernel (one im2col + GEMM, no scatter), unless its columns would be bigger than the
+    # scatter's (valid convs shrinking many channels to few, as in LeNet)
+    full = (need[0] and all(s == 1 for s in stride) and
+            all(r >= a and r >= c for r, a, c in zip(reach, lo, hi)) and
+            o * int(np.prod(x_shape[2:])) <= x_shape[1] * int(np.prod(out_sp)))
+    if full:
+        glo = tuple(r - a for r, a in zip(reach, lo))
+        ghi = tuple(r - c for r, c in zip(reach, hi))
+        if not _first_layout(o, ksize, stride, dilation, x_shape[2:]):
+            # pad-and-transpose gy once; the weight gradient's rows are its interior
+            gyp = _to_last(gy, glo, ghi)
+            if need[1] and last:
+                gyl = np.ascontiguousarray(
+                    gyp[(slice(None),) + tuple(slice(a, a + s) for a, s in
+                                               zip(glo, out_sp))]).reshape(-1, o)
     if need[1]:
-        gw = _weight_grad(gy, xp, last, ksize, stride, dilation)
+        gw = _weight_grad(gy, xp, last, ksize, stride, dilation, gyl)
     if need[0]:
-        reach = [d * (k - 1) for d, k in zip(dilation, ksize)]
-        if (all(s == 1 for s in stride) and all(r >= a and r >= c for r, a, c in
-                                                zip(reach, lo, hi)) and
-                o * int(np.prod(x_shape[2:])) <= x_shape[1] * int(np.prod(out_sp))):
-            # stride 1: a "full" correlation of gy with the flipped, transposed kernel (one
-            # im2col + GEMM, no scatter), unless its columns would be bigger than the
-            # scatter's (valid convs shrinking many channels to few, as in LeNet)
+        if full:
             wf = w[(Ellipsis,) + (slice(None, None, -1),) * nsp].swapaxes(0, 1)
-            gx = _corr(gy, wf, None, stride, tuple(r - a for r, a in zip(reach, lo)),
-                       tuple(r - c for r, c in zip(reach, hi)), dilation)[0]
+            gx = _corr(gy, wf, None, stride, glo, ghi, dilation, gyp)[0]
         else:
             gyl = np.ascontiguousarray(np.moveaxis(gy, 1, -1)).reshape(-1, o)
             buf = np.zeros((n,) + tuple(s + a + c for s, a, c in zip(x_shape[2:], lo, hi)) +

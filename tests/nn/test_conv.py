@@ -55,6 +55,28 @@ def test_conv_functional(nsp, kw, dt):
     _run_fn(getattr(TF, name), getattr(EF, name), [x, w, b], dt, **kw)
 
 
+@pytest.mark.parametrize('c,o,size,kw', [
+    (1, 6, 16, {}),                              # NCHW columns, scattered input grad
+    (3, 4, 12, dict(padding=1)),                 # NCHW columns
+    (6, 4, 9, dict(padding=1)),                  # channels-last, full-correlation grad
+    (6, 2, 12, dict(padding=1)),                 # ... whose correlation uses NCHW columns
+    (6, 4, 9, dict(padding=2, dilation=2)),
+    (5, 4, 9, dict(padding=(1, 0), stride=2)),   # strided: scattered input grad
+    (4, 6, 8, dict(stride=2)),
+])
+@pytest.mark.parametrize('chunk', [1, None])
+def test_conv2d_engine_paths(c, o, size, kw, chunk, monkeypatch):
+    """Every column layout / input-gradient strategy, whole-batch and one image per chunk."""
+    from ember._ops import conv as conv_mod
+    if chunk is not None:
+        monkeypatch.setattr(conv_mod, '_CHUNK_BYTES', chunk)
+    x = RNG.standard_normal((3, c, size, size + 1))
+    w = RNG.standard_normal((o, c, 3, 3))
+    b = RNG.standard_normal(o)
+    for dt in (np.float32, np.float64):
+        _run_fn(TF.conv2d, EF.conv2d, [x, w, b], dt, **kw)
+
+
 @pytest.mark.parametrize('nsp,kw,k', [
     (1, {}, 3), (1, dict(stride=2, padding=1, output_padding=1), 3),
     (2, dict(stride=2), 2), (2, dict(stride=2, padding=1, output_padding=1), 3),
