@@ -331,11 +331,12 @@ def _wmat(w):
 
 
 def _first_layout(c, ksize, stride, dilation, out_sp):
-    """True when (N, C, *K, *out) columns copy faster than channels-last ones: few input
-    channels and stride 1, so a window row (C*kw values apart in channels-last) is shorter
-    than an output row (contiguous in NCHW)."""
+    """True when (N, C, *K, *out) columns are the better choice: stride 1 and so few input
+    channels that a channels-last window row (C*kw contiguous values) is shorter than both
+    an output row (contiguous in NCHW) and 16 values (below that, copying channels-last
+    columns crawls; above it, channels-last GEMMs and weight gradients are faster)."""
     return (all(s == 1 for s in stride) and dilation[-1] == 1 and
-            c * ksize[-1] < out_sp[-1])
+            c * ksize[-1] < min(16, out_sp[-1]))
 
 
 def _cols_matmul_first(xp, wm, ksize, stride, dilation, out_sp, out):
