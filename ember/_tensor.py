@@ -627,7 +627,9 @@ def _parse_to(args, kwargs):
 
 def _cast(t, dtype):
     from .autograd.graph import _record
-    arr = t._data.astype(_dtype.to_numpy(dtype))
+    from ._ops._util import _quiet
+    # torch casts nan/inf to integers silently; NumPy would warn
+    arr = _quiet(t._data.astype, _dtype.to_numpy(dtype))
     if t._requires_grad and (dtype.is_floating_point or dtype.is_complex):
         return _record('_to_copy', arr, (t,), (t.dtype,))
     return _wrap(arr)

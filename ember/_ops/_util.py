@@ -42,6 +42,12 @@ def _operands(a, b):
     result dtype, in which case the tensor side is cast.
     """
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if not (ta and tb):
+        # NumPy arrays take part as tensors of their own dtype, as torch converts them
+        if type(a) is np.ndarray:
+            a, ta = _wrap(a), True
+        if type(b) is np.ndarray:
+            b, tb = _wrap(b), True
     if ta and tb:
         ad, bd = a._data, b._data
         if ad.dtype is bd.dtype or ad.dtype == bd.dtype:
@@ -141,16 +147,17 @@ def _dims(dim, ndim):
     return out if ndim else ()
 
 
-def _size_args(size):
+def _size_args(size, name='empty'):
     """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(torch.Size([2, 3]))."""
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = size[0]
     out = []
-    for s in size:
+    for i, s in enumerate(size):
         if isinstance(s, Tensor):
             s = int(s)
-        elif not isinstance(s, (int, np.integer)):
-            raise TypeError(f"expected a sequence of integers, got {type(s).__name__}")
+        elif not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, but "
+                            f"found element of type {type(s).__name__} at pos {i}")
         out.append(int(s))
     return tuple(out)
 

@@ -170,7 +170,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         arr = np.ascontiguousarray(arr)
     t = _wrap(arr)
     if requires_grad:
-        t.requires_grad = True
+        _factory_requires_grad(t)
     return t
 
 
@@ -206,8 +206,19 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     return _wrap(np.frombuffer(buffer, dtype=_np_dtype(dtype), count=count, offset=offset))
 
 
-def _make(fn, size, dtype, device, requires_grad, out=None, default=None):
+def _factory_requires_grad(t):
+    if t._data.dtype.kind not in 'fc' and t._data.dtype.name != 'bfloat16':
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
+    t.requires_grad = True
+
+
+def _make(fn, size, dtype, device, requires_grad, out=None, default=None, size_kw=None):
     _check_device(device)
+    if size_kw is not None:
+        if size:
+            raise TypeError("got multiple values for argument 'size'")
+        size = (size_kw,)
     shape = _size_args(size)
     for s in shape:
         if s < 0:
@@ -220,24 +231,24 @@ def _make(fn, size, dtype, device, requires_grad, out=None, default=None):
     if out is not None:
         return _out(out, t)
     if requires_grad:
-        t.requires_grad = True
+        _factory_requires_grad(t)
     return t
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False, memory_format=None):
-    return _make(np.zeros, size, dtype, device, requires_grad, out)
+def zeros(*args, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None, size=None):
+    return _make(np.zeros, args, dtype, device, requires_grad, out, size_kw=size)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-         pin_memory=False, memory_format=None):
-    return _make(np.ones, size, dtype, device, requires_grad, out)
+def ones(*args, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False, memory_format=None, size=None):
+    return _make(np.ones, args, dtype, device, requires_grad, out, size_kw=size)
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False, memory_format=None):
+def empty(*args, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None, size=None):
     # zero-filled: "uninitialised" memory that is deterministic costs little and hides nothing
-    return _make(_zeroed, size, dtype, device, requires_grad, out)
+    return _make(_zeroed, args, dtype, device, requires_grad, out, size_kw=size)
 
 
 def _zeroed(shape, dtype):
@@ -277,7 +288,7 @@ def _like(fn, input, dtype, requires_grad, device=None):
     d = _np_dtype(dtype) if dtype is not None else input._data.dtype
     t = _wrap(fn(input._data.shape, d))
     if requires_grad:
-        t.requires_grad = True
+        _factory_requires_grad(t)
     return t
 
 
@@ -331,7 +342,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         r = (start + step * np.arange(n, dtype=np.float64)).astype(dt)
     t = _wrap(r)
     if requires_grad:
-        t.requires_grad = True
+        _factory_requires_grad(t)
     return _out(out, t) if out is not None else t
 
 
@@ -343,7 +354,7 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     n = int((end - start) // step) + 1
     t = _wrap((start + step * np.arange(n, dtype=np.float64)).astype(dt))
     if requires_grad:
-        t.requires_grad = True
+        _factory_requires_grad(t)
     return t
 
 
@@ -374,7 +385,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
                          e32 - st32 * (np.float32(steps - 1) - i32))
     t = _wrap(np.asarray(r).astype(dt))
     if requires_grad:
-        t.requires_grad = True
+        _factory_requires_grad(t)
     return _out(out, t) if out is not None else t
 
 
@@ -384,7 +395,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     e = linspace(start, end, steps, dtype=_dtype.float64)._data
     t = _wrap(np.power(base, e).astype(dt))
     if requires_grad:
-        t.requires_grad = True
+        _factory_requires_grad(t)
     return _out(out, t) if out is not None else t
 
 
@@ -395,7 +406,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     dt = _np_dtype(dtype) if dtype is not None else _dtype._default._np
     t = _wrap(np.eye(n, m, dtype=dt))
     if requires_grad:
-        t.requires_grad = True
+        _factory_requires_grad(t)
     return _out(out, t) if out is not None else t
 
 
@@ -485,7 +496,7 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     arr = _infer_array(data)
     t = _wrap(np.array(arr, dtype=_np_dtype(dtype) if dtype else self._data.dtype))
     if requires_grad:
-        t.requires_grad = True
+        _factory_requires_grad(t)
     return t
 
 

@@ -234,12 +234,12 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     inputs = (weight, psw)
     pw_kept = pw[pos].astype(w.dtype) if pw is not None else None
     saved = (weight, mode, sel, pos, bag_of, counts, argmax, scale_grad_by_freq, n_emb,
-             pw_kept, idx, n)
+             pw_kept, idx, n, tuple(psw.shape) if psw is not None else None)
     return _record('embedding_bag', out, inputs, saved)
 
 
 def _embedding_bag_backward(grad, weight, mode, sel, pos, bag_of, counts, argmax,
-                            scale_grad_by_freq, n_emb, pw_kept, idx, n):
+                            scale_grad_by_freq, n_emb, pw_kept, idx, n, psw_shape=None):
     """Gradients of embedding_bag w.r.t. weight and per_sample_weights (NumPy; no graph)."""
     g = grad._data
     d = g.shape[1]
@@ -258,7 +258,7 @@ def _embedding_bag_backward(grad, weight, mode, sel, pos, bag_of, counts, argmax
             # padding positions keep a zero gradient for their per-sample weight
             gp = np.zeros(n, g.dtype)
             gp[pos] = (contrib * weight._data[sel]).sum(axis=1)
-            gpsw = _wrap(gp)
+            gpsw = _wrap(gp.reshape(psw_shape))
             contrib = contrib * pw_kept[:, None]
         if scale_grad_by_freq:
             contrib = contrib / _bag_freq_divisor(idx, n_emb)[sel].astype(g.dtype)[:, None]

@@ -287,19 +287,19 @@ def random_(self, *args, generator=None, **kw):
 
 # ================================================================================ factories
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-         requires_grad=False, pin_memory=False):
+def rand(*args, generator=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False, size=None):
     _check_device(device)
-    shape = _size_args(size)
+    shape = _size_args(args if size is None else (size,), 'rand')
     dt = _np_dtype(dtype)
     _require_float(dt, 'check_uniform_bounds')
     return _new(_random.uniform(_gen(generator), shape, dt), requires_grad, out)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-          requires_grad=False, pin_memory=False):
+def randn(*args, generator=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False, size=None):
     _check_device(device)
-    shape = _size_args(size)
+    shape = _size_args(args if size is None else (size,), 'randn')
     dt = _np_dtype(dtype)
     _require_float(dt, 'normal_kernel_cpu')
     return _new(_random.normal(_gen(generator), shape, dt), requires_grad, out)

@@ -53,8 +53,6 @@ def test_no_runtime_warning_in_backward():
     assert np.isnan(x.grad.numpy()[0])
 
 
-@pytest.mark.xfail(strict=True, reason="Tensor.to (ember/_tensor.py): an astype of inf/nan to an "
-                   "integer dtype warns 'invalid value encountered in cast'; torch is silent")
 def test_no_runtime_warning_casting_inf_to_int():
     x = ember.tensor([1.0, float('inf'), float('nan')])
     with warnings.catch_warnings():

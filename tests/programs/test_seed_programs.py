@@ -367,11 +367,6 @@ def test_seed_train_val_loops_checkpoints_and_idioms():
     compare(TRAIN_VAL, rtol=1e-5, atol=2e-6, name='train_val')
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ember/_ops/_util.py (size parsing for empty/zeros/randn...): a float in a size gives "
-    "'expected a sequence of integers, got float'; torch says e.g. \"empty(): argument 'size' "
-    "(position 1) must be tuple of ints, but found element of type float at pos 0\" "
-    "(seed 002's nn.Conv2d(in_channel, in_channel / 4, ...))"))
 def test_float_channel_count_message():
     msgs = []
     for lib in (torch, ember):
