@@ -26,7 +26,7 @@ def require(*names):
         pytest.skip(f'needs {", ".join(missing)}, not yet in ember (runs once it exists)')
 
 
-def close(e, t, rtol=1e-5, atol=1e-6):
+def assert_close(e, t, rtol=1e-5, atol=1e-6):
     np.testing.assert_allclose(to_np(e), to_np(t), rtol=rtol, atol=atol)
 
 

@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 import ember  # noqa: E402
-from _seed_helpers import close, copy_weights, require, to_np  # noqa: E402
+from _seed_helpers import assert_close, copy_weights, require, to_np  # noqa: E402
 
 
 def mlp_784(lib):
@@ -29,7 +29,7 @@ def test_mlp_784_print_and_forward():
     assert repr(e) == repr(t)
     copy_weights(t, e)
     x = np.random.RandomState(0).rand(3, 784).astype(np.float32)
-    close(e(ember.tensor(x)), t(torch.tensor(x)), rtol=1e-4, atol=1e-6)
+    assert_close(e(ember.tensor(x)), t(torch.tensor(x)), rtol=1e-4, atol=1e-6)
 
 
 def test_my_layer():
@@ -94,7 +94,7 @@ def test_parameter_container_dense(build):
     for pe, pt in zip(ne.parameters(), nt.parameters()):
         np.testing.assert_array_equal(to_np(pe), to_np(pt))  # same seed, same randn
     for a, b in zip(ye, yt):
-        close(a, b, rtol=1e-5)
+        assert_close(a, b, rtol=1e-5)
         assert a.grad_fn.name() == b.grad_fn.name()
 
 
@@ -126,7 +126,7 @@ def test_handwritten_conv2d_module():
         Y.sum().backward()
         outs.append((Y, conv.weight.grad, conv.bias.grad))
     for e, t in zip(outs[1], outs[0]):
-        close(e, t, rtol=1e-5)
+        assert_close(e, t, rtol=1e-5)
 
 
 def test_handwritten_pool2d():
@@ -192,8 +192,8 @@ def test_lenet():
     assert len(list(ne.parameters())) == len(list(nt.parameters())) == 10
     for pe, pt in zip(ne.parameters(), nt.parameters()):
         np.testing.assert_array_equal(to_np(pe), to_np(pt))  # same construction-order draws
-    close(oe, ot, rtol=1e-4, atol=1e-6)
-    close(ne.conv1.weight.grad, nt.conv1.weight.grad, rtol=1e-3, atol=1e-6)
+    assert_close(oe, ot, rtol=1e-4, atol=1e-6)
+    assert_close(ne.conv1.weight.grad, nt.conv1.weight.grad, rtol=1e-3, atol=1e-6)
 
 
 def test_initialize_weights_loop():

@@ -4,7 +4,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 import ember  # noqa: E402
-from _seed_helpers import close, copy_weights, require, to_np  # noqa: E402
+from _seed_helpers import assert_close, copy_weights, require, to_np  # noqa: E402
 
 
 def centered(lib):
@@ -44,7 +44,7 @@ def test_centered_layer():
         Y = net(lib.rand(4, 8))
         outs.append((net, Y, Y.mean()))
     assert repr(outs[1][0]) == repr(outs[0][0])
-    close(outs[1][1], outs[0][1], atol=1e-6)
+    assert_close(outs[1][1], outs[0][1], atol=1e-6)
     assert abs(outs[1][2].item()) < 1e-6
     assert outs[1][2].grad_fn.name() == outs[0][2].grad_fn.name() == 'MeanBackward0'
 
@@ -60,7 +60,7 @@ def test_my_linear():
     (lt, yt), (le, ye) = outs
     assert repr(le.weight) == repr(lt.weight)  # the blog prints linear.weight
     assert repr(le) == repr(lt) == 'MyLinear()'
-    close(ye, yt)
+    assert_close(ye, yt)
     # weight.data / bias.data are used: the output has no history back to the parameters
     assert ye.grad_fn is None and yt.grad_fn is None
 
@@ -72,7 +72,7 @@ def test_sequential_of_my_linear():
         lib.manual_seed(1)
         net = lib.nn.Sequential(my_linear(lib, 64, 8), my_linear(lib, 8, 1))
         outs.append((net, net(lib.rand(2, 64))))
-    close(outs[1][1], outs[0][1], rtol=1e-4)
+    assert_close(outs[1][1], outs[0][1], rtol=1e-4)
     assert repr(outs[1][0]) == repr(outs[0][0])
     sd_t, sd_e = outs[0][0].state_dict(), outs[1][0].state_dict()
     assert list(sd_e) == list(sd_t) == ['0.weight', '0.bias', '1.weight', '1.bias']

@@ -3,7 +3,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 import ember  # noqa: E402
-from _seed_helpers import close, copy_weights, require, same_error, to_np  # noqa: E402
+from _seed_helpers import assert_close, copy_weights, require, same_error, to_np  # noqa: E402
 
 
 def sequential_mlp(lib):
@@ -75,7 +75,7 @@ def test_mlp_same_seed_same_everything(build):
     assert repr(ne) == repr(nt)
     for (k, pt), (k2, pe) in zip(nt.named_parameters(), ne.named_parameters()):
         assert k == k2 and repr(pe) == repr(pt)  # and so do the initial weights
-    close(ye, yt)
+    assert_close(ye, yt)
     assert ye.grad_fn.name() == yt.grad_fn.name() == 'AddmmBackward0'
 
 
@@ -86,7 +86,7 @@ def test_my_sequential_runs_but_fails_like_torch():
         copy_weights(bt, be)
     xt = torch.rand(2, 20)
     ye = ne(ember.tensor(to_np(xt)))
-    close(ye, nt(xt))
+    assert_close(ye, nt(xt))
     # module keys are not strings: torch's parameters(), print and state_dict raise TypeError
     same_error(lambda: list(nt.parameters()), lambda: list(ne.parameters()))
     same_error(lambda: repr(nt), lambda: repr(ne))
@@ -110,11 +110,11 @@ def test_fixed_hidden_mlp():
     # rand_weight is a plain attribute, not a parameter
     assert [n for n, _ in ne.named_parameters()] == [n for n, _ in nt.named_parameters()] == \
         ['linear.weight', 'linear.bias']
-    close(re_, rt, rtol=1e-4, atol=1e-6)
+    assert_close(re_, rt, rtol=1e-4, atol=1e-6)
     assert re_.grad_fn.name() == rt.grad_fn.name() == 'SumBackward0'
     re_.backward()
     rt.backward()
-    close(ne.linear.weight.grad, nt.linear.weight.grad, rtol=1e-4, atol=1e-6)
+    assert_close(ne.linear.weight.grad, nt.linear.weight.grad, rtol=1e-4, atol=1e-6)
     # print(X) inside forward: `X /= 2` leaves torch's DivBackward0 on X
     suffix_t = logs[0][0][logs[0][0].rindex('grad_fn='):]
     suffix_e = logs[1][0][logs[1][0].rindex('grad_fn='):]

@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 import ember  # noqa: E402
-from _seed_helpers import close, require, same_error  # noqa: E402
+from _seed_helpers import assert_close, require, same_error  # noqa: E402
 
 
 def seeded(lib, build, seed=0):
@@ -131,4 +131,4 @@ def test_modulelist_model():
     e.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t.state_dict().items()})
     x = [[0.5], [-1.0]]
     yt, ye = t(torch.tensor(x)), e(ember.tensor(x))
-    close(ye, yt)
+    assert_close(ye, yt)
