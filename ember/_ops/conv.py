@@ -409,6 +409,30 @@ def _weight_grad(gy, xp, last, ksize, stride, dilation, gyl=None):
     return acc.reshape((o, c) + tuple(ksize))
 
 
+def _grad_input_flat(gy, w, sp_pad, dilation):
+    """Stride-1 input gradient on the padded grid, as (C, N, *Sp).
+
+    gy is laid on the padded input grid (zeros elsewhere), so every kernel position's
+    contribution is the same (C, rows) slab shifted by a flat offset: one GEMM yields all the
+    slabs and each shift-add runs along one long contiguous row (a channels-last col2im
+    would add C values at a time)."""
+    n, o = gy.shape[:2]
+    c = w.shape[1]
+    ksize = w.shape[2:]
+    g = np.zeros((o, n) + tuple(sp_pad), dtype=gy.dtype)
+    g[(slice(None), slice(None)) + tuple(slice(0, s) for s in gy.shape[2:])] = gy.swapaxes(0, 1)
+    rows = g.size // o
+    nsp = len(ksize)
+    wk = np.ascontiguousarray(w.transpose(tuple(range(2, 2 + nsp)) + (1, 0))).reshape(-1, o)
+    slabs = (wk @ g.reshape(o, rows)).reshape(-1, c, rows)
+    pitch = [int(np.prod(sp_pad[i + 1:])) for i in range(nsp)]
+    buf = np.zeros((c, rows), dtype=gy.dtype)
+    for k, pos in enumerate(np.ndindex(*ksize)):
+        off = sum(p * d * e for p, d, e in zip(pos, dilation, pitch))
+        buf[:, off:] += slabs[k, :, :rows - off]
+    return buf.reshape((c, n) + tuple(sp_pad))
+
+
 def _conv_backward_last(gy, x_shape, w, saved, stride, lo, hi, dilation, need):
     xp, last = saved
     nsp = len(x_shape) - 2
@@ -419,8 +443,10 @@ def _conv_backward_last(gy, x_shape, w, saved, stride, lo, hi, dilation, need):
     reach = [d * (k - 1) for d, k in zip(dilation, ksize)]
     # stride 1: the input gradient is a "full" correlation of gy with the flipped, transposed
     # kernel (one im2col + GEMM, no scatter), unless its columns would be bigger than the
-    # scatter's (valid convs shrinking many channels to few, as in LeNet)
-    full = (need[0] and all(s == 1 for s in stride) and
+    # scatter's (valid convs shrinking many channels to few, as in LeNet) or there are few
+    # input channels: then the shifted-slab form (_grad_input_flat) is cheaper still
+    unit = all(s == 1 for s in stride)
+    full = (need[0] and unit and x_shape[1] > 16 and
             all(r >= a and r >= c for r, a, c in zip(reach, lo, hi)) and
             o * int(np.prod(x_shape[2:])) <= x_shape[1] * int(np.prod(out_sp)))
     if full:
@@ -439,6 +465,12 @@ def _conv_backward_last(gy, x_shape, w, saved, stride, lo, hi, dilation, need):
         if full:
             wf = w[(Ellipsis,) + (slice(None, None, -1),) * nsp].swapaxes(0, 1)
             gx = _corr(gy, wf, None, stride, glo, ghi, dilation, gyp)[0]
+        elif unit:
+            sp_pad = tuple(s + a + c for s, a, c in zip(x_shape[2:], lo, hi))
+            buf = _grad_input_flat(gy, w, sp_pad, dilation)
+            crop = (slice(None), slice(None)) + tuple(slice(a, a + s) for a, s in
+                                                      zip(lo, x_shape[2:]))
+            gx = np.ascontiguousarray(buf[crop].swapaxes(0, 1))
         else:
             gyl = np.ascontiguousarray(np.moveaxis(gy, 1, -1)).reshape(-1, o)
             buf = np.zeros((n,) + tuple(s + a + c for s, a, c in zip(x_shape[2:], lo, hi)) +

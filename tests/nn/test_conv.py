@@ -56,11 +56,13 @@ def test_conv_functional(nsp, kw, dt):
 
 
 @pytest.mark.parametrize('c,o,size,kw', [
-    (1, 6, 16, {}),                              # NCHW columns, scattered input grad
+    (1, 6, 16, {}),                              # NCHW columns, shifted-slab input grad
     (3, 4, 12, dict(padding=1)),                 # NCHW columns
-    (6, 4, 9, dict(padding=1)),                  # channels-last, full-correlation grad
-    (6, 2, 12, dict(padding=1)),                 # ... whose correlation uses NCHW columns
+    (6, 4, 9, dict(padding=1)),                  # channels-last columns
+    (20, 8, 9, dict(padding=1)),                 # full-correlation input grad
+    (18, 4, 12, dict(padding=1)),                # ... whose correlation uses NCHW columns
     (6, 4, 9, dict(padding=2, dilation=2)),
+    (20, 4, 9, dict(padding=2, dilation=2)),
     (5, 4, 9, dict(padding=(1, 0), stride=2)),   # strided: scattered input grad
     (4, 6, 8, dict(stride=2)),
 ])
