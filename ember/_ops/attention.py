@@ -153,8 +153,19 @@ def _pad_last(t):
     return cat([t, zeros(tuple(t.shape[:-1]) + (1,), dtype=t.dtype)], -1)
 
 
-def _in_projection_packed(q, k, v, w, b=None):
+def _linear(x, w, b=None):
+    """F.linear as one 2-D GEMM: the (L, N, E) inputs here are often transposed views of
+    batch_first tensors, and a batched matmul over them would run L small GEMMs (and as
+    many again in backward); copying them to rows first is much cheaper."""
     from .linear import linear
+    if x.dim() <= 2:
+        return linear(x, w, b)
+    lead = tuple(x.shape[:-1])
+    return linear(x.reshape(-1, x.shape[-1]), w, b).view(lead + (w.shape[0],))
+
+
+def _in_projection_packed(q, k, v, w, b=None):
+    linear = _linear
     E = q.size(-1)
     if k is v:
         if q is k:
@@ -170,7 +181,7 @@ def _in_projection_packed(q, k, v, w, b=None):
 
 
 def _in_projection(q, k, v, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None):
-    from .linear import linear
+    linear = _linear
     Eq, Ek, Ev = q.size(-1), k.size(-1), v.size(-1)
     for name, w, shape in (('query', w_q, (Eq, Eq)), ('key', w_k, (Eq, Ek)),
                            ('value', w_v, (Eq, Ev))):
