@@ -421,15 +421,21 @@ def _grad_input_flat(gy, w, sp_pad, dilation):
     ksize = w.shape[2:]
     g = np.zeros((o, n) + tuple(sp_pad), dtype=gy.dtype)
     g[(slice(None), slice(None)) + tuple(slice(0, s) for s in gy.shape[2:])] = gy.swapaxes(0, 1)
-    rows = g.size // o
+    per = int(np.prod(sp_pad))
+    g2 = g.reshape(o, n * per)
     nsp = len(ksize)
     wk = np.ascontiguousarray(w.transpose(tuple(range(2, 2 + nsp)) + (1, 0))).reshape(-1, o)
-    slabs = (wk @ g.reshape(o, rows)).reshape(-1, c, rows)
     pitch = [int(np.prod(sp_pad[i + 1:])) for i in range(nsp)]
-    buf = np.zeros((c, rows), dtype=gy.dtype)
-    for k, pos in enumerate(np.ndindex(*ksize)):
-        off = sum(p * d * e for p, d, e in zip(pos, dilation, pitch))
-        buf[:, off:] += slabs[k, :, :rows - off]
+    offs = [sum(p * d * e for p, d, e in zip(pos, dilation, pitch))
+            for pos in np.ndindex(*ksize)]
+    buf = np.zeros((c, n * per), dtype=gy.dtype)
+    # a chunk of images at a time (no slab crosses into the next image)
+    for i, j in _chunks(n, per * wk.shape[0] * gy.itemsize):
+        rows = (j - i) * per
+        slabs = (wk @ g2[:, i * per:j * per]).reshape(-1, c, rows)
+        dst = buf[:, i * per:j * per]
+        for k, off in enumerate(offs):
+            dst[:, off:] += slabs[k, :, :rows - off]
     return buf.reshape((c, n) + tuple(sp_pad))
 
 
