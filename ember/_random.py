@@ -52,6 +52,9 @@ def _nondeterministic_seed():
 class CPUGenerator:
     """State of one torch CPU generator: the MT19937 engine, the seed, the normal caches."""
 
+    _prefetch = None        # a _Prefetch of the next 64-bit draws (see _start_prefetch)
+    _sizes = ()             # sizes of the recent bernoulli draws, to predict the next one
+
     def __init__(self, seed=_DEFAULT_SEED):
         self._mt = np.random.MT19937()
         self._np = np.random.Generator(self._mt)
@@ -60,6 +63,7 @@ class CPUGenerator:
     # -- seeding -------------------------------------------------------------------------
     def manual_seed(self, seed):
         seed = int(seed) & _U64            # torch wraps negative seeds modulo 2**64
+        self._prefetch = None
         self._seed = seed
         self._fresh_key = _init_genrand(seed)
         self._mt.state = {'bit_generator': 'MT19937',
@@ -86,7 +90,33 @@ class CPUGenerator:
     def random64(self, n):
         """n 64-bit draws (torch's ``random64()``): the first 32-bit draw is the high word,
         which is also how NumPy builds a uint64 from MT19937."""
+        if self._prefetch is not None:
+            raw = self._take_prefetch(n)
+            if raw is not None:
+                return raw
         return self._np.integers(0, 1 << 64, size=n, dtype=np.uint64)
+
+    # -- draws ahead of time -------------------------------------------------------------
+    # Dropout draws the same sizes step after step, and MT19937 is sequential: so after a
+    # bernoulli draw, the next one is drawn on a worker thread (NumPy releases the GIL)
+    # from a copy of the state, while the caller goes on. It is taken only if the request
+    # has the predicted size and the state is still the copied one, so the stream is the
+    # same draw for draw whatever happens in between.
+    def _start_prefetch(self, n):
+        st = self._mt.state
+        self._prefetch = _Prefetch(n, st['state']['pos'], st['state']['key'],
+                                   _worker().submit(_draw64, st, n))
+
+    def _take_prefetch(self, n):
+        pf, self._prefetch = self._prefetch, None
+        if pf.n != n or pf.pid != os.getpid():
+            return None
+        st = self._mt.state['state']
+        if st['pos'] != pf.pos or not np.array_equal(st['key'], pf.key):
+            return None
+        raw, state = pf.future.result()
+        self._mt.state = state
+        return raw
 
     # -- state ---------------------------------------------------------------------------
     def get_state(self):
@@ -112,6 +142,7 @@ class CPUGenerator:
             raise RuntimeError('Expected either a THGeneratorState of size 5048 or a '
                                'CPUGeneratorImplState of size 5056 but found the input '
                                f'RNG state size to be {len(data)}')
+        self._prefetch = None
         seed, left, _seeded, nxt = _HEAD.unpack_from(data, 0)
         key = np.frombuffer(data, dtype='<u8', count=624, offset=_OFF_KEY).astype(np.uint32)
         pos = 624 if left == 1 else 625 - left
@@ -131,6 +162,45 @@ class CPUGenerator:
         g.set_state(self.get_state())
         g._fresh_key = self._fresh_key
         return g
+
+
+class _Prefetch:
+    __slots__ = ('n', 'pos', 'key', 'future', 'pid')
+
+    def __init__(self, n, pos, key, future):
+        self.n, self.pos, self.key, self.future, self.pid = n, pos, key, future, os.getpid()
+
+
+_WORKER = [None, None, None]    # (pid, executor, MT19937 of the worker): not across a fork
+
+
+def _worker():
+    if _WORKER[0] != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor
+        _WORKER[:] = [os.getpid(), ThreadPoolExecutor(1, thread_name_prefix='ember-rng'),
+                      np.random.MT19937()]
+    return _WORKER[1]
+
+
+def _draw64(state, n):
+    """n 64-bit draws from `state` on the worker's own engine; returns them and the state
+    after them."""
+    mt = _WORKER[2]
+    mt.state = state
+    return np.random.Generator(mt).integers(0, 1 << 64, size=n, dtype=np.uint64), mt.state
+
+
+_PREFETCH_MIN = 1 << 16     # draws below which a worker thread does not pay off
+
+
+def _predict_next(gen, n):
+    """Record a bernoulli draw of n and guess the next size: what followed the last two sizes
+    the previous time they occurred (dropout layers repeat their sizes every step)."""
+    sizes = gen._sizes = (tuple(gen._sizes) + (n,))[-16:]
+    for j in range(len(sizes) - 2, 0, -1):
+        if sizes[j - 1] == sizes[-2] and sizes[j] == n:
+            return sizes[j + 1]
+    return n
 
 
 default_generator = CPUGenerator(_nondeterministic_seed())
@@ -622,6 +692,12 @@ def _bernoulli_scalar_mask(gen, p, n):
     ``u < p`` is ``k < ceil(p * 2**53)``: one integer compare, no float64 temporaries.
     """
     raw = gen.random64(n)
+    if n >= _PREFETCH_MIN // 4:
+        nxt = _predict_next(gen, n)
+        if nxt >= _PREFETCH_MIN:
+            from ._misc import get_num_threads
+            if get_num_threads() > 1:
+                gen._start_prefetch(nxt)
     p = float(p)
     if p != p:                                     # nan: every comparison is false
         return np.zeros(n, np.bool_)

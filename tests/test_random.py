@@ -346,3 +346,42 @@ def test_errors_match_torch():
             ef()
         assert type(ee.value) is type(te.value)
         assert str(ee.value) == str(te.value)
+
+
+def test_dropout_prefetch_keeps_the_stream():
+    # large bernoulli draws are drawn ahead on a worker thread; whatever runs in between
+    # (other draws, reseeding, state restores, other sizes), the stream must stay torch's
+    torch = pytest.importorskip('torch')
+    import ember
+    F = torch.nn.functional
+    threads = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        torch.manual_seed(5)
+        ember.manual_seed(5)
+        big, mid = (4, 128, 256), (2, 128, 256)
+        x = {s: torch.randn(*s) for s in (big, mid)}
+        e = {s: ember.tensor(_np(x[s])) for s in (big, mid)}
+        ember.randn(*big), ember.randn(*mid)            # the same draws as the two randn
+        plan = [big, mid, mid] * 3 + ['rand', big, mid, 'seed', mid, mid, 'state', big, big,
+                                      'randn', mid, big, mid]
+        saved = None
+        for item in plan:
+            if item == 'rand':
+                _assert_same(_np(ember.rand(70000)), _np(torch.rand(70000)))
+            elif item == 'randn':
+                _assert_same(_np(ember.randn(3)), _np(torch.randn(3)))
+            elif item == 'seed':
+                torch.manual_seed(9)
+                ember.manual_seed(9)
+            elif item == 'state':
+                if saved is None:
+                    saved = (torch.get_rng_state(), ember.get_rng_state())
+                torch.set_rng_state(saved[0])
+                ember.set_rng_state(saved[1])
+            else:
+                _assert_same(_np(ember.nn.functional.dropout(e[item], 0.1)),
+                             _np(F.dropout(x[item], 0.1)))
+        _assert_same(_np(ember.get_rng_state()), _np(torch.get_rng_state()))
+    finally:
+        ember.set_num_threads(threads)
