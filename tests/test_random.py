@@ -136,7 +136,8 @@ def test_other_kernels_match_torch(seed):
                     (np.float32, torch.float32), (np.float64, torch.float64),
                     (np.bool_, torch.bool), (np.float16, torch.float16)):
         _assert_same(R.random_(g, (20,), dt), _np(torch.empty(20, dtype=tdt).random_()))
-    _assert_same(R.random_(g, (20,), np.int64, None, 5), _np(torch.empty(20, dtype=torch.int64).random_(5)))
+    _assert_same(R.random_(g, (20,), np.int64, None, 5),
+                 _np(torch.empty(20, dtype=torch.int64).random_(5)))
     _assert_same(R.random_(g, (5,), np.int64, -2 ** 63),
           _np(torch.empty(5, dtype=torch.int64).random_(-2 ** 63, None)))
     _assert_same(R.bernoulli(g, 0.3, (100,), np.float32), _np(torch.empty(100).bernoulli_(0.3)))
