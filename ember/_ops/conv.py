@@ -1,11 +1,13 @@
 """Convolution: F.conv1d/2d/3d, F.conv_transpose1d/2d/3d, F.unfold and F.fold.
 
-One N-d engine serves every spatial rank. Convolution is im2col + one BLAS matmul per
-group: the padded input is viewed through ``as_strided`` as (C, *kernel, N, *out) windows,
-copied once into a column matrix and multiplied by the (O, C*k) weight matrix. The
-gradient reuses the saved columns (weight grad is one matmul) and scatters the input
-gradient back with col2im, a loop over kernel positions only (k*k slices, each vectorised
-over batch, channels and pixels). A transposed convolution is the same two halves swapped.
+One N-d engine serves every spatial rank. groups=1 convolutions (the common case) use the
+chunked engine below: im2col of a few images at a time (channels-last columns, or NCHW ones
+for few-channel first layers) straight into a BLAS GEMM; the weight gradient rebuilds the
+columns from the saved padded input; the stride-1 input gradient is a full correlation with
+the flipped kernel or, for few channels, a sum of shifted contiguous slabs; strided ones
+scatter over the k*k kernel positions only. Grouped convolutions use one GEMM per group over
+the whole batch with (C, *K, N, *out) columns. A transposed convolution is the same two
+halves swapped.
 
 Double backward through these fused nodes is not supported (it raises).
 """
