@@ -252,12 +252,12 @@ def celu_(input, alpha=1.0):
 # float32 GELU from Abramowitz & Stegun 7.1.26 (as oneDNN's gelu_erf, which torch uses):
 # erfc(a) ~ t P(t) exp(-a^2) with t = 1 / (1 + p a), a >= 0, max abs error 1.5e-7.
 # Here a = |x| / sqrt 2 and t = C u with u = 1 / (C + |x|), C = sqrt 2 / p, so P's
-# coefficients absorb the powers of C: u Q(u) exp(-x^2 / 2) is erfc(|x| / sqrt 2) and
-# gelu(x) = (x + |x| erf(|x| / sqrt 2)) / 2. exp(-x^2 / 2) is also the Gaussian density
-# that gelu'(x) = Phi(x) + x phi(x) needs. (np.where, np.maximum and np.copysign are slow
+# coefficients absorb the powers of C (and the 1/2): u Q(u) exp(-x^2 / 2) is h = Phi(-|x|)
+# and gelu(x) = relu(x) - |x| h. exp(-x^2 / 2) is also the Gaussian density that
+# gelu'(x) = Phi(x) + x phi(x) needs. (np.where, np.maximum, np.sign and np.copysign are slow
 # on float32; everything here is plain arithmetic.)
 _AS_C = math.sqrt(2) / 0.3275911
-_AS_Q = [np.float32(v * _AS_C ** k) for k, v in enumerate(
+_AS_Q = [np.float32(0.5 * v * _AS_C ** k) for k, v in enumerate(
     (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429), 1)]
 _F32 = {v: np.float32(v) for v in (-0.5, 0.5, 1.0, _AS_C, 1 / math.sqrt(2 * math.pi))}
 _SIGN = np.int32(-2 ** 31)
@@ -299,23 +299,24 @@ def _gelu_span(flat, out, deriv, lo, hi):
             hb *= ub
             hb += q1
             hb *= ub
-            hb *= eb                                     # erfc(|x| / sqrt 2)
-            np.subtract(one, hb, out=hb)                 # erf(|x| / sqrt 2)
+            hb *= eb                                     # h = Phi(-|x|)
             if deriv is not None:
-                # gelu' = (1 + erf(x / sqrt 2)) / 2 + x phi(x); the sign goes on by bits
+                # gelu' = Phi(x) + x phi(x), Phi(x) = 1/2 + sign(x) (1/2 - h), the sign by bits
                 db = deriv[i:i + m]
                 di = db.view(np.int32)
-                np.bitwise_and(xb.view(np.int32), _SIGN, out=di)
-                di ^= hb.view(np.int32)
-                db *= half
+                np.subtract(half, hb, out=db)
+                np.bitwise_and(xb.view(np.int32), _SIGN, out=ub.view(np.int32))
+                di |= ub.view(np.int32)
                 db += half
                 eb *= xb
                 eb *= _F32[1 / math.sqrt(2 * math.pi)]
                 db += eb
-            ab *= hb
+            # gelu = relu(x) - |x| h: no cancellation in the left tail
             ob = out[i:i + m]
             np.add(xb, ab, out=ob)
             ob *= half
+            ab *= hb
+            ob -= ab
 
 
 def _gelu_grad(g, deriv):
