@@ -392,3 +392,26 @@ __all__ += ['isin', 'result_type', 'rsub', 'row_stack', 'constant_pad_nd', 'comb
             'set_default_tensor_type', 'set_flush_denormal', 'is_anomaly_enabled',
             'set_anomaly_enabled', 'is_anomaly_check_nan_enabled', 'set_warn_always',
             'is_warn_always_enabled', 'vmap', 'matrix_exp']
+
+
+def _tune_malloc():
+    """Keep large freed buffers in the process instead of returning them to the OS at once.
+
+    NumPy allocates every op's result afresh; with glibc's defaults each array above 128 KiB
+    is a fresh mmap, whose pages are faulted in again on every training step. Raising the
+    thresholds (as torch's caching allocator effectively does) removes that cost. Linux/glibc
+    only; EMBER_MALLOC_TUNING=0 turns it off.
+    """
+    if os.environ.get('EMBER_MALLOC_TUNING', '1') == '0' or not sys.platform.startswith('linux'):
+        return
+    try:
+        import ctypes
+        libc = ctypes.CDLL('libc.so.6')
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        libc.mallopt(m_mmap_threshold, 64 << 20)
+        libc.mallopt(m_trim_threshold, 256 << 20)
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
+
+
+_tune_malloc()
