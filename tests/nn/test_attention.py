@@ -19,7 +19,7 @@ def _t(a):
     return torch.from_numpy(np.ascontiguousarray(a).copy())
 
 
-def _close(e, t, tol):
+def _assert_close(e, t, tol):
     e, t = e.detach().numpy(), t.detach().numpy()
     assert e.shape == t.shape and e.dtype == t.dtype
     np.testing.assert_allclose(e, t, rtol=tol, atol=tol)
@@ -66,12 +66,12 @@ def test_sdpa_matches_torch(mask_kind, dtype, is_causal, scale):
                                                            is_causal=is_causal, scale=scale)
     to = torch.nn.functional.scaled_dot_product_attention(*t_in, attn_mask=tm,
                                                            is_causal=is_causal, scale=scale)
-    _close(eo, to, _tol(dtype))
+    _assert_close(eo, to, _tol(dtype))
     g = RNG.standard_normal(tuple(to.shape)).astype(dtype)
     eo.backward(_e(g))
     to.backward(_t(g))
     for a, b in zip(e_in, t_in):
-        _close(a.grad, b.grad, _tol(dtype) * 5)
+        _assert_close(a.grad, b.grad, _tol(dtype) * 5)
 
 
 def test_sdpa_mask_with_is_causal():
@@ -92,7 +92,7 @@ def test_sdpa_mask_with_is_causal():
         else:
             eo = ember.nn.functional.scaled_dot_product_attention(*args_e, attn_mask=_e(m),
                                                                    is_causal=True)
-            _close(eo, to, 1e-10)
+            _assert_close(eo, to, 1e-10)
 
 
 def test_sdpa_float_mask_gradient_and_gqa():
@@ -106,11 +106,11 @@ def test_sdpa_float_mask_gradient_and_gqa():
                                                            enable_gqa=True)
     to = torch.nn.functional.scaled_dot_product_attention(*tin[:3], attn_mask=tin[3],
                                                            enable_gqa=True)
-    _close(eo, to, 1e-10)
+    _assert_close(eo, to, 1e-10)
     eo.sum().backward()
     to.sum().backward()
     for a, b in zip(ein, tin):
-        _close(a.grad, b.grad, 1e-10)
+        _assert_close(a.grad, b.grad, 1e-10)
 
 
 def test_sdpa_dropout_is_random_and_scaled():
@@ -190,18 +190,18 @@ def test_mha_matches_torch(kw, masks, need_weights, average):
                 **{a: _e(b) for a, b in f.items()})
     to, tw = tm(*tin, need_weights=need_weights, average_attn_weights=average,
                 **{a: _t(b) for a, b in f.items()})
-    _close(eo, to, 1e-10)
+    _assert_close(eo, to, 1e-10)
     assert (ew is None) == (tw is None)
     if tw is not None:
-        _close(ew, tw, 1e-10)
+        _assert_close(ew, tw, 1e-10)
     g = RNG.standard_normal(tuple(to.shape))
     eo.backward(_e(g))
     to.backward(_t(g))
     for a, b in zip(ein, tin):
-        _close(a.grad, b.grad, 1e-10)
+        _assert_close(a.grad, b.grad, 1e-10)
     for (n1, p1), (n2, p2) in zip(em.named_parameters(), tm.named_parameters()):
         assert n1 == n2
-        _close(p1.grad, p2.grad, 1e-10)
+        _assert_close(p1.grad, p2.grad, 1e-10)
 
 
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
@@ -212,18 +212,18 @@ def test_mha_self_attention_causal_and_unbatched(dtype):
     x = RNG.standard_normal((4, N, E)).astype(dtype)
     mask = torch.nn.Transformer.generate_square_subsequent_mask(4, dtype=getattr(torch, dtype))
     emask = ember.nn.Transformer.generate_square_subsequent_mask(4, dtype=getattr(ember, dtype))
-    _close(emask, mask, 0)
+    _assert_close(emask, mask, 0)
     for need in (True, False):
         eo = em(_e(x), _e(x), _e(x), attn_mask=emask, is_causal=True, need_weights=need)
         to = tm(_t(x), _t(x), _t(x), attn_mask=mask, is_causal=True, need_weights=need)
-        _close(eo[0], to[0], _tol(dtype))
+        _assert_close(eo[0], to[0], _tol(dtype))
     # unbatched (L, E) input with a 3-D (H, L, S) mask
     xu = x[:, 0]
     m3 = RNG.standard_normal((H, 4, 4)).astype(dtype)
     eo, ew = em(_e(xu), _e(xu), _e(xu), attn_mask=_e(m3))
     to, tw = tm(_t(xu), _t(xu), _t(xu), attn_mask=_t(m3))
-    _close(eo, to, _tol(dtype))
-    _close(ew, tw, _tol(dtype))
+    _assert_close(eo, to, _tol(dtype))
+    _assert_close(ew, tw, _tol(dtype))
 
 
 def test_mha_init_state_dict_and_repr():
@@ -251,11 +251,11 @@ def test_mha_dropout_train_same_seed():
     ember.manual_seed(3)
     eo, ew = em(_e(x), _e(x), _e(x))
     to, tw = tm(_t(x), _t(x), _t(x))
-    _close(eo, to, 2e-5)
-    _close(ew, tw, 2e-5)
+    _assert_close(eo, to, 2e-5)
+    _assert_close(ew, tw, 2e-5)
     em.eval()
     tm.eval()
-    _close(em(_e(x), _e(x), _e(x))[0], tm(_t(x), _t(x), _t(x))[0], 2e-5)
+    _assert_close(em(_e(x), _e(x), _e(x))[0], tm(_t(x), _t(x), _t(x))[0], 2e-5)
 
 
 def _raises_like(fe, ft):
