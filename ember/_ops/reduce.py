@@ -425,9 +425,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     ax = _softmax_dim(dim, d.ndim)
     if d.ndim == 0:
         return _record('softmax', np.ones_like(d), (input,), (_RESULT, 0))
-    e = d - np.max(d, axis=ax, keepdims=True)
-    np.exp(e, out=e)
-    e /= np.sum(e, axis=ax, keepdims=True)
+    e = _shifted_exp(d, ax)
+    e /= _sum_keep(e, ax)
     return _record('softmax', e, (input,), (_RESULT, ax))
 
 
@@ -441,9 +440,56 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     ax = _softmax_dim(dim, d.ndim)
     if d.ndim == 0:
         return _record('log_softmax', np.zeros_like(d), (input,), (_RESULT, 0))
+    # keeps the row-max shift even when exp is safe: d - logsumexp(d) would cancel (|d| eps)
     s = d - np.max(d, axis=ax, keepdims=True)
-    s -= np.log(np.sum(np.exp(s), axis=ax, keepdims=True))
+    s -= np.log(_sum_keep(np.exp(s), ax))
     return _record('log_softmax', s, (input,), (_RESULT, ax))
+
+
+# Below this bound exp(x) neither overflows nor leaves the normal range in float32/float64, so
+# softmax (not log_softmax) needs no per-row max shift: two whole-array reductions (fast, contiguous) replace a
+# strided row-wise max and a subtraction pass. -inf (masks) and NaN fall back to the shift.
+_EXP_SAFE = 60.0
+
+
+def _exp_is_safe(d):
+    return (d.dtype.kind == 'f' and d.dtype.itemsize >= 4 and d.size > 0
+            and -_EXP_SAFE < d.min() and d.max() < _EXP_SAFE)
+
+
+def _shifted_exp(d, ax):
+    """exp(d - c) in a new array, c a per-row (or safe global) shift that avoids overflow."""
+    if _exp_is_safe(d):
+        return np.exp(d)
+    e = d - np.max(d, axis=ax, keepdims=True)
+    return np.exp(e, out=e)
+
+
+def _sum_keep(e, ax):
+    """Sum over one axis, keepdims. einsum's SIMD loop is several times faster than the
+    pairwise ufunc reduce along a short contiguous last axis; long rows keep pairwise sums."""
+    if ax == e.ndim - 1 and e.shape[ax] <= 1024 and e.dtype.kind == 'f':
+        return np.einsum('...i->...', e)[..., None]
+    return np.sum(e, axis=ax, keepdims=True)
+
+
+def _softmax_backward_np(grad, result, ax):
+    """result * (grad - sum(grad * result)) straight in NumPy (no graph: create_graph=False)."""
+    if ax == result.ndim - 1 and result.shape[ax] <= 1024:
+        s = np.einsum('...i,...i->...', grad, result)[..., None]
+    else:
+        s = np.sum(grad * result, axis=ax, keepdims=True)
+    out = np.subtract(grad, s)
+    out *= result
+    return out
+
+
+def _log_softmax_backward_np(grad, result, ax):
+    """grad - exp(result) * sum(grad), in NumPy (no graph)."""
+    out = np.exp(result)
+    out *= _sum_keep(grad, ax)
+    np.subtract(grad, out, out=out)
+    return out
 
 
 def _softmax_dim(dim, ndim):

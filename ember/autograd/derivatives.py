@@ -553,10 +553,26 @@ def _logcumsumexp_backward(grad, self, dim, result):
     return e * self.exp()
 
 
-_def('softmax', 'SoftmaxBackward0',
-     lambda grad, result, dim: result * (grad - (grad * result).sum(dim, keepdim=True)))
-_def('log_softmax', 'LogSoftmaxBackward0',
-     lambda grad, result, dim: grad - result.exp() * grad.sum(dim, keepdim=True))
+def _softmax_bw(grad, result, dim):
+    from .grad_mode import _State
+    if not _State.enabled and result.ndim:  # no graph to build: fused in-place NumPy
+        from .._ops.reduce import _softmax_backward_np
+        from .._tensor import _wrap
+        return _wrap(_softmax_backward_np(grad._data, result._data, dim))
+    return result * (grad - (grad * result).sum(dim, keepdim=True))
+
+
+def _log_softmax_bw(grad, result, dim):
+    from .grad_mode import _State
+    if not _State.enabled and result.ndim:
+        from .._ops.reduce import _log_softmax_backward_np
+        from .._tensor import _wrap
+        return _wrap(_log_softmax_backward_np(grad._data, result._data, dim))
+    return grad - result.exp() * grad.sum(dim, keepdim=True)
+
+
+_def('softmax', 'SoftmaxBackward0', _softmax_bw)
+_def('log_softmax', 'LogSoftmaxBackward0', _log_softmax_bw)
 
 # ---- linear algebra ---------------------------------------------------------------------------
 _def('mm', 'MmBackward0', lambda grad, self, mat2: (grad.mm(mat2.t()), self.t().mm(grad)))
