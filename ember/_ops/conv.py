@@ -235,6 +235,10 @@ def _conv_backward(gy, x_shape, w, cols, stride, lo, hi, dilation, groups, need)
 # avoids faulting in one huge column matrix, and the backward rebuilds them from the saved
 # padded input instead of keeping them. Chunks stay fairly large because every GEMM call
 # synchronises BLAS's threads, which stalls badly when the machine is busy.
+# Running the chunks of two halves of the batch concurrently on a thread pool (NumPy drops
+# the GIL in copies and BLAS) was measured and dropped: 0-50% slower per layer, with BLAS or
+# without its threads, since the GEMMs already use both cores and the strided window copies
+# gained nothing from a second thread on this (shared) 2-core machine.
 
 _CHUNK_BYTES = 1 << 23
 
