@@ -237,8 +237,10 @@ def _conv_backward(gy, x_shape, w, cols, stride, lo, hi, dilation, groups, need)
 # synchronises BLAS's threads, which stalls badly when the machine is busy.
 # Running the chunks of two halves of the batch concurrently on a thread pool (NumPy drops
 # the GIL in copies and BLAS) was measured and dropped: 0-50% slower per layer, with BLAS or
-# without its threads, since the GEMMs already use both cores and the strided window copies
-# gained nothing from a second thread on this (shared) 2-core machine.
+# without its threads, since the GEMMs already use both cores; splitting only the strided
+# window copies (then one GEMM call) was 1-3% slower too, measured interleaved on this
+# shared 2-core machine (a lone large copy is ~1.8x faster on two threads when a core is
+# idle, but the cores are rarely idle while a training step runs).
 
 _CHUNK_BYTES = 1 << 23
 
