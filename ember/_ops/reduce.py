@@ -425,9 +425,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     ax = _softmax_dim(dim, d.ndim)
     if d.ndim == 0:
         return _record('softmax', np.ones_like(d), (input,), (_RESULT, 0))
-    e = _shifted_exp(d, ax)
-    e /= _sum_keep(e, ax)
-    return _record('softmax', e, (input,), (_RESULT, ax))
+    return _record('softmax', _softmax_np(d, ax), (input,), (_RESULT, ax))
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -440,29 +438,43 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     ax = _softmax_dim(dim, d.ndim)
     if d.ndim == 0:
         return _record('log_softmax', np.zeros_like(d), (input,), (_RESULT, 0))
-    # keeps the row-max shift even when exp is safe: d - logsumexp(d) would cancel (|d| eps)
+    return _record('log_softmax', _quiet(_log_softmax_np, d, ax), (input,), (_RESULT, ax))
+
+
+def _log_softmax_np(d, ax):
+    # always the row-max shift (unlike softmax): d - logsumexp(d) would cancel, error |d| eps
     s = d - np.max(d, axis=ax, keepdims=True)
     s -= np.log(_sum_keep(np.exp(s), ax))
-    return _record('log_softmax', s, (input,), (_RESULT, ax))
+    return s
 
 
-# Below this bound exp(x) neither overflows nor leaves the normal range in float32/float64, so
-# softmax (not log_softmax) needs no per-row max shift: two whole-array reductions (fast, contiguous) replace a
-# strided row-wise max and a subtraction pass. -inf (masks) and NaN fall back to the shift.
+# softmax is exp(x - c) / sum(exp(x - c)) for any shift c; torch takes c = the row max, whose
+# strided row-wise reduction costs more than the exp. One whole-array max bounds every row from
+# above, so c = 0 (or the global max when large) cannot overflow; a row far below c could
+# underflow, which the row sums reveal (then the row-max path runs). While every row sum stays
+# above _SUM_FLOOR the values lost to subnormals are below 1e-18 absolute: invisible.
 _EXP_SAFE = 60.0
+_SUM_FLOOR = 1e-26
 
 
-def _exp_is_safe(d):
-    return (d.dtype.kind == 'f' and d.dtype.itemsize >= 4 and d.size > 0
-            and -_EXP_SAFE < d.min() and d.max() < _EXP_SAFE)
+def _softmax_np(d, ax):
+    """softmax of an ndarray along ax, in a new array of d's dtype."""
+    if d.dtype.kind == 'f' and d.dtype.itemsize >= 4 and d.size:
+        top = d.max()
+        if np.isfinite(top):
+            e = np.exp(d) if top < _EXP_SAFE else np.exp(np.subtract(d, top))
+            s = _sum_keep(e, ax)
+            if s.min() > _SUM_FLOOR:
+                e /= s
+                return e
+    return _quiet(_softmax_shifted, d, ax)  # inf/nan rows give nan as in torch, silently
 
 
-def _shifted_exp(d, ax):
-    """exp(d - c) in a new array, c a per-row (or safe global) shift that avoids overflow."""
-    if _exp_is_safe(d):
-        return np.exp(d)
+def _softmax_shifted(d, ax):
     e = d - np.max(d, axis=ax, keepdims=True)
-    return np.exp(e, out=e)
+    np.exp(e, out=e)
+    e /= _sum_keep(e, ax)
+    return e
 
 
 def _sum_keep(e, ax):

@@ -14,6 +14,9 @@ _CASES = {
     'inner_dim': ((4, 3, 16, 16), 1.0, 1),
     'long_rows': ((2, 3000), 3.0, -1),
     'causal_mask': ((2, 8, 8), 1.0, -1),
+    'high_offset': ((3, 4, 32), 1.0, -1),     # global max above the no-shift bound
+    'rows_far_apart': ((3, 4, 32), 1.0, -1),  # a row underflows under the global shift
+    'nonfinite': ((3, 4, 32), 1.0, -1),       # nan and +inf rows, a fully masked row
 }
 
 
@@ -22,6 +25,12 @@ def _input(name, dt):
     x = (_rng.standard_normal(shape) * scale).astype(dt)
     if name == 'causal_mask':
         x[..., np.triu_indices(8, 1)[0], np.triu_indices(8, 1)[1]] = -np.inf
+    elif name == 'high_offset':
+        x += 100
+    elif name == 'rows_far_apart':
+        x[0] -= 500
+    elif name == 'nonfinite':
+        x[0, 0, 3], x[1, 2, 5], x[2, 1] = np.nan, np.inf, -np.inf
     return x, dim
 
 
@@ -40,6 +49,8 @@ def test_softmax_paths(fn, dt, case):
     tol = dict(rtol=1e-5, atol=1e-6) if dt == np.float32 else dict(rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(ey.detach().numpy(), ty.detach().numpy(), **tol)
     np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), **tol)
+    if case == 'rows_far_apart' and fn == 'softmax':  # tiny values keep their precision
+        np.testing.assert_allclose(ey.detach().numpy(), ty.detach().numpy(), rtol=1e-5, atol=0)
 
 
 @pytest.mark.parametrize('fn', ['softmax', 'log_softmax'])
