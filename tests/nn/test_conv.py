@@ -21,7 +21,7 @@ def _close(a, b, dt):
     np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=tol, atol=tol)
 
 
-def _run_fn(tfn, efn, arrays, dt, **kw):
+def _check_fn(tfn, efn, arrays, dt, **kw):
     (t, e) = _pair([a.astype(dt) for a in arrays])
     ty, ey = tfn(*t, **kw), efn(*e, **kw)
     assert tuple(ey.shape) == tuple(ty.shape)
@@ -52,7 +52,7 @@ def test_conv_functional(nsp, kw, dt):
     w = RNG.standard_normal((8, 4 // g) + (3,) * nsp)
     b = RNG.standard_normal(8)
     name = f'conv{nsp}d'
-    _run_fn(getattr(TF, name), getattr(EF, name), [x, w, b], dt, **kw)
+    _check_fn(getattr(TF, name), getattr(EF, name), [x, w, b], dt, **kw)
 
 
 @pytest.mark.parametrize('c,o,size,kw', [
@@ -76,7 +76,7 @@ def test_conv2d_engine_paths(c, o, size, kw, chunk, monkeypatch):
     w = RNG.standard_normal((o, c, 3, 3))
     b = RNG.standard_normal(o)
     for dt in (np.float32, np.float64):
-        _run_fn(TF.conv2d, EF.conv2d, [x, w, b], dt, **kw)
+        _check_fn(TF.conv2d, EF.conv2d, [x, w, b], dt, **kw)
 
 
 @pytest.mark.parametrize('nsp,kw,k', [
@@ -92,23 +92,23 @@ def test_conv_transpose_functional(nsp, kw, k, dt):
     w = RNG.standard_normal((4, 6 // g) + (k,) * nsp)
     b = RNG.standard_normal(6)
     name = f'conv_transpose{nsp}d'
-    _run_fn(getattr(TF, name), getattr(EF, name), [x, w, b], dt, **kw)
+    _check_fn(getattr(TF, name), getattr(EF, name), [x, w, b], dt, **kw)
 
 
 def test_conv_unbatched_and_no_bias():
     x = RNG.standard_normal((3, 6, 6))
     w = RNG.standard_normal((2, 3, 3, 3))
-    _run_fn(TF.conv2d, EF.conv2d, [x, w], np.float64, padding=1)
+    _check_fn(TF.conv2d, EF.conv2d, [x, w], np.float64, padding=1)
     w = RNG.standard_normal((3, 2, 3, 3))
-    _run_fn(TF.conv_transpose2d, EF.conv_transpose2d, [x, w], np.float64, stride=2)
+    _check_fn(TF.conv_transpose2d, EF.conv_transpose2d, [x, w], np.float64, stride=2)
 
 
 def test_unfold_fold():
     x = RNG.standard_normal((2, 3, 7, 6))
-    _run_fn(TF.unfold, EF.unfold, [x], np.float64, kernel_size=(3, 2), padding=1, stride=2,
+    _check_fn(TF.unfold, EF.unfold, [x], np.float64, kernel_size=(3, 2), padding=1, stride=2,
             dilation=(1, 2))
     cols = RNG.standard_normal((2, 3 * 4, 21))
-    _run_fn(TF.fold, EF.fold, [cols], np.float64, output_size=(5, 6), kernel_size=2,
+    _check_fn(TF.fold, EF.fold, [cols], np.float64, output_size=(5, 6), kernel_size=2,
             padding=1, stride=(2, 1))
 
 
@@ -191,7 +191,7 @@ def test_lazy(name):
     _close(ty, ey, np.float32)
 
 
-def _err(fn_t, fn_e, exc=RuntimeError):
+def _check_err(fn_t, fn_e, exc=RuntimeError):
     with pytest.raises(exc) as te:
         fn_t()
     with pytest.raises(exc) as ee:
@@ -219,13 +219,13 @@ def _err(fn_t, fn_e, exc=RuntimeError):
     lambda m, x: m.nn.Conv2d(4, 6, 3)(x(2, 3, 8, 8)),
 ])
 def test_errors(case):
-    _err(lambda: case(torch, torch.randn), lambda: case(ember, ember.randn))
+    _check_err(lambda: case(torch, torch.randn), lambda: case(ember, ember.randn))
 
 
 def test_module_errors():
     for kw in [dict(groups=3), dict(padding_mode='foo'), dict(padding='same', stride=2),
                dict(padding='foo')]:
-        _err(lambda: torch.nn.Conv2d(4, 6, 3, **kw), lambda: ember.nn.Conv2d(4, 6, 3, **kw),
+        _check_err(lambda: torch.nn.Conv2d(4, 6, 3, **kw), lambda: ember.nn.Conv2d(4, 6, 3, **kw),
              ValueError)
-    _err(lambda: torch.nn.ConvTranspose2d(4, 6, 3, padding_mode='reflect'),
+    _check_err(lambda: torch.nn.ConvTranspose2d(4, 6, 3, padding_mode='reflect'),
          lambda: ember.nn.ConvTranspose2d(4, 6, 3, padding_mode='reflect'), ValueError)

@@ -11,7 +11,7 @@ import torch.nn.functional as TF  # noqa: E402
 RNG = np.random.default_rng(2)
 
 
-def _close(a, b, dt=np.float64):
+def _assert_close(a, b, dt=np.float64):
     tol = 1e-4 if dt == np.float32 else 1e-10
     np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=tol, atol=tol)
 
@@ -46,10 +46,10 @@ def _compare(fn_args, dt, x=X, grads=True):
     ey, eg, eps = res[ember]
     assert ey.grad_fn.name() == ty.grad_fn.name()
     assert ey.dtype == getattr(ember, np.dtype(dt).name)
-    _close(ty, ey, dt)
-    _close(tg, eg, dt)
+    _assert_close(ty, ey, dt)
+    _assert_close(tg, eg, dt)
     for a, b in zip(tps, eps):
-        _close(a, b, dt)
+        _assert_close(a, b, dt)
 
 
 def _params(make, dt, *arrays):
@@ -111,7 +111,7 @@ def test_running_stats_functional():
         m.nn.functional.instance_norm(make(X), irm, irv)
         stats[m] = (rm, rv, irm, irv)
     for a, b in zip(stats[torch], stats[ember]):
-        _close(a, b)
+        _assert_close(a, b)
 
 
 def test_double_backward():
@@ -164,33 +164,33 @@ def test_module(name, args, kw, shape):
         tx, ex = _t(x, True), _e(x, True)
         ty, ey = tm(tx), em(ex)
         assert ey.grad_fn.name() == ty.grad_fn.name()
-        _close(ty, ey)
+        _assert_close(ty, ey)
         g = r.standard_normal(tuple(ty.shape))
         ty.backward(_t(g))
         ey.backward(_e(g))
-        _close(tx.grad, ex.grad)
+        _assert_close(tx.grad, ex.grad)
         for tp, ep in zip(tm.parameters(), em.parameters()):
-            _close(tp.grad, ep.grad)
+            _assert_close(tp.grad, ep.grad)
     for k, v in tm.state_dict().items():
-        _close(v, em.state_dict()[k])
+        _assert_close(v, em.state_dict()[k])
     tm.eval()
     em.eval()
     x = r.standard_normal(shape)
-    _close(tm(_t(x)), em(_e(x)))
+    _assert_close(tm(_t(x)), em(_e(x)))
 
 
 def test_batchnorm_float32_and_load_old_checkpoint():
     tm, em = torch.nn.BatchNorm2d(3), ember.nn.BatchNorm2d(3)
     x = RNG.standard_normal((4, 3, 5, 5)).astype(np.float32)
     ey = em(_e(x))
-    _close(tm(_t(x)), ey, np.float32)
+    _assert_close(tm(_t(x)), ey, np.float32)
     assert ey.dtype == ember.float32
     sd = {k: v for k, v in em.state_dict().items() if k != 'num_batches_tracked'}
     sd = type(em.state_dict())(sd)
     sd._metadata = {'': {'version': 1}}
     fresh = ember.nn.BatchNorm2d(3)
     fresh.load_state_dict(sd)
-    _close(tm.running_mean, fresh.running_mean, np.float32)
+    _assert_close(tm.running_mean, fresh.running_mean, np.float32)
 
 
 @pytest.mark.parametrize('name', ['LazyBatchNorm1d', 'LazyBatchNorm2d', 'LazyInstanceNorm2d'])
@@ -200,14 +200,14 @@ def test_lazy(name):
     assert list(em.state_dict()) == list(tm.state_dict())
     shape = (2, 4, 5) if '1d' in name else (2, 4, 5, 5)
     x = RNG.standard_normal(shape).astype(np.float32)
-    _close(tm(_t(x)), em(_e(x)), np.float32)
+    _assert_close(tm(_t(x)), em(_e(x)), np.float32)
     assert type(em).__name__ == type(tm).__name__
     assert repr(em) == repr(tm)
     for k, v in tm.state_dict().items():
-        _close(v, em.state_dict()[k], np.float32)
+        _assert_close(v, em.state_dict()[k], np.float32)
 
 
-def _err(fn_t, fn_e, exc=RuntimeError):
+def _check_err(fn_t, fn_e, exc=RuntimeError):
     with pytest.raises(exc) as te:
         fn_t()
     with pytest.raises(exc) as ee:
@@ -235,4 +235,4 @@ def _err(fn_t, fn_e, exc=RuntimeError):
     (lambda m: m.nn.LayerNorm(4)(m.randn(2, 5, 3)), RuntimeError),
 ])
 def test_errors(case, exc):
-    _err(lambda: case(torch), lambda: case(ember), exc)
+    _check_err(lambda: case(torch), lambda: case(ember), exc)

@@ -151,7 +151,7 @@ def test_modules(name, args, kw, shape):
     _compare(tm, em, shape, np.float32)
 
 
-def _err(fn_t, fn_e, exc=RuntimeError):
+def _check_err(fn_t, fn_e, exc=RuntimeError):
     with pytest.raises(exc) as te:
         fn_t()
     with pytest.raises(exc) as ee:
@@ -174,7 +174,7 @@ def _err(fn_t, fn_e, exc=RuntimeError):
     lambda m: m.nn.functional.adaptive_max_pool2d(m.randn(5), 2),
 ])
 def test_errors(case):
-    _err(lambda: case(torch), lambda: case(ember))
+    _check_err(lambda: case(torch), lambda: case(ember))
 
 
 def test_unpool_size_error():
@@ -182,4 +182,4 @@ def test_unpool_size_error():
         x = m.randn(2, 4, 8, 8)
         return m.nn.functional.max_unpool2d(*m.nn.functional.max_pool2d(x, 2, return_indices=True),
                                             2, output_size=(3, 3))
-    _err(lambda: f(torch), lambda: f(ember), ValueError)
+    _check_err(lambda: f(torch), lambda: f(ember), ValueError)

@@ -57,4 +57,5 @@ def test_no_runtime_warning_casting_inf_to_int():
     x = ember.tensor([1.0, float('inf'), float('nan')])
     with warnings.catch_warnings():
         warnings.simplefilter('error', RuntimeWarning)
-        x.to(ember.int64)
+        y = x.to(ember.int64)
+    assert y.dtype == ember.int64 and y[0].item() == 1
