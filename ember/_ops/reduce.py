@@ -72,20 +72,25 @@ def _sum_dtype(d, dtype):
     return d.dtype
 
 
+_add_reduce = np.add.reduce
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     d = input._data
     rd = _sum_dtype(d, dtype)
     if dim is None:
         axes = None
-        r = _arr(np.sum(d, dtype=rd))
+        # the ufunc's own reduce: np.sum adds a Python-level dispatch layer per call
+        r = _arr(_add_reduce(d, None, rd))
         if keepdim:
             r = r.reshape((1,) * d.ndim)
         op = 'sum'
     else:  # torch's sum.dim_IntList: SumBackward1
         axes = _dims(dim, d.ndim)
-        r = _arr(np.sum(d, axis=axes, dtype=rd, keepdims=keepdim))
+        r = _arr(_add_reduce(d, axes, rd, keepdims=keepdim))
         op = 'sum_dim'
-    return _out(out, _record(op, r, (input,), (d.shape, axes, keepdim)))
+    res = _record(op, r, (input,), (d.shape, axes, keepdim))
+    return res if out is None else _out(out, res)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):

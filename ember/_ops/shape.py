@@ -28,6 +28,15 @@ def _record_view(op, data, input, saved=()):
 
 def _infer_shape(shape, numel):
     """Resolve a single -1 in `shape`, with torch's error messages."""
+    n = 1
+    for s in shape:  # the common case: every size given
+        if s < 0:
+            break
+        n *= s
+    else:
+        if n != numel:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        return shape
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
