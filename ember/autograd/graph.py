@@ -100,11 +100,15 @@ def _never_saved(*args):
 
 
 class AccumulateGrad(Node):
-    """The node at a leaf: adds the incoming gradient into ``variable.grad``."""
-    __slots__ = ('variable',)
+    """The node at a leaf: adds the incoming gradient into ``variable.grad``.
+
+    The leaf keeps its node alive (so it is built once, not on every forward) and the node
+    refers back to the leaf weakly, so the pair forms no reference cycle.
+    """
+    __slots__ = ('_variable',)
 
     def __init__(self, variable):
-        self.variable = variable
+        self._variable = weakref.ref(variable)
         self._next = ()
         self._shapes = ()
         self._saved = ()
@@ -114,6 +118,10 @@ class AccumulateGrad(Node):
         self._hooks = None
         self._retains = None
         self.metadata = {}
+
+    @property
+    def variable(self):
+        return self._variable()
 
 
 def _check_versions(node):
@@ -142,10 +150,9 @@ def _edge(t):
     fn = t.grad_fn
     if fn is not None:
         return (fn, t._output_nr)
-    acc = t._grad_acc() if t._grad_acc is not None else None
+    acc = t._grad_acc
     if acc is None:
-        acc = AccumulateGrad(t)
-        t._grad_acc = weakref.ref(acc)
+        acc = t._grad_acc = AccumulateGrad(t)
     return (acc, 0)
 
 
