@@ -145,9 +145,17 @@ def _max_tiled(x, k, out):
     for v in views[1:]:
         np.maximum(best, v, out=best)  # propagates NaN, as torch does
     kk = len(views)
-    arg = np.full(best.shape, kk - 1, dtype=np.int16 if kk < 32767 else np.int32)
-    for i in range(kk - 2, -1, -1):  # backwards, so the first maximum wins ties
-        np.copyto(arg, i, where=views[i] == best)
+    # the first position holding the maximum (ties: the first wins, as in torch) is the number
+    # of leading positions that all differ from it: a running AND of "differs", summed
+    arg = np.zeros(best.shape, dtype=np.int16 if kk < 32767 else np.int32)
+    differs = None
+    for v in views[:-1]:
+        m = v != best
+        if differs is None:
+            differs = m
+        else:
+            np.logical_and(differs, m, out=differs)
+        arg += differs
     if x.dtype.kind in 'fc':
         nan = best != best
         if nan.any():
