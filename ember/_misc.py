@@ -408,8 +408,10 @@ def _tune_malloc():
         import ctypes
         libc = ctypes.CDLL('libc.so.6')
         m_trim_threshold, m_mmap_threshold = -1, -3
+        # at most 128 MiB of freed memory stays with the process (small-memory hosts can
+        # opt out); arrays up to 64 MiB are served from the heap instead of fresh mmaps
         libc.mallopt(m_mmap_threshold, 64 << 20)
-        libc.mallopt(m_trim_threshold, 256 << 20)
+        libc.mallopt(m_trim_threshold, 128 << 20)
     except (OSError, AttributeError):  # not glibc: nothing to tune
         pass
 
