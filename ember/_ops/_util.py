@@ -286,10 +286,6 @@ def _torch_unit_strides(r, positions):
     return _as_view(r, r.shape, tuple(st))
 
 
-def _keep(fn):
-    return fn
-
-
 # ---- torch's grad_fn names for composite ops ----------------------------------------------------
 _RENAMED = {}
 

@@ -29,11 +29,6 @@ __all__ = [
 ]
 
 
-def _finish(r, out):
-    r = _arr(r)
-    return r
-
-
 # ---- arithmetic -------------------------------------------------------------------------------
 
 def add(input, other, *, alpha=1, out=None):

@@ -95,10 +95,6 @@ class _Handle:
             pass
 
 
-def _never_saved(*args):
-    return args
-
-
 class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient into ``variable.grad``.
 
@@ -389,8 +385,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
             if captured is not None and node in wanted:
                 for i, nr in wanted[node]:
                     captured[i] = grads[nr]
-                if isinstance(node, AccumulateGrad):
-                    _release_or_keep(node, retain_graph)
+                if type(node) is AccumulateGrad:
                     continue
             if type(node) is AccumulateGrad:
                 if accumulate:
@@ -458,10 +453,6 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
             result.append(g)
         return tuple(result)
     return None
-
-
-def _release_or_keep(node, retain_graph):
-    pass
 
 
 def _check_grad_shape(node, i, gshape, shape):
