@@ -30,5 +30,6 @@ from . import nn, optim, utils  # noqa: F401,E402
 from ._misc import *  # noqa: F401,F403
 from .serialization import save, load  # noqa: F401,E402
 from . import serialization  # noqa: F401,E402
+from . import distributions  # noqa: F401,E402
 
 # names torch also exposes at the top level
