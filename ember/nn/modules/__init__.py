@@ -20,3 +20,5 @@ from .distance import *  # noqa: F401,F403
 
 # torch keeps MultiheadAttention in torch.nn.modules.activation
 activation.MultiheadAttention = transformer.MultiheadAttention  # noqa: F405
+from .fold import *  # noqa: F401,F403,E402
+from .data_parallel import *  # noqa: F401,F403,E402
