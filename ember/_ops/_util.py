@@ -1,4 +1,5 @@
 """Helpers shared by the op families: operand coercion, dtype rules, in-place writes."""
+import functools
 import numbers
 
 import numpy as np
@@ -11,6 +12,25 @@ from ..autograd.graph import _record, _RESULT
 __all__ = []
 
 _FLOAT_KINDS = 'fc'
+
+
+_NP_ALIASES = {'axis': 'dim', 'keepdims': 'keepdim'}
+
+
+def _np_compat(fn):
+    """Accept NumPy's `axis=` / `keepdims=` for `dim=` / `keepdim=`, as torch's argument
+    parser does for every native op (d2l writes `A.sum(axis=0, keepdims=True)`)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if 'axis' in kwargs or 'keepdims' in kwargs:
+            for np_name, name in _NP_ALIASES.items():
+                if np_name in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{fn.__name__}() got multiple values for argument "
+                                        f"'{name}'")
+                    kwargs[name] = kwargs.pop(np_name)
+        return fn(*args, **kwargs)
+    return wrapper
 
 
 def _is_tensor(x):

@@ -5,7 +5,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record
-from ._util import _arr, _write_inplace, _check_inplace, _legacy, _out, _torch_unit_strides, _writeable_view
+from ._util import _np_compat, _arr, _write_inplace, _check_inplace, _legacy, _out, _torch_unit_strides, _writeable_view
 
 __all__ = ['gather', 'scatter', 'scatter_add', 'scatter_reduce', 'index_select', 'masked_fill',
            'masked_select', 'take_along_dim', 'take', 'nonzero', 'argwhere', 'sort', 'argsort',
@@ -37,7 +37,9 @@ def _convert_index(idx):
             else:
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors")
-        elif isinstance(i, (list, np.ndarray)):
+        elif isinstance(i, (list, np.ndarray, range)):
+            if isinstance(i, range):  # d2l's y_hat[range(n), y]
+                i = np.arange(i.start, i.stop, i.step, dtype=np.int64)
             a = np.asarray([int(x) if isinstance(x, Tensor) else x for x in i]
                            if isinstance(i, list) else i)
             if a.dtype.kind == 'f':
@@ -725,6 +727,12 @@ def _inplace_of(fn):
     op.__name__ = fn.__name__ + '_'
     return op
 
+
+# native ops with a `dim` take NumPy's axis=/keepdims= too (torch.unique, Python, does not)
+for _name in ['gather', 'scatter', 'scatter_add', 'scatter_reduce', 'index_select',
+              'take_along_dim', 'sort', 'argsort', 'topk', 'kthvalue', 'index_add', 'index_copy',
+              'index_fill', 'repeat_interleave']:
+    globals()[_name] = _np_compat(globals()[_name])
 
 _METHODS = {
     'gather': gather, 'scatter': scatter, 'scatter_add': scatter_add,

@@ -6,7 +6,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.graph import _record, _RESULT
-from ._util import _arr, _dims, _out, _legacy, _rename, _quiet
+from ._util import _arr, _dims, _out, _legacy, _rename, _quiet, _np_compat
 
 __all__ = ['sum', 'mean', 'nansum', 'nanmean', 'prod', 'max', 'min', 'amax', 'amin', 'aminmax',
            'argmax', 'argmin', 'std', 'var', 'std_mean', 'var_mean', 'logsumexp', 'cumsum',
@@ -611,6 +611,13 @@ def dist(input, other, p=2):
     from .linalg import vector_norm
     return vector_norm(input - other, p)
 
+
+# torch's native reductions take NumPy's axis=/keepdims= too; torch.norm (Python) does not
+for _name in ['sum', 'nansum', 'mean', 'nanmean', 'prod', 'max', 'min', 'amax', 'amin', 'aminmax',
+              'argmax', 'argmin', 'std', 'var', 'std_mean', 'var_mean', 'logsumexp', 'cumsum',
+              'cumprod', 'cummax', 'cummin', 'logcumsumexp', 'all', 'any', 'count_nonzero',
+              'softmax', 'log_softmax', 'median', 'nanmedian', 'mode']:
+    globals()[_name] = _np_compat(globals()[_name])
 
 _METHODS = {
     'sum': sum, 'nansum': nansum, 'mean': mean, 'nanmean': nanmean, 'prod': prod, 'max': max,

@@ -107,7 +107,15 @@ _def('acos', 'AcosBackward0', lambda grad, self: -grad * (1 - self * self).rsqrt
 _def('atan', 'AtanBackward0', lambda grad, self: grad / (1 + self * self))
 _def('sinh', 'SinhBackward0', lambda grad, self: grad * self.cosh())
 _def('cosh', 'CoshBackward0', lambda grad, self: grad * self.sinh())
-_def('tanh', 'TanhBackward0', lambda grad, result: grad * (1 - result * result))
+@_defs('TanhBackward0', 'tanh')
+def _tanh_backward(grad, result):
+    if result._data.dtype == np.float32 and grad._data.dtype == np.float32 and _nograph():
+        # torch's kernel fuses 1 - y*y into one FMA (a single rounding): exact in float64
+        y = result._data.astype(np.float64)
+        return _w(grad._data * (1 - y * y).astype(np.float32))
+    return grad * (1 - result * result)
+
+
 _def('asinh', 'AsinhBackward0', lambda grad, self: grad * (self * self + 1).rsqrt())
 _def('acosh', 'AcoshBackward0', lambda grad, self: grad * (self * self - 1).rsqrt())
 _def('atanh', 'AtanhBackward0', lambda grad, self: grad / (1 - self * self))

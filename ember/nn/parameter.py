@@ -40,7 +40,18 @@ def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
     return param
 
 
-class Parameter(Tensor):
+class _ParameterMeta(type(Tensor)):
+    """Print ember's own parameter classes under torch's name, as `type(net[0].bias)` shows.
+
+    Only the repr changes: __module__ stays ember's, so pickling by reference still works."""
+
+    def __repr__(cls):
+        if cls.__module__ == __name__:
+            return f"<class 'torch.nn.parameter.{cls.__qualname__}'>"
+        return super().__repr__()
+
+
+class Parameter(Tensor, metaclass=_ParameterMeta):
     """A Tensor that a Module registers as a learnable parameter (requires_grad=True)."""
 
     def __new__(cls, data=None, requires_grad=True):
