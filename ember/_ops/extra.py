@@ -12,6 +12,7 @@ from .._tensor import Tensor, _wrap, _wrap_dim, _view_of
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record
 from ._util import _arr, _out, _write_inplace, _operands, _legacy
+from .shape import _axis_alias
 
 __all__ = ['diff', 'quantile', 'nanquantile', 'cov', 'corrcoef', 'frexp', 'ldexp', 'gcd', 'lcm',
            'bitwise_left_shift', 'bitwise_right_shift', 'diagflat', 'dsplit',
@@ -22,6 +23,7 @@ __all__ = ['diff', 'quantile', 'nanquantile', 'cov', 'corrcoef', 'frexp', 'ldexp
            'vander', 'logdet_', 'rot90_', 'count_nonzero_', 'flatten_', 'unravel_index']
 
 
+@_axis_alias
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     from .shape import cat, narrow
     ax = _wrap_dim(dim, input._data.ndim)

@@ -3,6 +3,8 @@
 View ops return tensors that share memory (and the version counter) with their input, as
 torch's views do; `reshape`/`flatten` copy only when no view is possible.
 """
+import functools
+
 import numpy as np
 
 from .._tensor import Tensor, Size, _wrap, _wrap_dim
@@ -17,6 +19,19 @@ __all__ = ['reshape', 'transpose', 'swapaxes', 'swapdims', 'permute', 't', 'sque
            'diag_embed', 'tril', 'triu', 'meshgrid', 'broadcast_tensors', 'broadcast_shapes',
            'atleast_1d', 'atleast_2d', 'atleast_3d', 'ravel', 'squeeze_copy', 'view_as_real',
            'view_as_complex', 'as_strided', 'block_diag', 'cartesian_prod', 'vsplit', 'hsplit']
+
+
+def _axis_alias(fn):
+    """Accept NumPy's `axis=` for `dim=`, as torch's argument parser does for native ops
+    (d2l writes `torch.cat((X, Y), axis=1)`)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if 'axis' in kwargs:
+            if 'dim' in kwargs:
+                raise TypeError(f"{fn.__name__}() got an unexpected keyword argument 'axis'")
+            kwargs['dim'] = kwargs.pop('axis')
+        return fn(*args, **kwargs)
+    return wrapper
 
 
 def _record_view(op, data, input, saved=()):
@@ -141,6 +156,7 @@ def _mT(self):
     return transpose(self, -2, -1)
 
 
+@_axis_alias
 def squeeze(input, dim=None):
     d = input._data
     if dim is None:
@@ -155,6 +171,7 @@ def squeeze(input, dim=None):
     return _record_view(op, r, input, (d.shape,))
 
 
+@_axis_alias
 def unsqueeze(input, dim):
     d = input._data
     ax = _wrap_dim(dim, d.ndim + 1)
@@ -274,6 +291,7 @@ def broadcast_tensors(*tensors):
     return tuple(expand(t, shape) for t in tensors)
 
 
+@_axis_alias
 def narrow(input, dim, start, length):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -288,6 +306,7 @@ def narrow(input, dim, start, length):
     return _record_view('slice', _writeable_view(d[idx]), input, (d.shape, idx))
 
 
+@_axis_alias
 def select(input, dim, index):
     d = input._data
     if d.ndim == 0:
@@ -302,6 +321,7 @@ def select(input, dim, index):
                         (d.shape, idx))
 
 
+@_axis_alias
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
@@ -341,6 +361,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return tuple(out)
 
 
+@_axis_alias
 def tensor_split(input, indices_or_sections, dim=0):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -367,6 +388,7 @@ def hsplit(input, indices_or_sections):
     return tensor_split(input, indices_or_sections, 1 if input.ndim > 1 else 0)
 
 
+@_axis_alias
 def unbind(input, dim=0):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -438,6 +460,7 @@ def _rot90(input, k, dims):
     return flip(input, a).transpose(a, b)
 
 
+@_axis_alias
 def cat(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
@@ -479,6 +502,7 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
+@_axis_alias
 def stack(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
@@ -722,11 +746,13 @@ def _t_(self):
     return self
 
 
+@_axis_alias
 def _squeeze_(self, dim=None):
     self._data = squeeze(self, dim)._data if dim is not None else squeeze(self)._data
     return self
 
 
+@_axis_alias
 def _unsqueeze_(self, dim):
     self._data = unsqueeze(self, dim)._data
     return self
