@@ -127,7 +127,19 @@ def _view_of(base, data):
     return t
 
 
-class Tensor:
+class _TensorMeta(type):
+    """Prints ember's Tensor class under torch's name (`type(x)` shows `torch.Tensor`).
+
+    Only the repr changes: __module__ stays ember's, so pickling by reference still works.
+    """
+
+    def __repr__(cls):
+        if cls.__module__ == __name__ and cls.__qualname__ == 'Tensor':
+            return "<class 'torch.Tensor'>"
+        return super().__repr__()
+
+
+class Tensor(metaclass=_TensorMeta):
     """A multi-dimensional array with reverse-mode automatic differentiation."""
     __slots__ = ('_data', '_requires_grad', '_grad', 'grad_fn', '_output_nr', '_vc', '_base',
                  '_grad_acc', '_hooks', '__dict__', '__weakref__')

@@ -135,12 +135,12 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
         return result
 
 
-class _BufferMeta(type):
+class _BufferMeta(type(Tensor)):
     # Buffer(...) returns a plain Tensor flagged `_is_buffer`; isinstance still says Buffer.
     def __instancecheck__(cls, instance):
         if cls is Buffer:
             return isinstance(instance, Tensor) and getattr(instance, '_is_buffer', False)
-        return type.__instancecheck__(cls, instance)
+        return super().__instancecheck__(cls, instance)
 
 
 class Buffer(Tensor, metaclass=_BufferMeta):

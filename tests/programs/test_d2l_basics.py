@@ -945,10 +945,6 @@ def test_range_index_and_axis_aliases():
     compare(src, name='d2l_aliases')
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Tensor's class prints as <class 'ember._tensor.Tensor'>; torch prints "
-    "<class 'torch.Tensor'>. Fix in ember/_tensor.py (lead): a metaclass __repr__ on Tensor "
-    "giving \"<class 'torch.Tensor'>\" for ember's own class (keep __module__ for pickling)."))
 def test_type_of_tensor_prints_torch_tensor():
     compare("import torch\nprint(type(torch.tensor([1.0])))\n", name='d2l_type')
 
