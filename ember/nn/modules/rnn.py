@@ -210,6 +210,8 @@ class RNNBase(Module):
         else:
             x = data.transpose(0, 1) if self.batch_first else data
             steps, batch = x.shape[0], x.shape[1]
+            if steps == 0:
+                raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
             rows = x.reshape(steps * batch, x.shape[2])
             bs = np.full(steps, batch, dtype=np.int64)
         out, h, c = _rnn._rnn_stack(self.mode, rows, bs, hx, cx, self.all_weights, self.bias,
