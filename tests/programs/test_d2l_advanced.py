@@ -771,3 +771,86 @@ t = torch.zeros(2, 3)
 t[0] = torch.ones(1, 1, 3)
 print(t)
 """, rtol=1e-5, atol=1e-6, name='setitem_unit_dims')
+
+
+TRAIN_CH6_LOOP = r"""import torch
+from torch import nn
+from torch.utils import data
+torch.manual_seed(0)
+def try_gpu(i=0):
+    if torch.cuda.device_count() >= i + 1:
+        return torch.device(f'cuda:{i}')
+    return torch.device('cpu')
+def try_all_gpus():
+    devices = [torch.device(f'cuda:{i}') for i in range(torch.cuda.device_count())]
+    return devices if devices else [torch.device('cpu')]
+print(try_gpu(), try_gpu(10), try_all_gpus(), torch.cuda.is_available())
+def accuracy(y_hat, y):
+    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(axis=1)
+    cmp = y_hat.type(y.dtype) == y
+    return float(cmp.type(y.dtype).sum())
+class Accumulator:
+    def __init__(self, n):
+        self.data = [0.0] * n
+    def add(self, *args):
+        self.data = [a + float(b) for a, b in zip(self.data, args)]
+    def __getitem__(self, idx):
+        return self.data[idx]
+X = torch.randn(64, 1, 12, 12)
+y = torch.randint(0, 10, (64,))
+train_iter = data.DataLoader(data.TensorDataset(X, y), batch_size=16, shuffle=True, num_workers=2)
+net = nn.Sequential(nn.Conv2d(1, 4, kernel_size=3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                    nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 6 * 6, 10))
+def init_weights(m):
+    if type(m) == nn.Linear or type(m) == nn.Conv2d:
+        nn.init.xavier_uniform_(m.weight)
+net.apply(init_weights)
+device = try_gpu()
+print('training on', device)
+net.to(device)
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+loss = nn.CrossEntropyLoss()
+for epoch in range(3):
+    metric = Accumulator(3)
+    net.train()
+    for i, (X, y) in enumerate(train_iter):
+        optimizer.zero_grad()
+        X, y = X.to(device), y.to(device)
+        y_hat = net(X)
+        l = loss(y_hat, y)
+        l.backward()
+        optimizer.step()
+        with torch.no_grad():
+            metric.add(l * X.shape[0], accuracy(y_hat, y), X.shape[0])
+    train_l = metric[0] / metric[2]
+    train_acc = metric[1] / metric[2]
+    net.eval()
+    m2 = Accumulator(2)
+    with torch.no_grad():
+        for X, y in train_iter:
+            if isinstance(X, list):
+                X = [x.to(device) for x in X]
+            m2.add(accuracy(net(X), y), y.numel())
+    print(f'loss {train_l:.3f}, train acc {train_acc:.3f}, test acc {m2[0] / m2[1]:.3f}')
+print(f'{metric[2] * 3 / 1.5:.1f} examples/sec on {str(device)}')
+print(next(iter(net.parameters())).device, X.device, y.device.type)
+"""
+
+PRINTED_RNN_OUTPUTS = r"""
+import torch
+from torch import nn
+
+torch.manual_seed(11)
+X = torch.rand(3, 2, 4)
+for layer in [nn.RNN(4, 3), nn.GRU(4, 3, bidirectional=True), nn.LSTM(4, 3),
+              nn.LSTM(4, 3, batch_first=True), nn.GRU(4, 3, batch_first=True)]:
+    Y, state = layer(X)
+    print(type(layer).__name__, Y[:1])
+    print(state)
+"""
+
+
+@pytest.mark.parametrize('name', ['TRAIN_CH6_LOOP', 'PRINTED_RNN_OUTPUTS'])
+def test_training_loop_and_printed_rnn(name):
+    compare(globals()[name], rtol=1e-3, atol=1e-4, name=name.lower())

@@ -9,8 +9,9 @@ import warnings
 
 import numpy as np
 
-from ... import _tensor
+from ... import _dtype, _tensor
 from ..._ops import rnn as _rnn
+from ..._ops._util import _rename
 from ..._ops.linear import linear as _linear
 from .. import init
 from ..parameter import Parameter
@@ -201,6 +202,16 @@ class RNNBase(Module):
                   batch=input.size(0) if self.batch_first else input.size(1))
         return st
 
+    def _output_node_name(self):
+        """The grad_fn class torch's CPU kernels leave on the output (shown when printed):
+        the oneDNN LSTM kernel for a float32 one-way LSTM, else how the steps were joined."""
+        if self.bidirectional:
+            return 'CatBackward0'
+        if (self.mode == 'LSTM' and self.proj_size == 0
+                and self._flat_weights[0].dtype == _dtype.float32):
+            return 'MkldnnRnnLayerBackward0'
+        return 'StackBackward0'
+
     def _run(self, st, hx, cx):
         """Check nothing; run the stack. Returns (output, h_n, c_n) in the input's layout."""
         data = st['data']
@@ -220,9 +231,11 @@ class RNNBase(Module):
         if st['packed']:
             out = PackedSequence(out, st['batch_sizes'], st['sorted'], st['unsorted'])
         else:
-            out = out.view(steps, batch, out.shape[-1])
+            out = _rename(out.view(steps, batch, out.shape[-1]), self._output_node_name())
             if self.batch_first:
                 out = out.transpose(0, 1)
+                if self.mode != 'LSTM':
+                    _rename(out, 'TransposeBackward1')
             if not st['batched']:
                 out = out.squeeze(st['batch_dim'])
         return out, h, c
