@@ -370,3 +370,18 @@ for step in range(3):
 @pytest.mark.parametrize('name', ['SEQ2SEQ', 'ATTENTION'])
 def test_seq2seq_and_attention(name):
     compare(globals()[name], rtol=1e-3, atol=1e-4, name=name.lower())
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "ember/_ops/index.py repeat_interleave: with an int `repeats` torch expands a new axis and "
+    "flattens it (grad_fn ViewBackward0, shown when printed); ember index_selects "
+    "(IndexSelectBackward0). Fix: for int repeats use unsqueeze(ax + 1).expand(...).reshape(...), "
+    "keep index_select for tensor repeats."))
+def test_repeat_interleave_int_repeats_grad_fn():
+    compare(r"""
+import torch
+torch.manual_seed(0)
+queries = torch.rand(2, 3, requires_grad=True)
+print(torch.repeat_interleave(queries, 2, dim=0))
+print(queries.repeat_interleave(4).reshape((-1, 4)))
+""", name='repeat_interleave_int')
