@@ -463,3 +463,114 @@ print(torch.cat(outs, axis=1)[1, :, :3], state[2][0].shape)
 
 def test_decoder_block_with_numpy_axis_keyword():
     compare(DECODER_BLOCK_AXIS, rtol=1e-3, atol=1e-4, name='decoder_axis')
+
+
+LAZY_LAYERS = r"""
+import torch
+from torch import nn
+torch.manual_seed(0)
+def vgg_block(num_convs, out_channels):
+    layers = []
+    for _ in range(num_convs):
+        layers.append(nn.LazyConv2d(out_channels, kernel_size=3, padding=1))
+        layers.append(nn.ReLU())
+    layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+    return nn.Sequential(*layers)
+net = nn.Sequential(vgg_block(1, 4), vgg_block(1, 8), nn.Flatten(), nn.LazyLinear(16), nn.ReLU(), nn.LazyLinear(10))
+print(net)
+X = torch.randn(1, 1, 16, 16)
+for layer in net:
+    X = layer(X)
+    print(layer.__class__.__name__, 'output shape:\t', X.shape)
+print(net)
+print(net[-1].weight.shape)
+def nin_block(out_channels, kernel_size, strides, padding):
+    return nn.Sequential(
+        nn.LazyConv2d(out_channels, kernel_size, strides, padding), nn.ReLU(),
+        nn.LazyConv2d(out_channels, kernel_size=1), nn.ReLU())
+b = nn.Sequential(nin_block(8, 3, 1, 1), nn.LazyBatchNorm2d(), nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.LazyBatchNorm1d())
+print(b(torch.rand(4, 3, 8, 8)).shape, b)
+r = nn.Sequential(nn.LazyConv2d(4, 3), nn.LazyBatchNorm2d())
+print(r)
+"""
+
+RNN_SCRATCH_MODULE = r"""
+import math
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+torch.manual_seed(12)
+
+class RNNScratch(nn.Module):
+    def __init__(self, num_inputs, num_hiddens, sigma=0.01):
+        super().__init__()
+        self.num_inputs, self.num_hiddens = num_inputs, num_hiddens
+        self.W_xh = nn.Parameter(torch.randn(num_inputs, num_hiddens) * sigma)
+        self.W_hh = nn.Parameter(torch.randn(num_hiddens, num_hiddens) * sigma)
+        self.b_h = nn.Parameter(torch.zeros(num_hiddens))
+
+    def forward(self, inputs, state=None):
+        if state is None:
+            state = torch.zeros((inputs.shape[1], self.num_hiddens), device=inputs.device)
+        else:
+            state, = state
+        outputs = []
+        for X in inputs:
+            state = torch.tanh(torch.matmul(X, self.W_xh) + torch.matmul(state, self.W_hh)
+                               + self.b_h)
+            outputs.append(state)
+        return outputs, state
+
+class RNNLMScratch(nn.Module):
+    def __init__(self, rnn, vocab_size, lr=0.01):
+        super().__init__()
+        self.rnn, self.vocab_size, self.lr = rnn, vocab_size, lr
+        self.W_hq = nn.Parameter(torch.randn(rnn.num_hiddens, vocab_size) * 0.01)
+        self.b_q = nn.Parameter(torch.zeros(vocab_size))
+
+    def one_hot(self, X):
+        return F.one_hot(X.T, self.vocab_size).type(torch.float32)
+
+    def output_layer(self, rnn_outputs):
+        outputs = [torch.matmul(H, self.W_hq) + self.b_q for H in rnn_outputs]
+        return torch.stack(outputs, 1)
+
+    def forward(self, X, state=None):
+        embs = self.one_hot(X)
+        rnn_outputs, _ = self.rnn(embs, state)
+        return self.output_layer(rnn_outputs)
+
+    def loss(self, Y_hat, Y):
+        Y_hat = Y_hat.reshape((-1, Y_hat.shape[-1]))
+        return F.cross_entropy(Y_hat, Y.reshape((-1,)), reduction='mean')
+
+def clip_gradients(model, grad_clip_val):
+    params = [p for p in model.parameters() if p.requires_grad]
+    norm = torch.sqrt(sum(torch.sum((p.grad ** 2)) for p in params))
+    if norm > grad_clip_val:
+        for param in params:
+            param.grad[:] *= grad_clip_val / norm
+    return norm
+
+vocab_size = 10
+model = RNNLMScratch(RNNScratch(num_inputs=vocab_size, num_hiddens=16), vocab_size, lr=1)
+data = torch.randint(0, vocab_size, (8, 11))
+X, Y = data[:, :-1], data[:, 1:]
+outputs = model(X)
+print(outputs.shape)
+optim = torch.optim.SGD(model.parameters(), lr=model.lr)
+for epoch in range(4):
+    optim.zero_grad()
+    l = model.loss(model(X), Y)
+    l.backward()
+    norm = clip_gradients(model, 1)
+    optim.step()
+    print(f'epoch {epoch}: ppl {math.exp(l.item()):.4f}, norm {norm:.4f}')
+print([name for name, _ in model.named_parameters()])
+"""
+
+
+@pytest.mark.parametrize('name', ['LAZY_LAYERS', 'RNN_SCRATCH_MODULE'])
+def test_d2l_v1_style(name):
+    compare(globals()[name], rtol=1e-3, atol=1e-4, name=name.lower())
