@@ -33,6 +33,14 @@ def _torch_name(np_dtype):
             'int16': 'short int', 'int8': 'signed char'}.get(np_dtype.name, np_dtype.name)
 
 
+def _scalar_type(np_dtype):
+    """torch's ScalarType name, as in 'expected scalar type Float but found Long'."""
+    return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'bfloat16': 'BFloat16',
+            'int64': 'Long', 'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte',
+            'bool': 'Bool', 'complex64': 'ComplexFloat',
+            'complex128': 'ComplexDouble'}.get(np_dtype.name, np_dtype.name)
+
+
 def mm(input, mat2, *, out=None):
     a, b = input._data, mat2._data
     if a.ndim != 2:
@@ -97,6 +105,9 @@ def bmm(input, mat2, *, out=None):
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    if a.dtype != b.dtype:  # torch does not promote here (NumPy would, silently)
+        raise RuntimeError(f"expected scalar type {_scalar_type(a.dtype)} but found "
+                           f"{_scalar_type(b.dtype)}")
     return _out(out, _record('bmm', np.matmul(a, b), (input, mat2), (input, mat2)))
 
 

@@ -1,0 +1,26 @@
+"""bmm does not promote mixed dtypes: torch raises, and so must ember (NumPy would promote)."""
+import pytest
+
+torch = pytest.importorskip("torch")
+import ember  # noqa: E402
+
+
+@pytest.mark.parametrize('a,b', [('float32', 'int64'), ('int64', 'float32'),
+                                 ('float32', 'float64'), ('float64', 'float32'),
+                                 ('int32', 'int64')])
+def test_bmm_mixed_dtypes_raise_like_torch(a, b):
+    msgs = []
+    for L in (torch, ember):
+        with pytest.raises(RuntimeError) as info:
+            L.bmm(L.zeros(2, 3, 4, dtype=getattr(L, a)), L.zeros(2, 4, 5, dtype=getattr(L, b)))
+        msgs.append(str(info.value))
+    assert msgs[0] == msgs[1]
+
+
+def test_bmm_shape_error_comes_before_dtype_error():
+    msgs = []
+    for L in (torch, ember):
+        with pytest.raises(RuntimeError) as info:
+            L.bmm(L.zeros(2, 3, 4, dtype=L.long), L.zeros(2, 5, 4))
+        msgs.append(str(info.value))
+    assert msgs[0] == msgs[1]
