@@ -119,6 +119,10 @@ def mv(input, vec, *, out=None):
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat "
                            f"({_shape_str(a.shape)}), vec ({b.shape[0]})")
+    if a.dtype != b.dtype:  # torch runs addmv into a result of vec's dtype
+        va, ma = _scalar_type(b.dtype), _scalar_type(a.dtype)
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {va}, {ma}, "
+                           f"and {va}")
     return _out(out, _record('mv', np.matmul(a, b), (input, vec), (input, vec)))
 
 
@@ -363,6 +367,8 @@ def tensordot(a, b, dims=2, out=None):
         da, db = dims
         da = [da] if isinstance(da, int) else list(da)
         db = [db] if isinstance(db, int) else list(db)
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError("both inputs should have same dtype")
     na, nb = a._data.ndim, b._data.ndim
     for x, y in zip(da, db):
         if a._data.shape[x] != b._data.shape[y]:

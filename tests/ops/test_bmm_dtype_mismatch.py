@@ -24,3 +24,19 @@ def test_bmm_shape_error_comes_before_dtype_error():
             L.bmm(L.zeros(2, 3, 4, dtype=L.long), L.zeros(2, 5, 4))
         msgs.append(str(info.value))
     assert msgs[0] == msgs[1]
+
+
+@pytest.mark.parametrize('a,b', [('float32', 'int64'), ('int64', 'float32'),
+                                 ('float32', 'float64'), ('float64', 'float32')])
+@pytest.mark.parametrize('op', [
+    lambda L, a, b: L.mv(L.zeros(2, 3, dtype=a), L.zeros(3, dtype=b)),
+    lambda L, a, b: L.tensordot(L.zeros(2, 3, dtype=a), L.zeros(3, 2, dtype=b), dims=1),
+    lambda L, a, b: L.inner(L.zeros(2, 3, dtype=a), L.zeros(3, dtype=b)[None].expand(4, 3)),
+])
+def test_mv_tensordot_inner_mixed_dtypes_raise_like_torch(op, a, b):
+    msgs = []
+    for L in (torch, ember):
+        with pytest.raises(RuntimeError) as info:
+            op(L, getattr(L, a), getattr(L, b))
+        msgs.append(str(info.value))
+    assert msgs[0] == msgs[1]
