@@ -289,6 +289,12 @@ def einsum(equation, *operands):
                 seen[c] = n
     arrays = [o._data for o in operands]
     if len({a.dtype for a in arrays}) > 1:
+        # torch promotes only while no letter is summed away; a contraction runs through
+        # bmm, which wants one dtype
+        if set(''.join(ins)) - set(rhs):
+            other = next(a.dtype for a in arrays if a.dtype != arrays[0].dtype)
+            raise RuntimeError(f"expected scalar type {_scalar_type(arrays[0].dtype)} but found "
+                               f"{_scalar_type(other)}")
         rd = operands[0].dtype
         for o in operands[1:]:
             rd = _dtype.promote_types(rd, o.dtype)

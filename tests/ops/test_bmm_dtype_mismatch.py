@@ -40,3 +40,19 @@ def test_mv_tensordot_inner_mixed_dtypes_raise_like_torch(op, a, b):
             op(L, getattr(L, a), getattr(L, b))
         msgs.append(str(info.value))
     assert msgs[0] == msgs[1]
+
+
+@pytest.mark.parametrize('a,b', [('float32', 'int64'), ('float32', 'float64'),
+                                 ('int64', 'int32')])
+@pytest.mark.parametrize('eq,s1,s2', [('ij,jk->ik', (2, 3), (3, 2)), ('i,i->', (3,), (3,)),
+                                      ('ij,ij->ij', (2, 3), (2, 3)), ('i,j->ij', (2,), (3,))])
+def test_einsum_mixed_dtypes(a, b, eq, s1, s2):
+    """torch promotes an elementwise einsum but refuses a contraction over mixed dtypes."""
+    res = []
+    for L in (torch, ember):
+        try:
+            r = L.einsum(eq, L.ones(s1, dtype=getattr(L, a)), L.ones(s2, dtype=getattr(L, b)))
+            res.append(('ok', str(r.dtype).split('.')[-1], r.tolist()))
+        except RuntimeError as e:
+            res.append(('error', str(e)))
+    assert res[0] == res[1]
