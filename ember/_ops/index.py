@@ -203,12 +203,31 @@ def _diag_scatter(grad, shape, offset, a, b):
 
 # ---- __setitem__ ------------------------------------------------------------------------------
 
+def _strip_leading_ones(shape):
+    i = 0
+    while i < len(shape) and shape[i] == 1:
+        i += 1
+    return tuple(shape[i:])
+
+
 def _setitem(self, idx, value):
     nidx, basic = _convert_index(idx)
     needs_graph = _State.enabled and (
         self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     d = self._data
     v = value._data if isinstance(value, Tensor) else value
+    if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == 1:
+        # torch drops a value's leading size-1 dims before broadcasting (x[i] = y.reshape(1, -1))
+        target = np.shape(d[nidx])
+        try:
+            fits = np.broadcast_shapes(target, v.shape) == target
+        except (ValueError, IndexError):
+            fits = True  # let the assignment below raise torch's error
+        if not fits:
+            shape = _strip_leading_ones(v.shape)
+            v = v.reshape(shape)
+            if isinstance(value, Tensor):
+                value = value.reshape(shape)
     if not needs_graph:
         try:
             d[nidx] = v

@@ -752,11 +752,6 @@ def test_recurrent(name):
     compare(globals()[name], rtol=1e-3, atol=1e-4, name=name.lower())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ember/_ops/index.py (Tensor.__setitem__): torch drops leading size-1 dims of the value "
-    "before broadcasting, so `t[i] = v` with v of shape [1, 1] writes a 0-d element; ember "
-    "raises 'shape mismatch'. Fix: strip leading 1-dims from the value (np.reshape to "
-    "shape[k:] while shape[0] == 1 and ndim > target ndim) before new[nidx] = v."))
 def test_setitem_value_with_leading_unit_dims():
     compare(r"""
 import torch
