@@ -243,28 +243,25 @@ def aminmax(input, *, dim=None, keepdim=False):
                               'AminmaxBackward0'))
 
 
-def argmax(input, dim=None, keepdim=False):
+def _arg_extreme(input, dim, keepdim, which):
+    """argmax/argmin: over everything (NaN counts as the extreme, as in torch) or along dim."""
     d = input._data
-    if dim is None:
-        _check_nonempty(d, 'argmax')
-        r = np.argmax(d)
-        if d.dtype.kind == 'f' and np.isnan(d).any():
-            r = np.argmax(np.isnan(d).reshape(-1))
-        r = np.asarray(r, dtype=np.int64)
-        return _wrap(r.reshape((1,) * d.ndim) if keepdim else r)
-    return max(input, dim, keepdim)[1]
+    if dim is not None:
+        return (max if which == 'argmax' else min)(input, dim, keepdim)[1]
+    _check_nonempty(d, which)
+    r = (np.argmax if which == 'argmax' else np.argmin)(d)
+    if d.dtype.kind == 'f' and np.isnan(d).any():
+        r = np.argmax(np.isnan(d).reshape(-1))
+    r = np.asarray(r, dtype=np.int64)
+    return _wrap(r.reshape((1,) * d.ndim) if keepdim else r)
+
+
+def argmax(input, dim=None, keepdim=False):
+    return _arg_extreme(input, dim, keepdim, 'argmax')
 
 
 def argmin(input, dim=None, keepdim=False):
-    d = input._data
-    if dim is None:
-        _check_nonempty(d, 'argmin')
-        r = np.argmin(d)
-        if d.dtype.kind == 'f' and np.isnan(d).any():
-            r = np.argmax(np.isnan(d).reshape(-1))
-        r = np.asarray(r, dtype=np.int64)
-        return _wrap(r.reshape((1,) * d.ndim) if keepdim else r)
-    return min(input, dim, keepdim)[1]
+    return _arg_extreme(input, dim, keepdim, 'argmin')
 
 
 def _correction(unbiased, correction):
