@@ -33,3 +33,8 @@ from . import serialization  # noqa: F401,E402
 from . import distributions  # noqa: F401,E402
 
 # names torch also exposes at the top level
+from ._values import *  # noqa: F401,F403,E402
+
+# every other public torch name resolves to a stub that raises NotImplementedError when used
+from . import _stubs  # noqa: E402
+_stubs.install()

@@ -1,9 +1,5 @@
-"""torch.autograd.forward_ad is not built in ember: every entry point says so."""
+"""torch.autograd.forward_ad: forward-mode AD is not built in ember.
 
-
-def _missing(*args, **kwargs):
-    raise NotImplementedError("forward-mode AD (torch.autograd.forward_ad) is not implemented "
-                              "in ember")
-
-
-dual_level = make_dual = unpack_dual = _missing
+Every name torch has here (dual_level, make_dual, unpack_dual, ...) resolves to a stub that
+raises NotImplementedError naming it (ember/_stubs.py).
+"""
