@@ -950,6 +950,24 @@ for _name in ('neg', 'abs', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log
               'lerp', 'addcmul', 'addcdiv', 'logical_not', 'bitwise_not'):
     setattr(Tensor, _name + '_', _unary_inplace(_METHODS[_name]))
 
+
+
+def _dunder_compare(fn):
+    """As torch's Tensor.__eq__ & co: an operand the op rejects with a TypeError (None, a
+    string) gives NotImplemented, so Python falls back: `t == None` is False, `t < None` raises
+    Python's own TypeError."""
+    def op(self, other):
+        try:
+            return fn(self, other)
+        except TypeError:
+            return NotImplemented
+    op.__name__ = op.__qualname__ = fn.__name__
+    return op
+
+
+for _name in ('eq', 'ne', 'lt', 'le', 'gt', 'ge'):
+    setattr(Tensor, f'__{_name}__', _dunder_compare(_METHODS[_name]))
+
 for _name in ('eq', 'ne', 'lt', 'le', 'gt', 'ge', 'not_equal', 'less', 'less_equal', 'greater',
               'greater_equal'):
     setattr(Tensor, _name + '_', (lambda fn: lambda self, other: _write_inplace(

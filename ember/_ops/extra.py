@@ -497,6 +497,24 @@ def _multinomial(self, num_samples, replacement=False, *, generator=None):
     return multinomial(self, num_samples, replacement, generator=generator)
 
 
+def _fill_diagonal_(self, fill_value, wrap=False):
+    """Fill the main diagonal in place through diagonal views, so autograd sees a CopySlices."""
+    shape = self._data.shape
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and any(s != shape[0] for s in shape):
+        raise RuntimeError("all dimensions of input must be of equal length")
+    h, w = shape[0], shape[1]
+    # a tall matrix with wrap=True starts the diagonal again every w + 1 rows
+    starts = range(0, h, w + 1) if wrap and len(shape) == 2 and h > w + 1 else [0]
+    for start in starts:
+        d = self[start:] if start else self
+        for _ in range(len(shape) - 1):
+            d = d.diagonal(0, 0, -1)
+        d.fill_(fill_value)
+    return self
+
+
 def _where(self, condition, y):
     from .elementwise import where
     return where(condition, self, y)
@@ -542,7 +560,7 @@ _METHODS = {
     'register_post_accumulate_grad_hook': _register_post_accumulate_grad_hook,
     'apply_': _apply_, 'map_': _map_, 'sum_to_size': _sum_to_size, 'put_': _put_,
     'put': _put, 'storage': _storage, 'chalf': _chalf, 'bernoulli': _bernoulli,
-    'multinomial': _multinomial, 'where': _where, 'prelu': _prelu, 'hardshrink': _hardshrink,
+    'multinomial': _multinomial, 'fill_diagonal_': _fill_diagonal_, 'where': _where, 'prelu': _prelu, 'hardshrink': _hardshrink,
     'svd': _la('svd'), 'qr': _la('qr'), 'cholesky': _la('cholesky'),
     'to_dense': lambda self, dtype=None, masked_grad=None: self,
     'is_inference': lambda self: False, 'is_neg': lambda self: False,
