@@ -296,13 +296,17 @@ class _ZipStorageLoader:
         if _unpickle._decode_ascii(typename) != 'storage':
             raise RuntimeError("Unknown typename for persistent_load, expected 'storage' but "
                                f"got '{typename}'")
+        if type(key) is not str:
+            raise RuntimeError(f"invalid storage key of type {type(key).__name__} in checkpoint")
         if key in self.loaded:
             return self.loaded[key]
-        dtype = getattr(storage_type, 'dtype', None)
-        if dtype is None:
-            raise RuntimeError(f"invalid storage type {storage_type!r} in checkpoint")
-        if not isinstance(key, str):
-            raise RuntimeError(f"invalid storage key {key!r} in checkpoint")
+        if not _unpickle.is_storage_type(storage_type):
+            raise RuntimeError(f"invalid storage type {_unpickle._short(storage_type)} in "
+                               "checkpoint")
+        dtype = storage_type.dtype
+        location = _unpickle._decode_ascii(location)
+        if type(location) is not str:
+            raise RuntimeError(f"invalid storage location {_unpickle._short(location)}")
         numel = _unpickle._check_int(numel, "storage size")
         nbytes = numel * dtype.itemsize
         name = f'data/{key}'
@@ -319,7 +323,7 @@ class _ZipStorageLoader:
             data = self.reader.read_into_array(name)
         if self.swap:
             _unpickle._maybe_byteswap(data, dtype)
-        storage = self.restore(Storage(data, dtype), _unpickle._decode_ascii(location))
+        storage = self.restore(Storage(data, dtype), location)
         self.loaded[key] = storage
         return storage
 
@@ -328,12 +332,13 @@ def _make_unpickler_factory(weights_only, pickle_module, pickle_load_args):
     if weights_only:
         encoding = pickle_load_args.get('encoding', 'utf-8')
 
-        def make(file, persistent_load):
-            return WeightsOnlyUnpickler(file, encoding=encoding, persistent_load=persistent_load)
+        def make(file, persistent_load, budget=None):
+            return WeightsOnlyUnpickler(file, encoding=encoding, persistent_load=persistent_load,
+                                        budget=budget)
         return make
     cls = _unpickle.full_unpickler_class(pickle_module)
 
-    def make(file, persistent_load):
+    def make(file, persistent_load, budget=None):
         u = cls(file, **pickle_load_args)
         if persistent_load is not None:
             u.persistent_load = persistent_load
@@ -379,7 +384,8 @@ def _load_zip(opened, path, map_location, make_unpickler, mmap, weights_only):
         mapped = _mmap.mmap(opened.fileno(), 0, access=_mmap.ACCESS_COPY)
     loader = _ZipStorageLoader(reader, _restore_location(map_location), mapped, byteorder)
     data_pkl = reader.get_record('data.pkl')
-    return make_unpickler(io.BytesIO(data_pkl), loader).load()
+    budget = _unpickle.budget_for(reader.total_size())
+    return make_unpickler(io.BytesIO(data_pkl), loader, budget).load()
 
 
 def _weights_only_default(weights_only, pickle_module):

@@ -9,7 +9,8 @@ import struct
 
 import numpy as np
 
-from ._unpickle import Storage, _decode_ascii, _maybe_byteswap, _check_int
+from ._unpickle import (Storage, _check_int, _decode_ascii, _maybe_byteswap, _short, budget_for,
+                        is_storage_type)
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
@@ -32,14 +33,19 @@ def legacy_load(f, make_unpickler, restore_location, weights_only):
     start = f.tell()
     file_size = f.seek(0, 2) - start
     f.seek(start)
+    # one allowance for the whole file: its five pickles share it
+    budget = budget_for(file_size)
 
-    magic = make_unpickler(f, None).load()
+    def unpickler(persistent_load=None):
+        return make_unpickler(f, persistent_load, budget)
+
+    magic = unpickler().load()
     if magic != MAGIC_NUMBER:
         raise RuntimeError("Invalid magic number; corrupt file?")
-    version = make_unpickler(f, None).load()
+    version = unpickler().load()
     if version != PROTOCOL_VERSION:
         raise RuntimeError(f"Invalid protocol version: {version}")
-    sys_info = make_unpickler(f, None).load()
+    sys_info = unpickler().load()
     little = True
     if isinstance(sys_info, dict):
         little = bool(sys_info.get('little_endian', True))
@@ -60,9 +66,12 @@ def legacy_load(f, make_unpickler, restore_location, weights_only):
         _, storage_type, root_key, location, numel, view_metadata = saved_id
         if not isinstance(root_key, (str, int)):
             raise RuntimeError(f"invalid storage key {root_key!r}")
-        dtype = getattr(storage_type, 'dtype', None)
-        if dtype is None:
-            raise RuntimeError(f"invalid storage type {storage_type!r}")
+        if not is_storage_type(storage_type):
+            raise RuntimeError(f"invalid storage type {_short(storage_type)}")
+        dtype = storage_type.dtype
+        location = _decode_ascii(location)
+        if type(location) is not str:
+            raise RuntimeError(f"invalid storage location {_short(location)}")
         numel = _check_int(numel, "storage size")
         nbytes = numel * dtype.itemsize
         if root_key not in roots:
@@ -73,7 +82,7 @@ def legacy_load(f, make_unpickler, restore_location, weights_only):
                                    "the file; corrupt file?")
             budget[0] -= nbytes
             storage = Storage(np.zeros(nbytes, np.uint8), dtype)
-            roots[root_key] = restore_location(storage, _decode_ascii(location))
+            roots[root_key] = restore_location(storage, location)
         root = roots[root_key]
         if view_metadata is None:
             return root
@@ -91,8 +100,8 @@ def legacy_load(f, make_unpickler, restore_location, weights_only):
             views[view_key] = Storage(root.data[lo:hi], dtype)
         return views[view_key]
 
-    result = make_unpickler(f, persistent_load).load()
-    keys = make_unpickler(f, None).load()
+    result = unpickler(persistent_load).load()
+    keys = unpickler().load()
     if not isinstance(keys, list):
         raise RuntimeError("corrupt file: the list of storage keys is missing")
     for key in keys:

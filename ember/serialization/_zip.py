@@ -30,6 +30,8 @@ _CENTRAL_HEADER = struct.Struct('<4sHHHHHHIIIHHHHHII')  # 46 bytes
 _EOCD = struct.Struct('<4sHHHHIIH')                     # 22 bytes
 _EOCD64 = struct.Struct('<4sQHHIIQQQQ')                 # 56 bytes
 _LOC64 = struct.Struct('<4sIQI')                        # 20 bytes
+_MAX_RATIO = 1032   # the most bytes deflate can expand one input byte into
+_CHUNK = 1 << 20
 
 
 def _zip_error(what):
@@ -223,8 +225,20 @@ class ZipReader:
                 raise _zip_error(f"record {name} lies outside the archive")
             if name in self._entries:
                 raise _zip_error(f"duplicate record {name}")
+            # declared sizes are checked here, before anything is allocated for them: a stored
+            # record holds exactly its bytes, a deflated one at most _MAX_RATIO times its input
+            if method == 0 and csize != usize:
+                raise _zip_error(f"record {name} is stored but declares {usize} bytes for "
+                                 f"{csize} in the file")
+            if method == 8 and usize > _MAX_RATIO * csize + 64:
+                raise _zip_error(f"record {name} declares {usize} bytes, more than its {csize} "
+                                 "deflated bytes can hold")
             self._entries[name] = _Entry(name, method, flags, crc, csize, usize, offset)
             self._order.append(name)
+
+    def total_size(self):
+        """Bytes of the file plus the declared sizes of its records."""
+        return self._size + sum(e.usize for e in self._entries.values())
 
     # record access, with names relative to the archive folder
     def get_all_records(self):
@@ -268,28 +282,59 @@ class ZipReader:
         """The record's bytes."""
         e = self._entry(name)
         offset = self.record_offset(name) - self._base
+        if e.method not in (0, 8):
+            raise _zip_error(f"record {name} uses unsupported compression method {e.method}")
         raw = self._pread(offset, e.csize)
         if e.method == 8:
             raw = _inflate(raw, e.usize, name)
-        elif e.method != 0 or e.csize != e.usize:
-            raise _zip_error(f"record {name} uses unsupported compression method {e.method}")
         self._check(e, raw)
         return raw
 
     def read_into_array(self, name):
         """The record's bytes in a fresh writable uint8 array (no intermediate copy)."""
         e = self._entry(name)
-        if e.method != 0:
-            return np.frombuffer(bytearray(self.get_record(name)), np.uint8)
+        if e.method not in (0, 8):
+            raise _zip_error(f"record {name} uses unsupported compression method {e.method}")
         offset = self.record_offset(name) - self._base
         out = np.empty(e.usize, np.uint8)
-        if e.usize:
+        if e.method == 8:
+            self._inflate_into(e, offset, out)
+        elif e.usize:
             self._f.seek(self._base + offset)
             got = _readinto(self._f, out)
             if got != e.usize:
                 raise _zip_error("file read failed")
         self._check(e, out)
         return out
+
+    def _inflate_into(self, e, offset, out):
+        """Inflate a record into `out` piece by piece: the record costs its size once."""
+        name = e.name[len(self.prefix):]
+        d = zlib.decompressobj(-15)
+        self._f.seek(self._base + offset)
+        left = e.csize
+        pos = 0
+        buf = b''
+        try:
+            while not d.eof:
+                if not buf:
+                    if not left:
+                        break
+                    buf = self._f.read(min(left, _CHUNK))
+                    if not buf:
+                        raise _zip_error("file read failed")
+                    left -= len(buf)
+                room = out.nbytes - pos
+                piece = d.decompress(buf, min(room + 1, _CHUNK))  # never 0: that is unlimited
+                buf = d.unconsumed_tail
+                if len(piece) > room:
+                    raise _zip_error(f"record {name} has the wrong size")
+                out[pos:pos + len(piece)] = np.frombuffer(piece, np.uint8)
+                pos += len(piece)
+        except zlib.error:
+            raise _zip_error(f"record {name} is not valid deflate data") from None
+        if not d.eof or pos != out.nbytes:
+            raise _zip_error(f"record {name} has the wrong size")
 
 
 def _readinto(f, out):
@@ -334,9 +379,10 @@ def _zip64_fields(extra, usize, csize, offset):
 
 
 def _inflate(raw, usize, name):
+    # one output buffer of the declared size (zlib grows it only for a lying size, and then
+    # no further than the deflate ratio allows)
     try:
-        d = zlib.decompressobj(-15)
-        out = d.decompress(raw, usize + 1)
+        out = zlib.decompress(raw, -15, usize + 1)
     except zlib.error:
         raise _zip_error(f"record {name} is not valid deflate data") from None
     if len(out) != usize:
