@@ -2,6 +2,8 @@
 
 ember's storage is the root NumPy buffer a tensor's array views; these objects describe it.
 """
+import sys
+
 import numpy as np
 
 __all__ = ['UntypedStorage', 'TypedStorage']
@@ -46,8 +48,27 @@ class UntypedStorage:
     def __repr__(self):
         return f"[torch.storage.UntypedStorage(device=cpu) of size {self.nbytes()}]"
 
+    # sys.getsizeof(storage) counts the bytes, as torch's does (torchinfo's "Input size (MB)"
+    # sums it): torch reports 64 + nbytes for an UntypedStorage, 56 + nbytes for a TypedStorage
+    _SIZEOF = 64
+
+    def __sizeof__(self):
+        return self._SIZEOF - _GC_OVERHEAD + self.nbytes()
+
+
+class _Probe:
+    pass
+
+
+# what sys.getsizeof adds to __sizeof__ for an instance of a plain class (GC header and the
+# like; it varies between CPython versions)
+_GC_OVERHEAD = sys.getsizeof(_Probe()) - _Probe().__sizeof__()
+del _Probe
+
 
 class TypedStorage(UntypedStorage):
+    _SIZEOF = 56
+
     @property
     def dtype(self):
         from ._dtype import from_numpy

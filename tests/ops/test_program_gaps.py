@@ -82,3 +82,20 @@ def test_tensor_compared_with_none():
     e, t = _both(lambda lib: (lib.arange(3) == 1, lib.arange(3) != lib.ones(3, dtype=lib.long)))
     for a, b in zip(e, t):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize('n', [0, 10, 1000])
+def test_storage_getsizeof_counts_the_bytes(n):
+    # torchinfo's "Input size (MB)" is the sum of sys.getsizeof(t.untyped_storage())
+    import sys
+    import warnings
+    for dtype in ('float32', 'int64'):
+        e = ember.zeros(n, dtype=getattr(ember, dtype))
+        t = torch.zeros(n, dtype=getattr(torch, dtype))
+        assert sys.getsizeof(e.untyped_storage()) == sys.getsizeof(t.untyped_storage())
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            assert sys.getsizeof(e.storage()) == sys.getsizeof(t.storage())
+        if n:
+            assert sys.getsizeof(e[1:].untyped_storage()) == \
+                sys.getsizeof(t[1:].untyped_storage())
