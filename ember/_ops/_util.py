@@ -178,8 +178,48 @@ def _size_args(size, name='empty'):
         elif not isinstance(s, (int, np.integer)) or isinstance(s, bool):
             raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, but "
                             f"found element of type {type(s).__name__} at pos {i}")
-        out.append(int(s))
+        s = int(s)
+        if not -(1 << 63) <= s < (1 << 63):
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos "
+                            f"{i + 1} with error \"Overflow when unpacking long long\"")
+        out.append(s)
     return tuple(out)
+
+
+# ---- torch's errors for impossible sizes -------------------------------------------------------
+
+def _check_storage(shape, np_dtype):
+    """torch's check that a tensor's byte size fits in int64 (before any allocation)."""
+    n = 1
+    for s in shape:
+        n *= int(s)
+    if n and n * np.dtype(np_dtype).itemsize >= 1 << 63:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes="
+                           f"[{', '.join(str(int(s)) for s in shape)}]")
+
+
+def _oom_error(nbytes):
+    return RuntimeError(
+        f"[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+        f"memory: you tried to allocate {nbytes} bytes. Error code 12 (Cannot allocate memory)")
+
+
+def _alloc_errors(fn):
+    """A factory whose allocation fails raises torch's RuntimeError, not NumPy's MemoryError
+    (or its ValueError for a size beyond what NumPy can even represent)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except MemoryError as e:
+            raise _oom_error(getattr(e, '_total_size', 0)) from None
+        except ValueError as e:
+            msg = str(e)
+            if 'array is too big' in msg or 'Maximum allowed size exceeded' in msg or \
+                    'Maximum allowed dimension exceeded' in msg:
+                raise RuntimeError("Storage size calculation overflowed") from None
+            raise
+    return wrapper
 
 
 def _write_inplace(self, result):
@@ -235,8 +275,8 @@ def _inplace_binary(self, other, ufunc, op_name, outofplace):
     needs_graph = _State.enabled and (
         self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
     if not needs_graph:
-        od = other._data if isinstance(other, Tensor) else other
         d = self._data
+        od = other._data if isinstance(other, Tensor) else _np_scalar(other, d.dtype)
         try:
             if isinstance(other, Tensor) and od.dtype != d.dtype:
                 rd = _operands(self, other)[2]
@@ -374,3 +414,58 @@ else:  # pragma: no cover
         """f(*args, **kw) with NumPy's floating-point warnings off."""
         with np.errstate(all='ignore'):
             return f(*args, **kw)
+
+
+# ---- torch's checked Scalar conversions ---------------------------------------------------------
+# torch converts a Python number handed to an op (fill_, full, masked_fill, clamp's bounds, an
+# alpha) to the tensor's C++ type through a checked cast: out-of-range values raise instead of
+# wrapping, except that a negative integer wraps into an unsigned type (uint8 -1 -> 255).
+
+_CPP_TYPE = {'int8': 'int8_t', 'int16': 'int16_t', 'int32': 'int', 'int64': 'int64_t',
+             'uint8': 'uint8_t', 'uint16': 'uint16_t', 'uint32': 'uint32_t',
+             'uint64': 'uint64_t', 'float32': 'float', 'float64': 'double',
+             'complex64': 'c10::complex<float>', 'complex128': 'c10::complex<double>'}
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _overflow_error(np_dtype, cpp=True):
+    """torch's error for a value that does not fit the target type; `cpp` names the C++ type
+    (the Scalar path), otherwise the dtype's name (torch.tensor()'s path)."""
+    np_dtype = np.dtype(np_dtype)
+    name = _CPP_TYPE.get(np_dtype.name, np_dtype.name) if cpp else np_dtype.name
+    return RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def _scalar_to(value, np_dtype):
+    """`value` (a Python/NumPy number) converted as torch's checked Scalar cast to np_dtype
+    would: raises where torch raises, else returns a number NumPy stores without complaint
+    (negative integers already wrapped into an unsigned type)."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    k = np_dtype.kind
+    if isinstance(value, (bool, np.bool_)) or k == 'b':
+        return value
+    if isinstance(value, numbers.Integral):
+        v = int(value)
+        if v >= 1 << 64:
+            raise OverflowError("int too big to convert")
+        if v < -(1 << 63):
+            raise OverflowError("can't convert negative int to unsigned")
+        if k in 'iu':
+            info = np.iinfo(np_dtype)
+            if v > info.max or (v < info.min if k == 'i' else v < -info.max):
+                raise _overflow_error(np_dtype)
+            return v + info.max + 1 if v < 0 and k == 'u' else v
+        return v
+    if isinstance(value, numbers.Real):
+        f = float(value)
+        if k in 'iu':
+            info = np.iinfo(np_dtype)
+            if f != f or not info.min <= f <= info.max:
+                raise _overflow_error(np_dtype)
+            return int(f)
+        if np_dtype.itemsize == 4 * (1 + (k == 'c')) and abs(f) > _F32_MAX and \
+                abs(f) != float('inf'):
+            raise _overflow_error(np_dtype)
+        return f
+    return value

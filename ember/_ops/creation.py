@@ -7,7 +7,8 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap, _check_device, _VersionCounter
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record
-from ._util import _size_args, _arr, _out, _legacy
+from ._util import (_size_args, _arr, _out, _legacy, _scalar_to, _overflow_error,
+                    _check_storage, _alloc_errors)
 
 __all__ = ['tensor', 'as_tensor', 'asarray', 'from_numpy', 'zeros', 'ones', 'full', 'empty',
            'zeros_like', 'ones_like', 'full_like', 'empty_like', 'arange', 'range', 'linspace',
@@ -33,6 +34,8 @@ def _infer_array(data):
     if isinstance(data, (bool, np.bool_)):
         return np.asarray(data, dtype=np.bool_)
     if isinstance(data, numbers.Integral):
+        if not _INT64_MIN <= data <= _INT64_MAX:
+            raise _unpack_overflow()
         return np.asarray(data, dtype=np.int64)
     if isinstance(data, numbers.Real):
         return np.asarray(data, dtype=_dtype._default._np)
@@ -44,14 +47,23 @@ def _infer_array(data):
             arr = np.array(flat[0] if False else data, dtype=None)
         except ValueError:
             raise ValueError(_ragged_message(data)) from None
+        if not flat:
+            return np.zeros(arr.shape, dtype=_dtype._default._np)
+        seq = _sequence_dtype(flat)
+        if (arr.dtype == object or arr.dtype == np.uint64 or arr.dtype.kind != seq.kind) \
+                and any(type(x) is int and not _INT64_MIN <= x <= _INT64_MAX for x in flat):
+            # Python ints beyond int64 (NumPy made them object, uint64 or float): torch
+            # refuses them unless a float among them makes the sequence floating-point
+            if seq.kind not in 'fc':
+                raise _unpack_overflow()
+            return np.array([float(x) if type(x) is int else x for x in flat],
+                            dtype=seq).reshape(_nested_shape(data))
         if arr.dtype == object:
             if any(isinstance(x, Tensor) for x in flat):
                 arr = np.array([_scalar_of(x) for x in flat]).reshape(_nested_shape(data))
             else:
                 raise ValueError(_ragged_message(data))
-        if not flat:
-            return np.zeros(arr.shape, dtype=_dtype._default._np)
-        return arr.astype(_sequence_dtype(flat), copy=False)
+        return arr.astype(seq, copy=False)
     if hasattr(data, '__array__'):
         return np.asarray(data)
     raise TypeError(f"Could not infer dtype of {type(data).__name__}")
@@ -149,19 +161,57 @@ def _ragged_message(data):
     return walk(data, 0) or "expected a sequence of equal-length sequences"
 
 
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _is_python_data(data):
+    return isinstance(data, (list, tuple, int, float)) and not isinstance(data, Tensor)
+
+
+def _unpack_overflow():
+    return ValueError("Overflow when unpacking long long")
+
+
+def _checked_int_array(data, target):
+    """Python data as an array of integer dtype `target`, with torch.tensor()'s checks: an
+    int beyond int64 or a float/int that does not fit the type raises; negative ints wrap
+    into an unsigned type."""
+    arr = _infer_array(data)  # int64 / float / bool, or raises for ints beyond int64
+    if arr.dtype.kind == 'f':
+        if arr.size:
+            info = np.iinfo(target)
+            finite = np.isfinite(arr).all()
+            if not finite or arr.min() < info.min or arr.max() > info.max:
+                raise _overflow_error(target, cpp=False)
+        return arr.astype(target)
+    if arr.dtype.kind in 'iu' and target != arr.dtype and arr.size:
+        info = np.iinfo(target)
+        lo = info.min if target.kind == 'i' else -int(info.max)
+        if int(arr.min()) < lo or int(arr.max()) > info.max:
+            raise _overflow_error(target, cpp=False)
+    return arr.astype(target)
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     _check_device(device)
-    if dtype is not None and isinstance(data, (list, tuple)) and \
-            not _dtype.to_numpy(dtype).kind == 'b':
+    target = _np_dtype(dtype)
+    if target is not None and target.kind in 'iu' and target != np.uint64 and \
+            _is_python_data(data):
+        # torch checks each Python number against the integer type (no silent wrap)
+        arr = _checked_int_array(data, target)
+    elif dtype is not None and isinstance(data, (list, tuple)) and not target.kind == 'b':
         # straight to the target dtype: no detour through the default float type
         try:
-            arr = np.array(data, dtype=_np_dtype(dtype))
+            arr = np.array(data, dtype=target)
         except (ValueError, TypeError):
-            arr = _infer_array(data).astype(_np_dtype(dtype))
+            arr = _infer_array(data).astype(target)
+    elif target is not None and target.kind in 'fc' and isinstance(data, numbers.Number) \
+            and not isinstance(data, (np.generic, Tensor)):
+        arr = np.array(data, dtype=target)
     else:
         arr = _infer_array(data)
     if dtype is not None:
-        arr = arr.astype(_np_dtype(dtype), copy=False)
+        arr = arr.astype(target, copy=False)
     else:
         arr = np.array(arr, copy=True)
         if arr.dtype not in _dtype._FROM_NP:
@@ -219,7 +269,9 @@ def _make(fn, size, dtype, device, requires_grad, out=None, default=None, size_k
         if size:
             raise TypeError("got multiple values for argument 'size'")
         size = (size_kw,)
-    shape = _size_args(size)
+    name = getattr(fn, '__name__', '')
+    shape = _size_args(size, {'zeros': 'zeros', 'ones': 'ones', '<lambda>': 'full'}.get(
+        name, 'empty'))
     for s in shape:
         if s < 0:
             name = getattr(fn, '__name__', '')
@@ -227,6 +279,7 @@ def _make(fn, size, dtype, device, requires_grad, out=None, default=None, size_k
                 'zeros', 'ones') else f"Trying to create tensor with negative dimension {s}: "
                 f"{list(shape)}")
     d = _np_dtype(dtype) if dtype is not None else (default or _dtype._default._np)
+    _check_storage(shape, d)
     t = _wrap(fn(shape, d))
     if out is not None:
         return _out(out, t)
@@ -235,16 +288,19 @@ def _make(fn, size, dtype, device, requires_grad, out=None, default=None, size_k
     return t
 
 
+@_alloc_errors
 def zeros(*args, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None, size=None):
     return _make(np.zeros, args, dtype, device, requires_grad, out, size_kw=size)
 
 
+@_alloc_errors
 def ones(*args, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False, memory_format=None, size=None):
     return _make(np.ones, args, dtype, device, requires_grad, out, size_kw=size)
 
 
+@_alloc_errors
 def empty(*args, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None, size=None):
     # zero-filled: "uninitialised" memory that is deterministic costs little and hides nothing
@@ -266,15 +322,15 @@ def _fill_dtype(fill_value):
     return _dtype._dtype_for_kind(_kind(fill_value))._np
 
 
+@_alloc_errors
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     d = _np_dtype(dtype) if dtype is not None else _fill_dtype(fill_value)
+    fill_value = _scalar_to(fill_value, np.dtype(d))
     return _make(lambda s, dt: np.full(s, fill_value, dtype=dt), (tuple(size),), None, device,
-                 requires_grad, out, default=d) if dtype is None else \
-        _make(lambda s, dt: np.full(s, fill_value, dtype=dt), (tuple(size),), dtype, device,
-              requires_grad, out)
+                 requires_grad, out, default=d)
 
 
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False,
@@ -286,55 +342,77 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=Fals
 def _like(fn, input, dtype, requires_grad, device=None):
     _check_device(device)
     d = _np_dtype(dtype) if dtype is not None else input._data.dtype
+    _check_storage(input._data.shape, d)
     t = _wrap(fn(input._data.shape, d))
     if requires_grad:
         _factory_requires_grad(t)
     return t
 
 
+@_alloc_errors
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
     return _like(np.zeros, input, dtype, requires_grad, device)
 
 
+@_alloc_errors
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     return _like(np.ones, input, dtype, requires_grad, device)
 
 
+@_alloc_errors
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
     return _like(np.zeros, input, dtype, requires_grad, device)
 
 
+@_alloc_errors
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
+    fill_value = _scalar_to(fill_value, _np_dtype(dtype) if dtype is not None
+                            else input._data.dtype)
     return _like(lambda s, d: np.full(s, fill_value, dtype=d), input, dtype, requires_grad,
                  device)
+
+
+def _cfmt(x):
+    """A number as C++'s default stream output prints it (what torch's messages show)."""
+    return f"{x:g}" if isinstance(x, float) else str(x)
 
 
 def _num(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
+@_alloc_errors
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
     _check_device(device)
     start, end, step = _num(start), _num(end), _num(step)
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                      for v in (start, end, step))
         dt = np.dtype(np.int64) if is_int else _dtype._default._np
     else:
         dt = _np_dtype(dtype)
+    # torch converts the bounds to the result type with its checked cast
+    start, end, step = (_scalar_to(v, np.dtype(np.int64)) if dt.kind in 'iu' else v
+                        for v in (start, end, step))
     import math
-    n = max(0, math.ceil((end - start) / step))
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {_cfmt(start)} -> {_cfmt(end)}")
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    size = (end - start) / step
+    if not 0 <= math.ceil(size) <= (1 << 63) - 1:
+        raise RuntimeError("invalid size, possible overflow?")
+    n = max(0, math.ceil(size))
+    _check_storage((n,), dt)
     if dt.kind in 'iu':
         r = (start + step * np.arange(n, dtype=np.int64)).astype(dt)
     else:
@@ -346,25 +424,29 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     return _out(out, t) if out is not None else t
 
 
+@_alloc_errors
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
           requires_grad=False):
     if end is None:
         start, end = 0, start
     dt = _np_dtype(dtype) if dtype is not None else _dtype._default._np
     n = int((end - start) // step) + 1
+    _check_storage((n,), dt)
     t = _wrap((start + step * np.arange(n, dtype=np.float64)).astype(dt))
     if requires_grad:
         _factory_requires_grad(t)
     return t
 
 
+@_alloc_errors
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     _check_device(device)
     start, end = _num(start), _num(end)
     dt = _np_dtype(dtype) if dtype is not None else _dtype._default._np
     if steps < 0:
-        raise RuntimeError("linspace(): number of steps must be non-negative")
+        raise RuntimeError("number of steps must be non-negative")
+    _check_storage((steps,), dt)
     # torch fills the first half from start and the second half from end (symmetric rounding)
     if steps == 1:
         r = np.array([start], dtype=np.float64)
@@ -389,6 +471,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     return _out(out, t) if out is not None else t
 
 
+@_alloc_errors
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     dt = _np_dtype(dtype) if dtype is not None else _dtype._default._np
@@ -399,11 +482,13 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     return _out(out, t) if out is not None else t
 
 
+@_alloc_errors
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     _check_device(device)
     if m is None:
         m = n
     dt = _np_dtype(dtype) if dtype is not None else _dtype._default._np
+    _check_storage((n, m), dt)
     t = _wrap(np.eye(n, m, dtype=dt))
     if requires_grad:
         _factory_requires_grad(t)
@@ -524,6 +609,8 @@ def _fill_(self, value):
                                                  self._data.dtype), (self, value))
             return _write_inplace(self, res)
         value = value._data
+    else:
+        value = _scalar_to(value, self._data.dtype)
     if _State.enabled and self._requires_grad:
         from ._util import _write_inplace
         return _write_inplace(self, _record('fill', np.full(self._data.shape, value,

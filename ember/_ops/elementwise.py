@@ -7,7 +7,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT
-from ._util import (_operands, _arr, _broadcast_error, _to_float_array, _inplace_binary,
+from ._util import (_scalar_to, _operands, _arr, _broadcast_error, _to_float_array, _inplace_binary,
                     _write_inplace, _out, _scalar_kind, _legacy, _fused, _quiet,
                     _NP_ERRSTATE, _NP_QUIET)
 
@@ -29,9 +29,29 @@ __all__ = [
 ]
 
 
+_INT64 = np.dtype(np.int64)
+
+
 # ---- arithmetic -------------------------------------------------------------------------------
 
+def _check_alpha(alpha, rd):
+    """torch's checks of add/sub's alpha against the result dtype; alpha as stored."""
+    if isinstance(alpha, (bool, np.bool_)):
+        if rd.kind != 'b':
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+        return alpha
+    if isinstance(alpha, complex) and rd.kind != 'c':
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
+                           "number.")
+    if isinstance(alpha, float) and rd.kind in 'iub':
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    return _scalar_to(alpha, rd)
+
+
 def add(input, other, *, alpha=1, out=None):
+    if alpha.__class__ is not int or alpha != 1:
+        alpha = _check_alpha(alpha, _operands(input, other)[2])
     try:
         a, b, _ = _operands(input, other)
         tok = _NP_ERRSTATE.set(_NP_QUIET)  # inline _quiet: these are the hottest ops
@@ -58,6 +78,8 @@ def sub(input, other, *, alpha=1, out=None):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
             "or `logical_xor()` operator instead.")
+    if alpha.__class__ is not int or alpha != 1:
+        alpha = _check_alpha(alpha, _operands(input, other)[2])
     try:
         a, b, _ = _operands(input, other)
         tok = _NP_ERRSTATE.set(_NP_QUIET)
@@ -202,6 +224,8 @@ def pow(input, exponent, *, out=None):
             d = d.astype(rd)
         if rd.kind in 'iu' and exponent < 0 and isinstance(exponent, int):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if rd.kind in 'iu' and isinstance(exponent, int):
+            _scalar_to(_scalar_to(exponent, _INT64), rd)
         if exponent == 2:
             r = _quiet(np.multiply, d, d)
         elif exponent == 0.5:
@@ -621,6 +645,9 @@ def clamp(input, min=None, max=None, *, out=None):
             rd = _dtype._default._np
     if rd != d.dtype:
         d = d.astype(rd)
+    if rd.kind in 'iuf':  # torch's checked conversion of the bounds (uint8 min=-1 is 255)
+        min = _scalar_to(min, rd) if min is not None else None
+        max = _scalar_to(max, rd) if max is not None else None
     if min is not None and max is not None:
         r = np.minimum(np.maximum(d, min), max) if min > max else np.clip(d, min, max)
     elif min is not None:
@@ -657,6 +684,9 @@ def lerp(input, end, weight, *, out=None):
 
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    if value.__class__ is not int or value != 1:
+        _scalar_to(value, input._data.dtype)
+
     def compute():
         prod = tensor1 * tensor2
         return input + (prod * value if value != 1 else prod)

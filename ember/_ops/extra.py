@@ -455,6 +455,8 @@ def _sum_to_size(self, *size):
 
 
 def _put_(self, index, source, accumulate=False):
+    from .index import _check_flat_bounds
+    _check_flat_bounds(index._data, self._data.size)
     if _State.enabled and (self._requires_grad or source._requires_grad):
         return _write_inplace(self, _put(self, index, source, accumulate))
     flat = self._data.reshape(-1)
@@ -470,6 +472,8 @@ def _put_(self, index, source, accumulate=False):
 
 
 def _put(self, index, source, accumulate=False):
+    from .index import _check_flat_bounds
+    _check_flat_bounds(index._data, self._data.size)
     flat = self.reshape(-1)
     return flat.index_put((index.reshape(-1),), source.reshape(-1),
                           accumulate).reshape(self.shape)

@@ -5,7 +5,8 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record
-from ._util import _np_compat, _arr, _write_inplace, _check_inplace, _legacy, _out, _torch_unit_strides, _writeable_view
+from ._util import (_np_compat, _arr, _write_inplace, _check_inplace, _legacy, _out,
+                    _torch_unit_strides, _writeable_view, _scalar_to)
 
 __all__ = ['gather', 'scatter', 'scatter_add', 'scatter_reduce', 'index_select', 'masked_fill',
            'masked_select', 'take_along_dim', 'take', 'nonzero', 'argwhere', 'sort', 'argsort',
@@ -216,6 +217,10 @@ def _setitem(self, idx, value):
         self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     d = self._data
     v = value._data if isinstance(value, Tensor) else value
+    if isinstance(v, (int, float)):  # a Python number: torch's checked conversion
+        if isinstance(v, int) and not -(1 << 63) <= v < (1 << 63):
+            raise ValueError("Overflow when unpacking long long")
+        v = value = _scalar_to(v, d.dtype)
     if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == 1:
         # torch drops a value's leading size-1 dims before broadcasting (x[i] = y.reshape(1, -1))
         target = np.shape(d[nidx])
@@ -270,10 +275,17 @@ def index_put(input, indices, values, accumulate=False):
     nidx = tuple(i._data if isinstance(i, Tensor) else i for i in indices)
     new = input._data.copy()
     v = values._data
-    if accumulate:
-        np.add.at(new, nidx, v)
-        return _record('index_put_acc', new, (input, values), (nidx,))
-    new[nidx] = v
+    if v.dtype != new.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_legacy(new.dtype)} for the destination and {_legacy(v.dtype)} "
+                           f"for the source.")
+    try:
+        if accumulate:
+            np.add.at(new, nidx, v)
+            return _record('index_put_acc', new, (input, values), (nidx,))
+        new[nidx] = v
+    except IndexError as e:
+        raise _index_error(e, new, nidx) from None
     return _record('index_put', new, (input, values), (nidx,))
 
 
@@ -286,6 +298,23 @@ Tensor.index_put_ = _index_put_
 
 
 # ---- gather / scatter -------------------------------------------------------------------------
+
+def _first_bad(idx, lo, hi):
+    """The first index (in order) outside [lo, hi), or None."""
+    if not idx.size:
+        return None
+    bad = (idx < lo) | (idx >= hi)
+    if not bad.any():
+        return None
+    return int(idx.reshape(-1)[np.argmax(bad.reshape(-1))])
+
+
+def _check_dim_bounds(idx, n, ax):
+    """gather/scatter's check: no negative index (torch does not wrap them)."""
+    i = _first_bad(idx, 0, n)
+    if i is not None:
+        raise RuntimeError(f"index {i} is out of bounds for dimension {ax} with size {n}")
+
 
 def _check_index_tensor(index, name):
     if not isinstance(index, Tensor) or index._data.dtype not in (np.int64, np.int32):
@@ -301,9 +330,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
                            "tensor")
     n = d.shape[ax] if d.ndim else 1
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise RuntimeError(f"index {int(idx.max() if idx.max() >= n else idx.min())} is out of "
-                           f"bounds for dimension {ax} with size {n}")
+    _check_dim_bounds(idx, n, ax)
     for i in range(d.ndim):
         if i != ax and idx.shape[i] > d.shape[i]:
             raise RuntimeError(
@@ -317,6 +344,10 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
 
 def _scatter_np(d, ax, idx, src, reduce=None):
     """Write/accumulate src into a copy of d along ax at idx (the index may be smaller)."""
+    _check_dim_bounds(idx, d.shape[ax] if d.ndim else 1, ax)
+    if d.ndim == 0:  # a 0-d tensor scatters as a 1-element vector
+        return _scatter_np(d.reshape(1), 0, idx.reshape(-1), np.reshape(src, -1)
+                           if np.ndim(src) else src, reduce).reshape(())
     out = d.copy()
     grids = np.indices(idx.shape, sparse=True)
     full = list(grids)
@@ -348,7 +379,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     d = input._data
     _check_index_tensor(index, 'scatter')
     ax = _wrap_dim(dim, d.ndim)
-    s = src._data if isinstance(src, Tensor) else src
+    s = src._data if isinstance(src, Tensor) else _scalar_to(src, d.dtype)
     r = _scatter_np(d, ax, index._data, s, reduce)
     if isinstance(src, Tensor):
         return _record('scatter', r, (input, src), (ax, index))
@@ -368,6 +399,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     ax = _wrap_dim(dim, d.ndim)
     idx = index._data
     base = d.copy()
+    _check_dim_bounds(idx, d.shape[ax] if d.ndim else 1, ax)
     if not include_self:
         fill = {'sum': 0, 'prod': 1, 'mean': 0, 'amax': -np.inf, 'amin': np.inf}[reduce]
         grids = list(np.indices(idx.shape, sparse=True))
@@ -395,7 +427,7 @@ def _scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     if not _State.enabled or not (self._requires_grad or
                                   (isinstance(src, Tensor) and src._requires_grad)):
         ax = _wrap_dim(dim, self._data.ndim)
-        s = src._data if isinstance(src, Tensor) else src
+        s = src._data if isinstance(src, Tensor) else _scalar_to(src, self._data.dtype)
         np.copyto(self._data, _scatter_np(self._data, ax, index._data, s, reduce))
         self._vc.value += 1
         return self
@@ -420,27 +452,35 @@ def index_select(input, dim, index, *, out=None):
     if idx.dtype.kind not in 'iu':
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     n = d.shape[ax] if d.ndim else 1
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        bad = int(idx.max() if idx.max() >= n else idx.min())
-        raise IndexError(f"index out of range in self")
+    bad = _first_bad(idx, 0, n)
+    if bad is not None:
+        if d.ndim > 1 and ax == 1:  # torch's dim-1 kernel has its own check
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
+        raise IndexError("index out of range in self")
     r = np.take(d, idx.reshape(-1), axis=ax) if d.ndim else d.copy()
     return _out(out, _record('index_select', r, (input,), (d.shape, ax, idx.reshape(-1))))
+
+
+def _check_flat_bounds(idx, n):
+    """take/put's check: negative indices wrap once, as torch's do."""
+    i = _first_bad(idx, -n, n)
+    if i is not None:
+        raise IndexError(f"out of range: tried to access index {i} on a tensor of {n} "
+                         f"elements.")
 
 
 def take(input, index):
     d = input._data.reshape(-1)
     idx = index._data
     n = d.size
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(f"out of range: tried to access index {int(idx.max())} on a tensor of "
-                         f"{n} elements.")
+    _check_flat_bounds(idx, n)
     r = d[idx]
     return _record('take', _arr(r), (input,), (input._data.shape, idx))
 
 
 def take_along_dim(input, indices, dim=None):
-    if dim is None:
-        return take(input.reshape(-1), indices.reshape(-1))
+    if dim is None:  # torch gathers from the flattened input (no wrapping of negatives)
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
     idx = indices._data
@@ -461,6 +501,8 @@ def take_along_dim(input, indices, dim=None):
     shape_idx[ax] = idx.shape[ax]
     src = input.expand(tuple(shape_in)) if tuple(shape_in) != d.shape else input
     idx_b = np.broadcast_to(idx, tuple(shape_idx))
+    if d.shape[ax]:  # torch wraps every index modulo the dim's size here (not only negatives)
+        idx_b = idx_b % d.shape[ax]
     return gather(src, ax, _wrap(np.ascontiguousarray(idx_b).astype(np.int64)))
 
 
@@ -476,8 +518,10 @@ def masked_fill(input, mask, value):
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s).")
         v = value._data
+        if d.dtype.kind in 'iuf' and v.dtype.kind in 'iuf':
+            _scalar_to(v.item(), d.dtype)  # torch checks a tensor value's range too
     else:
-        v = value
+        v = _scalar_to(value, d.dtype)
     try:
         r = np.where(m, np.asarray(v, dtype=d.dtype) if not isinstance(v, np.ndarray)
                      else v.astype(d.dtype), d)
@@ -702,6 +746,14 @@ def histc(input, bins=100, min=0, max=0):
 def index_add(input, dim, index, source, *, alpha=1):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
+    idx = index._data
+    n = d.shape[ax] if d.ndim else 1
+    if _first_bad(idx, 0, n) is not None:
+        # torch's kernels differ: an outer/inner dim checks like scatter, a middle one (and
+        # a vector) like index_select
+        if d.ndim == 2 or d.ndim > 2 and ax in (0, d.ndim - 1):
+            _check_dim_bounds(idx, n, ax)
+        raise IndexError("index out of range in self")
     r = d.copy()
     src = source._data * alpha if alpha != 1 else source._data
     np.add.at(np.moveaxis(r, ax, 0), index._data, np.moveaxis(src, ax, 0))
@@ -711,6 +763,11 @@ def index_add(input, dim, index, source, *, alpha=1):
 def index_copy(input, dim, index, source):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
+    n = d.shape[ax] if d.ndim else 1
+    bad = _first_bad(index._data, 0, n)
+    if bad is not None:
+        raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension {ax} with "
+                         f"size {n}")
     r = d.copy()
     np.moveaxis(r, ax, 0)[index._data] = np.moveaxis(source._data, ax, 0)
     return _record('index_copy', r, (input, source), (ax, index._data))
@@ -719,8 +776,12 @@ def index_copy(input, dim, index, source):
 def index_fill(input, dim, index, value):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
+    n = d.shape[ax] if d.ndim else 1
+    bad = _first_bad(index._data, -n, n)  # index_fill wraps negative indices once
+    if bad is not None:
+        raise IndexError(f"index {bad} is out of bounds for dimension {ax} with size {n}")
     r = d.copy()
-    v = value._data if isinstance(value, Tensor) else value
+    v = _scalar_to(value, d.dtype)
     np.moveaxis(r, ax, 0)[index._data] = v
     return _record('index_fill', r, (input,), (ax, index._data))
 

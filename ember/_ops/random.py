@@ -10,7 +10,7 @@ from .. import _dtype
 from .. import _random
 from .._tensor import Tensor, _wrap, _check_device, _CPU, _tensor_method
 from ..autograd.grad_mode import _State
-from ._util import _size_args, _check_inplace
+from ._util import _size_args, _check_inplace, _alloc_errors
 
 __all__ = ['Generator', 'default_generator', 'manual_seed', 'seed', 'initial_seed',
            'get_rng_state', 'set_rng_state', 'rand', 'randn', 'randint', 'randperm', 'normal',
@@ -287,6 +287,7 @@ def random_(self, *args, generator=None, **kw):
 
 # ================================================================================ factories
 
+@_alloc_errors
 def rand(*args, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False, size=None):
     _check_device(device)
@@ -296,6 +297,7 @@ def rand(*args, generator=None, out=None, dtype=None, layout=None, device=None,
     return _new(_random.uniform(_gen(generator), shape, dt), requires_grad, out)
 
 
+@_alloc_errors
 def randn(*args, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False, size=None):
     _check_device(device)
@@ -305,6 +307,7 @@ def randn(*args, generator=None, out=None, dtype=None, layout=None, device=None,
     return _new(_random.normal(_gen(generator), shape, dt), requires_grad, out)
 
 
+@_alloc_errors
 def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False, pin_memory=False, low=None, high=None):
     """randint(high, size) or randint(low, high, size); size is a tuple."""
@@ -333,6 +336,7 @@ def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None,
                 requires_grad, out)
 
 
+@_alloc_errors
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     _check_device(device)
@@ -343,6 +347,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return _new(_random.randperm(_gen(generator), n, dt), requires_grad, out)
 
 
+@_alloc_errors
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
            layout=None, device=None, requires_grad=False, pin_memory=False):
     """normal(Tensor, Tensor), normal(Tensor, float), normal(float, Tensor),
@@ -415,18 +420,21 @@ def poisson(input, generator=None):
     raise NotImplementedError("torch.poisson is not implemented in ember yet")
 
 
+@_alloc_errors
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
                 device=device)
 
 
+@_alloc_errors
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
     return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
                  device=device)
 
 
+@_alloc_errors
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
                  requires_grad=False, memory_format=None, generator=None):
     if high is None:

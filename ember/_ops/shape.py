@@ -9,7 +9,7 @@ import numpy as np
 
 from .._tensor import Tensor, Size, _wrap, _wrap_dim
 from ..autograd.graph import _record
-from ._util import _arr, _size_args, _out, _as_view, _writeable_view, _rename
+from ._util import _arr, _size_args, _out, _as_view, _writeable_view, _rename, _alloc_errors
 
 __all__ = ['reshape', 'transpose', 'swapaxes', 'swapdims', 'permute', 't', 'squeeze',
            'unsqueeze', 'flatten', 'unflatten', 'broadcast_to', 'narrow', 'chunk',
@@ -590,6 +590,7 @@ def tile(input, dims):
     return repeat(input, *dims)
 
 
+@_alloc_errors
 def repeat(self, *sizes):
     sizes = _size_args(sizes)
     d = self._data
