@@ -1,12 +1,16 @@
-"""CPU-time yardstick for the conv workloads in /work/shared/bench (robust to a busy machine).
+"""CPU time per training step of the conv workloads (bench/workloads.py), ember vs torch.
 
-Runs the lenet_train, cnn_bn_train and unet_small models with one BLAS/intra-op thread and
-reports the best per-step *process* time over a few chunks, for torch and ember back to back.
-CPU time is much less sensitive than wall time to other jobs sharing the cores, so ratios
-measured here are a steadier guide while optimising (confirm with the real wall-clock scripts).
+    python bench/conv_cpu_time.py                  # lenet, resnet and unet
+    python bench/conv_cpu_time.py lenet --chunks 8
+    python bench/conv_cpu_time.py --quick          # small batches, one chunk: a smoke run
 
-    OPENBLAS_NUM_THREADS=1 python bench/conv_cpu_time.py [workload ...]
+Each (workload, framework) runs in its own subprocess with one BLAS/intra-op thread and reports
+the best per-step *process* time over a few chunks of steps. CPU time is much less sensitive
+than wall time to other jobs sharing the cores, so its ratios are a steadier guide while
+optimising; confirm with wall-clock measurements on a quiet machine. torch is needed for its
+column (pip install torch==2.13.0); without it only ember is measured.
 """
+import argparse
 import importlib.util
 import json
 import os
@@ -14,83 +18,70 @@ import subprocess
 import sys
 import time
 
-BENCH = os.environ.get('BENCH_DIR', '/work/shared/bench')
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import workloads  # noqa: E402
 
 
-def _load(workload):
-    spec = importlib.util.spec_from_file_location(workload, os.path.join(BENCH, workload + '.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def _steps(workload, mod):
-    torch = mod.torch
-    torch.manual_seed(0)
-    if workload == 'lenet_train':
-        net = mod.Net()
-        opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-        data = [(torch.randn(64, 1, 32, 32), torch.randint(0, 10, (64,))) for _ in range(4)]
-    elif workload == 'cnn_bn_train':
-        net = mod.SmallResNet()
-        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-        data = [(torch.randn(32, 3, 32, 32), torch.randint(0, 10, (32,))) for _ in range(4)]
-    else:
-        net = mod.UNet()
-        opt = None
-        data = [(torch.randn(4, 1, 64, 64), torch.randint(0, 2, (4, 64, 64)))]
-    net.train()
-    crit = torch.nn.CrossEntropyLoss()
-    state = [0]
-
-    def step():
-        x, y = data[state[0] % len(data)]
-        state[0] += 1
-        if opt is not None:
-            opt.zero_grad()
-        else:
-            net.zero_grad()
-        loss = crit(net(x), y)
-        loss.backward()
-        if opt is not None:
-            opt.step()
-        return loss
-    return step
-
-
-def _child(workload):
-    mod = _load(workload)
-    if hasattr(mod.torch, 'set_num_threads') and mod.FW == 'torch':
-        mod.torch.set_num_threads(1)
-    step = _steps(workload, mod)
-    for _ in range(3):
+def _child(framework, name, chunks, quick):
+    import importlib
+    torch = importlib.import_module(framework)
+    if framework == 'torch':
+        torch.set_num_threads(1)
+    step, _ = workloads.build(torch, name, quick)
+    per_chunk = 1 if quick else 3
+    for _ in range(1 if quick else 3):
         step()
     best = float('inf')
-    for _ in range(int(os.environ.get('CHUNKS', '5'))):
+    for _ in range(chunks):
         t0 = time.process_time()
-        for _ in range(3):
-            step()
-        best = min(best, (time.process_time() - t0) / 3)
-    print(json.dumps({'workload': workload, 'cpu_ms': round(best * 1e3, 2)}))
+        for _ in range(per_chunk):
+            loss = step()
+        best = min(best, (time.process_time() - t0) / per_chunk)
+    print(json.dumps({'cpu_ms': round(best * 1e3, 2), 'loss': float(loss.item())}))
 
 
 def main():
-    if len(sys.argv) > 2 and sys.argv[1] == '--child':
-        return _child(sys.argv[2])
-    workloads = sys.argv[1:] or ['lenet_train', 'cnn_bn_train', 'unet_small']
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('workloads', nargs='*', metavar='workload',
+                   help=f"any of {', '.join(workloads.NAMES)} (default: all)")
+    p.add_argument('--chunks', type=int, default=5, help='timed chunks of 3 steps (default 5)')
+    p.add_argument('--quick', action='store_true', help='small batches, one chunk of one step')
+    p.add_argument('--child', nargs=2, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    chunks = 1 if args.quick else args.chunks
+    unknown = set(args.workloads) - set(workloads.NAMES)
+    if unknown:
+        p.error(f"unknown workload(s) {', '.join(sorted(unknown))}")
+    if args.child:
+        return _child(args.child[0], args.child[1], chunks, args.quick)
+    frameworks = ['ember'] + (['torch'] if importlib.util.find_spec('torch') else [])
     env = dict(os.environ, OPENBLAS_NUM_THREADS='1', OMP_NUM_THREADS='1',
-               PYTHONPATH=ROOT)
-    for w in workloads:
+               PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    rows = []
+    for name in args.workloads or workloads.NAMES:
         res = {}
-        for fw in ('torch', 'ember'):
-            out = subprocess.run([sys.executable, __file__, '--child', w],
-                                 env=dict(env, BENCH_FRAMEWORK=fw), capture_output=True,
-                                 text=True, check=True).stdout
-            res[fw] = json.loads(out.strip().splitlines()[-1])['cpu_ms']
-        print(f"{w:14s} torch {res['torch']:8.2f} ms  ember {res['ember']:8.2f} ms  "
-              f"ratio {res['ember'] / res['torch']:.2f}")
+        for fw in frameworks:
+            print(f'  {name} on {fw} ...', end=' ', flush=True)
+            cmd = [sys.executable, __file__, '--child', fw, name, '--chunks', str(chunks)]
+            out = subprocess.run(cmd + (['--quick'] if args.quick else []), env=env,
+                                 capture_output=True, text=True)
+            if out.returncode:
+                print('failed')
+                sys.stderr.write(out.stderr)
+                return 1
+            res[fw] = json.loads(out.stdout.strip().splitlines()[-1])['cpu_ms']
+            print(f'{res[fw]:.2f} ms/step', flush=True)
+        rows.append((name, res.get('torch'), res['ember']))
+    print(f"\nCPU ms per training step, 1 thread{' (--quick: small batches)' * args.quick}")
+    print(f"{'workload':10s} {'torch':>9s} {'ember':>9s} {'ember/torch':>12s}")
+    for name, t, e in rows:
+        ts = f'{t:9.2f}' if t else f"{'-':>9s}"
+        ratio = f'{e / t:12.2f}' if t else f"{'-':>12s}"
+        print(f'{name:10s} {ts} {e:9.2f} {ratio}')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

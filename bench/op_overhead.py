@@ -1,11 +1,15 @@
 """Per-op overhead: microseconds per small op, ember vs torch in one run, as a ratio.
 
     python bench/op_overhead.py                 # both frameworks, a table of ratios
+    python bench/op_overhead.py --quick         # a few iterations only: a smoke run
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/op_overhead.py
 
 Each framework runs in its own subprocess (so neither's import affects the other) and prints
-one JSON line; the parent prints a table: us/op for each and the ratio ember/torch.
+one JSON line; the parent prints a table: us/op for each and the ratio ember/torch (--json
+prints the figures as one JSON line before it).
 """
+import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -13,11 +17,16 @@ import sys
 import time
 
 
+QUICK = False
+
+
 def _bench(fn, n):
-    for _ in range(max(n // 20, 50)):
+    if QUICK:
+        n = max(n // 500, 2)
+    for _ in range(2 if QUICK else max(n // 20, 50)):
         fn()
     best = float('inf')
-    for _ in range(5):  # best of 5 chunks: the least disturbed measure of the cost
+    for _ in range(2 if QUICK else 5):  # best of 5 chunks: the least disturbed measure
         t0 = time.perf_counter()
         for _ in range(n):
             fn()
@@ -57,27 +66,44 @@ def measure(fw):
 
 
 def main():
-    if len(sys.argv) > 1 and sys.argv[1] == '--child':
-        print(json.dumps(measure(sys.argv[2])))
-        return
+    global QUICK
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--quick', action='store_true', help='a few iterations only (smoke run)')
+    p.add_argument('--json', action='store_true', help='also print the figures as a JSON line')
+    p.add_argument('--child', help=argparse.SUPPRESS)
+    args = p.parse_args()
+    QUICK = args.quick
+    if args.child:
+        print(json.dumps(measure(args.child)))
+        return 0
     here = os.path.dirname(os.path.abspath(__file__))
     env = dict(os.environ)
     env['PYTHONPATH'] = os.path.dirname(here) + os.pathsep + env.get('PYTHONPATH', '')
+    frameworks = ['ember'] + (['torch'] if importlib.util.find_spec('torch') else [])
     out = {}
-    for fw in ('torch', 'ember'):
-        p = subprocess.run([sys.executable, __file__, '--child', fw], capture_output=True,
-                           text=True, env=env)
+    for fw in frameworks:
+        print(f'  measuring {fw} ...', end=' ', flush=True)
+        t0 = time.perf_counter()
+        cmd = [sys.executable, __file__, '--child', fw] + ['--quick'] * QUICK
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if p.returncode:
+            print('failed')
             print(p.stderr, file=sys.stderr)
-            sys.exit(1)
+            return 1
         out[fw] = json.loads(p.stdout.strip().splitlines()[-1])['us_per_op']
+        print(f'{time.perf_counter() - t0:.1f} s', flush=True)
+    torch_us = out.get('torch', {})
+    if args.json:
+        print(json.dumps({'workload': 'op_overhead', 'torch': torch_us, 'ember': out['ember'],
+                          'openblas_env_set': 'OPENBLAS_CORETYPE' in os.environ}))
+    print(f"\nmicroseconds per op{' (--quick: too few iterations to trust)' * QUICK}")
     print(f"{'op':34s} {'torch us':>9s} {'ember us':>9s} {'ratio':>6s}")
-    for k in out['torch']:
-        t, e = out['torch'][k], out['ember'][k]
-        print(f"{k:34s} {t:9.2f} {e:9.2f} {e / t:6.2f}")
-    print(json.dumps({'workload': 'op_overhead', 'torch': out['torch'], 'ember': out['ember'],
-                      'openblas_env_set': 'OPENBLAS_CORETYPE' in os.environ}))
+    for k, e in out['ember'].items():
+        t = torch_us.get(k)
+        ts, ratio = (f'{t:9.2f}', f'{e / t:6.2f}') if t else (f"{'-':>9s}", f"{'-':>6s}")
+        print(f"{k:34s} {ts} {e:9.2f} {ratio}")
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())
