@@ -494,3 +494,131 @@ def test_default_is_weights_only_as_in_torch_2_13(world, monkeypatch):
     # weights_only=False is full pickle, as in torch: it may call what the file names
     assert ember.load(io.BytesIO(raw), weights_only=False) == 2
     assert torch.load(io.BytesIO(raw), weights_only=False) == 2
+
+
+# ---- memory bombs --------------------------------------------------------------------------
+
+_MEASURE = """
+import gc, resource, sys
+import ember
+for path in sys.argv[1:]:
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        obj = ember.load(path)
+        outcome = 'loaded'
+    except Exception as e:
+        outcome = type(e).__name__
+    obj = None
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    print(outcome, grown * 1024)
+"""
+
+
+def _peak_growth(paths):
+    """(outcome, growth of the peak RSS in bytes) of loading each file in turn, in a fresh
+    process (the files go from small to large, so each growth is that load's own)."""
+    out = subprocess.run([sys.executable, '-c', _MEASURE, *map(str, paths)],
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, 'PYTHONPATH': ROOT})
+    assert out.returncode == 0, out.stderr[-3000:]
+    return [(line.split()[0], int(line.split()[1])) for line in out.stdout.splitlines()]
+
+
+def _legacy_with_storage(numel, data=b''):
+    head = pickle.dumps(0x1950A86A20F9469CFC6C, 2) + pickle.dumps(1001, 2) + \
+        pickle.dumps({'protocol_version': 1001, 'little_endian': True}, 2)
+    pid = T(S('storage'), G('torch', 'FloatStorage'), S('0'), S('cpu'), I(numel), NONE) + b'Q'
+    body = R(G('torch._utils', '_rebuild_tensor_v2'), pid, I(0), T(I(numel)), T(I(1)), FALSE,
+             ODICT)
+    return head + pkl(body) + pickle.dumps(['0'], 2) + struct.pack('<q', numel) + data
+
+
+def test_memory_bombs_touch_little_memory(tmp_path):
+    """Small files asking for gigabytes are refused before allocating; a deflated record is
+    inflated straight into its final buffer. (torch 2.13 grows the peak RSS by about 3-7 MB
+    on the small files, and by the record's size on the deflated one.)"""
+    files = {
+        'tensor': zipped(R(G('torch', 'Tensor'), I(2 ** 29))),
+        'legacy_tensor': legacy(R(G('torch', 'FloatTensor'), I(2 ** 29))),
+        'new_tensor': zipped(NEW(G('torch', 'Tensor'), T(I(2 ** 15), I(2 ** 14)))),
+        'list_tensor': zipped(R(G('torch', 'Tensor'), b'](' + b'](' + b'](' + b'K\x01' * 100 +
+                                b'eq\x01' + b'h\x01' * 99 + b'eq\x02' + b'h\x02' * 99 + b'e')),
+        'storage': zipped(R(G('torch._utils', '_rebuild_tensor_v2'),
+                            PID('FloatStorage', '0', 2 ** 29), I(0), T(I(2 ** 29)), T(I(1)),
+                            FALSE, ODICT), FLOATS4),
+        'legacy_storage': _legacy_with_storage(2 ** 29, b'\0' * 16),
+        'conj_view': zipped(R(G('torch._utils', '_rebuild_tensor_v2'),
+                              PID('ComplexFloatStorage', '0', 1), I(0), T(I(2 ** 28)),
+                              T(I(0)), FALSE, ODICT, D((S('conj'), TRUE))),
+                            [('data/0', b'\0' * 8)]),
+        'bytearray': zipped(R(G('builtins', 'bytearray'), I(2 ** 31))),
+    }
+    paths = []
+    for name, raw in files.items():
+        assert len(raw) < 1000
+        (tmp_path / name).write_bytes(raw)
+        paths.append(tmp_path / name)
+    # 64 MB of zeros, deflated to a few hundred kB (the last file: the largest load)
+    plain = tmp_path / 'plain.pt'
+    ember.save({'w': ember.zeros(16 << 20)}, plain)
+    deflated = tmp_path / 'deflated.pt'
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(deflated, 'w',
+                                                        zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, src.read(info))
+    assert os.path.getsize(deflated) < 1 << 20
+    paths.append(deflated)
+    results = _peak_growth(paths)
+    for (name, _), (outcome, grown) in zip(files.items(), results):
+        assert outcome in ('UnpicklingError', 'RuntimeError'), (name, outcome)
+        assert grown < 7 << 20, f"{name}: the peak RSS grew by {grown} bytes"
+    outcome, grown = results[-1]
+    assert outcome == 'loaded'
+    assert grown < (64 << 20) * 1.25 + (8 << 20), f"deflated record: peak grew by {grown}"
+
+
+def test_deflated_records_load_like_torch(tmp_path):
+    sd = {'w': ember.randn(300, 7), 'b': ember.arange(5), 'x': [1, 'a']}
+    plain = tmp_path / 'plain.pt'
+    ember.save(sd, plain)
+    deflated = tmp_path / 'deflated.pt'
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(deflated, 'w',
+                                                        zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, src.read(info))
+    ours, theirs = ember.load(deflated), torch.load(deflated)
+    for k in ('w', 'b'):
+        assert ours[k]._data.tobytes() == theirs[k].numpy().tobytes()
+    assert ours['x'] == theirs['x'] == [1, 'a']
+    assert ember.load(deflated, mmap=True)['w']._data.tobytes() == ours['w']._data.tobytes()
+
+
+def test_declared_sizes_are_checked_before_allocating():
+    tracemalloc.start()
+    try:
+        # a stored record that declares more bytes than it holds
+        raw = bytearray(zipped(tensor4(), FLOATS4))
+        z = zipfile.ZipFile(io.BytesIO(bytes(raw)))
+        info = z.getinfo('archive/data/0')
+        cd = raw.rindex(b'PK\x01\x02' + raw[raw.index(b'PK\x01\x02') + 4:][:0])
+        at = bytes(raw).find(b'archive/data/0', raw.index(b'PK\x01\x02')) - 46
+        assert raw[at:at + 4] == b'PK\x01\x02' and info.file_size == 16 and cd
+        raw[at + 24:at + 28] = struct.pack('<I', 2 ** 31)  # uncompressed size
+        with pytest.raises(RuntimeError, match="is stored but declares"):
+            ember.load(io.BytesIO(bytes(raw)))
+        # a deflated record that declares more than deflate can expand to
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED) as z:
+            z.writestr('archive/data.pkl', pkl(tensor4()))
+            z.writestr('archive/data/0', np.arange(4, dtype=np.float32).tobytes())
+            z.writestr('archive/version', '3\n')
+        raw = bytearray(buf.getvalue())
+        at = bytes(raw).find(b'archive/data/0', raw.index(b'PK\x01\x02')) - 46
+        raw[at + 24:at + 28] = struct.pack('<I', 2 ** 31)
+        with pytest.raises(RuntimeError, match="more than its .* deflated bytes can hold"):
+            ember.load(io.BytesIO(bytes(raw)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20
