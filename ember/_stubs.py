@@ -21,7 +21,7 @@ import importlib
 import importlib.util
 import sys
 
-from ._torch_api import API, MODULES
+from ._torch_api import API, HOMES, MODULES
 
 __all__ = []
 
@@ -122,6 +122,17 @@ class MissingValue:
             raise AttributeError(name)
         return missing_function(f'{self._ember_qualname}.{name}')
 
+    # a name whose kind torch's list does not record may be a class: subclassing it gives a
+    # class whose instantiation raises; isinstance/issubclass against it are False
+    def __mro_entries__(self, bases):
+        return (missing_class(self._ember_qualname),)
+
+    def __instancecheck__(self, obj):
+        return False
+
+    def __subclasscheck__(self, cls):
+        return False
+
 
 def is_missing(obj):
     """True for ember's stand-ins (stub functions, classes, values and placeholder modules)."""
@@ -153,9 +164,15 @@ def resolve(module, name):
     kind = kinds(ns).get(name)
     if kind is None and f'{ns}.{name}' in MODULES:
         kind = 'm'
-    if kind is None and module.__dict__.get('_ember_missing') and ns not in API \
-            and not name.startswith('_'):
-        kind = 'c'  # a placeholder module whose names torch's list does not enumerate
+    if kind is None and module.__dict__.get('_ember_missing') and not name.startswith('_'):
+        # a placeholder for one of torch's files (torch.nn.modules.batchnorm): torch's packages
+        # re-export what their files define, so ember's nearest real package may have it
+        for home_ns, names in HOMES.get(ns, {}).items():
+            if name in names:
+                # ember's object, or the namespace's stub of the right kind
+                return getattr(importlib.import_module('ember' + home_ns[len('torch'):]), name)
+        if ns not in API:
+            kind = 'v'  # a name torch's list does not enumerate: a stand-in of unknown kind
     if kind is None:
         raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
     if kind == 'm':

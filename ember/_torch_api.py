@@ -1137,7 +1137,7 @@ API = {
     },
 }
 
-# every public torch module above: {name: is a package}
+# every public torch module: {name: is a package}
 MODULES = {
     'torch': True,
     'torch.accelerator': True,
@@ -1147,16 +1147,140 @@ MODULES = {
     'torch.amp.autocast_mode': False,
     'torch.amp.grad_scaler': False,
     'torch.ao': True,
+    'torch.ao.nn': True,
+    'torch.ao.nn.intrinsic': True,
+    'torch.ao.nn.intrinsic.modules': True,
+    'torch.ao.nn.intrinsic.modules.fused': False,
+    'torch.ao.nn.intrinsic.qat': True,
+    'torch.ao.nn.intrinsic.qat.modules': True,
+    'torch.ao.nn.intrinsic.qat.modules.conv_fused': False,
+    'torch.ao.nn.intrinsic.qat.modules.linear_fused': False,
+    'torch.ao.nn.intrinsic.qat.modules.linear_relu': False,
+    'torch.ao.nn.intrinsic.quantized': True,
+    'torch.ao.nn.intrinsic.quantized.dynamic': True,
+    'torch.ao.nn.intrinsic.quantized.dynamic.modules': True,
+    'torch.ao.nn.intrinsic.quantized.dynamic.modules.linear_relu': False,
+    'torch.ao.nn.intrinsic.quantized.modules': True,
+    'torch.ao.nn.intrinsic.quantized.modules.bn_relu': False,
+    'torch.ao.nn.intrinsic.quantized.modules.conv_add': False,
+    'torch.ao.nn.intrinsic.quantized.modules.conv_relu': False,
+    'torch.ao.nn.intrinsic.quantized.modules.linear_relu': False,
+    'torch.ao.nn.qat': True,
+    'torch.ao.nn.qat.dynamic': True,
+    'torch.ao.nn.qat.dynamic.modules': True,
+    'torch.ao.nn.qat.dynamic.modules.linear': False,
+    'torch.ao.nn.qat.modules': True,
+    'torch.ao.nn.qat.modules.conv': False,
+    'torch.ao.nn.qat.modules.embedding_ops': False,
+    'torch.ao.nn.qat.modules.linear': False,
+    'torch.ao.nn.quantizable': True,
+    'torch.ao.nn.quantizable.modules': True,
+    'torch.ao.nn.quantizable.modules.activation': False,
+    'torch.ao.nn.quantizable.modules.rnn': False,
+    'torch.ao.nn.quantized': True,
+    'torch.ao.nn.quantized.dynamic': True,
+    'torch.ao.nn.quantized.dynamic.modules': True,
+    'torch.ao.nn.quantized.dynamic.modules.conv': False,
+    'torch.ao.nn.quantized.dynamic.modules.linear': False,
+    'torch.ao.nn.quantized.dynamic.modules.rnn': False,
+    'torch.ao.nn.quantized.functional': False,
+    'torch.ao.nn.quantized.modules': True,
+    'torch.ao.nn.quantized.modules.activation': False,
+    'torch.ao.nn.quantized.modules.batchnorm': False,
+    'torch.ao.nn.quantized.modules.conv': False,
+    'torch.ao.nn.quantized.modules.dropout': False,
+    'torch.ao.nn.quantized.modules.embedding_ops': False,
+    'torch.ao.nn.quantized.modules.functional_modules': False,
+    'torch.ao.nn.quantized.modules.linear': False,
+    'torch.ao.nn.quantized.modules.normalization': False,
+    'torch.ao.nn.quantized.modules.rnn': False,
+    'torch.ao.nn.quantized.modules.utils': False,
+    'torch.ao.nn.quantized.reference': True,
+    'torch.ao.nn.quantized.reference.modules': True,
+    'torch.ao.nn.quantized.reference.modules.conv': False,
+    'torch.ao.nn.quantized.reference.modules.linear': False,
+    'torch.ao.nn.quantized.reference.modules.rnn': False,
+    'torch.ao.nn.quantized.reference.modules.sparse': False,
+    'torch.ao.nn.quantized.reference.modules.utils': False,
+    'torch.ao.nn.sparse': True,
+    'torch.ao.nn.sparse.quantized': True,
+    'torch.ao.nn.sparse.quantized.dynamic': True,
+    'torch.ao.nn.sparse.quantized.dynamic.linear': False,
+    'torch.ao.nn.sparse.quantized.linear': False,
+    'torch.ao.nn.sparse.quantized.utils': False,
+    'torch.ao.ns': True,
+    'torch.ao.ns.fx': True,
+    'torch.ao.ns.fx.graph_matcher': False,
+    'torch.ao.ns.fx.graph_passes': False,
+    'torch.ao.ns.fx.mappings': False,
+    'torch.ao.ns.fx.n_shadows_utils': False,
+    'torch.ao.ns.fx.ns_types': False,
+    'torch.ao.ns.fx.pattern_utils': False,
+    'torch.ao.ns.fx.qconfig_multi_mapping': False,
+    'torch.ao.ns.fx.utils': False,
+    'torch.ao.ns.fx.weight_utils': False,
+    'torch.ao.pruning': True,
+    'torch.ao.pruning.scheduler': True,
+    'torch.ao.pruning.scheduler.base_scheduler': False,
+    'torch.ao.pruning.scheduler.cubic_scheduler': False,
+    'torch.ao.pruning.scheduler.lambda_scheduler': False,
+    'torch.ao.pruning.sparsifier': True,
+    'torch.ao.pruning.sparsifier.base_sparsifier': False,
+    'torch.ao.pruning.sparsifier.nearly_diagonal_sparsifier': False,
+    'torch.ao.pruning.sparsifier.utils': False,
+    'torch.ao.pruning.sparsifier.weight_norm_sparsifier': False,
+    'torch.ao.quantization': True,
+    'torch.ao.quantization.backend_config': True,
+    'torch.ao.quantization.backend_config.backend_config': False,
+    'torch.ao.quantization.backend_config.executorch': False,
+    'torch.ao.quantization.backend_config.fbgemm': False,
+    'torch.ao.quantization.backend_config.native': False,
+    'torch.ao.quantization.backend_config.onednn': False,
+    'torch.ao.quantization.backend_config.qnnpack': False,
+    'torch.ao.quantization.backend_config.tensorrt': False,
+    'torch.ao.quantization.backend_config.utils': False,
+    'torch.ao.quantization.backend_config.x86': False,
+    'torch.ao.quantization.fake_quantize': False,
+    'torch.ao.quantization.fuse_modules': False,
+    'torch.ao.quantization.fuser_method_mappings': False,
+    'torch.ao.quantization.fx': True,
+    'torch.ao.quantization.fx.convert': False,
+    'torch.ao.quantization.fx.custom_config': False,
+    'torch.ao.quantization.fx.fuse': False,
+    'torch.ao.quantization.fx.fuse_handler': False,
+    'torch.ao.quantization.fx.graph_module': False,
+    'torch.ao.quantization.fx.lower_to_fbgemm': False,
+    'torch.ao.quantization.fx.lower_to_qnnpack': False,
+    'torch.ao.quantization.fx.lstm_utils': False,
+    'torch.ao.quantization.fx.match_utils': False,
+    'torch.ao.quantization.fx.pattern_utils': False,
+    'torch.ao.quantization.fx.prepare': False,
+    'torch.ao.quantization.fx.qconfig_mapping_utils': False,
+    'torch.ao.quantization.fx.quantize_handler': False,
+    'torch.ao.quantization.fx.tracer': False,
+    'torch.ao.quantization.fx.utils': False,
+    'torch.ao.quantization.observer': False,
+    'torch.ao.quantization.qconfig': False,
+    'torch.ao.quantization.qconfig_mapping': False,
+    'torch.ao.quantization.quant_type': False,
+    'torch.ao.quantization.quantization_mappings': False,
+    'torch.ao.quantization.quantize': False,
+    'torch.ao.quantization.quantize_fx': False,
+    'torch.ao.quantization.quantize_jit': False,
+    'torch.ao.quantization.stubs': False,
+    'torch.ao.quantization.utils': False,
     'torch.autograd': True,
     'torch.autograd.anomaly_mode': False,
     'torch.autograd.forward_ad': False,
     'torch.autograd.function': False,
     'torch.autograd.functional': False,
     'torch.autograd.grad_mode': False,
+    'torch.autograd.gradcheck': False,
     'torch.autograd.graph': False,
     'torch.autograd.profiler': False,
     'torch.autograd.profiler_legacy': False,
     'torch.autograd.profiler_util': False,
+    'torch.autograd.variable': False,
     'torch.backends': True,
     'torch.backends.cpu': True,
     'torch.backends.cuda': True,
@@ -1174,16 +1298,23 @@ MODULES = {
     'torch.backends.opt_einsum': True,
     'torch.backends.python_native': False,
     'torch.backends.quantized': True,
+    'torch.backends.xeon': True,
+    'torch.backends.xeon.run_cpu': False,
+    'torch.backends.xnnpack': True,
     'torch.classes': True,
     'torch.compiler': True,
     'torch.compiler.config': False,
+    'torch.contrib': True,
     'torch.cpu': True,
     'torch.cpu.amp': True,
+    'torch.cpu.amp.autocast_mode': False,
+    'torch.cpu.amp.grad_scaler': False,
     'torch.cuda': True,
     'torch.cuda.amp': True,
     'torch.cuda.amp.autocast_mode': False,
     'torch.cuda.amp.common': False,
     'torch.cuda.amp.grad_scaler': False,
+    'torch.cuda.comm': False,
     'torch.cuda.gds': False,
     'torch.cuda.graphs': False,
     'torch.cuda.green_contexts': False,
@@ -1198,15 +1329,167 @@ MODULES = {
     'torch.cuda.tunable': False,
     'torch.distributed': True,
     'torch.distributed.algorithms': True,
+    'torch.distributed.algorithms.ddp_comm_hooks': True,
+    'torch.distributed.algorithms.ddp_comm_hooks.ddp_zero_hook': False,
+    'torch.distributed.algorithms.ddp_comm_hooks.debugging_hooks': False,
+    'torch.distributed.algorithms.ddp_comm_hooks.default_hooks': False,
+    'torch.distributed.algorithms.ddp_comm_hooks.mixed_precision_hooks': False,
+    'torch.distributed.algorithms.ddp_comm_hooks.optimizer_overlap_hooks': False,
+    'torch.distributed.algorithms.ddp_comm_hooks.post_localSGD_hook': False,
+    'torch.distributed.algorithms.ddp_comm_hooks.powerSGD_hook': False,
+    'torch.distributed.algorithms.ddp_comm_hooks.quantization_hooks': False,
+    'torch.distributed.algorithms.join': False,
+    'torch.distributed.algorithms.model_averaging': True,
+    'torch.distributed.algorithms.model_averaging.averagers': False,
+    'torch.distributed.algorithms.model_averaging.hierarchical_model_averager': False,
+    'torch.distributed.algorithms.model_averaging.utils': False,
+    'torch.distributed.argparse_util': False,
     'torch.distributed.autograd': True,
     'torch.distributed.c10d_logger': False,
+    'torch.distributed.checkpoint': True,
+    'torch.distributed.checkpoint.api': False,
+    'torch.distributed.checkpoint.default_planner': False,
+    'torch.distributed.checkpoint.filesystem': False,
+    'torch.distributed.checkpoint.format_utils': False,
+    'torch.distributed.checkpoint.hf_storage': False,
+    'torch.distributed.checkpoint.logger': False,
+    'torch.distributed.checkpoint.logging_handlers': False,
+    'torch.distributed.checkpoint.metadata': False,
+    'torch.distributed.checkpoint.optimizer': False,
+    'torch.distributed.checkpoint.planner': False,
+    'torch.distributed.checkpoint.planner_helpers': False,
+    'torch.distributed.checkpoint.quantized_hf_storage': False,
+    'torch.distributed.checkpoint.resharding': False,
+    'torch.distributed.checkpoint.staging': False,
+    'torch.distributed.checkpoint.state_dict': False,
+    'torch.distributed.checkpoint.state_dict_loader': False,
+    'torch.distributed.checkpoint.state_dict_saver': False,
+    'torch.distributed.checkpoint.stateful': False,
+    'torch.distributed.checkpoint.storage': False,
+    'torch.distributed.checkpoint.utils': False,
+    'torch.distributed.collective_utils': False,
     'torch.distributed.config': False,
     'torch.distributed.constants': False,
+    'torch.distributed.debug': True,
     'torch.distributed.device_mesh': False,
     'torch.distributed.distributed_c10d': False,
+    'torch.distributed.elastic': True,
+    'torch.distributed.elastic.agent': True,
+    'torch.distributed.elastic.agent.server': True,
+    'torch.distributed.elastic.agent.server.api': False,
+    'torch.distributed.elastic.agent.server.health_check_server': False,
+    'torch.distributed.elastic.agent.server.local_elastic_agent': False,
+    'torch.distributed.elastic.control_plane': False,
+    'torch.distributed.elastic.events': True,
+    'torch.distributed.elastic.events.api': False,
+    'torch.distributed.elastic.events.handlers': False,
+    'torch.distributed.elastic.metrics': True,
+    'torch.distributed.elastic.metrics.api': False,
+    'torch.distributed.elastic.multiprocessing': True,
+    'torch.distributed.elastic.multiprocessing.api': False,
+    'torch.distributed.elastic.multiprocessing.errors': True,
+    'torch.distributed.elastic.multiprocessing.errors.error_handler': False,
+    'torch.distributed.elastic.multiprocessing.errors.handlers': False,
+    'torch.distributed.elastic.multiprocessing.redirects': False,
+    'torch.distributed.elastic.multiprocessing.subprocess_handler': True,
+    'torch.distributed.elastic.multiprocessing.subprocess_handler.handlers': False,
+    'torch.distributed.elastic.multiprocessing.subprocess_handler.subprocess_handler': False,
+    'torch.distributed.elastic.multiprocessing.tail_log': False,
+    'torch.distributed.elastic.rendezvous': True,
+    'torch.distributed.elastic.rendezvous.api': False,
+    'torch.distributed.elastic.rendezvous.c10d_rendezvous_backend': False,
+    'torch.distributed.elastic.rendezvous.dynamic_rendezvous': False,
+    'torch.distributed.elastic.rendezvous.etcd_rendezvous': False,
+    'torch.distributed.elastic.rendezvous.etcd_rendezvous_backend': False,
+    'torch.distributed.elastic.rendezvous.etcd_server': False,
+    'torch.distributed.elastic.rendezvous.etcd_store': False,
+    'torch.distributed.elastic.rendezvous.registry': False,
+    'torch.distributed.elastic.rendezvous.static_tcp_rendezvous': False,
+    'torch.distributed.elastic.rendezvous.utils': False,
+    'torch.distributed.elastic.timer': True,
+    'torch.distributed.elastic.timer.api': False,
+    'torch.distributed.elastic.timer.debug_info_logging': False,
+    'torch.distributed.elastic.timer.file_based_local_timer': False,
+    'torch.distributed.elastic.timer.local_timer': False,
+    'torch.distributed.elastic.utils': True,
+    'torch.distributed.elastic.utils.api': False,
+    'torch.distributed.elastic.utils.data': True,
+    'torch.distributed.elastic.utils.data.cycling_iterator': False,
+    'torch.distributed.elastic.utils.data.elastic_distributed_sampler': False,
+    'torch.distributed.elastic.utils.distributed': False,
+    'torch.distributed.elastic.utils.log_level': False,
+    'torch.distributed.elastic.utils.logging': False,
+    'torch.distributed.elastic.utils.process_state': False,
+    'torch.distributed.elastic.utils.store': False,
+    'torch.distributed.flight_recorder': True,
+    'torch.distributed.flight_recorder.components': True,
+    'torch.distributed.flight_recorder.components.builder': False,
+    'torch.distributed.flight_recorder.components.config_manager': False,
+    'torch.distributed.flight_recorder.components.fr_logger': False,
+    'torch.distributed.flight_recorder.components.loader': False,
+    'torch.distributed.flight_recorder.components.types': False,
+    'torch.distributed.flight_recorder.components.utils': False,
+    'torch.distributed.flight_recorder.fr_trace': False,
+    'torch.distributed.fsdp': True,
+    'torch.distributed.fsdp.api': False,
+    'torch.distributed.fsdp.fully_sharded_data_parallel': False,
+    'torch.distributed.fsdp.sharded_grad_scaler': False,
+    'torch.distributed.fsdp.wrap': False,
+    'torch.distributed.launch': False,
+    'torch.distributed.launcher': True,
+    'torch.distributed.launcher.api': False,
     'torch.distributed.logging_handlers': False,
+    'torch.distributed.nn': True,
+    'torch.distributed.nn.api': True,
+    'torch.distributed.nn.api.remote_module': False,
+    'torch.distributed.nn.functional': False,
+    'torch.distributed.nn.jit': True,
+    'torch.distributed.nn.jit.instantiator': False,
+    'torch.distributed.nn.jit.templates': True,
+    'torch.distributed.nn.jit.templates.remote_module_template': False,
+    'torch.distributed.optim': True,
+    'torch.distributed.optim.apply_optimizer_in_backward': False,
+    'torch.distributed.optim.functional_adadelta': False,
+    'torch.distributed.optim.functional_adagrad': False,
+    'torch.distributed.optim.functional_adam': False,
+    'torch.distributed.optim.functional_adamax': False,
+    'torch.distributed.optim.functional_adamw': False,
+    'torch.distributed.optim.functional_rmsprop': False,
+    'torch.distributed.optim.functional_rprop': False,
+    'torch.distributed.optim.functional_sgd': False,
+    'torch.distributed.optim.named_optimizer': False,
+    'torch.distributed.optim.optimizer': False,
+    'torch.distributed.optim.post_localSGD_optimizer': False,
+    'torch.distributed.optim.utils': False,
+    'torch.distributed.optim.zero_redundancy_optimizer': False,
+    'torch.distributed.pipelining': True,
+    'torch.distributed.pipelining.microbatch': False,
+    'torch.distributed.pipelining.schedules': False,
+    'torch.distributed.pipelining.stage': False,
     'torch.distributed.remote_device': False,
+    'torch.distributed.rendezvous': False,
     'torch.distributed.rpc': True,
+    'torch.distributed.rpc.api': False,
+    'torch.distributed.rpc.backend_registry': False,
+    'torch.distributed.rpc.constants': False,
+    'torch.distributed.rpc.functions': False,
+    'torch.distributed.rpc.internal': False,
+    'torch.distributed.rpc.options': False,
+    'torch.distributed.rpc.rref_proxy': False,
+    'torch.distributed.rpc.server_process_global_profiler': False,
+    'torch.distributed.run': False,
+    'torch.distributed.tensor': True,
+    'torch.distributed.tensor.debug': True,
+    'torch.distributed.tensor.device_mesh': False,
+    'torch.distributed.tensor.experimental': True,
+    'torch.distributed.tensor.parallel': True,
+    'torch.distributed.tensor.parallel.api': False,
+    'torch.distributed.tensor.parallel.ddp': False,
+    'torch.distributed.tensor.parallel.fsdp': False,
+    'torch.distributed.tensor.parallel.input_reshard': False,
+    'torch.distributed.tensor.parallel.loss': False,
+    'torch.distributed.tensor.parallel.style': False,
+    'torch.distributed.tensor.placement_types': False,
     'torch.distributed.utils': False,
     'torch.distributions': True,
     'torch.distributions.bernoulli': False,
@@ -1257,47 +1540,240 @@ MODULES = {
     'torch.distributions.weibull': False,
     'torch.distributions.wishart': False,
     'torch.export': True,
+    'torch.export.custom_obj': False,
     'torch.export.custom_ops': False,
     'torch.export.decomp_utils': False,
     'torch.export.dynamic_shapes': False,
+    'torch.export.experimental': True,
     'torch.export.exported_program': False,
     'torch.export.graph_signature': False,
+    'torch.export.passes': True,
+    'torch.export.pt2_archive': True,
+    'torch.export.pt2_archive.constants': False,
+    'torch.export.unflatten': False,
     'torch.fft': True,
     'torch.func': True,
     'torch.functional': False,
     'torch.futures': True,
     'torch.fx': True,
+    'torch.fx.annotate': False,
+    'torch.fx.config': False,
+    'torch.fx.experimental': True,
+    'torch.fx.experimental.accelerator_partitioner': False,
+    'torch.fx.experimental.const_fold': False,
+    'torch.fx.experimental.debug': False,
+    'torch.fx.experimental.dynamic_spec': False,
+    'torch.fx.experimental.graph_gradual_typechecker': False,
+    'torch.fx.experimental.merge_matmul': False,
+    'torch.fx.experimental.meta_tracer': False,
+    'torch.fx.experimental.migrate_gradual_types': True,
+    'torch.fx.experimental.migrate_gradual_types.constraint': False,
+    'torch.fx.experimental.migrate_gradual_types.constraint_generator': False,
+    'torch.fx.experimental.migrate_gradual_types.constraint_transformation': False,
+    'torch.fx.experimental.migrate_gradual_types.operation': False,
+    'torch.fx.experimental.migrate_gradual_types.transform_to_z3': False,
+    'torch.fx.experimental.migrate_gradual_types.util': False,
+    'torch.fx.experimental.migrate_gradual_types.z3_types': False,
+    'torch.fx.experimental.normalize': False,
+    'torch.fx.experimental.optimization': False,
+    'torch.fx.experimental.partitioner_utils': False,
+    'torch.fx.experimental.proxy_tensor': False,
+    'torch.fx.experimental.recording': False,
+    'torch.fx.experimental.refinement_types': False,
+    'torch.fx.experimental.rewriter': False,
+    'torch.fx.experimental.schema_type_annotation': False,
+    'torch.fx.experimental.sym_node': False,
+    'torch.fx.experimental.symbolic_shapes': False,
+    'torch.fx.experimental.unification': True,
+    'torch.fx.experimental.unification.core': False,
+    'torch.fx.experimental.unification.dispatch': False,
+    'torch.fx.experimental.unification.match': False,
+    'torch.fx.experimental.unification.more': False,
+    'torch.fx.experimental.unification.multipledispatch': True,
+    'torch.fx.experimental.unification.multipledispatch.conflict': False,
+    'torch.fx.experimental.unification.multipledispatch.core': False,
+    'torch.fx.experimental.unification.multipledispatch.dispatcher': False,
+    'torch.fx.experimental.unification.multipledispatch.utils': False,
+    'torch.fx.experimental.unification.multipledispatch.variadic': False,
+    'torch.fx.experimental.unification.unification_tools': False,
+    'torch.fx.experimental.unification.utils': False,
+    'torch.fx.experimental.unification.variable': False,
+    'torch.fx.experimental.unify_refinements': False,
+    'torch.fx.experimental.validator': False,
+    'torch.fx.graph': False,
+    'torch.fx.graph_module': False,
+    'torch.fx.immutable_collections': False,
+    'torch.fx.interpreter': False,
+    'torch.fx.node': False,
+    'torch.fx.operator_schemas': False,
+    'torch.fx.passes': True,
+    'torch.fx.passes.annotate_getitem_nodes': False,
+    'torch.fx.passes.backends': True,
+    'torch.fx.passes.backends.cudagraphs': False,
+    'torch.fx.passes.dialect': True,
+    'torch.fx.passes.dialect.common': True,
+    'torch.fx.passes.dialect.common.cse_pass': False,
+    'torch.fx.passes.fake_tensor_prop': False,
+    'torch.fx.passes.graph_drawer': False,
+    'torch.fx.passes.graph_manipulation': False,
+    'torch.fx.passes.graph_transform_observer': False,
+    'torch.fx.passes.infra': True,
+    'torch.fx.passes.infra.partitioner': False,
+    'torch.fx.passes.infra.pass_base': False,
+    'torch.fx.passes.infra.pass_manager': False,
+    'torch.fx.passes.net_min_base': False,
+    'torch.fx.passes.operator_support': False,
+    'torch.fx.passes.param_fetch': False,
+    'torch.fx.passes.pass_manager': False,
+    'torch.fx.passes.regional_inductor': False,
+    'torch.fx.passes.regional_inductor_invoke_subgraph': False,
+    'torch.fx.passes.reinplace': False,
+    'torch.fx.passes.runtime_assert': False,
+    'torch.fx.passes.shape_prop': False,
+    'torch.fx.passes.split_module': False,
+    'torch.fx.passes.split_utils': False,
+    'torch.fx.passes.splitter_base': False,
+    'torch.fx.passes.tests': True,
+    'torch.fx.passes.tests.test_pass_manager': False,
+    'torch.fx.passes.tools_common': False,
+    'torch.fx.passes.utils': True,
+    'torch.fx.passes.utils.common': False,
+    'torch.fx.passes.utils.fuser_utils': False,
+    'torch.fx.passes.utils.matcher_utils': False,
+    'torch.fx.passes.utils.matcher_with_name_node_map_utils': False,
+    'torch.fx.passes.utils.source_matcher_utils': False,
+    'torch.fx.proxy': False,
+    'torch.fx.subgraph_rewriter': False,
+    'torch.fx.tensor_type': False,
+    'torch.fx.traceback': False,
     'torch.hub': False,
     'torch.jit': True,
     'torch.jit.annotations': False,
     'torch.jit.frontend': False,
+    'torch.jit.generate_bytecode': False,
+    'torch.jit.mobile': True,
+    'torch.jit.quantized': False,
+    'torch.jit.supported_ops': False,
+    'torch.jit.unsupported_tensor_ops': False,
     'torch.library': False,
     'torch.linalg': True,
     'torch.masked': True,
     'torch.masked.maskedtensor': True,
+    'torch.masked.maskedtensor.binary': False,
+    'torch.masked.maskedtensor.core': False,
+    'torch.masked.maskedtensor.creation': False,
+    'torch.masked.maskedtensor.passthrough': False,
+    'torch.masked.maskedtensor.reductions': False,
+    'torch.masked.maskedtensor.unary': False,
     'torch.monitor': True,
     'torch.mps': True,
     'torch.mps.event': False,
     'torch.mps.profiler': False,
     'torch.mtia': True,
+    'torch.mtia.memory': False,
+    'torch.mtia.mtia_graph': False,
     'torch.multiprocessing': True,
+    'torch.multiprocessing.pool': False,
+    'torch.multiprocessing.queue': False,
+    'torch.multiprocessing.reductions': False,
+    'torch.multiprocessing.spawn': False,
+    'torch.nativert': True,
+    'torch.nativert.backends': True,
     'torch.nested': True,
     'torch.nn': True,
     'torch.nn.attention': True,
+    'torch.nn.attention.bias': False,
+    'torch.nn.attention.experimental': True,
+    'torch.nn.attention.flex_attention': False,
+    'torch.nn.attention.varlen': False,
+    'torch.nn.backends': True,
+    'torch.nn.backends.thnn': False,
     'torch.nn.common_types': False,
+    'torch.nn.cpp': False,
     'torch.nn.functional': False,
     'torch.nn.grad': False,
     'torch.nn.init': False,
     'torch.nn.intrinsic': True,
+    'torch.nn.intrinsic.modules': True,
+    'torch.nn.intrinsic.modules.fused': False,
+    'torch.nn.intrinsic.qat': True,
+    'torch.nn.intrinsic.qat.modules': True,
+    'torch.nn.intrinsic.qat.modules.conv_fused': False,
+    'torch.nn.intrinsic.qat.modules.linear_fused': False,
+    'torch.nn.intrinsic.qat.modules.linear_relu': False,
+    'torch.nn.intrinsic.quantized': True,
+    'torch.nn.intrinsic.quantized.dynamic': True,
+    'torch.nn.intrinsic.quantized.dynamic.modules': True,
+    'torch.nn.intrinsic.quantized.dynamic.modules.linear_relu': False,
+    'torch.nn.intrinsic.quantized.modules': True,
+    'torch.nn.intrinsic.quantized.modules.bn_relu': False,
+    'torch.nn.intrinsic.quantized.modules.conv_relu': False,
+    'torch.nn.intrinsic.quantized.modules.linear_relu': False,
     'torch.nn.modules': True,
+    'torch.nn.modules.activation': False,
+    'torch.nn.modules.adaptive': False,
+    'torch.nn.modules.batchnorm': False,
+    'torch.nn.modules.channelshuffle': False,
+    'torch.nn.modules.container': False,
+    'torch.nn.modules.conv': False,
+    'torch.nn.modules.distance': False,
+    'torch.nn.modules.dropout': False,
+    'torch.nn.modules.flatten': False,
+    'torch.nn.modules.fold': False,
+    'torch.nn.modules.instancenorm': False,
+    'torch.nn.modules.lazy': False,
+    'torch.nn.modules.linear': False,
+    'torch.nn.modules.linear_cross_entropy': False,
+    'torch.nn.modules.linear_cross_entropy_options': False,
+    'torch.nn.modules.loss': False,
+    'torch.nn.modules.module': False,
+    'torch.nn.modules.normalization': False,
+    'torch.nn.modules.padding': False,
+    'torch.nn.modules.pixelshuffle': False,
+    'torch.nn.modules.pooling': False,
+    'torch.nn.modules.rnn': False,
+    'torch.nn.modules.sparse': False,
+    'torch.nn.modules.transformer': False,
+    'torch.nn.modules.upsampling': False,
+    'torch.nn.modules.utils': False,
     'torch.nn.parallel': True,
     'torch.nn.parallel.comm': False,
+    'torch.nn.parallel.data_parallel': False,
     'torch.nn.parallel.distributed': False,
+    'torch.nn.parallel.parallel_apply': False,
+    'torch.nn.parallel.replicate': False,
     'torch.nn.parallel.scatter_gather': False,
     'torch.nn.parameter': False,
     'torch.nn.qat': True,
+    'torch.nn.qat.dynamic': True,
+    'torch.nn.qat.dynamic.modules': True,
+    'torch.nn.qat.dynamic.modules.linear': False,
+    'torch.nn.qat.modules': True,
+    'torch.nn.qat.modules.conv': False,
+    'torch.nn.qat.modules.embedding_ops': False,
+    'torch.nn.qat.modules.linear': False,
     'torch.nn.quantizable': True,
+    'torch.nn.quantizable.modules': True,
+    'torch.nn.quantizable.modules.activation': False,
+    'torch.nn.quantizable.modules.rnn': False,
     'torch.nn.quantized': True,
+    'torch.nn.quantized.dynamic': True,
+    'torch.nn.quantized.dynamic.modules': True,
+    'torch.nn.quantized.dynamic.modules.conv': False,
+    'torch.nn.quantized.dynamic.modules.linear': False,
+    'torch.nn.quantized.dynamic.modules.rnn': False,
+    'torch.nn.quantized.functional': False,
+    'torch.nn.quantized.modules': True,
+    'torch.nn.quantized.modules.activation': False,
+    'torch.nn.quantized.modules.batchnorm': False,
+    'torch.nn.quantized.modules.conv': False,
+    'torch.nn.quantized.modules.dropout': False,
+    'torch.nn.quantized.modules.embedding_ops': False,
+    'torch.nn.quantized.modules.functional_modules': False,
+    'torch.nn.quantized.modules.linear': False,
+    'torch.nn.quantized.modules.normalization': False,
+    'torch.nn.quantized.modules.rnn': False,
+    'torch.nn.quantized.modules.utils': False,
     'torch.nn.utils': True,
     'torch.nn.utils.clip_grad': False,
     'torch.nn.utils.convert_parameters': False,
@@ -1308,27 +1784,91 @@ MODULES = {
     'torch.nn.utils.parametrize': False,
     'torch.nn.utils.prune': False,
     'torch.nn.utils.rnn': False,
+    'torch.nn.utils.spectral_norm': False,
     'torch.nn.utils.stateless': False,
+    'torch.nn.utils.weight_norm': False,
+    'torch.numa': True,
+    'torch.numa.binding': False,
     'torch.onnx': True,
     'torch.onnx.errors': False,
+    'torch.onnx.operators': False,
     'torch.onnx.ops': True,
+    'torch.onnx.symbolic_helper': False,
+    'torch.onnx.symbolic_opset10': False,
+    'torch.onnx.symbolic_opset11': False,
+    'torch.onnx.symbolic_opset12': False,
+    'torch.onnx.symbolic_opset13': False,
+    'torch.onnx.symbolic_opset14': False,
+    'torch.onnx.symbolic_opset15': False,
+    'torch.onnx.symbolic_opset16': False,
+    'torch.onnx.symbolic_opset17': False,
+    'torch.onnx.symbolic_opset18': False,
+    'torch.onnx.symbolic_opset19': False,
+    'torch.onnx.symbolic_opset20': False,
+    'torch.onnx.symbolic_opset7': False,
+    'torch.onnx.symbolic_opset8': False,
+    'torch.onnx.symbolic_opset9': False,
+    'torch.onnx.testing': False,
+    'torch.onnx.utils': False,
+    'torch.onnx.verification': False,
     'torch.ops': True,
     'torch.optim': True,
+    'torch.optim.adadelta': False,
+    'torch.optim.adagrad': False,
+    'torch.optim.adam': False,
+    'torch.optim.adamax': False,
+    'torch.optim.adamw': False,
+    'torch.optim.asgd': False,
+    'torch.optim.lbfgs': False,
     'torch.optim.lr_scheduler': False,
+    'torch.optim.nadam': False,
+    'torch.optim.optimizer': False,
+    'torch.optim.radam': False,
+    'torch.optim.rmsprop': False,
+    'torch.optim.rprop': False,
+    'torch.optim.sgd': False,
+    'torch.optim.sparse_adam': False,
     'torch.optim.swa_utils': False,
     'torch.overrides': False,
     'torch.package': True,
+    'torch.package.analyze': True,
+    'torch.package.analyze.find_first_use_of_broken_modules': False,
+    'torch.package.analyze.is_from_package': False,
+    'torch.package.analyze.trace_dependencies': False,
+    'torch.package.file_structure_representation': False,
+    'torch.package.find_file_dependencies': False,
+    'torch.package.glob_group': False,
+    'torch.package.importer': False,
+    'torch.package.package_exporter': False,
+    'torch.package.package_importer': False,
     'torch.profiler': True,
     'torch.profiler.itt': False,
     'torch.profiler.profiler': False,
+    'torch.profiler.python_tracer': False,
     'torch.quantization': True,
     'torch.quantization.fake_quantize': False,
+    'torch.quantization.fuse_modules': False,
     'torch.quantization.fuser_method_mappings': False,
+    'torch.quantization.fx': True,
+    'torch.quantization.fx.convert': False,
+    'torch.quantization.fx.fuse': False,
+    'torch.quantization.fx.fusion_patterns': False,
+    'torch.quantization.fx.graph_module': False,
+    'torch.quantization.fx.match_utils': False,
+    'torch.quantization.fx.pattern_utils': False,
+    'torch.quantization.fx.prepare': False,
+    'torch.quantization.fx.quantization_patterns': False,
+    'torch.quantization.fx.quantization_types': False,
+    'torch.quantization.fx.utils': False,
     'torch.quantization.observer': False,
     'torch.quantization.qconfig': False,
     'torch.quantization.quant_type': False,
     'torch.quantization.quantization_mappings': False,
+    'torch.quantization.quantize': False,
+    'torch.quantization.quantize_fx': False,
+    'torch.quantization.quantize_jit': False,
     'torch.quantization.stubs': False,
+    'torch.quantization.utils': False,
     'torch.quasirandom': False,
     'torch.random': False,
     'torch.return_types': False,
@@ -1346,22 +1886,1046 @@ MODULES = {
     'torch.utils': True,
     'torch.utils.backcompat': True,
     'torch.utils.backend_registration': False,
+    'torch.utils.benchmark': True,
+    'torch.utils.benchmark.examples': True,
+    'torch.utils.benchmark.examples.compare': False,
+    'torch.utils.benchmark.examples.fuzzer': False,
+    'torch.utils.benchmark.examples.op_benchmark': False,
+    'torch.utils.benchmark.examples.simple_timeit': False,
+    'torch.utils.benchmark.examples.spectral_ops_fuzz_test': False,
+    'torch.utils.benchmark.op_fuzzers': True,
+    'torch.utils.benchmark.op_fuzzers.binary': False,
+    'torch.utils.benchmark.op_fuzzers.sparse_binary': False,
+    'torch.utils.benchmark.op_fuzzers.sparse_unary': False,
+    'torch.utils.benchmark.op_fuzzers.spectral': False,
+    'torch.utils.benchmark.op_fuzzers.unary': False,
+    'torch.utils.benchmark.utils': True,
+    'torch.utils.benchmark.utils.common': False,
+    'torch.utils.benchmark.utils.compare': False,
+    'torch.utils.benchmark.utils.compile': False,
+    'torch.utils.benchmark.utils.cpp_jit': False,
+    'torch.utils.benchmark.utils.fuzzer': False,
+    'torch.utils.benchmark.utils.sparse_fuzzer': False,
+    'torch.utils.benchmark.utils.timer': False,
+    'torch.utils.benchmark.utils.valgrind_wrapper': True,
+    'torch.utils.benchmark.utils.valgrind_wrapper.timer_interface': False,
+    'torch.utils.bundled_inputs': False,
     'torch.utils.checkpoint': False,
     'torch.utils.collect_env': False,
     'torch.utils.cpp_backtrace': False,
+    'torch.utils.cpp_extension': False,
     'torch.utils.data': True,
+    'torch.utils.data.backward_compatibility': False,
     'torch.utils.data.dataloader': False,
     'torch.utils.data.datapipes': True,
+    'torch.utils.data.datapipes.dataframe': True,
+    'torch.utils.data.datapipes.dataframe.dataframe_wrapper': False,
+    'torch.utils.data.datapipes.dataframe.dataframes': False,
+    'torch.utils.data.datapipes.dataframe.datapipes': False,
+    'torch.utils.data.datapipes.dataframe.structures': False,
+    'torch.utils.data.datapipes.datapipe': False,
+    'torch.utils.data.datapipes.gen_pyi': False,
+    'torch.utils.data.datapipes.iter': True,
+    'torch.utils.data.datapipes.iter.callable': False,
+    'torch.utils.data.datapipes.iter.combinatorics': False,
+    'torch.utils.data.datapipes.iter.combining': False,
+    'torch.utils.data.datapipes.iter.filelister': False,
+    'torch.utils.data.datapipes.iter.fileopener': False,
+    'torch.utils.data.datapipes.iter.grouping': False,
+    'torch.utils.data.datapipes.iter.routeddecoder': False,
+    'torch.utils.data.datapipes.iter.selecting': False,
+    'torch.utils.data.datapipes.iter.sharding': False,
+    'torch.utils.data.datapipes.iter.streamreader': False,
+    'torch.utils.data.datapipes.iter.utils': False,
+    'torch.utils.data.datapipes.map': True,
+    'torch.utils.data.datapipes.map.callable': False,
+    'torch.utils.data.datapipes.map.combinatorics': False,
+    'torch.utils.data.datapipes.map.combining': False,
+    'torch.utils.data.datapipes.map.grouping': False,
+    'torch.utils.data.datapipes.map.utils': False,
+    'torch.utils.data.datapipes.utils': True,
+    'torch.utils.data.datapipes.utils.common': False,
+    'torch.utils.data.datapipes.utils.decoder': False,
+    'torch.utils.data.datapipes.utils.snapshot': False,
     'torch.utils.data.dataset': False,
     'torch.utils.data.distributed': False,
     'torch.utils.data.graph': False,
     'torch.utils.data.graph_settings': False,
     'torch.utils.data.sampler': False,
+    'torch.utils.debug_log': False,
     'torch.utils.deterministic': False,
     'torch.utils.dlpack': False,
+    'torch.utils.file_baton': False,
+    'torch.utils.flop_counter': False,
+    'torch.utils.hipify': True,
+    'torch.utils.hipify.constants': False,
+    'torch.utils.hipify.cuda_to_hip_mappings': False,
+    'torch.utils.hipify.hipify_python': False,
+    'torch.utils.hipify.version': False,
     'torch.utils.hooks': False,
+    'torch.utils.jit': True,
+    'torch.utils.jit.log_extract': False,
+    'torch.utils.mkldnn': False,
+    'torch.utils.mobile_optimizer': False,
+    'torch.utils.model_dump': True,
+    'torch.utils.model_zoo': False,
+    'torch.utils.module_tracker': False,
+    'torch.utils.serialization': True,
+    'torch.utils.serialization.config': False,
+    'torch.utils.show_pickle': False,
+    'torch.utils.tensorboard': True,
+    'torch.utils.tensorboard.summary': False,
+    'torch.utils.tensorboard.writer': False,
     'torch.utils.throughput_benchmark': False,
+    'torch.utils.viz': True,
     'torch.utils.weak': False,
     'torch.version': False,
     'torch.xpu': True,
+    'torch.xpu.graphs': False,
+    'torch.xpu.memory': False,
+    'torch.xpu.random': False,
+    'torch.xpu.streams': False,
+}
+
+# {torch file module: {namespace that re-exports names defined there: names}}
+HOMES = {
+    'torch': {
+        'torch.cuda': (
+            'AcceleratorError OutOfMemoryError '
+        ).split(),
+        'torch.nested': (
+            'DType Device '
+        ).split(),
+        'torch.types': (
+            'DispatchKey Size SymBool SymFloat SymInt '
+        ).split(),
+        'torch.testing': (
+            'FileCheck '
+        ).split(),
+        'torch.nn.functional': (
+            'Tensor adaptive_avg_pool1d avg_pool1d bilinear celu_ channel_shuffle conv1d '
+            'conv2d conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d '
+            'cosine_similarity hardshrink native_channel_shuffle pairwise_distance pdist '
+            'pixel_shuffle pixel_unshuffle prelu relu_ rrelu_ selu_ threshold_ '
+        ).split(),
+    },
+    'torch.accelerator.graphs': {
+        'torch.accelerator': (
+            'Graph '
+        ).split(),
+    },
+    'torch.accelerator.memory': {
+        'torch.accelerator': (
+            'empty_cache empty_host_cache get_memory_info max_memory_allocated '
+            'max_memory_reserved memory_allocated memory_reserved memory_stats '
+            'reset_accumulated_memory_stats reset_peak_memory_stats '
+        ).split(),
+    },
+    'torch.amp.autocast_mode': {
+        'torch': (
+            'autocast '
+        ).split(),
+        'torch.amp': (
+            'custom_bwd custom_fwd is_autocast_available '
+        ).split(),
+    },
+    'torch.amp.grad_scaler': {
+        'torch': (
+            'GradScaler '
+        ).split(),
+    },
+    'torch.ao.quantization.fake_quantize': {
+        'torch.quantization': (
+            'FakeQuantize FakeQuantizeBase FixedQParamsFakeQuantize '
+            'FusedMovingAvgObsFakeQuantize default_fake_quant '
+            'default_fixed_qparams_range_0to1_fake_quant '
+            'default_fixed_qparams_range_neg1to1_fake_quant default_fused_act_fake_quant '
+            'default_fused_per_channel_wt_fake_quant default_fused_wt_fake_quant '
+            'default_histogram_fake_quant default_per_channel_weight_fake_quant '
+            'default_weight_fake_quant disable_fake_quant disable_observer '
+            'enable_fake_quant enable_observer '
+        ).split(),
+    },
+    'torch.ao.quantization.fuse_modules': {
+        'torch.quantization': (
+            'fuse_modules '
+        ).split(),
+    },
+    'torch.ao.quantization.fuser_method_mappings': {
+        'torch.quantization': (
+            'fuse_conv_bn fuse_conv_bn_relu fuse_linear_bn get_fuser_method '
+        ).split(),
+    },
+    'torch.ao.quantization.observer': {
+        'torch.quantization': (
+            'HistogramObserver MinMaxObserver MovingAverageMinMaxObserver '
+            'MovingAveragePerChannelMinMaxObserver NoopObserver ObserverBase '
+            'PerChannelMinMaxObserver PlaceholderObserver RecordingObserver '
+            'default_debug_observer default_dynamic_quant_observer '
+            'default_float_qparams_observer default_histogram_observer default_observer '
+            'default_per_channel_weight_observer default_placeholder_observer '
+            'default_weight_observer get_observer_state_dict load_observer_state_dict '
+        ).split(),
+    },
+    'torch.ao.quantization.qconfig': {
+        'torch.quantization': (
+            'QConfig QConfigAny QConfigDynamic get_default_qat_qconfig '
+            'get_default_qconfig qconfig_equals '
+        ).split(),
+    },
+    'torch.ao.quantization.quant_type': {
+        'torch.quantization': (
+            'QuantType '
+        ).split(),
+    },
+    'torch.ao.quantization.quantization_mappings': {
+        'torch.quantization': (
+            'get_default_compare_output_module_list '
+            'get_default_dynamic_quant_module_mappings '
+            'get_default_float_to_quantized_operator_mappings '
+            'get_default_qat_module_mappings get_default_qconfig_propagation_list '
+            'get_default_static_quant_module_mappings get_dynamic_quant_module_class '
+            'get_quantized_operator get_static_quant_module_class no_observer_set '
+        ).split(),
+    },
+    'torch.ao.quantization.quantize': {
+        'torch.quantization': (
+            'add_quant_dequant convert prepare prepare_qat propagate_qconfig_ quantize '
+            'quantize_dynamic quantize_qat swap_module '
+        ).split(),
+    },
+    'torch.ao.quantization.quantize_jit': {
+        'torch.quantization': (
+            'convert_dynamic_jit convert_jit fuse_conv_bn_jit prepare_dynamic_jit '
+            'prepare_jit quantize_dynamic_jit quantize_jit script_qconfig '
+            'script_qconfig_dict '
+        ).split(),
+    },
+    'torch.ao.quantization.stubs': {
+        'torch.quantization': (
+            'DeQuantStub QuantStub QuantWrapper '
+        ).split(),
+    },
+    'torch.autograd.anomaly_mode': {
+        'torch.autograd': (
+            'detect_anomaly set_detect_anomaly '
+        ).split(),
+    },
+    'torch.autograd.function': {
+        'torch.autograd': (
+            'Function NestedIOFunction '
+        ).split(),
+    },
+    'torch.autograd.grad_mode': {
+        'torch': (
+            'enable_grad inference_mode no_grad set_grad_enabled '
+        ).split(),
+        'torch.autograd': (
+            'enforce_grad_layout_policy set_multithreading_enabled '
+        ).split(),
+    },
+    'torch.autograd.gradcheck': {
+        'torch.autograd': (
+            'gradcheck gradgradcheck '
+        ).split(),
+    },
+    'torch.autograd.profiler': {
+        'torch.profiler': (
+            'KinetoStepTracker record_function '
+        ).split(),
+    },
+    'torch.autograd.profiler_util': {
+        'torch.autograd.profiler': (
+            'EventList FunctionEvent MemRecordsAcc '
+        ).split(),
+    },
+    'torch.autograd.variable': {
+        'torch.autograd': (
+            'Variable '
+        ).split(),
+    },
+    'torch.backends': {
+        'torch.backends.cudnn': (
+            'ContextProp PropModule '
+        ).split(),
+    },
+    'torch.backends.cuda': {
+        'torch.nn.attention': (
+            'SDPAParams can_use_efficient_attention can_use_flash_attention '
+        ).split(),
+    },
+    'torch.cuda.amp.autocast_mode': {
+        'torch.cuda.amp': (
+            'autocast custom_bwd custom_fwd '
+        ).split(),
+    },
+    'torch.cuda.amp.common': {
+        'torch.cuda.amp': (
+            'amp_definitely_not_available '
+        ).split(),
+    },
+    'torch.cuda.amp.grad_scaler': {
+        'torch.cuda.amp': (
+            'GradScaler '
+        ).split(),
+    },
+    'torch.cuda.graphs': {
+        'torch.cuda': (
+            'CUDAGraph graph graph_pool_handle is_current_stream_capturing '
+            'make_graphed_callables '
+        ).split(),
+    },
+    'torch.cuda.green_contexts': {
+        'torch.cuda': (
+            'GreenContext '
+        ).split(),
+    },
+    'torch.cuda.memory': {
+        'torch.cuda': (
+            'CUDAPluggableAllocator MemPool caching_allocator_alloc '
+            'caching_allocator_delete caching_allocator_disabled caching_allocator_enable '
+            'change_current_allocator empty_cache get_allocator_backend '
+            'get_per_process_memory_fraction host_memory_stats '
+            'host_memory_stats_as_nested_dict list_gpu_processes max_memory_allocated '
+            'max_memory_cached max_memory_reserved mem_get_info memory_allocated '
+            'memory_cached memory_reserved memory_snapshot memory_stats '
+            'memory_stats_as_nested_dict memory_summary '
+            'reset_accumulated_host_memory_stats reset_accumulated_memory_stats '
+            'reset_max_memory_allocated reset_max_memory_cached '
+            'reset_peak_host_memory_stats reset_peak_memory_stats '
+            'set_per_process_memory_fraction use_mem_pool '
+        ).split(),
+    },
+    'torch.cuda.random': {
+        'torch.cuda': (
+            'get_rng_state get_rng_state_all initial_seed manual_seed manual_seed_all '
+            'seed seed_all set_rng_state set_rng_state_all '
+        ).split(),
+    },
+    'torch.cuda.streams': {
+        'torch.cuda': (
+            'Event ExternalStream Stream '
+        ).split(),
+    },
+    'torch.distributed.device_mesh': {
+        'torch.distributed': (
+            'DeviceMesh init_device_mesh '
+        ).split(),
+    },
+    'torch.distributed.distributed_c10d': {
+        'torch.distributed': (
+            'AllToAllOptions AllreduceCoalescedOptions AllreduceOptions Backend '
+            'BackendConfig BarrierOptions BroadcastOptions DebugLevel GatherOptions '
+            'GroupMember GroupName P2POp PrefixStore ProcessGroup ProcessGroupGloo '
+            'ReduceOp ReduceOptions ReduceScatterOptions ScatterOptions Store Work '
+            'all_gather all_gather_coalesced all_gather_into_tensor all_gather_object '
+            'all_gather_single all_reduce all_reduce_coalesced all_to_all '
+            'all_to_all_single barrier batch_isend_irecv broadcast broadcast_object_list '
+            'destroy_process_group gather gather_object get_backend get_backend_config '
+            'get_debug_level get_default_backend_for_device get_global_rank '
+            'get_group_rank get_node_local_rank get_pg_count get_process_group_ranks '
+            'get_rank get_world_size group init_process_group irecv is_backend_available '
+            'is_gloo_available is_initialized is_mpi_available is_nccl_available '
+            'is_torchelastic_launched is_ucc_available is_xccl_available isend '
+            'monitored_barrier new_group new_subgroups new_subgroups_by_enumeration '
+            'record_comm recv recv_object_list reduce reduce_scatter '
+            'reduce_scatter_single reduce_scatter_tensor scatter scatter_object_list send '
+            'send_object_list shrink_group split_group supports_complex '
+        ).split(),
+    },
+    'torch.distributed.rendezvous': {
+        'torch.distributed': (
+            'register_rendezvous_handler rendezvous '
+        ).split(),
+    },
+    'torch.distributions.bernoulli': {
+        'torch.distributions': (
+            'Bernoulli '
+        ).split(),
+    },
+    'torch.distributions.beta': {
+        'torch.distributions': (
+            'Beta '
+        ).split(),
+    },
+    'torch.distributions.binomial': {
+        'torch.distributions': (
+            'Binomial '
+        ).split(),
+    },
+    'torch.distributions.categorical': {
+        'torch.distributions': (
+            'Categorical '
+        ).split(),
+    },
+    'torch.distributions.cauchy': {
+        'torch.distributions': (
+            'Cauchy '
+        ).split(),
+    },
+    'torch.distributions.chi2': {
+        'torch.distributions': (
+            'Chi2 '
+        ).split(),
+    },
+    'torch.distributions.constraint_registry': {
+        'torch.distributions': (
+            'biject_to transform_to '
+        ).split(),
+    },
+    'torch.distributions.continuous_bernoulli': {
+        'torch.distributions': (
+            'ContinuousBernoulli '
+        ).split(),
+    },
+    'torch.distributions.dirichlet': {
+        'torch.distributions': (
+            'Dirichlet '
+        ).split(),
+    },
+    'torch.distributions.distribution': {
+        'torch.distributions': (
+            'Distribution '
+        ).split(),
+    },
+    'torch.distributions.exp_family': {
+        'torch.distributions': (
+            'ExponentialFamily '
+        ).split(),
+    },
+    'torch.distributions.exponential': {
+        'torch.distributions': (
+            'Exponential '
+        ).split(),
+    },
+    'torch.distributions.fishersnedecor': {
+        'torch.distributions': (
+            'FisherSnedecor '
+        ).split(),
+    },
+    'torch.distributions.gamma': {
+        'torch.distributions': (
+            'Gamma '
+        ).split(),
+    },
+    'torch.distributions.generalized_pareto': {
+        'torch.distributions': (
+            'GeneralizedPareto '
+        ).split(),
+    },
+    'torch.distributions.geometric': {
+        'torch.distributions': (
+            'Geometric '
+        ).split(),
+    },
+    'torch.distributions.gumbel': {
+        'torch.distributions': (
+            'Gumbel '
+        ).split(),
+    },
+    'torch.distributions.half_cauchy': {
+        'torch.distributions': (
+            'HalfCauchy '
+        ).split(),
+    },
+    'torch.distributions.half_normal': {
+        'torch.distributions': (
+            'HalfNormal '
+        ).split(),
+    },
+    'torch.distributions.independent': {
+        'torch.distributions': (
+            'Independent '
+        ).split(),
+    },
+    'torch.distributions.inverse_gamma': {
+        'torch.distributions': (
+            'InverseGamma '
+        ).split(),
+    },
+    'torch.distributions.kl': {
+        'torch.distributions': (
+            'kl_divergence register_kl '
+        ).split(),
+    },
+    'torch.distributions.kumaraswamy': {
+        'torch.distributions': (
+            'Kumaraswamy '
+        ).split(),
+    },
+    'torch.distributions.laplace': {
+        'torch.distributions': (
+            'Laplace '
+        ).split(),
+    },
+    'torch.distributions.lkj_cholesky': {
+        'torch.distributions': (
+            'LKJCholesky '
+        ).split(),
+    },
+    'torch.distributions.log_normal': {
+        'torch.distributions': (
+            'LogNormal '
+        ).split(),
+    },
+    'torch.distributions.logistic_normal': {
+        'torch.distributions': (
+            'LogisticNormal '
+        ).split(),
+    },
+    'torch.distributions.lowrank_multivariate_normal': {
+        'torch.distributions': (
+            'LowRankMultivariateNormal '
+        ).split(),
+    },
+    'torch.distributions.mixture_same_family': {
+        'torch.distributions': (
+            'MixtureSameFamily '
+        ).split(),
+    },
+    'torch.distributions.multinomial': {
+        'torch.distributions': (
+            'Multinomial '
+        ).split(),
+    },
+    'torch.distributions.multivariate_normal': {
+        'torch.distributions': (
+            'MultivariateNormal '
+        ).split(),
+    },
+    'torch.distributions.negative_binomial': {
+        'torch.distributions': (
+            'NegativeBinomial '
+        ).split(),
+    },
+    'torch.distributions.normal': {
+        'torch.distributions': (
+            'Normal '
+        ).split(),
+    },
+    'torch.distributions.one_hot_categorical': {
+        'torch.distributions': (
+            'OneHotCategorical OneHotCategoricalStraightThrough '
+        ).split(),
+    },
+    'torch.distributions.pareto': {
+        'torch.distributions': (
+            'Pareto '
+        ).split(),
+    },
+    'torch.distributions.poisson': {
+        'torch.distributions': (
+            'Poisson '
+        ).split(),
+    },
+    'torch.distributions.relaxed_bernoulli': {
+        'torch.distributions': (
+            'RelaxedBernoulli '
+        ).split(),
+    },
+    'torch.distributions.relaxed_categorical': {
+        'torch.distributions': (
+            'RelaxedOneHotCategorical '
+        ).split(),
+    },
+    'torch.distributions.studentT': {
+        'torch.distributions': (
+            'StudentT '
+        ).split(),
+    },
+    'torch.distributions.transformed_distribution': {
+        'torch.distributions': (
+            'TransformedDistribution '
+        ).split(),
+    },
+    'torch.distributions.transforms': {
+        'torch.distributions': (
+            'AbsTransform AffineTransform CatTransform ComposeTransform '
+            'CorrCholeskyTransform CumulativeDistributionTransform ExpTransform '
+            'IndependentTransform LowerCholeskyTransform PositiveDefiniteTransform '
+            'PowerTransform ReshapeTransform SigmoidTransform SoftmaxTransform '
+            'SoftplusTransform StackTransform StickBreakingTransform TanhTransform '
+            'Transform identity_transform '
+        ).split(),
+    },
+    'torch.distributions.uniform': {
+        'torch.distributions': (
+            'Uniform '
+        ).split(),
+    },
+    'torch.distributions.utils': {
+        'torch.distributions.transforms': (
+            'broadcast_all lazy_property tril_matrix_to_vec vec_to_tril_matrix '
+        ).split(),
+    },
+    'torch.distributions.von_mises': {
+        'torch.distributions': (
+            'VonMises '
+        ).split(),
+    },
+    'torch.distributions.weibull': {
+        'torch.distributions': (
+            'Weibull '
+        ).split(),
+    },
+    'torch.distributions.wishart': {
+        'torch.distributions': (
+            'Wishart '
+        ).split(),
+    },
+    'torch.export.decomp_utils': {
+        'torch.export': (
+            'CustomDecompTable '
+        ).split(),
+    },
+    'torch.export.dynamic_shapes': {
+        'torch.export': (
+            'AdditionalInputs Dim ShapesCollection dims '
+        ).split(),
+    },
+    'torch.export.exported_program': {
+        'torch.export': (
+            'ExportedProgram ModuleCallEntry ModuleCallSignature default_decompositions '
+        ).split(),
+    },
+    'torch.export.graph_signature': {
+        'torch.export': (
+            'ExportBackwardSignature ExportGraphSignature '
+        ).split(),
+    },
+    'torch.export.unflatten': {
+        'torch.export': (
+            'FlatArgsAdapter UnflattenedModule unflatten '
+        ).split(),
+    },
+    'torch.func': {
+        'torch': (
+            'vmap '
+        ).split(),
+    },
+    'torch.functional': {
+        'torch': (
+            'atleast_1d atleast_2d atleast_3d block_diag broadcast_shapes '
+            'broadcast_tensors cartesian_prod cdist chain_matmul einsum lu meshgrid norm '
+            'split stft tensordot unique unique_consecutive unravel_index '
+        ).split(),
+    },
+    'torch.fx.passes.infra.pass_base': {
+        'torch.export': (
+            'PassResult '
+        ).split(),
+    },
+    'torch.jit': {
+        'torch': (
+            'CompilationUnit JITException ScriptFunction '
+        ).split(),
+        'torch.autograd.profiler': (
+            'Future '
+        ).split(),
+    },
+    'torch.masked.maskedtensor.core': {
+        'torch.masked': (
+            'MaskedTensor is_masked_tensor '
+        ).split(),
+    },
+    'torch.masked.maskedtensor.creation': {
+        'torch.masked': (
+            'as_masked_tensor masked_tensor '
+        ).split(),
+    },
+    'torch.mps.event': {
+        'torch.mps': (
+            'Event '
+        ).split(),
+    },
+    'torch.nn.attention': {
+        'torch.backends.cuda': (
+            'SDPBackend '
+        ).split(),
+    },
+    'torch.nn.functional': {
+        'torch.distributions.transforms': (
+            'pad '
+        ).split(),
+    },
+    'torch.nn.modules.activation': {
+        'torch.nn': (
+            'CELU ELU GELU GLU Hardshrink Hardsigmoid Hardswish Hardtanh LeakyReLU '
+            'LogSigmoid LogSoftmax Mish MultiheadAttention PReLU RReLU ReLU ReLU6 SELU '
+            'SiLU Sigmoid Softmax Softmax2d Softmin Softplus Softshrink Softsign Tanh '
+            'Tanhshrink Threshold '
+        ).split(),
+    },
+    'torch.nn.modules.adaptive': {
+        'torch.nn': (
+            'AdaptiveLogSoftmaxWithLoss '
+        ).split(),
+    },
+    'torch.nn.modules.batchnorm': {
+        'torch.nn': (
+            'BatchNorm1d BatchNorm2d BatchNorm3d LazyBatchNorm1d LazyBatchNorm2d '
+            'LazyBatchNorm3d SyncBatchNorm '
+        ).split(),
+    },
+    'torch.nn.modules.channelshuffle': {
+        'torch.nn': (
+            'ChannelShuffle '
+        ).split(),
+    },
+    'torch.nn.modules.container': {
+        'torch.nn': (
+            'Container ModuleDict ModuleList ParameterDict ParameterList Sequential '
+        ).split(),
+    },
+    'torch.nn.modules.conv': {
+        'torch.nn': (
+            'Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d '
+            'LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d '
+            'LazyConvTranspose3d '
+        ).split(),
+    },
+    'torch.nn.modules.distance': {
+        'torch.nn': (
+            'CosineSimilarity PairwiseDistance '
+        ).split(),
+    },
+    'torch.nn.modules.dropout': {
+        'torch.nn': (
+            'AlphaDropout Dropout Dropout1d Dropout2d Dropout3d FeatureAlphaDropout '
+        ).split(),
+    },
+    'torch.nn.modules.flatten': {
+        'torch.nn': (
+            'Flatten Unflatten '
+        ).split(),
+    },
+    'torch.nn.modules.fold': {
+        'torch.nn': (
+            'Fold Unfold '
+        ).split(),
+    },
+    'torch.nn.modules.instancenorm': {
+        'torch.nn': (
+            'InstanceNorm1d InstanceNorm2d InstanceNorm3d LazyInstanceNorm1d '
+            'LazyInstanceNorm2d LazyInstanceNorm3d '
+        ).split(),
+    },
+    'torch.nn.modules.linear': {
+        'torch.nn': (
+            'Bilinear Identity LazyLinear Linear '
+        ).split(),
+    },
+    'torch.nn.modules.linear_cross_entropy_options': {
+        'torch.nn': (
+            'LinearCrossEntropyOptions '
+        ).split(),
+    },
+    'torch.nn.modules.loss': {
+        'torch.nn': (
+            'BCELoss BCEWithLogitsLoss CTCLoss CosineEmbeddingLoss CrossEntropyLoss '
+            'GaussianNLLLoss HingeEmbeddingLoss HuberLoss KLDivLoss L1Loss '
+            'LinearCrossEntropyLoss MSELoss MarginRankingLoss MultiLabelMarginLoss '
+            'MultiLabelSoftMarginLoss MultiMarginLoss NLLLoss NLLLoss2d PoissonNLLLoss '
+            'SmoothL1Loss SoftMarginLoss TripletMarginLoss TripletMarginWithDistanceLoss '
+        ).split(),
+    },
+    'torch.nn.modules.module': {
+        'torch.nn': (
+            'Module '
+        ).split(),
+    },
+    'torch.nn.modules.normalization': {
+        'torch.nn': (
+            'CrossMapLRN2d GroupNorm LayerNorm LocalResponseNorm RMSNorm '
+        ).split(),
+    },
+    'torch.nn.modules.padding': {
+        'torch.nn': (
+            'CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d '
+            'ConstantPad3d ReflectionPad1d ReflectionPad2d ReflectionPad3d '
+            'ReplicationPad1d ReplicationPad2d ReplicationPad3d ZeroPad1d ZeroPad2d '
+            'ZeroPad3d '
+        ).split(),
+    },
+    'torch.nn.modules.pixelshuffle': {
+        'torch.nn': (
+            'PixelShuffle PixelUnshuffle '
+        ).split(),
+    },
+    'torch.nn.modules.pooling': {
+        'torch.nn': (
+            'AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d '
+            'AdaptiveMaxPool2d AdaptiveMaxPool3d AvgPool1d AvgPool2d AvgPool3d '
+            'FractionalMaxPool2d FractionalMaxPool3d LPPool1d LPPool2d LPPool3d MaxPool1d '
+            'MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d '
+        ).split(),
+    },
+    'torch.nn.modules.rnn': {
+        'torch.nn': (
+            'GRU GRUCell LSTM LSTMCell RNN RNNBase RNNCell RNNCellBase '
+        ).split(),
+    },
+    'torch.nn.modules.sparse': {
+        'torch.nn': (
+            'Embedding EmbeddingBag '
+        ).split(),
+    },
+    'torch.nn.modules.transformer': {
+        'torch.nn': (
+            'Transformer TransformerDecoder TransformerDecoderLayer TransformerEncoder '
+            'TransformerEncoderLayer '
+        ).split(),
+    },
+    'torch.nn.modules.upsampling': {
+        'torch.nn': (
+            'Upsample UpsamplingBilinear2d UpsamplingNearest2d '
+        ).split(),
+    },
+    'torch.nn.parallel.data_parallel': {
+        'torch.nn': (
+            'DataParallel '
+        ).split(),
+        'torch.nn.parallel': (
+            'data_parallel '
+        ).split(),
+    },
+    'torch.nn.parallel.distributed': {
+        'torch.nn.parallel': (
+            'DistributedDataParallel '
+        ).split(),
+    },
+    'torch.nn.parallel.parallel_apply': {
+        'torch.nn.parallel': (
+            'parallel_apply '
+        ).split(),
+    },
+    'torch.nn.parallel.replicate': {
+        'torch.nn.parallel': (
+            'replicate '
+        ).split(),
+    },
+    'torch.nn.parallel.scatter_gather': {
+        'torch.nn.parallel': (
+            'gather scatter '
+        ).split(),
+    },
+    'torch.nn.parameter': {
+        'torch.nn': (
+            'Buffer Parameter UninitializedBuffer UninitializedParameter '
+        ).split(),
+    },
+    'torch.nn.utils.clip_grad': {
+        'torch.nn.utils': (
+            'clip_grad_norm clip_grad_norm_ clip_grad_value_ clip_grads_with_norm_ '
+            'get_total_norm '
+        ).split(),
+    },
+    'torch.nn.utils.convert_parameters': {
+        'torch.nn.utils': (
+            'parameters_to_vector vector_to_parameters '
+        ).split(),
+    },
+    'torch.nn.utils.fusion': {
+        'torch.nn.utils': (
+            'fuse_conv_bn_eval fuse_conv_bn_weights fuse_linear_bn_eval '
+            'fuse_linear_bn_weights '
+        ).split(),
+    },
+    'torch.nn.utils.init': {
+        'torch.nn.utils': (
+            'skip_init '
+        ).split(),
+    },
+    'torch.nn.utils.memory_format': {
+        'torch.nn.utils': (
+            'convert_conv2d_weight_memory_format convert_conv3d_weight_memory_format '
+        ).split(),
+    },
+    'torch.nn.utils.spectral_norm': {
+        'torch.nn.utils': (
+            'remove_spectral_norm spectral_norm '
+        ).split(),
+    },
+    'torch.nn.utils.weight_norm': {
+        'torch.nn.utils': (
+            'remove_weight_norm weight_norm '
+        ).split(),
+    },
+    'torch.optim.adadelta': {
+        'torch.optim': (
+            'Adadelta '
+        ).split(),
+    },
+    'torch.optim.adagrad': {
+        'torch.optim': (
+            'Adagrad '
+        ).split(),
+    },
+    'torch.optim.adam': {
+        'torch.optim': (
+            'Adam '
+        ).split(),
+    },
+    'torch.optim.adamax': {
+        'torch.optim': (
+            'Adamax '
+        ).split(),
+    },
+    'torch.optim.adamw': {
+        'torch.optim': (
+            'AdamW '
+        ).split(),
+    },
+    'torch.optim.asgd': {
+        'torch.optim': (
+            'ASGD '
+        ).split(),
+    },
+    'torch.optim.lbfgs': {
+        'torch.optim': (
+            'LBFGS '
+        ).split(),
+    },
+    'torch.optim.lr_scheduler': {
+        'torch.optim.swa_utils': (
+            'LRScheduler '
+        ).split(),
+    },
+    'torch.optim.nadam': {
+        'torch.optim': (
+            'NAdam '
+        ).split(),
+    },
+    'torch.optim.optimizer': {
+        'torch.optim': (
+            'Optimizer '
+        ).split(),
+        'torch.profiler': (
+            'register_optimizer_step_post_hook '
+        ).split(),
+    },
+    'torch.optim.radam': {
+        'torch.optim': (
+            'RAdam '
+        ).split(),
+    },
+    'torch.optim.rmsprop': {
+        'torch.optim': (
+            'RMSprop '
+        ).split(),
+    },
+    'torch.optim.rprop': {
+        'torch.optim': (
+            'Rprop '
+        ).split(),
+    },
+    'torch.optim.sgd': {
+        'torch.optim': (
+            'SGD '
+        ).split(),
+    },
+    'torch.optim.sparse_adam': {
+        'torch.optim': (
+            'SparseAdam '
+        ).split(),
+    },
+    'torch.overrides': {
+        'torch.nn.functional': (
+            'handle_torch_function '
+        ).split(),
+        'torch.autograd': (
+            'is_tensor_like '
+        ).split(),
+    },
+    'torch.profiler.profiler': {
+        'torch.profiler': (
+            'ExecutionTraceObserver ProfilerAction profile schedule supported_activities '
+            'tensorboard_trace_handler '
+        ).split(),
+    },
+    'torch.random': {
+        'torch': (
+            'get_rng_state initial_seed manual_seed seed set_rng_state '
+            'thread_safe_generator '
+        ).split(),
+    },
+    'torch.serialization': {
+        'torch': (
+            'load save '
+        ).split(),
+    },
+    'torch.signal.windows.windows': {
+        'torch.signal.windows': (
+            'bartlett blackman cosine exponential gaussian general_cosine general_hamming '
+            'hamming hann kaiser nuttall '
+        ).split(),
+    },
+    'torch.sparse.semi_structured': {
+        'torch.sparse': (
+            'SparseSemiStructuredTensor SparseSemiStructuredTensorCUSPARSELT '
+            'SparseSemiStructuredTensorCUTLASS to_sparse_semi_structured '
+        ).split(),
+    },
+    'torch.storage': {
+        'torch': (
+            'TypedStorage UntypedStorage '
+        ).split(),
+    },
+    'torch.utils': {
+        'torch.jit': (
+            'set_module '
+        ).split(),
+    },
+    'torch.utils.backend_registration': {
+        'torch.utils': (
+            'generate_methods_for_privateuse1_backend rename_privateuse1_backend '
+        ).split(),
+    },
+    'torch.utils.cpp_backtrace': {
+        'torch.utils': (
+            'get_cpp_backtrace '
+        ).split(),
+    },
+    'torch.utils.data.dataloader': {
+        'torch.utils.data': (
+            'DataLoader '
+        ).split(),
+    },
+    'torch.utils.data.datapipes.datapipe': {
+        'torch.utils.data': (
+            'DFIterDataPipe DataChunk IterDataPipe MapDataPipe '
+        ).split(),
+    },
+    'torch.utils.data.dataset': {
+        'torch.utils.data': (
+            'ChainDataset ConcatDataset Dataset IterableDataset StackDataset Subset '
+            'TensorDataset random_split '
+        ).split(),
+    },
+    'torch.utils.data.distributed': {
+        'torch.utils.data': (
+            'DistributedSampler '
+        ).split(),
+    },
+    'torch.utils.data.sampler': {
+        'torch.utils.data': (
+            'BatchSampler RandomSampler Sampler SequentialSampler SubsetRandomSampler '
+            'WeightedRandomSampler '
+        ).split(),
+    },
+    'torch.utils.dlpack': {
+        'torch': (
+            'from_dlpack '
+        ).split(),
+    },
+    'torch.utils.hooks': {
+        'torch.autograd.graph': (
+            'RemovableHandle '
+        ).split(),
+    },
+    'torch.utils.throughput_benchmark': {
+        'torch.utils': (
+            'ThroughputBenchmark '
+        ).split(),
+    },
 }

@@ -97,10 +97,13 @@ def test_every_public_module_imports(torch_name):
     name = 'ember' + torch_name[len('torch'):]
     mod = importlib.import_module(name)
     assert mod.__name__ == name
-    # reachable as an attribute of its parent, as on torch
+    # reachable as an attribute of its parent, as on torch (unless, as on torch, a function
+    # of the same name shadows it: torch.autograd.gradcheck)
     parent, _, child = name.rpartition('.')
-    if parent:
-        assert getattr(importlib.import_module(parent), child) is mod
+    if not parent:
+        return
+    attr = getattr(importlib.import_module(parent), child)
+    assert attr is mod or not isinstance(attr, type(importlib))
 
 
 def test_stub_behaviour():

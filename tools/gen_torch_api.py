@@ -135,9 +135,29 @@ def enumerate_api():
     return api
 
 
-def _packages(api):
-    """{module: is_package} for every public torch module named in the API."""
+def _files():
+    """{module: is_package} for every public module file of torch's installation: no
+    underscore-prefixed component (torch.testing._internal and torch._C are private)."""
+    import torch
+    root = os.path.dirname(torch.__file__)
+    base = os.path.dirname(root)
     out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, base).split(os.sep)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith('_')
+                             and os.path.exists(os.path.join(dirpath, d, '__init__.py')))
+        pkg = '.'.join(rel)
+        out[pkg] = True
+        for f in filenames:
+            if f.endswith('.py') and not f.startswith('_'):
+                out[f'{pkg}.{f[:-3]}'] = False
+    return out
+
+
+def _packages(api):
+    """{module: is_package} for every public torch module: its files, and the module objects
+    the API names (torch.ops, torch.classes)."""
+    out = _files()
     for ns, names in api.items():
         if ns == TENSOR:
             continue
@@ -147,6 +167,22 @@ def _packages(api):
                 full = f'{ns}.{name}'
                 out[full] = hasattr(sys.modules[full], '__path__')
     return dict(sorted(out.items()))
+
+
+def _homes(api, modules):
+    """{file module: {name: namespace}}: where torch defines the names an enumerated namespace
+    re-exports (torch.nn.BatchNorm2d lives in torch.nn.modules.batchnorm)."""
+    import importlib
+    out = {}
+    for ns in NAMESPACES:
+        mod = importlib.import_module(ns)
+        for name, kind in api[ns].items():
+            if kind not in (CLASS, FUNCTION) and not kind.startswith(EXCEPTION):
+                continue
+            home = getattr(getattr(mod, name, None), '__module__', None)
+            if home in modules and home != ns and name not in out.get(home, {}):
+                out.setdefault(home, {})[name] = ns
+    return out
 
 
 def render(api):
@@ -181,10 +217,27 @@ def render(api):
         lines.append('    },')
     lines.append('}')
     lines.append('')
-    lines.append('# every public torch module above: {name: is a package}')
+    lines.append('# every public torch module: {name: is a package}')
     lines.append('MODULES = {')
-    for name, pkg in _packages(api).items():
+    modules = _packages(api)
+    for name, pkg in modules.items():
         lines.append(f"    '{name}': {pkg},")
+    lines.append('}')
+    lines.append('')
+    lines.append('# {torch file module: {namespace that re-exports names defined there: names}}')
+    lines.append('HOMES = {')
+    for home, names in sorted(_homes(api, modules).items()):
+        by_ns = {}
+        for name, ns in sorted(names.items()):
+            by_ns.setdefault(ns, []).append(name)
+        lines.append(f"    '{home}': {{")
+        for ns, ns_names in by_ns.items():
+            wrapped = textwrap.wrap(' '.join(ns_names), 76, break_on_hyphens=False,
+                                    break_long_words=False)
+            lines.append(f"        '{ns}': (")
+            lines.extend(f"            '{w} '" for w in wrapped)
+            lines.append("        ).split(),")
+        lines.append('    },')
     lines.append('}')
     return '\n'.join(lines) + '\n'
 
