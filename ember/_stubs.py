@@ -21,11 +21,16 @@ import importlib
 import importlib.util
 import sys
 
-from ._torch_api import API, HOMES, MODULES
+from ._torch_api import API, PACKAGES
 
 __all__ = []
 
 _KINDS = {}
+
+
+def _modules():
+    """_torch_modules (MODULES, HOMES): loaded on the first missing name, not at import."""
+    return importlib.import_module('ember._torch_modules')
 
 
 def kinds(ns):
@@ -160,14 +165,16 @@ def _torch_name(modname):
 def resolve(module, name):
     """The object torch's `<module>.<name>` stands for on ember, made on first use and kept in
     the module (one object per name, so identity and pickling by reference hold)."""
+    if name.startswith('_'):  # torch's public names never are
+        raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
     ns = _torch_name(module.__name__)
     kind = kinds(ns).get(name)
-    if kind is None and f'{ns}.{name}' in MODULES:
+    if kind is None and f'{ns}.{name}' in _modules().MODULES:
         kind = 'm'
     if kind is None and module.__dict__.get('_ember_missing') and not name.startswith('_'):
         # a placeholder for one of torch's files (torch.nn.modules.batchnorm): torch's packages
         # re-export what their files define, so ember's nearest real package may have it
-        for home_ns, names in HOMES.get(ns, {}).items():
+        for home_ns, names in _modules().HOMES.get(ns, {}).items():
             if name in names:
                 # ember's object, or the namespace's stub of the right kind
                 return getattr(importlib.import_module('ember' + home_ns[len('torch'):]), name)
@@ -198,7 +205,7 @@ def _module_getattr(module, previous=None):
 def hook(modname):
     """Give module `modname` the stub fallback (keeping a __getattr__ it already has)."""
     module = sys.modules[modname]
-    if MODULES.get(_torch_name(modname)) and not hasattr(module, '__path__'):
+    if _torch_name(modname) in PACKAGES and not hasattr(module, '__path__'):
         module.__path__ = []  # a package on torch: its submodules import (as placeholders)
     previous = module.__dict__.get('__getattr__')
     if getattr(previous, '_ember_stub_hook', False):
@@ -229,11 +236,12 @@ class _PlaceholderFinder:
         if not fullname.startswith('ember.'):
             return None
         torch_name = _torch_name(fullname)
-        if torch_name not in MODULES:
+        modules = _modules().MODULES
+        if torch_name not in modules:
             return None
         spec = importlib.util.spec_from_loader(fullname, _PlaceholderLoader(torch_name),
                                                origin='not implemented by ember',
-                                               is_package=MODULES[torch_name])
+                                               is_package=modules[torch_name])
         return spec
 
     @staticmethod

@@ -17,7 +17,8 @@ import pytest
 import ember
 from ember import _stubs
 from ember._compat import main as compat_main, status
-from ember._torch_api import API, MODULES
+from ember._torch_api import API
+from ember._torch_modules import MODULES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
