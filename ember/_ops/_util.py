@@ -224,6 +224,9 @@ def _alloc_errors(fn):
 
 def _write_inplace(self, result):
     """Store an out-of-place result into `self`, rebasing self's autograd history onto it."""
+    node = result.grad_fn
+    if node is not None and node._saved and _State.enabled:
+        _save_original(node, self)
     if self._base is not None and _State.enabled and (result._requires_grad or
                                                        self._base._requires_grad):
         from ..autograd.graph import _rebase_view_inplace
@@ -245,6 +248,26 @@ def _write_inplace(self, result):
         self._output_nr = result._output_nr
         self._requires_grad = True
     return self
+
+
+def _save_original(node, self):
+    """If `node` saved `self` (about to be overwritten), save a copy of its current values
+    instead, carrying self's history (torch saves the original self of an in-place op)."""
+    saved = node._saved
+    for s in saved:
+        if s is self:
+            break
+    else:
+        return
+    from .._tensor import _wrap
+    orig = _wrap(self._data.copy())
+    orig.grad_fn, orig._output_nr, orig._requires_grad = self.grad_fn, self._output_nr, \
+        self._requires_grad
+    orig._grad_acc = self._grad_acc
+    node._saved = tuple(orig if s is self else s for s in saved)
+    if node._versions:
+        node._versions = [(orig, orig._vc.value) if t is self else (t, v)
+                          for t, v in node._versions]
 
 
 _TYPE_NAME = {'f': 'Float', 'c': 'ComplexFloat', 'i': 'Long', 'u': 'Byte', 'b': 'Bool'}

@@ -488,7 +488,12 @@ def _nondiff_unary(name, fn, keep_int=True):
 
 
 def _np_sign(d):
-    return np.sign(d) if d.dtype != np.bool_ else d.copy()
+    if d.dtype == np.bool_:
+        return d.copy()
+    r = np.asarray(np.sign(d))
+    if r.dtype.kind == 'f':
+        np.nan_to_num(r, copy=False)  # torch's sign(nan) is 0
+    return r
 
 
 sign = _nondiff_unary('sign', _np_sign)
@@ -733,7 +738,8 @@ def where(condition, input=None, other=None, *, out=None):
             np.broadcast_shapes(np.shape(c), np.shape(a)), dtype=bool), np.asarray(b)) from None
     ins = (input if isinstance(input, Tensor) else None,
            other if isinstance(other, Tensor) else None)
-    return _out(out, _record('where', r, ins, (c,)))
+    need = tuple(t is not None and t._requires_grad for t in ins)
+    return _out(out, _record('where', r, ins, (c, need)))
 
 
 def _scalar_np_dtype(x):

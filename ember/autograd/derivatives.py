@@ -27,6 +27,49 @@ def _defs(grad_fn_name, *ops):
     return deco
 
 
+# ---- selecting gradients --------------------------------------------------------------------
+# A gradient that is zero somewhere is built by selection (torch's where / masked_fill /
+# threshold_backward / zeros_like), never by multiplying with a 0/1 mask or with 0: an infinite or
+# NaN upstream gradient must stay out of the positions that get none (inf * 0 would be NaN).
+
+def _w(a):
+    from .._tensor import _wrap
+    return _wrap(a)
+
+
+def _nograph():
+    """True when the backward pass itself is not being recorded (create_graph=False)."""
+    from .grad_mode import _State
+    return not _State.enabled
+
+
+def _zeros(grad):
+    """torch's zeros_like(grad): no graph of its own, even under create_graph."""
+    d = grad._data
+    return _w(np.zeros(d.shape, d.dtype))
+
+
+def _drop(grad, drop):
+    """where(drop, 0, grad) for a boolean NumPy array `drop` (broadcastable to grad)."""
+    if _nograph():
+        g = grad._data
+        return _w(np.where(drop, np.zeros((), g.dtype), g))
+    return grad.masked_fill(_w(np.asarray(drop)), 0)
+
+
+def _keep(grad, keep):
+    """where(keep, grad, 0) for a boolean NumPy array `keep` (broadcastable to grad)."""
+    if _nograph():
+        g = grad._data
+        return _w(np.where(keep, g, np.zeros((), g.dtype)))
+    return grad.masked_fill(_w(~np.asarray(keep)), 0)
+
+
+def _arr(x):
+    """The NumPy values of a tensor operand, or the Python scalar itself."""
+    return x._data if hasattr(x, '_data') else x
+
+
 # ---- arithmetic -------------------------------------------------------------------------------
 _def('add', 'AddBackward0', lambda grad, alpha: (grad, grad if alpha == 1 else grad * alpha))
 _def('add_scalar', 'AddBackward0', lambda grad: grad)
@@ -38,7 +81,7 @@ _def('mul', 'MulBackward0', lambda grad, self, other: (
     grad * other if other is not None else None, grad * self if self is not None else None))
 _def('mul_scalar', 'MulBackward0', lambda grad, other: grad * other)
 _def('div', 'DivBackward0', lambda grad, self, other: (
-    grad / other, -grad * self / (other * other) if self is not None else None))
+    grad / other, -grad * ((self / other) / other) if self is not None else None))
 _def('div_scalar', 'DivBackward0', lambda grad, other: grad / other)
 _def('rdiv_scalar', 'MulBackward0', lambda grad, self, other: -grad * self / (other * other))
 _def('neg', 'NegBackward0', lambda grad: -grad)
@@ -59,35 +102,44 @@ def _floor_divide_backward(grad):
 
 _def('floor_divide', 'NotImplemented', _floor_divide_backward)  # torch's node has that name
 _def('trunc_div', 'DivBackward2', lambda grad: None)
-_def('zero_grad', 'SignBackward0', lambda grad: grad * 0)
 for _op, _name in (('sign', 'SignBackward0'), ('floor', 'FloorBackward0'),
                    ('ceil', 'CeilBackward0'), ('trunc', 'TruncBackward0'),
-                   ('round', 'RoundBackward0'), ('round_decimals', 'RoundBackward1')):
-    _def(_op, _name, lambda grad: grad * 0)
+                   ('round', 'RoundBackward0'), ('round_decimals', 'RoundBackward1'),
+                   ('zero_grad', 'AngleBackward0')):
+    _def(_op, _name, _zeros)
 _def('frac', 'FracBackward0', lambda grad: grad)
 
 
 @_defs('PowBackward0', 'pow_scalar')
 def _pow_scalar_backward(grad, self, exponent):
     if exponent == 0:
-        return grad * 0
-    return grad * exponent * self.pow(exponent - 1)
+        return _zeros(grad)
+    return grad * (exponent * self.pow(exponent - 1))
 
 
 @_defs('PowBackward1', 'pow')
 def _pow_backward(grad, self, exponent, result):
-    g_self = grad * exponent * self.pow(exponent - 1)
+    g_self = grad * (exponent * self.pow(exponent - 1))
+    if hasattr(exponent, '_data'):
+        g_self = _drop(g_self, exponent._data == 0)  # torch: 0 wherever the exponent is 0
+    elif exponent == 0:
+        g_self = _zeros(g_self)
     if not hasattr(exponent, '_data') or not exponent.requires_grad:
         return g_self, None
-    # d/dexp self**exp = result * log(self); 0 where self == 0 and exp >= 0 (torch's choice)
-    # the product has the broadcast shape, so the mask always fits it
-    g_exp = (grad * result * self.log()).masked_fill((self == 0) & (exponent >= 0), 0)
+    # d/dexp self**exp = grad * (result * log(self)), the factor 0 where self == 0 and exp >= 0
+    # (torch multiplies grad by the selected factor, so a NaN grad stays NaN there)
+    g_exp = grad * (result * self.log()).masked_fill((self == 0) & (exponent >= 0), 0)
     return g_self, g_exp
 
 
-_def('pow_rev', 'PowBackward2',
-     lambda grad, self, result: grad * result * math.log(self) if self > 0 else
-     grad * result * 0 if self == 0 else grad * math.nan)
+@_defs('PowBackward2', 'pow_rev')
+def _pow_rev_backward(grad, self, result):
+    # d/dexp base**exp = grad * (result * log(base)). With base 0 torch makes the factor 0
+    # wherever exp >= 0, which is exactly where 0**exp (the result) is finite (0 or 1).
+    if self == 0:
+        return grad * (result * -math.inf).masked_fill(_w(np.isfinite(result._data)), 0)
+    return grad * (result * (math.log(self) if self > 0 else math.nan))
+
 
 # ---- unary functions --------------------------------------------------------------------------
 _def('exp', 'ExpBackward0', lambda grad, result: grad * result)
@@ -141,10 +193,13 @@ def _trigamma(t):
 
 @_defs('SincBackward0', 'sinc')
 def _sinc_backward(grad, self):
-    d = ((self * math.pi).cos() - self.sinc()) / self
-    return grad * d.masked_fill(self == 0, 0)
+    # torch's sinc_backward: (pi x cos(pi x) - sin(pi x)) / (pi x^2), selected to 0 at x == 0
+    px = self * math.pi
+    sq = self * self * math.pi
+    return _drop(grad * (px * px.cos() - px.sin()) / sq, sq._data == 0)
+
 _def('reciprocal', 'ReciprocalBackward0', lambda grad, result: -grad * result * result)
-_def('relu', 'ReluBackward0', lambda grad, result: grad * (result > 0))
+_def('relu', 'ReluBackward0', lambda grad, result: _drop(grad, result._data <= 0))
 _def('logit', 'LogitBackward0',
      lambda grad, self, eps: grad / (self * (1 - self)) if eps is None else
      (grad / (self * (1 - self))).masked_fill((self < eps) | (self > 1 - eps), 0))
@@ -159,7 +214,7 @@ _def('atan2', 'Atan2Backward0',
 _def('hypot', 'HypotBackward0',
      lambda grad, self, other, result: (grad * self / result, grad * other / result))
 _def('copysign', 'CopysignBackward0',
-     lambda grad, self, result: (grad * (self.sign() * result.sign()), None))
+     lambda grad, self, result: (grad * (self.sign() * result.sign()), _zeros(grad)))
 _def('copysign_scalar', 'CopysignBackward1',
      lambda grad, self, result: grad * (self.sign() * result.sign()))
 _def('logaddexp', 'LogaddexpBackward0',
@@ -171,66 +226,80 @@ _def('logaddexp2', 'Logaddexp2Backward0',
 _def('nan_to_num', 'NanToNumBackward0', lambda grad, self: grad * self.isfinite())
 
 
-# max/min: ties split the gradient evenly, as torch's maximum backward does
-@_defs('MaximumBackward0', 'maximum')
-def _maximum_backward(grad, self, other):
-    if not hasattr(other, '_data'):
-        return grad * (self >= other)
-    if not hasattr(self, '_data'):
-        return None, grad * (other >= self)
-    gt, eq = self > other, self == other
-    half = grad * eq * 0.5
-    return grad * gt + half, grad * (other > self) + half
+# maximum/minimum: ties split the gradient evenly; NaN comparisons pass it to both sides
+def _max_min_backward(grad, self, other, big):
+    a, b = _arr(self), _arr(other)
+    eq = a == b
+    lose_a, lose_b = (a < b, a > b) if big else (a > b, a < b)
+    if _nograph():
+        g = grad._data
+        base = np.where(eq, g / 2, g) if np.any(eq) else g
+        zero = np.zeros((), g.dtype)
+        ga = _w(np.where(lose_a, zero, base)) if hasattr(self, '_data') else None
+        gb = _w(np.where(lose_b, zero, base)) if hasattr(other, '_data') else None
+        return ga, gb
+    base = (grad / 2).where(_w(np.asarray(eq)), grad)
+    ga = base.masked_fill(_w(np.asarray(lose_a)), 0) if hasattr(self, '_data') else None
+    gb = base.masked_fill(_w(np.asarray(lose_b)), 0) if hasattr(other, '_data') else None
+    return ga, gb
 
 
-@_defs('MinimumBackward0', 'minimum')
-def _minimum_backward(grad, self, other):
-    if not hasattr(other, '_data'):
-        return grad * (self <= other)
-    if not hasattr(self, '_data'):
-        return None, grad * (other <= self)
-    eq = self == other
-    half = grad * eq * 0.5
-    return grad * (self < other) + half, grad * (other < self) + half
+_def('maximum', 'MaximumBackward0', lambda grad, self, other: _max_min_backward(
+    grad, self, other, True))
+_def('minimum', 'MinimumBackward0', lambda grad, self, other: _max_min_backward(
+    grad, self, other, False))
+
+
+def _fmax_fmin_backward(grad, self, other, big):
+    # the gradient goes where the result came from: self unless other wins or self is NaN
+    a, b = _arr(self), _arr(other)
+    with np.errstate(invalid='ignore'):
+        from_a = (a >= b if big else a <= b) | np.isnan(b)
+    return (_keep(grad, from_a) if hasattr(self, '_data') else None,
+            _drop(grad, from_a) if hasattr(other, '_data') else None)
+
+
+_def('fmax', 'FmaxBackward0', lambda grad, self, other: _fmax_fmin_backward(
+    grad, self, other, True))
+_def('fmin', 'FminBackward0', lambda grad, self, other: _fmax_fmin_backward(
+    grad, self, other, False))
 
 
 @_defs('ClampBackward1', 'clamp')
 def _clamp_backward(grad, self, min, max):
-    mask = None
-    if min is not None:
-        mask = self >= min
-    if max is not None:
-        m = self <= max
-        mask = m if mask is None else mask & m
-    return grad * mask
+    x = self._data
+    if min is not None and max is not None:
+        return _keep(grad, (x >= min) & (x <= max))
+    return _keep(grad, x >= min if min is not None else x <= max)
 
 
 @_defs('ClampBackward0', 'clamp_tensor')
 def _clamp_tensor_backward(grad, self, min, max):
-    lo = min if min is not None else None
-    hi = max if max is not None else None
-    mask = None
-    if lo is not None:
-        mask = self >= lo
-    if hi is not None:
-        m = self <= hi
-        mask = m if mask is None else mask & m
-    # clamp is min(max(self, lo), hi): lo wins where self < lo <= hi, hi wherever
-    # max(self, lo) > hi
+    # torch's clamp_backward_min_max: min gets the gradient where it won (and min < max), max
+    # where it won (or min > max, when the result is max everywhere)
+    x, lo, hi = self._data, _arr(min), _arr(max)
     g_min = g_max = None
-    if hasattr(lo, '_data'):
-        g_min = grad * ((self < lo) & (lo <= hi)) if hi is not None else grad * (self < lo)
-    if hasattr(hi, '_data'):
-        g_max = grad * (self.maximum(lo) > hi if lo is not None else self > hi)
-    return grad * mask, g_min, g_max
+    if lo is not None and hi is not None:
+        g_self = _keep(grad, (x >= lo) & (x <= hi))
+        if hasattr(min, '_data'):
+            g_min = _keep(grad, (x < lo) & (lo < hi))
+        if hasattr(max, '_data'):
+            g_max = _keep(grad, (x > hi) | (hi < lo))
+    elif lo is not None:
+        g_self = _keep(grad, x >= lo)
+        if hasattr(min, '_data'):
+            g_min = _keep(grad, x < lo)
+    else:
+        g_self = _keep(grad, x <= hi)
+        if hasattr(max, '_data'):
+            g_max = _keep(grad, x > hi)
+    return g_self, g_min, g_max
 
 
 @_defs('WhereBackward0', 'where')
-def _where_backward(grad, condition):
-    from .._tensor import _wrap
-    c = _wrap(condition)
-    zero = grad * 0
-    return grad.where(c, zero), zero.where(c, grad)
+def _where_backward(grad, condition, need=(True, True)):
+    return (_keep(grad, condition) if need[0] else None,
+            _drop(grad, condition) if need[1] else None)
 
 
 # ---- in-place writes through views ------------------------------------------------------------
@@ -321,11 +390,6 @@ _def('diag_embed', 'DiagEmbedBackward0',
      lambda grad, offset, a, b: grad.diagonal(offset, a, b))
 
 # ---- indexing ---------------------------------------------------------------------------------
-def _w(a):
-    from .._tensor import _wrap
-    return _wrap(a)
-
-
 def _zeros_like_shape(grad, shape):
     from .._tensor import _wrap
     return _wrap(np.zeros(shape, dtype=grad._data.dtype))
@@ -370,8 +434,7 @@ def _take_backward(grad, shape, index):
 
 @_defs('MaskedFillBackward0', 'masked_fill')
 def _masked_fill_backward(grad, mask):
-    m = _w(mask)
-    return grad.masked_fill(m, 0), (grad * m).sum()
+    return _drop(grad, mask), _keep(grad, mask).sum()
 
 
 @_defs('MaskedSelectBackward0', 'masked_select')
@@ -448,8 +511,15 @@ def _max_dim_backward(grad, shape, dim, keepdim, indices):
 
 @_defs('MaxBackward1', 'amax_all')
 def _amax_all_backward(grad, self, result):
-    mask = self == result
-    return grad * mask / mask.sum()
+    # torch's evenly_distribute_backward: the maxima (the NaNs, when the max is NaN) share it
+    x, r = self._data, result._data
+    mask = np.isnan(x) if r.dtype.kind in 'fc' and np.isnan(r) else x == r
+    share = grad / int(np.count_nonzero(mask))
+    if _nograph():
+        out = np.zeros(x.shape, share._data.dtype)
+        out[mask] = share._data
+        return _w(out)
+    return _keep(share.expand(x.shape), mask)
 
 
 @_defs('AmaxBackward0', 'amax')
@@ -516,8 +586,6 @@ def _logsumexp_backward(grad, self, axes, keepdim, result):
     return g * (self - r).exp()
 
 
-DERIVATIVES['fmax'] = ('FmaxBackward0', _maximum_backward)
-DERIVATIVES['fmin'] = ('FminBackward0', _minimum_backward)
 DERIVATIVES['min_dim'] = ('MinBackward0', _max_dim_backward)
 DERIVATIVES['amin_all'] = ('MinBackward1', _amax_all_backward)
 DERIVATIVES['amin'] = ('AminBackward0', _amax_backward)
@@ -644,42 +712,30 @@ def _solve_backward(grad, A, X, vec):
     return gA, gB.squeeze(-1) if vec else gB
 
 # ---- creation-side in-place ops ---------------------------------------------------------------
-_def('fill', 'FillBackward0', lambda grad: grad * 0)
-_def('fill_tensor', 'FillBackward1', lambda grad: (grad * 0, grad.sum()))
-_def('copy_', 'CopyBackwards', lambda grad, src_dtype: (grad * 0, grad.to(src_dtype)))
+_def('fill', 'FillBackward0', _zeros)
+_def('fill_tensor', 'FillBackward1', lambda grad: (_zeros(grad), grad.sum()))
+_def('copy_', 'CopyBackwards', lambda grad, src_dtype: (_zeros(grad), grad.to(src_dtype)))
 
 
 # ---- activations, embedding, distance, padding and resampling (nn.functional) ----------------
 # Formulas below take a NumPy fast path when the backward pass itself is not being recorded
 # (create_graph=False turns grad mode off inside the engine) and use Tensor ops otherwise, so
 # double backward works.
-def _nograph():
-    from .grad_mode import _State
-    return not _State.enabled
-
-
-def _masked_grad(grad, keep):
-    """grad where the boolean array `keep` holds, 0 elsewhere."""
-    if _nograph():
-        g = grad._data
-        return _w(np.where(keep, g, np.zeros((), g.dtype)))
-    return grad.masked_fill(_w(~keep), 0)
-
-
 def _act_c(x, g):
     return np.asarray(x, dtype=g.dtype)
 
 
+# (written as torch's kernels test: a NaN input passes its gradient through)
 _def('hardtanh', 'HardtanhBackward0',
-     lambda grad, self, lo, hi: _masked_grad(grad, (self._data > lo) & (self._data < hi)))
+     lambda grad, self, lo, hi: _drop(grad, (self._data <= lo) | (self._data >= hi)))
 _def('threshold', 'ThresholdBackward0',
-     lambda grad, self, th: _masked_grad(grad, self._data > th))
+     lambda grad, self, th: _drop(grad, self._data <= th))
 _def('threshold_', 'ThresholdBackward1',
-     lambda grad, before, th: _masked_grad(grad, before._data > th))
+     lambda grad, before, th: _drop(grad, before._data <= th))
 _def('hardshrink', 'HardshrinkBackward0',
-     lambda grad, self, lambd: _masked_grad(grad, (self._data < -lambd) | (self._data > lambd)))
+     lambda grad, self, lambd: _drop(grad, (self._data >= -lambd) & (self._data <= lambd)))
 _def('softshrink', 'SoftshrinkBackward0',
-     lambda grad, self, lambd: _masked_grad(grad, (self._data < -lambd) | (self._data > lambd)))
+     lambda grad, self, lambd: _drop(grad, (self._data >= -lambd) & (self._data <= lambd)))
 
 
 def _leaky_backward(grad, x, slope):
@@ -724,12 +780,12 @@ def _elu_backward(grad, x, alpha, scale, input_scale, is_result):
         else:
             with np.errstate(over='ignore'):
                 neg = g * c(input_scale * alpha * scale) * np.exp(d * c(input_scale))
-        return _w(np.where(d > 0, g * c(scale) if scale != 1 else g, neg))
+        return _w(np.where(d <= 0, neg, g * c(scale) if scale != 1 else g))
     if is_result:
         neg = grad * input_scale * (x + alpha * scale)
     else:
         neg = grad * (input_scale * alpha * scale) * (x * input_scale).exp()
-    return (grad * scale).where(x > 0, neg)
+    return neg.where(_w(x._data <= 0), grad * scale)
 
 
 _def('elu', 'EluBackward0', _elu_backward)
@@ -828,7 +884,7 @@ def _hardswish_backward(grad, self):
 
 # torch's kernel multiplies by the float constant 1.0f / 6.0f, in every dtype
 _def('hardsigmoid', 'HardsigmoidBackward0',
-     lambda grad, self: _masked_grad(grad, (self._data > -3) & (self._data < 3)) *
+     lambda grad, self: _keep(grad, (self._data > -3) & (self._data < 3)) *
      float(np.float32(1.0) / np.float32(6.0)))
 
 

@@ -388,7 +388,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                 if type(node) is AccumulateGrad:
                     continue
             if type(node) is AccumulateGrad:
-                if accumulate:
+                if accumulate and grads[0] is not None:
                     _accumulate(node.variable, grads[0], create_graph)
                 continue
             if node._retains:
