@@ -35,6 +35,19 @@ from . import distributions  # noqa: F401,E402
 # names torch also exposes at the top level
 from ._values import *  # noqa: F401,F403,E402
 
+# device modules, as a CPU-only torch has them
+from . import cuda, cpu, mps, accelerator, backends, amp, jit, onnx, distributed  # noqa: F401,E402
+from .nn import parallel as _nn_parallel  # noqa: F401,E402  (torch.nn.parallel)
+from ._compile import compile  # noqa: F401,E402
+from .amp.autocast_mode import (autocast, is_autocast_enabled, set_autocast_enabled,  # noqa
+                                get_autocast_dtype, set_autocast_dtype,
+                                is_autocast_cache_enabled, set_autocast_cache_enabled,
+                                clear_autocast_cache, autocast_increment_nesting,
+                                autocast_decrement_nesting, is_autocast_cpu_enabled,
+                                set_autocast_cpu_enabled, get_autocast_cpu_dtype,
+                                set_autocast_cpu_dtype, get_autocast_gpu_dtype,
+                                set_autocast_gpu_dtype)
+
 # every other public torch name resolves to a stub that raises NotImplementedError when used
 from . import _stubs  # noqa: E402
 _stubs.install()

@@ -1,16 +1,15 @@
 """Small pieces of torch's top-level namespace: devices, threads, layouts, backends."""
 import os
 import sys
-import types
 
 import numpy as np
 
-__all__ = ['cuda', 'mps', 'backends', 'get_num_threads', 'set_num_threads',
+__all__ = ['get_num_threads', 'set_num_threads',
            'get_num_interop_threads', 'set_num_interop_threads', 'strided', 'sparse_coo',
            'contiguous_format', 'channels_last', 'channels_last_3d', 'preserve_format',
            'layout', 'memory_format', 'is_storage', 'use_deterministic_algorithms',
-           'are_deterministic_algorithms_enabled', 'compile', 'typename', 'is_nonzero',
-           'set_default_device', 'get_default_device', 'jit']
+           'are_deterministic_algorithms_enabled', 'typename', 'is_nonzero',
+           'set_default_device', 'get_default_device']
 
 
 class layout:
@@ -36,38 +35,6 @@ channels_last = memory_format('channels_last')
 channels_last_3d = memory_format('channels_last_3d')
 preserve_format = memory_format('preserve_format')
 
-
-def _no_accelerator(*args, **kwargs):
-    raise RuntimeError("ember has no accelerator backend: CUDA is not available in this build")
-
-
-cuda = types.ModuleType('ember.cuda', 'ember has no CUDA backend; is_available() is False.')
-cuda.is_available = lambda: False
-cuda.device_count = lambda: 0
-cuda.is_initialized = lambda: False
-cuda.manual_seed = lambda seed: None
-cuda.manual_seed_all = lambda seed: None
-cuda.synchronize = lambda device=None: None
-cuda.empty_cache = lambda: None
-cuda.current_device = _no_accelerator
-cuda.get_device_name = _no_accelerator
-cuda.set_device = _no_accelerator
-sys.modules['ember.cuda'] = cuda
-
-mps = types.ModuleType('ember.mps')
-mps.is_available = lambda: False
-sys.modules['ember.mps'] = mps
-
-backends = types.ModuleType('ember.backends')
-for _name in ('cudnn', 'mps', 'cuda', 'mkldnn', 'openmp', 'mkl'):
-    _m = types.ModuleType('ember.backends.' + _name)
-    _m.is_available = lambda: False
-    _m.enabled = False
-    _m.deterministic = False
-    _m.benchmark = False
-    setattr(backends, _name, _m)
-backends.mps.is_built = lambda: False
-sys.modules['ember.backends'] = backends
 
 _threads = [int(os.environ.get('OMP_NUM_THREADS', os.cpu_count() or 1))]
 
@@ -103,13 +70,6 @@ def are_deterministic_algorithms_enabled():
     return _deterministic[0]
 
 
-def compile(model=None, **kwargs):
-    """torch.compile: ember runs eagerly, so compiling returns the model unchanged."""
-    if model is None:
-        return lambda m: m
-    return model
-
-
 def typename(obj):
     from ._tensor_str import _type_name
     from ._tensor import Tensor
@@ -133,19 +93,6 @@ def get_default_device():
     from ._tensor import device
     return device('cpu')
 
-
-jit = types.ModuleType('ember.jit')
-
-
-def _jit_missing(*args, **kwargs):
-    raise NotImplementedError("TorchScript (torch.jit) is not supported by ember")
-
-
-jit.script = jit.trace = jit.load = jit.save = _jit_missing
-jit.ignore = jit.unused = jit.export = lambda fn=None, **kw: fn
-jit.is_scripting = lambda: False
-jit.is_tracing = lambda: False
-sys.modules['ember.jit'] = jit
 
 # ember.testing is a real module (ember/testing/)
 

@@ -89,16 +89,37 @@ class device:
 _CPU = device('cpu')
 
 
-def _check_device(d):
-    """Accept cpu; say clearly that accelerators are absent."""
+_NO_ACCELERATOR = 'Cannot access accelerator device when none is available.'
+
+
+def _check_device(d, to=False):
+    """Accept the CPU; for any other device raise what a CPU-only torch raises (a factory
+    call and a `.to()` differ for the backends torch does not link: `to=True` for the latter).
+    """
     if d is None:
         return
+    if isinstance(d, int) and not isinstance(d, bool):
+        raise RuntimeError(_NO_ACCELERATOR)  # a bare index means "the current accelerator"
     if not isinstance(d, device):
         d = device(d)
-    if d.type != 'cpu':
-        raise RuntimeError(
-            f"ember has no accelerator backend: device '{d}' is not available in this build "
-            "(only 'cpu' is). Use device='cpu'.")
+    kind = d.type
+    if kind == 'cpu':
+        return
+    if kind in ('cuda', 'xpu'):
+        raise AssertionError(f"Torch not compiled with {kind.upper()} enabled")
+    if kind == 'mtia':
+        raise AssertionError('Torch not compiled with MTIA enabled. Ensure you have `import '
+                             'mtia.host_runtime.torch_mtia.dynamic_library` in your python src '
+                             'file and include `//mtia/host_runtime/torch_mtia:torch_mtia` as '
+                             'your target dependency!')
+    if kind == 'meta':
+        raise NotImplementedError("meta tensors (device='meta') are not supported by ember")
+    if to:
+        raise RuntimeError(f"PyTorch is not linked with support for {kind} devices")
+    raise NotImplementedError(
+        f"Could not run 'aten::empty.memory_format' with arguments from the '{kind.upper()}' "
+        "backend. This could be because the operator doesn't exist for this backend, or was "
+        "omitted during the selective/custom build process (if using custom build).")
 
 
 def _wrap(data, requires_grad=False):
@@ -525,7 +546,7 @@ class Tensor(metaclass=_TensorMeta):
 
     def to(self, *args, **kwargs):
         dtype, dev, copy = _parse_to(args, kwargs)
-        _check_device(dev)
+        _check_device(dev, to=True)
         if dtype is None or dtype._np == self._data.dtype:
             return self.clone() if copy else self
         return _cast(self, dtype)
@@ -546,7 +567,12 @@ class Tensor(metaclass=_TensorMeta):
         return self
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
-        _check_device('cuda')
+        if isinstance(device, int) and not isinstance(device, bool):
+            raise RuntimeError(_NO_ACCELERATOR)
+        raise AssertionError('Torch not compiled with CUDA enabled')
+
+    def xpu(self, device=None, non_blocking=False, memory_format=None):
+        raise AssertionError('Torch not compiled with XPU enabled')
 
     def float(self, memory_format=None):
         return self.to(_dtype.float32)
@@ -585,9 +611,15 @@ class Tensor(metaclass=_TensorMeta):
         return self.to(_dtype.complex128)
 
     def pin_memory(self, device=None):
-        return self
+        if device is not None:
+            _warn_pin_device('pin_memory')
+            if _device_type(device) == 'cpu':
+                raise RuntimeError('CPU device type not an accelerator.')
+        raise RuntimeError(_NO_ACCELERATOR)
 
     def is_pinned(self, device=None):
+        if device is not None:
+            _warn_pin_device('is_pinned')
         return False
 
     def share_memory_(self):
@@ -595,6 +627,16 @@ class Tensor(metaclass=_TensorMeta):
 
     def is_shared(self):
         return False
+
+
+def _device_type(d):
+    return d.type if isinstance(d, device) else device(d).type
+
+
+def _warn_pin_device(name):
+    import warnings
+    warnings.warn(f"The argument 'device' of Tensor.{name}() is deprecated. Please do not pass "
+                  "this argument.", DeprecationWarning, stacklevel=3)
 
 
 def _contiguous_strides(shape):

@@ -55,8 +55,10 @@ def test_to_double_and_devices():
     e.to(dtype=ember.half)
     t.to(dtype=torch.half)
     assert repr(e.weight) == repr(t.weight)
-    # the blog's `linear.to(torch.device("cuda:1"), dtype=torch.half)`: ember has no GPU
-    with pytest.raises(RuntimeError, match='accelerator'):
+    # the blog's `linear.to(torch.device("cuda:1"), dtype=torch.half)`: as a CPU-only torch
+    with pytest.raises(AssertionError, match='Torch not compiled with CUDA enabled'):
+        t.to(torch.device('cuda:1'), dtype=torch.half, non_blocking=True)
+    with pytest.raises(AssertionError, match='Torch not compiled with CUDA enabled'):
         e.to(ember.device('cuda:1'), dtype=ember.half, non_blocking=True)
 
 

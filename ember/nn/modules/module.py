@@ -182,10 +182,9 @@ def _device_type(device):
 
 
 def _check_device(device, what='Module.to'):
-    kind = _device_type(device)
-    if kind not in (None, 'cpu'):
-        raise RuntimeError(f"{what}: device '{device}' is not available: this build of ember has "
-                           'no accelerator backend (CPU only)')
+    # the error a CPU-only torch raises when the first tensor moves
+    from ..._tensor import _check_device as _check_tensor_device
+    _check_tensor_device(device, to=True)
 
 
 def _parse_to(*args, **kwargs):

@@ -1,0 +1,207 @@
+"""torch.autocast as it behaves on a CPU-only machine.
+
+The autocast state (enabled flag and fast dtype per device type, cache flag, nesting depth) is
+per thread, as torch's is. On a CPU-only build `device_type='cuda'` warns and disables itself;
+`device_type='cpu'` with bfloat16/float16 is the one case that would change op dtypes: ember
+does not implement the CPU autocast cast policy, so entering such a region raises
+NotImplementedError rather than silently computing in float32.
+"""
+import functools
+import threading
+import warnings
+
+from .. import _dtype
+
+__all__ = ['autocast', 'custom_fwd', 'custom_bwd', 'is_autocast_available']
+
+_AUTOCAST_DEVICES = ('cpu', 'cuda', 'mps', 'xpu', 'hpu', 'xla', 'mtia', 'maia', 'ipu')
+_DEFAULT_DTYPE = {'cpu': 'bfloat16', 'hpu': 'bfloat16', 'xla': 'bfloat16', 'maia': 'bfloat16'}
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.enabled = {}
+        self.dtype = {}
+        self.cache_enabled = True
+        self.nesting = 0
+
+
+_state = _State()
+
+
+def _check_device_type(device_type):
+    from .._tensor import device
+    return device(device_type).type  # torch's error for an unknown device string
+
+
+def is_autocast_available(device_type):
+    return _check_device_type(device_type) in _AUTOCAST_DEVICES
+
+
+def is_autocast_enabled(device_type=None):
+    """torch.is_autocast_enabled(); with no argument it asks about CUDA, as torch's does."""
+    dev = 'cuda' if device_type is None else _check_device_type(device_type)
+    return _state.enabled.get(dev, False)
+
+
+def set_autocast_enabled(device_type, enabled=None):
+    if enabled is None:  # legacy one-argument form: the CUDA flag
+        device_type, enabled = 'cuda', device_type
+    _state.enabled[_check_device_type(device_type)] = bool(enabled)
+
+
+def get_autocast_dtype(device_type):
+    dev = _check_device_type(device_type)
+    if dev in _state.dtype:
+        return _state.dtype[dev]
+    return getattr(_dtype, _DEFAULT_DTYPE.get(dev, 'float16'))
+
+
+def set_autocast_dtype(device_type, dtype):
+    _state.dtype[_check_device_type(device_type)] = dtype
+
+
+def is_autocast_cache_enabled():
+    return _state.cache_enabled
+
+
+def set_autocast_cache_enabled(enabled):
+    _state.cache_enabled = bool(enabled)
+
+
+def clear_autocast_cache():
+    return None
+
+
+def autocast_increment_nesting():
+    _state.nesting += 1
+    return _state.nesting
+
+
+def autocast_decrement_nesting():
+    _state.nesting -= 1
+    return _state.nesting
+
+
+def _deprecated(old, new):
+    warnings.warn(f'torch.{old}() is deprecated. Please use torch.{new} instead.',
+                  DeprecationWarning, stacklevel=3)
+
+
+def is_autocast_cpu_enabled():
+    _deprecated('is_autocast_cpu_enabled', "is_autocast_enabled('cpu')")
+    return is_autocast_enabled('cpu')
+
+
+def set_autocast_cpu_enabled(enabled):
+    _deprecated('set_autocast_cpu_enabled', "set_autocast_enabled('cpu', enabled)")
+    set_autocast_enabled('cpu', enabled)
+
+
+def get_autocast_cpu_dtype():
+    _deprecated('get_autocast_cpu_dtype', "get_autocast_dtype('cpu')")
+    return get_autocast_dtype('cpu')
+
+
+def set_autocast_cpu_dtype(dtype):
+    _deprecated('set_autocast_cpu_dtype', "set_autocast_dtype('cpu', dtype)")
+    set_autocast_dtype('cpu', dtype)
+
+
+def get_autocast_gpu_dtype():
+    _deprecated('get_autocast_gpu_dtype', "get_autocast_dtype('cuda')")
+    return get_autocast_dtype('cuda')
+
+
+def set_autocast_gpu_dtype(dtype):
+    _deprecated('set_autocast_gpu_dtype', "set_autocast_dtype('cuda', dtype)")
+    set_autocast_dtype('cuda', dtype)
+
+
+class autocast:
+    """Context manager / decorator: mixed precision regions (see the module docstring)."""
+
+    def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
+        if not isinstance(device_type, str):
+            raise ValueError(f'Expected `device_type` of type `str`, got: `{type(device_type)}`')
+        self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
+        self.device = device_type
+        if not is_autocast_available(device_type):
+            raise RuntimeError(
+                f"User specified an unsupported autocast device_type '{device_type}'")
+        self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None \
+            else cache_enabled
+        if enabled:
+            if device_type == 'cuda':
+                warnings.warn('CUDA is not available or torch_xla is imported. Disabling autocast.',
+                              stacklevel=2)
+                enabled = False
+            elif self.fast_dtype not in (_dtype.bfloat16, _dtype.float16):
+                name = device_type.upper()
+                warnings.warn(f'In {name} autocast, but the target dtype is not supported. '
+                              f'Disabling autocast.\n{name} Autocast only supports dtypes of '
+                              'torch.bfloat16, torch.float16 currently.', stacklevel=2)
+                enabled = False
+        self._enabled = enabled
+
+    def __enter__(self):
+        if self._enabled and self.device == 'cpu':
+            raise NotImplementedError(
+                f"torch.autocast(device_type='cpu', dtype={self.fast_dtype}) is not supported by "
+                "ember: the CPU autocast cast policy (lower-precision linear/matmul/conv) is not "
+                "implemented. Run in float32 (enabled=False) or convert the model with "
+                f".to({self.fast_dtype}).")
+        self.prev_cache_enabled = is_autocast_cache_enabled()
+        self.prev = is_autocast_enabled(self.device)
+        self.prev_fastdtype = get_autocast_dtype(self.device)
+        set_autocast_enabled(self.device, self._enabled)
+        set_autocast_dtype(self.device, self.fast_dtype)
+        autocast_increment_nesting()
+        set_autocast_cache_enabled(self._cache_enabled)
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        if autocast_decrement_nesting() == 0:
+            clear_autocast_cache()
+        set_autocast_enabled(self.device, self.prev)
+        set_autocast_dtype(self.device, self.prev_fastdtype)
+        set_autocast_cache_enabled(self.prev_cache_enabled)
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def decorate_autocast(*args, **kwargs):
+            with self:
+                return func(*args, **kwargs)
+        decorate_autocast.__script_unsupported = (
+            '@autocast() decorator is not supported in script mode')
+        return decorate_autocast
+
+
+def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
+    """Decorator for a custom autograd Function's forward under autocast. With autocast never
+    active on ember's devices, it runs forward as is (cast_inputs applies only inside an
+    enabled region)."""
+    if not isinstance(device_type, str):
+        raise ValueError(f'Expected `device_type` of type `str`, got: `{type(device_type)}`')
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(*args, **kwargs):
+        args[0]._dtype = get_autocast_dtype(device_type)
+        args[0]._fwd_used_autocast = is_autocast_enabled(device_type)
+        return fwd(*args, **kwargs)
+    return decorate_fwd
+
+
+def custom_bwd(bwd=None, *, device_type):
+    if not isinstance(device_type, str):
+        raise ValueError(f'Expected `device_type` of type `str`, got: `{type(device_type)}`')
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(*args, **kwargs):
+        return bwd(*args, **kwargs)
+    return decorate_bwd

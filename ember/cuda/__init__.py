@@ -1,0 +1,339 @@
+"""torch.cuda as it answers in a CPU-only build of torch.
+
+ember has no CUDA backend, so this module behaves exactly like torch's CPU wheel: the queries
+say "no device" (is_available() False, device_count() 0, memory counters 0), the seeding calls
+are silent no-ops, and whatever needs a device raises torch's
+`AssertionError: Torch not compiled with CUDA enabled`.
+"""
+import contextlib
+from collections import OrderedDict
+
+from . import amp  # noqa: F401
+
+__all__ = ['is_available', 'is_initialized', 'device_count', 'init', 'current_device',
+           'set_device', 'get_device_name', 'get_device_capability', 'get_device_properties',
+           'synchronize', 'manual_seed', 'manual_seed_all', 'seed', 'seed_all', 'initial_seed',
+           'get_rng_state', 'get_rng_state_all', 'set_rng_state', 'set_rng_state_all',
+           'memory_allocated', 'max_memory_allocated', 'memory_reserved', 'max_memory_reserved',
+           'memory_cached', 'max_memory_cached', 'memory_stats', 'memory_stats_as_nested_dict',
+           'host_memory_stats', 'host_memory_stats_as_nested_dict', 'memory_summary',
+           'memory_snapshot', 'empty_cache', 'reset_peak_memory_stats',
+           'reset_max_memory_allocated', 'reset_max_memory_cached',
+           'reset_accumulated_memory_stats', 'mem_get_info', 'set_per_process_memory_fraction',
+           'get_per_process_memory_fraction', 'ipc_collect', 'is_bf16_supported',
+           'is_tf32_supported', 'get_arch_list', 'get_gencode_flags', 'current_stream',
+           'default_stream', 'set_stream', 'stream', 'Stream', 'Event', 'StreamContext',
+           'device', 'device_of', 'list_gpu_processes', 'is_current_stream_capturing',
+           'get_sync_debug_mode', 'set_sync_debug_mode', 'caching_allocator_enable',
+           'caching_allocator_disabled', 'can_device_access_peer', 'default_generators',
+           'has_half', 'has_magma', 'amp', 'utilization', 'memory_usage', 'temperature',
+           'power_draw', 'clock_rate', 'device_memory_used', 'CudaError',
+           'DeferredCudaCallError']
+
+_NOT_COMPILED = 'Torch not compiled with CUDA enabled'
+
+has_half = False
+has_magma = False
+default_generators = ()
+
+
+class CudaError(RuntimeError):
+    pass
+
+
+class DeferredCudaCallError(Exception):
+    pass
+
+
+def _lazy_init():
+    raise AssertionError(_NOT_COMPILED)
+
+
+def is_available():
+    return False
+
+
+def is_initialized():
+    return False
+
+
+def device_count():
+    return 0
+
+
+def init():
+    _lazy_init()
+
+
+def current_device():
+    _lazy_init()
+
+
+def set_device(device):
+    _lazy_init()
+
+
+def get_device_name(device=None):
+    _lazy_init()
+
+
+def get_device_capability(device=None):
+    _lazy_init()
+
+
+def get_device_properties(device=None):
+    _lazy_init()
+
+
+def synchronize(device=None):
+    _lazy_init()
+
+
+def ipc_collect():
+    _lazy_init()
+
+
+def is_bf16_supported(including_emulation=True):
+    return False
+
+
+def is_tf32_supported():
+    return False
+
+
+def get_arch_list():
+    return []
+
+
+def get_gencode_flags():
+    return ''
+
+
+# ---- random state: torch queues CUDA seeding until CUDA initialises, which never happens ----
+
+def manual_seed(seed):
+    int(seed)  # torch converts (and so rejects non-numbers) before queueing
+
+
+def manual_seed_all(seed):
+    int(seed)
+
+
+def seed():
+    return None
+
+
+def seed_all():
+    return None
+
+
+def initial_seed():
+    _lazy_init()
+
+
+def get_rng_state(device='cuda'):
+    _lazy_init()
+
+
+def get_rng_state_all():
+    return []
+
+
+def set_rng_state(new_state, device='cuda'):
+    return None
+
+
+def set_rng_state_all(new_states):
+    for state in new_states:
+        set_rng_state(state)
+
+
+# ---- memory: the counters read 0, the calls that need the allocator raise ------------------
+
+def memory_allocated(device=None):
+    return 0
+
+
+def max_memory_allocated(device=None):
+    return 0
+
+
+def memory_reserved(device=None):
+    return 0
+
+
+def max_memory_reserved(device=None):
+    return 0
+
+
+def memory_cached(device=None):
+    return 0
+
+
+def max_memory_cached(device=None):
+    return 0
+
+
+def memory_stats(device=None):
+    return OrderedDict()
+
+
+def memory_stats_as_nested_dict(device=None):
+    return {}
+
+
+def host_memory_stats():
+    return OrderedDict()
+
+
+def host_memory_stats_as_nested_dict():
+    return {}
+
+
+def empty_cache():
+    return None
+
+
+# torch's CPU wheel fails inside these because its CUDA bindings are absent; ember says why.
+def memory_summary(device=None, abbreviated=False):
+    _lazy_init()
+
+
+def memory_snapshot(mempool_id=None):
+    _lazy_init()
+
+
+def reset_peak_memory_stats(device=None):
+    _lazy_init()
+
+
+def reset_max_memory_allocated(device=None):
+    _lazy_init()
+
+
+def reset_max_memory_cached(device=None):
+    _lazy_init()
+
+
+def reset_accumulated_memory_stats(device=None):
+    _lazy_init()
+
+
+def mem_get_info(device=None):
+    _lazy_init()
+
+
+def set_per_process_memory_fraction(fraction, device=None):
+    _lazy_init()
+
+
+def get_per_process_memory_fraction(device=None):
+    _lazy_init()
+
+
+def caching_allocator_enable(value=True):
+    return None
+
+
+@contextlib.contextmanager
+def caching_allocator_disabled():
+    yield
+
+
+def can_device_access_peer(device, peer_device):
+    _lazy_init()
+
+
+def list_gpu_processes(device=None):
+    return 'pynvml module not found, please install nvidia-ml-py'
+
+
+def _no_nvml(device=None):
+    raise ModuleNotFoundError(
+        "nvidia-ml-py does not seem to be installed or it can't be imported.")
+
+
+utilization = memory_usage = temperature = power_draw = clock_rate = device_memory_used = \
+    _no_nvml
+
+
+# ---- streams and events ---------------------------------------------------------------------
+
+def current_stream(device=None):
+    _lazy_init()
+
+
+def default_stream(device=None):
+    _lazy_init()
+
+
+def set_stream(stream):
+    if stream is None:
+        return None
+    _lazy_init()
+
+
+def get_sync_debug_mode():
+    _lazy_init()
+
+
+def set_sync_debug_mode(debug_mode):
+    _lazy_init()
+
+
+def is_current_stream_capturing():
+    raise RuntimeError('Tried to instantiate dummy base class _cuda_isCurrentStreamCapturing')
+
+
+class Stream:
+    def __new__(cls, *args, **kwargs):
+        raise RuntimeError('torch.cuda.Stream requires CUDA support')
+
+
+class Event:
+    def __new__(cls, *args, **kwargs):
+        raise RuntimeError('Tried to instantiate dummy base class Event')
+
+
+class StreamContext:
+    """A no-op when the stream is None, as torch's is."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __enter__(self):
+        if self.stream is not None:
+            _lazy_init()
+
+    def __exit__(self, *exc):
+        return False
+
+
+def stream(stream):
+    return StreamContext(stream)
+
+
+class device:
+    """torch.cuda.device(idx): a context manager that changes nothing for idx None or -1;
+    entering it for a real index needs CUDA."""
+
+    def __init__(self, device):
+        from .._tensor import device as _device
+        if isinstance(device, (str, _device)):
+            device = _device(device).index
+        self.idx = -1 if device is None else device
+        self.prev_idx = -1
+
+    def __enter__(self):
+        if self.idx != -1:
+            raise RuntimeError('PyTorch was compiled without CUDA support')
+
+    def __exit__(self, *exc):
+        return False
+
+
+class device_of(device):
+    """Context manager selecting the device of a tensor (CPU tensors select nothing)."""
+
+    def __init__(self, obj):
+        super().__init__(obj.get_device() if obj.is_cuda else -1)
