@@ -98,13 +98,15 @@ class _Handle:
 class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient into ``variable.grad``.
 
-    The leaf keeps its node alive (so it is built once, not on every forward) and the node
-    refers back to the leaf weakly, so the pair forms no reference cycle.
+    As in torch, the node holds its leaf strongly (a graph keeps the leaves it accumulates into
+    alive, so backward works after the caller dropped them) and the leaf refers to its node
+    weakly (``_grad_acc``), so the pair forms no reference cycle; the node lives as long as
+    some graph uses it and is built again by the next forward after that.
     """
     __slots__ = ('_variable',)
 
     def __init__(self, variable):
-        self._variable = weakref.ref(variable)
+        self._variable = variable
         self._next = ()
         self._shapes = ()
         self._saved = ()
@@ -117,7 +119,7 @@ class AccumulateGrad(Node):
 
     @property
     def variable(self):
-        return self._variable()
+        return self._variable
 
 
 def _check_versions(node):
@@ -146,9 +148,11 @@ def _edge(t):
     fn = t.grad_fn
     if fn is not None:
         return (fn, t._output_nr)
-    acc = t._grad_acc
+    ref = t._grad_acc
+    acc = ref() if ref is not None else None
     if acc is None:
-        acc = t._grad_acc = AccumulateGrad(t)
+        acc = AccumulateGrad(t)
+        t._grad_acc = weakref.ref(acc)
     return (acc, 0)
 
 
