@@ -31,6 +31,7 @@ from ._misc import *  # noqa: F401,F403
 from .serialization import save, load  # noqa: F401,E402
 from . import serialization  # noqa: F401,E402
 from . import distributions  # noqa: F401,E402
+from ._hook import install_as_torch  # noqa: F401,E402
 
 # names torch also exposes at the top level
 from ._values import *  # noqa: F401,F403,E402
