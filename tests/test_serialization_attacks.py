@@ -622,3 +622,120 @@ def test_declared_sizes_are_checked_before_allocating():
     finally:
         tracemalloc.stop()
     assert peak < 4 << 20
+
+
+# ---- fuzzing real checkpoints ----------------------------------------------------------------
+
+def _torch_objects():
+    base = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+    lin = torch.nn.Linear(3, 2)
+    sd = lin.state_dict()
+    return {'sd': sd, 'base': base, 'view': base[1:, 1:], 'T': base.t(),
+            'i': torch.arange(5), 'b': torch.tensor([True, False]),
+            'h': torch.ones(3, dtype=torch.float16), 'c': torch.tensor([1 + 2j]),
+            'p': torch.nn.Parameter(torch.ones(2)), 'n': torch.tensor(7.5),
+            'e': torch.zeros(0, 3), 'x': [1, 'two', 3.0, None, (4, 5)], 'size': torch.Size([2]),
+            'dt': torch.float64}
+
+
+def _ember_objects():
+    sd = ember.nn.Linear(3, 2).state_dict()
+    base = ember.arange(12, dtype=ember.float32).reshape(3, 4)
+    return {'sd': sd, 'base': base, 'view': base[1:, 1:], 'T': base.t(),
+            'i': ember.arange(5), 'u16': ember.arange(3).to(ember.uint16),
+            'p': ember.nn.Parameter(ember.ones(2)), 'x': [1, 'a', {'k': (2, 3)}]}
+
+
+def _fingerprint(obj):
+    """Everything a load produced, in a comparable form (tensors as dtype, shape, strides
+    and bytes; torch and ember tensors alike)."""
+    if hasattr(obj, '_data') or isinstance(obj, torch.Tensor):
+        a = obj._data if hasattr(obj, '_data') else obj.detach().resolve_conj().numpy()
+        return ('T', type(obj).__name__ in ('Parameter',), str(a.dtype), a.shape,
+                a.tobytes(), bool(obj.requires_grad))
+    if isinstance(obj, dict):
+        return ('D', type(obj).__name__, tuple((k, _fingerprint(v)) for k, v in obj.items()),
+                _fingerprint(getattr(obj, '_metadata', None)))
+    if isinstance(obj, (list, tuple)):
+        return ('L', type(obj).__name__ if type(obj) in (list, tuple) else 'Size',
+                tuple(_fingerprint(v) for v in obj))
+    if type(obj).__name__ == 'dtype':
+        return ('dtype', str(obj).replace('torch.', ''))
+    return ('V', repr(obj))
+
+
+def _mutants(raw, rng, n):
+    """n damaged copies of raw: bit flips, byte overwrites, truncations, cut-out spans."""
+    for i in range(n):
+        data = bytearray(raw)
+        kind = i % 4
+        if kind == 0:
+            data[rng.integers(len(data))] ^= 1 << int(rng.integers(8))
+        elif kind == 1:
+            for pos in rng.integers(0, len(data), int(rng.integers(1, 5))):
+                data[pos] = int(rng.integers(256))
+        elif kind == 2:
+            del data[rng.integers(len(data)):]
+        else:
+            at = int(rng.integers(len(data)))
+            del data[at:at + int(rng.integers(1, 64))]
+        yield bytes(data)
+
+
+def _fuzz(raw, n, seed, reference=None):
+    """Load n mutants of raw: each must raise a clean error or load exactly what
+    `reference(mutant)` gives (the original's data, or torch's result for the same bytes).
+    Returns how many raised."""
+    want = _fingerprint(ember.load(io.BytesIO(raw)))
+    rng = np.random.default_rng(seed)
+    errors = 0
+    tracemalloc.start()
+    try:
+        for i, data in enumerate(_mutants(raw, rng, n)):
+            tracemalloc.reset_peak()
+            try:
+                got = ember.load(io.BytesIO(data))
+            except CLEAN:
+                errors += 1
+                got = None
+            peak = tracemalloc.get_traced_memory()[1]
+            assert peak < 32 << 20, f"mutant {i} allocated {peak} bytes"
+            if got is None:
+                continue
+            expect = want if reference is None else reference(data)
+            assert expect is not None, f"mutant {i} loads in ember but not in torch"
+            assert _fingerprint(got) == expect, f"mutant {i} loaded different data"
+    finally:
+        tracemalloc.stop()
+    return errors
+
+
+def _torch_fingerprint(data):
+    try:
+        return _fingerprint(torch.load(io.BytesIO(data)))
+    except Exception:
+        return None
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+@pytest.mark.parametrize('maker', ['ember', 'torch'])
+def test_fuzz_zip_checkpoints(maker):
+    """The zip format carries a CRC-32 per record: a damaged file raises or, when the damage
+    hit bytes that carry nothing (padding, unread header fields), loads the original data."""
+    buf = io.BytesIO()
+    if maker == 'torch':
+        torch.save(_torch_objects(), buf)
+    else:
+        ember.save(_ember_objects(), buf)
+    errors = _fuzz(buf.getvalue(), 1000, seed=7 if maker == 'torch' else 8)
+    assert errors > 500
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_fuzz_legacy_checkpoints():
+    """The legacy format has no checksum, so damage can change values in torch as in ember:
+    a damaged file raises, or loads exactly what torch loads from the same bytes."""
+    buf = io.BytesIO()
+    torch.save(_torch_objects(), buf, _use_new_zipfile_serialization=False)
+    errors = _fuzz(buf.getvalue(), 1000, seed=9, reference=_torch_fingerprint)
+    assert errors > 300

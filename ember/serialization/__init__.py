@@ -247,16 +247,31 @@ def _check_target(target):
     raise RuntimeError(f"ember can only load storages to the CPU, not to '{target}'")
 
 
+def _check_saved_location(location):
+    """A storage's saved location must name a device (torch's default_restore_location)."""
+    try:
+        _device_type(location)
+    except (RuntimeError, ValueError, TypeError):
+        raise RuntimeError("don't know how to restore data location of "
+                           "torch.storage.UntypedStorage (tagged with "
+                           f"{_unpickle._short(location)[1:-1]})") from None
+
+
 def _restore_location(map_location):
     """map_location -> fn(storage, saved_location) -> storage. ember computes on the CPU, so
     the saved location ('cuda:0' ...) is accepted and mapped there; an explicit non-CPU
     target raises as torch does on a machine without that device."""
     if map_location is None:
-        return lambda storage, location: storage
+        def restore(storage, location):
+            _check_saved_location(location)
+            return storage
+        return restore
     if isinstance(map_location, dict):
         def restore(storage, location):
             if location in map_location:
                 _check_target(map_location[location])
+            else:
+                _check_saved_location(location)
             return storage
         return restore
     if isinstance(map_location, (str, bytes)) or type(map_location).__name__ == 'device':
@@ -267,6 +282,7 @@ def _restore_location(map_location):
         def restore(storage, location):
             result = map_location(storage, location)
             if result is None:
+                _check_saved_location(location)
                 return storage
             if not isinstance(result, Storage):
                 raise RuntimeError("map_location must return a storage or None, got "

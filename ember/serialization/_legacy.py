@@ -104,9 +104,11 @@ def legacy_load(f, make_unpickler, restore_location, weights_only):
     keys = unpickler().load()
     if not isinstance(keys, list):
         raise RuntimeError("corrupt file: the list of storage keys is missing")
+    filled = set()
     for key in keys:
-        if not isinstance(key, (str, int)) or key not in roots:
-            raise RuntimeError(f"storage key {key!r} not found in deserialized_objects")
+        if not isinstance(key, (str, int)) or key not in roots or key in filled:
+            raise RuntimeError(f"storage key {_short(key)} not found in deserialized_objects")
+        filled.add(key)
         storage = roots[key]
         head = f.read(8)
         if len(head) != 8:
@@ -121,6 +123,10 @@ def legacy_load(f, make_unpickler, restore_location, weights_only):
             raise RuntimeError("unexpected EOF, expected more data; the file might be corrupted")
         if not little:
             _maybe_byteswap(storage.data, storage.dtype)
+    if len(filled) != len(roots):
+        # torch leaves such a storage uninitialised; its data is simply not in the file
+        missing = next(k for k in roots if k not in filled)
+        raise RuntimeError(f"storage {_short(missing)} has no data in the file; corrupt file?")
     return result
 
 
