@@ -739,3 +739,76 @@ def test_fuzz_legacy_checkpoints():
     torch.save(_torch_objects(), buf, _use_new_zipfile_serialization=False)
     errors = _fuzz(buf.getvalue(), 1000, seed=9, reference=_torch_fingerprint)
     assert errors > 300
+
+
+# ---- interrupted saves leave nothing behind ---------------------------------------------------
+
+_KILLED_SAVE = """
+import os, sys, time
+import ember
+from ember.serialization import _zip
+real = _zip.ZipWriter.write_record
+
+def stalls(self, name, data):
+    if name.startswith('data/'):
+        self._f.write(b'partial')
+        self._f.flush()
+        open(sys.argv[2], 'w').close()   # the save is under way: kill me now
+        time.sleep(120)
+    return real(self, name, data)
+
+_zip.ZipWriter.write_record = stalls
+ember.save({'w': ember.ones(1000)}, sys.argv[1])
+"""
+
+
+def test_killed_save_leaves_no_temporary_file_after_the_next_save(tmp_path):
+    import signal
+    import time
+    target = tmp_path / 'ckpt.pt'
+    ember.save({'w': ember.zeros(3)}, target)
+    before = target.read_bytes()
+    ready = tmp_path.parent / (tmp_path.name + '.ready')
+    child = subprocess.Popen([sys.executable, '-c', _KILLED_SAVE, str(target), str(ready)],
+                             env={**os.environ, 'PYTHONPATH': ROOT})
+    try:
+        for _ in range(1200):
+            if ready.exists() or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert ready.exists(), "the child never started writing"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert len(left) == 2 and left[0].startswith('.ckpt.pt.ember-'), left
+    assert target.read_bytes() == before   # the interrupted save changed nothing
+    # files that are not a dead save's: other programs' temporaries, a live process's
+    foreign = ['.ckpt.pt.abcdefgh.tmp', 'notes.tmp', '.ckpt.pt.ember-otherhost-1-abcdefgh.tmp']
+    live = f".other.pt.ember-{es._host_tag()}-{os.getppid()}-abcdefgh.tmp"
+    for name in foreign + [live]:
+        (tmp_path / name).write_bytes(b'x')
+    os.symlink(tmp_path / 'notes.tmp',
+               tmp_path / f".l.pt.ember-{es._host_tag()}-{child.pid}-abcdefgh.tmp")
+    # the next successful save in the folder, to another file, clears the dead save's file
+    ember.save({'w': ember.ones(2)}, tmp_path / 'other.pt')
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert not [n for n in left if n.startswith('.ckpt.pt.ember-') and 'otherhost' not in n]
+    assert set(foreign + [live]) <= set(left)
+    assert len(left) == len(foreign) + 4   # + ckpt.pt, other.pt, the symlink
+    assert ember.load(target)['w']._data.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_save_failing_midway_leaves_no_temporary_file(tmp_path, monkeypatch):
+    from ember.serialization import _zip
+    real = _zip.ZipWriter.write_record
+
+    def fails(self, name, data):
+        if name.startswith('data/'):
+            raise OSError("disk full")
+        return real(self, name, data)
+    monkeypatch.setattr(_zip.ZipWriter, 'write_record', fails)
+    with pytest.raises(OSError, match="disk full"):
+        ember.save([ember.ones(3)], tmp_path / 'a.pt')
+    assert list(tmp_path.iterdir()) == []

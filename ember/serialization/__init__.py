@@ -10,6 +10,8 @@ import io
 import os
 import pickle
 import re
+import socket
+import stat
 import sys
 import tempfile
 import warnings
@@ -146,13 +148,59 @@ def _write_zip(f, archive_name, data_pkl, storages, disable_byteorder):
     z.finish()
 
 
+def _host_tag():
+    return re.sub(r'[^A-Za-z0-9]', '', socket.gethostname())[:32]
+
+
+# .<file name>.ember-<host>-<pid>-<mkstemp's 8 characters>.tmp
+_TEMP_NAME = re.compile(r'\.(?P<base>.+)\.ember-(?P<host>[A-Za-z0-9]*)-(?P<pid>[0-9]+)-'
+                        r'[a-z0-9_]{8}\.tmp')
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True   # someone else's live process, or not ours to judge
+    return True
+
+
+def _remove_stale_temps(folder):
+    """Remove the temporary files of saves that died before renaming them (killed, power
+    lost): only names ember makes, on this host, by a process that no longer runs, owned by
+    this user, and regular files (never a link)."""
+    host = _host_tag()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        m = _TEMP_NAME.fullmatch(entry.name)
+        if m is None or m['host'] != host:
+            continue
+        pid = int(m['pid'])
+        if pid == os.getpid() or _pid_alive(pid):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+                continue
+            os.unlink(entry.path)
+        except OSError:
+            pass
+
+
 def _atomic_write(path, write):
     """Write a file beside `path`, fsync it and rename it into place: a failure at any point
-    leaves the previous file untouched."""
+    leaves the previous file untouched, and a save killed midway leaves a temporary file that
+    the next successful save in that folder removes."""
     target = os.path.realpath(path)
     folder = os.path.dirname(target) or '.'
-    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(target) + '.', suffix='.tmp',
-                               dir=folder)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f'.{os.path.basename(target)}.ember-{_host_tag()}-{os.getpid()}-',
+        suffix='.tmp', dir=folder)
     try:
         with os.fdopen(fd, 'wb') as fh:
             write(fh)
@@ -180,6 +228,7 @@ def _atomic_write(path, write):
             os.close(dfd)
     except OSError:
         pass
+    _remove_stale_temps(folder)
 
 
 def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
