@@ -213,6 +213,19 @@ def hook(modname):
     module.__getattr__ = _module_getattr(module, previous)
 
 
+class _ExistingLoader:
+    """Imports a module object ember made in code (types.ModuleType) under its dotted name."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def create_module(self, spec):
+        return self.module
+
+    def exec_module(self, module):
+        hook(module.__name__)
+
+
 class _PlaceholderLoader:
     def __init__(self, torch_name):
         self.torch_name = torch_name
@@ -235,6 +248,11 @@ class _PlaceholderFinder:
     def find_spec(fullname, path=None, target=None):
         if not fullname.startswith('ember.'):
             return None
+        parent, _, child = fullname.rpartition('.')
+        existing = getattr(sys.modules.get(parent), '__dict__', {}).get(child)
+        if isinstance(existing, type(sys)) and getattr(existing, '__name__', None) == fullname:
+            # a module ember built in code and set as an attribute: import that very object
+            return importlib.util.spec_from_loader(fullname, _ExistingLoader(existing))
         torch_name = _torch_name(fullname)
         modules = _modules().MODULES
         if torch_name not in modules:
