@@ -32,6 +32,7 @@ from .serialization import save, load  # noqa: F401,E402
 from . import serialization  # noqa: F401,E402
 from . import distributions  # noqa: F401,E402
 from ._hook import install_as_torch  # noqa: F401,E402
+from . import functional  # noqa: F401,E402  (torch.functional)
 
 # names torch also exposes at the top level
 from ._values import *  # noqa: F401,F403,E402

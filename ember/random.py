@@ -7,29 +7,10 @@ __all__ = ['set_rng_state', 'get_rng_state', 'manual_seed', 'seed', 'initial_see
            'thread_safe_generator', 'default_generator']
 
 
-def _top():
-    import ember
-    return ember
-
-
-def manual_seed(seed):
-    return _top().manual_seed(seed)
-
-
-def seed():
-    return _top().seed()
-
-
-def initial_seed():
-    return _top().initial_seed()
-
-
-def get_rng_state():
-    return _top().get_rng_state()
-
-
-def set_rng_state(new_state):
-    return _top().set_rng_state(new_state)
+# the very functions ember exports at the top level (torch.random.manual_seed is
+# torch.manual_seed), so both paths name one object
+from ._ops.random import (manual_seed, seed, initial_seed, get_rng_state,  # noqa: E402,F401
+                          set_rng_state)
 
 
 @contextlib.contextmanager

@@ -18,7 +18,10 @@ from .upsampling import *  # noqa: F401,F403
 from .pixelshuffle import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 
-# torch keeps MultiheadAttention in torch.nn.modules.activation
+# torch keeps MultiheadAttention in torch.nn.modules.activation (its __module__ says so there)
 activation.MultiheadAttention = transformer.MultiheadAttention  # noqa: F405
+transformer.MultiheadAttention.__module__ = activation.__name__  # noqa: F405
+# modules that only name layers where torch keeps them (torch.nn.modules.batchnorm, ...)
+from . import batchnorm, instancenorm, channelshuffle  # noqa: F401,E402
 from .fold import *  # noqa: F401,F403,E402
 from .data_parallel import *  # noqa: F401,F403,E402
