@@ -9,6 +9,8 @@ A storage is the whole memory of a NumPy root buffer (the array at the end of th
 chain), written once however many tensors view it: views stay views after loading.
 """
 import pickle
+import sys
+import types
 from collections import OrderedDict
 
 import numpy as np
@@ -162,6 +164,54 @@ class StorageTable:
         return root, byte_off // item, tuple(stride)
 
 
+# ember's public namespaces, searched in this order for an object that ember defines in a private
+# module (ember._ops.activation.relu is torch.nn.functional.relu; ember._tensor.Size is torch.Size)
+_PUBLIC = ('ember.nn.functional', 'ember', 'ember.nn', 'ember.nn.init', 'ember.nn.utils',
+           'ember.optim', 'ember.optim.lr_scheduler', 'ember.utils.data', 'ember.autograd',
+           'ember.linalg', 'ember.functional', 'ember.random', 'ember.distributions')
+_public_index = None
+
+
+def _public_names():
+    global _public_index
+    if _public_index is None:
+        index = {}
+        for ns in _PUBLIC:
+            mod = sys.modules.get(ns)
+            if mod is None:
+                continue
+            for attr, obj in list(vars(mod).items()):
+                if attr.startswith('_') or not isinstance(obj, (type, types.FunctionType)):
+                    continue
+                index.setdefault(id(obj), ('torch' + ns[5:], attr, obj))
+        _public_index = index
+    return _public_index
+
+
+def _is_private(module):
+    return any(p.startswith('_') for p in module.split('.')[1:])
+
+
+def torch_name(obj, name=None):
+    """(module, qualname) torch keeps ember object `obj` under, or None for a non-ember object.
+
+    An ember object whose ``__module__`` is a public ember module has torch's path by
+    construction (ember.nn.modules.linear.Linear -> torch.nn.modules.linear.Linear); one defined
+    in a private module is named where ember exports it publicly."""
+    module = getattr(obj, '__module__', None)
+    if not isinstance(module, str) or not (module == 'ember' or module.startswith('ember.')):
+        return None
+    qualname = name if name is not None else getattr(obj, '__qualname__', None)
+    if qualname is None or '<' in qualname:
+        return None
+    if not _is_private(module):
+        return 'torch' + module[5:], qualname
+    hit = _public_names().get(id(obj))
+    if hit is not None and hit[2] is obj:
+        return hit[0], hit[1]
+    return 'torch' + module[5:], qualname
+
+
 def _tensor_types():
     from .._tensor import Tensor, Size, device
     try:
@@ -195,6 +245,20 @@ class Pickler(pickle._Pickler):
         self.memoize(obj)
 
     dispatch[TorchGlobal] = save_torch_global
+
+    def save_global(self, obj, name=None):
+        # ember's classes and functions are written under torch's names, so that torch loads
+        # a whole pickled model (torch.nn.modules.linear.Linear, torch.nn.functional.relu);
+        # anything else (the user's own classes, in __main__ or their modules) keeps its name
+        tname = torch_name(obj, name) if self.proto < 4 else None
+        if tname is None:
+            return super().save_global(obj, name)
+        module, qualname = tname
+        self.write(pickle.GLOBAL + f"{module}\n{qualname}\n".encode('utf-8'))
+        self.memoize(obj)
+
+    dispatch[type] = save_global
+    dispatch[types.FunctionType] = save_global
 
     def save_dtype(self, obj):
         # through save() so that a second use of the dtype is a memo reference

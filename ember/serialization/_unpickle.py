@@ -1094,6 +1094,11 @@ def _decode_ascii(s):
 
 # ---- weights_only=False: the standard unpickler with torch names mapped -----------------------
 
+_C_HOMES = {'torch._C._nn': 'torch.nn.functional', 'torch._C._VariableFunctions': 'torch',
+            'torch._C._linalg': 'torch.linalg', 'torch._C._special': 'torch.special',
+            'torch._C._fft': 'torch.fft'}
+
+
 def resolve_torch_name(module, name):
     """The ember object for a torch GLOBAL, or None when ember has none."""
     if module == 'torch.tensor':
@@ -1109,6 +1114,9 @@ def resolve_torch_name(module, name):
     allowed = allowed_globals()
     if full in allowed:
         return allowed[full]
+    # torch's builtins live in its C extension (F.gelu is torch._C._nn.gelu); ember keeps them
+    # where torch exports them
+    module = _C_HOMES.get(module, module)
     if module == 'torch' or module.startswith('torch.'):
         # the same path under ember, then its parent packages (ember may define a class in a
         # different file than torch does, but exports it from the package all the same)
