@@ -7,8 +7,10 @@ gives that very object (``torch.nn.modules.batchnorm.BatchNorm2d``, ``torch.opti
 ``__module__`` must name torch's place too: whole-model pickles are written from it.
 """
 import importlib
+import importlib.util
 import inspect
 import pkgutil
+import sys
 
 import pytest
 
@@ -37,8 +39,15 @@ def _is_stub(obj):
 
 
 def _ember_counterpart(ns, name):
+    ename = 'ember' + ns[len('torch'):]
     try:
-        emod = importlib.import_module('ember' + ns[len('torch'):])
+        # never import a placeholder module (it would replace a same-named function on its
+        # package, as torch.nn.parallel.data_parallel): only modules ember has a file for
+        if ename not in sys.modules:
+            spec = importlib.util.find_spec(ename)
+            if spec is None or not spec.has_location:
+                return None
+        emod = importlib.import_module(ename)
     except ImportError:
         return None
     if _is_stub(emod):
@@ -48,6 +57,17 @@ def _ember_counterpart(ns, name):
     except Exception:   # a stub namespace may raise NotImplementedError on use
         return None
     return None if obj is None or _is_stub(obj) else obj
+
+
+def _has_file(ename):
+    mod = sys.modules.get(ename)
+    if mod is not None:
+        return not getattr(mod, '_ember_missing', False)
+    try:
+        spec = importlib.util.find_spec(ename)
+    except ImportError:
+        return False
+    return spec is not None and spec.has_location
 
 
 def _pairs():
@@ -73,6 +93,8 @@ def _pairs():
             # namespaces outside this check (function transforms, TorchScript, typing aliases)
             if mod.split('.')[1] in ('func', 'jit', 'types'):
                 continue
+            if not _has_file('ember' + mod[len('torch'):]):
+                continue   # ember keeps no module there (the API contract's placeholders)
             eobj = _ember_counterpart(ns, name)
             if eobj is not None and (inspect.isclass(eobj) or callable(eobj)):
                 seen.setdefault(f'{mod}.{qual}', (eobj, inspect.isclass(tobj)))
