@@ -7,11 +7,15 @@ import pytest
 
 pytest.importorskip("torch")
 
-DEMO = os.path.join(os.path.dirname(__file__), '..', '..', 'examples', 'demo.py')
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEMO = os.path.join(ROOT, 'examples', 'demo.py')
 
 
 def _run(framework):
-    env = dict(os.environ, EMBER_DEMO_FRAMEWORK=framework)
+    # this checkout's ember, not whichever one is installed
+    extra = os.environ.get('PYTHONPATH')
+    pythonpath = ROOT + (os.pathsep + extra if extra else '')
+    env = dict(os.environ, EMBER_DEMO_FRAMEWORK=framework, PYTHONPATH=pythonpath)
     p = subprocess.run([sys.executable, DEMO], capture_output=True, text=True, env=env,
                        timeout=300)
     assert p.returncode == 0, p.stderr
