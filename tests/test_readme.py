@@ -61,7 +61,7 @@ def test_readme_has_the_commands():
 
 @needs_opt_in
 def test_readme_commands_in_a_fresh_venv(tmp_path):
-    repo = tmp_path / 'ember'
+    repo = tmp_path / 'checkout'
     _copy_checkout(repo)
     script = 'set -eo pipefail\n' + '\n'.join(_blocks('bash'))
     env = _clean_env()
@@ -86,8 +86,10 @@ def test_readme_commands_in_a_fresh_venv(tmp_path):
                 .replace('from ember import nn', 'from torch import nn'))
     assert 'ember' not in on_torch
     shown = next(b for b in _blocks('text') if b.startswith('tensor('))
+    elsewhere = tmp_path / 'elsewhere'  # not the checkout: `import ember` finds the install
+    elsewhere.mkdir()
     for source in (example, on_torch):
-        run = subprocess.run([python, '-c', source], cwd=tmp_path, env=_clean_env(),
+        run = subprocess.run([python, '-c', source], cwd=elsewhere, env=_clean_env(),
                              capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr
         assert run.stdout == shown
