@@ -492,3 +492,46 @@ def _scalar_to(value, np_dtype):
             raise _overflow_error(np_dtype)
         return f
     return value
+
+
+# ---- empty batches ----------------------------------------------------------------------------
+
+def _empty_batch(batch_ndim=None, same_shape=False):
+    """Let a layer's function take a batch of 0 samples as torch's do: the result is empty,
+    of the shape a batch of one would give with its leading 0 (or the input's own shape,
+    `same_shape`), and its graph reaches the input and every tensor argument with zero
+    gradients. `batch_ndim` is the rank of a batched input (None: any rank >= 2)."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(input, *args, **kwargs):
+            d = getattr(input, '_data', None)
+            if d is None or d.ndim == 0 or d.shape[0] != 0 or d.ndim < 2 or (
+                    batch_ndim is not None and d.ndim != batch_ndim):
+                return fn(input, *args, **kwargs)
+            tensors = [input] + [a for a in list(args) + list(kwargs.values())
+                                 if isinstance(a, Tensor)]
+            if same_shape:
+                shapes = [(d.shape, d.dtype)]
+                multi = False
+            else:
+                one = _wrap(np.zeros((1,) + d.shape[1:], d.dtype))
+                saved = _State.enabled
+                _State.enabled = False
+                try:
+                    r = fn(one, *args, **kwargs)
+                finally:
+                    _State.enabled = saved
+                multi = isinstance(r, tuple)
+                shapes = [((0,) + t._data.shape[1:], t._data.dtype)
+                          for t in (r if multi else (r,))]
+            outs = []
+            for shape, dt in shapes:
+                out = _wrap(np.zeros(shape, dt))
+                if dt.kind in 'fc' and _State.enabled:
+                    for t in tensors:
+                        if t._requires_grad and t._data.dtype.kind in 'fc':
+                            out = out + t.sum() * 0
+                outs.append(out)
+            return tuple(outs) if multi else outs[0]
+        return wrapper
+    return deco

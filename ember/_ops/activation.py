@@ -13,7 +13,7 @@ from .. import _random
 from .._tensor import _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT
-from ._util import _write_inplace, _legacy
+from ._util import _write_inplace, _legacy, _arr
 from .elementwise import relu as _relu, sigmoid, tanh, _np_sigmoid, _special
 from .reduce import softmax, log_softmax
 
@@ -421,7 +421,8 @@ def silu(input, inplace=False):
     if inplace:
         return _inplace(input, silu)
     d = _float_input(input, 'silu')
-    return _record('silu', d * _np_sigmoid(d), (input,), (input,))
+    # _arr: a 0-d product is a NumPy scalar, which an in-place op could not write into
+    return _record('silu', _arr(d * _np_sigmoid(d)), (input,), (input,))
 
 
 def _softplus_np(d, beta, threshold):
@@ -438,7 +439,7 @@ def mish(input, inplace=False):
     if inplace:
         return _inplace(input, mish)
     d = _float_input(input, 'mish')
-    return _record('mish', d * np.tanh(_softplus_np(d, 1, 20)), (input,), (input,))
+    return _record('mish', _arr(d * np.tanh(_softplus_np(d, 1, 20))), (input,), (input,))
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -452,7 +453,7 @@ def logsigmoid(input):
     """log(sigmoid(x)), computed stably as min(x, 0) - log1p(exp(-|x|))."""
     d = _float_input(input, 'log_sigmoid_forward')
     out = np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))
-    return _record('log_sigmoid', out, (input,), (input,))
+    return _record('log_sigmoid', _arr(out), (input,), (input,))
 
 
 def hardswish(input, inplace=False):
@@ -461,7 +462,7 @@ def hardswish(input, inplace=False):
         return _inplace(input, hardswish)
     d = _float_input(input, 'hardswish_cpu')
     out = d * np.clip(d + 3, 0, 6) / _c(6, d)
-    return _record('hardswish', out.astype(d.dtype, copy=False), (input,), (input,))
+    return _record('hardswish', _arr(out.astype(d.dtype, copy=False)), (input,), (input,))
 
 
 def hardsigmoid(input, inplace=False):
@@ -470,7 +471,7 @@ def hardsigmoid(input, inplace=False):
         return _inplace(input, hardsigmoid)
     d = _float_input(input, 'hardsigmoid_cpu')
     out = np.clip(d + 3, 0, 6) / _c(6, d)
-    return _record('hardsigmoid', out.astype(d.dtype, copy=False), (input,), (input,))
+    return _record('hardsigmoid', _arr(out.astype(d.dtype, copy=False)), (input,), (input,))
 
 
 def hardshrink(input, lambd=0.5):

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd.graph import _record
 from ..autograd.grad_mode import _State
+from ._util import _empty_batch
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
            'conv_transpose3d', 'unfold', 'fold']
@@ -587,16 +588,19 @@ def _convnd(name, nsp, input, weight, bias, stride, padding, dilation, groups):
                     _needs(input, weight, bias)))
 
 
+@_empty_batch(3)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution over (N, C, L) inputs."""
     return _convnd('conv1d', 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@_empty_batch(4)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution over (N, C, H, W) inputs."""
     return _convnd('conv2d', 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@_empty_batch(5)
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution over (N, C, D, H, W) inputs."""
     return _convnd('conv3d', 3, input, weight, bias, stride, padding, dilation, groups)
@@ -636,6 +640,7 @@ def _conv_transposend(name, nsp, input, weight, bias, stride, padding, output_pa
                     _needs(input, weight, bias)))
 
 
+@_empty_batch(3)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """1-D transposed convolution ("deconvolution")."""
@@ -643,6 +648,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              output_padding, groups, dilation)
 
 
+@_empty_batch(4)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """2-D transposed convolution ("deconvolution")."""
@@ -650,6 +656,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              output_padding, groups, dilation)
 
 
+@_empty_batch(5)
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """3-D transposed convolution ("deconvolution")."""
@@ -696,6 +703,7 @@ def _pair4(name, v):
     return tuple(int(e) for e in v)
 
 
+@_empty_batch(4)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L) (torch's im2col)."""
     if input.dim() not in (3, 4):
@@ -733,6 +741,7 @@ def _fold_array(cols, output_size, k, d, p, s):
                                     p[1]:p[1] + output_size[1]])
 
 
+@_empty_batch(3)
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sum sliding blocks back into an image: (N, C*kh*kw, L) -> (N, C, H, W) (col2im)."""
     if input.dim() not in (2, 3):

@@ -653,15 +653,21 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
     n = d.shape[ax] if d.ndim else 1
+    if n == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {ax} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {ax}")
-    vals, idx = _sort_np(d, ax, False)
-    sl = (slice(None),) * ax + (slice(k - 1, k),)
-    vals, idx = vals[sl], idx[sl]
-    if not keepdim:
-        vals, idx = vals.squeeze(ax), idx.squeeze(ax)
-    indices = _wrap(np.ascontiguousarray(idx))
-    values = _record('kthvalue', np.ascontiguousarray(vals), (input,),
+    if d.ndim == 0:  # a 0-d tensor is its own first value
+        vals, idx = d.copy(), np.zeros((), np.int64)
+    else:
+        vals, idx = _sort_np(d, ax, False)
+        sl = (slice(None),) * ax + (slice(k - 1, k),)
+        vals, idx = vals[sl], idx[sl]
+        if not keepdim:
+            vals, idx = vals.squeeze(ax), idx.squeeze(ax)
+    # np.array, not np.ascontiguousarray: that one turns a 0-d result into shape (1,)
+    indices = _wrap(np.array(idx, order='C'))
+    values = _record('kthvalue', np.array(vals, order='C'), (input,),
                      (d.shape, ax, keepdim, indices))
     return _KthRT(values, indices)
 

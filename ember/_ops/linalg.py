@@ -476,8 +476,19 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     axes = None if dim is None else _dims(dim, d.ndim)
     a = np.abs(d)
     ordf = float(ord)
+    if ordf in (np.inf, -np.inf) and a.size == 0:
+        # max/min have no identity: torch refuses an empty reduction
+        name = 'inf' if ordf > 0 else '-inf'
+        if axes is None:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty "
+                               f"tensor because the operation does not have an identity")
+        for ax in axes:
+            if d.shape[ax] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the "
+                                   f"dimension {ax}because this dimension is empty and the "
+                                   f"operation does not have an identity")
     if ordf == np.inf:
-        r = np.max(a, axis=axes, keepdims=keepdim) if a.size else np.zeros(())
+        r = np.max(a, axis=axes, keepdims=keepdim)
     elif ordf == -np.inf:
         r = np.min(a, axis=axes, keepdims=keepdim)
     elif ordf == 0:

@@ -13,6 +13,7 @@ import numpy as np
 from .._tensor import _wrap
 from ..autograd.graph import _record
 from ..autograd.grad_mode import _State, no_grad
+from ._util import _empty_batch
 
 __all__ = ['batch_norm', 'instance_norm', 'layer_norm', 'group_norm', 'local_response_norm',
            'rms_norm']
@@ -33,6 +34,7 @@ def _channel_sums(a, axes):
 
 # ---- batch norm -------------------------------------------------------------------------------
 
+@_empty_batch(same_shape=True)
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-05):
     """Normalise each channel (dim 1) by batch statistics (training) or running ones."""
@@ -135,6 +137,7 @@ def _batch_norm_backward_graph(grad, input, weight, mean, invstd, training, eps)
 
 # ---- instance norm ----------------------------------------------------------------------------
 
+@_empty_batch(same_shape=True)
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-05):
     """Normalise each (sample, channel) plane: batch_norm over a (1, N*C, ...) view."""
@@ -192,6 +195,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     x = input._data
     dt = x.dtype
     d = int(np.prod(ns))
+    if d == 0:  # LayerNorm(0): nothing to normalise; an empty result with zero gradients
+        out = input * 0
+        for p in (weight, bias):
+            if p is not None:
+                out = out + p.sum() * 0
+        return out
     x2 = x.reshape(-1, d)
     mean = x2.mean(axis=1, keepdims=True)
     xhat = x2 - mean
@@ -246,6 +255,7 @@ def _layer_norm_backward(grad, input, weight, bias, xhat, invstd, ns, eps):
 
 # ---- group norm -------------------------------------------------------------------------------
 
+@_empty_batch(same_shape=True)
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     """Normalise over groups of channels (and all spatial positions) per sample."""
     if input.dim() < 2:

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..autograd.graph import _record
+from ._util import _empty_batch
 
 __all__ = ['max_pool1d', 'max_pool2d', 'max_pool3d', 'max_pool1d_with_indices',
            'max_pool2d_with_indices', 'max_pool3d_with_indices', 'avg_pool1d', 'avg_pool2d',
@@ -51,9 +52,13 @@ def _pool_out(size, k, s, p, d, ceil_mode):
 
 
 def _check_pool(fn, x, nsp, k, s, p, d):
-    if x.dim() not in (nsp + 1, nsp + 2) or x.numel() == 0:
+    if x.dim() not in (nsp + 1, nsp + 2):
         raise RuntimeError(f'non-empty {nsp + 1}D or {nsp + 2}D (batch mode) tensor expected '
                            'for input')
+    if x.numel() == 0:
+        # (a batch of 0 samples is handled by _empty_batch before this check)
+        raise RuntimeError(f'Expected {nsp + 1}D or {nsp + 2}D (batch mode) tensor with optional '
+                           f'0 dim batch size for input, but got:{list(x.shape)}')
     if any(v == 0 for v in s):
         raise RuntimeError('stride should not be zero')
     if any(v <= 0 for v in k):
@@ -273,16 +278,19 @@ def _max_pool_backward_backward(grad, arg, meta):
                    (grad,), (arg, meta))
 
 
+@_empty_batch(4)
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
     return _max_pool_nd(input, 2, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
+@_empty_batch(5)
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
     return _max_pool_nd(input, 3, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
+@_empty_batch(4)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """2-D max pooling over (N, C, H, W) or (C, H, W)."""
@@ -290,6 +298,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                         return_indices)
 
 
+@_empty_batch(5)
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """3-D max pooling over (N, C, D, H, W) or (C, D, H, W)."""
@@ -306,6 +315,7 @@ def _one(v, name, fn):
     return int(v)
 
 
+@_empty_batch(3)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """1-D max pooling over (N, C, L) or (C, L), via the 2-D kernel."""
@@ -323,6 +333,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return res.squeeze(-2)
 
 
+@_empty_batch(3)
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
@@ -429,6 +440,7 @@ def _avg_pool_backward_backward(grad, meta):
                    (grad,), (meta,))
 
 
+@_empty_batch(4)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """2-D average pooling over (N, C, H, W) or (C, H, W)."""
@@ -436,6 +448,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                         divisor_override)
 
 
+@_empty_batch(5)
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """3-D average pooling over (N, C, D, H, W) or (C, D, H, W)."""
@@ -443,6 +456,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                         divisor_override)
 
 
+@_empty_batch(3)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """1-D average pooling over (N, C, L) or (C, L), via the 2-D kernel."""
@@ -530,16 +544,19 @@ def _adaptive_avg_pool_backward_backward(grad, mats):
     return _record(f'adaptive_avg_pool{nsp}d', _apply_dims(grad._data, mats), (grad,), (mats,))
 
 
+@_empty_batch(4)
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size (windows [floor(i*H/h), ceil((i+1)*H/h)))."""
     return _adaptive_avg_nd(input, 2, output_size)
 
 
+@_empty_batch(5)
 def adaptive_avg_pool3d(input, output_size):
     """3-D adaptive average pooling."""
     return _adaptive_avg_nd(input, 3, output_size)
 
 
+@_empty_batch(3)
 def adaptive_avg_pool1d(input, output_size):
     """1-D adaptive average pooling, via the 2-D kernel."""
     if input.dim() not in (2, 3):
@@ -619,16 +636,19 @@ def _index_scatter_backward(grad, idx, shape, nsp):
     return _record(f'adaptive_max_pool{nsp}d', g, (grad,), (idx, shape, nsp))
 
 
+@_empty_batch(4)
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed output size."""
     return _adaptive_max_nd(input, 2, output_size, return_indices)
 
 
+@_empty_batch(5)
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """3-D adaptive max pooling."""
     return _adaptive_max_nd(input, 3, output_size, return_indices)
 
 
+@_empty_batch(3)
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """1-D adaptive max pooling, via the 2-D kernel."""
     if input.dim() not in (2, 3):
@@ -641,14 +661,17 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return res.squeeze(-2)
 
 
+@_empty_batch(3)
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
     return adaptive_max_pool1d(input, output_size, True)
 
 
+@_empty_batch(4)
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
     return adaptive_max_pool2d(input, output_size, True)
 
 
+@_empty_batch(5)
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
     return adaptive_max_pool3d(input, output_size, True)
 
@@ -661,6 +684,7 @@ def _lp(out, norm_type, kprod):
     return (out.detach().sign() * relu(out.abs())).mul(kprod).pow(1.0 / norm_type)
 
 
+@_empty_batch(3)
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """(sum over the window of x**p) ** (1/p)."""
     if math.isinf(norm_type):
@@ -669,6 +693,7 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return _lp(out, norm_type, _one(kernel_size, 'kernel_size', 'lp_pool1d'))
 
 
+@_empty_batch(4)
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """2-D power-average pooling."""
     if math.isinf(norm_type):
@@ -678,6 +703,7 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return _lp(out, norm_type, k[0] * k[1])
 
 
+@_empty_batch(5)
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """3-D power-average pooling."""
     if math.isinf(norm_type):

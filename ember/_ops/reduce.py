@@ -218,11 +218,22 @@ def min(input, dim=None, keepdim=False, *, out=None):
     return _minmax(input, dim, keepdim, out, 'min')
 
 
+def _check_empty_axes(d, name, dim, axes):
+    """torch's errors for a min/max-like reduction (no identity) over an empty dim."""
+    if d.size:
+        return
+    if dim is None or dim == () or dim == []:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
+                           f"== 0. Specify the reduction dim with the 'dim' argument.")
+    for a in axes:
+        if d.shape[a] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
+
+
 def amax(input, dim=(), keepdim=False, *, out=None):
     d = input._data
     axes = _dims(dim if dim != () else None, d.ndim)
-    if d.size == 0 and any(d.shape[a] == 0 for a in axes):
-        raise IndexError("amax(): Expected reduction dim to have non-zero size.")
+    _check_empty_axes(d, 'amax', dim, axes)
     r = _arr(np.max(d, axis=axes, keepdims=keepdim)) if d.ndim else d.copy()
     return _out(out, _record('amax', r, (input,), (input, axes, keepdim, _RESULT)))
 
@@ -230,13 +241,16 @@ def amax(input, dim=(), keepdim=False, *, out=None):
 def amin(input, dim=(), keepdim=False, *, out=None):
     d = input._data
     axes = _dims(dim if dim != () else None, d.ndim)
-    if d.size == 0 and any(d.shape[a] == 0 for a in axes):
-        raise IndexError("amin(): Expected reduction dim to have non-zero size.")
+    _check_empty_axes(d, 'amin', dim, axes)
     r = _arr(np.min(d, axis=axes, keepdims=keepdim)) if d.ndim else d.copy()
     return _out(out, _record('amin', r, (input,), (input, axes, keepdim, _RESULT)))
 
 
 def aminmax(input, *, dim=None, keepdim=False):
+    d = input._data
+    if d.size == 0 and (dim is None or d.shape[_wrap_dim(dim, d.ndim)] == 0):
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
     return _AminmaxRT(_rename(amin(input, dim if dim is not None else (), keepdim),
                               'AminmaxBackward0'),
                       _rename(amax(input, dim if dim is not None else (), keepdim),
@@ -247,8 +261,13 @@ def _arg_extreme(input, dim, keepdim, which):
     """argmax/argmin: over everything (NaN counts as the extreme, as in torch) or along dim."""
     d = input._data
     if dim is not None:
+        if d.ndim and d.shape[_wrap_dim(dim, d.ndim)] == 0:
+            raise IndexError(f"{which}(): Expected reduction dim {_wrap_dim(dim, d.ndim)} to "
+                             f"have non-zero size.")
         return (max if which == 'argmax' else min)(input, dim, keepdim)[1]
-    _check_nonempty(d, which)
+    if d.size == 0:
+        raise IndexError(f"{which}(): Expected reduction dim to be specified for "
+                         f"input.numel() == 0.")
     r = (np.argmax if which == 'argmax' else np.argmin)(d)
     if d.dtype.kind == 'f' and np.isnan(d).any():
         r = np.argmax(np.isnan(d).reshape(-1))
@@ -445,6 +464,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def _log_softmax_np(d, ax):
     # always the row-max shift (unlike softmax): d - logsumexp(d) would cancel, error |d| eps
+    if d.size == 0:
+        return d.copy()
     s = d - np.max(d, axis=ax, keepdims=True)
     s -= np.log(_sum_keep(np.exp(s), ax))
     return s
@@ -473,6 +494,8 @@ def _softmax_np(d, ax):
 
 
 def _softmax_shifted(d, ax):
+    if d.size == 0:
+        return d.copy()
     e = d - np.max(d, axis=ax, keepdims=True)
     np.exp(e, out=e)
     e /= _sum_keep(e, ax)
@@ -545,6 +568,9 @@ def _median_dim(input, dim, keepdim, rt, nan_first):
     op = 'median_dim' if nan_first else 'nanmedian_dim'
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
+    if d.ndim and d.shape[ax] == 0:
+        raise IndexError(f"{op.split('_')[0]}(): Expected reduction dim {ax} to have non-zero "
+                         f"size.")
     if d.ndim == 0:
         return rt(_record(op, d.copy(), (input,), (d.shape, 0, keepdim,
                                                            _wrap(np.zeros((), np.int64)))),
@@ -575,6 +601,8 @@ def _median_dim(input, dim, keepdim, rt, nan_first):
 def mode(input, dim=-1, keepdim=False):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
+    if d.ndim and d.shape[ax] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {ax} to have non-zero size.")
     moved = np.moveaxis(d, ax, -1)
     flat = moved.reshape(-1, moved.shape[-1]) if d.ndim else d.reshape(1, 1)
     vals = np.empty(flat.shape[0], dtype=d.dtype)

@@ -277,3 +277,44 @@ def test_scatter_negative_index_leaves_tensor_unchanged():
     with pytest.raises(RuntimeError):
         x.scatter_(0, ember.tensor([0, -1]), 5.0)
     assert x.tolist() == [0.0, 0.0, 0.0]
+
+
+KTH_AND_0D_CASES = [
+    "T.tensor([3., 1., 2.]).kthvalue(2)",
+    "T.tensor([3., 1., 2.]).kthvalue(2, 0, True)",
+    "T.tensor([3., 1., 2.]).kthvalue(4)",
+    "T.tensor(5.).kthvalue(1)",
+    "T.tensor(5.).kthvalue(1, 0)",
+    "T.tensor(5.).kthvalue(1, -1, True)",
+    "T.tensor(5.).kthvalue(2)",
+    "T.tensor([3., float('nan'), 2.]).kthvalue(3)",
+    "T.tensor([3, 1, 2]).kthvalue(2)",
+    "T.zeros(0).kthvalue(1)",
+    "T.zeros(2, 0).kthvalue(1)",
+    "T.nn.functional.silu(T.tensor(2.)).add_(1)",
+    "T.nn.functional.silu(T.tensor(2.)).sin_()",
+    "T.nn.functional.mish(T.tensor(2.)).add_(1)",
+    "T.nn.functional.hardswish(T.tensor(2.)).add_(1)",
+    "T.nn.functional.hardsigmoid(T.tensor(2.)).add_(1)",
+    "T.nn.functional.logsigmoid(T.tensor(2.)).add_(1)",
+]
+
+
+@pytest.mark.parametrize('expr', KTH_AND_0D_CASES)
+def test_kthvalue_and_0d_results(expr):
+    tk, tr = _run(torch, expr)
+    ek, er = _run(ember, expr)
+    assert tk == ek, (expr, tr, er)
+    if tk == 'raised':
+        assert type(er) is type(tr) and _first_line(er) == _first_line(tr), (tr, er)
+        return
+    for a, b in zip(er if isinstance(er, tuple) else (er,), tr if isinstance(tr, tuple) else (tr,)):
+        assert tuple(a.shape) == tuple(b.shape) and str(a.dtype) == str(b.dtype)
+        np.testing.assert_allclose(a._data, b.numpy(), rtol=1e-6)
+
+
+def test_kthvalue_0d_backward():
+    for lib in (torch, ember):
+        x = lib.tensor(5., requires_grad=True)
+        x.kthvalue(1)[0].backward()
+        assert float(x.grad) == 1.0
