@@ -17,6 +17,8 @@ import multiprocessing as python_multiprocessing
 import os
 import pickle
 import queue
+import signal
+import time
 import warnings
 from math import ceil
 from typing import Generic, TypeVar
@@ -24,6 +26,9 @@ from typing import Generic, TypeVar
 import ember
 
 from . import _utils
+
+# how often a waiting main process checks that its workers are alive (seconds)
+_WORKER_POLL = 0.1
 from ._utils import ExceptionWrapper
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
@@ -435,22 +440,41 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             self._try_put_index()
 
     def _try_get_data(self, timeout=_utils.MP_STATUS_CHECK_INTERVAL):
-        # Wait in slices of `timeout`, so that a worker that died is noticed.
-        try:
-            return True, self._data_queue.get(timeout=timeout)
-        except Exception as e:
-            failed_workers = []
-            for worker_id, w in enumerate(self._workers):
-                if self._workers_status[worker_id] and not w.is_alive():
-                    failed_workers.append(w)
-                    self._mark_worker_as_unavailable(worker_id)
-            if failed_workers:
-                pids_str = ", ".join(str(w.pid) for w in failed_workers)
+        # Wait in short slices: torch's SIGCHLD handler reports a worker killed by a signal at
+        # once, so a dead worker is noticed within a slice, not after the whole timeout.
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                return True, self._data_queue.get(timeout=max(0.0, min(left, _WORKER_POLL)))
+            except Exception as e:
+                self._check_workers_alive(e)
+                if isinstance(e, queue.Empty):
+                    if left <= _WORKER_POLL:
+                        return False, None
+                    continue
+                raise
+
+    def _check_workers_alive(self, cause=None):
+        failed_workers = []
+        for worker_id, w in enumerate(self._workers):
+            if self._workers_status[worker_id] and not w.is_alive():
+                failed_workers.append(w)
+                self._mark_worker_as_unavailable(worker_id)
+        if not failed_workers:
+            return
+        for w in failed_workers:
+            code = w.exitcode
+            if code is not None and code < 0:
+                try:
+                    name = signal.strsignal(-code) or f"signal {-code}"
+                except ValueError:
+                    name = f"signal {-code}"
                 raise RuntimeError(
-                    f"DataLoader worker (pid(s) {pids_str}) exited unexpectedly") from e
-            if isinstance(e, queue.Empty):
-                return False, None
-            raise
+                    f"DataLoader worker (pid {w.pid}) is killed by signal: {name}. ") from cause
+        pids_str = ", ".join(str(w.pid) for w in failed_workers)
+        raise RuntimeError(
+            f"DataLoader worker (pid(s) {pids_str}) exited unexpectedly") from cause
 
     def _get_data(self):
         if self._timeout > 0:
