@@ -52,10 +52,14 @@ def _ember_counterpart(ns, name):
         return None
     if _is_stub(emod):
         return None
-    try:
-        obj = getattr(emod, name, None)
-    except Exception:   # a stub namespace may raise NotImplementedError on use
-        return None
+    # what the module defines or names in __all__; never a stub made on first access (that
+    # would cache it on the module and change what later imports of the same name see)
+    obj = vars(emod).get(name)
+    if obj is None and name in getattr(emod, '__all__', ()):
+        try:
+            obj = getattr(emod, name, None)
+        except Exception:
+            return None
     return None if obj is None or _is_stub(obj) else obj
 
 
