@@ -164,8 +164,9 @@ class Tensor(metaclass=_TensorMeta):
     """A multi-dimensional array with reverse-mode automatic differentiation."""
     __slots__ = ('_data', '_requires_grad', '_grad', 'grad_fn', '_output_nr', '_vc', '_base',
                  '_grad_acc', '_hooks', '__dict__', '__weakref__')
-    # make NumPy hand mixed expressions (ndarray * Tensor) to Tensor's reflected operators
-    __array_ufunc__ = None
+    # As torch's Tensor: no __array_ufunc__, so a NumPy ufunc converts through __array__ and
+    # wraps its result back (__array_wrap__), while the high priority makes ndarray and NumPy
+    # scalar operators defer to Tensor's reflected ones.
     __array_priority__ = 1000
 
     def __init__(self, *args, dtype=None, device=None):
@@ -500,10 +501,20 @@ class Tensor(metaclass=_TensorMeta):
         return int(self._data.reshape(()))
 
     def __array__(self, dtype=None, copy=None):
-        d = self._data
+        # torch goes through .numpy(): a tensor that requires grad refuses, as there
+        d = self.numpy()
         if dtype is not None and d.dtype != dtype:
+            if copy is False:
+                raise ValueError('Unable to avoid copy while creating an array as requested.')
             return d.astype(dtype)
         return d.copy() if copy else d
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """A NumPy ufunc's result on a tensor comes back as a tensor (bool as uint8, as
+        torch's does)."""
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        return _wrap(np.ascontiguousarray(array) if array.ndim else np.asarray(array))
 
     def __hash__(self):
         return id(self)

@@ -9,3 +9,14 @@ from . import graph, function, grad_mode, forward_ad  # noqa: F401
 
 __all__ = ['no_grad', 'enable_grad', 'set_grad_enabled', 'inference_mode', 'backward', 'grad',
            'Function', 'gradcheck', 'gradgradcheck', 'detect_anomaly', 'set_detect_anomaly']
+
+
+from . import variable  # noqa: E402  (torch.autograd.variable)
+from .variable import Variable  # noqa: E402,F401
+__all__.append('Variable')
+
+
+def variable(*args, **kwargs):
+    """torch's deprecated factory: it only raises (the function shadows the module of that
+    name, as on torch)."""
+    raise RuntimeError("torch.autograd.variable(...) is deprecated, use torch.tensor(...) instead")

@@ -1,16 +1,11 @@
 """torch.nn.parallel: DataParallel (a transparent wrapper without GPUs) and
 DistributedDataParallel (needs a process group, which ember does not provide yet)."""
-from ..modules.data_parallel import DataParallel  # noqa: F401
+from . import data_parallel as _data_parallel_module  # noqa: F401  (the submodule, as torch's)
+from .data_parallel import DataParallel, data_parallel  # noqa: F401  (the function wins the name)
 from .distributed import DistributedDataParallel  # noqa: F401
 
 __all__ = ['DataParallel', 'DistributedDataParallel', 'data_parallel', 'replicate', 'scatter',
            'gather', 'parallel_apply']
-
-
-def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0,
-                  module_kwargs=None):
-    """Without an accelerator torch's functional data_parallel cannot pick a device type."""
-    raise RuntimeError('device type could not be determined')
 
 
 def _gpu_only(what):
