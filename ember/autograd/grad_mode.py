@@ -1,14 +1,23 @@
-"""Grad modes: whether ops record the graph (torch.no_grad and friends)."""
+"""Grad modes: whether ops record the graph (torch.no_grad and friends).
+
+As in torch the modes are per thread: a mode set in one thread never changes another, and a new
+thread starts with grad enabled and inference mode off.
+"""
 import functools
+import threading
 
 __all__ = ['no_grad', 'enable_grad', 'set_grad_enabled', 'inference_mode', 'is_grad_enabled',
            'is_inference_mode_enabled']
 
 
-class _State:
-    # One mutable cell read by every op; a class attribute lookup is cheap.
+class _ThreadState(threading.local):
+    # Read by every op as `_State.enabled`: one thread-local attribute lookup. The class
+    # attributes are what every thread sees until it sets its own.
     enabled = True
     inference = False
+
+
+_State = _ThreadState()
 
 
 def is_grad_enabled():
