@@ -445,3 +445,13 @@ def test_distributed_init_is_not_implemented_yet():
     with pytest.raises(NotImplementedError, match='issue 16'):
         ember.distributed.init_process_group('gloo')
     assert ember.nn.parallel.DataParallel is ember.nn.DataParallel
+
+
+def test_cudnn_flags_context_restores_as_torch():
+    def run(lib):
+        c = lib.backends.cudnn
+        inside = []
+        with c.flags(enabled=False, deterministic=True):
+            inside = (c.enabled, c.deterministic, c.benchmark_limit)
+        return inside, (c.enabled, c.deterministic, c.benchmark_limit)
+    assert run(ember) == run(torch)

@@ -1,6 +1,6 @@
 """torch.backends.mkldnn (oneDNN): reported as torch's CPU wheel reports it; the flags are
 accepted (ember's kernels are NumPy's either way)."""
-import contextlib
+from .. import _flags
 
 __all__ = ['is_available', 'enabled', 'deterministic', 'allow_tf32', 'fp32_precision',
            'set_flags', 'flags', 'VERBOSE_OFF', 'VERBOSE_ON', 'VERBOSE_ON_CREATION', 'verbose']
@@ -9,6 +9,7 @@ enabled = True
 deterministic = False
 allow_tf32 = False
 fp32_precision = 'none'
+_FLAGS = ('enabled', 'deterministic', 'allow_tf32', 'fp32_precision')
 VERBOSE_OFF, VERBOSE_ON, VERBOSE_ON_CREATION = 0, 1, 2
 
 
@@ -28,23 +29,8 @@ class verbose:
 
 
 def set_flags(_enabled=None, _deterministic=None, _allow_tf32=None, _fp32_precision='none'):
-    global enabled, deterministic, allow_tf32, fp32_precision
-    orig = (enabled, deterministic, allow_tf32, fp32_precision)
-    if _enabled is not None:
-        enabled = _enabled
-    if _deterministic is not None:
-        deterministic = _deterministic
-    if _allow_tf32 is not None:
-        allow_tf32 = _allow_tf32
-    if _fp32_precision is not None:
-        fp32_precision = _fp32_precision
-    return orig
+    return _flags.swap(globals(), _FLAGS, (_enabled, _deterministic, _allow_tf32, _fp32_precision))
 
 
-@contextlib.contextmanager
 def flags(enabled=False, deterministic=False, allow_tf32=True, fp32_precision='none'):
-    orig = set_flags(enabled, deterministic, allow_tf32, fp32_precision)
-    try:
-        yield
-    finally:
-        set_flags(*orig)
+    return _flags.scoped(set_flags, enabled, deterministic, allow_tf32, fp32_precision)
