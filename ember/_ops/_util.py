@@ -7,7 +7,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim, Size
 from ..autograd.grad_mode import _State
-from ..autograd.graph import _record, _RESULT
+from ..autograd.graph import _record, _RESULT, _attach, derivative
 
 __all__ = []
 
@@ -222,6 +222,98 @@ def _alloc_errors(fn):
     return wrapper
 
 
+# ---- in-place writes through views (torch's CopySlices) -----------------------------------------
+
+def _is_basic(idx):
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    for i in idx:
+        if isinstance(i, (np.ndarray, list, bool)):
+            return False
+    return True
+
+
+@derivative
+def SliceBackwardBackward0(grad, idx):
+    return grad[idx]
+
+
+def _embed_slice(grad, shape, idx):
+    """zeros(shape) with grad added at idx: the gradient of x[idx] (duplicates accumulate)."""
+    g = grad._data
+    z = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(idx):
+        z[idx] = g
+    else:
+        np.add.at(z, idx, g)
+    return _record(SliceBackwardBackward0, z, (grad,), idx=idx)
+
+
+def _view_positions(base, view):
+    """C-order flat indices into `base` of each element of `view` (which shares its memory).
+
+    None when the layout is not one this can describe (negative or unaligned strides).
+    """
+    item = base.itemsize
+    strides = base.strides + view.strides
+    if any(st < 0 or st % item for st in strides):
+        return None
+    span = 1 + sum((n - 1) * st // item for n, st in zip(base.shape, base.strides)) \
+        if base.size else 0
+    buf = np.full(max(span, 1), -1, np.int64)
+    as_strided = np.lib.stride_tricks.as_strided
+    slots = as_strided(buf, base.shape, tuple(st // item * 8 for st in base.strides))
+    slots[...] = np.arange(base.size, dtype=np.int64).reshape(base.shape)
+    off = (view.__array_interface__['data'][0] - base.__array_interface__['data'][0]) // item
+    if off < 0 or off >= buf.size and view.size:
+        return None
+    pos = as_strided(buf[off:], view.shape, tuple(st // item * 8 for st in view.strides))
+    if view.size and pos.min() < 0:
+        return None
+    return pos.copy()
+
+
+@derivative
+def CopySlices(grad, pos):
+    g_base = grad.clone()
+    g_base._data.reshape(-1)[pos.reshape(-1)] = 0  # overwritten: no gradient to the old value
+    return g_base, grad.reshape(-1)[_wrap(pos)]
+
+
+@derivative('AsStridedBackward0')
+def _view_of_base_backward(grad, base_shape, pos):
+    n = int(np.prod(base_shape))
+    return _embed_slice(grad.reshape(-1), (n,), (pos.reshape(-1),)).reshape(base_shape)
+
+
+def _rebase_view_inplace(view, result):
+    """Write `result` into `view` (a view of `view._base`) and record it on the base.
+
+    The base's history gains a CopySlices node (its old value plus `result` scattered into the
+    view's positions); the view then reads its gradient from the new base.
+    """
+    base = view._base
+    if base._requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    pos = _view_positions(base._data, view._data)
+    if pos is None:
+        raise NotImplementedError("in-place write through a view with this memory layout")
+    if result._data.shape != view._data.shape:
+        raise RuntimeError(f"output with shape {list(view._data.shape)} doesn't match the "
+                           f"broadcast shape {list(result._data.shape)}")
+    # the old base, as an autograd input, before its memory changes
+    old = _wrap(base._data)
+    old.grad_fn, old._output_nr, old._requires_grad = base.grad_fn, base._output_nr, \
+        base._requires_grad
+    old._grad_acc = base._grad_acc
+    np.copyto(view._data, result._data, casting='unsafe')
+    view._vc.value += 1
+    _attach(base, CopySlices, (old if old._requires_grad else None, result), pos=pos)
+    _attach(view, _view_of_base_backward, (base,), base_shape=base._data.shape, pos=pos)
+    return view
+
+
 def _write_inplace(self, result):
     """Store an out-of-place result into `self`, rebasing self's autograd history onto it."""
     node = result.grad_fn
@@ -229,7 +321,6 @@ def _write_inplace(self, result):
         _save_original(node, self)
     if self._base is not None and _State.enabled and (result._requires_grad or
                                                        self._base._requires_grad):
-        from ..autograd.graph import _rebase_view_inplace
         return _rebase_view_inplace(self, result)
     if result._requires_grad or (self._requires_grad and self.grad_fn is None):
         _check_inplace(self)

@@ -5,7 +5,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record
-from ._util import (_np_compat, _arr, _write_inplace, _check_inplace, _legacy, _out,
+from ._util import (_embed_slice, _is_basic, _np_compat, _arr, _write_inplace, _check_inplace, _legacy, _out,
                     _torch_unit_strides, _writeable_view, _scalar_to)
 
 __all__ = ['gather', 'scatter', 'scatter_add', 'scatter_reduce', 'index_select', 'masked_fill',
@@ -166,27 +166,6 @@ def _none_positions(nidx, ndim):
         elif isinstance(i, slice):
             pos += 1
     return out
-
-
-def _embed_slice(grad, shape, idx):
-    """zeros(shape) with grad added at idx: the gradient of x[idx] (duplicates accumulate)."""
-    g = grad._data
-    z = np.zeros(shape, dtype=g.dtype)
-    _, basic = _convert_index(idx) if not isinstance(idx, tuple) or True else (None, True)
-    if _is_basic(idx):
-        z[idx] = g
-    else:
-        np.add.at(z, idx, g)
-    return _record('embed_slice', z, (grad,), (idx,))
-
-
-def _is_basic(idx):
-    if not isinstance(idx, tuple):
-        idx = (idx,)
-    for i in idx:
-        if isinstance(i, (np.ndarray, list, bool)):
-            return False
-    return True
 
 
 def _diag_scatter(grad, shape, offset, a, b):

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._tensor import _wrap
 from ..autograd.grad_mode import _State
-from ..autograd.graph import Node, _edge, _check_versions
+from ..autograd.graph import Node, _check_versions, _init_node, _raise_freed
 
 __all__ = []
 
@@ -42,12 +42,7 @@ class MkldnnRnnLayerBackward0(Node):
 
     def _apply(self, grads, create_graph):
         if self._saved is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or "
-                "if you need to access saved tensors after calling backward.")
+            _raise_freed()
         if self._versions:
             _check_versions(self)
         if create_graph:
@@ -71,12 +66,7 @@ def _rnn_layer(mode, x, batch_sizes, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, rever
     results = [_wrap(out), _wrap(hn)] + ([_wrap(cn)] if cn is not None else [])
     if _State.enabled and any(t is not None and t._requires_grad for t in inputs):
         node = MkldnnRnnLayerBackward0.__new__(MkldnnRnnLayerBackward0)
-        node._next = tuple(_edge(t) if t is not None else None for t in inputs)
-        node._shapes = tuple((t._data.shape, t._data.dtype) if t is not None else None
-                             for t in inputs)
-        node._pre_hooks = node._hooks = node._retains = node._result_alias = None
-        node.metadata = None
-        node._anomaly = None
+        _init_node(node, inputs)
         node._n_outputs = len(results)
         node._saved = inputs
         # the NumPy intermediates are only valid while the inputs keep their values

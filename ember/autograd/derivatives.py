@@ -302,22 +302,6 @@ def _where_backward(grad, condition, need=(True, True)):
             _drop(grad, condition) if need[1] else None)
 
 
-# ---- in-place writes through views ------------------------------------------------------------
-@_defs('CopySlices', 'copy_slices')
-def _copy_slices_backward(grad, pos):
-    from .._tensor import _wrap
-    g_base = grad.clone()
-    g_base._data.reshape(-1)[pos.reshape(-1)] = 0  # overwritten: no gradient to the old value
-    return g_base, grad.reshape(-1)[_wrap(pos)]
-
-
-@_defs('AsStridedBackward0', 'view_of_base')
-def _view_of_base_backward(grad, base_shape, pos):
-    from .._ops.index import _embed_slice
-    n = int(np.prod(base_shape))
-    return _embed_slice(grad.reshape(-1), (n,), (pos.reshape(-1),)).reshape(base_shape)
-
-
 # ---- dtype conversion -------------------------------------------------------------------------
 _def('_to_copy', 'ToCopyBackward0', lambda grad, src_dtype: grad.to(src_dtype))
 _def('clone', 'CloneBackward0', lambda grad: grad)
@@ -343,7 +327,7 @@ _def('triu', 'TriuBackward0', lambda grad, k: grad.triu(k))
 
 
 def _embed(grad, shape, idx):
-    from .._ops.index import _embed_slice
+    from .._ops._util import _embed_slice
     return _embed_slice(grad, shape, idx)
 
 
@@ -354,7 +338,6 @@ _def('unbind', 'UnbindBackward0', _embed)
 _def('getitem_basic', 'SliceBackward0', _embed)
 _def('getitem_select', 'SelectBackward0', _embed)
 _def('getitem_adv', 'IndexBackward0', _embed)
-_def('embed_slice', 'SliceBackwardBackward0', lambda grad, idx: grad[idx])
 
 
 @_defs('CatBackward0', 'cat')
@@ -427,7 +410,7 @@ def _index_select_backward(grad, shape, dim, index):
 
 @_defs('TakeBackward0', 'take')
 def _take_backward(grad, shape, index):
-    from .._ops.index import _embed_slice
+    from .._ops._util import _embed_slice
     flat = _embed_slice(grad.reshape(-1), (int(np.prod(shape)),), (index.reshape(-1),))
     return flat.reshape(shape)
 
@@ -531,7 +514,7 @@ def _amax_backward(grad, self, axes, keepdim, result):
 
 @_defs('MedianBackward0', 'median_all')
 def _median_all_backward(grad, shape, idx):
-    from .._ops.index import _embed_slice
+    from .._ops._util import _embed_slice
     flat = _embed_slice(grad.reshape(1), (int(np.prod(shape)),), (np.array([idx]),))
     return flat.reshape(shape)
 

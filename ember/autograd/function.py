@@ -2,7 +2,7 @@
 import numpy as np
 
 from .grad_mode import _State
-from .graph import Node, _edge, _Anomaly, _anomaly_trace
+from .graph import Node, _Anomaly, _anomaly_trace, _init_node, _raise_freed
 
 __all__ = ['Function', 'FunctionCtx', 'once_differentiable']
 
@@ -16,12 +16,7 @@ class FunctionCtx:
     @property
     def saved_tensors(self):
         if self._saved is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or "
-                "if you need to access saved tensors after calling backward.")
+            _raise_freed()
         return self._saved
 
     def mark_non_differentiable(self, *tensors):
@@ -141,8 +136,8 @@ class Function(metaclass=_FunctionMeta):
         if not record:
             return outputs
         ctx._positions = tuple(i for i, _ in tensor_args)
-        ctx._next = tuple(_edge(a) for _, a in tensor_args)
-        ctx._shapes = tuple((a._data.shape, a._data.dtype) for _, a in tensor_args)
+        _init_node(ctx, [a for _, a in tensor_args])
+        ctx.metadata = {}
         ctx._n_outputs = len(outs)
         ctx._out_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor)
                               else ((), np.float32) for o in outs)

@@ -21,11 +21,29 @@ __all__ = ['Node', 'AccumulateGrad', 'backward', 'grad']
 _RESULT = object()  # marks "the op's own output" in a saved tuple
 
 
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward.")
+
+
+def _raise_freed():
+    raise RuntimeError(_FREED)
+
+
 class Node:
-    """A recorded op: the ``grad_fn`` of the tensors it produced."""
+    """A recorded op: the ``grad_fn`` of the tensors it produced.
+
+    A node built by ``_record`` holds its formula's saved values by name (``_saved``, a dict);
+    ``_release`` frees them after a backward that does not retain the graph.
+    """
     __slots__ = ('_next', '_shapes', '_saved', '_versions', '_result_alias', '_pre_hooks',
                  '_hooks', '_retains', 'metadata', '_anomaly', '__weakref__')
     _formula = None
+    _saved_names = ()  # the formula's parameters after grad: what the forward saves
+    _required = frozenset()  # those of them without a default
 
     def name(self):
         return type(self).__name__
@@ -55,12 +73,7 @@ class Node:
     def _apply(self, grads, create_graph):
         saved = self._saved
         if saved is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or "
-                "if you need to access saved tensors after calling backward.")
+            _raise_freed()
         if self._versions:
             _check_versions(self)
         if self._result_alias is not None and create_graph:
@@ -68,7 +81,10 @@ class Node:
             alias = self._result_alias
             alias.grad_fn = self
             alias._requires_grad = True
-        out = type(self)._formula(grads[0], *saved)
+        if type(saved) is dict:
+            out = type(self)._formula(grads[0], **saved)
+        else:
+            out = type(self)._formula(grads[0], *saved)
         if self._result_alias is not None and create_graph:
             self._result_alias.grad_fn = None
         return out if type(out) is tuple else (out,)
@@ -156,38 +172,53 @@ def _edge(t):
     return (acc, 0)
 
 
-_NODE_CLASSES = {}
+# ---- declaring a gradient, and recording it --------------------------------------------------
+
+_DERIVATIVES = []  # every declared node class, in declaration order (the catalogue)
 
 
-def _node_class(op):
-    cls = _NODE_CLASSES.get(op)
-    if cls is None:
-        from .derivatives import DERIVATIVES
-        try:
-            cname, formula = DERIVATIVES[op]
-        except KeyError:
-            raise NotImplementedError(f"the derivative for '{op}' is not implemented") from None
-        cls = type(cname, (Node,), {'__slots__': (), '_formula': staticmethod(formula)})
-        _NODE_CLASSES[op] = cls
+def derivative(arg):
+    """Declare the gradient formula of an op, beside its forward; gives the node class.
+
+        @derivative
+        def ExpBackward0(grad, result):
+            return grad * result
+
+    The function's name is torch's grad_fn name (``@derivative('AddBackward0')`` on a function
+    of another name declares a variant under a shared torch name). The parameters after
+    ``grad`` are the values the forward saves, bound by name:
+    ``_record(ExpBackward0, r, (input,), result=_RESULT)``. The formula returns one gradient
+    per recorded input (None where an input gets none), written with Tensor ops so that it
+    can itself be differentiated; it may return a broadcast shape (the engine sums it down).
+    """
+    if isinstance(arg, str):
+        return lambda formula: _node_type(arg, formula)
+    return _node_type(arg.__name__, arg)
+
+
+def _node_type(name, formula):
+    code = formula.__code__
+    names = code.co_varnames[1:code.co_argcount]
+    n_default = len(formula.__defaults__ or ())
+    cls = type(name, (Node,), {
+        '__slots__': (), '_formula': staticmethod(formula), '_saved_names': names,
+        '_required': frozenset(names[:len(names) - n_default]),
+        '_saved_names_set': frozenset(names)})
+    _DERIVATIVES.append(cls)
     return cls
 
 
-def _record(op, data, inputs, saved=()):
-    """Wrap `data` as the output of op `op` applied to `inputs`, recording a node when needed.
+def _check_saved(cls, saved):
+    """The names a forward saves must be the formula's parameters (an error in ember itself)."""
+    names = saved.keys()
+    if not (cls._required <= names and names <= set(cls._saved_names)):
+        raise TypeError(f"{cls.__name__} saves {list(cls._saved_names)} (required: "
+                        f"{sorted(cls._required)}); the op passed {sorted(names)}")
 
-    `saved` is what the op's formula takes after `grad`; the marker `_RESULT` in it stands for
-    the output itself (kept as an alias without a grad_fn, so the graph has no cycle).
-    """
-    out = _wrap(data)
-    if not _State.enabled:
-        return out
-    for t in inputs:
-        if t is not None and t._requires_grad:
-            break
-    else:
-        return out
-    cls = _NODE_CLASSES.get(op) or _node_class(op)
-    node = cls.__new__(cls)
+
+def _init_node(node, inputs):
+    """The one place a node gets its edges and bookkeeping: used by _record, _attach,
+    autograd.Function and the fused RNN layers."""
     edges = []
     shapes = []
     for t in inputs:  # one pass: the edge and the (shape, dtype) of each input
@@ -208,96 +239,83 @@ def _record(op, data, inputs, saved=()):
     node._pre_hooks = node._hooks = node._retains = node._result_alias = None
     node.metadata = None
     node._anomaly = _anomaly_trace() if _Anomaly.enabled else None
+    node._versions = None
+
+
+def _save(node, saved, out):
+    """Keep `saved` (a dict) on node; _RESULT stands for the output `out` (kept as an alias
+    without a grad_fn, so the graph has no cycle). Tensors are checked against in-place
+    changes at backward time."""
     versions = None
-    if saved:
-        items = list(saved)
-        for i, s in enumerate(items):
-            if s is _RESULT:
-                alias = _wrap(data)
-                alias._vc = out._vc
-                node._result_alias = alias
-                items[i] = s = alias
-            if isinstance(s, Tensor):
-                if versions is None:
-                    versions = []
-                versions.append((s, s._vc.value))
-        saved = tuple(items)
+    for k, s in saved.items():
+        if s is _RESULT:
+            alias = _wrap(out._data)
+            alias._vc = out._vc
+            node._result_alias = alias
+            saved[k] = s = alias
+        if isinstance(s, Tensor):
+            if versions is None:
+                versions = []
+            versions.append((s, s._vc.value))
     node._versions = versions
     node._saved = saved
+
+
+def _record(op, data, inputs, _legacy_saved=(), **saved):
+    """Wrap `data` as the output of `op` (a class from @derivative) applied to `inputs`,
+    recording a node when grad mode is on and some input requires grad."""
+    out = _wrap(data)
+    if not _State.enabled:
+        return out
+    for t in inputs:
+        if t is not None and t._requires_grad:
+            break
+    else:
+        return out
+    if op.__class__ is str:  # TRANSITIONAL: ops not yet declared beside their forward
+        op = _NODE_CLASSES.get(op) or _node_class(op)
+        saved = dict(enumerate(_legacy_saved))
+    elif saved.keys() != op._saved_names_set:
+        _check_saved(op, saved)
+    node = op.__new__(op)
+    _init_node(node, inputs)
+    if saved:
+        _save(node, saved, out)
+        if _legacy_saved:
+            node._saved = tuple(node._saved.values())
+    else:
+        node._saved = saved
     out.grad_fn = node
     out._requires_grad = True
     return out
 
 
-# ---- in-place writes through views (torch's CopySlices) -----------------------------------------
-
-def _view_positions(base, view):
-    """C-order flat indices into `base` of each element of `view` (which shares its memory).
-
-    None when the layout is not one this can describe (negative or unaligned strides).
-    """
-    item = base.itemsize
-    strides = base.strides + view.strides
-    if any(st < 0 or st % item for st in strides):
-        return None
-    span = 1 + sum((n - 1) * st // item for n, st in zip(base.shape, base.strides)) \
-        if base.size else 0
-    buf = np.full(max(span, 1), -1, np.int64)
-    as_strided = np.lib.stride_tricks.as_strided
-    slots = as_strided(buf, base.shape, tuple(st // item * 8 for st in base.strides))
-    slots[...] = np.arange(base.size, dtype=np.int64).reshape(base.shape)
-    off = (view.__array_interface__['data'][0] - base.__array_interface__['data'][0]) // item
-    if off < 0 or off >= buf.size and view.size:
-        return None
-    pos = as_strided(buf[off:], view.shape, tuple(st // item * 8 for st in view.strides))
-    if view.size and pos.min() < 0:
-        return None
-    return pos.copy()
+_NODE_CLASSES = {}
 
 
-def _attach(tensor, op, inputs, saved):
-    """Make `tensor` the output of a new node for `op` (for in-place rebasing)."""
-    cls = _NODE_CLASSES.get(op) or _node_class(op)
-    node = cls.__new__(cls)
-    node._next = tuple([_edge(t) if t is not None else None for t in inputs])
-    node._shapes = tuple([(t._data.shape, t._data.dtype) if t is not None else None
-                          for t in inputs])
-    node._pre_hooks = node._hooks = node._retains = node._result_alias = None
-    node.metadata = None
-    node._anomaly = _anomaly_trace() if _Anomaly.enabled else None
-    node._versions = None
+def _node_class(op):  # TRANSITIONAL: the string-keyed table in derivatives.py
+    cls = _NODE_CLASSES.get(op)
+    if cls is None:
+        from .derivatives import DERIVATIVES
+        try:
+            cname, formula = DERIVATIVES[op]
+        except KeyError:
+            raise NotImplementedError(f"the derivative for '{op}' is not implemented") from None
+        cls = _node_type(cname, formula)
+        _DERIVATIVES.remove(cls)
+        _NODE_CLASSES[op] = cls
+    return cls
+
+
+def _attach(tensor, op, inputs, **saved):
+    """Make `tensor` the output of a new node of class `op` (in-place rebasing)."""
+    _check_saved(op, saved)
+    node = op.__new__(op)
+    _init_node(node, inputs)
     node._saved = saved
     tensor.grad_fn = node
     tensor._output_nr = 0
     tensor._requires_grad = True
-
-
-def _rebase_view_inplace(view, result):
-    """Write `result` into `view` (a view of `view._base`) and record it on the base.
-
-    The base's history gains a CopySlices node (its old value plus `result` scattered into the
-    view's positions); the view then reads its gradient from the new base.
-    """
-    base = view._base
-    if base._requires_grad and base.grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
-    pos = _view_positions(base._data, view._data)
-    if pos is None:
-        raise NotImplementedError("in-place write through a view with this memory layout")
-    if result._data.shape != view._data.shape:
-        raise RuntimeError(f"output with shape {list(view._data.shape)} doesn't match the "
-                           f"broadcast shape {list(result._data.shape)}")
-    # the old base, as an autograd input, before its memory changes
-    old = _wrap(base._data)
-    old.grad_fn, old._output_nr, old._requires_grad = base.grad_fn, base._output_nr, \
-        base._requires_grad
-    old._grad_acc = base._grad_acc
-    np.copyto(view._data, result._data, casting='unsafe')
-    view._vc.value += 1
-    _attach(base, 'copy_slices', (old if old._requires_grad else None, result), (pos,))
-    _attach(view, 'view_of_base', (base,), (base._data.shape, pos))
-    return view
 
 
 # ---- the engine -------------------------------------------------------------------------------
