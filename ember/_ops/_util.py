@@ -222,6 +222,71 @@ def _alloc_errors(fn):
     return wrapper
 
 
+# ---- gradient helpers (used by the formulas declared with @derivative beside each op) ---------
+# A gradient that is zero somewhere is built by selection (torch's where / masked_fill /
+# threshold_backward / zeros_like), never by multiplying with a 0/1 mask or with 0: an infinite or
+# NaN upstream gradient must stay out of the positions that get none (inf * 0 would be NaN).
+
+def _nograph():
+    """True when the backward pass itself is not being recorded (create_graph=False)."""
+    return not _State.enabled
+
+
+def _zeros(grad):
+    """torch's zeros_like(grad): no graph of its own, even under create_graph."""
+    d = grad._data
+    return _wrap(np.zeros(d.shape, d.dtype))
+
+
+def _zeros_like_shape(grad, shape):
+    return _wrap(np.zeros(shape, dtype=grad._data.dtype))
+
+
+def _drop(grad, drop):
+    """where(drop, 0, grad) for a boolean NumPy array `drop` (broadcastable to grad)."""
+    if not _State.enabled:
+        g = grad._data
+        return _wrap(np.where(drop, np.zeros((), g.dtype), g))
+    return grad.masked_fill(_wrap(np.asarray(drop)), 0)
+
+
+def _keep(grad, keep):
+    """where(keep, grad, 0) for a boolean NumPy array `keep` (broadcastable to grad)."""
+    if not _State.enabled:
+        g = grad._data
+        return _wrap(np.where(keep, g, np.zeros((), g.dtype)))
+    return grad.masked_fill(_wrap(~np.asarray(keep)), 0)
+
+
+def _values(x):
+    """The NumPy values of a tensor operand, or the Python scalar itself."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _unreduce(grad, shape, axes, keepdim):
+    """Give a reduced gradient back its reduced dims (size 1); the engine broadcasts."""
+    if axes is None:
+        return grad.reshape((1,) * len(shape)) if grad.ndim != len(shape) else grad
+    if not keepdim:
+        for a in axes:
+            grad = grad.unsqueeze(a)
+    return grad
+
+
+def _times(g, s):
+    return g if s == 1 else g * s
+
+
+def _act_c(x, g):
+    """A Python constant as an array of the gradient's dtype (float32 stays float32)."""
+    return np.asarray(x, dtype=g.dtype)
+
+
+def _loss_scale(grad, reduction, n):
+    """The upstream gradient of a loss, spread over its n elements when reduced by mean."""
+    return grad / n if reduction == 'mean' else grad
+
+
 # ---- in-place writes through views (torch's CopySlices) -----------------------------------------
 
 def _is_basic(idx):

@@ -11,6 +11,12 @@ import math
 
 import numpy as np
 
+# TRANSITIONAL: this table empties as each op family declares its formulas beside its forward
+from .._ops._util import (_nograph, _zeros, _zeros_like_shape, _drop, _keep, _unreduce,
+                          _times, _act_c, _loss_scale)
+from .._ops._util import _values as _arr
+from .._tensor import _wrap as _w
+
 DERIVATIVES = {}
 
 
@@ -25,49 +31,6 @@ def _defs(grad_fn_name, *ops):
             DERIVATIVES[op] = (grad_fn_name, f)
         return f
     return deco
-
-
-# ---- selecting gradients --------------------------------------------------------------------
-# A gradient that is zero somewhere is built by selection (torch's where / masked_fill /
-# threshold_backward / zeros_like), never by multiplying with a 0/1 mask or with 0: an infinite or
-# NaN upstream gradient must stay out of the positions that get none (inf * 0 would be NaN).
-
-def _w(a):
-    from .._tensor import _wrap
-    return _wrap(a)
-
-
-def _nograph():
-    """True when the backward pass itself is not being recorded (create_graph=False)."""
-    from .grad_mode import _State
-    return not _State.enabled
-
-
-def _zeros(grad):
-    """torch's zeros_like(grad): no graph of its own, even under create_graph."""
-    d = grad._data
-    return _w(np.zeros(d.shape, d.dtype))
-
-
-def _drop(grad, drop):
-    """where(drop, 0, grad) for a boolean NumPy array `drop` (broadcastable to grad)."""
-    if _nograph():
-        g = grad._data
-        return _w(np.where(drop, np.zeros((), g.dtype), g))
-    return grad.masked_fill(_w(np.asarray(drop)), 0)
-
-
-def _keep(grad, keep):
-    """where(keep, grad, 0) for a boolean NumPy array `keep` (broadcastable to grad)."""
-    if _nograph():
-        g = grad._data
-        return _w(np.where(keep, g, np.zeros((), g.dtype)))
-    return grad.masked_fill(_w(~np.asarray(keep)), 0)
-
-
-def _arr(x):
-    """The NumPy values of a tensor operand, or the Python scalar itself."""
-    return x._data if hasattr(x, '_data') else x
 
 
 # ---- arithmetic -------------------------------------------------------------------------------
@@ -373,11 +336,6 @@ _def('diag_embed', 'DiagEmbedBackward0',
      lambda grad, offset, a, b: grad.diagonal(offset, a, b))
 
 # ---- indexing ---------------------------------------------------------------------------------
-def _zeros_like_shape(grad, shape):
-    from .._tensor import _wrap
-    return _wrap(np.zeros(shape, dtype=grad._data.dtype))
-
-
 _def('diag_scatter', 'DiagonalBackwardBackward0',
      lambda grad, offset, a, b: grad.diagonal(offset, a, b))
 
@@ -459,16 +417,6 @@ def _sort_backward(grad, shape, dim, indices):
 
 
 # ---- reductions -------------------------------------------------------------------------------
-def _unreduce(grad, shape, axes, keepdim):
-    """Give a reduced gradient back its reduced dims (size 1); the engine broadcasts."""
-    if axes is None:
-        return grad.reshape((1,) * len(shape)) if grad.ndim != len(shape) else grad
-    if not keepdim:
-        for a in axes:
-            grad = grad.unsqueeze(a)
-    return grad
-
-
 @_defs('SumBackward0', 'sum')
 def _sum_backward(grad, shape, axes, keepdim):
     return _unreduce(grad, shape, axes, keepdim).expand(shape)
@@ -704,10 +652,6 @@ _def('copy_', 'CopyBackwards', lambda grad, src_dtype: (_zeros(grad), grad.to(sr
 # Formulas below take a NumPy fast path when the backward pass itself is not being recorded
 # (create_graph=False turns grad mode off inside the engine) and use Tensor ops otherwise, so
 # double backward works.
-def _act_c(x, g):
-    return np.asarray(x, dtype=g.dtype)
-
-
 # (written as torch's kernels test: a NaN input passes its gradient through)
 _def('hardtanh', 'HardtanhBackward0',
      lambda grad, self, lo, hi: _drop(grad, (self._data <= lo) | (self._data >= hi)))
@@ -936,11 +880,6 @@ _def('native_group_norm', 'NativeGroupNormBackward0', _lazy('norm', '_group_norm
 
 
 # ---- losses (ember/_ops/loss.py) --------------------------------------------------------------
-def _loss_scale(grad, reduction, n):
-    """The upstream gradient of a loss, spread over its n elements when reduced by mean."""
-    return grad / n if reduction == 'mean' else grad
-
-
 @_defs('MseLossBackward0', 'mse_loss')
 def _mse_loss_backward(grad, input, target, reduction, target_grad):
     diff = input - target
@@ -1188,10 +1127,6 @@ _same_as('getitem_unsqueeze', 'UnsqueezeBackward0', 'getitem_basic')
 _same_as('getitem_alias', 'AliasBackward0', 'getitem_basic')
 _same_as('masked_fill_tensor', 'MaskedFillBackward1', 'masked_fill')
 _def('scatter_value', 'ScatterBackward1', lambda grad, dim, index: grad.scatter(dim, index, 0))
-
-
-def _times(g, s):
-    return g if s == 1 else g * s
 
 
 _def('lerp_scalar', 'LerpBackward0',
