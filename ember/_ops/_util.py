@@ -410,17 +410,20 @@ def _save_original(node, self):
     """If `node` saved `self` (about to be overwritten), save a copy of its current values
     instead, carrying self's history (torch saves the original self of an in-place op)."""
     saved = node._saved
-    for s in saved:
+    values = saved.values() if type(saved) is dict else saved
+    for s in values:
         if s is self:
             break
     else:
         return
-    from .._tensor import _wrap
     orig = _wrap(self._data.copy())
     orig.grad_fn, orig._output_nr, orig._requires_grad = self.grad_fn, self._output_nr, \
         self._requires_grad
     orig._grad_acc = self._grad_acc
-    node._saved = tuple(orig if s is self else s for s in saved)
+    if type(saved) is dict:
+        node._saved = {k: orig if s is self else s for k, s in saved.items()}
+    else:
+        node._saved = tuple(orig if s is self else s for s in saved)
     if node._versions:
         node._versions = [(orig, orig._vc.value) if t is self else (t, v)
                           for t, v in node._versions]
@@ -544,7 +547,7 @@ def _rename(out, name):
     return out
 
 
-def _fused(op, compute, inputs, saved):
+def _fused(op, compute, inputs, _legacy_saved=(), **saved):
     """Run compute() (a composite of ember ops) with grad mode off, so only its values are
     kept, and record them as ONE node `op` over `inputs` (torch's fused backward)."""
     if not _State.enabled:
@@ -554,7 +557,7 @@ def _fused(op, compute, inputs, saved):
         r = compute()
     finally:
         _State.enabled = True
-    return _record(op, r._data, inputs, saved)
+    return _record(op, r._data, inputs, _legacy_saved, **saved)
 
 
 # ---- NumPy floating-point warnings -------------------------------------------------------------

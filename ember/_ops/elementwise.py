@@ -6,10 +6,10 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _State
-from ..autograd.graph import _record, _RESULT
+from ..autograd.graph import _record, _RESULT, derivative
 from ._util import (_scalar_to, _operands, _arr, _broadcast_error, _to_float_array, _inplace_binary,
                     _write_inplace, _out, _scalar_kind, _legacy, _fused, _quiet,
-                    _NP_ERRSTATE, _NP_QUIET)
+                    _NP_ERRSTATE, _NP_QUIET, _zeros, _drop, _keep, _nograph, _times, _values)
 
 __all__ = [
     'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide',
@@ -49,6 +49,21 @@ def _check_alpha(alpha, rd):
     return _scalar_to(alpha, rd)
 
 
+@derivative
+def AddBackward0(grad, alpha):
+    return grad, grad if alpha == 1 else grad * alpha
+
+
+@derivative('AddBackward0')
+def _add_scalar_backward(grad):
+    return grad
+
+
+@derivative('AddBackward0')
+def _add_scalar_rev_backward(grad, alpha):
+    return grad * alpha if alpha != 1 else grad
+
+
 def add(input, other, *, alpha=1, out=None):
     if alpha.__class__ is not int or alpha != 1:
         alpha = _check_alpha(alpha, _operands(input, other)[2])
@@ -64,13 +79,28 @@ def add(input, other, *, alpha=1, out=None):
                                _data(other)) from None
     if isinstance(other, Tensor) and isinstance(input, Tensor):
         # no graph: skip building _record's argument tuples (a constant-time branch)
-        res = _record('add', r, (input, other), (alpha,)) if _State.enabled and (
+        res = _record(AddBackward0, r, (input, other), alpha=alpha) if _State.enabled and (
             input._requires_grad or other._requires_grad) else _wrap(r)
     elif isinstance(input, Tensor):
-        res = _record('add_scalar', r, (input,))
+        res = _record(_add_scalar_backward, r, (input,))
     else:
-        res = _record('add_scalar_rev', r, (other,), (alpha,))
+        res = _record(_add_scalar_rev_backward, r, (other,), alpha=alpha)
     return _out(out, res) if out is not None else res
+
+
+@derivative
+def SubBackward0(grad, alpha):
+    return grad, -grad if alpha == 1 else -grad * alpha
+
+
+@derivative('SubBackward0')
+def _sub_scalar_backward(grad):
+    return grad
+
+
+@derivative
+def RsubBackward1(grad, alpha):
+    return -grad * alpha
 
 
 def sub(input, other, *, alpha=1, out=None):
@@ -90,11 +120,11 @@ def sub(input, other, *, alpha=1, out=None):
     except ValueError:
         raise _broadcast_error(_data(input), _data(other)) from None
     if isinstance(other, Tensor) and isinstance(input, Tensor):
-        res = _record('sub', r, (input, other), (alpha,))
+        res = _record(SubBackward0, r, (input, other), alpha=alpha)
     elif isinstance(input, Tensor):
-        res = _record('sub_scalar', r, (input,))
+        res = _record(_sub_scalar_backward, r, (input,))
     else:
-        res = _record('rsub_scalar', r, (other,), (alpha,))
+        res = _record(RsubBackward1, r, (other,), alpha=alpha)
     return _out(out, res) if out is not None else res
 
 
@@ -104,6 +134,17 @@ def _is_bool(x):
 
 def _data(x):
     return x._data if isinstance(x, Tensor) else x
+
+
+@derivative
+def MulBackward0(grad, self, other):
+    return (grad * other if other is not None else None,
+            grad * self if self is not None else None)
+
+
+@derivative('MulBackward0')
+def _mul_scalar_backward(grad, other):
+    return grad * other
 
 
 def mul(input, other, *, out=None):
@@ -120,15 +161,36 @@ def mul(input, other, *, out=None):
         # save an operand only when the other one's gradient needs it (as torch does), so an
         # in-place change to an operand that is not needed does not invalidate the graph
         if _State.enabled and (input._requires_grad or other._requires_grad):
-            res = _record('mul', r, (input, other), (input if other._requires_grad else None,
-                                                     other if input._requires_grad else None))
+            res = _record(MulBackward0, r, (input, other),
+                          self=input if other._requires_grad else None,
+                          other=other if input._requires_grad else None)
         else:
             res = _wrap(r)
     elif isinstance(input, Tensor):
-        res = _record('mul_scalar', r, (input,), (other,))
+        res = _record(_mul_scalar_backward, r, (input,), other=other)
     else:
-        res = _record('mul_scalar', r, (other,), (input,))
+        res = _record(_mul_scalar_backward, r, (other,), other=input)
     return _out(out, res) if out is not None else res
+
+
+@derivative
+def DivBackward0(grad, self, other):
+    return grad / other, -grad * ((self / other) / other) if self is not None else None
+
+
+@derivative('DivBackward0')
+def _div_scalar_backward(grad, other):
+    return grad / other
+
+
+@derivative('MulBackward0')
+def _rdiv_scalar_backward(grad, self, other):
+    return -grad * self / (other * other)
+
+
+@derivative
+def DivBackward2(grad):
+    return None  # rounding division: zero gradients (torch's div.Tensor_mode)
 
 
 def div(input, other, *, rounding_mode=None, out=None):
@@ -136,8 +198,8 @@ def div(input, other, *, rounding_mode=None, out=None):
         if rounding_mode == 'floor':
             res = floor_divide(input, other)
             if res.grad_fn is not None:  # torch's div.Tensor_mode: DivBackward2 (zero grads)
-                res = _record('trunc_div', res._data, tuple(x for x in (input, other)
-                                                            if isinstance(x, Tensor)))
+                res = _record(DivBackward2, res._data, tuple(x for x in (input, other)
+                                                             if isinstance(x, Tensor)))
             return _out(out, res)
         if rounding_mode == 'trunc':
             a, b, rd = _operands(input, other)
@@ -147,8 +209,8 @@ def div(input, other, *, rounding_mode=None, out=None):
                 q = np.trunc(np.true_divide(a, b)).astype(rd)
                 return _out(out, _wrap(_arr(q)))
             q = _arr(np.trunc(_quiet(np.true_divide, a, b)))
-            res = _record('trunc_div', q, tuple(x for x in (input, other)
-                                                if isinstance(x, Tensor)))
+            res = _record(DivBackward2, q, tuple(x for x in (input, other)
+                                                 if isinstance(x, Tensor)))
             return _out(out, res) if out is not None else res
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
@@ -167,15 +229,20 @@ def div(input, other, *, rounding_mode=None, out=None):
         raise _broadcast_error(_data(input), _data(other)) from None
     if isinstance(other, Tensor) and isinstance(input, Tensor):
         if _State.enabled and (input._requires_grad or other._requires_grad):
-            res = _record('div', r, (input, other), (input if other._requires_grad else None,
-                                                     other))
+            res = _record(DivBackward0, r, (input, other),
+                          self=input if other._requires_grad else None, other=other)
         else:
             res = _wrap(r)
     elif isinstance(input, Tensor):
-        res = _record('div_scalar', r, (input,), (other,))
+        res = _record(_div_scalar_backward, r, (input,), other=other)
     else:
-        res = _record('rdiv_scalar', r, (other,), (input, other))
+        res = _record(_rdiv_scalar_backward, r, (other,), self=input, other=other)
     return _out(out, res) if out is not None else res
+
+
+@derivative('NotImplemented')  # torch's node has that name
+def _floor_divide_backward(grad):
+    raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
 def floor_divide(input, other, *, out=None):
@@ -186,8 +253,24 @@ def floor_divide(input, other, *, out=None):
         r = _arr(_quiet(np.floor_divide, a, b))
     except ValueError:
         raise _broadcast_error(_data(input), _data(other)) from None
-    res = _record('floor_divide', r, tuple(x for x in (input, other) if isinstance(x, Tensor)))
+    res = _record(_floor_divide_backward, r,
+                  tuple(x for x in (input, other) if isinstance(x, Tensor)))
     return _out(out, res)
+
+
+@derivative
+def RemainderBackward1(grad, self, other):
+    return grad, -grad * (self / other).floor()
+
+
+@derivative
+def RemainderBackward0(grad):
+    return grad
+
+
+@derivative
+def RemainderBackward2(grad, self, other):
+    return None
 
 
 def remainder(input, other, *, out=None):
@@ -196,12 +279,22 @@ def remainder(input, other, *, out=None):
         raise RuntimeError("ZeroDivisionError")
     r = _arr(_quiet(np.mod, a, b))
     if isinstance(input, Tensor) and isinstance(other, Tensor):
-        res = _record('remainder', r, (input, other), (input, other))
+        res = _record(RemainderBackward1, r, (input, other), self=input, other=other)
     elif isinstance(input, Tensor):
-        res = _record('remainder_scalar', r, (input,))
+        res = _record(RemainderBackward0, r, (input,))
     else:
-        res = _record('remainder_rev', r, (other,), (input, other))
+        res = _record(RemainderBackward2, r, (other,), self=input, other=other)
     return _out(out, res)
+
+
+@derivative
+def FmodBackward1(grad, self, other):
+    return grad, -grad * (self / other).trunc()
+
+
+@derivative
+def FmodBackward0(grad):
+    return grad
 
 
 def fmod(input, other, *, out=None):
@@ -210,10 +303,41 @@ def fmod(input, other, *, out=None):
         raise RuntimeError("ZeroDivisionError")
     r = _arr(_quiet(np.fmod, a, b))
     if isinstance(other, Tensor):
-        res = _record('fmod', r, (input, other), (input, other))
+        res = _record(FmodBackward1, r, (input, other), self=input, other=other)
     else:
-        res = _record('fmod_scalar', r, (input,))
+        res = _record(FmodBackward0, r, (input,))
     return _out(out, res)
+
+
+@derivative
+def PowBackward0(grad, self, exponent):
+    if exponent == 0:
+        return _zeros(grad)
+    return grad * (exponent * self.pow(exponent - 1))
+
+
+@derivative
+def PowBackward1(grad, self, exponent, result):
+    g_self = grad * (exponent * self.pow(exponent - 1))
+    if isinstance(exponent, Tensor):
+        g_self = _drop(g_self, exponent._data == 0)  # torch: 0 wherever the exponent is 0
+    elif exponent == 0:
+        g_self = _zeros(g_self)
+    if not isinstance(exponent, Tensor) or not exponent.requires_grad:
+        return g_self, None
+    # d/dexp self**exp = grad * (result * log(self)), the factor 0 where self == 0 and exp >= 0
+    # (torch multiplies grad by the selected factor, so a NaN grad stays NaN there)
+    g_exp = grad * (result * self.log()).masked_fill((self == 0) & (exponent >= 0), 0)
+    return g_self, g_exp
+
+
+@derivative
+def PowBackward2(grad, self, result):
+    # d/dexp base**exp = grad * (result * log(base)). With base 0 torch makes the factor 0
+    # wherever exp >= 0, which is exactly where 0**exp (the result) is finite (0 or 1).
+    if self == 0:
+        return grad * (result * -math.inf).masked_fill(_wrap(np.isfinite(result._data)), 0)
+    return grad * (result * (math.log(self) if self > 0 else math.nan))
 
 
 def pow(input, exponent, *, out=None):
@@ -232,7 +356,7 @@ def pow(input, exponent, *, out=None):
             r = _quiet(np.sqrt, d)
         else:
             r = _quiet(np.power, d, exponent)
-        res = _record('pow_scalar', _arr(r), (input,), (input, exponent))
+        res = _record(PowBackward0, _arr(r), (input,), self=input, exponent=exponent)
         return _out(out, res)
     a, b, rd = _operands(input, exponent)
     try:
@@ -240,9 +364,10 @@ def pow(input, exponent, *, out=None):
     except ValueError:
         raise _broadcast_error(_data(input), _data(exponent)) from None
     if isinstance(input, Tensor):
-        res = _record('pow', r, (input, exponent), (input, exponent, _RESULT))
+        res = _record(PowBackward1, r, (input, exponent), self=input, exponent=exponent,
+                      result=_RESULT)
     else:
-        res = _record('pow_rev', r, (exponent,), (input, _RESULT))
+        res = _record(PowBackward2, r, (exponent,), self=input, result=_RESULT)
     return _out(out, res)
 
 
@@ -263,12 +388,17 @@ def float_power(input, exponent, *, out=None):
     return pow(a, e, out=out)
 
 
+@derivative
+def NegBackward0(grad):
+    return -grad
+
+
 def neg(input, *, out=None):
     if input._data.dtype == np.bool_:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
                            "you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
-    return _out(out, _record('neg', _arr(np.negative(input._data)), (input,)))
+    return _out(out, _record(NegBackward0, _arr(np.negative(input._data)), (input,)))
 
 
 negative = neg
@@ -278,8 +408,13 @@ def positive(input):
     return input
 
 
+@derivative
+def AbsBackward0(grad, self):
+    return grad * self.sign()
+
+
 def abs(input, *, out=None):
-    return _out(out, _record('abs', _arr(np.abs(input._data)), (input,), (input,)))
+    return _out(out, _record(AbsBackward0, _arr(np.abs(input._data)), (input,), self=input))
 
 
 absolute = abs
@@ -287,20 +422,20 @@ absolute = abs
 
 # ---- unary float functions --------------------------------------------------------------------
 
-def _unary(name, ufunc, saves, doc=None):
-    """Build a float-valued unary op; `saves` says whether its formula takes self or result."""
-    if saves == 'self':
+def _unary(name, ufunc, node, doc=None):
+    """Build a float-valued unary op recording `node`, whose formula takes self or result."""
+    if node._saved_names == ('self',):
         def op(input, *, out=None):
             r = _arr(_quiet(ufunc, _to_float_array(input._data)))
-            return _out(out, _record(name, r, (input,), (input,)))
-    elif saves == 'result':
+            return _out(out, _record(node, r, (input,), self=input))
+    elif node._saved_names == ('result',):
         def op(input, *, out=None):
             r = _arr(_quiet(ufunc, _to_float_array(input._data)))
-            return _out(out, _record(name, r, (input,), (_RESULT,)))
+            return _out(out, _record(node, r, (input,), result=_RESULT))
     else:
         def op(input, *, out=None):
             r = _arr(_quiet(ufunc, _to_float_array(input._data)))
-            return _out(out, _record(name, r, (input,)))
+            return _out(out, _record(node, r, (input,)))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc or f"torch.{name}, elementwise."
     return op
@@ -417,53 +552,229 @@ def _giles_large(w):
     return p
 
 
-exp = _unary('exp', np.exp, 'result')
-exp2 = _unary('exp2', np.exp2, 'result')
-expm1 = _unary('expm1', np.expm1, 'result')
-log = _unary('log', np.log, 'self')
-log2 = _unary('log2', np.log2, 'self')
-log10 = _unary('log10', np.log10, 'self')
-log1p = _unary('log1p', np.log1p, 'self')
-sqrt = _unary('sqrt', np.sqrt, 'result')
-rsqrt = _unary('rsqrt', _np_rsqrt, 'result')
-sin = _unary('sin', np.sin, 'self')
-cos = _unary('cos', np.cos, 'self')
-tan = _unary('tan', np.tan, 'result')
-asin = arcsin = _unary('asin', np.arcsin, 'self')
-acos = arccos = _unary('acos', np.arccos, 'self')
-atan = arctan = _unary('atan', np.arctan, 'self')
-sinh = _unary('sinh', np.sinh, 'self')
-cosh = _unary('cosh', np.cosh, 'self')
-tanh = _unary('tanh', np.tanh, 'result')
-asinh = arcsinh = _unary('asinh', np.arcsinh, 'self')
-acosh = arccosh = _unary('acosh', np.arccosh, 'self')
-atanh = arctanh = _unary('atanh', np.arctanh, 'self')
-sigmoid = _unary('sigmoid', _np_sigmoid, 'result')
-erf = _unary('erf', lambda x: _special('erf', x), 'self')
-erfc = _unary('erfc', lambda x: _special('erfc', x), 'self')
-erfinv = _unary('erfinv', lambda x: _special('erfinv', x), 'result')
-lgamma = _unary('lgamma', lambda x: _special('lgamma', x), 'self')
-digamma = _unary('digamma', lambda x: _special('digamma', x), 'self')
-deg2rad = _unary('deg2rad', np.deg2rad, None)
-rad2deg = _unary('rad2deg', np.rad2deg, None)
-sinc = _unary('sinc', np.sinc, 'self')
+# Their gradients, as torch's derivatives.yaml states them ----------------------------------------
+
+@derivative
+def ExpBackward0(grad, result):
+    return grad * result
+
+
+@derivative
+def Exp2Backward0(grad, result):
+    return grad * result * math.log(2)
+
+
+@derivative
+def Expm1Backward0(grad, result):
+    return grad * (result + 1)
+
+
+@derivative
+def LogBackward0(grad, self):
+    return grad / self
+
+
+@derivative
+def Log2Backward0(grad, self):
+    return grad / (self * math.log(2))
+
+
+@derivative
+def Log10Backward0(grad, self):
+    return grad / (self * math.log(10))
+
+
+@derivative
+def Log1PBackward0(grad, self):
+    return grad / (self + 1)
+
+
+@derivative
+def SqrtBackward0(grad, result):
+    return grad / (2 * result)
+
+
+@derivative
+def RsqrtBackward0(grad, result):
+    return -0.5 * grad * result.pow(3)
+
+
+@derivative
+def SinBackward0(grad, self):
+    return grad * self.cos()
+
+
+@derivative
+def CosBackward0(grad, self):
+    return grad * -self.sin()
+
+
+@derivative
+def TanBackward0(grad, result):
+    return grad * (1 + result * result)
+
+
+@derivative
+def AsinBackward0(grad, self):
+    return grad * (1 - self * self).rsqrt()
+
+
+@derivative
+def AcosBackward0(grad, self):
+    return -grad * (1 - self * self).rsqrt()
+
+
+@derivative
+def AtanBackward0(grad, self):
+    return grad / (1 + self * self)
+
+
+@derivative
+def SinhBackward0(grad, self):
+    return grad * self.cosh()
+
+
+@derivative
+def CoshBackward0(grad, self):
+    return grad * self.sinh()
+
+
+@derivative
+def TanhBackward0(grad, result):
+    if result._data.dtype == np.float32 and grad._data.dtype == np.float32 and _nograph():
+        # torch's kernel fuses 1 - y*y into one FMA (a single rounding): exact in float64
+        y = result._data.astype(np.float64)
+        return _wrap(grad._data * (1 - y * y).astype(np.float32))
+    return grad * (1 - result * result)
+
+
+@derivative
+def AsinhBackward0(grad, self):
+    return grad * (self * self + 1).rsqrt()
+
+
+@derivative
+def AcoshBackward0(grad, self):
+    return grad * (self * self - 1).rsqrt()
+
+
+@derivative
+def AtanhBackward0(grad, self):
+    return grad / (1 - self * self)
+
+
+@derivative
+def SigmoidBackward0(grad, result):
+    return grad * result * (1 - result)
+
+
+@derivative
+def ErfBackward0(grad, self):
+    return grad * (2 / math.sqrt(math.pi)) * (-(self * self)).exp()
+
+
+@derivative
+def ErfcBackward0(grad, self):
+    return -grad * (2 / math.sqrt(math.pi)) * (-(self * self)).exp()
+
+
+@derivative
+def ErfinvBackward0(grad, result):
+    return grad * (math.sqrt(math.pi) / 2) * (result * result).exp()
+
+
+@derivative
+def LgammaBackward0(grad, self):
+    return grad * self.digamma()
+
+
+@derivative
+def DigammaBackward0(grad, self):
+    # trigamma in NumPy: differentiating digamma twice is not supported
+    return grad * _wrap(_trigamma_np(self._data))
+
+
+@derivative
+def Deg2RadBackward0(grad):
+    return grad * (math.pi / 180)
+
+
+@derivative
+def Rad2DegBackward0(grad):
+    return grad * (180 / math.pi)
+
+
+@derivative
+def SincBackward0(grad, self):
+    # torch's sinc_backward: (pi x cos(pi x) - sin(pi x)) / (pi x^2), selected to 0 at x == 0
+    px = self * math.pi
+    sq = self * self * math.pi
+    return _drop(grad * (px * px.cos() - px.sin()) / sq, sq._data == 0)
+
+
+exp = _unary('exp', np.exp, ExpBackward0)
+exp2 = _unary('exp2', np.exp2, Exp2Backward0)
+expm1 = _unary('expm1', np.expm1, Expm1Backward0)
+log = _unary('log', np.log, LogBackward0)
+log2 = _unary('log2', np.log2, Log2Backward0)
+log10 = _unary('log10', np.log10, Log10Backward0)
+log1p = _unary('log1p', np.log1p, Log1PBackward0)
+sqrt = _unary('sqrt', np.sqrt, SqrtBackward0)
+rsqrt = _unary('rsqrt', _np_rsqrt, RsqrtBackward0)
+sin = _unary('sin', np.sin, SinBackward0)
+cos = _unary('cos', np.cos, CosBackward0)
+tan = _unary('tan', np.tan, TanBackward0)
+asin = arcsin = _unary('asin', np.arcsin, AsinBackward0)
+acos = arccos = _unary('acos', np.arccos, AcosBackward0)
+atan = arctan = _unary('atan', np.arctan, AtanBackward0)
+sinh = _unary('sinh', np.sinh, SinhBackward0)
+cosh = _unary('cosh', np.cosh, CoshBackward0)
+tanh = _unary('tanh', np.tanh, TanhBackward0)
+asinh = arcsinh = _unary('asinh', np.arcsinh, AsinhBackward0)
+acosh = arccosh = _unary('acosh', np.arccosh, AcoshBackward0)
+atanh = arctanh = _unary('atanh', np.arctanh, AtanhBackward0)
+sigmoid = _unary('sigmoid', _np_sigmoid, SigmoidBackward0)
+erf = _unary('erf', lambda x: _special('erf', x), ErfBackward0)
+erfc = _unary('erfc', lambda x: _special('erfc', x), ErfcBackward0)
+erfinv = _unary('erfinv', lambda x: _special('erfinv', x), ErfinvBackward0)
+lgamma = _unary('lgamma', lambda x: _special('lgamma', x), LgammaBackward0)
+digamma = _unary('digamma', lambda x: _special('digamma', x), DigammaBackward0)
+deg2rad = _unary('deg2rad', np.deg2rad, Deg2RadBackward0)
+rad2deg = _unary('rad2deg', np.rad2deg, Rad2DegBackward0)
+sinc = _unary('sinc', np.sinc, SincBackward0)
+
+
+@derivative
+def ReciprocalBackward0(grad, result):
+    return -grad * result * result
 
 
 def reciprocal(input, *, out=None):
     with np.errstate(divide='ignore'):
         r = _arr(np.reciprocal(_to_float_array(input._data)))
-    return _out(out, _record('reciprocal', r, (input,), (_RESULT,)))
+    return _out(out, _record(ReciprocalBackward0, r, (input,), result=_RESULT))
 
 
 def square(input, *, out=None):
     return pow(input, 2, out=out)
 
 
+@derivative
+def ReluBackward0(grad, result):
+    return _drop(grad, result._data <= 0)
+
+
 def relu(input, inplace=False):
     if inplace:
         return input.relu_()
     d = input._data
-    return _record('relu', _arr(np.maximum(d, d.dtype.type(0))), (input,), (_RESULT,))
+    return _record(ReluBackward0, _arr(np.maximum(d, d.dtype.type(0))), (input,), result=_RESULT)
+
+
+@derivative
+def LogitBackward0(grad, self, eps):
+    g = grad / (self * (1 - self))
+    return g if eps is None else g.masked_fill((self < eps) | (self > 1 - eps), 0)
 
 
 def logit(input, eps=None, *, out=None):
@@ -472,16 +783,27 @@ def logit(input, eps=None, *, out=None):
         x = np.clip(x, eps, 1 - eps)
     with np.errstate(divide='ignore', invalid='ignore'):
         r = _arr(np.log(x / (1 - x)))
-    return _out(out, _record('logit', r, (input,), (input, eps)))
+    return _out(out, _record(LogitBackward0, r, (input,), self=input, eps=eps))
 
 
-def _nondiff_unary(name, fn, keep_int=True):
+def _zero_grad(grad):
+    return _zeros(grad)
+
+
+SignBackward0 = derivative('SignBackward0')(_zero_grad)
+FloorBackward0 = derivative('FloorBackward0')(_zero_grad)
+CeilBackward0 = derivative('CeilBackward0')(_zero_grad)
+TruncBackward0 = derivative('TruncBackward0')(_zero_grad)
+RoundBackward0 = derivative('RoundBackward0')(_zero_grad)
+RoundBackward1 = derivative('RoundBackward1')(_zero_grad)
+AngleBackward0 = derivative('AngleBackward0')(_zero_grad)
+
+
+def _nondiff_unary(name, fn, node):
+    """A unary op whose gradient is zero everywhere (torch still records a node)."""
     def op(input, *, out=None):
-        d = input._data
-        if not keep_int:
-            d = _to_float_array(d)
-        r = _arr(fn(d))
-        return _out(out, _record(name, r, (input,)) if r.dtype.kind in 'fc'
+        r = _arr(fn(input._data))
+        return _out(out, _record(node, r, (input,)) if r.dtype.kind in 'fc'
                     else _wrap(r))
     op.__name__ = op.__qualname__ = name
     return op
@@ -496,24 +818,32 @@ def _np_sign(d):
     return r
 
 
-sign = _nondiff_unary('sign', _np_sign)
+sign = _nondiff_unary('sign', _np_sign, SignBackward0)
 sgn = sign
-floor = _nondiff_unary('floor', lambda d: np.floor(d) if d.dtype.kind in 'fc' else d.copy())
-ceil = _nondiff_unary('ceil', lambda d: np.ceil(d) if d.dtype.kind in 'fc' else d.copy())
-trunc = _nondiff_unary('trunc', lambda d: np.trunc(d) if d.dtype.kind in 'fc' else d.copy())
+floor = _nondiff_unary('floor', lambda d: np.floor(d) if d.dtype.kind in 'fc' else d.copy(),
+                       FloorBackward0)
+ceil = _nondiff_unary('ceil', lambda d: np.ceil(d) if d.dtype.kind in 'fc' else d.copy(),
+                      CeilBackward0)
+trunc = _nondiff_unary('trunc', lambda d: np.trunc(d) if d.dtype.kind in 'fc' else d.copy(),
+                       TruncBackward0)
 fix = trunc
 
 
 def round(input, *, decimals=0, out=None):
     d = input._data
     r = _arr(np.round(d, decimals) if d.dtype.kind in 'fc' else d.copy())
-    op = 'round' if decimals == 0 else 'round_decimals'
-    return _out(out, _record(op, r, (input,)) if r.dtype.kind == 'f' else _wrap(r))
+    node = RoundBackward0 if decimals == 0 else RoundBackward1
+    return _out(out, _record(node, r, (input,)) if r.dtype.kind == 'f' else _wrap(r))
+
+
+@derivative
+def FracBackward0(grad):
+    return grad
 
 
 def frac(input, *, out=None):
     d = input._data
-    return _out(out, _record('frac', _arr(_quiet(np.subtract, d, np.trunc(d))), (input,)))
+    return _out(out, _record(FracBackward0, _arr(_quiet(np.subtract, d, np.trunc(d))), (input,)))
 
 
 def signbit(input, *, out=None):
@@ -526,7 +856,7 @@ def angle(input, *, out=None):
         return _wrap(_arr(np.angle(d)))
     r = np.where(d < 0, np.pi, 0).astype(_to_float_array(d).dtype)
     r = np.where(np.isnan(d), d, r)
-    return _out(out, _record('zero_grad', _arr(r), (input,)))
+    return _out(out, _record(AngleBackward0, _arr(r), (input,)))
 
 
 def real(input):
@@ -543,6 +873,21 @@ def conj(input):
     return input if input._data.dtype.kind != 'c' else _wrap(np.conj(input._data))
 
 
+@derivative
+def XlogyBackward0(grad, self, other):
+    return (grad.xlogy(other).masked_fill((self == 0) & (other <= 0), 0), grad * self / other)
+
+
+@derivative
+def XlogyBackward2(grad, self, other):
+    return grad * math.log(other)
+
+
+@derivative
+def XlogyBackward1(grad, self, other):
+    return grad * self / other
+
+
 def xlogy(input, other, *, out=None):
     a, b, rd = _operands(input, other)
     a = _to_float_array(np.asarray(a))
@@ -552,33 +897,56 @@ def xlogy(input, other, *, out=None):
             np.result_type(a, b))
     ins = tuple(x if isinstance(x, Tensor) else None for x in (input, other))
     if ins[1] is None:
-        return _out(out, _record('xlogy_scalar', _arr(r), (input,), (input, other)))
+        return _out(out, _record(XlogyBackward2, _arr(r), (input,), self=input, other=other))
     if ins[0] is None:
-        return _out(out, _record('xlogy_rev', _arr(r), (other,), (input, other)))
-    return _out(out, _record('xlogy', _arr(r), (input, other), (input, other)))
+        return _out(out, _record(XlogyBackward1, _arr(r), (other,), self=input, other=other))
+    return _out(out, _record(XlogyBackward0, _arr(r), (input, other), self=input, other=other))
+
+
+@derivative
+def Atan2Backward0(grad, self, other):
+    denom = self * self + other * other
+    return grad * other / denom, grad * -self / denom
 
 
 def atan2(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     r = _arr(np.arctan2(_to_float_array(np.asarray(a)), _to_float_array(np.asarray(b))))
-    return _out(out, _record('atan2', r, (input, other), (input, other)))
+    return _out(out, _record(Atan2Backward0, r, (input, other), self=input, other=other))
 
 
 arctan2 = atan2
 
 
+@derivative
+def HypotBackward0(grad, self, other, result):
+    return grad * self / result, grad * other / result
+
+
 def hypot(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     r = _arr(np.hypot(a, b))
-    return _out(out, _record('hypot', r, (input, other), (input, other, _RESULT)))
+    return _out(out, _record(HypotBackward0, r, (input, other), self=input, other=other,
+                             result=_RESULT))
+
+
+@derivative
+def CopysignBackward0(grad, self, result):
+    return grad * (self.sign() * result.sign()), _zeros(grad)
+
+
+@derivative
+def CopysignBackward1(grad, self, result):
+    return grad * (self.sign() * result.sign())
 
 
 def copysign(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     r = _arr(np.copysign(_to_float_array(np.asarray(a)), b))
     if isinstance(other, Tensor):
-        return _out(out, _record('copysign', r, (input, other), (input, _RESULT)))
-    return _out(out, _record('copysign_scalar', r, (input,), (input, _RESULT)))
+        return _out(out, _record(CopysignBackward0, r, (input, other), self=input,
+                                 result=_RESULT))
+    return _out(out, _record(CopysignBackward1, r, (input,), self=input, result=_RESULT))
 
 
 def heaviside(input, values, *, out=None):
@@ -586,19 +954,78 @@ def heaviside(input, values, *, out=None):
     return _out(out, _wrap(_arr(np.heaviside(a, b))))
 
 
+@derivative
+def LogaddexpBackward0(grad, self, other, result):
+    return grad * (self - result).exp(), grad * (other - result).exp()
+
+
+@derivative
+def Logaddexp2Backward0(grad, self, other, result):
+    return grad * (self - result).exp2(), grad * (other - result).exp2()
+
+
 def logaddexp(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     r = _arr(_quiet(np.logaddexp, a, b))
-    return _out(out, _record('logaddexp', r, (input, other), (input, other, _RESULT)))
+    return _out(out, _record(LogaddexpBackward0, r, (input, other), self=input, other=other,
+                             result=_RESULT))
 
 
 def logaddexp2(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     r = _arr(_quiet(np.logaddexp2, a, b))
-    return _out(out, _record('logaddexp2', r, (input, other), (input, other, _RESULT)))
+    return _out(out, _record(Logaddexp2Backward0, r, (input, other), self=input, other=other,
+                             result=_RESULT))
 
 
 # ---- min/max, clamp ---------------------------------------------------------------------------
+
+def _max_min_backward(grad, self, other, big):
+    """Ties split the gradient evenly; NaN comparisons pass it to both sides."""
+    a, b = _values(self), _values(other)
+    eq = a == b
+    lose_a, lose_b = (a < b, a > b) if big else (a > b, a < b)
+    if _nograph():
+        g = grad._data
+        base = np.where(eq, g / 2, g) if np.any(eq) else g
+        zero = np.zeros((), g.dtype)
+        ga = _wrap(np.where(lose_a, zero, base)) if isinstance(self, Tensor) else None
+        gb = _wrap(np.where(lose_b, zero, base)) if isinstance(other, Tensor) else None
+        return ga, gb
+    base = (grad / 2).where(_wrap(np.asarray(eq)), grad)
+    ga = base.masked_fill(_wrap(np.asarray(lose_a)), 0) if isinstance(self, Tensor) else None
+    gb = base.masked_fill(_wrap(np.asarray(lose_b)), 0) if isinstance(other, Tensor) else None
+    return ga, gb
+
+
+@derivative
+def MaximumBackward0(grad, self, other):
+    return _max_min_backward(grad, self, other, True)
+
+
+@derivative
+def MinimumBackward0(grad, self, other):
+    return _max_min_backward(grad, self, other, False)
+
+
+def _fmax_fmin_backward(grad, self, other, big):
+    # the gradient goes where the result came from: self unless other wins or self is NaN
+    a, b = _values(self), _values(other)
+    with np.errstate(invalid='ignore'):
+        from_a = (a >= b if big else a <= b) | np.isnan(b)
+    return (_keep(grad, from_a) if isinstance(self, Tensor) else None,
+            _drop(grad, from_a) if isinstance(other, Tensor) else None)
+
+
+@derivative
+def FmaxBackward0(grad, self, other):
+    return _fmax_fmin_backward(grad, self, other, True)
+
+
+@derivative
+def FminBackward0(grad, self, other):
+    return _fmax_fmin_backward(grad, self, other, False)
+
 
 def maximum(input, other, *, out=None):
     a, b, _ = _operands(input, other)
@@ -606,7 +1033,7 @@ def maximum(input, other, *, out=None):
         r = _arr(np.maximum(a, b))
     except ValueError:
         raise _broadcast_error(a, b) from None
-    return _out(out, _record('maximum', r, (input, other), (input, other)))
+    return _out(out, _record(MaximumBackward0, r, (input, other), self=input, other=other))
 
 
 def minimum(input, other, *, out=None):
@@ -615,17 +1042,50 @@ def minimum(input, other, *, out=None):
         r = _arr(np.minimum(a, b))
     except ValueError:
         raise _broadcast_error(a, b) from None
-    return _out(out, _record('minimum', r, (input, other), (input, other)))
+    return _out(out, _record(MinimumBackward0, r, (input, other), self=input, other=other))
 
 
 def fmax(input, other, *, out=None):
     a, b, _ = _operands(input, other)
-    return _out(out, _record('fmax', _arr(np.fmax(a, b)), (input, other), (input, other)))
+    return _out(out, _record(FmaxBackward0, _arr(np.fmax(a, b)), (input, other), self=input,
+                             other=other))
 
 
 def fmin(input, other, *, out=None):
     a, b, _ = _operands(input, other)
-    return _out(out, _record('fmin', _arr(np.fmin(a, b)), (input, other), (input, other)))
+    return _out(out, _record(FminBackward0, _arr(np.fmin(a, b)), (input, other), self=input,
+                             other=other))
+
+
+@derivative
+def ClampBackward1(grad, self, min, max):
+    x = self._data
+    if min is not None and max is not None:
+        return _keep(grad, (x >= min) & (x <= max))
+    return _keep(grad, x >= min if min is not None else x <= max)
+
+
+@derivative
+def ClampBackward0(grad, self, min, max):
+    # torch's clamp_backward_min_max: min gets the gradient where it won (and min < max), max
+    # where it won (or min > max, when the result is max everywhere)
+    x, lo, hi = self._data, _values(min), _values(max)
+    g_min = g_max = None
+    if lo is not None and hi is not None:
+        g_self = _keep(grad, (x >= lo) & (x <= hi))
+        if isinstance(min, Tensor):
+            g_min = _keep(grad, (x < lo) & (lo < hi))
+        if isinstance(max, Tensor):
+            g_max = _keep(grad, (x > hi) | (hi < lo))
+    elif lo is not None:
+        g_self = _keep(grad, x >= lo)
+        if isinstance(min, Tensor):
+            g_min = _keep(grad, x < lo)
+    else:
+        g_self = _keep(grad, x <= hi)
+        if isinstance(max, Tensor):
+            g_max = _keep(grad, x > hi)
+    return g_self, g_min, g_max
 
 
 def clamp(input, min=None, max=None, *, out=None):
@@ -642,8 +1102,8 @@ def clamp(input, min=None, max=None, *, out=None):
             r = np.minimum(r, hi)
         ins = (input, min if isinstance(min, Tensor) else None,
                max if isinstance(max, Tensor) else None)
-        return _out(out, _record('clamp_tensor', _arr(r).astype(d.dtype, copy=False), ins,
-                                 (input, min, max)))
+        return _out(out, _record(ClampBackward0, _arr(r).astype(d.dtype, copy=False), ins,
+                                 self=input, min=min, max=max))
     rd = d.dtype
     for v in (min, max):
         if v is not None and d.dtype.kind in 'biu' and _scalar_kind(v) >= 2:
@@ -662,7 +1122,7 @@ def clamp(input, min=None, max=None, *, out=None):
     r = _arr(r)
     if r.dtype != rd:
         r = r.astype(rd)
-    return _out(out, _record('clamp', r, (input,), (input, min, max)))
+    return _out(out, _record(ClampBackward1, r, (input,), self=input, min=min, max=max))
 
 
 clip = clamp
@@ -678,13 +1138,34 @@ def clamp_max(input, max):
 
 # ---- ternary ----------------------------------------------------------------------------------
 
+@derivative
+def LerpBackward0(grad, weight):
+    return grad * (1 - weight), grad * weight
+
+
+@derivative
+def LerpBackward1(grad, self, end, weight):
+    return grad * (1 - weight), grad * weight, grad * (end - self)
+
+
+@derivative
+def AddcmulBackward0(grad, t1, t2, value):
+    return grad, _times(grad * t2, value), _times(grad * t1, value)
+
+
+@derivative
+def AddcdivBackward0(grad, t1, t2, value):
+    return grad, _times(grad / t2, value), _times(-grad * t1 / (t2 * t2), value)
+
+
 def lerp(input, end, weight, *, out=None):
     def compute():
         return input + weight * (end - input)
     if isinstance(weight, Tensor):
-        res = _fused('lerp', compute, (input, end, weight), (input, end, weight))
+        res = _fused(LerpBackward1, compute, (input, end, weight), self=input, end=end,
+                     weight=weight)
     else:
-        res = _fused('lerp_scalar', compute, (input, end), (weight,))
+        res = _fused(LerpBackward0, compute, (input, end), weight=weight)
     return _out(out, res)
 
 
@@ -695,8 +1176,8 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     def compute():
         prod = tensor1 * tensor2
         return input + (prod * value if value != 1 else prod)
-    return _out(out, _fused('addcmul', compute, (input, tensor1, tensor2),
-                            (tensor1, tensor2, value)))
+    return _out(out, _fused(AddcmulBackward0, compute, (input, tensor1, tensor2),
+                            t1=tensor1, t2=tensor2, value=value))
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
@@ -713,8 +1194,14 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     def compute():
         q = tensor1 / tensor2
         return input + (q * value if value != 1 else q)
-    return _out(out, _fused('addcdiv', compute, (input, tensor1, tensor2),
-                            (tensor1, tensor2, value)))
+    return _out(out, _fused(AddcdivBackward0, compute, (input, tensor1, tensor2),
+                            t1=tensor1, t2=tensor2, value=value))
+
+
+@derivative
+def WhereBackward0(grad, condition, need=(True, True)):
+    return (_keep(grad, condition) if need[0] else None,
+            _drop(grad, condition) if need[1] else None)
 
 
 def where(condition, input=None, other=None, *, out=None):
@@ -739,7 +1226,7 @@ def where(condition, input=None, other=None, *, out=None):
     ins = (input if isinstance(input, Tensor) else None,
            other if isinstance(other, Tensor) else None)
     need = tuple(t is not None and t._requires_grad for t in ins)
-    return _out(out, _record('where', r, ins, (c, need)))
+    return _out(out, _record(WhereBackward0, r, ins, condition=c, need=need))
 
 
 def _scalar_np_dtype(x):
@@ -747,12 +1234,17 @@ def _scalar_np_dtype(x):
     return _dtype._dtype_for_kind(k)._np
 
 
+@derivative
+def NanToNumBackward0(grad, self):
+    return grad * self.isfinite()
+
+
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     d = input._data
     if d.dtype.kind not in 'fc':
         return _out(out, _wrap(d.copy()))
     r = _arr(np.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf))
-    return _out(out, _record('nan_to_num', r, (input,), (input,)))
+    return _out(out, _record(NanToNumBackward0, r, (input,), self=input))
 
 
 # ---- comparisons and logic (never differentiable) ---------------------------------------------
