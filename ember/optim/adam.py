@@ -1,86 +1,67 @@
 """Adam (torch.optim.Adam), with amsgrad, maximize and (decoupled) weight decay."""
 import numpy as np
 
-from .._tensor import _wrap
-from ..autograd.grad_mode import enable_grad
-from .optimizer import (Optimizer, _bump, _check_differentiable, _lerp_, _scalar_state,
-                        _value)
+from .._tensor import Tensor
+from .optimizer import Optimizer, _check_args, _lerp_, _zeros
 
 __all__ = ['Adam']
 
 
-def _check_adam_args(lr, eps, betas, weight_decay):
-    if not 0.0 <= _value(lr):
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= _value(betas[0]) < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= _value(betas[1]) < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+def _squeeze(x):
+    # torch keeps a 1-element beta tensor as a 0-d one
+    return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
 
 
 class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
-        _check_adam_args(lr, eps, betas, weight_decay)
-        _check_differentiable(differentiable)
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and "
+                             "foreach=True")
+        _check_args(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
+        if not (all(isinstance(b, float) for b in betas[:2])
+                or all(isinstance(b, Tensor) for b in betas[:2])):
+            raise ValueError("betas must be either both floats or both Tensors")
+        for i in (0, 1):
+            if isinstance(betas[i], Tensor):
+                if foreach and not capturable:
+                    raise ValueError(f"betas[{i}] as a Tensor is not supported for "
+                                     "capturable=False and foreach=True")
+                if betas[i].numel() != 1:
+                    raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        betas = tuple(_squeeze(b) for b in betas)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr = _value(group['lr'])
-            beta1, beta2 = (_value(b) for b in group['betas'])
-            wd = group['weight_decay']
-            eps = group['eps']
-            amsgrad = group['amsgrad']
-            for p, g in self._grads(group):
-                d = p._data
-                state = self.state[p]
-                if len(state) == 0:
-                    state['step'] = _scalar_state(0.0)
-                    state['exp_avg'] = _wrap(np.zeros_like(d))
-                    state['exp_avg_sq'] = _wrap(np.zeros_like(d))
-                    if amsgrad:
-                        state['max_exp_avg_sq'] = _wrap(np.zeros_like(d))
-                if group['maximize']:
-                    g = -g
-                step_t = state['step']
-                step_t._data += 1
-                if wd != 0:
-                    if group['decoupled_weight_decay']:
-                        d *= 1 - lr * wd
-                    else:
-                        g = g + wd * d
-                m = state['exp_avg']._data
-                v = state['exp_avg_sq']._data
-                _lerp_(m, g, 1 - beta1)
-                v *= beta2
-                v += ((1 - beta2) * g) * g
-                step = float(step_t._data)
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                step_size = lr / bias_correction1
-                bc2_sqrt = bias_correction2 ** 0.5
-                if amsgrad:
-                    vmax = state['max_exp_avg_sq']._data
-                    np.maximum(vmax, v, out=vmax)
-                    denom = np.sqrt(vmax)
-                else:
-                    denom = np.sqrt(v)
-                denom /= bc2_sqrt
-                denom += eps
-                d += (-step_size * m) / denom
-                _bump(p)
-        return loss
+    def _init_state(self, group, p, state):
+        d = p._data
+        state['exp_avg'] = _zeros(d)
+        state['exp_avg_sq'] = _zeros(d)
+        if group['amsgrad']:
+            state['max_exp_avg_sq'] = _zeros(d)
+
+    def _update(self, hp, state, d, g):
+        beta1, beta2 = hp['betas']
+        m = state['exp_avg']._data
+        v = state['exp_avg_sq']._data
+        _lerp_(m, g, 1 - beta1)
+        v *= beta2
+        v += ((1 - beta2) * g) * g
+        step = float(state['step']._data)
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        step_size = hp['lr'] / bias_correction1
+        bc2_sqrt = bias_correction2 ** 0.5
+        if hp['amsgrad']:
+            vmax = state['max_exp_avg_sq']._data
+            np.maximum(vmax, v, out=vmax)
+            denom = np.sqrt(vmax)
+        else:
+            denom = np.sqrt(v)
+        denom /= bc2_sqrt
+        denom += hp['eps']
+        d += (-step_size * m) / denom

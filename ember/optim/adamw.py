@@ -1,5 +1,5 @@
 """AdamW: Adam with decoupled weight decay (torch.optim.AdamW)."""
-from .adam import Adam, _check_adam_args
+from .adam import Adam
 
 __all__ = ['AdamW']
 
@@ -8,7 +8,6 @@ class AdamW(Adam):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False, foreach=None, capturable=False,
                  differentiable=False, fused=None):
-        _check_adam_args(lr, eps, betas, weight_decay)
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
                          maximize=maximize, capturable=capturable,
                          differentiable=differentiable, fused=fused,

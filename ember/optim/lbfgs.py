@@ -8,7 +8,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import enable_grad, no_grad
-from .optimizer import Optimizer, _bump, _value
+from .optimizer import Optimizer, _bump, _check_args, _value
 
 __all__ = ['LBFGS']
 
@@ -138,10 +138,7 @@ def _tensor(x):
 class LBFGS(Optimizer):
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= _value(lr):
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_args(lr=lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval,

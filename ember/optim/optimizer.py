@@ -13,6 +13,7 @@ from itertools import chain
 import numpy as np
 
 from .._tensor import Tensor, _wrap
+from ..autograd.grad_mode import enable_grad
 from ..utils.hooks import RemovableHandle
 
 __all__ = ['Optimizer', 'register_optimizer_step_pre_hook', 'register_optimizer_step_post_hook',
@@ -47,13 +48,27 @@ def register_optimizer_step_post_hook(hook):
 
 
 def _value(x):
-    """A hyper-parameter or scalar state as a Python float (lr may be a tensor)."""
-    return float(x._data) if isinstance(x, Tensor) else x
+    """A hyper-parameter or scalar state as a Python number (lr may be a 1-element tensor)."""
+    return x._data.item() if isinstance(x, Tensor) else x
+
+
+def _hyper(v):
+    """A group value as the update rules read it: tensors (lr, betas...) as Python numbers."""
+    if isinstance(v, Tensor):
+        return v._data.item()
+    if type(v) is tuple:
+        return tuple(_hyper(x) for x in v)
+    return v
 
 
 def _scalar_state(value):
     """torch keeps `step` (and NAdam's mu_product) as a float32 0-d tensor."""
     return _wrap(np.array(value, dtype=np.float32))
+
+
+def _zeros(d):
+    """A state buffer shaped and typed as the parameter's array (torch.zeros_like)."""
+    return _wrap(np.zeros_like(d))
 
 
 def _bump(p):
@@ -69,14 +84,60 @@ def _lerp_(a, b, w):
         a[...] = b - (b - a) * (1 - w)
 
 
-def _check_differentiable(differentiable):
-    if differentiable:
-        raise NotImplementedError("ember.optim: differentiable=True (differentiating through "
-                                  "the optimizer step) is not supported")
+# torch's argument checks: the message for each hyper-parameter that must be >= 0
+_ARG_NAMES = {'lr': 'learning rate', 'eps': 'epsilon value'}
+
+
+def _check_args(*, allow_nan=False, **args):
+    """Raise torch's ValueError for the first invalid argument, in the order given.
+
+    ``lr`` may be a 1-element tensor; ``betas`` must lie in [0, 1) and ``rho`` in [0, 1].
+    torch's SGD tests ``x < 0`` where the others test ``not 0 <= x``: ``allow_nan`` keeps
+    that difference (a NaN passes SGD's checks).
+    """
+    lr = args.get('lr')
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    for name, v in args.items():
+        if v is required:
+            continue
+        if name == 'betas':
+            for i in (0, 1):
+                if not 0.0 <= v[i] < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {v[i]}")
+        elif name == 'rho':
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"Invalid rho value: {v}")
+        elif (v < 0.0) if allow_nan else not 0.0 <= v:
+            raise ValueError(f"Invalid {_ARG_NAMES.get(name, name + ' value')}: {v}")
+
+
+def _capturable_devices(xla):
+    """torch's list of devices a capturable optimizer accepts (never the CPU)."""
+    return ['cuda', 'xpu', 'hpu', 'privateuseone'] + (['xla'] if xla else [])
 
 
 class Optimizer:
-    """Base class for all optimizers: param_groups, state, hooks and (de)serialisation."""
+    """Base class for all optimizers: param_groups, state, hooks, (de)serialisation and step.
+
+    ``step`` is a template (as Chainer's UpdateRule, or torch's functional optimizers): it
+    runs the closure, walks each group's parameters that have a gradient, negates the
+    gradient for ``maximize``, applies weight decay (coupled L2, or decoupled when the group
+    says ``decoupled_weight_decay``), creates the state on first use with ``step`` as a
+    float32 0-d tensor, counts the step, and bumps each parameter's version. An algorithm
+    supplies its defaults and checks in ``__init__``, ``_init_state`` and ``_update``, the
+    rule for one parameter. An optimizer with its own ``step`` (LBFGS, user subclasses)
+    uses only the rest of the class, as with torch.
+    """
+
+    # does the state hold a `step` counter (all of torch's but SGD's)
+    _has_step = True
+    # the state keys torch stores as float32 0-d tensors (older saves have numbers)
+    _scalar_state_keys = ('step',)
+    # capturable=True on the CPU fails in step as torch's: what it names, and whether its
+    # device list has 'xla', for the single-tensor and the foreach implementation
+    _capturable_what = ('params and state_steps', 'params and state_steps')
+    _capturable_xla = (True, False)
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -98,6 +159,19 @@ class Optimizer:
             param_groups = [{'params': param_groups}]
         for param_group in param_groups:
             self.add_param_group(param_group)
+        if type(self)._update is not Optimizer._update:
+            self._check_flags(defaults)
+
+    def _check_flags(self, defaults):
+        """torch's checks of fused / differentiable, for the algorithms built on the template."""
+        if defaults.get('fused'):
+            if defaults.get('differentiable'):
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if defaults.get('foreach'):
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        if defaults.get('differentiable'):
+            raise NotImplementedError("ember.optim: differentiable=True (differentiating "
+                                      "through the optimizer step) is not supported")
 
     def __init_subclass__(cls, **kwargs):
         # every subclass's step runs the step hooks (torch patches step the same way)
@@ -147,8 +221,11 @@ class Optimizer:
                     group.setdefault(k, v)
             for p in group['params']:
                 st = self.state.get(p)
-                if st and 'step' in st and not isinstance(st['step'], Tensor):
-                    st['step'] = _scalar_state(float(st['step']))
+                if not st:
+                    continue
+                for key in self._scalar_state_keys:
+                    if key in st and not isinstance(st[key], Tensor):
+                        st[key] = _scalar_state(float(st[key]))
 
     def __repr__(self):
         s = self.__class__.__name__ + ' ('
@@ -293,7 +370,79 @@ class Optimizer:
                     g._vc.value += 1
 
     def step(self, closure=None):
+        """Perform one optimisation step; ``closure`` re-evaluates the model, returns the loss."""
+        if type(self)._update is Optimizer._update:
+            raise NotImplementedError
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        update = self._update
+        for group in self.param_groups:
+            hp = {k: _hyper(v) for k, v in group.items() if k != 'params'}
+            if hp.get('capturable'):
+                self._fail_capturable(group, hp)
+            lr = hp['lr']
+            wd = hp.get('weight_decay', 0)
+            decoupled = hp.get('decoupled_weight_decay', False)
+            maximize = hp.get('maximize', False)
+            stateful = self._stateful(hp)
+            state = None
+            for p in group['params']:
+                g = p.grad
+                if g is None:
+                    continue
+                if g.is_sparse:
+                    raise NotImplementedError(f"{type(self).__name__}: sparse gradients are "
+                                              "not supported by ember")
+                g = g._data
+                d = p._data
+                if stateful:
+                    state = self.state[p]
+                    if not state:
+                        self._new_state(hp, p, state)
+                    if self._has_step:
+                        state['step']._data += 1
+                if maximize:
+                    g = -g
+                if wd != 0:
+                    if decoupled:
+                        d *= 1 - lr * wd
+                    else:
+                        g = g + wd * d
+                update(hp, state, d, g)
+                p._vc.value += 1  # an in-place write: saved-tensor checks must see it
+        return loss
+
+    # the template's parts: what an algorithm writes -------------------------------------------
+    def _init_state(self, group, p, state):
+        """Fill a parameter's new state (after `step`); ``group`` holds the group's values."""
+
+    def _update(self, hp, state, d, g):
+        """Update the parameter's array ``d`` in place from its gradient array ``g``.
+
+        ``g`` is already negated for maximize and carries coupled weight decay; ``hp`` holds
+        the group's hyper-parameters as Python numbers; ``state['step']`` is already counted.
+        """
         raise NotImplementedError
+
+    def _stateful(self, hp):
+        """Does this group keep per-parameter state (SGD without momentum keeps none)."""
+        return True
+
+    def _new_state(self, group, p, state):
+        if self._has_step:
+            state['step'] = _scalar_state(0.0)
+        self._init_state(group, p, state)
+
+    def _fail_capturable(self, group, hp):
+        # torch builds the state, then its update asserts the device: a CPU one never passes
+        for p in group['params']:
+            if p.grad is not None and not self.state[p]:
+                self._new_state(hp, p, self.state[p])
+        i = 1 if hp.get('foreach') else 0
+        raise AssertionError(f"If capturable=True, {self._capturable_what[i]} must be on "
+                             f"supported devices: {_capturable_devices(self._capturable_xla[i])}.")
 
     def add_param_group(self, param_group):
         if not isinstance(param_group, dict):
@@ -348,17 +497,9 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
 
-    # helpers for the subclasses ---------------------------------------------------------------
-    def _grads(self, group):
-        """(param, gradient array) for each parameter of the group that has a gradient."""
-        for p in group['params']:
-            g = p.grad
-            if g is None:
-                continue
-            if g.is_sparse:
-                raise NotImplementedError(f"{type(self).__name__}: sparse gradients are not "
-                                          "supported by ember")
-            yield p, g._data
+
+# the template's step runs the step hooks too (subclasses' own steps are wrapped on creation)
+Optimizer.step = Optimizer._hook_step(Optimizer.step)
 
 
 def _register(hooks, hook, prepend):
