@@ -10,11 +10,11 @@ import sys
 
 from ._stubs import is_missing, kinds
 from ._torch_api import API, TORCH_VERSION
+from ._tensor import Tensor
 
 
 def _ember_module(ns):
     if ns == 'torch.Tensor':
-        from ._tensor import Tensor
         return Tensor
     return importlib.import_module('ember' + ns[len('torch'):])
 

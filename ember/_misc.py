@@ -1,8 +1,21 @@
 """Small pieces of torch's top-level namespace: devices, threads, layouts, backends."""
 import os
 import sys
+import itertools
 
 import numpy as np
+
+from ._tensor_str import _type_name
+from ._tensor import Tensor, _check_device, _wrap, device
+from .nn import functional as F
+from ._ops._util import _operands
+from ._dtype import from_numpy
+from ._ops.creation import eye, tensor
+from ._ops.elementwise import sub
+from ._ops.shape import vstack
+from .nn.functional import pad as _pad
+from . import _dtype
+from .autograd.graph import _Anomaly
 
 __all__ = ['get_num_threads', 'set_num_threads',
            'get_num_interop_threads', 'set_num_interop_threads', 'strided', 'sparse_coo',
@@ -71,8 +84,6 @@ def are_deterministic_algorithms_enabled():
 
 
 def typename(obj):
-    from ._tensor_str import _type_name
-    from ._tensor import Tensor
     if isinstance(obj, Tensor):
         return _type_name(obj)
     return type(obj).__module__ + '.' + type(obj).__qualname__
@@ -85,12 +96,10 @@ def is_nonzero(input):
 
 
 def set_default_device(device):
-    from ._tensor import _check_device
     _check_device(device)
 
 
 def get_default_device():
-    from ._tensor import device
     return device('cpu')
 
 
@@ -100,7 +109,6 @@ def get_default_device():
 # ---- functions torch also exposes at the top level ---------------------------------------------
 
 def _from_functional(names):
-    from .nn import functional as F
     g = globals()
     for n in names:
         g[n] = getattr(F, n)
@@ -122,7 +130,6 @@ _from_functional([
 
 def _method_forms(names):
     """torch.abs_(x) and friends: the in-place Tensor methods as functions."""
-    from ._tensor import Tensor
     g = globals()
     for n in names:
         if hasattr(Tensor, n):
@@ -145,7 +152,6 @@ _method_forms([
 
 def _copy_forms(names):
     """torch.view_copy(x, ...) etc: the view op, then a copy."""
-    from ._tensor import Tensor
     g = globals()
     for n in names:
         base = n[:-len('_copy')]
@@ -161,55 +167,42 @@ _copy_forms(['as_strided_copy', 'detach_copy', 'diagonal_copy', 'expand_copy',
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
-    from ._tensor import Tensor, _wrap
     e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
     t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
     return _wrap(np.asarray(np.isin(e, t, invert=invert)))
 
 
 def result_type(tensor1, tensor2):
-    from ._ops._util import _operands
-    from ._dtype import from_numpy
-    from ._tensor import Tensor
     if not isinstance(tensor1, Tensor) and not isinstance(tensor2, Tensor):
-        from . import tensor
         tensor1 = tensor(tensor1)
     return from_numpy(np.dtype(_operands(tensor1, tensor2)[2]))
 
 
 def rsub(input, other, *, alpha=1):
-    from ._ops.elementwise import sub
     return sub(other, input, alpha=alpha)
 
 
 def row_stack(tensors, *, out=None):
-    from ._ops.shape import vstack
     return vstack(tensors, out=out)
 
 
 def constant_pad_nd(input, pad, value=0):
-    from .nn.functional import pad as _pad
     return _pad(input, pad, 'constant', value)
 
 
 def combinations(input, r=2, with_replacement=False):
-    import itertools
-    from ._ops.creation import tensor
     n = input.shape[0]
     it = itertools.combinations_with_replacement if with_replacement else \
         itertools.combinations
     idx = np.array(list(it(range(n), r)), dtype=np.int64).reshape(-1, r)
     if idx.size == 0:
         return input.new_zeros((0,) if r == 1 else (0, r))
-    from ._tensor import _wrap
     return input[_wrap(idx)]
 
 
 def _window(fn_name):
     def window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
                requires_grad=False, **kw):
-        from ._ops.creation import tensor
-        from . import _dtype
         n = window_length + 1 if periodic and window_length > 1 else window_length
         if fn_name == 'kaiser':
             w = np.kaiser(n, kw.get('beta', 12.0))
@@ -246,7 +239,6 @@ def get_float32_matmul_precision():
 
 
 def set_default_tensor_type(t):
-    from . import _dtype
     name = t if isinstance(t, str) else t.__name__
     name = name.replace('torch.', '')
     table = {'FloatTensor': _dtype.float32, 'DoubleTensor': _dtype.float64,
@@ -261,17 +253,14 @@ def set_flush_denormal(mode):
 
 
 def is_anomaly_enabled():
-    from .autograd.graph import _Anomaly
     return _Anomaly.enabled
 
 
 def set_anomaly_enabled(enabled, check_nan=True):
-    from .autograd.graph import _Anomaly
     _Anomaly.enabled, _Anomaly.check_nan = bool(enabled), check_nan
 
 
 def is_anomaly_check_nan_enabled():
-    from .autograd.graph import _Anomaly
     return _Anomaly.check_nan
 
 
@@ -292,7 +281,6 @@ def vmap(func, *args, **kwargs):
 
 def matrix_exp(A):
     """exp of a matrix by scaling and squaring with a Taylor series (differentiable ops)."""
-    from ._ops.creation import eye
     norm = float(np.abs(A._data).sum(-1).max()) if A._data.size else 0.0
     s = max(0, int(np.ceil(np.log2(norm))) + 1) if norm > 0.5 else 0
     X = A / (2 ** s)

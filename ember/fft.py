@@ -9,6 +9,7 @@ import numpy as np
 from . import _dtype
 from ._tensor import Tensor, _wrap
 from .autograd.grad_mode import is_grad_enabled
+from ._tensor import _check_device
 
 __all__ = ['fft', 'ifft', 'rfft', 'irfft', 'hfft', 'ihfft', 'fft2', 'ifft2', 'rfft2', 'irfft2',
            'fftn', 'ifftn', 'rfftn', 'irfftn', 'fftfreq', 'rfftfreq', 'fftshift', 'ifftshift',
@@ -99,7 +100,6 @@ irfftn = _n_dim('irfftn', np.fft.irfftn, None, real_out=True)
 
 
 def _freq(np_fn, n, d, dtype, requires_grad, device):
-    from ._tensor import _check_device
     _check_device(device)
     dtype = dtype or _dtype.get_default_dtype()
     t = _wrap(np_fn(n, d).astype(dtype._np))

@@ -1,5 +1,6 @@
 """torch.accelerator on a machine without one: nothing is available, and every call that
 needs a device raises torch's RuntimeError."""
+import warnings
 __all__ = ['current_accelerator', 'current_device_idx', 'current_device_index',
            'get_device_capability', 'current_stream', 'device_count', 'device_index',
            'empty_cache', 'empty_host_cache', 'get_memory_info', 'is_available',
@@ -31,7 +32,6 @@ def current_device_index():
 
 
 def current_device_idx():
-    import warnings
     warnings.warn('Use `current_device_index` instead.', FutureWarning, stacklevel=2)
     return current_device_index()
 
@@ -41,7 +41,6 @@ def set_device_index(device):
 
 
 def set_device_idx(device):
-    import warnings
     warnings.warn('Use `set_device_index` instead.', FutureWarning, stacklevel=2)
     return set_device_index(device)
 

@@ -11,6 +11,7 @@ import threading
 import warnings
 
 from .. import _dtype
+from .._tensor import device
 
 __all__ = ['autocast', 'custom_fwd', 'custom_bwd', 'is_autocast_available']
 
@@ -30,7 +31,6 @@ _state = _State()
 
 
 def _check_device_type(device_type):
-    from .._tensor import device
     return device(device_type).type  # torch's error for an unknown device string
 
 

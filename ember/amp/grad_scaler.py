@@ -10,6 +10,13 @@ import warnings
 from collections import abc, defaultdict
 from enum import Enum
 
+import numpy as np
+
+from .._ops.creation import full
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
+
 __all__ = ['OptState', 'GradScaler']
 
 
@@ -24,7 +31,6 @@ def _refresh_per_optimizer_state():
 
 
 def _full(value, dtype):
-    from .._ops.creation import full
     return full((), value, dtype=dtype)
 
 
@@ -64,7 +70,6 @@ class GradScaler:
         return self._scale, self._growth_tracker
 
     def _lazy_init_scale_growth_tracker(self):
-        from .. import _dtype
         self._scale = _full(self._init_scale, _dtype.float32)
         self._growth_tracker = _full(self._init_growth_tracker, _dtype.int32)
 
@@ -72,7 +77,6 @@ class GradScaler:
         """outputs * scale (a tensor, or an iterable of tensors keeping its container type)."""
         if not self._enabled:
             return outputs
-        from .._tensor import Tensor
 
         def apply_scale(val):
             if isinstance(val, Tensor):
@@ -90,10 +94,6 @@ class GradScaler:
     def _unscale_grads_(self, optimizer, inv_scale, allow_fp16):
         """Multiply every gradient by inv_scale in place; return the found-inf flag (a float32
         0-d tensor, 1.0 when some gradient held an inf or NaN)."""
-        import numpy as np
-        from .. import _dtype
-        from .._tensor import Tensor
-        from ..autograd.grad_mode import no_grad
         found_inf = _full(0.0, _dtype.float32)
         with no_grad():
             for group in optimizer.param_groups:
@@ -180,7 +180,6 @@ class GradScaler:
         self._per_optimizer_states = defaultdict(_refresh_per_optimizer_state)
 
     def _update_scale(self, found_inf):
-        import numpy as np
         scale = self._scale._data
         if found_inf:
             self._scale.fill_(float(scale * np.float32(self._backoff_factor)))
@@ -271,7 +270,6 @@ class GradScaler:
         self.__dict__.update(state)
 
     def _check_inf_per_device(self, optimizer):
-        from .. import _dtype
         self._check_scale_growth_tracker('_check_inf_per_device')
         found = self._unscale_grads_(optimizer, _full(1.0, _dtype.float32), True)
         self._per_optimizer_states[id(optimizer)]['found_inf_per_device'] = found

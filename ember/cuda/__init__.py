@@ -9,6 +9,7 @@ import contextlib
 from collections import OrderedDict
 
 from . import amp  # noqa: F401
+from .._tensor import device as _device
 
 __all__ = ['is_available', 'is_initialized', 'device_count', 'init', 'current_device',
            'set_device', 'get_device_name', 'get_device_capability', 'get_device_properties',
@@ -318,7 +319,6 @@ class device:
     entering it for a real index needs CUDA."""
 
     def __init__(self, device):
-        from .._tensor import device as _device
         if isinstance(device, (str, _device)):
             device = _device(device).index
         self.idx = -1 if device is None else device

@@ -6,9 +6,16 @@ Distributions not listed here raise AttributeError, as any missing attribute doe
 """
 import math
 import numbers
+import sys
+import types
 
 from .. import _dtype
 from .._tensor import Tensor, Size
+from .._ops.creation import empty, full, ones_like, tensor
+from .._ops.shape import broadcast_tensors
+from ..autograd.grad_mode import no_grad
+from .._ops.random import rand
+from ..nn.functional import binary_cross_entropy_with_logits, one_hot
 
 __all__ = ['Distribution', 'Normal', 'Uniform', 'Bernoulli', 'Categorical', 'Multinomial',
            'OneHotCategorical', 'Exponential']
@@ -16,7 +23,6 @@ __all__ = ['Distribution', 'Normal', 'Uniform', 'Bernoulli', 'Categorical', 'Mul
 
 def broadcast_all(*values):
     """Tensors of one broadcast shape; numbers become tensors of the default dtype."""
-    from .. import tensor, broadcast_tensors
     ref = next((v for v in values if isinstance(v, Tensor)), None)
     dt = ref.dtype if ref is not None else _dtype.get_default_dtype()
     vals = [v if isinstance(v, Tensor) else tensor(float(v), dtype=dt) for v in values]
@@ -50,7 +56,6 @@ class Distribution:
         return Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))
 
     def sample(self, sample_shape=Size()):
-        from ..autograd.grad_mode import no_grad
         with no_grad():
             return self.rsample(sample_shape)
 
@@ -114,13 +119,11 @@ class Normal(Distribution):
 
     def sample(self, sample_shape=Size()):
         from .. import normal
-        from ..autograd.grad_mode import no_grad
         shape = self._extended_shape(_size(sample_shape))
         with no_grad():
             return normal(self.loc.expand(shape), self.scale.expand(shape))
 
     def rsample(self, sample_shape=Size()):
-        from .. import empty
         shape = self._extended_shape(_size(sample_shape))
         eps = empty(shape, dtype=self.loc.dtype).normal_()
         return self.loc + eps * self.scale
@@ -165,7 +168,6 @@ class Uniform(Distribution):
         return (self.high - self.low).pow(2) / 12
 
     def rsample(self, sample_shape=Size()):
-        from .. import rand
         shape = self._extended_shape(_size(sample_shape))
         r = rand(shape, dtype=self.low.dtype)
         return self.low + r * (self.high - self.low)
@@ -210,18 +212,15 @@ class Bernoulli(Distribution):
 
     def sample(self, sample_shape=Size()):
         from .. import bernoulli
-        from ..autograd.grad_mode import no_grad
         shape = self._extended_shape(_size(sample_shape))
         with no_grad():
             return bernoulli(self.probs.expand(shape))
 
     def log_prob(self, value):
-        from ..nn.functional import binary_cross_entropy_with_logits
         logits, value = broadcast_all(self.logits, value)
         return -binary_cross_entropy_with_logits(logits, value, reduction='none')
 
     def entropy(self):
-        from ..nn.functional import binary_cross_entropy_with_logits
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction='none')
 
 
@@ -254,7 +253,6 @@ class Categorical(Distribution):
 
     @property
     def mean(self):
-        from .. import full
         return full(self._extended_shape(), float('nan'), dtype=self.probs.dtype)
 
     @property
@@ -263,7 +261,6 @@ class Categorical(Distribution):
 
     def sample(self, sample_shape=Size()):
         from .. import multinomial
-        from ..autograd.grad_mode import no_grad
         sample_shape = _size(sample_shape)
         with no_grad():
             probs_2d = self.probs.reshape(-1, self._num_events)
@@ -273,7 +270,6 @@ class Categorical(Distribution):
     def log_prob(self, value):
         value = value.long().unsqueeze(-1)
         value, log_pmf = (value, self.logits)
-        from .. import broadcast_tensors
         value, log_pmf = broadcast_tensors(value, log_pmf)
         value = value[..., :1]
         return log_pmf.gather(-1, value).squeeze(-1)
@@ -305,7 +301,6 @@ class OneHotCategorical(Distribution):
         return self._categorical.probs
 
     def sample(self, sample_shape=Size()):
-        from ..nn.functional import one_hot
         idx = self._categorical.sample(sample_shape)
         return one_hot(idx, self._categorical._num_events).to(self.probs.dtype)
 
@@ -344,7 +339,6 @@ class Multinomial(Distribution):
         return self.total_count * self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=Size()):
-        from .. import ones_like
         sample_shape = _size(sample_shape)
         samples = self._categorical.sample(Size((self.total_count,)) + sample_shape)
         # (total_count, sample, batch) -> (sample, batch, total_count), as torch does
@@ -395,8 +389,6 @@ class Exponential(Distribution):
 
 def _submodules():
     """torch.distributions.multinomial.Multinomial and friends (one class per module there)."""
-    import sys
-    import types
     for mod, cls in (('normal', Normal), ('uniform', Uniform), ('bernoulli', Bernoulli),
                      ('categorical', Categorical), ('multinomial', Multinomial),
                      ('one_hot_categorical', OneHotCategorical),

@@ -11,6 +11,8 @@ import warnings
 from typing import Final  # noqa: F401  (torch.jit.Final is typing.Final)
 
 from ..nn.modules.module import Module
+from ..autograd.grad_mode import no_grad
+from .._tensor import Tensor
 
 __all__ = ['Attribute', 'CompilationUnit', 'Error', 'Final', 'ScriptFunction', 'ScriptModule',
            'RecursiveScriptModule', 'TopLevelTracedModule', 'annotate', 'enable_onednn_fusion',
@@ -171,8 +173,6 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
         warnings.warn('The input to trace is already a ScriptModule, tracing it is a no-op. '
                       'Returning the object as is.', stacklevel=2)
         return func
-    from ..autograd.grad_mode import no_grad
-    from .._tensor import Tensor
     args = (example_inputs,) if _builtin_isinstance(example_inputs, Tensor) else \
         tuple(example_inputs or ())
     with no_grad():
@@ -187,10 +187,8 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
 
 def trace_module(mod, inputs, *args, **kwargs):
     _deprecated('trace_module')
-    from .._tensor import Tensor
     for method, example in inputs.items():
         example = (example,) if _builtin_isinstance(example, Tensor) else tuple(example)
-        from ..autograd.grad_mode import no_grad
         with no_grad():
             getattr(mod, method)(*example)
     return TopLevelTracedModule._wrap(mod, type(mod).__name__)

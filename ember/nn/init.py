@@ -11,6 +11,9 @@ import warnings
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from .._ops.elementwise import where
+from .._ops.creation import empty, empty_like, from_numpy
+from .._ops.random import randperm
 
 __all__ = ['calculate_gain', 'uniform_', 'normal_', 'trunc_normal_', 'constant_', 'ones_',
            'zeros_', 'eye_', 'dirac_', 'xavier_uniform_', 'xavier_normal_', 'kaiming_uniform_',
@@ -61,7 +64,6 @@ def _norm_cdf(x):
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fill with N(mean, std**2) truncated to [a, b] (torch's two rejection schemes)."""
-    from .. import where, empty_like
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn('mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The '
                       'distribution of values may be incorrect.', stacklevel=2)
@@ -133,7 +135,6 @@ def eye_(tensor):
 
 def dirac_(tensor, groups=1):
     """Fill a 3/4/5-D conv weight so that the convolution is the identity (per group)."""
-    from .. import from_numpy
     dims = tensor.ndimension()
     if dims not in (3, 4, 5):
         raise ValueError('Only tensors with 3, 4, or 5 dimensions are supported')
@@ -216,7 +217,6 @@ def kaiming_normal_(tensor, a=0, mode='fan_in', nonlinearity='leaky_relu', gener
 
 def orthogonal_(tensor, gain=1, generator=None):
     """Fill with a (semi-)orthogonal matrix from the QR decomposition of a normal draw."""
-    from .. import empty, from_numpy
     if tensor.ndimension() < 2:
         raise ValueError('Only tensors with 2 or more dimensions are supported')
     if tensor.numel() == 0:
@@ -238,7 +238,6 @@ def orthogonal_(tensor, gain=1, generator=None):
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     """N(0, std**2) with a fraction `sparsity` of each column set to zero."""
-    from .. import randperm
     if tensor.ndimension() != 2:
         raise ValueError('Only tensors with 2 dimensions are supported')
     rows, cols = tensor.shape

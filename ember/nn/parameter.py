@@ -2,13 +2,14 @@
 from collections import OrderedDict
 
 from .._tensor import Tensor, _VersionCounter
+from .._ops.creation import empty
+from .._tensor import _check_device
 
 __all__ = ['Parameter', 'UninitializedParameter', 'is_lazy', 'Buffer', 'UninitializedBuffer',
            'UninitializedTensorMixin']
 
 
 def _empty0(dtype=None):
-    from .. import empty
     return empty(0, dtype=dtype)
 
 
@@ -84,7 +85,6 @@ class UninitializedTensorMixin:
     """A placeholder with no shape yet; `materialize` gives it storage (lazy modules)."""
 
     def materialize(self, shape, device=None, dtype=None):
-        from .. import empty
         if dtype is None:
             dtype = self.data.dtype
         self.data = empty(shape, dtype=dtype)
@@ -120,7 +120,6 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     cls_to_become = Parameter
 
     def __new__(cls, requires_grad=True, device=None, dtype=None):
-        from .._tensor import _check_device
         _check_device(device)
         return _share(cls, _empty0(dtype), requires_grad)
 
@@ -161,7 +160,6 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     cls_to_become = Tensor
 
     def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
-        from .._tensor import _check_device
         _check_device(device)
         t = _share(cls, _empty0(dtype), requires_grad)
         t.persistent = persistent

@@ -24,6 +24,7 @@ from ._legacy import MAGIC_NUMBER, PROTOCOL_VERSION, is_tarfile, legacy_load
 from ._pickle import dumps as _dumps, reduce_tensor as _reduce_tensor  # noqa: F401
 from ._unpickle import Storage, StorageType, WeightsOnlyUnpickler
 from ._zip import ZipReader, ZipWriter
+from .._tensor import device
 
 __all__ = ['save', 'load', 'add_safe_globals', 'safe_globals', 'get_safe_globals',
            'clear_safe_globals', 'get_unsafe_globals_in_checkpoint', 'StorageType',
@@ -280,7 +281,6 @@ def _get_wo_message(message):
 
 
 def _device_type(target):
-    from .._tensor import device
     return device(target).type
 
 

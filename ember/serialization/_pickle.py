@@ -12,10 +12,13 @@ import pickle
 import sys
 import types
 from collections import OrderedDict
+import io
 
 import numpy as np
 
 from .. import _dtype
+from .._tensor import Size, Tensor, _wrap, device
+from ..nn.parameter import Parameter
 
 # dtype name -> legacy storage class (torch/storage.py::_dtype_to_storage_type_map). Dtypes that
 # are missing here (uint16/32/64) go through UntypedStorage and _rebuild_tensor_v3.
@@ -213,7 +216,6 @@ def torch_name(obj, name=None):
 
 
 def _tensor_types():
-    from .._tensor import Tensor, Size, device
     try:
         from ..nn.parameter import Parameter
     except ImportError:  # the nn package may not be importable yet
@@ -311,7 +313,6 @@ def _reduce_plain(t, storages, requires_grad):
 
 def dumps(obj, protocol=2):
     """(data.pkl bytes, StorageTable) for `obj`."""
-    import io
     buf = io.BytesIO()
     storages = StorageTable()
     Pickler(buf, protocol, storages).dump(obj)
@@ -321,10 +322,8 @@ def dumps(obj, protocol=2):
 # ---- plain pickle.dumps(tensor) / copy: Tensor.__reduce_ex__ lands here ----------------------
 
 def _rebuild_pickled(cls, data, requires_grad, state):
-    from .._tensor import Tensor, _wrap
     t = _wrap(data, requires_grad=requires_grad)
     if cls is not Tensor:
-        from ..nn.parameter import Parameter
         if issubclass(cls, Parameter):
             t = cls(t, requires_grad)
         else:

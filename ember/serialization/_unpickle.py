@@ -13,11 +13,15 @@ import reprlib
 import struct
 import threading
 from collections import Counter, OrderedDict
+import warnings
+import importlib
 
 import numpy as np
 
 from .. import _dtype
 from .._tensor import Size
+from .._tensor import Tensor, _wrap, device, device as _device
+from ..nn.parameter import Parameter
 
 UnpicklingError = pickle.UnpicklingError
 
@@ -118,7 +122,6 @@ class Storage:
 
     @property
     def device(self):
-        from .._tensor import device
         return device('cpu')
 
 
@@ -249,7 +252,6 @@ def _as_array(storage, storage_offset, size, stride, dtype):
 
 
 def _finish(arr, requires_grad, metadata=None):
-    from .._tensor import _wrap
     requires_grad = _check_bool(requires_grad, "requires_grad")
     if metadata is not None:
         if type(metadata) not in (dict, OrderedDict) or not set(metadata) <= {'conj', 'neg'} \
@@ -289,12 +291,10 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
 
 
 def _parameter_class():
-    from ..nn.parameter import Parameter
     return Parameter
 
 
 def _tensor_class():
-    from .._tensor import Tensor
     return Tensor
 
 
@@ -387,13 +387,11 @@ def _rebuild_from_type_v2(func, new_type, args, state):
 
 
 def _check_device_arg(device):
-    from .._tensor import device as _device
     if not isinstance(device, (str, _device)):
         raise UnpicklingError(f"invalid device {_short(device)}")
 
 
 def _rebuild_device_tensor_from_cpu_tensor(data, dtype, device, requires_grad):
-    from .._tensor import _wrap
     if not isinstance(data, _tensor_class()) or not isinstance(dtype, _dtype.dtype):
         raise UnpicklingError("_rebuild_device_tensor_from_cpu_tensor needs a tensor and a "
                               "dtype")
@@ -405,7 +403,6 @@ def _rebuild_device_tensor_from_cpu_tensor(data, dtype, device, requires_grad):
 
 
 def _rebuild_device_tensor_from_numpy(data, dtype, device, requires_grad):
-    from .._tensor import _wrap
     if not isinstance(data, np.ndarray) or not isinstance(dtype, _dtype.dtype) \
             or data.dtype.kind not in 'biufc':
         raise UnpicklingError("_rebuild_device_tensor_from_numpy needs a numeric ndarray and a "
@@ -488,7 +485,6 @@ def allowed_globals():
     if _allowed is not None:
         return _allowed
     import ember
-    from .._tensor import Tensor, device
     rc = {
         'collections.OrderedDict': OrderedDict,
         'collections.Counter': Counter,
@@ -610,7 +606,6 @@ def _w_size(*args):
 
 
 def _w_device(*args):
-    from .._tensor import device
     if len(args) == 1 and type(args[0]) in (str, int, device):
         return device(*args)
     if len(args) == 2 and type(args[0]) is str and (args[1] is None or type(args[1]) is int):
@@ -686,7 +681,6 @@ def _weights_only_tables():
     global _calls, _news
     if _calls is not None:
         return _calls, _news
-    from .._tensor import device
     Tensor, Parameter = _tensor_class(), _parameter_class()
     calls = {}
     news = {}
@@ -1016,7 +1010,6 @@ class WeightsOnlyUnpickler:
             elif op == 0x80:  # PROTO
                 self.proto = read(1)[0]
                 if self.proto != 2:
-                    import warnings
                     warnings.warn(
                         f"Detected pickle protocol {self.proto} in the checkpoint, which was "
                         "not the default pickle protocol used by `torch.load` (2). The "
@@ -1120,7 +1113,6 @@ def resolve_torch_name(module, name):
     if module == 'torch' or module.startswith('torch.'):
         # the same path under ember, then its parent packages (ember may define a class in a
         # different file than torch does, but exports it from the package all the same)
-        import importlib
         parts = ('ember' + module[5:]).split('.')
         for n in range(len(parts), 0, -1):
             try:

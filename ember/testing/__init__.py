@@ -9,6 +9,13 @@ import warnings
 
 import numpy as np
 
+from .._ops.creation import as_tensor, empty, tensor
+from .._dtype import finfo, iinfo, promote_types
+from .._tensor import Tensor, _check_device
+from .. import _dtype
+from .._ops.random import randint
+from .._ops.shape import view_as_real
+
 __all__ = ['assert_close', 'assert_allclose', 'make_tensor']
 
 _PRECISIONS = {'float16': (0.001, 1e-5), 'bfloat16': (0.016, 1e-5), 'float32': (1.3e-6, 1e-5),
@@ -103,8 +110,6 @@ def _compare_number(a, e, id, rtol, atol, equal_nan, check_dtype, **_):
 
 def _compare_tensor(a, e, id, rtol, atol, equal_nan, check_dtype, allow_subclasses,
                     check_stride, **_):
-    from .. import as_tensor, promote_types
-    from .._tensor import Tensor
     if not (isinstance(a, type(e)) or isinstance(e, type(a))):
         raise _Unsupported
     if not allow_subclasses and type(a) is not type(e):
@@ -130,7 +135,6 @@ def _compare_tensor(a, e, id, rtol, atol, equal_nan, check_dtype, allow_subclass
         unsigned = ('uint16', 'uint32', 'uint64')
         da = 'int64' if a.dtype.name in unsigned else a.dtype
         de = 'int64' if e.dtype.name in unsigned else e.dtype
-        from .. import _dtype
         da = getattr(_dtype, da) if isinstance(da, str) else da
         de = getattr(_dtype, de) if isinstance(de, str) else de
         common = promote_types(da, de)._np
@@ -244,8 +248,6 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
 
 def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=''):
     """The deprecated torch.testing.assert_allclose."""
-    from .. import tensor
-    from .._tensor import Tensor
     warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed "
                   "in a future release. Please use `torch.testing.assert_close()` instead. You "
                   "can find detailed upgrade instructions in "
@@ -266,8 +268,6 @@ def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False,
                 noncontiguous=False, exclude_zero=False, memory_format=None):
     """A tensor of `shape` with values drawn uniformly from [low, high) (torch.testing's
     defaults per dtype), drawing from the generator exactly as torch does."""
-    from .. import empty, randint, finfo, iinfo, view_as_real
-    from .._tensor import _check_device
     _check_device(device)
     if len(shape) == 1 and isinstance(shape[0], collections.abc.Sequence):
         shape = shape[0]

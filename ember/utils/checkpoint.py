@@ -9,6 +9,10 @@ tensor inputs carry gradients is kept.
 import contextlib
 import warnings
 
+from .._tensor import Tensor
+from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..nn import Sequential
+
 __all__ = ['checkpoint', 'checkpoint_sequential', 'noop_context_fn', 'detach_variable',
            'set_checkpoint_early_stop', 'set_checkpoint_debug_enabled']
 
@@ -18,7 +22,6 @@ def noop_context_fn():
 
 
 def detach_variable(inputs):
-    from .._tensor import Tensor
     if not isinstance(inputs, tuple):
         raise RuntimeError("Only tuple of tensors is supported. Got Unsupported input type: "
                            f"{type(inputs).__name__}")
@@ -46,8 +49,6 @@ def set_checkpoint_debug_enabled(enabled):
 def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
                determinism_check='default', debug=False, early_stop=True, **kwargs):
     """Runs `function(*args, **kwargs)`; see the module docstring for what differs from torch."""
-    from .._tensor import Tensor
-    from ..autograd.grad_mode import is_grad_enabled, no_grad
     if use_reentrant is None:
         warnings.warn(
             "torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. "
@@ -76,7 +77,6 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
     """Runs `functions` (a Sequential or a list of modules) in order, in `segments` pieces."""
-    from ..nn import Sequential
     if use_reentrant is None:
         warnings.warn(
             "torch.utils.checkpoint.checkpoint_sequential: the use_reentrant parameter should "

@@ -3,6 +3,9 @@ import warnings
 import weakref
 from collections import OrderedDict
 
+from .._tensor import Tensor
+from ..autograd.grad_mode import is_grad_enabled
+
 __all__ = ['RemovableHandle', 'unserializable_hook', 'warn_if_has_hooks', 'BackwardHook']
 
 
@@ -129,8 +132,6 @@ class BackwardHook:
         return tuple(values[idx] for idx in indices)
 
     def _apply_on_tensors(self, on_backward, args):
-        from .._tensor import Tensor
-        from ..autograd.grad_mode import is_grad_enabled
         idx = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         tensors = [args[i] for i in idx]
         if not (any(t.requires_grad for t in tensors) and is_grad_enabled()):

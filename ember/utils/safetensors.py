@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from .. import _dtype
+from .._tensor import Tensor, _check_device, _wrap, device as _device
 
 __all__ = ['save_file', 'load_file', 'save', 'load', 'SafetensorError']
 
@@ -42,7 +43,6 @@ def _err(what):
 # ---- writing ----------------------------------------------------------------------------------
 
 def _tensor_class():
-    from .._tensor import Tensor
     return Tensor
 
 
@@ -222,7 +222,6 @@ def _read_header(read, total):
 
 
 def _finish(arr, dt, shape):
-    from .._tensor import _wrap
     if dt._np is None:
         raise NotImplementedError(f"{dt!r} needs the optional 'ml_dtypes' package")
     arr = arr.view(dt._np)
@@ -251,7 +250,6 @@ def load(data):
 
 def load_file(filename, device='cpu'):
     """The dict of tensors in a safetensors file; each tensor owns its memory."""
-    from .._tensor import device as _device, _check_device
     _check_device(_device(device) if not isinstance(device, int) else _device('cuda', device))
     with open(filename, 'rb') as f:
         total = os.fstat(f.fileno()).st_size

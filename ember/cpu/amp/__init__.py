@@ -3,6 +3,7 @@ import warnings
 
 from ...amp import autocast_mode as _autocast_mode
 from ...amp import grad_scaler as _grad_scaler
+from ... import _dtype
 
 __all__ = ['autocast', 'GradScaler']
 
@@ -14,7 +15,6 @@ class autocast(_autocast_mode.autocast):
         warnings.warn("`torch.cpu.amp.autocast(args...)` is deprecated. Please use "
                       "`torch.amp.autocast('cpu', args...)` instead.", FutureWarning,
                       stacklevel=2)
-        from ... import _dtype
         super().__init__('cpu', enabled=enabled,
                          dtype=_dtype.bfloat16 if dtype is None else dtype,
                          cache_enabled=cache_enabled)

@@ -4,6 +4,7 @@ import warnings
 
 from ...amp import autocast_mode as _autocast_mode
 from ...amp import grad_scaler as _grad_scaler
+from ... import _dtype
 
 __all__ = ['GradScaler', 'autocast', 'custom_fwd', 'custom_bwd']
 
@@ -36,7 +37,6 @@ class autocast(_autocast_mode.autocast):
         warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
                       "`torch.amp.autocast('cuda', args...)` instead.", FutureWarning,
                       stacklevel=2)
-        from ... import _dtype
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')
             super().__init__('cuda', enabled=enabled,

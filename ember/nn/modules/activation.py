@@ -6,6 +6,7 @@ from ..._ops import activation as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
+from ..._ops.creation import empty
 
 __all__ = ['Threshold', 'ReLU', 'RReLU', 'Hardtanh', 'ReLU6', 'Sigmoid', 'Hardsigmoid', 'Tanh',
            'SiLU', 'Mish', 'Hardswish', 'ELU', 'CELU', 'SELU', 'GLU', 'GELU', 'Hardshrink',
@@ -286,7 +287,6 @@ class PReLU(Module):
     __constants__ = ['num_parameters']
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
-        from ... import empty
         _tensor._check_device(device)
         self.num_parameters = num_parameters
         super().__init__()

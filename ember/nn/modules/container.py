@@ -2,6 +2,7 @@
 import operator
 from collections import OrderedDict, abc as container_abcs
 from itertools import chain, islice
+import warnings
 
 from ..._tensor import Tensor
 from ..parameter import Parameter
@@ -15,7 +16,6 @@ class Container(Module):
     """Deprecated: subclass Module instead."""
 
     def __init__(self, **kwargs):
-        import warnings
         warnings.warn('`nn.Container` is deprecated. All of its functionality is now implemented '
                       'in `nn.Module`. Subclass that instead.', FutureWarning, stacklevel=2)
         super().__init__()

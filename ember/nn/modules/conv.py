@@ -8,6 +8,8 @@ from .. import init
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
+from ..._ops.creation import empty
+from ...autograd.grad_mode import no_grad
 
 __all__ = ['Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d',
            'LazyConv1d', 'LazyConv2d', 'LazyConv3d', 'LazyConvTranspose1d',
@@ -23,7 +25,6 @@ def _ntuple(v, n):
 
 
 def _empty(shape, device=None, dtype=None):
-    from ... import empty
     _tensor._check_device(device)
     return empty(shape, dtype=dtype)
 
@@ -245,7 +246,6 @@ class _LazyConvXdMixin(LazyModuleMixin):
         return input.shape[1] if input.dim() == n + 2 else input.shape[0]
 
     def initialize_parameters(self, input, *args, **kwargs):
-        from ...autograd.grad_mode import no_grad
         if self.has_uninitialized_params():
             self.in_channels = self._get_in_channels(input)
             if self.in_channels % self.groups != 0:

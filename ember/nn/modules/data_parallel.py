@@ -1,5 +1,6 @@
 """nn.DataParallel on a CPU-only build: a transparent wrapper, as torch's is without GPUs."""
 from .module import Module
+from ..._tensor import _check_device
 
 __all__ = ['DataParallel']
 
@@ -11,7 +12,6 @@ class DataParallel(Module):
     def __init__(self, module, device_ids=None, output_device=None, dim=0):
         super().__init__()
         if device_ids:
-            from ..._tensor import _check_device
             for d in device_ids:
                 _check_device(d if not isinstance(d, int) else 'cuda')
         self.module = module

@@ -2,6 +2,7 @@
 import itertools
 
 from ..parameter import is_lazy
+from ...autograd.grad_mode import no_grad
 
 __all__ = ['LazyModuleMixin']
 
@@ -36,7 +37,6 @@ class LazyModuleMixin:
 
     def _lazy_load_hook(self, state_dict, prefix, local_metadata, strict, missing_keys,
                         unexpected_keys, error_msgs):
-        from ...autograd.grad_mode import no_grad
         for name, param in itertools.chain(self._parameters.items(), self._buffers.items()):
             key = prefix + name
             if key in state_dict and param is not None:

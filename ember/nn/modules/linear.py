@@ -7,12 +7,13 @@ from .. import init
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
+from ..._ops.creation import empty
+from ...autograd.grad_mode import no_grad
 
 __all__ = ['Bilinear', 'Identity', 'LazyLinear', 'Linear']
 
 
 def _empty(shape, device=None, dtype=None):
-    from ... import empty
     _tensor._check_device(device)
     return empty(shape, dtype=dtype)
 
@@ -116,7 +117,6 @@ class LazyLinear(LazyModuleMixin, Linear):
             super().reset_parameters()
 
     def initialize_parameters(self, input):
-        from ...autograd.grad_mode import no_grad
         if self.has_uninitialized_params():
             with no_grad():
                 self.in_features = input.shape[-1]

@@ -1,5 +1,6 @@
 """Loss modules (torch.nn.modules.loss): thin wrappers around ember/_ops/loss.py."""
 import math
+import warnings
 
 from ..._ops import loss as F
 from .linear import Linear
@@ -59,7 +60,6 @@ class NLLLoss(_WeightedLoss):
 class NLLLoss2d(NLLLoss):
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
                  reduction='mean'):
-        import warnings
         warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a "
                       "drop-in replacement and see https://pytorch.org/docs/main/nn.html#torch."
                       "nn.NLLLoss for more details.", FutureWarning, stacklevel=2)

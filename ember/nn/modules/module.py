@@ -12,11 +12,15 @@ import warnings
 import weakref
 from collections import OrderedDict, namedtuple
 from typing import TypeVar
+from collections.abc import Mapping
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...utils.hooks import RemovableHandle, BackwardHook
 from ..parameter import Parameter, Buffer, is_lazy
+from ..._tensor import _check_device as _check_tensor_device
+from ..._dtype import dtype as _dtype_cls
+from ..._ops.creation import empty_like
 
 __all__ = ['register_module_forward_pre_hook', 'register_module_forward_hook',
            'register_module_full_backward_pre_hook', 'register_module_backward_hook',
@@ -183,13 +187,11 @@ def _device_type(device):
 
 def _check_device(device, what='Module.to'):
     # the error a CPU-only torch raises when the first tensor moves
-    from ..._tensor import _check_device as _check_tensor_device
     _check_tensor_device(device, to=True)
 
 
 def _parse_to(*args, **kwargs):
     """Split Module.to's overloads into (device, dtype, non_blocking, memory_format)."""
-    from ..._dtype import dtype as _dtype_cls
     device = kwargs.pop('device', None)
     dtype = kwargs.pop('dtype', None)
     non_blocking = kwargs.pop('non_blocking', False)
@@ -465,7 +467,6 @@ class Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def to_empty(self, *, device, recurse=True):
-        from ... import empty_like
         _check_device(device, 'Module.to_empty')
         return self._apply(lambda t: empty_like(t), recurse=recurse)
 
@@ -955,7 +956,6 @@ class Module:
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy parameters and buffers from `state_dict`; returns _IncompatibleKeys."""
-        from collections.abc import Mapping
         if not isinstance(state_dict, Mapping):
             raise TypeError(f'Expected state_dict to be dict-like, got {type(state_dict)}.')
         missing_keys, unexpected_keys, error_msgs = [], [], []

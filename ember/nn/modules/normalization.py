@@ -10,6 +10,9 @@ from .. import init
 from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
+from ..._ops.creation import empty, ones, tensor, zeros
+from ..._dtype import long
+from ...autograd.grad_mode import no_grad
 
 __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'LazyBatchNorm1d', 'LazyBatchNorm2d',
            'LazyBatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d',
@@ -22,7 +25,6 @@ def _check(device):
 
 
 def _empty(shape, device=None, dtype=None):
-    from ... import empty
     _check(device)
     return empty(shape, dtype=dtype)
 
@@ -35,7 +37,6 @@ class _NormBase(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None):
-        from ... import zeros, ones, tensor, long
         super().__init__()
         _check(device)
         self.num_features = num_features
@@ -81,7 +82,6 @@ class _NormBase(Module):
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):
-        from ... import tensor, long
         version = local_metadata.get('version', None)
         if (version is None or version < 2) and self.track_running_stats:
             # checkpoints from before num_batches_tracked existed load it as 0
@@ -198,7 +198,6 @@ class InstanceNorm3d(_InstanceNorm):
 class _LazyNormBase(LazyModuleMixin, _NormBase):
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None):
-        from ... import tensor, long
         # built as a 0-feature layer without parameters, then given placeholders
         super().__init__(0, eps, momentum, False, False)
         self.affine = affine
@@ -216,7 +215,6 @@ class _LazyNormBase(LazyModuleMixin, _NormBase):
             super().reset_parameters()
 
     def initialize_parameters(self, input):
-        from ...autograd.grad_mode import no_grad
         if self.has_uninitialized_params():
             self.num_features = input.shape[1]
             with no_grad():

@@ -17,12 +17,12 @@ from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
 from .module import Module
+from ..._ops.creation import empty, zeros
 
 __all__ = ['RNNBase', 'RNN', 'LSTM', 'GRU', 'RNNCellBase', 'RNNCell', 'LSTMCell', 'GRUCell']
 
 
 def _empty(shape, device=None, dtype=None):
-    from ... import empty
     _tensor._check_device(device)
     return empty(shape, dtype=dtype)
 
@@ -178,7 +178,6 @@ class RNNBase(Module):
     # ---- the forward driver ----------------------------------------------------------------
 
     def _zeros_state(self, batch, size, like):
-        from ... import zeros
         num_directions = 2 if self.bidirectional else 1
         return zeros(self.num_layers * num_directions, batch, size, dtype=like.dtype)
 
@@ -409,7 +408,6 @@ class RNNCellBase(Module):
                                    f"expected {self.hidden_size}")
 
     def _zeros(self, input):
-        from ... import zeros
         return zeros(input.size(0), self.hidden_size, dtype=input.dtype)
 
 

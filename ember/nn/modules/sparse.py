@@ -5,12 +5,12 @@ from ...autograd.grad_mode import no_grad
 from .. import init
 from ..parameter import Parameter
 from .module import Module
+from ..._ops.creation import empty
 
 __all__ = ['Embedding', 'EmbeddingBag']
 
 
 def _empty(shape, device, dtype):
-    from ... import empty
     _tensor._check_device(device)
     return empty(shape, dtype=dtype)
 

@@ -18,6 +18,9 @@ from ..parameter import Parameter
 from .container import ModuleList
 from .linear import Linear, NonDynamicallyQuantizableLinear
 from .module import Module
+from ..._ops.creation import empty, full
+from ...autograd.grad_mode import is_grad_enabled
+from ..._ops.shape import triu
 
 __all__ = ['MultiheadAttention', 'Transformer', 'TransformerEncoder', 'TransformerDecoder',
            'TransformerEncoderLayer', 'TransformerDecoderLayer']
@@ -34,13 +37,11 @@ def _dropout_cls():
 
 
 def _empty(shape, device=None, dtype=None):
-    from ... import empty
     _tensor._check_device(device)
     return empty(shape, dtype=dtype)
 
 
 def _is_grad_enabled():
-    from ...autograd.grad_mode import is_grad_enabled
     return is_grad_enabled()
 
 
@@ -166,7 +167,6 @@ class MultiheadAttention(Module):
 # ---- transformer ------------------------------------------------------------------------------
 
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
-    from ... import full, triu
     _tensor._check_device(device)
     return triu(full((sz, sz), float('-inf'), dtype=dtype), diagonal=1)
 

@@ -1,6 +1,7 @@
 """torch.nn.parallel.DistributedDataParallel: importable; constructing one needs a process
 group, and without one it raises torch's error (ember has none yet: issue 16)."""
 from ..modules.module import Module
+from ... import distributed as dist
 
 __all__ = ['DistributedDataParallel']
 
@@ -13,7 +14,6 @@ class DistributedDataParallel(Module):
                  param_to_hook_all_reduce=None, mixed_precision=None, device_mesh=None,
                  skip_all_reduce_unused_params=False):
         super().__init__()
-        from ... import distributed as dist
         if process_group is None and not dist.is_initialized():
             raise ValueError(dist._NOT_INIT)
         raise NotImplementedError('nn.parallel.DistributedDataParallel is not supported by ember '

@@ -1,5 +1,6 @@
 """Flatten parameters into one vector and back (torch.nn.utils.convert_parameters)."""
 from ..._tensor import Tensor
+from ..._ops.shape import cat
 
 __all__ = ['parameters_to_vector', 'vector_to_parameters']
 
@@ -11,7 +12,6 @@ def _check_param_device(param, old_param_device):
 
 def parameters_to_vector(parameters):
     """One 1-D tensor holding every parameter (differentiable, like torch's cat of views)."""
-    from ... import cat
     return cat([p.reshape(-1) for p in parameters])
 
 

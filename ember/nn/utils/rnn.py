@@ -11,6 +11,9 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..._tensor import Tensor, _wrap
+from ..._dtype import float16, float32, float64, int16, int32, int64, int8, uint8
+from ..._ops.shape import cat
+from ..._ops.creation import full
 
 __all__ = ['PackedSequence', 'invert_permutation', 'pack_padded_sequence', 'pad_packed_sequence',
            'pad_sequence', 'unpad_sequence', 'pack_sequence', 'unpack_sequence']
@@ -46,35 +49,27 @@ class PackedSequence(_PackedSequenceBase):
         return self
 
     def double(self):
-        from ... import float64
         return self.to(dtype=float64)
 
     def float(self):
-        from ... import float32
         return self.to(dtype=float32)
 
     def half(self):
-        from ... import float16
         return self.to(dtype=float16)
 
     def long(self):
-        from ... import int64
         return self.to(dtype=int64)
 
     def int(self):
-        from ... import int32
         return self.to(dtype=int32)
 
     def short(self):
-        from ... import int16
         return self.to(dtype=int16)
 
     def char(self):
-        from ... import int8
         return self.to(dtype=int8)
 
     def byte(self):
-        from ... import uint8
         return self.to(dtype=uint8)
 
     @property
@@ -143,7 +138,6 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
     """Undo pack_padded_sequence: returns (padded batch, lengths as an int64 tensor)."""
-    from ... import cat, full
     data, batch_sizes = sequence.data, sequence.batch_sizes._data.astype(np.int64)
     max_len = batch_sizes.shape[0]
     if total_length is not None:
@@ -177,7 +171,6 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side='right'):
     """Stack variable-length (L_i, *) tensors into one padded batch."""
-    from ... import cat, full
     if isinstance(sequences, Tensor):
         sequences = sequences.unbind(0)
     if not isinstance(sequences, Iterable):
