@@ -3,8 +3,11 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ..autograd.graph import _record, _RESULT
-from ._util import _arr, _out, _legacy, _dims, _rename, _fused
+from ..autograd.graph import _record, _RESULT, derivative
+from ._util import (_arr, _out, _legacy, _dims, _rename, _fused, _times, _unreduce,
+                    _write_inplace)
+from .creation import eye
+from .shape import cat
 
 __all__ = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer', 'ger', 'addmm',
            'addmv', 'addbmm', 'baddbmm', 'addr', 'einsum', 'tensordot', 'cross', 'trace',
@@ -41,6 +44,11 @@ def _scalar_type(np_dtype):
             'complex128': 'ComplexDouble'}.get(np_dtype.name, np_dtype.name)
 
 
+@derivative
+def MmBackward0(grad, self, mat2):
+    return grad.mm(mat2.t()), self.t().mm(grad)
+
+
 def mm(input, mat2, *, out=None):
     a, b = input._data, mat2._data
     if a.ndim != 2:
@@ -53,7 +61,22 @@ def mm(input, mat2, *, out=None):
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_torch_name(a.dtype)} != {_torch_name(b.dtype)}")
-    return _out(out, _record('mm', np.matmul(a, b), (input, mat2), (input, mat2)))
+    return _out(out, _record(MmBackward0, np.matmul(a, b), (input, mat2), self=input, mat2=mat2))
+
+
+def _matmul_backward(grad, self, other):
+    if other.ndim == 1:  # (..., m, k) @ (k,) -> (..., m)
+        g = grad.unsqueeze(-1)
+        return g * other, (self * g).reshape(-1, other.shape[0]).sum(0)
+    if self.ndim == 1:  # (k,) @ (..., k, n) -> (..., n)
+        g = grad.unsqueeze(-2)
+        return other.matmul(g.mT).squeeze(-1), self.unsqueeze(-1) * g
+    return grad.matmul(other.mT), self.mT.matmul(grad)
+
+
+# torch's matmul ends with a view of its folded bmm/mm; (k,) @ (k, n) squeezes a (1, n) mm
+UnsafeViewBackward0 = derivative('UnsafeViewBackward0')(_matmul_backward)
+SqueezeBackward4 = derivative('SqueezeBackward4')(_matmul_backward)
 
 
 def matmul(input, other, *, out=None):
@@ -89,11 +112,16 @@ def matmul(input, other, *, out=None):
             f"The size of tensor a ({a.shape[-3] if a.ndim > 2 else 1}) must match the size of "
             f"tensor b ({b.shape[-3] if b.ndim > 2 else 1}) at non-singleton dimension "
             f"{max(a.ndim, b.ndim) - 3}") from None
-    if a.ndim >= 2 and b.ndim == 1:
-        op = 'mv' if a.ndim == 2 else 'matmul'
-    else:  # torch: (k,) @ (k, n) is an mm of (1, k) whose result is squeezed
-        op = 'matmul_vec_mat' if a.ndim == 1 and b.ndim == 2 else 'matmul'
-    return _out(out, _record(op, _arr(r), (input, other), (input, other)))
+    if a.ndim == 2 and b.ndim == 1:
+        return _out(out, _record(MvBackward0, _arr(r), (input, other), self=input, vec=other))
+    # torch: (k,) @ (k, n) is an mm of (1, k) whose result is squeezed
+    op = SqueezeBackward4 if a.ndim == 1 and b.ndim == 2 else UnsafeViewBackward0
+    return _out(out, _record(op, _arr(r), (input, other), self=input, other=other))
+
+
+@derivative
+def BmmBackward0(grad, self, mat2):
+    return grad.bmm(mat2.transpose(1, 2)), self.transpose(1, 2).bmm(grad)
 
 
 def bmm(input, mat2, *, out=None):
@@ -108,7 +136,14 @@ def bmm(input, mat2, *, out=None):
     if a.dtype != b.dtype:  # torch does not promote here (NumPy would, silently)
         raise RuntimeError(f"expected scalar type {_scalar_type(a.dtype)} but found "
                            f"{_scalar_type(b.dtype)}")
-    return _out(out, _record('bmm', np.matmul(a, b), (input, mat2), (input, mat2)))
+    return _out(out, _record(BmmBackward0, np.matmul(a, b), (input, mat2), self=input,
+                             mat2=mat2))
+
+
+@derivative
+def MvBackward0(grad, self, vec):
+    return grad.unsqueeze(-1) * vec, ((self * grad.unsqueeze(-1)).sum(-2) if self.ndim > 2
+                                      else self.t().mv(grad))
 
 
 def mv(input, vec, *, out=None):
@@ -123,7 +158,12 @@ def mv(input, vec, *, out=None):
         va, ma = _scalar_type(b.dtype), _scalar_type(a.dtype)
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got {va}, {ma}, "
                            f"and {va}")
-    return _out(out, _record('mv', np.matmul(a, b), (input, vec), (input, vec)))
+    return _out(out, _record(MvBackward0, np.matmul(a, b), (input, vec), self=input, vec=vec))
+
+
+@derivative
+def DotBackward0(grad, self, tensor):
+    return grad * tensor, grad * self
 
 
 def dot(input, tensor, *, out=None):
@@ -138,7 +178,8 @@ def dot(input, tensor, *, out=None):
     if a.dtype != b.dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
                            f"{_legacy(a.dtype)} and {_legacy(b.dtype)}")
-    return _out(out, _record('dot', _arr(np.dot(a, b)), (input, tensor), (input, tensor)))
+    return _out(out, _record(DotBackward0, _arr(np.dot(a, b)), (input, tensor), self=input,
+                             tensor=tensor))
 
 
 def vdot(input, other, *, out=None):
@@ -156,6 +197,13 @@ def outer(input, vec2, *, out=None):
 
 
 ger = outer
+
+
+@derivative
+def AddmmBackward0(grad, mat1, mat2, beta, alpha):
+    return (grad * beta if beta != 1 else grad,
+            grad.mm(mat2.t()) * alpha if alpha != 1 else grad.mm(mat2.t()),
+            mat1.t().mm(grad) * alpha if alpha != 1 else mat1.t().mm(grad))
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
@@ -188,30 +236,51 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
                            f"existing size ({c.shape[-1]}) at non-singleton dimension "
                            f"{r.ndim - 1}.  Target sizes: [{', '.join(map(str, r.shape))}].  "
                            f"Tensor sizes: [{', '.join(map(str, c.shape))}]") from None
-    return _out(out, _record('addmm', r, (input, mat1, mat2), (mat1, mat2, beta, alpha)))
+    return _out(out, _record(AddmmBackward0, r, (input, mat1, mat2), mat1=mat1, mat2=mat2,
+                             beta=beta, alpha=alpha))
+
+
+@derivative
+def AddmvBackward0(grad, mat, vec, beta, alpha):
+    return (_times(grad, beta), _times(grad.unsqueeze(-1) * vec, alpha),
+            _times(mat.t().mv(grad), alpha))
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     def compute():
         return input * beta + mv(mat, vec) * alpha if (beta, alpha) != (1, 1) \
             else input + mv(mat, vec)
-    return _out(out, _fused('addmv', compute, (input, mat, vec), (mat, vec, beta, alpha)))
+    return _out(out, _fused(AddmvBackward0, compute, (input, mat, vec), mat=mat, vec=vec,
+                            beta=beta, alpha=alpha))
+
+
+@derivative
+def AddbmmBackward0(grad, batch1, batch2, beta, alpha):
+    g = grad.unsqueeze(0).expand((batch1.shape[0],) + tuple(grad.shape))
+    return (_times(grad, beta), _times(g.bmm(batch2.mT), alpha),
+            _times(batch1.mT.bmm(g), alpha))
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     def compute():
         prod = bmm(batch1, batch2).sum(0)
         return (input * beta if beta != 1 else input) + (prod * alpha if alpha != 1 else prod)
-    return _out(out, _fused('addbmm', compute, (input, batch1, batch2),
-                            (batch1, batch2, beta, alpha)))
+    return _out(out, _fused(AddbmmBackward0, compute, (input, batch1, batch2), batch1=batch1,
+                            batch2=batch2, beta=beta, alpha=alpha))
+
+
+@derivative
+def BaddbmmBackward0(grad, batch1, batch2, beta, alpha):
+    return (_times(grad, beta), _times(grad.bmm(batch2.mT), alpha),
+            _times(batch1.mT.bmm(grad), alpha))
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     def compute():
         prod = bmm(batch1, batch2)
         return (input * beta if beta != 1 else input) + (prod * alpha if alpha != 1 else prod)
-    return _out(out, _fused('baddbmm', compute, (input, batch1, batch2),
-                            (batch1, batch2, beta, alpha)))
+    return _out(out, _fused(BaddbmmBackward0, compute, (input, batch1, batch2), batch1=batch1,
+                            batch2=batch2, beta=beta, alpha=alpha))
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
@@ -303,7 +372,8 @@ def einsum(equation, *operands):
         r = np.einsum(eq, *arrays, optimize=len(arrays) > 2)
     except ValueError as e:
         raise RuntimeError(f"einsum(): {e}") from None
-    return _rename(_record('einsum', _arr(r), tuple(operands), (eq, tuple(operands))),
+    operands = tuple(operands)
+    return _rename(_record(EinsumBackward0, _arr(r), operands, eq=eq, operands=operands),
                    _einsum_grad_fn(ins, rhs))
 
 
@@ -317,7 +387,8 @@ def _einsum_grad_fn(ins, rhs):
     return 'ViewBackward0' if summed else 'MulBackward0'
 
 
-def _einsum_backward(grad, eq, operands):
+@derivative
+def EinsumBackward0(grad, eq, operands):
     lhs, rhs = eq.split('->')
     ins = lhs.split(',')
     grads = []
@@ -350,7 +421,6 @@ def _einsum_backward(grad, eq, operands):
 def _einsum_diag_embed(g, target, sub, op, eq):
     """Put g (subscripts `target`) back on the diagonals of an operand with repeated letters:
     every repeat of a letter gets a fresh letter tied to the first by an identity matrix."""
-    from .creation import eye
     free = iter(c for c in _LETTERS if c not in eq)
     seen, renamed, eyes, eye_subs = set(), [], [], []
     for k, c in enumerate(sub):
@@ -407,7 +477,6 @@ def cross(input, other, dim=None):
         return t[tuple(idx)]
     a0, a1, a2 = (comp(input, k) for k in range(3))
     b0, b1, b2 = (comp(other, k) for k in range(3))
-    from .shape import cat
     return _rename(cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], ax),
                    'LinalgCrossBackward0')
 
@@ -431,10 +500,21 @@ def kron(input, other):
                    'UnsafeViewBackward0')
 
 
+@derivative
+def LinalgDetBackward0(grad, self, result):
+    return grad.unsqueeze(-1).unsqueeze(-1) * (result.unsqueeze(-1).unsqueeze(-1) *
+                                               self.inverse().mT)
+
+
 def det(input):
     d = input._data
     r = _arr(np.linalg.det(d).astype(d.dtype))
-    return _record('det', r, (input,), (input, _RESULT))
+    return _record(LinalgDetBackward0, r, (input,), self=input, result=_RESULT)
+
+
+@derivative
+def LinalgInvExBackward0(grad, result):
+    return -(result.mT.matmul(grad).matmul(result.mT))
 
 
 def inverse(input):
@@ -444,13 +524,19 @@ def inverse(input):
     except np.linalg.LinAlgError:
         raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not "
                            "be completed because the input matrix is singular.") from None
-    return _record('inverse', r.astype(d.dtype), (input,), (_RESULT,))
+    return _record(LinalgInvExBackward0, r.astype(d.dtype), (input,), result=_RESULT)
+
+
+@derivative
+def LinalgSlogdetBackward0(grad, self):
+    return grad.unsqueeze(-1).unsqueeze(-1) * self.inverse().mT
 
 
 def slogdet(input):
     s, l = np.linalg.slogdet(input._data)
     sign = _wrap(_arr(s.astype(input._data.dtype)))
-    return sign, _record('logabsdet', _arr(l.astype(input._data.dtype)), (input,), (input,))
+    return sign, _record(LinalgSlogdetBackward0, _arr(l.astype(input._data.dtype)), (input,),
+                         self=input)
 
 
 def logdet(input):
@@ -465,6 +551,33 @@ def cdist_mm(x1, x2):
 
 
 # ---- norms ------------------------------------------------------------------------------------
+
+def _vector_norm_backward(grad, self, ord, axes, keepdim, result):
+    g = grad
+    r = result
+    if not keepdim and axes is not None:
+        for a in axes:
+            g = g.unsqueeze(a)
+            r = r.unsqueeze(a)
+    elif axes is None and g.ndim != self.ndim:
+        g = g.reshape((1,) * self.ndim)
+        r = r.reshape((1,) * self.ndim)
+    if ord == 0:
+        return self * 0
+    if ord == 1:
+        return g * self.sgn()
+    if ord == 2:
+        return g * self / r.masked_fill(r == 0, float('inf'))
+    if ord in (float('inf'), float('-inf')):
+        mask = self.abs() == r
+        cnt = mask.sum(axes, keepdim=True) if axes is not None else mask.sum()
+        return g * self.sgn() * mask / cnt
+    return g * self * self.abs().pow(ord - 2) / r.pow(ord - 1).masked_fill(r == 0, float('inf'))
+
+
+# (pairwise_distance's gradient is the same formula)
+LinalgVectorNormBackward0 = derivative('LinalgVectorNormBackward0')(_vector_norm_backward)
+
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     d = x._data
@@ -502,30 +615,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     if dim is None and keepdim:
         r = np.reshape(r, (1,) * d.ndim)
     r = _arr(np.asarray(r).astype(a.dtype, copy=False))
-    return _out(out, _record('vector_norm', r, (x,), (x, ordf, axes, keepdim, _RESULT)))
-
-
-def _vector_norm_backward(grad, self, ord, axes, keepdim, result):
-    g = grad
-    r = result
-    if not keepdim and axes is not None:
-        for a in axes:
-            g = g.unsqueeze(a)
-            r = r.unsqueeze(a)
-    elif axes is None and g.ndim != self.ndim:
-        g = g.reshape((1,) * self.ndim)
-        r = r.reshape((1,) * self.ndim)
-    if ord == 0:
-        return self * 0
-    if ord == 1:
-        return g * self.sgn()
-    if ord == 2:
-        return g * self / r.masked_fill(r == 0, float('inf'))
-    if ord in (float('inf'), float('-inf')):
-        mask = self.abs() == r
-        cnt = mask.sum(axes, keepdim=True) if axes is not None else mask.sum()
-        return g * self.sgn() * mask / cnt
-    return g * self * self.abs().pow(ord - 2) / r.pow(ord - 1).masked_fill(r == 0, float('inf'))
+    return _out(out, _record(LinalgVectorNormBackward0, r, (x,), self=x, ord=ordf, axes=axes,
+                             keepdim=keepdim, result=_RESULT))
 
 
 def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):
@@ -552,6 +643,11 @@ def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):
     return r
 
 
+@derivative
+def LinalgSvdBackward0(grad, direction, axes, keepdim):
+    return _unreduce(grad, direction.shape, axes, keepdim) * direction
+
+
 def _svd_norm(A, ord, a0, a1, keepdim):
     """Nuclear norm (sum of singular values) or spectral norm (largest/smallest one).
 
@@ -573,7 +669,8 @@ def _svd_norm(A, ord, a0, a1, keepdim):
     axes = tuple(sorted((a0, a1)))
     if keepdim:
         r = np.expand_dims(r, axes)
-    return _record('svd_norm', _arr(r.astype(d.dtype)), (A,), (_wrap(D), axes, keepdim))
+    return _record(LinalgSvdBackward0, _arr(r.astype(d.dtype)), (A,), direction=_wrap(D),
+                   axes=axes, keepdim=keepdim)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
@@ -588,6 +685,15 @@ def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
     return _out(out, vector_norm(A, ord, dim, keepdim, dtype=dtype))
 
 
+@derivative
+def LinalgSolveExBackward0(grad, A, X, vec):
+    g = grad.unsqueeze(-1) if vec else grad
+    x = X.unsqueeze(-1) if vec else X
+    gB = solve(A.mT, g)
+    gA = -gB.matmul(x.mT)
+    return gA, gB.squeeze(-1) if vec else gB
+
+
 def solve(A, B, *, left=True, out=None):
     a, b = A._data, B._data
     vec = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
@@ -599,7 +705,8 @@ def solve(A, B, *, left=True, out=None):
                            "singular.") from None
     if vec:
         x = x[..., 0]
-    return _out(out, _record('solve', x.astype(a.dtype), (A, B), (A, _RESULT, vec)))
+    return _out(out, _record(LinalgSolveExBackward0, x.astype(a.dtype), (A, B), A=A, X=_RESULT,
+                             vec=vec))
 
 
 def _la_wrap(name, fn):
@@ -653,12 +760,10 @@ for _name, _fn in _METHODS.items():
 
 
 def _addmm_(self, mat1, mat2, *, beta=1, alpha=1):
-    from ._util import _write_inplace
     return _write_inplace(self, addmm(self, mat1, mat2, beta=beta, alpha=alpha))
 
 
 def _baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
-    from ._util import _write_inplace
     return _write_inplace(self, baddbmm(self, batch1, batch2, beta=beta, alpha=alpha))
 
 

@@ -348,67 +348,6 @@ def _log_softmax_bw(grad, result, dim):
 _def('softmax', 'SoftmaxBackward0', _softmax_bw)
 _def('log_softmax', 'LogSoftmaxBackward0', _log_softmax_bw)
 
-# ---- linear algebra ---------------------------------------------------------------------------
-_def('mm', 'MmBackward0', lambda grad, self, mat2: (grad.mm(mat2.t()), self.t().mm(grad)))
-_def('bmm', 'BmmBackward0',
-     lambda grad, self, mat2: (grad.bmm(mat2.transpose(1, 2)), self.transpose(1, 2).bmm(grad)))
-_def('addmm', 'AddmmBackward0',
-     lambda grad, mat1, mat2, beta, alpha: (
-         grad * beta if beta != 1 else grad,
-         grad.mm(mat2.t()) * alpha if alpha != 1 else grad.mm(mat2.t()),
-         mat1.t().mm(grad) * alpha if alpha != 1 else mat1.t().mm(grad)))
-_def('dot', 'DotBackward0', lambda grad, self, other: (grad * other, grad * self))
-_def('mv', 'MvBackward0',
-     lambda grad, self, vec: (grad.unsqueeze(-1) * vec, (self * grad.unsqueeze(-1)).sum(-2)
-                              if self.ndim > 2 else self.t().mv(grad)))
-
-
-@_defs('UnsafeViewBackward0', 'matmul')
-def _matmul_backward(grad, self, other):
-    if other.ndim == 1:  # (..., m, k) @ (k,) -> (..., m)
-        g = grad.unsqueeze(-1)
-        return g * other, (self * g).reshape(-1, other.shape[0]).sum(0)
-    if self.ndim == 1:  # (k,) @ (..., k, n) -> (..., n)
-        g = grad.unsqueeze(-2)
-        return other.matmul(g.mT).squeeze(-1), self.unsqueeze(-1) * g
-    return grad.matmul(other.mT), self.mT.matmul(grad)
-
-
-def _einsum_bw(grad, eq, operands):
-    from .._ops.linalg import _einsum_backward
-    return _einsum_backward(grad, eq, operands)
-
-
-_def('einsum', 'EinsumBackward0', _einsum_bw)
-_def('det', 'LinalgDetBackward0',
-     lambda grad, self, result: grad.unsqueeze(-1).unsqueeze(-1) *
-     (result.unsqueeze(-1).unsqueeze(-1) * self.inverse().mT))
-_def('inverse', 'LinalgInvExBackward0',
-     lambda grad, result: -(result.mT.matmul(grad).matmul(result.mT)))
-_def('logabsdet', 'LinalgSlogdetBackward0',
-     lambda grad, self: grad.unsqueeze(-1).unsqueeze(-1) * self.inverse().mT)
-
-
-def _vnorm_bw(grad, self, ord, axes, keepdim, result):
-    from .._ops.linalg import _vector_norm_backward
-    return _vector_norm_backward(grad, self, ord, axes, keepdim, result)
-
-
-_def('vector_norm', 'LinalgVectorNormBackward0', _vnorm_bw)
-_def('svd_norm', 'LinalgSvdBackward0',
-     lambda grad, direction, axes, keepdim: _unreduce(grad, direction.shape, axes, keepdim) *
-     direction)
-
-
-@_defs('LinalgSolveExBackward0', 'solve')
-def _solve_backward(grad, A, X, vec):
-    from .. import linalg
-    g = grad.unsqueeze(-1) if vec else grad
-    x = X.unsqueeze(-1) if vec else X
-    gB = linalg.solve(A.mT, g)
-    gA = -gB.matmul(x.mT)
-    return gA, gB.squeeze(-1) if vec else gB
-
 # ---- creation-side in-place ops ---------------------------------------------------------------
 _def('fill', 'FillBackward0', _zeros)
 _def('fill_tensor', 'FillBackward1', lambda grad: (_zeros(grad), grad.sum()))
@@ -888,21 +827,8 @@ _same_as('kthvalue', 'KthvalueBackward0', 'max_dim')
 _same_as('topk', 'TopkBackward0', 'sort')
 _same_as('sort_stable', 'SortBackward1', 'sort')
 _same_as('squeeze_dims', 'SqueezeBackward2', 'squeeze')
-_same_as('matmul_vec_mat', 'SqueezeBackward4', 'matmul')
 _same_as('split_with_sizes', 'SplitWithSizesBackward0', 'split')
 _same_as('getitem_unsqueeze', 'UnsqueezeBackward0', 'getitem_basic')
 _same_as('getitem_alias', 'AliasBackward0', 'getitem_basic')
 _same_as('masked_fill_tensor', 'MaskedFillBackward1', 'masked_fill')
 _def('scatter_value', 'ScatterBackward1', lambda grad, dim, index: grad.scatter(dim, index, 0))
-
-
-_def('addmv', 'AddmvBackward0', lambda grad, mat, vec, beta, alpha: (
-    _times(grad, beta), _times(grad.unsqueeze(-1) * vec, alpha), _times(mat.t().mv(grad), alpha)))
-_def('baddbmm', 'BaddbmmBackward0', lambda grad, b1, b2, beta, alpha: (
-    _times(grad, beta), _times(grad.bmm(b2.mT), alpha), _times(b1.mT.bmm(grad), alpha)))
-
-
-@_defs('AddbmmBackward0', 'addbmm')
-def _addbmm_backward(grad, b1, b2, beta, alpha):
-    g = grad.unsqueeze(0).expand((b1.shape[0],) + tuple(grad.shape))
-    return _times(grad, beta), _times(g.bmm(b2.mT), alpha), _times(b1.mT.bmm(g), alpha)
