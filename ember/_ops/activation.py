@@ -1,8 +1,10 @@
 """Activation functions: the forward math of torch.nn.functional's activations.
 
-Each op computes its output in NumPy, in the input's dtype, and records a node whose formula
-(in ``autograd/derivatives.py``, section "activations") is torch's. relu, sigmoid, tanh,
-softmax and log_softmax live with the core elementwise/reduction ops and are re-exported.
+Each op computes its output in NumPy, in the input's dtype, and records a node whose formula,
+declared above it, is torch's. The formulas take a NumPy fast path when the backward pass itself
+is not being recorded (create_graph=False turns grad mode off inside the engine) and use Tensor
+ops otherwise, so double backward works. relu, sigmoid, tanh, softmax and log_softmax live with
+the core elementwise/reduction ops and are re-exported.
 """
 import math
 import os
@@ -12,10 +14,11 @@ import numpy as np
 from .. import _random
 from .._tensor import _wrap
 from ..autograd.grad_mode import _State
-from ..autograd.graph import _record, _RESULT
-from ._util import _write_inplace, _legacy, _arr
+from ..autograd.graph import _record, _RESULT, derivative
+from ._util import _write_inplace, _legacy, _arr, _nograph, _drop, _keep, _act_c
 from .elementwise import relu as _relu, sigmoid, tanh, _np_sigmoid, _special
 from .reduce import softmax, log_softmax
+from .shape import cat
 
 __all__ = ['relu', 'relu_', 'relu6', 'leaky_relu', 'leaky_relu_', 'prelu', 'rrelu', 'rrelu_',
            'elu', 'elu_', 'selu', 'selu_', 'celu', 'celu_', 'gelu', 'silu', 'mish', 'sigmoid',
@@ -61,11 +64,18 @@ def relu_(input):
     return input.relu_()
 
 
+# (the masks are written as torch's kernels test: a NaN input passes its gradient through)
+@derivative
+def HardtanhBackward0(grad, self, min_val, max_val):
+    return _drop(grad, (self._data <= min_val) | (self._data >= max_val))
+
+
 def _hardtanh(input, min_val, max_val):
     d = input._data
     out = np.clip(d, _c(min_val, d), _c(max_val, d)) if d.dtype.kind == 'f' else \
         np.clip(d, min_val, max_val)
-    return _record('hardtanh', np.asarray(out), (input,), (input, min_val, max_val))
+    return _record(HardtanhBackward0, np.asarray(out), (input,), self=input, min_val=min_val,
+                   max_val=max_val)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -86,11 +96,25 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def _leaky(input, negative_slope, op='leaky_relu'):
+def _leaky_relu_backward(grad, x, negative_slope):
+    """x: the input, or the output for the in-place variant (the same sign)."""
+    if _nograph():
+        g = grad._data
+        return _wrap(np.where(x._data > 0, g, g * _act_c(negative_slope, g)))
+    return grad.where(x > 0, grad * negative_slope)
+
+
+LeakyReluBackward0 = derivative('LeakyReluBackward0')(_leaky_relu_backward)
+LeakyReluBackward1 = derivative('LeakyReluBackward1')(_leaky_relu_backward)
+
+
+def _leaky(input, negative_slope, inplace=False):
     d = _float_input(input, 'leaky_relu_cpu')
     out = np.where(d > 0, d, d * _c(negative_slope, d))
-    saved = (input if op == 'leaky_relu' else _RESULT, negative_slope)
-    return _record(op, out, (input,), saved)
+    if inplace:
+        return _record(LeakyReluBackward1, out, (input,), x=_RESULT,
+                       negative_slope=negative_slope)
+    return _record(LeakyReluBackward0, out, (input,), x=input, negative_slope=negative_slope)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -104,13 +128,24 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
                     "function with a negative slope, please call out-of-place version instead. "
                     "File an issue at https://github.com/pytorch/pytorch if you do require "
                     "supporting in-place leakRelu backward calculation with negative slope")
-            return _write_inplace(input, _leaky(input, negative_slope, 'leaky_relu_'))
+            return _write_inplace(input, _leaky(input, negative_slope, True))
         return _inplace(input, _leaky, negative_slope)
     return _leaky(input, negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, inplace=True)
+
+
+@derivative
+def ThresholdBackward0(grad, self, threshold):
+    return _drop(grad, self._data <= threshold)
+
+
+@derivative
+def ThresholdBackward1(grad, self, threshold):
+    """self: a copy of the input taken before the in-place write."""
+    return _drop(grad, self._data <= threshold)
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -121,12 +156,12 @@ def threshold(input, threshold, value, inplace=False):
         if _State.enabled and input._requires_grad:
             # the mask needs the values before the write (value may exceed threshold)
             before = _wrap(d.copy())
-            return _write_inplace(input, _record('threshold_', out, (input,),
-                                                 (before, threshold)))
+            return _write_inplace(input, _record(ThresholdBackward1, out, (input,), self=before,
+                                                 threshold=threshold))
         np.copyto(d, out)
         input._vc.value += 1
         return input
-    return _record('threshold', out, (input,), (input, threshold))
+    return _record(ThresholdBackward0, out, (input,), self=input, threshold=threshold)
 
 
 _threshold = threshold
@@ -134,6 +169,17 @@ _threshold = threshold
 
 def threshold_(input, threshold, value):
     return _threshold(input, threshold, value, inplace=True)
+
+
+@derivative
+def PreluKernelBackward0(grad, self, weight):
+    if _nograph():
+        g, x, w = grad._data, self._data, weight._data.astype(grad._data.dtype, copy=False)
+        pos = x > 0
+        zero = np.zeros((), g.dtype)
+        return _wrap(np.where(pos, g, g * w)), _wrap(np.where(pos, zero, g * x))
+    pos = self > 0
+    return grad.where(pos, grad * weight), (grad * self).masked_fill(pos, 0)
 
 
 def prelu(input, weight):
@@ -155,17 +201,28 @@ def prelu(input, weight):
     d = input._data
     wd = w._data.astype(d.dtype, copy=False)
     out = np.where(d > 0, d, d * wd)
-    return _record('prelu', out, (input, w), (input, w))
+    return _record(PreluKernelBackward0, out, (input, w), self=input, weight=w)
 
 
-def _rrelu(input, lower, upper, training, generator=None, op='rrelu'):
+def _rrelu_backward(grad, x, slope, noise):
+    """x: the input, or the output for the in-place variant; noise: the drawn slopes
+    (training) or None (evaluation: the fixed slope)."""
+    if noise is not None:
+        return grad * _wrap(noise)
+    return _leaky_relu_backward(grad, x, slope)
+
+
+RreluWithNoiseBackward0 = derivative('RreluWithNoiseBackward0')(_rrelu_backward)
+RreluWithNoiseBackward1 = derivative('RreluWithNoiseBackward1')(_rrelu_backward)
+
+
+def _rrelu(input, lower, upper, training, generator=None, inplace=False):
     d = _float_input(input, 'rrelu_with_noise_out_cpu')
+    node, x = (RreluWithNoiseBackward1, _RESULT) if inplace else (RreluWithNoiseBackward0, input)
     if not training:
         slope = (lower + upper) / 2
         out = np.where(d > 0, d, d * _c(slope, d))
-        noise = None
-        saved = (input if op == 'rrelu' else _RESULT, slope, None)
-        return _record(op, out, (input,), saved)
+        return _record(node, out, (input,), x=x, slope=slope, noise=None)
     # torch draws one double uniform per non-positive element, in order, cast to the dtype
     neg = d <= 0
     gen = generator._impl if generator is not None else _random.default_generator
@@ -176,15 +233,14 @@ def _rrelu(input, lower, upper, training, generator=None, op='rrelu'):
     noise = np.ones_like(d)
     noise[neg] = u.astype(d.dtype)
     out = d * noise
-    saved = (input if op == 'rrelu' else _RESULT, None, noise)
-    return _record(op, out, (input,), saved)
+    return _record(node, out, (input,), x=x, slope=None, noise=noise)
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomised leaky ReLU: random slopes in [lower, upper] when training, their mean else."""
     if inplace:
         if _State.enabled and input._requires_grad:
-            return _write_inplace(input, _rrelu(input, lower, upper, training, op='rrelu_'))
+            return _write_inplace(input, _rrelu(input, lower, upper, training, inplace=True))
         return _inplace(input, _rrelu, lower, upper, training)
     return _rrelu(input, lower, upper, training)
 
@@ -195,17 +251,42 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 
 # ---- exponential units ------------------------------------------------------------------------
 
-def _elu(input, alpha, scale, input_scale, op):
+def _elu_backward(grad, x, alpha, scale, input_scale, is_result):
+    """torch's elu_backward; with is_result, x is the output (the in-place variants)."""
+    if _nograph():
+        g, d = grad._data, x._data
+        c = lambda v: _act_c(v, g)  # noqa: E731
+        if is_result:
+            neg = g * c(input_scale) * (d + c(alpha * scale))
+        else:
+            with np.errstate(over='ignore'):
+                neg = g * c(input_scale * alpha * scale) * np.exp(d * c(input_scale))
+        return _wrap(np.where(d <= 0, neg, g * c(scale) if scale != 1 else g))
+    if is_result:
+        neg = grad * input_scale * (x + alpha * scale)
+    else:
+        neg = grad * (input_scale * alpha * scale) * (x * input_scale).exp()
+    return neg.where(_wrap(x._data <= 0), grad * scale)
+
+
+# (out-of-place, in-place) nodes: selu is an elu (torch's SeluBackward is EluBackward)
+_ELU = (derivative('EluBackward0')(_elu_backward), derivative('EluBackward1')(_elu_backward))
+_CELU = (derivative('CeluBackward0')(_elu_backward), derivative('CeluBackward1')(_elu_backward))
+
+
+def _elu(input, alpha, scale, input_scale, nodes, inplace=False):
     d = _float_input(input, 'elu')
     with np.errstate(over='ignore'):
         neg = np.expm1(d * _c(input_scale, d)) * _c(alpha * scale, d)
     out = np.where(d > 0, d * _c(scale, d) if scale != 1 else d, neg)
-    inplace = op.endswith('_')
-    saved = (_RESULT if inplace else input, alpha, scale, input_scale, inplace)
-    return _record(op, out, (input,), saved)
+    if inplace:
+        return _record(nodes[1], out, (input,), x=_RESULT, alpha=alpha, scale=scale,
+                       input_scale=input_scale, is_result=True)
+    return _record(nodes[0], out, (input,), x=input, alpha=alpha, scale=scale,
+                   input_scale=input_scale, is_result=False)
 
 
-def _elu_like(input, alpha, scale, input_scale, inplace, name):
+def _elu_like(input, alpha, scale, input_scale, inplace, nodes):
     if inplace:
         if _State.enabled and input._requires_grad:
             if alpha < 0:
@@ -213,14 +294,14 @@ def _elu_like(input, alpha, scale, input_scale, inplace, name):
                     "In-place elu backward calculation is triggered with a negative slope "
                     "which is not supported. This is caused by calling in-place forward "
                     "function with a negative slope, please call out-of-place version instead.")
-            return _write_inplace(input, _elu(input, alpha, scale, input_scale, name + '_'))
-        return _inplace(input, _elu, alpha, scale, input_scale, name)
-    return _elu(input, alpha, scale, input_scale, name)
+            return _write_inplace(input, _elu(input, alpha, scale, input_scale, nodes, True))
+        return _inplace(input, _elu, alpha, scale, input_scale, nodes)
+    return _elu(input, alpha, scale, input_scale, nodes)
 
 
 def elu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    return _elu_like(input, alpha, 1.0, 1.0, inplace, 'elu')
+    return _elu_like(input, alpha, 1.0, 1.0, inplace, _ELU)
 
 
 def elu_(input, alpha=1.0):
@@ -229,7 +310,7 @@ def elu_(input, alpha=1.0):
 
 def selu(input, inplace=False):
     """scale * elu(x, alpha) with the self-normalising constants."""
-    return _elu_like(input, _SELU_ALPHA, _SELU_SCALE, 1.0, inplace, 'elu')
+    return _elu_like(input, _SELU_ALPHA, _SELU_SCALE, 1.0, inplace, _ELU)
 
 
 def selu_(input):
@@ -240,7 +321,7 @@ def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    return _elu_like(input, alpha, 1.0, 1.0 / alpha, inplace, 'celu')
+    return _elu_like(input, alpha, 1.0, 1.0 / alpha, inplace, _CELU)
 
 
 def celu_(input, alpha=1.0):
@@ -405,6 +486,37 @@ def _gelu_np(d, approximate, want_grad=False):
     return d * _gauss_cdf(d), None
 
 
+@derivative
+def GeluBackward0(grad, self, approximate, deriv=None):
+    if deriv is not None and _nograph():
+        # the forward already computed gelu'(x) (a NumPy array, see _gelu_f32)
+        return _wrap(_gelu_grad(grad._data, deriv))
+    if approximate == 'tanh':
+        beta, kappa = math.sqrt(2 / math.pi), 0.044715
+        if _nograph():
+            g, x = grad._data, self._data
+            c = lambda v: _act_c(v, g)  # noqa: E731
+            x2 = x * x
+            t = np.tanh(c(beta) * (x + c(kappa) * x2 * x))
+            left_d = c(0.5) * (1 + t)
+            right_d = c(0.5) * x * (1 - t * t) * c(beta) * (1 + c(3 * kappa) * x2)
+            return _wrap(g * (left_d + right_d))
+        x2 = self * self
+        t = ((self + kappa * x2 * self) * beta).tanh()
+        return grad * (0.5 * (1 + t) + 0.5 * self * (1 - t * t) * beta * (1 + 3 * kappa * x2))
+    if _nograph():
+        g, x = grad._data, self._data
+        c = lambda v: _act_c(v, g)  # noqa: E731
+        if x.dtype == np.float32:
+            return _wrap(g * _gelu_f32(x, True)[1])
+        cdf = _gauss_cdf(x)
+        pdf = np.exp(c(-0.5) * x * x) * c(1 / math.sqrt(2 * math.pi))
+        return _wrap(g * (cdf + x * pdf))
+    cdf = 0.5 * (1 + (self * math.sqrt(0.5)).erf())
+    pdf = (-0.5 * self * self).exp() * (1 / math.sqrt(2 * math.pi))
+    return grad * (cdf + self * pdf)
+
+
 def gelu(input, approximate='none'):
     """x * Phi(x) (Gaussian CDF), or its tanh approximation."""
     if approximate not in ('none', 'tanh'):
@@ -413,7 +525,18 @@ def gelu(input, approximate='none'):
     want = _State.enabled and input._requires_grad
     out, deriv = _gelu_np(d, approximate, want)
     # the derivative rides along in the saved tuple: backward is then one multiply
-    return _record('gelu', np.asarray(out), (input,), (input, approximate, deriv))
+    return _record(GeluBackward0, np.asarray(out), (input,), self=input, approximate=approximate,
+                   deriv=deriv)
+
+
+@derivative
+def SiluBackward0(grad, self):
+    if _nograph():
+        g, x = grad._data, self._data
+        s = _np_sigmoid(x)
+        return _wrap(g * s * (1 + x * (1 - s)))
+    s = self.sigmoid()
+    return grad * s * (1 + self * (1 - s))
 
 
 def silu(input, inplace=False):
@@ -422,7 +545,7 @@ def silu(input, inplace=False):
         return _inplace(input, silu)
     d = _float_input(input, 'silu')
     # _arr: a 0-d product is a NumPy scalar, which an in-place op could not write into
-    return _record('silu', _arr(d * _np_sigmoid(d)), (input,), (input,))
+    return _record(SiluBackward0, _arr(d * _np_sigmoid(d)), (input,), self=input)
 
 
 def _softplus_np(d, beta, threshold):
@@ -434,26 +557,65 @@ def _softplus_np(d, beta, threshold):
     return np.where(bx > threshold, d, sp)
 
 
+@derivative
+def MishBackward0(grad, self):
+    if _nograph():
+        g, x = grad._data, self._data
+        t = np.tanh(_softplus_np(x, 1, 20))
+        return _wrap(g * (t + x * _np_sigmoid(x) * (1 - t * t)))
+    t = softplus(self).tanh()
+    return grad * (t + self * self.sigmoid() * (1 - t * t))
+
+
 def mish(input, inplace=False):
     """x * tanh(softplus(x))."""
     if inplace:
         return _inplace(input, mish)
     d = _float_input(input, 'mish')
-    return _record('mish', _arr(d * np.tanh(_softplus_np(d, 1, 20))), (input,), (input,))
+    return _record(MishBackward0, _arr(d * np.tanh(_softplus_np(d, 1, 20))), (input,),
+                   self=input)
+
+
+@derivative
+def SoftplusBackward0(grad, self, beta, threshold):
+    if _nograph():
+        g, x = grad._data, self._data
+        bx = x * _act_c(beta, g) if beta != 1 else x
+        return _wrap(np.where(bx > threshold, g, g * _np_sigmoid(bx)))
+    bx = self * beta
+    return grad.where(bx > threshold, grad * bx.sigmoid())
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * x)) / beta, linear above the threshold."""
     d = _float_input(input, 'softplus')
-    return _record('softplus', _softplus_np(d, beta, threshold), (input,),
-                   (input, beta, threshold))
+    return _record(SoftplusBackward0, _softplus_np(d, beta, threshold), (input,), self=input,
+                   beta=beta, threshold=threshold)
+
+
+@derivative
+def LogSigmoidBackward0(grad, self):
+    if _nograph():
+        return _wrap(grad._data * _np_sigmoid(-self._data))
+    return grad * (-self).sigmoid()
 
 
 def logsigmoid(input):
     """log(sigmoid(x)), computed stably as min(x, 0) - log1p(exp(-|x|))."""
     d = _float_input(input, 'log_sigmoid_forward')
     out = np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))
-    return _record('log_sigmoid', _arr(out), (input,), (input,))
+    return _record(LogSigmoidBackward0, _arr(out), (input,), self=input)
+
+
+@derivative
+def HardswishBackward0(grad, self):
+    x = self._data
+    if _nograph():
+        g = grad._data
+        mid = g * (x / _act_c(3, g) + _act_c(0.5, g))
+        return _wrap(np.where(x <= -3, np.zeros((), g.dtype), np.where(x < 3, mid, g)))
+    mid = grad * (self / 3 + 0.5)
+    return grad.where(_wrap(x >= 3), mid).masked_fill(_wrap(x <= -3), 0)
 
 
 def hardswish(input, inplace=False):
@@ -462,7 +624,17 @@ def hardswish(input, inplace=False):
         return _inplace(input, hardswish)
     d = _float_input(input, 'hardswish_cpu')
     out = d * np.clip(d + 3, 0, 6) / _c(6, d)
-    return _record('hardswish', _arr(out.astype(d.dtype, copy=False)), (input,), (input,))
+    return _record(HardswishBackward0, _arr(out.astype(d.dtype, copy=False)), (input,),
+                   self=input)
+
+
+_SIXTH = float(np.float32(1.0) / np.float32(6.0))
+
+
+@derivative
+def HardsigmoidBackward0(grad, self):
+    # torch's kernel multiplies by the float constant 1.0f / 6.0f, in every dtype
+    return _keep(grad, (self._data > -3) & (self._data < 3)) * _SIXTH
 
 
 def hardsigmoid(input, inplace=False):
@@ -471,14 +643,23 @@ def hardsigmoid(input, inplace=False):
         return _inplace(input, hardsigmoid)
     d = _float_input(input, 'hardsigmoid_cpu')
     out = np.clip(d + 3, 0, 6) / _c(6, d)
-    return _record('hardsigmoid', _arr(out.astype(d.dtype, copy=False)), (input,), (input,))
+    return _record(HardsigmoidBackward0, _arr(out.astype(d.dtype, copy=False)), (input,),
+                   self=input)
+
+
+def _shrink_backward(grad, self, lambd):
+    return _drop(grad, (self._data >= -lambd) & (self._data <= lambd))
+
+
+HardshrinkBackward0 = derivative('HardshrinkBackward0')(_shrink_backward)
+SoftshrinkBackward0 = derivative('SoftshrinkBackward0')(_shrink_backward)
 
 
 def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0."""
     d = input._data
     out = np.where((d >= -lambd) & (d <= lambd), _c(0, d), d)
-    return _record('hardshrink', out, (input,), (input, lambd))
+    return _record(HardshrinkBackward0, out, (input,), self=input, lambd=lambd)
 
 
 def softshrink(input, lambd=0.5):
@@ -490,7 +671,7 @@ def softshrink(input, lambd=0.5):
                            f"{_legacy(d.dtype)}, but found {lambd:g}")
     lam = _c(lambd, d)
     out = np.where(d > lam, d - lam, np.where(d < -lam, d + lam, _c(0, d)))
-    return _record('softshrink', out, (input,), (input, lambd))
+    return _record(SoftshrinkBackward0, out, (input,), self=input, lambd=lambd)
 
 
 def softsign(input):
@@ -508,6 +689,21 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return softmax(-input, dim, dtype=dtype)
 
 
+@derivative
+def GluBackward0(grad, self, dim):
+    n = self.shape[dim] // 2
+    if _nograph():
+        g = grad._data
+        a, b = np.split(self._data, 2, axis=dim)
+        sb = _np_sigmoid(b)
+        ga = g * sb
+        return _wrap(np.concatenate([ga, ga * a * (1 - sb)], axis=dim))
+    a, b = self.narrow(dim, 0, n), self.narrow(dim, n, n)
+    sb = b.sigmoid()
+    ga = grad * sb
+    return cat([ga, ga * a * (1 - sb)], dim)
+
+
 def glu(input, dim=-1):
     """First half times sigmoid of the second half, split along `dim`."""
     if input.ndim == 0:
@@ -518,4 +714,4 @@ def glu(input, dim=-1):
         raise RuntimeError(f"Halving dimension must be even, but dimension {ax} is size {n}")
     d = _float_input(input, 'glu')
     a, b = np.split(d, 2, axis=ax)
-    return _record('glu', a * _np_sigmoid(b), (input,), (input, ax))
+    return _record(GluBackward0, a * _np_sigmoid(b), (input,), self=input, dim=ax)
