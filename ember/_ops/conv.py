@@ -13,7 +13,8 @@ Double backward through these fused nodes is not supported (it raises).
 """
 import numpy as np
 
-from ..autograd.graph import _record
+from .._tensor import _wrap
+from ..autograd.graph import _record, derivative
 from ..autograd.grad_mode import _State
 from ._util import _empty_batch
 
@@ -583,9 +584,9 @@ def _convnd(name, nsp, input, weight, bias, stride, padding, dilation, groups):
         out, cols = _conv_forward_last(input._data, weight._data, b, stride, lo, hi, dilation)
     else:
         out, cols = _conv_forward(input._data, weight._data, b, stride, lo, hi, dilation, groups)
-    return _record('convolution', out, (input, weight, bias),
-                   (input, weight, cols, (stride, lo, hi, dilation, groups),
-                    _needs(input, weight, bias)))
+    return _record(_convolution_backward, out, (input, weight, bias), input=input, weight=weight,
+                   cols=cols, params=(stride, lo, hi, dilation, groups),
+                   need=_needs(input, weight, bias))
 
 
 @_empty_batch(3)
@@ -635,9 +636,10 @@ def _conv_transposend(name, nsp, input, weight, bias, stride, padding, output_pa
     b = bias._data if bias is not None else None
     out, x2 = _conv_transpose_forward(input._data, weight._data, b, stride, padding,
                                       output_padding, dilation, groups)
-    return _record('convolution_transpose', out, (input, weight, bias),
-                   (input, weight, x2, (stride, padding, output_padding, dilation, groups),
-                    _needs(input, weight, bias)))
+    return _record(_convolution_transpose_backward, out, (input, weight, bias), input=input,
+                   weight=weight, x2=x2,
+                   params=(stride, padding, output_padding, dilation, groups),
+                   need=_needs(input, weight, bias))
 
 
 @_empty_batch(3)
@@ -670,10 +672,13 @@ def _no_double_backward(what):
 
 
 def _wrap_grads(gs):
-    from .._tensor import _wrap
     return tuple(_wrap(g) if g is not None else None for g in gs)
 
 
+# Fused NumPy nodes (no double backward). cols: what the forward kept for the weight gradient
+# (its im2col columns, or the padded input), params: (stride, pad lo, pad hi, dilation, groups),
+# need: which of (input, weight, bias) require a gradient.
+@derivative('ConvolutionBackward0')
 def _convolution_backward(grad, input, weight, cols, params, need):
     _no_double_backward('convolution')
     stride, lo, hi, dilation, groups = params
@@ -686,6 +691,8 @@ def _convolution_backward(grad, input, weight, cols, params, need):
     return _wrap_grads(gs)
 
 
+# (torch names the transposed convolution's node ConvolutionBackward0 too)
+@derivative('ConvolutionBackward0')
 def _convolution_transpose_backward(grad, input, weight, x2, params, need):
     _no_double_backward('convolution')
     stride, padding, output_padding, dilation, groups = params
@@ -727,7 +734,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     xp = _pad_array(x, p, p)
     n, c = x.shape[:2]
     out = _im2col(xp, k, s, d, out_sp, batch_last=False).reshape(n, c * k[0] * k[1], -1)
-    return _record('im2col', out, (input,), (x.shape[2:], k, d, p, s))
+    return _record(Im2ColBackward0, out, (input,), sp=x.shape[2:], k=k, d=d, p=p, s=s)
 
 
 def _fold_array(cols, output_size, k, d, p, s):
@@ -768,14 +775,17 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f'size of input\'s dimension 2 to match the calculated number of sliding blocks '
             f'{blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got '
             f'input.size(2)={x.shape[2]}.')
-    return _record('col2im', _fold_array(x, o, k, d, p, s), (input,), (o, k, d, p, s))
+    return _record(Col2ImBackward0, _fold_array(x, o, k, d, p, s), (input,), o=o, k=k, d=d, p=p,
+                   s=s)
 
 
-def _im2col_backward(grad, sp, k, d, p, s):
-    # fold and unfold are each other's adjoints, so double backward works through them
+# fold and unfold are each other's adjoints, so double backward works through them
+@derivative
+def Im2ColBackward0(grad, sp, k, d, p, s):
     return fold(grad, sp, k, d, p, s)
 
 
-def _col2im_backward(grad, o, k, d, p, s):
+@derivative
+def Col2ImBackward0(grad, o, k, d, p, s):
     return unfold(grad, k, d, p, s)
 

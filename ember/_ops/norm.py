@@ -11,9 +11,10 @@ and rms_norm are compositions of ember ops, all as in torch.
 import numpy as np
 
 from .._tensor import _wrap
-from ..autograd.graph import _record
+from ..autograd.graph import _record, derivative
 from ..autograd.grad_mode import _State, no_grad
 from ._util import _empty_batch
+from .pooling import avg_pool2d, avg_pool3d
 
 __all__ = ['batch_norm', 'instance_norm', 'layer_norm', 'group_norm', 'local_response_norm',
            'rms_norm']
@@ -85,11 +86,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     y *= scale[:, None]
     if bias is not None:
         y += bias._data.astype(dt, copy=False)[:, None]
-    return _record('native_batch_norm', y.reshape(x.shape), (input, weight, bias),
-                   (input, weight, None, mean, invstd, bool(training), eps))
+    return _record(NativeBatchNormBackward0, y.reshape(x.shape), (input, weight, bias),
+                   input=input, weight=weight, mean=mean, invstd=invstd,
+                   training=bool(training), eps=eps)
 
 
-def _batch_norm_backward(grad, input, weight, xhat, mean, invstd, training, eps):
+# mean, invstd: the per-channel NumPy statistics the forward used (batch or running ones)
+@derivative
+def NativeBatchNormBackward0(grad, input, weight, mean, invstd, training, eps):
     if _State.enabled:
         return _batch_norm_backward_graph(grad, input, weight, mean, invstd, training, eps)
     g = grad._data
@@ -215,11 +219,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
         y = xhat + bias._data.reshape(-1)
     else:
         y = xhat.copy()
-    return _record('native_layer_norm', y.reshape(x.shape), (input, weight, bias),
-                   (input, weight, bias, xhat, invstd, ns, eps))
+    return _record(NativeLayerNormBackward0, y.reshape(x.shape), (input, weight, bias),
+                   input=input, weight=weight, bias=bias, xhat=xhat, invstd=invstd, ns=ns, eps=eps)
 
 
-def _layer_norm_backward(grad, input, weight, bias, xhat, invstd, ns, eps):
+# xhat: the normalised input as a (rows, d) NumPy array, invstd its (rows, 1) scales,
+# ns: normalized_shape
+@derivative
+def NativeLayerNormBackward0(grad, input, weight, bias, xhat, invstd, ns, eps):
     if _State.enabled:
         dims = tuple(range(-len(ns), 0))
         mu = input.mean(dims, keepdim=True)
@@ -289,11 +296,14 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
         y = xc + bias._data[:, None]
     else:
         y = xc.copy()
-    return _record('native_group_norm', y.reshape(x.shape), (input, weight, bias),
-                   (input, weight, bias, xhat, invstd, num_groups, eps))
+    return _record(NativeGroupNormBackward0, y.reshape(x.shape), (input, weight, bias),
+                   input=input, weight=weight, bias=bias, xhat=xhat, invstd=invstd,
+                   groups=num_groups, eps=eps)
 
 
-def _group_norm_backward(grad, input, weight, bias, xhat, invstd, groups, eps):
+# xhat: the normalised input as an (N, groups, rest) NumPy array, invstd its scales
+@derivative
+def NativeGroupNormBackward0(grad, input, weight, bias, xhat, invstd, groups, eps):
     n, c = input.shape[:2]
     if _State.enabled:
         xg = input.reshape(n, groups, -1)
@@ -331,7 +341,6 @@ def _group_norm_backward(grad, input, weight, bias, xhat, invstd, groups, eps):
 
 def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
     """x / (k + alpha * mean of x**2 over `size` neighbouring channels) ** beta."""
-    from .pooling import avg_pool2d, avg_pool3d
     dim = input.dim()
     if dim < 3:
         raise ValueError('Expected 3D or higher dimensionality                          input '

@@ -14,8 +14,11 @@ import math
 
 import numpy as np
 
-from ..autograd.graph import _record
+from .._tensor import _wrap
+from ..autograd.graph import _record, derivative
 from ._util import _empty_batch
+from .elementwise import relu
+from .index import gather
 
 __all__ = ['max_pool1d', 'max_pool2d', 'max_pool3d', 'max_pool1d_with_indices',
            'max_pool2d_with_indices', 'max_pool3d_with_indices', 'avg_pool1d', 'avg_pool2d',
@@ -122,9 +125,8 @@ def _max_pool_nd(input, nsp, kernel_size, stride, padding, dilation, ceil_mode, 
         best, arg = _max_windows(x, k, s, p, d, out, extent)
     meta = (x.shape, k, s, p, d, out)
     unb = input.dim() == nsp + 1
-    result = _record(f'max_pool{nsp}d', best[0] if unb else best, (input,), (arg, meta))
+    result = _record(_MAX_POOL[nsp], best[0] if unb else best, (input,), arg=arg, meta=meta)
     if return_indices:
-        from .._tensor import _wrap
         idx = _kernel_arg_to_index(arg, meta)
         return result, _wrap(idx[0] if unb else idx)
     return result
@@ -265,17 +267,30 @@ def _call_batched(fn, g, nbatched, *args):
     return fn(g[None], *args)[0]
 
 
+# The pooling gradients are fused NumPy nodes whose own gradient is again a pooling node, so
+# double backward works: max pooling scatters to the argmax and gathers back from it, average
+# pooling spreads evenly and averages back. arg: the argmax per window (kernel offset), meta:
+# (batched input shape, kernel, stride, padding, dilation, output size).
+
 def _max_pool_backward(grad, arg, meta):
     nsp = len(meta[1])
-    return _record(f'max_pool{nsp}d_backward',
+    return _record(_MAX_POOL_BACKWARD[nsp],
                    _call_batched(_max_scatter, grad._data, nsp + 2, arg, meta), (grad,),
-                   (arg, meta))
+                   arg=arg, meta=meta)
 
 
 def _max_pool_backward_backward(grad, arg, meta):
     nsp = len(meta[1])
-    return _record(f'max_pool{nsp}d', _call_batched(_max_gather, grad._data, nsp + 2, arg, meta),
-                   (grad,), (arg, meta))
+    return _record(_MAX_POOL[nsp], _call_batched(_max_gather, grad._data, nsp + 2, arg, meta),
+                   (grad,), arg=arg, meta=meta)
+
+
+_MAX_POOL = {  # by the number of spatial dims
+    2: derivative('MaxPool2DWithIndicesBackward0')(_max_pool_backward),
+    3: derivative('MaxPool3DWithIndicesBackward0')(_max_pool_backward)}
+_MAX_POOL_BACKWARD = {
+    2: derivative('MaxPool2DWithIndicesBackwardBackward0')(_max_pool_backward_backward),
+    3: derivative('MaxPool3DWithIndicesBackwardBackward0')(_max_pool_backward_backward)}
 
 
 @_empty_batch(4)
@@ -425,19 +440,27 @@ def _avg_pool_nd(input, nsp, kernel_size, stride, padding, ceil_mode, count_incl
     div = _avg_divisor(sp, k, s, p, out, count_include_pad, divisor_override, x.dtype)
     meta = (x.shape, k, s, p, out, div)
     y = _avg_forward(x, meta)
-    return _record(f'avg_pool{nsp}d', y if input.dim() == nsp + 2 else y[0], (input,), (meta,))
+    return _record(_AVG_POOL[nsp], y if input.dim() == nsp + 2 else y[0], (input,), meta=meta)
 
 
 def _avg_pool_backward(grad, meta):
     nsp = len(meta[1])
-    return _record(f'avg_pool{nsp}d_backward',
-                   _call_batched(_avg_backward, grad._data, nsp + 2, meta), (grad,), (meta,))
+    return _record(_AVG_POOL_BACKWARD[nsp],
+                   _call_batched(_avg_backward, grad._data, nsp + 2, meta), (grad,), meta=meta)
 
 
 def _avg_pool_backward_backward(grad, meta):
     nsp = len(meta[1])
-    return _record(f'avg_pool{nsp}d', _call_batched(_avg_forward, grad._data, nsp + 2, meta),
-                   (grad,), (meta,))
+    return _record(_AVG_POOL[nsp], _call_batched(_avg_forward, grad._data, nsp + 2, meta),
+                   (grad,), meta=meta)
+
+
+_AVG_POOL = {
+    2: derivative('AvgPool2DBackward0')(_avg_pool_backward),
+    3: derivative('AvgPool3DBackward0')(_avg_pool_backward)}
+_AVG_POOL_BACKWARD = {
+    2: derivative('AvgPool2DBackwardBackward0')(_avg_pool_backward_backward),
+    3: derivative('AvgPool3DBackwardBackward0')(_avg_pool_backward_backward)}
 
 
 @_empty_batch(4)
@@ -530,18 +553,27 @@ def _adaptive_avg_nd(input, nsp, output_size):
         return input.mean(tuple(range(-nsp, 0)), keepdim=True)
     x = input._data
     mats = tuple(_avg_matrix(n, o, x.dtype) for n, o in zip(x.shape[-nsp:], out))
-    return _record(fn, _apply_dims(x, mats), (input,), (mats,))
+    return _record(_ADAPTIVE_AVG_POOL[nsp], _apply_dims(x, mats), (input,), mats=mats)
 
 
+# mats: one (out, in) averaging matrix per spatial dim; the gradient applies them transposed
 def _adaptive_avg_pool_backward(grad, mats):
     nsp = len(mats)
-    return _record(f'adaptive_avg_pool{nsp}d_backward', _apply_dims(grad._data, mats, True),
-                   (grad,), (mats,))
+    return _record(_ADAPTIVE_AVG_POOL_BACKWARD[nsp], _apply_dims(grad._data, mats, True),
+                   (grad,), mats=mats)
 
 
 def _adaptive_avg_pool_backward_backward(grad, mats):
     nsp = len(mats)
-    return _record(f'adaptive_avg_pool{nsp}d', _apply_dims(grad._data, mats), (grad,), (mats,))
+    return _record(_ADAPTIVE_AVG_POOL[nsp], _apply_dims(grad._data, mats), (grad,), mats=mats)
+
+
+_ADAPTIVE_AVG_POOL = {
+    2: derivative('AdaptiveAvgPool2DBackward0')(_adaptive_avg_pool_backward),
+    3: derivative('AdaptiveAvgPool3DBackward0')(_adaptive_avg_pool_backward)}
+_ADAPTIVE_AVG_POOL_BACKWARD = {
+    2: derivative('AdaptiveAvgPool2DBackwardBackward0')(_adaptive_avg_pool_backward_backward),
+    3: derivative('AdaptiveAvgPool3DBackwardBackward0')(_adaptive_avg_pool_backward_backward)}
 
 
 @_empty_batch(4)
@@ -598,9 +630,9 @@ def _adaptive_max_nd(input, nsp, output_size, return_indices):
         flat = flat * sp[i] + t[o_idx, kpos[i]]
     if input.dim() == nsp + 1:
         vals, flat = vals[0], flat[0]
-    result = _record(fn, vals, (input,), (flat, tuple(input.shape), nsp))
+    result = _record(_ADAPTIVE_MAX_POOL[nsp], vals, (input,), idx=flat, shape=tuple(input.shape),
+                     nsp=nsp)
     if return_indices:
-        from .._tensor import _wrap
         return result, _wrap(flat)
     return result
 
@@ -625,15 +657,22 @@ def _adaptive_max_pool_backward(grad, idx, shape, nsp):
         g = _scatter_add_flat(grad._data, idx, shape)
     else:
         g = _scatter_add_flat(grad._data[None], idx[None], (1,) + shape)[0]
-    return _record('index_scatter', g, (grad,), (idx, shape, nsp))
+    return _record(AdaptiveMaxPool2DBackwardBackward0, g, (grad,), idx=idx, shape=shape, nsp=nsp)
 
 
-def _index_scatter_backward(grad, idx, shape, nsp):
+# (torch's double backward node has this name for 3-D pooling too)
+@derivative
+def AdaptiveMaxPool2DBackwardBackward0(grad, idx, shape, nsp):
     if len(shape) == nsp + 2:
         g = _gather_flat(grad._data, idx)
     else:
         g = _gather_flat(grad._data[None], idx[None])[0]
-    return _record(f'adaptive_max_pool{nsp}d', g, (grad,), (idx, shape, nsp))
+    return _record(_ADAPTIVE_MAX_POOL[nsp], g, (grad,), idx=idx, shape=shape, nsp=nsp)
+
+
+_ADAPTIVE_MAX_POOL = {
+    2: derivative('AdaptiveMaxPool2DBackward0')(_adaptive_max_pool_backward),
+    3: derivative('AdaptiveMaxPool3DBackward0')(_adaptive_max_pool_backward)}
 
 
 @_empty_batch(4)
@@ -679,7 +718,6 @@ def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
 # ---- LP pooling -------------------------------------------------------------------------------
 
 def _lp(out, norm_type, kprod):
-    from .elementwise import relu
     # torch's sign(out) * relu(|out|); sign has a zero gradient, so a detached sign is the same
     return (out.detach().sign() * relu(out.abs())).mul(kprod).pow(1.0 / norm_type)
 
@@ -757,16 +795,20 @@ def _max_unpool_nd(input, indices, nsp, kernel_size, stride, padding, output_siz
     res = np.zeros((n, c, plane), dtype=x.dtype)
     np.put_along_axis(res, idx.reshape(n, c, -1), x.reshape(n, c, -1), axis=2)
     res = res.reshape((n, c) + tuple(out))
-    return _record(f'max_unpool{nsp}d', res[0] if unb else res, (input,), (idx, unb))
+    return _record(_MAX_UNPOOL[nsp], res[0] if unb else res, (input,), idx=idx, unb=unb)
 
 
 def _max_unpool_backward(grad, idx, unb):
-    from .index import gather
-    from .._tensor import _wrap
+    """idx: the (batched) indices the input went to; unb: the input had no batch dim."""
     n, c = idx.shape[:2]
     flat = grad.reshape(n, c, -1)
     g = gather(flat, 2, _wrap(idx.reshape(n, c, -1))).reshape(idx.shape)
     return g[0] if unb else g
+
+
+_MAX_UNPOOL = {
+    2: derivative('MaxUnpool2DBackward0')(_max_unpool_backward),
+    3: derivative('MaxUnpool3DBackward0')(_max_unpool_backward)}
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
