@@ -16,6 +16,7 @@ from ._ops.shape import vstack
 from .nn.functional import pad as _pad
 from . import _dtype
 from .autograd.graph import _Anomaly
+from ._threads import get_num_threads, set_num_threads
 
 __all__ = ['get_num_threads', 'set_num_threads',
            'get_num_interop_threads', 'set_num_interop_threads', 'strided', 'sparse_coo',
@@ -49,15 +50,6 @@ channels_last_3d = memory_format('channels_last_3d')
 preserve_format = memory_format('preserve_format')
 
 
-_threads = [int(os.environ.get('OMP_NUM_THREADS', os.cpu_count() or 1))]
-
-
-def get_num_threads():
-    return _threads[0]
-
-
-def set_num_threads(n):
-    _threads[0] = int(n)  # NumPy's BLAS picks its own thread count; recorded for callers
 
 
 def get_num_interop_threads():

@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from .. import _random
+from .._threads import get_num_threads
 from .._tensor import _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT, derivative
@@ -420,12 +421,12 @@ def _parallel(fn, n):
     NumPy releases the GIL inside its loops, so big elementwise kernels run on every core
     (as torch's do); small ones stay on the calling thread.
     """
-    from .._misc import get_num_threads
     k = min(get_num_threads(), n // _MIN_SPAN)
     if k < 2:
         fn(0, n)
         return
     if _POOL[0] != os.getpid():
+        # lazy: concurrent.futures costs import time; most programs never get here
         from concurrent.futures import ThreadPoolExecutor
         _POOL[:] = [os.getpid(), ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1),
                                                     thread_name_prefix='ember')]
