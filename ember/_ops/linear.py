@@ -4,12 +4,13 @@ Both are compositions of core ops chosen to give torch's grad_fn at the output:
 a 2-D input with bias is one addmm (AddmmBackward0), a 1-D or contiguous N-D input is
 flattened to 2-D, addmm'd and viewed back (ViewBackward0), anything else is matmul + add.
 """
+from .linalg import addmm
+
 __all__ = ['linear', 'bilinear']
 
 
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias."""
-    from .. import addmm
     wt = weight.t()
     ndim = input.dim()
     if bias is None:
