@@ -50,8 +50,6 @@ channels_last_3d = memory_format('channels_last_3d')
 preserve_format = memory_format('preserve_format')
 
 
-
-
 def get_num_interop_threads():
     return 1
 
