@@ -2,7 +2,7 @@
 
 The losses that dominate training (mse, nll/cross-entropy, the binary cross-entropies, the
 smooth L1/Huber pair and the margin losses torch fuses) are single recorded ops with their own
-gradient rule in ``autograd/derivatives.py`` and torch's grad_fn names. The others are composed
+gradient declared beside the forward (``@derivative``) under torch's grad_fn names. The others are composed
 from ember Tensor ops, exactly as torch composes them, so their graphs look like torch's too.
 """
 import math
@@ -13,8 +13,8 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _State
-from ..autograd.graph import _record
-from ._util import _legacy, _operands
+from ..autograd.graph import _record, derivative
+from ._util import _legacy, _operands, _loss_scale
 
 __all__ = ['l1_loss', 'mse_loss', 'cross_entropy', 'nll_loss', 'binary_cross_entropy',
            'binary_cross_entropy_with_logits', 'smooth_l1_loss', 'huber_loss',
@@ -126,6 +126,13 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction='mean', wei
     return _reduce((input - target).abs(), _check_reduction(reduction))
 
 
+@derivative
+def MseLossBackward0(grad, input, target, reduction, target_grad):
+    diff = input - target
+    g = _loss_scale(grad, reduction, diff.numel()) * 2 * diff
+    return g, (-g if target_grad else None)
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
     _warn_size(input, target)
     if size_average is not None or reduce is not None:
@@ -138,8 +145,15 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', we
     x, t = _float_operands(input, target)
     diff = x - t
     out = _reduce_np(np.square(diff), reduction)
-    return _record('mse_loss', out, (input, target),
-                   (input, target, reduction, _needs_grad(target)))
+    return _record(MseLossBackward0, out, (input, target), input=input, target=target,
+                   reduction=reduction, target_grad=_needs_grad(target))
+
+
+@derivative
+def SmoothL1LossBackward0(grad, input, target, reduction, beta, target_grad):
+    diff = input - target
+    g = (diff / beta).clamp(-1, 1) * _loss_scale(grad, reduction, diff.numel())
+    return g, (-g if target_grad else None)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mean', beta=1.0):
@@ -154,8 +168,16 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mea
     x, t = _float_operands(input, target)
     z = np.abs(x - t)
     loss = np.where(z < beta, (0.5 * z * z) / beta, z - 0.5 * beta).astype(z.dtype, copy=False)
-    return _record('smooth_l1_loss', _reduce_np(loss, reduction), (input, target),
-                   (input, target, reduction, beta, _needs_grad(target)))
+    return _record(SmoothL1LossBackward0, _reduce_np(loss, reduction), (input, target),
+                   input=input, target=target, reduction=reduction, beta=beta,
+                   target_grad=_needs_grad(target))
+
+
+@derivative
+def HuberLossBackward0(grad, input, target, reduction, delta, target_grad):
+    diff = input - target
+    g = diff.clamp(-delta, delta) * _loss_scale(grad, reduction, diff.numel())
+    return g, (-g if target_grad else None)
 
 
 def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
@@ -171,8 +193,9 @@ def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
     z = np.abs(x - t)
     loss = np.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta)).astype(z.dtype,
                                                                              copy=False)
-    return _record('huber_loss', _reduce_np(loss, reduction), (input, target),
-                   (input, target, reduction, delta, _needs_grad(target)))
+    return _record(HuberLossBackward0, _reduce_np(loss, reduction), (input, target),
+                   input=input, target=target, reduction=reduction, delta=delta,
+                   target_grad=_needs_grad(target))
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
@@ -353,6 +376,24 @@ def _cascade_sum(vals, index, n):
     return np.asarray(out)
 
 
+@derivative
+def NllLossBackward0(grad, shape, safe, wf, reduction, total):
+    # computed in NumPy and wrapped: the result is linear in grad and constant in the input,
+    # so only differentiating it w.r.t. the upstream gradient itself is unsupported
+    g = grad._data
+    if reduction == 'none':
+        coef = -wf * g.reshape(-1)
+    else:
+        coef = -wf * (g / total if reduction == 'mean' else g)
+    C = shape[0] if len(shape) == 1 else shape[1]
+    gi = np.zeros((safe.shape[0], C), dtype=g.dtype)
+    gi[np.arange(safe.shape[0]), safe] = coef
+    if len(shape) <= 2:
+        return _wrap(gi.reshape(shape))
+    gi = gi.reshape((shape[0],) + tuple(shape[2:]) + (C,))
+    return _wrap(np.moveaxis(gi, -1, 1))
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction='mean'):
     reduction = _reduction(size_average, reduce, reduction)
@@ -371,8 +412,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
             total = _cascade_sum(wf[valid], valid, losses.size)
         with np.errstate(invalid='ignore', divide='ignore'):  # all ignored: nan, as torch
             out = np.asarray(s / total if reduction == 'mean' else s, dtype=x2.dtype)
-    return _record('nll_loss', out, (input,),
-                   (input._data.shape, safe, wf, reduction, total))
+    return _record(NllLossBackward0, out, (input,), shape=input._data.shape, safe=safe,
+                   wf=wf, reduction=reduction, total=total)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -472,6 +513,16 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
 
 # ---- binary cross-entropies -------------------------------------------------------------------
 
+@derivative
+def BinaryCrossEntropyBackward0(grad, input, target, weight, reduction, target_grad):
+    g = _loss_scale(grad, reduction, input.numel())
+    if weight is not None:
+        g = g * weight
+    g_in = g * (input - target) / ((1 - input) * input).clamp_min(1e-12)
+    g_t = g * ((-input).log1p() - input.log()) if target_grad else None
+    return g_in, g_t
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction='mean'):
     reduction = _reduction(size_average, reduce, reduction)
@@ -493,8 +544,28 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         w = np.broadcast_to(weight._data, np.broadcast_shapes(t.shape, weight._data.shape))
         loss = loss * w
     loss = loss.astype(x.dtype, copy=False)
-    return _record('binary_cross_entropy', _reduce_np(loss, reduction), (input, target),
-                   (input, target, weight, reduction, _needs_grad(target)))
+    return _record(BinaryCrossEntropyBackward0, _reduce_np(loss, reduction), (input, target),
+                   input=input, target=target, weight=weight, reduction=reduction,
+                   target_grad=_needs_grad(target))
+
+
+@derivative
+def BinaryCrossEntropyWithLogitsBackward0(grad, input, target, weight, pos_weight, reduction):
+    # (torch has no gradient for weight and pos_weight either: the op refuses them)
+    g = _loss_scale(grad, reduction, input.numel())
+    if weight is not None:
+        g = g * weight
+    sig = input.sigmoid()
+    if pos_weight is not None:
+        pt = pos_weight * target
+        g_in = ((pt + 1 - target) * sig - pt) * g
+    else:
+        g_in = (sig - target) * g
+    g_t = None
+    if target.requires_grad:
+        g_t = (-input - (pos_weight - 1) * _log_sigmoid(input) if pos_weight is not None
+               else -input) * g
+    return g_in, g_t
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -519,9 +590,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if weight is not None:
         loss = loss * weight._data
     loss = loss.astype(x.dtype, copy=False)
-    return _record('binary_cross_entropy_with_logits', _reduce_np(loss, reduction),
-                   (input, target),
-                   (input, target, weight, pos_weight, reduction))
+    return _record(BinaryCrossEntropyWithLogitsBackward0, _reduce_np(loss, reduction),
+                   (input, target), input=input, target=target, weight=weight,
+                   pos_weight=pos_weight, reduction=reduction)
 
 
 def _np_log_sigmoid(x):
@@ -529,9 +600,14 @@ def _np_log_sigmoid(x):
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
 
+@derivative('LogSigmoidBackward0')
+def _log_sigmoid_backward(grad, x):
+    return grad * (-x).sigmoid()
+
+
 def _log_sigmoid(x):
     """log(sigmoid(x)) as a recorded op (multilabel_soft_margin_loss builds on it)."""
-    return _record('_loss_log_sigmoid', _np_log_sigmoid(x._data), (x,), (x,))
+    return _record(_log_sigmoid_backward, _np_log_sigmoid(x._data), (x,), x=x)
 
 
 # ---- margin losses ----------------------------------------------------------------------------
@@ -555,6 +631,12 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(out, reduction)
 
 
+@derivative
+def SoftMarginLossBackward0(grad, input, target, reduction):
+    s = (-input * target).sigmoid() * _loss_scale(grad, reduction, (input * target).numel())
+    return -target * s, (-input * s if target.requires_grad else None)
+
+
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction='mean'):
     reduction = _reduction(size_average, reduce, reduction)
     _not_differentiable('soft_margin_loss', 'target', target)
@@ -562,8 +644,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction='m
     z = -x * t
     # log(1 + exp(z)) written so that it never overflows
     loss = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))).astype(x.dtype, copy=False)
-    return _record('soft_margin_loss', _reduce_np(loss, reduction), (input, target),
-                   (input, target, reduction))
+    return _record(SoftMarginLossBackward0, _reduce_np(loss, reduction), (input, target),
+                   input=input, target=target, reduction=reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
@@ -579,6 +661,22 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     if reduction not in ('none', 'mean', 'sum'):
         raise ValueError(reduction + " is not valid")
     return _reduce(loss, reduction)
+
+
+def _per_row_scale(grad, reduction, m):
+    g = grad._data
+    if reduction == 'none':
+        return g.reshape(-1, 1)
+    return g / m if reduction == 'mean' else g
+
+
+@derivative
+def MultilabelMarginLossBackward0(grad, shape, ys, active, reduction):
+    M, K, C = active.shape
+    a = active.astype(grad._data.dtype) / C
+    gi = a.sum(axis=1)
+    np.add.at(gi, (np.broadcast_to(np.arange(M)[:, None], ys.shape), ys), -a.sum(axis=2))
+    return _wrap((gi * _per_row_scale(grad, reduction, M)).reshape(shape))
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction='mean'):
@@ -610,8 +708,19 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     if x.ndim < 2:
         loss = loss.reshape(())
     out = _reduce_np(loss, reduction)
-    return _record('multilabel_margin_loss', out, (input,),
-                   (x.shape, ys, active, reduction))
+    return _record(MultilabelMarginLossBackward0, out, (input,), shape=x.shape, ys=ys,
+                   active=active, reduction=reduction)
+
+
+@derivative
+def MultiMarginLossBackward0(grad, shape, y, z, active, wy, p, reduction):
+    M, C = z.shape
+    h = np.where(active, 1.0 if p == 1 else 2 * z, 0).astype(z.dtype, copy=False) / C
+    if wy is not None:
+        h = h * wy
+    rows = np.arange(M)
+    h[rows, y] = -h.sum(axis=1)
+    return _wrap((h * _per_row_scale(grad, reduction, M)).reshape(shape))
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
@@ -646,8 +755,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if x.ndim < 2 and reduction == 'none':
         loss = loss.reshape(())
     out = _reduce_np(loss, reduction)
-    return _record('multi_margin_loss', out, (input,),
-                   (x.shape, y2, z, active, wy, p, reduction))
+    return _record(MultiMarginLossBackward0, out, (input,), shape=x.shape, y=y2, z=z,
+                   active=active, wy=wy, p=p, reduction=reduction)
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
@@ -792,8 +901,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     e2 = np.where(tl > 0, a_end[np.arange(N), np.maximum(2 * tl - 1, 0)], -np.inf)
     nll = -_lse(e1, e2)
     nll = np.where(il > 0, nll, np.where(tl == 0, 0.0, np.inf)).astype(lp.dtype)
-    saved = (lp, lpe, ext, skip, valid_s, alpha, nll, il, tl, zero_infinity, unbatched)
-    res = _record('ctc_loss', nll, (log_probs,), saved)
+    res = _record(CtcLossBackward0, nll, (log_probs,), lp=lp, lpe=lpe, ext=ext, skip=skip,
+                  valid_s=valid_s, alpha=alpha, nll=nll, il=il, tl=tl,
+                  zero_infinity=zero_infinity, unbatched=unbatched)
     if zero_infinity:
         res = res.masked_fill(res == float('inf'), 0)
     if reduction == 'mean':
@@ -804,8 +914,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     return res.squeeze(0) if unbatched else res
 
 
-def _ctc_backward(grad, lp, lpe, ext, skip, valid_s, alpha, nll, il, tl, zero_infinity,
-                  unbatched):
+@derivative
+def CtcLossBackward0(grad, lp, lpe, ext, skip, valid_s, alpha, nll, il, tl, zero_infinity,
+                     unbatched):
     """d nll / d log_probs with torch's formula (which assumes normalised log_probs)."""
     T, N, C = lp.shape
     S = ext.shape[1]
