@@ -5,7 +5,8 @@ import numpy as np
 
 from .._tensor import _wrap
 from ..autograd.grad_mode import no_grad
-from ..autograd.graph import _record, _RESULT
+from ..autograd.graph import _record, _RESULT, derivative
+from .linalg import _vector_norm_backward
 
 __all__ = ['normalize', 'cosine_similarity', 'pairwise_distance', 'pdist', 'cdist']
 
@@ -41,6 +42,11 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return ((x1 / _clamped_norm(x1, dim, eps)) * (x2 / _clamped_norm(x2, dim, eps))).sum(dim)
 
 
+@derivative('NormBackward1')
+def _pairwise_norm_backward(grad, diff, p, axes, keepdim, result):
+    return _vector_norm_backward(grad, diff, p, axes, keepdim, result)
+
+
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """||x1 - x2 + eps||_p over the last dimension."""
     nd = max(x1.ndim, x2.ndim)
@@ -50,7 +56,8 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     dim = max(nd - 1, 0)
     with no_grad():
         r = diff.norm(p, dim, keepdim)
-    return _record('pairwise_norm', r._data, (diff,), (diff, float(p), (dim,), keepdim, _RESULT))
+    return _record(_pairwise_norm_backward, r._data, (diff,), diff=diff, p=float(p),
+                   axes=(dim,), keepdim=keepdim, result=_RESULT)
 
 
 def _p_norm_grad(diff, dist, p):
@@ -100,10 +107,11 @@ def pdist(input, p=2):
     i, j = np.triu_indices(n, 1)
     diff = d[i] - d[j]
     out = _p_norm(diff, float(p)).astype(d.dtype, copy=False)
-    return _record('pdist', out, (input,), (input, float(p), _RESULT))
+    return _record(PdistBackward0, out, (input,), self=input, p=float(p), result=_RESULT)
 
 
-def _pdist_backward(grad, self, p, result):
+@derivative
+def PdistBackward0(grad, self, p, result):  # NumPy only: no double backward
     d = self._data
     n = d.shape[0]
     i, j = np.triu_indices(n, 1)
@@ -154,7 +162,7 @@ def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
     else:
         out = _p_norm(a[..., :, None, :] - b[..., None, :, :], float(p))
     out = np.asarray(out, a.dtype)
-    return _record('cdist', out, (x1, x2), (x1, x2, float(p), _RESULT))
+    return _record(CdistBackward0, out, (x1, x2), x1=x1, x2=x2, p=float(p), result=_RESULT)
 
 
 def _euclidean_mm(x1, x2):
@@ -168,7 +176,8 @@ def _euclidean_mm(x1, x2):
     return r.view(tuple(r.shape))
 
 
-def _cdist_backward(grad, x1, x2, p, result):
+@derivative
+def CdistBackward0(grad, x1, x2, p, result):  # NumPy only: no double backward
     g, a, b, dist = grad._data, x1._data, x2._data, result._data
     if p == 2:
         # gradients through BLAS: w = g / dist; d/dx1 = x1 * rowsum(w) - w @ x2

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import no_grad
-from ..autograd.graph import _record
+from ..autograd.graph import _record, derivative
 
 __all__ = ['embedding', 'embedding_bag', 'one_hot']
 
@@ -79,8 +79,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         _no_grad_embedding_renorm_(weight, input, max_norm, norm_type)
     _check_range(idx, n)
     out = weight._data[idx]
-    return _record('embedding', out, (weight,),
-                   (idx, n, padding_idx, scale_grad_by_freq))
+    return _record(EmbeddingBackward0, out, (weight,), idx=idx, n=n, padding_idx=padding_idx,
+                   scale_grad_by_freq=scale_grad_by_freq)
 
 
 def _embedding_backward_np(g, idx, n, padding_idx, scale_grad_by_freq):
@@ -99,13 +99,15 @@ def _embedding_backward_np(g, idx, n, padding_idx, scale_grad_by_freq):
     return out
 
 
-def _embedding_backward(grad, idx, n, padding_idx, scale_grad_by_freq):
+@derivative
+def EmbeddingBackward0(grad, idx, n, padding_idx, scale_grad_by_freq):
     out = _embedding_backward_np(grad._data, idx, n, padding_idx, scale_grad_by_freq)
-    return _record('embedding_dense_backward', out, (grad,),
-                   (idx, padding_idx, scale_grad_by_freq, n))
+    return _record(EmbeddingDenseBackwardBackward0, out, (grad,), idx=idx,
+                   padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq, n=n)
 
 
-def _embedding_double_backward(gg, idx, padding_idx, scale_grad_by_freq, n):
+@derivative
+def EmbeddingDenseBackwardBackward0(gg, idx, padding_idx, scale_grad_by_freq, n):
     """d(embedding backward)/d(grad) applied to gg: a lookup again."""
     g = gg._data[idx]
     flat = idx.reshape(-1)
@@ -233,13 +235,15 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                 out[nonempty] /= counts[nonempty].astype(w.dtype)[:, None]
     inputs = (weight, psw)
     pw_kept = pw[pos].astype(w.dtype) if pw is not None else None
-    saved = (weight, mode, sel, pos, bag_of, counts, argmax, scale_grad_by_freq, n_emb,
-             pw_kept, idx, n, tuple(psw.shape) if psw is not None else None)
-    return _record('embedding_bag', out, inputs, saved)
+    return _record(EmbeddingBagBackward0, out, inputs, weight=weight, mode=mode, sel=sel,
+                   pos=pos, bag_of=bag_of, counts=counts, argmax=argmax,
+                   scale_grad_by_freq=scale_grad_by_freq, n_emb=n_emb, pw_kept=pw_kept,
+                   idx=idx, n=n, psw_shape=tuple(psw.shape) if psw is not None else None)
 
 
-def _embedding_bag_backward(grad, weight, mode, sel, pos, bag_of, counts, argmax,
-                            scale_grad_by_freq, n_emb, pw_kept, idx, n, psw_shape=None):
+@derivative
+def EmbeddingBagBackward0(grad, weight, mode, sel, pos, bag_of, counts, argmax,
+                          scale_grad_by_freq, n_emb, pw_kept, idx, n, psw_shape=None):
     """Gradients of embedding_bag w.r.t. weight and per_sample_weights (NumPy; no graph)."""
     g = grad._data
     d = g.shape[1]
