@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim, _view_of
 from ..autograd.grad_mode import _State
-from ..autograd.graph import _record
+from ..autograd.graph import _record, derivative
 from ._util import _arr, _out, _write_inplace, _operands, _legacy
 from .shape import _axis_alias
 
@@ -362,13 +362,14 @@ def _unfold(self, dimension, size, step):
     shape = d.shape[:ax] + (count,) + d.shape[ax + 1:] + (size,)
     strides = d.strides[:ax] + (d.strides[ax] * step,) + d.strides[ax + 1:] + (d.strides[ax],)
     r = np.lib.stride_tricks.as_strided(d, shape, strides, writeable=False)
-    out = _record('unfold', r, (self,), (d.shape, ax, size, step))
+    out = _record(UnfoldBackward0, r, (self,), shape=d.shape, dim=ax, size=size, step=step)
     out._vc = self._vc
     out._base = self if self._base is None else self._base
     return out
 
 
-def _unfold_backward(grad, shape, dim, size, step):
+@derivative
+def UnfoldBackward0(grad, shape, dim, size, step):
     """Sum each window's gradient back onto the positions it came from."""
     g = grad._data
     z = np.zeros(shape, dtype=g.dtype)

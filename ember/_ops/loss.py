@@ -1,9 +1,9 @@
 """Forward math for the loss family (and its nn.functional entry points).
 
 The losses that dominate training (mse, nll/cross-entropy, the binary cross-entropies, the
-smooth L1/Huber pair and the margin losses torch fuses) are single recorded ops with their own
-gradient declared beside the forward (``@derivative``) under torch's grad_fn names. The others are composed
-from ember Tensor ops, exactly as torch composes them, so their graphs look like torch's too.
+smooth L1/Huber pair and the margin losses torch fuses) are single recorded ops, each with its
+gradient declared beside its forward (``@derivative``, named as torch's grad_fn). The others are
+composed from ember Tensor ops, exactly as torch composes them, so their graphs look like torch's.
 """
 import math
 import warnings

@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from .._tensor import Tensor, _wrap
-from ..autograd.graph import _record
+from ..autograd.graph import _record, derivative
 
 __all__ = ['pad', 'interpolate', 'upsample', 'upsample_nearest', 'upsample_bilinear',
            'pixel_shuffle', 'pixel_unshuffle', 'channel_shuffle', 'native_channel_shuffle']
@@ -97,17 +97,46 @@ def _apply_plan_adjoint(g, plan):
     return np.ascontiguousarray(g)
 
 
-def _resample(input, plan, op):
-    """Record op `op` (its grad_fn name comes from the table) computing plan(input)."""
-    return _record(op, _apply_plan(input._data, plan), (input,), (plan,))
+def _resample(input, plan, node):
+    """plan(input), recorded as a `node` (one of the classes below: torch's grad_fn names)."""
+    return _record(node, _apply_plan(input._data, plan), (input,), plan=plan)
 
 
 def _resample_backward(grad, plan):
-    return _record('resample_adjoint', _apply_plan_adjoint(grad._data, plan), (grad,), (plan,))
+    """The gradient of every resampling: the plan's adjoint, itself differentiable."""
+    return _record(ResampleBackward0, _apply_plan_adjoint(grad._data, plan), (grad,), plan=plan)
 
 
-def _resample_double_backward(gg, plan):
-    return _record('resample_again', _apply_plan(gg._data, plan), (gg,), (plan,))
+@derivative
+def ResampleBackward0(gg, plan):
+    """The gradient of the adjoint: the plan again."""
+    return _record(ResampleBackwardBackward0, _apply_plan(gg._data, plan), (gg,), plan=plan)
+
+
+# one node class per torch grad_fn name, all with the same formula
+ResampleBackwardBackward0 = derivative('ResampleBackwardBackward0')(_resample_backward)
+_CIRCULAR_PAD = derivative('CopySlices')(_resample_backward)  # torch pads by writing slices
+_PAD_NODES = {
+    ('reflect', 1): derivative('ReflectionPad1DBackward0')(_resample_backward),
+    ('reflect', 2): derivative('ReflectionPad2DBackward0')(_resample_backward),
+    ('reflect', 3): derivative('ReflectionPad3DBackward0')(_resample_backward),
+    ('replicate', 1): derivative('ReplicationPad1DBackward0')(_resample_backward),
+    ('replicate', 2): derivative('ReplicationPad2DBackward0')(_resample_backward),
+    ('replicate', 3): derivative('ReplicationPad3DBackward0')(_resample_backward),
+    ('circular', 1): _CIRCULAR_PAD, ('circular', 2): _CIRCULAR_PAD, ('circular', 3): _CIRCULAR_PAD}
+_UPSAMPLE_NODES = {
+    ('nearest', 1): derivative('UpsampleNearest1DBackward0')(_resample_backward),
+    ('nearest', 2): derivative('UpsampleNearest2DBackward0')(_resample_backward),
+    ('nearest', 3): derivative('UpsampleNearest3DBackward0')(_resample_backward),
+    ('nearest-exact', 1): derivative('UpsampleNearestExact1DBackward0')(_resample_backward),
+    ('nearest-exact', 2): derivative('UpsampleNearestExact2DBackward0')(_resample_backward),
+    ('nearest-exact', 3): derivative('UpsampleNearestExact3DBackward0')(_resample_backward),
+    ('linear', 1): derivative('UpsampleLinear1DBackward0')(_resample_backward),
+    ('bilinear', 2): derivative('UpsampleBilinear2DBackward0')(_resample_backward),
+    ('bicubic', 2): derivative('UpsampleBicubic2DBackward0')(_resample_backward),
+    ('trilinear', 3): derivative('UpsampleTrilinear3DBackward0')(_resample_backward)}
+_AREA_NODES = {2: derivative('AdaptiveAvgPool2DBackward0')(_resample_backward),
+               3: derivative('AdaptiveAvgPool3DBackward0')(_resample_backward)}
 
 
 # ---- F.pad ------------------------------------------------------------------------------------
@@ -169,9 +198,12 @@ def pad(input, pad, mode='constant', value=None):
         if mode == 'replicate' and n == 0:
             raise RuntimeError(f"Expected input's dimension {axis} to be non-zero")
         plan.append((axis, n, [(_pad_index(n, left, right, mode), None)]))
-    op = 'circular_pad' if mode == 'circular' else \
-        f"{'reflection' if mode == 'reflect' else 'replication'}_pad{k}d"
-    return _resample(input, plan, op)
+    return _resample(input, plan, _PAD_NODES[mode, k])
+
+
+@derivative
+def ConstantPadNdBackward0(grad, pad):
+    return _constant_pad(grad, [-p for p in pad], 0)
 
 
 def _constant_pad(input, pad, value):
@@ -198,7 +230,7 @@ def _constant_pad(input, pad, value):
         fill = value
     out = np.full(shape, fill, dtype=d.dtype)
     out[tuple(dst)] = d[tuple(src)]
-    return _record('constant_pad_nd', out, (input,), (pad,))
+    return _record(ConstantPadNdBackward0, out, (input,), pad=pad)
 
 
 # ---- F.interpolate ----------------------------------------------------------------------------
@@ -375,10 +407,7 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
         else:
             taps = _taps_linear(n_in, n_out, align_corners, s, dt)
         plan.append((j + 2, n_in, taps))
-    op = {'nearest': f'upsample_nearest{dim}d', 'nearest-exact': f'upsample_nearest_exact{dim}d',
-          'linear': 'upsample_linear1d', 'bilinear': 'upsample_bilinear2d',
-          'bicubic': 'upsample_bicubic2d', 'trilinear': 'upsample_trilinear3d'}[mode]
-    return _resample(input, plan, op)
+    return _resample(input, plan, _UPSAMPLE_NODES[mode, dim])
 
 
 def _check_sizes(in_sizes, out_sizes):
@@ -400,7 +429,7 @@ def _area(input, output_size):
         n_in, n_out = input.shape[j + 2], output_size[j]
         if n_out != n_in:
             plan.append((j + 2, n_in, _area_matrix(n_in, n_out)))
-    return _resample(input, plan, f'adaptive_avg_pool{k}d_area')
+    return _resample(input, plan, _AREA_NODES[k])
 
 
 def upsample(input, size=None, scale_factor=None, mode='nearest', align_corners=None):
@@ -455,6 +484,16 @@ def _check_factor(name, what, r):
         raise RuntimeError(f"{name} expects a positive {what}, but got {r}")
 
 
+@derivative
+def PixelShuffleBackward0(grad, r):
+    return pixel_unshuffle(grad, r)
+
+
+@derivative
+def PixelUnshuffleBackward0(grad, r):
+    return pixel_shuffle(grad, r)
+
+
 def pixel_shuffle(input, upscale_factor):
     """(*, C*r^2, H, W) -> (*, C, H*r, W*r)."""
     _check_factor('pixel_shuffle', 'upscale_factor', upscale_factor)
@@ -467,7 +506,7 @@ def pixel_shuffle(input, upscale_factor):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
                            f"divisible by the square of upscale_factor, but input.size(-3)={c} "
                            f"is not divisible by {r * r}")
-    return _record('pixel_shuffle', _shuffle_np(input._data, r), (input,), (r,))
+    return _record(PixelShuffleBackward0, _shuffle_np(input._data, r), (input,), r=r)
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -484,7 +523,7 @@ def pixel_unshuffle(input, downscale_factor):
     if w % r:
         raise RuntimeError(f"pixel_unshuffle expects width to be divisible by downscale_factor, "
                            f"but input.size(-1)={w} is not divisible by {r}")
-    return _record('pixel_unshuffle', _unshuffle_np(input._data, r), (input,), (r,))
+    return _record(PixelUnshuffleBackward0, _unshuffle_np(input._data, r), (input,), r=r)
 
 
 def _channel_shuffle_np(d, groups):
@@ -492,6 +531,11 @@ def _channel_shuffle_np(d, groups):
     rest = d.shape[2:]
     x = d.reshape((n, groups, c // groups) + rest).swapaxes(1, 2)
     return np.ascontiguousarray(x).reshape(d.shape)
+
+
+@derivative
+def ChannelShuffleBackward0(grad, groups, c):
+    return channel_shuffle(grad, c // groups)
 
 
 def channel_shuffle(input, groups):
@@ -506,8 +550,8 @@ def channel_shuffle(input, groups):
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
                            f"and {groups} groups.")
-    return _record('channel_shuffle', _channel_shuffle_np(input._data, groups), (input,),
-                   (groups, c))
+    return _record(ChannelShuffleBackward0, _channel_shuffle_np(input._data, groups), (input,),
+                   groups=groups, c=c)
 
 
 native_channel_shuffle = channel_shuffle
