@@ -39,7 +39,7 @@ PKG = os.path.join(ROOT, 'ember')
 # string key into autograd/derivatives.py. This counts those call sites (after following
 # helpers to their callers); it may only shrink, and becomes 0 when the table is gone (then
 # delete it together with the string path in graph._record).
-MAX_STRING_RECORDS = 162
+MAX_STRING_RECORDS = 99
 
 RECORDERS = {'_record': 0, '_attach': 1}  # function name -> position of the node argument
 
@@ -120,6 +120,10 @@ def _local_values(fn, name):
             for t in n.targets:
                 if isinstance(t, ast.Name) and t.id == name:
                     values.append(n.value)
+                elif isinstance(t, (ast.Tuple, ast.List)):
+                    for i, e in enumerate(t.elts):
+                        if isinstance(e, ast.Name) and e.id == name:
+                            values.append(_item(n.value, i))
         elif isinstance(n, (ast.AnnAssign, ast.AugAssign)) and isinstance(n.target, ast.Name) \
                 and n.target.id == name and n.value is not None:
             values.append(n.value)
@@ -129,6 +133,15 @@ def _local_values(fn, name):
             values.extend(n.iter.elts)
         todo.extend(ast.iter_child_nodes(n))
     return values or None
+
+
+def _item(value, i):
+    """Item i of an unpacked assignment's value: `a, b = (X, 1) if c else (Y, 2)`."""
+    if isinstance(value, (ast.Tuple, ast.List)):
+        return value.elts[i]
+    if isinstance(value, ast.IfExp):
+        return ast.IfExp(value.test, _item(value.body, i), _item(value.orelse, i))
+    raise Unresolved(f"unpacking {ast.unparse(value)}")
 
 
 def _call_sites(mod, fn_name):
