@@ -560,7 +560,7 @@ class Tensor(metaclass=_TensorMeta):
         _check_device(dev, to=True)
         if dtype is None or dtype._np == self._data.dtype:
             return self.clone() if copy else self
-        return _cast(self, dtype)
+        return self._to_dtype(dtype)  # ember/_ops/creation.py: a copy with its gradient
 
     def type(self, dtype=None, non_blocking=False, **kwargs):
         if dtype is None:
@@ -688,16 +688,6 @@ def _parse_to(args, kwargs):
             raise TypeError(f"to() received an invalid combination of arguments - got "
                             f"({type(a).__name__})")
     return dtype, dev, copy
-
-
-def _cast(t, dtype):
-    from .autograd.graph import _record
-    from ._ops._util import _quiet
-    # torch casts nan/inf to integers silently; NumPy would warn
-    arr = _quiet(t._data.astype, _dtype.to_numpy(dtype))
-    if t._requires_grad and (dtype.is_floating_point or dtype.is_complex):
-        return _record('_to_copy', arr, (t,), (t.dtype,))
-    return _wrap(arr)
 
 
 _LEGACY_NAMES = {d._legacy: d for d in _dtype._ALL if d._legacy}

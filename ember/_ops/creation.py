@@ -1,4 +1,5 @@
 """Tensor creation: tensor(), zeros/ones/full/empty, arange/linspace, eye, *_like, new_*."""
+import math
 import numbers
 
 import numpy as np
@@ -6,9 +7,9 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _check_device, _VersionCounter
 from ..autograd.grad_mode import _State
-from ..autograd.graph import _record
+from ..autograd.graph import _record, derivative
 from ._util import (_size_args, _arr, _out, _legacy, _scalar_to, _overflow_error,
-                    _check_storage, _alloc_errors)
+                    _check_storage, _alloc_errors, _write_inplace, _zeros, _quiet)
 
 __all__ = ['tensor', 'as_tensor', 'asarray', 'from_numpy', 'zeros', 'ones', 'full', 'empty',
            'zeros_like', 'ones_like', 'full_like', 'empty_like', 'arange', 'range', 'linspace',
@@ -401,7 +402,6 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     # torch converts the bounds to the result type with its checked cast
     start, end, step = (_scalar_to(v, np.dtype(np.int64)) if dt.kind in 'iu' else v
                         for v in (start, end, step))
-    import math
     if not (math.isfinite(start) and math.isfinite(end)):
         raise RuntimeError(f"unsupported range: {_cfmt(start)} -> {_cfmt(end)}")
     if step == 0:
@@ -598,23 +598,31 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
                 requires_grad=requires_grad)
 
 
+@derivative
+def FillBackward0(grad):
+    return _zeros(grad)
+
+
+@derivative
+def FillBackward1(grad):  # fill_ with a 0-d value tensor
+    return _zeros(grad), grad.sum()
+
+
 def _fill_(self, value):
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value._data.ndim} dimensions.")
         if _State.enabled and (self._requires_grad or value._requires_grad):
-            from ._util import _write_inplace
-            res = _record('fill_tensor', np.full(self._data.shape, value._data,
+            res = _record(FillBackward1, np.full(self._data.shape, value._data,
                                                  self._data.dtype), (self, value))
             return _write_inplace(self, res)
         value = value._data
     else:
         value = _scalar_to(value, self._data.dtype)
     if _State.enabled and self._requires_grad:
-        from ._util import _write_inplace
-        return _write_inplace(self, _record('fill', np.full(self._data.shape, value,
-                                                            self._data.dtype), (self,)))
+        return _write_inplace(self, _record(FillBackward0, np.full(self._data.shape, value,
+                                                                   self._data.dtype), (self,)))
     self._data.fill(value)
     self._vc.value += 1
     return self
@@ -622,6 +630,11 @@ def _fill_(self, value):
 
 def _zero_(self):
     return _fill_(self, 0)
+
+
+@derivative
+def CopyBackwards(grad, src_dtype):
+    return _zeros(grad), grad.to(src_dtype)
 
 
 def _copy_(self, src, non_blocking=False):
@@ -637,15 +650,30 @@ def _copy_(self, src, non_blocking=False):
             f"the size of tensor b ({src._data.shape[-1] if src._data.ndim else 1}) at "
             f"non-singleton dimension {max(self._data.ndim, src._data.ndim) - 1}")
     if _State.enabled and (src._requires_grad or self._requires_grad):
-        from ._util import _write_inplace
         arr = np.empty_like(self._data)
         np.copyto(arr, src._data, casting='unsafe')
-        return _write_inplace(self, _record('copy_', arr, (self, src), (src.dtype,)))
+        return _write_inplace(self, _record(CopyBackwards, arr, (self, src), src_dtype=src.dtype))
     np.copyto(self._data, src._data, casting='unsafe')
     self._vc.value += 1
     return self
 
 
+@derivative
+def ToCopyBackward0(grad, src_dtype):
+    return grad.to(src_dtype)
+
+
+def _to_dtype(self, dtype):
+    """Tensor.to's conversion to another dtype (always a copy), differentiable when the target
+    is a floating or complex dtype."""
+    # torch casts nan/inf to integers silently; NumPy would warn
+    arr = _quiet(self._data.astype, _dtype.to_numpy(dtype))
+    if self._requires_grad and (dtype.is_floating_point or dtype.is_complex):
+        return _record(ToCopyBackward0, arr, (self,), src_dtype=self.dtype)
+    return _wrap(arr)
+
+
+Tensor._to_dtype = _to_dtype
 Tensor.new_tensor = _new_tensor
 Tensor.new_zeros = _new_factory(zeros)
 Tensor.new_ones = _new_factory(ones)

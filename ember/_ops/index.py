@@ -1,12 +1,17 @@
 """Indexing: __getitem__/__setitem__, gather/scatter, masked ops, index_select, sort/topk."""
+import re
+
 import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.grad_mode import _State
-from ..autograd.graph import _record
-from ._util import (_embed_slice, _is_basic, _np_compat, _arr, _write_inplace, _check_inplace, _legacy, _out,
-                    _torch_unit_strides, _writeable_view, _scalar_to)
+from ..autograd.graph import _record, derivative
+from ._util import (_embed_slice, _is_basic, _np_compat, _arr, _write_inplace, _check_inplace,
+                    _legacy, _out, _torch_unit_strides, _writeable_view, _scalar_to,
+                    _broadcast_error, _zeros_like_shape, _drop, _keep)
+from .reduce import _SortRT, _TopkRT, _KthRT, _max_dim_backward
+from .shape import SliceBackward0, SelectBackward0, cat, _diag_scatter  # noqa: F401 (extra.py)
 
 __all__ = ['gather', 'scatter', 'scatter_add', 'scatter_reduce', 'index_select', 'masked_fill',
            'masked_select', 'take_along_dim', 'take', 'nonzero', 'argwhere', 'sort', 'argsort',
@@ -71,7 +76,6 @@ def _convert_index(idx):
 def _index_error(e, d, idx):
     msg = str(e)
     if 'out of bounds' in msg:
-        import re
         m = re.search(r'index (-?\d+) is out of bounds for axis (\d+) with size (\d+)', msg)
         if m:
             return IndexError(f"index {m.group(1)} is out of bounds for dimension "
@@ -79,7 +83,6 @@ def _index_error(e, d, idx):
     if 'too many indices' in msg:
         return IndexError(f"too many indices for tensor of dimension {d.ndim}")
     if 'boolean index did not match' in msg:
-        import re
         m = re.search(r'dimension is (\d+) but corresponding boolean dimension is (\d+)', msg)
         if m:
             return IndexError(f"The shape of the mask [{m.group(2)}] at index 0 does not match "
@@ -87,6 +90,13 @@ def _index_error(e, d, idx):
     if 'shape mismatch' in msg:
         return IndexError("shape mismatch: indexing tensors could not be broadcast together")
     return IndexError(msg)
+
+
+# basic indexing's node is the last thing the index did (see _basic_op); each puts grad back
+# into zeros of the input's shape at the index (duplicates of an advanced index accumulate)
+_UnsqueezeBackward0 = derivative('UnsqueezeBackward0')(_embed_slice)  # x[None]
+_AliasBackward0 = derivative('AliasBackward0')(_embed_slice)  # x[...], x[:]
+IndexBackward0 = derivative('IndexBackward0')(_embed_slice)  # advanced indexing
 
 
 def _getitem(self, idx):
@@ -101,7 +111,7 @@ def _getitem(self, idx):
             raise _index_error(e, d, idx) from None
         if not r.flags.writeable:
             r = _writeable_view(r)
-        out = _record('getitem_select', r, (self,), (d.shape, idx))
+        out = _record(SelectBackward0, r, (self,), shape=d.shape, idx=idx)
         out._vc = self._vc
         out._base = self if self._base is None else self._base
         return out
@@ -117,12 +127,12 @@ def _getitem(self, idx):
     if basic:
         op = _basic_op(idx, nidx, d.shape)
         out = _record(op, _arr(r) if not isinstance(r, np.ndarray) else r, (self,),
-                      (d.shape, nidx))
+                      shape=d.shape, idx=nidx)
         if isinstance(r, np.ndarray) and np.shares_memory(r, d) if r.size else False:
             out._vc = self._vc
             out._base = self if self._base is None else self._base
         return out
-    return _record('getitem_adv', _arr(r), (self,), (d.shape, nidx))
+    return _record(IndexBackward0, _arr(r), (self,), shape=d.shape, idx=nidx)
 
 
 def _basic_op(idx, nidx, shape):
@@ -132,23 +142,23 @@ def _basic_op(idx, nidx, shape):
     if not isinstance(idx, tuple):
         i = nidx[0]
         if isinstance(i, slice):
-            return 'getitem_basic'
-        return 'getitem_select' if isinstance(i, int) else \
-            'getitem_unsqueeze' if i is None else 'getitem_alias'
-    op = 'getitem_alias'
+            return SliceBackward0
+        return SelectBackward0 if isinstance(i, int) else \
+            _UnsqueezeBackward0 if i is None else _AliasBackward0
+    op = _AliasBackward0
     dim = 0
     for i in nidx:
         if i is None:
-            op = 'getitem_unsqueeze'
+            op = _UnsqueezeBackward0
         elif i is Ellipsis:
             dim = len(shape) - sum(1 for j in nidx if j is not None and j is not Ellipsis) + dim
         elif isinstance(i, slice):
             if i.start not in (None, 0) or i.step not in (None, 1) or (
                     i.stop is not None and dim < len(shape) and i.stop < shape[dim]):
-                op = 'getitem_basic'
+                op = SliceBackward0
             dim += 1
         else:
-            op = 'getitem_select'
+            op = SelectBackward0
             dim += 1
     return op
 
@@ -168,19 +178,6 @@ def _none_positions(nidx, ndim):
     return out
 
 
-def _diag_scatter(grad, shape, offset, a, b):
-    """The gradient of diagonal(offset, a, b): grad written onto that diagonal of zeros."""
-    g = grad._data
-    z = np.zeros(shape, dtype=g.dtype)
-    nd = len(shape)
-    zm = np.moveaxis(z, (a, b), (nd - 2, nd - 1))
-    n = g.shape[-1]
-    i = np.arange(n)
-    rows, cols = (i, i + offset) if offset >= 0 else (i - offset, i)
-    zm[..., rows, cols] = g
-    return _record('diag_scatter', z, (grad,), (offset, a, b))
-
-
 # ---- __setitem__ ------------------------------------------------------------------------------
 
 def _strip_leading_ones(shape):
@@ -188,6 +185,18 @@ def _strip_leading_ones(shape):
     while i < len(shape) and shape[i] == 1:
         i += 1
     return tuple(shape[i:])
+
+
+@derivative('CopySlices')
+def _index_put_backward(grad, idx):
+    g_self = grad.clone()
+    g_self._data[idx] = 0  # the overwritten region gets no gradient
+    return g_self, grad[idx]
+
+
+@derivative
+def IndexPutBackward0(grad, idx):
+    return grad, grad[idx]
 
 
 def _setitem(self, idx, value):
@@ -235,7 +244,7 @@ def _setitem(self, idx, value):
     except ValueError:
         raise RuntimeError(_setitem_shape_msg(d, nidx, v)) from None
     val = value if isinstance(value, Tensor) else None
-    res = _record('index_put', new, (self, val), (nidx,))
+    res = _record(_index_put_backward, new, (self, val), idx=nidx)
     _write_inplace(self, res)
 
 
@@ -261,11 +270,11 @@ def index_put(input, indices, values, accumulate=False):
     try:
         if accumulate:
             np.add.at(new, nidx, v)
-            return _record('index_put_acc', new, (input, values), (nidx,))
+            return _record(IndexPutBackward0, new, (input, values), idx=nidx)
         new[nidx] = v
     except IndexError as e:
         raise _index_error(e, new, nidx) from None
-    return _record('index_put', new, (input, values), (nidx,))
+    return _record(_index_put_backward, new, (input, values), idx=nidx)
 
 
 def _index_put_(self, indices, values, accumulate=False):
@@ -300,6 +309,11 @@ def _check_index_tensor(index, name):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
+@derivative
+def GatherBackward0(grad, shape, dim, index):
+    return _zeros_like_shape(grad, shape).scatter_add(dim, index, grad)
+
+
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     d = input._data
     _check_index_tensor(index, 'gather')
@@ -318,7 +332,8 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     src = d[tuple(slice(0, s) if i != ax else slice(None) for i, s in enumerate(idx.shape))] \
         if d.ndim else d
     r = np.take_along_axis(src, idx, axis=ax) if d.ndim else d.copy()
-    return _out(out, _record('gather', _arr(r), (input,), (d.shape, ax, index)))
+    return _out(out, _record(GatherBackward0, _arr(r), (input,), shape=d.shape, dim=ax,
+                             index=index))
 
 
 def _scatter_np(d, ax, idx, src, reduce=None):
@@ -352,6 +367,21 @@ def _scatter_np(d, ax, idx, src, reduce=None):
     return out
 
 
+@derivative
+def ScatterBackward0(grad, dim, index):
+    return grad.scatter(dim, index, 0), grad.gather(dim, index)
+
+
+@derivative
+def ScatterBackward1(grad, dim, index):  # scatter.value: a number, not a source tensor
+    return grad.scatter(dim, index, 0)
+
+
+@derivative
+def ScatterAddBackward0(grad, dim, index):
+    return grad, grad.gather(dim, index)
+
+
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
@@ -361,8 +391,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     s = src._data if isinstance(src, Tensor) else _scalar_to(src, d.dtype)
     r = _scatter_np(d, ax, index._data, s, reduce)
     if isinstance(src, Tensor):
-        return _record('scatter', r, (input, src), (ax, index))
-    return _record('scatter_value', r, (input,), (ax, index))
+        return _record(ScatterBackward0, r, (input, src), dim=ax, index=index)
+    return _record(ScatterBackward1, r, (input,), dim=ax, index=index)
 
 
 def scatter_add(input, dim, index, src):
@@ -370,7 +400,7 @@ def scatter_add(input, dim, index, src):
     _check_index_tensor(index, 'scatter_add')
     ax = _wrap_dim(dim, d.ndim)
     r = _scatter_np(d, ax, index._data, src._data, 'add')
-    return _record('scatter_add', r, (input, src), (ax, index))
+    return _record(ScatterAddBackward0, r, (input, src), dim=ax, index=index)
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
@@ -422,6 +452,11 @@ def _scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
                                                include_self=include_self))
 
 
+@derivative
+def IndexSelectBackward0(grad, shape, dim, index):
+    return _zeros_like_shape(grad, shape).index_add(dim, _wrap(index), grad)
+
+
 def index_select(input, dim, index, *, out=None):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -437,7 +472,8 @@ def index_select(input, dim, index, *, out=None):
             raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
         raise IndexError("index out of range in self")
     r = np.take(d, idx.reshape(-1), axis=ax) if d.ndim else d.copy()
-    return _out(out, _record('index_select', r, (input,), (d.shape, ax, idx.reshape(-1))))
+    return _out(out, _record(IndexSelectBackward0, r, (input,), shape=d.shape, dim=ax,
+                             index=idx.reshape(-1)))
 
 
 def _check_flat_bounds(idx, n):
@@ -448,13 +484,19 @@ def _check_flat_bounds(idx, n):
                          f"elements.")
 
 
+@derivative
+def TakeBackward0(grad, shape, index):
+    flat = _embed_slice(grad.reshape(-1), (int(np.prod(shape)),), (index.reshape(-1),))
+    return flat.reshape(shape)
+
+
 def take(input, index):
     d = input._data.reshape(-1)
     idx = index._data
     n = d.size
     _check_flat_bounds(idx, n)
     r = d[idx]
-    return _record('take', _arr(r), (input,), (input._data.shape, idx))
+    return _record(TakeBackward0, _arr(r), (input,), shape=input._data.shape, index=idx)
 
 
 def take_along_dim(input, indices, dim=None):
@@ -472,7 +514,6 @@ def take_along_dim(input, indices, dim=None):
         shape = list(np.broadcast_shapes(d.shape[:ax] + (1,) + d.shape[ax + 1:],
                                          idx.shape[:ax] + (1,) + idx.shape[ax + 1:]))
     except ValueError:
-        from ._util import _broadcast_error
         raise _broadcast_error(d, idx) from None
     shape_in = list(shape)
     shape_in[ax] = d.shape[ax]
@@ -483,6 +524,14 @@ def take_along_dim(input, indices, dim=None):
     if d.shape[ax]:  # torch wraps every index modulo the dim's size here (not only negatives)
         idx_b = idx_b % d.shape[ax]
     return gather(src, ax, _wrap(np.ascontiguousarray(idx_b).astype(np.int64)))
+
+
+def _masked_fill_backward(grad, mask):
+    return _drop(grad, mask), _keep(grad, mask).sum()
+
+
+MaskedFillBackward0 = derivative('MaskedFillBackward0')(_masked_fill_backward)
+MaskedFillBackward1 = derivative('MaskedFillBackward1')(_masked_fill_backward)  # value tensor
 
 
 def masked_fill(input, mask, value):
@@ -513,8 +562,8 @@ def masked_fill(input, mask, value):
             f"masked_fill_: expected mask shape {list(m.shape)} to be broadcastable to "
             f"{list(d.shape)}")
     if isinstance(value, Tensor):
-        return _record('masked_fill_tensor', _arr(r), (input, value), (m,))
-    return _record('masked_fill', _arr(r), (input, None), (m,))
+        return _record(MaskedFillBackward1, _arr(r), (input, value), mask=m)
+    return _record(MaskedFillBackward0, _arr(r), (input, None), mask=m)
 
 
 def _masked_fill_(self, mask, value):
@@ -527,6 +576,11 @@ def _masked_fill_(self, mask, value):
     return _write_inplace(self, masked_fill(self, mask, value))
 
 
+@derivative
+def MaskedSelectBackward0(grad, shape, mask):
+    return _zeros_like_shape(grad, shape).masked_scatter(_wrap(mask), grad)
+
+
 def masked_select(input, mask):
     d, m = input._data, mask._data
     if m.dtype != np.bool_:
@@ -537,7 +591,17 @@ def masked_select(input, mask):
     r = db[mb]
     if shape != d.shape:
         input = input.expand(shape)
-    return _record('masked_select', _arr(r), (input,), (shape, mb))
+    return _record(MaskedSelectBackward0, _arr(r), (input,), shape=shape, mask=mb)
+
+
+@derivative
+def MaskedScatterBackward0(grad, mask, src_shape):
+    n = int(np.prod(src_shape))
+    sel = grad.masked_select(_wrap(mask))
+    pad = n - sel.shape[0]
+    if pad:
+        sel = cat([sel, _zeros_like_shape(grad, (pad,))])
+    return grad.masked_fill(_wrap(mask), 0), sel.reshape(src_shape)
 
 
 def masked_scatter(input, mask, source):
@@ -546,7 +610,8 @@ def masked_scatter(input, mask, source):
     n = int(mb.sum())
     r = d.copy()
     r[mb] = source._data.reshape(-1)[:n]
-    return _record('masked_scatter', r, (input, source), (mb, source._data.shape))
+    return _record(MaskedScatterBackward0, r, (input, source), mask=mb,
+                   src_shape=source._data.shape)
 
 
 def nonzero(input, *, out=None, as_tuple=False):
@@ -590,8 +655,19 @@ def _sort_np(d, ax, descending, stable=True):
     return np.take_along_axis(d, order, ax), order.astype(np.int64)
 
 
+def _sort_backward(grad, shape, dim, indices):
+    if len(shape) == 0:
+        return grad
+    return _zeros_like_shape(grad, shape).scatter(dim, indices, grad)
+
+
+SortBackward0 = derivative('SortBackward0')(_sort_backward)
+SortBackward1 = derivative('SortBackward1')(_sort_backward)  # sort.stable (stable= given)
+TopkBackward0 = derivative('TopkBackward0')(_sort_backward)
+KthvalueBackward0 = derivative('KthvalueBackward0')(_max_dim_backward)
+
+
 def sort(input, dim=-1, descending=False, stable=None, *, out=None):
-    from .reduce import _SortRT
     if isinstance(dim, bool):  # sort(x, stable=..) keyword confusion guard
         dim = -1
     d = input._data
@@ -599,8 +675,8 @@ def sort(input, dim=-1, descending=False, stable=None, *, out=None):
     vals, idx = _sort_np(d, ax, descending)
     indices = _wrap(idx)
     # torch's sort.stable overload (any stable= given) is SortBackward1
-    values = _record('sort' if stable is None else 'sort_stable', _arr(vals), (input,),
-                     (d.shape, ax, indices))
+    values = _record(SortBackward0 if stable is None else SortBackward1, _arr(vals), (input,),
+                     shape=d.shape, dim=ax, indices=indices)
     return _SortRT(values, indices)
 
 
@@ -613,7 +689,6 @@ def msort(input):
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
-    from .reduce import _TopkRT
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
     n = d.shape[ax] if d.ndim else 1
@@ -623,12 +698,12 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     sl = (slice(None),) * ax + (slice(0, k),)
     vals, idx = vals[sl], idx[sl]
     indices = _wrap(np.ascontiguousarray(idx))
-    values = _record('topk', np.ascontiguousarray(vals), (input,), (d.shape, ax, indices))
+    values = _record(TopkBackward0, np.ascontiguousarray(vals), (input,), shape=d.shape,
+                     dim=ax, indices=indices)
     return _TopkRT(values, indices)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
-    from .reduce import _KthRT
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
     n = d.shape[ax] if d.ndim else 1
@@ -646,8 +721,8 @@ def kthvalue(input, k, dim=-1, keepdim=False):
             vals, idx = vals.squeeze(ax), idx.squeeze(ax)
     # np.array, not np.ascontiguousarray: that one turns a 0-d result into shape (1,)
     indices = _wrap(np.array(idx, order='C'))
-    values = _record('kthvalue', np.array(vals, order='C'), (input,),
-                     (d.shape, ax, keepdim, indices))
+    values = _record(KthvalueBackward0, np.array(vals, order='C'), (input,), shape=d.shape,
+                     dim=ax, keepdim=keepdim, indices=indices)
     return _KthRT(values, indices)
 
 
@@ -728,6 +803,22 @@ def histc(input, bins=100, min=0, max=0):
     return _wrap(r.astype(d.dtype))
 
 
+@derivative
+def IndexAddBackward0(grad, dim, index, alpha):
+    g_src = grad.index_select(dim, _wrap(index))
+    return grad, (g_src * alpha if alpha != 1 else g_src)
+
+
+@derivative
+def IndexCopyBackward0(grad, dim, index):
+    return grad.index_fill(dim, _wrap(index), 0), grad.index_select(dim, _wrap(index))
+
+
+@derivative
+def IndexFillBackward0(grad, dim, index):
+    return grad.index_fill(dim, _wrap(index), 0)
+
+
 def index_add(input, dim, index, source, *, alpha=1):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -742,7 +833,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     r = d.copy()
     src = source._data * alpha if alpha != 1 else source._data
     np.add.at(np.moveaxis(r, ax, 0), index._data, np.moveaxis(src, ax, 0))
-    return _record('index_add', r, (input, source), (ax, index._data, alpha))
+    return _record(IndexAddBackward0, r, (input, source), dim=ax, index=index._data, alpha=alpha)
 
 
 def index_copy(input, dim, index, source):
@@ -755,7 +846,7 @@ def index_copy(input, dim, index, source):
                          f"size {n}")
     r = d.copy()
     np.moveaxis(r, ax, 0)[index._data] = np.moveaxis(source._data, ax, 0)
-    return _record('index_copy', r, (input, source), (ax, index._data))
+    return _record(IndexCopyBackward0, r, (input, source), dim=ax, index=index._data)
 
 
 def index_fill(input, dim, index, value):
@@ -768,7 +859,7 @@ def index_fill(input, dim, index, value):
     r = d.copy()
     v = _scalar_to(value, d.dtype)
     np.moveaxis(r, ax, 0)[index._data] = v
-    return _record('index_fill', r, (input,), (ax, index._data))
+    return _record(IndexFillBackward0, r, (input,), dim=ax, index=index._data)
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):

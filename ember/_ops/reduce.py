@@ -5,8 +5,11 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ..autograd.graph import _record, _RESULT
-from ._util import _arr, _dims, _out, _legacy, _rename, _quiet, _np_compat
+from ..autograd.graph import _record, _RESULT, derivative
+from ._util import (_arr, _dims, _out, _legacy, _rename, _quiet, _np_compat, _nograph, _keep,
+                    _unreduce, _zeros_like_shape, _embed_slice, _write_inplace)
+from .elementwise import maximum, minimum
+from .shape import cat
 
 __all__ = ['sum', 'mean', 'nansum', 'nanmean', 'prod', 'max', 'min', 'amax', 'amin', 'aminmax',
            'argmax', 'argmin', 'std', 'var', 'std_mean', 'var_mean', 'logsumexp', 'cumsum',
@@ -75,6 +78,14 @@ def _sum_dtype(d, dtype):
 _add_reduce = np.add.reduce
 
 
+def _sum_backward(grad, shape, axes, keepdim):
+    return _unreduce(grad, shape, axes, keepdim).expand(shape)
+
+
+SumBackward0 = derivative('SumBackward0')(_sum_backward)
+SumBackward1 = derivative('SumBackward1')(_sum_backward)  # sum.dim_IntList
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     d = input._data
     rd = _sum_dtype(d, dtype)
@@ -84,20 +95,25 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         r = _arr(_add_reduce(d, None, rd))
         if keepdim:
             r = r.reshape((1,) * d.ndim)
-        op = 'sum'
+        op = SumBackward0
     else:  # torch's sum.dim_IntList: SumBackward1
         axes = _dims(dim, d.ndim)
         r = _arr(_add_reduce(d, axes, rd, keepdims=keepdim))
-        op = 'sum_dim'
-    res = _record(op, r, (input,), (d.shape, axes, keepdim))
+        op = SumBackward1
+    res = _record(op, r, (input,), shape=d.shape, axes=axes, keepdim=keepdim)
     return res if out is None else _out(out, res)
+
+
+@derivative
+def NansumBackward0(grad, self, axes, keepdim):
+    return _unreduce(grad, self.shape, axes, keepdim) * ~self.isnan()
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     d = input._data
     axes = None if dim is None else _dims(dim, d.ndim)
     r = _arr(np.nansum(d, axis=axes, dtype=_sum_dtype(d, dtype), keepdims=keepdim))
-    return _record('nansum', r, (input,), (input, axes, keepdim))
+    return _record(NansumBackward0, r, (input,), self=input, axes=axes, keepdim=keepdim)
 
 
 def _float_only(d, name):
@@ -105,6 +121,14 @@ def _float_only(d, name):
         raise RuntimeError(
             f"{name}(): could not infer output dtype. Input dtype must be either a floating "
             f"point or complex dtype. Got: {_legacy(d.dtype)}")
+
+
+def _mean_backward(grad, shape, axes, keepdim, n):
+    return _unreduce(grad, shape, axes, keepdim).expand(shape) / n
+
+
+MeanBackward0 = derivative('MeanBackward0')(_mean_backward)
+MeanBackward1 = derivative('MeanBackward1')(_mean_backward)  # mean.dim
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -118,9 +142,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
         if keepdim:
             r = r.reshape((1,) * d.ndim)
         n = d.size
-        op = 'mean'
+        op = MeanBackward0
     else:
-        op = 'mean_dim'
+        op = MeanBackward1
         axes = _dims(dim, d.ndim)
         n = 1
         for a in axes:
@@ -128,7 +152,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
         r = _arr(np.mean(d, axis=axes, keepdims=keepdim) if n else _empty_mean(d, axes, keepdim))
     if r.dtype != d.dtype:
         r = r.astype(d.dtype)
-    return _out(out, _record(op, r, (input,), (d.shape, axes, keepdim, n)))
+    return _out(out, _record(op, r, (input,), shape=d.shape, axes=axes, keepdim=keepdim, n=n))
 
 
 def _empty_mean(d, axes, keepdim):
@@ -144,15 +168,47 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
         nansum(input) / mask.sum()
 
 
+def _prod_backward(grad, self, dim, keepdim, result):
+    if dim is None:
+        g = grad
+        shape = self.shape
+        if not (self == 0).any():
+            return g * result / self
+        flat = self.reshape(-1)
+        return (g * _prod_others(flat, 0)).reshape(shape)
+    g = _unreduce(grad, self.shape, (dim,), keepdim)
+    r = _unreduce(result, self.shape, (dim,), keepdim)
+    if not (self == 0).any():
+        return g * r / self
+    return g * _prod_others(self, dim)
+
+
+def _prod_others(x, dim):
+    """Product of all other elements along dim (exact with zeros): exclusive cumprods."""
+    n = x.shape[dim]
+    ones = x.narrow(dim, 0, 1) * 0 + 1
+    left = cat([ones, x.narrow(dim, 0, n - 1).cumprod(dim)], dim) if n > 1 else ones
+    rx = x.flip(dim)
+    right = cat([ones, rx.narrow(dim, 0, n - 1).cumprod(dim)], dim).flip(dim) if n > 1 \
+        else ones
+    return left * right
+
+
+ProdBackward0 = derivative('ProdBackward0')(_prod_backward)
+ProdBackward1 = derivative('ProdBackward1')(_prod_backward)  # prod.dim_int
+
+
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     d = input._data
     rd = _sum_dtype(d, dtype)
     if dim is None:
         r = _arr(_quiet(np.prod, d, dtype=rd))
-        return _record('prod', r, (input,), (input, None, False, _RESULT))
+        return _record(ProdBackward0, r, (input,), self=input, dim=None, keepdim=False,
+                       result=_RESULT)
     ax = _wrap_dim(dim, d.ndim)
     r = _arr(_quiet(np.prod, d, axis=ax, dtype=rd, keepdims=keepdim))
-    return _record('prod_dim', r, (input,), (input, ax, keepdim, _RESULT))
+    return _record(ProdBackward1, r, (input,), self=input, dim=ax, keepdim=keepdim,
+                   result=_RESULT)
 
 
 def _check_nonempty(d, name, dim=None):
@@ -165,22 +221,50 @@ def _check_nonempty(d, name, dim=None):
             raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
 
 
+# max/min/median/mode/kthvalue along a dim: the gradient goes to the selected index
+def _max_dim_backward(grad, shape, dim, keepdim, indices):
+    if len(shape) == 0:
+        return grad
+    g, idx = grad, indices
+    if not keepdim:
+        g, idx = g.unsqueeze(dim), idx.unsqueeze(dim)
+    return _zeros_like_shape(grad, shape).scatter(dim, idx, g)
+
+
+MaxBackward0 = derivative('MaxBackward0')(_max_dim_backward)
+MinBackward0 = derivative('MinBackward0')(_max_dim_backward)
+
+
+def _amax_all_backward(grad, self, result):
+    # torch's evenly_distribute_backward: the maxima (the NaNs, when the max is NaN) share it
+    x, r = self._data, result._data
+    mask = np.isnan(x) if r.dtype.kind in 'fc' and np.isnan(r) else x == r
+    share = grad / int(np.count_nonzero(mask))
+    if _nograph():
+        out = np.zeros(x.shape, share._data.dtype)
+        out[mask] = share._data
+        return _wrap(out)
+    return _keep(share.expand(x.shape), mask)
+
+
+MaxBackward1 = derivative('MaxBackward1')(_amax_all_backward)
+MinBackward1 = derivative('MinBackward1')(_amax_all_backward)
+
+
 def _minmax(input, dim, keepdim, out, which):
     npred, nparg = (np.max, np.argmax) if which == 'max' else (np.min, np.argmin)
     d = input._data
     if dim is None:
         if isinstance(keepdim, Tensor):  # torch.max(a, b) is maximum
-            from .elementwise import maximum, minimum
             return (maximum if which == 'max' else minimum)(input, keepdim)
         if d.size == 0:
             raise RuntimeError(
                 f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument.")
         r = _arr(npred(d))
-        return _record('amax_all' if which == 'max' else 'amin_all', r, (input,),
-                       (input, _RESULT))
+        return _record(MaxBackward1 if which == 'max' else MinBackward1, r, (input,),
+                       self=input, result=_RESULT)
     if isinstance(dim, Tensor):
-        from .elementwise import maximum, minimum
         return (maximum if which == 'max' else minimum)(input, dim)
     ax = _wrap_dim(dim, d.ndim)
     _check_nonempty(d, which, ax)
@@ -200,8 +284,8 @@ def _minmax(input, dim, keepdim, out, which):
             idx = idx.squeeze(ax)
             vals = vals.squeeze(ax)
     indices = _wrap(_arr(idx.astype(np.int64, copy=False)))
-    values = _record('max_dim' if which == 'max' else 'min_dim', _arr(vals), (input,),
-                     (d.shape, ax, keepdim, indices))
+    values = _record(MaxBackward0 if which == 'max' else MinBackward0, _arr(vals), (input,),
+                     shape=d.shape, dim=ax, keepdim=keepdim, indices=indices)
     rt = (_MaxRT if which == 'max' else _MinRT)(values, indices)
     if out is not None:
         _out(out[0], values)
@@ -230,12 +314,23 @@ def _check_empty_axes(d, name, dim, axes):
             raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
 
 
+def _amax_backward(grad, self, axes, keepdim, result):
+    r = _unreduce(result, self.shape, axes, keepdim)
+    mask = self == r
+    return _unreduce(grad, self.shape, axes, keepdim) * mask / mask.sum(axes, keepdim=True)
+
+
+AmaxBackward0 = derivative('AmaxBackward0')(_amax_backward)
+AminBackward0 = derivative('AminBackward0')(_amax_backward)
+
+
 def amax(input, dim=(), keepdim=False, *, out=None):
     d = input._data
     axes = _dims(dim if dim != () else None, d.ndim)
     _check_empty_axes(d, 'amax', dim, axes)
     r = _arr(np.max(d, axis=axes, keepdims=keepdim)) if d.ndim else d.copy()
-    return _out(out, _record('amax', r, (input,), (input, axes, keepdim, _RESULT)))
+    return _out(out, _record(AmaxBackward0, r, (input,), self=input, axes=axes,
+                             keepdim=keepdim, result=_RESULT))
 
 
 def amin(input, dim=(), keepdim=False, *, out=None):
@@ -243,7 +338,8 @@ def amin(input, dim=(), keepdim=False, *, out=None):
     axes = _dims(dim if dim != () else None, d.ndim)
     _check_empty_axes(d, 'amin', dim, axes)
     r = _arr(np.min(d, axis=axes, keepdims=keepdim)) if d.ndim else d.copy()
-    return _out(out, _record('amin', r, (input,), (input, axes, keepdim, _RESULT)))
+    return _out(out, _record(AminBackward0, r, (input,), self=input, axes=axes,
+                             keepdim=keepdim, result=_RESULT))
 
 
 def aminmax(input, *, dim=None, keepdim=False):
@@ -318,15 +414,32 @@ def _var_np(input, dim, unbiased, keepdim, correction, name):
     return r, (axes, keepdim, c, n)
 
 
+@derivative
+def VarBackward0(grad, self, axes, keepdim, correction, n):
+    g = _unreduce(grad, self.shape, axes, keepdim)
+    mean = self.mean(axes, keepdim=True) if axes is not None else self.mean()
+    return g * (2.0 / _builtins.max(n - correction, 0)) * (self - mean) if n - correction > 0 else \
+        g * (self - mean) * float('inf')
+
+
+@derivative
+def StdBackward0(grad, self, axes, keepdim, correction, n, result):
+    # d std = d var / (2 std); torch defines it as 0 where std is 0
+    g = (grad / (2 * result)).masked_fill(result == 0, 0)
+    return VarBackward0._formula(g, self, axes, keepdim, correction, n)
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    r, info = _var_np(input, dim, unbiased, keepdim, correction, 'var')
-    return _out(out, _record('var', r, (input,), (input,) + info))
+    r, (axes, keepdim, c, n) = _var_np(input, dim, unbiased, keepdim, correction, 'var')
+    return _out(out, _record(VarBackward0, r, (input,), self=input, axes=axes, keepdim=keepdim,
+                             correction=c, n=n))
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    r, info = _var_np(input, dim, unbiased, keepdim, correction, 'std')
+    r, (axes, keepdim, c, n) = _var_np(input, dim, unbiased, keepdim, correction, 'std')
     r = np.sqrt(r, out=r)
-    return _out(out, _record('std', r, (input,), (input,) + info + (_RESULT,)))
+    return _out(out, _record(StdBackward0, r, (input,), self=input, axes=axes, keepdim=keepdim,
+                             correction=c, n=n, result=_RESULT))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -339,6 +452,13 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, unbiased, correction = _var_args(dim, unbiased, correction)
     return (_rename(std(input, dim, unbiased, keepdim, correction=correction),
                     'StdMeanBackward0'), _rename(mean(input, dim, keepdim), 'StdMeanBackward0'))
+
+
+@derivative
+def LogsumexpBackward0(grad, self, axes, keepdim, result):
+    g = _unreduce(grad, self.shape, axes, keepdim)
+    r = _unreduce(result, self.shape, axes, keepdim)
+    return g * (self - r).exp()
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
@@ -356,7 +476,13 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
         if not keepdim:
             r = r.squeeze(axes) if axes else r
         r = _arr(r.astype(d.dtype, copy=False))
-    return _out(out, _record('logsumexp', r, (input,), (input, axes, keepdim, _RESULT)))
+    return _out(out, _record(LogsumexpBackward0, r, (input,), self=input, axes=axes,
+                             keepdim=keepdim, result=_RESULT))
+
+
+@derivative
+def CumsumBackward0(grad, dim):
+    return grad.flip(dim).cumsum(dim).flip(dim)
 
 
 def cumsum(input, dim, *, dtype=None, out=None):
@@ -364,7 +490,25 @@ def cumsum(input, dim, *, dtype=None, out=None):
     ax = _wrap_dim(dim, d.ndim)
     rd = _sum_dtype(d, dtype)
     r = _arr(np.cumsum(d, axis=ax, dtype=rd)) if d.ndim else d.astype(rd)
-    return _out(out, _record('cumsum', r, (input,), (ax,)))
+    return _out(out, _record(CumsumBackward0, r, (input,), dim=ax))
+
+
+@derivative
+def CumprodBackward0(grad, self, dim, result):
+    if self.ndim == 0:
+        return grad
+    if not (self == 0).any():
+        return (grad * result).flip(dim).cumsum(dim).flip(dim) / self
+    # exact but O(n^2) along dim: rare path (inputs containing zeros)
+    n = self.shape[dim]
+    out = []
+    for k in range(n):
+        xs = self.clone()
+        xs._data[(slice(None),) * dim + (k,)] = 1
+        prefix = xs.cumprod(dim)
+        mask = _wrap((np.arange(n) >= k).reshape((n,) + (1,) * (self.ndim - dim - 1)))
+        out.append((grad * prefix * mask).sum(dim, keepdim=True))
+    return cat(out, dim)
 
 
 def cumprod(input, dim, *, dtype=None, out=None):
@@ -372,15 +516,25 @@ def cumprod(input, dim, *, dtype=None, out=None):
     ax = _wrap_dim(dim, d.ndim)
     rd = _sum_dtype(d, dtype)
     r = _arr(_quiet(np.cumprod, d, axis=ax, dtype=rd)) if d.ndim else d.astype(rd)
-    return _out(out, _record('cumprod', r, (input,), (input, ax, _RESULT)))
+    return _out(out, _record(CumprodBackward0, r, (input,), self=input, dim=ax, result=_RESULT))
+
+
+def _cummax_backward(grad, shape, dim, idx):
+    if len(shape) == 0:
+        return grad
+    return _zeros_like_shape(grad, shape).scatter_add(dim, _wrap(idx), grad)
+
+
+CummaxBackward0 = derivative('CummaxBackward0')(_cummax_backward)
+CumminBackward0 = derivative('CumminBackward0')(_cummax_backward)
 
 
 def _cum_ext(input, dim, ufunc, rt):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
     if d.ndim == 0:
-        return rt(_record('cummax', d.copy(), (input,), (d.shape, 0, np.zeros((), np.int64))),
-                  _wrap(np.zeros((), np.int64)))
+        return rt(_record(CummaxBackward0, d.copy(), (input,), shape=d.shape, dim=0,
+                          idx=np.zeros((), np.int64)), _wrap(np.zeros((), np.int64)))
     vals = ufunc.accumulate(d, axis=ax)
     # index of the last position where the running extreme was attained
     n = d.shape[ax]
@@ -392,8 +546,8 @@ def _cum_ext(input, dim, ufunc, rt):
         hit |= np.isnan(vals) & np.isnan(d)
     idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=ax).astype(np.int64)
     indices = _wrap(idx)
-    values = _record('cummax' if ufunc is np.maximum else 'cummin', _arr(vals), (input,),
-                     (d.shape, ax, idx))
+    values = _record(CummaxBackward0 if ufunc is np.maximum else CumminBackward0, _arr(vals),
+                     (input,), shape=d.shape, dim=ax, idx=idx)
     return rt(values, indices)
 
 
@@ -405,11 +559,18 @@ def cummin(input, dim):
     return _cum_ext(input, dim, np.minimum, _CumminRT)
 
 
+@derivative
+def LogcumsumexpBackward0(grad, self, dim, result):
+    # d out_j / d x_i = exp(x_i - out_j) for j >= i
+    e = (grad * (-result).exp()).flip(dim).cumsum(dim).flip(dim)
+    return e * self.exp()
+
+
 def logcumsumexp(input, dim):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
     r = _arr(_quiet(np.logaddexp.accumulate, d, axis=ax)) if d.ndim else d.copy()
-    return _record('logcumsumexp', r, (input,), (input, ax, _RESULT))
+    return _record(LogcumsumexpBackward0, r, (input,), self=input, dim=ax, result=_RESULT)
 
 
 def all(input, dim=None, keepdim=False, *, out=None):
@@ -436,6 +597,20 @@ def count_nonzero(input, dim=None):
     return _wrap(_arr(np.count_nonzero(d, axis=axes)).astype(np.int64))
 
 
+@derivative
+def SoftmaxBackward0(grad, result, dim):
+    if _nograph() and result.ndim:  # no graph to build: fused in-place NumPy
+        return _wrap(_softmax_backward_np(grad._data, result._data, dim))
+    return result * (grad - (grad * result).sum(dim, keepdim=True))
+
+
+@derivative
+def LogSoftmaxBackward0(grad, result, dim):
+    if _nograph() and result.ndim:
+        return _wrap(_log_softmax_backward_np(grad._data, result._data, dim))
+    return grad - result.exp() * grad.sum(dim, keepdim=True)
+
+
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     d = input._data
     if dtype is not None:
@@ -445,8 +620,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
                            f"'{_legacy(d.dtype)}'")
     ax = _softmax_dim(dim, d.ndim)
     if d.ndim == 0:
-        return _record('softmax', np.ones_like(d), (input,), (_RESULT, 0))
-    return _record('softmax', _softmax_np(d, ax), (input,), (_RESULT, ax))
+        return _record(SoftmaxBackward0, np.ones_like(d), (input,), result=_RESULT, dim=0)
+    return _record(SoftmaxBackward0, _softmax_np(d, ax), (input,), result=_RESULT, dim=ax)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -458,8 +633,9 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
                            f"'{_legacy(d.dtype)}'")
     ax = _softmax_dim(dim, d.ndim)
     if d.ndim == 0:
-        return _record('log_softmax', np.zeros_like(d), (input,), (_RESULT, 0))
-    return _record('log_softmax', _quiet(_log_softmax_np, d, ax), (input,), (_RESULT, ax))
+        return _record(LogSoftmaxBackward0, np.zeros_like(d), (input,), result=_RESULT, dim=0)
+    return _record(LogSoftmaxBackward0, _quiet(_log_softmax_np, d, ax), (input,),
+                   result=_RESULT, dim=ax)
 
 
 def _log_softmax_np(d, ax):
@@ -536,6 +712,18 @@ def _softmax_dim(dim, ndim):
     return _wrap_dim(dim, ndim)
 
 
+def _median_all_backward(grad, shape, idx):
+    flat = _embed_slice(grad.reshape(1), (int(np.prod(shape)),), (np.array([idx]),))
+    return flat.reshape(shape)
+
+
+MedianBackward0 = derivative('MedianBackward0')(_median_all_backward)
+NanmedianBackward0 = derivative('NanmedianBackward0')(_median_all_backward)
+MedianBackward1 = derivative('MedianBackward1')(_max_dim_backward)
+NanmedianBackward1 = derivative('NanmedianBackward1')(_max_dim_backward)
+ModeBackward0 = derivative('ModeBackward0')(_max_dim_backward)
+
+
 def median(input, dim=None, keepdim=False):
     d = input._data
     if dim is None:
@@ -547,7 +735,7 @@ def median(input, dim=None, keepdim=False):
             idx = int(np.argmax(np.isnan(flat)))
         else:
             idx = int(np.argsort(flat, kind='stable')[k])
-        return _record('median_all', _arr(flat[idx].copy()), (input,), (d.shape, idx))
+        return _record(MedianBackward0, _arr(flat[idx].copy()), (input,), shape=d.shape, idx=idx)
     return _median_dim(input, dim, keepdim, _MedianRT, nan_first=True)
 
 
@@ -560,20 +748,21 @@ def nanmedian(input, dim=None, keepdim=False):
             return _wrap(np.array(np.nan, dtype=d.dtype))
         order = np.argsort(np.where(np.isnan(flat), np.inf, flat), kind='stable')
         idx = int(order[(good.size - 1) // 2])
-        return _record('nanmedian_all', _arr(flat[idx].copy()), (input,), (d.shape, idx))
+        return _record(NanmedianBackward0, _arr(flat[idx].copy()), (input,), shape=d.shape,
+                       idx=idx)
     return _median_dim(input, dim, keepdim, _NanMedianRT, nan_first=False)
 
 
 def _median_dim(input, dim, keepdim, rt, nan_first):
-    op = 'median_dim' if nan_first else 'nanmedian_dim'
+    op = MedianBackward1 if nan_first else NanmedianBackward1
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
     if d.ndim and d.shape[ax] == 0:
-        raise IndexError(f"{op.split('_')[0]}(): Expected reduction dim {ax} to have non-zero "
-                         f"size.")
+        raise IndexError(f"{'median' if nan_first else 'nanmedian'}(): Expected reduction dim "
+                         f"{ax} to have non-zero size.")
     if d.ndim == 0:
-        return rt(_record(op, d.copy(), (input,), (d.shape, 0, keepdim,
-                                                           _wrap(np.zeros((), np.int64)))),
+        return rt(_record(op, d.copy(), (input,), shape=d.shape, dim=0, keepdim=keepdim,
+                          indices=_wrap(np.zeros((), np.int64))),
                   _wrap(np.zeros((), np.int64)))
     key = d
     if d.dtype.kind == 'f':
@@ -594,7 +783,8 @@ def _median_dim(input, dim, keepdim, rt, nan_first):
     if not keepdim:
         idx, vals = idx.squeeze(ax), vals.squeeze(ax)
     indices = _wrap(_arr(idx.astype(np.int64)))
-    values = _record(op, _arr(vals), (input,), (d.shape, ax, keepdim, indices))
+    values = _record(op, _arr(vals), (input,), shape=d.shape, dim=ax, keepdim=keepdim,
+                     indices=indices)
     return rt(values, indices)
 
 
@@ -617,12 +807,13 @@ def mode(input, dim=-1, keepdim=False):
     if keepdim and d.ndim:
         vals, idxs = np.expand_dims(vals, ax), np.expand_dims(idxs, ax)
     indices = _wrap(idxs)
-    values = _record('mode', _arr(vals), (input,), (d.shape, ax, keepdim, indices))
+    values = _record(ModeBackward0, _arr(vals), (input,), shape=d.shape, dim=ax,
+                     keepdim=keepdim, indices=indices)
     return _ModeRT(values, indices)
 
 
 def norm(input, p='fro', dim=None, keepdim=False, dtype=None):
-    from .linalg import vector_norm, matrix_norm
+    from .linalg import vector_norm, matrix_norm  # cycle: linalg's norms build on reductions
     if isinstance(p, str):
         if p == 'fro' and (dim is None or isinstance(dim, int) or len(dim) <= 2):
             return vector_norm(input, 2, dim, keepdim, dtype=dtype)
@@ -633,7 +824,7 @@ def norm(input, p='fro', dim=None, keepdim=False, dtype=None):
 
 
 def dist(input, other, p=2):
-    from .linalg import vector_norm
+    from .linalg import vector_norm  # cycle: linalg's norms build on reductions
     return vector_norm(input - other, p)
 
 
@@ -658,7 +849,6 @@ for _name, _fn in _METHODS.items():
 
 
 def _cumsum_(self, dim, *, dtype=None):
-    from ._util import _write_inplace
     return _write_inplace(self, cumsum(self, dim, dtype=dtype))
 
 

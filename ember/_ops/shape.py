@@ -7,9 +7,11 @@ import functools
 
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor, Size, _wrap, _wrap_dim
-from ..autograd.graph import _record
-from ._util import _arr, _size_args, _out, _as_view, _writeable_view, _rename, _alloc_errors
+from ..autograd.graph import _record, derivative
+from ._util import (_arr, _size_args, _out, _as_view, _writeable_view, _rename, _alloc_errors,
+                    _embed_slice, _write_inplace)
 
 __all__ = ['reshape', 'transpose', 'swapaxes', 'swapdims', 'permute', 't', 'squeeze',
            'unsqueeze', 'flatten', 'unflatten', 'broadcast_to', 'narrow', 'chunk',
@@ -34,8 +36,9 @@ def _axis_alias(fn):
     return wrapper
 
 
-def _record_view(op, data, input, saved=()):
-    out = _record(op, data, (input,), saved)
+def _viewing(out, input):
+    """Make `out` (a recorded view op's result) a view of `input`: shared version counter
+    and base."""
     out._vc = input._vc
     out._base = input if input._base is None else input._base
     return out
@@ -74,9 +77,18 @@ def _infer_shape(shape, numel):
     return shape
 
 
+@derivative
+def ViewBackward0(grad, shape):
+    return grad.reshape(shape)
+
+
+@derivative
+def UnsafeViewBackward0(grad, shape):
+    return grad.reshape(shape)
+
+
 def view(self, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Size)):
-        from .. import _dtype
         d = shape[0]
         if isinstance(d, _dtype.dtype):
             return _wrap(self._data.view(_dtype.to_numpy(d)))
@@ -89,7 +101,7 @@ def view(self, *shape):
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") \
             from None
-    return _record_view('view', r, self, (d.shape,))
+    return _viewing(_record(ViewBackward0, r, (self,), shape=d.shape), self)
 
 
 def view_as(self, other):
@@ -101,24 +113,36 @@ def reshape(input, *shape):
     d = input._data
     try:
         r = d.reshape(shape, copy=False)
-        return _record_view('view', r, input, (d.shape,))
+        return _viewing(_record(ViewBackward0, r, (input,), shape=d.shape), input)
     except ValueError:
-        return _record('reshape_copy', d.reshape(shape), (input,), (d.shape,))
+        return _record(UnsafeViewBackward0, d.reshape(shape), (input,), shape=d.shape)
 
 
 def reshape_as(self, other):
     return reshape(self, other._data.shape)
 
 
+@derivative
+def TransposeBackward0(grad, dim0, dim1):
+    return grad.transpose(dim0, dim1)
+
+
 def transpose(input, dim0, dim1):
     n = input._data.ndim
     a, b = _wrap_dim(dim0, n), _wrap_dim(dim1, n)
     if n < 2:
-        return _record_view('transpose', input._data.view(), input, (0, 0))
-    return _record_view('transpose', input._data.swapaxes(a, b), input, (a, b))
+        return _viewing(_record(TransposeBackward0, input._data.view(), (input,), dim0=0,
+                                dim1=0), input)
+    return _viewing(_record(TransposeBackward0, input._data.swapaxes(a, b), (input,), dim0=a,
+                            dim1=b), input)
 
 
 swapaxes = swapdims = transpose
+
+
+@derivative
+def TBackward0(grad):
+    return grad.t()
 
 
 def t(input):
@@ -126,8 +150,13 @@ def t(input):
     if n > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
     if n < 2:
-        return _record_view('t', input._data.view(), input)
-    return _record_view('t', input._data.T, input)
+        return _viewing(_record(TBackward0, input._data.view(), (input,)), input)
+    return _viewing(_record(TBackward0, input._data.T, (input,)), input)
+
+
+@derivative
+def PermuteBackward0(grad, dims):
+    return grad.permute(tuple(int(i) for i in np.argsort(dims)))
 
 
 def permute(input, *dims):
@@ -141,7 +170,8 @@ def permute(input, *dims):
     dims = tuple(_wrap_dim(d, n) for d in dims)
     if len(set(dims)) != n:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return _record_view('permute', input._data.transpose(dims), input, (dims,))
+    return _viewing(_record(PermuteBackward0, input._data.transpose(dims), (input,), dims=dims),
+                    input)
 
 
 def _T(self):
@@ -156,19 +186,29 @@ def _mT(self):
     return transpose(self, -2, -1)
 
 
+def _reshape_back(grad, shape):
+    return grad.reshape(shape)
+
+
+SqueezeBackward0 = derivative('SqueezeBackward0')(_reshape_back)  # squeeze()
+SqueezeBackward1 = derivative('SqueezeBackward1')(_reshape_back)  # squeeze(dim)
+SqueezeBackward2 = derivative('SqueezeBackward2')(_reshape_back)  # squeeze(dims)
+UnsqueezeBackward0 = derivative('UnsqueezeBackward0')(_reshape_back)
+
+
 @_axis_alias
 def squeeze(input, dim=None):
     d = input._data
     if dim is None:
         r = d.reshape(tuple(s for s in d.shape if s != 1))
-        return _record_view('squeeze_all', r, input, (d.shape,))
+        return _viewing(_record(SqueezeBackward0, r, (input,), shape=d.shape), input)
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         axes = {_wrap_dim(x, d.ndim) for x in dims} if d.ndim else set()
         r = d.reshape(tuple(s for i, s in enumerate(d.shape) if not (i in axes and s == 1)))
     # squeeze.dims (a tuple or list of dims) is torch's SqueezeBackward2
-    op = 'squeeze_dims' if isinstance(dim, (tuple, list)) else 'squeeze'
-    return _record_view(op, r, input, (d.shape,))
+    op = SqueezeBackward2 if isinstance(dim, (tuple, list)) else SqueezeBackward1
+    return _viewing(_record(op, r, (input,), shape=d.shape), input)
 
 
 @_axis_alias
@@ -179,7 +219,7 @@ def unsqueeze(input, dim):
     st = d.strides
     new = d.shape[ax] * st[ax] if ax < d.ndim else d.itemsize
     r = _as_view(d, d.shape[:ax] + (1,) + d.shape[ax:], st[:ax] + (new,) + st[ax:])
-    return _record_view('unsqueeze', r, input, (d.shape,))
+    return _viewing(_record(UnsqueezeBackward0, r, (input,), shape=d.shape), input)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -221,6 +261,11 @@ def unflatten(input, dim, sizes):
     return view(input, d.shape[:ax] + sizes + d.shape[ax + 1:])
 
 
+@derivative
+def ExpandBackward0(grad, shape):
+    return grad  # the engine sums it down to the input's shape
+
+
 def expand(self, *sizes):
     sizes = _size_args(sizes)
     d = self._data
@@ -252,7 +297,7 @@ def expand(self, *sizes):
             target.append(s)
     target = tuple(target)
     if target == d.shape:
-        return _record_view('expand', d.view(), self, (d.shape,))
+        return _viewing(_record(ExpandBackward0, d.view(), (self,), shape=d.shape), self)
     # torch: stride 0 where a dim is really expanded; new leading dims of size 1 get
     # unsqueeze's stride. Read-only where elements overlap (torch refuses those writes).
     st = [0] * lead + list(d.strides)
@@ -264,7 +309,7 @@ def expand(self, *sizes):
     r = _as_view(d, target, tuple(st))
     if any(s == 0 and n > 1 for s, n in zip(st, target)):
         r.flags.writeable = False
-    return _record_view('expand', r, self, (d.shape,))
+    return _viewing(_record(ExpandBackward0, r, (self,), shape=d.shape), self)
 
 
 def expand_as(self, other):
@@ -291,6 +336,14 @@ def broadcast_tensors(*tensors):
     return tuple(expand(t, shape) for t in tensors)
 
 
+# the gradient of a piece of the input: zeros of the input's shape with grad at idx
+SliceBackward0 = derivative('SliceBackward0')(_embed_slice)  # narrow, x[a:b]
+SelectBackward0 = derivative('SelectBackward0')(_embed_slice)  # select, x[i]
+SplitBackward0 = derivative('SplitBackward0')(_embed_slice)
+SplitWithSizesBackward0 = derivative('SplitWithSizesBackward0')(_embed_slice)
+UnbindBackward0 = derivative('UnbindBackward0')(_embed_slice)
+
+
 @_axis_alias
 def narrow(input, dim, start, length):
     d = input._data
@@ -303,7 +356,8 @@ def narrow(input, dim, start, length):
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({d.shape[ax]}).")
     idx = (slice(None),) * ax + (slice(start, start + length),)
-    return _record_view('slice', _writeable_view(d[idx]), input, (d.shape, idx))
+    return _viewing(_record(SliceBackward0, _writeable_view(d[idx]), (input,), shape=d.shape,
+                            idx=idx), input)
 
 
 @_axis_alias
@@ -317,8 +371,8 @@ def select(input, dim, index):
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(d.shape)} at dimension {dim}")
     idx = (slice(None),) * ax + (index,)
-    return _record_view('select', _writeable_view(d[idx + (Ellipsis,)]), input,
-                        (d.shape, idx))
+    return _viewing(_record(SelectBackward0, _writeable_view(d[idx + (Ellipsis,)]), (input,),
+                            shape=d.shape, idx=idx), input)
 
 
 @_axis_alias
@@ -344,9 +398,9 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")
         sizes = [s] * (n // s) + ([n % s] if n % s else []) if s and n else [0]
-        op = 'split'
+        op = SplitBackward0
     else:
-        op = 'split_with_sizes'
+        op = SplitWithSizesBackward0
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
             raise RuntimeError(
@@ -356,7 +410,7 @@ def split(tensor, split_size_or_sections, dim=0):
     start = 0
     for s in sizes:
         idx = (slice(None),) * ax + (slice(start, start + s),)
-        out.append(_record_view(op, d[idx], tensor, (d.shape, idx)))
+        out.append(_viewing(_record(op, d[idx], (tensor,), shape=d.shape, idx=idx), tensor))
         start += s
     return tuple(out)
 
@@ -395,7 +449,8 @@ def unbind(input, dim=0):
     out = []
     for i in range(d.shape[ax]):
         idx = (slice(None),) * ax + (i,)
-        out.append(_record_view('unbind', d[idx + (Ellipsis,)], input, (d.shape, idx)))
+        out.append(_viewing(_record(UnbindBackward0, d[idx + (Ellipsis,)], (input,),
+                                    shape=d.shape, idx=idx), input))
     return tuple(out)
 
 
@@ -414,6 +469,11 @@ def movedim(input, source, destination):
 moveaxis = movedim
 
 
+@derivative
+def FlipBackward0(grad, dims):
+    return grad.flip(dims)
+
+
 def flip(input, dims):
     d = input._data
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
@@ -421,7 +481,7 @@ def flip(input, dims):
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
     r = np.flip(d, axes).copy() if d.ndim else d.copy()
-    return _record('flip', r, (input,), (axes,))
+    return _record(FlipBackward0, r, (input,), dims=axes)
 
 
 def fliplr(input):
@@ -432,16 +492,23 @@ def flipud(input):
     return flip(input, 0)
 
 
+@derivative
+def RollBackward0(grad, shifts, dims):
+    if dims is None:
+        return grad.reshape(-1).roll(shifts).reshape(grad.shape)
+    return grad.roll(shifts, dims)
+
+
 def roll(input, shifts, dims=None):
     d = input._data
     if dims is None:
         r = np.roll(d.reshape(-1), shifts).reshape(d.shape)
-        return _record('roll', r, (input,), (-shifts if isinstance(shifts, int) else
-                                             tuple(-s for s in shifts), None))
+        return _record(RollBackward0, r, (input,), shifts=-shifts if isinstance(shifts, int)
+                       else tuple(-s for s in shifts), dims=None)
     shifts_t = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims_t = (dims,) if isinstance(dims, int) else tuple(dims)
     r = np.roll(d, shifts_t, tuple(_wrap_dim(x, d.ndim) for x in dims_t))
-    return _record('roll', r, (input,), (tuple(-s for s in shifts_t), dims_t))
+    return _record(RollBackward0, r, (input,), shifts=tuple(-s for s in shifts_t), dims=dims_t)
 
 
 def rot90(input, k=1, dims=(0, 1)):
@@ -458,6 +525,11 @@ def _rot90(input, k, dims):
     if k == 2:
         return flip(input, (a, b))
     return flip(input, a).transpose(a, b)
+
+
+@derivative
+def CatBackward0(grad, dim, sizes):
+    return grad.split(list(sizes), dim)
 
 
 @_axis_alias
@@ -480,7 +552,6 @@ def cat(tensors, dim=0, *, out=None):
     arrays = [x._data for x in live]
     dtypes = {a.dtype for a in arrays}
     if len(dtypes) > 1:
-        from .. import _dtype
         rd = live[0].dtype
         for x in live[1:]:
             rd = _dtype.promote_types(rd, x.dtype)
@@ -496,7 +567,7 @@ def cat(tensors, dim=0, *, out=None):
                     f"{ref.shape[j]} but got size {a.shape[j]} for tensor number {i} in the list.")
     r = np.concatenate(arrays, axis=ax)
     sizes = tuple(a.shape[ax] for a in arrays)
-    return _out(out, _record('cat', r, tuple(live), (ax, sizes)))
+    return _out(out, _record(CatBackward0, r, tuple(live), dim=ax, sizes=sizes))
 
 
 concat = concatenate = cat
@@ -572,14 +643,19 @@ def _flat(tensors):
     return tensors
 
 
+@derivative
+def CloneBackward0(grad):
+    return grad
+
+
 def clone(input, *, memory_format=None):
-    return _record('clone', input._data.copy(), (input,))
+    return _record(CloneBackward0, input._data.copy(), (input,))
 
 
 def contiguous(self, memory_format=None):
     if self._data.flags.c_contiguous:
         return self
-    return _record('clone', np.ascontiguousarray(self._data), (self,))
+    return _record(CloneBackward0, np.ascontiguousarray(self._data), (self,))
 
 
 def tile(input, dims):
@@ -588,6 +664,16 @@ def tile(input, dims):
     if len(dims) < d.ndim:
         dims = (1,) * (d.ndim - len(dims)) + dims
     return repeat(input, *dims)
+
+
+@derivative
+def RepeatBackward0(grad, shape, src_shape, sizes):
+    # grad has shape sizes[i] * src_shape[i]; fold each repeated axis and sum it away
+    folded = []
+    for r, s in zip(sizes, src_shape):
+        folded += [r, s]
+    g = grad.reshape(tuple(folded)).sum(tuple(range(0, 2 * len(sizes), 2)))
+    return g.reshape(shape)
 
 
 @_alloc_errors
@@ -599,16 +685,50 @@ def repeat(self, *sizes):
                            "of dimensions of tensor")
     src = d.reshape((1,) * (len(sizes) - d.ndim) + d.shape)
     r = np.tile(src, sizes)
-    return _record('repeat', r, (self,), (d.shape, src.shape, tuple(sizes)))
+    return _record(RepeatBackward0, r, (self,), shape=d.shape, src_shape=src.shape,
+                   sizes=tuple(sizes))
+
+
+@derivative
+def DiagonalBackwardBackward0(grad, offset, dim1, dim2):
+    return grad.diagonal(offset, dim1, dim2)
+
+
+def _diag_scatter(grad, shape, offset, a, b):
+    """The gradient of diagonal(offset, a, b): grad written onto that diagonal of zeros."""
+    g = grad._data
+    z = np.zeros(shape, dtype=g.dtype)
+    nd = len(shape)
+    zm = np.moveaxis(z, (a, b), (nd - 2, nd - 1))
+    n = g.shape[-1]
+    i = np.arange(n)
+    rows, cols = (i, i + offset) if offset >= 0 else (i - offset, i)
+    zm[..., rows, cols] = g
+    return _record(DiagonalBackwardBackward0, z, (grad,), offset=offset, dim1=a, dim2=b)
+
+
+def _diag_backward(grad, shape, diagonal):
+    if len(shape) == 1:
+        return grad.diagonal(diagonal)
+    return _diag_scatter(grad, shape, diagonal, 0, 1)
+
+
+# torch's diag is diag_embed (1-D input) or a copy of diagonal (2-D input)
+_DiagEmbedBackward0 = derivative('DiagEmbedBackward0')(_diag_backward)
+_DiagonalBackward0_copy = derivative('DiagonalBackward0_copy')(_diag_backward)
 
 
 def diag(input, diagonal=0):
     d = input._data
     if d.ndim not in (1, 2):
         raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{d.ndim}D")
-    # torch's diag is diag_embed (1-D input) or a copy of diagonal (2-D input)
-    return _rename(_record('diag', np.diag(d, diagonal).copy(), (input,), (d.shape, diagonal)),
-                   'DiagEmbedBackward0' if d.ndim == 1 else 'DiagonalBackward0_copy')
+    op = _DiagEmbedBackward0 if d.ndim == 1 else _DiagonalBackward0_copy
+    return _record(op, np.diag(d, diagonal).copy(), (input,), shape=d.shape, diagonal=diagonal)
+
+
+@derivative
+def DiagonalBackward0(grad, shape, offset, dim1, dim2):
+    return _diag_scatter(grad, shape, offset, dim1, dim2)
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
@@ -617,7 +737,13 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     r = np.diagonal(d, offset, a, b)
     if not r.flags.writeable and d.flags.writeable:  # NumPy's diagonal is read-only
         r = _as_view(r, r.shape, r.strides)
-    return _record_view('diagonal', r, input, (d.shape, offset, a, b))
+    return _viewing(_record(DiagonalBackward0, r, (input,), shape=d.shape, offset=offset,
+                            dim1=a, dim2=b), input)
+
+
+@derivative
+def DiagEmbedBackward0(grad, offset, dim1, dim2):
+    return grad.diagonal(offset, dim1, dim2)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -631,21 +757,32 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     a, b = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
     if (a, b) != (nd - 2, nd - 1):
         out = np.moveaxis(out, (nd - 2, nd - 1), (a, b))
-    return _record('diag_embed', np.ascontiguousarray(out), (input,), (offset, a, b))
+    return _record(DiagEmbedBackward0, np.ascontiguousarray(out), (input,), offset=offset,
+                   dim1=a, dim2=b)
+
+
+@derivative
+def TrilBackward0(grad, diagonal):
+    return grad.tril(diagonal)
+
+
+@derivative
+def TriuBackward0(grad, diagonal):
+    return grad.triu(diagonal)
 
 
 def tril(input, diagonal=0, *, out=None):
     d = input._data
     if d.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
-    return _out(out, _record('tril', np.tril(d, diagonal), (input,), (diagonal,)))
+    return _out(out, _record(TrilBackward0, np.tril(d, diagonal), (input,), diagonal=diagonal))
 
 
 def triu(input, diagonal=0, *, out=None):
     d = input._data
     if d.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
-    return _out(out, _record('triu', np.triu(d, diagonal), (input,), (diagonal,)))
+    return _out(out, _record(TriuBackward0, np.triu(d, diagonal), (input,), diagonal=diagonal))
 
 
 def meshgrid(*tensors, indexing=None):
@@ -701,7 +838,6 @@ def block_diag(*tensors):
     mats = [t.reshape(1, -1) if t._data.ndim < 2 else t for t in tensors]
     rows = sum(m._data.shape[0] for m in mats)
     cols = sum(m._data.shape[1] for m in mats)
-    from .. import _dtype
     rd = mats[0].dtype
     for m in mats[1:]:
         rd = _dtype.promote_types(rd, m.dtype)
@@ -771,12 +907,10 @@ Tensor.transpose_ = _transpose_
 
 
 def _tril_(self, diagonal=0):
-    from ._util import _write_inplace
     return _write_inplace(self, tril(self, diagonal))
 
 
 def _triu_(self, diagonal=0):
-    from ._util import _write_inplace
     return _write_inplace(self, triu(self, diagonal))
 
 
