@@ -39,13 +39,14 @@ PKG = os.path.join(ROOT, 'ember')
 # string key into autograd/derivatives.py. This counts those call sites (after following
 # helpers to their callers); it may only shrink, and becomes 0 when the table is gone (then
 # delete it together with the string path in graph._record).
-MAX_STRING_RECORDS = 99
+MAX_STRING_RECORDS = 0
 
 RECORDERS = {'_record': 0, '_attach': 1}  # function name -> position of the node argument
 
 # torch's grad_fn names: <Op>Backward<N>, plus the few nodes torch names otherwise
 NAME_RE = re.compile(r'^[A-Z][A-Za-z0-9]*Backward[0-9]+$')
-OTHER_NAMES = {'CopySlices', 'CopyBackwards', 'NotImplemented', 'AccumulateGrad'}
+OTHER_NAMES = {'CopySlices', 'CopyBackwards', 'NotImplemented', 'AccumulateGrad',
+               'DiagonalBackward0_copy'}  # torch.diag of a matrix
 
 LEGACY = 'string key'
 
