@@ -1,12 +1,13 @@
 """Adadelta (torch.optim.Adadelta)."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_args, _zeros
+from .optimizer import Optimizer, _check_args
 
 __all__ = ['Adadelta']
 
 
 class Adadelta(Optimizer):
+    _zero_state = ('square_avg', 'acc_delta')
     _capturable_xla = (False, False)
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
@@ -16,10 +17,6 @@ class Adadelta(Optimizer):
                         maximize=maximize, capturable=capturable, foreach=foreach,
                         differentiable=differentiable)
         super().__init__(params, defaults)
-
-    def _init_state(self, group, p, state):
-        state['square_avg'] = _zeros(p._data)
-        state['acc_delta'] = _zeros(p._data)
 
     def _update(self, hp, state, d, g):
         rho, eps = hp['rho'], hp['eps']

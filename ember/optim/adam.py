@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _check_args, _lerp_, _zeros
+from .optimizer import Optimizer, _adam_moments, _check_args, _zeros
 
 __all__ = ['Adam']
 
@@ -13,6 +13,8 @@ def _squeeze(x):
 
 
 class Adam(Optimizer):
+    _zero_state = ('exp_avg', 'exp_avg_sq')
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
@@ -38,19 +40,13 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, group, p, state):
-        d = p._data
-        state['exp_avg'] = _zeros(d)
-        state['exp_avg_sq'] = _zeros(d)
+        super()._init_state(group, p, state)
         if group['amsgrad']:
-            state['max_exp_avg_sq'] = _zeros(d)
+            state['max_exp_avg_sq'] = _zeros(p._data)
 
     def _update(self, hp, state, d, g):
         beta1, beta2 = hp['betas']
-        m = state['exp_avg']._data
-        v = state['exp_avg_sq']._data
-        _lerp_(m, g, 1 - beta1)
-        v *= beta2
-        v += ((1 - beta2) * g) * g
+        m, v = _adam_moments(state, g, beta1, beta2)
         step = float(state['step']._data)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step

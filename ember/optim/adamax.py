@@ -1,12 +1,14 @@
 """Adamax: Adam with the infinity norm (torch.optim.Adamax)."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_args, _lerp_, _zeros
+from .optimizer import Optimizer, _check_args, _lerp_
 
 __all__ = ['Adamax']
 
 
 class Adamax(Optimizer):
+    _zero_state = ('exp_avg', 'exp_inf')
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False, capturable=False):
         _check_args(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
@@ -14,10 +16,6 @@ class Adamax(Optimizer):
                         foreach=foreach, maximize=maximize, differentiable=differentiable,
                         capturable=capturable)
         super().__init__(params, defaults)
-
-    def _init_state(self, group, p, state):
-        state['exp_avg'] = _zeros(p._data)
-        state['exp_inf'] = _zeros(p._data)
 
     def _update(self, hp, state, d, g):
         beta1, beta2 = hp['betas']

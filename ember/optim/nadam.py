@@ -1,12 +1,13 @@
 """NAdam: Adam with Nesterov momentum (torch.optim.NAdam)."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_args, _lerp_, _scalar_state, _zeros
+from .optimizer import Optimizer, _adam_moments, _check_args, _scalar_state
 
 __all__ = ['NAdam']
 
 
 class NAdam(Optimizer):
+    _zero_state = ('exp_avg', 'exp_avg_sq')
     _scalar_state_keys = ('step', 'mu_product')
     _capturable_what = ('params, mu_products and state_steps',
                         'params, mu_products, and state_steps')
@@ -24,8 +25,7 @@ class NAdam(Optimizer):
 
     def _init_state(self, group, p, state):
         state['mu_product'] = _scalar_state(1.0)
-        state['exp_avg'] = _zeros(p._data)
-        state['exp_avg_sq'] = _zeros(p._data)
+        super()._init_state(group, p, state)
 
     def _update(self, hp, state, d, g):
         lr = hp['lr']
@@ -38,11 +38,7 @@ class NAdam(Optimizer):
         # mu_product is a float32 tensor in torch: keep its rounding
         mp = state['mu_product']._data
         mp *= mu
-        m = state['exp_avg']._data
-        v = state['exp_avg_sq']._data
-        _lerp_(m, g, 1 - beta1)
-        v *= beta2
-        v += ((1 - beta2) * g) * g
+        m, v = _adam_moments(state, g, beta1, beta2)
         denom = np.sqrt(v / bias_correction2)
         mu_product = float(mp)
         mu_product_next = mu_product * mu_next

@@ -54,8 +54,9 @@ def _value(x):
 
 def _hyper(v):
     """A group value as the update rules read it: tensors (lr, betas...) as Python numbers."""
-    if isinstance(v, Tensor):
-        return v._data.item()
+    if isinstance(v, (Tensor, np.generic)):
+        # NumPy scalars too: a float64 one would turn float32 updates into float64 ones
+        return v.item() if isinstance(v, np.generic) else v._data.item()
     if type(v) is tuple:
         return tuple(_hyper(x) for x in v)
     return v
@@ -86,6 +87,16 @@ def _lerp_(a, b, w):
 
 # torch's argument checks: the message for each hyper-parameter that must be >= 0
 _ARG_NAMES = {'lr': 'learning rate', 'eps': 'epsilon value'}
+
+
+def _adam_moments(state, g, beta1, beta2):
+    """Adam's running moments, in place: exp_avg moves toward g, exp_avg_sq toward g * g."""
+    m = state['exp_avg']._data
+    v = state['exp_avg_sq']._data
+    _lerp_(m, g, 1 - beta1)
+    v *= beta2
+    v += ((1 - beta2) * g) * g
+    return m, v
 
 
 def _check_args(*, allow_nan=False, **args):
@@ -132,6 +143,8 @@ class Optimizer:
 
     # does the state hold a `step` counter (all of torch's but SGD's)
     _has_step = True
+    # the zero buffers, shaped as the parameter, that a new state holds after `step`
+    _zero_state = ()
     # the state keys torch stores as float32 0-d tensors (older saves have numbers)
     _scalar_state_keys = ('step',)
     # capturable=True on the CPU fails in step as torch's: what it names, and whether its
@@ -387,6 +400,7 @@ class Optimizer:
             decoupled = hp.get('decoupled_weight_decay', False)
             maximize = hp.get('maximize', False)
             stateful = self._stateful(hp)
+            has_step = self._has_step
             state = None
             for p in group['params']:
                 g = p.grad
@@ -401,7 +415,7 @@ class Optimizer:
                     state = self.state[p]
                     if not state:
                         self._new_state(hp, p, state)
-                    if self._has_step:
+                    if has_step:
                         state['step']._data += 1
                 if maximize:
                     g = -g
@@ -417,6 +431,8 @@ class Optimizer:
     # the template's parts: what an algorithm writes -------------------------------------------
     def _init_state(self, group, p, state):
         """Fill a parameter's new state (after `step`); ``group`` holds the group's values."""
+        for key in self._zero_state:
+            state[key] = _zeros(p._data)
 
     def _update(self, hp, state, d, g):
         """Update the parameter's array ``d`` in place from its gradient array ``g``.

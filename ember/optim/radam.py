@@ -1,12 +1,14 @@
 """RAdam: rectified Adam (torch.optim.RAdam)."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_args, _lerp_, _zeros
+from .optimizer import Optimizer, _adam_moments, _check_args
 
 __all__ = ['RAdam']
 
 
 class RAdam(Optimizer):
+    _zero_state = ('exp_avg', 'exp_avg_sq')
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False):
@@ -17,18 +19,10 @@ class RAdam(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _init_state(self, group, p, state):
-        state['exp_avg'] = _zeros(p._data)
-        state['exp_avg_sq'] = _zeros(p._data)
-
     def _update(self, hp, state, d, g):
         lr = hp['lr']
         beta1, beta2 = hp['betas']
-        m = state['exp_avg']._data
-        v = state['exp_avg_sq']._data
-        _lerp_(m, g, 1 - beta1)
-        v *= beta2
-        v += ((1 - beta2) * g) * g
+        m, v = _adam_moments(state, g, beta1, beta2)
         step = float(state['step']._data)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step

@@ -7,6 +7,7 @@ __all__ = ['RMSprop']
 
 
 class RMSprop(Optimizer):
+    _zero_state = ('square_avg',)
     _capturable_xla = (True, True)
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
@@ -19,7 +20,7 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, group, p, state):
-        state['square_avg'] = _zeros(p._data)
+        super()._init_state(group, p, state)
         if group['momentum'] > 0:
             state['momentum_buffer'] = _zeros(p._data)
         if group['centered']:

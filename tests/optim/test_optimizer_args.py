@@ -115,7 +115,11 @@ ACCEPTED = [('SGD', dict(lr=0.1, momentum=0.9, foreach=True)),
             ('NAdam', dict(lr=0.1, betas=(('T', 0.8), ('T', 0.99)))),
             ('RAdam', dict(lr=0.1, betas=(('T', 0.8), ('T', 0.99)))),
             ('RMSprop', dict(lr=('T', 0.01))),
-            ('LBFGS', dict(lr=('T', 0.5)))]
+            ('LBFGS', dict(lr=('T', 0.5))),
+            # NumPy scalars as hyper-parameters keep float32 updates float32
+            ('Adam', dict(lr=np.float64(0.05), betas=(np.float64(0.8), 0.99),
+                          weight_decay=np.float64(0.1))),
+            ('SGD', dict(lr=np.float32(0.1), momentum=np.float64(0.5)))]
 
 
 @pytest.mark.parametrize('name,kw', ACCEPTED, ids=[f'{n}-{i}' for i, (n, _) in enumerate(ACCEPTED)])
