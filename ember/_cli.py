@@ -6,6 +6,8 @@ faster or slower because of the others. Each is a ``main(argv) -> exit code`` fu
 import importlib
 import sys
 
+from . import __version__
+
 __all__ = ['main', 'COMMANDS']
 
 # name -> (module, function, one-line help). Add a subcommand by adding a row.
@@ -49,7 +51,6 @@ def main(argv=None):
         print(_usage(), file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
     if argv[0] in ('-V', '--version'):
-        from . import __version__
         print(f'ember {__version__}')
         return 0
     name, rest = argv[0], argv[1:]

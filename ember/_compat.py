@@ -8,6 +8,7 @@ import argparse
 import importlib
 import sys
 
+from . import __version__
 from ._stubs import is_missing, kinds
 from ._torch_api import API, TORCH_VERSION
 from ._tensor import Tensor
@@ -56,7 +57,6 @@ def main(argv=None):
             if not ok:
                 print(f'{ns}.{name}')
         return 0
-    from . import __version__
     print(f"ember {__version__}: coverage of torch {TORCH_VERSION}'s public API")
     print(f"{'namespace':<34}{'implemented':>12}{'total':>7}{'%':>7}")
     done_all = total_all = 0

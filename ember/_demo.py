@@ -29,6 +29,10 @@ import os
 import sys
 import time
 
+import ember
+
+from . import _demo_seeds
+
 DEMO_EXTRAS = (('sklearn', 'scikit-learn'), ('tqdm', 'tqdm'), ('matplotlib', 'matplotlib'),
                ('torchinfo', 'torchinfo'))
 DEFAULT_EPOCHS = 10
@@ -64,7 +68,6 @@ def _missing_extras():
 def _select_framework(name):
     """Make `import torch` mean the chosen framework; return an error message or None."""
     if name == 'ember':
-        import ember
         ember.install_as_torch()
         return None
     try:
@@ -95,7 +98,6 @@ def main(argv=None):
         print(error, file=sys.stderr)
         return 1
     if args.seeds:
-        from . import _demo_seeds
         _demo_seeds.main()
         return 0
     return _train(args.framework, args.epochs, args.out)
@@ -103,7 +105,7 @@ def main(argv=None):
 
 def _load_digits(torch):
     """scikit-learn's digits as (N, 1, 32, 32) float32 images and int64 labels."""
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # optional: the demo extra (scikit-learn)
     F = torch.nn.functional
     digits = load_digits()
     images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0
@@ -113,12 +115,12 @@ def _load_digits(torch):
 
 
 def _train(framework, epochs, out):
-    import torch  # ember under the hook, PyTorch with --framework torch
-    from torch import nn
-    import torch.nn.functional as F
-    from torch.utils.data import DataLoader, TensorDataset
-    from torchinfo import summary
-    from tqdm import tqdm
+    # optional: after the hook, `torch` is ember (PyTorch with --framework torch)
+    import torch
+    from torchinfo import summary  # optional: the demo extra; imports torch, so after the hook
+    from tqdm import tqdm  # optional: the demo extra
+    nn, F = torch.nn, torch.nn.functional
+    DataLoader, TensorDataset = torch.utils.data.DataLoader, torch.utils.data.TensorDataset
 
     class LeNet(nn.Module):
         """The seeds' LeNet (document 003): two 5x5 convolutions with max pooling, three
@@ -217,9 +219,9 @@ def _train(framework, epochs, out):
 
 
 def _plot(history, path, name):
-    import matplotlib
+    import matplotlib  # optional: the demo extra
     matplotlib.use('Agg')  # files only: no display needed
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # optional: the demo extra, once the backend is chosen
     epochs = range(1, len(history['train_loss']) + 1)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
     ax_loss.plot(epochs, history['train_loss'], 'o-', label='train')

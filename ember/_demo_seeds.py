@@ -10,7 +10,7 @@ from collections import OrderedDict
 
 
 def main():
-    import torch  # ember under the hook, PyTorch with --framework torch
+    import torch  # optional: ember under the hook, PyTorch with --framework torch
     nn = torch.nn
     F = torch.nn.functional
 

@@ -11,6 +11,8 @@ import importlib.abc
 import importlib.machinery
 import sys
 
+import ember
+
 __all__ = ['install_as_torch', 'TorchModuleNotImplementedError']
 
 _PREFIX = 'torch'
@@ -101,7 +103,6 @@ _finder = None
 
 def _real_torch_loaded():
     """Names of torch modules in sys.modules that are not ember's."""
-    import ember
     bad = []
     for name, mod in list(sys.modules.items()):
         if name == _PREFIX or name.startswith(_PREFIX + '.'):
@@ -126,7 +127,6 @@ def install_as_torch():
     ember.nn``. Idempotent. Refuses (RuntimeError) when the real torch is already imported,
     since two libraries answering to one name would mix their tensors."""
     global _finder
-    import ember
     bad = _real_torch_loaded()
     if bad:
         raise RuntimeError(
@@ -145,7 +145,6 @@ def install_as_torch():
 
 def uninstall():
     """Remove the hook and the torch names it put in sys.modules (tests use this)."""
-    import ember
     if _finder is not None and _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
     for name, mod in list(sys.modules.items()):

@@ -1,22 +1,25 @@
 """Small pieces of torch's top-level namespace: devices, threads, layouts, backends."""
+import ctypes
+import itertools
 import os
 import sys
-import itertools
 
 import numpy as np
 
-from ._tensor_str import _type_name
-from ._tensor import Tensor, _check_device, _wrap, device
-from .nn import functional as F
-from ._ops._util import _operands
+from . import _dtype
 from ._dtype import from_numpy
+from ._ops._util import _operands
 from ._ops.creation import eye, tensor
 from ._ops.elementwise import sub
 from ._ops.shape import vstack
-from .nn.functional import pad as _pad
-from . import _dtype
-from .autograd.graph import _Anomaly
+from ._tensor import Tensor, _check_device, _wrap, device
+from ._tensor_str import _type_name
 from ._threads import get_num_threads, set_num_threads
+from ._values import (channels_last, channels_last_3d, contiguous_format, layout,
+                      memory_format, preserve_format, sparse_coo, strided)
+from .autograd.graph import _Anomaly
+from .nn import functional as F
+from .nn.functional import pad as _pad
 
 __all__ = ['get_num_threads', 'set_num_threads',
            'get_num_interop_threads', 'set_num_interop_threads', 'strided', 'sparse_coo',
@@ -24,30 +27,6 @@ __all__ = ['get_num_threads', 'set_num_threads',
            'layout', 'memory_format', 'is_storage', 'use_deterministic_algorithms',
            'are_deterministic_algorithms_enabled', 'typename', 'is_nonzero',
            'set_default_device', 'get_default_device']
-
-
-class layout:
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self):
-        return 'torch.' + self.name
-
-
-class memory_format:
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self):
-        return 'torch.' + self.name
-
-
-strided = layout('strided')
-sparse_coo = layout('sparse_coo')
-contiguous_format = memory_format('contiguous_format')
-channels_last = memory_format('channels_last')
-channels_last_3d = memory_format('channels_last_3d')
-preserve_format = memory_format('preserve_format')
 
 
 def get_num_interop_threads():
@@ -304,7 +283,6 @@ def _tune_malloc():
     if os.environ.get('EMBER_MALLOC_TUNING', '1') == '0' or not sys.platform.startswith('linux'):
         return
     try:
-        import ctypes
         libc = ctypes.CDLL('libc.so.6')
         m_trim_threshold, m_mmap_threshold = -1, -3
         # at most 128 MiB of freed memory stays with the process (small-memory hosts can

@@ -20,6 +20,8 @@ import struct
 
 import numpy as np
 
+from ._threads import get_num_threads
+
 __all__ = ['CPUGenerator', 'default_generator', 'uniform', 'normal', 'randint', 'random_',
            'randperm', 'bernoulli', 'dropout_noise', 'multinomial', 'exponential', 'geometric',
            'cauchy', 'log_normal']
@@ -176,6 +178,7 @@ _WORKER = [None, None, None]    # (pid, executor, MT19937 of the worker): not ac
 
 def _worker():
     if _WORKER[0] != os.getpid():
+        # lazy: concurrent.futures costs import time; only large bernoulli draws prefetch
         from concurrent.futures import ThreadPoolExecutor
         _WORKER[:] = [os.getpid(), ThreadPoolExecutor(1, thread_name_prefix='ember-rng'),
                       np.random.MT19937()]
@@ -695,7 +698,6 @@ def _bernoulli_scalar_mask(gen, p, n):
     if n >= _PREFETCH_MIN // 4:
         nxt = _predict_next(gen, n)
         if nxt >= _PREFETCH_MIN:
-            from ._misc import get_num_threads
             if get_num_threads() > 1:
                 gen._start_prefetch(nxt)
     p = float(p)

@@ -9,9 +9,13 @@ import argparse
 import importlib.machinery
 import importlib.util
 import os
+import runpy
 import sys
 import traceback
 import types
+import zipfile
+
+from ._hook import install_as_torch
 
 __all__ = ['main', 'build_parser', 'run_path', 'run_module']
 
@@ -77,7 +81,6 @@ def _is_runner_frame(code):
     if os.path.dirname(os.path.abspath(fn)) == here and base in (
             '_runner.py', '_cli.py', '__main__.py', '_hook.py'):
         return True
-    import runpy
     return os.path.abspath(fn) == os.path.abspath(runpy.__file__)
 
 
@@ -182,7 +185,6 @@ def run_path(path, args):
 
 
 def _is_zip(path):
-    import zipfile
     try:
         return zipfile.is_zipfile(path)
     except OSError:
@@ -191,7 +193,6 @@ def _is_zip(path):
 
 def _run_runpy_path(path, args):
     """A directory or zip file with a __main__.py: runpy does what python does."""
-    import runpy
     sys.argv[:] = [path] + list(args)
     try:
         runpy.run_path(path, run_name='__main__')
@@ -251,7 +252,6 @@ def main(argv=None):
         parser.print_usage(sys.stderr)
         print('ember run: error: give a script or -m module to run', file=sys.stderr)
         return 2
-    from ._hook import install_as_torch
     try:
         install_as_torch()
     except RuntimeError as e:

@@ -6,6 +6,9 @@ import sys
 
 import numpy as np
 
+from ._dtype import from_numpy
+from ._tensor import device
+
 __all__ = ['UntypedStorage', 'TypedStorage']
 
 
@@ -39,7 +42,6 @@ class UntypedStorage:
 
     @property
     def device(self):
-        from ._tensor import device
         return device('cpu')
 
     def tolist(self):
@@ -71,7 +73,6 @@ class TypedStorage(UntypedStorage):
 
     @property
     def dtype(self):
-        from ._dtype import from_numpy
         return from_numpy(self._array.dtype)
 
     def size(self):

@@ -21,6 +21,7 @@ import importlib
 import importlib.util
 import sys
 
+from ._tensor import Tensor
 from ._torch_api import API, PACKAGES
 
 __all__ = []
@@ -268,7 +269,6 @@ class _PlaceholderFinder:
 
 
 def _install_tensor():
-    from ._tensor import Tensor
     for name, kind in kinds('torch.Tensor').items():
         if hasattr(Tensor, name):
             continue

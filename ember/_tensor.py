@@ -3,11 +3,16 @@
 The math of every op lives in ``ember/_ops/`` (one module per op family); those modules attach
 the ops to ``Tensor`` as methods and operators when they are imported.
 """
+import copy
+import sys
+import warnings
+import weakref
+
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _tensor_str
 from ._dtype import from_numpy as _dtype_of_np
-from .autograd.grad_mode import _State
+from ._values import strided
 
 __all__ = ['Tensor', 'Size', 'device']
 
@@ -239,7 +244,6 @@ class Tensor(metaclass=_TensorMeta):
 
     @property
     def layout(self):
-        from . import strided
         return strided
 
     @property
@@ -291,8 +295,7 @@ class Tensor(metaclass=_TensorMeta):
         return self._data.__array_interface__['data'][0]
 
     def untyped_storage(self):
-        from ._storage import UntypedStorage
-        return UntypedStorage._of(self)
+        return _storage.UntypedStorage._of(self)
 
     def is_floating_point(self):
         return self._data.dtype.kind == 'f' or self._data.dtype.name == 'bfloat16'
@@ -305,6 +308,16 @@ class Tensor(metaclass=_TensorMeta):
 
     def get_device(self):
         return -1
+
+    @property
+    def grad_dtype(self):
+        """The dtype gradients of this tensor take (its own dtype unless set)."""
+        gd = self.__dict__.get('_grad_dtype')
+        return self.dtype if gd is None else gd
+
+    @grad_dtype.setter
+    def grad_dtype(self, value):
+        self.__dict__['_grad_dtype'] = value
 
     @property
     def _version(self):
@@ -384,8 +397,7 @@ class Tensor(metaclass=_TensorMeta):
                     any(r() is self for r in fn._retains))
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd.graph import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        graph.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         t = _wrap(self._data)
@@ -405,7 +417,6 @@ class Tensor(metaclass=_TensorMeta):
         fn = self.grad_fn
         if fn is None:
             return
-        import weakref
         if fn._retains is None:
             fn._retains = []
         if not any(r() is self for r in fn._retains):
@@ -416,12 +427,11 @@ class Tensor(metaclass=_TensorMeta):
         if not self._requires_grad:
             raise RuntimeError(
                 "cannot register a hook on a tensor that doesn't require gradient")
-        from .autograd.graph import _Handle
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = []
             self._hooks.append(hook)
-            return _Handle(self._hooks, hook)
+            return graph._Handle(self._hooks, hook)
         nr = self._output_nr
 
         def prehook(grads):
@@ -520,8 +530,7 @@ class Tensor(metaclass=_TensorMeta):
         return id(self)
 
     def __repr__(self, *, tensor_contents=None):
-        from ._tensor_str import _tensor_repr
-        return _tensor_repr(self)
+        return _tensor_str._tensor_repr(self)
 
     def __format__(self, spec):
         # torch: a 0-d plain tensor formats as its Python number, whatever the spec
@@ -530,8 +539,7 @@ class Tensor(metaclass=_TensorMeta):
         return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
-        from .serialization import _reduce_tensor
-        return _reduce_tensor(self, protocol)
+        return _reduce_ex(self, protocol)
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
@@ -543,7 +551,6 @@ class Tensor(metaclass=_TensorMeta):
         if self._grad is not None:
             t._grad = self._grad.__deepcopy__(memo)
         if getattr(self, '__dict__', None):
-            import copy
             t.__dict__.update(copy.deepcopy(self.__dict__, memo))
         memo[id(self)] = t
         return t
@@ -645,7 +652,6 @@ def _device_type(d):
 
 
 def _warn_pin_device(name):
-    import warnings
     warnings.warn(f"The argument 'device' of Tensor.{name}() is deprecated. Please do not pass "
                   "this argument.", DeprecationWarning, stacklevel=3)
 
@@ -704,10 +710,16 @@ def _tensor_method(fn):
     return fn
 
 
-def _bind():
-    import sys
-    from .autograd import graph
-    graph._bind_tensor(sys.modules[__name__])
+def _reduce_ex(t, protocol):
+    raise RuntimeError('ember.serialization was not imported')  # it sets this (pickling)
 
 
-_bind()
+_tensor_str._TENSOR_CLASSES['Tensor'] = Tensor
+
+# Modules that import Tensor themselves: imported last, once everything above exists (the
+# autograd package's modules, the storages).
+from . import _storage  # noqa: E402
+from .autograd import graph  # noqa: E402
+from .autograd.grad_mode import _State  # noqa: E402
+
+graph._bind_tensor(sys.modules[__name__])

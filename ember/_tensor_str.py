@@ -248,22 +248,14 @@ def _add_suffixes(text, suffixes, indent):
 
 # ---- the repr ---------------------------------------------------------------------------------
 
-def _ember_classes():
-    """(Tensor, Parameter) classes when they are importable (they may not exist yet)."""
-    try:
-        from ._tensor import Tensor
-    except ImportError:
-        return None, None
-    try:
-        from .nn.parameter import Parameter
-    except ImportError:
-        Parameter = None
-    return Tensor, Parameter
+# The classes that print as 'tensor(': 'Tensor' and 'Parameter', registered by _tensor and
+# nn.parameter when they define them (both import this module).
+_TENSOR_CLASSES = {}
 
 
 def _prefix(t):
     """'tensor(' for Tensor and Parameter; a subclass prints its own class name."""
-    Tensor, Parameter = _ember_classes()
+    Tensor, Parameter = _TENSOR_CLASSES.get('Tensor'), _TENSOR_CLASSES.get('Parameter')
     cls = type(t)
     if Tensor is None or not isinstance(t, Tensor) or cls is Tensor or cls is Parameter:
         return 'tensor(', False

@@ -1,13 +1,35 @@
 """torch's top-level constants and flags that cost nothing to provide (torch.pi, torch.inf,
-torch.has_lapack, the sparse layouts, ...), and Tensor attributes of the same kind."""
+torch.has_lapack, the layouts and memory formats, ...): a leaf every layer may import."""
 import math
-
-from ._misc import layout, memory_format
-from ._tensor import Tensor
 
 __all__ = ['e', 'pi', 'inf', 'nan', 'newaxis', 'has_lapack', 'has_mkl', 'has_openmp',
            'has_spectral', 'jagged', 'sparse_csr', 'sparse_csc', 'sparse_bsr', 'sparse_bsc',
            'legacy_contiguous_format']
+
+
+class layout:
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return 'torch.' + self.name
+
+
+class memory_format:
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return 'torch.' + self.name
+
+
+strided = layout('strided')
+sparse_coo = layout('sparse_coo')
+contiguous_format = memory_format('contiguous_format')
+channels_last = memory_format('channels_last')
+channels_last_3d = memory_format('channels_last_3d')
+preserve_format = memory_format('preserve_format')
+
 
 e = math.e
 pi = math.pi
@@ -24,17 +46,3 @@ sparse_csc = layout('sparse_csc')
 sparse_bsr = layout('sparse_bsr')
 sparse_bsc = layout('sparse_bsc')
 legacy_contiguous_format = memory_format('contiguous_format')  # an alias, as on torch
-
-
-def _grad_dtype(self):
-    gd = self.__dict__.get('_grad_dtype')
-    return self.dtype if gd is None else gd
-
-
-def _set_grad_dtype(self, value):
-    self.__dict__['_grad_dtype'] = value
-
-
-if not hasattr(Tensor, 'grad_dtype'):
-    Tensor.grad_dtype = property(_grad_dtype, _set_grad_dtype,
-                                 doc="The dtype gradients of this tensor take (its own dtype).")

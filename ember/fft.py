@@ -10,6 +10,7 @@ from . import _dtype
 from ._tensor import Tensor, _wrap
 from .autograd.grad_mode import is_grad_enabled
 from ._tensor import _check_device
+from ._ops.shape import roll
 
 __all__ = ['fft', 'ifft', 'rfft', 'irfft', 'hfft', 'ihfft', 'fft2', 'ifft2', 'rfft2', 'irfft2',
            'fftn', 'ifftn', 'rfftn', 'irfftn', 'fftfreq', 'rfftfreq', 'fftshift', 'ifftshift',
@@ -121,7 +122,6 @@ def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requir
 
 
 def _shift(input, dim, sign):
-    from . import roll
     if dim is None:
         dim = tuple(range(input.dim()))
     elif isinstance(dim, int):

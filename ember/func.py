@@ -1,6 +1,7 @@
 """ember.func (torch.func): functional_call. The function transforms (vmap, grad, jacrev, ...)
 resolve to stubs that raise NotImplementedError naming them."""
 from collections.abc import Sequence
+from .nn import DataParallel
 
 __all__ = ['functional_call']
 
@@ -52,7 +53,6 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
                     tie_weights=True, strict=False):
     """Calls `module` with its parameters and buffers replaced by the given tensors (by
     qualified name), then puts the originals back."""
-    from .nn import DataParallel
     if isinstance(module, DataParallel):
         raise RuntimeError("The stateless API can't be used with nn.DataParallel module")
     given = _merge(parameter_and_buffer_dicts)

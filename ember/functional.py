@@ -3,6 +3,8 @@
 ember defines these in its op families and exports them at the top level; this module names
 them where torch does (``from torch.functional import einsum``) without a copy.
 """
+import ember
+
 __all__ = ['atleast_1d', 'atleast_2d', 'atleast_3d', 'broadcast_shapes', 'broadcast_tensors',
            'cartesian_prod', 'block_diag', 'cdist', 'chain_matmul', 'einsum', 'istft', 'lu',
            'norm', 'meshgrid', 'pca_lowrank', 'split', 'stft', 'svd_lowrank', 'tensordot',
@@ -12,7 +14,6 @@ __all__ = ['atleast_1d', 'atleast_2d', 'atleast_3d', 'broadcast_shapes', 'broadc
 def __getattr__(name):
     # looked up on ember itself, so whatever ember has (or stubs) at the top level is here too
     if name in __all__:
-        import ember
         return getattr(ember, name)
     raise AttributeError(f"module 'torch.functional' has no attribute '{name}'")
 

@@ -4,108 +4,100 @@ differentiate). The rest of torch.special resolves to stubs that raise NotImplem
 """
 import math
 
+from . import _dtype
+from ._ops import creation as _cr, elementwise as _ew, extra as _extra, reduce as _red
+from ._tensor import Tensor
 
 __all__ = ['expit', 'logit', 'erf', 'erfc', 'erfinv', 'exp2', 'expm1', 'log1p', 'round', 'sinc',
            'xlogy', 'gammaln', 'digamma', 'psi', 'i0', 'logsumexp', 'softmax', 'log_softmax',
            'ndtr', 'entr', 'xlog1py', 'multigammaln']
 
 
-def _top():
-    import ember
-    return ember
-
-
 def _alias(name, target, doc):
     def f(input, *args, **kwargs):
-        return getattr(_top(), target)(input, *args, **kwargs)
+        return target(input, *args, **kwargs)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"torch.special.{name}: {doc}"
     return f
 
 
-expit = _alias('expit', 'sigmoid', 'the logistic sigmoid 1 / (1 + exp(-x)).')
-logit = _alias('logit', 'logit', 'log(p / (1 - p)), with optional clamping by eps.')
-erf = _alias('erf', 'erf', 'the error function.')
-erfc = _alias('erfc', 'erfc', 'the complementary error function 1 - erf(x).')
-erfinv = _alias('erfinv', 'erfinv', 'the inverse error function.')
-exp2 = _alias('exp2', 'exp2', '2 ** x.')
-expm1 = _alias('expm1', 'expm1', 'exp(x) - 1, accurate near 0.')
-log1p = _alias('log1p', 'log1p', 'log(1 + x), accurate near 0.')
-round = _alias('round', 'round', 'rounds half to even, to `decimals` places.')
-sinc = _alias('sinc', 'sinc', 'the normalised sinc sin(pi x) / (pi x).')
-xlogy = _alias('xlogy', 'xlogy', 'x * log(y), 0 where x == 0.')
-gammaln = _alias('gammaln', 'lgamma', 'log |gamma(x)|.')
-digamma = _alias('digamma', 'digamma', 'the logarithmic derivative of gamma.')
-psi = _alias('psi', 'digamma', 'the logarithmic derivative of gamma (digamma).')
-i0 = _alias('i0', 'i0', 'the modified Bessel function of the first kind, order 0.')
-logsumexp = _alias('logsumexp', 'logsumexp', 'log(sum(exp(x))) over `dim`, computed stably.')
+expit = _alias('expit', _ew.sigmoid, 'the logistic sigmoid 1 / (1 + exp(-x)).')
+logit = _alias('logit', _ew.logit, 'log(p / (1 - p)), with optional clamping by eps.')
+erf = _alias('erf', _ew.erf, 'the error function.')
+erfc = _alias('erfc', _ew.erfc, 'the complementary error function 1 - erf(x).')
+erfinv = _alias('erfinv', _ew.erfinv, 'the inverse error function.')
+exp2 = _alias('exp2', _ew.exp2, '2 ** x.')
+expm1 = _alias('expm1', _ew.expm1, 'exp(x) - 1, accurate near 0.')
+log1p = _alias('log1p', _ew.log1p, 'log(1 + x), accurate near 0.')
+round = _alias('round', _ew.round, 'rounds half to even, to `decimals` places.')
+sinc = _alias('sinc', _ew.sinc, 'the normalised sinc sin(pi x) / (pi x).')
+xlogy = _alias('xlogy', _ew.xlogy, 'x * log(y), 0 where x == 0.')
+gammaln = _alias('gammaln', _ew.lgamma, 'log |gamma(x)|.')
+digamma = _alias('digamma', _ew.digamma, 'the logarithmic derivative of gamma.')
+psi = _alias('psi', _ew.digamma, 'the logarithmic derivative of gamma (digamma).')
+i0 = _alias('i0', _extra.i0, 'the modified Bessel function of the first kind, order 0.')
+logsumexp = _alias('logsumexp', _red.logsumexp, 'log(sum(exp(x))) over `dim`, computed stably.')
 
 
 def softmax(input, dim, *, dtype=None):
     """torch.special.softmax: exp(x) / sum(exp(x)) over `dim`."""
-    from .nn import functional as F
-    return F.softmax(input, dim, dtype=dtype)
+    return _red.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim, *, dtype=None):
     """torch.special.log_softmax: log(softmax(x)) over `dim`, computed stably."""
-    from .nn import functional as F
-    return F.log_softmax(input, dim, dtype=dtype)
+    return _red.log_softmax(input, dim, dtype=dtype)
 
 
 def _float(input):
-    t = _top()
-    if not isinstance(input, t.Tensor):
-        input = t.tensor(input)
+    if not isinstance(input, Tensor):
+        input = _cr.tensor(input)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        input = input.to(t.get_default_dtype())
+        input = input.to(_dtype.get_default_dtype())
     return input
 
 
 def ndtr(input, *, out=None):
     """torch.special.ndtr: the standard normal CDF, 0.5 * erfc(-x / sqrt(2))."""
     x = _float(input)
-    r = 0.5 * _top().erfc(x * (-1.0 / math.sqrt(2.0)))
+    r = 0.5 * _ew.erfc(x * (-1.0 / math.sqrt(2.0)))
     return _copy_out(r, out)
 
 
 def entr(input, *, out=None):
     """torch.special.entr: -x * log(x) for x > 0, 0 at 0, -inf for x < 0."""
-    t = _top()
     x = _float(input)
     pos = x > 0
-    safe = t.where(pos, x, t.ones_like(x))  # keeps log's gradient finite off the branch
-    r = t.where(pos, -safe * t.log(safe),
-                t.where(x == 0, t.zeros_like(x), t.full_like(x, -math.inf)))
-    r = t.where(t.isnan(x), x, r)
+    safe = _ew.where(pos, x, _cr.ones_like(x))  # keeps log's gradient finite off the branch
+    r = _ew.where(pos, -safe * _ew.log(safe),
+                _ew.where(x == 0, _cr.zeros_like(x), _cr.full_like(x, -math.inf)))
+    r = _ew.where(_ew.isnan(x), x, r)
     return _copy_out(r, out)
 
 
 def xlog1py(input, other, *, out=None):
     """torch.special.xlog1py: x * log1p(y), 0 where x == 0 (unless y is nan)."""
-    t = _top()
     x, y = input, other
-    if not isinstance(x, t.Tensor) and not isinstance(y, t.Tensor):
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         raise TypeError("xlog1py(): expected at least one tensor argument")
-    x = _float(x) if isinstance(x, t.Tensor) else x
-    y = _float(y) if isinstance(y, t.Tensor) else y
-    if not isinstance(x, t.Tensor):
-        x = t.full_like(y, x)
-    if not isinstance(y, t.Tensor):
-        y = t.full_like(x, y)
-    zero = (x == 0) & ~t.isnan(y)
-    safe_y = t.where(zero, t.zeros_like(y), y)
-    r = t.where(zero, t.zeros_like(x * safe_y), x * t.log1p(safe_y))
+    x = _float(x) if isinstance(x, Tensor) else x
+    y = _float(y) if isinstance(y, Tensor) else y
+    if not isinstance(x, Tensor):
+        x = _cr.full_like(y, x)
+    if not isinstance(y, Tensor):
+        y = _cr.full_like(x, y)
+    zero = (x == 0) & ~_ew.isnan(y)
+    safe_y = _ew.where(zero, _cr.zeros_like(y), y)
+    r = _ew.where(zero, _cr.zeros_like(x * safe_y), x * _ew.log1p(safe_y))
     return _copy_out(r, out)
 
 
 def multigammaln(input, p, *, out=None):
     """torch.special.multigammaln: the multivariate log-gamma of dimension `p`."""
-    t = _top()
     x = _float(input)
     if bool((x <= (p - 1) / 2).any()):
         raise RuntimeError("All elements must be greater than (p-1)/2")
-    r = sum(t.lgamma(x - j / 2) for j in range(p)) + p * (p - 1) / 4 * math.log(math.pi)
+    r = sum(_ew.lgamma(x - j / 2) for j in range(p)) + p * (p - 1) / 4 * math.log(math.pi)
     return _copy_out(r, out)
 
 

@@ -3,6 +3,9 @@ import numpy as np
 
 from .grad_mode import _State
 from .graph import Node, _Anomaly, _anomaly_trace, _init_node, _raise_freed
+from .._tensor import Tensor, _wrap
+from .graph import _check_versions
+from .grad_mode import no_grad
 
 __all__ = ['Function', 'FunctionCtx', 'once_differentiable']
 
@@ -50,11 +53,9 @@ class BackwardCFunction(FunctionCtx, Node):
         self._out_meta = ()
 
     def _apply(self, grads, create_graph):
-        from .._tensor import _wrap
         if self._saved is None:
             return FunctionCtx.saved_tensors.fget(self)
         if self._versions:
-            from .graph import _check_versions
             _check_versions(self)
         if self.materialize_grads:
             grads = [g if g is not None else _wrap(np.zeros(shape, dtype))
@@ -113,7 +114,6 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor import Tensor
         ctx = cls._backward_cls()
         tensor_args = [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
@@ -162,7 +162,6 @@ class Function(metaclass=_FunctionMeta):
 
 def once_differentiable(fn):
     def wrapper(ctx, *args):
-        from .grad_mode import no_grad
         with no_grad():
             return fn(ctx, *args)
     wrapper.__name__ = fn.__name__

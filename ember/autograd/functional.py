@@ -1,17 +1,20 @@
 """ember.autograd.functional (torch.autograd.functional): vjp, jvp, jacobian, hessian, hvp, vhp
 built on reverse mode (jvp and hvp by the double-backward trick, as torch does). The
 `vectorize=True` and forward-mode strategies are not implemented and say so."""
+from .._tensor import Tensor
+from .grad_mode import enable_grad
+from .graph import grad
+from .._ops.creation import ones_like, zeros_like
+from .._ops.shape import stack
 
 __all__ = ['vjp', 'jvp', 'jacobian', 'hessian', 'hvp', 'vhp']
 
 
 def _tup(x):
-    from .._tensor import Tensor
     return (x,) if isinstance(x, Tensor) else tuple(x), isinstance(x, Tensor)
 
 
 def _prepare(inputs, create_graph):
-    from .grad_mode import enable_grad
     out = []
     with enable_grad():
         for t in inputs:
@@ -23,8 +26,6 @@ def _prepare(inputs, create_graph):
 
 
 def _grads(outputs, inputs, grad_outputs, create_graph):
-    from .graph import grad
-    from .. import zeros_like
     needs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
     if not needs:
         return tuple(zeros_like(x) for x in inputs)
@@ -48,8 +49,6 @@ def _out(t, create_graph):
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J)."""
-    from .grad_mode import enable_grad
-    from .. import ones_like
     _check(strict, False)
     inputs, single_in = _tup(inputs)
     with enable_grad():
@@ -67,8 +66,6 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v), by differentiating a vjp with respect to its vector."""
-    from .grad_mode import enable_grad
-    from .. import ones_like, zeros_like
     _check(strict, False)
     inputs, single_in = _tup(inputs)
     with enable_grad():
@@ -92,8 +89,6 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy='reverse-mode'):
     """The Jacobian of func at inputs, one backward pass per output element."""
-    from .grad_mode import enable_grad
-    from .. import stack, zeros_like
     _check(strict, vectorize, strategy)
     inputs, single_in = _tup(inputs)
     with enable_grad():
@@ -105,7 +100,6 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
             flat = o.reshape(-1)
             for k in range(flat.numel()):
                 if flat.requires_grad:
-                    from .graph import grad
                     gs = grad(flat[k], xs, retain_graph=True, create_graph=create_graph,
                               allow_unused=True)
                 else:
@@ -127,12 +121,10 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     inputs_t, single_in = _tup(inputs)
 
     def gradient(*xs):
-        from .graph import grad
         out = func(*xs)
         if out.numel() != 1:
             raise RuntimeError("The function given to hessian should return a single element")
         gs = grad(out.reshape(()), xs, create_graph=True, allow_unused=True)
-        from .. import zeros_like
         gs = tuple(zeros_like(x) if g is None else g for g, x in zip(gs, xs))
         return gs[0] if single_in else gs
 
@@ -150,8 +142,6 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
 
 
 def _hessian_vector(func, inputs, v, create_graph, strict):
-    from .grad_mode import enable_grad
-    from .graph import grad
     _check(strict, False)
     inputs, single_in = _tup(inputs)
     with enable_grad():
@@ -164,10 +154,8 @@ def _hessian_vector(func, inputs, v, create_graph, strict):
             if len(xs) != 1 or xs[0].numel() != 1:
                 raise RuntimeError("The vector v can only be None if the input to the user-"
                                    "provided function is a single Tensor with a single element.")
-            from .. import ones_like
             vs = (ones_like(xs[0]),)
         gs = grad(out.reshape(()), xs, create_graph=True, allow_unused=True)
-        from .. import zeros_like
         gs = tuple(zeros_like(x) if g is None else g for g, x in zip(gs, xs))
         hv = _grads(gs, xs, vs, create_graph)
     hv = tuple(_out(h, create_graph) for h in hv)

@@ -1,5 +1,12 @@
 """gradcheck / gradgradcheck: analytical gradients against central finite differences."""
+import warnings
+
 import numpy as np
+
+from .._ops.creation import zeros_like
+from .graph import grad as agrad
+from .._tensor import Tensor
+from .._ops.random import randn_like
 
 __all__ = ['gradcheck', 'gradgradcheck', 'GradcheckError']
 
@@ -39,8 +46,6 @@ def _outs(fn, inputs):
 
 
 def _analytical_jacobian(fn, inputs, idx_list):
-    from .. import zeros_like
-    from .graph import grad as agrad
     outputs = _differentiable_outputs(_as_tuple(fn(*inputs)))
     n_out = sum(o._data.size for o in outputs)
     jac = {i: np.zeros((inputs[i]._data.size, n_out)) for i in idx_list}
@@ -63,7 +68,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
               check_batched_grad=False, check_batched_forward_grad=False,
               check_forward_ad=False, check_backward_ad=True, fast_mode=False, masked=None):
     """True when func's autograd gradients match finite differences for every input."""
-    from .._tensor import Tensor
     inputs = _as_tuple(inputs)
     idx_list = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x._requires_grad]
     if not idx_list:
@@ -71,7 +75,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                          "none of the them have requires_grad=True.")
     for i in idx_list:
         if inputs[i]._data.dtype != np.float64:
-            import warnings
             warnings.warn("Input #%d requires gradient and is not a double precision floating "
                           "point. This check will likely fail if all the inputs are not of "
                           "double precision floating point. " % i)
@@ -96,9 +99,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                   check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
                   masked=False):
     """gradcheck of the first-order gradients (differentiated with create_graph=True)."""
-    from .._tensor import Tensor
-    from .graph import grad as agrad
-    from .. import randn_like
     inputs = _as_tuple(inputs)
     outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
     if grad_outputs is None:

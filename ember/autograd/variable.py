@@ -1,4 +1,8 @@
 """torch.autograd.variable: the legacy Variable wrapper."""
+import warnings
+
+from .._tensor import Tensor, _view_of
+from .._ops.creation import empty
 
 __all__ = ['Variable']
 
@@ -8,7 +12,6 @@ class _VariableMeta(type):
         return "<class 'torch.autograd.variable.Variable'>"  # as torch prints it
 
     def __instancecheck__(cls, other):
-        from .._tensor import Tensor
         return isinstance(other, Tensor)
 
 
@@ -18,13 +21,10 @@ class Variable(metaclass=_VariableMeta):
     requested requires_grad; `isinstance(t, Variable)` is True for every tensor."""
 
     def __new__(cls, data=None, requires_grad=False, volatile=None):
-        from .._tensor import Tensor, _view_of
         if volatile is not None:
-            import warnings
             warnings.warn('volatile was removed and now has no effect. Use `with torch.no_grad():`'
                           ' instead.', UserWarning, stacklevel=2)
         if data is None:
-            from .._ops.creation import empty
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f'Variable data has to be a tensor, but got {type(data).__name__}')

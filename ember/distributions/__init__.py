@@ -14,7 +14,8 @@ from .._tensor import Tensor, Size
 from .._ops.creation import empty, full, ones_like, tensor
 from .._ops.shape import broadcast_tensors
 from ..autograd.grad_mode import no_grad
-from .._ops.random import rand
+from .._ops.random import (bernoulli as _bernoulli, multinomial as _multinomial,
+                          normal as _normal, rand)
 from ..nn.functional import binary_cross_entropy_with_logits, one_hot
 
 __all__ = ['Distribution', 'Normal', 'Uniform', 'Bernoulli', 'Categorical', 'Multinomial',
@@ -118,10 +119,9 @@ class Normal(Distribution):
         return self.stddev.pow(2)
 
     def sample(self, sample_shape=Size()):
-        from .. import normal
         shape = self._extended_shape(_size(sample_shape))
         with no_grad():
-            return normal(self.loc.expand(shape), self.scale.expand(shape))
+            return _normal(self.loc.expand(shape), self.scale.expand(shape))
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(_size(sample_shape))
@@ -211,10 +211,9 @@ class Bernoulli(Distribution):
         return self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=Size()):
-        from .. import bernoulli
         shape = self._extended_shape(_size(sample_shape))
         with no_grad():
-            return bernoulli(self.probs.expand(shape))
+            return _bernoulli(self.probs.expand(shape))
 
     def log_prob(self, value):
         logits, value = broadcast_all(self.logits, value)
@@ -260,11 +259,10 @@ class Categorical(Distribution):
         return self.mean
 
     def sample(self, sample_shape=Size()):
-        from .. import multinomial
         sample_shape = _size(sample_shape)
         with no_grad():
             probs_2d = self.probs.reshape(-1, self._num_events)
-            samples_2d = multinomial(probs_2d, sample_shape.numel(), True).T
+            samples_2d = _multinomial(probs_2d, sample_shape.numel(), True).T
             return samples_2d.reshape(self._extended_shape(sample_shape))
 
     def log_prob(self, value):

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from .._ops.elementwise import where
-from .._ops.creation import empty, empty_like, from_numpy
+from .._ops.creation import empty, empty_like, eye as _eye, from_numpy
 from .._ops.random import randperm
 
 __all__ = ['calculate_gain', 'uniform_', 'normal_', 'trunc_normal_', 'constant_', 'ones_',
@@ -125,11 +125,10 @@ def zeros_(tensor):
 
 def eye_(tensor):
     """Fill a 2-D tensor with the identity matrix."""
-    from .. import eye
     if tensor.ndimension() != 2:
         raise ValueError('Only tensors with 2 dimensions are supported')
     with no_grad():
-        tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype))
+        tensor.copy_(_eye(*tensor.shape, dtype=tensor.dtype))
     return tensor
 
 

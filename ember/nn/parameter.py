@@ -1,6 +1,7 @@
 """Parameter and Buffer: the tensors a Module registers as its state (torch.nn.parameter)."""
 from collections import OrderedDict
 
+from .. import _tensor_str
 from .._tensor import Tensor, _VersionCounter
 from .._ops.creation import empty
 from .._tensor import _check_device
@@ -79,6 +80,9 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
     def __reduce_ex__(self, proto):
         state = dict(self.__dict__) if self.__dict__ else None
         return (_rebuild_parameter, (self.data, self.requires_grad, OrderedDict(), state))
+
+
+_tensor_str._TENSOR_CLASSES['Parameter'] = Parameter  # prints as 'Parameter containing:'
 
 
 class UninitializedTensorMixin:

@@ -6,7 +6,9 @@
   safetensors files. ``weights_only=True`` (the default) uses an allow-list unpickler that
   imports and calls nothing outside torch 2.13's list; ``add_safe_globals`` extends it.
 """
+import _compat_pickle
 import io
+import mmap as _mmap
 import os
 import pickle
 import re
@@ -25,6 +27,7 @@ from ._pickle import dumps as _dumps, reduce_tensor as _reduce_tensor  # noqa: F
 from ._unpickle import Storage, StorageType, WeightsOnlyUnpickler
 from ._zip import ZipReader, ZipWriter
 from .._tensor import device
+from ..utils import safetensors as _safetensors
 
 __all__ = ['save', 'load', 'add_safe_globals', 'safe_globals', 'get_safe_globals',
            'clear_safe_globals', 'get_unsafe_globals_in_checkpoint', 'StorageType',
@@ -443,7 +446,6 @@ def _load_zip(opened, path, map_location, make_unpickler, mmap, weights_only):
     if mmap:
         if path is None:
             raise ValueError("f must be a file path in order to use the mmap argument")
-        import mmap as _mmap
         # storages become slices of a copy-on-write mapping (torch's MAP_PRIVATE default);
         # their pages, and so their CRCs, are read only when used
         mapped = _mmap.mmap(opened.fileno(), 0, access=_mmap.ACCESS_COPY)
@@ -484,8 +486,7 @@ def _load_safetensors(path, map_location):
             raise RuntimeError("Loading safetensors file with callable map_location is not "
                                "supported. Use a device string or torch.device instead.")
         device = str(map_location)
-    from ..utils.safetensors import load_file
-    return load_file(path, device=device)
+    return _safetensors.load_file(path, device=device)
 
 
 def _check_seekable(f):
@@ -558,8 +559,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
 def get_unsafe_globals_in_checkpoint(f):
     """GLOBALs of a checkpoint's data.pkl that are not allowed for ``weights_only`` loading."""
-    import pickletools
-    import _compat_pickle
+    import pickletools  # lazy: a large module, for this diagnostic only
     safe = set(_unpickle.allowed_globals()) | set(_unpickle.user_allowed_globals())
     opened = open(f, 'rb') if _is_path(f) else f
     try:

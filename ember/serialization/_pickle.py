@@ -8,15 +8,15 @@ torch.load(weights_only=True) accepts the file; ember never imports torch to do 
 A storage is the whole memory of a NumPy root buffer (the array at the end of the ``.base``
 chain), written once however many tensors view it: views stay views after loading.
 """
+import io
 import pickle
 import sys
 import types
 from collections import OrderedDict
-import io
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _tensor
 from .._tensor import Size, Tensor, _wrap, device
 from ..nn.parameter import Parameter
 
@@ -216,10 +216,6 @@ def torch_name(obj, name=None):
 
 
 def _tensor_types():
-    try:
-        from ..nn.parameter import Parameter
-    except ImportError:  # the nn package may not be importable yet
-        Parameter = None
     return Tensor, Parameter, Size, device
 
 
@@ -337,3 +333,6 @@ def _rebuild_pickled(cls, data, requires_grad, state):
 def reduce_tensor(t, protocol):
     """Tensor.__reduce_ex__ for ordinary pickling: the array travels as NumPy pickles it."""
     return (_rebuild_pickled, (type(t), t._data, t.requires_grad, _user_state(t) or None))
+
+
+_tensor._reduce_ex = reduce_tensor  # Tensor.__reduce_ex__ (in layer 1) pickles through this

@@ -8,19 +8,19 @@
 """
 import _compat_pickle
 import codecs
+import importlib
 import pickle
 import reprlib
 import struct
 import threading
-from collections import Counter, OrderedDict
 import warnings
-import importlib
+from collections import Counter, OrderedDict
 
 import numpy as np
 
-from .. import _dtype
-from .._tensor import Size
-from .._tensor import Tensor, _wrap, device, device as _device
+from .. import _dtype, _values
+from .._ops import creation as _creation
+from .._tensor import Size, Tensor, _wrap, device, device as _device
 from ..nn.parameter import Parameter
 
 UnpicklingError = pickle.UnpicklingError
@@ -443,10 +443,9 @@ _layouts = {}
 def _get_layout(name):
     """torch.serialization._get_layout: a layout object from its name, and nothing else."""
     if not _layouts:
-        import ember
         for n in _TORCH_LAYOUTS:
-            layout = getattr(ember, n, None)
-            _layouts['torch.' + n] = layout if isinstance(layout, ember.layout) else \
+            layout = getattr(_values, n, None)
+            _layouts['torch.' + n] = layout if isinstance(layout, _values.layout) else \
                 _Placeholder('torch.' + n)
     if type(name) is not str or name not in _layouts:
         raise UnpicklingError(f"_get_layout: {_short(name)} is not a torch layout")
@@ -484,7 +483,6 @@ def allowed_globals():
     global _allowed
     if _allowed is not None:
         return _allowed
-    import ember
     rc = {
         'collections.OrderedDict': OrderedDict,
         'collections.Counter': Counter,
@@ -503,7 +501,7 @@ def allowed_globals():
     for prefix in ('torch.', 'torch.cuda.', 'torch.sparse.', 'torch.cuda.sparse.'):
         for kind in _LEGACY_TENSORS:
             full = f"{prefix}{kind}Tensor"
-            rc[full] = getattr(ember, f"{kind}Tensor", None) if prefix == 'torch.' else None
+            rc[full] = getattr(_creation, f"{kind}Tensor", None) if prefix == 'torch.' else None
             if rc[full] is None:
                 rc[full] = _Placeholder(full)
     for prefix in ('torch.', 'torch.cuda.'):

@@ -5,6 +5,7 @@ from collections import OrderedDict
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled
+from ..autograd import Function
 
 __all__ = ['RemovableHandle', 'unserializable_hook', 'warn_if_has_hooks', 'BackwardHook']
 
@@ -76,7 +77,6 @@ def _backward_hook_function():
     # Built on first use: ember.autograd.Function lives in the core, which imports nn lazily.
     global _BackwardHookFunction
     if _BackwardHookFunction is None:
-        from ..autograd import Function
 
         class BackwardHookFunction(Function):
             """Identity whose backward node lets a module observe (and replace) gradients."""

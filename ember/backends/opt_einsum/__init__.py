@@ -12,7 +12,7 @@ def is_available():
 def get_opt_einsum():
     if not is_available():
         return None
-    import opt_einsum
+    import opt_einsum  # optional: not a dependency of ember
     return opt_einsum
 
 

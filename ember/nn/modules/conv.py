@@ -10,6 +10,7 @@ from .lazy import LazyModuleMixin
 from .module import Module
 from ..._ops.creation import empty
 from ...autograd.grad_mode import no_grad
+from .. import functional as F
 
 __all__ = ['Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d',
            'LazyConv1d', 'LazyConv2d', 'LazyConv3d', 'LazyConvTranspose1d',
@@ -138,7 +139,6 @@ class _Conv(_ConvNd):
     def _conv_forward(self, input, weight, bias):
         fn = type(self)._fn
         if self.padding_mode != 'zeros':
-            from .. import functional as F
             return fn(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode),
                       weight, bias, self.stride, (0,) * self._nsp, self.dilation, self.groups)
         return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)

@@ -5,6 +5,7 @@ import warnings
 from ..._ops import loss as F
 from .linear import Linear
 from .module import Module
+from . import distance
 
 __all__ = ['L1Loss', 'NLLLoss', 'NLLLoss2d', 'PoissonNLLLoss', 'GaussianNLLLoss', 'KLDivLoss',
            'MSELoss', 'BCELoss', 'BCEWithLogitsLoss', 'HingeEmbeddingLoss',
@@ -334,7 +335,6 @@ class TripletMarginWithDistanceLoss(_Loss):
                              f"than 0, got {margin} instead")
         if distance_function is None:
             # torch's default is a PairwiseDistance module (a child, so it shows in the repr)
-            from . import distance
             pd = getattr(distance, 'PairwiseDistance', None)
             distance_function = pd() if pd is not None else F._pairwise_distance
         self.distance_function = distance_function

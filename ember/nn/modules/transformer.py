@@ -21,18 +21,17 @@ from .module import Module
 from ..._ops.creation import empty, full
 from ...autograd.grad_mode import is_grad_enabled
 from ..._ops.shape import triu
+from . import activation as _act, dropout, normalization
 
 __all__ = ['MultiheadAttention', 'Transformer', 'TransformerEncoder', 'TransformerDecoder',
            'TransformerEncoderLayer', 'TransformerDecoderLayer']
 
 
 def _layer_norm_cls():
-    from . import normalization
     return normalization.LayerNorm
 
 
 def _dropout_cls():
-    from . import dropout
     return dropout.Dropout
 
 
@@ -388,7 +387,6 @@ class TransformerEncoderLayer(Module):
         self.dropout2 = Dropout(dropout)
         if isinstance(activation, str):
             activation = _get_activation_fn(activation)
-        from . import activation as _act
         relu_cls, gelu_cls = getattr(_act, 'ReLU', ()), getattr(_act, 'GELU', ())
         if activation is F.relu or isinstance(activation, relu_cls):
             self.activation_relu_or_gelu = 1

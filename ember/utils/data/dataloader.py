@@ -23,7 +23,8 @@ import warnings
 from math import ceil
 from typing import Generic, TypeVar
 
-import ember
+from ... import _dtype
+from ..._ops.creation import empty
 
 from . import _utils
 
@@ -293,7 +294,7 @@ class _BaseDataLoaderIter:
         # The sampler's iterator is created first, but its own draws happen lazily, at the
         # first index: after this seed draw, as in torch.
         self._sampler_iter = iter(self._index_sampler)
-        self._base_seed = ember.empty((), dtype=ember.int64).random_(
+        self._base_seed = empty((), dtype=_dtype.int64).random_(
             generator=loader.generator).item()
         self._persistent_workers = loader.persistent_workers
         self._num_yielded = 0

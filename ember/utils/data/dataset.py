@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Iterable
 from typing import Generic, TypeVar
 
-from ember import default_generator, randperm
+from ..._ops.random import default_generator, randperm
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
            "ChainDataset", "Subset", "random_split"]

@@ -1,7 +1,7 @@
 """DistributedSampler: each of ``num_replicas`` processes loads its own share of a dataset."""
 import math
 
-import ember
+from ..._ops.random import Generator, randperm
 
 from .sampler import Sampler
 
@@ -41,9 +41,9 @@ class DistributedSampler(Sampler):
 
     def __iter__(self):
         if self.shuffle:
-            g = ember.Generator()
+            g = Generator()
             g.manual_seed(self.seed + self.epoch)
-            indices = ember.randperm(len(self.dataset), generator=g).tolist()
+            indices = randperm(len(self.dataset), generator=g).tolist()
         else:
             indices = list(range(len(self.dataset)))
 

@@ -10,7 +10,10 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-import ember
+from ... import _dtype
+from ..._ops.creation import as_tensor, empty
+from ..._ops.random import Generator, multinomial, randint, randperm
+from ..._tensor import Tensor
 
 __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
            "SubsetRandomSampler", "WeightedRandomSampler"]
@@ -45,8 +48,8 @@ class SequentialSampler(Sampler):
 def _seeded_generator():
     # torch's recipe when no generator is given: one 64-bit draw from the default generator
     # seeds a fresh Generator, so the default stream advances by a single draw per epoch.
-    seed = int(ember.empty((), dtype=ember.int64).random_().item())
-    generator = ember.Generator()
+    seed = int(empty((), dtype=_dtype.int64).random_().item())
+    generator = Generator()
     generator.manual_seed(seed)
     return generator
 
@@ -79,14 +82,14 @@ class RandomSampler(Sampler):
         if self.replacement:
             # torch draws in chunks of 32, which fixes how the stream is consumed
             for _ in range(self.num_samples // 32):
-                yield from ember.randint(high=n, size=(32,), dtype=ember.int64,
+                yield from randint(high=n, size=(32,), dtype=_dtype.int64,
                                          generator=generator).tolist()
-            yield from ember.randint(high=n, size=(self.num_samples % 32,), dtype=ember.int64,
+            yield from randint(high=n, size=(self.num_samples % 32,), dtype=_dtype.int64,
                                      generator=generator).tolist()
         else:
             for _ in range(self.num_samples // n):
-                yield from ember.randperm(n, generator=generator).tolist()
-            yield from ember.randperm(n, generator=generator).tolist()[:self.num_samples % n]
+                yield from randperm(n, generator=generator).tolist()
+            yield from randperm(n, generator=generator).tolist()[:self.num_samples % n]
 
     def __len__(self):
         return self.num_samples
@@ -100,7 +103,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        for i in ember.randperm(len(self.indices), generator=self.generator).tolist():
+        for i in randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self):
@@ -118,13 +121,13 @@ class WeightedRandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise ValueError("replacement should be a boolean value, but got "
                              f"replacement={replacement}")
-        if not isinstance(weights, (ember.Tensor, np.ndarray)):
+        if not isinstance(weights, (Tensor, np.ndarray)):
             # Through a float64 array: ember.tensor(list, dtype=double) rounds via float32.
             try:
                 weights = np.asarray(weights, dtype=np.float64)
             except (TypeError, ValueError):
                 pass            # let as_tensor raise torch's error
-        weights_tensor = ember.as_tensor(weights, dtype=ember.double)
+        weights_tensor = as_tensor(weights, dtype=_dtype.double)
         if len(weights_tensor.shape) != 1:
             raise ValueError("weights should be a 1d sequence but given "
                              f"weights have shape {tuple(weights_tensor.shape)}")
@@ -134,7 +137,7 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        rand_tensor = ember.multinomial(self.weights, self.num_samples, self.replacement,
+        rand_tensor = multinomial(self.weights, self.num_samples, self.replacement,
                                         generator=self.generator)
         yield from iter(rand_tensor.tolist())
 

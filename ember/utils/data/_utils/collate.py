@@ -11,7 +11,9 @@ import re
 
 import numpy as np
 
-import ember
+from ...._ops.creation import as_tensor, tensor
+from ...._ops.shape import stack
+from ...._tensor import Tensor
 
 # dtype.str codes of NumPy arrays that cannot become Tensors: bytes, str, void and object.
 np_str_obj_array_pattern = re.compile(r"[SaUO]")
@@ -25,13 +27,13 @@ default_collate_err_msg_format = (
 def default_convert(data):
     """Convert NumPy arrays (also inside mappings and sequences) to Tensors; leave the rest."""
     elem_type = type(data)
-    if isinstance(data, ember.Tensor):
+    if isinstance(data, Tensor):
         return data
     if elem_type.__module__ == "numpy" and elem_type.__name__ not in ("str_", "string_"):
         if (elem_type.__name__ == "ndarray"
                 and np_str_obj_array_pattern.search(data.dtype.str) is not None):
             return data
-        return ember.as_tensor(data)
+        return as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
         try:
             if isinstance(data, collections.abc.MutableMapping):
@@ -117,38 +119,38 @@ def collate(batch, *, collate_fn_map=None):
 def collate_tensor_fn(batch, *, collate_fn_map=None):
     # torch stacks into shared memory inside workers; here the result is pickled to the
     # main process anyway, so a plain stack is all that is needed.
-    return ember.stack(batch, 0)
+    return stack(batch, 0)
 
 
 def collate_numpy_array_fn(batch, *, collate_fn_map=None):
     elem = batch[0]
     if np_str_obj_array_pattern.search(elem.dtype.str) is not None:
         raise TypeError(default_collate_err_msg_format.format(elem.dtype))
-    return collate([ember.as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
+    return collate([as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
 
 
 def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
     # NumPy scalars keep their own dtype (a batch of np.int32 gives an int32 Tensor).
     first = type(batch[0])
     if first is not np.object_ and all(type(b) is first for b in batch):
-        return ember.as_tensor(np.asarray(batch))
-    return ember.as_tensor(batch)
+        return as_tensor(np.asarray(batch))
+    return as_tensor(batch)
 
 
 def collate_float_fn(batch, *, collate_fn_map=None):
-    # via NumPy: ember.tensor(list, dtype=float64) would round the values through float32
-    return ember.as_tensor(np.array(batch, dtype=np.float64))
+    # via NumPy: tensor(list, dtype=float64) would round the values through float32
+    return as_tensor(np.array(batch, dtype=np.float64))
 
 
 def collate_int_fn(batch, *, collate_fn_map=None):
-    return ember.tensor(batch)
+    return tensor(batch)
 
 
 def collate_str_fn(batch, *, collate_fn_map=None):
     return batch
 
 
-default_collate_fn_map = {ember.Tensor: collate_tensor_fn}
+default_collate_fn_map = {Tensor: collate_tensor_fn}
 # ndarray covers np.memmap too; the scalar types skip NumPy's string scalars.
 default_collate_fn_map[np.ndarray] = collate_numpy_array_fn
 default_collate_fn_map[(np.bool_, np.number, np.object_)] = collate_numpy_scalar_fn

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...._ops.random import manual_seed
 from . import MP_STATUS_CHECK_INTERVAL, ExceptionWrapper
+from .fetch import _IterableDatasetFetcher, _MapDatasetFetcher
 
 
 class ManagerWatchdog:
@@ -104,9 +106,7 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
     The main process ends the loop by sending None; an exception while fetching is sent
     back wrapped, and re-raised by the main process when that batch's turn comes.
     """
-    import ember
-    from ..dataloader import _DatasetKind
-    from .fetch import _IterableDatasetFetcher, _MapDatasetFetcher
+    from ..dataloader import _DatasetKind  # cycle: the DataLoader module imports this one
 
     def make_fetcher():
         cls = _MapDatasetFetcher if dataset_kind == _DatasetKind.Map else _IterableDatasetFetcher
@@ -117,7 +117,7 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
         # streams from base_seed + worker_id, NumPy's from a hash of the pair.
         seed = base_seed + worker_id
         random.seed(seed)
-        ember.manual_seed(seed)
+        manual_seed(seed)
         np.random.seed(_generate_state(base_seed, worker_id))
 
         global _worker_info
