@@ -2,32 +2,20 @@
 lazy forms. The math is in ember/_ops/conv.py."""
 import math
 
-from ... import _tensor
 from ..._ops import conv as _F
 from .. import init
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
-from ..._ops.creation import empty
 from ...autograd.grad_mode import no_grad
 from .. import functional as F
+from .utils import _empty, _ntuple
 
 __all__ = ['Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d',
            'LazyConv1d', 'LazyConv2d', 'LazyConv3d', 'LazyConvTranspose1d',
            'LazyConvTranspose2d', 'LazyConvTranspose3d']
 
 _PADDING_MODES = ('zeros', 'reflect', 'replicate', 'circular')
-
-
-def _ntuple(v, n):
-    if isinstance(v, (tuple, list)):
-        return tuple(v)
-    return (v,) * n
-
-
-def _empty(shape, device=None, dtype=None):
-    _tensor._check_device(device)
-    return empty(shape, dtype=dtype)
 
 
 class _ConvNd(Module):
@@ -123,8 +111,8 @@ class _ConvNd(Module):
 
 
 def _conv_args(n, kernel_size, stride, padding, dilation):
-    padding = padding if isinstance(padding, str) else _ntuple(padding, n)
-    return _ntuple(kernel_size, n), _ntuple(stride, n), padding, _ntuple(dilation, n)
+    padding = padding if isinstance(padding, str) else _ntuple(n)(padding)
+    return _ntuple(n)(kernel_size), _ntuple(n)(stride), padding, _ntuple(n)(dilation)
 
 
 class _Conv(_ConvNd):
@@ -176,13 +164,13 @@ class _ConvTransposeNd(_ConvNd):
                              f'{self.__class__.__name__}')
         n = self._nsp
         k, s, p, d = _conv_args(n, kernel_size, stride, padding, dilation)
-        super().__init__(in_channels, out_channels, k, s, p, d, True, _ntuple(output_padding, n),
+        super().__init__(in_channels, out_channels, k, s, p, d, True, _ntuple(n)(output_padding),
                          groups, bias, padding_mode, device, dtype)
 
     def _output_padding(self, input, output_size, stride, padding, kernel_size,
                         num_spatial_dims, dilation=None):
         if output_size is None:
-            return _ntuple(self.output_padding, num_spatial_dims)
+            return _ntuple(num_spatial_dims)(self.output_padding)
         has_batch = input.dim() == num_spatial_dims + 2
         non_spatial = 2 if has_batch else 1
         output_size = list(output_size)

@@ -1,21 +1,15 @@
 """Identity, Linear, Bilinear and LazyLinear (torch.nn.modules.linear)."""
 import math
 
-from ... import _tensor
 from ..._ops import linear as _F
 from .. import init
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
-from ..._ops.creation import empty
 from ...autograd.grad_mode import no_grad
+from .utils import _empty
 
 __all__ = ['Bilinear', 'Identity', 'LazyLinear', 'Linear']
-
-
-def _empty(shape, device=None, dtype=None):
-    _tensor._check_device(device)
-    return empty(shape, dtype=dtype)
 
 
 class Identity(Module):

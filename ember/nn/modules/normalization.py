@@ -10,9 +10,10 @@ from .. import init
 from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
-from ..._ops.creation import empty, ones, tensor, zeros
+from ..._ops.creation import ones, tensor, zeros
 from ..._dtype import long
 from ...autograd.grad_mode import no_grad
+from .utils import _empty
 
 __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'LazyBatchNorm1d', 'LazyBatchNorm2d',
            'LazyBatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d',
@@ -22,11 +23,6 @@ __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'LazyBatchNorm1d', 'Lazy
 
 def _check(device):
     _tensor._check_device(device)
-
-
-def _empty(shape, device=None, dtype=None):
-    _check(device)
-    return empty(shape, dtype=dtype)
 
 
 class _NormBase(Module):

@@ -2,17 +2,12 @@
 Circular padding of the last 1, 2 or 3 dimensions."""
 from ..._ops import sampling as F
 from .module import Module
+from .utils import _ntuple
 
 __all__ = ['CircularPad1d', 'ReflectionPad1d', 'ReplicationPad1d', 'ConstantPad1d', 'ZeroPad1d',
            'CircularPad2d', 'ReflectionPad2d', 'ReplicationPad2d', 'ConstantPad2d',
            'ZeroPad2d', 'CircularPad3d', 'ReflectionPad3d', 'ReplicationPad3d',
            'ConstantPad3d', 'ZeroPad3d']
-
-
-def _ntuple(x, n):
-    if isinstance(x, (tuple, list)):
-        return tuple(x)
-    return (x,) * n
 
 
 class _PadNd(Module):
@@ -22,7 +17,7 @@ class _PadNd(Module):
 
     def __init__(self, padding):
         super().__init__()
-        self.padding = _ntuple(padding, 2 * self._n)
+        self.padding = _ntuple(2 * self._n)(padding)
 
     def forward(self, input):
         return F.pad(input, self.padding, self._mode)

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from ... import _dtype, _tensor
+from ... import _dtype
 from ..._ops import rnn as _rnn
 from ..._ops._util import _rename
 from ..._ops.linear import linear as _linear
@@ -17,14 +17,10 @@ from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
 from .module import Module
-from ..._ops.creation import empty, zeros
+from ..._ops.creation import zeros
+from .utils import _empty
 
 __all__ = ['RNNBase', 'RNN', 'LSTM', 'GRU', 'RNNCellBase', 'RNNCell', 'LSTMCell', 'GRUCell']
-
-
-def _empty(shape, device=None, dtype=None):
-    _tensor._check_device(device)
-    return empty(shape, dtype=dtype)
 
 
 def _apply_permutation(tensor, permutation, dim=1):

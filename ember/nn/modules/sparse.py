@@ -1,18 +1,12 @@
 """Embedding and EmbeddingBag (torch.nn.modules.sparse)."""
-from ... import _tensor
 from ..._ops import embedding as F
 from ...autograd.grad_mode import no_grad
 from .. import init
 from ..parameter import Parameter
 from .module import Module
-from ..._ops.creation import empty
+from .utils import _empty
 
 __all__ = ['Embedding', 'EmbeddingBag']
-
-
-def _empty(shape, device, dtype):
-    _tensor._check_device(device)
-    return empty(shape, dtype=dtype)
 
 
 def _extra(m, with_mode):

@@ -18,10 +18,11 @@ from ..parameter import Parameter
 from .container import ModuleList
 from .linear import Linear, NonDynamicallyQuantizableLinear
 from .module import Module
-from ..._ops.creation import empty, full
+from ..._ops.creation import full
 from ...autograd.grad_mode import is_grad_enabled
 from ..._ops.shape import triu
 from . import activation as _act, dropout, normalization
+from .utils import _empty
 
 __all__ = ['MultiheadAttention', 'Transformer', 'TransformerEncoder', 'TransformerDecoder',
            'TransformerEncoderLayer', 'TransformerDecoderLayer']
@@ -33,11 +34,6 @@ def _layer_norm_cls():
 
 def _dropout_cls():
     return dropout.Dropout
-
-
-def _empty(shape, device=None, dtype=None):
-    _tensor._check_device(device)
-    return empty(shape, dtype=dtype)
 
 
 def _is_grad_enabled():

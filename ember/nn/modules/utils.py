@@ -1,0 +1,64 @@
+"""Helpers the layer modules share (torch.nn.modules.utils): argument tuples, the empty
+parameter storage a layer allocates before initialising it, and
+consume_prefix_in_state_dict_if_present."""
+import collections.abc
+from itertools import repeat
+
+from ..._ops.creation import empty
+from ..._tensor import _check_device
+
+__all__ = ['consume_prefix_in_state_dict_if_present']
+
+
+def _ntuple(n, name='parse'):
+    """A parser turning an int (or any non-iterable) into an n-tuple of it, as torch's."""
+    def parse(x):
+        if isinstance(x, collections.abc.Iterable):
+            return tuple(x)
+        return tuple(repeat(x, n))
+
+    parse.__name__ = name
+    return parse
+
+
+_single = _ntuple(1, '_single')
+_pair = _ntuple(2, '_pair')
+_triple = _ntuple(3, '_triple')
+_quadruple = _ntuple(4, '_quadruple')
+
+
+def _reverse_repeat_tuple(t, n):
+    """`t` reversed, each element repeated n times: a conv/pool padding as F.pad takes it."""
+    return tuple(x for x in reversed(t) for _ in range(n))
+
+
+def _list_with_default(out_size, defaults):
+    """An adaptive pool's output size with its None entries taken from the input's size."""
+    if isinstance(out_size, int):
+        return out_size
+    if len(defaults) <= len(out_size):
+        raise ValueError(f"Input dimension should be at least {len(out_size) + 1}")
+    return [v if v is not None else d for v, d in zip(out_size, defaults[-len(out_size):])]
+
+
+def _empty(shape, device=None, dtype=None):
+    """The storage of a layer's parameter before its initialisation (torch.empty with the
+    layer's factory arguments; a device other than the CPU raises as on torch)."""
+    _check_device(device)
+    return empty(shape, dtype=dtype)
+
+
+def consume_prefix_in_state_dict_if_present(state_dict, prefix):
+    """Strip `prefix` from the keys of `state_dict` (and of its `_metadata`) in place, so that
+    a DataParallel/DDP model's state dict loads into the plain model."""
+    for key in list(state_dict.keys()):
+        if key.startswith(prefix):
+            state_dict[key[len(prefix):]] = state_dict.pop(key)
+    metadata = getattr(state_dict, '_metadata', None)
+    if metadata is not None:
+        for key in list(metadata.keys()):
+            # '' is the wrapper's own entry; 'module' and 'module.x' are the model's
+            if len(key) == 0:
+                continue
+            if key == prefix.replace('.', '') or key.startswith(prefix):
+                metadata[key[len(prefix):]] = metadata.pop(key)
