@@ -7,7 +7,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim, Size
 from ..autograd.grad_mode import _State
-from ..autograd.graph import _record, _RESULT, _attach, derivative
+from ..autograd.graph import _record, _attach, derivative
 
 __all__ = []
 
@@ -547,7 +547,7 @@ def _rename(out, name):
     return out
 
 
-def _fused(op, compute, inputs, _legacy_saved=(), **saved):
+def _fused(op, compute, inputs, **saved):
     """Run compute() (a composite of ember ops) with grad mode off, so only its values are
     kept, and record them as ONE node `op` over `inputs` (torch's fused backward)."""
     if not _State.enabled:
@@ -557,7 +557,7 @@ def _fused(op, compute, inputs, _legacy_saved=(), **saved):
         r = compute()
     finally:
         _State.enabled = True
-    return _record(op, r._data, inputs, _legacy_saved, **saved)
+    return _record(op, r._data, inputs, **saved)
 
 
 # ---- NumPy floating-point warnings -------------------------------------------------------------

@@ -1,10 +1,10 @@
 """The autograd graph and its engine.
 
 Every op that runs while grad mode is on, with an input that requires grad, returns a tensor
-whose ``grad_fn`` is a ``Node``. A node knows its gradient formula (from
-``derivatives.DERIVATIVES``), the tensors the formula needs (saved at forward time, checked
-against in-place changes at backward time) and one edge per input: the node that produced that
-input, or the ``AccumulateGrad`` node of a leaf.
+whose ``grad_fn`` is a ``Node``. A node knows its gradient formula (declared with
+``derivative`` beside the op's forward in ``ember/_ops``), the values the formula needs (saved
+by name at forward time, tensors checked against in-place changes at backward time) and one
+edge per input: the node that produced that input, or the ``AccumulateGrad`` node of a leaf.
 
 ``backward`` walks the graph without recursion: one pass counts how many edges lead into each
 node, a second pass runs a node once all of its gradients have arrived. Broadcasting is undone
@@ -81,10 +81,7 @@ class Node:
             alias = self._result_alias
             alias.grad_fn = self
             alias._requires_grad = True
-        if type(saved) is dict:
-            out = type(self)._formula(grads[0], **saved)
-        else:
-            out = type(self)._formula(grads[0], *saved)
+        out = type(self)._formula(grads[0], **saved)
         if self._result_alias is not None and create_graph:
             self._result_alias.grad_fn = None
         return out if type(out) is tuple else (out,)
@@ -261,7 +258,7 @@ def _save(node, saved, out):
     node._saved = saved
 
 
-def _record(op, data, inputs, _legacy_saved=(), **saved):
+def _record(op, data, inputs, **saved):
     """Wrap `data` as the output of `op` (a class from @derivative) applied to `inputs`,
     recording a node when grad mode is on and some input requires grad."""
     out = _wrap(data)
@@ -272,39 +269,17 @@ def _record(op, data, inputs, _legacy_saved=(), **saved):
             break
     else:
         return out
-    if op.__class__ is str:  # TRANSITIONAL: ops not yet declared beside their forward
-        op = _NODE_CLASSES.get(op) or _node_class(op)
-        saved = dict(enumerate(_legacy_saved))
-    elif saved.keys() != op._saved_names_set:
+    if saved.keys() != op._saved_names_set:
         _check_saved(op, saved)
     node = op.__new__(op)
     _init_node(node, inputs)
     if saved:
         _save(node, saved, out)
-        if _legacy_saved:
-            node._saved = tuple(node._saved.values())
     else:
         node._saved = saved
     out.grad_fn = node
     out._requires_grad = True
     return out
-
-
-_NODE_CLASSES = {}
-
-
-def _node_class(op):  # TRANSITIONAL: the string-keyed table in derivatives.py
-    cls = _NODE_CLASSES.get(op)
-    if cls is None:
-        from .derivatives import DERIVATIVES
-        try:
-            cname, formula = DERIVATIVES[op]
-        except KeyError:
-            raise NotImplementedError(f"the derivative for '{op}' is not implemented") from None
-        cls = _node_type(cname, formula)
-        _DERIVATIVES.remove(cls)
-        _NODE_CLASSES[op] = cls
-    return cls
 
 
 def _attach(tensor, op, inputs, **saved):

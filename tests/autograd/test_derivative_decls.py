@@ -35,10 +35,8 @@ from ember.autograd import graph  # noqa: E402
 
 PKG = os.path.join(ROOT, 'ember')
 
-# TRANSITIONAL (issue 14): op families not yet moved beside their forwards still record by a
-# string key into autograd/derivatives.py. This counts those call sites (after following
-# helpers to their callers); it may only shrink, and becomes 0 when the table is gone (then
-# delete it together with the string path in graph._record).
+# The old string-keyed table (autograd/derivatives.py) is gone: a call that names its node by a
+# string (found after following helpers to their callers) is an error.
 MAX_STRING_RECORDS = 0
 
 RECORDERS = {'_record': 0, '_attach': 1}  # function name -> position of the node argument
