@@ -1206,7 +1206,7 @@ def WhereBackward0(grad, condition, need=(True, True)):
 
 def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
-        from .index import nonzero
+        from .index import nonzero  # cycle: index imports reduce, which imports this module
         return nonzero(condition, as_tuple=True)
     c = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if c.dtype != np.bool_:

@@ -10,10 +10,13 @@ edge per input: the node that produced that input, or the ``AccumulateGrad`` nod
 node, a second pass runs a node once all of its gradients have arrived. Broadcasting is undone
 here, once, when a gradient flows along an edge into an input of a smaller shape.
 """
+import traceback
+import warnings
 import weakref
 
 import numpy as np
 
+from .._dtype import from_numpy
 from .grad_mode import _State
 
 __all__ = ['Node', 'AccumulateGrad', 'backward', 'grad']
@@ -319,7 +322,6 @@ def _sum_to(g, shape):
 def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                   allow_unused=False, accumulate=True):
     """Propagate root_grads from roots. With `inputs` (autograd.grad), return their grads."""
-    from .._tensor import Tensor
     # 1. the nodes reachable from the roots, and how many edges lead into each
     deps = {}
     stack = []
@@ -473,7 +475,6 @@ def _shape_grad(g, meta):
 
 
 def _cast_grad(g, np_dtype):
-    from .._dtype import from_numpy
     return g.to(from_numpy(np_dtype))
 
 
@@ -522,7 +523,6 @@ def _accumulate_retained(t, g, create_graph):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """ember.autograd.backward: accumulate d(tensors)/d(leaves) into the leaves' .grad."""
-    from .._tensor import Tensor
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
     tensors = tuple(tensors)
@@ -550,7 +550,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """ember.autograd.grad: the gradients of outputs w.r.t. inputs, leaving .grad untouched."""
-    from .._tensor import Tensor
     single = isinstance(inputs, Tensor)
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     inputs = (inputs,) if single else tuple(inputs)
@@ -569,13 +568,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     res = _run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,
                         allow_unused=allow_unused, accumulate=False)
     if materialize_grads:
-        from .. import zeros_like
-        res = tuple(g if g is not None else zeros_like(t) for g, t in zip(res, inputs))
+        res = tuple(g if g is not None else _wrap(np.zeros_like(t._data))
+                    for g, t in zip(res, inputs))
     return res
 
 
 def _make_grads(outputs, grads):
-    from .._tensor import Tensor
     out = []
     for t, g in zip(outputs, grads):
         if not t._requires_grad:
@@ -607,12 +605,10 @@ class _Anomaly:
 
 
 def _anomaly_trace():
-    import traceback
     return ''.join(traceback.format_stack()[:-3])
 
 
 def _apply_with_anomaly(node, grads, create_graph):
-    import warnings
     try:
         out = node._apply(grads, create_graph)
     except Exception:
