@@ -10,6 +10,7 @@ from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
 from ._util import (_size_args, _arr, _out, _legacy, _scalar_to, _overflow_error,
                     _check_storage, _alloc_errors, _write_inplace, _zeros, _quiet)
+from ._layout import _empty_like_array
 
 __all__ = ['tensor', 'as_tensor', 'asarray', 'from_numpy', 'zeros', 'ones', 'full', 'empty',
            'zeros_like', 'ones_like', 'full_like', 'empty_like', 'arange', 'range', 'linspace',
@@ -340,11 +341,16 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=Fals
                 requires_grad=requires_grad)
 
 
-def _like(fn, input, dtype, requires_grad, device=None):
+def _like(fn, input, dtype, requires_grad, device=None, memory_format=None):
     _check_device(device)
     d = _np_dtype(dtype) if dtype is not None else input._data.dtype
     _check_storage(input._data.shape, d)
-    t = _wrap(fn(input._data.shape, d))
+    arr = fn(input._data.shape, d)
+    if not input._data.flags.c_contiguous or memory_format is not None:
+        out = _empty_like_array(input._data, d, memory_format)
+        out[...] = arr
+        arr = out
+    t = _wrap(arr)
     if requires_grad:
         _factory_requires_grad(t)
     return t
@@ -353,19 +359,19 @@ def _like(fn, input, dtype, requires_grad, device=None):
 @_alloc_errors
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
-    return _like(np.zeros, input, dtype, requires_grad, device)
+    return _like(np.zeros, input, dtype, requires_grad, device, memory_format)
 
 
 @_alloc_errors
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
-    return _like(np.ones, input, dtype, requires_grad, device)
+    return _like(np.ones, input, dtype, requires_grad, device, memory_format)
 
 
 @_alloc_errors
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
-    return _like(np.zeros, input, dtype, requires_grad, device)
+    return _like(np.zeros, input, dtype, requires_grad, device, memory_format)
 
 
 @_alloc_errors
@@ -374,7 +380,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     fill_value = _scalar_to(fill_value, _np_dtype(dtype) if dtype is not None
                             else input._data.dtype)
     return _like(lambda s, d: np.full(s, fill_value, dtype=d), input, dtype, requires_grad,
-                 device)
+                 device, memory_format)
 
 
 def _cfmt(x):

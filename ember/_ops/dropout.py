@@ -13,6 +13,8 @@ from .. import _random
 from .._tensor import _wrap
 from ..autograd.grad_mode import _State
 from ._util import _write_inplace
+from ._layout import _empty_like_array, _memory_order
+from .random import _draw_like
 
 __all__ = ['dropout', 'dropout1d', 'dropout2d', 'dropout3d', 'alpha_dropout',
            'feature_alpha_dropout']
@@ -36,16 +38,20 @@ def _dropout_impl(input, p, train, inplace, feature=False, alpha=False):
     if p == 1:
         zero = _wrap(np.zeros((), d.dtype))
         return _mul_inplace(input, zero) if inplace else input * zero
+    gen = _random.default_generator
     if feature:
         if input.ndim < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
         shape = tuple(d.shape[:2]) + (1,) * (d.ndim - 2)
+        # torch's feature noise is a fresh contiguous tensor drawn in C order
+        draw = (lambda fn: _in_layout_of(d, fn(shape, d.dtype)))
     else:
-        shape = d.shape
+        # torch's noise is empty_like(input): the input's strides, drawn in memory order
+        draw = (lambda fn: _draw_like(_empty_like_array(d, d.dtype), fn))
     if not alpha:
-        noise = _wrap(_random.dropout_noise(_random.default_generator, shape, d.dtype, p))
+        noise = _wrap(draw(lambda shape, dt: _random.dropout_noise(gen, shape, dt, p)))
         return _mul_inplace(input, noise) if inplace else input * noise
-    mask = _random.bernoulli(_random.default_generator, 1.0 - p, shape, d.dtype)
+    mask = draw(lambda shape, dt: _random.bernoulli(gen, 1.0 - p, shape, dt))
     a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
     # the same sequence of dtype ops as torch: b = (mask - 1) * (alpha*a) + alpha*a*p
     b = (mask - np.ones((), d.dtype)) * np.asarray(_ALPHA * a, d.dtype)
@@ -54,6 +60,17 @@ def _dropout_impl(input, p, train, inplace, feature=False, alpha=False):
     if inplace:
         return _mul_inplace(input, noise, _wrap(b))
     return input * noise + _wrap(b)
+
+
+def _in_layout_of(d, arr):
+    """arr (C order) copied into d's dim order, so that input * noise keeps input's strides
+    as torch's TensorIterator does."""
+    if d.flags.c_contiguous or d.ndim < 2:
+        return arr
+    order = _memory_order(d)
+    out = np.empty(tuple(arr.shape[i] for i in order), arr.dtype).transpose(np.argsort(order))
+    out[...] = arr
+    return out
 
 
 def _mul_inplace(input, noise, shift=None):

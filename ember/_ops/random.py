@@ -11,6 +11,7 @@ from .. import _random
 from .._tensor import Tensor, _wrap, _check_device, _CPU, _tensor_method
 from ..autograd.grad_mode import _State
 from ._util import _size_args, _check_inplace, _alloc_errors
+from ._layout import _empty_like_array, _memory_order
 
 __all__ = ['Generator', 'default_generator', 'manual_seed', 'seed', 'initial_seed',
            'get_rng_state', 'set_rng_state', 'rand', 'randn', 'randint', 'randperm', 'normal',
@@ -143,24 +144,31 @@ def _new(arr, requires_grad=False, out=None):
 
 
 def _fill(self, sample, contiguous_flag=False):
-    """Write sample(shape, np_dtype[, contiguous]) into self in torch's iteration order.
+    """Write sample(shape, np_dtype[, contiguous]) into self in torch's iteration order."""
+    if _State.enabled and self._requires_grad:
+        _check_inplace(self)
+    d = self._data
+    if any(st == 0 and n > 1 for st, n in zip(d.strides, d.shape)):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to "
+            "a single memory location. Please clone() the tensor before performing the "
+            "operation.")
+    _fill_array(d, sample, contiguous_flag)
+    self._vc.value += 1
+    return self
+
+
+def _fill_array(d, sample, contiguous_flag=False):
+    """Fill ndarray d in place with sample(...) drawn in memory order.
 
     torch's TensorIterator walks memory in stride order, so a transposed or sliced tensor
     receives the stream in memory order, not in logical C order.
     """
-    if _State.enabled and self._requires_grad:
-        _check_inplace(self)
-    d = self._data
     contiguous = d.flags.c_contiguous
-    if contiguous or d.ndim < 2:
-        target = d
-    else:
-        perm = sorted(range(d.ndim), key=lambda i: -abs(d.strides[i]))
-        target = d.transpose(perm)
+    target = d if contiguous or d.ndim < 2 else d.transpose(_memory_order(d))
     args = (target.shape, d.dtype, contiguous) if contiguous_flag else (target.shape, d.dtype)
     target[...] = sample(*args)
-    self._vc.value += 1
-    return self
+    return d
 
 
 def _number(x):
@@ -215,8 +223,7 @@ def _perm_like(d, pa):
     """p laid out in the same (memory) order _fill uses for d."""
     if d.flags.c_contiguous or d.ndim < 2:
         return pa
-    perm = sorted(range(d.ndim), key=lambda i: -abs(d.strides[i]))
-    return np.broadcast_to(pa, d.shape).transpose(perm)
+    return np.broadcast_to(pa, d.shape).transpose(_memory_order(d))
 
 
 @_tensor_method
@@ -420,18 +427,43 @@ def poisson(input, generator=None):
     raise NotImplementedError("torch.poisson is not implemented in ember yet")
 
 
+def _like_fill(input, dtype, device, memory_format, kernel, sample, contiguous_flag=False):
+    """``empty_like(input, memory_format=...)`` (torch's preserve_format strides by default)
+    filled by `sample` in memory order, as torch's *_like samplers do."""
+    _check_device(device)
+    dt = input._data.dtype if dtype is None else _np_dtype(dtype)
+    if kernel is not None:
+        _require_float(dt, kernel)
+    return _draw_like(_empty_like_array(input._data, dt, memory_format), sample,
+                      contiguous_flag)
+
+
+def _draw_like(layout, sample, contiguous_flag=False):
+    """A fresh array with `layout`'s shape, dtype and strides, filled in memory order (the
+    sample itself when the layout is C-contiguous: no copy)."""
+    if layout.flags.c_contiguous:
+        args = (layout.shape, layout.dtype, True) if contiguous_flag else \
+            (layout.shape, layout.dtype)
+        return np.asarray(sample(*args)).reshape(layout.shape)
+    return _fill_array(layout, sample, contiguous_flag)
+
+
 @_alloc_errors
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
-    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
-                device=device)
+              memory_format=None, generator=None):
+    g = _gen(generator)
+    arr = _like_fill(input, dtype, device, memory_format, 'check_uniform_bounds',
+                     lambda shape, dt: _random.uniform(g, shape, dt))
+    return _new(arr, requires_grad)
 
 
 @_alloc_errors
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
-    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
-                 device=device)
+               memory_format=None, generator=None):
+    g = _gen(generator)
+    arr = _like_fill(input, dtype, device, memory_format, 'normal_kernel_cpu',
+                     lambda shape, dt, c: _random.normal(g, shape, dt, 0.0, 1.0, c), True)
+    return _new(arr, requires_grad)
 
 
 @_alloc_errors
@@ -439,8 +471,14 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
                  requires_grad=False, memory_format=None, generator=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
-                   requires_grad=requires_grad, device=device, generator=generator)
+    low, high = int(_number(low)), int(_number(high))
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
+    g = _gen(generator)
+    arr = _like_fill(input, dtype, device, memory_format, None,
+                     lambda shape, dt: _random.randint(g, low, high, shape, dt))
+    return _new(arr, requires_grad)
 
 
 def _fmt(x):

@@ -53,7 +53,7 @@ def _analytical_jacobian(fn, inputs, idx_list):
     for o in outputs:
         for k in range(o._data.size):
             g = zeros_like(o)
-            g._data.reshape(-1)[k] = 1
+            g._data[np.unravel_index(k, g._data.shape)] = 1     # k in logical (C) order
             res = agrad((o,), tuple(inputs[i] for i in idx_list), (g,), retain_graph=True,
                         allow_unused=True)
             for i, r in zip(idx_list, res):
