@@ -164,6 +164,41 @@ class _TensorMeta(type):
             return "<class 'torch.Tensor'>"
         return super().__repr__()
 
+    def __setattr__(cls, name, value):
+        # The op modules install Tensor's operators by assignment; those that torch's Tensor
+        # refuses a NumPy array in get the refusal here, in one place.
+        if name in _NDARRAY_REFUSED and callable(value):
+            value = _refuse_ndarray(value, name)
+        super().__setattr__(name, value)
+
+
+# NumPy arrays as operands, as torch's Tensor takes them: its operators (all but ==) return
+# NotImplemented for an ndarray. So `t + a` falls to NumPy's reflected op, which computes on
+# np.asarray(t) and wraps the result back (__array_wrap__), and `a + t` first defers to Tensor
+# (__array_priority__) and then raises TypeError (`a != t` is Python's identity fallback,
+# True). `a / t` is t.reciprocal() * a.
+_NDARRAY_REFUSED = frozenset(
+    f'__{p}{op}__' for op in ('add', 'sub', 'mul', 'truediv', 'floordiv', 'mod', 'pow',
+                              'matmul', 'and', 'or', 'xor', 'lshift', 'rshift')
+    for p in ('', 'r', 'i')) | {'__ne__', '__lt__', '__le__', '__gt__', '__ge__'}
+
+
+def _refuse_ndarray(fn, name):
+    if name == '__rtruediv__':
+        def op(self, other, *args, **kwargs):
+            if isinstance(other, np.ndarray):
+                return self.reciprocal() * other
+            return fn(self, other, *args, **kwargs)
+    else:
+        def op(self, other, *args, **kwargs):
+            if isinstance(other, np.ndarray):
+                return NotImplemented
+            return fn(self, other, *args, **kwargs)
+    op.__name__ = name
+    op.__qualname__ = 'Tensor.' + name
+    op.__doc__ = getattr(fn, '__doc__', None)
+    return op
+
 
 class Tensor(metaclass=_TensorMeta):
     """A multi-dimensional array with reverse-mode automatic differentiation."""
