@@ -151,6 +151,26 @@ def _broadcast_error(a, b):
     return RuntimeError(f"shapes {list(sa)} and {list(sb)} cannot be broadcast")
 
 
+def _bcast_errors(fn):
+    """NumPy's broadcasting ValueError inside `fn` as torch's RuntimeError (the tensor
+    arguments' shapes are checked only once NumPy has failed: the common path pays nothing)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ValueError:
+            shapes = [a._data for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+            for i in range(1, len(shapes)):
+                try:
+                    np.broadcast_shapes(*[x.shape for x in shapes[:i + 1]])
+                except ValueError:
+                    a = np.broadcast_to(shapes[0], np.broadcast_shapes(
+                        *[x.shape for x in shapes[:i]])) if i > 1 else shapes[0]
+                    raise _broadcast_error(a, shapes[i]) from None
+            raise
+    return wrapper
+
+
 def _dims(dim, ndim):
     """Normalise a dim argument (int, tuple, list or None) to a sorted tuple of axes."""
     if dim is None:

@@ -399,6 +399,7 @@ def _gelu_span(flat, out, deriv, lo, hi):
             ob *= half
             ab *= hb
             ob -= ab
+            np.copysign(ob, xb, out=ob)  # x * Phi(x) has x's sign: -0.0 where it underflows
 
 
 def _gelu_grad(g, deriv):

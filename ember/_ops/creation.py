@@ -8,7 +8,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap, _check_device, _VersionCounter
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
-from ._util import (_size_args, _arr, _out, _legacy, _scalar_to, _overflow_error,
+from ._util import (_bcast_errors, _size_args, _arr, _out, _legacy, _scalar_to, _overflow_error,
                     _check_storage, _alloc_errors, _write_inplace, _zeros, _quiet)
 from ._layout import _empty_like_array
 
@@ -501,6 +501,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     return _out(out, t) if out is not None else t
 
 
+@_bcast_errors
 def complex(real, imag, *, out=None):
     r, i = real._data, imag._data
     if r.dtype != i.dtype:

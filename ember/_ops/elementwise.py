@@ -7,7 +7,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT, derivative
-from ._util import (_scalar_to, _operands, _arr, _broadcast_error, _to_float_array, _inplace_binary,
+from ._util import (_bcast_errors, _scalar_to, _operands, _arr, _broadcast_error, _to_float_array, _inplace_binary,
                     _write_inplace, _out, _scalar_kind, _legacy, _fused, _quiet,
                     _NP_ERRSTATE, _NP_QUIET, _zeros, _drop, _keep, _nograph, _times, _values)
 
@@ -273,6 +273,7 @@ def RemainderBackward2(grad, self, other):
     return None
 
 
+@_bcast_errors
 def remainder(input, other, *, out=None):
     a, b, rd = _operands(input, other)
     if rd.kind in 'iu' and np.any(np.asarray(b) == 0):
@@ -297,6 +298,7 @@ def FmodBackward0(grad):
     return grad
 
 
+@_bcast_errors
 def fmod(input, other, *, out=None):
     a, b, rd = _operands(input, other)
     if rd.kind in 'iu' and np.any(np.asarray(b) == 0):
@@ -888,6 +890,7 @@ def XlogyBackward1(grad, self, other):
     return grad * self / other
 
 
+@_bcast_errors
 def xlogy(input, other, *, out=None):
     a, b, rd = _operands(input, other)
     a = _to_float_array(np.asarray(a))
@@ -909,6 +912,7 @@ def Atan2Backward0(grad, self, other):
     return grad * other / denom, grad * -self / denom
 
 
+@_bcast_errors
 def atan2(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     r = _arr(np.arctan2(_to_float_array(np.asarray(a)), _to_float_array(np.asarray(b))))
@@ -923,6 +927,7 @@ def HypotBackward0(grad, self, other, result):
     return grad * self / result, grad * other / result
 
 
+@_bcast_errors
 def hypot(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     r = _arr(np.hypot(a, b))
@@ -940,6 +945,7 @@ def CopysignBackward1(grad, self, result):
     return grad * (self.sign() * result.sign())
 
 
+@_bcast_errors
 def copysign(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     r = _arr(np.copysign(_to_float_array(np.asarray(a)), b))
@@ -949,6 +955,7 @@ def copysign(input, other, *, out=None):
     return _out(out, _record(CopysignBackward1, r, (input,), self=input, result=_RESULT))
 
 
+@_bcast_errors
 def heaviside(input, values, *, out=None):
     a, b, _ = _operands(input, values)
     return _out(out, _wrap(_arr(np.heaviside(a, b))))
@@ -964,6 +971,7 @@ def Logaddexp2Backward0(grad, self, other, result):
     return grad * (self - result).exp2(), grad * (other - result).exp2()
 
 
+@_bcast_errors
 def logaddexp(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     r = _arr(_quiet(np.logaddexp, a, b))
@@ -971,6 +979,7 @@ def logaddexp(input, other, *, out=None):
                              result=_RESULT))
 
 
+@_bcast_errors
 def logaddexp2(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     r = _arr(_quiet(np.logaddexp2, a, b))
@@ -1045,12 +1054,14 @@ def minimum(input, other, *, out=None):
     return _out(out, _record(MinimumBackward0, r, (input, other), self=input, other=other))
 
 
+@_bcast_errors
 def fmax(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     return _out(out, _record(FmaxBackward0, _arr(np.fmax(a, b)), (input, other), self=input,
                              other=other))
 
 
+@_bcast_errors
 def fmin(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     return _out(out, _record(FminBackward0, _arr(np.fmin(a, b)), (input, other), self=input,
@@ -1221,8 +1232,12 @@ def where(condition, input=None, other=None, *, out=None):
     try:
         r = _arr(np.where(c, a, b))
     except ValueError:
-        raise _broadcast_error(np.broadcast_shapes(np.shape(c), np.shape(a)) and np.empty(
-            np.broadcast_shapes(np.shape(c), np.shape(a)), dtype=bool), np.asarray(b)) from None
+        sc, sa = np.shape(c), np.shape(a)
+        try:
+            sca = np.broadcast_shapes(sc, sa)
+        except ValueError:
+            raise _broadcast_error(c, np.asarray(a)) from None
+        raise _broadcast_error(np.empty(sca, bool), np.asarray(b)) from None
     ins = (input if isinstance(input, Tensor) else None,
            other if isinstance(other, Tensor) else None)
     need = tuple(t is not None and t._requires_grad for t in ins)
@@ -1298,7 +1313,7 @@ def _bitwise(name, ufunc):
                                f"'{_legacy(rd)}'")
         return _out(out, _wrap(_arr(ufunc(a, b))))
     op.__name__ = op.__qualname__ = name
-    return op
+    return _bcast_errors(op)
 
 
 bitwise_and = _bitwise('bitwise_and', np.bitwise_and)
@@ -1313,6 +1328,7 @@ def bitwise_not(input, *, out=None):
     return _out(out, _wrap(_arr(np.invert(d))))
 
 
+@_bcast_errors
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     a, b, _ = _operands(input, other)
     return _wrap(_arr(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))

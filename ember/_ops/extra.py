@@ -11,7 +11,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim, _view_of
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
-from ._util import _arr, _out, _write_inplace, _operands, _legacy
+from ._util import _arr, _out, _write_inplace, _operands, _legacy, _bcast_errors
 from .shape import _axis_alias
 
 __all__ = ['diff', 'quantile', 'nanquantile', 'cov', 'corrcoef', 'frexp', 'ldexp', 'gcd', 'lcm',
@@ -150,21 +150,25 @@ def ldexp(input, other, *, out=None):
                 input * 2.0 ** other)
 
 
+@_bcast_errors
 def gcd(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     return _out(out, _wrap(_arr(np.gcd(a, b))))
 
 
+@_bcast_errors
 def lcm(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     return _out(out, _wrap(_arr(np.lcm(a, b))))
 
 
+@_bcast_errors
 def bitwise_left_shift(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     return _out(out, _wrap(_arr(np.left_shift(a, b))))
 
 
+@_bcast_errors
 def bitwise_right_shift(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     return _out(out, _wrap(_arr(np.right_shift(a, b))))
@@ -260,6 +264,7 @@ def i0(input, *, out=None):
     return _out(out, _wrap(_arr(np.i0(input._data).astype(input._data.dtype))))
 
 
+@_bcast_errors
 def nextafter(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     return _out(out, _wrap(_arr(np.nextafter(a, b))))

@@ -7,9 +7,9 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
-from ._util import (_embed_slice, _is_basic, _np_compat, _arr, _write_inplace, _check_inplace,
-                    _legacy, _out, _torch_unit_strides, _writeable_view, _scalar_to,
-                    _broadcast_error, _zeros_like_shape, _drop, _keep)
+from ._util import (_bcast_errors, _embed_slice, _is_basic, _np_compat, _arr, _write_inplace,
+                    _check_inplace, _legacy, _out, _torch_unit_strides, _writeable_view,
+                    _scalar_to, _broadcast_error, _zeros_like_shape, _drop, _keep)
 from .reduce import _SortRT, _TopkRT, _KthRT, _max_dim_backward
 from .shape import SliceBackward0, SelectBackward0, cat, _diag_scatter  # noqa: F401 (extra.py)
 
@@ -22,10 +22,17 @@ __all__ = ['gather', 'scatter', 'scatter_add', 'scatter_reduce', 'index_select',
 
 # ---- __getitem__ ------------------------------------------------------------------------------
 
-def _convert_index(idx):
+def _convert_index(idx, ndim=None):
     """A torch-style index as a NumPy index, and whether it is basic (gives a view)."""
     if not isinstance(idx, tuple):
         idx = (idx,)
+    elif ndim is not None and len(idx) > ndim:
+        # torch counts a tuple's dims before looking at any entry (so a bad step comes second)
+        n = sum(i._data.ndim if isinstance(i, Tensor) and i._data.dtype == np.bool_ else
+                i is not None and i is not Ellipsis and not isinstance(i, (bool, np.bool_))
+                for i in idx)
+        if n > ndim:
+            raise IndexError(f"too many indices for tensor of dimension {ndim}")
     out = []
     basic = True
     for i in idx:
@@ -60,7 +67,8 @@ def _convert_index(idx):
             out.append(int(i))
         elif i is None or i is Ellipsis or isinstance(i, slice):
             if isinstance(i, slice) and i.step is not None and i.step <= 0:
-                raise ValueError("step must be greater than zero")
+                raise ValueError("step must be greater than zero" if i.step else
+                                 "slice step cannot be zero")
             if isinstance(i, slice) and any(isinstance(v, Tensor) for v in
                                             (i.start, i.stop, i.step)):
                 i = slice(*(int(v) if isinstance(v, Tensor) else v
@@ -115,11 +123,14 @@ def _getitem(self, idx):
         out._vc = self._vc
         out._base = self if self._base is None else self._base
         return out
-    nidx, basic = _convert_index(idx)
+    nidx, basic = _convert_index(idx, d.ndim)
     try:
         r = d[nidx + (Ellipsis,)] if basic and Ellipsis not in nidx else d[nidx]
     except IndexError as e:
-        raise _index_error(e, d, nidx) from None
+        empty = None if basic else _empty_gather(d, nidx)
+        if empty is None:
+            raise _index_error(e, d, nidx) from None
+        r, nidx = empty
     if basic and None in nidx:
         r = _torch_unit_strides(r, _none_positions(nidx, d.ndim))
     if basic and not r.flags.writeable:
@@ -133,6 +144,19 @@ def _getitem(self, idx):
             out._base = self if self._base is None else self._base
         return out
     return _record(IndexBackward0, _arr(r), (self,), shape=d.shape, idx=nidx)
+
+
+def _empty_gather(d, nidx):
+    """torch checks the values of index tensors only while gathering: when the result is
+    empty they are never read (an index into a size-0 dim still raises). Returns the empty
+    result and an in-range index giving it, or None."""
+    zeroed = tuple(np.zeros_like(i) if isinstance(i, np.ndarray) and i.dtype.kind in 'iu'
+                   else i for i in nidx)
+    try:
+        r = d[zeroed]
+    except IndexError:
+        return None
+    return (r, zeroed) if r.size == 0 else None
 
 
 def _basic_op(idx, nidx, shape):
@@ -200,7 +224,7 @@ def IndexPutBackward0(grad, idx):
 
 
 def _setitem(self, idx, value):
-    nidx, basic = _convert_index(idx)
+    nidx, basic = _convert_index(idx, self._data.ndim)
     needs_graph = _State.enabled and (
         self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     d = self._data
@@ -331,7 +355,8 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
                 f"no larger than self {list(d.shape)} apart from dimension {ax}")
     src = d[tuple(slice(0, s) if i != ax else slice(None) for i, s in enumerate(idx.shape))] \
         if d.ndim else d
-    r = np.take_along_axis(src, idx, axis=ax) if d.ndim else d.copy()
+    # a 0-d input gathers as a 1-element vector: the result has the index's shape
+    r = np.take_along_axis(src, idx, axis=ax) if d.ndim else np.broadcast_to(d, idx.shape).copy()
     return _out(out, _record(GatherBackward0, _arr(r), (input,), shape=d.shape, dim=ax,
                              index=index))
 
@@ -466,9 +491,15 @@ def index_select(input, dim, index, *, out=None):
     if idx.dtype.kind not in 'iu':
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     n = d.shape[ax] if d.ndim else 1
+    if d.ndim == 0 and idx.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                           f"{idx.size} value(s)")
+    if d.ndim > 1 and d.size == 0 and idx.size and n == 0:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     bad = _first_bad(idx, 0, n)
     if bad is not None:
-        if d.ndim > 1 and ax == 1:  # torch's dim-1 kernel has its own check
+        # torch's dim-1 kernel and its empty-self check have their own message
+        if d.ndim > 1 and (ax == 1 or d.size == 0):
             raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
         raise IndexError("index out of range in self")
     r = np.take(d, idx.reshape(-1), axis=ax) if d.ndim else d.copy()
@@ -503,12 +534,14 @@ def take_along_dim(input, indices, dim=None):
     if dim is None:  # torch gathers from the flattened input (no wrapping of negatives)
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     d = input._data
-    ax = _wrap_dim(dim, d.ndim)
     idx = indices._data
     if idx.ndim != d.ndim:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
                            f"number of dimensions, but got {d.ndim} dimensions for input, and "
                            f"{idx.ndim} dimensions for indices")
+    if d.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    ax = _wrap_dim(dim, d.ndim)
     # every dim but `dim` broadcasts
     try:
         shape = list(np.broadcast_shapes(d.shape[:ax] + (1,) + d.shape[ax + 1:],
@@ -581,6 +614,7 @@ def MaskedSelectBackward0(grad, shape, mask):
     return _zeros_like_shape(grad, shape).masked_scatter(_wrap(mask), grad)
 
 
+@_bcast_errors
 def masked_select(input, mask):
     d, m = input._data, mask._data
     if m.dtype != np.bool_:
@@ -832,7 +866,16 @@ def index_add(input, dim, index, source, *, alpha=1):
         raise IndexError("index out of range in self")
     r = d.copy()
     src = source._data * alpha if alpha != 1 else source._data
-    np.add.at(np.moveaxis(r, ax, 0), index._data, np.moveaxis(src, ax, 0))
+    if d.ndim == 0:  # a 0-d tensor takes a 0-d source at its one index
+        if src.ndim:
+            raise RuntimeError("source tensor shape must match self tensor shape, excluding "
+                               f"the specified dimension. Got self.shape = [] source.shape = "
+                               f"{list(src.shape)}")
+        if idx.size != 1:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        r += src
+    else:
+        np.add.at(np.moveaxis(r, ax, 0), idx, np.moveaxis(src, ax, 0))
     return _record(IndexAddBackward0, r, (input, source), dim=ax, index=index._data, alpha=alpha)
 
 

@@ -207,8 +207,9 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
                        result=_RESULT)
     ax = _wrap_dim(dim, d.ndim)
     r = _arr(_quiet(np.prod, d, axis=ax, dtype=rd, keepdims=keepdim))
-    return _record(ProdBackward1, r, (input,), self=input, dim=ax, keepdim=keepdim,
-                   result=_RESULT)
+    # a 0-d input has no dim to take the others along: its gradient is the full product's
+    return _record(ProdBackward1, r, (input,), self=input, dim=ax if d.ndim else None,
+                   keepdim=keepdim, result=_RESULT)
 
 
 def _check_nonempty(d, name, dim=None):
@@ -465,6 +466,11 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     d = input._data
     if d.dtype.kind in 'biu':
         d = d.astype(_dtype._default._np)
+    if d.size and d.ndim and not keepdim and dim is not None and \
+            not isinstance(dim, (int, np.integer)) and not len(dim):
+        # torch reduces every dim for dim=() but then cannot write a non-empty result
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape "
+                           f"{[1] * d.ndim}")
     axes = _dims(dim, d.ndim)
     if d.size == 0:
         r = _arr(np.full(np.sum(d, axis=axes, keepdims=keepdim).shape, -np.inf, d.dtype))
@@ -495,7 +501,7 @@ def cumsum(input, dim, *, dtype=None, out=None):
 
 @derivative
 def CumprodBackward0(grad, self, dim, result):
-    if self.ndim == 0:
+    if self.ndim == 0 or self.shape[dim] == 1:  # as torch: the identity, even at NaN/inf
         return grad
     if not (self == 0).any():
         return (grad * result).flip(dim).cumsum(dim).flip(dim) / self
@@ -620,7 +626,9 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
                            f"'{_legacy(d.dtype)}'")
     ax = _softmax_dim(dim, d.ndim)
     if d.ndim == 0:
-        return _record(SoftmaxBackward0, np.ones_like(d), (input,), result=_RESULT, dim=0)
+        # exp(x - x): 1, or NaN at an infinite or NaN input as torch's
+        return _record(SoftmaxBackward0, _quiet(np.exp, _quiet(np.subtract, d, d)), (input,),
+                       result=_RESULT, dim=0)
     return _record(SoftmaxBackward0, _softmax_np(d, ax), (input,), result=_RESULT, dim=ax)
 
 
@@ -633,7 +641,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
                            f"'{_legacy(d.dtype)}'")
     ax = _softmax_dim(dim, d.ndim)
     if d.ndim == 0:
-        return _record(LogSoftmaxBackward0, np.zeros_like(d), (input,), result=_RESULT, dim=0)
+        return _record(LogSoftmaxBackward0, _quiet(np.subtract, d, d), (input,), result=_RESULT,
+                       dim=0)
     return _record(LogSoftmaxBackward0, _quiet(_log_softmax_np, d, ax), (input,),
                    result=_RESULT, dim=ax)
 

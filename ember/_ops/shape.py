@@ -204,7 +204,11 @@ def squeeze(input, dim=None):
         return _viewing(_record(SqueezeBackward0, r, (input,), shape=d.shape), input)
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        axes = {_wrap_dim(x, d.ndim) for x in dims} if d.ndim else set()
+        wrapped = [_wrap_dim(x, d.ndim) for x in dims]  # checked on a 0-d tensor too
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"dim {next(x for x in wrapped if wrapped.count(x) > 1)} "
+                               "appears multiple times in the list of dims")
+        axes = set(wrapped) if d.ndim else set()
         r = d.reshape(tuple(s for i, s in enumerate(d.shape) if not (i in axes and s == 1)))
     # squeeze.dims (a tuple or list of dims) is torch's SqueezeBackward2
     op = SqueezeBackward2 if isinstance(dim, (tuple, list)) else SqueezeBackward1
@@ -224,9 +228,9 @@ def unsqueeze(input, dim):
 
 def flatten(input, start_dim=0, end_dim=-1):
     d = input._data
+    s, e = _wrap_dim(start_dim, d.ndim), _wrap_dim(end_dim, d.ndim)
     if d.ndim == 0:
         return reshape(input, (1,))
-    s, e = _wrap_dim(start_dim, d.ndim), _wrap_dim(end_dim, d.ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -267,6 +271,8 @@ def ExpandBackward0(grad, shape):
 
 
 def expand(self, *sizes):
+    if not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = _size_args(sizes)
     d = self._data
     if len(sizes) < d.ndim:
@@ -347,6 +353,8 @@ UnbindBackward0 = derivative('UnbindBackward0')(_embed_slice)
 @_axis_alias
 def narrow(input, dim, start, length):
     d = input._data
+    if d.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     ax = _wrap_dim(dim, d.ndim)
     if isinstance(start, Tensor):
         start = int(start)
@@ -460,6 +468,8 @@ def movedim(input, source, destination):
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     src = tuple(_wrap_dim(s, d.ndim) for s in src)
     dst = tuple(_wrap_dim(s, d.ndim) for s in dst)
+    if d.ndim == 0:  # dims 0 and -1 of a 0-d tensor: nothing moves
+        return permute(input, ())
     order = [i for i in range(d.ndim) if i not in src]
     for s_, t_ in sorted(zip(dst, src)):
         order.insert(s_, t_)
