@@ -263,10 +263,12 @@ def _elu_backward(grad, x, alpha, scale, input_scale, is_result):
             with np.errstate(over='ignore'):
                 neg = g * c(input_scale * alpha * scale) * np.exp(d * c(input_scale))
         return _wrap(np.where(d <= 0, neg, g * c(scale) if scale != 1 else g))
+    # torch's double backward keeps x < 0 only: at x == 0 (and NaN) the value is x-free
+    xn = x.where(_wrap(x._data < 0), 0.0)
     if is_result:
-        neg = grad * input_scale * (x + alpha * scale)
+        neg = grad * input_scale * (xn + alpha * scale)
     else:
-        neg = grad * (input_scale * alpha * scale) * (x * input_scale).exp()
+        neg = grad * (input_scale * alpha * scale) * (xn * input_scale).exp()
     return neg.where(_wrap(x._data <= 0), grad * scale)
 
 
@@ -616,8 +618,9 @@ def HardswishBackward0(grad, self):
         g = grad._data
         mid = g * (x / _act_c(3, g) + _act_c(0.5, g))
         return _wrap(np.where(x <= -3, np.zeros((), g.dtype), np.where(x < 3, mid, g)))
+    # as the NumPy path: a NaN input takes grad (and a second-order gradient of 0)
     mid = grad * (self / 3 + 0.5)
-    return grad.where(_wrap(x >= 3), mid).masked_fill(_wrap(x <= -3), 0)
+    return mid.where(_wrap(x < 3), grad).masked_fill(_wrap(x <= -3), 0)
 
 
 def hardswish(input, inplace=False):

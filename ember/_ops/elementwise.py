@@ -775,8 +775,11 @@ def relu(input, inplace=False):
 
 @derivative
 def LogitBackward0(grad, self, eps):
+    # torch: NaN outside [0, 1] without eps; 0 outside [eps, 1 - eps] (NaN included) with it
     g = grad / (self * (1 - self))
-    return g if eps is None else g.masked_fill((self < eps) | (self > 1 - eps), 0)
+    if eps is None:
+        return g.masked_fill((self < 0) | (self > 1), float('nan'))
+    return g.masked_fill(~((self >= eps) & (self <= 1 - eps)), 0)
 
 
 def logit(input, eps=None, *, out=None):
