@@ -1,6 +1,7 @@
 """Helpers shared by the op families: operand coercion, dtype rules, in-place writes."""
 import functools
 import numbers
+import warnings
 
 import numpy as np
 
@@ -97,6 +98,10 @@ def _operands(a, b):
 def _np_scalar(x, np_dtype):
     """A scalar operand in a form NumPy combines without widening the array's dtype."""
     if type(x) in (int, float, bool, complex):
+        if type(x) is int and not -(1 << 63) <= x < (1 << 64):
+            # torch unpacks a Python int as int64, or uint64 above that range
+            raise OverflowError("can't convert negative int to unsigned" if x < 0 else
+                                "int too big to convert")
         if type(x) is int and np_dtype.kind in 'iu':
             info = np.iinfo(np_dtype)
             if not info.min <= x <= info.max:
@@ -399,8 +404,83 @@ def _rebase_view_inplace(view, result):
     return view
 
 
+# ---- memory overlap of in-place writes (torch's MemoryOverlap checks) ------------------------
+
+_OVERLAP_INTERNAL = ("unsupported operation: more than one element of the written-to tensor "
+                     "refers to a single memory location. Please clone() the tensor before "
+                     "performing the operation.")
+_OVERLAP_PARTIAL = ("unsupported operation: some elements of the input tensor and the "
+                    "written-to tensor refer to a single memory location. Please clone() the "
+                    "tensor before performing the operation.")
+
+
+def _internal_overlap(d):
+    """torch's has_internal_overlap() == YES: some dim of size > 1 has stride 0."""
+    if d.flags.writeable and 0 not in d.strides or not d.size:  # the common case, cheaply
+        return False
+    return any(s == 0 and n > 1 for n, s in zip(d.shape, d.strides))
+
+
+def _check_internal_overlap(d):
+    if _internal_overlap(d):
+        raise RuntimeError(_OVERLAP_INTERNAL)
+
+
+def _dense(a):
+    """torch's is_non_overlapping_and_dense: the elements tile a block of memory exactly."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return True
+    expect = a.itemsize
+    for s, n in sorted((s, n) for n, s in zip(a.shape, a.strides) if n != 1):
+        if s != expect:
+            return False
+        expect *= n
+    return True
+
+
+def _overlap(a, b):
+    """torch's get_overlap_status for ndarrays: 'no', 'full' (the same elements, same
+    strides), 'partial', or 'too hard' (a layout with gaps or self-overlap; never refused)."""
+    if a is b:
+        return 'full'
+    if (a.base is None and b.base is None) or not a.size or not b.size or \
+            not np.may_share_memory(a, b):
+        return 'no'
+    if not (_dense(a) and _dense(b)):
+        return 'too hard'
+    ab, bb = a.__array_interface__['data'][0], b.__array_interface__['data'][0]
+    ae, be = ab + a.nbytes, bb + b.nbytes
+    if ab == bb and ae == be:
+        return 'full' if a.strides == b.strides else 'partial'
+    return 'partial' if ab < be and bb < ae else 'no'
+
+
+def _check_overlap(self, *inputs):
+    """What torch's TensorIterator checks before writing into `self`: no internal overlap,
+    and no partial overlap with any tensor input (the same memory exactly is fine)."""
+    d = self._data
+    _check_internal_overlap(d)
+    for t in inputs:
+        if isinstance(t, Tensor) and _overlap(d, t._data) == 'partial':
+            raise RuntimeError(_OVERLAP_PARTIAL)
+
+
+def _writable(d):
+    """d itself, or a view of the same memory NumPy lets us write through: an expanded
+    (stride-0) view is read-only in NumPy, but fill_ and masked_fill_ write into it in torch."""
+    return d if d.flags.writeable else _as_view(d, d.shape, d.strides)
+
+
+def _warn_expanded(d, name, example):
+    if _internal_overlap(d):
+        warnings.warn(f"Use of {name} on expanded tensors is deprecated. Please clone() the "
+                      f"tensor before performing this operation. This also applies to advanced "
+                      f"indexing e.g. {example}", UserWarning, stacklevel=3)
+
+
 def _write_inplace(self, result):
     """Store an out-of-place result into `self`, rebasing self's autograd history onto it."""
+    _check_internal_overlap(self._data)
     node = result.grad_fn
     if node is not None and node._saved and _State.enabled:
         _save_original(node, self)
@@ -417,7 +497,7 @@ def _write_inplace(self, result):
     if r.dtype != d.dtype and not np.can_cast(r.dtype, d.dtype, 'same_kind'):
         raise RuntimeError(f"result type {_TYPE_NAME[r.dtype.kind]} can't be cast to the desired "
                            f"output type {_legacy(d.dtype)}")
-    np.copyto(d, r, casting='unsafe')
+    np.copyto(_writable(d), r, casting='unsafe')
     self._vc.value += 1
     if result._requires_grad:
         self.grad_fn = result.grad_fn
@@ -474,10 +554,11 @@ def _check_inplace(self):
 
 def _inplace_binary(self, other, ufunc, op_name, outofplace):
     """a op= b: straight into a's memory when no graph is needed, else rebase history."""
+    _check_overlap(self, other)
     needs_graph = _State.enabled and (
         self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
     if not needs_graph:
-        d = self._data
+        d = _writable(self._data)  # an empty expanded tensor is read-only in NumPy
         od = other._data if isinstance(other, Tensor) else _np_scalar(other, d.dtype)
         try:
             if isinstance(other, Tensor) and od.dtype != d.dtype:

@@ -16,6 +16,7 @@ import numpy as np
 from .._tensor import _wrap
 from ..autograd.graph import _record, derivative
 from ..autograd.grad_mode import _State
+from .._tensor import _wrap
 from ._util import _empty_batch
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
@@ -77,6 +78,9 @@ def _check_conv(name, input, weight, bias, nsp, stride, padding, dilation, group
         raise RuntimeError('non-positive groups is not supported')
     ws = tuple(weight.shape)
     xs = tuple(input.shape) if input.dim() == nsp + 2 else (1,) + tuple(input.shape)
+    if ws[0] == 0:
+        raise RuntimeError(f'Given groups={groups}, expected weight to be at least 1 at '
+                           f'dimension 0, but got weight of size {_fmt(ws)} instead')
     if transposed:
         if ws[0] != xs[1]:
             raise RuntimeError(f'Given transposed=1, weight of size {_fmt(ws)}, expected '
@@ -579,6 +583,16 @@ def _convnd(name, nsp, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
                            f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be "
                            'greater than actual input size')
+    if input.shape[1] == 0:
+        # torch: no input channels give an empty result with no channels either (not
+        # out_channels), whose graph reaches every argument with zero gradients
+        out_sp = tuple(_out_size(p, k, s, d) for p, k, s, d in
+                       zip(padded, ksize, stride, dilation))
+        out = _wrap(np.zeros((input.shape[0], 0) + out_sp, input._data.dtype))
+        for t in (input, weight, bias):
+            if t is not None and t._requires_grad:
+                out = out + t.sum() * 0
+        return out
     b = bias._data if bias is not None else None
     if groups == 1:
         out, cols = _conv_forward_last(input._data, weight._data, b, stride, lo, hi, dilation)

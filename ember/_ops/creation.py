@@ -9,7 +9,8 @@ from .._tensor import Tensor, _wrap, _check_device, _VersionCounter
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
 from ._util import (_bcast_errors, _size_args, _arr, _out, _legacy, _scalar_to, _overflow_error,
-                    _check_storage, _alloc_errors, _write_inplace, _zeros, _quiet)
+                    _check_storage, _alloc_errors, _write_inplace, _zeros, _quiet,
+                    _check_internal_overlap, _check_overlap, _writable)
 from ._layout import _empty_like_array
 
 __all__ = ['tensor', 'as_tensor', 'asarray', 'from_numpy', 'zeros', 'ones', 'full', 'empty',
@@ -620,6 +621,9 @@ def _fill_(self, value):
         if value._data.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value._data.ndim} dimensions.")
+        # torch fills from a tensor through a copy (which refuses an expanded self) but
+        # from a number straight into memory (which does not)
+        _check_internal_overlap(self._data)
         if _State.enabled and (self._requires_grad or value._requires_grad):
             res = _record(FillBackward1, np.full(self._data.shape, value._data,
                                                  self._data.dtype), (self, value))
@@ -630,7 +634,7 @@ def _fill_(self, value):
     if _State.enabled and self._requires_grad:
         return _write_inplace(self, _record(FillBackward0, np.full(self._data.shape, value,
                                                                    self._data.dtype), (self,)))
-    self._data.fill(value)
+    _writable(self._data).fill(value)
     self._vc.value += 1
     return self
 
@@ -647,6 +651,7 @@ def CopyBackwards(grad, src_dtype):
 def _copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         src = tensor(src)
+    _check_overlap(self, src)
     try:
         shape = np.broadcast_shapes(src._data.shape, self._data.shape)
     except ValueError:

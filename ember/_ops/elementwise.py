@@ -7,7 +7,9 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT, derivative
-from ._util import (_bcast_errors, _scalar_to, _operands, _arr, _broadcast_error, _to_float_array, _inplace_binary,
+from ._util import (_bcast_errors, _check_overlap, _check_internal_overlap, _writable,
+                    _scalar_to, _operands, _arr, _broadcast_error, _to_float_array,
+                    _inplace_binary,
                     _write_inplace, _out, _scalar_kind, _legacy, _fused, _quiet,
                     _NP_ERRSTATE, _NP_QUIET, _zeros, _drop, _keep, _nograph, _times, _values)
 
@@ -1394,6 +1396,7 @@ def _rmod(self, other):
 def _inplace_factory(name, ufunc, fn):
     def op(self, other, **kw):
         if kw:
+            _check_overlap(self, other)
             return _write_inplace(self, fn(self, other, **kw))
         return _inplace_binary(self, other, ufunc, name, fn)
     op.__name__ = name + '_'
@@ -1402,13 +1405,14 @@ def _inplace_factory(name, ufunc, fn):
 
 def _unary_inplace(fn):
     def op(self, *args, **kw):
+        _check_overlap(self, *args, *kw.values())
         if not _State.enabled or not self._requires_grad:
             r = fn(self, *args, **kw)
             if r._data.dtype != self._data.dtype and r._data.dtype.kind != \
                     self._data.dtype.kind and self._data.dtype.kind in 'biu':
                 raise RuntimeError(f"result type Float can't be cast to the desired output type "
                                    f"{_legacy(self._data.dtype)}")
-            np.copyto(self._data, r._data, casting='unsafe')
+            np.copyto(_writable(self._data), r._data, casting='unsafe')
             self._vc.value += 1
             return self
         return _write_inplace(self, fn(self, *args, **kw))
@@ -1416,6 +1420,7 @@ def _unary_inplace(fn):
 
 
 def _relu_(self):
+    _check_internal_overlap(self._data)
     if not _State.enabled or not self._requires_grad:
         np.maximum(self._data, 0, out=self._data)
         self._vc.value += 1

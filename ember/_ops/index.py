@@ -9,7 +9,9 @@ from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
 from ._util import (_bcast_errors, _embed_slice, _is_basic, _np_compat, _arr, _write_inplace,
                     _check_inplace, _legacy, _out, _torch_unit_strides, _writeable_view,
-                    _scalar_to, _broadcast_error, _zeros_like_shape, _drop, _keep)
+                    _scalar_to, _broadcast_error, _zeros_like_shape, _drop, _keep, _overlap,
+                    _internal_overlap, _check_internal_overlap, _writable, _warn_expanded,
+                    _OVERLAP_INTERNAL, _OVERLAP_PARTIAL)
 from .reduce import _SortRT, _TopkRT, _KthRT, _max_dim_backward
 from .shape import SliceBackward0, SelectBackward0, cat, _diag_scatter  # noqa: F401 (extra.py)
 
@@ -245,17 +247,35 @@ def _setitem(self, idx, value):
             v = v.reshape(shape)
             if isinstance(value, Tensor):
                 value = value.reshape(shape)
-    if not needs_graph:
+    vd = value._data if isinstance(value, Tensor) else None
+    if basic:
+        # torch copies into the indexed view: that view must not overlap itself or the value
         try:
-            d[nidx] = v
+            target = d[nidx + (Ellipsis,)] if Ellipsis not in nidx else d[nidx]
         except IndexError as e:
             raise _index_error(e, d, nidx) from None
-        except ValueError as e:
-            if 'read-only' in str(e):
-                raise RuntimeError(
-                    "unsupported operation: more than one element of the written-to tensor "
-                    "refers to a single memory location. Please clone() the tensor before "
-                    "performing the operation.") from None
+        if _internal_overlap(target):
+            raise RuntimeError(_OVERLAP_INTERNAL)
+        if vd is not None and _overlap(target, vd) == 'partial':
+            raise RuntimeError(_OVERLAP_PARTIAL)
+    else:
+        # index_put_ / masked_fill_: any overlap with the value is refused; an expanded self
+        # is written with a deprecation warning
+        if vd is not None and _overlap(d, vd) in ('full', 'partial'):
+            raise RuntimeError(_OVERLAP_PARTIAL)
+        _warn_expanded(d, 'index_put_', 'tensor[indices] = tensor')
+        if len(nidx) == 1 and getattr(nidx[0], 'dtype', None) == np.bool_ and \
+                (vd is None or vd.ndim == 0):  # torch's mask path warns once more
+            _warn_expanded(d, 'masked_fill_', 'tensor[mask] = scalar')
+    if not needs_graph:
+        try:
+            if basic:
+                _writable(target)[...] = v
+            else:
+                _writable(d)[nidx] = v
+        except IndexError as e:
+            raise _index_error(e, d, nidx) from None
+        except ValueError:
             raise RuntimeError(_setitem_shape_msg(d, nidx, v)) from None
         self._vc.value += 1
         return
@@ -302,7 +322,20 @@ def index_put(input, indices, values, accumulate=False):
 
 
 def _index_put_(self, indices, values, accumulate=False):
-    return _write_inplace(self, index_put(self, indices, values, accumulate))
+    if _overlap(self._data, values._data) in ('full', 'partial'):
+        raise RuntimeError(_OVERLAP_PARTIAL)
+    r = index_put(self, indices, values, accumulate)
+    if _internal_overlap(self._data) and not (_State.enabled and r._requires_grad):
+        _warn_expanded(self._data, 'index_put_', 'tensor[indices] = tensor')
+        nidx = tuple(i._data if isinstance(i, Tensor) else i for i in indices)
+        w = _writable(self._data)
+        if accumulate:
+            np.add.at(w, nidx, values._data)
+        else:
+            w[nidx] = values._data
+        self._vc.value += 1
+        return self
+    return _write_inplace(self, r)
 
 
 Tensor.index_put = index_put
@@ -458,6 +491,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 def _scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
+    _check_internal_overlap(self._data)
     if not _State.enabled or not (self._requires_grad or
                                   (isinstance(src, Tensor) and src._requires_grad)):
         ax = _wrap_dim(dim, self._data.ndim)
@@ -603,7 +637,12 @@ def _masked_fill_(self, mask, value):
     if not _State.enabled or not (self._requires_grad or
                                   (isinstance(value, Tensor) and value._requires_grad)):
         r = masked_fill(self, mask, value)
-        np.copyto(self._data, r._data)
+        d = self._data
+        if _internal_overlap(d):  # torch writes the masked elements only (and warns)
+            _warn_expanded(d, 'masked_fill_', 'tensor[mask] = scalar')
+            np.copyto(_writable(d), r._data, where=np.broadcast_to(mask._data, d.shape))
+        else:
+            np.copyto(d, r._data)
         self._vc.value += 1
         return self
     return _write_inplace(self, masked_fill(self, mask, value))
@@ -737,6 +776,75 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     return _TopkRT(values, indices)
 
 
+def _gt_or_nan(x, y):
+    return x > y or (x != x and y == y)
+
+
+def _quickselect_index(a, k):
+    """The index torch's CPU kthvalue reports for a row `a` (a list): its quickselect
+    (median-of-three pivot, NaN above everything), whose partitioning decides which of
+    several equal values is the k-th."""
+    idx = list(range(len(a)))
+
+    def swap(i, j):
+        a[i], a[j] = a[j], a[i]
+        idx[i], idx[j] = idx[j], idx[i]
+
+    lo, hi = 0, len(a) - 1
+    while hi > lo:
+        if hi == lo + 1:
+            if _gt_or_nan(a[lo], a[hi]):
+                swap(lo, hi)
+            break
+        swap(lo + (hi - lo) // 2, lo + 1)
+        if _gt_or_nan(a[lo + 1], a[hi]):
+            swap(lo + 1, hi)
+        if _gt_or_nan(a[lo], a[hi]):
+            swap(lo, hi)
+        if _gt_or_nan(a[lo + 1], a[lo]):
+            swap(lo + 1, lo)
+        i, j, piv = lo + 1, hi, a[lo]
+        while True:
+            i += 1
+            while _gt_or_nan(piv, a[i]):
+                i += 1
+            j -= 1
+            while _gt_or_nan(a[j], piv):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+    return idx[k]
+
+
+def _kth_ties(d, svals, sidx, ax, k):
+    """Sorted indices `sidx` with the k-th entry replaced, in rows where the k-th smallest
+    value is tied, by the index torch's quickselect reports (rows without a tie agree
+    already; only tied rows pay for the Python loop)."""
+    n = d.shape[ax]
+    if n < 2:
+        return sidx
+    s = np.moveaxis(svals, ax, -1).reshape(-1, n)
+    kv = s[:, k - 1]
+    tie = np.zeros(kv.shape, bool)
+    for j in (k - 2, k):
+        if 0 <= j < n:
+            tie |= (s[:, j] == kv) | (np.isnan(s[:, j]) & np.isnan(kv))
+    if not tie.any():
+        return sidx
+    rows = np.moveaxis(d, ax, -1).reshape(-1, n)
+    moved = np.moveaxis(sidx, ax, -1)
+    out = moved.reshape(-1, n).copy()
+    for r in np.flatnonzero(tie):
+        out[r, k - 1] = _quickselect_index(rows[r].tolist(), k - 1)
+    return np.moveaxis(out.reshape(moved.shape), -1, ax)
+
+
 def kthvalue(input, k, dim=-1, keepdim=False):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -749,6 +857,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         vals, idx = d.copy(), np.zeros((), np.int64)
     else:
         vals, idx = _sort_np(d, ax, False)
+        idx = _kth_ties(d, vals, idx, ax, k)
         sl = (slice(None),) * ax + (slice(k - 1, k),)
         vals, idx = vals[sl], idx[sl]
         if not keepdim:
@@ -920,6 +1029,20 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     return index_select(input, ax, _wrap(idx.astype(np.int64)))
 
 
+def _index_fill_(self, dim, index, value):
+    r = index_fill(self, dim, index, value)
+    d = self._data
+    if _internal_overlap(d) and not (_State.enabled and r._requires_grad):
+        # torch writes the indexed elements only (and warns)
+        _warn_expanded(d, 'index_fill_', 'tensor[mask] = scalar')
+        hit = np.zeros(d.shape, bool)
+        np.moveaxis(hit, _wrap_dim(dim, d.ndim), 0)[index._data] = True
+        np.copyto(_writable(d), r._data, where=hit)
+        self._vc.value += 1
+        return self
+    return _write_inplace(self, r)
+
+
 def _inplace_of(fn):
     def op(self, *args, **kw):
         return _write_inplace(self, fn(self, *args, **kw))
@@ -944,7 +1067,7 @@ _METHODS = {
     'repeat_interleave': repeat_interleave,
     'scatter_': _scatter_, 'scatter_add_': _scatter_add_, 'scatter_reduce_': _scatter_reduce_,
     'masked_fill_': _masked_fill_, 'index_add_': _inplace_of(index_add),
-    'index_copy_': _inplace_of(index_copy), 'index_fill_': _inplace_of(index_fill),
+    'index_copy_': _inplace_of(index_copy), 'index_fill_': _index_fill_,
     'masked_scatter_': _inplace_of(masked_scatter),
 }
 for _name, _fn in _METHODS.items():
