@@ -777,10 +777,12 @@ def relu(input, inplace=False):
 
 @derivative
 def LogitBackward0(grad, self, eps):
-    # torch: NaN outside [0, 1] without eps; 0 outside [eps, 1 - eps] (NaN included) with it
     g = grad / (self * (1 - self))
-    if eps is None:
+    if eps is None:  # torch: NaN outside [0, 1]
         return g.masked_fill((self < 0) | (self > 1), float('nan'))
+    if _nograph():  # torch's kernel: 0 outside [eps, 1 - eps]; a NaN input stays NaN
+        return g.masked_fill((self < eps) | (self > 1 - eps), 0)
+    # under create_graph torch's composite formula selects [eps, 1 - eps]: NaN gets 0
     return g.masked_fill(~((self >= eps) & (self <= 1 - eps)), 0)
 
 
