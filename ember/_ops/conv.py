@@ -16,7 +16,6 @@ import numpy as np
 from .._tensor import _wrap
 from ..autograd.graph import _record, derivative
 from ..autograd.grad_mode import _State
-from .._tensor import _wrap
 from ._util import _empty_batch
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
