@@ -10,7 +10,7 @@ from .. import _dtype
 from .. import _random
 from .._tensor import Tensor, _wrap, _check_device, _CPU, _tensor_method
 from ..autograd.grad_mode import _State
-from ._util import _size_args, _check_inplace, _alloc_errors, _check_internal_overlap
+from ._util import _size_args, _check_inplace, _alloc_errors
 from ._layout import _empty_like_array, _memory_order
 
 __all__ = ['Generator', 'default_generator', 'manual_seed', 'seed', 'initial_seed',
