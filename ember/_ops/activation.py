@@ -20,6 +20,7 @@ from ._util import _write_inplace, _legacy, _arr, _nograph, _drop, _keep, _act_c
 from .elementwise import relu as _relu, sigmoid, tanh, _np_sigmoid, _special
 from .reduce import softmax, log_softmax
 from .shape import cat
+from ._autocast import autocast
 
 __all__ = ['relu', 'relu_', 'relu6', 'leaky_relu', 'leaky_relu_', 'prelu', 'rrelu', 'rrelu_',
            'elu', 'elu_', 'selu', 'selu_', 'celu', 'celu_', 'gelu', 'silu', 'mish', 'sigmoid',
@@ -183,6 +184,7 @@ def PreluKernelBackward0(grad, self, weight):
     return grad.where(pos, grad * weight), (grad * self).masked_fill(pos, 0)
 
 
+@autocast('lower')
 def prelu(input, weight):
     """x if x > 0 else weight * x, one weight per channel (dim 1) or one for all."""
     if weight.ndim > 1:

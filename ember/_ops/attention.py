@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor, _wrap
+from ._autocast import autocast
 
 __all__ = ['scaled_dot_product_attention', 'multi_head_attention_forward']
 
@@ -24,6 +25,7 @@ def _flash_eligible(query, key, value, dropout_p):
             and value.shape[-1] == query.shape[-1])
 
 
+@autocast('lower')
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
     """softmax(q @ k^T * scale + mask) @ v over the last two dims.

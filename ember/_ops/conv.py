@@ -17,6 +17,7 @@ from .._tensor import _wrap
 from ..autograd.graph import _record, derivative
 from ..autograd.grad_mode import _State
 from ._util import _empty_batch
+from ._autocast import autocast
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
            'conv_transpose3d', 'unfold', 'fold']
@@ -523,6 +524,8 @@ def _conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, 
         y = np.ascontiguousarray(y)
     if b is not None:
         y += b.reshape((cout,) + (1,) * nsp)
+    if y.dtype != x.dtype:      # bfloat16: ml_dtypes' matmul gives float32; round once here
+        y = y.astype(x.dtype)
     return y, x2
 
 
@@ -602,18 +605,21 @@ def _convnd(name, nsp, input, weight, bias, stride, padding, dilation, groups):
                    need=_needs(input, weight, bias))
 
 
+@autocast('lower')
 @_empty_batch(3)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution over (N, C, L) inputs."""
     return _convnd('conv1d', 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast('lower')
 @_empty_batch(4)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution over (N, C, H, W) inputs."""
     return _convnd('conv2d', 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast('lower')
 @_empty_batch(5)
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution over (N, C, D, H, W) inputs."""
@@ -655,6 +661,7 @@ def _conv_transposend(name, nsp, input, weight, bias, stride, padding, output_pa
                    need=_needs(input, weight, bias))
 
 
+@autocast('lower')
 @_empty_batch(3)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
@@ -663,6 +670,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              output_padding, groups, dilation)
 
 
+@autocast('lower')
 @_empty_batch(4)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
@@ -671,6 +679,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              output_padding, groups, dilation)
 
 
+@autocast('lower')
 @_empty_batch(5)
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):

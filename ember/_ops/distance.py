@@ -7,6 +7,7 @@ from .._tensor import _wrap
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import _record, _RESULT, derivative
 from .linalg import _vector_norm_backward
+from ._autocast import autocast
 
 __all__ = ['normalize', 'cosine_similarity', 'pairwise_distance', 'pdist', 'cdist']
 
@@ -123,6 +124,7 @@ def PdistBackward0(grad, self, p, result):  # NumPy only: no double backward
     return _wrap(out)
 
 
+@autocast('fp32')
 def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
     """Batched p-norm distances between the rows of x1 (.., P, M) and x2 (.., R, M)."""
     if x1.ndim < 2:

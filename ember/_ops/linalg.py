@@ -8,10 +8,18 @@ from ._util import (_arr, _out, _legacy, _dims, _rename, _fused, _times, _unredu
                     _write_inplace)
 from .creation import eye
 from .shape import cat
+from ._autocast import autocast
 
 __all__ = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer', 'ger', 'addmm',
            'addmv', 'addbmm', 'baddbmm', 'addr', 'einsum', 'tensordot', 'cross', 'trace',
            'kron', 'det', 'inverse', 'logdet', 'slogdet', 'chain_matmul']
+
+
+def _mm(a, b):
+    """np.matmul in the operands' dtype: ml_dtypes' bfloat16 matmul accumulates and returns
+    float32, so round once, as torch's bfloat16 matmul does."""
+    r = np.matmul(a, b)
+    return r if r.dtype == a.dtype else r.astype(a.dtype)
 
 
 def _shape_str(s):
@@ -49,6 +57,7 @@ def MmBackward0(grad, self, mat2):
     return grad.mm(mat2.t()), self.t().mm(grad)
 
 
+@autocast('lower')
 def mm(input, mat2, *, out=None):
     a, b = input._data, mat2._data
     if a.ndim != 2:
@@ -61,7 +70,7 @@ def mm(input, mat2, *, out=None):
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_torch_name(a.dtype)} != {_torch_name(b.dtype)}")
-    return _out(out, _record(MmBackward0, np.matmul(a, b), (input, mat2), self=input, mat2=mat2))
+    return _out(out, _record(MmBackward0, _mm(a, b), (input, mat2), self=input, mat2=mat2))
 
 
 def _matmul_backward(grad, self, other):
@@ -79,6 +88,7 @@ UnsafeViewBackward0 = derivative('UnsafeViewBackward0')(_matmul_backward)
 SqueezeBackward4 = derivative('SqueezeBackward4')(_matmul_backward)
 
 
+@autocast('lower')
 def matmul(input, other, *, out=None):
     a, b = input._data, other._data
     if a.ndim == 0 or b.ndim == 0:
@@ -106,7 +116,7 @@ def matmul(input, other, *, out=None):
             f"[{a.shape[0] if a.ndim > 2 else 1}, {k_a}] but got: "
             f"[{b.shape[0] if b.ndim > 2 else 1}, {k_b}].")
     try:
-        r = np.matmul(a, b)
+        r = _mm(a, b)
     except ValueError:
         raise RuntimeError(
             f"The size of tensor a ({a.shape[-3] if a.ndim > 2 else 1}) must match the size of "
@@ -124,6 +134,7 @@ def BmmBackward0(grad, self, mat2):
     return grad.bmm(mat2.transpose(1, 2)), self.transpose(1, 2).bmm(grad)
 
 
+@autocast('lower')
 def bmm(input, mat2, *, out=None):
     a, b = input._data, mat2._data
     if a.ndim != 3:
@@ -136,7 +147,7 @@ def bmm(input, mat2, *, out=None):
     if a.dtype != b.dtype:  # torch does not promote here (NumPy would, silently)
         raise RuntimeError(f"expected scalar type {_scalar_type(a.dtype)} but found "
                            f"{_scalar_type(b.dtype)}")
-    return _out(out, _record(BmmBackward0, np.matmul(a, b), (input, mat2), self=input,
+    return _out(out, _record(BmmBackward0, _mm(a, b), (input, mat2), self=input,
                              mat2=mat2))
 
 
@@ -158,7 +169,7 @@ def mv(input, vec, *, out=None):
         va, ma = _scalar_type(b.dtype), _scalar_type(a.dtype)
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got {va}, {ma}, "
                            f"and {va}")
-    return _out(out, _record(MvBackward0, np.matmul(a, b), (input, vec), self=input, vec=vec))
+    return _out(out, _record(MvBackward0, _mm(a, b), (input, vec), self=input, vec=vec))
 
 
 @derivative
@@ -206,6 +217,7 @@ def AddmmBackward0(grad, mat1, mat2, beta, alpha):
             mat1.t().mm(grad) * alpha if alpha != 1 else mat1.t().mm(grad))
 
 
+@autocast('lower')
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     a, b = mat1._data, mat2._data
     if a.ndim != 2 or b.ndim != 2:
@@ -222,7 +234,10 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
                            f"self and mat2 must have the same dtype, but got "
                            f"{_torch_name(input._data.dtype).title()} and "
                            f"{_torch_name(b.dtype).title()}")
-    r = np.matmul(a, b)
+    if a.dtype.itemsize == 2:           # half types: float32 accumulation, one rounding below
+        r = np.matmul(a.astype(np.float32), b.astype(np.float32))
+    else:
+        r = np.matmul(a, b)
     if alpha != 1:
         r *= alpha
     c = input._data
@@ -236,8 +251,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
                            f"existing size ({c.shape[-1]}) at non-singleton dimension "
                            f"{r.ndim - 1}.  Target sizes: [{', '.join(map(str, r.shape))}].  "
                            f"Tensor sizes: [{', '.join(map(str, c.shape))}]") from None
-    return _out(out, _record(AddmmBackward0, r, (input, mat1, mat2), mat1=mat1, mat2=mat2,
-                             beta=beta, alpha=alpha))
+    return _out(out, _record(AddmmBackward0, r.astype(a.dtype, copy=False), (input, mat1, mat2),
+                             mat1=mat1, mat2=mat2, beta=beta, alpha=alpha))
 
 
 @derivative
@@ -261,6 +276,7 @@ def AddbmmBackward0(grad, batch1, batch2, beta, alpha):
             _times(batch1.mT.bmm(g), alpha))
 
 
+@autocast('lower')
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     def compute():
         prod = bmm(batch1, batch2).sum(0)
@@ -275,6 +291,7 @@ def BaddbmmBackward0(grad, batch1, batch2, beta, alpha):
             _times(batch1.mT.bmm(grad), alpha))
 
 
+@autocast('lower')
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     def compute():
         prod = bmm(batch1, batch2)
@@ -481,6 +498,7 @@ def cross(input, other, dim=None):
                    'LinalgCrossBackward0')
 
 
+@autocast('fp32')
 def trace(input):
     if input._data.ndim != 2:
         raise RuntimeError("trace: expected a matrix, but got tensor with dim "
@@ -517,6 +535,7 @@ def LinalgInvExBackward0(grad, result):
     return -(result.mT.matmul(grad).matmul(result.mT))
 
 
+@autocast('fp32')
 def inverse(input):
     d = input._data
     try:

@@ -5,10 +5,12 @@ a 2-D input with bias is one addmm (AddmmBackward0), a 1-D or contiguous N-D inp
 flattened to 2-D, addmm'd and viewed back (ViewBackward0), anything else is matmul + add.
 """
 from .linalg import addmm
+from ._autocast import autocast
 
 __all__ = ['linear', 'bilinear']
 
 
+@autocast('lower')
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias."""
     wt = weight.t()

@@ -15,6 +15,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
 from ._util import _legacy, _operands, _loss_scale
+from ._autocast import autocast
 
 __all__ = ['l1_loss', 'mse_loss', 'cross_entropy', 'nll_loss', 'binary_cross_entropy',
            'binary_cross_entropy_with_logits', 'smooth_l1_loss', 'huber_loss',
@@ -115,6 +116,7 @@ def _not_differentiable(fn, arg, t):
 
 # ---- regression losses ------------------------------------------------------------------------
 
+@autocast('fp32')
 def l1_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
     _warn_size(input, target)
     if size_average is not None or reduce is not None:
@@ -133,6 +135,7 @@ def MseLossBackward0(grad, input, target, reduction, target_grad):
     return g, (-g if target_grad else None)
 
 
+@autocast('fp32')
 def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
     _warn_size(input, target)
     if size_average is not None or reduce is not None:
@@ -156,6 +159,7 @@ def SmoothL1LossBackward0(grad, input, target, reduction, beta, target_grad):
     return g, (-g if target_grad else None)
 
 
+@autocast('fp32')
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mean', beta=1.0):
     _warn_size(input, target)
     if size_average is not None or reduce is not None:
@@ -180,6 +184,7 @@ def HuberLossBackward0(grad, input, target, reduction, delta, target_grad):
     return g, (-g if target_grad else None)
 
 
+@autocast('fp32')
 def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
     _warn_size(input, target)
     if weight is not None:
@@ -198,6 +203,7 @@ def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
                    target_grad=_needs_grad(target))
 
 
+@autocast('fp32')
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
                      reduce=None, reduction='mean'):
     if size_average is not None or reduce is not None:
@@ -242,6 +248,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction='mean'
     return _reduce(loss, reduction)
 
 
+@autocast('fp32')
 def kl_div(input, target, size_average=None, reduce=None, reduction='mean', log_target=False):
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
@@ -394,6 +401,7 @@ def NllLossBackward0(grad, shape, safe, wf, reduction, total):
     return _wrap(np.moveaxis(gi, -1, 1))
 
 
+@autocast('fp32')
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction='mean'):
     reduction = _reduction(size_average, reduce, reduction)
@@ -416,6 +424,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                    wf=wf, reduction=reduction, total=total)
 
 
+@autocast('fp32')
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
                   reduce=None, reduction='mean', label_smoothing=0.0):
     reduction = _reduction(size_average, reduce, reduction)
@@ -523,6 +532,7 @@ def BinaryCrossEntropyBackward0(grad, input, target, weight, reduction, target_g
     return g_in, g_t
 
 
+@autocast('fp32')
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction='mean'):
     reduction = _reduction(size_average, reduce, reduction)
@@ -568,6 +578,7 @@ def BinaryCrossEntropyWithLogitsBackward0(grad, input, target, weight, pos_weigh
     return g_in, g_t
 
 
+@autocast('fp32')
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction='mean', pos_weight=None):
     reduction = _reduction(size_average, reduce, reduction)
@@ -612,6 +623,7 @@ def _log_sigmoid(x):
 
 # ---- margin losses ----------------------------------------------------------------------------
 
+@autocast('fp32')
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                         reduction='mean'):
     reduction = _reduction(size_average, reduce, reduction)
@@ -622,6 +634,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
+@autocast('fp32')
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
                          reduction='mean'):
     reduction = _reduction(size_average, reduce, reduction)
@@ -637,6 +650,7 @@ def SoftMarginLossBackward0(grad, input, target, reduction):
     return -target * s, (-input * s if target.requires_grad else None)
 
 
+@autocast('fp32')
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction='mean'):
     reduction = _reduction(size_average, reduce, reduction)
     _not_differentiable('soft_margin_loss', 'target', target)
@@ -679,6 +693,7 @@ def MultilabelMarginLossBackward0(grad, shape, ys, active, reduction):
     return _wrap((gi * _per_row_scale(grad, reduction, M)).reshape(shape))
 
 
+@autocast('fp32')
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction='mean'):
     reduction = _reduction(size_average, reduce, reduction)
     x, y = input._data, target._data
@@ -723,6 +738,7 @@ def MultiMarginLossBackward0(grad, shape, y, z, active, wy, p, reduction):
     return _wrap((h * _per_row_scale(grad, reduction, M)).reshape(shape))
 
 
+@autocast('fp32')
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
                       reduce=None, reduction='mean'):
     reduction = _reduction(size_average, reduce, reduction)
@@ -759,6 +775,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
                    active=active, wy=wy, p=p, reduction=reduction)
 
 
+@autocast('fp32')
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                           reduction='mean'):
     reduction = _reduction(size_average, reduce, reduction)
@@ -784,6 +801,7 @@ def _pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return vector_norm(x1 - x2 + eps, p, -1, keepdim)
 
 
+@autocast('fp32')
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction='mean'):
     from .. import minimum
@@ -837,6 +855,7 @@ def _lse(*terms):
         return np.log(s) + safe
 
 
+@autocast('fp32')
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction='mean',
              zero_infinity=False):
     from .. import tensor as _tensor_ctor

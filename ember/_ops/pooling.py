@@ -19,6 +19,7 @@ from ..autograd.graph import _record, derivative
 from ._util import _empty_batch
 from .elementwise import relu
 from .index import gather
+from ._autocast import autocast
 
 __all__ = ['max_pool1d', 'max_pool2d', 'max_pool3d', 'max_pool1d_with_indices',
            'max_pool2d_with_indices', 'max_pool3d_with_indices', 'avg_pool1d', 'avg_pool2d',
@@ -313,6 +314,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                         return_indices)
 
 
+@autocast('fp32')
 @_empty_batch(5)
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
@@ -471,6 +473,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                         divisor_override)
 
 
+@autocast('fp32')
 @_empty_batch(5)
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
@@ -582,6 +585,7 @@ def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg_nd(input, 2, output_size)
 
 
+@autocast('fp32')
 @_empty_batch(5)
 def adaptive_avg_pool3d(input, output_size):
     """3-D adaptive average pooling."""

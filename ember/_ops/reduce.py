@@ -10,6 +10,7 @@ from ._util import (_arr, _dims, _out, _legacy, _rename, _quiet, _np_compat, _no
                     _unreduce, _zeros_like_shape, _embed_slice, _write_inplace)
 from .elementwise import maximum, minimum
 from .shape import cat
+from ._autocast import autocast
 
 __all__ = ['sum', 'mean', 'nansum', 'nanmean', 'prod', 'max', 'min', 'amax', 'amin', 'aminmax',
            'argmax', 'argmin', 'std', 'var', 'std_mean', 'var_mean', 'logsumexp', 'cumsum',
@@ -198,6 +199,7 @@ ProdBackward0 = derivative('ProdBackward0')(_prod_backward)
 ProdBackward1 = derivative('ProdBackward1')(_prod_backward)  # prod.dim_int
 
 
+@autocast('fp32')
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     d = input._data
     rd = _sum_dtype(d, dtype)

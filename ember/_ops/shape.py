@@ -12,6 +12,7 @@ from .._tensor import Tensor, Size, _wrap, _wrap_dim
 from ..autograd.graph import _record, derivative
 from ._util import (_arr, _size_args, _out, _as_view, _writeable_view, _rename, _alloc_errors,
                     _embed_slice, _write_inplace)
+from ._autocast import autocast
 
 __all__ = ['reshape', 'transpose', 'swapaxes', 'swapdims', 'permute', 't', 'squeeze',
            'unsqueeze', 'flatten', 'unflatten', 'broadcast_to', 'narrow', 'chunk',
@@ -542,6 +543,7 @@ def CatBackward0(grad, dim, sizes):
     return grad.split(list(sizes), dim)
 
 
+@autocast('promote')
 @_axis_alias
 def cat(tensors, dim=0, *, out=None):
     tensors = list(tensors)
@@ -583,6 +585,7 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
+@autocast('promote')
 @_axis_alias
 def stack(tensors, dim=0, *, out=None):
     tensors = list(tensors)

@@ -2,15 +2,17 @@
 
 The autocast state (enabled flag and fast dtype per device type, cache flag, nesting depth) is
 per thread, as torch's is. On a CPU-only build `device_type='cuda'` warns and disables itself;
-`device_type='cpu'` with bfloat16/float16 is the one case that would change op dtypes: ember
-does not implement the CPU autocast cast policy, so entering such a region raises
-NotImplementedError rather than silently computing in float32.
+`device_type='cpu'` (bfloat16 by default, or float16) applies torch's CPU cast policy, which the
+ops carry (ember/_ops/_autocast.py): matmul/linear/conv/bmm/addmm/... in the lower precision,
+losses and a few numerically touchy ops in float32, cat/stack in the widest type. bfloat16 needs
+the optional 'bfloat16' extra (ml_dtypes).
 """
 import functools
 import threading
 import warnings
 
 from .. import _dtype
+from .._ops import _autocast as _policy
 from .._tensor import device
 
 __all__ = ['autocast', 'custom_fwd', 'custom_bwd', 'is_autocast_available']
@@ -48,6 +50,22 @@ def set_autocast_enabled(device_type, enabled=None):
     if enabled is None:  # legacy one-argument form: the CUDA flag
         device_type, enabled = 'cuda', device_type
     _state.enabled[_check_device_type(device_type)] = bool(enabled)
+    _sync_cpu_policy()
+
+
+def _sync_cpu_policy():
+    """Switch the ops' CPU cast policy to match this thread's 'cpu' autocast state."""
+    fast = get_autocast_dtype('cpu')
+    on = _state.enabled.get('cpu', False) and fast in (_dtype.bfloat16, _dtype.float16)
+    _policy._set_cpu(fast if on else None)
+
+
+def _require_bfloat16(fast):
+    if fast is _dtype.bfloat16 and _dtype.bfloat16._np is None:
+        raise ModuleNotFoundError(
+            "torch.autocast('cpu') computes in torch.bfloat16, which needs ember's optional "
+            "'bfloat16' extra: pip install 'ember[bfloat16]' (the ml_dtypes package). "
+            "Or use torch.autocast('cpu', dtype=torch.float16).")
 
 
 def get_autocast_dtype(device_type):
@@ -59,6 +77,7 @@ def get_autocast_dtype(device_type):
 
 def set_autocast_dtype(device_type, dtype):
     _state.dtype[_check_device_type(device_type)] = dtype
+    _sync_cpu_policy()
 
 
 def is_autocast_cache_enabled():
@@ -146,11 +165,7 @@ class autocast:
 
     def __enter__(self):
         if self._enabled and self.device == 'cpu':
-            raise NotImplementedError(
-                f"torch.autocast(device_type='cpu', dtype={self.fast_dtype}) is not supported by "
-                "ember: the CPU autocast cast policy (lower-precision linear/matmul/conv) is not "
-                "implemented. Run in float32 (enabled=False) or convert the model with "
-                f".to({self.fast_dtype}).")
+            _require_bfloat16(self.fast_dtype)
         self.prev_cache_enabled = is_autocast_cache_enabled()
         self.prev = is_autocast_enabled(self.device)
         self.prev_fastdtype = get_autocast_dtype(self.device)
