@@ -34,6 +34,18 @@ def _np_compat(fn):
     return wrapper
 
 
+def _no_pinned_memory(fn):
+    """A factory's pin_memory=True, answered as a CPU-only torch does (there is no pinned
+    memory allocator without an accelerator)."""
+    @functools.wraps(fn)
+    def wrapper(*args, pin_memory=False, **kwargs):
+        if pin_memory:
+            raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no "
+                               "pinned memory allocator is available on this system.")
+        return fn(*args, **kwargs)
+    return wrapper
+
+
 def _is_tensor(x):
     return isinstance(x, Tensor)
 

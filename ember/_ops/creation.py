@@ -8,8 +8,8 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap, _check_device, _VersionCounter
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
-from ._util import (_bcast_errors, _size_args, _arr, _out, _legacy, _scalar_to, _overflow_error,
-                    _check_storage, _alloc_errors, _write_inplace, _zeros, _quiet,
+from ._util import (_no_pinned_memory, _bcast_errors, _size_args, _arr, _out, _legacy, _scalar_to,
+                    _overflow_error, _check_storage, _alloc_errors, _write_inplace, _zeros, _quiet,
                     _check_internal_overlap, _check_overlap, _writable)
 from ._layout import _empty_like_array
 
@@ -195,6 +195,7 @@ def _checked_int_array(data, target):
     return arr.astype(target)
 
 
+@_no_pinned_memory
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     _check_device(device)
     target = _np_dtype(dtype)
@@ -291,18 +292,21 @@ def _make(fn, size, dtype, device, requires_grad, out=None, default=None, size_k
     return t
 
 
+@_no_pinned_memory
 @_alloc_errors
 def zeros(*args, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None, size=None):
     return _make(np.zeros, args, dtype, device, requires_grad, out, size_kw=size)
 
 
+@_no_pinned_memory
 @_alloc_errors
 def ones(*args, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False, memory_format=None, size=None):
     return _make(np.ones, args, dtype, device, requires_grad, out, size_kw=size)
 
 
+@_no_pinned_memory
 @_alloc_errors
 def empty(*args, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None, size=None):
@@ -314,6 +318,7 @@ def _zeroed(shape, dtype):
     return np.zeros(shape, dtype)
 
 
+@_no_pinned_memory
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
                   pin_memory=False):
     return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
@@ -325,6 +330,7 @@ def _fill_dtype(fill_value):
     return _dtype._dtype_for_kind(_kind(fill_value))._np
 
 
+@_no_pinned_memory
 @_alloc_errors
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
@@ -336,6 +342,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
                  requires_grad, out, default=d)
 
 
+@_no_pinned_memory
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False,
                   pin_memory=False):
     return full((), s, dtype=dtype or _dtype._default, device=device,
@@ -357,24 +364,28 @@ def _like(fn, input, dtype, requires_grad, device=None, memory_format=None):
     return t
 
 
+@_no_pinned_memory
 @_alloc_errors
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
     return _like(np.zeros, input, dtype, requires_grad, device, memory_format)
 
 
+@_no_pinned_memory
 @_alloc_errors
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     return _like(np.ones, input, dtype, requires_grad, device, memory_format)
 
 
+@_no_pinned_memory
 @_alloc_errors
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
     return _like(np.zeros, input, dtype, requires_grad, device, memory_format)
 
 
+@_no_pinned_memory
 @_alloc_errors
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):

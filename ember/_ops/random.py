@@ -10,7 +10,7 @@ from .. import _dtype
 from .. import _random
 from .._tensor import Tensor, _wrap, _check_device, _CPU, _tensor_method
 from ..autograd.grad_mode import _State
-from ._util import _size_args, _check_inplace, _alloc_errors
+from ._util import _no_pinned_memory, _size_args, _check_inplace, _alloc_errors
 from ._layout import _empty_like_array, _memory_order
 
 __all__ = ['Generator', 'default_generator', 'manual_seed', 'seed', 'initial_seed',
@@ -294,6 +294,7 @@ def random_(self, *args, generator=None, **kw):
 
 # ================================================================================ factories
 
+@_no_pinned_memory
 @_alloc_errors
 def rand(*args, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False, size=None):
@@ -304,6 +305,7 @@ def rand(*args, generator=None, out=None, dtype=None, layout=None, device=None,
     return _new(_random.uniform(_gen(generator), shape, dt), requires_grad, out)
 
 
+@_no_pinned_memory
 @_alloc_errors
 def randn(*args, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False, size=None):
@@ -314,6 +316,7 @@ def randn(*args, generator=None, out=None, dtype=None, layout=None, device=None,
     return _new(_random.normal(_gen(generator), shape, dt), requires_grad, out)
 
 
+@_no_pinned_memory
 @_alloc_errors
 def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False, pin_memory=False, low=None, high=None):
@@ -343,6 +346,7 @@ def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None,
                 requires_grad, out)
 
 
+@_no_pinned_memory
 @_alloc_errors
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
@@ -354,6 +358,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return _new(_random.randperm(_gen(generator), n, dt), requires_grad, out)
 
 
+@_no_pinned_memory
 @_alloc_errors
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
            layout=None, device=None, requires_grad=False, pin_memory=False):
@@ -448,6 +453,7 @@ def _draw_like(layout, sample, contiguous_flag=False):
     return _fill_array(layout, sample, contiguous_flag)
 
 
+@_no_pinned_memory
 @_alloc_errors
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None, generator=None):
@@ -457,6 +463,7 @@ def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fals
     return _new(arr, requires_grad)
 
 
+@_no_pinned_memory
 @_alloc_errors
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None, generator=None):
@@ -466,6 +473,7 @@ def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     return _new(arr, requires_grad)
 
 
+@_no_pinned_memory
 @_alloc_errors
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
                  requires_grad=False, memory_format=None, generator=None):
