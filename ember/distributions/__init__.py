@@ -386,13 +386,15 @@ class Exponential(Distribution):
 
 
 def _submodules():
-    """torch.distributions.multinomial.Multinomial and friends (one class per module there)."""
+    """torch.distributions.multinomial.Multinomial and friends (one class per module there);
+    each class's ``__module__`` names that module, as torch's does (for pickles and reprs)."""
     for mod, cls in (('normal', Normal), ('uniform', Uniform), ('bernoulli', Bernoulli),
                      ('categorical', Categorical), ('multinomial', Multinomial),
                      ('one_hot_categorical', OneHotCategorical),
                      ('exponential', Exponential), ('distribution', Distribution)):
         m = types.ModuleType(f'{__name__}.{mod}')
         setattr(m, cls.__name__, cls)
+        cls.__module__ = m.__name__
         m.__all__ = [cls.__name__]
         sys.modules[m.__name__] = m
         globals()[mod] = m
