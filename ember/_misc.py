@@ -20,6 +20,7 @@ from ._values import (channels_last, channels_last_3d, contiguous_format, layout
 from .autograd.graph import _Anomaly
 from .nn import functional as F
 from .nn.functional import pad as _pad
+from ._stubs import unimplemented as _unimplemented
 
 __all__ = ['get_num_threads', 'set_num_threads',
            'get_num_interop_threads', 'set_num_interop_threads', 'strided', 'sparse_coo',
@@ -244,6 +245,7 @@ def is_warn_always_enabled():
     return _warn_always[0]
 
 
+@_unimplemented('torch.vmap')
 def vmap(func, *args, **kwargs):
     raise NotImplementedError("torch.vmap (functorch transforms) is not implemented in ember")
 

@@ -17,8 +17,10 @@ The mechanism:
 - Tensor's missing methods are set on the class itself (a class ``__getattr__`` would slow every
   attribute access on every tensor).
 """
+import functools
 import importlib
 import importlib.util
+import inspect
 import sys
 
 from ._tensor import Tensor
@@ -138,6 +140,25 @@ class MissingValue:
 
     def __subclasscheck__(self, cls):
         return False
+
+
+def unimplemented(qualname):
+    """Mark a function of ember's own that only raises NotImplementedError (naming torch's
+    `qualname`) as missing, so that `ember compat` does not count it as implemented. Called
+    with arguments it does not take, it raises NotImplementedError too, as a stub does."""
+    def deco(fn):
+        sig = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def stub(*args, **kwargs):
+            try:
+                sig.bind(*args, **kwargs)
+            except TypeError:
+                raise NotImplementedError(f"ember does not implement {qualname} yet") from None
+            return fn(*args, **kwargs)
+        stub._ember_missing = True
+        return stub
+    return deco
 
 
 def is_missing(obj):

@@ -12,6 +12,7 @@ from .._tensor import Tensor, _wrap, _check_device, _CPU, _tensor_method
 from ..autograd.grad_mode import _State
 from ._util import _no_pinned_memory, _size_args, _check_inplace, _alloc_errors
 from ._layout import _empty_like_array, _memory_order
+from .._stubs import unimplemented as _unimplemented
 
 __all__ = ['Generator', 'default_generator', 'manual_seed', 'seed', 'initial_seed',
            'get_rng_state', 'set_rng_state', 'rand', 'randn', 'randint', 'randperm', 'normal',
@@ -428,6 +429,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
                 out=out)
 
 
+@_unimplemented('torch.poisson')
 def poisson(input, generator=None):
     raise NotImplementedError("torch.poisson is not implemented in ember yet")
 

@@ -1,5 +1,7 @@
 """torch.mps on a machine without the Metal backend: is_available() is False and the calls
 that need the device raise torch's RuntimeError."""
+from .._stubs import unimplemented as _unimplemented
+
 __all__ = ['compile_shader', 'load_metallib', 'device_count', 'get_rng_state', 'manual_seed',
            'seed', 'set_rng_state', 'synchronize', 'empty_cache',
            'set_per_process_memory_fraction', 'current_allocated_memory',
@@ -58,11 +60,13 @@ def recommended_max_memory():
     _no_mps('getRecommendedMaxMemory')
 
 
+@_unimplemented('torch.mps.compile_shader')
 def compile_shader(source):
     raise NotImplementedError('torch.mps.compile_shader (Metal shaders) is not supported by '
                               'ember')
 
 
+@_unimplemented('torch.mps.load_metallib')
 def load_metallib(path):
     raise NotImplementedError('torch.mps.load_metallib (Metal shaders) is not supported by '
                               'ember')
