@@ -36,8 +36,8 @@ def _stub_tree():
 def test_committed_stub_is_up_to_date():
     with open(STUB, encoding='utf-8') as f:
         committed = f.read()
-    if committed != _generated():
-        pytest.fail('ember/_tensor.pyi is out of date: run python tools/gen_tensor_stub.py')
+    assert committed == _generated(), \
+        'ember/_tensor.pyi is out of date: run python tools/gen_tensor_stub.py'
 
 
 def _stub_class(name):
