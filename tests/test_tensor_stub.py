@@ -10,7 +10,6 @@ try:
 except ImportError:  # Python 3.10
     tomllib = None
 
-import pytest
 
 import ember
 
