@@ -165,18 +165,6 @@ _pybool, _pyint, _pyfloat, _pycomplex = (_builtins.bool, _builtins.int, _builtin
                                          _builtins.complex)
 
 
-def _kind_of_scalar(x):
-    if isinstance(x, (_pybool, np.bool_)):
-        return 0
-    if isinstance(x, (_pyint, np.integer)):
-        return 1
-    if isinstance(x, (_pyfloat, np.floating)):
-        return 2
-    if isinstance(x, (_pycomplex, np.complexfloating)):
-        return 3
-    raise TypeError(f"unsupported scalar type {type(x).__name__}")
-
-
 def _dtype_for_kind(kind):
     """dtype a lone Python scalar of this category becomes (torch.tensor(3.) etc)."""
     if kind == 0:

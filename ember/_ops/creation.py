@@ -5,12 +5,12 @@ import numbers
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap, _check_device, _VersionCounter
+from .._tensor import Tensor, _wrap, _check_device
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
-from ._util import (_no_pinned_memory, _bcast_errors, _size_args, _arr, _out, _legacy, _scalar_to,
+from ._util import (_no_pinned_memory, _bcast_errors, _size_args, _out, _legacy, _scalar_to,
                     _overflow_error, _check_storage, _alloc_errors, _write_inplace, _zeros, _quiet,
-                    _check_internal_overlap, _check_overlap, _writable)
+                    _check_internal_overlap, _check_overlap, _writable, _scalar_kind)
 from ._layout import _empty_like_array
 
 __all__ = ['tensor', 'as_tensor', 'asarray', 'from_numpy', 'zeros', 'ones', 'full', 'empty',
@@ -111,15 +111,10 @@ def _scalar_of(x):
 def _kind(x):
     if isinstance(x, Tensor):
         return {'b': 0, 'i': 1, 'u': 1, 'f': 2, 'c': 3}.get(x._data.dtype.kind, 2)
-    if isinstance(x, (bool, np.bool_)):
-        return 0
-    if isinstance(x, numbers.Integral):
-        return 1
-    if isinstance(x, numbers.Real):
-        return 2
-    if isinstance(x, numbers.Complex):
-        return 3
-    raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+    try:
+        return _scalar_kind(x)
+    except TypeError:
+        raise TypeError(f"new(): invalid data type '{type(x).__name__}'") from None
 
 
 def _flatten_scalars(data):

@@ -10,7 +10,7 @@ from .. import _dtype
 from .. import _random
 from .._tensor import Tensor, _wrap, _check_device, _CPU, _tensor_method
 from ..autograd.grad_mode import _State
-from ._util import _no_pinned_memory, _size_args, _check_inplace, _alloc_errors
+from ._util import _no_pinned_memory, _size_args, _check_inplace, _alloc_errors, _legacy
 from ._layout import _empty_like_array, _memory_order
 from .._stubs import unimplemented as _unimplemented
 
@@ -114,13 +114,6 @@ def _np_dtype(dtype, default=None):
     return _dtype.to_numpy(dtype)
 
 
-def _legacy_name(np_dtype):
-    return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long',
-            'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte',
-            'bool': 'Bool', 'bfloat16': 'BFloat16', 'complex64': 'ComplexFloat',
-            'complex128': 'ComplexDouble'}.get(np_dtype.name, np_dtype.name)
-
-
 def _is_float(np_dtype):
     return np_dtype.kind == 'f' or np_dtype.name == 'bfloat16'
 
@@ -128,7 +121,7 @@ def _is_float(np_dtype):
 def _require_float(np_dtype, kernel):
     if not _is_float(np_dtype):
         raise NotImplementedError(f'"{kernel}" not implemented for '
-                                  f"'{_legacy_name(np_dtype)}'")
+                                  f"'{_legacy(np_dtype)}'")
 
 
 def _new(arr, requires_grad=False, out=None):
@@ -412,7 +405,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not _is_float(d.dtype):
         raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
-                           f"{_legacy_name(d.dtype)}")
+                           f"{_legacy(d.dtype)}")
     num_samples = int(num_samples)
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")

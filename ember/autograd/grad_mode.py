@@ -47,28 +47,27 @@ class _DecoratorContextManager:
         return self.__class__()
 
 
-class no_grad(_DecoratorContextManager):
+class _GradModeSetter(_DecoratorContextManager):
+    """Sets grad mode to `_mode` inside the block and restores the previous one on exit."""
+    _mode = False
+
     def __init__(self, orig_func=None):
         self.prev = False
 
     def __enter__(self):
         self.prev = _State.enabled
-        _State.enabled = False
+        _State.enabled = self._mode
 
     def __exit__(self, *exc):
         _State.enabled = self.prev
 
 
-class enable_grad(_DecoratorContextManager):
-    def __init__(self, orig_func=None):
-        self.prev = False
+class no_grad(_GradModeSetter):
+    _mode = False
 
-    def __enter__(self):
-        self.prev = _State.enabled
-        _State.enabled = True
 
-    def __exit__(self, *exc):
-        _State.enabled = self.prev
+class enable_grad(_GradModeSetter):
+    _mode = True
 
 
 class set_grad_enabled(_DecoratorContextManager):

@@ -482,12 +482,18 @@ def _num_outputs(node):
     return getattr(node, '_n_outputs', 1)
 
 
+def _tensor_hooks(t, g):
+    """Run t's register_hook hooks on its gradient g; a hook may return a replacement."""
+    for hook in t._hooks:
+        res = hook(g)
+        if res is not None:
+            g = res
+    return g
+
+
 def _accumulate(t, g, create_graph):
     if t._hooks:
-        for hook in t._hooks:
-            res = hook(g)
-            if res is not None:
-                g = res
+        g = _tensor_hooks(t, g)
     if g._data.dtype != t._data.dtype:
         g = g.to(t.dtype)
     if t._grad is None:
@@ -510,10 +516,7 @@ def _accumulate(t, g, create_graph):
 
 def _accumulate_retained(t, g, create_graph):
     if t._hooks:
-        for hook in t._hooks:
-            res = hook(g)
-            if res is not None:
-                g = res
+        g = _tensor_hooks(t, g)
     g = g if create_graph else g.detach()
     if t._grad is None:
         t._grad = g.clone() if not create_graph else g
