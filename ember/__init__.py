@@ -3,7 +3,10 @@
 `import ember as torch` runs PyTorch (CPU) programs unchanged: the same names, signatures,
 dtypes, printed output and errors as torch 2.13.
 """
-__version__ = '0.1.0'
+# torch.__version__: the torch release whose behaviour ember reproduces, so that a program's
+# version gates (`torch.__version__ >= (2, 0)`) take the branch they take there. ember's own
+# release is ember.version.ember_version.
+from .torch_version import __version__  # noqa: E402
 
 from . import _dtype
 from ._dtype import (dtype, float16, half, float32, float, float64, double, bfloat16,  # noqa

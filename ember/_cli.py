@@ -6,7 +6,7 @@ faster or slower because of the others. Each is a ``main(argv) -> exit code`` fu
 import importlib
 import sys
 
-from . import __version__
+from .version import ember_version
 
 __all__ = ['main', 'COMMANDS']
 
@@ -51,7 +51,7 @@ def main(argv=None):
         print(_usage(), file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
     if argv[0] in ('-V', '--version'):
-        print(f'ember {__version__}')
+        print(f'ember {ember_version}')
         return 0
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:

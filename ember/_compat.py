@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-from . import __version__
+from .version import ember_version
 from ._stubs import is_missing, kinds
 from ._torch_api import API, TORCH_VERSION
 from ._tensor import Tensor
@@ -57,7 +57,7 @@ def main(argv=None):
             if not ok:
                 print(f'{ns}.{name}')
         return 0
-    print(f"ember {__version__}: coverage of torch {TORCH_VERSION}'s public API")
+    print(f"ember {ember_version}: coverage of torch {TORCH_VERSION}'s public API")
     print(f"{'namespace':<34}{'implemented':>12}{'total':>7}{'%':>7}")
     done_all = total_all = 0
     for ns in API:

@@ -34,7 +34,7 @@ def test_unknown_command(tmp_path):
 def test_version(tmp_path):
     import ember as e
     r = run_ember('--version', cwd=tmp_path)
-    assert r.returncode == 0 and r.stdout.strip() == f'ember {e.__version__}'
+    assert r.returncode == 0 and r.stdout.strip() == f'ember {e.version.ember_version}'
 
 
 def test_missing_subcommand_module_is_clear(monkeypatch, capsys):
