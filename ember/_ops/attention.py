@@ -11,13 +11,13 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ._autocast import autocast
+from .creation import zeros
+from .dropout import dropout as _dropout
+from .linalg import baddbmm, bmm
+from .linear import linear
+from .shape import cat
 
 __all__ = ['scaled_dot_product_attention', 'multi_head_attention_forward']
-
-
-def _dropout(x, p, training=True):
-    from ..nn import functional as F
-    return F.dropout(x, p=p, training=training)
 
 
 def _flash_eligible(query, key, value, dropout_p):
@@ -151,7 +151,6 @@ def _none_or_dtype(input):
 
 def _pad_last(t):
     """Append one zero column on the last dim (torch's F.pad(mask, (0, 1)))."""
-    from .. import cat, zeros
     return cat([t, zeros(tuple(t.shape[:-1]) + (1,), dtype=t.dtype)], -1)
 
 
@@ -159,7 +158,6 @@ def _linear(x, w, b=None):
     """F.linear as one 2-D GEMM: the (L, N, E) inputs here are often transposed views of
     batch_first tensors, and a batched matmul over them would run L small GEMMs (and as
     many again in backward); copying them to rows first is much cheaper."""
-    from .linear import linear
     if x.dim() <= 2:
         return linear(x, w, b)
     lead = tuple(x.shape[:-1])
@@ -195,6 +193,19 @@ def _in_projection(q, k, v, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None):
     return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
 
 
+def _heads(x, static, name, batch_heads, head_dim):
+    """The projected key or value as (N * num_heads, S, head_dim), or the given static one."""
+    if static is None:
+        return x.reshape(x.shape[0], batch_heads, head_dim).transpose(0, 1)
+    if static.size(0) != batch_heads:
+        raise AssertionError(f"expecting {name}.size(0) of {batch_heads}, but got "
+                             f"{static.size(0)}")
+    if static.size(2) != head_dim:
+        raise AssertionError(f"expecting {name}.size(2) of {head_dim}, but got "
+                             f"{static.size(2)}")
+    return static
+
+
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
                                  in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
                                  dropout_p, out_proj_weight, out_proj_bias, training=True,
@@ -203,8 +214,6 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  k_proj_weight=None, v_proj_weight=None, static_k=None,
                                  static_v=None, average_attn_weights=True, is_causal=False):
     """The computation behind nn.MultiheadAttention; inputs are (L, N, E) (or (L, E))."""
-    from .. import cat, zeros, baddbmm, bmm
-    from .linear import linear
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -282,26 +291,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise AssertionError("bias_v is set but bias_k is None")
 
     q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    if static_k is None:
-        k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    else:
-        if static_k.size(0) != bsz * num_heads:
-            raise AssertionError(f"expecting static_k.size(0) of {bsz * num_heads}, but got "
-                                 f"{static_k.size(0)}")
-        if static_k.size(2) != head_dim:
-            raise AssertionError(f"expecting static_k.size(2) of {head_dim}, but got "
-                                 f"{static_k.size(2)}")
-        k = static_k
-    if static_v is None:
-        v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    else:
-        if static_v.size(0) != bsz * num_heads:
-            raise AssertionError(f"expecting static_v.size(0) of {bsz * num_heads}, but got "
-                                 f"{static_v.size(0)}")
-        if static_v.size(2) != head_dim:
-            raise AssertionError(f"expecting static_v.size(2) of {head_dim}, but got "
-                                 f"{static_v.size(2)}")
-        v = static_v
+    k = _heads(k, static_k, 'static_k', bsz * num_heads, head_dim)
+    v = _heads(v, static_v, 'static_v', bsz * num_heads, head_dim)
 
     if add_zero_attn:
         zshape = (bsz * num_heads, 1, head_dim)

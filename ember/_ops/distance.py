@@ -6,7 +6,10 @@ import numpy as np
 from .._tensor import _wrap
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import _record, _RESULT, derivative
+from .creation import ones_like
+from .elementwise import div
 from .linalg import _vector_norm_backward
+from .shape import broadcast_tensors, cat
 from ._autocast import autocast
 
 __all__ = ['normalize', 'cosine_similarity', 'pairwise_distance', 'pdist', 'cdist']
@@ -17,7 +20,6 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
     if out is None:
         return input / denom
-    from .. import div
     return div(input, denom, out=out)
 
 
@@ -33,7 +35,6 @@ def _clamped_norm(x, dim, eps):
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 * x2) / (||x1|| * ||x2||) along dim, each norm at least eps."""
-    from .. import broadcast_tensors
     if x1.dtype.is_floating_point is False:
         x1 = x1.float()
     if x2.dtype.is_floating_point is False:
@@ -169,7 +170,6 @@ def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
 
 def _euclidean_mm(x1, x2):
     """torch's _euclidean_dist: one matmul of [-2x1, |x1|^2, 1] and [x2, 1, |x2|^2]."""
-    from .. import cat, ones_like
     n1 = x1.pow(2).sum(-1, keepdim=True)
     n2 = x2.pow(2).sum(-1, keepdim=True)
     a = cat([x1 * -2, n1, ones_like(n1)], -1)

@@ -12,7 +12,7 @@ import numpy as np
 from .. import _random
 from .._tensor import _wrap
 from ..autograd.grad_mode import _State
-from ._util import _write_inplace
+from ._util import _write_inplace, _legacy
 from ._layout import _empty_like_array, _memory_order
 from .random import _draw_like
 
@@ -82,11 +82,6 @@ def _mul_inplace(input, noise, shift=None):
     return input.add_(shift) if shift is not None else input
 
 
-def _legacy(np_dtype):
-    from ._util import _legacy as lg
-    return lg(np_dtype)
-
-
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p)."""
     _check_p(p)
@@ -114,6 +109,18 @@ def _feature(input, p, training, inplace, batched):
     return result
 
 
+def _warn_spatial_dims(nd, k):
+    """dropout{k}d's deprecation warning for an input that is neither batched nor unbatched
+    (k + 2 or k + 1 dims), pointing at the caller of dropout{k}d."""
+    if nd not in (k + 1, k + 2):
+        warnings.warn(
+            f"dropout{k}d: Received a {nd}-D input to dropout{k}d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            f"warning, please use dropout instead. Note that dropout{k}d exists to provide "
+            f"channel-wise dropout on inputs with {k} spatial dimensions, a channel dimension, "
+            f"and an optional batch dimension (i.e. {k + 1}D or {k + 2}D inputs).", stacklevel=3)
+
+
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, L) or (C, L) inputs."""
     _check_p(p)
@@ -131,13 +138,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, H, W) inputs (3-D inputs are treated as (N, C, L))."""
     _check_p(p)
     nd = input.ndim
-    if nd not in (3, 4):
-        warnings.warn(
-            f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will "
-            "result in an error in a future release. To retain the behavior and silence this "
-            "warning, please use dropout instead. Note that dropout2d exists to provide "
-            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
-            "and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    _warn_spatial_dims(nd, 2)
     if nd == 3:
         warnings.warn(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
@@ -153,11 +154,5 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs."""
     _check_p(p)
     nd = input.ndim
-    if nd not in (4, 5):
-        warnings.warn(
-            f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will "
-            "result in an error in a future release. To retain the behavior and silence this "
-            "warning, please use dropout instead. Note that dropout3d exists to provide "
-            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, "
-            "and an optional batch dimension (i.e. 4D or 5D inputs).", stacklevel=2)
+    _warn_spatial_dims(nd, 3)
     return _feature(input, p, training, inplace, nd == 5)

@@ -3,16 +3,21 @@
 Most are compositions of existing differentiable ops (so autograd comes for free); the rest
 are non-differentiable utilities (integer math, storage-level resizing).
 """
-import math
-
 import numpy as np
 
 from .. import _dtype
+from .._storage import TypedStorage
 from .._tensor import Tensor, _wrap, _wrap_dim, _view_of
 from ..autograd.grad_mode import _State
-from ..autograd.graph import _record, derivative
-from ._util import _arr, _out, _write_inplace, _operands, _legacy, _bcast_errors
-from .shape import _axis_alias
+from ..autograd.graph import _record, _sum_to, _Handle, derivative
+from ._util import _arr, _out, _write_inplace, _operands, _bcast_errors, _size_args
+from .activation import prelu, hardshrink
+from .creation import tensor, eye, zeros, empty_like
+from .elementwise import where
+from .index import _check_flat_bounds, _diag_scatter, _inplace_of
+from .linalg import inverse, _svd, _qr, _cholesky
+from .random import bernoulli, multinomial
+from .shape import _axis_alias, cat, narrow, stack
 
 __all__ = ['diff', 'quantile', 'nanquantile', 'cov', 'corrcoef', 'frexp', 'ldexp', 'gcd', 'lcm',
            'bitwise_left_shift', 'bitwise_right_shift', 'diagflat', 'dsplit',
@@ -25,7 +30,6 @@ __all__ = ['diff', 'quantile', 'nanquantile', 'cov', 'corrcoef', 'frexp', 'ldexp
 
 @_axis_alias
 def diff(input, n=1, dim=-1, prepend=None, append=None):
-    from .shape import cat, narrow
     ax = _wrap_dim(dim, input._data.ndim)
     x = input
     if prepend is not None or append is not None:
@@ -47,7 +51,6 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
     """Sort, then interpolate between neighbours: differentiable through sort and gather."""
-    from .creation import tensor
     d = input._data
     if d.dtype.kind != 'f':
         raise RuntimeError("quantile() input tensor must be either float or double dtype")
@@ -93,7 +96,6 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
         outs.append(r)
     if scalar_q:
         return outs[0]
-    from .shape import stack
     return stack(outs)
 
 
@@ -150,28 +152,22 @@ def ldexp(input, other, *, out=None):
                 input * 2.0 ** other)
 
 
-@_bcast_errors
-def gcd(input, other, *, out=None):
-    a, b, _ = _operands(input, other)
-    return _out(out, _wrap(_arr(np.gcd(a, b))))
+def _binary_ufunc(ufunc, name):
+    """torch.<name>(input, other): a NumPy ufunc on the promoted, broadcast operands (no
+    gradient: integer math, or nextafter)."""
+    @_bcast_errors
+    def op(input, other, *, out=None):
+        a, b, _ = _operands(input, other)
+        return _out(out, _wrap(_arr(ufunc(a, b))))
+    op.__name__ = op.__qualname__ = name
+    return op
 
 
-@_bcast_errors
-def lcm(input, other, *, out=None):
-    a, b, _ = _operands(input, other)
-    return _out(out, _wrap(_arr(np.lcm(a, b))))
-
-
-@_bcast_errors
-def bitwise_left_shift(input, other, *, out=None):
-    a, b, _ = _operands(input, other)
-    return _out(out, _wrap(_arr(np.left_shift(a, b))))
-
-
-@_bcast_errors
-def bitwise_right_shift(input, other, *, out=None):
-    a, b, _ = _operands(input, other)
-    return _out(out, _wrap(_arr(np.right_shift(a, b))))
+gcd = _binary_ufunc(np.gcd, 'gcd')
+lcm = _binary_ufunc(np.lcm, 'lcm')
+bitwise_left_shift = _binary_ufunc(np.left_shift, 'bitwise_left_shift')
+bitwise_right_shift = _binary_ufunc(np.right_shift, 'bitwise_right_shift')
+nextafter = _binary_ufunc(np.nextafter, 'nextafter')
 
 
 def diagflat(input, offset=0):
@@ -187,9 +183,7 @@ def split_with_sizes(input, split_sizes, dim=0):
 
 
 def matrix_power(input, n):
-    from .linalg import inverse
     if n == 0:
-        from .creation import eye
         e = eye(input.shape[-1], dtype=input.dtype)
         return e.expand(input.shape) if input._data.ndim > 2 else e
     x = input if n > 0 else inverse(input)
@@ -243,7 +237,6 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     np.moveaxis(mask, (a, b), (d.ndim - 2, d.ndim - 1))[..., rows, cols] = True
     if _State.enabled and (input._requires_grad or src._requires_grad):
         # out = input * (1 - mask) + embed(src): both paths stay differentiable
-        from .index import _diag_scatter
         return input.masked_fill(_wrap(mask), 0) + _diag_scatter(src, d.shape, offset, a, b)
     return out
 
@@ -262,12 +255,6 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
 
 def i0(input, *, out=None):
     return _out(out, _wrap(_arr(np.i0(input._data).astype(input._data.dtype))))
-
-
-@_bcast_errors
-def nextafter(input, other, *, out=None):
-    a, b, _ = _operands(input, other)
-    return _out(out, _wrap(_arr(np.nextafter(a, b))))
 
 
 def renorm(input, p, dim, maxnorm):
@@ -336,7 +323,6 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 def vander(x, N=None, increasing=False):
     n = x.shape[0] if N is None else N
     powers = np.arange(n) if increasing else np.arange(n)[::-1].copy()
-    from .creation import tensor
     return x.unsqueeze(-1) ** tensor(powers, dtype=x.dtype if x.is_floating_point()
                                      else _dtype.int64)
 
@@ -400,7 +386,6 @@ def _imag(self):
 
 
 def _resize_(self, *sizes, memory_format=None):
-    from ._util import _size_args
     shape = _size_args(sizes)
     if self._requires_grad and _State.enabled:
         raise RuntimeError("cannot resize variables that require grad")
@@ -424,9 +409,7 @@ def _new(self, *args, **kwargs):
         return _wrap(np.zeros((0,), dtype=self._data.dtype))
     if len(args) == 1 and not isinstance(args[0], (int, np.integer)) and \
             not isinstance(args[0], tuple):
-        from .creation import tensor
         return tensor(args[0], dtype=self.dtype)
-    from .creation import zeros
     return zeros(*args, dtype=self.dtype)
 
 
@@ -435,7 +418,6 @@ def _register_post_accumulate_grad_hook(self, hook):
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
     hooks = self.__dict__.setdefault('_post_acc_hooks', [])
     hooks.append(hook)
-    from ..autograd.graph import _Handle
     return _Handle(hooks, hook)
 
 
@@ -455,13 +437,10 @@ def _map_(self, tensor, callable):
 
 
 def _sum_to_size(self, *size):
-    from ._util import _size_args
-    from ..autograd.graph import _sum_to
     return _sum_to(self, _size_args(size))
 
 
 def _put_(self, index, source, accumulate=False):
-    from .index import _check_flat_bounds
     _check_flat_bounds(index._data, self._data.size)
     if _State.enabled and (self._requires_grad or source._requires_grad):
         return _write_inplace(self, _put(self, index, source, accumulate))
@@ -478,7 +457,6 @@ def _put_(self, index, source, accumulate=False):
 
 
 def _put(self, index, source, accumulate=False):
-    from .index import _check_flat_bounds
     _check_flat_bounds(index._data, self._data.size)
     flat = self.reshape(-1)
     return flat.index_put((index.reshape(-1),), source.reshape(-1),
@@ -486,7 +464,6 @@ def _put(self, index, source, accumulate=False):
 
 
 def _storage(self):
-    from .._storage import TypedStorage
     return TypedStorage._of(self)
 
 
@@ -495,15 +472,12 @@ def _chalf(self, memory_format=None):
 
 
 def _bernoulli(self, p=None, *, generator=None):
-    from .random import bernoulli
     if p is None:
         return bernoulli(self, generator=generator)
-    from .creation import empty_like
     return empty_like(self).bernoulli_(p, generator=generator)
 
 
 def _multinomial(self, num_samples, replacement=False, *, generator=None):
-    from .random import multinomial
     return multinomial(self, num_samples, replacement, generator=generator)
 
 
@@ -526,31 +500,24 @@ def _fill_diagonal_(self, fill_value, wrap=False):
 
 
 def _where(self, condition, y):
-    from .elementwise import where
     return where(condition, self, y)
 
 
 def _prelu(self, weight):
-    from ..nn.functional import prelu
     return prelu(self, weight)
 
 
 def _hardshrink(self, lambd=0.5):
-    from ..nn.functional import hardshrink
     return hardshrink(self, lambd)
 
 
-def _inplace(fn):
-    def op(self, *args, **kwargs):
-        return _write_inplace(self, fn(self, *args, **kwargs))
-    op.__name__ = fn.__name__ + '_'
-    return op
+_inplace = _inplace_of
 
 
-def _la(name):
+def _la(fn, name):
+    """Tensor.<name> as torch.linalg.<name> (a method of that name, not the private helper)."""
     def op(self, *args, **kwargs):
-        from .. import linalg
-        return getattr(linalg, name)(self, *args, **kwargs)
+        return fn(self, *args, **kwargs)
     op.__name__ = name
     return op
 
@@ -571,7 +538,7 @@ _METHODS = {
     'apply_': _apply_, 'map_': _map_, 'sum_to_size': _sum_to_size, 'put_': _put_,
     'put': _put, 'storage': _storage, 'chalf': _chalf, 'bernoulli': _bernoulli,
     'multinomial': _multinomial, 'fill_diagonal_': _fill_diagonal_, 'where': _where, 'prelu': _prelu, 'hardshrink': _hardshrink,
-    'svd': _la('svd'), 'qr': _la('qr'), 'cholesky': _la('cholesky'),
+    'svd': _la(_svd, 'svd'), 'qr': _la(_qr, 'qr'), 'cholesky': _la(_cholesky, 'cholesky'),
     'to_dense': lambda self, dtype=None, masked_grad=None: self,
     'is_inference': lambda self: False, 'is_neg': lambda self: False,
     'is_conj': lambda self: False, 'is_nested': False, 'is_mps': False, 'is_xpu': False,

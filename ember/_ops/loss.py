@@ -10,12 +10,14 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
-from ._util import _legacy, _operands, _loss_scale
+from ._util import _legacy, _operands, _loss_scale, _broadcast_error
 from ._autocast import autocast
+from .creation import ones_like, tensor as _tensor_ctor
+from .elementwise import minimum
+from .linalg import vector_norm
 
 __all__ = ['l1_loss', 'mse_loss', 'cross_entropy', 'nll_loss', 'binary_cross_entropy',
            'binary_cross_entropy_with_logits', 'smooth_l1_loss', 'huber_loss',
@@ -28,14 +30,14 @@ __all__ = ['l1_loss', 'mse_loss', 'cross_entropy', 'nll_loss', 'binary_cross_ent
 
 # ---- reduction arguments ------------------------------------------------------------------------
 
-def _legacy_reduction(size_average, reduce, emit_warning=True):
+def _legacy_reduction(size_average, reduce, emit_warning=True, stacklevel=3):
     """torch.nn._reduction.legacy_get_string: the deprecated flags mapped to a reduction."""
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     ret = 'mean' if (size_average and reduce) else 'sum' if reduce else 'none'
     if emit_warning:
         warnings.warn("size_average and reduce args will be deprecated, please use "
-                      f"reduction='{ret}' instead.", stacklevel=3)
+                      f"reduction='{ret}' instead.", stacklevel=stacklevel)
     return ret
 
 
@@ -72,11 +74,23 @@ def _reduce_np(arr, reduction):
     return arr
 
 
-def _warn_size(input, target):
+def _warn_size(input, target, stacklevel=3):
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input "
                       f"size ({input.shape}). This will likely lead to incorrect results due "
-                      "to broadcasting. Please ensure they have the same size.", stacklevel=3)
+                      "to broadcasting. Please ensure they have the same size.",
+                      stacklevel=stacklevel)
+
+
+def _regression_reduction(input, target, size_average, reduce, reduction, weight=None):
+    """What l1/mse/smooth_l1/huber check first: torch's target-size warning, the deprecated
+    reduction flags (the reduction they give is returned) and an explicit weight's shape."""
+    _warn_size(input, target, stacklevel=4)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, stacklevel=4)
+    if weight is not None and weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    return reduction
 
 
 def _float_operands(input, target):
@@ -85,7 +99,6 @@ def _float_operands(input, target):
     try:
         a, b = np.broadcast_arrays(a, b)
     except ValueError:
-        from ._util import _broadcast_error
         raise _broadcast_error(a, b) from None
     return a, b
 
@@ -118,12 +131,8 @@ def _not_differentiable(fn, arg, t):
 
 @autocast('fp32')
 def l1_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
-    _warn_size(input, target)
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_reduction(size_average, reduce)
+    reduction = _regression_reduction(input, target, size_average, reduce, reduction, weight)
     if weight is not None:
-        if weight.shape != input.shape:
-            raise ValueError("Weights and input must have the same size.")
         return _weighted((input - target).abs(), weight, reduction)
     return _reduce((input - target).abs(), _check_reduction(reduction))
 
@@ -137,12 +146,8 @@ def MseLossBackward0(grad, input, target, reduction, target_grad):
 
 @autocast('fp32')
 def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
-    _warn_size(input, target)
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_reduction(size_average, reduce)
+    reduction = _regression_reduction(input, target, size_average, reduce, reduction, weight)
     if weight is not None:
-        if weight.shape != input.shape:
-            raise ValueError("Weights and input must have the same size.")
         return _weighted((input - target).pow(2), weight, reduction)
     reduction = _check_reduction(reduction)
     x, t = _float_operands(input, target)
@@ -161,10 +166,8 @@ def SmoothL1LossBackward0(grad, input, target, reduction, beta, target_grad):
 
 @autocast('fp32')
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mean', beta=1.0):
-    _warn_size(input, target)
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_reduction(size_average, reduce)
-    reduction = _check_reduction(reduction)
+    reduction = _check_reduction(
+        _regression_reduction(input, target, size_average, reduce, reduction))
     if beta == 0.0:
         return _reduce((input - target).abs(), reduction)
     if beta < 0:
@@ -186,10 +189,8 @@ def HuberLossBackward0(grad, input, target, reduction, delta, target_grad):
 
 @autocast('fp32')
 def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
-    _warn_size(input, target)
+    _regression_reduction(input, target, None, None, reduction, weight)
     if weight is not None:
-        if weight.shape != input.shape:
-            raise ValueError("Weights and input must have the same size.")
         return _weighted(huber_loss(input, target, 'none', delta), weight, reduction)
     reduction = _check_reduction(reduction)
     if delta <= 0:
@@ -222,7 +223,6 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction='mean'):
-    from .. import ones_like
     if isinstance(var, float):
         if var < 0:
             raise ValueError("var has negative entry/entries")
@@ -797,15 +797,12 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
 
 
 def _pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    from .linalg import vector_norm
     return vector_norm(x1 - x2 + eps, p, -1, keepdim)
 
 
-@autocast('fp32')
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
-                        size_average=None, reduce=None, reduction='mean'):
-    from .. import minimum
-    reduction = _reduction(size_average, reduce, reduction)
+def _triplet(anchor, positive, negative, dist, margin, swap, reduction):
+    """max(margin + d(a, p) - d(a, n), 0), with d(p, n) standing in for d(a, n) when smaller
+    and swap is set."""
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     a, pd, nd = anchor.ndim, positive.ndim, negative.ndim
@@ -813,31 +810,27 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
         raise RuntimeError(
             "The anchor, positive, and negative tensors are expected to have the same number "
             f"of dimensions, but got: anchor {a}D, positive {pd}D, and negative {nd}D inputs")
-    dist_pos = _pairwise_distance(anchor, positive, p, eps)
-    dist_neg = _pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        dist_neg = minimum(dist_neg, _pairwise_distance(positive, negative, p, eps))
-    return _reduce((margin + dist_pos - dist_neg).clamp_min(0), reduction)
-
-
-def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
-                                      margin=1.0, swap=False, reduction='mean'):
-    from .. import minimum
-    if reduction not in ('mean', 'sum', 'none'):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-    if margin <= 0:
-        raise ValueError(f"margin must be greater than 0, got {margin}")
-    a, pd, nd = anchor.ndim, positive.ndim, negative.ndim
-    if not (a == pd == nd):
-        raise RuntimeError(
-            "The anchor, positive, and negative tensors are expected to have the same number "
-            f"of dimensions, but got: anchor {a}D, positive {pd}D, and negative {nd}D inputs")
-    dist = distance_function if distance_function is not None else _pairwise_distance
     dist_pos = dist(anchor, positive)
     dist_neg = dist(anchor, negative)
     if swap:
         dist_neg = minimum(dist_neg, dist(positive, negative))
     return _reduce((margin + dist_pos - dist_neg).clamp_min(0), reduction)
+
+
+@autocast('fp32')
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction='mean'):
+    reduction = _reduction(size_average, reduce, reduction)
+    return _triplet(anchor, positive, negative, lambda x, y: _pairwise_distance(x, y, p, eps),
+                    margin, swap, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction='mean'):
+    if reduction not in ('mean', 'sum', 'none'):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    dist = distance_function if distance_function is not None else _pairwise_distance
+    return _triplet(anchor, positive, negative, dist, margin, swap, reduction)
 
 
 # ---- CTC --------------------------------------------------------------------------------------
@@ -858,7 +851,6 @@ def _lse(*terms):
 @autocast('fp32')
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction='mean',
              zero_infinity=False):
-    from .. import tensor as _tensor_ctor
     reduction = _check_reduction(reduction)
     lp = log_probs._data
     unbatched = lp.ndim == 2

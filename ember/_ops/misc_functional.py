@@ -1,10 +1,11 @@
 """nn.functional entries that are compositions of other ops."""
+from .creation import empty_like, zeros_like
+
 __all__ = ['gumbel_softmax']
 
 
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     """Samples from the Gumbel-softmax distribution, drawing as torch does (exponential_)."""
-    from .creation import empty_like, zeros_like
     gumbels = -empty_like(logits).exponential_().log()
     gumbels = (logits + gumbels) / tau
     y_soft = gumbels.softmax(dim)

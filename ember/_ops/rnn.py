@@ -17,8 +17,10 @@ ops and differentiates that (slow, but exact and itself differentiable).
 import numpy as np
 
 from .._tensor import _wrap
-from ..autograd.grad_mode import _State
-from ..autograd.graph import Node, _check_versions, _init_node, _raise_freed
+from ..autograd.grad_mode import _State, enable_grad
+from ..autograd.graph import Node, _check_versions, _init_node, _raise_freed, grad as _grad
+from .dropout import dropout as _dropout
+from .shape import cat, stack
 
 __all__ = []
 
@@ -283,7 +285,6 @@ def _backward_numpy(ctx, saved, grads):
 
 def _rnn_layer_ops(mode, x, batch_sizes, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     """The reference implementation with recorded ops; same results as the fused node."""
-    from .. import cat
     offs = _offsets(batch_sizes)
     steps = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
     full = h0.shape[0]
@@ -328,8 +329,6 @@ def _rnn_layer_ops(mode, x, batch_sizes, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, r
 
 
 def _backward_by_ops(node, grads):
-    from ..autograd.graph import grad as _grad
-    from .. import enable_grad
     x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = node._saved
     ctx = node._ctx
     with enable_grad():
@@ -353,8 +352,6 @@ def _rnn_stack(mode, data, batch_sizes, hx, cx, weights, has_bias, num_layers, d
     weights: one list per (layer, direction), in torch's registration order.
     hx: (L*D, B, H_out), cx: (L*D, B, H) or None. Returns (output rows, h_n, c_n or None).
     """
-    from .. import cat, stack
-    from ..nn import functional as F
     num_dir = 2 if bidirectional else 1
     hs, cs = [], []
     layer_in = data
@@ -374,5 +371,5 @@ def _rnn_stack(mode, data, batch_sizes, hx, cx, weights, has_bias, num_layers, d
             cs.append(c)
         layer_in = outs[0] if num_dir == 1 else cat(outs, -1)
         if dropout > 0 and training and layer < num_layers - 1:
-            layer_in = F.dropout(layer_in, dropout, True)
+            layer_in = _dropout(layer_in, dropout, True)
     return layer_in, stack(hs, 0), (stack(cs, 0) if cx is not None else None)

@@ -9,10 +9,11 @@ Area mode (adaptive average pooling) uses a small dense averaging matrix per axi
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
-from .._tensor import Tensor, _wrap
+from .._tensor import Tensor
 from ..autograd.graph import _record, derivative
 
 __all__ = ['pad', 'interpolate', 'upsample', 'upsample_nearest', 'upsample_bilinear',
@@ -315,6 +316,15 @@ def _is_integer(x):
 _MODES_MSG = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
 
 
+def _spatial_count_error(input, name, arg, shown, letter):
+    """torch's error for a size or scale_factor without one entry per spatial dimension."""
+    return ValueError(
+        f"Input and {name} must have the same number of spatial dimensions, but got input with "
+        f"spatial dimensions of {list(input.shape[2:])} and {arg} of {shown}. Please provide "
+        f"input tensor in (N, C, d1, d2, ...,dK) format and {arg} in ({letter}1, {letter}2, "
+        f"...,{letter}K) format.")
+
+
 def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dimensions (all but the first two) of input."""
@@ -331,11 +341,7 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
         scale_factors = None
         if isinstance(size, (list, tuple)):
             if len(size) != dim:
-                raise ValueError(
-                    "Input and output must have the same number of spatial dimensions, but got "
-                    f"input with spatial dimensions of {list(input.shape[2:])} and output size "
-                    f"of {size}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
-                    "and output size in (o1, o2, ...,oK) format.")
+                raise _spatial_count_error(input, 'output', 'output size', size, 'o')
             if not all(_is_integer(x) for x in size):
                 raise TypeError(
                     "expected size to be one of int or Tuple[int] or Tuple[int, int] or "
@@ -350,11 +356,8 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
         output_size = None
         if isinstance(scale_factor, (list, tuple)):
             if len(scale_factor) != dim:
-                raise ValueError(
-                    "Input and scale_factor must have the same number of spatial dimensions, "
-                    f"but got input with spatial dimensions of {list(input.shape[2:])} and "
-                    f"scale_factor of shape {scale_factor}. Please provide input tensor in "
-                    "(N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format.")
+                raise _spatial_count_error(input, 'scale_factor', 'scale_factor',
+                                           f'shape {scale_factor}', 's')
             scale_factors = [float(s) for s in scale_factor]
         else:
             scale_factors = [float(scale_factor)] * dim
@@ -432,27 +435,26 @@ def _area(input, output_size):
     return _resample(input, plan, _AREA_NODES[k])
 
 
+def _warn_deprecated(name):
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=3)
+
+
 def upsample(input, size=None, scale_factor=None, mode='nearest', align_corners=None):
     """Deprecated alias of interpolate."""
-    import warnings
-    warnings.warn(f"`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
-                  f"instead.", stacklevel=2)
+    _warn_deprecated('upsample')
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
     """Deprecated: interpolate(..., mode='nearest')."""
-    import warnings
-    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
-                  "`nn.functional.interpolate` instead.", stacklevel=2)
+    _warn_deprecated('upsample_nearest')
     return interpolate(input, size, scale_factor, mode='nearest')
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
     """Deprecated: interpolate(..., mode='bilinear', align_corners=True)."""
-    import warnings
-    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
-                  "`nn.functional.interpolate` instead.", stacklevel=2)
+    _warn_deprecated('upsample_bilinear')
     return interpolate(input, size, scale_factor, mode='bilinear', align_corners=True)
 
 

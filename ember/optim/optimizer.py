@@ -12,6 +12,7 @@ from itertools import chain
 
 import numpy as np
 
+from .._dtype import float32
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import enable_grad
 from ..utils.hooks import RemovableHandle
@@ -312,7 +313,6 @@ class Optimizer:
                 break
         if key == 'step':
             if capturable or fused:
-                from .. import float32
                 return value.to(dtype=float32)
             return value
         if param.is_floating_point():
