@@ -12,7 +12,8 @@ from .radam import RAdam  # noqa: F401
 from .lbfgs import LBFGS  # noqa: F401
 from .rprop import Rprop  # noqa: F401
 from .asgd import ASGD  # noqa: F401
+from ._adafactor import Adafactor  # noqa: F401
 from . import lr_scheduler  # noqa: F401
 
-__all__ = ['ASGD', 'Adadelta', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'LBFGS', 'NAdam', 'Optimizer',
-           'RAdam', 'RMSprop', 'Rprop', 'SGD', 'lr_scheduler']
+__all__ = ['ASGD', 'Adadelta', 'Adafactor', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'LBFGS',
+           'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'lr_scheduler']

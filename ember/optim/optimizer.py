@@ -152,6 +152,10 @@ class Optimizer:
     # device list has 'xla', for the single-tensor and the foreach implementation
     _capturable_what = ('params and state_steps', 'params and state_steps')
     _capturable_xla = (True, False)
+    # the update applies weight_decay itself (Adafactor reads the parameter before decaying)
+    _own_weight_decay = False
+    # the constructor's defaults had no `differentiable` (a load adds it to the defaults only)
+    _no_differentiable = False
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -227,11 +231,10 @@ class Optimizer:
                      '_optimizer_load_state_dict_post_hooks'):
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
-        self.defaults.setdefault('differentiable', False)
         # groups saved by older versions lack newer options; steps may be plain numbers
         for group in self.param_groups:
             for k, v in self.defaults.items():
-                if v is not required:
+                if v is not required and (k != 'differentiable' or not self._no_differentiable):
                     group.setdefault(k, v)
             for p in group['params']:
                 st = self.state.get(p)
@@ -240,6 +243,10 @@ class Optimizer:
                 for key in self._scalar_state_keys:
                     if key in st and not isinstance(st[key], Tensor):
                         st[key] = _scalar_state(float(st[key]))
+        # torch adds this to the defaults only, never to the groups (LBFGS, Adafactor)
+        if 'differentiable' not in self.defaults:
+            self._no_differentiable = True
+            self.defaults['differentiable'] = False
 
     def __repr__(self):
         s = self.__class__.__name__ + ' ('
@@ -396,7 +403,7 @@ class Optimizer:
             if hp.get('capturable'):
                 self._fail_capturable(group, hp)
             lr = hp['lr']
-            wd = hp.get('weight_decay', 0)
+            wd = 0 if self._own_weight_decay else hp.get('weight_decay', 0)
             decoupled = hp.get('decoupled_weight_decay', False)
             maximize = hp.get('maximize', False)
             stateful = self._stateful(hp)

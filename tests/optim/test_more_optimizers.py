@@ -18,6 +18,10 @@ CASES = [
     ('ASGD', dict(lr=0.05, t0=5, lambd=1e-2, alpha=0.6, weight_decay=0.1)),
     ('ASGD', dict(lr=0.05, t0=5, maximize=True, weight_decay=0.05, foreach=True)),
     ('ASGD', dict(lr=0.05, t0=3, foreach=True)),
+    ('Adafactor', dict()),
+    ('Adafactor', dict(lr=0.05, beta2_decay=-0.5, eps=(1e-20, 1e-2), d=1.5, weight_decay=0.1,
+                       maximize=True)),
+    ('Adafactor', dict(lr=0.03, weight_decay=0.02, foreach=True)),
 ]
 
 
@@ -143,6 +147,13 @@ ERRORS = [
     ('ASGD', dict(lr=-0.1)),
     ('ASGD', dict(lr=('T', [0.1, 0.2]))),
     ('ASGD', dict(weight_decay=-1)),
+    ('Adafactor', dict(lr=-1)),
+    ('Adafactor', dict(lr=('T', [0.1, 0.2]))),
+    ('Adafactor', dict(beta2_decay=0.1)),
+    ('Adafactor', dict(eps=(-1.0, 1e-3))),
+    ('Adafactor', dict(eps=(None, -1e-3))),
+    ('Adafactor', dict(d=0.5)),
+    ('Adafactor', dict(weight_decay=-0.5)),
 ]
 CAPTURABLE = [('Rprop', dict(capturable=True)), ('Rprop', dict(capturable=True, foreach=True)),
               ('ASGD', dict(capturable=True)), ('ASGD', dict(capturable=True, foreach=True))]
@@ -176,7 +187,8 @@ def test_errors_as_torch(name, kw):
 
 
 @pytest.mark.parametrize('name,kw', [('Rprop', dict(lr=('T', 0.05))),
-                                     ('ASGD', dict(lr=('T', 0.05), t0=1))])
+                                     ('ASGD', dict(lr=('T', 0.05), t0=1)),
+                                     ('Adafactor', dict(lr=('T', 0.05)))])
 def test_tensor_lr_steps_as_torch(name, kw):
     e, t = _outcome(ember, name, kw, 5), _outcome(torch, name, kw, 5)
     assert e[0] == t[0] == 'ok' and e[1].dtype == np.float32
