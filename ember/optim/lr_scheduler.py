@@ -577,8 +577,13 @@ def _init_momentum(sched, optimizer, base_momentum, max_momentum, last_epoch):
         raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` "
                          "option enabled")
     sched.use_beta1 = 'betas' in optimizer.defaults
-    max_m = _format_param('max_momentum', optimizer, max_momentum)
-    base_m = _format_param('base_momentum', optimizer, base_momentum)
+    # torch's CyclicLR checks base_momentum first, its OneCycleLR max_momentum first
+    if isinstance(sched, CyclicLR):
+        base_m = _format_param('base_momentum', optimizer, base_momentum)
+        max_m = _format_param('max_momentum', optimizer, max_momentum)
+    else:
+        max_m = _format_param('max_momentum', optimizer, max_momentum)
+        base_m = _format_param('base_momentum', optimizer, base_momentum)
     if last_epoch == -1:
         for m, b, group in zip(max_m, base_m, optimizer.param_groups):
             _set_momentum(sched, group, m)
