@@ -8,6 +8,8 @@ import pytest
 
 import ember
 
+from ._util import convert
+
 torch = pytest.importorskip("torch")
 
 _r = np.random.default_rng(3)
@@ -141,30 +143,12 @@ def test_state_dicts_cross_between_libraries(kw):
     sd = copy.deepcopy(to0.state_dict())
     start = [p.detach().numpy().copy() for p in tp0]
 
-    def to_ember(obj):
-        if torch.is_tensor(obj):
-            return ember.from_numpy(obj.numpy().copy())
-        if isinstance(obj, dict):
-            return {k: to_ember(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [to_ember(v) for v in obj]
-        return obj
-
-    def to_torch(obj):
-        if isinstance(obj, ember.Tensor):
-            return torch.from_numpy(obj.numpy().copy())
-        if isinstance(obj, dict):
-            return {k: to_torch(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [to_torch(v) for v in obj]
-        return obj
-
-    eo, ep, el, _ = _run(ember, 'mlp', kw, 2, opt_state=to_ember(sd), params=start)
+    eo, ep, el, _ = _run(ember, 'mlp', kw, 2, opt_state=convert(ember, sd), params=start)
     to, tp, tl, _ = _run(torch, 'mlp', kw, 2, opt_state=copy.deepcopy(sd), params=start)
     np.testing.assert_allclose(el, tl, rtol=1e-7)
     _assert_states_close(eo.state_dict()['state'][0], to.state_dict()['state'][0], 1e-6)
     mid = [p.detach().numpy().copy() for p in ep]
-    _, tp2, tl2, _ = _run(torch, 'mlp', kw, 2, opt_state=to_torch(eo.state_dict()), params=mid)
+    _, tp2, tl2, _ = _run(torch, 'mlp', kw, 2, opt_state=convert(torch, eo.state_dict()), params=mid)
     _, tp3, tl3, _ = _run(torch, 'mlp', kw, 2, opt_state=copy.deepcopy(to.state_dict()),
                           params=[p.detach().numpy().copy() for p in tp])
     np.testing.assert_allclose(tl2, tl3, rtol=1e-7)

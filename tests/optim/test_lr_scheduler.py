@@ -20,8 +20,19 @@ def _scale(x):
     return 0.9 ** x
 
 
+class _Lambda:
+    """A callable object: its attributes go into the state_dict."""
+
+    def __init__(self, rate):
+        self.rate = rate
+
+    def __call__(self, epoch):
+        return self.rate ** epoch
+
+
 SCHEDULERS = [
     ('LambdaLR', dict(lr_lambda=lambda e: 0.95 ** e)),
+    ('LambdaLR', dict(lr_lambda=[_Lambda(0.9), _Lambda(0.8)])),
     ('MultiplicativeLR', dict(lr_lambda=lambda e: 0.97)),
     ('StepLR', dict(step_size=7, gamma=0.5)),
     ('MultiStepLR', dict(milestones=[5, 12, 12, 30], gamma=0.3)),

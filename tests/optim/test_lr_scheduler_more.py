@@ -8,6 +8,9 @@ import pytest
 
 import ember
 
+from ._util import convert
+from .test_lr_scheduler import SCHEDULERS
+
 torch = pytest.importorskip("torch")
 
 
@@ -20,39 +23,6 @@ def _opt(lib, name='SGD', tensor_lr=False, **kw):
                                     lr=lr1, **kw)
 
 
-def _scale(x):
-    return 0.9 ** x
-
-
-class _Lambda:
-    """A callable object: its attributes go into the state_dict."""
-
-    def __init__(self, rate):
-        self.rate = rate
-
-    def __call__(self, epoch):
-        return self.rate ** epoch
-
-
-SCHEDULERS = [
-    ('LambdaLR', dict(lr_lambda=lambda e: 0.95 ** e)),
-    ('LambdaLR', dict(lr_lambda=[_Lambda(0.9), _Lambda(0.8)])),
-    ('MultiplicativeLR', dict(lr_lambda=lambda e: 0.97)),
-    ('StepLR', dict(step_size=7, gamma=0.5)),
-    ('MultiStepLR', dict(milestones=[5, 12, 12, 30], gamma=0.3)),
-    ('ConstantLR', dict(factor=0.25, total_iters=8)),
-    ('LinearLR', dict(start_factor=0.2, end_factor=0.9, total_iters=13)),
-    ('ExponentialLR', dict(gamma=0.93)),
-    ('PolynomialLR', dict(total_iters=30, power=2.0)),
-    ('CosineAnnealingLR', dict(T_max=12, eta_min=0.001)),
-    ('CosineAnnealingWarmRestarts', dict(T_0=5, T_mult=2, eta_min=0.002)),
-    ('CyclicLR', dict(base_lr=0.01, max_lr=0.1, step_size_up=6, step_size_down=4)),
-    ('CyclicLR', dict(base_lr=0.01, max_lr=0.1, step_size_up=3, scale_fn=_scale,
-                      scale_mode='iterations')),
-    ('OneCycleLR', dict(max_lr=0.5, total_steps=70)),
-    ('OneCycleLR', dict(max_lr=[0.5, 0.3], epochs=7, steps_per_epoch=10,
-                        anneal_strategy='linear', three_phase=True)),
-]
 IDS = [f'{n}-{i}' for i, (n, _) in enumerate(SCHEDULERS)]
 
 
@@ -152,9 +122,9 @@ def test_resume_with_last_epoch_and_torch_state_dict(name, kw):
     out = []
     for lib in (ember, torch):
         opt = _opt(lib)
-        opt.load_state_dict(_convert(lib, res[1][0]))
+        opt.load_state_dict(convert(lib, res[1][0]))
         sched = getattr(lib.optim.lr_scheduler, name)(opt, last_epoch=8, **kw)
-        sched.load_state_dict(_convert(lib, res[1][1]))
+        sched.load_state_dict(convert(lib, res[1][1]))
         lrs = []
         for _ in range(20):
             opt.step()
@@ -163,16 +133,6 @@ def test_resume_with_last_epoch_and_torch_state_dict(name, kw):
         out.append(np.array(lrs))
     np.testing.assert_allclose(out[0], out[1], rtol=1e-12)
     assert _plain_state(res[0][1]).keys() == _plain_state(res[1][1]).keys()
-
-
-def _convert(lib, obj):
-    if hasattr(obj, 'detach'):
-        return lib.from_numpy(obj.detach().numpy().copy())
-    if isinstance(obj, dict):
-        return {k: _convert(lib, v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_convert(lib, v) for v in obj]
-    return obj
 
 
 def test_two_schedulers_on_one_optimizer_chain():

@@ -8,6 +8,8 @@ import pytest
 
 import ember
 
+from ._util import convert
+
 torch = pytest.importorskip("torch")
 
 CASES = [
@@ -50,17 +52,6 @@ def _steps(lib, opt, params, start, n):
 def _state_np(sd):
     return {i: {k: (v.detach().numpy() if hasattr(v, 'detach') else v) for k, v in s.items()}
             for i, s in sd['state'].items()}
-
-
-def _to_lib(lib, obj):
-    """A state_dict handed from one library to the other through NumPy."""
-    if hasattr(obj, 'detach'):
-        return lib.from_numpy(obj.detach().numpy().copy())
-    if isinstance(obj, dict):
-        return {k: _to_lib(lib, v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_to_lib(lib, v) for v in obj]
-    return obj
 
 
 def _compare_states(es, ts, rtol, atol=1e-12):
@@ -115,13 +106,13 @@ def test_state_dicts_cross_between_libraries(name, kw):
     tp, ep = _copy_params(torch, tp0), _copy_params(ember, tp0)
     to, eo = getattr(torch.optim, name)(tp, **kw), getattr(ember.optim, name)(ep, **kw)
     to.load_state_dict(sd)
-    eo.load_state_dict(_to_lib(ember, sd))
+    eo.load_state_dict(convert(ember, sd))
     _compare_states(eo.state_dict(), to.state_dict(), 0)
     _steps(ember, eo, ep, 10, 5)
     _steps(torch, to, tp, 10, 5)
     tp2 = _copy_params(torch, ep)
     to2 = getattr(torch.optim, name)(tp2, **kw)
-    to2.load_state_dict(_to_lib(torch, eo.state_dict()))
+    to2.load_state_dict(convert(torch, eo.state_dict()))
     for opt, params, lib in ((eo, ep, ember), (to, tp, torch), (to2, tp2, torch)):
         _steps(lib, opt, params, 15, 5)
     for e, t, t2 in zip(ep, tp, tp2):
