@@ -44,5 +44,6 @@ def test_layers_share_the_helpers():
     # one definition each: the layer modules import them from nn.modules.utils
     from ember.nn.modules import conv, linear, padding, pooling, rnn, sparse, transformer
     assert conv._ntuple is pooling._ntuple is padding._ntuple is eu._ntuple
-    assert conv._empty is linear._empty is rnn._empty is sparse._empty is transformer._empty
+    assert rnn._empty is sparse._empty is transformer._empty is eu._empty
+    assert conv._weight_and_bias is linear._weight_and_bias is eu._weight_and_bias
     assert ember.nn.Conv2d(1, 2, 3).kernel_size == (3, 3)

@@ -6,6 +6,7 @@ from ..._ops import activation as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
+from .utils import _class_constants
 from ..._ops.creation import empty
 
 __all__ = ['Threshold', 'ReLU', 'RReLU', 'Hardtanh', 'ReLU6', 'Sigmoid', 'Hardsigmoid', 'Tanh',
@@ -36,54 +37,58 @@ class Threshold(Module):
         return f'threshold={self.threshold}, value={self.value}{_inplace_str(self.inplace)}'
 
 
-class _InplaceOnly(Module):
+class _Activation(Module):
+    """An activation calling one functional, named in its class statement:
+    `class Tanh(_Activation, fn=F.tanh)`."""
+
+    __init_subclass__ = _class_constants
+    _fn = None
+
+    def forward(self, input):
+        return self._fn(input)
+
+
+class _InplaceOnly(_Activation):
     """An activation whose only argument is `inplace`."""
 
     __constants__ = ['inplace']
-    _fn = None
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input):
-        return type(self)._fn(input, inplace=self.inplace)
+        return self._fn(input, inplace=self.inplace)
 
     def extra_repr(self):
         return 'inplace=True' if self.inplace else ''
 
 
-class ReLU(_InplaceOnly):
+class ReLU(_InplaceOnly, fn=F.relu):
     """max(x, 0)."""
-    _fn = staticmethod(F.relu)
 
 
-class SELU(_InplaceOnly):
+class SELU(_InplaceOnly, fn=F.selu):
     """Scaled ELU with the self-normalising constants."""
-    _fn = staticmethod(F.selu)
 
 
-class SiLU(_InplaceOnly):
+class SiLU(_InplaceOnly, fn=F.silu):
     """x * sigmoid(x)."""
-    _fn = staticmethod(F.silu)
 
 
-class Mish(_InplaceOnly):
+class Mish(_InplaceOnly, fn=F.mish):
     """x * tanh(softplus(x))."""
-    _fn = staticmethod(F.mish)
 
 
-class Hardswish(_InplaceOnly):
+class Hardswish(_InplaceOnly, fn=F.hardswish):
     """x * relu6(x + 3) / 6."""
-    _fn = staticmethod(F.hardswish)
 
     def extra_repr(self):
         return ''
 
 
-class Hardsigmoid(_InplaceOnly):
+class Hardsigmoid(_InplaceOnly, fn=F.hardsigmoid):
     """relu6(x + 3) / 6."""
-    _fn = staticmethod(F.hardsigmoid)
 
     def extra_repr(self):
         return ''
@@ -147,22 +152,16 @@ class ReLU6(Hardtanh):
         return 'inplace=True' if self.inplace else ''
 
 
-class Sigmoid(Module):
+class Sigmoid(_Activation, fn=F.sigmoid):
     """1 / (1 + exp(-x))."""
 
-    def forward(self, input):
-        return F.sigmoid(input)
 
-
-class Tanh(Module):
+class Tanh(_Activation, fn=F.tanh):
     """tanh(x)."""
 
-    def forward(self, input):
-        return F.tanh(input)
 
-
-class ELU(Module):
-    """x if x > 0 else alpha * (exp(x) - 1)."""
+class _AlphaInplace(_Activation):
+    """ELU and CELU (unrelated classes in torch): `alpha` and `inplace`."""
 
     __constants__ = ['alpha', 'inplace']
 
@@ -172,17 +171,18 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.elu(input, self.alpha, self.inplace)
+        return self._fn(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f'alpha={self.alpha}{_inplace_str(self.inplace)}'
 
 
-class CELU(ELU):
-    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+class ELU(_AlphaInplace, fn=F.elu):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
 
-    def forward(self, input):
-        return F.celu(input, self.alpha, self.inplace)
+
+class CELU(_AlphaInplace, fn=F.celu):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
 
 
 class GLU(Module):
@@ -217,8 +217,8 @@ class GELU(Module):
         return f'approximate={self.approximate!r}'
 
 
-class Hardshrink(Module):
-    """x where |x| > lambd, else 0."""
+class _Shrink(_Activation):
+    """Hardshrink and Softshrink (unrelated classes in torch): `lambd`."""
 
     __constants__ = ['lambd']
 
@@ -227,17 +227,18 @@ class Hardshrink(Module):
         self.lambd = lambd
 
     def forward(self, input):
-        return F.hardshrink(input, self.lambd)
+        return self._fn(input, self.lambd)
 
     def extra_repr(self):
         return f'{self.lambd}'
 
 
-class Softshrink(Hardshrink):
-    """Shrink x towards 0 by lambd (0 inside [-lambd, lambd])."""
+class Hardshrink(_Shrink, fn=F.hardshrink):
+    """x where |x| > lambd, else 0."""
 
-    def forward(self, input):
-        return F.softshrink(input, self.lambd)
+
+class Softshrink(_Shrink, fn=F.softshrink):
+    """Shrink x towards 0 by lambd (0 inside [-lambd, lambd])."""
 
 
 class LeakyReLU(Module):
@@ -257,11 +258,8 @@ class LeakyReLU(Module):
         return f'negative_slope={self.negative_slope}{_inplace_str(self.inplace)}'
 
 
-class LogSigmoid(Module):
+class LogSigmoid(_Activation, fn=F.logsigmoid):
     """log(sigmoid(x))."""
-
-    def forward(self, input):
-        return F.logsigmoid(input)
 
 
 class Softplus(Module):
@@ -304,21 +302,15 @@ class PReLU(Module):
         return f'num_parameters={self.num_parameters}'
 
 
-class Softsign(Module):
+class Softsign(_Activation, fn=F.softsign):
     """x / (1 + |x|)."""
 
-    def forward(self, input):
-        return F.softsign(input)
 
-
-class Tanhshrink(Module):
+class Tanhshrink(_Activation, fn=F.tanhshrink):
     """x - tanh(x)."""
 
-    def forward(self, input):
-        return F.tanhshrink(input)
 
-
-class _SoftmaxBase(Module):
+class _SoftmaxBase(_Activation):
     __constants__ = ['dim']
 
     def __init__(self, dim=None):
@@ -330,29 +322,23 @@ class _SoftmaxBase(Module):
         if not hasattr(self, 'dim'):
             self.dim = None
 
+    def forward(self, input):
+        return self._fn(input, self.dim, _stacklevel=5)
+
     def extra_repr(self):
         return f'dim={self.dim}'
 
 
-class Softmin(_SoftmaxBase):
+class Softmin(_SoftmaxBase, fn=F.softmin):
     """softmax(-x) along dim."""
 
-    def forward(self, input):
-        return F.softmin(input, self.dim, _stacklevel=5)
 
-
-class Softmax(_SoftmaxBase):
+class Softmax(_SoftmaxBase, fn=F.softmax):
     """exp(x) / sum(exp(x)) along dim."""
 
-    def forward(self, input):
-        return F.softmax(input, self.dim, _stacklevel=5)
 
-
-class LogSoftmax(_SoftmaxBase):
+class LogSoftmax(_SoftmaxBase, fn=F.log_softmax):
     """log(softmax(x)) along dim."""
-
-    def forward(self, input):
-        return F.log_softmax(input, self.dim, _stacklevel=5)
 
 
 class Softmax2d(Module):

@@ -4,12 +4,11 @@ import math
 
 from ..._ops import conv as _F
 from .. import init
-from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
 from ...autograd.grad_mode import no_grad
 from .. import functional as F
-from .utils import _empty, _ntuple
+from .utils import _class_constants, _lazy_weight_and_bias, _ntuple, _weight_and_bias
 
 __all__ = ['Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d',
            'LazyConv1d', 'LazyConv2d', 'LazyConv3d', 'LazyConvTranspose1d',
@@ -19,11 +18,15 @@ _PADDING_MODES = ('zeros', 'reflect', 'replicate', 'circular')
 
 
 class _ConvNd(Module):
-    """What Conv and ConvTranspose share: arguments, parameters, init and repr."""
+    """What Conv and ConvTranspose share: arguments, parameters, init and repr. A layer names
+    its number of spatial dimensions and its functional: `class Conv2d(_Conv, nd=2,
+    fn=F.conv2d)`."""
 
     __constants__ = ['stride', 'padding', 'dilation', 'groups', 'padding_mode',
                      'output_padding', 'in_channels', 'out_channels', 'kernel_size']
-    _nsp = 0
+    __init_subclass__ = _class_constants
+    _nd = 0
+    _fn = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
                  transposed, output_padding, groups, bias, padding_mode, device=None,
@@ -71,11 +74,7 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups) + tuple(kernel_size)
         else:
             shape = (out_channels, in_channels // groups) + tuple(kernel_size)
-        self.weight = Parameter(_empty(shape, device, dtype))
-        if bias:
-            self.bias = Parameter(_empty(out_channels, device, dtype))
-        else:
-            self.register_parameter('bias', None)
+        _weight_and_bias(self, shape, out_channels, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -116,53 +115,43 @@ def _conv_args(n, kernel_size, stride, padding, dilation):
 
 
 class _Conv(_ConvNd):
-    _fn = None
-
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode='zeros', device=None, dtype=None):
-        k, s, p, d = _conv_args(self._nsp, kernel_size, stride, padding, dilation)
-        super().__init__(in_channels, out_channels, k, s, p, d, False, (0,) * self._nsp, groups,
+        k, s, p, d = _conv_args(self._nd, kernel_size, stride, padding, dilation)
+        super().__init__(in_channels, out_channels, k, s, p, d, False, (0,) * self._nd, groups,
                          bias, padding_mode, device, dtype)
 
     def _conv_forward(self, input, weight, bias):
-        fn = type(self)._fn
+        fn = self._fn
         if self.padding_mode != 'zeros':
             return fn(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode),
-                      weight, bias, self.stride, (0,) * self._nsp, self.dilation, self.groups)
+                      weight, bias, self.stride, (0,) * self._nd, self.dilation, self.groups)
         return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input):
         return self._conv_forward(input, self.weight, self.bias)
 
 
-class Conv1d(_Conv):
+class Conv1d(_Conv, nd=1, fn=_F.conv1d):
     """1-D convolution over (N, C_in, L) -> (N, C_out, L_out)."""
-    _nsp = 1
-    _fn = staticmethod(_F.conv1d)
 
 
-class Conv2d(_Conv):
+class Conv2d(_Conv, nd=2, fn=_F.conv2d):
     """2-D convolution over (N, C_in, H, W) -> (N, C_out, H_out, W_out)."""
-    _nsp = 2
-    _fn = staticmethod(_F.conv2d)
 
 
-class Conv3d(_Conv):
+class Conv3d(_Conv, nd=3, fn=_F.conv3d):
     """3-D convolution over (N, C_in, D, H, W)."""
-    _nsp = 3
-    _fn = staticmethod(_F.conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):
-    _fn = None
-
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros',
                  device=None, dtype=None):
         if padding_mode != 'zeros':
             raise ValueError(f'Only "zeros" padding mode is supported for '
                              f'{self.__class__.__name__}')
-        n = self._nsp
+        n = self._nd
         k, s, p, d = _conv_args(n, kernel_size, stride, padding, dilation)
         super().__init__(in_channels, out_channels, k, s, p, d, True, _ntuple(n)(output_padding),
                          groups, bias, padding_mode, device, dtype)
@@ -194,29 +183,22 @@ class _ConvTransposeNd(_ConvNd):
         return tuple(output_size[i] - mins[i] for i in range(num_spatial_dims))
 
     def forward(self, input, output_size=None):
-        n = self._nsp
         output_padding = self._output_padding(input, output_size, self.stride, self.padding,
-                                              self.kernel_size, n, self.dilation)
-        return type(self)._fn(input, self.weight, self.bias, self.stride, self.padding,
-                              output_padding, self.groups, self.dilation)
+                                              self.kernel_size, self._nd, self.dilation)
+        return self._fn(input, self.weight, self.bias, self.stride, self.padding,
+                        output_padding, self.groups, self.dilation)
 
 
-class ConvTranspose1d(_ConvTransposeNd):
+class ConvTranspose1d(_ConvTransposeNd, nd=1, fn=_F.conv_transpose1d):
     """1-D transposed convolution (the gradient of Conv1d w.r.t. its input)."""
-    _nsp = 1
-    _fn = staticmethod(_F.conv_transpose1d)
 
 
-class ConvTranspose2d(_ConvTransposeNd):
+class ConvTranspose2d(_ConvTransposeNd, nd=2, fn=_F.conv_transpose2d):
     """2-D transposed convolution (the gradient of Conv2d w.r.t. its input)."""
-    _nsp = 2
-    _fn = staticmethod(_F.conv_transpose2d)
 
 
-class ConvTranspose3d(_ConvTransposeNd):
+class ConvTranspose3d(_ConvTransposeNd, nd=3, fn=_F.conv_transpose3d):
     """3-D transposed convolution (the gradient of Conv3d w.r.t. its input)."""
-    _nsp = 3
-    _fn = staticmethod(_F.conv_transpose3d)
 
 
 # ---- lazy forms -------------------------------------------------------------------------------
@@ -227,7 +209,7 @@ class _LazyConvXdMixin(LazyModuleMixin):
             super().reset_parameters()
 
     def _get_in_channels(self, input):
-        n = self._nsp
+        n = self._nd
         if input.dim() not in (n + 1, n + 2):
             raise RuntimeError(f'Expected {n + 1}D (unbatched) or {n + 2}D (batch mode) input to '
                                f'{self.__class__.__name__}, but got input of size: {input.shape}')
@@ -250,21 +232,25 @@ class _LazyConvXdMixin(LazyModuleMixin):
                 self.reset_parameters()
 
 
+def _lazy_class(name, base, __init__):
+    """The lazy form of `base`: built with in_channels 0 by `__init__` (which takes base's
+    arguments less in_channels), it becomes `base` on the first input."""
+    __init__.__qualname__ = f'{name}.__init__'
+    return type(name, (_LazyConvXdMixin, base),
+                {'__init__': __init__, 'cls_to_become': base, '__module__': __name__,
+                 '__doc__': f'A {base.__name__} whose in_channels is inferred from the first '
+                            'input.'})
+
+
 def _lazy_conv(name, base):
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode='zeros', device=None, dtype=None):
         # through LazyModuleMixin.__init__, which installs the initialising hooks
         _LazyConvXdMixin.__init__(self, 0, 0, kernel_size, stride, padding, dilation, groups,
                                   False, padding_mode)
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        _lazy_weight_and_bias(self, bias, device, dtype)
         self.out_channels = out_channels
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
-    __init__.__qualname__ = f'{name}.__init__'
-    return type(name, (_LazyConvXdMixin, base),
-                {'__init__': __init__, 'cls_to_become': base, '__module__': __name__,
-                 '__doc__': f'A {base.__name__} whose in_channels is inferred from the first '
-                            'input.'})
+    return _lazy_class(name, base, __init__)
 
 
 def _lazy_conv_transpose(name, base):
@@ -273,15 +259,9 @@ def _lazy_conv_transpose(name, base):
                  dtype=None):
         _LazyConvXdMixin.__init__(self, 0, 0, kernel_size, stride, padding, output_padding,
                                   groups, False, dilation, padding_mode)
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        _lazy_weight_and_bias(self, bias, device, dtype)
         self.out_channels = out_channels
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
-    __init__.__qualname__ = f'{name}.__init__'
-    return type(name, (_LazyConvXdMixin, base),
-                {'__init__': __init__, 'cls_to_become': base, '__module__': __name__,
-                 '__doc__': f'A {base.__name__} whose in_channels is inferred from the first '
-                            'input.'})
+    return _lazy_class(name, base, __init__)
 
 
 LazyConv1d = _lazy_conv('LazyConv1d', Conv1d)

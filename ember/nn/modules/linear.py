@@ -3,11 +3,10 @@ import math
 
 from ..._ops import linear as _F
 from .. import init
-from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
 from ...autograd.grad_mode import no_grad
-from .utils import _empty
+from .utils import _lazy_weight_and_bias, _weight_and_bias
 
 __all__ = ['Bilinear', 'Identity', 'LazyLinear', 'Linear']
 
@@ -31,11 +30,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_empty((out_features, in_features), device, dtype))
-        if bias:
-            self.bias = Parameter(_empty(out_features, device, dtype))
-        else:
-            self.register_parameter('bias', None)
+        _weight_and_bias(self, (out_features, in_features), out_features, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -69,11 +64,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(_empty((out_features, in1_features, in2_features), device, dtype))
-        if bias:
-            self.bias = Parameter(_empty(out_features, device, dtype))
-        else:
-            self.register_parameter('bias', None)
+        _weight_and_bias(self, (out_features, in1_features, in2_features), out_features, bias,
+                         device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -101,10 +93,8 @@ class LazyLinear(LazyModuleMixin, Linear):
     def __init__(self, out_features, bias=True, device=None, dtype=None):
         # Build as a 0x0 Linear, then swap in placeholders of unknown shape.
         super().__init__(0, 0, False)
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        _lazy_weight_and_bias(self, bias, device, dtype)
         self.out_features = out_features
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
 
     def reset_parameters(self):
         if not self.has_uninitialized_params() and self.in_features != 0:

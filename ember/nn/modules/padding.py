@@ -2,7 +2,7 @@
 Circular padding of the last 1, 2 or 3 dimensions."""
 from ..._ops import sampling as F
 from .module import Module
-from .utils import _ntuple
+from .utils import _class_constants, _ntuple
 
 __all__ = ['CircularPad1d', 'ReflectionPad1d', 'ReplicationPad1d', 'ConstantPad1d', 'ZeroPad1d',
            'CircularPad2d', 'ReflectionPad2d', 'ReplicationPad2d', 'ConstantPad2d',
@@ -11,13 +11,16 @@ __all__ = ['CircularPad1d', 'ReflectionPad1d', 'ReplicationPad1d', 'ConstantPad1
 
 
 class _PadNd(Module):
+    """What the padding layers share; a layer names its kind's base and its `nd`, the number
+    of trailing dimensions it pads: `class ReflectionPad2d(_ReflectionPadNd, nd=2)`."""
     __constants__ = ['padding']
+    __init_subclass__ = _class_constants
     _mode = None
-    _n = 1
+    _nd = 1
 
     def __init__(self, padding):
         super().__init__()
-        self.padding = _ntuple(2 * self._n)(padding)
+        self.padding = _ntuple(2 * self._nd)(padding)
 
     def forward(self, input):
         return F.pad(input, self.padding, self._mode)
@@ -41,11 +44,21 @@ class _ConstantPadNd(_PadNd):
         return f'padding={self.padding}, value={self.value}'
 
 
+class _ZeroPad:
+    """ZeroPad1d/2d/3d: their ConstantPad with the value 0, printing only the padding."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f'{self.padding}'
+
+
 class _CircularPadNd(_PadNd):
     _mode = 'circular'
 
     def _check_input_dim(self, input):
-        n = self._n
+        n = self._nd
         if input.dim() not in (n + 1, n + 2):
             raise ValueError(f"expected {n + 1}D or {n + 2}D input (got {input.dim()}D input)")
 
@@ -62,91 +75,61 @@ class _ReplicationPadNd(_PadNd):
     _mode = 'replicate'
 
 
-class CircularPad1d(_CircularPadNd):
-    """Pad the last 1 dimension by wrapping around (circular padding)."""
-    _n = 1
+class CircularPad1d(_CircularPadNd, nd=1):
+    """Pad the last dimension by wrapping around (circular padding)."""
 
 
-class ReflectionPad1d(_ReflectionPadNd):
-    """Pad the last 1 dimension by reflecting the input at its border."""
-    _n = 1
-
-
-class ReplicationPad1d(_ReplicationPadNd):
-    """Pad the last 1 dimension by repeating the border values."""
-    _n = 1
-
-
-class ConstantPad1d(_ConstantPadNd):
-    """Pad the last 1 dimension with a constant value."""
-    _n = 1
-
-
-class ZeroPad1d(ConstantPad1d):
-    """Pad the last 1 dimension with zeros."""
-
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self):
-        return f'{self.padding}'
-
-
-class CircularPad2d(_CircularPadNd):
+class CircularPad2d(_CircularPadNd, nd=2):
     """Pad the last 2 dimensions by wrapping around (circular padding)."""
-    _n = 2
 
 
-class ReflectionPad2d(_ReflectionPadNd):
+class CircularPad3d(_CircularPadNd, nd=3):
+    """Pad the last 3 dimensions by wrapping around (circular padding)."""
+
+
+class ReflectionPad1d(_ReflectionPadNd, nd=1):
+    """Pad the last dimension by reflecting the input at its border."""
+
+
+class ReflectionPad2d(_ReflectionPadNd, nd=2):
     """Pad the last 2 dimensions by reflecting the input at its border."""
-    _n = 2
 
 
-class ReplicationPad2d(_ReplicationPadNd):
+class ReflectionPad3d(_ReflectionPadNd, nd=3):
+    """Pad the last 3 dimensions by reflecting the input at its border."""
+
+
+class ReplicationPad1d(_ReplicationPadNd, nd=1):
+    """Pad the last dimension by repeating the border values."""
+
+
+class ReplicationPad2d(_ReplicationPadNd, nd=2):
     """Pad the last 2 dimensions by repeating the border values."""
-    _n = 2
 
 
-class ConstantPad2d(_ConstantPadNd):
+class ReplicationPad3d(_ReplicationPadNd, nd=3):
+    """Pad the last 3 dimensions by repeating the border values."""
+
+
+class ConstantPad1d(_ConstantPadNd, nd=1):
+    """Pad the last dimension with a constant value."""
+
+
+class ConstantPad2d(_ConstantPadNd, nd=2):
     """Pad the last 2 dimensions with a constant value."""
-    _n = 2
 
 
-class ZeroPad2d(ConstantPad2d):
+class ConstantPad3d(_ConstantPadNd, nd=3):
+    """Pad the last 3 dimensions with a constant value."""
+
+
+class ZeroPad1d(_ZeroPad, ConstantPad1d):
+    """Pad the last dimension with zeros."""
+
+
+class ZeroPad2d(_ZeroPad, ConstantPad2d):
     """Pad the last 2 dimensions with zeros."""
 
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
 
-    def extra_repr(self):
-        return f'{self.padding}'
-
-
-class CircularPad3d(_CircularPadNd):
-    """Pad the last 3 dimensions by wrapping around (circular padding)."""
-    _n = 3
-
-
-class ReflectionPad3d(_ReflectionPadNd):
-    """Pad the last 3 dimensions by reflecting the input at its border."""
-    _n = 3
-
-
-class ReplicationPad3d(_ReplicationPadNd):
-    """Pad the last 3 dimensions by repeating the border values."""
-    _n = 3
-
-
-class ConstantPad3d(_ConstantPadNd):
-    """Pad the last 3 dimensions with a constant value."""
-    _n = 3
-
-
-class ZeroPad3d(ConstantPad3d):
+class ZeroPad3d(_ZeroPad, ConstantPad3d):
     """Pad the last 3 dimensions with zeros."""
-
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self):
-        return f'{self.padding}'

@@ -1,7 +1,7 @@
 """Pooling layers (torch.nn.modules.pooling). The math is in ember/_ops/pooling.py."""
 from ..._ops import pooling as _F
 from .module import Module
-from .utils import _ntuple, _single
+from .utils import _class_constants, _ntuple, _single
 
 __all__ = ['MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'MaxUnpool1d', 'MaxUnpool2d', 'MaxUnpool3d',
            'AvgPool1d', 'AvgPool2d', 'AvgPool3d', 'AdaptiveAvgPool1d', 'AdaptiveAvgPool2d',
@@ -9,7 +9,15 @@ __all__ = ['MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'MaxUnpool1d', 'MaxUnpool2d', 
            'LPPool1d', 'LPPool2d', 'LPPool3d']
 
 
-class _MaxPoolNd(Module):
+class _PoolNd(Module):
+    """What the pooling layers share: a layer names its functional (and, where its family
+    needs it, its number of dimensions): `class MaxPool2d(_MaxPoolNd, fn=F.max_pool2d)`."""
+    __init_subclass__ = _class_constants
+    _fn = None
+    _nd = 0
+
+
+class _MaxPoolNd(_PoolNd):
     __constants__ = ['kernel_size', 'stride', 'padding', 'dilation', 'return_indices',
                      'ceil_mode']
 
@@ -28,62 +36,52 @@ class _MaxPoolNd(Module):
                 f'dilation={self.dilation}, ceil_mode={self.ceil_mode}')
 
     def forward(self, input):
-        return type(self)._fn(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                              ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+        return self._fn(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                        ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
-class MaxPool1d(_MaxPoolNd):
+class MaxPool1d(_MaxPoolNd, fn=_F.max_pool1d):
     """Max over sliding windows of (N, C, L)."""
-    _fn = staticmethod(_F.max_pool1d)
 
 
-class MaxPool2d(_MaxPoolNd):
+class MaxPool2d(_MaxPoolNd, fn=_F.max_pool2d):
     """Max over sliding windows of (N, C, H, W)."""
-    _fn = staticmethod(_F.max_pool2d)
 
 
-class MaxPool3d(_MaxPoolNd):
+class MaxPool3d(_MaxPoolNd, fn=_F.max_pool3d):
     """Max over sliding windows of (N, C, D, H, W)."""
-    _fn = staticmethod(_F.max_pool3d)
 
 
-class _MaxUnpoolNd(Module):
-    _n = 0
+class _MaxUnpoolNd(_PoolNd):
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        n = self._n
-        self.kernel_size = _ntuple(n)(kernel_size)
-        self.stride = _ntuple(n)(stride if stride is not None else kernel_size)
-        self.padding = _ntuple(n)(padding)
+        ntuple = _ntuple(self._nd)
+        self.kernel_size = ntuple(kernel_size)
+        self.stride = ntuple(stride if stride is not None else kernel_size)
+        self.padding = ntuple(padding)
 
     def extra_repr(self):
         return f'kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}'
 
     def forward(self, input, indices, output_size=None):
-        return type(self)._fn(input, indices, self.kernel_size, self.stride, self.padding,
-                              output_size)
+        return self._fn(input, indices, self.kernel_size, self.stride, self.padding,
+                        output_size)
 
 
-class MaxUnpool1d(_MaxUnpoolNd):
+class MaxUnpool1d(_MaxUnpoolNd, nd=1, fn=_F.max_unpool1d):
     """Partial inverse of MaxPool1d: maxima back in place, zeros elsewhere."""
-    _n = 1
-    _fn = staticmethod(_F.max_unpool1d)
 
 
-class MaxUnpool2d(_MaxUnpoolNd):
+class MaxUnpool2d(_MaxUnpoolNd, nd=2, fn=_F.max_unpool2d):
     """Partial inverse of MaxPool2d: maxima back in place, zeros elsewhere."""
-    _n = 2
-    _fn = staticmethod(_F.max_unpool2d)
 
 
-class MaxUnpool3d(_MaxUnpoolNd):
+class MaxUnpool3d(_MaxUnpoolNd, nd=3, fn=_F.max_unpool3d):
     """Partial inverse of MaxPool3d: maxima back in place, zeros elsewhere."""
-    _n = 3
-    _fn = staticmethod(_F.max_unpool3d)
 
 
-class _AvgPoolNd(Module):
+class _AvgPoolNd(_PoolNd):
     __constants__ = ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad']
 
     def extra_repr(self):
@@ -107,11 +105,10 @@ class AvgPool1d(_AvgPoolNd):
                              self.count_include_pad)
 
 
-class AvgPool2d(_AvgPoolNd):
-    """Mean over sliding windows of (N, C, H, W)."""
+class _AvgPoolDivisorNd(_AvgPoolNd):
+    """AvgPool2d and AvgPool3d: they also take a divisor_override."""
     __constants__ = ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad',
                      'divisor_override']
-    _fn = staticmethod(_F.avg_pool2d)
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
@@ -124,17 +121,20 @@ class AvgPool2d(_AvgPoolNd):
         self.divisor_override = divisor_override
 
     def forward(self, input):
-        return type(self)._fn(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                              self.count_include_pad, self.divisor_override)
+        return self._fn(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                        self.count_include_pad, self.divisor_override)
 
 
-class AvgPool3d(AvgPool2d):
+class AvgPool2d(_AvgPoolDivisorNd, fn=_F.avg_pool2d):
+    """Mean over sliding windows of (N, C, H, W)."""
+
+
+class AvgPool3d(_AvgPoolDivisorNd, fn=_F.avg_pool3d):
     """Mean over sliding windows of (N, C, D, H, W)."""
-    _fn = staticmethod(_F.avg_pool3d)
 
 
-class _AdaptivePoolNd(Module):
-    __constants__ = ['output_size']
+class _AdaptivePoolNd(_PoolNd):
+    """What _AdaptiveAvgPoolNd and _AdaptiveMaxPoolNd share (unrelated classes in torch)."""
 
     def __init__(self, output_size):
         super().__init__()
@@ -143,23 +143,24 @@ class _AdaptivePoolNd(Module):
     def extra_repr(self):
         return f'output_size={self.output_size}'
 
+
+class _AdaptiveAvgPoolNd(_AdaptivePoolNd):
+    __constants__ = ['output_size']
+
     def forward(self, input):
-        return type(self)._fn(input, self.output_size)
+        return self._fn(input, self.output_size)
 
 
-class AdaptiveAvgPool1d(_AdaptivePoolNd):
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd, fn=_F.adaptive_avg_pool1d):
     """Average pooling to a fixed output length."""
-    _fn = staticmethod(_F.adaptive_avg_pool1d)
 
 
-class AdaptiveAvgPool2d(_AdaptivePoolNd):
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd, fn=_F.adaptive_avg_pool2d):
     """Average pooling to a fixed output size (None keeps that input dim)."""
-    _fn = staticmethod(_F.adaptive_avg_pool2d)
 
 
-class AdaptiveAvgPool3d(_AdaptivePoolNd):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd, fn=_F.adaptive_avg_pool3d):
     """Average pooling to a fixed (D, H, W) output size."""
-    _fn = staticmethod(_F.adaptive_avg_pool3d)
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
@@ -170,25 +171,22 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
         self.return_indices = return_indices
 
     def forward(self, input):
-        return type(self)._fn(input, self.output_size, self.return_indices)
+        return self._fn(input, self.output_size, self.return_indices)
 
 
-class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd, fn=_F.adaptive_max_pool1d):
     """Max pooling to a fixed output length."""
-    _fn = staticmethod(_F.adaptive_max_pool1d)
 
 
-class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd, fn=_F.adaptive_max_pool2d):
     """Max pooling to a fixed output size."""
-    _fn = staticmethod(_F.adaptive_max_pool2d)
 
 
-class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd, fn=_F.adaptive_max_pool3d):
     """Max pooling to a fixed (D, H, W) output size."""
-    _fn = staticmethod(_F.adaptive_max_pool3d)
 
 
-class _LPPoolNd(Module):
+class _LPPoolNd(_PoolNd):
     __constants__ = ['norm_type', 'kernel_size', 'stride', 'ceil_mode']
 
     def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
@@ -203,20 +201,17 @@ class _LPPoolNd(Module):
                 f'stride={self.stride}, ceil_mode={self.ceil_mode}')
 
     def forward(self, input):
-        return type(self)._fn(input, float(self.norm_type), self.kernel_size, self.stride,
-                              self.ceil_mode)
+        return self._fn(input, float(self.norm_type), self.kernel_size, self.stride,
+                        self.ceil_mode)
 
 
-class LPPool1d(_LPPoolNd):
+class LPPool1d(_LPPoolNd, fn=_F.lp_pool1d):
     """Power-average pooling: (sum of x**p over the window) ** (1/p)."""
-    _fn = staticmethod(_F.lp_pool1d)
 
 
-class LPPool2d(_LPPoolNd):
+class LPPool2d(_LPPoolNd, fn=_F.lp_pool2d):
     """2-D power-average pooling."""
-    _fn = staticmethod(_F.lp_pool2d)
 
 
-class LPPool3d(_LPPoolNd):
+class LPPool3d(_LPPoolNd, fn=_F.lp_pool3d):
     """3-D power-average pooling."""
-    _fn = staticmethod(_F.lp_pool3d)

@@ -6,6 +6,7 @@ from itertools import repeat
 
 from ..._ops.creation import empty
 from ..._tensor import _check_device
+from ..parameter import Parameter, UninitializedParameter
 
 __all__ = ['consume_prefix_in_state_dict_if_present']
 
@@ -41,11 +42,38 @@ def _list_with_default(out_size, defaults):
     return [v if v is not None else d for v, d in zip(out_size, defaults[-len(out_size):])]
 
 
+def _class_constants(cls, **constants):
+    """The `__init_subclass__` of a layer family whose members differ only in class constants
+    (the functional they call, their number of dimensions): `class Conv2d(_ConvNd, fn=F.conv2d,
+    nd=2)` sets `Conv2d._fn` and `Conv2d._nd`. A keyword the family lacks raises TypeError."""
+    for name, value in constants.items():
+        if not hasattr(cls, '_' + name):
+            raise TypeError(f'{cls.__name__}: unexpected class keyword {name!r}')
+        setattr(cls, '_' + name, staticmethod(value) if callable(value) else value)
+
+
 def _empty(shape, device=None, dtype=None):
     """The storage of a layer's parameter before its initialisation (torch.empty with the
     layer's factory arguments; a device other than the CPU raises as on torch)."""
     _check_device(device)
     return empty(shape, dtype=dtype)
+
+
+def _weight_and_bias(module, weight_shape, bias_shape, bias, device=None, dtype=None):
+    """Give a layer its `weight` and, if `bias`, its `bias` (else a `bias` registered as None),
+    uninitialised: the layer's reset_parameters fills them."""
+    module.weight = Parameter(_empty(weight_shape, device, dtype))
+    if bias:
+        module.bias = Parameter(_empty(bias_shape, device, dtype))
+    else:
+        module.register_parameter('bias', None)
+
+
+def _lazy_weight_and_bias(module, bias, device=None, dtype=None):
+    """A lazy layer's `weight` and optional `bias`: placeholders of a shape still unknown."""
+    module.weight = UninitializedParameter(device=device, dtype=dtype)
+    if bias:
+        module.bias = UninitializedParameter(device=device, dtype=dtype)
 
 
 def consume_prefix_in_state_dict_if_present(state_dict, prefix):
