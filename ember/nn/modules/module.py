@@ -113,37 +113,73 @@ _global_forward_hooks_always_called = OrderedDict()
 _global_forward_hooks_with_kwargs = OrderedDict()
 
 
-def _register_global(table, hook, extra=None):
-    handle = RemovableHandle(table, extra_dict=extra)
+def _add_hook(table, hook, prepend=False, marks=()):
+    """Store `hook` in `table` (hooks by handle id), first if `prepend`. `marks` pairs each side
+    table (with_kwargs, always_call) with whether this hook is marked in it; the handle removes
+    the hook and its marks."""
+    handle = RemovableHandle(table, extra_dict=[side for side, _ in marks])
     table[handle.id] = hook
+    for side, marked in marks:
+        if marked:
+            side[handle.id] = True
+    if prepend:
+        table.move_to_end(handle.id, last=False)
     return handle
+
+
+def _registered(hooks, module, name, value):
+    """`value` once the global registration `hooks` have seen it (each may replace it)."""
+    for hook in hooks.values():
+        out = hook(module, name, value)
+        if out is not None:
+            value = out
+    return value
+
+
+def _owner(module, target):
+    """(submodule, name) for the dotted path `target` below `module`, torch's error if the
+    submodule has no attribute `name`."""
+    module_path, _, name = target.rpartition('.')
+    mod = module.get_submodule(module_path)
+    if not hasattr(mod, name):
+        raise AttributeError(mod._get_name() + ' has no attribute `' + name + '`')
+    return mod, name
+
+
+def _check_new_name(module, kind, table, name):
+    """register_buffer's and register_parameter's checks of `name`, with torch's messages."""
+    if table not in module.__dict__:
+        raise AttributeError(f'cannot assign {kind} before Module.__init__() call')
+    if not isinstance(name, str):
+        raise TypeError(f'{kind} name should be a string. Got {_typename(name)}')
+    if '.' in name:
+        raise KeyError(f'{kind} name can\'t contain "."')
+    if name == '':
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+    if hasattr(module, name) and name not in module.__dict__[table]:
+        raise KeyError(f"attribute '{name}' already exists")
 
 
 def register_module_buffer_registration_hook(hook):
-    return _register_global(_global_buffer_registration_hooks, hook)
+    return _add_hook(_global_buffer_registration_hooks, hook)
 
 
 def register_module_module_registration_hook(hook):
-    return _register_global(_global_module_registration_hooks, hook)
+    return _add_hook(_global_module_registration_hooks, hook)
 
 
 def register_module_parameter_registration_hook(hook):
-    return _register_global(_global_parameter_registration_hooks, hook)
+    return _add_hook(_global_parameter_registration_hooks, hook)
 
 
 def register_module_forward_pre_hook(hook):
-    return _register_global(_global_forward_pre_hooks, hook)
+    return _add_hook(_global_forward_pre_hooks, hook)
 
 
 def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
-    handle = _register_global(_global_forward_hooks, hook,
-                              [_global_forward_hooks_with_kwargs,
-                               _global_forward_hooks_always_called])
-    if with_kwargs:
-        _global_forward_hooks_with_kwargs[handle.id] = True
-    if always_call:
-        _global_forward_hooks_always_called[handle.id] = True
-    return handle
+    return _add_hook(_global_forward_hooks, hook,
+                     marks=[(_global_forward_hooks_with_kwargs, with_kwargs),
+                            (_global_forward_hooks_always_called, always_call)])
 
 
 def _set_global_full(full):
@@ -156,16 +192,16 @@ def _set_global_full(full):
 
 def register_module_backward_hook(hook):
     _set_global_full(False)
-    return _register_global(_global_backward_hooks, hook)
+    return _add_hook(_global_backward_hooks, hook)
 
 
 def register_module_full_backward_pre_hook(hook):
-    return _register_global(_global_backward_pre_hooks, hook)
+    return _add_hook(_global_backward_pre_hooks, hook)
 
 
 def register_module_full_backward_hook(hook):
     _set_global_full(True)
-    return _register_global(_global_backward_hooks, hook)
+    return _add_hook(_global_backward_hooks, hook)
 
 
 def _forward_unimplemented(self, *input):
@@ -265,24 +301,11 @@ class Module:
 
     def register_buffer(self, name, tensor, persistent=True):
         """Add a buffer (state that is not a parameter, e.g. BatchNorm's running_mean)."""
-        if '_buffers' not in self.__dict__:
-            raise AttributeError('cannot assign buffer before Module.__init__() call')
-        if not isinstance(name, str):
-            raise TypeError(f'buffer name should be a string. Got {_typename(name)}')
-        if '.' in name:
-            raise KeyError('buffer name can\'t contain "."')
-        if name == '':
-            raise KeyError('buffer name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_new_name(self, 'buffer', '_buffers', name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             '(torch Tensor or None required)')
-        for hook in _global_buffer_registration_hooks.values():
-            out = hook(self, name, tensor)
-            if out is not None:
-                tensor = out
-        self._buffers[name] = tensor
+        self._buffers[name] = _registered(_global_buffer_registration_hooks, self, name, tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -290,16 +313,7 @@ class Module:
 
     def register_parameter(self, name, param):
         """Add a parameter (a Parameter, or None to reserve the name)."""
-        if '_parameters' not in self.__dict__:
-            raise AttributeError('cannot assign parameter before Module.__init__() call')
-        if not isinstance(name, str):
-            raise TypeError(f'parameter name should be a string. Got {_typename(name)}')
-        if '.' in name:
-            raise KeyError('parameter name can\'t contain "."')
-        if name == '':
-            raise KeyError('parameter name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_new_name(self, 'parameter', '_parameters', name)
         if param is None:
             self._parameters[name] = None
             return
@@ -311,11 +325,8 @@ class Module:
                              f"parameters must be created explicitly. To express '{name}' as a "
                              'function of another Tensor, compute the value in the forward() '
                              'method.')
-        for hook in _global_parameter_registration_hooks.values():
-            out = hook(self, name, param)
-            if out is not None:
-                param = out
-        self._parameters[name] = param
+        self._parameters[name] = _registered(_global_parameter_registration_hooks, self, name,
+                                             param)
 
     def add_module(self, name, module):
         """Add a child module, reachable as the attribute `name`."""
@@ -329,11 +340,7 @@ class Module:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         if name == '':
             raise KeyError('module name can\'t be empty string ""')
-        for hook in _global_module_registration_hooks.values():
-            out = hook(self, name, module)
-            if out is not None:
-                module = out
-        self._modules[name] = module
+        self._modules[name] = _registered(_global_module_registration_hooks, self, name, module)
 
     def register_module(self, name, module):
         """Alias for add_module."""
@@ -369,10 +376,7 @@ class Module:
 
     def get_parameter(self, target):
         """Return the parameter at dotted path `target`."""
-        module_path, _, name = target.rpartition('.')
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, name):
-            raise AttributeError(mod._get_name() + ' has no attribute `' + name + '`')
+        mod, name = _owner(self, target)
         param = getattr(mod, name)
         if not isinstance(param, Parameter):
             raise AttributeError('`' + name + '` is not an nn.Parameter')
@@ -380,10 +384,7 @@ class Module:
 
     def get_buffer(self, target):
         """Return the buffer at dotted path `target`."""
-        module_path, _, name = target.rpartition('.')
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, name):
-            raise AttributeError(mod._get_name() + ' has no attribute `' + name + '`')
+        mod, name = _owner(self, target)
         buf = getattr(mod, name)
         if name not in mod._buffers:
             raise AttributeError('`' + name + '` is not a buffer')
@@ -504,31 +505,21 @@ class Module:
     # ---- hooks ------------------------------------------------------------------------------
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
-        handle = RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[handle.id] = hook
-        if prepend:
-            self._backward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
         if self._is_full_backward_hook is True:
             raise RuntimeError('Cannot use both regular backward hooks and full backward hooks on '
                                'a single Module. Please use only one of them.')
         self._is_full_backward_hook = False
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._backward_hooks, hook)
 
     def register_full_backward_hook(self, hook, prepend=False):
         if self._is_full_backward_hook is False:
             raise RuntimeError('Cannot use both regular backward hooks and full backward hooks on '
                                'a single Module. Please use only one of them.')
         self._is_full_backward_hook = True
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._backward_hooks, hook, prepend)
 
     def _get_backward_hooks(self):
         full, legacy = [], []
@@ -547,28 +538,14 @@ class Module:
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args) -> None or new args; with_kwargs: hook(module, args, kwargs)."""
-        handle = RemovableHandle(self._forward_pre_hooks,
-                                 extra_dict=self._forward_pre_hooks_with_kwargs)
-        self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._forward_pre_hooks, hook, prepend,
+                         [(self._forward_pre_hooks_with_kwargs, with_kwargs)])
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """hook(module, args, output) -> None or new output."""
-        handle = RemovableHandle(self._forward_hooks,
-                                 extra_dict=[self._forward_hooks_with_kwargs,
-                                             self._forward_hooks_always_called])
-        self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._forward_hooks, hook, prepend,
+                         [(self._forward_hooks_with_kwargs, with_kwargs),
+                          (self._forward_hooks_always_called, always_call)])
 
     # ---- calling ----------------------------------------------------------------------------
 
@@ -639,28 +616,25 @@ class Module:
                 self._attach_legacy_backward_hooks(result, legacy_bw)
             return result
         except Exception:
-            # always_call hooks still run when forward (or an earlier hook) raised.
-            for hook_id, hook in _global_forward_hooks.items():
-                if hook_id in _global_forward_hooks_always_called and hook_id not in called_always:
+            # always_call hooks still run when forward (or an earlier hook) raised; global
+            # hooks are called without kwargs, as torch calls them here.
+            for what, hooks, always, with_kwargs in (
+                    ('global module', _global_forward_hooks, _global_forward_hooks_always_called,
+                     ()),
+                    ('module', self._forward_hooks, self._forward_hooks_always_called,
+                     self._forward_hooks_with_kwargs)):
+                for hook_id, hook in hooks.items():
+                    if hook_id not in always or hook_id in called_always:
+                        continue
                     try:
-                        res = hook(self, args, result)
-                        if res is not None:
-                            result = res
-                    except Exception as e:
-                        warnings.warn('global module forward hook with ``always_call=True`` '
-                                      'raised an exception that was silenced as another error '
-                                      f'was raised in forward: {e}', stacklevel=2)
-            for hook_id, hook in self._forward_hooks.items():
-                if hook_id in self._forward_hooks_always_called and hook_id not in called_always:
-                    try:
-                        if hook_id in self._forward_hooks_with_kwargs:
+                        if hook_id in with_kwargs:
                             res = hook(self, args, kwargs, result)
                         else:
                             res = hook(self, args, result)
                         if res is not None:
                             result = res
                     except Exception as e:
-                        warnings.warn('module forward hook with ``always_call=True`` raised an '
+                        warnings.warn(f'{what} forward hook with ``always_call=True`` raised an '
                                       'exception that was silenced as another error was raised '
                                       f'in forward: {e}', stacklevel=2)
             raise
@@ -748,26 +722,16 @@ class Module:
             self.register_parameter(name, value)
             return
         modules = self.__dict__.get('_modules')
-        if isinstance(value, Module):
-            if modules is None:
-                raise AttributeError('cannot assign module before Module.__init__() call')
-            remove_from(self.__dict__, self._parameters, self._buffers,
-                        self._non_persistent_buffers_set)
-            for hook in _global_module_registration_hooks.values():
-                out = hook(self, name, value)
-                if out is not None:
-                    value = out
-            modules[name] = value
-            return
-        if modules is not None and name in modules:
-            if value is not None:
+        if isinstance(value, Module) or (modules is not None and name in modules):
+            if isinstance(value, Module):
+                if modules is None:
+                    raise AttributeError('cannot assign module before Module.__init__() call')
+                remove_from(self.__dict__, self._parameters, self._buffers,
+                            self._non_persistent_buffers_set)
+            elif value is not None:
                 raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
                                 '(torch.nn.Module or None expected)')
-            for hook in _global_module_registration_hooks.values():
-                out = hook(self, name, value)
-                if out is not None:
-                    value = out
-            modules[name] = value
+            modules[name] = _registered(_global_module_registration_hooks, self, name, value)
             return
         buffers = self.__dict__.get('_buffers')
         if isinstance(value, Buffer) or (buffers is not None and name in buffers):
@@ -809,22 +773,16 @@ class Module:
             raise RuntimeError('Cannot register the same function as the state dict post hook '
                                'that was previously registered via '
                                'register_state_dict_post_hook')
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._state_dict_hooks, hook)
 
     def register_state_dict_post_hook(self, hook):
         """hook(module, state_dict, prefix, local_metadata) -> None, after state_dict()."""
         hook._from_public_api = True
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._state_dict_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook):
         """hook(module, prefix, keep_vars), before state_dict() saves this module."""
-        handle = RemovableHandle(self._state_dict_pre_hooks)
-        self._state_dict_pre_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._state_dict_pre_hooks, hook)
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         """Save this module's own parameters and persistent buffers (not its children's)."""
@@ -872,10 +830,8 @@ class Module:
         return destination
 
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
-        handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = _WrappedHook(hook,
-                                                                  self if with_module else None)
-        return handle
+        return _add_hook(self._load_state_dict_pre_hooks,
+                         _WrappedHook(hook, self if with_module else None))
 
     def register_load_state_dict_pre_hook(self, hook):
         """hook(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors)."""
@@ -883,9 +839,7 @@ class Module:
 
     def register_load_state_dict_post_hook(self, hook):
         """hook(module, incompatible_keys) -> None, after load_state_dict()."""
-        handle = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._load_state_dict_post_hooks, hook)
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):

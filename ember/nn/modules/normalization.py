@@ -7,13 +7,13 @@ import warnings
 from ... import _tensor
 from ..._ops import norm as _F
 from .. import init
-from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
+from ..parameter import Parameter, UninitializedBuffer
 from .lazy import LazyModuleMixin
 from .module import Module
 from ..._ops.creation import ones, tensor, zeros
 from ..._dtype import long
 from ...autograd.grad_mode import no_grad
-from .utils import _empty
+from .utils import _empty, _lazy_weight_and_bias, _weight_and_bias
 
 __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'LazyBatchNorm1d', 'LazyBatchNorm2d',
            'LazyBatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d',
@@ -25,6 +25,23 @@ def _check(device):
     _tensor._check_device(device)
 
 
+def _affine(module, shape, affine, bias, device, dtype):
+    """A norm layer's elementwise `weight` and (if `bias`) `bias` when `affine`, else both
+    registered as None; `_reset_affine` sets them to 1 and 0."""
+    if affine:
+        _weight_and_bias(module, shape, shape, bias, device, dtype)
+    else:
+        module.register_parameter('weight', None)
+        module.register_parameter('bias', None)
+
+
+def _reset_affine(module):
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if getattr(module, 'bias', None) is not None:
+        init.zeros_(module.bias)
+
+
 class _NormBase(Module):
     """Parameters, running-statistics buffers and repr shared by BatchNorm and InstanceNorm."""
 
@@ -32,7 +49,7 @@ class _NormBase(Module):
     __constants__ = ['track_running_stats', 'momentum', 'eps', 'num_features', 'affine']
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         _check(device)
         self.num_features = num_features
@@ -40,12 +57,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if self.affine:
-            self.weight = Parameter(_empty(num_features, device, dtype))
-            self.bias = Parameter(_empty(num_features, device, dtype))
-        else:
-            self.register_parameter('weight', None)
-            self.register_parameter('bias', None)
+        _affine(self, num_features, affine, bias, device, dtype)
         if self.track_running_stats:
             self.register_buffer('running_mean', zeros(num_features, dtype=dtype))
             self.register_buffer('running_var', ones(num_features, dtype=dtype))
@@ -64,9 +76,7 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _check_input_dim(self, input):
         raise NotImplementedError
@@ -92,8 +102,9 @@ class _NormBase(Module):
 
 class _BatchNorm(_NormBase):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
 
     def forward(self, input):
         self._check_input_dim(input)
@@ -145,8 +156,9 @@ class _InstanceNorm(_NormBase):
     _no_batch_dim = 0
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
-                 track_running_stats=False, device=None, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
 
     def _check_input_dim(self, input):
         n = self._no_batch_dim
@@ -193,14 +205,13 @@ class InstanceNorm3d(_InstanceNorm):
 
 class _LazyNormBase(LazyModuleMixin, _NormBase):
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+                 device=None, dtype=None, *, bias=True):
         # built as a 0-feature layer without parameters, then given placeholders
         super().__init__(0, eps, momentum, False, False)
         self.affine = affine
         self.track_running_stats = track_running_stats
         if self.affine:
-            self.weight = UninitializedParameter(device=device, dtype=dtype)
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
+            _lazy_weight_and_bias(self, bias, device, dtype)
         if self.track_running_stats:
             self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
             self.running_var = UninitializedBuffer(device=device, dtype=dtype)
@@ -216,7 +227,8 @@ class _LazyNormBase(LazyModuleMixin, _NormBase):
             with no_grad():
                 if self.affine:
                     self.weight.materialize((self.num_features,))
-                    self.bias.materialize((self.num_features,))
+                    if self.bias is not None:
+                        self.bias.materialize((self.num_features,))
                 if self.track_running_stats:
                     self.running_mean.materialize((self.num_features,))
                     self.running_var.materialize((self.num_features,))
@@ -278,22 +290,11 @@ class LayerNorm(Module):
         self.normalized_shape = _shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if self.elementwise_affine:
-            self.weight = Parameter(_empty(self.normalized_shape, device, dtype))
-            if bias:
-                self.bias = Parameter(_empty(self.normalized_shape, device, dtype))
-            else:
-                self.register_parameter('bias', None)
-        else:
-            self.register_parameter('weight', None)
-            self.register_parameter('bias', None)
+        _affine(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return _F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -309,7 +310,7 @@ class GroupNorm(Module):
     __constants__ = ['num_groups', 'num_channels', 'eps', 'affine']
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
-                 dtype=None):
+                 dtype=None, *, bias=True):
         super().__init__()
         if num_channels % num_groups != 0:
             raise ValueError(f'num_channels ({num_channels}) must be divisible by num_groups '
@@ -318,18 +319,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if self.affine:
-            self.weight = Parameter(_empty(num_channels, device, dtype))
-            self.bias = Parameter(_empty(num_channels, device, dtype))
-        else:
-            self.register_parameter('weight', None)
-            self.register_parameter('bias', None)
+        _affine(self, num_channels, affine, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.affine:
-            init.ones_(self.weight)
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return _F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -376,8 +370,7 @@ class RMSNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.elementwise_affine:
-            init.ones_(self.weight)
+        _reset_affine(self)
 
     def forward(self, x):
         return _F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
