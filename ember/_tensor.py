@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _dtype, _tensor_str
 from ._dtype import from_numpy as _dtype_of_np
-from ._values import strided
+from ._values import memory_format, strided
 
 __all__ = ['Tensor', 'Size', 'device']
 
@@ -598,7 +598,7 @@ class Tensor(metaclass=_TensorMeta):
     # ---- dtype and device conversion -------------------------------------------------------
 
     def to(self, *args, **kwargs):
-        dtype, dev, copy = _parse_to(args, kwargs)
+        dev, dtype, _, copy, _ = _parse_to(args, kwargs)
         _check_device(dev, to=True)
         if dtype is None or dtype._np == self._data.dtype:
             return self.clone() if copy else self
@@ -709,26 +709,66 @@ def _wrap_dim(dim, ndim):
     return dim % n if ndim else 0
 
 
+_TO_OVERLOADS = (('device', 'dtype', 'non_blocking', 'copy'), ('dtype', 'non_blocking', 'copy'),
+                 ('tensor', 'non_blocking', 'copy'))
+_TO_EXPECTED = (
+    ' * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, '
+    'bool copy = False, *, torch.memory_format memory_format = None)\n'
+    ' * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, '
+    'torch.memory_format memory_format = None)\n'
+    ' * (Tensor tensor, bool non_blocking = False, bool copy = False, *, '
+    'torch.memory_format memory_format = None)\n')
+
+
+def _to_type_name(a):
+    for cls, name in ((Tensor, 'Tensor'), (_dtype.dtype, 'torch.dtype'), (device, 'torch.device'),
+                      (memory_format, 'torch.memory_format')):
+        if isinstance(a, cls):
+            return name
+    return type(a).__name__
+
+
+def _to_accepts(param, a):
+    if param == 'device':
+        return a is None or isinstance(a, (str, device, int)) and not isinstance(a, bool)
+    if param == 'dtype':
+        return a is None or isinstance(a, _dtype.dtype)
+    if param == 'tensor':
+        return isinstance(a, Tensor)
+    if param == 'memory_format':
+        return a is None or isinstance(a, memory_format)
+    return isinstance(a, bool)
+
+
 def _parse_to(args, kwargs):
-    """Parse Tensor.to / Module.to arguments into (dtype, device, copy)."""
-    dtype = kwargs.get('dtype')
-    dev = kwargs.get('device')
-    copy = kwargs.get('copy', False)
-    for a in args:
-        if isinstance(a, _dtype.dtype):
-            dtype = a
-        elif isinstance(a, (str, device, int)) and not isinstance(a, bool):
-            dev = a
-        elif isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, bool):
-            pass  # non_blocking / copy given positionally
-        elif a is None:
-            pass
-        else:
-            raise TypeError(f"to() received an invalid combination of arguments - got "
-                            f"({type(a).__name__})")
-    return dtype, dev, copy
+    """Tensor.to's and Module.to's arguments read by torch's three overloads, (device=None,
+    dtype=None, non_blocking=False, copy=False), (dtype, non_blocking=False, copy=False) and
+    (tensor, non_blocking=False, copy=False), each with a keyword memory_format=None: returns
+    (device, dtype, non_blocking, copy, memory_format), copy None when not given; torch's
+    TypeError for anything else."""
+    if len(args) > 4:
+        raise TypeError(f'to() takes from 0 to 4 positional arguments but {len(args)} were given')
+    for names in _TO_OVERLOADS:
+        if len(args) > len(names):
+            continue
+        bound = dict(zip(names, args))
+        if any(k in bound or (k not in names and k != 'memory_format') for k in kwargs):
+            continue
+        bound.update(kwargs)
+        if names[0] != 'device' and bound.get(names[0]) is None:
+            continue  # the dtype or tensor these overloads start with is required
+        if not all(_to_accepts(k, v) for k, v in bound.items()):
+            continue
+        if names[0] == 'tensor':
+            bound['device'], bound['dtype'] = bound['tensor'].device, bound['tensor'].dtype
+        return (bound.get('device'), bound.get('dtype'), bound.get('non_blocking', False),
+                bound.get('copy'), bound.get('memory_format'))
+    # torch lists the keywords last to first
+    got = [_to_type_name(a) + ', ' for a in args] + [f'{k}={_to_type_name(v)}, '
+                                                     for k, v in reversed(kwargs.items())]
+    got = ''.join(got)[:-2] if args else ''.join(got)
+    raise TypeError(f'to() received an invalid combination of arguments - got ({got}), but '
+                    f'expected one of:\n{_TO_EXPECTED}')
 
 
 _LEGACY_NAMES = {d._legacy: d for d in _dtype._ALL if d._legacy}

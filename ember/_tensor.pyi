@@ -7,7 +7,7 @@ from typing import Any
 from . import _dtype, _tensor_str
 from . import _storage
 from ._dtype import from_numpy as _dtype_of_np
-from ._values import strided
+from ._values import memory_format, strided
 from .autograd import graph
 from .autograd.grad_mode import _State
 import copy
@@ -20,6 +20,8 @@ _CPU: device
 _LEGACY_NAMES: dict
 _NDARRAY_REFUSED: frozenset
 _NO_ACCELERATOR: str
+_TO_EXPECTED: str
+_TO_OVERLOADS: tuple
 __all__ = ['Size', 'Tensor', 'device']
 
 def _check_device(d, to=False): ...
@@ -39,6 +41,10 @@ def _refuse_ndarray(fn, name): ...
 def _register_method(name, fn): ...
 
 def _tensor_method(fn): ...
+
+def _to_accepts(param, a): ...
+
+def _to_type_name(a): ...
 
 def _view_of(base, data): ...
 

@@ -18,8 +18,7 @@ from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...utils.hooks import RemovableHandle, BackwardHook
 from ..parameter import Parameter, Buffer, is_lazy
-from ..._tensor import _check_device as _check_tensor_device
-from ..._dtype import dtype as _dtype_cls
+from ..._tensor import _check_device as _check_tensor_device, _parse_to
 from ..._ops.creation import empty_like
 
 __all__ = ['register_module_forward_pre_hook', 'register_module_forward_hook',
@@ -224,36 +223,6 @@ def _device_type(device):
 def _check_device(device, what='Module.to'):
     # the error a CPU-only torch raises when the first tensor moves
     _check_tensor_device(device, to=True)
-
-
-def _parse_to(*args, **kwargs):
-    """Split Module.to's overloads into (device, dtype, non_blocking, memory_format)."""
-    device = kwargs.pop('device', None)
-    dtype = kwargs.pop('dtype', None)
-    non_blocking = kwargs.pop('non_blocking', False)
-    memory_format = kwargs.pop('memory_format', None)
-    kwargs.pop('copy', None)
-    if kwargs:
-        raise TypeError(f"to() received an invalid combination of arguments - got unexpected "
-                        f"keyword argument '{next(iter(kwargs))}'")
-    args = list(args)
-    if args:
-        first = args.pop(0)
-        if isinstance(first, Tensor):
-            device, dtype = first.device, first.dtype
-        elif isinstance(first, _dtype_cls):
-            dtype = first
-        else:
-            device = first
-            if args and (args[0] is None or isinstance(args[0], _dtype_cls)):
-                dtype = args.pop(0)
-        if args:
-            non_blocking = args.pop(0)
-        if args:
-            args.pop(0)  # copy
-        if args:
-            raise TypeError('to() received an invalid combination of arguments')
-    return device, dtype, non_blocking, memory_format
 
 
 class Module:
@@ -473,7 +442,9 @@ class Module:
 
     def to(self, *args, **kwargs):
         """Move and/or cast parameters and buffers: to(dtype), to(tensor), to(device, dtype)."""
-        device, dtype, non_blocking, _ = _parse_to(*args, **kwargs)
+        device, dtype, _, copy, _ = _parse_to(args, kwargs)
+        if copy is not None:
+            raise RuntimeError('.to() does not accept copy argument')
         _check_device(device)
         if dtype is not None:
             if not (dtype.is_floating_point or dtype.is_complex):
