@@ -122,25 +122,7 @@ def _train(framework, epochs, out):
     nn, F = torch.nn, torch.nn.functional
     DataLoader, TensorDataset = torch.utils.data.DataLoader, torch.utils.data.TensorDataset
 
-    class LeNet(nn.Module):
-        """The seeds' LeNet (document 003): two 5x5 convolutions with max pooling, three
-        linear layers."""
-
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 6, 5)
-            self.conv2 = nn.Conv2d(6, 16, 5)
-            self.fc1 = nn.Linear(16 * 5 * 5, 120)
-            self.fc2 = nn.Linear(120, 84)
-            self.fc3 = nn.Linear(84, 10)
-
-        def forward(self, x):
-            x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
-            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-            x = x.view(-1, 16 * 5 * 5)
-            x = F.relu(self.fc1(x))
-            x = F.relu(self.fc2(x))
-            return self.fc3(x)
+    LeNet = _demo_seeds.lenet_class(torch)
 
     name = 'ember' if framework == 'ember' else f'PyTorch {torch.__version__}'
     print(f"ember demo: the seeds' LeNet learns scikit-learn's handwritten digits, on {name}")

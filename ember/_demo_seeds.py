@@ -9,6 +9,31 @@ import tempfile
 from collections import OrderedDict
 
 
+def lenet_class(torch):
+    """The seeds' LeNet (document 003): two 5x5 convolutions with max pooling, three linear
+    layers; built on `torch` as the caller imported it (ember under the hook, or PyTorch)."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class LeNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 5)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            x = x.view(-1, 16 * 5 * 5)
+            x = F.relu(self.fc1(x))
+            x = F.relu(self.fc2(x))
+            return self.fc3(x)
+
+    return LeNet
+
+
 def main():
     import torch  # optional: ember under the hook, PyTorch with --framework torch
     nn = torch.nn
@@ -64,24 +89,7 @@ def main():
         def forward(self, x, choice='linear1'):
             return torch.mm(x, self.params[choice])
 
-    class LeNet(nn.Module):
-        """The LeNet of seed 003, with max pooling between the convolutions."""
-
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 6, 5)
-            self.conv2 = nn.Conv2d(6, 16, 5)
-            self.fc1 = nn.Linear(16 * 5 * 5, 120)
-            self.fc2 = nn.Linear(120, 84)
-            self.fc3 = nn.Linear(84, 10)
-
-        def forward(self, x):
-            x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
-            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-            x = x.view(-1, 16 * 5 * 5)
-            x = F.relu(self.fc1(x))
-            x = F.relu(self.fc2(x))
-            return self.fc3(x)
+    LeNet = lenet_class(torch)
 
     torch.manual_seed(0)
 

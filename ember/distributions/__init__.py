@@ -30,6 +30,15 @@ def broadcast_all(*values):
     return broadcast_tensors(*vals)
 
 
+def _broadcast_params(*values):
+    """broadcast_all(*values) and the batch shape they give a distribution: () when every
+    value is a number, else the broadcast shape."""
+    tensors = broadcast_all(*values)
+    if all(isinstance(v, numbers.Number) for v in values):
+        return tensors, Size()
+    return tensors, tensors[0].size()
+
+
 def _size(sample_shape):
     return Size(sample_shape) if not isinstance(sample_shape, Size) else sample_shape
 
@@ -96,9 +105,7 @@ class Normal(Distribution):
     _param_names = ('loc', 'scale')
 
     def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch = Size() if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number) \
-            else self.loc.size()
+        (self.loc, self.scale), batch = _broadcast_params(loc, scale)
         super().__init__(batch, validate_args=validate_args)
         self._check((self.scale > 0).all(), 'scale', 'GreaterThan(lower_bound=0.0)')
 
@@ -149,9 +156,7 @@ class Uniform(Distribution):
     _param_names = ('low', 'high')
 
     def __init__(self, low, high, validate_args=None):
-        self.low, self.high = broadcast_all(low, high)
-        batch = Size() if isinstance(low, numbers.Number) and isinstance(high, numbers.Number) \
-            else self.low.size()
+        (self.low, self.high), batch = _broadcast_params(low, high)
         super().__init__(batch, validate_args=validate_args)
         self._check((self.low < self.high).all(), 'low', 'LessThan')
 
@@ -278,13 +283,15 @@ class Categorical(Distribution):
         return -(logits * self.probs).sum(-1)
 
 
-class OneHotCategorical(Distribution):
+class _OverCategorical(Distribution):
+    """OneHotCategorical and Multinomial: their probs and logits are those of the Categorical
+    they draw from."""
     _param_names = ('probs',)
 
-    def __init__(self, probs=None, logits=None, validate_args=None):
-        self._categorical = Categorical(probs, logits)
-        super().__init__(self._categorical.batch_shape,
-                         self._categorical.param_shape[-1:], validate_args=validate_args)
+    def __init__(self, probs, logits, validate_args):
+        self._categorical = Categorical(probs=probs, logits=logits)
+        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
+                         validate_args=validate_args)
 
     @property
     def probs(self):
@@ -293,6 +300,12 @@ class OneHotCategorical(Distribution):
     @property
     def logits(self):
         return self._categorical.logits
+
+
+class OneHotCategorical(_OverCategorical):
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        super().__init__(probs, logits, validate_args)
 
     @property
     def mean(self):
@@ -309,24 +322,13 @@ class OneHotCategorical(Distribution):
         return self._categorical.entropy()
 
 
-class Multinomial(Distribution):
-    _param_names = ('probs',)
+class Multinomial(_OverCategorical):
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         if not isinstance(total_count, int):
             raise NotImplementedError("inhomogeneous total_count is not supported")
         self.total_count = total_count
-        self._categorical = Categorical(probs=probs, logits=logits)
-        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
-                         validate_args=validate_args)
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
+        super().__init__(probs, logits, validate_args)
 
     @property
     def mean(self):
@@ -362,8 +364,7 @@ class Exponential(Distribution):
     _param_names = ('rate',)
 
     def __init__(self, rate, validate_args=None):
-        (self.rate,) = broadcast_all(rate)
-        batch = Size() if isinstance(rate, numbers.Number) else self.rate.size()
+        (self.rate,), batch = _broadcast_params(rate)
         super().__init__(batch, validate_args=validate_args)
 
     @property
