@@ -571,6 +571,11 @@ def normal(gen, shape, np_dtype, mean=0.0, std=1.0, contiguous=True):
     """
     dt = np.dtype(np_dtype)
     shape = tuple(shape)
+    if dt.kind == 'c':
+        # torch fills a complex tensor's real view, std / sqrt(2) for each part
+        part = np.float32 if dt == np.complex64 else np.float64
+        v = normal(gen, shape + (2,), part, mean, std / math.sqrt(2), contiguous)
+        return np.ascontiguousarray(v).view(dt).reshape(shape)
     n = _numel(shape)
     if np.ndim(mean) or np.ndim(std) or isinstance(mean, np.ndarray) \
             or isinstance(std, np.ndarray):

@@ -8,7 +8,8 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap, _check_device
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
-from ._util import (_no_pinned_memory, _bcast_errors, _size_args, _out, _legacy, _scalar_to,
+from .complex import complex, polar
+from ._util import (_no_pinned_memory, _size_args, _out, _scalar_to,
                     _overflow_error, _check_storage, _alloc_errors, _write_inplace, _zeros, _quiet,
                     _check_internal_overlap, _check_overlap, _writable, _scalar_kind)
 from ._layout import _empty_like_array
@@ -506,20 +507,6 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     if requires_grad:
         _factory_requires_grad(t)
     return _out(out, t) if out is not None else t
-
-
-@_bcast_errors
-def complex(real, imag, *, out=None):
-    r, i = real._data, imag._data
-    if r.dtype != i.dtype:
-        raise RuntimeError(f"Expected object of scalar type {_legacy(r.dtype)} but got scalar "
-                           f"type {_legacy(i.dtype)} for second argument")
-    c = (r + 1j * i).astype(np.complex64 if r.dtype == np.float32 else np.complex128)
-    return _out(out, _wrap(c))
-
-
-def polar(abs, angle, *, out=None):
-    return complex(abs * angle.cos(), abs * angle.sin(), out=out)
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):

@@ -7,6 +7,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT, derivative
+from .complex import real, imag, conj, angle, sgn
 from ._util import (_bcast_errors, _check_overlap, _check_internal_overlap, _writable,
                     _scalar_to, _operands, _arr, _broadcast_error, _to_float_array,
                     _inplace_binary,
@@ -414,7 +415,7 @@ def positive(input):
 
 @derivative
 def AbsBackward0(grad, self):
-    return grad * self.sign()
+    return grad * self.sgn()  # sign for real self; z / |z| for complex
 
 
 def abs(input, *, out=None):
@@ -805,7 +806,6 @@ CeilBackward0 = derivative('CeilBackward0')(_zero_grad)
 TruncBackward0 = derivative('TruncBackward0')(_zero_grad)
 RoundBackward0 = derivative('RoundBackward0')(_zero_grad)
 RoundBackward1 = derivative('RoundBackward1')(_zero_grad)
-AngleBackward0 = derivative('AngleBackward0')(_zero_grad)
 
 
 def _nondiff_unary(name, fn, node):
@@ -828,7 +828,6 @@ def _np_sign(d):
 
 
 sign = _nondiff_unary('sign', _np_sign, SignBackward0)
-sgn = sign
 floor = _nondiff_unary('floor', lambda d: np.floor(d) if d.dtype.kind in 'fc' else d.copy(),
                        FloorBackward0)
 ceil = _nondiff_unary('ceil', lambda d: np.ceil(d) if d.dtype.kind in 'fc' else d.copy(),
@@ -857,29 +856,6 @@ def frac(input, *, out=None):
 
 def signbit(input, *, out=None):
     return _out(out, _wrap(_arr(np.signbit(input._data))))
-
-
-def angle(input, *, out=None):
-    d = input._data
-    if d.dtype.kind == 'c':
-        return _wrap(_arr(np.angle(d)))
-    r = np.where(d < 0, np.pi, 0).astype(_to_float_array(d).dtype)
-    r = np.where(np.isnan(d), d, r)
-    return _out(out, _record(AngleBackward0, _arr(r), (input,)))
-
-
-def real(input):
-    return input if input._data.dtype.kind != 'c' else _wrap(input._data.real)
-
-
-def imag(input):
-    if input._data.dtype.kind != 'c':
-        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return _wrap(input._data.imag)
-
-
-def conj(input):
-    return input if input._data.dtype.kind != 'c' else _wrap(np.conj(input._data))
 
 
 @derivative

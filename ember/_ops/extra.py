@@ -7,9 +7,10 @@ import numpy as np
 
 from .. import _dtype
 from .._storage import TypedStorage
-from .._tensor import Tensor, _wrap, _wrap_dim, _view_of
+from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _sum_to, _Handle, derivative
+from .complex import real, imag
 from ._util import _arr, _out, _write_inplace, _operands, _bcast_errors, _size_args
 from .activation import prelu, hardshrink
 from .creation import tensor, eye, zeros, empty_like
@@ -373,18 +374,6 @@ def UnfoldBackward0(grad, shape, dim, size, step):
     return _wrap(z)
 
 
-def _real(self):
-    if self._data.dtype.kind != 'c':
-        return self
-    return _view_of(self, self._data.real)
-
-
-def _imag(self):
-    if self._data.dtype.kind != 'c':
-        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return _view_of(self, self._data.imag)
-
-
 def _resize_(self, *sizes, memory_format=None):
     shape = _size_args(sizes)
     if self._requires_grad and _State.enabled:
@@ -565,5 +554,5 @@ _METHODS = {
 }
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
-Tensor.real = property(_real)
-Tensor.imag = property(_imag)
+Tensor.real = property(real)
+Tensor.imag = property(imag)

@@ -118,8 +118,8 @@ def _is_float(np_dtype):
     return np_dtype.kind == 'f' or np_dtype.name == 'bfloat16'
 
 
-def _require_float(np_dtype, kernel):
-    if not _is_float(np_dtype):
+def _require_float(np_dtype, kernel, complex_ok=False):
+    if not (_is_float(np_dtype) or complex_ok and np_dtype.kind == 'c'):
         raise NotImplementedError(f'"{kernel}" not implemented for '
                                   f"'{_legacy(np_dtype)}'")
 
@@ -189,7 +189,7 @@ def uniform_(self, from_=0, to=1, *, generator=None, **kw):
 @_tensor_method
 def normal_(self, mean=0, std=1, *, generator=None):
     mean, std = float(_number(mean)), float(_number(std))
-    _require_float(self._data.dtype, 'normal_kernel_cpu')
+    _require_float(self._data.dtype, 'normal_kernel_cpu', complex_ok=True)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
     g = _gen(generator)
@@ -306,7 +306,7 @@ def randn(*args, generator=None, out=None, dtype=None, layout=None, device=None,
     _check_device(device)
     shape = _size_args(args if size is None else (size,), 'randn')
     dt = _np_dtype(dtype)
-    _require_float(dt, 'normal_kernel_cpu')
+    _require_float(dt, 'normal_kernel_cpu', complex_ok=True)
     return _new(_random.normal(_gen(generator), shape, dt), requires_grad, out)
 
 
@@ -433,7 +433,7 @@ def _like_fill(input, dtype, device, memory_format, kernel, sample, contiguous_f
     _check_device(device)
     dt = input._data.dtype if dtype is None else _np_dtype(dtype)
     if kernel is not None:
-        _require_float(dt, kernel)
+        _require_float(dt, kernel, complex_ok=kernel == 'normal_kernel_cpu')
     return _draw_like(_empty_like_array(input._data, dt, memory_format), sample,
                       contiguous_flag)
 

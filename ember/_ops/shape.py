@@ -10,6 +10,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, Size, _wrap, _wrap_dim
 from ..autograd.graph import _record, derivative
+from .complex import view_as_real, view_as_complex
 from ._util import (_arr, _size_args, _out, _as_view, _writeable_view, _rename, _alloc_errors,
                     _embed_slice, _write_inplace)
 from ._autocast import autocast
@@ -818,20 +819,6 @@ def meshgrid(*tensors, indexing=None):
 
 def squeeze_copy(input, dim=None):
     return clone(squeeze(input, dim))
-
-
-def view_as_real(input):
-    d = input._data
-    if d.dtype.kind != 'c':
-        raise RuntimeError("view_as_real is only supported for complex tensors")
-    r = d.view(d.real.dtype).reshape(d.shape + (2,))
-    return _wrap(r)
-
-
-def view_as_complex(input):
-    d = input._data
-    return _wrap(np.ascontiguousarray(d).view(np.complex64 if d.dtype == np.float32
-                                              else np.complex128).reshape(d.shape[:-1]))
 
 
 def as_strided(input, size, stride, storage_offset=None):

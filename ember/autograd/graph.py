@@ -47,6 +47,7 @@ class Node:
     _formula = None
     _saved_names = ()  # the formula's parameters after grad: what the forward saves
     _required = frozenset()  # those of them without a default
+    _complex = None  # how the formula meets complex values: see _COMPLEX_RULES
 
     def name(self):
         return type(self).__name__
@@ -84,7 +85,14 @@ class Node:
             alias = self._result_alias
             alias.grad_fn = self
             alias._requires_grad = True
-        out = type(self)._formula(grads[0], **saved)
+        g = grads[0]
+        if self._complex is _HOLOMORPHIC and g is not None and g._data.dtype.kind == 'c':
+            # written for real values; conj(f(conj(g))) = g * conj(f'(z)), torch's convention
+            out = type(self)._formula(g.conj(), **saved)
+            out = tuple(o.conj() if o is not None else None for o in out) \
+                if type(out) is tuple else out.conj()
+        else:
+            out = type(self)._formula(g, **saved)
         if self._result_alias is not None and create_graph:
             self._result_alias.grad_fn = None
         return out if type(out) is tuple else (out,)
@@ -177,6 +185,50 @@ def _edge(t):
 _DERIVATIVES = []  # every declared node class, in declaration order (the catalogue)
 
 
+# ---- complex values ------------------------------------------------------------------------
+# torch's convention: the gradient of a real loss L with respect to z = x + iy is
+# dL/dx + i dL/dy; for a holomorphic f that is grad * conj(f'(z)). A formula written for real
+# values computes grad * f'(z), so for the nodes below (holomorphic or complex-linear ops,
+# whose formulas are linear in grad) the node applies it as conj(formula(conj(grad))).
+# NATIVE formulas handle complex values themselves. Any other node refuses a complex input at
+# backward time (NotImplementedError naming it) instead of giving a wrong gradient.
+_HOLOMORPHIC = 'holomorphic'
+_NATIVE = 'native'
+_COMPLEX_RULES = dict.fromkeys((
+    # arithmetic and analytic functions
+    'AddBackward0', 'SubBackward0', 'RsubBackward1', 'MulBackward0', 'DivBackward0',
+    'DivBackward2', 'NegBackward0', 'ExpBackward0', 'Expm1Backward0', 'LogBackward0',
+    'Log2Backward0', 'Log10Backward0', 'Log1PBackward0', 'SinBackward0', 'CosBackward0',
+    'TanBackward0', 'SinhBackward0', 'CoshBackward0', 'TanhBackward0', 'SqrtBackward0',
+    'RsqrtBackward0', 'ReciprocalBackward0', 'PowBackward0', 'SigmoidBackward0',
+    'AddcmulBackward0', 'AddcdivBackward0',
+    # linear algebra and reductions
+    'MmBackward0', 'BmmBackward0', 'AddmmBackward0', 'AddmvBackward0', 'AddbmmBackward0',
+    'BaddbmmBackward0', 'MvBackward0', 'DotBackward0', 'EinsumBackward0', 'SumBackward0',
+    'SumBackward1', 'MeanBackward0', 'MeanBackward1', 'CumsumBackward0',
+    # views, copies and selections
+    'ViewBackward0', 'UnsafeViewBackward0', 'ExpandBackward0', 'PermuteBackward0',
+    'TransposeBackward0', 'TBackward0', 'SqueezeBackward0', 'SqueezeBackward1',
+    'SqueezeBackward2', 'SqueezeBackward4', 'UnsqueezeBackward0', 'SelectBackward0',
+    'SliceBackward0', 'IndexBackward0', 'IndexSelectBackward0', 'GatherBackward0',
+    'TakeBackward0', 'CatBackward0', 'SplitBackward0', 'SplitWithSizesBackward0',
+    'UnbindBackward0', 'FlipBackward0', 'RollBackward0', 'CloneBackward0', 'AliasBackward0',
+    'RepeatBackward0', 'DiagonalBackward0', 'DiagEmbedBackward0', 'TrilBackward0',
+    'TriuBackward0', 'ConstantPadNdBackward0', 'AsStridedBackward0', 'CopySlices',
+    'MaskedFillBackward0', 'WhereBackward0', 'IndexAddBackward0', 'ScatterAddBackward0',
+    'MaskedSelectBackward0', 'ToCopyBackward0', 'CopyBackwards', 'FftC2CBackward0'),
+    _HOLOMORPHIC)
+_COMPLEX_RULES.update(dict.fromkeys((
+    'AbsBackward0', 'AngleBackward0', 'RealBackward0', 'ImagBackward0', 'ConjBackward0',
+    'SgnBackward0', 'ViewAsRealBackward0', 'ViewAsComplexBackward0', 'ComplexBackward0',
+    'PolarBackward0', 'FftR2CBackward0', 'FftC2RBackward0'), _NATIVE))
+
+
+def _refuse_complex(node):
+    raise NotImplementedError(
+        f"ember does not implement the gradient of {node.name()} for complex tensors")
+
+
 def derivative(arg):
     """Declare the gradient formula of an op, beside its forward; gives the node class.
 
@@ -203,7 +255,7 @@ def _node_type(name, formula):
     cls = type(name, (Node,), {
         '__slots__': (), '_formula': staticmethod(formula), '_saved_names': names,
         '_required': frozenset(names[:len(names) - n_default]),
-        '_saved_names_set': frozenset(names)})
+        '_saved_names_set': frozenset(names), '_complex': _COMPLEX_RULES.get(name)})
     _DERIVATIVES.append(cls)
     return cls
 
@@ -416,6 +468,8 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                 if e is None:
                     continue
                 child, nr = e
+                if meta[1].kind == 'c' and node._complex is None:
+                    _refuse_complex(node)
                 if g is not None:
                     if not isinstance(g, Tensor):
                         g = Tensor._from_array(np.asarray(g))
@@ -475,6 +529,8 @@ def _shape_grad(g, meta):
 
 
 def _cast_grad(g, np_dtype):
+    if g._data.dtype.kind == 'c' and np_dtype.kind != 'c':
+        g = g.real  # a real input's gradient is the real part (torch's engine does the same)
     return g.to(from_numpy(np_dtype))
 
 
