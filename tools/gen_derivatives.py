@@ -18,6 +18,7 @@ OUT = os.path.join(ROOT, 'docs', 'derivatives.md')
 def render():
     sys.path.insert(0, ROOT)
     import ember  # noqa: F401  (loads every op family, which declares its formulas)
+    import ember.fft  # noqa: F401  (a namespace torch loads on demand; so does ember)
     from ember.autograd.graph import _DERIVATIVES
     by_file = {}
     for cls in _DERIVATIVES:
