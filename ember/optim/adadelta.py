@@ -1,7 +1,7 @@
 """Adadelta (torch.optim.Adadelta)."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_args
+from .optimizer import Optimizer, _check_args, _pick
 
 __all__ = ['Adadelta']
 
@@ -13,10 +13,8 @@ class Adadelta(Optimizer):
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
         _check_args(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
-        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                        maximize=maximize, capturable=capturable, foreach=foreach,
-                        differentiable=differentiable)
-        super().__init__(params, defaults)
+        super().__init__(params, _pick(locals(), 'lr rho eps weight_decay maximize capturable '
+                                                 'foreach differentiable'))
 
     def _update(self, hp, state, d, g):
         rho, eps = hp['rho'], hp['eps']

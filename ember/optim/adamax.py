@@ -1,7 +1,7 @@
 """Adamax: Adam with the infinity norm (torch.optim.Adamax)."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_args, _lerp_
+from .optimizer import Optimizer, _check_args, _lerp_, _pick
 
 __all__ = ['Adamax']
 
@@ -12,10 +12,8 @@ class Adamax(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False, capturable=False):
         _check_args(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        foreach=foreach, maximize=maximize, differentiable=differentiable,
-                        capturable=capturable)
-        super().__init__(params, defaults)
+        super().__init__(params, _pick(locals(), 'lr betas eps weight_decay foreach maximize '
+                                                 'differentiable capturable'))
 
     def _update(self, hp, state, d, g):
         beta1, beta2 = hp['betas']

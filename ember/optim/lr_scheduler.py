@@ -44,6 +44,11 @@ def _group_values(optimizer, key):
             for g in optimizer.param_groups]
 
 
+def _scaled(optimizer, factor):
+    """Every group's current learning rate times factor (the chainable schedulers' step)."""
+    return [group['lr'] * factor for group in optimizer.param_groups]
+
+
 def _set_group_value(group, key, val):
     if isinstance(group[key], Tensor):
         group[key].fill_(float(val))  # a tensor lr is updated in place, as torch does
@@ -239,7 +244,7 @@ class StepLR(LRScheduler):
         _warn_get_lr(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _group_values(self.optimizer, 'lr')
-        return [group['lr'] * self.gamma for group in self.optimizer.param_groups]
+        return _scaled(self.optimizer, self.gamma)
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size)
@@ -256,8 +261,7 @@ class MultiStepLR(LRScheduler):
         _warn_get_lr(self)
         if self.last_epoch not in self.milestones:
             return _group_values(self.optimizer, 'lr')
-        return [group['lr'] * self.gamma ** self.milestones[self.last_epoch]
-                for group in self.optimizer.param_groups]
+        return _scaled(self.optimizer, self.gamma ** self.milestones[self.last_epoch])
 
     def _get_closed_form_lr(self):
         milestones = sorted(self.milestones.elements())
@@ -269,17 +273,16 @@ class ConstantLR(LRScheduler):
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
         if factor > 1.0 or factor < 0:
             raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
-        self.factor = factor
-        self.total_iters = total_iters
+        vars(self).update(factor=factor, total_iters=total_iters)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         _warn_get_lr(self)
         if self.last_epoch == 0:
-            return [group['lr'] * self.factor for group in self.optimizer.param_groups]
+            return _scaled(self.optimizer, self.factor)
         if self.last_epoch != self.total_iters:
             return _group_values(self.optimizer, 'lr')
-        return [group['lr'] * (1.0 / self.factor) for group in self.optimizer.param_groups]
+        return _scaled(self.optimizer, 1.0 / self.factor)
 
     def _get_closed_form_lr(self):
         return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
@@ -302,13 +305,13 @@ class LinearLR(LRScheduler):
     def get_lr(self):
         _warn_get_lr(self)
         if self.last_epoch == 0:
-            return [group['lr'] * self.start_factor for group in self.optimizer.param_groups]
+            return _scaled(self.optimizer, self.start_factor)
         if self._is_initial or self.last_epoch > self.total_iters:
             return _group_values(self.optimizer, 'lr')
         diff = self.end_factor - self.start_factor
         factor = 1.0 + diff / (self.total_iters * self.start_factor +
                                (self.last_epoch - 1) * diff)
-        return [group['lr'] * factor for group in self.optimizer.param_groups]
+        return _scaled(self.optimizer, factor)
 
     def _get_closed_form_lr(self):
         return [base_lr * (self.start_factor + (self.end_factor - self.start_factor) *
@@ -325,7 +328,7 @@ class ExponentialLR(LRScheduler):
         _warn_get_lr(self)
         if self._is_initial:
             return _group_values(self.optimizer, 'lr')
-        return [group['lr'] * self.gamma for group in self.optimizer.param_groups]
+        return _scaled(self.optimizer, self.gamma)
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
@@ -343,7 +346,7 @@ class PolynomialLR(LRScheduler):
             return _group_values(self.optimizer, 'lr')
         decay = ((1.0 - self.last_epoch / self.total_iters) /
                  (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
-        return [group['lr'] * decay for group in self.optimizer.param_groups]
+        return _scaled(self.optimizer, decay)
 
     def _get_closed_form_lr(self):
         return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
@@ -352,8 +355,7 @@ class PolynomialLR(LRScheduler):
 
 class CosineAnnealingLR(LRScheduler):
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        self.T_max = T_max
-        self.eta_min = eta_min
+        vars(self).update(T_max=T_max, eta_min=eta_min)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -695,11 +697,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         if not isinstance(eta_min, (float, int)):
             raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type "
                              f"{type(eta_min)}")
-        self.T_0 = T_0
-        self.T_i = T_0
-        self.T_mult = T_mult
-        self.eta_min = eta_min
-        self.T_cur = last_epoch
+        # T_i is the current period's length, T_cur the epochs since the last restart
+        vars(self).update(T_0=T_0, T_i=T_0, T_mult=T_mult, eta_min=eta_min, T_cur=last_epoch)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):

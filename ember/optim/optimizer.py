@@ -124,6 +124,12 @@ def _check_args(*, allow_nan=False, **args):
             raise ValueError(f"Invalid {_ARG_NAMES.get(name, name + ' value')}: {v}")
 
 
+def _pick(args, names):
+    """The constructor's arguments named in ``names`` (one string), as a defaults dict in that
+    order: torch's order, which the groups and their state_dict keep."""
+    return {name: args[name] for name in names.split()}
+
+
 def _capturable_devices(xla):
     """torch's list of devices a capturable optimizer accepts (never the CPU)."""
     return ['cuda', 'xpu', 'hpu', 'privateuseone'] + (['xla'] if xla else [])
