@@ -16,7 +16,8 @@ from .activation import prelu, hardshrink
 from .creation import tensor, eye, zeros, empty_like
 from .elementwise import where
 from .index import _check_flat_bounds, _diag_scatter, _inplace_of
-from .linalg import inverse, _svd, _qr, _cholesky
+from .linalg import inverse
+from .decomp import svd, qr, cholesky
 from .random import bernoulli, multinomial
 from .shape import _axis_alias, cat, narrow, stack
 
@@ -503,14 +504,6 @@ def _hardshrink(self, lambd=0.5):
 _inplace = _inplace_of
 
 
-def _la(fn, name):
-    """Tensor.<name> as torch.linalg.<name> (a method of that name, not the private helper)."""
-    def op(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
-    op.__name__ = name
-    return op
-
-
 _METHODS = {
     'diff': diff, 'quantile': quantile, 'nanquantile': nanquantile, 'cov': cov,
     'corrcoef': corrcoef, 'frexp': frexp, 'ldexp': ldexp, 'gcd': gcd, 'lcm': lcm,
@@ -527,7 +520,7 @@ _METHODS = {
     'apply_': _apply_, 'map_': _map_, 'sum_to_size': _sum_to_size, 'put_': _put_,
     'put': _put, 'storage': _storage, 'chalf': _chalf, 'bernoulli': _bernoulli,
     'multinomial': _multinomial, 'fill_diagonal_': _fill_diagonal_, 'where': _where, 'prelu': _prelu, 'hardshrink': _hardshrink,
-    'svd': _la(_svd, 'svd'), 'qr': _la(_qr, 'qr'), 'cholesky': _la(_cholesky, 'cholesky'),
+    'svd': svd, 'qr': qr, 'cholesky': cholesky,
     'to_dense': lambda self, dtype=None, masked_grad=None: self,
     'is_inference': lambda self: False, 'is_neg': lambda self: False,
     'is_conj': lambda self: False, 'is_nested': False, 'is_mps': False, 'is_xpu': False,

@@ -738,30 +738,6 @@ def _la_wrap(name, fn):
     return op
 
 
-def _svd(A, full_matrices=True, *, driver=None, out=None):
-    u, s, vh = np.linalg.svd(A._data, full_matrices=full_matrices)
-    return tuple(_wrap(_arr(x)) for x in (u, s, vh))
-
-
-def _qr(A, mode='reduced'):
-    q, r = np.linalg.qr(A._data, mode=mode)
-    return _wrap(q), _wrap(r)
-
-
-def _eigh(A, UPLO='L'):
-    w, v = np.linalg.eigh(A._data, UPLO=UPLO)
-    return _wrap(w), _wrap(v)
-
-
-def _cholesky(A, *, upper=False, out=None):
-    L = np.linalg.cholesky(A._data)
-    return _wrap(np.swapaxes(L, -1, -2).copy() if upper else L)
-
-
-def _pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
-    return _wrap(np.linalg.pinv(A._data, hermitian=hermitian).astype(A._data.dtype))
-
-
 def _matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     return _wrap(_arr(np.asarray(np.linalg.matrix_rank(A._data, hermitian=hermitian),
                                  dtype=np.int64)))

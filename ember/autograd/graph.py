@@ -252,7 +252,9 @@ def _node_type(name, formula):
     code = formula.__code__
     names = code.co_varnames[1:code.co_argcount]
     n_default = len(formula.__defaults__ or ())
-    cls = type(name, (Node,), {
+    # a formula whose first parameter is `grads` serves an op with several outputs
+    base = _MultiOutputNode if code.co_varnames[0] == 'grads' else Node
+    cls = type(name, (base,), {
         '__slots__': (), '_formula': staticmethod(formula), '_saved_names': names,
         '_required': frozenset(names[:len(names) - n_default]),
         '_saved_names_set': frozenset(names), '_complex': _COMPLEX_RULES.get(name)})
@@ -266,6 +268,24 @@ def _check_saved(cls, saved):
     if not (cls._required <= names and names <= set(cls._saved_names)):
         raise TypeError(f"{cls.__name__} saves {list(cls._saved_names)} (required: "
                         f"{sorted(cls._required)}); the op passed {sorted(names)}")
+
+
+class _MultiOutputNode(Node):
+    """The node of an op with several differentiable outputs (recorded by _record_outputs):
+    its formula takes the list of their gradients, None where an output received none."""
+    __slots__ = ('_n_outputs',)
+
+    def _apply(self, grads, create_graph):
+        if self._saved is None:
+            _raise_freed()
+        if self._versions:
+            _check_versions(self)
+        if create_graph:
+            # the saved outputs are plain aliases here: a second order would miss their part
+            raise NotImplementedError(
+                f"ember does not implement double backward through {self.name()}")
+        out = type(self)._formula(list(grads), **self._saved)
+        return out if type(out) is tuple else (out,)
 
 
 def _init_node(node, inputs):
@@ -335,6 +355,34 @@ def _record(op, data, inputs, **saved):
     out.grad_fn = node
     out._requires_grad = True
     return out
+
+
+def _record_outputs(op, datas, inputs, **saved):
+    """_record for an op with several outputs (arrays `datas`): one node, one output number
+    per tensor. A saved value that is one of `datas` is saved as that output (an alias, checked
+    against in-place changes)."""
+    outs = tuple(_wrap(d) for d in datas)
+    if not _State.enabled or not any(t is not None and t._requires_grad for t in inputs):
+        return outs
+    _check_saved(op, saved)
+    node = op.__new__(op)
+    _init_node(node, inputs)
+    node._n_outputs = len(outs)
+    versions = []
+    for k, v in saved.items():
+        for out, d in zip(outs, datas):
+            if v is d:
+                alias = _wrap(d)
+                alias._vc = out._vc
+                saved[k] = alias
+                versions.append((alias, alias._vc.value))
+    node._versions = versions or None
+    node._saved = saved
+    for nr, out in enumerate(outs):
+        out.grad_fn = node
+        out._output_nr = nr
+        out._requires_grad = True
+    return outs
 
 
 def _attach(tensor, op, inputs, **saved):
