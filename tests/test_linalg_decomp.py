@@ -90,7 +90,7 @@ def test_legacy_forms_and_names():
 
 def test_decompositions_without_gradient_refuse_to_drop_it():
     x = ember.randn(4, 3, requires_grad=True)
-    for f, name in ((ember.linalg.qr, 'torch.linalg.qr'), (ember.linalg.pinv, 'linalg.pinv')):
+    for f, name in ((ember.linalg.qr, 'torch.linalg.qr'),):
         with pytest.raises(NotImplementedError, match=name):
             f(x)
         with ember.no_grad():
@@ -103,3 +103,24 @@ def test_svd_double_backward_is_refused():
     assert g.shape == (3, 3)
     with pytest.raises(NotImplementedError, match='double backward through LinalgSvdBackward0'):
         ember.autograd.grad(ember.linalg.svd(x).S.sum(), x, create_graph=True)
+
+
+@pytest.mark.parametrize('shape', [(4, 3), (3, 5), (2, 3, 3)])
+def test_pinv_and_pinverse_gradients(shape):
+    a = np.random.default_rng(4).standard_normal(shape)
+    _compare(a, lambda L, x: (L.linalg.pinv(x) * _w(L, x.mT.shape)).sum(), 1e-8)
+    _compare(a, lambda L, x: (L.pinverse(x) ** 2).sum(), 1e-8)
+    # rank-deficient: the cut singular value takes no part, in the value or the gradient
+    r = np.random.default_rng(6).standard_normal((4, 2)) @ np.random.default_rng(7).standard_normal((2, 3))
+    _compare(r, lambda L, x: (L.linalg.pinv(x, rtol=1e-8) * _w(L, (3, 4))).sum(), 1e-7)
+
+
+def test_block_diag_and_frexp_gradients():
+    a = np.random.default_rng(8).standard_normal((2, 3))
+    _compare(a, lambda L, x: (L.block_diag(x, x[0], x[:, :1].T * 2) * _w(L, (4, 8))).sum(), 1e-12)
+    _compare(a * 37, lambda L, x: (L.frexp(x).mantissa * _w(L, (2, 3))).sum(), 1e-12)
+
+
+def test_i0_refuses_to_drop_its_gradient():
+    with pytest.raises(NotImplementedError, match='gradient of torch.i0'):
+        ember.i0(ember.ones(2, requires_grad=True))

@@ -15,7 +15,7 @@ from ._util import _arr, _legacy
 from .reduce import _return_type
 from .linalg import inverse
 
-__all__ = ['svd', 'qr', 'cholesky']
+__all__ = ['svd', 'qr', 'cholesky', 'pinverse']
 
 _LinalgSvdRT = _return_type('linalg_svd', ('U', 'S', 'Vh'))
 _SvdRT = _return_type('svd', ('U', 'S', 'V'))
@@ -208,5 +208,25 @@ def qr(input, some=True, *, out=None):
 
 
 def _pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
-    _no_gradient('torch.linalg.pinv', A)
-    return _wrap(np.linalg.pinv(A._data, hermitian=hermitian).astype(A._data.dtype))
+    """torch.linalg.pinv: V diag(1/s) U^H over the singular values above the cutoff
+    max(atol, rtol * s_max) (rtol defaults to eps * max(m, n) when atol is not given), built
+    from the differentiable svd."""
+    _check_matrix('linalg.pinv', A)
+    if A._data.dtype.kind == 'c':
+        _no_gradient('torch.linalg.pinv for complex input', A)
+    m, n = A.shape[-2:]
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else np.finfo(A._data.dtype).eps * max(m, n)
+    U, S, Vh = _svd(A, full_matrices=False)
+    smax = S.detach().amax(-1, keepdim=True) if S.shape[-1] else S.detach()
+    cutoff = smax * rtol
+    if atol is not None:
+        cutoff = cutoff.clamp(min=atol)
+    keep = S > cutoff
+    inv = (1 / S.masked_fill(~keep, 1)).masked_fill(~keep, 0)
+    return (Vh.mT * inv.unsqueeze(-2)) @ U.mT
+
+
+def pinverse(input, rcond=1e-15):
+    """torch.pinverse: linalg.pinv with rtol=rcond."""
+    return _pinv(input, rtol=rcond)

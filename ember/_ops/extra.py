@@ -17,8 +17,9 @@ from .creation import tensor, eye, zeros, empty_like
 from .elementwise import where
 from .index import _check_flat_bounds, _diag_scatter, _inplace_of
 from .linalg import inverse
-from .decomp import svd, qr, cholesky
+from .decomp import svd, qr, cholesky, pinverse
 from .random import bernoulli, multinomial
+from .reduce import _return_type
 from .shape import _axis_alias, cat, narrow, stack
 
 __all__ = ['diff', 'quantile', 'nanquantile', 'cov', 'corrcoef', 'frexp', 'ldexp', 'gcd', 'lcm',
@@ -28,6 +29,8 @@ __all__ = ['diff', 'quantile', 'nanquantile', 'cov', 'corrcoef', 'frexp', 'ldexp
            'conj_physical', 'resolve_conj', 'resolve_neg', 'adjoint', 'is_same_size',
            'is_nonzero_tensor', 'clone_', 'std_mean_', 'trapezoid', 'trapz', 'cumulative_trapezoid',
            'vander', 'logdet_', 'rot90_', 'count_nonzero_', 'flatten_', 'unravel_index']
+
+_FrexpRT = _return_type('frexp', ('mantissa', 'exponent'))
 
 
 @_axis_alias
@@ -144,9 +147,17 @@ def corrcoef(input):
     return (c / std.unsqueeze(1) / std.unsqueeze(0)).clamp(-1, 1)
 
 
+@derivative
+def FrexpBackward0(grad, exponent):
+    return grad / exponent.to(grad.dtype).exp2()
+
+
 def frexp(input, *, out=None):
+    """(mantissa, exponent) with input = mantissa * 2 ** exponent; the mantissa is
+    differentiable."""
     m, e = np.frexp(input._data)
-    return _wrap(_arr(m)), _wrap(_arr(e.astype(np.int32)))
+    e = _wrap(_arr(e.astype(np.int32)))
+    return _FrexpRT(_record(FrexpBackward0, _arr(m), (input,), exponent=e), e)
 
 
 def ldexp(input, other, *, out=None):
@@ -201,10 +212,6 @@ def matrix_power(input, n):
     return result
 
 
-def pinverse(input, rcond=1e-15):
-    return _wrap(np.linalg.pinv(input._data, rcond=rcond).astype(input._data.dtype))
-
-
 def _scatter_like(input, src, index_fn):
     """input with src written where index_fn selects; differentiable in both."""
     out = input.clone()
@@ -256,6 +263,9 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
 
 
 def i0(input, *, out=None):
+    if _State.enabled and input._requires_grad:
+        raise NotImplementedError("ember does not implement the gradient of torch.i0 (call it "
+                                  "under torch.no_grad() or on a detached tensor)")
     return _out(out, _wrap(_arr(np.i0(input._data).astype(input._data.dtype))))
 
 

@@ -11,6 +11,7 @@ from .. import _dtype
 from .._tensor import Tensor, Size, _wrap, _wrap_dim
 from ..autograd.graph import _record, derivative
 from .complex import view_as_real, view_as_complex
+from .sampling import _constant_pad
 from ._util import (_arr, _size_args, _out, _as_view, _writeable_view, _rename, _alloc_errors,
                     _embed_slice, _write_inplace)
 from ._autocast import autocast
@@ -835,19 +836,21 @@ def as_strided(input, size, stride, storage_offset=None):
 
 
 def block_diag(*tensors):
+    """The tensors (0-, 1- or 2-d) as blocks along the diagonal of a zero matrix; each block is
+    zero-padded to the full width, so gradients flow to every input."""
     mats = [t.reshape(1, -1) if t._data.ndim < 2 else t for t in tensors]
-    rows = sum(m._data.shape[0] for m in mats)
+    if not mats:
+        return _wrap(np.zeros((1, 0), np.float32))
     cols = sum(m._data.shape[1] for m in mats)
     rd = mats[0].dtype
     for m in mats[1:]:
         rd = _dtype.promote_types(rd, m.dtype)
-    out = np.zeros((rows, cols), dtype=rd._np)
-    r = c = 0
+    rows, c = [], 0
     for m in mats:
-        h, w = m._data.shape
-        out[r:r + h, c:c + w] = m._data
-        r, c = r + h, c + w
-    return _wrap(out)
+        w = m._data.shape[1]
+        rows.append(_constant_pad(m.to(rd), [c, cols - c - w], 0))
+        c += w
+    return cat(rows, 0)
 
 
 def cartesian_prod(*tensors):
