@@ -10,7 +10,9 @@ from .. import _dtype
 from .. import _random
 from .._tensor import Tensor, _wrap, _check_device, _CPU, _tensor_method
 from ..autograd.grad_mode import _State
-from ._util import _no_pinned_memory, _size_args, _check_inplace, _alloc_errors, _legacy
+from ._util import (_no_pinned_memory, _size_args, _check_inplace, _alloc_errors, _legacy,
+                    _zeros)
+from ..autograd.graph import _record, derivative
 from ._layout import _empty_like_array, _memory_order
 from .._stubs import unimplemented as _unimplemented
 
@@ -383,7 +385,28 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     shape = np.broadcast_shapes(np.shape(m), np.shape(s))
     m = np.asarray(m, dt) if tm else np.array(m, dt)
     s = np.asarray(s, dt) if ts else np.array(s, dt)
-    return _new(_random.normal(g, shape, dt, m, s), requires_grad, out)
+    r = _random.normal(g, shape, dt, m, s)
+    if out is None:
+        # a sample does not move with its parameters: torch records a node with zero gradients
+        if tm and ts:
+            return _record(NormalBackward3, r, (mean, std))
+        return _record(NormalBackward1 if tm else NormalBackward2, r, (ref,))
+    return _new(r, requires_grad, out)
+
+
+@derivative
+def NormalBackward1(grad):
+    return _zeros(grad)
+
+
+@derivative
+def NormalBackward2(grad):
+    return _zeros(grad)
+
+
+@derivative
+def NormalBackward3(grad):
+    return _zeros(grad), _zeros(grad)
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
