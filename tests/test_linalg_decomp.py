@@ -88,13 +88,22 @@ def test_legacy_forms_and_names():
     np.testing.assert_allclose(np.abs(r.numpy()), np.abs(rt_.numpy()), atol=1e-12)
 
 
-def test_decompositions_without_gradient_refuse_to_drop_it():
-    x = ember.randn(4, 3, requires_grad=True)
-    for f, name in ((ember.linalg.qr, 'torch.linalg.qr'),):
-        with pytest.raises(NotImplementedError, match=name):
-            f(x)
-        with ember.no_grad():
-            f(x)
+@pytest.mark.parametrize('shape', [(4, 3), (3, 3), (2, 5, 3)])
+def test_qr_gradients(shape):
+    a = np.random.default_rng(9).standard_normal(shape)
+    k = shape[-1]
+    _compare(a, lambda L, x: (L.linalg.qr(x).Q * _w(L, x.shape)).sum(), 1e-9)
+    _compare(a, lambda L, x: (L.linalg.qr(x).R * _w(L, x.shape[:-2] + (k, k))).sum(), 1e-9)
+    _compare(a, lambda L, x: (x.qr()[0] * _w(L, x.shape)).sum() + (x.qr()[1] ** 2).sum(), 1e-9)
+
+
+def test_qr_without_a_gradient_raises_at_backward():
+    for shape, mode, msg in (((4, 3), 'complete', 'not differentiable when'),
+                             ((3, 4), 'reduced', 'more columns than rows')):
+        x = ember.randn(*shape, requires_grad=True)
+        q, r = ember.linalg.qr(x, mode=mode)   # the forward runs, as in torch
+        with pytest.raises(NotImplementedError, match=msg):
+            (q.sum() + r.sum()).backward()
 
 
 def test_svd_double_backward_is_refused():

@@ -188,17 +188,50 @@ def cholesky(input, upper=False, *, out=None):
 
 # ---- without a gradient ---------------------------------------------------------------------
 
+@derivative
+def LinalgQrBackward0(grads, Q, R, unsupported=None):
+    if unsupported:   # as torch: the forward runs, a backward through it raises
+        raise NotImplementedError(unsupported)
+    # A = QR with m >= n (reduced, or square complete): M = R gR^T - gQ^T Q,
+    # gA = (gQ + Q copyltu(M)) R^-T, where copyltu mirrors M's lower triangle upwards
+    gQ, gR = grads
+    M = 0
+    if gR is not None:
+        M = R @ gR.mT
+    if gQ is not None:
+        M = M - gQ.mT @ Q
+    b = gQ if gQ is not None else 0
+    if isinstance(M, Tensor):
+        b = b + Q @ (M.tril() + M.tril(-1).mT)
+    return b @ inverse(R).mT
+
+
 def _qr(A, mode='reduced', *, out=None):
+    """torch.linalg.qr: A = QR; differentiable for m >= n (as torch, also in mode='complete'
+    when A is square)."""
     _check_matrix('linalg.qr', A)
     if mode not in ('reduced', 'complete', 'r'):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
-    _no_gradient('torch.linalg.qr', A)
+    m, n = A.shape[-2:]
     if mode == 'r':
+        _no_gradient("torch.linalg.qr with mode='r' (torch cannot differentiate it either)", A)
         r = np.linalg.qr(A._data, mode='r')
         return _LinalgQrRT(_wrap(np.zeros((0,), A._data.dtype)), _wrap(_arr(r)))
+    unsupported = None
+    if mode == 'complete' and m > n:
+        unsupported = ("The QR decomposition is not differentiable when mode='complete' and "
+                       "nrows > ncols.")
+    elif m < n or A._data.dtype.kind == 'c':
+        unsupported = (f"ember does not implement the gradient of torch.linalg.qr for a "
+                       f"{'complex ' if A.is_complex() else ''}matrix with more columns than "
+                       f"rows ({m}x{n})" if m < n else
+                       "ember does not implement the gradient of torch.linalg.qr for complex "
+                       "input")
     q, r = np.linalg.qr(A._data, mode=mode)
-    return _LinalgQrRT(_wrap(_arr(q)), _wrap(_arr(r)))
+    q, r = _arr(q), _arr(r)
+    return _LinalgQrRT(*_record_outputs(LinalgQrBackward0, (q, r), (A,), Q=q, R=r,
+                                        unsupported=unsupported))
 
 
 def qr(input, some=True, *, out=None):
