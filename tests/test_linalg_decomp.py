@@ -133,3 +133,65 @@ def test_block_diag_and_frexp_gradients():
 def test_i0_refuses_to_drop_its_gradient():
     with pytest.raises(NotImplementedError, match='gradient of torch.i0'):
         ember.i0(ember.ones(2, requires_grad=True))
+
+
+# ---- the composite torch.linalg functions ---------------------------------------------------
+
+def _spd(L, x):
+    return x.mT @ x + L.eye(x.shape[-1], dtype=x.dtype)
+
+
+COMPOSITES = {
+    'solve_triangular_lower': lambda L, x: (L.linalg.solve_triangular(
+        x + 3 * L.eye(3, dtype=x.dtype), x.mT @ x, upper=False) * _w(L, (3, 3))).sum(),
+    'solve_triangular_upper_right_unit': lambda L, x: (L.linalg.solve_triangular(
+        x, x @ x, upper=True, left=False, unitriangular=True) * _w(L, (3, 3))).sum(),
+    'multi_dot': lambda L, x: (L.linalg.multi_dot([x[0], x, x.mT, x[:, 1]])),
+    'multi_dot_mats': lambda L, x: (L.linalg.multi_dot([x, x.mT, x]) * _w(L, (3, 3))).sum(),
+    'vecdot': lambda L, x: (L.linalg.vecdot(x, x * 2, dim=0) * _w(L, (3,))).sum(),
+    'vander': lambda L, x: (L.linalg.vander(x[0], N=4) * _w(L, (3, 4))).sum(),
+    'diagonal': lambda L, x: (L.linalg.diagonal(x, offset=1) * _w(L, (2,))).sum(),
+    'matrix_power': lambda L, x: (L.linalg.matrix_power(x, 3) * _w(L, (3, 3))).sum(),
+    'cond': lambda L, x: L.linalg.cond(x + 3 * L.eye(3, dtype=x.dtype)),
+    'solve_right': lambda L, x: (L.linalg.solve(x + 3 * L.eye(3, dtype=x.dtype), x.mT,
+                                                left=False) * _w(L, (3, 3))).sum(),
+    'inv_ex': lambda L, x: (L.linalg.inv_ex(_spd(L, x)).inverse * _w(L, (3, 3))).sum(),
+    'solve_ex': lambda L, x: (L.linalg.solve_ex(_spd(L, x), x).result * _w(L, (3, 3))).sum(),
+    'cholesky_ex': lambda L, x: (L.linalg.cholesky_ex(_spd(L, x)).L * _w(L, (3, 3))).sum(),
+    'lstsq': lambda L, x: (L.linalg.lstsq(L.cat([x, x ** 2]), _w(L, (6, 2))).solution
+                           * _w(L, (3, 2))).sum(),
+    'matrix_exp': lambda L, x: (L.linalg.matrix_exp(x) * _w(L, (3, 3))).sum(),
+    'matrix_exp_big': lambda L, x: (L.linalg.matrix_exp(4 * x) * _w(L, (3, 3))).sum(),
+    'householder': lambda L, x: (L.linalg.householder_product(L.cat([x, x ** 2]), x[0] / 3)
+                                 * _w(L, (6, 3))).sum(),
+    'tensorinv': lambda L, x: (L.linalg.tensorinv(
+        _spd(L, x).reshape(3, 3, 1), ind=1) * _w(L, (3, 1, 3))).sum(),
+}
+
+
+@pytest.mark.parametrize('name', list(COMPOSITES))
+def test_composite_linalg_as_torch(name):
+    a = np.random.default_rng(10).standard_normal((3, 3))
+    _compare(a, COMPOSITES[name], 1e-9)
+
+
+def test_cond_other_norms():
+    a = np.random.default_rng(13).standard_normal((3, 3)) + 3 * np.eye(3)
+    for p in ('fro', 'nuc', 1, -1, float('inf')):
+        np.testing.assert_allclose(ember.linalg.cond(ember.tensor(a), p).numpy(),
+                                   torch.linalg.cond(torch.tensor(a), p).numpy(), rtol=1e-10)
+
+
+def test_lstsq_outputs_and_info_forms():
+    a = np.random.default_rng(11).standard_normal((5, 3))
+    b = np.random.default_rng(12).standard_normal((5, 2))
+    for driver in (None, 'gelsd', 'gelss', 'gelsy'):
+        re_ = ember.linalg.lstsq(ember.tensor(a), ember.tensor(b), driver=driver)
+        rt = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
+        for k in ('solution', 'residuals', 'rank', 'singular_values'):
+            e, t = getattr(re_, k), getattr(rt, k)
+            assert str(e.dtype) == str(t.dtype) and tuple(e.shape) == tuple(t.shape), (driver, k)
+            np.testing.assert_allclose(e.numpy(), t.numpy(), atol=1e-10)
+    bad = ember.linalg.cholesky_ex(-ember.eye(2))
+    assert bad.info.item() > 0 and str(bad.info.dtype) == 'torch.int32'
+    assert ember.linalg.inv_ex(ember.eye(2)).info.dtype == ember.int32

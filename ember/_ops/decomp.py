@@ -13,7 +13,8 @@ from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _record_outputs, _RESULT, derivative
 from ._util import _arr, _legacy
 from .reduce import _return_type
-from .linalg import inverse
+from .linalg import inverse, solve, matrix_norm
+from .shape import cat
 
 __all__ = ['svd', 'qr', 'cholesky', 'pinverse']
 
@@ -263,3 +264,205 @@ def _pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
 def pinverse(input, rcond=1e-15):
     """torch.pinverse: linalg.pinv with rtol=rcond."""
     return _pinv(input, rtol=rcond)
+
+
+# ---- torch.linalg functions built from the differentiable ops above -------------------------
+
+_LinalgInfoRT = {name: _return_type(name, fields) for name, fields in (
+    ('linalg_cholesky_ex', ('L', 'info')), ('linalg_inv_ex', ('inverse', 'info')),
+    ('linalg_solve_ex', ('result', 'info')),
+    ('linalg_lstsq', ('solution', 'residuals', 'rank', 'singular_values')))}
+
+
+def _info(A, value=0):
+    return _wrap(np.full(A.shape[:-2], value, dtype=np.int32))
+
+
+def _cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """(L, info): info > 0 (the order of the failing minor) instead of an error."""
+    try:
+        return _LinalgInfoRT['linalg_cholesky_ex'](_cholesky(A, upper=upper), _info(A))
+    except RuntimeError:
+        if check_errors:
+            raise
+    # torch leaves a partial factor; ember reports the failure with info and a zero factor
+    return _LinalgInfoRT['linalg_cholesky_ex'](
+        _wrap(np.zeros(A.shape, A._data.dtype)), _info(A, 1))
+
+
+def _inv_ex(A, *, check_errors=False, out=None):
+    return _LinalgInfoRT['linalg_inv_ex'](inverse(A), _info(A))
+
+
+def _solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    return _LinalgInfoRT['linalg_solve_ex'](solve(A, B, left=left), _info(A))
+
+
+def _solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """Solve with the triangle of A that `upper` names (its diagonal taken as ones when
+    unitriangular); the other triangle is never read, so it gets no gradient."""
+    T = A.triu() if upper else A.tril()
+    if unitriangular:
+        n = A.shape[-1]
+        eye = _wrap(np.eye(n, dtype=A._data.dtype))
+        T = T * (1 - eye) + eye
+    return solve(T, B, left=left)
+
+
+def _multi_dot(tensors, *, out=None):
+    """The product of the matrices in order; a 1-D first (last) operand is a row (column)."""
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    first, last = tensors[0].ndim == 1, tensors[-1].ndim == 1
+    mats = list(tensors)
+    if first:
+        mats[0] = mats[0].unsqueeze(0)
+    if last:
+        mats[-1] = mats[-1].unsqueeze(-1)
+    r = mats[0]
+    for m in mats[1:]:
+        r = r @ m
+    if first:
+        r = r.squeeze(0)
+    if last:
+        r = r.squeeze(-1)
+    return r
+
+
+def _vecdot(x, y, *, dim=-1, out=None):
+    return (x.conj() * y).sum(dim)
+
+
+def _vander(x, *, N=None):
+    n = x.shape[-1] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    powers = _wrap(np.arange(n, dtype=np.int64))
+    return x.unsqueeze(-1) ** powers.to(x.dtype) if x.is_floating_point() else \
+        x.unsqueeze(-1) ** powers
+
+
+def _linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    return A.diagonal(offset, dim1, dim2)
+
+
+def _matrix_power(A, n):
+    return A.matrix_power(n)
+
+
+def _cond(A, p=None):
+    if p is None or p == 2 or p == -2:
+        s = _svdvals(A)
+        big, small = s.amax(-1), s.amin(-1)
+        return big / small if p != -2 else small / big
+    return matrix_norm(A, p) * matrix_norm(inverse(A), p)
+
+
+def _tensorinv(A, ind=2, *, out=None):
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    out_shape, in_shape = A.shape[:ind], A.shape[ind:]
+    rows = int(np.prod(out_shape))
+    cols = int(np.prod(in_shape))
+    if rows != cols:
+        raise RuntimeError("Expected self to satisfy the requirement "
+                           "prod(self.shape[ind:]) == prod(self.shape[:ind]), but got "
+                           f"{cols} != {rows}")
+    return inverse(A.reshape(rows, cols)).reshape(tuple(in_shape) + tuple(out_shape))
+
+
+def _tensorsolve(A, B, dims=None, *, out=None):
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        A = A.movedim(dims, list(range(A.ndim - len(dims), A.ndim)))
+    sol_shape = A.shape[B.ndim:]
+    n = int(np.prod(sol_shape))
+    return solve(A.reshape(-1, n), B.reshape(-1)).reshape(sol_shape)
+
+
+def _lstsq(A, B, rcond=None, *, driver=None):
+    """(solution, residuals, rank, singular_values) as torch's CPU drivers give them; the
+    solution is pinv(A) B (differentiable)."""
+    if driver not in (None, 'gels', 'gelsy', 'gelsd', 'gelss'):
+        raise RuntimeError("parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+    driver = driver or 'gelsy'
+    m, n = A.shape[-2:]
+    vec = B.ndim == A.ndim - 1
+    Bm = B.unsqueeze(-1) if vec else B
+    rtol = rcond if rcond is not None and rcond > 0 else \
+        np.finfo(A._data.dtype).eps * max(m, n)
+    X = _pinv(A, rtol=rtol) @ Bm
+    s = np.linalg.svd(A._data, compute_uv=False)
+    rank = (s > rtol * s.max(-1, keepdims=True)).sum(-1)
+    empty = _wrap(np.zeros((0,), A._data.dtype))
+    residuals = empty
+    if driver != 'gelsy' and driver != 'gels' and m > n and (rank == n).all():
+        residuals = ((A @ X - Bm) ** 2).sum(-2)
+    rank_t = _wrap(rank.astype(np.int64)) if driver != 'gels' else \
+        _wrap(np.zeros((0,), np.int64))
+    sv = _wrap(_arr(s)) if driver in ('gelsd', 'gelss') else empty
+    return _LinalgInfoRT['linalg_lstsq'](X.squeeze(-1) if vec else X, residuals, rank_t, sv)
+
+
+@derivative
+def LinalgMatrixExpBackward0(grad, self):
+    # the adjoint of the Frechet derivative: the top-right block of exp([[A^T, G], [0, A^T]])
+    n = self.shape[-1]
+    At = self.mT
+    top = cat([At, grad], -1)
+    bottom = cat([_zeros_like_t(At), At], -1)
+    return _matrix_exp(cat([top, bottom], -2))[..., :n, n:]
+
+
+def _zeros_like_t(t):
+    return _wrap(np.zeros(t.shape, t._data.dtype))
+
+
+def _expm(a):
+    """exp of square matrices (batched): scaling and squaring with a Taylor polynomial."""
+    norm = np.abs(a).sum(-2).max(-1) if a.size else np.zeros(a.shape[:-2])
+    s = int(max(0, np.ceil(np.log2(max(float(np.max(norm, initial=0)), 1e-300) / 0.25))))
+    x = a / (2.0 ** s)
+    term = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy()
+    result = term.copy()
+    for k in range(1, 20):
+        term = term @ x / k
+        result = result + term
+    for _ in range(s):
+        result = result @ result
+    return result
+
+
+def _matrix_exp(A):
+    """torch.linalg.matrix_exp."""
+    _check_matrix('linalg.matrix_exp', A)
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError("linalg.matrix_exp: A must be batches of square matrices, but they "
+                           f"are {A.shape[-2]} by {A.shape[-1]} matrices")
+    return _record(LinalgMatrixExpBackward0, _arr(_expm(A._data).astype(A._data.dtype)), (A,),
+                   self=A)
+
+
+def _householder_product(A, tau, *, out=None):
+    """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^H, v_i the i-th column of A
+    below the diagonal with an implicit 1 on it (LAPACK's orgqr), built from differentiable
+    ops."""
+    m, n = A.shape[-2:]
+    k = tau.shape[-1]
+    if n > m:
+        raise RuntimeError("torch.linalg.householder_product: input.shape[-2] must be greater "
+                           "than or equal to input.shape[-1]")
+    if k > n:
+        raise RuntimeError("torch.linalg.householder_product: input.shape[-1] must be greater "
+                           "than or equal to tau.shape[-1]")
+    eye = _wrap(np.eye(m, dtype=A._data.dtype))
+    Q = eye.expand(A.shape[:-2] + (m, m)) if A.ndim > 2 else eye
+    for i in range(k):
+        mask = np.zeros(m, dtype=A._data.dtype)
+        mask[i + 1:] = 1
+        unit = np.zeros(m, dtype=A._data.dtype)
+        unit[i] = 1
+        v = A[..., :, i] * _wrap(mask) + _wrap(unit)
+        H = eye - tau[..., i, None, None] * (v.unsqueeze(-1) @ v.conj().unsqueeze(-2))
+        Q = Q @ H
+    return Q[..., :, :n]

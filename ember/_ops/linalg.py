@@ -714,6 +714,8 @@ def LinalgSolveExBackward0(grad, A, X, vec):
 
 
 def solve(A, B, *, left=True, out=None):
+    if not left:   # X A = B  <=>  A^T X^T = B^T
+        return _out(out, solve(A.mT, B.mT).mT)
     a, b = A._data, B._data
     vec = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
     bb = b[..., None] if vec else b
