@@ -195,3 +195,15 @@ def test_lstsq_outputs_and_info_forms():
     bad = ember.linalg.cholesky_ex(-ember.eye(2))
     assert bad.info.item() > 0 and str(bad.info.dtype) == 'torch.int32'
     assert ember.linalg.inv_ex(ember.eye(2)).info.dtype == ember.int32
+
+
+@pytest.mark.parametrize('shape', [(4, 4), (2, 3, 3)])
+def test_eig_gradients(shape):
+    """Eigenvalues and the moduli of eigenvector entries (unit vectors, arbitrary phase)."""
+    a = np.random.default_rng(14).standard_normal(shape)
+    n = shape[-1]
+    _compare(a, lambda L, x: (L.view_as_real(L.linalg.eig(x).eigenvalues)
+                              * _w(L, shape[:-1] + (2,))).sum(), 1e-9)
+    _compare(a, lambda L, x: (L.linalg.eig(x).eigenvectors.abs() ** 2
+                              * _w(L, shape[:-2] + (n, n))).sum(), 1e-9)
+    _compare(a, lambda L, x: L.linalg.eigvals(x).abs().sum(), 1e-9)

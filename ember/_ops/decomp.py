@@ -466,3 +466,44 @@ def _householder_product(A, tau, *, out=None):
         H = eye - tau[..., i, None, None] * (v.unsqueeze(-1) @ v.conj().unsqueeze(-2))
         Q = Q @ H
     return Q[..., :, :n]
+
+
+# ---- eig ------------------------------------------------------------------------------------
+
+_LinalgEigRT = _return_type('linalg_eig', ('eigenvalues', 'eigenvectors'))
+
+
+@derivative
+def LinalgEigBackward0(grads, L, V, real_input):
+    # torch's formula for A = V diag(L) V^-1 (eigenvectors of norm 1): with VhgV = V^H gV
+    # projected onto the tangent space of unit columns,
+    # gA = V^-H (VhgV / conj(L_j - L_i) + diag(gL)) V^H, real part for a real A
+    gL, gV = grads
+    n = L.shape[-1]
+    eye = _wrap(np.eye(n))
+    if gV is not None:
+        VhgV = V.mH @ gV
+        VhgV = VhgV - V.mH @ (V * VhgV.diagonal(0, -2, -1).real.unsqueeze(-2))
+        Lc = L.conj()
+        E = Lc.unsqueeze(-2) - Lc.unsqueeze(-1) + eye
+        ret = VhgV / E * (1 - eye)
+    else:
+        ret = _wrap(np.zeros(L.shape + (n,), L._data.dtype))
+    if gL is not None:
+        ret = ret + gL.diag_embed()
+    gA = solve(V.mH, ret @ V.mH)
+    return gA.real if real_input else gA
+
+
+def _eig(A, *, out=None):
+    """torch.linalg.eig: complex eigenvalues and unit-norm eigenvectors (LAPACK geev)."""
+    _check_matrix('linalg.eig', A)
+    w, v = np.linalg.eig(A._data)
+    cdt = np.complex64 if A._data.dtype in (np.float32, np.complex64) else np.complex128
+    w, v = _arr(w.astype(cdt)), _arr(v.astype(cdt))
+    return _LinalgEigRT(*_record_outputs(LinalgEigBackward0, (w, v), (A,), L=w, V=v,
+                                         real_input=A._data.dtype.kind != 'c'))
+
+
+def _eigvals(A, *, out=None):
+    return _eig(A)[0]

@@ -221,7 +221,7 @@ _COMPLEX_RULES = dict.fromkeys((
 _COMPLEX_RULES.update(dict.fromkeys((
     'AbsBackward0', 'AngleBackward0', 'RealBackward0', 'ImagBackward0', 'ConjBackward0',
     'SgnBackward0', 'ViewAsRealBackward0', 'ViewAsComplexBackward0', 'ComplexBackward0',
-    'PolarBackward0', 'FftR2CBackward0', 'FftC2RBackward0'), _NATIVE))
+    'PolarBackward0', 'FftR2CBackward0', 'FftC2RBackward0', 'LinalgEigBackward0'), _NATIVE))
 
 
 def _refuse_complex(node):
