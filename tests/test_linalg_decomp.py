@@ -207,3 +207,22 @@ def test_eig_gradients(shape):
     _compare(a, lambda L, x: (L.linalg.eig(x).eigenvectors.abs() ** 2
                               * _w(L, shape[:-2] + (n, n))).sum(), 1e-9)
     _compare(a, lambda L, x: L.linalg.eigvals(x).abs().sum(), 1e-9)
+
+
+@pytest.mark.parametrize('shape', [(4, 4), (2, 3, 3), (4, 3), (3, 5)])
+def test_lu_values_as_torch(shape):
+    a = np.random.default_rng(15).standard_normal(shape)
+    fe, ft = ember.linalg.lu_factor(ember.tensor(a)), torch.linalg.lu_factor(torch.tensor(a))
+    np.testing.assert_allclose(fe.LU.numpy(), ft.LU.numpy(), atol=1e-12)
+    assert fe.pivots.tolist() == ft.pivots.tolist() and str(fe.pivots.dtype) == 'torch.int32'
+    for e, t in zip(ember.linalg.lu(ember.tensor(a)), torch.linalg.lu(torch.tensor(a))):
+        np.testing.assert_allclose(e.numpy(), t.numpy(), atol=1e-12)
+
+
+def test_lu_gradients():
+    a = np.random.default_rng(16).standard_normal((4, 4))
+    _compare(a, lambda L, x: (L.linalg.lu(x).L * _w(L, (4, 4))).sum()
+             + (L.linalg.lu(x).U ** 2).sum(), 1e-9)
+    _compare(a, lambda L, x: (L.linalg.lu_factor(x).LU * _w(L, (4, 4))).sum(), 1e-9)
+    _compare(a, lambda L, x: (lambda r: (L.linalg.lu_solve(r.LU, r.pivots, x.mT)
+                                         * _w(L, (4, 4))).sum())(L.linalg.lu_factor(x)), 1e-9)

@@ -14,6 +14,7 @@ from ..autograd.graph import _record, _record_outputs, _RESULT, derivative
 from ._util import _arr, _legacy
 from .reduce import _return_type
 from .linalg import inverse, solve, matrix_norm
+from .sampling import _constant_pad
 from .shape import cat
 
 __all__ = ['svd', 'qr', 'cholesky', 'pinverse']
@@ -507,3 +508,121 @@ def _eig(A, *, out=None):
 
 def _eigvals(A, *, out=None):
     return _eig(A)[0]
+
+
+# ---- LU -------------------------------------------------------------------------------------
+
+_LinalgLuFactorRT = _return_type('linalg_lu_factor', ('LU', 'pivots'))
+_LinalgLuRT = _return_type('linalg_lu', ('P', 'L', 'U'))
+
+
+def _getrf(a):
+    """LU with partial pivoting (LAPACK getrf's choices: the first largest pivot), batched.
+    Returns the packed LU and 1-based int32 pivots."""
+    a = np.array(a, dtype=a.dtype, copy=True)
+    m, n = a.shape[-2:]
+    k_max = min(m, n)
+    batch = a.shape[:-2]
+    flat = a.reshape((-1, m, n))
+    piv = np.zeros((flat.shape[0], k_max), dtype=np.int32)
+    rows = np.arange(flat.shape[0])
+    for k in range(k_max):
+        p = k + np.argmax(np.abs(flat[:, k:, k]), axis=1)
+        piv[:, k] = p + 1
+        swap = p != k
+        if swap.any():
+            r = rows[swap]
+            top = flat[r, k, :].copy()
+            flat[r, k, :] = flat[r, p[swap], :]
+            flat[r, p[swap], :] = top
+        d = flat[:, k, k]
+        nz = d != 0
+        with np.errstate(divide='ignore', invalid='ignore'):
+            flat[:, k + 1:, k] = np.where(nz[:, None], flat[:, k + 1:, k] / d[:, None],
+                                          flat[:, k + 1:, k])
+        flat[:, k + 1:, k + 1:] -= flat[:, k + 1:, k:k + 1] * flat[:, k:k + 1, k + 1:]
+    return flat.reshape(a.shape), piv.reshape(batch + (k_max,))
+
+
+def _permutation(piv, m):
+    """P (m x m, batched) with A = P L U from 1-based row swaps."""
+    batch = piv.shape[:-1]
+    flat = piv.reshape((-1, piv.shape[-1])) - 1
+    perm = np.tile(np.arange(m), (flat.shape[0], 1))
+    for k in range(flat.shape[1]):
+        p = flat[:, k]
+        rows = np.arange(flat.shape[0])
+        tmp = perm[rows, k].copy()
+        perm[rows, k] = perm[rows, p]
+        perm[rows, p] = tmp
+    P = np.zeros((flat.shape[0], m, m))
+    P[np.arange(flat.shape[0])[:, None], perm, np.arange(m)[None, :]] = 1
+    return P.reshape(batch + (m, m))
+
+
+@derivative
+def LinalgLuBackward0(grads, P, L, U):
+    # square A = P L U: gA = P L^-H [tril(L^H gL, -1) + triu(gU U^H)] U^-H
+    gP, gL, gU = grads
+    phi = 0
+    if gL is not None:
+        phi = (L.mT @ gL).tril(-1)
+    if gU is not None:
+        phi = phi + (gU @ U.mT).triu()
+    if not isinstance(phi, Tensor):
+        return None
+    return P @ (inverse(L).mT @ phi @ inverse(U).mT)
+
+
+def _lu(A, *, pivot=True, out=None):
+    """torch.linalg.lu: (P, L, U) with A = P L U (differentiable for square A)."""
+    return _lu_and_pivots(A, pivot)[0]
+
+
+def _lu_and_pivots(A, pivot):
+    _check_matrix('linalg.lu', A)
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the "
+                           "CPU")
+    m, n = A.shape[-2:]
+    if m != n:
+        _no_gradient(f"torch.linalg.lu for a non-square ({m}x{n}) matrix", A)
+    lu, piv = _getrf(A._data)
+    k = min(m, n)
+    L = np.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=lu.dtype)
+    U = np.triu(lu[..., :k, :])
+    P = _permutation(piv, m).astype(lu.dtype)
+    p = _wrap(P)
+    _, L, U = _record_outputs(LinalgLuBackward0, (P, _arr(L), _arr(U)), (A,), P=p, L=L, U=U)
+    # the saved L/U are the outputs (checked against in-place changes); P carries no gradient
+    return _LinalgLuRT(p, L, U), piv
+
+
+def _lu_factor(A, *, pivot=True, out=None):
+    """torch.linalg.lu_factor: the packed LU (L's strict lower part, U's upper part) and the
+    1-based pivots; differentiable through lu."""
+    (P, L, U), piv = _lu_and_pivots(A, pivot)
+    packed = (L - _wrap(np.eye(L.shape[-2], L.shape[-1], dtype=L._data.dtype))).tril(-1)
+    packed = packed[..., :, :U.shape[-2]] if packed.shape[-1] > U.shape[-2] else packed
+    LU = _pad_cols(packed, A.shape[-1]) + _pad_rows(U, A.shape[-2])
+    return _LinalgLuFactorRT(LU, _wrap(piv))
+
+
+def _pad_cols(X, n):
+    return X if X.shape[-1] == n else _constant_pad(X, [0, n - X.shape[-1]], 0)
+
+
+def _pad_rows(X, m):
+    return X if X.shape[-2] == m else _constant_pad(X, [0, 0, 0, m - X.shape[-2]], 0)
+
+
+def _lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    """torch.linalg.lu_solve: solves A X = B from lu_factor's output, through the
+    differentiable solve on P L U."""
+    n = LU.shape[-1]
+    eye = _wrap(np.eye(n, dtype=LU._data.dtype))
+    A = _wrap(_permutation(pivots._data, n).astype(LU._data.dtype)) @ \
+        ((LU.tril(-1) + eye) @ LU.triu())
+    if adjoint:
+        A = A.mH
+    return solve(A, B, left=left)
