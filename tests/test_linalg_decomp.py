@@ -215,6 +215,9 @@ def test_lu_values_as_torch(shape):
     fe, ft = ember.linalg.lu_factor(ember.tensor(a)), torch.linalg.lu_factor(torch.tensor(a))
     np.testing.assert_allclose(fe.LU.numpy(), ft.LU.numpy(), atol=1e-12)
     assert fe.pivots.tolist() == ft.pivots.tolist() and str(fe.pivots.dtype) == 'torch.int32'
+    xe = ember.linalg.lu_factor_ex(ember.tensor(a))
+    xt = torch.linalg.lu_factor_ex(torch.tensor(a))
+    assert xe.info.tolist() == xt.info.tolist() and str(xe.info.dtype) == str(xt.info.dtype)
     for e, t in zip(ember.linalg.lu(ember.tensor(a)), torch.linalg.lu(torch.tensor(a))):
         np.testing.assert_allclose(e.numpy(), t.numpy(), atol=1e-12)
 

@@ -608,6 +608,22 @@ def _lu_factor(A, *, pivot=True, out=None):
     return _LinalgLuFactorRT(LU, _wrap(piv))
 
 
+_LinalgLuFactorExRT = _return_type('linalg_lu_factor_ex', ('LU', 'pivots', 'info'))
+
+
+def _lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    """(LU, pivots, info): info > 0 names the first zero pivot (1-based), as LAPACK's."""
+    LU, piv = _lu_factor(A, pivot=pivot)
+    diag = np.diagonal(LU._data, 0, -2, -1)
+    zero = diag == 0
+    info = np.where(zero.any(-1), zero.argmax(-1) + 1, 0).astype(np.int32)
+    if check_errors and info.any():
+        raise RuntimeError("torch.linalg.lu_factor_ex: U[{0},{0}] is zero and using it on "
+                           "lu_solve would result in a division by zero.".format(
+                               int(info.max())))
+    return _LinalgLuFactorExRT(LU, piv, _wrap(info))
+
+
 def _pad_cols(X, n):
     return X if X.shape[-1] == n else _constant_pad(X, [0, n - X.shape[-1]], 0)
 
