@@ -189,14 +189,21 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
         return tensor.normal_(0.0, std, generator=generator)
 
 
-def kaiming_uniform_(tensor, a=0, mode='fan_in', nonlinearity='leaky_relu', generator=None):
-    """He uniform: U(-bound, bound) with bound = gain * sqrt(3 / fan)."""
+def _kaiming_std(tensor, a, mode, nonlinearity):
+    """He's std, gain / sqrt(fan); None, with torch's warning, for a zero-element tensor."""
     if 0 in tensor.shape:
-        warnings.warn('Initializing zero-element tensors is a no-op', stacklevel=2)
-        return tensor
+        warnings.warn('Initializing zero-element tensors is a no-op', stacklevel=3)
+        return None
     fan = _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
-    std = gain / math.sqrt(fan)
+    return gain / math.sqrt(fan)
+
+
+def kaiming_uniform_(tensor, a=0, mode='fan_in', nonlinearity='leaky_relu', generator=None):
+    """He uniform: U(-bound, bound) with bound = gain * sqrt(3 / fan)."""
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    if std is None:
+        return tensor
     bound = math.sqrt(3.0) * std  # same expression order as torch: the last bit matters
     with no_grad():
         return tensor.uniform_(-bound, bound, generator=generator)
@@ -204,12 +211,9 @@ def kaiming_uniform_(tensor, a=0, mode='fan_in', nonlinearity='leaky_relu', gene
 
 def kaiming_normal_(tensor, a=0, mode='fan_in', nonlinearity='leaky_relu', generator=None):
     """He normal: N(0, std**2) with std = gain / sqrt(fan)."""
-    if 0 in tensor.shape:
-        warnings.warn('Initializing zero-element tensors is a no-op', stacklevel=2)
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    if std is None:
         return tensor
-    fan = _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    std = gain / math.sqrt(fan)
     with no_grad():
         return tensor.normal_(0, std, generator=generator)
 

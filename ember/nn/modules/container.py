@@ -164,6 +164,15 @@ class Sequential(Module):
         return self
 
 
+def _get_abs_string_index(self, idx):
+    """ModuleList's and ParameterList's key for the index `idx` (negative counts from the end),
+    torch's IndexError when out of range."""
+    idx = operator.index(idx)
+    if not -len(self) <= idx < len(self):
+        raise IndexError(f'index {idx} is out of range')
+    return str(idx + len(self) if idx < 0 else idx)
+
+
 class ModuleList(Module):
     """A list of modules, registered so that parameters() and .to() see them."""
 
@@ -172,11 +181,7 @@ class ModuleList(Module):
         if modules is not None:
             self += modules
 
-    def _get_abs_string_index(self, idx):
-        idx = operator.index(idx)
-        if not -len(self) <= idx < len(self):
-            raise IndexError(f'index {idx} is out of range')
-        return str(idx + len(self) if idx < 0 else idx)
+    _get_abs_string_index = _get_abs_string_index
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -335,11 +340,7 @@ class ParameterList(Module):
         if values is not None:
             self += values
 
-    def _get_abs_string_index(self, idx):
-        idx = operator.index(idx)
-        if not -len(self) <= idx < len(self):
-            raise IndexError(f'index {idx} is out of range')
-        return str(idx + len(self) if idx < 0 else idx)
+    _get_abs_string_index = _get_abs_string_index
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):

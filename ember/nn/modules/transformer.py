@@ -360,6 +360,21 @@ class TransformerDecoder(Module):
         return output
 
 
+def _feed_forward_and_norms(layer, n, d_model, dim_feedforward, dropout, layer_norm_eps,
+                            norm_first, bias, fk):
+    """What follows a transformer layer's attention block(s), registered in torch's order: the
+    feed-forward block, `norm_first`, n LayerNorms and n Dropouts (norm1.., dropout1..)."""
+    LayerNorm, Dropout = _layer_norm_cls(), _dropout_cls()
+    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, **fk)
+    layer.dropout = Dropout(dropout)
+    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, **fk)
+    layer.norm_first = norm_first
+    for i in range(1, n + 1):
+        setattr(layer, f'norm{i}', LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk))
+    for i in range(1, n + 1):
+        setattr(layer, f'dropout{i}', Dropout(dropout))
+
+
 class TransformerEncoderLayer(Module):
     """Self-attention then a feed-forward block, each with residual, dropout and LayerNorm."""
 
@@ -369,18 +384,11 @@ class TransformerEncoderLayer(Module):
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=None):
         super().__init__()
-        LayerNorm, Dropout = _layer_norm_cls(), _dropout_cls()
         fk = dict(device=device, dtype=dtype)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, **fk)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **fk)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **fk)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
+        _feed_forward_and_norms(self, 2, d_model, dim_feedforward, dropout, layer_norm_eps,
+                                norm_first, bias, fk)
         if isinstance(activation, str):
             activation = _get_activation_fn(activation)
         relu_cls, gelu_cls = getattr(_act, 'ReLU', ()), getattr(_act, 'GELU', ())
@@ -434,22 +442,13 @@ class TransformerDecoderLayer(Module):
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=None):
         super().__init__()
-        LayerNorm, Dropout = _layer_norm_cls(), _dropout_cls()
         fk = dict(device=device, dtype=dtype)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
                                             batch_first=batch_first, bias=bias, **fk)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
                                                  batch_first=batch_first, bias=bias, **fk)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **fk)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **fk)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
+        _feed_forward_and_norms(self, 3, d_model, dim_feedforward, dropout, layer_norm_eps,
+                                norm_first, bias, fk)
         if isinstance(activation, str):
             self.activation = _get_activation_fn(activation)
         else:
