@@ -1,4 +1,5 @@
-"""The flag bookkeeping that torch.backends.cudnn and .mkldnn share."""
+"""The flag bookkeeping that torch.backends.cudnn and .mkldnn share, and the context manager
+behind .mkl and .mkldnn's `verbose`."""
 import contextlib
 
 
@@ -19,3 +20,13 @@ def scoped(set_flags, *values):
         yield
     finally:
         set_flags(*orig)
+
+
+class _Verbose:
+    """`with verbose(...)`: MKL's and oneDNN's verbose logging; ember has nothing to log."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

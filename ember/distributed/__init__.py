@@ -160,36 +160,18 @@ class P2POp:
         self.op, self.tensor, self.peer, self.group, self.tag = op, tensor, peer, group, tag
 
 
-class _Unsupported:
-    _what = 'this class'
-
+def _unsupported(name, base=object):
+    """A torch.distributed class ember lacks: making one raises NotImplementedError naming it."""
     def __init__(self, *args, **kwargs):
-        _missing(self._what)
+        _missing(name)
+    return type(name, (base,), {'__init__': __init__, '__module__': __name__,
+                                '__doc__': f'torch.distributed.{name} (not supported yet).'})
 
 
-class ProcessGroup(_Unsupported):
-    _what = 'ProcessGroup'
-
-
-class Work(_Unsupported):
-    _what = 'Work'
-
-
-class Store(_Unsupported):
-    _what = 'Store'
-
-
-class TCPStore(Store):
-    _what = 'TCPStore'
-
-
-class FileStore(Store):
-    _what = 'FileStore'
-
-
-class HashStore(Store):
-    _what = 'HashStore'
-
-
-class PrefixStore(Store):
-    _what = 'PrefixStore'
+ProcessGroup = _unsupported('ProcessGroup')
+Work = _unsupported('Work')
+Store = _unsupported('Store')
+TCPStore = _unsupported('TCPStore', Store)
+FileStore = _unsupported('FileStore', Store)
+HashStore = _unsupported('HashStore', Store)
+PrefixStore = _unsupported('PrefixStore', Store)

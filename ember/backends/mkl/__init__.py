@@ -1,4 +1,6 @@
 """torch.backends.mkl."""
+from .. import _flags
+
 __all__ = ['is_available', 'verbose', 'VERBOSE_OFF', 'VERBOSE_ON']
 
 VERBOSE_OFF, VERBOSE_ON = 0, 1
@@ -8,12 +10,6 @@ def is_available():
     return True
 
 
-class verbose:
+class verbose(_flags._Verbose):
     def __init__(self, enable):
         self.enable = enable
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

@@ -17,15 +17,9 @@ def is_available():
     return True
 
 
-class verbose:
+class verbose(_flags._Verbose):
     def __init__(self, level):
         self.level = level
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def set_flags(_enabled=None, _deterministic=None, _allow_tf32=None, _fp32_precision='none'):

@@ -5,6 +5,7 @@ import warnings
 from ..._ops import loss as F
 from .linear import Linear
 from .module import Module
+from .utils import _class_constants
 from . import distance
 
 __all__ = ['L1Loss', 'NLLLoss', 'NLLLoss2d', 'PoissonNLLLoss', 'GaussianNLLLoss', 'KLDivLoss',
@@ -35,14 +36,43 @@ class _WeightedLoss(_Loss):
         self.weight = weight
 
 
-class L1Loss(_Loss):
+class _PairLoss(_Loss):
+    """A loss of (input, target) with no argument but the reduction, naming its functional:
+    `class MSELoss(_PairLoss, fn=F.mse_loss)`."""
     __constants__ = ['reduction']
-
-    def __init__(self, size_average=None, reduce=None, reduction='mean'):
-        super().__init__(size_average, reduce, reduction)
+    __init_subclass__ = _class_constants
+    _fn = None
 
     def forward(self, input, target):
-        return F.l1_loss(input, target, reduction=self.reduction)
+        return self._fn(input, target, reduction=self.reduction)
+
+
+class _WeightedPairLoss(_WeightedLoss):
+    """A _PairLoss that also takes a per-class weight."""
+    __constants__ = ['reduction']
+    __init_subclass__ = _class_constants
+    _fn = None
+
+    def forward(self, input, target):
+        return self._fn(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class _MarginLoss(_Loss):
+    """CosineEmbeddingLoss and MarginRankingLoss: a margin, and (input1, input2, target)."""
+    __constants__ = ['margin', 'reduction']
+    __init_subclass__ = _class_constants
+    _fn = None
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction='mean'):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return self._fn(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class L1Loss(_PairLoss, fn=F.l1_loss):
+    """Mean absolute error, |input - target|."""
 
 
 class NLLLoss(_WeightedLoss):
@@ -106,25 +136,12 @@ class KLDivLoss(_Loss):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
-class MSELoss(_Loss):
-    __constants__ = ['reduction']
-
-    def __init__(self, size_average=None, reduce=None, reduction='mean'):
-        super().__init__(size_average, reduce, reduction)
-
-    def forward(self, input, target):
-        return F.mse_loss(input, target, reduction=self.reduction)
+class MSELoss(_PairLoss, fn=F.mse_loss):
+    """Mean squared error, (input - target) ** 2."""
 
 
-class BCELoss(_WeightedLoss):
-    __constants__ = ['reduction']
-
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction='mean'):
-        super().__init__(weight, size_average, reduce, reduction)
-
-    def forward(self, input, target):
-        return F.binary_cross_entropy(input, target, weight=self.weight,
-                                      reduction=self.reduction)
+class BCELoss(_WeightedPairLoss, fn=F.binary_cross_entropy):
+    """Binary cross-entropy of the probabilities `input` against `target`."""
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -154,14 +171,8 @@ class HingeEmbeddingLoss(_Loss):
                                       reduction=self.reduction)
 
 
-class MultiLabelMarginLoss(_Loss):
-    __constants__ = ['reduction']
-
-    def __init__(self, size_average=None, reduce=None, reduction='mean'):
-        super().__init__(size_average, reduce, reduction)
-
-    def forward(self, input, target):
-        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+class MultiLabelMarginLoss(_PairLoss, fn=F.multilabel_margin_loss):
+    """Multi-class multi-label hinge loss (target: class indices, -1 ends them)."""
 
 
 class SmoothL1Loss(_Loss):
@@ -186,14 +197,8 @@ class HuberLoss(_Loss):
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
-class SoftMarginLoss(_Loss):
-    __constants__ = ['reduction']
-
-    def __init__(self, size_average=None, reduce=None, reduction='mean'):
-        super().__init__(size_average, reduce, reduction)
-
-    def forward(self, input, target):
-        return F.soft_margin_loss(input, target, reduction=self.reduction)
+class SoftMarginLoss(_PairLoss, fn=F.soft_margin_loss):
+    """The two-class logistic loss, log(1 + exp(-target * input))."""
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -252,39 +257,16 @@ class LinearCrossEntropyLoss(_WeightedLoss):
                 f"label_smoothing={self.label_smoothing}, options={self.options}")
 
 
-class MultiLabelSoftMarginLoss(_WeightedLoss):
-    __constants__ = ['reduction']
-
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction='mean'):
-        super().__init__(weight, size_average, reduce, reduction)
-
-    def forward(self, input, target):
-        return F.multilabel_soft_margin_loss(input, target, weight=self.weight,
-                                             reduction=self.reduction)
+class MultiLabelSoftMarginLoss(_WeightedPairLoss, fn=F.multilabel_soft_margin_loss):
+    """Multi-label one-versus-all loss on logits."""
 
 
-class CosineEmbeddingLoss(_Loss):
-    __constants__ = ['margin', 'reduction']
-
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction='mean'):
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input1, input2, target):
-        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin,
-                                       reduction=self.reduction)
+class CosineEmbeddingLoss(_MarginLoss, fn=F.cosine_embedding_loss):
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where -1."""
 
 
-class MarginRankingLoss(_Loss):
-    __constants__ = ['margin', 'reduction']
-
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction='mean'):
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input1, input2, target):
-        return F.margin_ranking_loss(input1, input2, target, margin=self.margin,
-                                     reduction=self.reduction)
+class MarginRankingLoss(_MarginLoss, fn=F.margin_ranking_loss):
+    """max(0, -target * (x1 - x2) + margin)."""
 
 
 class MultiMarginLoss(_WeightedLoss):
