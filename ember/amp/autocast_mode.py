@@ -193,6 +193,26 @@ class autocast:
         return decorate_autocast
 
 
+class _DeprecatedAutocast(autocast):
+    """torch.cpu.amp.autocast and torch.cuda.amp.autocast: autocast(device, ...) under a
+    deprecated name, with torch's FutureWarning and the device's default dtype."""
+    _device_type = None
+    _default_dtype = None
+
+    def __init__(self, enabled=True, dtype=None, cache_enabled=True):
+        d = self._device_type
+        warnings.warn(f"`torch.{d}.amp.autocast(args...)` is deprecated. Please use "
+                      f"`torch.amp.autocast('{d}', args...)` instead.", FutureWarning,
+                      stacklevel=2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            super().__init__(d, enabled=enabled,
+                             dtype=self._default_dtype if dtype is None else dtype,
+                             cache_enabled=cache_enabled)
+        for w in caught:  # pointing at the caller, as torch's does
+            warnings.warn(w.message, w.category, stacklevel=2)
+
+
 def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
     """Decorator for a custom autograd Function's forward under autocast. With autocast never
     active on ember's devices, it runs forward as is (cast_inputs applies only inside an

@@ -277,3 +277,23 @@ class GradScaler:
 
     def _found_inf_per_device(self, optimizer):
         return self._per_optimizer_states[id(optimizer)]['found_inf_per_device']
+
+
+class _DeprecatedGradScaler(GradScaler):
+    """torch.cpu.amp.GradScaler and torch.cuda.amp.GradScaler: GradScaler(device, ...) under a
+    deprecated name, with torch's FutureWarning."""
+    _device_type = None
+
+    def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
+                 growth_interval=2000, enabled=True):
+        d = self._device_type
+        warnings.warn(f"`torch.{d}.amp.GradScaler(args...)` is deprecated. Please use "
+                      f"`torch.amp.GradScaler('{d}', args...)` instead.", FutureWarning,
+                      stacklevel=2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            super().__init__(d, init_scale=init_scale, growth_factor=growth_factor,
+                             backoff_factor=backoff_factor, growth_interval=growth_interval,
+                             enabled=enabled)
+        for w in caught:  # pointing at the caller, as torch's does
+            warnings.warn(w.message, w.category, stacklevel=2)

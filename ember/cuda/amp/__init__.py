@@ -13,37 +13,15 @@ def amp_definitely_not_available():
     return True
 
 
-class GradScaler(_grad_scaler.GradScaler):
+class GradScaler(_grad_scaler._DeprecatedGradScaler):
     """torch.cuda.amp.GradScaler(...) == torch.amp.GradScaler('cuda', ...)."""
-
-    def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
-                 growth_interval=2000, enabled=True):
-        warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
-                      "`torch.amp.GradScaler('cuda', args...)` instead.", FutureWarning,
-                      stacklevel=2)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter('always')
-            super().__init__('cuda', init_scale=init_scale, growth_factor=growth_factor,
-                             backoff_factor=backoff_factor, growth_interval=growth_interval,
-                             enabled=enabled)
-        for w in caught:  # re-issue pointing at the caller, as torch's does
-            warnings.warn(w.message, w.category, stacklevel=2)
+    _device_type = 'cuda'
 
 
-class autocast(_autocast_mode.autocast):
+class autocast(_autocast_mode._DeprecatedAutocast):
     """torch.cuda.amp.autocast(...) == torch.amp.autocast('cuda', ...): disabled here."""
-
-    def __init__(self, enabled=True, dtype=None, cache_enabled=True):
-        warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
-                      "`torch.amp.autocast('cuda', args...)` instead.", FutureWarning,
-                      stacklevel=2)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter('always')
-            super().__init__('cuda', enabled=enabled,
-                             dtype=_dtype.float16 if dtype is None else dtype,
-                             cache_enabled=cache_enabled)
-        for w in caught:
-            warnings.warn(w.message, w.category, stacklevel=2)
+    _device_type = 'cuda'
+    _default_dtype = _dtype.float16
 
 
 def custom_fwd(fwd=None, *, cast_inputs=None):
