@@ -193,24 +193,29 @@ class autocast:
         return decorate_autocast
 
 
+def _deprecated_init(self, base_init, name, **kwargs):
+    """__init__ of torch.cpu.amp.X / torch.cuda.amp.X, the deprecated spellings of
+    torch.amp.X(device, ...): torch's FutureWarning, then `base_init`, whose warnings are
+    issued again pointing at the user's call, as torch's are."""
+    d = self._device_type
+    warnings.warn(f"`torch.{d}.amp.{name}(args...)` is deprecated. Please use "
+                  f"`torch.amp.{name}('{d}', args...)` instead.", FutureWarning, stacklevel=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        base_init(self, d, **kwargs)
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=3)
+
+
 class _DeprecatedAutocast(autocast):
-    """torch.cpu.amp.autocast and torch.cuda.amp.autocast: autocast(device, ...) under a
-    deprecated name, with torch's FutureWarning and the device's default dtype."""
+    """torch.cpu.amp.autocast and torch.cuda.amp.autocast, each with its device's dtype."""
     _device_type = None
     _default_dtype = None
 
     def __init__(self, enabled=True, dtype=None, cache_enabled=True):
-        d = self._device_type
-        warnings.warn(f"`torch.{d}.amp.autocast(args...)` is deprecated. Please use "
-                      f"`torch.amp.autocast('{d}', args...)` instead.", FutureWarning,
-                      stacklevel=2)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter('always')
-            super().__init__(d, enabled=enabled,
-                             dtype=self._default_dtype if dtype is None else dtype,
-                             cache_enabled=cache_enabled)
-        for w in caught:  # pointing at the caller, as torch's does
-            warnings.warn(w.message, w.category, stacklevel=2)
+        _deprecated_init(self, autocast.__init__, 'autocast', enabled=enabled,
+                         dtype=self._default_dtype if dtype is None else dtype,
+                         cache_enabled=cache_enabled)
 
 
 def custom_fwd(fwd=None, *, device_type, cast_inputs=None):

@@ -16,6 +16,7 @@ from .._ops.creation import full
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from .autocast_mode import _deprecated_init
 
 __all__ = ['OptState', 'GradScaler']
 
@@ -280,20 +281,11 @@ class GradScaler:
 
 
 class _DeprecatedGradScaler(GradScaler):
-    """torch.cpu.amp.GradScaler and torch.cuda.amp.GradScaler: GradScaler(device, ...) under a
-    deprecated name, with torch's FutureWarning."""
+    """torch.cpu.amp.GradScaler and torch.cuda.amp.GradScaler."""
     _device_type = None
 
     def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
                  growth_interval=2000, enabled=True):
-        d = self._device_type
-        warnings.warn(f"`torch.{d}.amp.GradScaler(args...)` is deprecated. Please use "
-                      f"`torch.amp.GradScaler('{d}', args...)` instead.", FutureWarning,
-                      stacklevel=2)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter('always')
-            super().__init__(d, init_scale=init_scale, growth_factor=growth_factor,
-                             backoff_factor=backoff_factor, growth_interval=growth_interval,
-                             enabled=enabled)
-        for w in caught:  # pointing at the caller, as torch's does
-            warnings.warn(w.message, w.category, stacklevel=2)
+        _deprecated_init(self, GradScaler.__init__, 'GradScaler', init_scale=init_scale,
+                         growth_factor=growth_factor, backoff_factor=backoff_factor,
+                         growth_interval=growth_interval, enabled=enabled)
