@@ -114,3 +114,26 @@ def test_repr_and_state_dict(cls, args, kwargs):
     for attr in getattr(type(t), '__constants__', ()):
         if hasattr(t, attr):
             assert getattr(e, attr) == getattr(t, attr), attr
+
+
+@pytest.mark.parametrize('cls', ['Conv2d', 'ReLU', 'MaxPool2d', 'ReflectionPad2d', 'L1Loss'])
+def test_subclass_keywords_as_torch(cls):
+    # the families' class keywords (fn=, nd=) must not stop a user's mixin from taking its own
+    results = []
+    for lib in (torch, ember):
+        class Mixin:
+            def __init_subclass__(sub, tag=None, **kwargs):
+                super().__init_subclass__(**kwargs)
+                sub.tag = tag
+
+        class Tagged(getattr(lib.nn, cls), Mixin, tag='x'):
+            pass
+
+        try:
+            class Bad(getattr(lib.nn, cls), bogus=1):
+                pass
+            bad = None
+        except TypeError as e:
+            bad = str(e)
+        results.append((Tagged.tag, bad))
+    assert results[1] == results[0]

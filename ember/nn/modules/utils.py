@@ -45,11 +45,18 @@ def _list_with_default(out_size, defaults):
 def _class_constants(cls, **constants):
     """The `__init_subclass__` of a layer family whose members differ only in class constants
     (the functional they call, their number of dimensions): `class Conv2d(_ConvNd, fn=F.conv2d,
-    nd=2)` sets `Conv2d._fn` and `Conv2d._nd`. A keyword the family lacks raises TypeError."""
+    nd=2)` sets `Conv2d._fn` and `Conv2d._nd`. Other keywords go on up the MRO, as they would
+    on torch's classes (a user's mixin may take them; object refuses them)."""
+    rest = {}
     for name, value in constants.items():
-        if not hasattr(cls, '_' + name):
-            raise TypeError(f'{cls.__name__}: unexpected class keyword {name!r}')
-        setattr(cls, '_' + name, staticmethod(value) if callable(value) else value)
+        if hasattr(cls, '_' + name):
+            setattr(cls, '_' + name, staticmethod(value) if callable(value) else value)
+        else:
+            rest[name] = value
+    owner = next(c for c in cls.__mro__[1:]
+                 if getattr(c.__dict__.get('__init_subclass__'), '__func__', None)
+                 is _class_constants)
+    super(owner, cls).__init_subclass__(**rest)
 
 
 def _empty(shape, device=None, dtype=None):
