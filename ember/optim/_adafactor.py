@@ -15,6 +15,7 @@ def _norm(x):
 class Adafactor(Optimizer):
     __module__ = 'ember.optim'  # torch's class names torch.optim, not its private file
     _own_weight_decay = True
+    _no_differentiable = True
 
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0,
                  weight_decay=0.0, *, foreach=None, maximize=False):

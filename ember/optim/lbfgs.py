@@ -136,6 +136,7 @@ def _tensor(x):
 
 
 class LBFGS(Optimizer):
+    _no_differentiable = True  # torch's LBFGS has no such option: its groups never gain it
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
         _check_args(lr=lr)
