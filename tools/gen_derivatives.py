@@ -17,8 +17,18 @@ OUT = os.path.join(ROOT, 'docs', 'derivatives.md')
 
 def render():
     sys.path.insert(0, ROOT)
+    import importlib
     import ember  # noqa: F401  (loads every op family, which declares its formulas)
-    import ember.fft  # noqa: F401  (a namespace torch loads on demand; so does ember)
+    # and the namespaces loaded on demand (ember.fft, ember.special, ...) that declare some
+    pkg = os.path.join(ROOT, 'ember')
+    for dirpath, _, files in os.walk(pkg):
+        for fn in sorted(files):
+            if fn.endswith('.py'):
+                with open(os.path.join(dirpath, fn), encoding='utf-8') as fh:
+                    if '@derivative' not in fh.read():
+                        continue
+                rel = os.path.relpath(os.path.join(dirpath, fn), ROOT)[:-3]
+                importlib.import_module(rel.replace(os.sep, '.').removesuffix('.__init__'))
     from ember.autograd.graph import _DERIVATIVES
     by_file = {}
     for cls in _DERIVATIVES:
