@@ -61,7 +61,11 @@ class device:
         elif isinstance(type, int):
             type, index = 'cuda', type
         elif ':' in type:
+            text = type
             type, idx = type.split(':', 1)
+            # torch accepts a plain decimal index: no sign, no leading zero
+            if not idx.isdigit() or (len(idx) > 1 and idx[0] == '0'):
+                raise RuntimeError(f"Invalid device string: '{text}'")
             index = int(idx)
         if type not in ('cpu', 'cuda', 'mps', 'xpu', 'meta', 'mtia', 'ipu', 'hpu', 'xla'):
             raise RuntimeError(

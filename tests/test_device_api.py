@@ -456,3 +456,16 @@ def test_cudnn_flags_context_restores_as_torch():
             inside = (c.enabled, c.deterministic, c.benchmark_limit)
         return inside, (c.enabled, c.deterministic, c.benchmark_limit)
     assert run(ember) == run(torch)
+
+
+def test_device_strings_as_torch():
+    import torch
+    import ember
+    for s in ['cuda:x', 'cuda:0', 'cpu:1', 'foo', 'cuda:-1', 'cuda:01', 'cuda:10', 'cpu']:
+        outcomes = []
+        for lib in (torch, ember):
+            try:
+                outcomes.append(repr(lib.device(s)))
+            except RuntimeError as e:
+                outcomes.append(f'RuntimeError: {e}')
+        assert outcomes[0] == outcomes[1], s
