@@ -1,4 +1,5 @@
 """Elementwise math: arithmetic, unary functions, comparisons, logic, clamp, where."""
+import builtins
 import math
 
 import numpy as np
@@ -1154,7 +1155,14 @@ def AddcdivBackward0(grad, t1, t2, value):
 
 def lerp(input, end, weight, *, out=None):
     def compute():
-        return input + weight * (end - input)
+        # torch's kernel: from the nearer end (|weight| < 0.5 from input), which rounds
+        # differently from one formula
+        diff = end - input
+        if isinstance(weight, Tensor):
+            return where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
+        if builtins.abs(weight) < 0.5:
+            return input + weight * diff
+        return end - diff * (1 - weight)
     if isinstance(weight, Tensor):
         res = _fused(LerpBackward1, compute, (input, end, weight), self=input, end=end,
                      weight=weight)

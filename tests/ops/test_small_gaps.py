@@ -141,3 +141,15 @@ def test_second_order_at_nan_and_kinks(name):
         np.testing.assert_allclose(ee, te, rtol=1e-5, equal_nan=True, err_msg=f"grad at {v}")
         np.testing.assert_allclose(e2, t2, rtol=1e-5, equal_nan=True,
                                    err_msg=f"second-order grad at {v}")
+
+
+def test_lerp_takes_torchs_branch_per_weight():
+    """torch interpolates from the nearer end (|w| < 0.5 from input); with w = 0.5 or 1.5 the
+    two formulas round differently, and ember now gives torch's bits there."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(2000).astype(np.float32)
+    b = rng.standard_normal(2000).astype(np.float32)
+    for w in (0.5, 1.5):
+        e = ember.lerp(ember.tensor(a), ember.tensor(b), w).numpy()
+        t = torch.lerp(torch.tensor(a), torch.tensor(b), w).numpy()
+        assert (e == t).all(), w
