@@ -23,7 +23,7 @@ import importlib.util
 import inspect
 import sys
 
-from ._tensor import Tensor
+from ._tensor import Tensor, _register_method
 from ._torch_api import API, PACKAGES
 
 __all__ = []
@@ -296,11 +296,10 @@ def _install_tensor():
         if kind == 'f':
             stub = missing_function(f'torch.Tensor.{name}', 'ember')
             stub.__qualname__ = f'Tensor.{name}'
-            setattr(Tensor, name, stub)
         else:
-            setattr(Tensor, name, property(
-                (lambda q: lambda self: MissingValue(q))(f'torch.Tensor.{name}'),
-                doc=f"torch.Tensor.{name}: not implemented by ember"))
+            stub = property((lambda q: lambda self: MissingValue(q))(f'torch.Tensor.{name}'),
+                            doc=f"torch.Tensor.{name}: not implemented by ember")
+        _register_method(name, stub, __name__)
 
 
 def install():

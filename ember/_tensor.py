@@ -204,6 +204,16 @@ def _refuse_ndarray(fn, name):
     return op
 
 
+def _cast_method(name, dtype_name):
+    """Tensor.float & co: `self.to(dtype)` (the dtype looked up at the call: bfloat16 exists
+    only with ml_dtypes)."""
+    def method(self, memory_format=None):
+        return self.to(getattr(_dtype, dtype_name))
+    method.__name__ = name
+    method.__qualname__ = 'Tensor.' + name
+    return method
+
+
 class Tensor(metaclass=_TensorMeta):
     """A multi-dimensional array with reverse-mode automatic differentiation."""
     __slots__ = ('_data', '_requires_grad', '_grad', 'grad_fn', '_output_nr', '_vc', '_base',
@@ -631,41 +641,19 @@ class Tensor(metaclass=_TensorMeta):
     def xpu(self, device=None, non_blocking=False, memory_format=None):
         raise AssertionError('Torch not compiled with XPU enabled')
 
-    def float(self, memory_format=None):
-        return self.to(_dtype.float32)
-
-    def double(self, memory_format=None):
-        return self.to(_dtype.float64)
-
-    def half(self, memory_format=None):
-        return self.to(_dtype.float16)
-
-    def bfloat16(self, memory_format=None):
-        return self.to(_dtype.bfloat16)
-
-    def int(self, memory_format=None):
-        return self.to(_dtype.int32)
-
-    def long(self, memory_format=None):
-        return self.to(_dtype.int64)
-
-    def short(self, memory_format=None):
-        return self.to(_dtype.int16)
-
-    def char(self, memory_format=None):
-        return self.to(_dtype.int8)
-
-    def byte(self, memory_format=None):
-        return self.to(_dtype.uint8)
-
-    def bool(self, memory_format=None):
-        return self.to(_dtype.bool)
-
-    def cfloat(self):
-        return self.to(_dtype.complex64)
-
-    def cdouble(self):
-        return self.to(_dtype.complex128)
+    # dtype shorthands: x.float() is x.to(torch.float32), ...
+    float = _cast_method('float', 'float32')
+    double = _cast_method('double', 'float64')
+    half = _cast_method('half', 'float16')
+    bfloat16 = _cast_method('bfloat16', 'bfloat16')
+    int = _cast_method('int', 'int32')
+    long = _cast_method('long', 'int64')
+    short = _cast_method('short', 'int16')
+    char = _cast_method('char', 'int8')
+    byte = _cast_method('byte', 'uint8')
+    bool = _cast_method('bool', 'bool')
+    cfloat = _cast_method('cfloat', 'complex64')
+    cdouble = _cast_method('cdouble', 'complex128')
 
     def pin_memory(self, device=None):
         if device is not None:
@@ -779,14 +767,67 @@ _LEGACY_NAMES = {d._legacy: d for d in _dtype._ALL if d._legacy}
 _LEGACY_NAMES.update({d.name: d for d in _dtype._ALL})
 
 
-def _register_method(name, fn):
+# ---- Tensor's methods declared by the op modules -------------------------------------------
+# An op module declares which Tensor names each of its functions takes, beside the function
+# (`@tensor_op`, `_tensor_method`, `_register_method`); every declaration lands in _DECLARED
+# and is attached here, in one place. tools/gen_tensor_stub.py reads the registry, and
+# tests/test_tensor_methods.py checks that every declared name is on Tensor, declared once.
+_DECLARED = {}  # Tensor attribute name -> (the module that declared it, the attached object)
+
+
+def _register_method(name, fn, module=None):
+    """Attach fn (a function, property or plain value) to Tensor as `name`."""
+    if module is None:
+        module = getattr(fn.fget if isinstance(fn, property) else fn, '__module__', None)
+    if name in _DECLARED and _DECLARED[name][0] != 'ember._stubs':  # a stub gives way
+        raise RuntimeError(f"Tensor.{name} is declared twice: by {_DECLARED[name][0]} and "
+                           f"{module}")
     setattr(Tensor, name, fn)
+    _DECLARED[name] = (module, Tensor.__dict__[name])  # as attached (operators: see _TensorMeta)
+
+
+def tensor_op(fn=None, *, method=True, name=None, aliases=(), dunder=(), dunder_wrap=None,
+              inplace=None, idunder=()):
+    """Declare the Tensor names of an op function, beside its def:
+
+        @tensor_op(aliases=('subtract',), dunder=('__sub__',),
+                   inplace=_binary_inplace(np.subtract), idunder=('__isub__',))
+        def sub(input, other, *, alpha=1, out=None): ...
+
+    - `method`: fn is the method `name` (default fn.__name__); `aliases` are more names for it.
+    - `dunder`: operator names bound to fn (to `dunder_wrap(fn)` when given, e.g. comparisons).
+    - `inplace`: a maker, `inplace(fn) -> method`, that chooses the in-place implementation;
+      its method is `<name>_` for the name and each alias, and `idunder` (`__iadd__`, ...).
+    The function objects themselves are attached (no wrapper per call); fn is returned as is.
+    """
+    if fn is None:
+        return lambda f: tensor_op(f, method=method, name=name, aliases=aliases, dunder=dunder,
+                                   dunder_wrap=dunder_wrap, inplace=inplace, idunder=idunder)
+    module = fn.__module__
+    names = ((name or fn.__name__,) if method else ()) + tuple(aliases)
+    for n in names:
+        _register_method(n, fn, module)
+    op = fn if dunder_wrap is None else dunder_wrap(fn)
+    for n in dunder:
+        _register_method(n, op, module)
+    if inplace is not None:
+        ip = inplace(fn)
+        for n in names:
+            _register_method(n + '_', ip, module)
+        for n in idunder:
+            _register_method(n, ip, module)
+    return fn
+
+
+def _register_methods(module, table):
+    """Attach a table {name: function, property or value} declared by `module`."""
+    for name, fn in table.items():
+        _register_method(name, fn, module)
 
 
 def _tensor_method(fn):
-    """Decorator: attach fn to Tensor under its own name."""
-    setattr(Tensor, fn.__name__, fn)
-    return fn
+    """Decorator: fn is the Tensor method of its own name."""
+    return tensor_op(fn)
 
 
 def _reduce_ex(t, protocol):

@@ -42,11 +42,17 @@ def render():
     total = 0
     for path in sorted(by_file):
         lines += [f'## `{path}`', '']
-        for cls in sorted(by_file[path], key=lambda c: inspect.getsourcelines(c._formula)[1]):
-            src = textwrap.dedent(inspect.getsource(cls._formula)).rstrip()
+        # a formula declared under several names (variants of one torch node, or one formula
+        # that several torch nodes share) is listed once, under all of them
+        names = {}
+        for cls in by_file[path]:
+            names.setdefault(cls._formula, []).append(cls.__name__)
+        for f in sorted(names, key=lambda f: inspect.getsourcelines(f)[1]):
+            cls = next(c for c in by_file[path] if c._formula is f)
+            src = textwrap.dedent(inspect.getsource(f)).rstrip()
             saved = ', '.join(cls._saved_names) or '(nothing)'
-            lines += [f'### {cls.__name__}', '', f'saves: {saved}', '', '```python', src, '```',
-                      '']
+            lines += [f"### {', '.join(dict.fromkeys(names[f]))}", '',
+                      f'saves: {saved}', '', '```python', src, '```', '']
             total += 1
     lines.insert(4, f'{total} formulas in {len(by_file)} files.')
     return '\n'.join(lines).rstrip() + '\n'

@@ -2,11 +2,12 @@
 
 Run after adding or renaming a Tensor method:  python tools/gen_tensor_stub.py [--check]
 
-Most of Tensor's methods are attached by the op modules (``ember/_ops/*.py``) when
-``import ember`` runs, so neither a reader of ``_tensor.py`` nor a static tool sees them. This
-script imports ember, walks ``Tensor.__dict__`` and writes every method, property and attribute
-with its ``inspect.signature``, grouped by the module that defines it; the rest of the stub is
-``_tensor.py``'s own module-level names. tests/test_tensor_stub.py regenerates the stub in a
+Most of Tensor's methods are declared by the op modules (``ember/_ops/*.py``, with
+``@tensor_op`` beside each function) and attached when ``import ember`` runs, so neither a
+reader of ``_tensor.py`` nor a static tool sees them. This script imports ember, walks
+``Tensor.__dict__`` and writes every method, property and attribute with its
+``inspect.signature``, grouped by the module that declared it (``_tensor._DECLARED``, the
+registry of declarations); the rest of the stub is ``_tensor.py``'s own module-level names. tests/test_tensor_stub.py regenerates the stub in a
 fresh interpreter and fails when the committed file differs.
 
 The output depends only on ember's code (never on torch, the platform or object addresses):
@@ -17,6 +18,7 @@ import ast
 import inspect
 import math
 import os
+import re
 import sys
 import types
 
@@ -74,12 +76,8 @@ def _signature(fn, fallback=('*args', '**kwargs')):
 
 
 def _def(indent, name, params):
-    """A `def ...: ...` line, wrapped one parameter per line past 100 columns."""
-    line = f'{indent}def {name}({", ".join(params)}): ...'
-    if len(line) <= 100:
-        return [line]
-    return ([f'{indent}def {name}('] + [f'{indent}        {a},' for a in params]
-            + [f'{indent}): ...'])
+    """A `def ...: ...` line: one line per member, however long (a compact, uniform listing)."""
+    return [f'{indent}def {name}({", ".join(params)}): ...']
 
 
 def _type_name(value):
@@ -89,8 +87,11 @@ def _type_name(value):
     return t.__name__ if t.__module__ in ('builtins', 'ember._tensor') else 'Any'
 
 
-def _origin(member):
-    """The module that defines a class-dict member (its function's, or its getter's)."""
+def _origin(name, member, declared):
+    """The module that declared a class-dict member (the registry's entry, else its function's
+    or its getter's module)."""
+    if name in declared:
+        return declared[name][0]
     fn = member
     if isinstance(member, property):
         fn = member.fget
@@ -105,14 +106,8 @@ def _member_lines(name, member, indent='    '):
     """Stub lines for one entry of a class's __dict__."""
     out = []
     if isinstance(member, property):
-        out.append(f'{indent}@property')
-        out += _def(indent, name, _signature(member.fget, ['self']))
-        if member.fset is not None:
-            out.append(f'{indent}@{name}.setter')
-            out += _def(indent, name, _signature(member.fset, ['self', 'value']))
-        if member.fdel is not None:
-            out.append(f'{indent}@{name}.deleter')
-            out += _def(indent, name, _signature(member.fdel, ['self']))
+        # one line, as an attribute: what a type checker needs, and a compact listing
+        out.append(f'{indent}{name}: Any' + ('' if member.fset else '  # read-only'))
     elif isinstance(member, (classmethod, staticmethod)):
         out.append(f'{indent}@{type(member).__name__}')
         out += _def(indent, name, _signature(member.__func__))
@@ -161,12 +156,12 @@ def _group_title(module):
     return module
 
 
-def _tensor_class(cls):
+def _tensor_class(cls, declared):
     groups = {}
     for name, member in cls.__dict__.items():
         if name in _SKIP_DUNDERS:
             continue
-        module = _origin(member)
+        module = _origin(name, member, declared)
         if isinstance(member, types.MemberDescriptorType):
             module = 'ember._tensor'  # a __slots__ entry
         groups.setdefault(module, []).append(name)
@@ -174,9 +169,27 @@ def _tensor_class(cls):
     for module in sorted(groups, key=_group_key):
         lines.append('')
         lines.append(f'    # --- {_group_title(module)}')
-        for name in sorted(groups[module]):
-            lines += _member_lines(name, cls.__dict__[name])
+        # members of one shape together (all `(input, *, out=None)` methods, then ...), by
+        # name inside each: a reader sees which take the same arguments, and the listing
+        # does not repeat one pattern of shapes over and over
+        members = {name: _member_lines(name, cls.__dict__[name]) for name in groups[module]}
+        for name in sorted(members, key=lambda n: (_shape(members[n]), n)):
+            lines += members[name]
     return lines
+
+
+def _shape(member_lines):
+    """A member's stub with its own name taken out: members of one shape sort together."""
+    return [line.replace(name, '') for line, name in
+            zip(member_lines, [_name_of(member_lines)] * len(member_lines))]
+
+
+def _name_of(member_lines):
+    for line in member_lines:
+        m = re.match(r'\s*(?:def )?(\w+)', line)
+        if m and not line.lstrip().startswith('@'):
+            return m.group(1)
+    return ''
 
 
 def _module_imports(path):
@@ -224,7 +237,8 @@ def generate():
         lines.append('')
         lines.append('')
         cls = ns[name]
-        lines += _tensor_class(cls) if name == 'Tensor' else _plain_class(cls)
+        lines += (_tensor_class(cls, _tensor._DECLARED) if name == 'Tensor'
+                  else _plain_class(cls))
     return '\n'.join(lines) + '\n'
 
 

@@ -596,6 +596,64 @@ def _inplace_binary(self, other, ufunc, op_name, outofplace):
     return _write_inplace(self, outofplace(self, other))
 
 
+# In-place makers for `tensor_op(inplace=...)`: each turns an out-of-place op into its
+# in-place method, and the declaration chooses which.
+
+def _binary_inplace(ufunc):
+    """a.op_(b): the ufunc straight into a's memory when no graph is needed (keywords such as
+    alpha= go through the out-of-place op), else the rebased history."""
+    def maker(fn):
+        name = fn.__name__
+
+        def op(self, other, **kw):
+            if kw:
+                _check_overlap(self, other)
+                return _write_inplace(self, fn(self, other, **kw))
+            return _inplace_binary(self, other, ufunc, name, fn)
+        op.__name__ = name + '_'
+        return op
+    return maker
+
+
+def _unary_inplace(fn):
+    """a.op_(...): the out-of-place result copied into a's memory (with torch's cast check)
+    when no graph is needed, else the rebased history."""
+    def op(self, *args, **kw):
+        _check_overlap(self, *args, *kw.values())
+        if not _State.enabled or not self._requires_grad:
+            r = fn(self, *args, **kw)
+            if r._data.dtype != self._data.dtype and r._data.dtype.kind != \
+                    self._data.dtype.kind and self._data.dtype.kind in 'biu':
+                raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                                   f"{_legacy(self._data.dtype)}")
+            np.copyto(_writable(self._data), r._data, casting='unsafe')
+            self._vc.value += 1
+            return self
+        return _write_inplace(self, fn(self, *args, **kw))
+    return op
+
+
+def _rebase_inplace(fn):
+    """a.op_(...): the out-of-place result written into a, rebasing a's history."""
+    def op(self, *args, **kwargs):
+        return _write_inplace(self, fn(self, *args, **kwargs))
+    op.__name__ = fn.__name__ + '_'
+    return op
+
+
+def _dunder_compare(fn):
+    """As torch's Tensor.__eq__ & co: an operand the op rejects with a TypeError (None, a
+    string) gives NotImplemented, so Python falls back: `t == None` is False, `t < None` raises
+    Python's own TypeError."""
+    def op(self, other):
+        try:
+            return fn(self, other)
+        except TypeError:
+            return NotImplemented
+    op.__name__ = op.__qualname__ = fn.__name__
+    return op
+
+
 def _out(out, result):
     """Honour an `out=` argument: copy result into it (resizing as torch does)."""
     if out is None:
@@ -646,8 +704,9 @@ _RENAMED = {}
 
 
 def _rename(out, name):
-    """Give out's fresh grad_fn torch's class name `name` (a composite op whose last primitive
-    is not the node torch shows). The formula is unchanged: only the class name differs."""
+    """Give out's fresh grad_fn torch's class name `name`. Only the recurrent layers
+    (nn/modules/rnn.py) still use it, for the view of the fused RNN node's output that torch
+    shows under the kernel's name; every op records a node of its own (`@derivative`)."""
     node = out.grad_fn
     if node is None:
         return out

@@ -5,13 +5,13 @@ import math
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap
+from .._tensor import Tensor, _wrap, tensor_op
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT, derivative
 from .complex import real, imag, conj, angle, sgn
 from ._util import (_bcast_errors, _check_overlap, _check_internal_overlap, _writable,
                     _scalar_to, _operands, _arr, _broadcast_error, _to_float_array,
-                    _inplace_binary,
+                    _binary_inplace, _unary_inplace, _rebase_inplace, _dunder_compare,
                     _write_inplace, _out, _scalar_kind, _legacy, _fused, _quiet,
                     _NP_ERRSTATE, _NP_QUIET, _zeros, _drop, _keep, _nograph, _times, _values)
 
@@ -68,6 +68,7 @@ def _add_scalar_rev_backward(grad, alpha):
     return grad * alpha if alpha != 1 else grad
 
 
+@tensor_op(dunder=('__add__', '__radd__'), inplace=_binary_inplace(np.add), idunder=('__iadd__',))
 def add(input, other, *, alpha=1, out=None):
     if alpha.__class__ is not int or alpha != 1:
         alpha = _check_alpha(alpha, _operands(input, other)[2])
@@ -107,6 +108,8 @@ def RsubBackward1(grad, alpha):
     return -grad * alpha
 
 
+@tensor_op(aliases=('subtract',), dunder=('__sub__',), inplace=_binary_inplace(np.subtract),
+           idunder=('__isub__',))
 def sub(input, other, *, alpha=1, out=None):
     if _is_bool(input) and _is_bool(other):
         raise RuntimeError(
@@ -151,6 +154,8 @@ def _mul_scalar_backward(grad, other):
     return grad * other
 
 
+@tensor_op(aliases=('multiply',), dunder=('__mul__', '__rmul__'),
+           inplace=_binary_inplace(np.multiply), idunder=('__imul__',))
 def mul(input, other, *, out=None):
     try:
         a, b, _ = _operands(input, other)
@@ -197,6 +202,8 @@ def DivBackward2(grad):
     return None  # rounding division: zero gradients (torch's div.Tensor_mode)
 
 
+@tensor_op(aliases=('divide', 'true_divide'), dunder=('__truediv__',),
+           inplace=_binary_inplace(np.true_divide), idunder=('__itruediv__',))
 def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is not None:
         if rounding_mode == 'floor':
@@ -249,6 +256,8 @@ def _floor_divide_backward(grad):
     raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
+@tensor_op(dunder=('__floordiv__',), inplace=_binary_inplace(np.floor_divide),
+           idunder=('__ifloordiv__',))
 def floor_divide(input, other, *, out=None):
     a, b, rd = _operands(input, other)
     if rd.kind in 'iu' and np.any(np.asarray(b) == 0):
@@ -277,12 +286,18 @@ def RemainderBackward2(grad, self, other):
     return None
 
 
-@_bcast_errors
-def remainder(input, other, *, out=None):
+def _modulo(ufunc, input, other):
+    """remainder / fmod's values, with torch's error for an integer division by zero."""
     a, b, rd = _operands(input, other)
     if rd.kind in 'iu' and np.any(np.asarray(b) == 0):
         raise RuntimeError("ZeroDivisionError")
-    r = _arr(_quiet(np.mod, a, b))
+    return _arr(_quiet(ufunc, a, b))
+
+
+@tensor_op(dunder=('__mod__',), inplace=_binary_inplace(np.mod), idunder=('__imod__',))
+@_bcast_errors
+def remainder(input, other, *, out=None):
+    r = _modulo(np.mod, input, other)
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         res = _record(RemainderBackward1, r, (input, other), self=input, other=other)
     elif isinstance(input, Tensor):
@@ -302,12 +317,10 @@ def FmodBackward0(grad):
     return grad
 
 
+@tensor_op(inplace=_binary_inplace(np.fmod))
 @_bcast_errors
 def fmod(input, other, *, out=None):
-    a, b, rd = _operands(input, other)
-    if rd.kind in 'iu' and np.any(np.asarray(b) == 0):
-        raise RuntimeError("ZeroDivisionError")
-    r = _arr(_quiet(np.fmod, a, b))
+    r = _modulo(np.fmod, input, other)
     if isinstance(other, Tensor):
         res = _record(FmodBackward1, r, (input, other), self=input, other=other)
     else:
@@ -346,6 +359,7 @@ def PowBackward2(grad, self, result):
     return grad * (result * (math.log(self) if self > 0 else math.nan))
 
 
+@tensor_op(dunder=('__pow__',), inplace=_binary_inplace(np.power), idunder=('__ipow__',))
 def pow(input, exponent, *, out=None):
     if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         d = input._data
@@ -388,6 +402,7 @@ def _int_pow(a, b):
     return np.where(neg, alt, r).astype(r.dtype, copy=False)
 
 
+@tensor_op(inplace=_rebase_inplace)
 def float_power(input, exponent, *, out=None):
     a = input.to(_dtype.float64) if isinstance(input, Tensor) else float(input)
     e = exponent.to(_dtype.float64) if isinstance(exponent, Tensor) else exponent
@@ -399,6 +414,7 @@ def NegBackward0(grad):
     return -grad
 
 
+@tensor_op(aliases=('negative',), dunder=('__neg__',), inplace=_unary_inplace)
 def neg(input, *, out=None):
     if input._data.dtype == np.bool_:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
@@ -410,6 +426,7 @@ def neg(input, *, out=None):
 negative = neg
 
 
+@tensor_op(dunder=('__pos__',))
 def positive(input):
     return input
 
@@ -419,6 +436,7 @@ def AbsBackward0(grad, self):
     return grad * self.sgn()  # sign for real self; z / |z| for complex
 
 
+@tensor_op(aliases=('absolute',), dunder=('__abs__',), inplace=_unary_inplace)
 def abs(input, *, out=None):
     return _out(out, _record(AbsBackward0, _arr(np.abs(input._data)), (input,), self=input))
 
@@ -428,8 +446,9 @@ absolute = abs
 
 # ---- unary float functions --------------------------------------------------------------------
 
-def _unary(name, ufunc, node, doc=None):
-    """Build a float-valued unary op recording `node`, whose formula takes self or result."""
+def _unary(name, ufunc, node, doc=None, aliases=()):
+    """Build a float-valued unary op recording `node`, whose formula takes self or result; it
+    is the Tensor method `name` (and `aliases`), with its in-place variants."""
     if node._saved_names == ('self',):
         def op(input, *, out=None):
             r = _arr(_quiet(ufunc, _to_float_array(input._data)))
@@ -444,7 +463,7 @@ def _unary(name, ufunc, node, doc=None):
             return _out(out, _record(node, r, (input,)))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc or f"torch.{name}, elementwise."
-    return op
+    return tensor_op(op, aliases=aliases, inplace=_unary_inplace)
 
 
 def _np_sigmoid(x):
@@ -730,15 +749,15 @@ rsqrt = _unary('rsqrt', _np_rsqrt, RsqrtBackward0)
 sin = _unary('sin', np.sin, SinBackward0)
 cos = _unary('cos', np.cos, CosBackward0)
 tan = _unary('tan', np.tan, TanBackward0)
-asin = arcsin = _unary('asin', np.arcsin, AsinBackward0)
-acos = arccos = _unary('acos', np.arccos, AcosBackward0)
-atan = arctan = _unary('atan', np.arctan, AtanBackward0)
+asin = arcsin = _unary('asin', np.arcsin, AsinBackward0, aliases=('arcsin',))
+acos = arccos = _unary('acos', np.arccos, AcosBackward0, aliases=('arccos',))
+atan = arctan = _unary('atan', np.arctan, AtanBackward0, aliases=('arctan',))
 sinh = _unary('sinh', np.sinh, SinhBackward0)
 cosh = _unary('cosh', np.cosh, CoshBackward0)
 tanh = _unary('tanh', np.tanh, TanhBackward0)
-asinh = arcsinh = _unary('asinh', np.arcsinh, AsinhBackward0)
-acosh = arccosh = _unary('acosh', np.arccosh, AcoshBackward0)
-atanh = arctanh = _unary('atanh', np.arctanh, AtanhBackward0)
+asinh = arcsinh = _unary('asinh', np.arcsinh, AsinhBackward0, aliases=('arcsinh',))
+acosh = arccosh = _unary('acosh', np.arccosh, AcoshBackward0, aliases=('arccosh',))
+atanh = arctanh = _unary('atanh', np.arctanh, AtanhBackward0, aliases=('arctanh',))
 sigmoid = _unary('sigmoid', _np_sigmoid, SigmoidBackward0)
 erf = _unary('erf', lambda x: _special('erf', x), ErfBackward0)
 erfc = _unary('erfc', lambda x: _special('erfc', x), ErfcBackward0)
@@ -755,12 +774,14 @@ def ReciprocalBackward0(grad, result):
     return -grad * result * result
 
 
+@tensor_op(inplace=_unary_inplace)
 def reciprocal(input, *, out=None):
     with np.errstate(divide='ignore'):
         r = _arr(np.reciprocal(_to_float_array(input._data)))
     return _out(out, _record(ReciprocalBackward0, r, (input,), result=_RESULT))
 
 
+@tensor_op(inplace=_unary_inplace)
 def square(input, *, out=None):
     return pow(input, 2, out=out)
 
@@ -770,6 +791,7 @@ def ReluBackward0(grad, result):
     return _drop(grad, result._data <= 0)
 
 
+@tensor_op
 def relu(input, inplace=False):
     if inplace:
         return input.relu_()
@@ -788,6 +810,7 @@ def LogitBackward0(grad, self, eps):
     return g.masked_fill(~((self >= eps) & (self <= 1 - eps)), 0)
 
 
+@tensor_op(inplace=_unary_inplace)
 def logit(input, eps=None, *, out=None):
     x = _to_float_array(input._data)
     if eps is not None:
@@ -809,14 +832,15 @@ RoundBackward0 = derivative('RoundBackward0')(_zero_grad)
 RoundBackward1 = derivative('RoundBackward1')(_zero_grad)
 
 
-def _nondiff_unary(name, fn, node):
-    """A unary op whose gradient is zero everywhere (torch still records a node)."""
+def _nondiff_unary(name, fn, node, aliases=()):
+    """A unary op whose gradient is zero everywhere (torch still records a node); the Tensor
+    method `name` (and `aliases`), with its in-place variants."""
     def op(input, *, out=None):
         r = _arr(fn(input._data))
         return _out(out, _record(node, r, (input,)) if r.dtype.kind in 'fc'
                     else _wrap(r))
     op.__name__ = op.__qualname__ = name
-    return op
+    return tensor_op(op, aliases=aliases, inplace=_unary_inplace)
 
 
 def _np_sign(d):
@@ -829,15 +853,20 @@ def _np_sign(d):
 
 
 sign = _nondiff_unary('sign', _np_sign, SignBackward0)
+# complex.py's functions as Tensor methods (sgn is z / |z| for complex values)
+tensor_op(sgn, inplace=_unary_inplace)
+tensor_op(angle)
+tensor_op(conj)
 floor = _nondiff_unary('floor', lambda d: np.floor(d) if d.dtype.kind in 'fc' else d.copy(),
                        FloorBackward0)
 ceil = _nondiff_unary('ceil', lambda d: np.ceil(d) if d.dtype.kind in 'fc' else d.copy(),
                       CeilBackward0)
 trunc = _nondiff_unary('trunc', lambda d: np.trunc(d) if d.dtype.kind in 'fc' else d.copy(),
-                       TruncBackward0)
+                       TruncBackward0, aliases=('fix',))
 fix = trunc
 
 
+@tensor_op(inplace=_unary_inplace)
 def round(input, *, decimals=0, out=None):
     d = input._data
     r = _arr(np.round(d, decimals) if d.dtype.kind in 'fc' else d.copy())
@@ -850,11 +879,13 @@ def FracBackward0(grad):
     return grad
 
 
+@tensor_op(inplace=_unary_inplace)
 def frac(input, *, out=None):
     d = input._data
     return _out(out, _record(FracBackward0, _arr(_quiet(np.subtract, d, np.trunc(d))), (input,)))
 
 
+@tensor_op
 def signbit(input, *, out=None):
     return _out(out, _wrap(_arr(np.signbit(input._data))))
 
@@ -874,6 +905,7 @@ def XlogyBackward1(grad, self, other):
     return grad * self / other
 
 
+@tensor_op(inplace=_rebase_inplace)
 @_bcast_errors
 def xlogy(input, other, *, out=None):
     a, b, rd = _operands(input, other)
@@ -896,6 +928,7 @@ def Atan2Backward0(grad, self, other):
     return grad * other / denom, grad * -self / denom
 
 
+@tensor_op(aliases=('arctan2',), inplace=_binary_inplace(np.arctan2))
 @_bcast_errors
 def atan2(input, other, *, out=None):
     a, b, _ = _operands(input, other)
@@ -911,6 +944,7 @@ def HypotBackward0(grad, self, other, result):
     return grad * self / result, grad * other / result
 
 
+@tensor_op(inplace=_binary_inplace(np.hypot))
 @_bcast_errors
 def hypot(input, other, *, out=None):
     a, b, _ = _operands(input, other)
@@ -929,6 +963,7 @@ def CopysignBackward1(grad, self, result):
     return grad * (self.sign() * result.sign())
 
 
+@tensor_op(inplace=_binary_inplace(np.copysign))
 @_bcast_errors
 def copysign(input, other, *, out=None):
     a, b, _ = _operands(input, other)
@@ -939,6 +974,7 @@ def copysign(input, other, *, out=None):
     return _out(out, _record(CopysignBackward1, r, (input,), self=input, result=_RESULT))
 
 
+@tensor_op(inplace=_rebase_inplace)
 @_bcast_errors
 def heaviside(input, values, *, out=None):
     a, b, _ = _operands(input, values)
@@ -955,6 +991,7 @@ def Logaddexp2Backward0(grad, self, other, result):
     return grad * (self - result).exp2(), grad * (other - result).exp2()
 
 
+@tensor_op
 @_bcast_errors
 def logaddexp(input, other, *, out=None):
     a, b, _ = _operands(input, other)
@@ -963,6 +1000,7 @@ def logaddexp(input, other, *, out=None):
                              result=_RESULT))
 
 
+@tensor_op
 @_bcast_errors
 def logaddexp2(input, other, *, out=None):
     a, b, _ = _operands(input, other)
@@ -1020,6 +1058,7 @@ def FminBackward0(grad, self, other):
     return _fmax_fmin_backward(grad, self, other, False)
 
 
+@tensor_op(inplace=_binary_inplace(np.maximum))
 def maximum(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     try:
@@ -1029,6 +1068,7 @@ def maximum(input, other, *, out=None):
     return _out(out, _record(MaximumBackward0, r, (input, other), self=input, other=other))
 
 
+@tensor_op(inplace=_binary_inplace(np.minimum))
 def minimum(input, other, *, out=None):
     a, b, _ = _operands(input, other)
     try:
@@ -1038,6 +1078,7 @@ def minimum(input, other, *, out=None):
     return _out(out, _record(MinimumBackward0, r, (input, other), self=input, other=other))
 
 
+@tensor_op
 @_bcast_errors
 def fmax(input, other, *, out=None):
     a, b, _ = _operands(input, other)
@@ -1045,6 +1086,7 @@ def fmax(input, other, *, out=None):
                              other=other))
 
 
+@tensor_op
 @_bcast_errors
 def fmin(input, other, *, out=None):
     a, b, _ = _operands(input, other)
@@ -1083,6 +1125,7 @@ def ClampBackward0(grad, self, min, max):
     return g_self, g_min, g_max
 
 
+@tensor_op(aliases=('clip',), inplace=_unary_inplace)
 def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -1123,10 +1166,12 @@ def clamp(input, min=None, max=None, *, out=None):
 clip = clamp
 
 
+@tensor_op(inplace=_unary_inplace)
 def clamp_min(input, min):
     return clamp(input, min=min)
 
 
+@tensor_op(inplace=_unary_inplace)
 def clamp_max(input, max):
     return clamp(input, max=max)
 
@@ -1153,6 +1198,7 @@ def AddcdivBackward0(grad, t1, t2, value):
     return grad, _times(grad / t2, value), _times(-grad * t1 / (t2 * t2), value)
 
 
+@tensor_op(inplace=_unary_inplace)
 def lerp(input, end, weight, *, out=None):
     def compute():
         # torch's kernel: from the nearer end (|weight| < 0.5 from input), which rounds
@@ -1171,6 +1217,7 @@ def lerp(input, end, weight, *, out=None):
     return _out(out, res)
 
 
+@tensor_op(inplace=_unary_inplace)
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     if value.__class__ is not int or value != 1:
         _scalar_to(value, input._data.dtype)
@@ -1182,6 +1229,7 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
                             t1=tensor1, t2=tensor2, value=value))
 
 
+@tensor_op(inplace=_unary_inplace)
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     if not isinstance(tensor1, Tensor) or (tensor1._data.dtype.kind in 'iub' and
                                            tensor2._data.dtype.kind in 'iub'):
@@ -1245,6 +1293,7 @@ def NanToNumBackward0(grad, self):
     return grad * self.isfinite()
 
 
+@tensor_op(inplace=_unary_inplace)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     d = input._data
     if d.dtype.kind not in 'fc':
@@ -1255,7 +1304,9 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
 
 # ---- comparisons and logic (never differentiable) ---------------------------------------------
 
-def _compare(name, ufunc):
+def _compare(name, ufunc, aliases=()):
+    """A comparison: the Tensor method `name` (and `aliases`), its operator `__name__` and its
+    in-place variants."""
     def op(input, other, *, out=None):
         a, b, _ = _operands(input, other)
         try:
@@ -1264,18 +1315,20 @@ def _compare(name, ufunc):
             raise _broadcast_error(np.asarray(a), np.asarray(b)) from None
         return _out(out, _wrap(r))
     op.__name__ = op.__qualname__ = name
-    return op
+    return tensor_op(op, aliases=aliases, dunder=(f'__{name}__',), dunder_wrap=_dunder_compare,
+                     inplace=_rebase_inplace)
 
 
 eq = _compare('eq', np.equal)
-ne = not_equal = _compare('ne', np.not_equal)
-lt = less = _compare('lt', np.less)
-le = less_equal = _compare('le', np.less_equal)
-gt = greater = _compare('gt', np.greater)
-ge = greater_equal = _compare('ge', np.greater_equal)
+ne = not_equal = _compare('ne', np.not_equal, ('not_equal',))
+lt = less = _compare('lt', np.less, ('less',))
+le = less_equal = _compare('le', np.less_equal, ('less_equal',))
+gt = greater = _compare('gt', np.greater, ('greater',))
+ge = greater_equal = _compare('ge', np.greater_equal, ('greater_equal',))
 
 
 def _logical(name, ufunc):
+    """logical_and & co: the Tensor method and its in-place variant."""
     def op(input, other, *, out=None):
         a = input._data if isinstance(input, Tensor) else input
         b = other._data if isinstance(other, Tensor) else other
@@ -1284,7 +1337,7 @@ def _logical(name, ufunc):
         except ValueError:
             raise _broadcast_error(np.asarray(a), np.asarray(b)) from None
     op.__name__ = op.__qualname__ = name
-    return op
+    return tensor_op(op, inplace=_binary_inplace(ufunc))
 
 
 logical_and = _logical('logical_and', np.logical_and)
@@ -1292,11 +1345,14 @@ logical_or = _logical('logical_or', np.logical_or)
 logical_xor = _logical('logical_xor', np.logical_xor)
 
 
+@tensor_op(inplace=_unary_inplace)
 def logical_not(input, *, out=None):
     return _out(out, _wrap(_arr(np.logical_not(input._data))))
 
 
-def _bitwise(name, ufunc):
+def _bitwise(name, ufunc, dunder):
+    """bitwise_and & co: the Tensor method, its operators `__<dunder>__`/`__r<dunder>__` and
+    its in-place variants (`__i<dunder>__`)."""
     def op(input, other, *, out=None):
         a, b, rd = _operands(input, other)
         if rd.kind not in 'biu':
@@ -1304,14 +1360,16 @@ def _bitwise(name, ufunc):
                                f"'{_legacy(rd)}'")
         return _out(out, _wrap(_arr(ufunc(a, b))))
     op.__name__ = op.__qualname__ = name
-    return _bcast_errors(op)
+    return tensor_op(_bcast_errors(op), dunder=(f'__{dunder}__', f'__r{dunder}__'),
+                     inplace=_binary_inplace(ufunc), idunder=(f'__i{dunder}__',))
 
 
-bitwise_and = _bitwise('bitwise_and', np.bitwise_and)
-bitwise_or = _bitwise('bitwise_or', np.bitwise_or)
-bitwise_xor = _bitwise('bitwise_xor', np.bitwise_xor)
+bitwise_and = _bitwise('bitwise_and', np.bitwise_and, 'and')
+bitwise_or = _bitwise('bitwise_or', np.bitwise_or, 'or')
+bitwise_xor = _bitwise('bitwise_xor', np.bitwise_xor, 'xor')
 
 
+@tensor_op(dunder=('__invert__',), inplace=_unary_inplace)
 def bitwise_not(input, *, out=None):
     d = input._data
     if d.dtype.kind not in 'biu':
@@ -1319,92 +1377,67 @@ def bitwise_not(input, *, out=None):
     return _out(out, _wrap(_arr(np.invert(d))))
 
 
+@tensor_op
 @_bcast_errors
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     a, b, _ = _operands(input, other)
     return _wrap(_arr(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
+@tensor_op
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return bool(np.all(isclose(input, other, rtol, atol, equal_nan)._data))
 
 
+@tensor_op
 def equal(input, other):
     return input._data.shape == other._data.shape and bool(np.all(input._data == other._data))
 
 
-def isnan(input):
-    return _wrap(_arr(np.isnan(input._data)))
+def _predicate(name, test):
+    """isnan & co: NumPy's elementwise test as a bool tensor; the Tensor method `name`."""
+    def op(input):
+        return _wrap(_arr(test(input._data)))
+    op.__name__ = op.__qualname__ = name
+    return tensor_op(op)
 
 
-def isinf(input):
-    return _wrap(_arr(np.isinf(input._data)))
-
-
-def isfinite(input):
-    return _wrap(_arr(np.isfinite(input._data)))
-
-
-def isposinf(input):
-    return _wrap(_arr(np.isposinf(input._data)))
-
-
-def isneginf(input):
-    return _wrap(_arr(np.isneginf(input._data)))
-
-
-def isreal(input):
-    return _wrap(_arr(np.isreal(input._data)))
+isnan = _predicate('isnan', np.isnan)
+isinf = _predicate('isinf', np.isinf)
+isfinite = _predicate('isfinite', np.isfinite)
+isposinf = _predicate('isposinf', np.isposinf)
+isneginf = _predicate('isneginf', np.isneginf)
+isreal = _predicate('isreal', np.isreal)
 
 
 # ---- Tensor methods and operators -------------------------------------------------------------
 
+@tensor_op(method=False, dunder=('__rsub__',))
 def _rsub(self, other, *, alpha=1):
     return sub(other, self, alpha=alpha)
 
 
+@tensor_op(method=False, dunder=('__rtruediv__',))
 def _rdiv(self, other):
     return div(other, self)
 
 
+@tensor_op(method=False, dunder=('__rpow__',))
 def _rpow(self, other):
     return pow(other, self)
 
 
+@tensor_op(method=False, dunder=('__rfloordiv__',))
 def _rfloordiv(self, other):
     return floor_divide(other, self)
 
 
+@tensor_op(method=False, dunder=('__rmod__',))
 def _rmod(self, other):
     return remainder(other, self)
 
 
-def _inplace_factory(name, ufunc, fn):
-    def op(self, other, **kw):
-        if kw:
-            _check_overlap(self, other)
-            return _write_inplace(self, fn(self, other, **kw))
-        return _inplace_binary(self, other, ufunc, name, fn)
-    op.__name__ = name + '_'
-    return op
-
-
-def _unary_inplace(fn):
-    def op(self, *args, **kw):
-        _check_overlap(self, *args, *kw.values())
-        if not _State.enabled or not self._requires_grad:
-            r = fn(self, *args, **kw)
-            if r._data.dtype != self._data.dtype and r._data.dtype.kind != \
-                    self._data.dtype.kind and self._data.dtype.kind in 'biu':
-                raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                                   f"{_legacy(self._data.dtype)}")
-            np.copyto(_writable(self._data), r._data, casting='unsafe')
-            self._vc.value += 1
-            return self
-        return _write_inplace(self, fn(self, *args, **kw))
-    return op
-
-
+@tensor_op(name='relu_')
 def _relu_(self):
     _check_internal_overlap(self._data)
     if not _State.enabled or not self._requires_grad:
@@ -1413,103 +1446,6 @@ def _relu_(self):
         return self
     return _write_inplace(self, relu(self))
 
-
-_METHODS = {
-    'add': add, 'sub': sub, 'subtract': sub, 'mul': mul, 'multiply': mul, 'div': div,
-    'divide': div, 'true_divide': div, 'floor_divide': floor_divide, 'remainder': remainder,
-    'fmod': fmod, 'pow': pow, 'float_power': float_power, 'neg': neg, 'negative': neg,
-    'abs': abs, 'absolute': abs, 'reciprocal': reciprocal, 'square': square, 'relu': relu,
-    'logit': logit, 'sign': sign, 'sgn': sgn, 'floor': floor, 'ceil': ceil, 'trunc': trunc,
-    'fix': fix, 'round': round, 'frac': frac, 'signbit': signbit, 'xlogy': xlogy, 'atan2': atan2,
-    'arctan2': atan2, 'hypot': hypot, 'maximum': maximum, 'minimum': minimum, 'fmax': fmax,
-    'fmin': fmin, 'clamp': clamp, 'clip': clamp, 'clamp_min': clamp_min, 'clamp_max': clamp_max,
-    'lerp': lerp, 'addcmul': addcmul, 'addcdiv': addcdiv, 'nan_to_num': nan_to_num,
-    'eq': eq, 'ne': ne, 'not_equal': ne, 'lt': lt, 'less': lt, 'le': le, 'less_equal': le,
-    'gt': gt, 'greater': gt, 'ge': ge, 'greater_equal': ge, 'isclose': isclose,
-    'allclose': allclose, 'equal': equal, 'isnan': isnan, 'isinf': isinf, 'isfinite': isfinite,
-    'isposinf': isposinf, 'isneginf': isneginf, 'isreal': isreal, 'logical_and': logical_and,
-    'logical_or': logical_or, 'logical_xor': logical_xor, 'logical_not': logical_not,
-    'bitwise_and': bitwise_and, 'bitwise_or': bitwise_or, 'bitwise_xor': bitwise_xor,
-    'bitwise_not': bitwise_not, 'copysign': copysign, 'heaviside': heaviside,
-    'logaddexp': logaddexp, 'logaddexp2': logaddexp2, 'angle': angle, 'conj': conj,
-    'positive': positive, 'where': lambda self, condition, other: where(condition, self, other),
-    '__add__': add, '__radd__': add, '__sub__': sub, '__rsub__': _rsub, '__mul__': mul,
-    '__rmul__': mul, '__truediv__': div, '__rtruediv__': _rdiv, '__floordiv__': floor_divide,
-    '__rfloordiv__': _rfloordiv, '__mod__': remainder, '__rmod__': _rmod, '__pow__': pow,
-    '__rpow__': _rpow, '__neg__': neg, '__pos__': positive, '__abs__': abs,
-    '__eq__': eq, '__ne__': ne, '__lt__': lt, '__le__': le, '__gt__': gt, '__ge__': ge,
-    '__and__': bitwise_and, '__or__': bitwise_or, '__xor__': bitwise_xor,
-    '__rand__': bitwise_and, '__ror__': bitwise_or, '__rxor__': bitwise_xor,
-    '__invert__': bitwise_not,
-}
-for _name in ('exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'sin',
-              'cos', 'tan', 'asin', 'acos', 'atan', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh',
-              'tanh', 'asinh', 'acosh', 'atanh', 'arcsinh', 'arccosh', 'arctanh', 'sigmoid',
-              'erf', 'erfc', 'erfinv', 'lgamma', 'digamma', 'deg2rad', 'rad2deg', 'sinc'):
-    _METHODS[_name] = globals()[_name]
-
-for _name, _fn in list(_METHODS.items()):
-    setattr(Tensor, _name, _fn)
-
-# in-place variants: a_.op_(b) and the augmented operators
-for _name, _uf in (('add', np.add), ('sub', np.subtract), ('mul', np.multiply),
-                   ('div', np.true_divide), ('pow', np.power), ('floor_divide', np.floor_divide),
-                   ('remainder', np.mod), ('fmod', np.fmod), ('maximum', np.maximum),
-                   ('minimum', np.minimum), ('bitwise_and', np.bitwise_and),
-                   ('bitwise_or', np.bitwise_or), ('bitwise_xor', np.bitwise_xor),
-                   ('logical_and', np.logical_and), ('logical_or', np.logical_or),
-                   ('logical_xor', np.logical_xor), ('atan2', np.arctan2),
-                   ('hypot', np.hypot), ('copysign', np.copysign), ('xlogy', None)):
-    _ip = _inplace_factory(_name, _uf, _METHODS[_name]) if _uf is not None else \
-        (lambda fn: lambda self, other: _write_inplace(self, fn(self, other)))(_METHODS[_name])
-    setattr(Tensor, _name + '_', _ip)
-Tensor.subtract_ = Tensor.sub_
-Tensor.multiply_ = Tensor.mul_
-Tensor.divide_ = Tensor.div_
-Tensor.true_divide_ = Tensor.div_
-Tensor.__iadd__ = Tensor.add_
-Tensor.__isub__ = Tensor.sub_
-Tensor.__imul__ = Tensor.mul_
-Tensor.__itruediv__ = Tensor.div_
-Tensor.__ipow__ = Tensor.pow_
-Tensor.__ifloordiv__ = Tensor.floor_divide_
-Tensor.__imod__ = Tensor.remainder_
-Tensor.__iand__ = Tensor.bitwise_and_
-Tensor.__ior__ = Tensor.bitwise_or_
-Tensor.__ixor__ = Tensor.bitwise_xor_
-Tensor.relu_ = _relu_
-
-for _name in ('neg', 'abs', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt',
-              'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'arcsin', 'arccos', 'arctan',
-              'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'sigmoid', 'erf', 'erfc',
-              'erfinv', 'lgamma', 'digamma', 'reciprocal', 'square', 'sign', 'sgn', 'floor',
-              'ceil', 'trunc', 'fix', 'round', 'frac', 'clamp', 'clip', 'clamp_min', 'clamp_max',
-              'nan_to_num', 'logit', 'deg2rad', 'rad2deg', 'negative', 'absolute', 'sinc',
-              'lerp', 'addcmul', 'addcdiv', 'logical_not', 'bitwise_not'):
-    setattr(Tensor, _name + '_', _unary_inplace(_METHODS[_name]))
-
-
-
-def _dunder_compare(fn):
-    """As torch's Tensor.__eq__ & co: an operand the op rejects with a TypeError (None, a
-    string) gives NotImplemented, so Python falls back: `t == None` is False, `t < None` raises
-    Python's own TypeError."""
-    def op(self, other):
-        try:
-            return fn(self, other)
-        except TypeError:
-            return NotImplemented
-    op.__name__ = op.__qualname__ = fn.__name__
-    return op
-
-
-for _name in ('eq', 'ne', 'lt', 'le', 'gt', 'ge'):
-    setattr(Tensor, f'__{_name}__', _dunder_compare(_METHODS[_name]))
-
-for _name in ('eq', 'ne', 'lt', 'le', 'gt', 'ge', 'not_equal', 'less', 'less_equal', 'greater',
-              'greater_equal'):
-    setattr(Tensor, _name + '_', (lambda fn: lambda self, other: _write_inplace(
-        self, fn(self, other)))(_METHODS[_name]))
 
 subtract = sub
 multiply = mul

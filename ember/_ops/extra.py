@@ -7,15 +7,16 @@ import numpy as np
 
 from .. import _dtype
 from .._storage import TypedStorage
-from .._tensor import Tensor, _wrap, _wrap_dim
+from .._tensor import Tensor, _wrap, _wrap_dim, _register_methods
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _sum_to, _Handle, derivative
 from .complex import real, imag
-from ._util import _arr, _out, _write_inplace, _operands, _bcast_errors, _size_args
+from ._util import (_arr, _out, _write_inplace, _operands, _bcast_errors, _size_args,
+                    _rebase_inplace)
 from .activation import prelu, hardshrink
 from .creation import tensor, eye, zeros, empty_like
 from .elementwise import where
-from .index import _check_flat_bounds, _diag_scatter, _inplace_of
+from .index import _check_flat_bounds, _diag_scatter
 from .linalg import inverse
 from .decomp import svd, qr, cholesky, pinverse
 from .random import bernoulli, multinomial
@@ -511,10 +512,8 @@ def _hardshrink(self, lambd=0.5):
     return hardshrink(self, lambd)
 
 
-_inplace = _inplace_of
 
-
-_METHODS = {
+_register_methods(__name__, {
     'diff': diff, 'quantile': quantile, 'nanquantile': nanquantile, 'cov': cov,
     'corrcoef': corrcoef, 'frexp': frexp, 'ldexp': ldexp, 'gcd': gcd, 'lcm': lcm,
     'bitwise_left_shift': bitwise_left_shift, 'bitwise_right_shift': bitwise_right_shift,
@@ -529,8 +528,9 @@ _METHODS = {
     'register_post_accumulate_grad_hook': _register_post_accumulate_grad_hook,
     'apply_': _apply_, 'map_': _map_, 'sum_to_size': _sum_to_size, 'put_': _put_,
     'put': _put, 'storage': _storage, 'chalf': _chalf, 'bernoulli': _bernoulli,
-    'multinomial': _multinomial, 'fill_diagonal_': _fill_diagonal_, 'where': _where, 'prelu': _prelu, 'hardshrink': _hardshrink,
-    'svd': svd, 'qr': qr, 'cholesky': cholesky,
+    'multinomial': _multinomial, 'fill_diagonal_': _fill_diagonal_, 'where': _where,
+    'prelu': _prelu, 'hardshrink': _hardshrink, 'real': property(real),
+    'imag': property(imag), 'svd': svd, 'qr': qr, 'cholesky': cholesky,
     'to_dense': lambda self, dtype=None, masked_grad=None: self,
     'is_inference': lambda self: False, 'is_neg': lambda self: False,
     'is_conj': lambda self: False, 'is_nested': False, 'is_mps': False, 'is_xpu': False,
@@ -539,23 +539,9 @@ _METHODS = {
     'name': None, 'volatile': False,
     'dim_order': lambda self, **kw: tuple(int(i) for i in np.argsort(
         [-s for s in self.stride()], kind='stable')),
-    'swapaxes_': lambda self, a, b: self.transpose_(a, b),
-    'swapdims_': lambda self, a, b: self.transpose_(a, b),
-    'heaviside_': _inplace(lambda self, v: self.heaviside(v)),
-    'float_power_': _inplace(lambda self, e: self.float_power(e)),
-    'ldexp_': _inplace(ldexp), 'gcd_': _inplace(gcd), 'lcm_': _inplace(lcm),
-    'bitwise_left_shift_': _inplace(bitwise_left_shift),
-    'bitwise_right_shift_': _inplace(bitwise_right_shift),
-    'renorm_': _inplace(renorm), 'i0_': _inplace(i0), 'nextafter_': _inplace(nextafter),
-    'cumprod_': _inplace(lambda self, dim, dtype=None: self.cumprod(dim, dtype=dtype)),
-    'addbmm_': _inplace(lambda self, *a, **k: self.addbmm(*a, **k)),
-    'addmv_': _inplace(lambda self, *a, **k: self.addmv(*a, **k)),
-    'addr_': _inplace(lambda self, *a, **k: self.addr(*a, **k)),
-    'arctan2_': lambda self, other: self.atan2_(other),
-    'arccosh_': lambda self: self.acosh_(), 'arcsinh_': lambda self: self.asinh_(),
-    'arctanh_': lambda self: self.atanh_(),
-}
-for _name, _fn in _METHODS.items():
-    setattr(Tensor, _name, _fn)
-Tensor.real = property(real)
-Tensor.imag = property(imag)
+    'ldexp_': _rebase_inplace(ldexp), 'gcd_': _rebase_inplace(gcd),
+    'lcm_': _rebase_inplace(lcm), 'bitwise_left_shift_': _rebase_inplace(bitwise_left_shift),
+    'bitwise_right_shift_': _rebase_inplace(bitwise_right_shift),
+    'renorm_': _rebase_inplace(renorm), 'i0_': _rebase_inplace(i0),
+    'nextafter_': _rebase_inplace(nextafter),
+})

@@ -4,10 +4,11 @@ import re
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap, _wrap_dim
+from .._tensor import Tensor, _wrap, _wrap_dim, tensor_op
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
 from ._util import (_bcast_errors, _embed_slice, _is_basic, _np_compat, _arr, _write_inplace,
+                    _rebase_inplace,
                     _check_inplace, _legacy, _out, _torch_unit_strides, _writeable_view,
                     _scalar_to, _broadcast_error, _zeros_like_shape, _drop, _keep, _overlap,
                     _internal_overlap, _check_internal_overlap, _writable, _warn_expanded,
@@ -83,20 +84,25 @@ def _convert_index(idx, ndim=None):
     return tuple(out), basic
 
 
+# NumPy's index errors reworded as torch's: (NumPy's message, torch's with its numbers)
+_INDEX_ERRORS = (
+    (re.compile(r'index (-?\d+) is out of bounds for axis (\d+) with size (\d+)'),
+     'index {0} is out of bounds for dimension {1} with size {2}'),
+    (re.compile(r'boolean index did not match .*dimension is (\d+) but corresponding boolean '
+                r'dimension is (\d+)'),
+     'The shape of the mask [{1}] at index 0 does not match the shape of the indexed tensor '
+     '[{0}] at index 0'),
+)
+
+
 def _index_error(e, d, idx):
     msg = str(e)
-    if 'out of bounds' in msg:
-        m = re.search(r'index (-?\d+) is out of bounds for axis (\d+) with size (\d+)', msg)
+    for pattern, text in _INDEX_ERRORS:
+        m = pattern.search(msg)
         if m:
-            return IndexError(f"index {m.group(1)} is out of bounds for dimension "
-                              f"{m.group(2)} with size {m.group(3)}")
+            return IndexError(text.format(*m.groups()))
     if 'too many indices' in msg:
         return IndexError(f"too many indices for tensor of dimension {d.ndim}")
-    if 'boolean index did not match' in msg:
-        m = re.search(r'dimension is (\d+) but corresponding boolean dimension is (\d+)', msg)
-        if m:
-            return IndexError(f"The shape of the mask [{m.group(2)}] at index 0 does not match "
-                              f"the shape of the indexed tensor [{m.group(1)}] at index 0")
     if 'shape mismatch' in msg:
         return IndexError("shape mismatch: indexing tensors could not be broadcast together")
     return IndexError(msg)
@@ -109,6 +115,7 @@ _AliasBackward0 = derivative('AliasBackward0')(_embed_slice)  # x[...], x[:]
 IndexBackward0 = derivative('IndexBackward0')(_embed_slice)  # advanced indexing
 
 
+@tensor_op(method=False, dunder=('__getitem__',))
 def _getitem(self, idx):
     d = self._data
     if type(idx) is int:  # the common fast path: x[i]
@@ -225,6 +232,7 @@ def IndexPutBackward0(grad, idx):
     return grad, grad[idx]
 
 
+@tensor_op(method=False, dunder=('__setitem__',))
 def _setitem(self, idx, value):
     nidx, basic = _convert_index(idx, self._data.ndim)
     needs_graph = _State.enabled and (
@@ -299,10 +307,7 @@ def _setitem_shape_msg(d, nidx, v):
             f"indexing result of shape {list(target)}")
 
 
-Tensor.__getitem__ = _getitem
-Tensor.__setitem__ = _setitem
-
-
+@tensor_op
 def index_put(input, indices, values, accumulate=False):
     nidx = tuple(i._data if isinstance(i, Tensor) else i for i in indices)
     new = input._data.copy()
@@ -321,6 +326,7 @@ def index_put(input, indices, values, accumulate=False):
     return _record(_index_put_backward, new, (input, values), idx=nidx)
 
 
+@tensor_op(name='index_put_')
 def _index_put_(self, indices, values, accumulate=False):
     if _overlap(self._data, values._data) in ('full', 'partial'):
         raise RuntimeError(_OVERLAP_PARTIAL)
@@ -336,10 +342,6 @@ def _index_put_(self, indices, values, accumulate=False):
         self._vc.value += 1
         return self
     return _write_inplace(self, r)
-
-
-Tensor.index_put = index_put
-Tensor.index_put_ = _index_put_
 
 
 # ---- gather / scatter -------------------------------------------------------------------------
@@ -371,6 +373,8 @@ def GatherBackward0(grad, shape, dim, index):
     return _zeros_like_shape(grad, shape).scatter_add(dim, index, grad)
 
 
+@tensor_op
+@_np_compat
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     d = input._data
     _check_index_tensor(index, 'gather')
@@ -440,6 +444,8 @@ def ScatterAddBackward0(grad, dim, index):
     return grad, grad.gather(dim, index)
 
 
+@tensor_op
+@_np_compat
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
@@ -453,6 +459,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     return _record(ScatterBackward1, r, (input,), dim=ax, index=index)
 
 
+@tensor_op
+@_np_compat
 def scatter_add(input, dim, index, src):
     d = input._data
     _check_index_tensor(index, 'scatter_add')
@@ -461,6 +469,8 @@ def scatter_add(input, dim, index, src):
     return _record(ScatterAddBackward0, r, (input, src), dim=ax, index=index)
 
 
+@tensor_op
+@_np_compat
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -488,6 +498,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     return _wrap(r)
 
 
+@tensor_op(name='scatter_')
 def _scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
@@ -502,10 +513,12 @@ def _scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     return _write_inplace(self, scatter(self, dim, index, src, reduce=reduce))
 
 
+@tensor_op(name='scatter_add_')
 def _scatter_add_(self, dim, index, src):
     return _write_inplace(self, scatter_add(self, dim, index, src))
 
 
+@tensor_op(name='scatter_reduce_')
 def _scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
     return _write_inplace(self, scatter_reduce(self, dim, index, src, reduce,
                                                include_self=include_self))
@@ -516,6 +529,8 @@ def IndexSelectBackward0(grad, shape, dim, index):
     return _zeros_like_shape(grad, shape).index_add(dim, _wrap(index), grad)
 
 
+@tensor_op
+@_np_compat
 def index_select(input, dim, index, *, out=None):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -555,6 +570,7 @@ def TakeBackward0(grad, shape, index):
     return flat.reshape(shape)
 
 
+@tensor_op
 def take(input, index):
     d = input._data.reshape(-1)
     idx = index._data
@@ -564,6 +580,8 @@ def take(input, index):
     return _record(TakeBackward0, _arr(r), (input,), shape=input._data.shape, index=idx)
 
 
+@tensor_op
+@_np_compat
 def take_along_dim(input, indices, dim=None):
     if dim is None:  # torch gathers from the flattened input (no wrapping of negatives)
         return gather(input.reshape(-1), 0, indices.reshape(-1))
@@ -601,6 +619,7 @@ MaskedFillBackward0 = derivative('MaskedFillBackward0')(_masked_fill_backward)
 MaskedFillBackward1 = derivative('MaskedFillBackward1')(_masked_fill_backward)  # value tensor
 
 
+@tensor_op
 def masked_fill(input, mask, value):
     d = input._data
     m = mask._data
@@ -633,6 +652,7 @@ def masked_fill(input, mask, value):
     return _record(MaskedFillBackward0, _arr(r), (input, None), mask=m)
 
 
+@tensor_op(name='masked_fill_')
 def _masked_fill_(self, mask, value):
     if not _State.enabled or not (self._requires_grad or
                                   (isinstance(value, Tensor) and value._requires_grad)):
@@ -653,6 +673,7 @@ def MaskedSelectBackward0(grad, shape, mask):
     return _zeros_like_shape(grad, shape).masked_scatter(_wrap(mask), grad)
 
 
+@tensor_op
 @_bcast_errors
 def masked_select(input, mask):
     d, m = input._data, mask._data
@@ -677,6 +698,7 @@ def MaskedScatterBackward0(grad, mask, src_shape):
     return grad.masked_fill(_wrap(mask), 0), sel.reshape(src_shape)
 
 
+@tensor_op(inplace=_rebase_inplace)
 def masked_scatter(input, mask, source):
     d, m = input._data, mask._data
     mb = np.broadcast_to(m, d.shape)
@@ -687,6 +709,7 @@ def masked_scatter(input, mask, source):
                    src_shape=source._data.shape)
 
 
+@tensor_op
 def nonzero(input, *, out=None, as_tuple=False):
     d = input._data
     if as_tuple:
@@ -698,6 +721,7 @@ def nonzero(input, *, out=None, as_tuple=False):
     return _out(out, _wrap(np.argwhere(d).astype(np.int64)))
 
 
+@tensor_op
 def argwhere(input):
     return nonzero(input)
 
@@ -740,6 +764,8 @@ TopkBackward0 = derivative('TopkBackward0')(_sort_backward)
 KthvalueBackward0 = derivative('KthvalueBackward0')(_max_dim_backward)
 
 
+@tensor_op
+@_np_compat
 def sort(input, dim=-1, descending=False, stable=None, *, out=None):
     if isinstance(dim, bool):  # sort(x, stable=..) keyword confusion guard
         dim = -1
@@ -753,14 +779,19 @@ def sort(input, dim=-1, descending=False, stable=None, *, out=None):
     return _SortRT(values, indices)
 
 
+@tensor_op
+@_np_compat
 def argsort(input, dim=-1, descending=False, stable=False):
     return sort(input, dim, descending, stable)[1]
 
 
+@tensor_op
 def msort(input):
     return sort(input, 0)[0]
 
 
+@tensor_op
+@_np_compat
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -845,6 +876,8 @@ def _kth_ties(d, svals, sidx, ax, k):
     return np.moveaxis(out.reshape(moved.shape), -1, ax)
 
 
+@tensor_op
+@_np_compat
 def kthvalue(input, k, dim=-1, keepdim=False):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -869,6 +902,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return _KthRT(values, indices)
 
 
+@tensor_op
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     d = input._data
     if dim is None:
@@ -885,6 +919,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     return res[0] if len(res) == 1 else tuple(res)
 
 
+@tensor_op
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     d = input._data.reshape(-1) if dim is None else input._data
     if d.size == 0:
@@ -920,6 +955,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
                         side='left' if not right else 'right')
 
 
+@tensor_op
 def bincount(input, weights=None, minlength=0):
     d = input._data
     if d.ndim != 1:
@@ -935,6 +971,7 @@ def bincount(input, weights=None, minlength=0):
     return _wrap(r)
 
 
+@tensor_op
 def histc(input, bins=100, min=0, max=0):
     d = input._data
     lo, hi = float(min), float(max)
@@ -962,6 +999,8 @@ def IndexFillBackward0(grad, dim, index):
     return grad.index_fill(dim, _wrap(index), 0)
 
 
+@tensor_op(inplace=_rebase_inplace)
+@_np_compat
 def index_add(input, dim, index, source, *, alpha=1):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -988,6 +1027,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     return _record(IndexAddBackward0, r, (input, source), dim=ax, index=index._data, alpha=alpha)
 
 
+@tensor_op(inplace=_rebase_inplace)
+@_np_compat
 def index_copy(input, dim, index, source):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -1001,6 +1042,8 @@ def index_copy(input, dim, index, source):
     return _record(IndexCopyBackward0, r, (input, source), dim=ax, index=index._data)
 
 
+@tensor_op
+@_np_compat
 def index_fill(input, dim, index, value):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -1014,6 +1057,8 @@ def index_fill(input, dim, index, value):
     return _record(IndexFillBackward0, r, (input,), dim=ax, index=index._data)
 
 
+@tensor_op
+@_np_compat
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if repeats is None:  # repeat_interleave(repeats_tensor)
         reps = input._data
@@ -1029,6 +1074,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     return index_select(input, ax, _wrap(idx.astype(np.int64)))
 
 
+@tensor_op(name='index_fill_')
 def _index_fill_(self, dim, index, value):
     r = index_fill(self, dim, index, value)
     d = self._data
@@ -1041,34 +1087,3 @@ def _index_fill_(self, dim, index, value):
         self._vc.value += 1
         return self
     return _write_inplace(self, r)
-
-
-def _inplace_of(fn):
-    def op(self, *args, **kw):
-        return _write_inplace(self, fn(self, *args, **kw))
-    op.__name__ = fn.__name__ + '_'
-    return op
-
-
-# native ops with a `dim` take NumPy's axis=/keepdims= too (torch.unique, Python, does not)
-for _name in ['gather', 'scatter', 'scatter_add', 'scatter_reduce', 'index_select',
-              'take_along_dim', 'sort', 'argsort', 'topk', 'kthvalue', 'index_add', 'index_copy',
-              'index_fill', 'repeat_interleave']:
-    globals()[_name] = _np_compat(globals()[_name])
-
-_METHODS = {
-    'gather': gather, 'scatter': scatter, 'scatter_add': scatter_add,
-    'scatter_reduce': scatter_reduce, 'index_select': index_select, 'masked_fill': masked_fill,
-    'masked_select': masked_select, 'masked_scatter': masked_scatter, 'take': take,
-    'take_along_dim': take_along_dim, 'nonzero': nonzero, 'argwhere': argwhere, 'sort': sort,
-    'argsort': argsort, 'msort': msort, 'topk': topk, 'kthvalue': kthvalue, 'unique': unique,
-    'unique_consecutive': unique_consecutive, 'bincount': bincount, 'histc': histc,
-    'index_add': index_add, 'index_copy': index_copy, 'index_fill': index_fill,
-    'repeat_interleave': repeat_interleave,
-    'scatter_': _scatter_, 'scatter_add_': _scatter_add_, 'scatter_reduce_': _scatter_reduce_,
-    'masked_fill_': _masked_fill_, 'index_add_': _inplace_of(index_add),
-    'index_copy_': _inplace_of(index_copy), 'index_fill_': _index_fill_,
-    'masked_scatter_': _inplace_of(masked_scatter),
-}
-for _name, _fn in _METHODS.items():
-    setattr(Tensor, _name, _fn)

@@ -2,12 +2,12 @@
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap, _wrap_dim
+from .._tensor import Tensor, _wrap, _wrap_dim, tensor_op
 from ..autograd.graph import _record, _RESULT, derivative
-from ._util import (_arr, _out, _legacy, _dims, _rename, _fused, _times, _unreduce,
-                    _write_inplace)
+from ._util import (_arr, _out, _legacy, _dims, _keep, _fused, _times, _unreduce,
+                    _rebase_inplace)
 from .creation import eye
-from .shape import cat
+from .shape import cat, _unsafe_view
 from ._autocast import autocast
 
 __all__ = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer', 'ger', 'addmm',
@@ -57,13 +57,19 @@ def MmBackward0(grad, self, mat2):
     return grad.mm(mat2.t()), self.t().mm(grad)
 
 
+def _operand_ranks(x, y, ndim, names, what):
+    """mm/bmm: both operands' arrays, each of rank `ndim` (torch's message names the first
+    that is not)."""
+    for t, name in zip((x, y), names):
+        if t._data.ndim != ndim:
+            raise RuntimeError(f"{name} must be {what}")
+    return x._data, y._data
+
+
+@tensor_op
 @autocast('lower')
 def mm(input, mat2, *, out=None):
-    a, b = input._data, mat2._data
-    if a.ndim != 2:
-        raise RuntimeError(f"self must be a matrix")
-    if b.ndim != 2:
-        raise RuntimeError(f"mat2 must be a matrix")
+    a, b = _operand_ranks(input, mat2, 2, ('self', 'mat2'), 'a matrix')
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} "
                            f"and {_shape_str(b.shape)})")
@@ -88,6 +94,7 @@ UnsafeViewBackward0 = derivative('UnsafeViewBackward0')(_matmul_backward)
 SqueezeBackward4 = derivative('SqueezeBackward4')(_matmul_backward)
 
 
+@tensor_op(dunder=('__matmul__',))
 @autocast('lower')
 def matmul(input, other, *, out=None):
     a, b = input._data, other._data
@@ -129,18 +136,20 @@ def matmul(input, other, *, out=None):
     return _out(out, _record(op, _arr(r), (input, other), self=input, other=other))
 
 
+@tensor_op(method=False, dunder=('__rmatmul__',))
+def _rmatmul(self, other):
+    return matmul(other, self)
+
+
 @derivative
 def BmmBackward0(grad, self, mat2):
     return grad.bmm(mat2.transpose(1, 2)), self.transpose(1, 2).bmm(grad)
 
 
+@tensor_op
 @autocast('lower')
 def bmm(input, mat2, *, out=None):
-    a, b = input._data, mat2._data
-    if a.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
-    if b.ndim != 3:
-        raise RuntimeError(f"batch2 must be a 3D tensor")
+    a, b = _operand_ranks(input, mat2, 3, ('batch1', 'batch2'), 'a 3D tensor')
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
@@ -157,6 +166,7 @@ def MvBackward0(grad, self, vec):
                                       else self.t().mv(grad))
 
 
+@tensor_op
 def mv(input, vec, *, out=None):
     a, b = input._data, vec._data
     if a.ndim != 2 or b.ndim != 1:
@@ -177,6 +187,7 @@ def DotBackward0(grad, self, tensor):
     return grad * tensor, grad * self
 
 
+@tensor_op
 def dot(input, tensor, *, out=None):
     a, b = input._data, tensor._data
     if a.ndim != 1 or b.ndim != 1:
@@ -193,16 +204,19 @@ def dot(input, tensor, *, out=None):
                              tensor=tensor))
 
 
+@tensor_op
 def vdot(input, other, *, out=None):
     return dot(input.conj(), other, out=out)
 
 
+@tensor_op
 def inner(input, other, *, out=None):
     if input._data.ndim == 0 or other._data.ndim == 0:
         return _out(out, input * other)
     return _out(out, tensordot(input, other, ([-1], [-1])))
 
 
+@tensor_op(aliases=('ger',))
 def outer(input, vec2, *, out=None):
     return _out(out, input.reshape(-1, 1) * vec2.reshape(1, -1))
 
@@ -217,6 +231,7 @@ def AddmmBackward0(grad, mat1, mat2, beta, alpha):
             mat1.t().mm(grad) * alpha if alpha != 1 else mat1.t().mm(grad))
 
 
+@tensor_op(inplace=_rebase_inplace)
 @autocast('lower')
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     a, b = mat1._data, mat2._data
@@ -261,6 +276,7 @@ def AddmvBackward0(grad, mat, vec, beta, alpha):
             _times(mat.t().mv(grad), alpha))
 
 
+@tensor_op(inplace=_rebase_inplace)
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     def compute():
         return input * beta + mv(mat, vec) * alpha if (beta, alpha) != (1, 1) \
@@ -276,12 +292,20 @@ def AddbmmBackward0(grad, batch1, batch2, beta, alpha):
             _times(batch1.mT.bmm(g), alpha))
 
 
+@tensor_op(inplace=_rebase_inplace)
 @autocast('lower')
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    return _add_bmm(AddbmmBackward0, input, batch1, batch2, beta, alpha, out, True)
+
+
+def _add_bmm(node, input, batch1, batch2, beta, alpha, out, batch_sum):
+    """beta * input + alpha * bmm(batch1, batch2) (summed over the batch for addbmm), as one
+    node."""
     def compute():
-        prod = bmm(batch1, batch2).sum(0)
+        prod = bmm(batch1, batch2)
+        prod = prod.sum(0) if batch_sum else prod
         return (input * beta if beta != 1 else input) + (prod * alpha if alpha != 1 else prod)
-    return _out(out, _fused(AddbmmBackward0, compute, (input, batch1, batch2), batch1=batch1,
+    return _out(out, _fused(node, compute, (input, batch1, batch2), batch1=batch1,
                             batch2=batch2, beta=beta, alpha=alpha))
 
 
@@ -291,15 +315,13 @@ def BaddbmmBackward0(grad, batch1, batch2, beta, alpha):
             _times(batch1.mT.bmm(grad), alpha))
 
 
+@tensor_op(inplace=_rebase_inplace)
 @autocast('lower')
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    def compute():
-        prod = bmm(batch1, batch2)
-        return (input * beta if beta != 1 else input) + (prod * alpha if alpha != 1 else prod)
-    return _out(out, _fused(BaddbmmBackward0, compute, (input, batch1, batch2), batch1=batch1,
-                            batch2=batch2, beta=beta, alpha=alpha))
+    return _add_bmm(BaddbmmBackward0, input, batch1, batch2, beta, alpha, out, False)
 
 
+@tensor_op(inplace=_rebase_inplace)
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     return _out(out, input * beta + outer(vec1, vec2) * alpha)
 
@@ -356,6 +378,12 @@ def _parse_einsum(eq, shapes):
 def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    return _einsum(equation, operands)
+
+
+def _einsum(equation, operands, node=None):
+    """einsum, recording the node `_EINSUM_NODES[node]` (by default the one torch's composite
+    for this equation ends with)."""
     shapes = [o._data.shape for o in operands]
     ins, rhs = _parse_einsum(equation, shapes)
     for s, shp in zip(ins, shapes):
@@ -390,22 +418,23 @@ def einsum(equation, *operands):
     except ValueError as e:
         raise RuntimeError(f"einsum(): {e}") from None
     operands = tuple(operands)
-    return _rename(_record(EinsumBackward0, _arr(r), operands, eq=eq, operands=operands),
-                   _einsum_grad_fn(ins, rhs))
+    if node is None:
+        node = _einsum_node(ins, rhs)
+    return _record(_EINSUM_NODES[node], _arr(r), operands, eq=eq, operands=operands)
 
 
-def _einsum_grad_fn(ins, rhs):
+def _einsum_node(ins, rhs):
     """The node torch's einsum ends with: it permutes one operand and sums away the letters
     missing from the output; with several operands it multiplies, then views after a
     contraction (bmm)."""
     summed = bool(set(''.join(ins)) - set(rhs))
     if len(ins) == 1:
-        return 'SumBackward1' if summed else 'PermuteBackward0'
-    return 'ViewBackward0' if summed else 'MulBackward0'
+        return 'sum' if summed else 'permute'
+    return 'view' if summed else 'mul'
 
 
-@derivative
-def EinsumBackward0(grad, eq, operands):
+def _einsum_backward(grad, eq, operands):
+    """Every operand's gradient is an einsum of the output's gradient with the others."""
     lhs, rhs = eq.split('->')
     ins = lhs.split(',')
     grads = []
@@ -435,6 +464,15 @@ def EinsumBackward0(grad, eq, operands):
     return tuple(grads)
 
 
+# einsum's one formula, under the name of the node torch's composite ends with
+_EINSUM_NODES = {
+    'sum': derivative('SumBackward1')(_einsum_backward),
+    'permute': derivative('PermuteBackward0')(_einsum_backward),
+    'mul': derivative('MulBackward0')(_einsum_backward),
+    'view': derivative('ViewBackward0')(_einsum_backward),
+}
+
+
 def _einsum_diag_embed(g, target, sub, op, eq):
     """Put g (subscripts `target`) back on the diagonals of an operand with repeated letters:
     every repeat of a letter gets a fresh letter tied to the first by an identity matrix."""
@@ -452,6 +490,7 @@ def _einsum_diag_embed(g, target, sub, op, eq):
     return einsum(','.join([target] + eye_subs) + '->' + ''.join(renamed), g, *eyes)
 
 
+@tensor_op
 def tensordot(a, b, dims=2, out=None):
     if isinstance(dims, int):
         da = list(range(-dims, 0))
@@ -476,12 +515,11 @@ def tensordot(a, b, dims=2, out=None):
         lb[y] = la[x]
     rhs = ''.join(c for i, c in enumerate(la) if i not in da) + \
         ''.join(c for i, c in enumerate(lb) if i not in db)
-    if out is not None:
-        return _out(out, einsum(''.join(la) + ',' + ''.join(lb) + '->' + rhs, a, b))
     # torch's tensordot is an mm whose result is viewed to the output shape
-    return _rename(einsum(''.join(la) + ',' + ''.join(lb) + '->' + rhs, a, b), 'ViewBackward0')
+    return _out(out, _einsum(''.join(la) + ',' + ''.join(lb) + '->' + rhs, (a, b), 'view'))
 
 
+@tensor_op
 def cross(input, other, dim=None):
     if dim is None:
         dim = next(i for i, s in enumerate(input._data.shape) if s == 3)
@@ -492,20 +530,36 @@ def cross(input, other, dim=None):
         idx = list(i0)
         idx[ax] = slice(k, k + 1)
         return t[tuple(idx)]
-    a0, a1, a2 = (comp(input, k) for k in range(3))
-    b0, b1, b2 = (comp(other, k) for k in range(3))
-    return _rename(cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], ax),
-                   'LinalgCrossBackward0')
+    def compute():
+        a0, a1, a2 = (comp(input, k) for k in range(3))
+        b0, b1, b2 = (comp(other, k) for k in range(3))
+        return cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], ax)
+    return _fused(LinalgCrossBackward0, compute, (input, other), self=input, other=other,
+                  dim=ax - input._data.ndim)
 
 
+@derivative
+def LinalgCrossBackward0(grad, self, other, dim):
+    return cross(other, grad, dim), cross(grad, self, dim)
+
+
+@tensor_op
 @autocast('fp32')
 def trace(input):
     if input._data.ndim != 2:
         raise RuntimeError("trace: expected a matrix, but got tensor with dim "
                            f"{input._data.ndim}")
-    return _rename(input.diagonal().sum(), 'TraceBackward0')
+    return _fused(TraceBackward0, lambda: input.diagonal().sum(), (input,),
+                  shape=input._data.shape)
 
 
+@derivative
+def TraceBackward0(grad, shape):
+    """The gradient on the diagonal, zero elsewhere."""
+    return _keep(grad.expand(shape), np.eye(*shape, dtype=bool))
+
+
+@tensor_op
 def kron(input, other):
     a, b = input, other
     na, nb = a.ndim, b.ndim
@@ -514,8 +568,7 @@ def kron(input, other):
     b = b.reshape((1,) * (n - nb) + tuple(b.shape))
     ai = a.reshape(tuple(x for s in a.shape for x in (s, 1)))
     bi = b.reshape(tuple(x for s in b.shape for x in (1, s)))
-    return _rename((ai * bi).reshape(tuple(x * y for x, y in zip(a.shape, b.shape))),
-                   'UnsafeViewBackward0')
+    return _unsafe_view(ai * bi, tuple(x * y for x, y in zip(a.shape, b.shape)))
 
 
 @derivative
@@ -524,6 +577,7 @@ def LinalgDetBackward0(grad, self, result):
                                                self.inverse().mT)
 
 
+@tensor_op
 def det(input):
     d = input._data
     r = _arr(np.linalg.det(d).astype(d.dtype))
@@ -535,6 +589,7 @@ def LinalgInvExBackward0(grad, result):
     return -(result.mT.matmul(grad).matmul(result.mT))
 
 
+@tensor_op
 @autocast('fp32')
 def inverse(input):
     d = input._data
@@ -551,6 +606,7 @@ def LinalgSlogdetBackward0(grad, self):
     return grad.unsqueeze(-1).unsqueeze(-1) * self.inverse().mT
 
 
+@tensor_op
 def slogdet(input):
     s, l = np.linalg.slogdet(input._data)
     sign = _wrap(_arr(s.astype(input._data.dtype)))
@@ -558,6 +614,7 @@ def slogdet(input):
                          self=input)
 
 
+@tensor_op
 def logdet(input):
     sign, la = slogdet(input)
     if (sign._data < 0).any():
@@ -743,26 +800,3 @@ def _la_wrap(name, fn):
 def _matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     return _wrap(_arr(np.asarray(np.linalg.matrix_rank(A._data, hermitian=hermitian),
                                  dtype=np.int64)))
-
-
-_METHODS = {
-    'matmul': matmul, 'mm': mm, 'bmm': bmm, 'mv': mv, 'dot': dot, 'vdot': vdot, 'inner': inner,
-    'outer': outer, 'ger': outer, 'addmm': addmm, 'addmv': addmv, 'addbmm': addbmm,
-    'baddbmm': baddbmm, 'addr': addr, 'cross': cross, 'trace': trace, 'kron': kron, 'det': det,
-    'inverse': inverse, 'logdet': logdet, 'slogdet': slogdet, 'tensordot': tensordot,
-    '__matmul__': matmul, '__rmatmul__': lambda self, other: matmul(other, self),
-}
-for _name, _fn in _METHODS.items():
-    setattr(Tensor, _name, _fn)
-
-
-def _addmm_(self, mat1, mat2, *, beta=1, alpha=1):
-    return _write_inplace(self, addmm(self, mat1, mat2, beta=beta, alpha=alpha))
-
-
-def _baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
-    return _write_inplace(self, baddbmm(self, batch1, batch2, beta=beta, alpha=alpha))
-
-
-Tensor.addmm_ = _addmm_
-Tensor.baddbmm_ = _baddbmm_

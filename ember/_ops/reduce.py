@@ -4,10 +4,10 @@ import builtins as _builtins
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap, _wrap_dim
-from ..autograd.graph import _record, _RESULT, derivative
-from ._util import (_arr, _dims, _out, _legacy, _rename, _quiet, _np_compat, _nograph, _keep,
-                    _unreduce, _zeros_like_shape, _embed_slice, _write_inplace)
+from .._tensor import Tensor, _wrap, _wrap_dim, tensor_op
+from ..autograd.graph import _record, _record_outputs, _RESULT, derivative
+from ._util import (_arr, _dims, _out, _legacy, _quiet, _np_compat, _nograph, _keep,
+                    _unreduce, _zeros_like_shape, _embed_slice, _rebase_inplace)
 from .elementwise import maximum, minimum
 from .shape import cat
 from ._autocast import autocast
@@ -87,6 +87,8 @@ SumBackward0 = derivative('SumBackward0')(_sum_backward)
 SumBackward1 = derivative('SumBackward1')(_sum_backward)  # sum.dim_IntList
 
 
+@tensor_op
+@_np_compat
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     d = input._data
     rd = _sum_dtype(d, dtype)
@@ -110,6 +112,8 @@ def NansumBackward0(grad, self, axes, keepdim):
     return _unreduce(grad, self.shape, axes, keepdim) * ~self.isnan()
 
 
+@tensor_op
+@_np_compat
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     d = input._data
     axes = None if dim is None else _dims(dim, d.ndim)
@@ -132,6 +136,8 @@ MeanBackward0 = derivative('MeanBackward0')(_mean_backward)
 MeanBackward1 = derivative('MeanBackward1')(_mean_backward)  # mean.dim
 
 
+@tensor_op
+@_np_compat
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     d = input._data
     if dtype is not None:
@@ -161,6 +167,8 @@ def _empty_mean(d, axes, keepdim):
     return _quiet(np.true_divide, np.sum(d, axis=axes, keepdims=keepdim), 0).astype(d.dtype)
 
 
+@tensor_op
+@_np_compat
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     d = input._data
     _float_only(d, 'nanmean')
@@ -199,6 +207,8 @@ ProdBackward0 = derivative('ProdBackward0')(_prod_backward)
 ProdBackward1 = derivative('ProdBackward1')(_prod_backward)  # prod.dim_int
 
 
+@tensor_op
+@_np_compat
 @autocast('fp32')
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     d = input._data
@@ -297,10 +307,14 @@ def _minmax(input, dim, keepdim, out, which):
     return rt
 
 
+@tensor_op
+@_np_compat
 def max(input, dim=None, keepdim=False, *, out=None):
     return _minmax(input, dim, keepdim, out, 'max')
 
 
+@tensor_op
+@_np_compat
 def min(input, dim=None, keepdim=False, *, out=None):
     return _minmax(input, dim, keepdim, out, 'min')
 
@@ -327,33 +341,54 @@ AmaxBackward0 = derivative('AmaxBackward0')(_amax_backward)
 AminBackward0 = derivative('AminBackward0')(_amax_backward)
 
 
+def _extreme(input, dim, keepdim, out, name, extreme, node):
+    """amax / amin: NumPy's `extreme` over dims (all for `()`), recording `node`."""
+    d = input._data
+    axes = _dims(dim if dim != () else None, d.ndim)
+    _check_empty_axes(d, name, dim, axes)
+    r = _arr(extreme(d, axis=axes, keepdims=keepdim)) if d.ndim else d.copy()
+    return _out(out, _record(node, r, (input,), self=input, axes=axes, keepdim=keepdim,
+                             result=_RESULT))
+
+
+@tensor_op
+@_np_compat
 def amax(input, dim=(), keepdim=False, *, out=None):
-    d = input._data
-    axes = _dims(dim if dim != () else None, d.ndim)
-    _check_empty_axes(d, 'amax', dim, axes)
-    r = _arr(np.max(d, axis=axes, keepdims=keepdim)) if d.ndim else d.copy()
-    return _out(out, _record(AmaxBackward0, r, (input,), self=input, axes=axes,
-                             keepdim=keepdim, result=_RESULT))
+    return _extreme(input, dim, keepdim, out, 'amax', np.max, AmaxBackward0)
 
 
+@tensor_op
+@_np_compat
 def amin(input, dim=(), keepdim=False, *, out=None):
-    d = input._data
-    axes = _dims(dim if dim != () else None, d.ndim)
-    _check_empty_axes(d, 'amin', dim, axes)
-    r = _arr(np.min(d, axis=axes, keepdims=keepdim)) if d.ndim else d.copy()
-    return _out(out, _record(AminBackward0, r, (input,), self=input, axes=axes,
-                             keepdim=keepdim, result=_RESULT))
+    return _extreme(input, dim, keepdim, out, 'amin', np.min, AminBackward0)
 
 
+@tensor_op
+@_np_compat
 def aminmax(input, *, dim=None, keepdim=False):
     d = input._data
     if d.size == 0 and (dim is None or d.shape[_wrap_dim(dim, d.ndim)] == 0):
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
-    return _AminmaxRT(_rename(amin(input, dim if dim is not None else (), keepdim),
-                              'AminmaxBackward0'),
-                      _rename(amax(input, dim if dim is not None else (), keepdim),
-                              'AminmaxBackward0'))
+    dim = dim if dim is not None else ()
+    x = input.detach()
+    lo, hi = amin(x, dim, keepdim)._data, amax(x, dim, keepdim)._data
+    return _AminmaxRT(*_record_outputs(AminmaxBackward0, (lo, hi), (input,), self=input,
+                                       axes=_dims(dim if dim != () else None, d.ndim),
+                                       keepdim=keepdim))
+
+
+@derivative
+def AminmaxBackward0(grads, self, axes, keepdim):
+    """aminmax's one node: each extreme's gradient spread over the positions that reach it."""
+    g = None
+    for grad, extreme in zip(grads, (np.min, np.max)):
+        if grad is not None:
+            d = self._data
+            r = _wrap(_arr(extreme(d, axis=axes, keepdims=keepdim)) if d.ndim else d.copy())
+            part = _amax_backward(grad, self, axes, keepdim, r)
+            g = part if g is None else g + part
+    return g
 
 
 def _arg_extreme(input, dim, keepdim, which):
@@ -374,10 +409,14 @@ def _arg_extreme(input, dim, keepdim, which):
     return _wrap(r.reshape((1,) * d.ndim) if keepdim else r)
 
 
+@tensor_op
+@_np_compat
 def argmax(input, dim=None, keepdim=False):
     return _arg_extreme(input, dim, keepdim, 'argmax')
 
 
+@tensor_op
+@_np_compat
 def argmin(input, dim=None, keepdim=False):
     return _arg_extreme(input, dim, keepdim, 'argmin')
 
@@ -432,12 +471,16 @@ def StdBackward0(grad, self, axes, keepdim, correction, n, result):
     return VarBackward0._formula(g, self, axes, keepdim, correction, n)
 
 
+@tensor_op
+@_np_compat
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     r, (axes, keepdim, c, n) = _var_np(input, dim, unbiased, keepdim, correction, 'var')
     return _out(out, _record(VarBackward0, r, (input,), self=input, axes=axes, keepdim=keepdim,
                              correction=c, n=n))
 
 
+@tensor_op
+@_np_compat
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     r, (axes, keepdim, c, n) = _var_np(input, dim, unbiased, keepdim, correction, 'std')
     r = np.sqrt(r, out=r)
@@ -445,16 +488,47 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
                              correction=c, n=n, result=_RESULT))
 
 
+def _plus_mean_grad(g, g_mean, self, axes, keepdim, n):
+    """var_mean/std_mean: add the mean output's gradient to the first output's."""
+    if g_mean is None:
+        return g
+    gm = _mean_backward(g_mean, self.shape, axes, keepdim, n)
+    return gm if g is None else g + gm
+
+
+@derivative
+def VarMeanBackward0(grads, self, axes, keepdim, correction, n):
+    g = None if grads[0] is None else \
+        VarBackward0._formula(grads[0], self, axes, keepdim, correction, n)
+    return _plus_mean_grad(g, grads[1], self, axes, keepdim, n)
+
+
+@derivative
+def StdMeanBackward0(grads, self, axes, keepdim, correction, n):
+    g = None
+    if grads[0] is not None:  # the std from self (no output saved: double backward works)
+        result = var(self, axes, keepdim=keepdim, correction=correction).sqrt()
+        g = StdBackward0._formula(grads[0], self, axes, keepdim, correction, n, result)
+    return _plus_mean_grad(g, grads[1], self, axes, keepdim, n)
+
+
+@_np_compat
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, unbiased, correction = _var_args(dim, unbiased, correction)
-    return (_rename(var(input, dim, unbiased, keepdim, correction=correction),
-                    'VarMeanBackward0'), _rename(mean(input, dim, keepdim), 'VarMeanBackward0'))
+    r, (axes, kd, c, n) = _var_np(input, dim, unbiased, keepdim, correction, 'var')
+    m = mean(input.detach(), dim, keepdim)._data
+    return _record_outputs(VarMeanBackward0, (r, m), (input,), self=input, axes=axes,
+                           keepdim=kd, correction=c, n=n)
 
 
+@_np_compat
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, unbiased, correction = _var_args(dim, unbiased, correction)
-    return (_rename(std(input, dim, unbiased, keepdim, correction=correction),
-                    'StdMeanBackward0'), _rename(mean(input, dim, keepdim), 'StdMeanBackward0'))
+    r, (axes, kd, c, n) = _var_np(input, dim, unbiased, keepdim, correction, 'std')
+    r = np.sqrt(r, out=r)
+    m = mean(input.detach(), dim, keepdim)._data
+    return _record_outputs(StdMeanBackward0, (r, m), (input,), self=input, axes=axes,
+                           keepdim=kd, correction=c, n=n)
 
 
 @derivative
@@ -464,6 +538,8 @@ def LogsumexpBackward0(grad, self, axes, keepdim, result):
     return g * (self - r).exp()
 
 
+@tensor_op
+@_np_compat
 def logsumexp(input, dim, keepdim=False, *, out=None):
     d = input._data
     if d.dtype.kind in 'biu':
@@ -493,6 +569,8 @@ def CumsumBackward0(grad, dim):
     return grad.flip(dim).cumsum(dim).flip(dim)
 
 
+@tensor_op(inplace=_rebase_inplace)
+@_np_compat
 def cumsum(input, dim, *, dtype=None, out=None):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -519,6 +597,8 @@ def CumprodBackward0(grad, self, dim, result):
     return cat(out, dim)
 
 
+@tensor_op(inplace=_rebase_inplace)
+@_np_compat
 def cumprod(input, dim, *, dtype=None, out=None):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -559,10 +639,14 @@ def _cum_ext(input, dim, ufunc, rt):
     return rt(values, indices)
 
 
+@tensor_op
+@_np_compat
 def cummax(input, dim):
     return _cum_ext(input, dim, np.maximum, _CummaxRT)
 
 
+@tensor_op
+@_np_compat
 def cummin(input, dim):
     return _cum_ext(input, dim, np.minimum, _CumminRT)
 
@@ -574,6 +658,8 @@ def LogcumsumexpBackward0(grad, self, dim, result):
     return e * self.exp()
 
 
+@tensor_op
+@_np_compat
 def logcumsumexp(input, dim):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -581,24 +667,30 @@ def logcumsumexp(input, dim):
     return _record(LogcumsumexpBackward0, r, (input,), self=input, dim=ax, result=_RESULT)
 
 
+def _truth(test, input, dim, keepdim, out):
+    """all / any: NumPy's `test` over dims (bool; uint8 stays uint8, as torch's)."""
+    d = input._data
+    axes = None if dim is None else _dims(dim, d.ndim)
+    r = _arr(test(d, axis=axes, keepdims=keepdim if axes is not None else False))
+    if d.dtype == np.uint8:
+        r = r.astype(np.uint8)
+    return _out(out, _wrap(r))
+
+
+@tensor_op
+@_np_compat
 def all(input, dim=None, keepdim=False, *, out=None):
-    d = input._data
-    axes = None if dim is None else _dims(dim, d.ndim)
-    r = _arr(np.all(d, axis=axes, keepdims=keepdim if axes is not None else False))
-    if d.dtype == np.uint8:
-        r = r.astype(np.uint8)
-    return _out(out, _wrap(r))
+    return _truth(np.all, input, dim, keepdim, out)
 
 
+@tensor_op
+@_np_compat
 def any(input, dim=None, keepdim=False, *, out=None):
-    d = input._data
-    axes = None if dim is None else _dims(dim, d.ndim)
-    r = _arr(np.any(d, axis=axes, keepdims=keepdim if axes is not None else False))
-    if d.dtype == np.uint8:
-        r = r.astype(np.uint8)
-    return _out(out, _wrap(r))
+    return _truth(np.any, input, dim, keepdim, out)
 
 
+@tensor_op
+@_np_compat
 def count_nonzero(input, dim=None):
     d = input._data
     axes = None if dim is None else _dims(dim, d.ndim)
@@ -619,14 +711,22 @@ def LogSoftmaxBackward0(grad, result, dim):
     return grad - result.exp() * grad.sum(dim, keepdim=True)
 
 
-def softmax(input, dim=None, _stacklevel=3, dtype=None):
+def _softmax_args(input, dim, dtype, name):
+    """softmax/log_softmax's array (cast to dtype; integers refused as torch's kernels do) and
+    their wrapped dim."""
     d = input._data
     if dtype is not None:
         d = d.astype(_dtype.to_numpy(dtype))
     if d.dtype.kind in 'biu':
-        raise NotImplementedError(f'"softmax_lastdim_kernel_impl" not implemented for '
-                           f"'{_legacy(d.dtype)}'")
-    ax = _softmax_dim(dim, d.ndim)
+        raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                                  f"'{_legacy(d.dtype)}'")
+    return d, _softmax_dim(dim, d.ndim)
+
+
+@tensor_op
+@_np_compat
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    d, ax = _softmax_args(input, dim, dtype, 'softmax')
     if d.ndim == 0:
         # exp(x - x): 1, or NaN at an infinite or NaN input as torch's
         return _record(SoftmaxBackward0, _quiet(np.exp, _quiet(np.subtract, d, d)), (input,),
@@ -634,14 +734,10 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _record(SoftmaxBackward0, _softmax_np(d, ax), (input,), result=_RESULT, dim=ax)
 
 
+@tensor_op
+@_np_compat
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    d = input._data
-    if dtype is not None:
-        d = d.astype(_dtype.to_numpy(dtype))
-    if d.dtype.kind in 'biu':
-        raise NotImplementedError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
-                           f"'{_legacy(d.dtype)}'")
-    ax = _softmax_dim(dim, d.ndim)
+    d, ax = _softmax_args(input, dim, dtype, 'log_softmax')
     if d.ndim == 0:
         return _record(LogSoftmaxBackward0, _quiet(np.subtract, d, d), (input,), result=_RESULT,
                        dim=0)
@@ -735,6 +831,8 @@ NanmedianBackward1 = derivative('NanmedianBackward1')(_max_dim_backward)
 ModeBackward0 = derivative('ModeBackward0')(_max_dim_backward)
 
 
+@tensor_op
+@_np_compat
 def median(input, dim=None, keepdim=False):
     d = input._data
     if dim is None:
@@ -750,6 +848,8 @@ def median(input, dim=None, keepdim=False):
     return _median_dim(input, dim, keepdim, _MedianRT, nan_first=True)
 
 
+@tensor_op
+@_np_compat
 def nanmedian(input, dim=None, keepdim=False):
     d = input._data
     if dim is None:
@@ -799,6 +899,8 @@ def _median_dim(input, dim, keepdim, rt, nan_first):
     return rt(values, indices)
 
 
+@tensor_op
+@_np_compat
 def mode(input, dim=-1, keepdim=False):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -823,6 +925,7 @@ def mode(input, dim=-1, keepdim=False):
     return _ModeRT(values, indices)
 
 
+@tensor_op
 def norm(input, p='fro', dim=None, keepdim=False, dtype=None):
     from .linalg import vector_norm, matrix_norm  # cycle: linalg's norms build on reductions
     if isinstance(p, str):
@@ -834,33 +937,7 @@ def norm(input, p='fro', dim=None, keepdim=False, dtype=None):
     return vector_norm(input, p if p is not None else 2, dim, keepdim, dtype=dtype)
 
 
+@tensor_op
 def dist(input, other, p=2):
     from .linalg import vector_norm  # cycle: linalg's norms build on reductions
     return vector_norm(input - other, p)
-
-
-# torch's native reductions take NumPy's axis=/keepdims= too; torch.norm (Python) does not
-for _name in ['sum', 'nansum', 'mean', 'nanmean', 'prod', 'max', 'min', 'amax', 'amin', 'aminmax',
-              'argmax', 'argmin', 'std', 'var', 'std_mean', 'var_mean', 'logsumexp', 'cumsum',
-              'cumprod', 'cummax', 'cummin', 'logcumsumexp', 'all', 'any', 'count_nonzero',
-              'softmax', 'log_softmax', 'median', 'nanmedian', 'mode']:
-    globals()[_name] = _np_compat(globals()[_name])
-
-_METHODS = {
-    'sum': sum, 'nansum': nansum, 'mean': mean, 'nanmean': nanmean, 'prod': prod, 'max': max,
-    'min': min, 'amax': amax, 'amin': amin, 'aminmax': aminmax, 'argmax': argmax,
-    'argmin': argmin, 'std': std, 'var': var, 'logsumexp': logsumexp, 'cumsum': cumsum,
-    'cumprod': cumprod, 'cummax': cummax, 'cummin': cummin, 'logcumsumexp': logcumsumexp,
-    'all': all, 'any': any, 'count_nonzero': count_nonzero, 'softmax': softmax,
-    'log_softmax': log_softmax, 'median': median, 'nanmedian': nanmedian, 'mode': mode,
-    'norm': norm, 'dist': dist,
-}
-for _name, _fn in _METHODS.items():
-    setattr(Tensor, _name, _fn)
-
-
-def _cumsum_(self, dim, *, dtype=None):
-    return _write_inplace(self, cumsum(self, dim, dtype=dtype))
-
-
-Tensor.cumsum_ = _cumsum_

@@ -8,12 +8,12 @@ import functools
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, Size, _wrap, _wrap_dim
+from .._tensor import Tensor, Size, _wrap, _wrap_dim, tensor_op, _register_methods
 from ..autograd.graph import _record, derivative
 from .complex import view_as_real, view_as_complex
 from .sampling import _constant_pad
-from ._util import (_arr, _size_args, _out, _as_view, _writeable_view, _rename, _alloc_errors,
-                    _embed_slice, _write_inplace)
+from ._util import (_arr, _size_args, _out, _as_view, _writeable_view, _fused, _alloc_errors,
+                    _embed_slice, _rebase_inplace)
 from ._autocast import autocast
 
 __all__ = ['reshape', 'transpose', 'swapaxes', 'swapdims', 'permute', 't', 'squeeze',
@@ -80,16 +80,22 @@ def _infer_shape(shape, numel):
     return shape
 
 
-@derivative
-def ViewBackward0(grad, shape):
+def _reshape_backward(grad, shape):
     return grad.reshape(shape)
 
 
-@derivative
-def UnsafeViewBackward0(grad, shape):
-    return grad.reshape(shape)
+ViewBackward0 = derivative('ViewBackward0')(_reshape_backward)
+UnsafeViewBackward0 = derivative('UnsafeViewBackward0')(_reshape_backward)  # a reshape's copy
 
 
+def _unsafe_view(input, shape):
+    """torch's _unsafe_view: the reshape that ends a composite (kron), recorded as
+    UnsafeViewBackward0."""
+    d = input._data
+    return _record(UnsafeViewBackward0, d.reshape(shape), (input,), shape=d.shape)
+
+
+@tensor_op
 def view(self, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Size)):
         d = shape[0]
@@ -107,10 +113,12 @@ def view(self, *shape):
     return _viewing(_record(ViewBackward0, r, (self,), shape=d.shape), self)
 
 
+@tensor_op
 def view_as(self, other):
     return view(self, other._data.shape)
 
 
+@tensor_op
 def reshape(input, *shape):
     shape = _infer_shape(_size_args(shape), input._data.size)
     d = input._data
@@ -121,6 +129,7 @@ def reshape(input, *shape):
         return _record(UnsafeViewBackward0, d.reshape(shape), (input,), shape=d.shape)
 
 
+@tensor_op
 def reshape_as(self, other):
     return reshape(self, other._data.shape)
 
@@ -130,6 +139,7 @@ def TransposeBackward0(grad, dim0, dim1):
     return grad.transpose(dim0, dim1)
 
 
+@tensor_op(aliases=('swapaxes', 'swapdims'))
 def transpose(input, dim0, dim1):
     n = input._data.ndim
     a, b = _wrap_dim(dim0, n), _wrap_dim(dim1, n)
@@ -148,6 +158,7 @@ def TBackward0(grad):
     return grad.t()
 
 
+@tensor_op
 def t(input):
     n = input._data.ndim
     if n > 2:
@@ -162,6 +173,7 @@ def PermuteBackward0(grad, dims):
     return grad.permute(tuple(int(i) for i in np.argsort(dims)))
 
 
+@tensor_op
 def permute(input, *dims):
     dims = _size_args(dims)
     n = input._data.ndim
@@ -199,6 +211,7 @@ SqueezeBackward2 = derivative('SqueezeBackward2')(_reshape_back)  # squeeze(dims
 UnsqueezeBackward0 = derivative('UnsqueezeBackward0')(_reshape_back)
 
 
+@tensor_op
 @_axis_alias
 def squeeze(input, dim=None):
     d = input._data
@@ -218,6 +231,7 @@ def squeeze(input, dim=None):
     return _viewing(_record(op, r, (input,), shape=d.shape), input)
 
 
+@tensor_op
 @_axis_alias
 def unsqueeze(input, dim):
     d = input._data
@@ -229,6 +243,7 @@ def unsqueeze(input, dim):
     return _viewing(_record(UnsqueezeBackward0, r, (input,), shape=d.shape), input)
 
 
+@tensor_op
 def flatten(input, start_dim=0, end_dim=-1):
     d = input._data
     s, e = _wrap_dim(start_dim, d.ndim), _wrap_dim(end_dim, d.ndim)
@@ -244,10 +259,12 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(input, d.shape[:s] + (n,) + d.shape[e + 1:])
 
 
+@tensor_op
 def ravel(input):
     return flatten(input)
 
 
+@tensor_op
 def unflatten(input, dim, sizes):
     d = input._data
     ax = _wrap_dim(dim, d.ndim)
@@ -273,6 +290,7 @@ def ExpandBackward0(grad, shape):
     return grad  # the engine sums it down to the input's shape
 
 
+@tensor_op
 def expand(self, *sizes):
     if not sizes:
         raise TypeError('expand() missing 1 required positional arguments: "size"')
@@ -321,10 +339,12 @@ def expand(self, *sizes):
     return _viewing(_record(ExpandBackward0, r, (self,), shape=d.shape), self)
 
 
+@tensor_op
 def expand_as(self, other):
     return expand(self, other._data.shape)
 
 
+@tensor_op
 def broadcast_to(input, size):
     return expand(input, tuple(size))
 
@@ -353,6 +373,7 @@ SplitWithSizesBackward0 = derivative('SplitWithSizesBackward0')(_embed_slice)
 UnbindBackward0 = derivative('UnbindBackward0')(_embed_slice)
 
 
+@tensor_op
 @_axis_alias
 def narrow(input, dim, start, length):
     d = input._data
@@ -371,6 +392,7 @@ def narrow(input, dim, start, length):
                             idx=idx), input)
 
 
+@tensor_op
 @_axis_alias
 def select(input, dim, index):
     d = input._data
@@ -386,6 +408,7 @@ def select(input, dim, index):
                             shape=d.shape, idx=idx), input)
 
 
+@tensor_op
 @_axis_alias
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
@@ -399,6 +422,7 @@ def chunk(input, chunks, dim=0):
     return split(input, size, ax)
 
 
+@tensor_op
 def split(tensor, split_size_or_sections, dim=0):
     d = tensor._data
     ax = _wrap_dim(dim, d.ndim)
@@ -426,6 +450,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return tuple(out)
 
 
+@tensor_op
 @_axis_alias
 def tensor_split(input, indices_or_sections, dim=0):
     d = input._data
@@ -445,14 +470,17 @@ def tensor_split(input, indices_or_sections, dim=0):
     return tuple(out)
 
 
+@tensor_op
 def vsplit(input, indices_or_sections):
     return tensor_split(input, indices_or_sections, 0)
 
 
+@tensor_op
 def hsplit(input, indices_or_sections):
     return tensor_split(input, indices_or_sections, 1 if input.ndim > 1 else 0)
 
 
+@tensor_op
 @_axis_alias
 def unbind(input, dim=0):
     d = input._data
@@ -465,6 +493,7 @@ def unbind(input, dim=0):
     return tuple(out)
 
 
+@tensor_op(aliases=('moveaxis',))
 def movedim(input, source, destination):
     d = input._data
     src = (source,) if isinstance(source, int) else tuple(source)
@@ -487,6 +516,7 @@ def FlipBackward0(grad, dims):
     return grad.flip(dims)
 
 
+@tensor_op
 def flip(input, dims):
     d = input._data
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
@@ -497,10 +527,12 @@ def flip(input, dims):
     return _record(FlipBackward0, r, (input,), dims=axes)
 
 
+@tensor_op
 def fliplr(input):
     return flip(input, 1)
 
 
+@tensor_op
 def flipud(input):
     return flip(input, 0)
 
@@ -512,6 +544,7 @@ def RollBackward0(grad, shifts, dims):
     return grad.roll(shifts, dims)
 
 
+@tensor_op
 def roll(input, shifts, dims=None):
     d = input._data
     if dims is None:
@@ -524,8 +557,14 @@ def roll(input, shifts, dims=None):
     return _record(RollBackward0, r, (input,), shifts=tuple(-s for s in shifts_t), dims=dims_t)
 
 
+@tensor_op
 def rot90(input, k=1, dims=(0, 1)):
-    return _rename(_rot90(input, k, dims), 'Rot90Backward0')
+    return _fused(Rot90Backward0, lambda: _rot90(input, k, dims), (input,), k=k, dims=dims)
+
+
+@derivative
+def Rot90Backward0(grad, k, dims):
+    return grad.rot90(-k, dims)
 
 
 def _rot90(input, k, dims):
@@ -602,7 +641,13 @@ def stack(tensors, dim=0, *, out=None):
     ax = _wrap_dim(dim, len(shape0) + 1)
     if out is not None:
         return cat([unsqueeze(x, ax) for x in tensors], ax, out=out)
-    return _rename(cat([unsqueeze(x, ax) for x in tensors], ax), 'StackBackward0')
+    return _fused(StackBackward0, lambda: cat([unsqueeze(x, ax) for x in tensors], ax),
+                  tuple(tensors), dim=ax)
+
+
+@derivative
+def StackBackward0(grad, dim):
+    return grad.unbind(dim)
 
 
 def hstack(tensors, *, out=None):
@@ -663,16 +708,19 @@ def CloneBackward0(grad):
     return grad
 
 
+@tensor_op
 def clone(input, *, memory_format=None):
     return _record(CloneBackward0, input._data.copy(), (input,))
 
 
+@tensor_op
 def contiguous(self, memory_format=None):
     if self._data.flags.c_contiguous:
         return self
     return _record(CloneBackward0, np.ascontiguousarray(self._data), (self,))
 
 
+@tensor_op
 def tile(input, dims):
     dims = tuple(dims)
     d = input._data
@@ -691,6 +739,7 @@ def RepeatBackward0(grad, shape, src_shape, sizes):
     return g.reshape(shape)
 
 
+@tensor_op
 @_alloc_errors
 def repeat(self, *sizes):
     sizes = _size_args(sizes)
@@ -733,6 +782,7 @@ _DiagEmbedBackward0 = derivative('DiagEmbedBackward0')(_diag_backward)
 _DiagonalBackward0_copy = derivative('DiagonalBackward0_copy')(_diag_backward)
 
 
+@tensor_op
 def diag(input, diagonal=0):
     d = input._data
     if d.ndim not in (1, 2):
@@ -746,6 +796,7 @@ def DiagonalBackward0(grad, shape, offset, dim1, dim2):
     return _diag_scatter(grad, shape, offset, dim1, dim2)
 
 
+@tensor_op
 def diagonal(input, offset=0, dim1=0, dim2=1):
     d = input._data
     a, b = _wrap_dim(dim1, d.ndim), _wrap_dim(dim2, d.ndim)
@@ -761,6 +812,7 @@ def DiagEmbedBackward0(grad, offset, dim1, dim2):
     return grad.diagonal(offset, dim1, dim2)
 
 
+@tensor_op
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     d = input._data
     n = d.shape[-1] + abs(offset)
@@ -786,6 +838,7 @@ def TriuBackward0(grad, diagonal):
     return grad.triu(diagonal)
 
 
+@tensor_op(inplace=_rebase_inplace)
 def tril(input, diagonal=0, *, out=None):
     d = input._data
     if d.ndim < 2:
@@ -793,6 +846,7 @@ def tril(input, diagonal=0, *, out=None):
     return _out(out, _record(TrilBackward0, np.tril(d, diagonal), (input,), diagonal=diagonal))
 
 
+@tensor_op(inplace=_rebase_inplace)
 def triu(input, diagonal=0, *, out=None):
     d = input._data
     if d.ndim < 2:
@@ -822,6 +876,7 @@ def squeeze_copy(input, dim=None):
     return clone(squeeze(input, dim))
 
 
+@tensor_op
 def as_strided(input, size, stride, storage_offset=None):
     d = input._data
     item = d.itemsize
@@ -860,62 +915,35 @@ def cartesian_prod(*tensors):
     return stack([g.reshape(-1) for g in grids], 1)
 
 
-_METHODS = {
-    'view': view, 'view_as': view_as, 'reshape': reshape, 'reshape_as': reshape_as,
-    'transpose': transpose, 'swapaxes': transpose, 'swapdims': transpose, 'permute': permute,
-    't': t, 'squeeze': squeeze, 'unsqueeze': unsqueeze, 'flatten': flatten, 'ravel': ravel,
-    'unflatten': unflatten, 'expand': expand, 'expand_as': expand_as,
-    'broadcast_to': broadcast_to, 'narrow': narrow, 'select': select, 'chunk': chunk,
-    'split': split, 'tensor_split': tensor_split, 'unbind': unbind, 'movedim': movedim,
-    'moveaxis': movedim, 'flip': flip, 'fliplr': fliplr, 'flipud': flipud, 'roll': roll,
-    'rot90': rot90, 'clone': clone, 'contiguous': contiguous, 'repeat': repeat, 'tile': tile,
-    'diag': diag, 'diagonal': diagonal, 'diag_embed': diag_embed, 'tril': tril, 'triu': triu,
-    'vsplit': vsplit, 'hsplit': hsplit, 'as_strided': as_strided,
-}
-for _name, _fn in _METHODS.items():
-    setattr(Tensor, _name, _fn)
-Tensor.T = property(_T)
-Tensor.mT = property(_mT)
-Tensor.H = property(lambda self: _T(self).conj())
-Tensor.mH = property(lambda self: _mT(self).conj())
+_register_methods(__name__, {
+    'T': property(_T), 'mT': property(_mT), 'H': property(lambda self: _T(self).conj()),
+    'mH': property(lambda self: _mT(self).conj()),
+})
 
 
+@tensor_op(name='t_')
 def _t_(self):
     r = t(self)
     self._data = r._data
     return self
 
 
+@tensor_op(name='squeeze_')
 @_axis_alias
 def _squeeze_(self, dim=None):
     self._data = squeeze(self, dim)._data if dim is not None else squeeze(self)._data
     return self
 
 
+@tensor_op(name='unsqueeze_')
 @_axis_alias
 def _unsqueeze_(self, dim):
     self._data = unsqueeze(self, dim)._data
     return self
 
 
+@tensor_op(name='transpose_', aliases=('swapaxes_', 'swapdims_'))
 def _transpose_(self, dim0, dim1):
     self._data = transpose(self, dim0, dim1)._data
     return self
 
-
-Tensor.t_ = _t_
-Tensor.squeeze_ = _squeeze_
-Tensor.unsqueeze_ = _unsqueeze_
-Tensor.transpose_ = _transpose_
-
-
-def _tril_(self, diagonal=0):
-    return _write_inplace(self, tril(self, diagonal))
-
-
-def _triu_(self, diagonal=0):
-    return _write_inplace(self, triu(self, diagonal))
-
-
-Tensor.tril_ = _tril_
-Tensor.triu_ = _triu_

@@ -204,7 +204,7 @@ _COMPLEX_RULES = dict.fromkeys((
     'AddcmulBackward0', 'AddcdivBackward0',
     # linear algebra and reductions
     'MmBackward0', 'BmmBackward0', 'AddmmBackward0', 'AddmvBackward0', 'AddbmmBackward0',
-    'BaddbmmBackward0', 'MvBackward0', 'DotBackward0', 'EinsumBackward0', 'SumBackward0',
+    'BaddbmmBackward0', 'MvBackward0', 'DotBackward0', 'SumBackward0',
     'SumBackward1', 'MeanBackward0', 'MeanBackward1', 'CumsumBackward0',
     # views, copies and selections
     'ViewBackward0', 'UnsafeViewBackward0', 'ExpandBackward0', 'PermuteBackward0',
@@ -216,7 +216,8 @@ _COMPLEX_RULES = dict.fromkeys((
     'RepeatBackward0', 'DiagonalBackward0', 'DiagEmbedBackward0', 'TrilBackward0',
     'TriuBackward0', 'ConstantPadNdBackward0', 'AsStridedBackward0', 'CopySlices',
     'MaskedFillBackward0', 'WhereBackward0', 'IndexAddBackward0', 'ScatterAddBackward0',
-    'MaskedSelectBackward0', 'ToCopyBackward0', 'CopyBackwards', 'FftC2CBackward0'),
+    'MaskedSelectBackward0', 'ToCopyBackward0', 'CopyBackwards', 'FftC2CBackward0',
+    'StackBackward0', 'Rot90Backward0', 'TraceBackward0', 'LinalgCrossBackward0'),
     _HOLOMORPHIC)
 _COMPLEX_RULES.update(dict.fromkeys((
     'AbsBackward0', 'AngleBackward0', 'RealBackward0', 'ImagBackward0', 'ConjBackward0',
@@ -280,8 +281,8 @@ class _MultiOutputNode(Node):
             _raise_freed()
         if self._versions:
             _check_versions(self)
-        if create_graph:
-            # the saved outputs are plain aliases here: a second order would miss their part
+        if create_graph and self._versions:
+            # saved outputs are plain aliases here: a second order would miss their part
             raise NotImplementedError(
                 f"ember does not implement double backward through {self.name()}")
         out = type(self)._formula(list(grads), **self._saved)

@@ -24,6 +24,9 @@ def test_catalogue_is_current():
 def test_catalogue_lists_every_declared_node():
     from ember.autograd.graph import _DERIVATIVES
     text = _generator().render()
-    missing = [c.__name__ for c in _DERIVATIVES if f'### {c.__name__}\n' not in text]
+    # a formula shared by several nodes is listed once, under all their names
+    listed = {n for line in text.splitlines() if line.startswith('### ')
+              for n in line[4:].split(', ')}
+    missing = [c.__name__ for c in _DERIVATIVES if c.__name__ not in listed]
     assert not missing
     assert len(_DERIVATIVES) > 200  # every op family has declared its formulas
