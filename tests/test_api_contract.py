@@ -95,10 +95,9 @@ def test_tensor_names_on_instances():
 
 # torch module files shadowed on their package by a function that ember does not implement yet:
 # importing a placeholder module for them would rebind the (stub) function, so the contract
-# fails until the function is real (weight_norm/spectral_norm are issue 13's).
+# fails until the function is real.
 _SHADOWED_BY_MISSING = {
     'torch.distributed.rendezvous', 'torch.export.unflatten',
-    'torch.nn.utils.spectral_norm', 'torch.nn.utils.weight_norm',
     'torch.quantization.fuse_modules', 'torch.quantization.quantize',
     'torch.quantization.quantize_jit',
 }
