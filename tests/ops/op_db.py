@@ -755,6 +755,29 @@ op('det', lambda lib, a: lib.det(a), lambda r, dt: [Sample(m(r, (3, 3), dt)),
 op('inverse', lambda lib, a: lib.inverse(a + 3 * lib.eye(3, dtype=a.dtype)),
    lambda r, dt: [Sample(m(r, (3, 3), dt))], dtypes=FLOAT)
 
+# weight normalization and Householder products (nn.utils.parametrizations builds on them)
+op('weight_norm_first', lambda lib, v, g: lib._weight_norm(v, g, 0),
+   lambda r, dt: [Sample(m(r, (3, 4), dt), m(r, (3, 1), dt)),
+                  Sample(m(r, (2, 3, 2), dt), m(r, (2, 1, 1), dt))],
+   dtypes=FLOAT, grad_fn='WeightNormInterfaceBackward0')
+op('weight_norm_last', lambda lib, v, g: lib._weight_norm(v, g, 2),
+   lambda r, dt: [Sample(m(r, (2, 3, 4), dt), m(r, (1, 1, 4), dt))],
+   dtypes=FLOAT, grad_fn='WeightNormInterfaceBackward0')
+op('weight_norm_middle', lambda lib, v, g: lib._weight_norm(v, g, 1),
+   lambda r, dt: [Sample(m(r, (2, 3, 4), dt), m(r, (1, 3, 1), dt))],
+   dtypes=FLOAT, grad_fn='MulBackward0')
+op('weight_norm_whole', lambda lib, v, g: lib._weight_norm(v, g, -1),
+   lambda r, dt: [Sample(m(r, (3, 4), dt), m(r, (), dt))], dtypes=FLOAT, grad_fn='MulBackward0')
+op('norm_except_dim', lambda lib, v, *a: lib.norm_except_dim(v, *a),
+   lambda r, dt: [Sample(m(r, (3, 4), dt), 2, 0), Sample(m(r, (2, 3, 4), dt), 2, 1),
+                  Sample(m(r, (2, 3, 4), dt), 3, 2), Sample(m(r, (2, 3), dt), 1, -1)],
+   dtypes=FLOAT, grad_fn='ViewBackward0')
+op('householder_product', lambda lib, a, tau: lib.linalg.householder_product(a, tau),
+   lambda r, dt: [Sample(m(r, (4, 3), dt), m(r, (3,), dt, lo=0.2, hi=1.5)),
+                  Sample(m(r, (5, 3), dt), m(r, (2,), dt, lo=0.2, hi=1.5)),
+                  Sample(m(r, (2, 4, 4), dt), m(r, (2, 4), dt, lo=0.2, hi=1.5))],
+   dtypes=FLOAT)
+
 OPS_BY_NAME = {o.name: o for o in OPS}
 assert len(OPS_BY_NAME) == len(OPS), "duplicate op names in the table"
 
