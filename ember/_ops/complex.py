@@ -146,19 +146,26 @@ def ComplexBackward0(grad):
     return grad.real, grad.imag
 
 
+def _from_parts(a, b, real_part, imag_part):
+    """The complex array real_part + i imag_part for two float inputs of one dtype (torch's
+    checks and messages for complex() and polar())."""
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"Expected object of scalar type {_legacy(a.dtype)} but got scalar "
+                           f"type {_legacy(b.dtype)} for second argument")
+    if a.dtype.kind != 'f':
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{_legacy(a.dtype)} and {_legacy(b.dtype)}")
+    c = np.empty(np.broadcast_shapes(a.shape, b.shape),
+                 np.complex64 if a.dtype == np.float32 else np.complex128)
+    c.real, c.imag = real_part(), imag_part()
+    return c
+
+
 @_bcast_errors
 def complex(real, imag, *, out=None):
     """real + i imag, elementwise (both float, of the same dtype)."""
     r, i = real._data, imag._data
-    if r.dtype != i.dtype:
-        raise RuntimeError(f"Expected object of scalar type {_legacy(r.dtype)} but got scalar "
-                           f"type {_legacy(i.dtype)} for second argument")
-    if r.dtype.kind != 'f':
-        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
-                           f"{_legacy(r.dtype)} and {_legacy(i.dtype)}")
-    c = np.empty(np.broadcast_shapes(r.shape, i.shape),
-                 np.complex64 if r.dtype == np.float32 else np.complex128)
-    c.real, c.imag = r, i
+    c = _from_parts(r, i, lambda: r, lambda: i)
     return _out(out, _record(ComplexBackward0, c, (real, imag)))
 
 
@@ -174,10 +181,5 @@ def PolarBackward0(grad, result, abs):
 def polar(abs, angle, *, out=None):
     """abs * (cos(angle) + i sin(angle)), elementwise."""
     a, t = abs._data, angle._data
-    if a.dtype != t.dtype:
-        raise RuntimeError(f"Expected object of scalar type {_legacy(a.dtype)} but got scalar "
-                           f"type {_legacy(t.dtype)} for second argument")
-    c = np.empty(np.broadcast_shapes(a.shape, t.shape),
-                 np.complex64 if a.dtype == np.float32 else np.complex128)
-    c.real, c.imag = a * np.cos(t), a * np.sin(t)
+    c = _from_parts(a, t, lambda: a * np.cos(t), lambda: a * np.sin(t))
     return _out(out, _record(PolarBackward0, c, (abs, angle), result=_RESULT, abs=abs))
