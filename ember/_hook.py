@@ -140,6 +140,12 @@ def install_as_torch():
         # first, so that no finder after it can reach an installed torch
         sys.meta_path.insert(0, _finder)
     sys.modules[_PREFIX] = ember
+    # every ember module already loaded answers its torch name at once: an import of it then
+    # finds it in sys.modules, and the import system does not rebind the parent's attribute
+    # (torch.nn.utils.weight_norm stays the function, as in torch, not its module)
+    for name, mod in list(sys.modules.items()):
+        if name.startswith('ember.') and mod is not None:
+            sys.modules.setdefault(_torch_name(name), mod)
     return ember
 
 

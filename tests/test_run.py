@@ -255,3 +255,18 @@ def test_install_as_torch_refuses_after_real_torch(tmp_path):
     r = python('nb.py', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ['refused', 'True', 'True']
+
+
+def test_importing_a_module_keeps_the_function_of_the_same_name(tmp_path):
+    """torch.nn.utils.weight_norm is a function and a module of that name; importing the
+    module must not rebind the function (as in torch, where the package binds it last)."""
+    write(tmp_path, 'shadow.py', '''
+        import torch.nn.utils.weight_norm
+        import torch.autograd.gradcheck
+        import torch
+        print(type(torch.nn.utils.weight_norm).__name__, type(torch.autograd.gradcheck).__name__)
+    ''')
+    r = run_ember('run', 'shadow.py', cwd=tmp_path)
+    t = python('shadow.py', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == t.stdout.split() == ['function', 'function']
