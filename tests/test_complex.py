@@ -7,7 +7,7 @@ import torch
 import ember
 
 
-def _close(e, t, tol):
+def _assert_close(e, t, tol):
     e_np = e.detach().numpy() if isinstance(e, ember.Tensor) else e
     np.testing.assert_allclose(e_np, t.detach().resolve_conj().numpy(), rtol=tol, atol=tol)
 
@@ -36,10 +36,10 @@ def test_complex_gradients_as_torch(name):
     e = ember.tensor(a, requires_grad=True)
     t = torch.tensor(a, requires_grad=True)
     le, lt = COMPLEX_FNS[name](ember, e), COMPLEX_FNS[name](torch, t)
-    _close(le, lt, 1e-12)
+    _assert_close(le, lt, 1e-12)
     le.backward()
     lt.backward()
-    _close(e.grad, t.grad, 1e-12)
+    _assert_close(e.grad, t.grad, 1e-12)
 
 
 def test_complex_gradient_at_zero_as_torch():
@@ -50,7 +50,7 @@ def test_complex_gradient_at_zero_as_torch():
         t = torch.tensor(a, requires_grad=True)
         f(e).backward()
         f(t).backward()
-        _close(e.grad, t.grad, 1e-12)
+        _assert_close(e.grad, t.grad, 1e-12)
 
 
 def test_unsupported_complex_gradient_raises():
@@ -81,4 +81,4 @@ def test_complex_random_draws_as_torch(dtype):
         torch.manual_seed(7)
         e, t = fn(ember), fn(torch)
         assert str(e.dtype) == str(t.dtype)
-        _close(e, t, 1e-6 if dtype == 'complex64' else 1e-12)
+        _assert_close(e, t, 1e-6 if dtype == 'complex64' else 1e-12)

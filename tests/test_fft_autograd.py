@@ -42,7 +42,7 @@ def _loss(lib, y, seed=1):
     return (y * w.to(y.dtype)).sum() + (y ** 2).sum() * 0.1
 
 
-def _close(e, t, tol):
+def _assert_close(e, t, tol):
     e_np = e.detach().numpy() if isinstance(e, ember.Tensor) else e
     np.testing.assert_allclose(e_np, t.detach().resolve_conj().numpy(), rtol=tol, atol=tol)
 
@@ -53,12 +53,12 @@ def _check(fn_name, kwargs, shape, dtype, complex_):
     yt = getattr(torch.fft, fn_name)(t, **kwargs)
     tol = 1e-4 if dtype == np.float32 else 1e-10
     assert str(ye.dtype) == str(yt.dtype) and tuple(ye.shape) == tuple(yt.shape)
-    _close(ye, yt, tol)
+    _assert_close(ye, yt, tol)
     assert ye.grad_fn.name() == yt.grad_fn.name()
     _loss(ember, ye).backward()
     _loss(torch, yt).backward()
     assert str(e.grad.dtype) == str(t.grad.dtype)
-    _close(e.grad, t.grad, tol * 10)
+    _assert_close(e.grad, t.grad, tol * 10)
 
 
 def _with_inputs(names):
@@ -94,10 +94,10 @@ def test_gradcheck_and_double_backward(name):
     ft = lambda x: getattr(torch.fft, name)(x, norm='ortho')  # noqa: E731
     ge, = ember.autograd.grad(_loss(ember, fe(e)), e, create_graph=True)
     gt, = torch.autograd.grad(_loss(torch, ft(t)), t, create_graph=True)
-    _close(ge, gt, 1e-10)
+    _assert_close(ge, gt, 1e-10)
     hge, = ember.autograd.grad((ge.abs() ** 2).sum(), e)
     hgt, = torch.autograd.grad((gt.abs() ** 2).sum(), t)
-    _close(hge, hgt, 1e-9)
+    _assert_close(hge, hgt, 1e-9)
 
 
 def test_errors_as_torch():
@@ -123,4 +123,4 @@ def test_out_and_integer_input():
     out = ember.empty(0, dtype=ember.complex64)
     r = ember.fft.fft(ember.arange(6), out=out)
     assert r is out
-    _close(out, torch.fft.fft(torch.arange(6)), 1e-5)
+    _assert_close(out, torch.fft.fft(torch.arange(6)), 1e-5)
