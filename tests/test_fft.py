@@ -15,7 +15,7 @@ def _pair(shape, dtype, rng, complex_=False):
     return ember.tensor(a), torch.tensor(a)
 
 
-def _same(e, t, tol):
+def _assert_same(e, t, tol):
     assert str(e.dtype) == str(t.dtype) and tuple(e.shape) == tuple(t.shape)
     np.testing.assert_allclose(e.numpy(), t.resolve_conj().numpy(), rtol=tol, atol=tol)
 
@@ -33,7 +33,7 @@ def test_one_dim(name, dtype, kw):
     complex_in = name in ('ifft', 'irfft', 'hfft')
     e, t = _pair((4, 5), dtype, rng, complex_=complex_in and name != 'ifft')
     tol = 1e-4 if dtype == np.float32 else 1e-10
-    _same(getattr(ember.fft, name)(e, **kw), getattr(torch.fft, name)(t, **kw), tol)
+    _assert_same(getattr(ember.fft, name)(e, **kw), getattr(torch.fft, name)(t, **kw), tol)
 
 
 @pytest.mark.parametrize('name', MANY)
@@ -45,18 +45,18 @@ def test_many_dims(name, kw):
     e, t = _pair((3, 4, 5), np.float64, rng, complex_=name.startswith('irfft'))
     if 's' in kw and 'dim' not in kw and name.endswith('n'):
         kw = dict(kw, dim=(-2, -1))
-    _same(getattr(ember.fft, name)(e, **kw), getattr(torch.fft, name)(t, **kw), 1e-10)
+    _assert_same(getattr(ember.fft, name)(e, **kw), getattr(torch.fft, name)(t, **kw), 1e-10)
 
 
 def test_integer_input_freqs_and_shifts():
-    _same(ember.fft.fft(ember.arange(6)), torch.fft.fft(torch.arange(6)), 1e-5)
-    _same(ember.fft.fftfreq(5), torch.fft.fftfreq(5), 0)
-    _same(ember.fft.rfftfreq(8, 0.1, dtype=ember.float64),
+    _assert_same(ember.fft.fft(ember.arange(6)), torch.fft.fft(torch.arange(6)), 1e-5)
+    _assert_same(ember.fft.fftfreq(5), torch.fft.fftfreq(5), 0)
+    _assert_same(ember.fft.rfftfreq(8, 0.1, dtype=ember.float64),
           torch.fft.rfftfreq(8, 0.1, dtype=torch.float64), 0)
     x = np.arange(12.).reshape(3, 4)
     for f in ('fftshift', 'ifftshift'):
         for kw in ({}, {'dim': 1}, {'dim': (0,)}):
-            _same(getattr(ember.fft, f)(ember.tensor(x), **kw),
+            _assert_same(getattr(ember.fft, f)(ember.tensor(x), **kw),
                   getattr(torch.fft, f)(torch.tensor(x), **kw), 0)
 
 

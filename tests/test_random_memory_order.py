@@ -30,7 +30,7 @@ def _pair(view, dtype='float32'):
     return fn(ember.tensor(base)), fn(torch.tensor(base))
 
 
-def _same(e, t):
+def _assert_same(e, t):
     a, b = np.asarray(e.detach()), t.detach().numpy()
     assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, b.dtype, a.shape, b.shape)
     np.testing.assert_array_equal(a, b)
@@ -61,7 +61,7 @@ LIKE = {
 @pytest.mark.parametrize('view', sorted(VIEWS))
 @pytest.mark.parametrize('op', sorted(LIKE))
 def test_like_samplers_fill_in_memory_order(view, op):
-    _same(*_both(LIKE[op], view))
+    _assert_same(*_both(LIKE[op], view))
 
 
 INPLACE = {
@@ -85,7 +85,7 @@ INPLACE = {
 @pytest.mark.parametrize('view', sorted(VIEWS))
 @pytest.mark.parametrize('op', sorted(INPLACE))
 def test_inplace_samplers_fill_in_memory_order(view, op, dtype):
-    _same(*_both(INPLACE[op], view, dtype))
+    _assert_same(*_both(INPLACE[op], view, dtype))
 
 
 OUT_OF_PLACE = {
@@ -101,7 +101,7 @@ OUT_OF_PLACE = {
 @pytest.mark.parametrize('view', sorted(VIEWS))
 @pytest.mark.parametrize('op', sorted(OUT_OF_PLACE))
 def test_out_of_place_samplers_of_non_contiguous_inputs(view, op):
-    _same(*_both(OUT_OF_PLACE[op], view))
+    _assert_same(*_both(OUT_OF_PLACE[op], view))
 
 
 def _f(L):
@@ -130,7 +130,7 @@ DROPOUT = {
 def test_dropout_of_non_contiguous_inputs(view, op, dtype):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        _same(*_both(DROPOUT[op], view, dtype, seed=3))
+        _assert_same(*_both(DROPOUT[op], view, dtype, seed=3))
 
 
 @pytest.mark.parametrize('view', ['transpose', 'attention', 'slice_t'])
@@ -144,7 +144,7 @@ def test_dropout_gradient_of_a_transposed_leaf(view):
         y = _f(L).dropout(fn(leaf), 0.5)
         (y * L.arange(y.numel(), dtype=L.float32).reshape(y.shape)).sum().backward()
         grads.append((y, leaf.grad))
-    _same(*[g[0] for g in grads])
+    _assert_same(*[g[0] for g in grads])
     np.testing.assert_array_equal(np.asarray(grads[0][1]), grads[1][1].numpy())
 
 
@@ -200,7 +200,7 @@ def test_like_memory_format_argument(fmt):
     torch.manual_seed(1)
     e = ember.randn_like(ember.zeros(2, 3, 4, 5), memory_format=ember.channels_last)
     t = torch.randn_like(torch.zeros(2, 3, 4, 5), memory_format=torch.channels_last)
-    _same(e, t)
+    _assert_same(e, t)
 
 
 def test_channels_last_needs_rank_4():
@@ -222,6 +222,6 @@ def test_fill_of_an_expanded_tensor_raises_as_torch():
 def test_generator_argument_of_like_samplers():
     e, t = _pair('attention')
     ge, gt = ember.Generator().manual_seed(9), torch.Generator().manual_seed(9)
-    _same(ember.rand_like(e, generator=ge), torch.rand_like(t, generator=gt))
-    _same(ember.randn_like(e, generator=ge), torch.randn_like(t, generator=gt))
-    _same(ember.randint_like(e, 3, 9, generator=ge), torch.randint_like(t, 3, 9, generator=gt))
+    _assert_same(ember.rand_like(e, generator=ge), torch.rand_like(t, generator=gt))
+    _assert_same(ember.randn_like(e, generator=ge), torch.randn_like(t, generator=gt))
+    _assert_same(ember.randint_like(e, 3, 9, generator=ge), torch.randint_like(t, 3, 9, generator=gt))

@@ -130,7 +130,7 @@ def world(tmp_path):
     assert es.get_safe_globals() == []
 
 
-def refused(raw, match=None, kind=pickle.UnpicklingError, **kw):
+def assert_refused(raw, match=None, kind=pickle.UnpicklingError, **kw):
     with pytest.raises(kind, match=match) as e:
         ember.load(io.BytesIO(raw), **kw)
     return e.value
@@ -158,10 +158,10 @@ def _door(name, *args):
 ])
 def test_get_layout_is_no_door_to_other_functions(world, name, args):
     raw = zipped(_door(name, *args(world)))
-    err = refused(raw, "is not a torch layout")
+    err = assert_refused(raw, "is not a torch layout")
     assert "Weights only load failed" in str(err)
     # the same file under weights_only=False: ember's _get_layout still only gives layouts
-    refused(raw, "is not a torch layout", weights_only=False)
+    assert_refused(raw, "is not a torch layout", weights_only=False)
 
 
 def test_get_layout_gives_layouts_like_torch():
@@ -170,7 +170,7 @@ def test_get_layout_gives_layouts_like_torch():
     assert ember.load(io.BytesIO(raw)) == [ember.strided, ember.sparse_coo]
     assert torch.load(io.BytesIO(raw)) == [torch.strided, torch.sparse_coo]
     for bad in (I(3), S('strided'), S('torch.Tensor'), S('torch.strided\n')):
-        refused(zipped(R(G('torch.serialization', '_get_layout'), bad)), "not a torch layout")
+        assert_refused(zipped(R(G('torch.serialization', '_get_layout'), bad)), "not a torch layout")
 
 
 # ---- _rebuild_from_type_v2: only torch's rebuild functions, only Tensor subclasses ---------
@@ -184,7 +184,7 @@ def test_get_layout_gives_layouts_like_torch():
 def test_rebuild_from_type_v2_calls_only_rebuild_functions(world, func):
     body = R(G('torch._tensor', '_rebuild_from_type_v2'), func, G('torch', 'Tensor'), T(I(8)),
              D())
-    refused(zipped(body), "can only call torch's tensor rebuild functions")
+    assert_refused(zipped(body), "can only call torch's tensor rebuild functions")
 
 
 @pytest.mark.parametrize('new_type', [G('collections', 'OrderedDict'), G('torch', 'float32'),
@@ -193,7 +193,7 @@ def test_rebuild_from_type_v2_calls_only_rebuild_functions(world, func):
 def test_rebuild_from_type_v2_builds_only_tensor_subclasses(world, new_type):
     body = R(G('torch._tensor', '_rebuild_from_type_v2'), G('torch._utils', '_rebuild_tensor_v2'),
              new_type, T(PID('FloatStorage', '0', 4), I(0), T(I(4)), T(I(1)), FALSE, ODICT), D())
-    refused(zipped(body, FLOATS4), "can only rebuild a Tensor subclass")
+    assert_refused(zipped(body, FLOATS4), "can only rebuild a Tensor subclass")
 
 
 def test_rebuild_from_type_v2_legit_tensor_with_attributes_both_ways():
@@ -231,14 +231,14 @@ def test_state_cannot_set_internals(world, key):
               T(NONE, D((S(key), value))))
     build = BUILD(R(G('torch.nn.parameter', 'Parameter'), tensor4()), D((S(key), value)))
     for body in (param_state, from_type, slots, build):
-        refused(zipped(body, FLOATS4), "Invalid serialized state")
+        assert_refused(zipped(body, FLOATS4), "Invalid serialized state")
 
 
 def test_state_shapes_are_checked(world):
     for state in (I(1), L(), T(D(), D(), D()), T(L(), NONE), D((I(1), I(2)))):
         body = R(G('torch._utils', '_rebuild_parameter_with_state'), tensor4(), TRUE, ODICT,
                  state)
-        refused(zipped(body, FLOATS4), "Invalid serialized state")
+        assert_refused(zipped(body, FLOATS4), "Invalid serialized state")
 
 
 def test_legit_parameter_state_loads_like_torch():
@@ -259,7 +259,7 @@ def test_rebuild_parameter_arguments(world):
                         (R(reb, tensor4(), S('yes'), ODICT), "requires_grad must be a bool"),
                         (R(reb, tensor4(), TRUE, hook), "backward hooks"),
                         (R(reb, tensor4(), TRUE, L()), "backward hooks")]:
-        refused(zipped(body, FLOATS4), match)
+        assert_refused(zipped(body, FLOATS4), match)
 
 
 def test_rebuild_tensor_arguments(world):
@@ -281,7 +281,7 @@ def test_rebuild_tensor_arguments(world):
            G('torch', 'FloatStorage')), RuntimeError, "expected a dtype"),
     ]
     for body, kind, match in cases:
-        refused(zipped(body, FLOATS4), match, kind)
+        assert_refused(zipped(body, FLOATS4), match, kind)
 
 
 def test_device_rebuild_functions_arguments(world):
@@ -291,7 +291,7 @@ def test_device_rebuild_functions_arguments(world):
                  R(cpu_fn, L(I(1)), G('torch', 'float32'), S('cpu'), FALSE),
                  R(cpu_fn, tensor4(), G('torch', 'FloatStorage'), S('cpu'), FALSE),
                  R(cpu_fn, tensor4(), G('torch', 'float64'), L(), FALSE)):
-        refused(zipped(body, FLOATS4))
+        assert_refused(zipped(body, FLOATS4))
     got = ember.load(io.BytesIO(zipped(R(cpu_fn, tensor4(), G('torch', 'float64'), S('cuda:0'),
                                          FALSE), FLOATS4)))
     assert got.dtype == ember.float64 and got._data.tolist() == [0.0, 1.0, 2.0, 3.0]
@@ -301,7 +301,7 @@ def test_device_rebuild_functions_arguments(world):
                                   '_rebuild_meta_tensor_no_storage', '_rebuild_nested_tensor',
                                   '_rebuild_wrapper_subclass'])
 def test_unsupported_rebuild_functions_raise_before_running(world, name):
-    refused(zipped(R(G('torch._utils', name), S(str(world)))), "ember cannot load",
+    assert_refused(zipped(R(G('torch._utils', name), S(str(world)))), "ember cannot load",
             NotImplementedError)
 
 
@@ -343,7 +343,7 @@ def test_unsupported_rebuild_functions_raise_before_running(world, name):
            D((S('name'), S('x')))), "Can only build"),
 ])
 def test_allowed_globals_refuse_hostile_arguments(world, body, match):
-    refused(zipped(body, FLOATS4), match)
+    assert_refused(zipped(body, FLOATS4), match)
 
 
 def test_allowed_globals_legit_arguments_agree_with_torch():
@@ -366,7 +366,7 @@ def test_allowed_globals_legit_arguments_agree_with_torch():
 def test_placeholders_raise_not_implemented(world):
     for name in ('cuda.FloatTensor', 'sparse.FloatTensor', 'per_tensor_affine'):
         module, _, attr = ('torch.' + name).rpartition('.')
-        refused(zipped(R(G(module, attr), I(3))), "ember does not support", NotImplementedError)
+        assert_refused(zipped(R(G(module, attr), I(3))), "ember does not support", NotImplementedError)
 
 
 # ---- user allow-lists ----------------------------------------------------------------------
@@ -381,7 +381,7 @@ class Point:
 def test_user_allowed_class_builds_as_in_torch(world):
     body = BUILD(NEW(G(__name__, 'Point')), T(NONE, D((S('x'), I(3)), (S('y'), I(4)))))
     raw = zipped(body)
-    refused(raw, "was not an allowed global")
+    assert_refused(raw, "was not an allowed global")
     for load, ctx in ((ember.load, es.safe_globals),
                       (torch.load, torch.serialization.safe_globals)):
         with ctx([Point]):
@@ -391,8 +391,8 @@ def test_user_allowed_class_builds_as_in_torch(world):
 
 def test_user_allowing_a_default_global_does_not_widen_it(world):
     with es.safe_globals([ember.Tensor, ember.serialization._unpickle._get_layout]):
-        refused(zipped(R(G('torch', 'Tensor'), I(2 ** 29))), "would allocate")
-        refused(zipped(_door('manual_seed', I(3))), "not a torch layout")
+        assert_refused(zipped(R(G('torch', 'Tensor'), I(2 ** 29))), "would allocate")
+        assert_refused(zipped(_door('manual_seed', I(3))), "not a torch layout")
 
 
 # ---- every global of the list, handed hostile arguments --------------------------------------
@@ -451,7 +451,7 @@ def test_deeply_nested_tuples_are_refused_without_crashing():
 def test_exponentially_shared_tuples_are_refused_quickly(world):
     # t_{k+1} = (t_k, t_k): 60 levels are 2**60 tuples to hash
     body = b')' + b'q\x00' + b''.join(b'h\x00h\x00\x86q\x00' for _ in range(60))
-    refused(zipped(D((body, I(1)))), "nest too deeply")
+    assert_refused(zipped(D((body, I(1)))), "nest too deeply")
 
 
 def test_shared_lists_cannot_make_a_huge_tensor(world):
@@ -459,14 +459,14 @@ def test_shared_lists_cannot_make_a_huge_tensor(world):
     row = b'](' + b'K\x01' * 1000 + b'eq\x01'
     rows = b'](' + row + b'h\x01' * 999 + b'eq\x02'
     table = b'](' + rows + b'h\x02' * 999 + b'e'
-    refused(zipped(R(G('torch', 'Tensor'), table)), "would allocate")
-    refused(zipped(R(G('torch', 'LongTensor'), table)), "would allocate")
+    assert_refused(zipped(R(G('torch', 'Tensor'), table)), "would allocate")
+    assert_refused(zipped(R(G('torch', 'LongTensor'), table)), "would allocate")
 
 
 def test_messages_of_refusals_are_bounded(world):
     # a refused argument whose repr would be gigantic (a list holding itself a million times)
     big = b']q\x03(' + b'h\x03' * 100000 + b'e'
-    err = refused(zipped(R(G('builtins', 'complex'), big)), "Refusing complex")
+    err = assert_refused(zipped(R(G('builtins', 'complex'), big)), "Refusing complex")
     assert len(str(err)) < 5000
 
 
@@ -476,10 +476,10 @@ def test_persistent_ids_must_name_storage_classes(world):
         pid = T(S('storage'), storage_cls, S('0'), S('cpu'), I(4)) + b'Q'
         body = R(G('torch._utils', '_rebuild_tensor_v2'), pid, I(0), T(I(4)), T(I(1)), FALSE,
                  ODICT)
-        refused(zipped(body, FLOATS4), "invalid storage type", RuntimeError)
+        assert_refused(zipped(body, FLOATS4), "invalid storage type", RuntimeError)
     for key in (I(0), L(), T()):
         pid = T(S('storage'), G('torch', 'FloatStorage'), key, S('cpu'), I(4)) + b'Q'
-        refused(zipped(pid, FLOATS4), "invalid storage key", RuntimeError)
+        assert_refused(zipped(pid, FLOATS4), "invalid storage key", RuntimeError)
 
 
 # ---- the default and weights_only=False --------------------------------------------------------
@@ -488,7 +488,7 @@ def test_default_is_weights_only_as_in_torch_2_13(world, monkeypatch):
     monkeypatch.delenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', raising=False)
     monkeypatch.delenv('TORCH_FORCE_WEIGHTS_ONLY_LOAD', raising=False)
     raw = zipped(R(G('builtins', 'len'), L(I(1), I(2))))
-    refused(raw, "GLOBAL len was not an allowed global")
+    assert_refused(raw, "GLOBAL len was not an allowed global")
     with pytest.raises(pickle.UnpicklingError, match="GLOBAL len was not an allowed global"):
         torch.load(io.BytesIO(raw))
     # weights_only=False is full pickle, as in torch: it may call what the file names
