@@ -147,6 +147,8 @@ def _wrap(data, requires_grad=False):
 
 
 _new = object.__new__
+_FIELDS = ('_data', '_requires_grad', '_grad', 'grad_fn', '_output_nr', '_vc', '_base',
+           '_grad_acc', '_hooks')
 
 
 def _view_of(base, data):
@@ -216,8 +218,7 @@ def _cast_method(name, dtype_name):
 
 class Tensor(metaclass=_TensorMeta):
     """A multi-dimensional array with reverse-mode automatic differentiation."""
-    __slots__ = ('_data', '_requires_grad', '_grad', 'grad_fn', '_output_nr', '_vc', '_base',
-                 '_grad_acc', '_hooks', '__dict__', '__weakref__')
+    __slots__ = _FIELDS + ('__dict__', '__weakref__')
     # As torch's Tensor: no __array_ufunc__, so a NumPy ufunc converts through __array__ and
     # wraps its result back (__array_wrap__), while the high priority makes ndarray and NumPy
     # scalar operators defer to Tensor's reflected ones.
@@ -238,15 +239,9 @@ class Tensor(metaclass=_TensorMeta):
             arr = np.empty(tuple(int(s) for s in shape), dtype=_dtype.to_numpy(d))
             if arr.dtype.kind == 'f':
                 arr.fill(0)  # deterministic "uninitialised" memory
-        self._data = arr
-        self._requires_grad = False
-        self._grad = None
-        self.grad_fn = None
-        self._output_nr = 0
-        self._vc = _VersionCounter()
-        self._base = None
-        self._grad_acc = None
-        self._hooks = None
+        fresh = _wrap(arr)  # the fields every tensor starts with
+        for slot in _FIELDS:
+            setattr(self, slot, getattr(fresh, slot))
 
     @classmethod
     def _from_array(cls, data):

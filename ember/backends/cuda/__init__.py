@@ -116,44 +116,28 @@ _sdp = {'flash': True, 'mem_efficient': True, 'math': True, 'cudnn': True,
         'fp16_bf16_reduction_math': False}
 
 
-def flash_sdp_enabled():
-    return _sdp['flash']
+def _sdp_switch(key, getter, setter):
+    """The pair of functions that read and set one scaled-dot-product backend flag."""
+    def get():
+        return _sdp[key]
+
+    def set_(enabled):
+        _sdp[key] = bool(enabled)
+    get.__name__, get.__qualname__ = getter, getter
+    set_.__name__, set_.__qualname__ = setter, setter
+    return get, set_
 
 
-def enable_flash_sdp(enabled):
-    _sdp['flash'] = bool(enabled)
-
-
-def mem_efficient_sdp_enabled():
-    return _sdp['mem_efficient']
-
-
-def enable_mem_efficient_sdp(enabled):
-    _sdp['mem_efficient'] = bool(enabled)
-
-
-def math_sdp_enabled():
-    return _sdp['math']
-
-
-def enable_math_sdp(enabled):
-    _sdp['math'] = bool(enabled)
-
-
-def cudnn_sdp_enabled():
-    return _sdp['cudnn']
-
-
-def enable_cudnn_sdp(enabled):
-    _sdp['cudnn'] = bool(enabled)
-
-
-def fp16_bf16_reduction_math_sdp_allowed():
-    return _sdp['fp16_bf16_reduction_math']
-
-
-def allow_fp16_bf16_reduction_math_sdp(enabled):
-    _sdp['fp16_bf16_reduction_math'] = bool(enabled)
+flash_sdp_enabled, enable_flash_sdp = _sdp_switch(
+    'flash', 'flash_sdp_enabled', 'enable_flash_sdp')
+mem_efficient_sdp_enabled, enable_mem_efficient_sdp = _sdp_switch(
+    'mem_efficient', 'mem_efficient_sdp_enabled', 'enable_mem_efficient_sdp')
+math_sdp_enabled, enable_math_sdp = _sdp_switch('math', 'math_sdp_enabled', 'enable_math_sdp')
+cudnn_sdp_enabled, enable_cudnn_sdp = _sdp_switch(
+    'cudnn', 'cudnn_sdp_enabled', 'enable_cudnn_sdp')
+fp16_bf16_reduction_math_sdp_allowed, allow_fp16_bf16_reduction_math_sdp = _sdp_switch(
+    'fp16_bf16_reduction_math', 'fp16_bf16_reduction_math_sdp_allowed',
+    'allow_fp16_bf16_reduction_math_sdp')
 
 
 def is_flash_attention_available():

@@ -1,13 +1,18 @@
 """Dropout layers (torch.nn.modules.dropout): identity in eval mode."""
 from ..._ops import dropout as F
 from .module import Module
+from .utils import _class_constants
 
 __all__ = ['Dropout', 'Dropout1d', 'Dropout2d', 'Dropout3d', 'AlphaDropout',
            'FeatureAlphaDropout']
 
 
 class _DropoutNd(Module):
+    """The dropout layers: `p` and `inplace`, and the functional named in the class statement."""
+
     __constants__ = ['p', 'inplace']
+    __init_subclass__ = _class_constants
+    _fn = None
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
@@ -16,36 +21,27 @@ class _DropoutNd(Module):
         self.p = p
         self.inplace = inplace
 
+    def forward(self, input):
+        return self._fn(input, self.p, self.training, self.inplace)
+
     def extra_repr(self):
         return f'p={self.p}, inplace={self.inplace}'
 
 
-class Dropout(_DropoutNd):
+class Dropout(_DropoutNd, fn=F.dropout):
     """Zero elements with probability p while training, scaling the rest by 1/(1-p)."""
 
-    def forward(self, input):
-        return F.dropout(input, self.p, self.training, self.inplace)
 
-
-class Dropout1d(_DropoutNd):
+class Dropout1d(_DropoutNd, fn=F.dropout1d):
     """Zero whole channels of (N, C, L) / (C, L) inputs."""
 
-    def forward(self, input):
-        return F.dropout1d(input, self.p, self.training, self.inplace)
 
-
-class Dropout2d(_DropoutNd):
+class Dropout2d(_DropoutNd, fn=F.dropout2d):
     """Zero whole channels of (N, C, H, W) inputs."""
 
-    def forward(self, input):
-        return F.dropout2d(input, self.p, self.training, self.inplace)
 
-
-class Dropout3d(_DropoutNd):
+class Dropout3d(_DropoutNd, fn=F.dropout3d):
     """Zero whole channels of (N, C, D, H, W) / (C, D, H, W) inputs."""
-
-    def forward(self, input):
-        return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
 class AlphaDropout(_DropoutNd):

@@ -23,6 +23,16 @@ _PackedSequenceBase = namedtuple('PackedSequence_',
                                  ['data', 'batch_sizes', 'sorted_indices', 'unsorted_indices'])
 
 
+def _cast(dtype):
+    """PackedSequence.double() and friends: the data converted to one dtype."""
+    def method(self):
+        return self.to(dtype=dtype)
+    method.__name__ = method.__qualname__ = {
+        float64: 'double', float32: 'float', float16: 'half', int64: 'long', int32: 'int',
+        int16: 'short', int8: 'char', uint8: 'byte'}[dtype]
+    return method
+
+
 class PackedSequence(_PackedSequenceBase):
     """Holds the data and the per-step batch sizes of a packed batch of sequences."""
     __slots__ = ()
@@ -48,29 +58,14 @@ class PackedSequence(_PackedSequenceBase):
     def pin_memory(self):
         return self
 
-    def double(self):
-        return self.to(dtype=float64)
-
-    def float(self):
-        return self.to(dtype=float32)
-
-    def half(self):
-        return self.to(dtype=float16)
-
-    def long(self):
-        return self.to(dtype=int64)
-
-    def int(self):
-        return self.to(dtype=int32)
-
-    def short(self):
-        return self.to(dtype=int16)
-
-    def char(self):
-        return self.to(dtype=int8)
-
-    def byte(self):
-        return self.to(dtype=uint8)
+    double = _cast(float64)
+    float = _cast(float32)
+    half = _cast(float16)
+    long = _cast(int64)
+    int = _cast(int32)
+    short = _cast(int16)
+    char = _cast(int8)
+    byte = _cast(uint8)
 
     @property
     def is_cuda(self):

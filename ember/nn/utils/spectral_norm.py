@@ -6,6 +6,7 @@ from ..._values import contiguous_format
 from .. import functional as F
 from ..modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from ..parameter import Parameter, UninitializedParameter
+from .weight_norm import _remove_hook
 
 __all__ = ['SpectralNorm', 'SpectralNormLoadStateDictPreHook', 'SpectralNormStateDictHook',
            'spectral_norm', 'remove_spectral_norm']
@@ -163,20 +164,10 @@ def spectral_norm(module, name='weight', n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name='weight'):
     """Make `module.<name>` a plain parameter again, with its current value."""
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            break
-    else:
+    if not _remove_hook(module, module._forward_pre_hooks, SpectralNorm, name):
         raise ValueError(f"spectral_norm of '{name}' not found in {module}")
-    for k, hook in module._state_dict_hooks.items():
-        if isinstance(hook, SpectralNormStateDictHook) and hook.fn.name == name:
-            del module._state_dict_hooks[k]
-            break
+    _remove_hook(module, module._state_dict_hooks, SpectralNormStateDictHook, name)
     # as in torch, the load pre-hook is stored wrapped, so this search finds nothing
-    for k, hook in module._load_state_dict_pre_hooks.items():
-        if isinstance(hook, SpectralNormLoadStateDictPreHook) and hook.fn.name == name:
-            del module._load_state_dict_pre_hooks[k]
-            break
+    _remove_hook(module, module._load_state_dict_pre_hooks, SpectralNormLoadStateDictPreHook,
+                 name)
     return module

@@ -61,12 +61,21 @@ def weight_norm(module, name='weight', dim=0):
     return module
 
 
+def _remove_hook(module, hooks, cls, name):
+    """Delete the first hook of class `cls` for parameter `name` from `hooks` (a hook dict of
+    `module`), undoing what it did to the module first if it can; whether one was found."""
+    for k, hook in hooks.items():
+        if isinstance(hook, cls) and getattr(hook, 'fn', hook).name == name:
+            if hasattr(hook, 'remove'):
+                hook.remove(module)
+            del hooks[k]
+            return True
+    return False
+
+
 def remove_weight_norm(module, name='weight'):
     """Make `module.<name>` a plain parameter again, with its current value."""
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    if not _remove_hook(module, module._forward_pre_hooks, WeightNorm, name):
+        raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    return module
 
