@@ -285,11 +285,15 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
                             beta=beta, alpha=alpha))
 
 
+def _bmm_grads(grad, batch1, batch2, alpha):
+    """The gradients of alpha * bmm(batch1, batch2) for batch1 and batch2."""
+    return _times(grad.bmm(batch2.mT), alpha), _times(batch1.mT.bmm(grad), alpha)
+
+
 @derivative
 def AddbmmBackward0(grad, batch1, batch2, beta, alpha):
     g = grad.unsqueeze(0).expand((batch1.shape[0],) + tuple(grad.shape))
-    return (_times(grad, beta), _times(g.bmm(batch2.mT), alpha),
-            _times(batch1.mT.bmm(g), alpha))
+    return (_times(grad, beta),) + _bmm_grads(g, batch1, batch2, alpha)
 
 
 @tensor_op(inplace=_rebase_inplace)
@@ -311,8 +315,7 @@ def _add_bmm(node, input, batch1, batch2, beta, alpha, out, batch_sum):
 
 @derivative
 def BaddbmmBackward0(grad, batch1, batch2, beta, alpha):
-    return (_times(grad, beta), _times(grad.bmm(batch2.mT), alpha),
-            _times(batch1.mT.bmm(grad), alpha))
+    return (_times(grad, beta),) + _bmm_grads(grad, batch1, batch2, alpha)
 
 
 @tensor_op(inplace=_rebase_inplace)

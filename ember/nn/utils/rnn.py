@@ -58,14 +58,9 @@ class PackedSequence(_PackedSequenceBase):
     def pin_memory(self):
         return self
 
-    double = _cast(float64)
-    float = _cast(float32)
-    half = _cast(float16)
-    long = _cast(int64)
-    int = _cast(int32)
-    short = _cast(int16)
-    char = _cast(int8)
-    byte = _cast(uint8)
+    double, float, half = _cast(float64), _cast(float32), _cast(float16)
+    long, int, short, char, byte = _cast(int64), _cast(int32), _cast(int16), _cast(int8), \
+        _cast(uint8)
 
     @property
     def is_cuda(self):
