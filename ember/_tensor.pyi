@@ -18,6 +18,7 @@ import weakref
 
 _CPU: device
 _DECLARED: dict
+_FIELDS: tuple
 _LEGACY_NAMES: dict
 _NDARRAY_REFUSED: frozenset
 _NO_ACCELERATOR: str
@@ -175,6 +176,7 @@ class Tensor(metaclass=_TensorMeta):
     def sgn_(self, *args, **kw): ...
 
     # --- ember._ops.creation
+    _legacy_dtype: Any
     def is_tensor(obj): ...
     def zero_(self): ...
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False): ...
@@ -692,7 +694,6 @@ class Tensor(metaclass=_TensorMeta):
     def split(tensor, split_size_or_sections, dim=0): ...
 
     # --- attributes set by the op modules
-    _legacy_dtype: Any
     __array_priority__: int
 
     # --- ember._stubs: torch names ember lacks (calling one raises NotImplementedError)

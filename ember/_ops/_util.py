@@ -493,14 +493,13 @@ def _warn_expanded(d, name, example):
 def _write_inplace(self, result):
     """Store an out-of-place result into `self`, rebasing self's autograd history onto it."""
     _check_internal_overlap(self._data)
+    _check_inplace(self)
     node = result.grad_fn
     if node is not None and node._saved and _State.enabled:
         _save_original(node, self)
     if self._base is not None and _State.enabled and (result._requires_grad or
                                                        self._base._requires_grad):
         return _rebase_view_inplace(self, result)
-    if result._requires_grad or (self._requires_grad and self.grad_fn is None):
-        _check_inplace(self)
     d = self._data
     r = result._data
     if r.shape != d.shape:
@@ -553,15 +552,17 @@ def _legacy(np_dtype):
 
 def _check_inplace(self):
     """torch refuses in-place changes to leaves that require grad (while grad mode is on)."""
-    if not _State.enabled:
+    if not (_State.enabled and self._requires_grad):
         return
-    if self._requires_grad and self.grad_fn is None:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation.")
     base = self._base
-    if base is not None and base._requires_grad and base.grad_fn is None:
+    # as torch's check_inplace: a view that requires grad, of a leaf (whether or not the base
+    # requires grad: `base.view(...).requires_grad_()` is refused too)
+    if base is not None and base.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
+    if self.grad_fn is None:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation.")
 
 
 def _inplace_binary(self, other, ufunc, op_name, outofplace):
@@ -700,24 +701,6 @@ def _torch_unit_strides(r, positions):
 
 
 # ---- torch's grad_fn names for composite ops ----------------------------------------------------
-_RENAMED = {}
-
-
-def _rename(out, name):
-    """Give out's fresh grad_fn torch's class name `name`. Only the recurrent layers
-    (nn/modules/rnn.py) still use it, for the view of the fused RNN node's output that torch
-    shows under the kernel's name; every op records a node of its own (`@derivative`)."""
-    node = out.grad_fn
-    if node is None:
-        return out
-    cls = type(node)
-    key = (cls, name)
-    new = _RENAMED.get(key)
-    if new is None:
-        new = _RENAMED[key] = type(name, (cls,), {'__slots__': ()})
-    node.__class__ = new
-    return out
-
 
 def _fused(op, compute, inputs, **saved):
     """Run compute() (a composite of ember ops) with grad mode off, so only its values are

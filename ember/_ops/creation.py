@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap, _check_device
+from .._tensor import Tensor, _wrap, _check_device, _register_method, tensor_op
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
 from .complex import complex, polar
@@ -519,6 +519,7 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     return _wrap(np.stack([r, c]).astype(_np_dtype(dtype) if dtype else np.int64))
 
 
+@tensor_op
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 
@@ -570,14 +571,15 @@ ShortTensor = _legacy_class('ShortTensor', _dtype.int16)
 CharTensor = _legacy_class('CharTensor', _dtype.int8)
 ByteTensor = _legacy_class('ByteTensor', _dtype.uint8)
 BoolTensor = _legacy_class('BoolTensor', _dtype.bool)
+_register_method('_legacy_dtype', None, __name__)  # a plain tensor is of no legacy class
 for _c in (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor,
            ShortTensor, CharTensor, ByteTensor, BoolTensor):
-    Tensor._legacy_dtype = None
     _c._legacy_dtype = _c._dtype
 
 
 # ---- Tensor methods: new_*, fill_, zero_, copy_ -----------------------------------------------
 
+@tensor_op(name='new_tensor')
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     arr = _infer_array(data)
     t = _wrap(np.array(arr, dtype=_np_dtype(dtype) if dtype else self._data.dtype))
@@ -593,6 +595,12 @@ def _new_factory(fn):
     return op
 
 
+tensor_op(_new_factory(zeros), name='new_zeros')
+tensor_op(_new_factory(ones), name='new_ones')
+tensor_op(_new_factory(empty), name='new_empty')
+
+
+@tensor_op(name='new_full')
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
               layout=None, pin_memory=False):
     return full(size, fill_value, dtype=dtype or self.dtype, device=device,
@@ -609,6 +617,7 @@ def FillBackward1(grad):  # fill_ with a 0-d value tensor
     return _zeros(grad), grad.sum()
 
 
+@tensor_op(name='fill_')
 def _fill_(self, value):
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
@@ -632,6 +641,7 @@ def _fill_(self, value):
     return self
 
 
+@tensor_op(name='zero_')
 def _zero_(self):
     return _fill_(self, 0)
 
@@ -641,6 +651,7 @@ def CopyBackwards(grad, src_dtype):
     return _zeros(grad), grad.to(src_dtype)
 
 
+@tensor_op(name='copy_')
 def _copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         src = tensor(src)
@@ -668,6 +679,7 @@ def ToCopyBackward0(grad, src_dtype):
     return grad.to(src_dtype)
 
 
+@tensor_op
 def _to_dtype(self, dtype):
     """Tensor.to's conversion to another dtype (always a copy), differentiable when the target
     is a floating or complex dtype."""
@@ -678,13 +690,3 @@ def _to_dtype(self, dtype):
     return _wrap(arr)
 
 
-Tensor._to_dtype = _to_dtype
-Tensor.new_tensor = _new_tensor
-Tensor.new_zeros = _new_factory(zeros)
-Tensor.new_ones = _new_factory(ones)
-Tensor.new_empty = _new_factory(empty)
-Tensor.new_full = _new_full
-Tensor.fill_ = _fill_
-Tensor.zero_ = _zero_
-Tensor.copy_ = _copy_
-Tensor.is_tensor = is_tensor

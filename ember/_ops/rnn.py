@@ -18,7 +18,8 @@ import numpy as np
 
 from .._tensor import _wrap
 from ..autograd.grad_mode import _State, enable_grad
-from ..autograd.graph import Node, _check_versions, _init_node, _raise_freed, grad as _grad
+from ..autograd.graph import (Node, _check_versions, _init_node, _raise_freed, _record, derivative,
+                              grad as _grad)
 from .dropout import dropout as _dropout
 from .shape import cat, stack
 
@@ -373,3 +374,22 @@ def _rnn_stack(mode, data, batch_sizes, hx, cx, weights, has_bias, num_layers, d
         if dropout > 0 and training and layer < num_layers - 1:
             layer_in = _dropout(layer_in, dropout, True)
     return layer_in, stack(hs, 0), (stack(cs, 0) if cx is not None else None)
+
+
+# ---- the layer's output, as torch's CPU kernels leave it -----------------------------------------
+# torch's output of a multi-step layer is no view: its grad_fn is the node of the kernel that
+# joined the steps, which ember's (steps * batch, features) rows reshape into.
+
+def _rows_backward(grad, shape):
+    return grad.reshape(shape)
+
+
+_OUTPUT_NODES = {name: derivative(name)(_rows_backward)
+                 for name in ('StackBackward0', 'CatBackward0', 'MkldnnRnnLayerBackward0')}
+
+
+def _steps_output(rows, steps, batch, node_name):
+    """The (steps, batch, features) output from the layer's rows, recorded as torch's node
+    `node_name` (see RNNBase._output_node_name)."""
+    return _record(_OUTPUT_NODES[node_name], rows._data.reshape(steps, batch, rows.shape[-1]),
+                   (rows,), shape=rows._data.shape)

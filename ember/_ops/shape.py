@@ -13,6 +13,7 @@ from ..autograd.graph import _record, derivative
 from .complex import view_as_real, view_as_complex
 from .sampling import _constant_pad
 from ._util import (_arr, _size_args, _out, _as_view, _writeable_view, _fused, _alloc_errors,
+                    _check_inplace,
                     _embed_slice, _rebase_inplace)
 from ._autocast import autocast
 
@@ -139,15 +140,22 @@ def TransposeBackward0(grad, dim0, dim1):
     return grad.transpose(dim0, dim1)
 
 
-@tensor_op(aliases=('swapaxes', 'swapdims'))
-def transpose(input, dim0, dim1):
+TransposeBackward1 = derivative('TransposeBackward1')(TransposeBackward0._formula)  # transpose_
+
+
+def _transposed(input, dim0, dim1, node):
+    """input with two dims swapped, recorded as `node` (a view for transpose, self's new
+    value for transpose_)."""
     n = input._data.ndim
     a, b = _wrap_dim(dim0, n), _wrap_dim(dim1, n)
     if n < 2:
-        return _viewing(_record(TransposeBackward0, input._data.view(), (input,), dim0=0,
-                                dim1=0), input)
-    return _viewing(_record(TransposeBackward0, input._data.swapaxes(a, b), (input,), dim0=a,
-                            dim1=b), input)
+        return _record(node, input._data.view(), (input,), dim0=0, dim1=0)
+    return _record(node, input._data.swapaxes(a, b), (input,), dim0=a, dim1=b)
+
+
+@tensor_op(aliases=('swapaxes', 'swapdims'))
+def transpose(input, dim0, dim1):
+    return _viewing(_transposed(input, dim0, dim1, TransposeBackward0), input)
 
 
 swapaxes = swapdims = transpose
@@ -158,14 +166,19 @@ def TBackward0(grad):
     return grad.t()
 
 
-@tensor_op
-def t(input):
+TBackward1 = derivative('TBackward1')(TBackward0._formula)  # t_
+
+
+def _t(input, node):
     n = input._data.ndim
     if n > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
-    if n < 2:
-        return _viewing(_record(TBackward0, input._data.view(), (input,)), input)
-    return _viewing(_record(TBackward0, input._data.T, (input,)), input)
+    return _record(node, input._data.view() if n < 2 else input._data.T, (input,))
+
+
+@tensor_op
+def t(input):
+    return _viewing(_t(input, TBackward0), input)
 
 
 @derivative
@@ -205,42 +218,51 @@ def _reshape_back(grad, shape):
     return grad.reshape(shape)
 
 
-SqueezeBackward0 = derivative('SqueezeBackward0')(_reshape_back)  # squeeze()
-SqueezeBackward1 = derivative('SqueezeBackward1')(_reshape_back)  # squeeze(dim)
-SqueezeBackward2 = derivative('SqueezeBackward2')(_reshape_back)  # squeeze(dims)
+# squeeze(), squeeze(dim), squeeze(dims); squeeze_ records 3, 4, 5
+_SQUEEZE = tuple(derivative(f'SqueezeBackward{i}')(_reshape_back) for i in range(6))
+SqueezeBackward0, SqueezeBackward1, SqueezeBackward2 = _SQUEEZE[:3]
 UnsqueezeBackward0 = derivative('UnsqueezeBackward0')(_reshape_back)
+UnsqueezeBackward1 = derivative('UnsqueezeBackward1')(_reshape_back)  # unsqueeze_
+
+
+def _squeezed(input, dim, nodes):
+    """input without (some of) its size-1 dims, recorded as nodes[0] (all dims), nodes[1] (one
+    dim) or nodes[2] (a tuple or list of dims): torch's squeeze, squeeze.dim, squeeze.dims."""
+    d = input._data
+    if dim is None:
+        r = d.reshape(tuple(s for s in d.shape if s != 1))
+        return _record(nodes[0], r, (input,), shape=d.shape)
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    wrapped = [_wrap_dim(x, d.ndim) for x in dims]  # checked on a 0-d tensor too
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError(f"dim {next(x for x in wrapped if wrapped.count(x) > 1)} "
+                           "appears multiple times in the list of dims")
+    axes = set(wrapped) if d.ndim else set()
+    r = d.reshape(tuple(s for i, s in enumerate(d.shape) if not (i in axes and s == 1)))
+    op = nodes[2] if isinstance(dim, (tuple, list)) else nodes[1]
+    return _record(op, r, (input,), shape=d.shape)
 
 
 @tensor_op
 @_axis_alias
 def squeeze(input, dim=None):
-    d = input._data
-    if dim is None:
-        r = d.reshape(tuple(s for s in d.shape if s != 1))
-        return _viewing(_record(SqueezeBackward0, r, (input,), shape=d.shape), input)
-    else:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        wrapped = [_wrap_dim(x, d.ndim) for x in dims]  # checked on a 0-d tensor too
-        if len(set(wrapped)) != len(wrapped):
-            raise RuntimeError(f"dim {next(x for x in wrapped if wrapped.count(x) > 1)} "
-                               "appears multiple times in the list of dims")
-        axes = set(wrapped) if d.ndim else set()
-        r = d.reshape(tuple(s for i, s in enumerate(d.shape) if not (i in axes and s == 1)))
-    # squeeze.dims (a tuple or list of dims) is torch's SqueezeBackward2
-    op = SqueezeBackward2 if isinstance(dim, (tuple, list)) else SqueezeBackward1
-    return _viewing(_record(op, r, (input,), shape=d.shape), input)
+    return _viewing(_squeezed(input, dim, _SQUEEZE[:3]), input)
 
 
-@tensor_op
-@_axis_alias
-def unsqueeze(input, dim):
+def _unsqueezed(input, dim, node):
     d = input._data
     ax = _wrap_dim(dim, d.ndim + 1)
     # torch's stride for the new dim: size * stride of the dim after it (1 when last)
     st = d.strides
     new = d.shape[ax] * st[ax] if ax < d.ndim else d.itemsize
     r = _as_view(d, d.shape[:ax] + (1,) + d.shape[ax:], st[:ax] + (new,) + st[ax:])
-    return _viewing(_record(UnsqueezeBackward0, r, (input,), shape=d.shape), input)
+    return _record(node, r, (input,), shape=d.shape)
+
+
+@tensor_op
+@_axis_alias
+def unsqueeze(input, dim):
+    return _viewing(_unsqueezed(input, dim, UnsqueezeBackward0), input)
 
 
 @tensor_op
@@ -921,29 +943,41 @@ _register_methods(__name__, {
 })
 
 
+# ---- in-place view ops: self takes the view's shape and, in a graph, its node -----------------
+# torch records them under their own names (TBackward1, SqueezeBackward3-5, ...) and bumps the
+# version; the result is not a view (no _base), as torch's is not.
+
+def _reshaped_inplace(self, r):
+    """Give self the data of `r` (a view of self recorded with self as its input)."""
+    self._data = r._data
+    self._vc.value += 1
+    if r.grad_fn is not None:
+        self.grad_fn, self._output_nr = r.grad_fn, r._output_nr
+    return self
+
+
 @tensor_op(name='t_')
 def _t_(self):
-    r = t(self)
-    self._data = r._data
-    return self
+    _check_inplace(self)
+    return _reshaped_inplace(self, _t(self, TBackward1))
 
 
 @tensor_op(name='squeeze_')
 @_axis_alias
 def _squeeze_(self, dim=None):
-    self._data = squeeze(self, dim)._data if dim is not None else squeeze(self)._data
-    return self
+    _check_inplace(self)
+    return _reshaped_inplace(self, _squeezed(self, dim, _SQUEEZE[3:]))
 
 
 @tensor_op(name='unsqueeze_')
 @_axis_alias
 def _unsqueeze_(self, dim):
-    self._data = unsqueeze(self, dim)._data
-    return self
+    _check_inplace(self)
+    return _reshaped_inplace(self, _unsqueezed(self, dim, UnsqueezeBackward1))
 
 
 @tensor_op(name='transpose_', aliases=('swapaxes_', 'swapdims_'))
 def _transpose_(self, dim0, dim1):
-    self._data = transpose(self, dim0, dim1)._data
-    return self
+    _check_inplace(self)
+    return _reshaped_inplace(self, _transposed(self, dim0, dim1, TransposeBackward1))
 

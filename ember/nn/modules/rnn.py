@@ -11,7 +11,6 @@ import numpy as np
 
 from ... import _dtype
 from ..._ops import rnn as _rnn
-from ..._ops._util import _rename
 from ..._ops.linear import linear as _linear
 from .. import init
 from ..parameter import Parameter
@@ -226,11 +225,11 @@ class RNNBase(Module):
         if st['packed']:
             out = PackedSequence(out, st['batch_sizes'], st['sorted'], st['unsorted'])
         else:
-            out = _rename(out.view(steps, batch, out.shape[-1]), self._output_node_name())
+            out = _rnn._steps_output(out, steps, batch, self._output_node_name())
             if self.batch_first:
-                out = out.transpose(0, 1)
-                if self.mode != 'LSTM':
-                    _rename(out, 'TransposeBackward1')
+                # torch's RNN and GRU kernels transpose their output in place, LSTM's python
+                # code takes a transposed view
+                out = out.transpose(0, 1) if self.mode == 'LSTM' else out.transpose_(0, 1)
             if not st['batched']:
                 out = out.squeeze(st['batch_dim'])
         return out, h, c
