@@ -1,13 +1,17 @@
-"""ember.special (torch.special): the special functions ember's ops already compute, under
-torch.special's names, plus ndtr, entr, xlog1py and multigammaln built from them (so they
-differentiate). The rest of torch.special resolves to stubs that raise NotImplementedError.
+"""ember.special (torch.special): the special functions ember's ops compute, under
+torch.special's names (the Bessel, Airy, incomplete gamma, zeta and polygamma kernels are in
+ember/_ops/special.py), plus ndtr, entr, xlog1py and the orthogonal polynomials.
 """
 import math
 
 import numpy as np
 
 from . import _dtype
-from ._ops import creation as _cr, elementwise as _ew, extra as _extra, reduce as _red
+from ._ops import creation as _cr, elementwise as _ew, reduce as _red, special as _sp
+from ._ops.special import (  # noqa: F401 (torch.special's names)
+    airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, erfcx, i0e, i1, i1e,
+    modified_bessel_i0, modified_bessel_i1, modified_bessel_k0, modified_bessel_k1, polygamma,
+    scaled_modified_bessel_k0, scaled_modified_bessel_k1, zeta)
 from ._tensor import Tensor, _wrap
 from .autograd.grad_mode import no_grad
 from .autograd.graph import _record, _RESULT, derivative
@@ -19,7 +23,11 @@ __all__ = ['expit', 'logit', 'erf', 'erfc', 'erfinv', 'exp2', 'expm1', 'log1p', 
            'chebyshev_polynomial_w', 'shifted_chebyshev_polynomial_t',
            'shifted_chebyshev_polynomial_u', 'shifted_chebyshev_polynomial_v',
            'shifted_chebyshev_polynomial_w', 'hermite_polynomial_h', 'hermite_polynomial_he',
-           'laguerre_polynomial_l', 'legendre_polynomial_p']
+           'laguerre_polynomial_l', 'legendre_polynomial_p', 'airy_ai', 'bessel_j0', 'bessel_j1',
+           'bessel_y0', 'bessel_y1', 'erfcx', 'gammainc', 'gammaincc', 'i0e', 'i1', 'i1e',
+           'modified_bessel_i0', 'modified_bessel_i1', 'modified_bessel_k0',
+           'modified_bessel_k1', 'polygamma', 'scaled_modified_bessel_k0',
+           'scaled_modified_bessel_k1', 'zeta']
 
 
 def _alias(name, target, doc):
@@ -44,7 +52,10 @@ xlogy = _alias('xlogy', _ew.xlogy, 'x * log(y), 0 where x == 0.')
 gammaln = _alias('gammaln', _ew.lgamma, 'log |gamma(x)|.')
 digamma = _alias('digamma', _ew.digamma, 'the logarithmic derivative of gamma.')
 psi = _alias('psi', _ew.digamma, 'the logarithmic derivative of gamma (digamma).')
-i0 = _alias('i0', _extra.i0, 'the modified Bessel function of the first kind, order 0.')
+i0 = _alias('i0', _sp.i0, 'the modified Bessel function of the first kind, order 0.')
+gammainc = _alias('gammainc', _sp.igamma, 'the regularised lower incomplete gamma P(a, x).')
+gammaincc = _alias('gammaincc', _sp.igammac,
+                   'the regularised upper incomplete gamma Q(a, x).')
 logsumexp = _alias('logsumexp', _red.logsumexp, 'log(sum(exp(x))) over `dim`, computed stably.')
 
 
@@ -103,11 +114,7 @@ def xlog1py(input, other, *, out=None):
 
 def multigammaln(input, p, *, out=None):
     """torch.special.multigammaln: the multivariate log-gamma of dimension `p`."""
-    x = _float(input)
-    if bool((x <= (p - 1) / 2).any()):
-        raise RuntimeError("All elements must be greater than (p-1)/2")
-    r = sum(_ew.lgamma(x - j / 2) for j in range(p)) + p * (p - 1) / 4 * math.log(math.pi)
-    return _copy_out(r, out)
+    return _sp.mvlgamma(_float(input), p, out=out)
 
 
 def log_ndtr(input, *, out=None):

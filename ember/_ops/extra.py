@@ -26,7 +26,7 @@ from .shape import _axis_alias, cat, narrow, stack
 __all__ = ['diff', 'quantile', 'nanquantile', 'cov', 'corrcoef', 'frexp', 'ldexp', 'gcd', 'lcm',
            'bitwise_left_shift', 'bitwise_right_shift', 'diagflat', 'dsplit',
            'split_with_sizes', 'matrix_power', 'pinverse', 'slice_scatter', 'select_scatter',
-           'diagonal_scatter', 'narrow_copy', 'histogram', 'i0', 'nextafter', 'renorm',
+           'diagonal_scatter', 'narrow_copy', 'histogram', 'nextafter', 'renorm',
            'conj_physical', 'resolve_conj', 'resolve_neg', 'adjoint', 'is_same_size',
            'is_nonzero_tensor', 'clone_', 'std_mean_', 'trapezoid', 'trapz', 'cumulative_trapezoid',
            'vander', 'logdet_', 'rot90_', 'count_nonzero_', 'flatten_', 'unravel_index']
@@ -261,13 +261,6 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
     b = bins._data if isinstance(bins, Tensor) else bins
     hist, edges = np.histogram(d, bins=b, range=range, weights=w, density=density)
     return _wrap(hist.astype(d.dtype)), _wrap(edges.astype(d.dtype))
-
-
-def i0(input, *, out=None):
-    if _State.enabled and input._requires_grad:
-        raise NotImplementedError("ember does not implement the gradient of torch.i0 (call it "
-                                  "under torch.no_grad() or on a detached tensor)")
-    return _out(out, _wrap(_arr(np.i0(input._data).astype(input._data.dtype))))
 
 
 def renorm(input, p, dim, maxnorm):
@@ -520,7 +513,7 @@ _register_methods(__name__, {
     'diagflat': diagflat, 'dsplit': dsplit, 'split_with_sizes': split_with_sizes,
     'matrix_power': matrix_power, 'pinverse': pinverse, 'slice_scatter': slice_scatter,
     'select_scatter': select_scatter, 'diagonal_scatter': diagonal_scatter,
-    'narrow_copy': narrow_copy, 'histogram': histogram, 'i0': i0, 'nextafter': nextafter,
+    'narrow_copy': narrow_copy, 'histogram': histogram, 'nextafter': nextafter,
     'renorm': renorm, 'conj_physical': conj_physical, 'resolve_conj': resolve_conj,
     'resolve_neg': resolve_neg, 'adjoint': adjoint, 'is_same_size': is_same_size,
     'is_nonzero': is_nonzero_tensor, 'unfold': _unfold, 'resize_': _resize_,
@@ -542,6 +535,6 @@ _register_methods(__name__, {
     'ldexp_': _rebase_inplace(ldexp), 'gcd_': _rebase_inplace(gcd),
     'lcm_': _rebase_inplace(lcm), 'bitwise_left_shift_': _rebase_inplace(bitwise_left_shift),
     'bitwise_right_shift_': _rebase_inplace(bitwise_right_shift),
-    'renorm_': _rebase_inplace(renorm), 'i0_': _rebase_inplace(i0),
+    'renorm_': _rebase_inplace(renorm),
     'nextafter_': _rebase_inplace(nextafter),
 })
