@@ -515,7 +515,7 @@ def test_dataloader_pin_memory_warns_like_torch():
 # ============================================================================ workers
 
 def _worker_loader_kw(**kw):
-    base = dict(num_workers=2, timeout=20)
+    base = dict(num_workers=2, timeout=300)  # a guard against hangs: spawned workers start slowly on a busy machine
     base.update(kw)
     return base
 
