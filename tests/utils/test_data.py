@@ -515,7 +515,8 @@ def test_dataloader_pin_memory_warns_like_torch():
 # ============================================================================ workers
 
 def _worker_loader_kw(**kw):
-    base = dict(num_workers=2, timeout=300)  # a guard against hangs: spawned workers start slowly on a busy machine
+    # the timeout guards against hangs; spawned workers start slowly on a busy machine
+    base = dict(num_workers=2, timeout=300)
     base.update(kw)
     return base
 
