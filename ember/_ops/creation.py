@@ -452,6 +452,27 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     return t
 
 
+def _split(a):
+    """Veltkamp's split of float64 a into two halves of 26 bits (hi + lo == a exactly)."""
+    c = a * 134217729.0  # 2**27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _fma(a, b, c):
+    """a * b + c rounded once (float64 arrays), as a fused multiply-add: the exact product's
+    error (Dekker) and the sum's error (Knuth's two-sum) are added back before the last
+    rounding."""
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    p_err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    bb = s - p
+    s_err = (p - (s - bb)) + (c - bb)
+    return s + (p_err + s_err)
+
+
 @_alloc_errors
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
@@ -461,24 +482,20 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     _check_storage((steps,), dt)
-    # torch fills the first half from start and the second half from end (symmetric rounding)
+    # torch fills the first half from start and the second half from end (symmetric rounding),
+    # each point one fused multiply-add (a single rounding), in the result's float type
     if steps == 1:
         r = np.array([start], dtype=np.float64)
     else:
-        step = (end - start) / (steps - 1)
+        ft = np.float32 if dt == np.float32 else np.float64
+        s, e = ft(start), ft(end)
+        step = np.float64((e - s) / ft(steps - 1))
         i = np.arange(steps, dtype=np.float64)
         half = steps // 2
-        r = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+        r = np.where(i < half, _fma(step, i, np.float64(s)), _fma(-step, steps - 1 - i,
+                                                                  np.float64(e)))
     if dt.kind in 'iu':
         r = np.trunc(r)
-    if dt == np.float32:
-        # torch computes float32 linspace in float32 arithmetic
-        s32, e32 = np.float32(start), np.float32(end)
-        if steps > 1:
-            st32 = np.float32((e32 - s32) / np.float32(steps - 1))
-            i32 = np.arange(steps, dtype=np.float32)
-            r = np.where(i32 < steps // 2, s32 + st32 * i32,
-                         e32 - st32 * (np.float32(steps - 1) - i32))
     t = _wrap(np.asarray(r).astype(dt))
     if requires_grad:
         _factory_requires_grad(t)
