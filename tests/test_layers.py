@@ -33,7 +33,7 @@ LAYERS = [
      ['_tensor', '_tensor_str', '_storage', '_stubs', 'types', 'version',
       'autograd.graph', 'autograd.function', 'autograd.anomaly_mode', 'autograd.forward_ad']),
     (2, 'ops: the op families and the namespaces built on them',
-     ['_ops', '_ops.*', 'linalg', 'fft', 'special', 'random', 'autograd',
+     ['_ops', '_ops.*', 'linalg', 'fft', 'special', 'signal', 'signal.*', 'random', 'autograd',
       'autograd.functional', 'autograd.gradcheck', 'autograd.variable', 'utils.hooks',
       'distributed']),
     (3, 'nn: modules, parameters, init, F., nn.utils',
