@@ -56,6 +56,7 @@ class CPUGenerator:
 
     _prefetch = None        # a _Prefetch of the next 64-bit draws (see _start_prefetch)
     _sizes = ()             # sizes of the recent bernoulli draws, to predict the next one
+    _vmap_error = None      # set by torch.func.vmap(randomness='error'): every draw refuses
 
     def __init__(self, seed=_DEFAULT_SEED):
         self._mt = np.random.MT19937()
@@ -87,11 +88,15 @@ class CPUGenerator:
     def random(self, n):
         """n 32-bit draws (torch's ``random()``) as uint32."""
         # NumPy's full-range uint32 integers are exactly MT19937's raw 32-bit outputs.
+        if self._vmap_error:
+            raise RuntimeError(self._vmap_error)
         return self._np.integers(0, 1 << 32, size=n, dtype=np.uint32)
 
     def random64(self, n):
         """n 64-bit draws (torch's ``random64()``): the first 32-bit draw is the high word,
         which is also how NumPy builds a uint64 from MT19937."""
+        if self._vmap_error:
+            raise RuntimeError(self._vmap_error)
         if self._prefetch is not None:
             raw = self._take_prefetch(n)
             if raw is not None:
