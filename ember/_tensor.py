@@ -371,6 +371,8 @@ class Tensor(metaclass=_TensorMeta):
 
     @property
     def requires_grad(self):
+        if self._requires_grad and _Forward.duals and self.__dict__.get('_fw_leaf'):
+            return False  # a dual tensor records the graph only for its tangent (forward_ad)
         return self._requires_grad
 
     @requires_grad.setter
@@ -835,6 +837,6 @@ _tensor_str._TENSOR_CLASSES['Tensor'] = Tensor
 # autograd package's modules, the storages).
 from . import _storage  # noqa: E402
 from .autograd import graph  # noqa: E402
-from .autograd.grad_mode import _State  # noqa: E402
+from .autograd.grad_mode import _State, _Forward  # noqa: E402
 
 graph._bind_tensor(sys.modules[__name__])

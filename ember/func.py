@@ -21,7 +21,8 @@ import numpy as np
 from . import _random
 from ._tensor import Tensor, _wrap
 from .autograd.grad_mode import enable_grad, is_grad_enabled
-from .autograd.graph import grad as _autograd_grad, AccumulateGrad
+from .autograd.graph import grad as _autograd_grad
+from .autograd.forward_ad import _probe, _vjp_in_u, _reaches
 from ._ops.creation import zeros_like
 from ._ops.shape import stack
 from ._ops.random import get_rng_state, set_rng_state
@@ -278,29 +279,7 @@ def _reaches_outside(roots, level):
     """Whether the graph of any tensor in roots reaches a leaf that requires grad and is not
     a fresh leaf of this transform or of one nested in it: then the result must stay
     connected to it."""
-    seen = set()
-    stack_ = []
-    for t in roots:
-        if not isinstance(t, Tensor) or not t._requires_grad:
-            continue
-        if t.grad_fn is None:
-            if _outside(t, level):
-                return True
-        else:
-            stack_.append(t.grad_fn)
-    while stack_:
-        node = stack_.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if type(node) is AccumulateGrad:
-            if _outside(node._variable, level):
-                return True
-            continue
-        for e in node._next:
-            if e is not None:
-                stack_.append(e[0])
-    return False
+    return _reaches(roots, lambda leaf: _outside(leaf, level))
 
 
 def _lower(t, level):
@@ -486,12 +465,11 @@ class _Linear:
             self.flat_out, self.out_spec = _flatten(out)
             _check_outputs(self.flat_out, api)
             self.flat_in, self.in_spec = _flatten(self.lifted)
-            self.us = [_fresh(zeros_like(o).requires_grad_(), level) if o._requires_grad
+            self.us = [_fresh(_probe(o), level) if o._requires_grad and o.dtype.is_floating_point
                        else None for o in self.flat_out]
             pairs = [(o, u) for o, u in zip(self.flat_out, self.us) if u is not None]
             if pairs:
-                gs = _autograd_grad([o for o, _ in pairs], self.flat_in, [u for _, u in pairs],
-                                    retain_graph=True, create_graph=True, allow_unused=True)
+                gs = _vjp_in_u([o for o, _ in pairs], self.flat_in, [u for _, u in pairs])
             else:
                 gs = (None,) * len(self.flat_in)
             self.gs = gs  # J^T u per input, None where no output depends on it

@@ -20,6 +20,14 @@ class _ThreadState(threading.local):
 _State = _ThreadState()
 
 
+class _Forward:
+    """How many dual tensors of torch.autograd.forward_ad are alive; forward_ad sets `refuse`,
+    which turning grad mode off calls while there are some (their tangents come from the
+    graph)."""
+    duals = 0
+    refuse = None
+
+
 def is_grad_enabled():
     return _State.enabled
 
@@ -55,6 +63,8 @@ class _GradModeSetter(_DecoratorContextManager):
         self.prev = False
 
     def __enter__(self):
+        if _Forward.duals and not self._mode:
+            _Forward.refuse()
         self.prev = _State.enabled
         _State.enabled = self._mode
 
@@ -76,6 +86,8 @@ class set_grad_enabled(_DecoratorContextManager):
     def __init__(self, mode):
         self.prev = _State.enabled
         self.mode = bool(mode)
+        if _Forward.duals and not self.mode:
+            _Forward.refuse()
         _State.enabled = self.mode
 
     def __enter__(self):
@@ -104,6 +116,8 @@ class inference_mode(_DecoratorContextManager):
 
     def __enter__(self):
         self.prev = (_State.enabled, _State.inference)
+        if self.mode and _Forward.duals:
+            _Forward.refuse()
         if self.mode:
             _State.enabled = False
             _State.inference = True
