@@ -371,8 +371,9 @@ class Tensor(metaclass=_TensorMeta):
 
     @property
     def requires_grad(self):
-        if self._requires_grad and _Forward.duals and self.__dict__.get('_fw_leaf'):
-            return False  # a dual tensor records the graph only for its tangent (forward_ad)
+        if self._requires_grad and _Forward.used:
+            # recorded from dual tensors only, for their tangents: not for the caller
+            return _Forward.real(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -386,6 +387,10 @@ class Tensor(metaclass=_TensorMeta):
         if value and self._data.dtype.kind not in 'fc' and self._data.dtype.name != 'bfloat16':
             raise RuntimeError(
                 "only Tensors of floating point and complex dtype can require gradients")
+        if _Forward.duals and self.__dict__.get('_fw_leaf'):
+            if value:  # the dual now requires grad for the caller too
+                del self.__dict__['_fw_leaf']
+            return
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad=True):
@@ -494,7 +499,7 @@ class Tensor(metaclass=_TensorMeta):
     # ---- conversion ------------------------------------------------------------------------
 
     def numpy(self, *, force=False):
-        if self._requires_grad and not force:
+        if self._requires_grad and not force and self.requires_grad:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead.")

@@ -9,7 +9,7 @@ from . import _storage
 from ._dtype import from_numpy as _dtype_of_np
 from ._values import memory_format, strided
 from .autograd import graph
-from .autograd.grad_mode import _State
+from .autograd.grad_mode import _State, _Forward
 import copy
 import numpy as np
 import sys

@@ -251,6 +251,7 @@ def _add_suffixes(text, suffixes, indent):
 # The classes that print as 'tensor(': 'Tensor' and 'Parameter', registered by _tensor and
 # nn.parameter when they define them (both import this module).
 _TENSOR_CLASSES = {}
+_DUAL = []  # forward_ad's (tensor -> (tangent, requires grad for the caller) or None), once loaded
 
 
 def _prefix(t):
@@ -302,10 +303,15 @@ def _tensor_repr(t, tensor_contents=None):
                 else tensor_contents)
 
     grad_fn_name = _grad_fn_name(t)
+    dual = _DUAL[0](t) if _DUAL else None
+    if dual is not None and not dual[1]:
+        grad_fn_name = None  # recorded for the tangent only (forward_ad): torch shows none
     if grad_fn_name is not None:
         suffixes.append(f'grad_fn=<{grad_fn_name}>')
     elif t.requires_grad:
         suffixes.append('requires_grad=True')
+    if dual is not None and dual[0] is not None:
+        suffixes.append(f'tangent={dual[0]}')
 
     out = _add_suffixes(prefix + text, suffixes, indent)
     if parameter_subclass:

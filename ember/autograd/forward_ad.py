@@ -10,11 +10,16 @@ views included; an op whose gradient formula cannot itself be differentiated rai
 NotImplementedError naming it (ember's double-backward rule), so no tangent is dropped
 silently. The normal path pays nothing: no op checks for dual tensors.
 
+Inside the level, `requires_grad`, `numpy()` and the printed form of a tensor recorded only
+for tangents behave as torch's (a walk over its graph tells it from one the caller's leaves
+reach); only `grad_fn`/`is_leaf` read directly still show the node.
+
 What this costs against torch: a tangent is computed when it is asked for (two backward passes
-over the graph between the dual tensors and y); tensors computed from a dual tensor inside the
-level carry a grad_fn (torch shows only the tangent); turning grad mode off inside a level that
-holds dual tensors is refused (the graph the tangents come from would not be recorded), except
-by ember's own layers (running statistics, initialisation); one level at a time, as in torch.
+over the graph between the dual tensors and y); tensors computed from a dual tensor keep their
+grad_fn after the level is left (torch's are plain tensors then); turning grad mode off inside
+a level that holds dual tensors is refused (the graph the tangents come from would not be
+recorded), except by ember's own layers (running statistics, initialisation); one level at a
+time, as in torch.
 """
 import sys
 from collections import namedtuple
@@ -22,6 +27,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._tensor import Tensor, _wrap
+from .. import _tensor_str
 from .grad_mode import _Forward, enable_grad, _DecoratorContextManager
 from .graph import grad as _grad, AccumulateGrad
 
@@ -64,6 +70,7 @@ def exit_dual_level(*, level=None):
     _Level.duals = []
     _Level.current = None
     _Forward.duals = 0
+    _Forward.used = False  # Tensor.requires_grad is a plain read again
 
 
 class dual_level(_DecoratorContextManager):
@@ -110,6 +117,7 @@ def make_dual(tensor, tangent, *, level=None):
             d._requires_grad = True  # recorded from, for its tangent only
             d.__dict__['_fw_leaf'] = True
     d.__dict__['_fw_tangent'] = tangent
+    _Forward.used = True
     _Level.duals.append((d, tangent, d.grad_fn))
     _Forward.duals = len(_Level.duals)
     return d
@@ -252,3 +260,20 @@ def _refuse_grad_off():
 
 
 _Forward.refuse = staticmethod(_refuse_grad_off)
+_Forward.real = staticmethod(_real)
+
+
+def _dual_of(t):
+    """For printing: (tangent, requires grad for the caller) of a tensor inside the level."""
+    if not _Level.duals or not t._requires_grad:
+        return None
+    tangent = t.__dict__.get('_fw_tangent')
+    try:
+        if tangent is None:
+            tangent = _tangent(t)
+    except NotImplementedError:
+        return None  # printing never raises: the grad_fn is shown instead
+    return None if tangent is None else (tangent, _real(t))
+
+
+_tensor_str._DUAL.append(_dual_of)

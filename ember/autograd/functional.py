@@ -1,165 +1,373 @@
 """ember.autograd.functional (torch.autograd.functional): vjp, jvp, jacobian, hessian, hvp, vhp
-built on reverse mode (jvp and hvp by the double-backward trick, as torch does). The
-`vectorize=True` and forward-mode strategies are not implemented and say so."""
+on reverse mode, with torch's options: create_graph, strict (torch's checks and messages),
+vectorize (the same values, computed one row at a time: ember has no batched backward) and
+strategy='forward-mode' (one forward-AD pass per input element, through forward_ad).
+
+jvp and hvp use the double-backward trick as torch does: a vjp is linear in its vector, so
+differentiating it with respect to that vector gives the transposed product.
+"""
 from .._tensor import Tensor
-from .grad_mode import enable_grad
+from .grad_mode import enable_grad, set_grad_enabled, is_grad_enabled
 from .graph import grad
-from .._ops.creation import ones_like, zeros_like
+from . import forward_ad as _fw
+from .._ops.creation import zeros_like
 from .._ops.shape import stack
 
 __all__ = ['vjp', 'jvp', 'jacobian', 'hessian', 'hvp', 'vhp']
 
 
-def _tup(x):
-    return (x,) if isinstance(x, Tensor) else tuple(x), isinstance(x, Tensor)
+# ---- torch's checks, in its order ------------------------------------------------------------
+
+def _as_tuple(x, arg_name, fn_name):
+    """(was it a tuple, the tuple of tensors)."""
+    is_tuple = isinstance(x, tuple)
+    xs = x if is_tuple else (x,)
+    for i, el in enumerate(xs):
+        if not isinstance(el, Tensor):
+            if is_tuple:
+                raise TypeError(f"The {arg_name} given to {fn_name} must be either a Tensor or "
+                                f"a tuple of Tensors but the value at index {i} has type "
+                                f"{type(el)}.")
+            raise TypeError(f"The {arg_name} given to {fn_name} must be either a Tensor or a "
+                            f"tuple of Tensors but the given {arg_name} has type {type(el)}.")
+    return is_tuple, xs
 
 
-def _prepare(inputs, create_graph):
+def _unpack(res, to_unpack):
+    """Undo _as_tuple on a result (to_unpack: one flag, or (outputs flag, inputs flag))."""
+    if isinstance(to_unpack, tuple):
+        if not to_unpack[1]:
+            res = tuple(el[0] for el in res)
+        if not to_unpack[0]:
+            res = res[0]
+    elif not to_unpack:
+        res = res[0]
+    return res
+
+
+def _preprocess(inputs, create_graph, need_graph):
+    """New tensor objects for the inputs (so that the function's captured tensors are told
+    apart from its arguments): differentiable views with create_graph, fresh leaves else."""
+    return tuple(x.view_as(x) if create_graph and x.requires_grad
+                 else x.detach().requires_grad_(need_graph) for x in inputs)
+
+
+def _postprocess(res, create_graph):
+    if isinstance(res[0], Tensor):
+        return res if create_graph else tuple(r.detach() for r in res)
+    return tuple(_postprocess(r, create_graph) for r in res)
+
+
+def _validate_v(v, other, is_other_tuple):
+    if len(other) != len(v):
+        if is_other_tuple:
+            raise RuntimeError(f"v is a tuple of invalid length: should be {len(other)} but got "
+                               f"{len(v)}.")
+        raise RuntimeError("The given v should contain a single Tensor.")
+    for i, (a, b) in enumerate(zip(v, other)):
+        if a.size() != b.size():
+            where = f"Entry {i} in " if is_other_tuple else ""
+            raise RuntimeError(f"{where}v has invalid size: should be {b.size()} but got "
+                               f"{a.size()}.")
+
+
+_INDEPENDENT = {
+    'hessian': ("The hessian of the user-provided function with respect to input {i} is "
+                "independent of the input. This is not allowed in strict mode. You should ensure "
+                "that your function is thrice differentiable and that the hessian depends on the "
+                "inputs."),
+    'jacobian': ("While computing the hessian, found that the jacobian of the user-provided "
+                 "function with respect to input {i} is independent of the input. This is not "
+                 "allowed in strict mode. You should ensure that your function is twice "
+                 "differentiable and that the jacobian depends on the inputs (this would be "
+                 "violated by a linear function for example)."),
+    'grad_inputs': ("The gradient with respect to input {i} is independent of the inputs of "
+                    "the user-provided function. This is not allowed in strict mode."),
+    'outputs': ("Output {i} of the user-provided function does not require gradients. The "
+                "outputs must be computed in a differentiable manner from the input when "
+                "running in strict mode."),
+}
+
+
+def _check_requires_grad(tensors, kind, strict):
+    if not strict:
+        return
+    for i, t in enumerate(tensors):
+        if t is None:
+            raise RuntimeError(f"The output of the user-provided function is independent of "
+                               f"input {i}. This is not allowed in strict mode.")
+        if not t.requires_grad:
+            raise RuntimeError(_INDEPENDENT[kind].format(i=i))
+
+
+_MISSING = {
+    'back': ("The output of the user-provided function is independent of input {i}. This is "
+             "not allowed in strict mode."),
+    'back_trick': ("The gradient with respect to the input is independent of entry {i} in the "
+                   "grad_outputs when using the double backward trick to compute forward mode "
+                   "gradients. This is not allowed in strict mode."),
+    'double_back': ("The jacobian of the user-provided function is independent of input {i}. "
+                    "This is not allowed in strict mode."),
+    'double_back_trick': ("The hessian of the user-provided function is independent of entry "
+                          "{i} in the grad_jacobian. This is not allowed in strict mode as it "
+                          "prevents from using the double backward trick to replace forward "
+                          "mode AD."),
+}
+
+
+def _fill_in_zeros(grads, refs, strict, create_graph, stage):
     out = []
-    with enable_grad():
-        for t in inputs:
-            x = t if create_graph and t.requires_grad else t.detach()
-            if not x.requires_grad:
-                x = x.detach().requires_grad_(True) if x is not t else x.requires_grad_(True)
-            out.append(x)
+    for i, (g, ref) in enumerate(zip(grads, refs)):
+        if g is None:
+            if strict:
+                raise RuntimeError(_MISSING[stage].format(i=i))
+            g = zeros_like(ref)
+        elif strict and create_graph and not g.requires_grad:
+            what = 'hessian' if 'double' in stage else 'jacobian'
+            raise RuntimeError(f"The {what} of the user-provided function is independent of "
+                               f"input {i}. This is not allowed in strict mode when "
+                               "create_graph=True.")
+        out.append(g)
     return tuple(out)
 
 
-def _grads(outputs, inputs, grad_outputs, create_graph):
-    needs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
-    if not needs:
-        return tuple(zeros_like(x) for x in inputs)
-    gs = grad([o for o, _ in needs], inputs, [g for _, g in needs], create_graph=create_graph,
-              retain_graph=True, allow_unused=True)
-    return tuple(zeros_like(x) if g is None else g for g, x in zip(gs, inputs))
+def _grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
+    """autograd.grad over the outputs that require grad (None for every input if none does)."""
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o is not None and o.requires_grad]
+    if not pairs:
+        return (None,) * len(inputs)
+    return grad([o for o, _ in pairs], inputs, [g for _, g in pairs], allow_unused=True,
+                create_graph=create_graph, retain_graph=retain_graph)
 
 
-def _check(strict, vectorize, strategy='reverse-mode'):
-    if strict:
-        raise NotImplementedError("ember does not implement torch.autograd.functional's "
-                                  "strict=True checks yet")
-    if vectorize or strategy != 'reverse-mode':
-        raise NotImplementedError("ember does not implement torch.autograd.functional with "
-                                  "vectorize=True or strategy='forward-mode' yet")
+def _vector(v, other, is_other_tuple, create_graph, fn_name, none_msg, none_ok):
+    if v is not None:
+        _, v = _as_tuple(v, "v", fn_name)
+        v = _preprocess(v, create_graph, need_graph=False)
+        _validate_v(v, other, is_other_tuple)
+        return v
+    if not none_ok:
+        raise RuntimeError(none_msg)
+    return None
 
 
-def _out(t, create_graph):
-    return t if create_graph else t.detach()
+_V_OUT = ("The vector v can only be None if the user-provided function returns a single Tensor "
+          "with a single element.")
+_V_IN = ("The vector v can only be None if the input to the user-provided function is a single "
+         "Tensor with a single element.")
 
+
+# ---- the public functions -------------------------------------------------------------------
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J)."""
-    _check(strict, False)
-    inputs, single_in = _tup(inputs)
     with enable_grad():
-        xs = _prepare(inputs, create_graph)
-        outs, single_out = _tup(func(*xs))
-        vs = (ones_like(outs[0]),) if v is None else _tup(v)[0]
-        if v is None and outs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function "
-                               "returns a single Tensor with a single element.")
-        gs = _grads(outs, xs, vs, create_graph)
-    outs = tuple(_out(o, create_graph) for o in outs)
-    gs = tuple(_out(g, create_graph) for g in gs)
-    return (outs[0] if single_out else outs), (gs[0] if single_in else gs)
+        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
+        inputs = _preprocess(inputs, create_graph, need_graph=True)
+        outputs = func(*inputs)
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
+                                              "vjp")
+        _check_requires_grad(outputs, "outputs", strict)
+        v = _vector(v, outputs, is_outputs_tuple, create_graph, "vjp", _V_OUT,
+                    len(outputs) == 1 and outputs[0].numel() == 1)
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        res = _grad(outputs, inputs, v, create_graph=create_graph)
+        res = _fill_in_zeros(res, inputs, strict, create_graph, "back")
+    return (_unpack(_postprocess(outputs, create_graph), is_outputs_tuple),
+            _unpack(_postprocess(res, create_graph), is_inputs_tuple))
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v), by differentiating a vjp with respect to its vector."""
-    _check(strict, False)
-    inputs, single_in = _tup(inputs)
     with enable_grad():
-        xs = _prepare(inputs, create_graph)
-        outs, single_out = _tup(func(*xs))
-        if v is None:
-            if len(xs) != 1 or xs[0].numel() != 1:
-                raise RuntimeError("The vector v can only be None if the input to the user-"
-                                   "provided function is a single Tensor with a single element.")
-            vs = (ones_like(xs[0]),)
-        else:
-            vs = _tup(v)[0]
-        us = tuple(zeros_like(o).requires_grad_(True) for o in outs)
-        gs = _grads(outs, xs, us, True)
-        jv = _grads(gs, us, vs, create_graph)
-    outs = tuple(_out(o, create_graph) for o in outs)
-    jv = tuple(_out(g, create_graph) for g in jv)
-    return (outs[0] if single_out else outs), (jv[0] if single_out else jv)
+        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+        inputs = _preprocess(inputs, create_graph, need_graph=True)
+        v = _vector(v, inputs, is_inputs_tuple, create_graph, "jvp", _V_IN,
+                    len(inputs) == 1 and inputs[0].numel() == 1)
+        outputs = func(*inputs)
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
+                                              "jvp")
+        _check_requires_grad(outputs, "outputs", strict)
+        # the vjp is linear in grad_outputs: their value does not enter the result
+        grad_outputs = tuple(zeros_like(o).requires_grad_(True) for o in outputs)
+        grad_inputs = _grad(outputs, inputs, grad_outputs, create_graph=True)
+        _check_requires_grad(grad_inputs, "grad_inputs", strict)
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        res = _grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
+        res = _fill_in_zeros(res, outputs, strict, create_graph, "back_trick")
+    return (_unpack(_postprocess(outputs, create_graph), is_outputs_tuple),
+            _unpack(_postprocess(res, create_graph), is_outputs_tuple))
+
+
+def _jacfwd(func, inputs, strict, vectorize):
+    if strict:
+        raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
+                           '`strategy="forward-mode"` are not supported together (yet). Please '
+                           'either set `strict=False` or `strategy="reverse-mode"`.')
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    if not vectorize:
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
+                                  "Hessian isonly implemented for `vectorize=True`.")
+    columns = []  # per input element: the tangents of every output
+    is_outputs_tuple, primals = None, None
+    for j, x in enumerate(inputs):
+        for k in range(x.numel()):
+            with _fw.dual_level():
+                duals = []
+                for i, y in enumerate(inputs):
+                    t = zeros_like(y)
+                    if i == j:
+                        t.view(-1)[k] = 1
+                    duals.append(_fw.make_dual(y, t))
+                is_outputs_tuple, outs = _as_tuple(func(*duals), "outputs", "jacobian")
+                unpacked = [_fw.unpack_dual(o) for o in outs]
+                primals = [p for p, _ in unpacked]
+                columns.append([zeros_like(p) if t is None else t for p, t in unpacked])
+    jac = []
+    for i, out in enumerate(primals):
+        row, start = [], 0
+        for x in inputs:
+            cols = [c[i] for c in columns[start:start + x.numel()]]
+            start += x.numel()
+            shape = tuple(out.shape) + tuple(x.shape)
+            block = stack(cols, dim=-1).reshape(shape) if cols else \
+                zeros_like(out).reshape(-1)[:0].reshape(shape)
+            row.append(block)
+        jac.append(row)  # lists, as torch's forward-mode path returns them
+    return _unpack(jac, (is_outputs_tuple, is_inputs_tuple))
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy='reverse-mode'):
-    """The Jacobian of func at inputs, one backward pass per output element."""
-    _check(strict, vectorize, strategy)
-    inputs, single_in = _tup(inputs)
+    """The Jacobian of func at inputs: one backward pass per output element (reverse-mode) or
+    one forward-AD pass per input element (forward-mode, which torch runs only vectorized)."""
+    if strategy not in ('forward-mode', 'reverse-mode'):
+        raise AssertionError(
+            'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
+            'function has more outputs than inputs, "forward-mode" tends to be more performant. '
+            'Otherwise, prefer to use "reverse-mode".')
+    if strategy == 'forward-mode':
+        if create_graph:
+            raise NotImplementedError(
+                "torch.autograd.functional.jacobian: `create_graph=True` and "
+                '`strategy="forward-mode"` are not supported together (yet). Please either set '
+                '`create_graph=False` or `strategy="reverse-mode"`.')
+        return _jacfwd(func, inputs, strict, vectorize)
     with enable_grad():
-        xs = _prepare(inputs, create_graph)
-        outs, single_out = _tup(func(*xs))
+        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+        inputs = _preprocess(inputs, create_graph, need_graph=True)
+        outputs = func(*inputs)
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
+                                              "jacobian")
+        _check_requires_grad(outputs, "outputs", strict)
+        if vectorize and strict:
+            raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
+                               "`vectorized=True` are not supported together. Please either set "
+                               "`strict=False` or `vectorize=False`.")
         jac = []
-        for o in outs:
-            rows = [[] for _ in xs]
-            flat = o.reshape(-1)
-            for k in range(flat.numel()):
-                if flat.requires_grad:
-                    gs = grad(flat[k], xs, retain_graph=True, create_graph=create_graph,
-                              allow_unused=True)
-                else:
-                    gs = (None,) * len(xs)
-                for i, (g, x) in enumerate(zip(gs, xs)):
-                    rows[i].append(zeros_like(x) if g is None else g)
-            per_input = []
-            for i, x in enumerate(xs):
-                j = stack(rows[i]) if rows[i] else zeros_like(x).reshape(0, *x.shape)
-                per_input.append(_out(j.reshape(*o.shape, *x.shape), create_graph))
-            jac.append(per_input[0] if single_in else tuple(per_input))
-    return jac[0] if single_out else tuple(jac)
+        for i, out in enumerate(outputs):
+            rows = [[] for _ in inputs]
+            flat = out.reshape(-1)
+            for k in range(out.numel()):
+                gs = _grad((flat[k],), inputs, retain_graph=True, create_graph=create_graph)
+                for j, (g, x) in enumerate(zip(gs, inputs)):
+                    if g is None:
+                        if strict:
+                            raise RuntimeError(f"Output {i} of the user-provided function is "
+                                               f"independent of input {j}. This is not allowed "
+                                               "in strict mode.")
+                        g = zeros_like(x)
+                    elif strict and create_graph and not g.requires_grad:
+                        raise RuntimeError("The jacobian of the user-provided function is "
+                                           f"independent of input {i}. This is not allowed in "
+                                           "strict mode when create_graph=True.")
+                    rows[j].append(g)
+            jac.append(tuple(
+                (stack(r) if r else zeros_like(x).reshape(-1)[:0]).reshape(
+                    tuple(out.shape) + tuple(x.shape)) for r, x in zip(rows, inputs)))
+        jac = _postprocess(tuple(jac), create_graph)
+    return _unpack(jac, (is_outputs_tuple, is_inputs_tuple))
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy='reverse-mode'):
     """The Hessian of a scalar function: the Jacobian of its gradient."""
-    _check(strict, vectorize, outer_jacobian_strategy)
-    inputs_t, single_in = _tup(inputs)
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
+    if outer_jacobian_strategy not in ('forward-mode', 'reverse-mode'):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
-    def gradient(*xs):
+    def single_output(*xs):
         out = func(*xs)
+        is_out_tuple, outs = _as_tuple(out, "outputs of the user-provided function", "hessian")
+        _check_requires_grad(outs, "outputs", strict)
+        if is_out_tuple or not isinstance(out, Tensor):
+            raise RuntimeError("The function given to hessian should return a single Tensor")
         if out.numel() != 1:
-            raise RuntimeError("The function given to hessian should return a single element")
-        gs = grad(out.reshape(()), xs, create_graph=True, allow_unused=True)
-        gs = tuple(zeros_like(x) if g is None else g for g, x in zip(gs, xs))
-        return gs[0] if single_in else gs
+            raise RuntimeError("The Tensor returned by the function given to hessian should "
+                               "contain a single element")
+        return out.squeeze()
 
-    return jacobian(gradient, inputs_t[0] if single_in else inputs_t, create_graph=create_graph)
+    def jac_func(*xs):
+        if outer_jacobian_strategy == 'forward-mode':
+            xs = tuple(x.requires_grad_(True) for x in xs)
+        jac = jacobian(single_output, xs, create_graph=True)
+        _check_requires_grad(jac, "jacobian", strict)
+        return jac
+
+    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict,
+                   vectorize=vectorize, strategy=outer_jacobian_strategy)
+    return _unpack(res, (is_inputs_tuple, is_inputs_tuple))
+
+
+def _scalar_output(func, inputs, name, strict):
+    outputs = func(*inputs)
+    is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", name)
+    _check_requires_grad(outputs, "outputs", strict)
+    if is_outputs_tuple or not isinstance(outputs[0], Tensor):
+        raise RuntimeError(f"The function given to {name} should return a single Tensor")
+    if outputs[0].numel() != 1:
+        raise RuntimeError(f"The Tensor returned by the function given to {name} should contain "
+                           "a single element")
+    return is_outputs_tuple, outputs
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H)."""
-    return _hessian_vector(func, inputs, v, create_graph, strict)
+    with enable_grad():
+        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
+        inputs = _preprocess(inputs, create_graph, need_graph=True)
+        v = _vector(v, inputs, is_inputs_tuple, create_graph, "vhp", _V_IN,
+                    len(inputs) == 1 and inputs[0].numel() == 1)
+        is_outputs_tuple, outputs = _scalar_output(func, inputs, "vhp", strict)
+        jac = _grad(outputs, inputs, create_graph=True)
+        _check_requires_grad(jac, "jacobian", strict)
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        res = _grad(jac, inputs, v, create_graph=create_graph)
+        res = _fill_in_zeros(res, inputs, strict, create_graph, "double_back")
+    return (_unpack(_postprocess(outputs, create_graph), is_outputs_tuple),
+            _unpack(_postprocess(res, create_graph), is_inputs_tuple))
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), H v); H is symmetric, so this equals v^T H."""
-    return _hessian_vector(func, inputs, v, create_graph, strict)
-
-
-def _hessian_vector(func, inputs, v, create_graph, strict):
-    _check(strict, False)
-    inputs, single_in = _tup(inputs)
+    """(func(inputs), H v), by the double-backward trick on v^T H."""
     with enable_grad():
-        xs = _prepare(inputs, create_graph)
-        out = func(*xs)
-        if out.numel() != 1:
-            raise RuntimeError("The function given to hvp should return a single element")
-        vs = _tup(v)[0] if v is not None else None
-        if vs is None:
-            if len(xs) != 1 or xs[0].numel() != 1:
-                raise RuntimeError("The vector v can only be None if the input to the user-"
-                                   "provided function is a single Tensor with a single element.")
-            vs = (ones_like(xs[0]),)
-        gs = grad(out.reshape(()), xs, create_graph=True, allow_unused=True)
-        gs = tuple(zeros_like(x) if g is None else g for g, x in zip(gs, xs))
-        hv = _grads(gs, xs, vs, create_graph)
-    hv = tuple(_out(h, create_graph) for h in hv)
-    return _out(out, create_graph), (hv[0] if single_in else hv)
+        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
+        inputs = _preprocess(inputs, create_graph, need_graph=True)
+        v = _vector(v, inputs, is_inputs_tuple, create_graph, "hvp", _V_IN,
+                    len(inputs) == 1 and inputs[0].numel() == 1)
+        is_outputs_tuple, outputs = _scalar_output(func, inputs, "hvp", strict)
+        jac = _grad(outputs, inputs, create_graph=True)
+        _check_requires_grad(jac, "jacobian", strict)
+        grad_jac = tuple(zeros_like(x).requires_grad_(True) for x in inputs)
+        double_back = _grad(jac, inputs, grad_jac, create_graph=True)
+        _check_requires_grad(jac, "hessian", strict)
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        res = _grad(double_back, grad_jac, v, create_graph=create_graph)
+        res = _fill_in_zeros(res, inputs, strict, create_graph, "double_back_trick")
+    return (_unpack(_postprocess(outputs, create_graph), is_outputs_tuple),
+            _unpack(_postprocess(res, create_graph), is_inputs_tuple))
 
 
 from .._stubs import hook as _hook  # noqa: E402

@@ -26,6 +26,8 @@ class _Forward:
     graph)."""
     duals = 0
     refuse = None
+    used = False  # set by the first make_dual: Tensor.requires_grad then asks `real`
+    real = None
 
 
 def is_grad_enabled():

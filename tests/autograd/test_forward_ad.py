@@ -134,3 +134,21 @@ def test_no_tangent_is_dropped():
                 pass
     with ember.no_grad():  # outside a level, as ever
         pass
+
+
+def test_printing_and_flags_inside_the_level():
+    outs = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        fw = lib.autograd.forward_ad
+        x = lib.randn(3)
+        with fw.dual_level():
+            d = fw.make_dual(x, lib.ones(3))
+            y = (d * 2).sin()
+            outs.append((repr(d), str(y), y.requires_grad, d.requires_grad,
+                         y.numpy().shape, str(fw.unpack_dual(y))))
+            d.requires_grad_(True)  # now it requires grad for the caller as well
+            z = d.exp()
+            outs.append((d.requires_grad, z.requires_grad,
+                         [round(v, 4) for v in fw.unpack_dual(z).tangent.tolist()]))
+    assert outs[0] == outs[2] and outs[1] == outs[3]
