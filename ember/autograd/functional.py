@@ -153,6 +153,37 @@ def _vector(v, other, is_other_tuple, create_graph, fn_name, none_msg, none_ok):
     return None
 
 
+def _run(func, inputs, create_graph, strict, name):
+    """func on fresh inputs: (is_inputs_tuple, inputs, is_outputs_tuple, outputs)."""
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
+    inputs = _preprocess(inputs, create_graph, need_graph=True)
+    outputs = func(*inputs)
+    is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", name)
+    _check_requires_grad(outputs, "outputs", strict)
+    return is_inputs_tuple, inputs, is_outputs_tuple, outputs
+
+
+def _inputs_and_v(inputs, v, create_graph, name):
+    """The inputs as fresh tensors and the checked vector v over them (jvp, hvp, vhp)."""
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
+    inputs = _preprocess(inputs, create_graph, need_graph=True)
+    v = _vector(v, inputs, is_inputs_tuple, create_graph, name, _V_IN,
+                len(inputs) == 1 and inputs[0].numel() == 1)
+    return is_inputs_tuple, inputs, v
+
+
+def _last_pass(ys, xs, v, refs, strict, create_graph, stage):
+    """The final backward (with grad mode as torch sets it), zeros filled in."""
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        res = _grad(ys, xs, v, create_graph=create_graph)
+        return _fill_in_zeros(res, refs, strict, create_graph, stage)
+
+
+def _results(outputs, is_outputs_tuple, res, is_res_tuple, create_graph):
+    return (_unpack(_postprocess(outputs, create_graph), is_outputs_tuple),
+            _unpack(_postprocess(res, create_graph), is_res_tuple))
+
+
 _V_OUT = ("The vector v can only be None if the user-provided function returns a single Tensor "
           "with a single element.")
 _V_IN = ("The vector v can only be None if the input to the user-provided function is a single "
@@ -164,28 +195,18 @@ _V_IN = ("The vector v can only be None if the input to the user-provided functi
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J)."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-        inputs = _preprocess(inputs, create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                              "vjp")
-        _check_requires_grad(outputs, "outputs", strict)
+        is_inputs_tuple, inputs, is_outputs_tuple, outputs = _run(func, inputs, create_graph,
+                                                                  strict, "vjp")
         v = _vector(v, outputs, is_outputs_tuple, create_graph, "vjp", _V_OUT,
                     len(outputs) == 1 and outputs[0].numel() == 1)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        res = _grad(outputs, inputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(res, inputs, strict, create_graph, "back")
-    return (_unpack(_postprocess(outputs, create_graph), is_outputs_tuple),
-            _unpack(_postprocess(res, create_graph), is_inputs_tuple))
+    res = _last_pass(outputs, inputs, v, inputs, strict, create_graph, "back")
+    return _results(outputs, is_outputs_tuple, res, is_inputs_tuple, create_graph)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v), by differentiating a vjp with respect to its vector."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _preprocess(inputs, create_graph, need_graph=True)
-        v = _vector(v, inputs, is_inputs_tuple, create_graph, "jvp", _V_IN,
-                    len(inputs) == 1 and inputs[0].numel() == 1)
+        is_inputs_tuple, inputs, v = _inputs_and_v(inputs, v, create_graph, "jvp")
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
                                               "jvp")
@@ -194,11 +215,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         grad_outputs = tuple(zeros_like(o).requires_grad_(True) for o in outputs)
         grad_inputs = _grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        res = _grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(res, outputs, strict, create_graph, "back_trick")
-    return (_unpack(_postprocess(outputs, create_graph), is_outputs_tuple),
-            _unpack(_postprocess(res, create_graph), is_outputs_tuple))
+    res = _last_pass(grad_inputs, grad_outputs, v, outputs, strict, create_graph, "back_trick")
+    return _results(outputs, is_outputs_tuple, res, is_outputs_tuple, create_graph)
 
 
 def _jacfwd(func, inputs, strict, vectorize):
@@ -256,12 +274,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                 '`create_graph=False` or `strategy="reverse-mode"`.')
         return _jacfwd(func, inputs, strict, vectorize)
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-        inputs = _preprocess(inputs, create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                              "jacobian")
-        _check_requires_grad(outputs, "outputs", strict)
+        is_inputs_tuple, inputs, is_outputs_tuple, outputs = _run(func, inputs, create_graph,
+                                                                  strict, "jacobian")
         if vectorize and strict:
             raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
                                "`vectorized=True` are not supported together. Please either set "
@@ -336,38 +350,27 @@ def _scalar_output(func, inputs, name, strict):
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H)."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-        inputs = _preprocess(inputs, create_graph, need_graph=True)
-        v = _vector(v, inputs, is_inputs_tuple, create_graph, "vhp", _V_IN,
-                    len(inputs) == 1 and inputs[0].numel() == 1)
+        is_inputs_tuple, inputs, v = _inputs_and_v(inputs, v, create_graph, "vhp")
         is_outputs_tuple, outputs = _scalar_output(func, inputs, "vhp", strict)
         jac = _grad(outputs, inputs, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        res = _grad(jac, inputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(res, inputs, strict, create_graph, "double_back")
-    return (_unpack(_postprocess(outputs, create_graph), is_outputs_tuple),
-            _unpack(_postprocess(res, create_graph), is_inputs_tuple))
+    res = _last_pass(jac, inputs, v, inputs, strict, create_graph, "double_back")
+    return _results(outputs, is_outputs_tuple, res, is_inputs_tuple, create_graph)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v), by the double-backward trick on v^T H."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
-        inputs = _preprocess(inputs, create_graph, need_graph=True)
-        v = _vector(v, inputs, is_inputs_tuple, create_graph, "hvp", _V_IN,
-                    len(inputs) == 1 and inputs[0].numel() == 1)
+        is_inputs_tuple, inputs, v = _inputs_and_v(inputs, v, create_graph, "hvp")
         is_outputs_tuple, outputs = _scalar_output(func, inputs, "hvp", strict)
         jac = _grad(outputs, inputs, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict)
         grad_jac = tuple(zeros_like(x).requires_grad_(True) for x in inputs)
         double_back = _grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        res = _grad(double_back, grad_jac, v, create_graph=create_graph)
-        res = _fill_in_zeros(res, inputs, strict, create_graph, "double_back_trick")
-    return (_unpack(_postprocess(outputs, create_graph), is_outputs_tuple),
-            _unpack(_postprocess(res, create_graph), is_inputs_tuple))
+    res = _last_pass(double_back, grad_jac, v, inputs, strict, create_graph,
+                     "double_back_trick")
+    return _results(outputs, is_outputs_tuple, res, is_inputs_tuple, create_graph)
 
 
 from .._stubs import hook as _hook  # noqa: E402
