@@ -132,15 +132,18 @@ def test_every_public_module_imports(torch_name):
 def test_stub_behaviour():
     import ember.nn.qat  # a module ember has no file for
     assert _stubs.is_missing(ember.nn.qat)
-    assert hasattr(ember, 'istft') and not hasattr(ember, 'definitely_not_torch')
+    assert hasattr(ember, 'fbgemm_pack_gemm_matrix_fp16')
+    assert not hasattr(ember, 'definitely_not_torch')
     with pytest.raises(AttributeError):
         ember.definitely_not_torch
     with pytest.raises(AttributeError):
         ember._definitely_private
-    with pytest.raises(NotImplementedError, match=r'ember does not implement torch\.istft yet'):
-        ember.istft(ember.zeros(4))
-    assert ember.istft is ember.istft
-    assert pickle.loads(pickle.dumps(ember.istft)) is ember.istft
+    with pytest.raises(NotImplementedError, match=r'ember does not implement '
+                                                  r'torch\.fbgemm_pack_gemm_matrix_fp16 yet'):
+        ember.fbgemm_pack_gemm_matrix_fp16(ember.zeros(4))
+    stub = ember.fbgemm_pack_gemm_matrix_fp16
+    assert stub is ember.fbgemm_pack_gemm_matrix_fp16
+    assert pickle.loads(pickle.dumps(stub)) is stub
 
     # a missing class: subclassable and isinstance-checkable; instances raise
     from ember.utils.data import IterDataPipe
