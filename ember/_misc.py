@@ -1,6 +1,7 @@
 """Small pieces of torch's top-level namespace: devices, threads, layouts, backends."""
 import ctypes
 import itertools
+import math
 import os
 import sys
 
@@ -13,14 +14,15 @@ from ._ops.creation import eye, tensor
 from ._ops.elementwise import sub
 from ._ops.shape import vstack
 from ._tensor import Tensor, _check_device, _wrap, device
+from ._tensor import device as _device
 from ._tensor_str import _type_name
 from ._threads import get_num_threads, set_num_threads
 from ._values import (channels_last, channels_last_3d, contiguous_format, layout,
                       memory_format, preserve_format, sparse_coo, strided)
 from .autograd.graph import _Anomaly
+from .func import vmap  # noqa: F401 (torch.vmap is torch.func.vmap)
 from .nn import functional as F
 from .nn.functional import pad as _pad
-from ._stubs import unimplemented as _unimplemented
 
 __all__ = ['get_num_threads', 'set_num_threads',
            'get_num_interop_threads', 'set_num_interop_threads', 'strided', 'sparse_coo',
@@ -42,11 +44,121 @@ def is_storage(obj):
     return False
 
 
-_deterministic = [False]
+_deterministic = [False, False]  # enabled, warn_only
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
-    _deterministic[0] = bool(mode)  # ember's CPU kernels are deterministic already
+    # ember's CPU kernels are deterministic already: only the flags are kept
+    _deterministic[:] = [bool(mode), bool(warn_only)]
+
+
+def is_deterministic_algorithms_warn_only_enabled():
+    return _deterministic[1]
+
+
+def set_deterministic_debug_mode(debug_mode):
+    """0/'default' (off), 1/'warn' (on, warn only) or 2/'error' (on)."""
+    if not isinstance(debug_mode, (int, str)):
+        raise TypeError(f'debug_mode must be str or int, but got {type(debug_mode)}')
+    if isinstance(debug_mode, str):
+        modes = {'default': 0, 'warn': 1, 'error': 2}
+        if debug_mode not in modes:
+            raise RuntimeError(f'invalid value of debug_mode, expected one of `default`, '
+                               f'`warn`, `error`, but got {debug_mode}')
+        debug_mode = modes[debug_mode]
+    if debug_mode not in (0, 1, 2):
+        raise RuntimeError(f'invalid value of debug_mode, expected 0, 1, or 2, but got '
+                           f'{debug_mode}')
+    use_deterministic_algorithms(debug_mode > 0, warn_only=debug_mode == 1)
+
+
+def get_deterministic_debug_mode():
+    if not _deterministic[0]:
+        return 0
+    return 1 if _deterministic[1] else 2
+
+
+def compiled_with_cxx11_abi():
+    return True
+
+
+def is_vulkan_available():
+    return False
+
+
+def init_num_threads():
+    """Nothing to do: ember's thread pools start on demand."""
+
+
+def get_device_module(device=None):
+    """The module of a device type: ember.cpu for 'cpu' (or None: ember has no accelerator)."""
+    if isinstance(device, str):
+        device = _device(device)
+    if device is None:
+        name = 'cpu'
+    elif isinstance(device, _device):
+        name = device.type
+    else:
+        raise RuntimeError(f"Invalid value of device '{device}', expect torch.device, str, or "
+                           f"None")
+    module = getattr(sys.modules[__package__], name, None)  # ember.cpu, ...
+    if module is None:
+        raise RuntimeError(f"Device '{name}' does not have a corresponding module registered "
+                           f"as 'torch.{name}'.")
+    return module
+
+
+# ---- the sym_* helpers: on plain Python numbers (ember traces no symbolic shapes) ----------
+
+def sym_int(a):
+    return int(a)
+
+
+def sym_float(a):
+    return float(a)
+
+
+def sym_not(a):
+    return not a
+
+
+def _sym_extreme(pick, a, b):
+    for v in (a, b):
+        if not isinstance(v, (int, float, bool, np.integer, np.floating)):
+            raise AssertionError(f"expected (<class 'int'>, <class 'float'>), got {type(v)}")
+    r = pick(a, b)
+    return float(r) if isinstance(a, (float, np.floating)) or isinstance(
+        b, (float, np.floating)) else r
+
+
+def sym_max(a, b):
+    return _sym_extreme(max, a, b)
+
+
+def sym_min(a, b):
+    return _sym_extreme(min, a, b)
+
+
+def sym_sum(*args):
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args = args[0]
+    return sum(args)
+
+
+def sym_ite(b, t, f):
+    if not isinstance(b, bool):
+        raise AssertionError(f'expected SymBool or bool, got {type(b)}')
+    if type(t) is not type(f):
+        raise AssertionError(f'type mismatch: {type(t)} vs {type(f)}')
+    return t if b else f
+
+
+def sym_sqrt(a):
+    return math.sqrt(a)
+
+
+def sym_fresh_size(expr):
+    return tensor(expr).item()
 
 
 def are_deterministic_algorithms_enabled():
@@ -170,33 +282,6 @@ def combinations(input, r=2, with_replacement=False):
     return input[_wrap(idx)]
 
 
-def _window(fn_name):
-    def window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
-               requires_grad=False, **kw):
-        n = window_length + 1 if periodic and window_length > 1 else window_length
-        if fn_name == 'kaiser':
-            w = np.kaiser(n, kw.get('beta', 12.0))
-        else:
-            w = getattr(np, fn_name)(n)
-        if periodic and window_length > 1:
-            w = w[:-1]
-        if window_length == 1:
-            w = np.ones(1)
-        t = tensor(w.astype(_dtype.to_numpy(dtype or _dtype.get_default_dtype())))
-        return t.requires_grad_() if requires_grad else t
-    return window
-
-
-hann_window = _window('hanning')
-hamming_window = _window('hamming')
-blackman_window = _window('blackman')
-bartlett_window = _window('bartlett')
-
-
-def kaiser_window(window_length, periodic=True, beta=12.0, **kw):
-    return _window('kaiser')(window_length, periodic, beta=beta, **kw)
-
-
 _matmul_precision = ['highest']
 
 
@@ -245,9 +330,6 @@ def is_warn_always_enabled():
     return _warn_always[0]
 
 
-@_unimplemented('torch.vmap')
-def vmap(func, *args, **kwargs):
-    raise NotImplementedError("torch.vmap (functorch transforms) is not implemented in ember")
 
 
 def matrix_exp(A):
@@ -267,11 +349,14 @@ def matrix_exp(A):
 
 
 __all__ += ['isin', 'result_type', 'rsub', 'row_stack', 'constant_pad_nd', 'combinations',
-            'hann_window', 'hamming_window', 'blackman_window', 'bartlett_window',
-            'kaiser_window', 'set_float32_matmul_precision', 'get_float32_matmul_precision',
+            'set_float32_matmul_precision', 'get_float32_matmul_precision',
             'set_default_tensor_type', 'set_flush_denormal', 'is_anomaly_enabled',
             'set_anomaly_enabled', 'is_anomaly_check_nan_enabled', 'set_warn_always',
-            'is_warn_always_enabled', 'vmap', 'matrix_exp']
+            'is_warn_always_enabled', 'vmap', 'matrix_exp',
+            'is_deterministic_algorithms_warn_only_enabled', 'set_deterministic_debug_mode',
+            'get_deterministic_debug_mode', 'compiled_with_cxx11_abi', 'is_vulkan_available',
+            'init_num_threads', 'get_device_module', 'sym_int', 'sym_float', 'sym_not',
+            'sym_max', 'sym_min', 'sym_sum', 'sym_ite', 'sym_sqrt', 'sym_fresh_size']
 
 
 def _tune_malloc():

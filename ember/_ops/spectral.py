@@ -1,16 +1,21 @@
 """The short-time Fourier transform and its inverse (torch.stft, torch.istft), built from ember
 ops (pad, unfold, fft, fold), so both differentiate."""
+import math
 import warnings
 
 from .. import fft as _fft
 from .._tensor import tensor_op
 from .complex import view_as_complex, view_as_real
 from .conv import fold
-from .creation import ones
+from .. import _dtype
+from .creation import arange, empty, ones
+from .elementwise import cos, sqrt
+from .special import i0
 from .sampling import pad as _pad
 from .shape import stack
 
-__all__ = ['stft', 'istft']
+__all__ = ['stft', 'istft', 'hann_window', 'hamming_window', 'blackman_window',
+           'bartlett_window', 'kaiser_window']
 
 _warned = set()
 
@@ -204,3 +209,83 @@ def _overlap_add(frames, total, n_fft, hop_length):
     out = fold(cols, (1, total), (1, n_fft), stride=(1, hop_length))
     return out.reshape(out.shape[0], total)
 
+
+
+# ---- the windows of torch.* (torch's formulas, in the window's dtype) --------------------------
+
+def _window_length(name, window_length, dtype):
+    dtype = _dtype.get_default_dtype() if dtype is None else dtype
+    if window_length < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got "
+                           f"window_length={window_length}")
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"{name} expects floating point dtypes, got: {dtype}")
+    return dtype
+
+
+def _finish(window, periodic, requires_grad):
+    """Drop the extra point of a periodic window; set requires_grad."""
+    if periodic:
+        window = window[:-1]
+    window = window.detach().clone() if window._base is not None else window
+    return window.requires_grad_() if requires_grad else window
+
+
+def _window_of(name, window_length, periodic, dtype, requires_grad, body):
+    """A window of torch.*: empty at length 0, [1] at length 1, else body(n, dtype) over
+    n = window_length (+ 1 when periodic) points."""
+    dtype = _window_length(name, window_length, dtype)
+    if window_length <= 1:
+        w = ones(window_length, dtype=dtype) if window_length else empty(0, dtype=dtype)
+        return w.requires_grad_() if requires_grad else w
+    n = window_length + 1 if periodic else window_length
+    return _finish(body(n, dtype), periodic, requires_grad)
+
+
+def _cosine_sum(n, dtype, alpha, beta):
+    return cos(arange(n, dtype=dtype) * (2 * math.pi / (n - 1))) * -beta + alpha
+
+
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
+                   layout=None, device=None, pin_memory=False, requires_grad=False):
+    """alpha - beta cos(2 pi n / (N - 1))."""
+    return _window_of('hamming_window', window_length, periodic, dtype, requires_grad,
+                      lambda n, dt: _cosine_sum(n, dt, alpha, beta))
+
+
+def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                pin_memory=False, requires_grad=False):
+    """0.5 - 0.5 cos(2 pi n / (N - 1))."""
+    return _window_of('hann_window', window_length, periodic, dtype, requires_grad,
+                      lambda n, dt: _cosine_sum(n, dt, 0.5, 0.5))
+
+
+def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    pin_memory=False, requires_grad=False):
+    """0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))."""
+    def body(n, dt):
+        k = arange(n, dtype=dt) * (math.pi / (n - 1))
+        return cos(k * 4) * 0.08 - cos(k * 2) * 0.5 + 0.42
+    return _window_of('blackman_window', window_length, periodic, dtype, requires_grad, body)
+
+
+def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    pin_memory=False, requires_grad=False):
+    """The triangle 2n / (N - 1), folded down after its middle."""
+    def body(n, dt):
+        k = arange(n, dtype=dt) * (2.0 / (n - 1))
+        first = ((n - 1) >> 1) + 1
+        k[first:] = 2 - k[first:]
+        return k
+    return _window_of('bartlett_window', window_length, periodic, dtype, requires_grad, body)
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
+                  device=None, pin_memory=False, requires_grad=False):
+    """I0(beta sqrt(1 - ((n - a) / a)^2)) / I0(beta), a = (N - 1) / 2."""
+    def body(n, dt):
+        a = (n - 1) / 2.0
+        r = (arange(n, dtype=_dtype.float64) - a) / a
+        w = i0(sqrt((1 - r * r).clamp(min=0)) * beta) / i0(ones((), dtype=_dtype.float64) * beta)
+        return w.to(dt)
+    return _window_of('kaiser_window', window_length, periodic, dtype, requires_grad, body)
