@@ -130,9 +130,11 @@ def test_block_diag_and_frexp_gradients():
     _compare(a * 37, lambda L, x: (L.frexp(x).mantissa * _w(L, (2, 3))).sum(), 1e-12)
 
 
-def test_i0_refuses_to_drop_its_gradient():
-    with pytest.raises(NotImplementedError, match='gradient of torch.i0'):
-        ember.i0(ember.ones(2, requires_grad=True))
+def test_i0_has_its_gradient():  # I0' = I1 (tests/test_special_functions.py tests it further)
+    x = ember.tensor([0.5, 2.0], requires_grad=True)
+    ember.i0(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), torch.special.i1(torch.tensor([0.5, 2.0])).numpy(),
+                               rtol=1e-6)
 
 
 # ---- the composite torch.linalg functions ---------------------------------------------------

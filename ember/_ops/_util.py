@@ -849,3 +849,14 @@ def _empty_batch(batch_ndim=None, same_shape=False):
             return tuple(outs) if multi else outs[0]
         return wrapper
     return deco
+
+
+_warned = set()
+
+
+def _warn_once(key, message, stacklevel=3):
+    """warnings.warn(message) the first time `key` is seen in this process (torch's
+    TORCH_WARN_ONCE)."""
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message, UserWarning, stacklevel=stacklevel)

@@ -8,16 +8,18 @@ E_ij = S_j^2 - S_i^2, plus the projections onto the complements when A is not sq
 """
 import numpy as np
 
-from .._tensor import Tensor, _wrap
+from .._tensor import Tensor, _wrap, tensor_op
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _record_outputs, _RESULT, derivative
-from ._util import _arr, _legacy
+from ._util import _arr, _legacy, _warn_once
 from .reduce import _return_type
-from .linalg import inverse, solve, matrix_norm
+from .linalg import inverse, matrix_norm, solve as _linalg_solve
 from .sampling import _constant_pad
 from .shape import cat
 
-__all__ = ['svd', 'qr', 'cholesky', 'pinverse']
+__all__ = ['svd', 'qr', 'cholesky', 'pinverse', 'lu', 'lu_unpack', 'lu_solve', 'cholesky_solve',
+           'cholesky_inverse', 'triangular_solve', 'lstsq', 'symeig', 'eig', 'solve',
+           'matrix_rank']
 
 _LinalgSvdRT = _return_type('linalg_svd', ('U', 'S', 'Vh'))
 _SvdRT = _return_type('svd', ('U', 'S', 'V'))
@@ -296,7 +298,7 @@ def _inv_ex(A, *, check_errors=False, out=None):
 
 
 def _solve_ex(A, B, *, left=True, check_errors=False, out=None):
-    return _LinalgInfoRT['linalg_solve_ex'](solve(A, B, left=left), _info(A))
+    return _LinalgInfoRT['linalg_solve_ex'](_linalg_solve(A, B, left=left), _info(A))
 
 
 def _solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
@@ -307,7 +309,7 @@ def _solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
         n = A.shape[-1]
         eye = _wrap(np.eye(n, dtype=A._data.dtype))
         T = T * (1 - eye) + eye
-    return solve(T, B, left=left)
+    return _linalg_solve(T, B, left=left)
 
 
 def _multi_dot(tensors, *, out=None):
@@ -378,7 +380,7 @@ def _tensorsolve(A, B, dims=None, *, out=None):
         A = A.movedim(dims, list(range(A.ndim - len(dims), A.ndim)))
     sol_shape = A.shape[B.ndim:]
     n = int(np.prod(sol_shape))
-    return solve(A.reshape(-1, n), B.reshape(-1)).reshape(sol_shape)
+    return _linalg_solve(A.reshape(-1, n), B.reshape(-1)).reshape(sol_shape)
 
 
 def _lstsq(A, B, rcond=None, *, driver=None):
@@ -492,7 +494,7 @@ def LinalgEigBackward0(grads, L, V, real_input):
         ret = _wrap(np.zeros(L.shape + (n,), L._data.dtype))
     if gL is not None:
         ret = ret + gL.diag_embed()
-    gA = solve(V.mH, ret @ V.mH)
+    gA = _linalg_solve(V.mH, ret @ V.mH)
     return gA.real if real_input else gA
 
 
@@ -641,4 +643,114 @@ def _lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         ((LU.tril(-1) + eye) @ LU.triu())
     if adjoint:
         A = A.mH
-    return solve(A, B, left=left)
+    return _linalg_solve(A, B, left=left)
+
+
+# ---- torch's pre-torch.linalg functions ------------------------------------------------------
+
+_LuWithInfoRT = _return_type('_lu_with_info', ('LU', 'pivots', 'info'))
+_LuUnpackRT = _return_type('lu_unpack', ('P', 'L', 'U'))
+_TriangularSolveRT = _return_type('triangular_solve', ('solution', 'cloned_coefficient'))
+
+
+@tensor_op
+def lu(A, pivot=True, get_infos=False, out=None):
+    """torch.lu (deprecated): (LU, pivots), and info when get_infos, as linalg.lu_factor_ex."""
+    _warn_once('lu', (
+        "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
+        "and will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, "
+        "compute_pivots)\nshould be replaced with\nLU, pivots = torch.linalg.lu_factor(A, "
+        "compute_pivots)\nand\nLU, pivots, info = torch.lu(A, compute_pivots, "
+        "get_infos=True)\nshould be replaced with\nLU, pivots, info = "
+        "torch.linalg.lu_factor_ex(A, compute_pivots)"))
+    LU, pivots, info = _lu_factor_ex(A, pivot=pivot)
+    return _LuWithInfoRT(LU, pivots, info) if get_infos else (LU, pivots)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    """(P, L, U) from lu_factor's packed LU and pivots (empty tensors for the parts not
+    asked for)."""
+    m, n = LU_data.shape[-2:]
+    k = min(m, n)
+    dt = LU_data._data.dtype
+    none = _wrap(np.empty(0, dtype=dt))
+    if unpack_data:
+        L = LU_data[..., :, :k].tril(-1) + _wrap(np.eye(m, k, dtype=dt))
+        U = LU_data[..., :k, :].triu()
+    else:
+        L = U = none
+    P = _wrap(_permutation(LU_pivots._data, m).astype(dt)) if unpack_pivots else none
+    return _LuUnpackRT(P, L, U)
+
+
+@tensor_op
+def lu_solve(b, LU_data, LU_pivots, *, out=None):
+    """torch.lu_solve: solves A X = b from torch.lu's factorisation of A."""
+    return _lu_solve(LU_data, LU_pivots, b)
+
+
+@tensor_op
+def cholesky_solve(B, L, upper=False, *, out=None):
+    """Solves A X = B for A = L L^H (or U^H U when upper), from the Cholesky factor."""
+    first = L.mH if upper else L  # the lower triangle: A = first @ first^H
+    Y = _solve_triangular(first, B, upper=False)
+    return _solve_triangular(first.mH, Y, upper=True)
+
+
+@tensor_op
+def cholesky_inverse(L, upper=False, *, out=None):
+    """inv(A) for A = L L^H (or U^H U when upper), from the Cholesky factor."""
+    n = L.shape[-1]
+    eye = _wrap(np.broadcast_to(np.eye(n, dtype=L._data.dtype), L.shape).copy())
+    return cholesky_solve(eye, L, upper)
+
+
+@tensor_op
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+    """torch.triangular_solve (deprecated): (X, A.clone()) with op(A) X = b, op(A) = A or
+    A^T."""
+    M = A.mT if transpose else A
+    X = _solve_triangular(M, b, upper=upper != transpose, unitriangular=unitriangular)
+    return _TriangularSolveRT(X, A.clone())
+
+
+def _removed(name, message):
+    """A function torch 1.9 removed: it raises torch's RuntimeError, with its advice."""
+    def gone(*args, **kwargs):
+        raise RuntimeError("This function was deprecated since version 1.9 and is now removed."
+                           + message)
+    gone.__name__ = gone.__qualname__ = name
+    gone.__doc__ = f"torch.{name}: removed in torch 1.9 (raises, with torch's advice)."
+    return gone
+
+
+lstsq = tensor_op(_removed('lstsq', (
+    " `torch.lstsq` is deprecated in favor of `torch.linalg.lstsq`.\n`torch.linalg.lstsq` has "
+    "reversed arguments and does not return the QR decomposition in the returned tuple "
+    "(although it returns other information about the problem).\n\nTo get the QR "
+    "decomposition consider using `torch.linalg.qr`.\n\nThe returned solution in "
+    "`torch.lstsq` stored the residuals of the solution in the last m - n columns of the "
+    "returned value whenever m > n. In torch.linalg.lstsq, the residuals are in the field "
+    "'residuals' of the returned named tuple.\n\nThe unpacking of the solution, as in\nX, _ = "
+    "torch.lstsq(B, A).solution[:A.size(1)]\nshould be replaced with:\nX = "
+    "torch.linalg.lstsq(A, B).solution")))
+symeig = tensor_op(_removed('symeig', (
+    " The default behavior has changed from using the upper triangular portion of the matrix "
+    "by default to using the lower triangular portion.\n\nL, _ = torch.symeig(A, upper=upper) "
+    "should be replaced with:\nL = torch.linalg.eigvalsh(A, UPLO='U' if upper else 'L')"
+    "\n\nand\n\nL, V = torch.symeig(A, eigenvectors=True) should be replaced with:\nL, V = "
+    "torch.linalg.eigh(A, UPLO='U' if upper else 'L')")))
+eig = tensor_op(_removed('eig', (
+    " `torch.linalg.eig` returns complex tensors of dtype `cfloat` or `cdouble` rather than "
+    "real tensors mimicking complex tensors.\n\nL, _ = torch.eig(A) should be replaced with:"
+    "\nL_complex = torch.linalg.eigvals(A)\n\nand\n\nL, V = torch.eig(A, eigenvectors=True) "
+    "should be replaced with:\nL_complex, V_complex = torch.linalg.eig(A)")))
+solve = tensor_op(_removed('solve', (
+    " `torch.solve` is deprecated in favor of `torch.linalg.solve`. `torch.linalg.solve` has "
+    "its arguments reversed and does not return the LU factorization.\n\nTo get the LU "
+    "factorization see `torch.lu`, which can be used with `torch.lu_solve` or "
+    "`torch.lu_unpack`.\nX = torch.solve(B, A).solution should be replaced with:\nX = "
+    "torch.linalg.solve(A, B)")))
+matrix_rank = _removed('matrix_rank', (
+    "\nPlease use the `torch.linalg.matrix_rank` function instead. The parameter 'symmetric' "
+    "was renamed in `torch.linalg.matrix_rank()` to 'hermitian'."))

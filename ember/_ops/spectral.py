@@ -1,10 +1,10 @@
 """The short-time Fourier transform and its inverse (torch.stft, torch.istft), built from ember
 ops (pad, unfold, fft, fold), so both differentiate."""
 import math
-import warnings
 
 from .. import fft as _fft
 from .._tensor import tensor_op
+from ._util import _warn_once
 from .complex import view_as_complex, view_as_real
 from .conv import fold
 from .. import _dtype
@@ -17,14 +17,6 @@ from .shape import stack
 __all__ = ['stft', 'istft', 'hann_window', 'hamming_window', 'blackman_window',
            'bartlett_window', 'kaiser_window']
 
-_warned = set()
-
-
-def _warn_once(key, message):
-    # torch's TORCH_WARN_ONCE: once per process
-    if key not in _warned:
-        _warned.add(key)
-        warnings.warn(message, UserWarning, stacklevel=3)
 
 
 _TYPE = {'float32': 'Float', 'float64': 'Double', 'complex64': 'ComplexFloat',
