@@ -11,6 +11,8 @@ from . import _dtype
 from ._dtype import from_numpy
 from ._ops._util import _operands
 from ._ops.creation import eye, tensor
+from ._ops.dropout import (alpha_dropout_, dropout_, feature_alpha_dropout_,  # noqa: F401
+                           feature_dropout, feature_dropout_)
 from ._ops.elementwise import sub
 from ._ops.shape import vstack
 from ._tensor import Tensor, _check_device, _wrap, device
@@ -246,6 +248,38 @@ def _copy_forms(names):
 _copy_forms(['as_strided_copy', 'detach_copy', 'diagonal_copy', 'expand_copy',
              'permute_copy', 'select_copy', 't_copy', 'transpose_copy', 'unfold_copy',
              'unsqueeze_copy', 'view_copy', 'view_as_real_copy', 'view_as_complex_copy'])
+
+
+def alias_copy(input):
+    return input.clone()
+
+
+def slice_copy(input, dim=0, start=None, end=None, step=1):
+    """input[..., start:end:step, ...] along dim, copied."""
+    dim = dim % max(input.dim(), 1)
+    return input[(slice(None),) * dim + (slice(start, end, step),)].clone()
+
+
+def split_copy(tensor, split_size, dim=0):
+    return tuple(t.clone() for t in tensor.split(split_size, dim))
+
+
+def split_with_sizes_copy(input, split_sizes, dim=0):
+    return tuple(t.clone() for t in input.split_with_sizes(split_sizes, dim))
+
+
+def unbind_copy(input, dim=0):
+    return tuple(t.clone() for t in input.unbind(dim))
+
+
+def fill(input, value):
+    """A new tensor like input, filled with value (torch.fill, out of place)."""
+    return input.clone().fill_(value)
+
+
+__all__ += ['alias_copy', 'slice_copy', 'split_copy', 'split_with_sizes_copy', 'unbind_copy',
+            'fill', 'dropout_', 'alpha_dropout_', 'feature_dropout', 'feature_dropout_',
+            'feature_alpha_dropout_']
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):

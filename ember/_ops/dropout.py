@@ -17,7 +17,7 @@ from ._layout import _empty_like_array, _memory_order
 from .random import _draw_like
 
 __all__ = ['dropout', 'dropout1d', 'dropout2d', 'dropout3d', 'alpha_dropout',
-           'feature_alpha_dropout']
+           'feature_alpha_dropout', 'feature_dropout']
 
 _ALPHA = 1.7580993408473766  # -SELU(-inf) = scale * alpha of selu
 
@@ -156,3 +156,24 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     nd = input.ndim
     _warn_spatial_dims(nd, 3)
     return _feature(input, p, training, inplace, nd == 5)
+
+
+# torch.* forms (positional `train`): torch.dropout_(x, p, train), torch.feature_dropout, ...
+
+def feature_dropout(input, p, train):
+    """Zero whole channels (dim 1) of an (N, C, *) input with probability p."""
+    return _dropout_impl(input, p, train, False, feature=True)
+
+
+def _torch_form(name, **flags):
+    def op(input, p, train):
+        return _dropout_impl(input, p, train, True, **flags)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"torch.{name}(input, p, train): in place."
+    return op
+
+
+dropout_ = _torch_form('dropout_')
+alpha_dropout_ = _torch_form('alpha_dropout_', alpha=True)
+feature_dropout_ = _torch_form('feature_dropout_', feature=True)
+feature_alpha_dropout_ = _torch_form('feature_alpha_dropout_', feature=True, alpha=True)
