@@ -284,6 +284,9 @@ def _elu(input, alpha, scale, input_scale, nodes, inplace=False):
     with np.errstate(over='ignore'):
         neg = np.expm1(d * _c(input_scale, d)) * _c(alpha * scale, d)
     out = np.where(d > 0, d * _c(scale, d) if scale != 1 else d, neg)
+    if nodes is _CELU:
+        # torch's celu gradient takes 1 / alpha with alpha rounded to float32 (toFloat())
+        input_scale = 1.0 / float(np.float32(alpha))
     if inplace:
         return _record(nodes[1], out, (input,), x=_RESULT, alpha=alpha, scale=scale,
                        input_scale=input_scale, is_result=True)

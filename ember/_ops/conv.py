@@ -9,7 +9,11 @@ scatter over the k*k kernel positions only. Grouped convolutions use one GEMM pe
 the whole batch with (C, *K, N, *out) columns. A transposed convolution is the same two
 halves swapped.
 
-Double backward through these fused nodes is not supported (it raises).
+The backward nodes compute in NumPy. When the backward itself is recorded (create_graph=True,
+for gradient penalties and Hessian-vector products) the same gradients are expressed with the
+recorded convolution ops instead (the input gradient is a transposed convolution of the
+upstream gradient, the weight gradient a convolution of the input with it), so they can be
+differentiated again to any order; the first-order NumPy path is unchanged.
 """
 import numpy as np
 
@@ -595,6 +599,11 @@ def _convnd(name, nsp, input, weight, bias, stride, padding, dilation, groups):
             if t is not None and t._requires_grad:
                 out = out + t.sum() * 0
         return out
+    return _conv_op(input, weight, bias, stride, lo, hi, dilation, groups)
+
+
+def _conv_op(input, weight, bias, stride, lo, hi, dilation, groups):
+    """The recorded convolution of a batched input padded by (lo, hi) (arguments checked)."""
     b = bias._data if bias is not None else None
     if groups == 1:
         out, cols = _conv_forward_last(input._data, weight._data, b, stride, lo, hi, dilation)
@@ -652,6 +661,12 @@ def _conv_transposend(name, nsp, input, weight, bias, stride, padding, output_pa
         os_ = 'x'.join(str(s) for s in (weight.shape[1] * groups,) + out_sp)
         raise RuntimeError(f'Given input size per channel: ({xs}). Calculated output size per '
                            f'channel: ({os_}). Output size is too small')
+    return _conv_transpose_op(input, weight, bias, stride, padding, output_padding, dilation,
+                              groups)
+
+
+def _conv_transpose_op(input, weight, bias, stride, padding, output_padding, dilation, groups):
+    """The recorded transposed convolution of a batched input (arguments checked)."""
     b = bias._data if bias is not None else None
     out, x2 = _conv_transpose_forward(input._data, weight._data, b, stride, padding,
                                       output_padding, dilation, groups)
@@ -688,22 +703,84 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              output_padding, groups, dilation)
 
 
-def _no_double_backward(what):
-    if _State.enabled:
-        raise NotImplementedError(f'double backward through {what} is not supported in ember')
-
-
 def _wrap_grads(gs):
     return tuple(_wrap(g) if g is not None else None for g in gs)
 
 
-# Fused NumPy nodes (no double backward). cols: what the forward kept for the weight gradient
-# (its im2col columns, or the padded input), params: (stride, pad lo, pad hi, dilation, groups),
-# need: which of (input, weight, bias) require a gradient.
+# ---- gradients as recorded ops (create_graph=True) --------------------------------------------
+
+def _crop(t, starts, sizes):
+    """t[:, :, a:a+n, ...] over the spatial dims (a recorded slice; t itself when whole)."""
+    if all(a == 0 and n == s for a, n, s in zip(starts, sizes, t.shape[2:])):
+        return t
+    return t[(slice(None), slice(None)) + tuple(slice(a, a + n) for a, n in zip(starts, sizes))]
+
+
+def _weight_grad_op(x, gy, ksize, stride, lo, hi, dilation, groups):
+    """dL/dw of conv(x, w) (stride, pads lo/hi, dilation, groups) for output gradient gy, as a
+    recorded convolution: channels become the batch, the batch becomes the channels and gy
+    slides over x with stride and dilation swapped."""
+    n, c = x.shape[:2]
+    cg = c // groups
+    inp = x.transpose(0, 1)
+    if groups > 1:
+        inp = inp.reshape((groups, cg, n) + tuple(x.shape[2:])).transpose(0, 1)
+        inp = inp.reshape((cg, groups * n) + tuple(x.shape[2:]))
+    r = _conv_op(inp, gy.transpose(0, 1), None, dilation, lo, hi, stride, groups)
+    return _crop(r, (0,) * len(ksize), ksize).transpose(0, 1)
+
+
+def _bias_grad_op(gy):
+    return gy.sum((0,) + tuple(range(2, gy.dim())))
+
+
+def _conv_backward_graph(grad, input, weight, stride, lo, hi, dilation, groups, need):
+    """ConvolutionBackward0's gradients with recorded ops (differentiable again)."""
+    gx = gw = gb = None
+    sp = tuple(input.shape[2:])
+    ksize = tuple(weight.shape[2:])
+    if need[0]:
+        # the transposed convolution spreads each output back over its window; output padding
+        # makes it reach the input's far edge, the crop drops the padding
+        used = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in
+                     zip(grad.shape[2:], stride, dilation, ksize))
+        op = tuple(max(0, a + n - u) for a, n, u in zip(lo, sp, used))
+        gx = _crop(_conv_transpose_op(grad, weight, None, stride, (0,) * len(sp), op, dilation,
+                                      groups), lo, sp)
+    if need[1]:
+        gw = _weight_grad_op(input, grad, ksize, stride, lo, hi, dilation, groups)
+    if need[2]:
+        gb = _bias_grad_op(grad)
+    return gx, gw, gb
+
+
+def _conv_transpose_backward_graph(grad, input, weight, stride, padding, dilation, groups,
+                                   need):
+    """The transposed convolution's gradients with recorded ops: its input gradient is the
+    convolution of the upstream gradient, its weight gradient the convolution's weight gradient
+    with the roles of input and output swapped."""
+    gx = gw = gb = None
+    sp = tuple(input.shape[2:])
+    if need[0]:
+        gx = _crop(_conv_op(grad, weight, None, stride, padding, padding, dilation, groups),
+                   (0,) * len(sp), sp)
+    if need[1]:
+        gw = _weight_grad_op(grad, input, tuple(weight.shape[2:]), stride, padding, padding,
+                             dilation, groups)
+    if need[2]:
+        gb = _bias_grad_op(grad)
+    return gx, gw, gb
+
+
+# Fused NumPy nodes. cols: what the forward kept for the weight gradient (its im2col columns,
+# or the padded input), params: (stride, pad lo, pad hi, dilation, groups), need: which of
+# (input, weight, bias) require a gradient. Under create_graph=True they use the recorded
+# ops above instead.
 @derivative('ConvolutionBackward0')
 def _convolution_backward(grad, input, weight, cols, params, need):
-    _no_double_backward('convolution')
     stride, lo, hi, dilation, groups = params
+    if _State.enabled:
+        return _conv_backward_graph(grad, input, weight, stride, lo, hi, dilation, groups, need)
     if groups == 1:
         gs = _conv_backward_last(grad._data, input._data.shape, weight._data, cols, stride, lo,
                                  hi, dilation, need)
@@ -716,8 +793,10 @@ def _convolution_backward(grad, input, weight, cols, params, need):
 # (torch names the transposed convolution's node ConvolutionBackward0 too)
 @derivative('ConvolutionBackward0')
 def _convolution_transpose_backward(grad, input, weight, x2, params, need):
-    _no_double_backward('convolution')
     stride, padding, output_padding, dilation, groups = params
+    if _State.enabled:
+        return _conv_transpose_backward_graph(grad, input, weight, stride, padding, dilation,
+                                              groups, need)
     gs = _conv_transpose_backward(grad._data, input._data, weight._data, x2, stride,
                                   padding, output_padding, dilation, groups, need)
     return _wrap_grads(gs)

@@ -385,8 +385,9 @@ def _cascade_sum(vals, index, n):
 
 @derivative
 def NllLossBackward0(grad, shape, safe, wf, reduction, total):
-    # computed in NumPy and wrapped: the result is linear in grad and constant in the input,
-    # so only differentiating it w.r.t. the upstream gradient itself is unsupported
+    # computed in NumPy: the result is linear in grad and constant in the input. Under
+    # create_graph=True it is recorded as a node whose own gradient gathers back the picked
+    # entries, so the loss can be differentiated again with respect to grad.
     g = grad._data
     if reduction == 'none':
         coef = -wf * g.reshape(-1)
@@ -395,10 +396,31 @@ def NllLossBackward0(grad, shape, safe, wf, reduction, total):
     C = shape[0] if len(shape) == 1 else shape[1]
     gi = np.zeros((safe.shape[0], C), dtype=g.dtype)
     gi[np.arange(safe.shape[0]), safe] = coef
-    if len(shape) <= 2:
-        return _wrap(gi.reshape(shape))
-    gi = gi.reshape((shape[0],) + tuple(shape[2:]) + (C,))
-    return _wrap(np.moveaxis(gi, -1, 1))
+    if len(shape) > 2:
+        gi = np.moveaxis(gi.reshape((shape[0],) + tuple(shape[2:]) + (C,)), -1, 1)
+    return _record(NllLossBackwardBackward0, gi.reshape(shape), (grad,), gshape=g.shape,
+                   safe=safe, wf=wf, reduction=reduction, total=total)
+
+
+@derivative
+def NllLossBackwardBackward0(grad, gshape, safe, wf, reduction, total):
+    # the adjoint of the scatter above: the weighted entries at the targets, reduced as the
+    # loss was; its own gradient is NllLossBackward0 again (so any order works)
+    g = grad._data
+    shape = g.shape
+    C = shape[0] if len(shape) == 1 else shape[1]
+    g2 = g.reshape(1, C) if g.ndim == 1 else (g if g.ndim == 2 else
+                                              np.moveaxis(g, 1, -1).reshape(-1, C))
+    picked = -wf * g2[np.arange(safe.shape[0]), safe]
+    if reduction == 'none':
+        out = picked.reshape(gshape)
+    else:
+        out = picked.sum()
+        if reduction == 'mean':
+            out = out / total
+        out = np.asarray(out, dtype=g.dtype).reshape(gshape)
+    return _record(NllLossBackward0, out, (grad,), shape=shape, safe=safe, wf=wf,
+                   reduction=reduction, total=total)
 
 
 @autocast('fp32')
@@ -684,13 +706,24 @@ def _per_row_scale(grad, reduction, m):
     return g / m if reduction == 'mean' else g
 
 
+def _times_row_scale(coef, grad, reduction, shape):
+    """coef (M, C) times each row's upstream gradient, as the input's gradient. Under
+    create_graph=True with recorded ops (the result is linear in grad), else in NumPy."""
+    m = coef.shape[0]
+    if not _State.enabled:
+        return _wrap((coef * _per_row_scale(grad, reduction, m)).reshape(shape))
+    g = grad.reshape(-1, 1) if reduction == 'none' else (grad / m if reduction == 'mean'
+                                                         else grad)
+    return (g * _wrap(coef)).reshape(shape)
+
+
 @derivative
 def MultilabelMarginLossBackward0(grad, shape, ys, active, reduction):
     M, K, C = active.shape
     a = active.astype(grad._data.dtype) / C
     gi = a.sum(axis=1)
     np.add.at(gi, (np.broadcast_to(np.arange(M)[:, None], ys.shape), ys), -a.sum(axis=2))
-    return _wrap((gi * _per_row_scale(grad, reduction, M)).reshape(shape))
+    return _times_row_scale(gi, grad, reduction, shape)
 
 
 @autocast('fp32')
@@ -735,7 +768,7 @@ def MultiMarginLossBackward0(grad, shape, y, z, active, wy, p, reduction):
         h = h * wy
     rows = np.arange(M)
     h[rows, y] = -h.sum(axis=1)
-    return _wrap((h * _per_row_scale(grad, reduction, M)).reshape(shape))
+    return _times_row_scale(h, grad, reduction, shape)
 
 
 @autocast('fp32')
