@@ -1,7 +1,7 @@
 """ember.autograd: reverse-mode automatic differentiation (torch.autograd)."""
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                         is_grad_enabled, is_inference_mode_enabled)
-from .graph import backward, grad, Node  # noqa: F401
+from .graph import backward, grad, Node, _is_checkpoint_valid  # noqa: F401
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: F401
 from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled  # noqa: F401

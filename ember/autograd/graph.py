@@ -289,9 +289,24 @@ class _MultiOutputNode(Node):
         return out if type(out) is tuple else (out,)
 
 
+# utils.checkpoint (non-reentrant) lists the nodes a checkpointed region creates here: a
+# list while one is being recorded, else None
+_CREATED = [None]
+# False while the running backward is autograd.grad or backward(inputs=...): the reentrant
+# checkpoint cannot serve those (torch.autograd._is_checkpoint_valid)
+_CHECKPOINT_VALID = [True]
+
+
+def _is_checkpoint_valid():
+    return _CHECKPOINT_VALID[0]
+
+
 def _init_node(node, inputs):
     """The one place a node gets its edges and bookkeeping: used by _record, _attach,
     autograd.Function and the fused RNN layers."""
+    log = _CREATED[0]
+    if log is not None:
+        log.append(node)
     edges = []
     shapes = []
     for t in inputs:  # one pass: the edge and the (shape, dtype) of each input
@@ -471,6 +486,8 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
 
     prev = _State.enabled
     _State.enabled = create_graph
+    prev_valid = _CHECKPOINT_VALID[0]
+    _CHECKPOINT_VALID[0] = inputs is None
     try:
         while ready:
             node = ready.pop()
@@ -543,6 +560,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                     ready.append(child)
     finally:
         _State.enabled = prev
+        _CHECKPOINT_VALID[0] = prev_valid
 
     if inputs is not None:
         result = []
