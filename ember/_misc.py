@@ -212,6 +212,12 @@ _from_functional([
     'triplet_margin_loss', 'relu', 'sigmoid', 'tanh'])
 
 
+# the integer-coded ops behind F.grid_sample and F.affine_grid
+from ._ops.vision import (grid_sampler, grid_sampler_2d, grid_sampler_3d,  # noqa: E402
+                          affine_grid_generator)
+__all__ += ['grid_sampler', 'grid_sampler_2d', 'grid_sampler_3d', 'affine_grid_generator']
+
+
 def _method_forms(names):
     """torch.abs_(x) and friends: the in-place Tensor methods as functions."""
     g = globals()
