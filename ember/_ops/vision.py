@@ -348,12 +348,12 @@ _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to "
 def grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corners=None):
     """Sample `input` (N, C, H, W) or (N, C, D, H, W) at the normalised [-1, 1] locations of
     `grid` (N, H_out, W_out, 2) or (N, D_out, H_out, W_out, 3)."""
-    if mode not in _MODES:
-        raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', "
-                         f"'nearest' or 'bicubic', but got: '{mode}'")
-    if padding_mode not in _PADDINGS:
-        raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
-                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    for name, value, table, expected in (
+            ('mode', mode, _MODES, "'bilinear', 'nearest' or 'bicubic'"),
+            ('padding_mode', padding_mode, _PADDINGS, "'zeros', 'border', or 'reflection'")):
+        if value not in table:
+            raise ValueError(f"nn.functional.grid_sample(): expected {name} to be {expected}, "
+                             f"but got: '{value}'")
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
