@@ -125,15 +125,30 @@ def test_no_tangent_is_dropped():
     fw = ember.autograd.forward_ad
     with fw.dual_level():
         d = fw.make_dual(ember.ones(2, 3), ember.ones(2, 3))
-        # cross_entropy's gradient formula is NumPy-only: refused, naming the node
-        with pytest.raises(NotImplementedError, match='NllLossBackward0'):
-            fw.unpack_dual(ember.nn.functional.cross_entropy(d, ember.tensor([0, 1])))
+        # pdist's gradient formula is NumPy-only: refused, naming the node (torch has no
+        # forward rule for it either)
+        apart = fw.make_dual(ember.tensor([[0.0, 1.0, 2.0], [3.0, 1.0, 0.0]]), ember.ones(2, 3))
+        with pytest.raises(NotImplementedError, match='PdistBackward0'):
+            fw.unpack_dual(ember.nn.functional.pdist(apart))
         # with grad mode off nothing is recorded to compute tangents from
         with pytest.raises(NotImplementedError, match='grad mode off'):
             with ember.no_grad():
                 pass
     with ember.no_grad():  # outside a level, as ever
         pass
+
+
+def test_cross_entropy_tangent_matches_torch():
+    # nll_loss's gradient is differentiable again (issue 13), so its forward rule exists
+    res = []
+    for lib in (ember, torch):
+        fw = lib.autograd.forward_ad
+        with fw.dual_level():
+            x = lib.tensor([[0.1, 0.5, -0.3], [1.0, 0.2, 0.3]])
+            d = fw.make_dual(x, lib.tensor([[1.0, -2.0, 0.5], [0.3, 0.0, 2.0]]))
+            res.append(fw.unpack_dual(lib.nn.functional.cross_entropy(
+                d, lib.tensor([0, 2]))).tangent.item())
+    assert res[0] == pytest.approx(res[1], rel=1e-6)
 
 
 def test_printing_and_flags_inside_the_level():
