@@ -28,6 +28,7 @@ from ._ops.random import *  # noqa: F401,F403
 from ._ops.extra import *  # noqa: F401,F403
 from ._ops.special import *  # noqa: F401,F403
 from ._ops.spectral import *  # noqa: F401,F403
+from ._ops.dlpack import *  # noqa: F401,F403
 from ._ops.decomp import *  # noqa: F401,F403
 from ._ops.weight_norm import *  # noqa: F401,F403
 from ._ops.geqrf import geqrf  # noqa: F401
