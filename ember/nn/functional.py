@@ -6,6 +6,7 @@ from .._ops.linear import *  # noqa: F401,F403
 from .._ops.activation import *  # noqa: F401,F403
 from .._ops.conv import *  # noqa: F401,F403
 from .._ops.pooling import *  # noqa: F401,F403
+from .._ops.fractional_pool import *  # noqa: F401,F403
 from .._ops.norm import *  # noqa: F401,F403
 from .._ops.loss import *  # noqa: F401,F403
 from .._ops.dropout import *  # noqa: F401,F403

@@ -1,12 +1,12 @@
 """Pooling layers (torch.nn.modules.pooling). The math is in ember/_ops/pooling.py."""
-from ..._ops import pooling as _F
+from ..._ops import fractional_pool as _FP, pooling as _F
 from .module import Module
 from .utils import _class_constants, _ntuple, _single
 
 __all__ = ['MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'MaxUnpool1d', 'MaxUnpool2d', 'MaxUnpool3d',
            'AvgPool1d', 'AvgPool2d', 'AvgPool3d', 'AdaptiveAvgPool1d', 'AdaptiveAvgPool2d',
            'AdaptiveAvgPool3d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AdaptiveMaxPool3d',
-           'LPPool1d', 'LPPool2d', 'LPPool3d']
+           'LPPool1d', 'LPPool2d', 'LPPool3d', 'FractionalMaxPool2d', 'FractionalMaxPool3d']
 
 
 class _PoolNd(Module):
@@ -215,3 +215,42 @@ class LPPool2d(_LPPoolNd, fn=_F.lp_pool2d):
 
 class LPPool3d(_LPPoolNd, fn=_F.lp_pool3d):
     """3-D power-average pooling."""
+
+
+class _FractionalMaxPoolNd(Module):
+    """Fractional max pooling to an output size or ratio; the window starts are drawn anew
+    every call unless `_random_samples` (a buffer) fixes them."""
+
+    __constants__ = ['kernel_size', 'return_indices', 'output_size', 'output_ratio']
+    __init_subclass__ = _class_constants
+    _fn = None
+    _nd = 0
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                 _random_samples=None):
+        super().__init__()
+        tup = _ntuple(self._nd)
+        self.kernel_size = tup(kernel_size)
+        self.return_indices = return_indices
+        self.register_buffer('_random_samples', _random_samples)
+        self.output_size = tup(output_size) if output_size is not None else None
+        self.output_ratio = tup(output_ratio) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{type(self).__name__} requires specifying either an output "
+                             f"size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input):
+        return self._fn(input, self.kernel_size, self.output_size, self.output_ratio,
+                        self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd, fn=_FP.fractional_max_pool2d, nd=2):
+    """Fractional max pooling over (N, C, H, W) or (C, H, W)."""
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd, fn=_FP.fractional_max_pool3d, nd=3):
+    """Fractional max pooling over (N, C, T, H, W) or (C, T, H, W)."""
