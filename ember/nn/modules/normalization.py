@@ -4,7 +4,7 @@ instancenorm and normalization). The math is in ember/_ops/norm.py."""
 import numbers
 import warnings
 
-from ... import _tensor
+from ... import _tensor, distributed as _dist
 from ..._ops import norm as _F
 from .. import init
 from ..parameter import Parameter, UninitializedBuffer
@@ -18,7 +18,7 @@ from .utils import _empty, _lazy_weight_and_bias, _weight_and_bias
 __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'LazyBatchNorm1d', 'LazyBatchNorm2d',
            'LazyBatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d',
            'LazyInstanceNorm1d', 'LazyInstanceNorm2d', 'LazyInstanceNorm3d', 'LayerNorm',
-           'GroupNorm', 'LocalResponseNorm', 'RMSNorm']
+           'GroupNorm', 'LocalResponseNorm', 'RMSNorm', 'SyncBatchNorm']
 
 
 def _check(device):
@@ -150,6 +150,52 @@ class BatchNorm3d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.dim() != 5:
             raise ValueError(f'expected 5D input (got {input.dim()}D input)')
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation whose statistics are reduced over a process group while training.
+    As on torch's CPU build, it normalises like BatchNorm when no process group is
+    initialised, and refuses CPU tensors when one is (torch syncs only GPU/XPU tensors)."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, process_group=None, device=None, dtype=None, *,
+                 bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input):
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        if input.shape[1] == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+        if self.training and _dist.is_available() and _dist.is_initialized():
+            raise ValueError("SyncBatchNorm expected input tensor to be on GPU or XPU or "
+                             "privateuseone")
+        return super().forward(input)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """`module` with every batch-norm layer in it replaced by a SyncBatchNorm sharing its
+        parameters and buffers."""
+        out = module
+        if isinstance(module, _BatchNorm):
+            out = cls(module.num_features, module.eps, module.momentum, module.affine,
+                      module.track_running_stats, process_group, bias=module.bias is not None)
+            if module.affine:
+                with no_grad():
+                    out.weight, out.bias = module.weight, module.bias
+            out.running_mean, out.running_var = module.running_mean, module.running_var
+            out.num_batches_tracked = module.num_batches_tracked
+            out.training = module.training
+            if hasattr(module, 'qconfig'):
+                out.qconfig = module.qconfig
+        for name, child in module.named_children():
+            out.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return out
 
 
 class _InstanceNorm(_NormBase):
