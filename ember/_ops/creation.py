@@ -360,25 +360,18 @@ def _like(fn, input, dtype, requires_grad, device=None, memory_format=None):
     return t
 
 
-@_no_pinned_memory
-@_alloc_errors
-def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
-    return _like(np.zeros, input, dtype, requires_grad, device, memory_format)
+def _filled_like(name, fill):
+    """zeros_like, ones_like, empty_like (zeros: ember's uninitialised memory)."""
+    def like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+             memory_format=None):
+        return _like(fill, input, dtype, requires_grad, device, memory_format)
+    like.__name__ = like.__qualname__ = name
+    return _no_pinned_memory(_alloc_errors(like))
 
 
-@_no_pinned_memory
-@_alloc_errors
-def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
-    return _like(np.ones, input, dtype, requires_grad, device, memory_format)
-
-
-@_no_pinned_memory
-@_alloc_errors
-def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
-    return _like(np.zeros, input, dtype, requires_grad, device, memory_format)
+zeros_like = _filled_like('zeros_like', np.zeros)
+ones_like = _filled_like('ones_like', np.ones)
+empty_like = _filled_like('empty_like', np.zeros)
 
 
 @_no_pinned_memory

@@ -117,25 +117,17 @@ def ResampleBackward0(gg, plan):
 # one node class per torch grad_fn name, all with the same formula
 ResampleBackwardBackward0 = derivative('ResampleBackwardBackward0')(_resample_backward)
 _CIRCULAR_PAD = derivative('CopySlices')(_resample_backward)  # torch pads by writing slices
-_PAD_NODES = {
-    ('reflect', 1): derivative('ReflectionPad1DBackward0')(_resample_backward),
-    ('reflect', 2): derivative('ReflectionPad2DBackward0')(_resample_backward),
-    ('reflect', 3): derivative('ReflectionPad3DBackward0')(_resample_backward),
-    ('replicate', 1): derivative('ReplicationPad1DBackward0')(_resample_backward),
-    ('replicate', 2): derivative('ReplicationPad2DBackward0')(_resample_backward),
-    ('replicate', 3): derivative('ReplicationPad3DBackward0')(_resample_backward),
-    ('circular', 1): _CIRCULAR_PAD, ('circular', 2): _CIRCULAR_PAD, ('circular', 3): _CIRCULAR_PAD}
-_UPSAMPLE_NODES = {
-    ('nearest', 1): derivative('UpsampleNearest1DBackward0')(_resample_backward),
-    ('nearest', 2): derivative('UpsampleNearest2DBackward0')(_resample_backward),
-    ('nearest', 3): derivative('UpsampleNearest3DBackward0')(_resample_backward),
-    ('nearest-exact', 1): derivative('UpsampleNearestExact1DBackward0')(_resample_backward),
-    ('nearest-exact', 2): derivative('UpsampleNearestExact2DBackward0')(_resample_backward),
-    ('nearest-exact', 3): derivative('UpsampleNearestExact3DBackward0')(_resample_backward),
-    ('linear', 1): derivative('UpsampleLinear1DBackward0')(_resample_backward),
-    ('bilinear', 2): derivative('UpsampleBilinear2DBackward0')(_resample_backward),
-    ('bicubic', 2): derivative('UpsampleBicubic2DBackward0')(_resample_backward),
-    ('trilinear', 3): derivative('UpsampleTrilinear3DBackward0')(_resample_backward)}
+_PAD_NODES = {(mode, n): derivative(f'{kind}Pad{n}DBackward0')(_resample_backward)
+              for mode, kind in (('reflect', 'Reflection'), ('replicate', 'Replication'))
+              for n in (1, 2, 3)}
+_PAD_NODES.update({('circular', n): _CIRCULAR_PAD for n in (1, 2, 3)})
+_UPSAMPLE_NODES = {(mode, n): derivative(f'Upsample{kind}{n}DBackward0')(_resample_backward)
+                   for mode, kind in (('nearest', 'Nearest'), ('nearest-exact', 'NearestExact'))
+                   for n in (1, 2, 3)}
+_UPSAMPLE_NODES.update({
+    (mode, n): derivative(f'Upsample{kind}{n}DBackward0')(_resample_backward)
+    for mode, kind, n in (('linear', 'Linear', 1), ('bilinear', 'Bilinear', 2),
+                          ('bicubic', 'Bicubic', 2), ('trilinear', 'Trilinear', 3))})
 _AREA_NODES = {2: derivative('AdaptiveAvgPool2DBackward0')(_resample_backward),
                3: derivative('AdaptiveAvgPool3DBackward0')(_resample_backward)}
 
@@ -479,11 +471,17 @@ def _unshuffle_np(d, r):
     return np.ascontiguousarray(x).reshape(lead + (c * r * r, h // r, w // r))
 
 
-def _check_factor(name, what, r):
+def _check_factor(name, what, r, input):
+    """pixel_shuffle's and pixel_unshuffle's checks on their factor and input rank; the factor
+    as an int."""
     if not isinstance(r, numbers.Integral):
         raise TypeError(f"{name}(): argument '{what}' must be int, not {type(r).__name__}")
     if r <= 0:
         raise RuntimeError(f"{name} expects a positive {what}, but got {r}")
+    if input.ndim < 3:
+        raise RuntimeError(f"{name} expects input to have at least 3 dimensions, but got input "
+                           f"with {input.ndim} dimension(s)")
+    return int(r)
 
 
 @derivative
@@ -498,11 +496,7 @@ def PixelUnshuffleBackward0(grad, r):
 
 def pixel_shuffle(input, upscale_factor):
     """(*, C*r^2, H, W) -> (*, C, H*r, W*r)."""
-    _check_factor('pixel_shuffle', 'upscale_factor', upscale_factor)
-    r = int(upscale_factor)
-    if input.ndim < 3:
-        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got "
-                           f"input with {input.ndim} dimension(s)")
+    r = _check_factor('pixel_shuffle', 'upscale_factor', upscale_factor, input)
     c = input.shape[-3]
     if c % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
@@ -513,11 +507,7 @@ def pixel_shuffle(input, upscale_factor):
 
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H*r, W*r) -> (*, C*r^2, H, W)."""
-    _check_factor('pixel_unshuffle', 'downscale_factor', downscale_factor)
-    r = int(downscale_factor)
-    if input.ndim < 3:
-        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
-                           f"got input with {input.ndim} dimension(s)")
+    r = _check_factor('pixel_unshuffle', 'downscale_factor', downscale_factor, input)
     h, w = input.shape[-2:]
     if h % r:
         raise RuntimeError(f"pixel_unshuffle expects height to be divisible by downscale_factor, "
