@@ -1,6 +1,9 @@
 """ember.autograd: reverse-mode automatic differentiation (torch.autograd)."""
+from .. import _tensor
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
-                        is_grad_enabled, is_inference_mode_enabled)
+                        is_grad_enabled, is_inference_mode_enabled, set_multithreading_enabled,
+                        is_multithreading_enabled, is_view_replay_enabled,
+                        _force_original_view_tracking)
 from .graph import backward, grad, Node, _is_checkpoint_valid  # noqa: F401
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: F401
@@ -14,6 +17,16 @@ __all__ = ['no_grad', 'enable_grad', 'set_grad_enabled', 'inference_mode', 'back
 from . import variable  # noqa: E402  (torch.autograd.variable)
 from .variable import Variable  # noqa: E402,F401
 __all__.append('Variable')
+
+
+def kineto_available():
+    """torch's profiler backend (Kineto) is not part of ember."""
+    return False
+
+
+def is_tensor_like(inp):
+    """Whether inp is a Tensor (ember has no __torch_function__ subclasses)."""
+    return type(inp) is _tensor.Tensor or isinstance(inp, _tensor.Tensor)
 
 
 def variable(*args, **kwargs):

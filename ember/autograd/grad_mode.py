@@ -102,6 +102,52 @@ class set_grad_enabled(_DecoratorContextManager):
         return self.__class__(self.mode)
 
 
+class _FlagSetter(_DecoratorContextManager):
+    """A thread-local engine flag set at once and restored on exit (torch's
+    set_multithreading_enabled and _force_original_view_tracking). ember keeps the flag only:
+    its backward runs on the calling thread and replays no views."""
+    _flags = None
+    _name = None
+
+    def __init__(self, mode):
+        self.prev = getattr(self._flags, self._name, self._default)
+        self.mode = bool(mode)
+        setattr(self._flags, self._name, self.mode)
+
+    def __enter__(self):
+        setattr(self._flags, self._name, self.mode)
+
+    def __exit__(self, *exc):
+        setattr(self._flags, self._name, self.prev)
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+
+class _Flags(threading.local):
+    multithreading = True
+    view_replay = False
+
+
+_flags = _Flags()
+
+
+class set_multithreading_enabled(_FlagSetter):
+    _flags, _name, _default = _flags, 'multithreading', True
+
+
+class _force_original_view_tracking(_FlagSetter):
+    _flags, _name, _default = _flags, 'view_replay', False
+
+
+def is_multithreading_enabled():
+    return _flags.multithreading
+
+
+def is_view_replay_enabled():
+    return _flags.view_replay
+
+
 class inference_mode(_DecoratorContextManager):
     """Like no_grad (ember keeps no separate inference tensors)."""
 
