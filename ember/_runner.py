@@ -15,6 +15,7 @@ import traceback
 import types
 import zipfile
 
+from . import _launch
 from ._hook import install_as_torch
 
 __all__ = ['main', 'build_parser', 'run_path', 'run_module']
@@ -29,10 +30,32 @@ def build_parser(prog='ember run'):
         usage='%(prog)s [options] (script.py | -m module) [args ...]')
     p.add_argument('-m', dest='module', metavar='module',
                    help='run library module as a script (as python -m)')
+    g = p.add_argument_group('processes (torchrun\'s options; the processes are started through '
+                             'MPI, the distributed extra)')
+    g.add_argument('--nproc-per-node', '--nproc_per_node', dest='nproc_per_node', type=int,
+                   metavar='N', help='start N processes of the program, with torchrun\'s '
+                   'environment (RANK, WORLD_SIZE, LOCAL_RANK, ...)')
+    g.add_argument('--nnodes', type=int, default=1, metavar='M',
+                   help='number of machines (1; more machines: see `ember run --help` below)')
+    g.add_argument('--node-rank', '--node_rank', dest='node_rank', type=int, default=0,
+                   metavar='R', help="this machine's rank among the nodes")
+    g.add_argument('--master-addr', '--master_addr', dest='master_addr', default='127.0.0.1',
+                   metavar='A', help='MASTER_ADDR given to the program (default 127.0.0.1)')
+    g.add_argument('--master-port', '--master_port', dest='master_port', type=int,
+                   default=29500, metavar='P', help='MASTER_PORT given to the program '
+                   '(default 29500)')
     # the program and its own arguments: everything from the first positional on is theirs
     p.add_argument('target', nargs='?', metavar='script.py', help='the program to run')
     p.add_argument('args', nargs=argparse.REMAINDER, help="the program's arguments")
+    p.epilog = ('Several machines: MPI starts the processes on all of them at once, e.g. '
+                '`mpiexec -hosts a,b -ppn 2 ember run script.py`; under an MPI launcher '
+                'every `ember run` gives its program torchrun\'s environment.')
     return p
+
+
+# launcher options that take a value (the program starts at the first token after them)
+_VALUED = {'--nproc-per-node', '--nproc_per_node', '--nnodes', '--node-rank', '--node_rank',
+           '--master-addr', '--master_addr', '--master-port', '--master_port'}
 
 
 def _parse(argv):
@@ -66,7 +89,7 @@ def _parse(argv):
             ns = parser.parse_args(argv[:i])
             ns.target, ns.args = a, argv[i + 1:]
             return parser, ns
-        i += 1
+        i += 2 if a in _VALUED else 1
     ns = parser.parse_args(argv)
     return parser, ns
 
@@ -252,11 +275,18 @@ def main(argv=None):
         parser.print_usage(sys.stderr)
         print('ember run: error: give a script or -m module to run', file=sys.stderr)
         return 2
+    if ns.nproc_per_node is not None:
+        return _launch.start(ns, argv, parser)
+    _launch.set_torchrun_env()
     try:
         install_as_torch()
     except RuntimeError as e:
         print(f'ember run: {e}', file=sys.stderr)
         return 1
     if ns.module is not None:
-        return run_module(ns.module, ns.args)
-    return run_path(ns.target, ns.args)
+        rc = run_module(ns.module, ns.args)
+    else:
+        rc = run_path(ns.target, ns.args)
+    if rc:
+        _launch.end_job_on_failure(rc)
+    return rc

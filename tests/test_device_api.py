@@ -442,9 +442,9 @@ def test_distributed_and_parallel(name):
     same(DIST_CALLS[name])
 
 
-def test_distributed_init_is_not_implemented_yet():
-    with pytest.raises(NotImplementedError, match='issue 16'):
-        ember.distributed.init_process_group('gloo')
+def test_distributed_init_refuses_nccl_without_gpus():
+    with pytest.raises(RuntimeError, match="doesn't have NCCL built in"):
+        ember.distributed.init_process_group('nccl')
     assert ember.nn.parallel.DataParallel is ember.nn.DataParallel
 
 

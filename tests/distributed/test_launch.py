@@ -1,0 +1,83 @@
+"""`ember run --nproc-per-node N`: torchrun's environment for an unmodified program, and a
+failing rank that ends the whole job (never a hang: the subprocess timeout is the guard)."""
+import subprocess
+import sys
+
+from _launch import mpiexec
+from _subproc import env, write
+
+TORCHRUN_PROGRAM = '''
+    import os, sys
+    import torch
+    import torch.distributed as dist
+
+    ddp = int(os.environ.get("RANK", -1)) != -1
+    assert ddp, "not launched as torchrun launches"
+    dist.init_process_group(backend="gloo")
+    rank = dist.get_rank()
+    t = torch.ones(2) * (rank + 1)
+    dist.all_reduce(t)
+    keys = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+    print("rank", rank, [os.environ[k] for k in keys], t.tolist(), sys.argv[1:],
+          dist.is_torchelastic_launched(), os.environ["OMP_NUM_THREADS"], flush=True)
+    if "fail" in sys.argv and rank == int(sys.argv[-1]):
+        raise ValueError(f"rank {rank} fails")
+    if "exit" in sys.argv and rank == 1:
+        sys.exit(3)
+    dist.barrier()     # the other rank waits here for the failed one
+    dist.destroy_process_group()
+'''
+
+
+def ember_run(*args, cwd):
+    return subprocess.run([sys.executable, '-m', 'ember', 'run', *args], cwd=str(cwd),
+                          env=env(), capture_output=True, text=True, timeout=60)
+
+
+def test_nproc_per_node_sets_torchruns_environment(tmp_path):
+    write(tmp_path, 'train.py', TORCHRUN_PROGRAM)
+    p = ember_run('--nproc-per-node', '2', '--master-port', '29517', 'train.py', 'a', '-x',
+                  cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    lines = sorted(line for line in p.stdout.splitlines() if line.startswith('rank'))
+    assert lines == [
+        f"rank {r} ['{r}', '2', '{r}', '2', '127.0.0.1', '29517'] [3.0, 3.0] ['a', '-x'] "
+        "True 1" for r in (0, 1)]
+    assert 'Setting OMP_NUM_THREADS environment variable for each process to be 1' in p.stderr
+
+
+def test_failing_rank_ends_the_job(tmp_path):
+    write(tmp_path, 'train.py', TORCHRUN_PROGRAM)
+    # rank 1 raises while rank 0 waits for it in a barrier
+    p = ember_run('--nproc_per_node=2', 'train.py', 'fail', '1', cwd=tmp_path)
+    assert p.returncode != 0
+    assert 'ValueError: rank 1 fails' in p.stderr
+    assert 'MPI_Abort' in p.stderr
+
+
+def test_nonzero_exit_of_a_rank_ends_the_job(tmp_path):
+    write(tmp_path, 'train.py', TORCHRUN_PROGRAM)
+    p = ember_run('--nproc-per-node', '2', 'train.py', 'exit', cwd=tmp_path)
+    assert p.returncode != 0
+
+
+def test_plain_mpiexec_over_ember_run(tmp_path):
+    """`mpiexec -n 2 ember run train.py`: each ember run sets torchrun's variables itself."""
+    write(tmp_path, 'train.py', TORCHRUN_PROGRAM)
+    p = subprocess.run([mpiexec(), '-n', '2', sys.executable, '-m', 'ember', 'run', 'train.py'],
+                       cwd=str(tmp_path), env=env(OMP_NUM_THREADS='1'), capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    lines = sorted(line for line in p.stdout.splitlines() if line.startswith('rank'))
+    assert lines == [f"rank {r} ['{r}', '2', '{r}', '2', '127.0.0.1', '29500'] [3.0, 3.0] [] "
+                     "False 1" for r in (0, 1)]
+
+
+def test_launcher_options_are_checked(tmp_path):
+    write(tmp_path, 'train.py', 'print("ran")\n')
+    p = ember_run('--nproc-per-node', '2', '--nnodes', '2', 'train.py', cwd=tmp_path)
+    assert p.returncode == 2 and 'mpiexec -hosts' in p.stderr and 'ran' not in p.stdout
+    p = ember_run('--nproc-per-node', '0', 'train.py', cwd=tmp_path)
+    assert p.returncode == 2 and 'at least 1' in p.stderr
+    p = ember_run('--nproc-per-node', '1', 'train.py', cwd=tmp_path)
+    assert p.returncode == 0 and p.stdout == 'ran\n'
