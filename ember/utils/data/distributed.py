@@ -1,6 +1,7 @@
 """DistributedSampler: each of ``num_replicas`` processes loads its own share of a dataset."""
 import math
 
+from ... import distributed as dist
 from ..._ops.random import Generator, randperm
 
 from .sampler import Sampler
@@ -11,16 +12,19 @@ __all__ = ["DistributedSampler"]
 class DistributedSampler(Sampler):
     """Indices for replica ``rank`` of ``num_replicas``: every num_replicas-th index of a
     (seed + epoch)-shuffled order, padded by wrapping around (or, with drop_last, cut) so that
-    all replicas get the same number. ember has no process groups, so pass both
-    ``num_replicas`` and ``rank``.
+    all replicas get the same number. ``num_replicas`` and ``rank`` default to the default
+    process group's world size and rank.
     """
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
                  drop_last=False):
         if num_replicas is None or rank is None:
-            # what torch.distributed says when no process group was initialised
-            raise ValueError("Default process group has not been initialized, please make sure "
-                             "to call init_process_group.")
+            if not dist.is_available():
+                raise RuntimeError("Requires distributed package to be available")
+        if num_replicas is None:
+            num_replicas = dist.get_world_size()
+        if rank is None:
+            rank = dist.get_rank()
         if rank >= num_replicas or rank < 0:
             raise ValueError(f"Invalid rank {rank}, rank should be in the interval "
                              f"[0, {num_replicas - 1}]")
