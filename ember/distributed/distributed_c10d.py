@@ -22,19 +22,20 @@ import numpy as np
 from .._ops._util import _legacy
 from .._tensor import Tensor
 
-__all__ = ['is_available', 'is_initialized', 'is_torchelastic_launched', 'is_nccl_available',
-           'is_gloo_available', 'is_mpi_available', 'is_ucc_available', 'is_xccl_available',
-           'is_backend_available', 'init_process_group', 'destroy_process_group', 'get_rank',
-           'get_world_size', 'get_backend', 'get_backend_config', 'get_group_rank',
-           'get_global_rank', 'get_process_group_ranks', 'get_node_local_rank', 'get_pg_count',
-           'get_default_backend_for_device', 'new_group', 'barrier', 'monitored_barrier',
-           'broadcast', 'all_reduce', 'all_reduce_coalesced', 'reduce', 'all_gather',
-           'all_gather_into_tensor', 'all_gather_single', 'all_gather_object', 'gather',
-           'gather_object', 'scatter', 'scatter_object_list', 'broadcast_object_list',
-           'reduce_scatter', 'reduce_scatter_tensor', 'reduce_scatter_single', 'all_to_all',
-           'all_to_all_single', 'send', 'recv', 'isend', 'irecv', 'send_object_list',
-           'recv_object_list', 'batch_isend_irecv', 'P2POp', 'ReduceOp', 'reduce_op', 'Backend',
-           'GroupMember', 'group', 'ProcessGroup', 'Work', 'supports_complex']
+__all__ = '''
+is_available is_initialized is_torchelastic_launched is_nccl_available is_gloo_available
+is_mpi_available is_ucc_available is_xccl_available is_backend_available
+init_process_group destroy_process_group get_rank get_world_size get_backend
+get_backend_config get_group_rank get_global_rank get_process_group_ranks
+get_node_local_rank get_pg_count get_default_backend_for_device new_group barrier
+monitored_barrier broadcast all_reduce all_reduce_coalesced reduce all_gather
+all_gather_into_tensor all_gather_single all_gather_object gather gather_object scatter
+scatter_object_list broadcast_object_list reduce_scatter reduce_scatter_tensor
+reduce_scatter_single all_to_all all_to_all_single send recv isend irecv send_object_list
+recv_object_list batch_isend_irecv P2POp ReduceOp reduce_op Backend GroupMember group
+ProcessGroup Work supports_complex new_subgroups new_subgroups_by_enumeration DebugLevel
+get_debug_level set_debug_level set_debug_level_from_env
+'''.split()
 
 _NOT_INIT = ('Default process group has not been initialized, please make sure to call '
              'init_process_group.')
@@ -99,26 +100,25 @@ def is_torchelastic_launched():
 
 # ---- ReduceOp, Backend, groups --------------------------------------------------------------
 
+def _int_enum(name, names):
+    """An int subclass with named members, as torch's pybind enums print (RedOpType,
+    DebugLevel)."""
+    cls = type(name, (int,), {
+        '_names': names, '__module__': __name__,
+        'name': property(lambda self: self._names[int(self)]),
+        'value': property(int),
+        '__repr__': lambda self: f'<{name}.{self.name}: {int(self)}>',
+        '__str__': lambda self: f'{name}.{self.name}'})
+    for i, n in enumerate(names):
+        setattr(cls, n, cls(i))
+    return cls
+
+
 class ReduceOp:
     """The reduction a collective applies: ``ReduceOp.SUM``, ``AVG``, ``PRODUCT``, ``MIN``,
     ``MAX``, ``BAND``, ``BOR``, ``BXOR``."""
-    class RedOpType(int):
-        _names = ('SUM', 'AVG', 'PRODUCT', 'MIN', 'MAX', 'BAND', 'BOR', 'BXOR', 'PREMUL_SUM',
-                  'UNUSED')
-
-        @property
-        def name(self):
-            return self._names[int(self)]
-
-        @property
-        def value(self):
-            return int(self)
-
-        def __repr__(self):
-            return f'<RedOpType.{self.name}: {int(self)}>'
-
-        def __str__(self):
-            return f'RedOpType.{self.name}'
+    RedOpType = _int_enum('RedOpType', ('SUM', 'AVG', 'PRODUCT', 'MIN', 'MAX', 'BAND', 'BOR',
+                                        'BXOR', 'PREMUL_SUM', 'UNUSED'))
 
     def __init__(self, op=None):
         self.op = ReduceOp.RedOpType(ReduceOp.SUM if op is None else op)
@@ -133,10 +133,9 @@ class ReduceOp:
         return f'<torch.distributed.ReduceOp(op={self.op})>'
 
 
-for _i, _n in enumerate(ReduceOp.RedOpType._names[:-1]):
-    setattr(ReduceOp, _n, ReduceOp.RedOpType(_i))
-    setattr(ReduceOp.RedOpType, _n, ReduceOp.RedOpType(_i))
-del _i, _n
+for _n in ReduceOp.RedOpType._names[:-1]:
+    setattr(ReduceOp, _n, getattr(ReduceOp.RedOpType, _n))
+del _n
 
 
 class reduce_op:
@@ -576,6 +575,69 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
     return pg
 
 
+def new_subgroups_by_enumeration(ranks_per_subgroup_list, timeout=None, backend=None,
+                                 pg_options=None, group_desc=None):
+    """One group per list of ranks (every process creates them all, in order); returns
+    (this process's group, all of them)."""
+    if not ranks_per_subgroup_list:
+        raise ValueError("The arg 'ranks_per_subgroup_list' cannot be empty")
+    subgroups, mine, owner = [], None, {}
+    me = get_rank()
+    for ranks in ranks_per_subgroup_list:
+        g = new_group(ranks=ranks, timeout=timeout, backend=backend, group_desc=group_desc)
+        subgroups.append(g)
+        for r in ranks:
+            if r in owner:
+                raise ValueError(f'Rank {r} has appeared in both subgroup {owner[r]} and '
+                                 f'{ranks}')
+            owner[r] = ranks
+            if r == me:
+                mine = g
+    return mine, subgroups
+
+
+def new_subgroups(group_size=None, group=None, timeout=None, backend=None, pg_options=None,
+                  group_desc=None):
+    """Consecutive groups of group_size ranks of `group`."""
+    if group_size is None:
+        raise ValueError("Default group size only takes effect when CUDA is available.If your "
+                         "subgroup using a backend that does not depend on CUDA,please pass in "
+                         "'group_size' correctly.")
+    if group_size <= 0:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must be positive")
+    n = get_world_size(group)
+    if n < group_size:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must not exceed the world size "
+                         f'({n})')
+    if n % group_size:
+        raise ValueError(f"The world size ({n}) must be divisible by 'group_size={group_size}'")
+    ranks = get_process_group_ranks(group)
+    return new_subgroups_by_enumeration([ranks[i:i + group_size]
+                                         for i in range(0, n, group_size)],
+                                        timeout=timeout, backend=backend, group_desc=group_desc)
+
+
+# TORCH_DISTRIBUTED_DEBUG's levels (ember's collectives log nothing either way)
+DebugLevel = _int_enum('DebugLevel', ('OFF', 'INFO', 'DETAIL'))
+_debug = [DebugLevel.OFF]
+
+
+def get_debug_level():
+    return _debug[0]
+
+
+def set_debug_level(level):
+    _debug[0] = DebugLevel(level)
+
+
+def set_debug_level_from_env():
+    value = os.environ.get('TORCH_DISTRIBUTED_DEBUG', 'OFF').upper()
+    if value not in DebugLevel._names:
+        raise ValueError(f'The value of TORCH_DISTRIBUTED_DEBUG must be OFF, INFO, or DETAIL, '
+                         f"but got '{value}'.")
+    _debug[0] = getattr(DebugLevel, value)
+
+
 # ---- tensors as MPI buffers -----------------------------------------------------------------
 
 def _check_tensor(t, name):
@@ -687,6 +749,14 @@ class _Reduced:
 
 # ---- collectives ------------------------------------------------------------------------------
 
+def _one(op, tensor, group):
+    """The checks of a collective on one tensor: the group, or None outside it."""
+    _check_tensor(tensor, 'tensor')
+    if _not_member(group, op):
+        return None
+    return _resolve(group)
+
+
 def barrier(group=None, async_op=False, device_ids=None):
     if _not_member(group, 'barrier'):
         return None
@@ -701,10 +771,9 @@ def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):
 
 
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
-    _check_tensor(tensor, 'tensor')
-    if _not_member(group, 'broadcast'):
+    pg = _one('broadcast', tensor, group)
+    if pg is None:
         return None
-    pg = _resolve(group)
     root = _group_rank(pg, src, group_src, 'ProcessGroupGloo::broadcast: invalid root')
     out = _Out(tensor)
     return _run([pg._comm.Ibcast(_mpi_bytes(out.buf), root=root)], out.done, async_op,
@@ -712,10 +781,9 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
-    _check_tensor(tensor, 'tensor')
-    if _not_member(group, 'all_reduce'):
+    pg = _one('all_reduce', tensor, group)
+    if pg is None:
         return None
-    pg = _resolve(group)
     r = _Reduced(tensor, op, 'all_reduce')
     n = pg.size()
     req = pg._comm.Iallreduce(_mpi().IN_PLACE, r.buf, op=r.mpi_op)
@@ -735,10 +803,9 @@ def all_reduce_coalesced(tensors, op=ReduceOp.SUM, group=None, async_op=False):
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
-    _check_tensor(tensor, 'tensor')
-    if _not_member(group, 'reduce'):
+    pg = _one('reduce', tensor, group)
+    if pg is None:
         return None
-    pg = _resolve(group)
     root = _group_rank(pg, dst, group_dst, 'ProcessGroupGloo::reduce: invalid root')
     r = _Reduced(tensor, op, 'reduce')
     MPI, n = _mpi(), pg.size()
@@ -749,13 +816,22 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
     return _run([req], None, async_op, [tensor], r)
 
 
-def all_gather(tensor_list, tensor, group=None, async_op=False):
-    _check_list(tensor_list, 'tensor_list')
-    _check_tensor(tensor, 'tensor')
-    _same_dtype(tensor_list, tensor)
-    if _not_member(group, 'all_gather'):
+def _two(op, out, inp, out_name, in_name, group, checks=(_check_tensor, _check_tensor)):
+    """The checks of a collective from one tensor (or list) into another: the group, or None
+    when this process is not in it."""
+    checks[0](out, out_name)
+    checks[1](inp, in_name)
+    _same_dtype(out, inp)
+    if _not_member(group, op):
         return None
-    pg = _resolve(group)
+    return _resolve(group)
+
+
+def all_gather(tensor_list, tensor, group=None, async_op=False):
+    pg = _two('all_gather', tensor_list, tensor, 'tensor_list', 'tensor', group,
+              (_check_list, _check_tensor))
+    if pg is None:
+        return None
     n = pg.size()
     if len(tensor_list) != n:
         raise RuntimeError(f'ProcessGroupGloo::allgather: invalid output tensor list at index '
@@ -767,13 +843,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
                                f'{_shape_str(t.shape)})')
     src = _contiguous(tensor)
     buf = np.empty((n,) + src.shape, src.dtype)
-
-    def finish():
-        for t, part in zip(tensor_list, buf):
-            t._data[...] = part
-            t._vc.value += 1
     req = pg._comm.Iallgather(_mpi_bytes(src), _mpi_bytes(buf))
-    return _run([req], finish, async_op, tensor_list, (src, buf))
+    return _run([req], _copy_into(tensor_list, buf), async_op, tensor_list, (src, buf))
 
 
 def _shape_str(shape):
@@ -782,12 +853,10 @@ def _shape_str(shape):
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
     """The inputs of every rank, concatenated (or stacked) into output_tensor."""
-    _check_tensor(output_tensor, 'output_tensor')
-    _check_tensor(input_tensor, 'input_tensor')
-    _same_dtype(output_tensor, input_tensor)
-    if _not_member(group, 'all_gather_into_tensor'):
+    pg = _two('all_gather_into_tensor', output_tensor, input_tensor, 'output_tensor',
+              'input_tensor', group)
+    if pg is None:
         return None
-    pg = _resolve(group)
     n = pg.size()
     if output_tensor.numel() != n * input_tensor.numel():
         raise ValueError(f'output tensor size must be equal to world_size times input tensor '
@@ -802,18 +871,35 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
 all_gather_single = all_gather_into_tensor
 
 
-def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
+def _rooted(op, tensor, tensors, name, group, root, group_root):
+    """The checks of gather and scatter: (group, root's group rank, the list), or None when
+    this process is not in the group."""
     _check_tensor(tensor, 'tensor')
-    if gather_list is not None:
-        _check_list(gather_list, 'gather_list')
-    else:
-        gather_list = []
-    _same_dtype(tensor, gather_list)
-    if _not_member(group, 'gather'):
+    if tensors is not None:
+        _check_list(tensors, name)
+    _same_dtype(tensor, tensors or [])
+    if _not_member(group, op):
         return None
     pg = _resolve(group)
-    root = _group_rank(pg, 0 if dst is None and group_dst is None else dst, group_dst,
-                       'ProcessGroupGloo::gather: invalid root')
+    r = _group_rank(pg, 0 if root is None and group_root is None else root, group_root,
+                    f'ProcessGroupGloo::{op}: invalid root')
+    return pg, r, tensors or []
+
+
+def _copy_into(tensors, buf):
+    """The step that writes the rows of `buf` into `tensors` once MPI has filled it."""
+    def finish():
+        for t, part in zip(tensors, buf):
+            t._data[...] = part
+            t._vc.value += 1
+    return finish
+
+
+def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
+    got = _rooted('gather', tensor, gather_list, 'gather_list', group, dst, group_dst)
+    if got is None:
+        return None
+    pg, root, gather_list = got
     n = pg.size()
     src = _contiguous(tensor)
     if pg.rank() != root:
@@ -829,27 +915,15 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
                          f'{len(gather_list)}. Output list size should be {n}, same as size of '
                          f'the process group.')
     buf = np.empty((n,) + src.shape, src.dtype)
-
-    def finish():
-        for t, part in zip(gather_list, buf):
-            t._data[...] = part
-            t._vc.value += 1
     req = pg._comm.Igather(_mpi_bytes(src), _mpi_bytes(buf), root=root)
-    return _run([req], finish, async_op, gather_list, (src, buf))
+    return _run([req], _copy_into(gather_list, buf), async_op, gather_list, (src, buf))
 
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
-    _check_tensor(tensor, 'tensor')
-    if scatter_list is not None:
-        _check_list(scatter_list, 'scatter_list')
-    else:
-        scatter_list = []
-    _same_dtype(tensor, scatter_list)
-    if _not_member(group, 'scatter'):
+    got = _rooted('scatter', tensor, scatter_list, 'scatter_list', group, src, group_src)
+    if got is None:
         return None
-    pg = _resolve(group)
-    root = _group_rank(pg, 0 if src is None and group_src is None else src, group_src,
-                       'ProcessGroupGloo::scatter: invalid root')
+    pg, root, scatter_list = got
     out = _Out(tensor, fill=False)
     if pg.rank() != root:
         if scatter_list:
@@ -873,12 +947,9 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce `input` (world_size blocks) over the group; block i lands in rank i's output."""
-    _check_tensor(output, 'output')
-    _check_tensor(input, 'input')
-    _same_dtype(output, input)
-    if _not_member(group, 'reduce_scatter_tensor'):
+    pg = _two('reduce_scatter_tensor', output, input, 'output', 'input', group)
+    if pg is None:
         return None
-    pg = _resolve(group)
     n = pg.size()
     if input.numel() != n * output.numel():
         raise ValueError(f'input tensor must be the same size as output size times world '
@@ -893,12 +964,10 @@ reduce_scatter_single = reduce_scatter_tensor
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
-    _check_tensor(output, 'output')
-    _check_list(input_list, 'input_list')
-    _same_dtype(output, input_list)
-    if _not_member(group, 'reduce_scatter'):
+    pg = _two('reduce_scatter', output, input_list, 'output', 'input_list', group,
+              (_check_tensor, _check_list))
+    if pg is None:
         return None
-    pg = _resolve(group)
     if len(input_list) != pg.size():
         raise ValueError(f'reduce_scatter: input list size {len(input_list)} does not match '
                          f'world size {pg.size()}')
@@ -915,12 +984,9 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
 def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None,
                       group=None, async_op=False):
     """Rank i's block j (along dim 0) goes to rank j's block i."""
-    _check_tensor(output, 'output')
-    _check_tensor(input, 'input')
-    _same_dtype(output, input)
-    if _not_member(group, 'all_to_all_single'):
+    pg = _two('all_to_all_single', output, input, 'output', 'input', group)
+    if pg is None:
         return None
-    pg = _resolve(group)
     n = pg.size()
     src = _contiguous(input)
     out = _Out(output, fill=False)
@@ -930,8 +996,8 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
         row = t.numel() // rows * t.element_size() if rows else 0
         if not splits:
             if rows % n:
-                raise RuntimeError(f'Tensor\'s dim 0 does not divide equally across group '
-                                   f'size')
+                raise RuntimeError('Tensor\'s dim 0 does not divide equally across group '
+                                   'size')
             splits = [rows // n] * n
         splits = [int(s) for s in splits]
         if len(splits) != n or sum(splits) != rows:
@@ -948,12 +1014,10 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
 
 def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False):
     """Rank i's input_tensor_list[j] lands in rank j's output_tensor_list[i]."""
-    _check_list(output_tensor_list, 'output_tensor_list')
-    _check_list(input_tensor_list, 'input_tensor_list')
-    _same_dtype(output_tensor_list, input_tensor_list)
-    if _not_member(group, 'all_to_all'):
+    pg = _two('all_to_all', output_tensor_list, input_tensor_list, 'output_tensor_list',
+              'input_tensor_list', group, (_check_list, _check_list))
+    if pg is None:
         return None
-    pg = _resolve(group)
     n = pg.size()
     if len(output_tensor_list) != n or len(input_tensor_list) != n:
         raise RuntimeError(f'all_to_all: the tensor lists must have world size ({n}) entries')
@@ -978,20 +1042,18 @@ def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False
 # ---- point to point ---------------------------------------------------------------------------
 
 def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
-    _check_tensor(tensor, 'tensor')
-    if _not_member(group, 'isend'):
+    pg = _one('isend', tensor, group)
+    if pg is None:
         return None
-    pg = _resolve(group)
     peer = _group_rank(pg, dst, group_dst, 'Invalid destination')
     src = _contiguous(tensor)
     return Work([pg._comm.Isend(_mpi_bytes(src), dest=peer, tag=tag)], keep=src)
 
 
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
-    _check_tensor(tensor, 'tensor')
-    if _not_member(group, 'irecv'):
+    pg = _one('irecv', tensor, group)
+    if pg is None:
         return None
-    pg = _resolve(group)
     MPI = _mpi()
     peer = MPI.ANY_SOURCE if src is None and group_src is None else \
         _group_rank(pg, src, group_src, 'Invalid source')
@@ -1007,10 +1069,9 @@ def _check_not_self(pg, peer, what):
 
 
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):
-    _check_tensor(tensor, 'tensor')
-    if _not_member(group, 'send'):
+    pg = _one('send', tensor, group)
+    if pg is None:
         return None
-    pg = _resolve(group)
     _check_not_self(pg, _group_rank(pg, dst, group_dst, 'Invalid destination'),
                     'destination')
     isend(tensor, dst, group, tag, group_dst).wait()
@@ -1018,10 +1079,9 @@ def send(tensor, dst=None, group=None, tag=0, group_dst=None):
 
 def recv(tensor, src=None, group=None, tag=0, group_src=None):
     """Receive into `tensor`; returns the sender's global rank (-1 outside the group)."""
-    _check_tensor(tensor, 'tensor')
-    if _not_member(group, 'recv'):
+    pg = _one('recv', tensor, group)
+    if pg is None:
         return -1
-    pg = _resolve(group)
     if src is not None or group_src is not None:
         _check_not_self(pg, _group_rank(pg, src, group_src, 'Invalid source'), 'source')
     w = irecv(tensor, src, group, tag, group_src)
@@ -1066,12 +1126,20 @@ def all_gather_object(object_list, obj, group=None):
         object_list[i] = o
 
 
-def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
-    if _not_member(group, 'gather_object'):
-        return
+def _object_root(op, group, root, group_root):
+    """(group, the root's group rank) for a rooted object collective; None outside it."""
+    if _not_member(group, op):
+        return None
     pg = _resolve(group)
-    root = _group_rank(pg, 0 if dst is None and group_dst is None else dst, group_dst,
-                       'Invalid root')
+    return pg, _group_rank(pg, 0 if root is None and group_root is None else root, group_root,
+                           'Invalid root')
+
+
+def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
+    got = _object_root('gather_object', group, dst, group_dst)
+    if got is None:
+        return
+    pg, root = got
     if pg.rank() == root and object_gather_list is None:
         raise ValueError('Argument ``object_gather_list`` must be specified on destination rank.')
     if pg.rank() != root and object_gather_list is not None:
@@ -1084,11 +1152,10 @@ def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=
 
 
 def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
-    if _not_member(group, 'broadcast_object_list'):
+    got = _object_root('broadcast_object_list', group, src, group_src)
+    if got is None:
         return
-    pg = _resolve(group)
-    root = _group_rank(pg, 0 if src is None and group_src is None else src, group_src,
-                       'Invalid root')
+    pg, root = got
     got = pg._comm.bcast(list(object_list) if pg.rank() == root else None, root=root)
     if pg.rank() != root:
         object_list[:] = got[:len(object_list)] + object_list[len(got):]
@@ -1096,14 +1163,13 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
 
 def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None,
                         group=None, group_src=None):
-    if _not_member(group, 'scatter_object_list'):
-        return
     if not isinstance(scatter_object_output_list, list) or len(scatter_object_output_list) < 1:
         raise ValueError('Expected argument scatter_object_output_list to be a list of size at '
                          'least 1.')
-    pg = _resolve(group)
-    root = _group_rank(pg, 0 if src is None and group_src is None else src, group_src,
-                       'Invalid root')
+    got = _object_root('scatter_object_list', group, src, group_src)
+    if got is None:
+        return
+    pg, root = got
     scatter_object_output_list[0] = pg._comm.scatter(
         list(scatter_object_input_list) if pg.rank() == root else None, root=root)
 

@@ -313,6 +313,18 @@ def groups():
 
 
 @case
+def subgroups():
+    mine, every = dist.new_subgroups(1)
+    t = ints(2)
+    dist.all_reduce(t, group=mine)
+    pair, _ = dist.new_subgroups_by_enumeration([[0, 1]])
+    u = ints(2)
+    dist.all_reduce(u, group=pair)
+    return (len(every), dist.get_world_size(mine), dist.get_rank(mine), t, u,
+            repr(dist.get_debug_level()))
+
+
+@case
 def barrier_and_queries():
     dist.barrier()
     w = dist.barrier(async_op=True)

@@ -83,7 +83,7 @@ def _reached_leaves(outputs):
 class _Bucket:
     __slots__ = ('index', 'params', 'flat', 'slices', 'pending', 'request')
 
-    def __init__(self, index, params, dtype):
+    def __init__(self, index, params):
         self.index = index
         self.params = params                    # indices into the reducer's parameter list
         self.flat = None
@@ -127,10 +127,10 @@ class _Reducer:
             cur[1] += p._data.nbytes
             limit = _FIRST_BUCKET_BYTES if not buckets else cap
             if cur[1] >= limit:
-                buckets.append(_Bucket(len(buckets), cur[0], key))
+                buckets.append(_Bucket(len(buckets), cur[0]))
                 del open_[key]
-        for key, (idx, _) in open_.items():
-            buckets.append(_Bucket(len(buckets), idx, key))
+        for idx, _ in open_.values():
+            buckets.append(_Bucket(len(buckets), idx))
         return buckets
 
     # -- one iteration --------------------------------------------------------------------
@@ -284,21 +284,18 @@ class DistributedDataParallel(Module):
         """Rank 0's values of `tensors` on every rank: one broadcast per dtype."""
         if self.process_group.size() == 1 or not tensors:
             return
-        MPI = dist._mpi()
-        root = 0
         by_type = {}
         for t in tensors:
             by_type.setdefault(t._data.dtype, []).append(t)
         for dtype, group in by_type.items():
-            flat = np.concatenate([t._data.reshape(-1) for t in group]) if group else None
-            self.process_group._comm.Bcast(dist._mpi_bytes(flat), root=root)
+            flat = np.concatenate([t._data.reshape(-1) for t in group])
+            self.process_group._comm.Bcast(dist._mpi_bytes(flat), root=0)
             off = 0
             for t in group:
                 n = t._data.size
                 t._data[...] = flat[off:off + n].reshape(t._data.shape)
                 t._vc.value += 1
                 off += n
-        del MPI
 
     def will_sync_module_buffers(self):
         return (self.require_forward_param_sync and self.broadcast_buffers
