@@ -36,7 +36,7 @@ def build_parser(prog='ember run'):
                    metavar='N', help='start N processes of the program, with torchrun\'s '
                    'environment (RANK, WORLD_SIZE, LOCAL_RANK, ...)')
     g.add_argument('--nnodes', type=int, default=1, metavar='M',
-                   help='number of machines (1; more machines: see `ember run --help` below)')
+                   help='number of machines: 1 (several machines: see below)')
     g.add_argument('--node-rank', '--node_rank', dest='node_rank', type=int, default=0,
                    metavar='R', help="this machine's rank among the nodes")
     g.add_argument('--master-addr', '--master_addr', dest='master_addr', default='127.0.0.1',
