@@ -122,15 +122,24 @@ def worker(name, steps, quick):
         dist.all_reduce(dt, op=dist.ReduceOp.MAX)     # the slowest rank sets the pace
         times.append(dt.item())
     times = sorted(times[2:])
+    # what the gradients' all-reduce alone costs (one flat buffer of them all), for the notes
+    grads = torch.zeros(sum(p.numel() for p in model.parameters()))
+    comm = []
+    for _ in range(5):
+        dist.barrier()
+        t0 = time.perf_counter()
+        dist.all_reduce(grads)
+        comm.append(time.perf_counter() - t0)
     if dist.get_rank() == 0:
         med = times[len(times) // 2]
         print(json.dumps({'workload': name, 'world': world, 'batch_per_process': batch,
-                          'step_s': med, 'samples_per_s': world * batch / med}))
+                          'step_s': med, 'samples_per_s': world * batch / med,
+                          'grad_bytes': grads.numel() * 4,
+                          'allreduce_s': sorted(comm)[len(comm) // 2]}))
     dist.destroy_process_group()
 
 
 def bandwidth_worker(quick):
-    import numpy as np
     import ember as torch
     import ember.distributed as dist
     dist.init_process_group('gloo')
@@ -151,7 +160,6 @@ def bandwidth_worker(quick):
                      'busbw_GBps': alg * 2 * (n - 1) / n / 1e9})
     if dist.get_rank() == 0:
         print(json.dumps({'allreduce': rows, 'world': n}))
-    del np
     dist.destroy_process_group()
 
 
@@ -180,7 +188,7 @@ def main():
     extra = ['--quick'] if a.quick else []
     results = {'scaling': [], 'allreduce': None}
     print(f"{'workload':<12} {'procs':>5} {'batch/proc':>10} {'step ms':>9} {'samples/s':>10} "
-          f"{'speed-up':>8} {'efficiency':>10}")
+          f"{'speed-up':>8} {'efficiency':>10} {'grad MB':>8} {'all-reduce ms':>13}")
     for name in WORKLOADS:
         one = None
         for nproc in (1, 2):
@@ -190,7 +198,8 @@ def main():
             r['efficiency'] = r['speedup'] / nproc
             results['scaling'].append(r)
             print(f"{name:<12} {nproc:>5} {r['batch_per_process']:>10} {r['step_s'] * 1e3:>9.1f} "
-                  f"{r['samples_per_s']:>10.1f} {r['speedup']:>8.2f} {r['efficiency']:>10.0%}")
+                  f"{r['samples_per_s']:>10.1f} {r['speedup']:>8.2f} {r['efficiency']:>10.0%} "
+                  f"{r['grad_bytes'] / 1e6:>8.2f} {r['allreduce_s'] * 1e3:>13.2f}")
     bw = _launch(2, ['--bandwidth-worker', *extra])
     results['allreduce'] = bw['allreduce']
     print(f"\nall_reduce between 2 processes (float32 SUM)\n{'bytes':>10} {'time us':>10} "
