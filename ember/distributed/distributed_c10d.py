@@ -231,7 +231,8 @@ class ProcessGroup:
         return len(self._ranks)
 
     def name(self):
-        return self._backend.split(':')[-1].split(',')[0]
+        b = self._backend
+        return 'gloo' if b == 'undefined' else b.split(',')[0].split(':')[-1]
 
     @property
     def bound_device_id(self):
@@ -371,13 +372,13 @@ def get_world_size(group=None):
 def get_backend(group=None):
     if isinstance(group, int) and group == GroupMember.NON_GROUP_MEMBER:
         raise ValueError('Invalid process group specified')
-    return Backend(_resolve(group)._backend) if ',' not in _resolve(group)._backend \
-        else _resolve(group)._backend
+    b = _resolve(group)._backend
+    return b if ',' in b else Backend(b)
 
 
 def get_backend_config(group=None):
     b = _resolve(group)._backend
-    return b if ':' in b else f'cpu:{b}'
+    return 'cpu:gloo' if b == 'undefined' else b if ':' in b else f'cpu:{b}'
 
 
 def get_group_rank(group, global_rank):
@@ -446,7 +447,7 @@ _NO_GPU = {'nccl': 'NCCL', 'ucc': 'UCC', 'xccl': 'XCCL'}
 def _backend_name(backend):
     """The backend string init_process_group was given, checked: CPU backends run on MPI."""
     if backend is None or str(backend).lower() == 'undefined':
-        return 'cpu:gloo,cuda:nccl'
+        return 'undefined'
     name = str(backend).lower()
     for part in name.split(','):
         dev, _, b = part.rpartition(':')
@@ -679,9 +680,9 @@ class _Out:
             if self.copy else a
 
     def done(self):
+        # as torch's collectives, the version counter stays: they are not autograd ops
         if self.copy:
             self.t._data[...] = self.buf
-        self.t._vc.value += 1
 
 
 def _contiguous(t):
@@ -891,7 +892,6 @@ def _copy_into(tensors, buf):
     def finish():
         for t, part in zip(tensors, buf):
             t._data[...] = part
-            t._vc.value += 1
     return finish
 
 
@@ -1032,7 +1032,6 @@ def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False
         off = 0
         for t, c in zip(output_tensor_list, rc):
             t._data[...] = recv[off:off + c].view(t._data.dtype).reshape(t._data.shape)
-            t._vc.value += 1
             off += c
     req = pg._comm.Ialltoallv([send, sc, list(np.cumsum([0] + sc[:-1])), MPI.BYTE],
                               [recv, rc, list(np.cumsum([0] + rc[:-1])), MPI.BYTE])
