@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from _launch import HERE, load_ranks, run_ember, run_torch
+from _procs import HERE, load_ranks, run_ember, run_torch
 from _subproc import env
 
 CASES = os.path.join(HERE, 'collective_cases.py')

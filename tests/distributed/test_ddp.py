@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from _launch import HERE, load_ranks, run_ember, run_torch
+from _procs import HERE, load_ranks, run_ember, run_torch
 
 CASES = os.path.join(HERE, 'ddp_cases.py')
 MODELS = ('mlp', 'cnn', 'gpt')

@@ -3,7 +3,7 @@ failing rank that ends the whole job (never a hang: the subprocess timeout is th
 import subprocess
 import sys
 
-from _launch import mpiexec
+from _procs import mpiexec
 from _subproc import env, write
 
 TORCHRUN_PROGRAM = '''
