@@ -316,7 +316,12 @@ class _PositiveDefinite(_Symmetric):
         sym = super().check(value)
         if not sym.all():
             return sym
-        return cholesky_ex(value).info.eq(0)
+        # one factorisation per matrix: ember's batched cholesky_ex reports a failure in any
+        # matrix of the batch for all of them
+        n = value.shape[-1]
+        flat = value.reshape(-1, n, n)
+        ok = [cholesky_ex(flat[i]).info.eq(0) for i in range(flat.shape[0])]
+        return _stack_tensors(ok).reshape(value.shape[:-2]) if ok else sym
 
 
 class _Sequence(Constraint):
