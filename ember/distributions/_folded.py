@@ -4,7 +4,7 @@ import math
 from .._ops.creation import as_tensor, zeros_like
 from .._ops.elementwise import where
 from . import constraints
-from .transformed_distribution import TransformedDistribution
+from .transformed_distribution import TransformedDistribution, _base_property
 from .transforms import AbsTransform
 
 
@@ -17,9 +17,7 @@ class _Folded(TransformedDistribution):
     def __init__(self, base, validate_args):
         super().__init__(base, AbsTransform(), validate_args=validate_args)
 
-    @property
-    def scale(self):
-        return self.base_dist.scale
+    scale = _base_property('scale')
 
     @property
     def mode(self):

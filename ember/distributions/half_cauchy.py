@@ -14,10 +14,6 @@ class HalfCauchy(_Folded):
     def __init__(self, scale, validate_args=None):
         super().__init__(Cauchy(0, scale, validate_args=False), validate_args)
 
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(HalfCauchy, _instance)
-        return super().expand(batch_shape, _instance=new)
-
     @property
     def mean(self):
         return full(self._extended_shape(), math.inf, dtype=self.scale.dtype)

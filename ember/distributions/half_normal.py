@@ -13,10 +13,6 @@ class HalfNormal(_Folded):
     def __init__(self, scale, validate_args=None):
         super().__init__(Normal(0, scale, validate_args=False), validate_args)
 
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(HalfNormal, _instance)
-        return super().expand(batch_shape, _instance=new)
-
     @property
     def mean(self):
         return self.scale * math.sqrt(2 / math.pi)

@@ -4,7 +4,7 @@ import math
 from .._ops.elementwise import where
 from . import constraints
 from .gamma import Gamma
-from .transformed_distribution import TransformedDistribution
+from .transformed_distribution import TransformedDistribution, _base_property
 from .transforms import PowerTransform
 
 __all__ = ['InverseGamma']
@@ -21,17 +21,8 @@ class InverseGamma(TransformedDistribution):
         super().__init__(base, PowerTransform(-base.rate.new_ones(())),
                          validate_args=validate_args)
 
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(InverseGamma, _instance)
-        return super().expand(batch_shape, _instance=new)
-
-    @property
-    def concentration(self):
-        return self.base_dist.concentration
-
-    @property
-    def rate(self):
-        return self.base_dist.rate
+    concentration = _base_property('concentration')
+    rate = _base_property('rate')
 
     @property
     def mean(self):

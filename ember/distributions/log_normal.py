@@ -1,7 +1,7 @@
 """LogNormal(loc, scale): exp of a Normal."""
 from . import constraints
 from .normal import Normal
-from .transformed_distribution import TransformedDistribution
+from .transformed_distribution import TransformedDistribution, _base_property
 from .transforms import ExpTransform
 
 __all__ = ['LogNormal']
@@ -17,17 +17,8 @@ class LogNormal(TransformedDistribution):
         super().__init__(Normal(loc, scale, validate_args=validate_args), ExpTransform(),
                          validate_args=validate_args)
 
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(LogNormal, _instance)
-        return super().expand(batch_shape, _instance=new)
-
-    @property
-    def loc(self):
-        return self.base_dist.loc
-
-    @property
-    def scale(self):
-        return self.base_dist.scale
+    loc = _base_property('loc')
+    scale = _base_property('scale')
 
     @property
     def mean(self):

@@ -2,7 +2,7 @@
 from .._ops.random import rand
 from . import constraints
 from .distribution import Distribution
-from .transformed_distribution import TransformedDistribution
+from .transformed_distribution import TransformedDistribution, _base_property
 from .transforms import SigmoidTransform
 from .utils import _BinaryParams, broadcast_all, clamp_probs
 
@@ -41,17 +41,9 @@ class _Relaxed(TransformedDistribution):
     """A relaxed distribution: a transform of its base; temperature, logits and probs are the
     base's."""
 
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
+    temperature = _base_property('temperature')
+    logits = _base_property('logits')
+    probs = _base_property('probs')
 
 
 class RelaxedBernoulli(_Relaxed):
@@ -64,7 +56,3 @@ class RelaxedBernoulli(_Relaxed):
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         base = LogitRelaxedBernoulli(temperature, probs, logits)
         super().__init__(base, SigmoidTransform(), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(RelaxedBernoulli, _instance)
-        return super().expand(batch_shape, _instance=new)
