@@ -1,8 +1,9 @@
 """Gamma(concentration, rate)."""
 from .. import _dtype
 from .._ops.creation import as_tensor
+from .._ops.special import igamma
 from . import constraints
-from ._sampling import _gammainc, _standard_gamma
+from ._sampling import _standard_gamma
 from .exp_family import ExponentialFamily
 
 __all__ = ['Gamma']
@@ -58,4 +59,4 @@ class Gamma(ExponentialFamily, params=('concentration', 'rate')):
     def cdf(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        return _gammainc(self.concentration, self.rate * value)
+        return igamma(self.concentration, self.rate * value)
