@@ -17,6 +17,7 @@ from .padding import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 from .pixelshuffle import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
+from .adaptive import *  # noqa: F401,F403
 
 # torch keeps MultiheadAttention in torch.nn.modules.activation (its __module__ says so there)
 activation.MultiheadAttention = transformer.MultiheadAttention  # noqa: F405
