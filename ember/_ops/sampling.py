@@ -128,6 +128,8 @@ _UPSAMPLE_NODES.update({
     (mode, n): derivative(f'Upsample{kind}{n}DBackward0')(_resample_backward)
     for mode, kind, n in (('linear', 'Linear', 1), ('bilinear', 'Bilinear', 2),
                           ('bicubic', 'Bicubic', 2), ('trilinear', 'Trilinear', 3))})
+_AA_NODES = {mode: derivative(f'Upsample{kind}2DAaBackward0')(_resample_backward)
+             for mode, kind in (('bilinear', 'Bilinear'), ('bicubic', 'Bicubic'))}
 _AREA_NODES = {2: derivative('AdaptiveAvgPool2DBackward0')(_resample_backward),
                3: derivative('AdaptiveAvgPool3DBackward0')(_resample_backward)}
 
@@ -289,6 +291,38 @@ def _taps_cubic(n_in, n_out, align_corners, scale, dt):
             for k, c in enumerate(coeffs)]
 
 
+def _aa_filter(x, mode, dt):
+    """The antialiasing kernels: a triangle for bilinear, Keys' cubic (a = -0.5, as PIL's)
+    for bicubic."""
+    x = np.abs(x)
+    if mode == 'bilinear':
+        return np.where(x < 1, dt(1) - x, dt(0))
+    a = dt(-0.5)
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return np.where(x < 1, near, np.where(x < 2, far, dt(0)))
+
+
+def _aa_matrix(n_in, n_out, align_corners, scale, dt, mode):
+    """torch's antialiased resampling along one axis as an (n_out, n_in) matrix: each output
+    reads the inputs within the filter's support (widened by the scale when shrinking), its
+    weights normalised to sum to one (computed in the op's dtype, as torch's)."""
+    s = _scale_value(n_in, n_out, align_corners, scale, dt)
+    half = dt(1 if mode == 'bilinear' else 2)
+    support = half * s if s >= 1 else half
+    inv = dt(1) / s if s >= 1 else dt(1)
+    m = np.zeros((n_out, n_in), dtype=dt)
+    for i in range(n_out):
+        center = s * (dt(i) + dt(0.5))
+        lo = max(int(center - support + dt(0.5)), 0)
+        hi = min(int(center + support + dt(0.5)), n_in)
+        j = np.arange(lo, hi)
+        w = _aa_filter((j.astype(dt) - center + dt(0.5)) * inv, mode, dt).astype(dt)
+        total = w.sum(dtype=dt)
+        m[i, lo:hi] = w / total if total != 0 else w
+    return m
+
+
 def _area_matrix(n_in, n_out):
     """Adaptive average pooling along one axis as an (n_out, n_in) matrix."""
     o = np.arange(n_out)
@@ -365,8 +399,9 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
     if antialias and not (mode in ('bilinear', 'bicubic', 'lanczos') and input.ndim == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
                          "modes and requires a 4-D tensor as input")
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True) is not supported by ember")
+    if antialias and mode == 'lanczos':
+        raise NotImplementedError("interpolate(mode='lanczos', antialias=True) is not "
+                                  "supported by ember")
     expected = {'linear': 3, 'bilinear': 4, 'bicubic': 4, 'trilinear': 5}
     if mode in expected and input.ndim != expected[mode] and input.ndim in (3, 4, 5):
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
@@ -393,6 +428,11 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
         raise RuntimeError(f'"upsample_{mode}" not implemented for integer tensors')
     dt = d.dtype.type
     plan = []
+    if antialias:
+        for j in range(dim):
+            plan.append((j + 2, in_sizes[j], _aa_matrix(in_sizes[j], output_size[j],
+                                                       align_corners, scales[j], dt, mode)))
+        return _resample(input, plan, _AA_NODES[mode])
     for j in range(dim):
         n_in, n_out, s = in_sizes[j], output_size[j], scales[j]
         if mode in ('nearest', 'nearest-exact'):
