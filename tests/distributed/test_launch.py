@@ -18,8 +18,11 @@ TORCHRUN_PROGRAM = '''
     t = torch.ones(2) * (rank + 1)
     dist.all_reduce(t)
     keys = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
-    print("rank", rank, [os.environ[k] for k in keys], t.tolist(), sys.argv[1:],
-          dist.is_torchelastic_launched(), os.environ["OMP_NUM_THREADS"], flush=True)
+    line = ("rank", rank, [os.environ[k] for k in keys], t.tolist(), sys.argv[1:],
+            dist.is_torchelastic_launched(), os.environ["OMP_NUM_THREADS"])
+    # a file per rank: the launcher interleaves the ranks' stdout
+    with open(f"rank{rank}.txt", "w") as f:
+        f.write(" ".join(map(str, line)))
     if "fail" in sys.argv and rank == int(sys.argv[-1]):
         raise ValueError(f"rank {rank} fails")
     if "exit" in sys.argv and rank == 1:
@@ -27,6 +30,10 @@ TORCHRUN_PROGRAM = '''
     dist.barrier()     # the other rank waits here for the failed one
     dist.destroy_process_group()
 '''
+
+
+def lines(directory):
+    return [(directory / f'rank{r}.txt').read_text() for r in (0, 1)]
 
 
 def ember_run(*args, cwd):
@@ -39,8 +46,7 @@ def test_nproc_per_node_sets_torchruns_environment(tmp_path):
     p = ember_run('--nproc-per-node', '2', '--master-port', '29517', 'train.py', 'a', '-x',
                   cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    lines = sorted(line for line in p.stdout.splitlines() if line.startswith('rank'))
-    assert lines == [
+    assert lines(tmp_path) == [
         f"rank {r} ['{r}', '2', '{r}', '2', '127.0.0.1', '29517'] [3.0, 3.0] ['a', '-x'] "
         "True 1" for r in (0, 1)]
     assert 'Setting OMP_NUM_THREADS environment variable for each process to be 1' in p.stderr
@@ -68,9 +74,8 @@ def test_plain_mpiexec_over_ember_run(tmp_path):
                        cwd=str(tmp_path), env=env(OMP_NUM_THREADS='1'), capture_output=True,
                        text=True, timeout=60)
     assert p.returncode == 0, p.stderr
-    lines = sorted(line for line in p.stdout.splitlines() if line.startswith('rank'))
-    assert lines == [f"rank {r} ['{r}', '2', '{r}', '2', '127.0.0.1', '29500'] [3.0, 3.0] [] "
-                     "False 1" for r in (0, 1)]
+    assert lines(tmp_path) == [f"rank {r} ['{r}', '2', '{r}', '2', '127.0.0.1', '29500'] "
+                               "[3.0, 3.0] [] False 1" for r in (0, 1)]
 
 
 def test_launcher_options_are_checked(tmp_path):
