@@ -32,9 +32,10 @@ from ._ops.dlpack import *  # noqa: F401,F403
 from ._ops.decomp import *  # noqa: F401,F403
 from ._ops.weight_norm import *  # noqa: F401,F403
 from ._ops.geqrf import geqrf  # noqa: F401
+from ._ops.sparse import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions  # noqa: F401
 
-from . import autograd, linalg  # noqa: F401
+from . import autograd, linalg, sparse  # noqa: F401
 from . import nn, optim, utils  # noqa: F401,E402
 from ._misc import *  # noqa: F401,F403
 from .serialization import save, load  # noqa: F401,E402

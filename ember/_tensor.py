@@ -166,7 +166,8 @@ class _TensorMeta(type):
     """
 
     def __repr__(cls):
-        if cls.__module__ == __name__ and cls.__qualname__ == 'Tensor':
+        if cls.__module__ == __name__ and cls.__qualname__ == 'Tensor' or \
+                cls.__dict__.get('_prints_as_tensor'):  # the sparse layouts' class
             return "<class 'torch.Tensor'>"
         return super().__repr__()
 

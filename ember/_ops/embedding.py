@@ -8,6 +8,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import _record, derivative
+from .sparse import _coo
 
 __all__ = ['embedding', 'embedding_bag', 'one_hot']
 
@@ -57,9 +58,6 @@ def _no_grad_embedding_renorm_(weight, input, max_norm, norm_type):
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """Rows of `weight` picked by the integer tensor `input` (output shape input.shape + (D,))."""
-    if sparse:
-        raise NotImplementedError("embedding(sparse=True): sparse gradients are not supported "
-                                  "by ember")
     n = weight.shape[0]
     if padding_idx is not None:
         if padding_idx > 0:
@@ -79,7 +77,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         _no_grad_embedding_renorm_(weight, input, max_norm, norm_type)
     _check_range(idx, n)
     out = weight._data[idx]
-    return _record(EmbeddingBackward0, out, (weight,), idx=idx, n=n, padding_idx=padding_idx,
+    return _record(_EmbeddingSparseBackward0 if sparse else EmbeddingBackward0, out, (weight,),
+                   idx=idx, n=n, padding_idx=padding_idx,
                    scale_grad_by_freq=scale_grad_by_freq)
 
 
@@ -104,6 +103,23 @@ def EmbeddingBackward0(grad, idx, n, padding_idx, scale_grad_by_freq):
     out = _embedding_backward_np(grad._data, idx, n, padding_idx, scale_grad_by_freq)
     return _record(EmbeddingDenseBackwardBackward0, out, (grad,), idx=idx,
                    padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq, n=n)
+
+
+@derivative('EmbeddingBackward0')
+def _EmbeddingSparseBackward0(grad, idx, n, padding_idx, scale_grad_by_freq):
+    """sparse=True: the looked-up rows as an uncoalesced COO gradient, one entry per index
+    (padding_idx's left out), as torch's embedding_sparse_backward."""
+    g = grad._data
+    d = g.shape[-1]
+    flat = idx.reshape(-1).astype(np.int64)
+    g2 = g.reshape(-1, d)
+    if scale_grad_by_freq:
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse "
+                           "gradients")
+    if padding_idx >= 0:
+        keep = flat != padding_idx
+        flat, g2 = flat[keep], g2[keep]
+    return _coo(flat.reshape(1, -1), np.ascontiguousarray(g2), (n, d), len(flat) <= 1)
 
 
 @derivative

@@ -9,6 +9,7 @@ from ._util import (_arr, _out, _legacy, _dims, _keep, _fused, _times, _unreduce
 from .creation import eye
 from .shape import cat, _unsafe_view
 from ._autocast import autocast
+from . import sparse as _sparse
 
 __all__ = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer', 'ger', 'addmm',
            'addmv', 'addbmm', 'baddbmm', 'addr', 'einsum', 'tensordot', 'cross', 'trace',
@@ -76,7 +77,11 @@ def mm(input, mat2, *, out=None):
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_torch_name(a.dtype)} != {_torch_name(b.dtype)}")
-    return _out(out, _record(MmBackward0, _mm(a, b), (input, mat2), self=input, mat2=mat2))
+    try:
+        r = _mm(a, b)
+    except NotImplementedError:  # a sparse operand (its values refuse NumPy)
+        r = _sparse._matmul(input, mat2)
+    return _out(out, _record(MmBackward0, r, (input, mat2), self=input, mat2=mat2))
 
 
 def _matmul_backward(grad, self, other):
@@ -124,6 +129,8 @@ def matmul(input, other, *, out=None):
             f"[{b.shape[0] if b.ndim > 2 else 1}, {k_b}].")
     try:
         r = _mm(a, b)
+    except NotImplementedError:  # a sparse operand (its values refuse NumPy)
+        r = _sparse._matmul(input, other)
     except ValueError:
         raise RuntimeError(
             f"The size of tensor a ({a.shape[-3] if a.ndim > 2 else 1}) must match the size of "
@@ -252,7 +259,10 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     if a.dtype.itemsize == 2:           # half types: float32 accumulation, one rounding below
         r = np.matmul(a.astype(np.float32), b.astype(np.float32))
     else:
-        r = np.matmul(a, b)
+        try:
+            r = np.matmul(a, b)
+        except NotImplementedError:  # a sparse operand (its values refuse NumPy)
+            r = _sparse._matmul(mat1, mat2)
     if alpha != 1:
         r *= alpha
     c = input._data
@@ -803,3 +813,6 @@ def _la_wrap(name, fn):
 def _matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     return _wrap(_arr(np.asarray(np.linalg.matrix_rank(A._data, hermitian=hermitian),
                                  dtype=np.int64)))
+
+
+_sparse._LINALG.update(mm=mm, matmul=matmul, addmm=addmm)

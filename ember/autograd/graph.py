@@ -553,7 +553,10 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                     elif create_graph:
                         buf[nr] = prev_g + g
                     else:
-                        buf[nr] = _wrap(np.add(prev_g._data, g._data))
+                        try:
+                            buf[nr] = _wrap(np.add(prev_g._data, g._data))
+                        except NotImplementedError:  # a sparse gradient: its own add
+                            buf[nr] = prev_g + g
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:
@@ -619,7 +622,10 @@ def _accumulate(t, g, create_graph):
         g = _tensor_hooks(t, g)
     if g._data.dtype != t._data.dtype:
         g = g.to(t.dtype)
-    if t._grad is None:
+    if type(g._data) is not np.ndarray or (
+            t._grad is not None and type(t._grad._data) is not np.ndarray):
+        _accumulate_sparse(t, g, create_graph)
+    elif t._grad is None:
         if create_graph:
             t._grad = g
         else:
@@ -635,6 +641,21 @@ def _accumulate(t, g, create_graph):
         t._grad._vc.value += 1
     for hook in getattr(t, '_post_acc_hooks', None) or ():
         hook(t)
+
+
+def _accumulate_sparse(t, g, create_graph):
+    """A sparse gradient, or a gradient meeting a sparse .grad (torch's AccumulateGrad):
+    the first is kept as is, dense += sparse adds in place, anything else is a new sum."""
+    old = t._grad
+    if old is None:
+        t._grad = g if create_graph else g.detach()
+    elif type(old._data) is np.ndarray and not create_graph and not old._requires_grad:
+        g._add_to_dense(old._data)
+        old._vc.value += 1
+    elif type(old._data) is np.ndarray or type(g._data) is np.ndarray:
+        t._grad = (g + old) if type(old._data) is not np.ndarray else (old + g)
+    else:
+        t._grad = old + g
 
 
 def _accumulate_retained(t, g, create_graph):

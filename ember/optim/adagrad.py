@@ -35,3 +35,6 @@ class Adagrad(Optimizer):
         std = np.sqrt(s)
         std += hp['eps']
         d += (-clr * g) / std
+
+    def _sparse_step(self, hp, p, g):
+        raise NotImplementedError("ember does not implement Adagrad with sparse gradients")

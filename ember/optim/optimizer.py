@@ -392,6 +392,9 @@ class Optimizer:
                         g.detach_()
                     else:
                         g.requires_grad_(False)
+                    if type(g._data) is not np.ndarray:
+                        g.zero_()  # a sparse gradient: no entries left
+                        continue
                     g._data[...] = 0
                     g._vc.value += 1
 
@@ -419,9 +422,9 @@ class Optimizer:
                 g = p.grad
                 if g is None:
                     continue
-                if g.is_sparse:
-                    raise NotImplementedError(f"{type(self).__name__}: sparse gradients are "
-                                              "not supported by ember")
+                if type(g._data) is not np.ndarray:  # a sparse gradient
+                    self._sparse_step(hp, p, g)
+                    continue
                 g = g._data
                 d = p._data
                 if stateful:
@@ -454,6 +457,14 @@ class Optimizer:
         the group's hyper-parameters as Python numbers; ``state['step']`` is already counted.
         """
         raise NotImplementedError
+
+    def _sparse_step(self, hp, p, g):
+        """Update p from a sparse gradient g: torch's error unless the algorithm has a
+        sparse form (SGD)."""
+        raise RuntimeError(self._sparse_error or
+                           f"{type(self).__name__} does not support sparse gradients")
+
+    _sparse_error = None
 
     def _stateful(self, hp):
         """Does this group keep per-parameter state (SGD without momentum keeps none)."""

@@ -36,3 +36,23 @@ class SGD(Optimizer):
                 b += (1 - dampening) * g if dampening != 0 else g
             g = g + momentum * buf._data if hp['nesterov'] else buf._data
         d -= hp['lr'] * g
+
+    def _sparse_step(self, hp, p, g):
+        # torch's single-tensor SGD on a sparse gradient: sparse momentum buffers, the
+        # parameter updated at the gradient's entries only
+        if hp['maximize']:
+            g = -g
+        if hp['weight_decay'] != 0:
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                               "instead.")
+        momentum = hp['momentum']
+        if momentum != 0:
+            state = self.state[p]
+            buf = state.get('momentum_buffer')
+            if buf is None:
+                state['momentum_buffer'] = buf = g.clone().detach()
+            else:
+                buf.mul_(momentum).add_(g, alpha=1 - hp['dampening'])
+            g = g.add(buf, alpha=momentum) if hp['nesterov'] else buf
+        (g * -hp['lr'])._add_to_dense(p._data)
+        p._vc.value += 1

@@ -1,0 +1,116 @@
+"""Programs with sparse tensors (issue 13), run on torch and on ember, printed output
+compared: a two-layer GCN over a random sparse adjacency matrix, and an embedding table with
+sparse gradients trained by SparseAdam (plus a sparse-gradient SGD with momentum)."""
+import warnings
+
+from _harness import compare
+
+GCN = r"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.manual_seed(0)
+n, f, h, c = 12, 5, 8, 3
+# a random symmetric graph with self-loops, normalised D^-1/2 (A + I) D^-1/2
+dense = (torch.rand(n, n) < 0.25).float()
+dense = ((dense + dense.t()) > 0).float() + torch.eye(n)
+dense = (dense > 0).float()
+deg = dense.sum(1)
+norm = deg.pow(-0.5)
+adj = (norm[:, None] * dense * norm[None, :]).to_sparse()
+print(adj.layout, adj.is_coalesced(), adj._nnz(), adj.shape)
+print(adj.indices()[:, :6])
+
+
+class GCN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l1 = nn.Linear(f, h)
+        self.l2 = nn.Linear(h, c)
+
+    def forward(self, x, adj):
+        x = F.relu(torch.sparse.mm(adj, self.l1(x)))
+        return torch.spmm(adj, self.l2(x))
+
+
+x = torch.randn(n, f)
+y = torch.randint(0, c, (n,))
+model = GCN()
+opt = torch.optim.Adam(model.parameters(), lr=0.05)
+for step in range(6):
+    out = model(x, adj)
+    loss = F.cross_entropy(out, y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    print(step, f"{loss.item():.5f}")
+print(model.l1.weight.grad.abs().sum().item() > 0)
+with torch.no_grad():
+    print(model(x, adj).argmax(1))
+# the same layer on a hand-built COO tensor with duplicate entries
+s = torch.sparse_coo_tensor(torch.tensor([[0, 1, 1, 0], [1, 0, 2, 1]]),
+                            torch.tensor([1., 2., 3., 4.]), (2, 3))
+w = torch.randn(3, 2, requires_grad=True)
+z = torch.sparse.mm(s, w)
+z.sum().backward()
+print(z.detach(), w.grad)
+print(torch.sparse.sum(s), torch.sparse.sum(s, dim=0))
+print(s.coalesce())
+"""
+
+EMBEDDING = r"""
+import torch
+import torch.nn as nn
+
+torch.manual_seed(3)
+emb = nn.Embedding(30, 6, sparse=True, padding_idx=0)
+head = nn.Linear(6, 2)
+opt_sparse = torch.optim.SparseAdam(list(emb.parameters()), lr=0.05)
+opt_dense = torch.optim.Adam(head.parameters(), lr=0.05)
+print(emb)
+for step in range(6):
+    idx = torch.randint(0, 30, (10, 4))
+    target = torch.randint(0, 2, (10,))
+    logits = head(emb(idx).mean(1))
+    loss = nn.functional.cross_entropy(logits, target)
+    opt_sparse.zero_grad()
+    opt_dense.zero_grad()
+    loss.backward()
+    g = emb.weight.grad
+    print(step, f"{loss.item():.5f}", g.layout, g.is_coalesced(), g._nnz())
+    opt_sparse.step()
+    opt_dense.step()
+print(emb.weight[0])
+print(emb.weight[1:3])
+print(opt_sparse.state[emb.weight]['step'])
+
+torch.manual_seed(4)
+table = nn.Embedding(8, 3, sparse=True)
+sgd = torch.optim.SGD(table.parameters(), lr=0.1, momentum=0.9)
+for step in range(3):
+    loss = table(torch.tensor([[1, 2], [2, 7]])).pow(2).sum()
+    sgd.zero_grad()
+    loss.backward()
+    sgd.step()
+    print(step, f"{loss.item():.5f}")
+print(sgd.state[table.weight]['momentum_buffer'].layout)
+try:
+    torch.optim.Adam(table.parameters()).step()
+except RuntimeError as e:
+    print('RuntimeError:', e)
+"""
+
+
+def _quiet(source, name):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        compare(source, rtol=1e-4, atol=1e-5, name=name)
+
+
+def test_gcn_on_a_sparse_adjacency():
+    _quiet(GCN, 'sparse_gcn')
+
+
+def test_sparse_embedding_with_sparse_adam():
+    _quiet(EMBEDDING, 'sparse_embedding')
