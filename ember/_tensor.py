@@ -224,6 +224,7 @@ class Tensor(metaclass=_TensorMeta):
     # wraps its result back (__array_wrap__), while the high priority makes ndarray and NumPy
     # scalar operators defer to Tensor's reflected ones.
     __array_priority__ = 1000
+    _sparse = False  # True on the sparse layouts' subclass (ember/_ops/sparse.py)
 
     def __init__(self, *args, dtype=None, device=None):
         # the legacy constructor: Tensor(2, 3) is uninitialised, Tensor([1, 2]) copies data

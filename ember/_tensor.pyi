@@ -740,6 +740,7 @@ class Tensor(metaclass=_TensorMeta):
     def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect', normalized=False, onesided=None, return_complex=None, align_to_window=None): ...
 
     # --- attributes set by the op modules
+    _sparse: bool
     __array_priority__: int
 
     # --- ember._stubs: torch names ember lacks (calling one raises NotImplementedError)

@@ -119,7 +119,7 @@ def _EmbeddingSparseBackward0(grad, idx, n, padding_idx, scale_grad_by_freq):
     if padding_idx >= 0:
         keep = flat != padding_idx
         flat, g2 = flat[keep], g2[keep]
-    return _coo(flat.reshape(1, -1), np.ascontiguousarray(g2), (n, d), len(flat) <= 1)
+    return _coo(flat.reshape(1, -1), g2, (n, d), len(flat) <= 1)
 
 
 @derivative

@@ -127,6 +127,7 @@ class SparseTensor(Tensor):
     """A sparse COO (or CSR) tensor. ``type(s)`` prints as torch.Tensor, as torch's does."""
     __slots__ = ('_ix', '_v', '_coal', '_cache')
     _prints_as_tensor = True
+    _sparse = True
 
     # metadata ---------------------------------------------------------------------------------
     @property
@@ -455,7 +456,7 @@ def _coo(ix, v, shape, coalesced, layout=sparse_coo):
     t._hooks = None
     t._ix = ix
     t._v = v
-    t._coal = bool(coalesced)
+    t._coal = bool(coalesced) or v.shape[0] <= 1
     t._cache = None
     return t
 
@@ -574,8 +575,8 @@ def SparseCooTensorWithDimsAndTensorsBackward0(grad, ix, shape):
 
 @derivative
 def ToDenseBackward0(grad, ix, shape, layout):
-    # torch's grad.sparse_mask(input): the input's (coalesced) pattern
-    return _coo(ix, _gather(grad, ix, shape), shape, True, layout)
+    # torch's grad.sparse_mask(input): the input's coalesced pattern, not flagged so
+    return _coo(ix, _gather(grad, ix, shape), shape, layout is not sparse_coo, layout)
 
 
 @derivative
@@ -629,8 +630,8 @@ def _AddBackward0(grad, alpha):
 
 @derivative('SumBackward0')
 def _SparseFullSumBackward0(grad, ix, shape, vshape):
-    v = np.broadcast_to(grad._data.astype(grad._data.dtype), vshape).copy()
-    return _coo(ix, v, shape, True)
+    # an expanded gradient, as torch's (so adding it to another concatenates, as there)
+    return _coo(ix, np.broadcast_to(grad._data, vshape), shape, True)
 
 
 @derivative
@@ -645,7 +646,7 @@ def SparseSumBackward0(grad, ix, shape, dims):
     full = (ix.shape[1],) + tuple(shape[d] if d in kept_dense else 1
                                   for d in range(sd, len(shape)))
     v = np.broadcast_to(v.reshape(full), (ix.shape[1],) + tuple(shape[sd:])).copy()
-    return _coo(ix, v, shape, True)
+    return _coo(ix, v, shape, False)
 
 
 @derivative
@@ -658,8 +659,8 @@ def SparseAddmmBackward0(grad, mat1, mat2, beta, alpha):
         np.zeros(0, g.dtype)
     if alpha != 1:
         sampled = sampled * alpha
-    g1 = _coo(ix, sampled.astype(g.dtype, copy=False), mat1._data.shape, True,
-              mat1._data._layout)
+    g1 = _coo(ix, sampled.astype(g.dtype, copy=False), mat1._data.shape,
+              mat1._data._layout is not sparse_coo, mat1._data._layout)
     g2 = _wrap(_matmul(transpose(mat1, 0, 1), grad))
     if alpha != 1:
         g2 = g2 * alpha
@@ -922,19 +923,56 @@ def add(input, other, *, alpha=1):
     dt = np.result_type(input._v, other._v)
     if input is other:
         out = _like(input, input._ix, (input._v + w).astype(dt, copy=False))
-    elif input._coal and other._coal:
-        # two coalesced operands merge into a coalesced result
+    elif input._v.flags.c_contiguous and w.flags.c_contiguous:
+        # torch walks both entry lists as if sorted, adding entries whose indices meet; the
+        # result is flagged coalesced when both operands were
         sshape = _sparse_shape(input)
-        keys = np.concatenate([_keys(input._ix, sshape), _keys(other._ix, sshape)])
-        vals = np.concatenate([input._v.astype(dt, copy=False), w.astype(dt, copy=False)])
-        ix, v = _coalesce_arrays(np.concatenate([input._ix, other._ix], axis=1), vals, sshape)
-        out = _coo(ix, v, input._data.shape, True)
-        del keys
+        i1, i2 = _merge_walk(_keys(input._ix, sshape), _keys(other._ix, sshape))
+        has1, has2 = i1 >= 0, i2 >= 0
+        ix = np.empty((input._ix.shape[0], len(i1)), np.int64)
+        ix[:, has1] = input._ix[:, i1[has1]]
+        ix[:, ~has1] = other._ix[:, i2[~has1]]
+        v = np.zeros((len(i1),) + input._v.shape[1:], dt)
+        v[has1] = input._v[i1[has1]]
+        v[has2] += w[i2[has2]].astype(dt, copy=False)
+        out = _coo(ix, v, input._data.shape, input._coal and other._coal)
     else:
+        # values that are not contiguous (an expanded gradient): torch concatenates
         out = _coo(np.concatenate([input._ix, other._ix], axis=1),
                    np.concatenate([input._v.astype(dt, copy=False), w.astype(dt, copy=False)]),
                    input._data.shape, False)
     return _rec(_AddBackward0, out, (input, other), alpha=alpha)
+
+
+def _merge_walk(a, b):
+    """torch's merge of two entry lists by key: for each result entry, the position in a and
+    in b it takes (-1 for none). Equal keys at both heads meet in one entry."""
+    if len(a) and len(b) and a[-1] < b[0]:
+        return (np.concatenate([np.arange(len(a)), np.full(len(b), -1)]),
+                np.concatenate([np.full(len(a), -1), np.arange(len(b))]))
+    a, b = a.tolist(), b.tolist()
+    na, nb = len(a), len(b)
+    i = j = 0
+    out1, out2 = [], []
+    while i < na or j < nb:
+        if i >= na:
+            cmp = -1
+        elif j >= nb:
+            cmp = 1
+        else:
+            x, y = a[i], b[j]
+            cmp = 0 if x == y else (1 if x < y else -1)
+        if cmp >= 0:
+            out1.append(i)
+            i += 1
+        else:
+            out1.append(-1)
+        if cmp <= 0:
+            out2.append(j)
+            j += 1
+        else:
+            out2.append(-1)
+    return np.array(out1, np.int64), np.array(out2, np.int64)
 
 
 def transpose(input, dim0, dim1):
@@ -1219,7 +1257,7 @@ def _sparse_repr(t):
     out = [text]
     last = len(text) - text.rfind('\n') + 1
     for i, suffix in enumerate(suffixes):
-        if i == 0 or last + len(suffix) + 2 > PRINT_OPTS.linewidth:
+        if (i == 0 and t.is_sparse) or last + len(suffix) + 2 > PRINT_OPTS.linewidth:
             out.append(',\n' + ' ' * indent + suffix)
             last = indent + len(suffix)
         else:

@@ -622,8 +622,7 @@ def _accumulate(t, g, create_graph):
         g = _tensor_hooks(t, g)
     if g._data.dtype != t._data.dtype:
         g = g.to(t.dtype)
-    if type(g._data) is not np.ndarray or (
-            t._grad is not None and type(t._grad._data) is not np.ndarray):
+    if g._sparse or (t._grad is not None and t._grad._sparse):
         _accumulate_sparse(t, g, create_graph)
     elif t._grad is None:
         if create_graph:
@@ -649,11 +648,11 @@ def _accumulate_sparse(t, g, create_graph):
     old = t._grad
     if old is None:
         t._grad = g if create_graph else g.detach()
-    elif type(old._data) is np.ndarray and not create_graph and not old._requires_grad:
+    elif not old._sparse and not create_graph and not old._requires_grad:
         g._add_to_dense(old._data)
         old._vc.value += 1
-    elif type(old._data) is np.ndarray or type(g._data) is np.ndarray:
-        t._grad = (g + old) if type(old._data) is not np.ndarray else (old + g)
+    elif not old._sparse or not g._sparse:
+        t._grad = (g + old) if old._sparse else (old + g)
     else:
         t._grad = old + g
 

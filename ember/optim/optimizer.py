@@ -392,7 +392,7 @@ class Optimizer:
                         g.detach_()
                     else:
                         g.requires_grad_(False)
-                    if type(g._data) is not np.ndarray:
+                    if g._sparse:
                         g.zero_()  # a sparse gradient: no entries left
                         continue
                     g._data[...] = 0
@@ -422,7 +422,7 @@ class Optimizer:
                 g = p.grad
                 if g is None:
                     continue
-                if type(g._data) is not np.ndarray:  # a sparse gradient
+                if g._sparse:  # a sparse gradient
                     self._sparse_step(hp, p, g)
                     continue
                 g = g._data
