@@ -230,15 +230,17 @@ def _values_str(data, dtype, indent):
     return _nested_str(values, cuts, indent, element_str, element_length)
 
 
-def _add_suffixes(text, suffixes, indent):
-    """Append ', name=value' pieces, starting a new line when one would pass ``linewidth``."""
+def _add_suffixes(text, suffixes, indent, force_newline=False):
+    """Append ', name=value' pieces, starting a new line when one would pass ``linewidth``
+    (and for the first one with ``force_newline``, as torch prints a sparse COO tensor)."""
     parts = [text]
     # (torch's arithmetic, kept as is: it counts two more than the last line's length)
     last_line_len = len(text) - text.rfind('\n') + 1
     for suffix in suffixes:
-        if last_line_len + len(suffix) + 2 > PRINT_OPTS.linewidth:
+        if force_newline or last_line_len + len(suffix) + 2 > PRINT_OPTS.linewidth:
             parts.append(',\n' + ' ' * indent + suffix)
             last_line_len = indent + len(suffix)
+            force_newline = False
         else:
             parts.append(', ' + suffix)
             last_line_len += len(suffix) + 2

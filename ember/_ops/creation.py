@@ -550,7 +550,8 @@ def numel(input):
 
 class _LegacyMeta(type):
     def __instancecheck__(cls, obj):
-        return isinstance(obj, Tensor) and obj._data.dtype == _dtype.to_numpy(cls._dtype)
+        return isinstance(obj, Tensor) and obj._data.dtype == _dtype.to_numpy(cls._dtype) \
+            and not obj._sparse  # a sparse one is a torch.sparse.FloatTensor
 
     def __call__(cls, *args, device=None):
         _check_device(device)

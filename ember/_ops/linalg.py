@@ -186,7 +186,11 @@ def mv(input, vec, *, out=None):
         va, ma = _scalar_type(b.dtype), _scalar_type(a.dtype)
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got {va}, {ma}, "
                            f"and {va}")
-    return _out(out, _record(MvBackward0, _mm(a, b), (input, vec), self=input, vec=vec))
+    try:
+        r = _mm(a, b)
+    except NotImplementedError:  # a sparse operand (its values refuse NumPy)
+        r = _sparse._matmul(input, vec)
+    return _out(out, _record(MvBackward0, r, (input, vec), self=input, vec=vec))
 
 
 @derivative

@@ -17,13 +17,14 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _VersionCounter, _parse_to, _check_device, _wrap, _wrap_dim, \
     tensor_op, _register_methods, _LEGACY_NAMES
-from .._tensor_str import _values_str, PRINT_OPTS
+from .._tensor_str import _values_str, _add_suffixes
 from .._values import sparse_coo, sparse_csr, strided
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _attach, _record, derivative
 from .creation import tensor as _tensor, zeros
 
-__all__ = ['sparse_coo_tensor', 'sparse_csr_tensor', 'spmm', 'smm']
+__all__ = ['sparse_coo_tensor', 'sparse_csr_tensor', 'spmm', 'smm', 'hspmm', 'hsmm', 'dsmm',
+           'sspaddmm', 'resize_as_sparse_']
 
 
 # ---- the stand-in for _data ------------------------------------------------------------------
@@ -442,18 +443,17 @@ def _layout_name(t):
         t.layout, str(t.layout))
 
 
+_FRESH = (('_requires_grad', False), ('_grad', None), ('grad_fn', None), ('_output_nr', 0),
+          ('_base', None), ('_grad_acc', None), ('_hooks', None))
+
+
 def _coo(ix, v, shape, coalesced, layout=sparse_coo):
     """A sparse tensor around index array ix (int64, sparse_dim x nnz) and values v."""
     t = object.__new__(SparseTensor)
+    for name, value in _FRESH:  # a new tensor's autograd metadata, as _tensor._wrap sets it
+        setattr(t, name, value)
     t._data = _SparseData(shape, v.dtype, layout)
-    t._requires_grad = False
-    t._grad = None
-    t.grad_fn = None
-    t._output_nr = 0
     t._vc = _VersionCounter()
-    t._base = None
-    t._grad_acc = None
-    t._hooks = None
     t._ix = ix
     t._v = v
     t._coal = bool(coalesced) or v.shape[0] <= 1
@@ -807,14 +807,14 @@ def _to_sparse_csr(self, dense_dim=None):
 
 
 def _dense_only(name, msg):
-    def method(self, *args, **kwargs):
+    def method(self):
         raise RuntimeError(msg)
     method.__name__ = method.__qualname__ = name
     return method
 
 
 def _backend_only(name):
-    def method(self, *args, **kwargs):
+    def method(self):
         raise NotImplementedError(f"Could not run 'aten::{name}' with arguments from the 'CPU' "
                                   "backend: it needs a sparse tensor")
     method.__name__ = method.__qualname__ = name
@@ -1005,8 +1005,11 @@ def sparse_sum(input, dim=None, dtype=None):
     """torch.sparse.sum: a dense scalar over all dims, else a sparse tensor over the dims that
     remain (dense once every sparse dim is summed)."""
     if not _is_sp(input):
-        raise RuntimeError("_sparse_sum expected sparse coordinate tensor layout but got "
-                           "Strided") if dim is not None else None
+        if dim is None:
+            raise RuntimeError("coalesce expected sparse coordinate tensor layout but got "
+                               "Strided")
+        raise NotImplementedError("Could not run 'aten::_indices' with arguments from the "
+                                  "'CPU' backend: torch.sparse.sum takes a sparse tensor")
     ix, v = _coalesced(input)
     if dtype is not None:
         v = v.astype(dtype._np)
@@ -1110,10 +1113,6 @@ def _check_mm(a, b):
 def spmm(input, mat2):
     """torch.spmm: mm with a sparse first operand (MmBackward0, dense gradients)."""
     return _LINALG['mm'](input, mat2)
-
-
-def smm(input, mat):
-    raise NotImplementedError("ember does not implement torch.smm (sparse @ dense -> sparse)")
 
 
 def sparse_mask(input, mask):
@@ -1253,15 +1252,174 @@ def _sparse_repr(t):
         suffixes.append(f'grad_fn=<{fn.name()}>')
     elif t._requires_grad:
         suffixes.append('requires_grad=True')
-    # torch puts the first suffix of a sparse tensor on a new line, then wraps at linewidth
-    out = [text]
-    last = len(text) - text.rfind('\n') + 1
-    for i, suffix in enumerate(suffixes):
-        if (i == 0 and t.is_sparse) or last + len(suffix) + 2 > PRINT_OPTS.linewidth:
-            out.append(',\n' + ' ' * indent + suffix)
-            last = indent + len(suffix)
-        else:
-            out.append(', ' + suffix)
-            last += len(suffix) + 2
-    out.append(')')
-    return ''.join(out)
+    # torch puts a COO tensor's first suffix on a new line, then wraps at linewidth
+    return _add_suffixes(text, suffixes, indent, force_newline=t.is_sparse)
+
+
+# ---- more of torch's sparse products ----------------------------------------------------------
+
+@derivative('NotImplemented')
+def _NoDerivative(grad, what):
+    raise RuntimeError(f"derivative for aten::{what} is not implemented")
+
+
+def hspmm(mat1, mat2):
+    """torch.hspmm: sparse @ dense as a hybrid COO tensor (the rows mat1 has entries in)."""
+    if not _is_sp(mat1) or _is_sp(mat2):
+        raise RuntimeError("hspmm: expected a sparse first and a dense second argument")
+    _check_mm(mat1, mat2)
+    r = _matmul(mat1, mat2)
+    ix, _ = _coalesced(mat1)
+    rows = np.unique(ix[0]) if ix.shape[1] else np.zeros(0, np.int64)
+    out = _coo(rows.reshape(1, -1).astype(np.int64), np.ascontiguousarray(r[rows]),
+               (mat1._data.shape[0], mat2._data.shape[1]), False)
+    return _rec(_NoDerivative, out, (mat1, mat2), what='hspmm')
+
+
+def smm(input, mat):
+    """torch.smm: sparse @ dense as a 2-d COO tensor (every column of the rows with entries)."""
+    h = hspmm(input, mat)
+    rows = h._ix[0]
+    n = h._data.shape[1]
+    ix = np.stack([np.repeat(rows, n), np.tile(np.arange(n, dtype=np.int64), len(rows))])
+    out = _coo(ix, h._v.reshape(-1), h._data.shape, False)
+    return _rec(_NoDerivative, out, (input, mat), what='sspaddmm')
+
+
+def dsmm(input, mat):
+    """torch.dsmm: sparse @ dense, dense result."""
+    return _LINALG['mm'](input, mat)
+
+
+hsmm = hspmm
+
+
+def sspaddmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """torch.sspaddmm: beta * input + alpha * (mat1 @ mat2), input and mat1 sparse, the result
+    sparse (input's entries, then the product's)."""
+    if not _is_sp(input):
+        raise RuntimeError("sspaddmm: expected a sparse input")
+    p = smm(mat1, mat2)
+    if input._data.shape != p._data.shape:
+        raise RuntimeError(f"sspaddmm: Argument #1: Expected dim 0 size {p._data.shape[0]}, "
+                           f"got {input._data.shape[0]}")
+    dt = np.result_type(input._v, p._v)
+    r = _coo(np.concatenate([input._ix, p._ix], axis=1),
+             np.concatenate([(input._v * beta).astype(dt, copy=False),
+                             (p._v * alpha).astype(dt, copy=False)]), p._data.shape, False)
+    r = _rec(_NoDerivative, r, (input, mat1, mat2), what='sspaddmm')
+    return r if out is None else _inplace(out, r)
+
+
+def spdiags(diagonals, offsets, shape, layout=None):
+    """torch.sparse.spdiags: a 2-d sparse tensor from rows of diagonals at the given offsets
+    (diagonals[k, j] lands at (j - offsets[k], j))."""
+    d = diagonals._data
+    offs = offsets._data if isinstance(offsets, Tensor) else np.asarray(offsets)
+    if d.ndim == 1:
+        d = d[None]
+    offs = np.atleast_1d(offs).astype(np.int64)
+    if len(offs) != d.shape[0]:
+        raise RuntimeError("Number of diagonals (" + str(d.shape[0]) + ") does not match the "
+                           "number of offsets (" + str(len(offs)) + ")")
+    m, n = (int(s) for s in shape)
+    rows, cols, vals = [], [], []
+    for k, o in enumerate(offs.tolist()):
+        j = np.arange(max(o, 0), min(n, m + o, d.shape[1]), dtype=np.int64)
+        rows.append(j - o)
+        cols.append(j)
+        vals.append(d[k, j])
+    ix = np.stack([np.concatenate(rows), np.concatenate(cols)]) if rows else \
+        np.zeros((2, 0), np.int64)
+    out = _coo(ix, np.concatenate(vals).astype(d.dtype) if vals else np.zeros(0, d.dtype),
+               (m, n), False)
+    if layout is sparse_csr:
+        return out.to_sparse_csr()
+    if layout not in (None, sparse_coo):
+        raise NotImplementedError(f"ember does not implement spdiags(layout={layout!r})")
+    return _rec(_NoDerivative, out, (diagonals,), what='spdiags')
+
+
+@derivative
+def SparseSampledAddmmBackward0(grad, input, mat1, mat2, beta, alpha):
+    ix = input._ix
+    g = _gather(grad, ix, input._data.shape)
+    gs = _coo(ix, (g * alpha).astype(g.dtype, copy=False), input._data.shape, True)
+    g_in = _coo(ix, (g * beta).astype(g.dtype, copy=False), input._data.shape, True,
+                input._data._layout)
+    g1 = _wrap(_matmul(gs, mat2.mT)) if mat1._requires_grad else None
+    g2 = _wrap(_matmul(transpose(gs, 0, 1), mat1).T.copy()) if mat2._requires_grad else None
+    return g_in, g1, g2
+
+
+def sampled_addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0, out=None):
+    """torch.sparse.sampled_addmm: beta * input + alpha * (mat1 @ mat2) at input's (CSR)
+    pattern only."""
+    if not _is_sp(input) or not input.is_sparse_csr:
+        raise NotImplementedError("Could not run 'aten::sparse_sampled_addmm' with arguments "
+                                  "from the 'SparseCPU' backend: input must be a CSR tensor")
+    a, b = mat1._data, mat2._data
+    if a.ndim != 2 or b.ndim != 2:
+        raise NotImplementedError("ember does not implement batched sampled_addmm")
+    if a.shape[1] != b.shape[0] or (a.shape[0], b.shape[1]) != input._data.shape:
+        raise RuntimeError(f"sampled_addmm: Expected mat1 and mat2 of sizes compatible with "
+                           f"input {list(input._data.shape)}, got {list(a.shape)} and "
+                           f"{list(b.shape)}")
+    ix = input._ix
+    prod = np.einsum('ij,ji->i', a[ix[0]], b[:, ix[1]]) if ix.shape[1] else \
+        np.zeros(0, a.dtype)
+    v = (beta * input._v + alpha * prod).astype(input._v.dtype, copy=False)
+    r = _coo(ix, v, input._data.shape, True, sparse_csr)
+    r = _rec(SparseSampledAddmmBackward0, r, (input, mat1, mat2), input=input, mat1=mat1,
+             mat2=mat2, beta=beta, alpha=alpha)
+    return r if out is None else _inplace(out, r)
+
+
+def _sparse_resize_(self, size, sparse_dim, dense_dim):
+    """Tensor.sparse_resize_: a new size for the same entries (sizes may only grow where
+    entries lie)."""
+    if not _is_sp(self):
+        raise RuntimeError("sparse_resize_ expected sparse coordinate tensor layout but got "
+                           "Strided")
+    size = tuple(int(s) for s in size)
+    if len(size) != sparse_dim + dense_dim:
+        raise RuntimeError(f"number of dimensions must be sparse_dim ({sparse_dim}) + "
+                           f"dense_dim ({dense_dim}), but got {len(size)}")
+    if self._v.shape[0]:
+        if sparse_dim != self._ix.shape[0] or dense_dim != self._v.ndim - 1:
+            raise RuntimeError("resize_ on a non-empty sparse tensor cannot change its sparse "
+                               "or dense dimensions")
+        old = self._data.shape
+        if any(n < o for n, o in zip(size[:sparse_dim], old[:sparse_dim])) or \
+                tuple(size[sparse_dim:]) != tuple(old[sparse_dim:]):
+            raise RuntimeError("shrinking the size of a non-empty sparse tensor is not "
+                               "supported")
+    else:
+        self._ix = np.zeros((sparse_dim, 0), np.int64)
+        self._v = np.zeros((0,) + size[sparse_dim:], self._v.dtype)
+    self._data = _SparseData(size, self._v.dtype, self._data._layout)
+    self._cache = None
+    return self
+
+
+def _sparse_resize_and_clear_(self, size, sparse_dim, dense_dim):
+    if not _is_sp(self):
+        raise RuntimeError("sparse_resize_and_clear_ expected sparse coordinate tensor layout "
+                           "but got Strided")
+    self.zero_()
+    self._ix = np.zeros((sparse_dim, 0), np.int64)
+    self._v = np.zeros((0,) + tuple(int(s) for s in size)[sparse_dim:], self._v.dtype)
+    return _sparse_resize_(self, size, sparse_dim, dense_dim)
+
+
+def resize_as_sparse_(input, the_template):
+    """torch.resize_as_sparse_: input takes the template's size and sparse/dense dims."""
+    return _sparse_resize_(input, the_template.shape, the_template.sparse_dim(),
+                           the_template.dense_dim())
+
+
+_register_methods(__name__, {
+    'smm': smm, 'sspaddmm': sspaddmm, 'sparse_resize_': _sparse_resize_,
+    'sparse_resize_and_clear_': _sparse_resize_and_clear_,
+    'resize_as_sparse_': resize_as_sparse_,
+})

@@ -417,3 +417,29 @@ def test_hypothesis_random_patterns(m, k, nnz, n, dt, seed):
     np.testing.assert_allclose(out[0][1], out[1][1], **_tol(dt))
     _assert_sparse_same(out[0][2], out[1][2], dt)
     assert repr(e) == repr(t)
+
+
+def test_sparse_namespace_errors_and_legacy_types():
+    for dim in (None, 0):
+        errs = []
+        for m in (torch, ember):
+            with pytest.raises((RuntimeError, NotImplementedError)) as info:
+                m.sparse.sum(m.ones(2, 3), dim)
+            errs.append(info.type)
+        assert errs[0] is errs[1]
+    for m in (torch, ember):
+        s = m.sparse_coo_tensor([[0, 1]], [1., 2.], (3,))
+        assert isinstance(s, m.sparse.FloatTensor)
+        assert not isinstance(s, m.sparse.DoubleTensor)
+        assert not isinstance(s, m.FloatTensor)
+        assert not isinstance(m.ones(2), m.sparse.FloatTensor)
+    assert repr(ember.sparse.DoubleTensor(2, 3)) == repr(torch.sparse.DoubleTensor(2, 3))
+
+
+def test_sgd_weight_decay_refuses_sparse_gradients():
+    msgs = []
+    for m in (torch, ember):
+        with pytest.raises(RuntimeError) as info:
+            _train(m, 'SGD', steps=1, lr=0.1, weight_decay=0.1)
+        msgs.append(str(info.value))
+    assert msgs[0] == msgs[1]

@@ -1,6 +1,8 @@
 """Programs with sparse tensors (issue 13), run on torch and on ember, printed output
 compared: a two-layer GCN over a random sparse adjacency matrix, and an embedding table with
-sparse gradients trained by SparseAdam (plus a sparse-gradient SGD with momentum)."""
+sparse gradients trained by SparseAdam (plus a sparse-gradient SGD with momentum), and the rest of
+the sparse API (smm, hspmm, sspaddmm, spdiags, sampled_addmm, the legacy sparse types,
+resizing) printed exactly."""
 import warnings
 
 from _harness import compare
@@ -101,11 +103,63 @@ except RuntimeError as e:
     print('RuntimeError:', e)
 """
 
+# the rest of torch's sparse API on a small matrix: printed exactly as torch prints it
+API = r"""
+import torch
+s = torch.sparse_coo_tensor([[0,1,1],[2,0,2]], [3.,4.,5.], (3,3))
+d = torch.arange(6.).reshape(3,2)
+print(torch.smm(s, d)); print(torch.dsmm(s, d)); print(torch.hsmm(s, d)); print(torch.hspmm(s, d))
+print(torch.sspaddmm(torch.sparse_coo_tensor([[0],[1]],[1.],(3,2)), s, d, beta=2, alpha=0.5))
+print(torch.sparse.spdiags(torch.tensor([[1.,2,3],[4,5,6]]), torch.tensor([0,-1]), (3,3)))
+print(torch.sparse.spdiags(torch.tensor([[1.,2,3],[4,5,6]]), torch.tensor([0,1]), (2,4)))
+print(torch.sparse.FloatTensor(torch.tensor([[0,1]]), torch.tensor([1.,2.]), torch.Size([3])))
+print(torch.sparse.FloatTensor(2,3))
+print(isinstance(s, torch.sparse.FloatTensor), isinstance(d, torch.sparse.FloatTensor), isinstance(s, torch.FloatTensor), isinstance(s, torch.sparse.DoubleTensor))
+sr = s.to_sparse_csr().requires_grad_()
+a = torch.arange(12.).reshape(3,4).requires_grad_(); b = torch.linspace(-1, 1, 12).reshape(4,3).requires_grad_()
+r = torch.sparse.sampled_addmm(sr, a, b, beta=0.5, alpha=2.); print(r); r.to_dense().sum().backward(); print(a.grad, b.grad, sr.grad)
+x = s.clone(); x.sparse_resize_((4,5), 2, 0); print(x.shape, x._nnz())
+x = s.clone(); x.sparse_resize_and_clear_((4,5), 2, 0); print(x.shape, x._nnz(), x.is_coalesced())
+y = torch.sparse_coo_tensor([[0],[0]],[1.],(5,5)); x = s.clone(); x.resize_as_sparse_(y); print(x)
+print(s.smm(d))
+v = torch.ones(3, requires_grad=True)
+sg = s.clone().requires_grad_()
+y = torch.mv(sg, v); print(y); y.sum().backward(); print(v.grad, sg.grad)
+y = sg @ v; print(y); 
+sg2 = s.clone().requires_grad_(); w = torch.ones(3,2, requires_grad=True)
+z = torch.hspmm(sg2, w)
+try: z.to_dense().sum().backward()
+except RuntimeError as e: print(e)
+"""
 
-def _quiet(source, name):
+# a CSR matrix: its repr, products with a dense matrix and their gradients
+CSR = r"""
+import torch
+torch.manual_seed(0)
+d = torch.randn(4, 5)
+d[d.abs() < 0.8] = 0
+c = d.to_sparse_csr()
+print(c)
+x = torch.randn(5, 3, requires_grad=True)
+y = c @ x
+print(y.grad_fn.name() if y.grad_fn else None)
+y.pow(2).sum().backward()
+print(x.grad)
+cr = d.to_sparse_csr().requires_grad_()
+z = torch.mm(cr, x.detach())
+z.sum().backward()
+print(cr.grad.layout)
+print(cr.grad)
+print((c * 2).to_dense())
+print(c.to_sparse())
+print(torch.sparse.mm(c, x).grad_fn.name())
+"""
+
+
+def _quiet(source, name, **tol):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        compare(source, rtol=1e-4, atol=1e-5, name=name)
+        compare(source, name=name, **(tol or dict(rtol=1e-4, atol=1e-5)))
 
 
 def test_gcn_on_a_sparse_adjacency():
@@ -114,3 +168,11 @@ def test_gcn_on_a_sparse_adjacency():
 
 def test_sparse_embedding_with_sparse_adam():
     _quiet(EMBEDDING, 'sparse_embedding')
+
+
+def test_sparse_products_constructors_and_resizing():
+    _quiet(API, 'sparse_api', rtol=0.0, atol=0.0)
+
+
+def test_csr_products_and_gradients():
+    _quiet(CSR, 'sparse_csr')
