@@ -397,12 +397,12 @@ class SparseTensor(Tensor):
 
     # zero-preserving elementwise ops, computed on the coalesced values (torch's rule)
     def _unary(self, fn, *args, **kwargs):
-        if self._requires_grad and _State.enabled:
-            raise NotImplementedError(f"ember does not implement the gradient of "
-                                      f"{fn.__name__} for sparse tensors")
-        ix, v = _coalesced(self)
-        r = fn(_wrap(v), *args, **kwargs)._data
-        return _coo(ix, r, self._data.shape, True, self._data._layout)
+        # the dense op on the coalesced values; its gradient flows back through them
+        c = self.coalesce() if self.is_sparse else self
+        r = fn(c.values(), *args, **kwargs)
+        out = _coo(c._ix, r._data, self._data.shape, True, self._data._layout)
+        return _rec(SparseCooTensorWithDimsAndTensorsBackward0, out, (r,), ix=c._ix,
+                    shape=self._data.shape)
 
     def _add_to_dense(self, d):
         """Scatter-add this tensor's entries into the ndarray d (dense += sparse)."""

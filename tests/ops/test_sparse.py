@@ -443,3 +443,19 @@ def test_sgd_weight_decay_refuses_sparse_gradients():
             _train(m, 'SGD', steps=1, lr=0.1, weight_decay=0.1)
         msgs.append(str(info.value))
     assert msgs[0] == msgs[1]
+
+
+@pytest.mark.parametrize('dt', DTYPES)
+@pytest.mark.parametrize('name', ['relu', 'abs', 'square', 'pow'])
+def test_zero_preserving_ops_and_their_gradients(dt, name):
+    out = []
+    for m in (ember, torch):
+        s = m.sparse_coo_tensor([[0, 1, 1, 0], [2, 0, 2, 2]],
+                                m.tensor(np.array([3., -4., 5., 1.], dt)), (2, 3),
+                                requires_grad=True)
+        r = getattr(s, name)(*((2,) if name == 'pow' else ()))
+        (r.to_dense() * m.tensor(np.arange(6.).reshape(2, 3).astype(dt))).sum().backward()
+        out.append((r.detach(), s.grad))
+    (er, eg), (tr, tg) = out
+    _assert_sparse_same(er, tr, dt)
+    _assert_sparse_same(eg.coalesce(), tg.coalesce(), dt)
