@@ -80,7 +80,9 @@ def mm(input, mat2, *, out=None):
     try:
         r = _mm(a, b)
     except NotImplementedError:  # a sparse operand (its values refuse NumPy)
-        r = _sparse._matmul(input, mat2)
+        r = _sparse._matmul(input, mat2, sparse_result=out is None)
+        if not isinstance(r, np.ndarray):
+            return r  # sparse @ sparse: a sparse tensor
     return _out(out, _record(MmBackward0, r, (input, mat2), self=input, mat2=mat2))
 
 

@@ -1039,11 +1039,15 @@ def sparse_sum(input, dim=None, dtype=None):
     return _rec(SparseSumBackward0, out, (input,), ix=ix, shape=shape, dims=tuple(dims))
 
 
-def _matmul(a, b):
+def _matmul(a, b, sparse_result=False):
     """The ndarray product of two 2-d operands (or a 2-d and a 1-d), one of them sparse: the
-    sparse operand's rows (coalesced, so each row sums in index order, as torch's kernel)."""
+    sparse operand's rows (coalesced, so each row sums in index order, as torch's kernel).
+    Two sparse operands give a sparse tensor where the caller takes one (`sparse_result`)."""
     if _is_sp(a) and _is_sp(b):
-        raise NotImplementedError("ember does not implement the product of two sparse tensors")
+        if not sparse_result:
+            raise NotImplementedError("ember does not implement this product of two sparse "
+                                      "tensors")
+        return _sparse_sparse(a, b)
     if _is_sp(a):
         if a._ix.shape[0] != 2 or a._v.ndim != 1:
             raise NotImplementedError("ember does not implement matrix products of hybrid "
@@ -1073,13 +1077,37 @@ def _matmul(a, b):
     return np.ascontiguousarray(_matmul(transpose(b, 0, 1), _wrap(d.T)).T)
 
 
+def _sparse_sparse(a, b):
+    """a @ b for two sparse 2-d tensors, a coalesced sparse tensor: every entry (i, k) of a
+    meets every entry (k, j) of b."""
+    if a._ix.shape[0] != 2 or b._ix.shape[0] != 2 or a._v.ndim != 1 or b._v.ndim != 1:
+        raise NotImplementedError("ember does not implement matrix products of hybrid sparse "
+                                  "tensors")
+    if _State.enabled and (a._requires_grad or b._requires_grad):
+        raise NotImplementedError("ember does not implement the gradient of a product of two "
+                                  "sparse tensors")
+    _check_mm(a, b)
+    ai, av = _coalesced(a)
+    bi, bv = _coalesced(b)
+    m, k = a._data.shape
+    n = b._data.shape[1]
+    counts = np.bincount(bi[0], minlength=k)
+    starts = np.cumsum(counts) - counts          # where each row of b begins (b is sorted)
+    rep = counts[ai[1]]                          # how many entries of b each entry of a meets
+    first = np.repeat(np.arange(len(av)), rep)
+    within = np.arange(int(rep.sum())) - np.repeat(np.cumsum(rep) - rep, rep)
+    second = starts[ai[1]][first] + within
+    ix, v = _coalesce_arrays(np.stack([ai[0][first], bi[1][second]]),
+                             av[first] * bv[second], (m, n))
+    return _coo(ix.reshape(2, -1), v.astype(np.result_type(av, bv), copy=False), (m, n), True)
+
+
 def sparse_mm(mat1, mat2):
     """torch.sparse.mm: sparse @ dense with the sparse operand's gradient sparse."""
     if not _is_sp(mat1):
         return _LINALG['mm'](mat1, mat2)
     if _is_sp(mat2):
-        raise NotImplementedError("ember does not implement torch.sparse.mm of two sparse "
-                                  "tensors")
+        return _sparse_sparse(mat1, mat2)
     return sparse_addmm(zeros(mat1._data.shape[0], mat2._data.shape[1],
                               dtype=mat2.dtype), mat1, mat2, beta=0)
 

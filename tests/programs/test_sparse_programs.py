@@ -155,6 +155,20 @@ print(c.to_sparse())
 print(torch.sparse.mm(c, x).grad_fn.name())
 """
 
+# sparse @ sparse: a sparse, coalesced product
+SPARSE_SPARSE = r"""
+import torch
+a = torch.sparse_coo_tensor([[0,1,1,0],[2,0,2,2]], [3.,4.,5.,1.], (2,3))
+b = torch.sparse_coo_tensor([[2,0,1,2],[1,0,1,0]], [1.,2.,3.,4.], (3,2))
+for f in [torch.mm, torch.sparse.mm, torch.matmul, lambda x, y: x @ y]:
+    r = f(a, b); print(r, r.is_coalesced())
+torch.manual_seed(0)
+x = torch.randn(6, 5); x[x.abs() < 1] = 0
+y = torch.randn(5, 4); y[y.abs() < 1] = 0
+r = torch.sparse.mm(x.to_sparse(), y.to_sparse())
+print(r._nnz(), torch.allclose(r.to_dense(), x @ y))
+"""
+
 
 def _quiet(source, name, **tol):
     with warnings.catch_warnings():
@@ -176,3 +190,7 @@ def test_sparse_products_constructors_and_resizing():
 
 def test_csr_products_and_gradients():
     _quiet(CSR, 'sparse_csr')
+
+
+def test_sparse_sparse_product():
+    _quiet(SPARSE_SPARSE, 'sparse_sparse', rtol=0.0, atol=0.0)
