@@ -23,7 +23,9 @@ def test_siamese(tmp_path):
 
 
 def test_dcgan(tmp_path):
-    out = compare_program('dcgan.py', tmp_path, args=['--niter', '2'])
+    # the float32 BatchNorm running means sum in another order than torch's: one unit in the
+    # last printed digit (the inputs, from linspace, are torch's to the bit)
+    out = compare_program('dcgan.py', tmp_path, args=['--niter', '2'], last_digit=1)
     assert '[1/2][3/4] Loss_D' in out and 'logits step 2' in out
 
 
