@@ -1,5 +1,5 @@
-"""ember.func (torch.func): functional_call, stack_module_state and the function transforms
-(grad, grad_and_value, vjp, jvp, linearize, jacrev, jacfwd, hessian, vmap).
+"""ember.func (torch.func): functional_call, stack_module_state, rearrange and the function
+transforms (grad, grad_and_value, vjp, jvp, linearize, jacrev, jacfwd, hessian, vmap).
 
 The transforms are built on ember's reverse-mode graph instead of torch's functorch levels:
 - a transform differentiates with respect to fresh leaves standing for its inputs (an input
@@ -31,7 +31,7 @@ from .nn.modules.batchnorm import _BatchNorm
 
 __all__ = ['functional_call', 'stack_module_state', 'grad', 'grad_and_value', 'vjp', 'jvp',
            'linearize', 'jacrev', 'jacfwd', 'hessian', 'vmap', 'functionalize', 'debug_unwrap',
-           'replace_all_batch_norm_modules_']
+           'replace_all_batch_norm_modules_', 'rearrange']
 
 
 def _merge(dicts):
@@ -465,7 +465,7 @@ class _Linear:
             self.flat_out, self.out_spec = _flatten(out)
             _check_outputs(self.flat_out, api)
             self.flat_in, self.in_spec = _flatten(self.lifted)
-            self.us = [_fresh(_probe(o), level) if o._requires_grad and o.dtype.is_floating_point
+            self.us = [_fresh(_probe(o), level) if o._requires_grad and o._data.dtype.kind in 'fc'
                        else None for o in self.flat_out]
             pairs = [(o, u) for o, u in zip(self.flat_out, self.us) if u is not None]
             if pairs:
@@ -628,7 +628,13 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness='error'):
 
         def inner(*diff):
             return func(*_replace(args, nums, diff[0]), **kwargs)
-        lin = _Linear(inner, (sel,), has_aux, _JVP)
+        prev = _random.CPUGenerator._vmap_error  # torch maps the jvps: random ops obey vmap's rule
+        if randomness == 'error':
+            _random.CPUGenerator._vmap_error = _VMAP_RANDOM_ERROR
+        try:
+            lin = _Linear(inner, (sel,), has_aux, _JVP)
+        finally:
+            _random.CPUGenerator._vmap_error = prev
         flat_in = lin.flat_in
         cols = []  # per input j: per element e, J e (one tensor per output)
         keep_any = False
@@ -863,6 +869,170 @@ def _stack_outputs(results, out_dims, name, n):
         else:
             out.append(stack(items, dim=d))
     return _unflatten(out, spec0)
+
+
+# ---- rearrange: einops-style patterns ---------------------------------------------------------
+
+_ELLIPSIS = '\u2026'
+
+
+def _parse_side(expr):
+    """[(group or axis)...] for one side of a pattern: a group is a list of names (an empty
+    list is a unit axis '1'), the ellipsis is _ELLIPSIS; and the set of names."""
+    if '.' in expr:
+        if '...' not in expr:
+            raise ValueError("Expression may contain dots only inside ellipsis (...)")
+        if expr.count('...') != 1 or expr.count('.') != 3:
+            raise ValueError("Expression may contain dots only inside ellipsis (...); only one "
+                             "ellipsis for tensor ")
+        expr = expr.replace('...', _ELLIPSIS)
+    comp, names, group = [], set(), None
+    ellipsis_in_group = False
+
+    def add(name):
+        nonlocal ellipsis_in_group
+        if name in names:
+            raise ValueError(f"Indexing expression contains duplicate dimension '{name}'")
+        if name == _ELLIPSIS:
+            names.add(name)
+            if group is None:
+                comp.append(name)
+            else:
+                group.append(name)
+                ellipsis_in_group = True
+            return
+        if name.isdecimal():
+            if int(name) == 1:
+                if group is None:
+                    comp.append([])
+                return
+            raise ValueError("rearrange only supports unnamed axes of size 1")
+        if not name.isidentifier():
+            raise ValueError(f"Invalid axis identifier: {name}\nnot a valid python identifier")
+        if name[0] == '_' or name[-1] == '_':
+            raise ValueError(f"Invalid axis identifier: {name}\naxis name should should not "
+                             "start or end with underscore")
+        names.add(name)
+        if group is None:
+            comp.append([name])
+        else:
+            group.append(name)
+
+    current = None
+    for ch in expr:
+        if ch in '() ':
+            if current is not None:
+                add(current)
+            current = None
+            if ch == '(':
+                if group is not None:
+                    raise ValueError("Axis composition is one-level (brackets inside brackets "
+                                     "not allowed)")
+                group = []
+            elif ch == ')':
+                if group is None:
+                    raise ValueError("Brackets are not balanced")
+                comp.append(group)
+                group = None
+        elif ch.isalnum() or ch in ('_', _ELLIPSIS):
+            current = ch if current is None else current + ch
+        else:
+            raise ValueError(f"Unknown character '{ch}'")
+    if group is not None:
+        raise ValueError(f"Imbalanced parentheses in expression: '{expr}'")
+    if current is not None:
+        add(current)
+    return comp, names, ellipsis_in_group
+
+
+def rearrange(tensor, pattern, **axes_lengths):
+    """einops' rearrange (torch.func.rearrange): reorder, split and merge dimensions by a
+    pattern such as 'b c (h w) -> b (c h) w'; a list of tensors is stacked first."""
+    if not isinstance(tensor, Tensor):
+        tensor = stack(tensor)
+    try:
+        left_s, right_s = pattern.split('->')
+    except ValueError:
+        raise ValueError("Pattern must contain a single '->' separator") from None
+    if _ELLIPSIS in axes_lengths:
+        raise ValueError(f"'{_ELLIPSIS}' is not an allowed axis identifier")
+    left, lnames, l_group_ell = _parse_side(left_s)
+    right, rnames, _ = _parse_side(right_s)
+    if _ELLIPSIS in rnames and _ELLIPSIS not in lnames:
+        raise ValueError(f"Ellipsis found in right side, but not left side of a pattern {pattern}")
+    if l_group_ell:
+        raise ValueError(f"Ellipsis is parenthesis in the left side is not allowed: {pattern}")
+    for n in axes_lengths.values():
+        if type(n) is not int:
+            raise TypeError(f"rearrange axis lengths must be integers, got: {type(n)}")
+    diff = lnames ^ rnames
+    if diff:
+        raise ValueError("Identifiers only on one side of rearrange expression (should be on "
+                         f"both): {diff}")
+    unmatched = axes_lengths.keys() - lnames
+    if unmatched:
+        raise ValueError(f"Identifiers not found in rearrange expression: {unmatched}")
+    ndim = tensor.dim()
+    if _ELLIPSIS in lnames:
+        n_ell = ndim - (len(left) - 1)
+        if len(left) - 1 > ndim:
+            raise ValueError(f"Number of dimensions in pattern ({len(left) - 1}) must be less "
+                             f"than or equal to the number of dimensions in the tensor ({ndim})")
+    else:
+        n_ell = 0
+        if len(left) != ndim:
+            raise ValueError(f"Number of dimensions in pattern ({len(left)}) must be equal to the "
+                             f"number of dimensions in the tensor ({ndim})")
+    # the elementary axes of the input, in order, with their sizes
+    ell_names = [f'{_ELLIPSIS}{i}' for i in range(n_ell)]
+    axes, sizes, dim = [], {}, 0
+    for part in left:
+        if part == _ELLIPSIS:
+            for name in ell_names:
+                axes.append(name)
+                sizes[name] = tensor.shape[dim]
+                dim += 1
+            continue
+        size = tensor.shape[dim]
+        dim += 1
+        if not part:  # a unit axis: dropped
+            if size != 1:
+                raise ValueError(f"rearrange: the dimension matched to '1' has size {size}")
+            continue
+        unknown = [n for n in part if n not in axes_lengths]
+        known = 1
+        for n in part:
+            if n in axes_lengths:
+                known *= axes_lengths[n]
+        if len(unknown) > 1:
+            raise ValueError(f"rearrange: could not infer the sizes of {unknown} in a dimension "
+                             f"of size {size}")
+        if unknown:
+            if known == 0 or size % known:
+                raise ValueError(f"rearrange: the dimension of size {size} cannot be split into "
+                                 f"{part} with {axes_lengths}")
+            sizes[unknown[0]] = size // known
+        elif known != size:
+            raise ValueError(f"rearrange: the dimension of size {size} does not match the sizes "
+                             f"{[axes_lengths[n] for n in part]} given for {part}")
+        for n in part:
+            axes.append(n)
+            sizes.setdefault(n, axes_lengths.get(n))
+    x = tensor.reshape(tuple(sizes[n] for n in axes))
+    order, out_shape = [], []
+    for part in right:
+        if part == _ELLIPSIS:
+            order += ell_names
+            out_shape += [sizes[n] for n in ell_names]
+            continue
+        group = [m for n in part for m in (ell_names if n == _ELLIPSIS else [n])]
+        order += group
+        size = 1
+        for n in group:
+            size *= sizes[n]
+        out_shape.append(size)
+    x = x.permute(tuple(axes.index(n) for n in order))
+    return x.reshape(tuple(out_shape))
 
 
 from ._stubs import hook as _hook  # noqa: E402

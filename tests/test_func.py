@@ -338,3 +338,48 @@ def test_small_helpers():
         assert lib.func.debug_unwrap(x) is x
         with pytest.raises(RuntimeError, match='received invalid argument for remove'):
             lib.func.functionalize(mutate, remove='x')
+
+
+REARRANGE = [('b c h w -> b (c h w)', {}), ('b c h w -> w h c b', {}),
+             ('b c (h1 h) w -> (b h1) c h w', dict(h1=2)), ('b c h (w1 w2) -> b (w2 c) h w1',
+                                                             dict(w1=3)),
+             ('... w -> w ...', {}), ('b ... w -> b (...) w', {}), ('b c h w -> b 1 c h w', {}),
+             ('b c h w -> b c h w 1 1', {}), ('b c (h1 h2) w -> b c h1 h2 w', dict(h1=2, h2=2))]
+
+
+@pytest.mark.parametrize('pattern,lengths', REARRANGE)
+def test_rearrange_matches_torch(pattern, lengths):
+    a = np.arange(2 * 3 * 4 * 6, dtype=np.float64).reshape(2, 3, 4, 6)
+    _both(lambda lib, d: lib.func.rearrange(lib.tensor(a), pattern, **lengths))
+    # gradients flow through (a reshape and a permute)
+    _both(lambda lib, d: lib.func.grad(lambda x: (lib.func.rearrange(x, pattern, **lengths) *
+                                                  lib.arange(float(a.size)).reshape(
+                                                      lib.func.rearrange(x, pattern, **lengths)
+                                                      .shape)).sum())(lib.tensor(a)))
+
+
+def test_rearrange_lists_and_errors():
+    a = np.arange(24.).reshape(2, 3, 4)
+    _both(lambda lib, d: lib.func.rearrange([lib.tensor(a), lib.tensor(a) + 1],
+                                            'n b c h -> b n (c h)'))
+    _both(lambda lib, d: lib.func.rearrange(lib.tensor(a[:1]), '1 c h -> c h'))
+    for pattern, lengths in [('b c -> c b', {}), ('b c h -> c b', {}), ('b c h', {}),
+                             ('b c h -> b c h', dict(q=2)), ('b c h -> b c 2', {}),
+                             ('b (c c) h -> b c h', {}), ('b c h -> b ((c h))', {}),
+                             ('b c h -> b c h)', {}), ('b c h -> b c ...', {}),
+                             ('b c h -> b c h', dict(b=2.0)), ('b c.. h -> b c h', {}),
+                             ('b c h! -> b c h', {}), ('b _c h -> b _c h', {})]:
+        errors = []
+        for lib in (ember, torch):
+            with pytest.raises((ValueError, TypeError)) as info:
+                lib.func.rearrange(lib.tensor(a), pattern, **lengths)
+            errors.append((info.type, str(info.value)))
+        assert errors[0] == errors[1]
+
+
+def test_jacfwd_randomness_rule():
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match='randomness error mode'):
+            lib.func.jacfwd(lambda x: x * lib.rand(3))(lib.ones(3))
+        assert lib.func.jacfwd(lambda x: x * lib.rand(3), randomness='same')(
+            lib.ones(3)).shape == (3, 3)
