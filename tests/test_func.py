@@ -383,3 +383,22 @@ def test_jacfwd_randomness_rule():
             lib.func.jacfwd(lambda x: x * lib.rand(3))(lib.ones(3))
         assert lib.func.jacfwd(lambda x: x * lib.rand(3), randomness='same')(
             lib.ones(3)).shape == (3, 3)
+
+
+def test_transform_outputs_pass_gradcheck_float64():
+    rng = np.random.default_rng(5)
+    x = ember.tensor(rng.standard_normal(4), requires_grad=True)
+    m = ember.tensor(rng.standard_normal((4, 4)))
+    f = lambda t: ((m @ t).sin() * t).sum()  # noqa: E731
+    gradcheck = ember.autograd.gradcheck
+    assert gradcheck(lambda t: ember.func.grad(f)(t), (x,))
+    assert gradcheck(lambda t: ember.func.jvp(lambda u: (m @ u).tanh(), (t,), (t.cos(),))[1],
+                     (x,))
+    assert gradcheck(lambda t: ember.func.vmap(lambda r: (r * t).exp().sum())(m), (x,))
+    assert gradcheck(lambda t: ember.func.jacrev(lambda u: u.sin() * u.sum())(t), (x,))
+    fw = ember.autograd.forward_ad
+
+    def tangent(t):
+        with fw.dual_level():
+            return fw.unpack_dual((m @ fw.make_dual(t, t.exp())).sigmoid()).tangent
+    assert gradcheck(tangent, (x,))

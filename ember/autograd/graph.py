@@ -81,10 +81,15 @@ class Node:
         if self._versions:
             _check_versions(self)
         if self._result_alias is not None and create_graph:
-            # a saved output must lead back to this node when differentiating again
+            # a saved output must lead back to this node when differentiating again, also from
+            # the nodes this formula records (a third pass differentiates those): the formula
+            # gets its own alias, linked to this node for good (no cycle: nothing here holds it)
             alias = self._result_alias
-            alias.grad_fn = self
-            alias._requires_grad = True
+            linked = _wrap(alias._data)
+            linked._vc = alias._vc
+            linked.grad_fn = self
+            linked._requires_grad = True
+            saved = {k: linked if v is alias else v for k, v in saved.items()}
         g = grads[0]
         if self._complex is _HOLOMORPHIC and g is not None and g._data.dtype.kind == 'c':
             # written for real values; conj(f(conj(g))) = g * conj(f'(z)), torch's convention
@@ -93,8 +98,6 @@ class Node:
                 if type(out) is tuple else out.conj()
         else:
             out = type(self)._formula(g, **saved)
-        if self._result_alias is not None and create_graph:
-            self._result_alias.grad_fn = None
         return out if type(out) is tuple else (out,)
 
     def _release(self):

@@ -167,3 +167,25 @@ def test_printing_and_flags_inside_the_level():
             outs.append((d.requires_grad, z.requires_grad,
                          [round(v, 4) for v in fw.unpack_dual(z).tangent.tolist()]))
     assert outs[0] == outs[2] and outs[1] == outs[3]
+
+
+@pytest.mark.parametrize('op', ['sigmoid', 'tanh', 'exp', 'sqrt', 'reciprocal'])
+def test_reverse_over_forward_through_saved_outputs(op):
+    # formulas that use the op's own output (sigmoid: grad * result * (1 - result)) must keep
+    # it linked to the op in the nodes they record: a third pass differentiates those
+    outs = []
+    for lib in (ember, torch):
+        rng = np.random.default_rng(5)
+        x = lib.tensor(rng.standard_normal(4) ** 2 + 0.5, requires_grad=True)
+        m = lib.tensor(rng.standard_normal((4, 4)))
+        fn = getattr(lib.Tensor, op)
+        fw = lib.autograd.forward_ad
+        with fw.dual_level():
+            tan = fw.unpack_dual(fn(m @ fw.make_dual(x, x.exp()))).tangent
+        (g,) = lib.autograd.grad(tan.sum(), x)
+        (d1,) = lib.autograd.grad(fn(x).sum(), x, create_graph=True)
+        (d2,) = lib.autograd.grad(d1.sum(), x, create_graph=True)
+        (d3,) = lib.autograd.grad(d2.sum(), x)
+        outs.append([g.numpy(), d3.numpy()])
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
