@@ -38,9 +38,11 @@ CASES = {
                                  lib.nn.functional.smooth_l1_loss(x, y)),
     'layer_norm': lambda lib, x: lib.nn.functional.layer_norm(x, (3,)),
     'inplace': lambda lib, x: (x * 2).add_(1).mul_(x),
+    'conv_pool': lambda lib, x, w: lib.nn.functional.max_pool2d(lib.nn.functional.conv2d(
+        x.reshape(1, 1, 4, 3), w.reshape(2, 1, 2, 2), padding=1), 2),
     'integer_output': lambda lib, x: (x.argmax(1), x.floor()),
 }
-SHAPES = {'matmul': ((4, 3), (5, 3)), 'linear': ((4, 3), (3, 3)), 'losses': ((4, 3), (4, 3))}
+SHAPES = {'conv_pool': ((4, 3), (2, 4)), 'matmul': ((4, 3), (5, 3)), 'linear': ((4, 3), (3, 3)), 'losses': ((4, 3), (4, 3))}
 
 
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
