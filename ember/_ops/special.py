@@ -547,14 +547,14 @@ def _igamma_density(self, other):
 @derivative
 def IgammaBackward0(grad, self, other):
     if isinstance(self, Tensor) and self.requires_grad:
-        raise RuntimeError("the derivative for 'igamma: input' is not implemented.")
+        raise NotImplementedError("the derivative for 'igamma: input' is not implemented.")
     return None, grad * _igamma_density(self, other)
 
 
 @derivative
 def IgammacBackward0(grad, self, other):
     if isinstance(self, Tensor) and self.requires_grad:
-        raise RuntimeError("the derivative for 'igammac: input' is not implemented.")
+        raise NotImplementedError("the derivative for 'igammac: input' is not implemented.")
     return None, -grad * _igamma_density(self, other)
 
 
@@ -590,7 +590,7 @@ def _zeta_other_grad(grad, self, other):
 @derivative
 def SpecialZetaBackward0(grad, self, other):
     if self.requires_grad:
-        raise RuntimeError("the derivative for 'zeta' is not implemented.")
+        raise NotImplementedError("the derivative for 'zeta' is not implemented.")
     return None, _zeta_other_grad(grad, self, other)
 
 
@@ -601,7 +601,7 @@ def SpecialZetaBackward1(grad, self, other):  # self a number
 
 @derivative
 def SpecialZetaBackward2(grad):  # other a number
-    raise RuntimeError("the derivative for 'zeta' is not implemented.")
+    raise NotImplementedError("the derivative for 'zeta' is not implemented.")
 
 
 def zeta(input, other, *, out=None):
