@@ -62,6 +62,7 @@ def test_pruning_matches_torch(steps):
 
 
 def test_remove_makes_pruning_permanent():
+    nets = []
     for lib in (torch, ember):
         net = _net(lib)
         P = lib.nn.utils.prune
@@ -72,27 +73,20 @@ def test_remove_makes_pruning_permanent():
         assert isinstance(net[3].weight, lib.nn.Parameter)
         with pytest.raises(ValueError, match="has to be pruned before pruning can be removed"):
             P.remove(net[3], 'weight')
-        if lib is torch:
-            ref = _state(net)
-        else:
-            assert list(_state(net)) == list(ref)
-            for k in ref:
-                np.testing.assert_allclose(_state(net)[k], ref[k], rtol=1e-6)
+        nets.append(net)
+    _assert_same_state(nets[1], nets[0])
 
 
 def test_global_unstructured_and_custom_mask():
+    nets = []
     for lib in (torch, ember):
         net = _net(lib)
         P = lib.nn.utils.prune
         pairs = [(net[0], 'weight'), (net[3], 'weight'), (net[3], 'bias')]
         P.global_unstructured(pairs, pruning_method=P.L1Unstructured, amount=0.6)
         P.custom_from_mask(net[0], 'bias', mask=lib.tensor([1.0, 0.0, 1.0, 0.0]))
-        if lib is torch:
-            ref = _state(net)
-        else:
-            assert list(_state(net)) == list(ref)
-            for k in ref:
-                np.testing.assert_allclose(_state(net)[k], ref[k], rtol=1e-6)
+        nets.append(net)
+    _assert_same_state(nets[1], nets[0])
 
 
 def test_prune_method_directly_and_containers():
