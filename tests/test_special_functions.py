@@ -25,7 +25,7 @@ _NO_GRAD = ['bessel_j0', 'bessel_j1', 'bessel_y0', 'bessel_y1', 'modified_bessel
 _WITH_GRAD = ['i0', 'i0e', 'i1', 'i1e', 'erfcx']
 
 
-def _close(e, t, rtol, atol):
+def _assert_close(e, t, rtol, atol):
     np.testing.assert_allclose(e, t, rtol=rtol, atol=atol, equal_nan=True)
     assert np.array_equal(np.isinf(e), np.isinf(t))
 
@@ -35,7 +35,7 @@ def test_values_float64(name):
     e = getattr(ES, name)(ember.tensor(_X))
     t = getattr(torch.special, name)(torch.tensor(_X))
     assert str(e.dtype) == str(t.dtype) == 'torch.float64'
-    _close(e.numpy(), t.numpy(), 1e-6, 1e-6)
+    _assert_close(e.numpy(), t.numpy(), 1e-6, 1e-6)
 
 
 @pytest.mark.parametrize('name', _NO_GRAD + _WITH_GRAD)
@@ -45,7 +45,7 @@ def test_values_float32(name):
     t32 = getattr(torch.special, name)(torch.tensor(x32))
     assert str(e.dtype) == str(t32.dtype) == 'torch.float32'
     ref = getattr(torch.special, name)(torch.tensor(x32, dtype=torch.float64)).float().numpy()
-    _close(e.numpy(), ref, 2e-6, 1e-6)
+    _assert_close(e.numpy(), ref, 2e-6, 1e-6)
 
 
 @pytest.mark.parametrize('name', ['bessel_j0', 'i1', 'airy_ai', 'scaled_modified_bessel_k1'])
@@ -53,7 +53,7 @@ def test_integer_input_computes_in_the_default_dtype(name):
     e = getattr(ES, name)(ember.tensor([0, 1, 2, 30]))
     t = getattr(torch.special, name)(torch.tensor([0, 1, 2, 30]))
     assert str(e.dtype) == str(t.dtype)
-    _close(e.numpy(), t.numpy(), 1e-5, 1e-6)
+    _assert_close(e.numpy(), t.numpy(), 1e-5, 1e-6)
 
 
 @pytest.mark.parametrize('name', _NO_GRAD)
@@ -155,7 +155,7 @@ def test_incomplete_gamma_values():
             t = getattr(torch, tn)(torch.tensor(a, dtype=getattr(torch, dt)),
                                    torch.tensor(x, dtype=getattr(torch, dt)))
             assert str(e.dtype) == str(t.dtype)
-            _close(e.numpy(), t.numpy(), 1e-8 if dt == 'float64' else 2e-5, 1e-12)
+            _assert_close(e.numpy(), t.numpy(), 1e-8 if dt == 'float64' else 2e-5, 1e-12)
 
 
 def test_incomplete_gamma_forms():
@@ -179,11 +179,11 @@ def test_zeta_values(s):
     q = np.concatenate([np.linspace(-5.5, 10, 63), [0, -1, -2.0, 1e-3, 1e3, np.inf, np.nan]])
     e = ES.zeta(ember.tensor(np.full_like(q, s)), ember.tensor(q)).numpy()
     t = torch.special.zeta(torch.tensor(np.full_like(q, s)), torch.tensor(q)).numpy()
-    _close(e, t, 1e-10, 1e-14)
+    _assert_close(e, t, 1e-10, 1e-14)
     # the scalar forms
-    _close(ES.zeta(s, ember.tensor(q)).numpy(), torch.special.zeta(s, torch.tensor(q)).numpy(),
+    _assert_close(ES.zeta(s, ember.tensor(q)).numpy(), torch.special.zeta(s, torch.tensor(q)).numpy(),
            1e-10, 1e-14)
-    _close(ES.zeta(ember.tensor(q + 2), 3.0).numpy(),
+    _assert_close(ES.zeta(ember.tensor(q + 2), 3.0).numpy(),
            torch.special.zeta(torch.tensor(q + 2), 3.0).numpy(), 1e-10, 1e-14)
 
 
@@ -197,7 +197,7 @@ def test_polygamma_values(n):
         t = torch.polygamma(n, torch.tensor(x, dtype=getattr(torch, dt)))
         assert str(e.dtype) == str(t.dtype)
         # torch's trigamma is accurate to about 3e-10 (ember's to 1e-15)
-        _close(e.numpy(), t.numpy(), 1e-9 if dt == 'float64' else 1e-4, 1e-12)
+        _assert_close(e.numpy(), t.numpy(), 1e-9 if dt == 'float64' else 1e-4, 1e-12)
 
 
 def test_polygamma_forms_and_errors():
