@@ -181,8 +181,8 @@ def test_zeta_values(s):
     t = torch.special.zeta(torch.tensor(np.full_like(q, s)), torch.tensor(q)).numpy()
     _assert_close(e, t, 1e-10, 1e-14)
     # the scalar forms
-    _assert_close(ES.zeta(s, ember.tensor(q)).numpy(), torch.special.zeta(s, torch.tensor(q)).numpy(),
-           1e-10, 1e-14)
+    _assert_close(ES.zeta(s, ember.tensor(q)).numpy(),
+                  torch.special.zeta(s, torch.tensor(q)).numpy(), 1e-10, 1e-14)
     _assert_close(ES.zeta(ember.tensor(q + 2), 3.0).numpy(),
            torch.special.zeta(torch.tensor(q + 2), 3.0).numpy(), 1e-10, 1e-14)
 
