@@ -62,3 +62,15 @@ def load_ranks(directory, n=2):
         with open(os.path.join(str(directory), f'rank{r}.pkl'), 'rb') as f:
             out.append(pickle.load(f))
     return out
+
+
+def run_both(tmp_path_factory, script):
+    """Run `script` on 2 ranks under torch (gloo) and under ember (MPI); the ranks' results,
+    (torch's, ember's)."""
+    t = tmp_path_factory.mktemp('torch')
+    e = tmp_path_factory.mktemp('ember')
+    for rc, out, err in run_torch(script, 'torch', t, cwd=t):
+        assert rc == 0, err[-3000:]
+    p = run_ember(script, 'ember', e, cwd=e)
+    assert p.returncode == 0, p.stderr[-3000:]
+    return load_ranks(t), load_ranks(e)

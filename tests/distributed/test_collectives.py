@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from _procs import HERE, load_ranks, run_ember, run_torch
+from _procs import HERE, run_both
 from _subproc import env
 
 CASES = os.path.join(HERE, 'collective_cases.py')
@@ -23,13 +23,7 @@ CONTRACT_NOT_GLOO = {'all_reduce_scalar_and_view', 'all_gather_into_tensor_cat_a
 
 @pytest.fixture(scope='module')
 def both(tmp_path_factory):
-    t = tmp_path_factory.mktemp('torch')
-    e = tmp_path_factory.mktemp('ember')
-    for rc, out, err in run_torch(CASES, 'torch', t, cwd=t):
-        assert rc == 0, err[-3000:]
-    p = run_ember(CASES, 'ember', e, cwd=e)
-    assert p.returncode == 0, p.stderr[-3000:]
-    return load_ranks(t), load_ranks(e)
+    return run_both(tmp_path_factory, CASES)
 
 
 def test_every_collective_as_torch_gloo(both):

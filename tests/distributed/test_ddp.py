@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from _procs import HERE, load_ranks, run_ember, run_torch
+from _procs import HERE, run_both
 
 CASES = os.path.join(HERE, 'ddp_cases.py')
 MODELS = ('mlp', 'cnn', 'gpt')
@@ -14,13 +14,7 @@ MODELS = ('mlp', 'cnn', 'gpt')
 
 @pytest.fixture(scope='module')
 def both(tmp_path_factory):
-    t = tmp_path_factory.mktemp('torch')
-    e = tmp_path_factory.mktemp('ember')
-    for rc, out, err in run_torch(CASES, 'torch', t, cwd=t):
-        assert rc == 0, err[-3000:]
-    p = run_ember(CASES, 'ember', e, cwd=e)
-    assert p.returncode == 0, p.stderr[-3000:]
-    return load_ranks(t), load_ranks(e)
+    return run_both(tmp_path_factory, CASES)
 
 
 def close(a, b, what, rtol=1e-5, atol=1e-6):
