@@ -36,19 +36,22 @@ def build_parser(prog='ember run'):
                    metavar='N', help='start N processes of the program, with torchrun\'s '
                    'environment (RANK, WORLD_SIZE, LOCAL_RANK, ...)')
     g.add_argument('--nnodes', type=int, default=1, metavar='M',
-                   help='number of machines: 1 (several machines: see below)')
+                   help='number of machines (default 1); run `ember run` on each, with the '
+                   'same options but --node-rank')
     g.add_argument('--node-rank', '--node_rank', dest='node_rank', type=int, default=0,
                    metavar='R', help="this machine's rank among the nodes")
     g.add_argument('--master-addr', '--master_addr', dest='master_addr', default='127.0.0.1',
-                   metavar='A', help='MASTER_ADDR given to the program (default 127.0.0.1)')
+                   metavar='A', help='node 0\'s address: MASTER_ADDR given to the program '
+                   '(default 127.0.0.1)')
     g.add_argument('--master-port', '--master_port', dest='master_port', type=int,
-                   default=29500, metavar='P', help='MASTER_PORT given to the program '
-                   '(default 29500)')
+                   default=29500, metavar='P', help='MASTER_PORT given to the program, and '
+                   'where the nodes meet (default 29500)')
     # the program and its own arguments: everything from the first positional on is theirs
     p.add_argument('target', nargs='?', metavar='script.py', help='the program to run')
     p.add_argument('args', nargs=argparse.REMAINDER, help="the program's arguments")
-    p.epilog = ('Several machines: MPI starts the processes on all of them at once, e.g. '
-                '`mpiexec -hosts a,b -ppn 2 ember run script.py`; under an MPI launcher '
+    p.epilog = ('Several machines: `ember run --nnodes M --node-rank R --master-addr A ...` on '
+                'each, as torchrun; or MPI starts the processes on all of them at once, e.g. '
+                '`mpiexec -hosts a,b -ppn 2 ember run script.py`: under an MPI launcher '
                 'every `ember run` gives its program torchrun\'s environment.')
     return p
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from .._ops._util import _legacy
 from .._tensor import Tensor
+from ._store import TCPStore
 
 __all__ = '''
 is_available is_initialized is_torchelastic_launched is_nccl_available is_gloo_available
@@ -59,6 +60,57 @@ def _mpi():
         except ImportError as e:   # mpi4py without an MPI library it can load
             raise RuntimeError(f'{_EXTRA}; loading MPI failed: {e}') from e
     return _MPI[0]
+
+
+_WORLD = []
+
+
+def _world_comm():
+    """The communicator of all the job's processes: MPI's COMM_WORLD, or under
+    `ember run --nnodes M` the M nodes' jobs joined into one (each node's mpiexec started a
+    job of its own)."""
+    if not _WORLD:
+        MPI = _mpi()
+        nnodes = int(os.environ.get('EMBER_NNODES', '1'))
+        _WORLD.append(MPI.COMM_WORLD if nnodes == 1 else _join_nodes(MPI, nnodes))
+    return _WORLD[0]
+
+
+def _join_nodes(MPI, nnodes):
+    """Node 0's job opens an MPI port and hands its name to the other nodes through the
+    launcher's TCPStore (MASTER_ADDR:MASTER_PORT); the joined group accepts one node's job at a
+    time, in whatever order they connect, then numbers the ranks node by node as torchrun does."""
+    local = MPI.COMM_WORLD
+    node, nlocal = int(os.environ['EMBER_NODE_RANK']), local.Get_size()
+    lead = local.Get_rank() == 0
+    store = port = None
+    if lead:
+        store = TCPStore(os.environ['MASTER_ADDR'], int(os.environ['MASTER_PORT']),
+                         timeout=timedelta(seconds=int(os.environ.get('EMBER_JOIN_TIMEOUT',
+                                                                      900))))
+        if node == 0:
+            port = MPI.Open_port()
+            store.set('ember_run/mpi_port', port)
+        else:
+            port = store.get('ember_run/mpi_port').decode()
+    comm = local
+    if node != 0:
+        comm = _merge(local.Connect(port, root=0), high=True)
+    while comm.Get_size() < nnodes * nlocal:
+        # the joined group's rank 0 is node 0's first process: it holds the port
+        comm = _merge(comm.Accept(port if comm.Get_rank() == 0 else None, root=0), high=False)
+    if node == 0 and lead:
+        MPI.Close_port(port)
+    world = comm.Split(0, node * nlocal + local.Get_rank())
+    if comm is not local:
+        comm.Free()
+    return world
+
+
+def _merge(inter, high):
+    comm = inter.Merge(high=high)
+    inter.Free()
+    return comm
 
 
 def is_available():
@@ -461,9 +513,9 @@ def _backend_name(backend):
     return name
 
 
-def _check_launch(MPI, world_size, rank):
+def _check_launch(world_size, rank):
     """The sizes a program asked for must be those of the processes MPI started."""
-    size, me = MPI.COMM_WORLD.Get_size(), MPI.COMM_WORLD.Get_rank()
+    size, me = _world_comm().Get_size(), _world_comm().Get_rank()
     asked = [('world_size', world_size), ('WORLD_SIZE', os.environ.get('WORLD_SIZE'))]
     for what, value in asked:
         if value is not None and int(value) != -1 and int(value) != size:
@@ -505,15 +557,14 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     if device_id is not None and getattr(device_id, 'type', 'cpu') != 'cpu':
         raise ValueError('init_process_group device_id must be a CPU device on ember')
     name = _backend_name(backend)
-    MPI = _mpi()
-    _check_launch(MPI, world_size, rank)
-    comm = MPI.COMM_WORLD.Dup()
+    _check_launch(world_size, rank)
+    comm = _world_comm().Dup()
     pg = ProcessGroup._make(comm, range(comm.Get_size()), name,
                             timeout or timedelta(minutes=30))
     _World.default = pg
     _World.groups.append(pg)
     if comm.Get_size() > 1 and _World.hook is None:
-        _World.hook = _abort_on_error_hook(sys.excepthook, MPI.COMM_WORLD)
+        _World.hook = _abort_on_error_hook(sys.excepthook, _world_comm())
         sys.excepthook = _World.hook
 
 

@@ -74,3 +74,24 @@ def run_both(tmp_path_factory, script):
     p = run_ember(script, 'ember', e, cwd=e)
     assert p.returncode == 0, p.stderr[-3000:]
     return load_ranks(t), load_ranks(e)
+
+
+def run_nodes(launcher, *args, nnodes=2, nproc=2, cwd, timeout=180):
+    """`launcher --nnodes M --node-rank R ... args` for every R at once, as M machines would
+    start it (here all on localhost); each node's (returncode, stderr)."""
+    port = free_port()
+    procs = [subprocess.Popen([*launcher, '--nnodes', str(nnodes), '--node-rank', str(r),
+                               '--nproc-per-node', str(nproc), '--master-addr', '127.0.0.1',
+                               '--master-port', str(port), *map(str, args)],
+                              cwd=str(cwd), env=env(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+             for r in range(nnodes)]
+    outs = []
+    try:
+        for p in procs:
+            outs.append((p.wait(timeout=timeout), p.stderr.read()))
+    finally:
+        for p in procs:
+            p.kill()
+            p.stderr.close()
+    return outs

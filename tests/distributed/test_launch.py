@@ -3,7 +3,7 @@ failing rank that ends the whole job (never a hang: the subprocess timeout is th
 import subprocess
 import sys
 
-from _procs import mpiexec
+from _procs import mpiexec, run_nodes
 from _subproc import env, write
 
 TORCHRUN_PROGRAM = '''
@@ -80,9 +80,41 @@ def test_plain_mpiexec_over_ember_run(tmp_path):
 
 def test_launcher_options_are_checked(tmp_path):
     write(tmp_path, 'train.py', 'print("ran")\n')
-    p = ember_run('--nproc-per-node', '2', '--nnodes', '2', 'train.py', cwd=tmp_path)
-    assert p.returncode == 2 and 'mpiexec -hosts' in p.stderr and 'ran' not in p.stdout
+    p = ember_run('--nproc-per-node', '2', '--nnodes', '2', '--node-rank', '2', 'train.py',
+                  cwd=tmp_path)
+    assert p.returncode == 2 and '--node-rank must be in [0, --nnodes)' in p.stderr
+    assert 'ran' not in p.stdout
     p = ember_run('--nproc-per-node', '0', 'train.py', cwd=tmp_path)
     assert p.returncode == 2 and 'at least 1' in p.stderr
     p = ember_run('--nproc-per-node', '1', 'train.py', cwd=tmp_path)
     assert p.returncode == 0 and p.stdout == 'ran\n'
+
+
+EMBER_RUN = [sys.executable, '-m', 'ember', 'run']
+TORCHRUN = [sys.executable, '-m', 'torch.distributed.run']
+
+
+def _without_port(text):
+    return text.rsplit("', '", 1)[0]    # each launch has a port of its own: the rest must agree
+
+
+def test_two_nodes_as_torchrun(tmp_path):
+    """Two `ember run --nnodes 2 --node-rank R` (as on two machines) make one job of 4 ranks,
+    numbered and set up as torchrun's two nodes are."""
+    got = {}
+    for name, launcher in (('torch', TORCHRUN), ('ember', EMBER_RUN)):
+        d = tmp_path / name
+        write(d, 'train.py', TORCHRUN_PROGRAM)
+        for rc, err in run_nodes(launcher, 'train.py', cwd=d):
+            assert rc == 0, err[-3000:]
+        got[name] = [_without_port((d / f'rank{r}.txt').read_text()) for r in range(4)]
+    assert got['ember'] == got['torch']
+    assert got['ember'][3].startswith("rank 3 ['3', '4', '1', '2', '127.0.0.1")
+
+
+def test_a_failing_node_ends_every_node(tmp_path):
+    write(tmp_path, 'train.py', TORCHRUN_PROGRAM)
+    # the last rank (node 1's second process) raises while the others wait in a barrier
+    outs = run_nodes(EMBER_RUN, 'train.py', 'fail', '3', cwd=tmp_path)
+    assert [rc != 0 for rc, _ in outs] == [True, True]
+    assert 'ValueError: rank 3 fails' in outs[1][1]
