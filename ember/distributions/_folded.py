@@ -4,20 +4,27 @@ import math
 from .._ops.creation import as_tensor, zeros_like
 from .._ops.elementwise import where
 from . import constraints
-from .transformed_distribution import TransformedDistribution, _base_property
+from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform
+from .utils import _forwarded
 
 
 class _Folded(TransformedDistribution):
-    """|X| for X ~ base (centred at 0, with a `scale`): density doubled on [0, inf)."""
+    """|X| for X ~ base(0, scale), the base named in the class statement
+    (``class HalfNormal(_Folded, base=Normal)``): density doubled on [0, inf)."""
     arg_constraints = {'scale': constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
 
-    def __init__(self, base, validate_args):
-        super().__init__(base, AbsTransform(), validate_args=validate_args)
+    def __init_subclass__(cls, base, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._base = base
 
-    scale = _base_property('scale')
+    def __init__(self, scale, validate_args=None):
+        super().__init__(self._base(0, scale, validate_args=False), AbsTransform(),
+                         validate_args=validate_args)
+
+    scale = _forwarded('base_dist')
 
     @property
     def mode(self):

@@ -8,7 +8,8 @@ from .._ops.random import multinomial as _multinomial
 from .._ops.shape import broadcast_tensors
 from . import constraints
 from .distribution import Distribution
-from .utils import _enumerate, _one_of, lazy_property, logits_to_probs, probs_to_logits
+from .utils import (_enumerate, _forwarded, _one_of, lazy_property, logits_to_probs,
+                    probs_to_logits)
 
 __all__ = ['Categorical']
 
@@ -106,21 +107,10 @@ class _OverCategorical:
     def _new(self, *args, **kwargs):
         return self._categorical._new(*args, **kwargs)
 
-    @property
-    def _param(self):
-        return self._categorical._param
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
+    _param = _forwarded('_categorical')
+    probs = _forwarded('_categorical')
+    logits = _forwarded('_categorical')
+    param_shape = _forwarded('_categorical')
 
     def _init_over(self, probs, logits, validate_args):
         self._categorical = Categorical(probs, logits)

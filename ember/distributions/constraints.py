@@ -5,6 +5,7 @@ from .._ops.creation import full
 from .._ops.shape import cat as _cat_tensors, stack as _stack_tensors
 from ..linalg import cholesky_ex, eigvalsh, vector_norm
 from .. import _dtype
+from .utils import _slice_lengths
 
 __all__ = ['Constraint', 'boolean', 'cat', 'corr_cholesky', 'dependent', 'dependent_property',
            'greater_than', 'greater_than_eq', 'independent', 'integer_interval', 'interval',
@@ -349,10 +350,7 @@ class _Cat(_Sequence):
 
     def __init__(self, cseq, dim=0, lengths=None):
         super().__init__(cseq, dim)
-        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
-        if len(self.lengths) != len(self.cseq):
-            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq "
-                                 f"({len(self.cseq)})")
+        self.lengths = _slice_lengths(lengths, self.cseq, 'cseq')
 
     @property
     def event_dim(self):

@@ -21,9 +21,7 @@ class Exponential(ExponentialFamily, params=('rate',)):
     def mode(self):
         return zeros_like(self.rate)
 
-    @property
-    def stddev(self):
-        return self.rate.reciprocal()
+    stddev = mean  # 1 / rate too
 
     @property
     def variance(self):

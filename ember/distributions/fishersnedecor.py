@@ -9,23 +9,16 @@ from .gamma import Gamma
 __all__ = ['FisherSnedecor']
 
 
-class FisherSnedecor(Distribution):
+def _chi2_over_df(df, sample_shape):
+    """Draws of chi2(df) / df, which is Gamma(df / 2, df)."""
+    return Gamma(df * 0.5, df, validate_args=False).rsample(sample_shape)
+
+
+class FisherSnedecor(Distribution, params=('df1', 'df2')):
     """The F distribution, sampled as a ratio of gammas (see Gamma: not torch's values)."""
     arg_constraints = {'df1': constraints.positive, 'df2': constraints.positive}
     support = constraints.positive
     has_rsample = True
-
-    def __init__(self, df1, df2, validate_args=None):
-        batch = self._set_params(('df1', 'df2'), (df1, df2))
-        self._gamma1 = Gamma(self.df1 * 0.5, self.df1)
-        self._gamma2 = Gamma(self.df2 * 0.5, self.df2)
-        super().__init__(batch, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._expand_params(FisherSnedecor, batch_shape, _instance, ('df1', 'df2'))
-        new._gamma1 = self._gamma1.expand(batch_shape)
-        new._gamma2 = self._gamma2.expand(batch_shape)
-        return new
 
     @property
     def mean(self):
@@ -48,8 +41,8 @@ class FisherSnedecor(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        x1 = self._gamma1.rsample(sample_shape).view(shape)
-        x2 = self._gamma2.rsample(sample_shape).view(shape)
+        x1 = _chi2_over_df(self.df1, sample_shape).view(shape)
+        x2 = _chi2_over_df(self.df2, sample_shape).view(shape)
         tiny = _dtype.finfo(x2.dtype).tiny
         return (x1 / x2.clamp(min=tiny)).clamp(min=tiny)
 

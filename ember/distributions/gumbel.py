@@ -13,7 +13,7 @@ from .utils import broadcast_all, euler_constant, _location
 __all__ = ['Gumbel']
 
 
-class Gumbel(TransformedDistribution):
+class Gumbel(TransformedDistribution, own_params=('loc', 'scale')):
     """loc - scale * log(-log U) for U uniform; samples are torch's for the same seed."""
     arg_constraints = {'loc': constraints.real, 'scale': constraints.positive}
     support = constraints.real
@@ -29,12 +29,6 @@ class Gumbel(TransformedDistribution):
         transforms = [ExpTransform().inv, AffineTransform(loc=0, scale=-ones_like(self.scale)),
                       ExpTransform().inv, AffineTransform(loc=loc, scale=-self.scale)]
         super().__init__(base, transforms, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Gumbel, _instance)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        return super().expand(batch_shape, _instance=new)
 
     def log_prob(self, value):
         if self._validate_args:

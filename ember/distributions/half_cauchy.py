@@ -8,11 +8,8 @@ from .cauchy import Cauchy
 __all__ = ['HalfCauchy']
 
 
-class HalfCauchy(_Folded):
+class HalfCauchy(_Folded, base=Cauchy):
     """|X| for X ~ Cauchy(0, scale); samples are torch's for the same seed."""
-
-    def __init__(self, scale, validate_args=None):
-        super().__init__(Cauchy(0, scale, validate_args=False), validate_args)
 
     @property
     def mean(self):

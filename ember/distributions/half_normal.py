@@ -7,11 +7,8 @@ from .normal import Normal
 __all__ = ['HalfNormal']
 
 
-class HalfNormal(_Folded):
+class HalfNormal(_Folded, base=Normal):
     """|X| for X ~ Normal(0, scale); samples are torch's for the same seed."""
-
-    def __init__(self, scale, validate_args=None):
-        super().__init__(Normal(0, scale, validate_args=False), validate_args)
 
     @property
     def mean(self):

@@ -2,7 +2,7 @@
 from .._tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import _sum_rightmost
+from .utils import _forwarded, _sum_rightmost
 
 __all__ = ['Independent']
 
@@ -38,9 +38,7 @@ class Independent(Distribution):
         new._validate_args = self._validate_args
         return new
 
-    @property
-    def has_rsample(self):
-        return self.base_dist.has_rsample
+    has_rsample = _forwarded('base_dist')
 
     @property
     def has_enumerate_support(self):
@@ -55,17 +53,9 @@ class Independent(Distribution):
             result = constraints.independent(result, self.reinterpreted_batch_ndims)
         return result
 
-    @property
-    def mean(self):
-        return self.base_dist.mean
-
-    @property
-    def mode(self):
-        return self.base_dist.mode
-
-    @property
-    def variance(self):
-        return self.base_dist.variance
+    mean = _forwarded('base_dist')
+    mode = _forwarded('base_dist')
+    variance = _forwarded('base_dist')
 
     def sample(self, sample_shape=()):
         return self.base_dist.sample(sample_shape)

@@ -4,8 +4,9 @@ import math
 from .._ops.elementwise import where
 from . import constraints
 from .gamma import Gamma
-from .transformed_distribution import TransformedDistribution, _base_property
+from .transformed_distribution import TransformedDistribution
 from .transforms import PowerTransform
+from .utils import _forwarded
 
 __all__ = ['InverseGamma']
 
@@ -21,8 +22,8 @@ class InverseGamma(TransformedDistribution):
         super().__init__(base, PowerTransform(-base.rate.new_ones(())),
                          validate_args=validate_args)
 
-    concentration = _base_property('concentration')
-    rate = _base_property('rate')
+    concentration = _forwarded('base_dist')
+    rate = _forwarded('base_dist')
 
     @property
     def mean(self):

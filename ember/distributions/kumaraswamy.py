@@ -17,7 +17,7 @@ def _moments(a, b, n):
     return b * (arg1.lgamma() + b.lgamma() - (arg1 + b).lgamma()).exp()
 
 
-class Kumaraswamy(TransformedDistribution):
+class Kumaraswamy(TransformedDistribution, own_params=('concentration1', 'concentration0')):
     """(1 - (1 - U)^(1/b))^(1/a) for U uniform; samples are torch's for the same seed."""
     arg_constraints = {'concentration1': constraints.positive,
                        'concentration0': constraints.positive}
@@ -32,12 +32,6 @@ class Kumaraswamy(TransformedDistribution):
                       AffineTransform(loc=1.0, scale=-1.0),
                       PowerTransform(exponent=self.concentration1.reciprocal())]
         super().__init__(base, transforms, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Kumaraswamy, _instance)
-        new.concentration1 = self.concentration1.expand(batch_shape)
-        new.concentration0 = self.concentration0.expand(batch_shape)
-        return super().expand(batch_shape, _instance=new)
 
     @property
     def mean(self):

@@ -1,8 +1,9 @@
 """LogNormal(loc, scale): exp of a Normal."""
 from . import constraints
 from .normal import Normal
-from .transformed_distribution import TransformedDistribution, _base_property
+from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
+from .utils import _forwarded
 
 __all__ = ['LogNormal']
 
@@ -17,8 +18,8 @@ class LogNormal(TransformedDistribution):
         super().__init__(Normal(loc, scale, validate_args=validate_args), ExpTransform(),
                          validate_args=validate_args)
 
-    loc = _base_property('loc')
-    scale = _base_property('scale')
+    loc = _forwarded('base_dist')
+    scale = _forwarded('base_dist')
 
     @property
     def mean(self):

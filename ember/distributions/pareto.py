@@ -8,7 +8,7 @@ from .utils import broadcast_all
 __all__ = ['Pareto']
 
 
-class Pareto(TransformedDistribution):
+class Pareto(TransformedDistribution, own_params=('scale', 'alpha')):
     """scale * exp(E) for E ~ Exponential(alpha); samples are torch's for the same seed."""
     arg_constraints = {'alpha': constraints.positive, 'scale': constraints.positive}
 
@@ -17,12 +17,6 @@ class Pareto(TransformedDistribution):
         base = Exponential(self.alpha, validate_args=validate_args)
         super().__init__(base, [ExpTransform(), AffineTransform(loc=0, scale=self.scale)],
                          validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Pareto, _instance)
-        new.scale = self.scale.expand(batch_shape)
-        new.alpha = self.alpha.expand(batch_shape)
-        return super().expand(batch_shape, _instance=new)
 
     @property
     def mean(self):

@@ -2,9 +2,9 @@
 from .._ops.random import rand
 from . import constraints
 from .distribution import Distribution
-from .transformed_distribution import TransformedDistribution, _base_property
+from .transformed_distribution import TransformedDistribution
 from .transforms import SigmoidTransform
-from .utils import _BinaryParams, broadcast_all, clamp_probs
+from .utils import _BinaryParams, _forwarded, broadcast_all, clamp_probs
 
 __all__ = ['LogitRelaxedBernoulli', 'RelaxedBernoulli']
 
@@ -41,9 +41,9 @@ class _Relaxed(TransformedDistribution):
     """A relaxed distribution: a transform of its base; temperature, logits and probs are the
     base's."""
 
-    temperature = _base_property('temperature')
-    logits = _base_property('logits')
-    probs = _base_property('probs')
+    temperature = _forwarded('base_dist')
+    logits = _forwarded('base_dist')
+    probs = _forwarded('base_dist')
 
 
 class RelaxedBernoulli(_Relaxed):

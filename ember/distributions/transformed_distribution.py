@@ -10,23 +10,22 @@ from .utils import _sum_rightmost
 __all__ = ['TransformedDistribution']
 
 
-def _base_property(name, doc=None):
-    """A read-only attribute that is the base distribution's `name`."""
-    return property(lambda self: getattr(self.base_dist, name), doc=doc or f"base_dist.{name}")
-
-
 class TransformedDistribution(Distribution):
     """The distribution of t_n(...t_1(x)) for x drawn from `base_distribution`; log_prob by
     the change of variables formula."""
     arg_constraints = {}
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, own_params=(), **kwargs):
         """A subclass with its own __init__ and no expand gets torch's expand for it: refuse a
-        further subclass with yet another __init__, then expand the base distribution."""
+        further subclass with yet another __init__, expand the parameters the subclass keeps
+        itself (``class Pareto(TransformedDistribution, own_params=('scale', 'alpha'))``),
+        then expand the base distribution."""
         super().__init_subclass__(**kwargs)
         if '__init__' in vars(cls) and 'expand' not in vars(cls):
             def expand(self, batch_shape, _instance=None):
                 new = self._get_checked_instance(cls, _instance)
+                for name in own_params:
+                    setattr(new, name, getattr(self, name).expand(batch_shape))
                 return super(cls, self).expand(batch_shape, _instance=new)
             expand.__qualname__ = f'{cls.__qualname__}.expand'
             cls.expand = expand

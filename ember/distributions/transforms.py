@@ -12,8 +12,8 @@ from .._ops.sampling import pad
 from ..linalg import cholesky
 from . import constraints
 from .distribution import Distribution  # noqa: F401  (torch's module has it)
-from .utils import (_sum_rightmost, broadcast_all, lazy_property, tril_matrix_to_vec,
-                    vec_to_tril_matrix)
+from .utils import (_forwarded, _slice_lengths, _sum_rightmost, broadcast_all, lazy_property,
+                    tril_matrix_to_vec, vec_to_tril_matrix)
 
 __all__ = ['AbsTransform', 'AffineTransform', 'CatTransform', 'ComposeTransform',
            'CorrCholeskyTransform', 'CumulativeDistributionTransform', 'ExpTransform',
@@ -134,13 +134,8 @@ class _InverseTransform(Transform):
     def codomain(self):
         return self._inv.domain
 
-    @property
-    def bijective(self):
-        return self._inv.bijective
-
-    @property
-    def sign(self):
-        return self._inv.sign
+    bijective = _forwarded('_inv')
+    sign = _forwarded('_inv')
 
     @property
     def inv(self):
@@ -300,13 +295,8 @@ class IndependentTransform(Transform):
         return constraints.independent(self.base_transform.codomain,
                                        self.reinterpreted_batch_ndims)
 
-    @property
-    def bijective(self):
-        return self.base_transform.bijective
-
-    @property
-    def sign(self):
-        return self.base_transform.sign
+    bijective = _forwarded('base_transform')
+    sign = _forwarded('base_transform')
 
     def _call(self, x):
         if x.dim() < self.domain.event_dim:
@@ -721,10 +711,7 @@ class CatTransform(_Sequence):
 
     def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
         super().__init__(tseq, dim, cache_size)
-        self.lengths = [1] * len(self.transforms) if lengths is None else list(lengths)
-        if len(self.lengths) != len(self.transforms):
-            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms "
-                                 f"({len(self.transforms)})")
+        self.lengths = _slice_lengths(lengths, self.transforms, 'transforms')
 
     @lazy_property
     def event_dim(self):

@@ -69,6 +69,31 @@ def probs_to_logits(probs, is_binary=False):
     return p.log()
 
 
+class _forwarded(property):
+    """A read-only property that is the attribute of the same name of another attribute:
+    ``mean = _forwarded('base_dist')`` in a class body reads ``self.base_dist.mean``."""
+
+    def __init__(self, holder):
+        super().__init__(self._get)
+        self._holder = holder
+
+    def __set_name__(self, owner, name):
+        self._name = name
+        self.__doc__ = f'{self._holder}.{name}'
+
+    def _get(self, instance):
+        return getattr(getattr(instance, self._holder), self._name)
+
+
+def _slice_lengths(lengths, parts, what):
+    """The lengths of the slices along `dim` that constraints.cat and CatTransform hand to
+    their `parts` in turn: 1 each unless given, and one per part."""
+    lengths = [1] * len(parts) if lengths is None else list(lengths)
+    if len(lengths) != len(parts):
+        raise AssertionError(f"lengths ({len(lengths)}) must match {what} ({len(parts)})")
+    return lengths
+
+
 class lazy_property:
     """A property computed on first access (with grad enabled) and then cached on the instance
     under the same name, so it is computed once."""
