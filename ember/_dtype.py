@@ -1,10 +1,7 @@
 """dtypes: torch's names over NumPy's dtypes, and torch's type-promotion rules."""
-import numpy as np
+import importlib
 
-try:  # bfloat16 is optional: NumPy has none of its own.
-    import ml_dtypes as _ml_dtypes
-except ImportError:  # pragma: no cover - depends on the environment
-    _ml_dtypes = None
+import numpy as np
 
 __all__ = ['dtype', 'float16', 'half', 'float32', 'float', 'float64', 'double', 'bfloat16',
            'int8', 'int16', 'short', 'int32', 'int', 'int64', 'long', 'uint8', 'uint16',
@@ -19,8 +16,9 @@ class dtype:
 
     def __init__(self, name, np_dtype, kind, legacy):
         self.name = name
-        self._np = np.dtype(np_dtype) if np_dtype is not None else None
-        self.itemsize = self._np.itemsize if self._np is not None else 2
+        npd = np.dtype(np_dtype) if np_dtype is not None else None
+        self._np = npd
+        self.itemsize = npd.itemsize if npd is not None else 2
         # kind orders the categories for promotion: bool < int < float < complex
         self._kind = kind
         self.is_floating_point = kind == 2
@@ -50,6 +48,36 @@ def _lookup(name):
     return _BY_NAME[name]
 
 
+_NP_SLOT = dtype._np
+
+
+class _OptionalDtype(dtype):
+    """A dtype whose NumPy type comes from an optional package (bfloat16: ml_dtypes), loaded
+    when the type is first needed: importing ml_dtypes costs more than the rest of ember's
+    import. `_np` stays None when the package is missing."""
+    __slots__ = ('_module',)
+
+    def __init__(self, name, module, kind, legacy):
+        self._module = module
+        super().__init__(name, None, kind, legacy)
+
+    @property
+    def _np(self):
+        got = _NP_SLOT.__get__(self)
+        if got is None and self._module is not None:
+            try:
+                got = np.dtype(getattr(importlib.import_module(self._module), self.name))
+            except ImportError:
+                return None
+            _NP_SLOT.__set__(self, got)
+            _FROM_NP[got] = self
+        return got
+
+    @_np.setter
+    def _np(self, value):
+        _NP_SLOT.__set__(self, value)
+
+
 bool = dtype('bool', np.bool_, 0, 'BoolTensor')
 uint8 = dtype('uint8', np.uint8, 1, 'ByteTensor')
 uint16 = dtype('uint16', np.uint16, 1, None)
@@ -62,7 +90,7 @@ int64 = dtype('int64', np.int64, 1, 'LongTensor')
 float16 = dtype('float16', np.float16, 2, 'HalfTensor')
 float32 = dtype('float32', np.float32, 2, 'FloatTensor')
 float64 = dtype('float64', np.float64, 2, 'DoubleTensor')
-bfloat16 = dtype('bfloat16', _ml_dtypes.bfloat16 if _ml_dtypes else None, 2, 'BFloat16Tensor')
+bfloat16 = _OptionalDtype('bfloat16', 'ml_dtypes', 2, 'BFloat16Tensor')
 complex64 = dtype('complex64', np.complex64, 3, 'ComplexFloatTensor')
 complex128 = dtype('complex128', np.complex128, 3, 'ComplexDoubleTensor')
 
@@ -73,7 +101,7 @@ cfloat, cdouble = complex64, complex128
 _ALL = (bool, uint8, uint16, uint32, uint64, int8, int16, int32, int64, float16, float32,
         float64, bfloat16, complex64, complex128)
 _BY_NAME = {d.name: d for d in _ALL}
-_FROM_NP = {d._np: d for d in _ALL if d._np is not None}
+_FROM_NP = {d._np: d for d in _ALL if not isinstance(d, _OptionalDtype)}
 
 
 def from_numpy(np_dtype):
@@ -83,7 +111,10 @@ def from_numpy(np_dtype):
     except KeyError:
         pass
     try:
-        return _FROM_NP[np.dtype(np_dtype)]
+        np_dtype = np.dtype(np_dtype)
+        if np_dtype.name == bfloat16.name and bfloat16._np == np_dtype:
+            return bfloat16     # an ml_dtypes array before ember needed the type itself
+        return _FROM_NP[np_dtype]
     except (KeyError, TypeError):
         raise TypeError(
             f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types "
@@ -141,13 +172,7 @@ def _promote_pair(a, b):
     return _FROM_NP[np.promote_types(a._np, b._np)]
 
 
-_PROMOTE = {}
-for _a in _ALL:
-    for _b in _ALL:
-        if _a._np is not None and _b._np is not None or _a is _b:
-            _PROMOTE[_a, _b] = _promote_pair(_a, _b)
-        elif _a is bfloat16 or _b is bfloat16:
-            _PROMOTE[_a, _b] = _promote_pair(_a, _b)
+_PROMOTE = {(_a, _b): _promote_pair(_a, _b) for _a in _ALL for _b in _ALL}
 
 
 def promote_types(a, b):

@@ -1,11 +1,14 @@
 """NumPy interop, Variable, and the small top-level values, compared with torch (issue 11,
 item 2)."""
+import subprocess
+import sys
 import warnings
 
 import numpy as np
 import pytest
 
 import ember
+from _subproc import env
 
 torch = pytest.importorskip('torch')
 
@@ -122,3 +125,14 @@ def test_constants_and_none_comparison():
         assert (t == None) is False  # noqa: E711
         assert (t != None) is True  # noqa: E711
         assert t[L.newaxis].shape == (1, 2)
+
+
+def test_import_leaves_ml_dtypes_for_bfloat16():
+    """ml_dtypes (the bfloat16 extra) costs more to import than the rest of ember: it is
+    loaded when bfloat16 is first used, not by `import ember`."""
+    code = ('import sys, ember; before = "ml_dtypes" in sys.modules; '
+            'x = ember.ones(2, dtype=ember.bfloat16) * 3; '
+            'print(before, "ml_dtypes" in sys.modules, x.dtype, x.float().tolist())')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         env=env(), check=True).stdout.split()
+    assert out == ['False', 'True', 'torch.bfloat16', '[3.0,', '3.0]']
