@@ -446,6 +446,12 @@ def chunk(input, chunks, dim=0):
 
 @tensor_op
 def split(tensor, split_size_or_sections, dim=0):
+    return _split(tensor, split_size_or_sections, dim, SplitBackward0, SplitWithSizesBackward0)
+
+
+def _split(tensor, split_size_or_sections, dim, op_size, op_sizes, view=True):
+    """split's pieces, recorded under op_size (one size) or op_sizes (a list of sizes);
+    torch.unsafe_split's pieces are no views (view=False)."""
     d = tensor._data
     ax = _wrap_dim(dim, d.ndim)
     n = d.shape[ax]
@@ -455,9 +461,9 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")
         sizes = [s] * (n // s) + ([n % s] if n % s else []) if s and n else [0]
-        op = SplitBackward0
+        op = op_size
     else:
-        op = SplitWithSizesBackward0
+        op = op_sizes
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
             raise RuntimeError(
@@ -467,7 +473,8 @@ def split(tensor, split_size_or_sections, dim=0):
     start = 0
     for s in sizes:
         idx = (slice(None),) * ax + (slice(start, start + s),)
-        out.append(_viewing(_record(op, d[idx], (tensor,), shape=d.shape, idx=idx), tensor))
+        r = _record(op, d[idx], (tensor,), shape=d.shape, idx=idx)
+        out.append(_viewing(r, tensor) if view else r)
         start += s
     return tuple(out)
 
