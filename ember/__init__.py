@@ -37,7 +37,7 @@ from ._ops.tensor_misc import *  # noqa: F401,F403
 from ._ops.native import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions  # noqa: F401
 
-from . import autograd, linalg, sparse  # noqa: F401
+from . import autograd, linalg, sparse, masked  # noqa: F401
 from . import nn, optim, utils  # noqa: F401,E402
 from ._misc import *  # noqa: F401,F403
 from .serialization import save, load  # noqa: F401,E402

@@ -1067,6 +1067,9 @@ def _matmul(a, b, sparse_result=False):
             starts = np.flatnonzero(first)
             out[ix[0, starts]] = np.add.reduceat(contrib, starts, axis=0)
         return out[:, 0] if vec else out
+    if not _is_sp(b):
+        # neither is sparse: another stand-in refused NumPy (a MaskedTensor's); let it say so
+        np.asarray(a._data), np.asarray(b._data)
     # dense @ sparse: (S^T @ D^T)^T
     if b._ix.shape[0] != 2 or b._v.ndim != 1:
         raise NotImplementedError("ember does not implement matrix products of hybrid sparse "
