@@ -35,6 +35,7 @@ from ._ops.geqrf import geqrf  # noqa: F401
 from ._ops.sparse import *  # noqa: F401,F403
 from ._ops.tensor_misc import *  # noqa: F401,F403
 from ._ops.native import *  # noqa: F401,F403
+from ._ops.samplers import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions  # noqa: F401
 
 from . import autograd, linalg, sparse, masked  # noqa: F401

@@ -14,11 +14,10 @@ from ._util import (_no_pinned_memory, _size_args, _check_inplace, _alloc_errors
                     _zeros)
 from ..autograd.graph import _record, derivative
 from ._layout import _empty_like_array, _memory_order
-from .._stubs import unimplemented as _unimplemented
 
 __all__ = ['Generator', 'default_generator', 'manual_seed', 'seed', 'initial_seed',
            'get_rng_state', 'set_rng_state', 'rand', 'randn', 'randint', 'randperm', 'normal',
-           'bernoulli', 'multinomial', 'poisson', 'rand_like', 'randn_like', 'randint_like']
+           'bernoulli', 'multinomial', 'rand_like', 'randn_like', 'randint_like']
 
 
 # ================================================================================ Generator
@@ -443,11 +442,6 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     rows = np.ascontiguousarray(d)
     return _new(_random.multinomial(_gen(generator), rows, num_samples, bool(replacement)),
                 out=out)
-
-
-@_unimplemented('torch.poisson')
-def poisson(input, generator=None):
-    raise NotImplementedError("torch.poisson is not implemented in ember yet")
 
 
 def _like_fill(input, dtype, device, memory_format, kernel, sample, contiguous_flag=False):

@@ -13,6 +13,8 @@ from ..autograd.graph import _record, _RESULT, derivative, grad as _autograd_gra
 from ._util import _arr, _zeros_like_shape, _check_inplace, _write_inplace, _warn_once
 from .creation import linspace
 from .decomp import _householder_product, _matrix_exp, _svdvals
+from .geqrf import geqrf
+from .sparse import sspaddmm
 from .embedding import _renorm_
 from .linalg import vector_norm
 from .distance import _pairwise_norm_backward
@@ -20,7 +22,7 @@ from .reduce import _return_type
 from .shape import SplitBackward0, SplitWithSizesBackward0, _split
 from .shape import cat
 
-__all__ = ['gradient', 'histogramdd', 'index_reduce', 'unsafe_split', 'unsafe_chunk',
+__all__ = ['saddmm', 'gradient', 'histogramdd', 'index_reduce', 'unsafe_split', 'unsafe_chunk',
            'unsafe_split_with_sizes', 'nonzero_static', 'as_strided_', 'as_strided_scatter',
            'slice_inverse', 'empty_permuted', 'frobenius_norm', 'nuclear_norm', 'orgqr', 'ormqr',
            'segment_reduce', 'embedding_renorm_', 'conj_physical_', 'hash_tensor']
@@ -559,6 +561,7 @@ def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
 
 
 _register_matrix_exp = tensor_op(name='matrix_exp')(_matrix_exp)
+_register_geqrf = tensor_op(name='geqrf')(geqrf)
 
 
 # ---- segment_reduce ----------------------------------------------------------------------------
@@ -833,3 +836,18 @@ def reinforce(self, reward):
         "m = torch.distributions.Categorical(probs)\naction = m.sample()\n"
         "next_state, reward = env.step(action)\nloss = -m.log_prob(action) * reward\n"
         "loss.backward()")
+
+
+def saddmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * mat1 @ mat2 for sparse input and mat1: torch.sspaddmm's kernel."""
+    return sspaddmm(input, mat1, mat2, beta=beta, alpha=alpha, out=out)
+
+
+@tensor_op
+def record_stream(self, stream):
+    """A CPU tensor has no stream to record: torch refuses a torch.Stream with its dispatch
+    error and any other argument as an unknown parameter type."""
+    if type(stream).__name__ == 'Stream' and type(stream).__module__ == 'ember':
+        raise NotImplementedError("Could not run 'aten::record_stream' with arguments from the "
+                                  "'CPU' backend.")
+    raise RuntimeError("unknown parameter type")

@@ -1,13 +1,15 @@
-"""Samplers torch implements in C++ and ember does not reproduce draw for draw: the standard
-gamma (with its reparameterisation gradient), Poisson and binomial.
+"""Samplers torch implements in C++: the standard gamma (with its reparameterisation
+gradient), which ember does not reproduce draw for draw, and Poisson and binomial, which it
+does (torch.poisson / torch.binomial, ember/_ops/samplers.py).
 
-They draw from NumPy's samplers, seeded with two 64-bit words taken from ember's generator:
-so a manual_seed makes them repeatable in ember, and they consume ember's stream, but the
-values are NOT torch's (correct in distribution only; the tests check moments)."""
+The gamma draws from NumPy's sampler, seeded with two 64-bit words taken from ember's
+generator: so a manual_seed makes it repeatable in ember, and it consumes ember's stream, but
+its values are NOT torch's (correct in distribution only; the tests check moments)."""
 import numpy as np
 
 from .._tensor import _wrap
 from .._ops.random import _gen
+from .._ops.samplers import poisson, binomial
 from .._ops.special import _igamma_series, _igammac_fraction, _log_prefactor
 from ..autograd.function import Function
 
@@ -71,13 +73,11 @@ def _standard_gamma(alpha):
 
 
 def _sample_poisson(rate):
-    r = rate.detach().numpy()
-    return _wrap(_numpy_rng().poisson(r.astype(np.float64)).astype(r.dtype))
+    """torch.poisson(rate), as torch's Poisson.sample calls it (inside no_grad)."""
+    return poisson(rate.detach())
 
 
 def _sample_binomial(count, prob):
-    c, p = count.detach().numpy(), prob.detach().numpy()
-    c, p = np.broadcast_arrays(c, p)
-    n = np.rint(c).astype(np.int64)
-    return _wrap(_numpy_rng().binomial(n, p.astype(np.float64)).astype(p.dtype))
+    """torch.binomial(count, prob), as torch's Binomial.sample calls it."""
+    return binomial(count.detach(), prob.detach())
 

@@ -292,3 +292,21 @@ def test_as_strided_scatter_gradients():
     expect[0, 1:] = 0
     expect[1, 0] = 0
     np.testing.assert_array_equal(np_of(gx), expect)
+
+
+def test_saddmm_geqrf_method_record_stream():
+    d = np.array([[1., 0., 2.], [0., 3., 0.], [0., 0., 4.]])
+    e = ember.saddmm(ember.tensor(d).to_sparse(), ember.tensor(d).to_sparse(),
+                     ember.ones(3, 3, dtype=ember.float64), beta=2, alpha=3)
+    t = torch.saddmm(torch.tensor(d).to_sparse(), torch.tensor(d).to_sparse(),
+                     torch.ones(3, 3, dtype=torch.float64), beta=2, alpha=3)
+    assert_same(e.to_dense(), t.to_dense())
+    a = np.random.default_rng(0).normal(size=(4, 3))
+    ea, ta = ember.tensor(a).geqrf(), torch.tensor(a).geqrf()
+    assert_same(ea.a, ta.a)
+    assert_same(ea.tau, ta.tau)
+    for arg in (None, 3):
+        run_both(lambda: ember.ones(2).record_stream(arg),
+                 lambda: torch.ones(2).record_stream(arg))
+    run_both(lambda: ember.ones(2).record_stream(ember.cpu.Stream()),
+             lambda: torch.ones(2).record_stream(torch.cpu.Stream()))
