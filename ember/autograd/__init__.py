@@ -4,7 +4,7 @@ from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, 
                         is_grad_enabled, is_inference_mode_enabled, set_multithreading_enabled,
                         is_multithreading_enabled, is_view_replay_enabled,
                         _force_original_view_tracking)
-from .graph import backward, grad, Node, _is_checkpoint_valid  # noqa: F401
+from .graph import backward, grad, Node, _is_checkpoint_valid, SavedTensor  # noqa: F401
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: F401
 from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled  # noqa: F401
@@ -16,6 +16,7 @@ __all__ = ['no_grad', 'enable_grad', 'set_grad_enabled', 'inference_mode', 'back
 
 from . import variable  # noqa: E402  (torch.autograd.variable)
 from .variable import Variable  # noqa: E402,F401
+graph.Variable = Variable  # torch.autograd.graph imports it too
 __all__.append('Variable')
 
 
@@ -33,3 +34,8 @@ def variable(*args, **kwargs):
     """torch's deprecated factory: it only raises (the function shadows the module of that
     name, as on torch)."""
     raise RuntimeError("torch.autograd.variable(...) is deprecated, use torch.tensor(...) instead")
+
+
+# torch.autograd.graph.RemovableHandle is torch.utils.hooks' (a layer above the engine)
+from ..utils.hooks import RemovableHandle  # noqa: E402
+graph.RemovableHandle = RemovableHandle

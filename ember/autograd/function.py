@@ -4,7 +4,7 @@ import numpy as np
 from .grad_mode import _State
 from .graph import Node, _Anomaly, _anomaly_trace, _init_node, _raise_freed
 from .._tensor import Tensor, _wrap
-from .graph import _check_versions
+from .graph import _check_versions, _SAVED_HOOKS, _Packed, _pack
 from .grad_mode import no_grad
 
 __all__ = ['Function', 'FunctionCtx', 'once_differentiable']
@@ -18,9 +18,12 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self):
-        if self._saved is None:
+        saved = self._saved
+        if saved is None:
             _raise_freed()
-        return self._saved
+        if type(saved) is _PackedTuple:
+            return tuple(v.get() if type(v) is _Packed else v for v in saved)
+        return saved
 
     def mark_non_differentiable(self, *tensors):
         self.non_differentiable = tensors
@@ -32,6 +35,11 @@ class FunctionCtx:
         self.materialize_grads = value
 
 
+class _PackedTuple(tuple):
+    """ctx's saved tensors while saved_tensors_hooks packed them."""
+    __slots__ = ()
+
+
 class BackwardCFunction(FunctionCtx, Node):
     """The node of one Function call: holds ctx state and calls the user's backward."""
 
@@ -40,7 +48,7 @@ class BackwardCFunction(FunctionCtx, Node):
         self._versions = None
         self._result_alias = None
         self._pre_hooks = self._hooks = self._retains = None
-        self.metadata = {}
+        self._metadata = None
         self._anomaly = _anomaly_trace() if _Anomaly.enabled else None
         self.to_save = ()
         self.non_differentiable = ()
@@ -137,7 +145,6 @@ class Function(metaclass=_FunctionMeta):
             return outputs
         ctx._positions = tuple(i for i, _ in tensor_args)
         _init_node(ctx, [a for _, a in tensor_args])
-        ctx.metadata = {}
         ctx._n_outputs = len(outs)
         ctx._out_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor)
                               else ((), np.float32) for o in outs)
@@ -154,6 +161,12 @@ class Function(metaclass=_FunctionMeta):
                     o._requires_grad = True
             new_outs.append(o)
         saved = tuple(ctx.to_save)
+        if _SAVED_HOOKS:  # saved_tensors_hooks: each saved tensor packed, no version check
+            hooks = _SAVED_HOOKS[-1]
+            ctx._saved = _PackedTuple(_pack(t, hooks) if isinstance(t, Tensor) else t
+                                      for t in saved)
+            ctx._versions = None
+            return tuple(new_outs) if is_tuple else new_outs[0]
         ctx._saved = saved
         ctx._versions = [(t, t._vc.value) for t in saved if isinstance(t, Tensor)
                          and t.grad_fn is not ctx] or None

@@ -10,16 +10,22 @@ edge per input: the node that produced that input, or the ``AccumulateGrad`` nod
 node, a second pass runs a node once all of its gradients have arrived. Broadcasting is undone
 here, once, when a gradient flows along an edge into an input of a smaller shape.
 """
+import contextlib
+import itertools
 import traceback
 import warnings
 import weakref
+from typing import NamedTuple, Optional
 
 import numpy as np
 
 from .._dtype import from_numpy
 from .grad_mode import _State
 
-__all__ = ['Node', 'AccumulateGrad', 'backward', 'grad']
+__all__ = ['Node', 'AccumulateGrad', 'backward', 'grad', 'GradientEdge', 'get_gradient_edge',
+           'increment_version', 'saved_tensors_hooks', 'save_on_cpu',
+           'disable_saved_tensors_hooks', 'register_multi_grad_hook',
+           'allow_mutation_on_saved_tensors']
 
 _RESULT = object()  # marks "the op's own output" in a saved tuple
 
@@ -43,14 +49,34 @@ class Node:
     ``_release`` frees them after a backward that does not retain the graph.
     """
     __slots__ = ('_next', '_shapes', '_saved', '_versions', '_result_alias', '_pre_hooks',
-                 '_hooks', '_retains', 'metadata', '_anomaly', '__weakref__')
+                 '_hooks', '_retains', '_metadata', '_anomaly', '__weakref__')
     _formula = None
     _saved_names = ()  # the formula's parameters after grad: what the forward saves
     _required = frozenset()  # those of them without a default
     _complex = None  # how the formula meets complex values: see _COMPLEX_RULES
+    _n_outputs = 1  # _MultiOutputNode and autograd.Function nodes set their own
 
     def name(self):
         return type(self).__name__
+
+    @property
+    def metadata(self):
+        """A dict the user may fill (torch's Node.metadata), made on first use."""
+        m = self._metadata
+        if m is None:
+            m = self._metadata = {}
+        return m
+
+    def __getattr__(self, attr):
+        # torch's grad_fn._saved_<name> (the saved value, unpacked) and _raw_saved_<name> (a
+        # SavedTensor); the names are the formula's parameters
+        if attr.startswith('_saved_') and attr[7:] in type(self)._saved_names:
+            return _saved_value(self, attr[7:])
+        if attr.startswith('_raw_saved_') and attr[11:] in type(self)._saved_names:
+            if self._saved is None:
+                _raise_freed()
+            return SavedTensor(self, attr[11:])
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
     @property
     def next_functions(self):
@@ -78,7 +104,9 @@ class Node:
         saved = self._saved
         if saved is None:
             _raise_freed()
-        if self._versions:
+        if type(saved) is _PackedSaved:
+            saved = saved.unpacked()
+        elif self._versions:
             _check_versions(self)
         if self._result_alias is not None and create_graph:
             # a saved output must lead back to this node when differentiating again, also from
@@ -142,7 +170,8 @@ class AccumulateGrad(Node):
         self._pre_hooks = None
         self._hooks = None
         self._retains = None
-        self.metadata = {}
+        self._metadata = None
+        self._anomaly = None
 
     @property
     def variable(self):
@@ -280,15 +309,18 @@ class _MultiOutputNode(Node):
     __slots__ = ('_n_outputs',)
 
     def _apply(self, grads, create_graph):
-        if self._saved is None:
+        saved = self._saved
+        if saved is None:
             _raise_freed()
-        if self._versions:
+        if type(saved) is _PackedSaved:
+            saved = saved.unpacked()
+        elif self._versions:
             _check_versions(self)
         if create_graph and self._versions:
             # saved outputs are plain aliases here: a second order would miss their part
             raise NotImplementedError(
                 f"ember does not implement double backward through {self.name()}")
-        out = type(self)._formula(list(grads), **self._saved)
+        out = type(self)._formula(list(grads), **saved)
         return out if type(out) is tuple else (out,)
 
 
@@ -328,7 +360,7 @@ def _init_node(node, inputs):
     node._next = tuple(edges)
     node._shapes = tuple(shapes)
     node._pre_hooks = node._hooks = node._retains = node._result_alias = None
-    node.metadata = None
+    node._metadata = None
     node._anomaly = _anomaly_trace() if _Anomaly.enabled else None
     node._versions = None
 
@@ -337,6 +369,9 @@ def _save(node, saved, out):
     """Keep `saved` (a dict) on node; _RESULT stands for the output `out` (kept as an alias
     without a grad_fn, so the graph has no cycle). Tensors are checked against in-place
     changes at backward time."""
+    if _SAVED_HOOKS:
+        _save_packed(node, saved, out)
+        return
     versions = None
     for k, s in saved.items():
         if s is _RESULT:
@@ -387,6 +422,17 @@ def _record_outputs(op, datas, inputs, **saved):
     node = op.__new__(op)
     _init_node(node, inputs)
     node._n_outputs = len(outs)
+    if _SAVED_HOOKS:
+        for nr, out in enumerate(outs):
+            out.grad_fn = node
+            out._output_nr = nr
+            out._requires_grad = True
+        for k, v in saved.items():
+            for out, d in zip(outs, datas):
+                if v is d:
+                    saved[k] = out
+        _save_packed(node, saved, None)
+        return outs
     versions = []
     for k, v in saved.items():
         for out, d in zip(outs, datas):
@@ -413,6 +459,8 @@ def _attach(tensor, op, inputs, **saved):
     tensor.grad_fn = node
     tensor._output_nr = 0
     tensor._requires_grad = True
+    if _SAVED_HOOKS:
+        _save_packed(node, saved, tensor)
 
 
 # ---- the engine -------------------------------------------------------------------------------
@@ -438,14 +486,21 @@ def _sum_to(g, shape):
     return g
 
 
+def _root_edge(t):
+    """The edge of a root or an input of a backward: a tensor's, or a GradientEdge itself."""
+    if type(t) is GradientEdge:
+        return (t.node, t.output_nr)
+    return _edge(t)
+
+
 def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
-                  allow_unused=False, accumulate=True):
+                  allow_unused=False, accumulate=True, api_grad=False):
     """Propagate root_grads from roots. With `inputs` (autograd.grad), return their grads."""
     # 1. the nodes reachable from the roots, and how many edges lead into each
     deps = {}
     stack = []
-    for t in roots:
-        e = _edge(t)
+    root_edges = [_root_edge(t) for t in roots]
+    for e in root_edges:
         if e is not None and e[0] not in deps:
             deps[e[0]] = 0
             stack.append(e[0])
@@ -462,19 +517,19 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                 stack.append(child)
 
     captured = None
+    wanted = None
     if inputs is not None:
         captured = {}
         wanted = {}
         for i, t in enumerate(inputs):
-            e = _edge(t)
+            e = _root_edge(t)
             if e is not None:
                 wanted.setdefault(e[0], []).append((i, e[1]))
 
     # 2. gradient buffers, one list per node (one slot per output of that node)
     buffers = {}
     ready = []
-    for t, g in zip(roots, root_grads):
-        e = _edge(t)
+    for e, g in zip(root_edges, root_grads):
         if e is None:
             continue
         node, nr = e
@@ -482,11 +537,14 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
         if buf is None:
             buf = buffers[node] = [None] * _num_outputs(node)
         buf[nr] = g if buf[nr] is None else buf[nr] + g
-    for t in roots:
-        e = _edge(t)
+    for e in root_edges:
         if e is not None and deps.get(e[0]) == 0 and e[0] not in ready:
             ready.append(e[0])
 
+    prev_task = _TASK[0]
+    task = _TASK[0] = _GraphTask(deps, wanted, api_grad)
+    # with inputs, only the nodes on a path to one of them run (torch's exec_info)
+    run = task.run_set() if wanted is not None else None
     prev = _State.enabled
     _State.enabled = create_graph
     prev_valid = _CHECKPOINT_VALID[0]
@@ -497,19 +555,34 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
             grads = buffers.pop(node, None)
             if grads is None:
                 grads = [None] * _num_outputs(node)
-            if node._pre_hooks:
+            if node._pre_hooks and (run is None or node in run or node in wanted):
                 for hook in node._pre_hooks:
                     res = hook(tuple(grads))
                     if res is not None:
                         grads = list(res)
+            if type(node) is AccumulateGrad:
+                if grads[0] is None:
+                    continue
+                if captured is not None:
+                    if node in wanted:
+                        if node.variable._hooks:  # a leaf's hooks run before capture
+                            grads[0] = _tensor_hooks(node.variable, grads[0])
+                        for i, nr in wanted[node]:
+                            captured[i] = grads[0]
+                elif accumulate:
+                    _accumulate(node.variable, grads[0], create_graph)
+                continue
             if captured is not None and node in wanted:
                 for i, nr in wanted[node]:
                     captured[i] = grads[nr]
-                if type(node) is AccumulateGrad:
-                    continue
-            if type(node) is AccumulateGrad:
-                if accumulate and grads[0] is not None:
-                    _accumulate(node.variable, grads[0], create_graph)
+            if run is not None and node not in run:
+                # not on the way to an input: not run (no hooks, nothing freed), as in torch
+                for e in node._next:
+                    if e is not None:
+                        d = deps[e[0]] - 1
+                        deps[e[0]] = d
+                        if d == 0:
+                            ready.append(e[0])
                 continue
             if node._retains:
                 for ref in node._retains:
@@ -567,6 +640,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
     finally:
         _State.enabled = prev
         _CHECKPOINT_VALID[0] = prev_valid
+        _TASK[0] = prev_task
 
     if inputs is not None:
         result = []
@@ -608,7 +682,7 @@ def _cast_grad(g, np_dtype):
 
 
 def _num_outputs(node):
-    return getattr(node, '_n_outputs', 1)
+    return node._n_outputs
 
 
 def _tensor_hooks(t, g):
@@ -620,8 +694,8 @@ def _tensor_hooks(t, g):
     return g
 
 
-def _accumulate(t, g, create_graph):
-    if t._hooks:
+def _accumulate(t, g, create_graph, hooks=True):
+    if hooks and t._hooks:
         g = _tensor_hooks(t, g)
     if g._data.dtype != t._data.dtype:
         g = g.to(t.dtype)
@@ -683,15 +757,19 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
-        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        inputs = (inputs,) if isinstance(inputs, (Tensor, GradientEdge)) else tuple(inputs)
         got = _run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
-                            allow_unused=True)
+                            allow_unused=True, accumulate=False)
         for t, g in zip(inputs, got):
-            if g is not None:
-                if t.grad_fn is None:
-                    _accumulate(t, g, create_graph)
-                else:
-                    _accumulate_retained(t, g, create_graph)
+            if g is None:
+                continue
+            if type(t) is GradientEdge:
+                if type(t.node) is AccumulateGrad:
+                    _accumulate(t.node.variable, g, create_graph, hooks=False)
+            elif t.grad_fn is None:
+                _accumulate(t, g, create_graph, hooks=False)  # hooks ran in the engine
+            else:
+                _accumulate_retained(t, g, create_graph)
         return
     _run_backward(tensors, grads, retain_graph, create_graph)
 
@@ -699,15 +777,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """ember.autograd.grad: the gradients of outputs w.r.t. inputs, leaving .grad untouched."""
-    single = isinstance(inputs, Tensor)
-    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    single = isinstance(inputs, (Tensor, GradientEdge))
+    outputs = (outputs,) if isinstance(outputs, (Tensor, GradientEdge)) else tuple(outputs)
     inputs = (inputs,) if single else tuple(inputs)
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = (grad_outputs,)
     for t in inputs:
-        if not t._requires_grad:
+        if type(t) is not GradientEdge and not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = _make_grads(outputs, tuple(grad_outputs))
     if retain_graph is None:
@@ -715,9 +793,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if allow_unused is None:
         allow_unused = materialize_grads
     res = _run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,
-                        allow_unused=allow_unused, accumulate=False)
+                        allow_unused=allow_unused, accumulate=False, api_grad=True)
     if materialize_grads:
-        res = tuple(g if g is not None else _wrap(np.zeros_like(t._data))
+        res = tuple(g if g is not None else _wrap(np.zeros_like(_edge_data(t)))
                     for g, t in zip(res, inputs))
     return res
 
@@ -725,6 +803,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 def _make_grads(outputs, grads):
     out = []
     for t, g in zip(outputs, grads):
+        if type(t) is GradientEdge:
+            if not isinstance(g, Tensor):
+                raise RuntimeError("grad_outputs must be given for a GradientEdge output")
+            out.append(g)
+            continue
         if not t._requires_grad:
             raise RuntimeError(
                 "element 0 of tensors does not require grad and does not have a grad_fn")
@@ -776,6 +859,387 @@ def _apply_with_anomaly(node, grads, create_graph):
     return out
 
 
+
+
+# ---- torch.autograd.graph: gradient edges, versions, the graph task -----------------------
+
+class GradientEdge(NamedTuple):
+    """Where a tensor's gradient is computed: (node, output_nr); usable as `inputs=` (and,
+    with grad_outputs, as `outputs=`) of autograd.grad and backward."""
+    node: Node
+    output_nr: int
+    ownership_token: Optional[Node] = None
+
+
+def _grad_fn_or_acc(t):
+    if type(t) is GradientEdge:
+        return t.node
+    e = _edge(t)
+    if e is None:
+        raise AssertionError("Expected gradient function to be set")
+    return e[0]
+
+
+def get_gradient_edge(tensor):
+    """The GradientEdge of tensor: autograd.grad(loss, get_gradient_edge(x)) is
+    autograd.grad(loss, x)."""
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does "
+                           "not require gradients")
+    return GradientEdge(_grad_fn_or_acc(tensor), tensor._output_nr)
+
+
+def _edge_data(t):
+    if type(t) is GradientEdge:
+        if type(t.node) is AccumulateGrad:
+            return t.node.variable._data
+        raise NotImplementedError(
+            "ember does not implement materialize_grads for a GradientEdge of an op's output")
+    return t._data
+
+
+def increment_version(tensor):
+    """Bump the version counter of a tensor (or of each tensor of an iterable) written in place
+    behind autograd's back."""
+    for t in ((tensor,) if isinstance(tensor, Tensor) else tensor):
+        t._vc.value += 1
+
+
+_TASK = [None]  # the running backward's _GraphTask (None outside a backward)
+_TASK_IDS = itertools.count()
+
+
+class _GraphTask:
+    """The nodes a running backward reaches (deps), the ones it captures (wanted, with inputs=)
+    and an id (torch._C._current_graph_task_id)."""
+    __slots__ = ('id', 'deps', 'wanted', 'api_grad', '_needed')
+
+    def __init__(self, deps, wanted, api_grad):
+        self.id = next(_TASK_IDS)
+        self.deps = deps
+        self.wanted = wanted
+        self.api_grad = api_grad
+        self._needed = None
+
+    def will_execute(self, node):
+        if self.api_grad and type(node) is AccumulateGrad:
+            raise RuntimeError("A leaf node was passed to _will_engine_execute_node but we are "
+                               "currently running autograd.grad(). This is currently not "
+                               "supported.")
+        if node not in self.deps:
+            return False
+        if self.wanted is None:
+            return True
+        return node in self.wanted or node in self.run_set()
+
+    def run_set(self):
+        """The nodes with a path to a captured one: with inputs=, only they run."""
+        if self._needed is None:
+            self._needed = self._needed_nodes()
+        return self._needed
+
+    def _needed_nodes(self):
+        needed = set()
+        wanted = self.wanted
+        order = []  # children after parents: a reverse walk decides each node once
+        seen = set()
+        for root in self.deps:
+            if root in seen:
+                continue
+            stack = [(root, False)]
+            while stack:
+                node, done = stack.pop()
+                if done:
+                    order.append(node)
+                    continue
+                if node in seen:
+                    continue
+                seen.add(node)
+                stack.append((node, True))
+                for e in node._next:
+                    if e is not None and e[0] not in seen:
+                        stack.append((e[0], False))
+        for node in order:  # post-order: every child decided before its parent
+            if any(e is not None and (e[0] in needed or e[0] in wanted) for e in node._next):
+                needed.add(node)
+        return needed
+
+
+def _current_graph_task_id():
+    return _TASK[0].id if _TASK[0] is not None else -1
+
+
+def _will_engine_execute_node(node):
+    task = _TASK[0]
+    if task is None:
+        raise RuntimeError("_will_engine_execute_node should only be called during the backward "
+                           "pass")
+    return task.will_execute(node)
+
+
+class _MultiHandle:
+    __slots__ = ('handles',)
+
+    def __init__(self, handles):
+        self.handles = handles
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """fn(grads) once the gradients of all of `tensors` that this backward computes are known
+    (None for the others; mode "all"), or fn(grad) with the first of them (mode "any")."""
+    supported = ("all", "any")
+    if mode not in supported:
+        raise ValueError(f"Expects mode to be one of {supported} but got {mode}")
+    tensors = list(tensors)
+    if mode == "all":
+        grad_fns = [_grad_fn_or_acc(t) for t in tensors]
+        state = {}  # graph task id -> [calls so far, expected calls, grads]
+
+        def inner(idx):
+            def hook(grad):
+                tid = _current_graph_task_id()
+                if tid == -1:
+                    raise AssertionError("expected this hook to be called inside a backward call")
+                st = state.get(tid)
+                if st is None:
+                    n = sum(map(_will_engine_execute_node, grad_fns))
+                    st = state[tid] = [0, n, [None] * len(tensors)]
+                st[2][idx] = grad
+                st[0] += 1
+                if st[0] == st[1]:
+                    del state[tid]
+                    fn(st[2])
+            return hook
+        handles = tuple(t.register_hook(inner(i)) for i, t in enumerate(tensors))
+    else:
+        ran = set()
+
+        def hook(grad):
+            tid = _current_graph_task_id()
+            if tid == -1:
+                raise AssertionError("expected this hook to be called inside a backward call")
+            if tid in ran:
+                return
+            ran.add(tid)
+            fn(grad)
+        handles = tuple(t.register_hook(hook) for t in tensors if t.requires_grad)
+    return _MultiHandle(handles)
+
+
+# ---- saved tensors hooks ------------------------------------------------------------------
+# While hooks are on (saved_tensors_hooks), every tensor a node saves goes through the innermost
+# pair's pack hook at forward time, and what it returned through the unpack hook when backward
+# (or grad_fn._saved_x) uses it. Packed nodes keep no version check (torch's behaviour).
+
+_SAVED_HOOKS = []  # (pack, unpack) pairs, innermost last
+_HOOKS_DISABLED = [None]  # the error message while disable_saved_tensors_hooks is on
+
+
+class _Packed:
+    __slots__ = ('packed', 'unpack')
+
+    def __init__(self, packed, unpack):
+        self.packed, self.unpack = packed, unpack
+
+    def get(self):
+        t = self.unpack(self.packed)
+        if not isinstance(t, Tensor):
+            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got "
+                            f"result of type {type(t).__name__}")
+        return t
+
+
+class _PackedSaved(dict):
+    """A node's saved values while some are packed by hooks."""
+    __slots__ = ()
+
+    def unpacked(self):
+        return {k: v.get() if type(v) is _Packed else v for k, v in self.items()}
+
+
+def _pack(t, hooks):
+    pack, unpack = hooks
+    return _Packed(pack(t), unpack)
+
+
+def _save_packed(node, saved, out):
+    hooks = _SAVED_HOOKS[-1]
+    if out is not None:
+        out.grad_fn = node  # the pack hook sees the output as torch shows it
+        out._requires_grad = True
+    packed = _PackedSaved()
+    for k, v in saved.items():
+        if v is _RESULT:
+            v = out
+        packed[k] = _pack(v, hooks) if isinstance(v, Tensor) else v
+    node._versions = None
+    node._result_alias = None
+    node._saved = packed
+
+
+def _saved_value(node, name):
+    saved = node._saved
+    if saved is None:
+        _raise_freed()
+    v = saved.get(name) if isinstance(saved, dict) else None
+    if type(v) is _Packed:
+        return v.get()
+    return v
+
+
+class SavedTensor:
+    """A tensor a node saved (grad_fn._raw_saved_x): register_hooks(pack, unpack) packs it."""
+    __slots__ = ('_node', '_name')
+
+    def __init__(self, node=None, name=None):
+        self._node, self._name = node, name
+
+    def register_hooks(self, pack_hook, unpack_hook):
+        node = self._node
+        if node is None:
+            raise RuntimeError("the SavedTensor is not bound to a node")
+        saved = node._saved
+        if saved is None:
+            _raise_freed()
+        v = saved.get(self._name)
+        if type(v) is _Packed:
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have "
+                               "already been set. Hint: only one pair of hooks is allowed at a "
+                               "time.")
+        if not isinstance(v, Tensor):
+            raise RuntimeError("None is forbidden")
+        if type(saved) is not _PackedSaved:
+            saved = _PackedSaved(saved)
+        if v is node._result_alias:
+            v = _result_of(node, v)
+        saved[self._name] = _Packed(pack_hook(v), unpack_hook)
+        node._saved = saved
+        node._versions = None
+        node._result_alias = None
+
+
+def _result_of(node, alias):
+    t = _wrap(alias._data)
+    t._vc = alias._vc
+    t.grad_fn = node
+    t._requires_grad = True
+    return t
+
+
+class saved_tensors_hooks:
+    """Context manager: pack_hook(tensor) runs on every tensor an op saves for backward and
+    unpack_hook(packed) gives it back when backward needs it (the innermost pair applies)."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if _HOOKS_DISABLED[0] is not None:
+            raise RuntimeError(_HOOKS_DISABLED[0])
+        _SAVED_HOOKS.append((self.pack_hook, self.unpack_hook))
+
+    def __exit__(self, *args):
+        _SAVED_HOOKS.pop()
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Saved tensors are kept on the CPU (a copy, as torch keeps a CPU tensor's) and returned to
+    their device for backward."""
+
+    def __init__(self, pin_memory=False, device_type="cuda"):
+        def pack(t):
+            return (t.device, t.detach().clone())
+
+        def unpack(packed):
+            device, t = packed
+            return t.to(device, non_blocking=pin_memory)
+        super().__init__(pack, unpack)
+
+
+@contextlib.contextmanager
+def disable_saved_tensors_hooks(error_message):
+    """While on, entering saved_tensors_hooks raises RuntimeError(error_message)."""
+    prev = _HOOKS_DISABLED[0]
+    try:
+        _HOOKS_DISABLED[0] = error_message
+        if _SAVED_HOOKS:
+            raise RuntimeError(error_message)
+        yield
+    finally:
+        _HOOKS_DISABLED[0] = prev
+
+
+_MUTATION_ALLOWED = [False]
+
+
+class _SnapshotOnSave(saved_tensors_hooks):
+    """allow_mutation_on_saved_tensors' hooks: a saved tensor is kept with a copy of its values;
+    backward gets the tensor itself if it was not written since, else the copy."""
+
+    def __init__(self):
+        def pack(t):
+            return (t, t._vc.value, t._data.copy())
+
+        def unpack(packed):
+            t, version, copy = packed
+            if t._vc.value == version:
+                return t
+            return _wrap(copy)
+        super().__init__(pack, unpack)
+
+
+@contextlib.contextmanager
+def allow_mutation_on_saved_tensors():
+    """Tensors saved for backward may be written in place inside this context: backward uses
+    the values they had when saved."""
+    with _SnapshotOnSave():
+        if _MUTATION_ALLOWED[0]:
+            raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+        _MUTATION_ALLOWED[0] = True
+        try:
+            yield _MutationContext()
+        finally:
+            _MUTATION_ALLOWED[0] = False
+
+
+class _MutationContext:
+    """What allow_mutation_on_saved_tensors yields (torch's _AllowMutationOnSavedContext)."""
+
+    def __init__(self):
+        self.cloned = {}
+        self.original = {}
+        self.tid_to_weakhandle = {}
+        self.sid_to_tid = {}
+
+    def clear(self):
+        for d in (self.cloned, self.original, self.tid_to_weakhandle, self.sid_to_tid):
+            d.clear()
+
+
+_STREAM_FLAGS = {'warn_on_accumulate_grad_stream_mismatch': True,
+                 'override_stale_capture_stream': False}
+
+
+def set_warn_on_accumulate_grad_stream_mismatch(enabled):
+    """Whether AccumulateGrad warns when its stream differs from the producer's (CUDA streams;
+    on the CPU there is one stream, so the flag is only kept)."""
+    _STREAM_FLAGS['warn_on_accumulate_grad_stream_mismatch'] = bool(enabled)
+
+
+def set_override_stale_capture_stream(enabled):
+    """CUDA graph capture's stale-stream policy (kept; ember captures no CUDA graphs)."""
+    _STREAM_FLAGS['override_stale_capture_stream'] = bool(enabled)
 
 
 def _bind_tensor(tensor_module):

@@ -25,7 +25,7 @@ from .._tensor import Tensor
 from ..autograd import graph as _graph
 from ..autograd.function import Function
 from ..autograd.grad_mode import _State, enable_grad, no_grad
-from ..autograd.graph import _is_checkpoint_valid
+from ..autograd.graph import _is_checkpoint_valid, SavedTensor  # noqa: F401 (torch re-exports it)
 from ..amp import autocast
 from ..amp.autocast_mode import (is_autocast_enabled, get_autocast_dtype,
                                  is_autocast_cache_enabled)
