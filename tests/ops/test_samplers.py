@@ -42,8 +42,10 @@ def test_poisson_generator_and_grad():
     assert y.grad_fn.name() == 'PoissonBackward0'
     y.sum().backward()
     assert_same(x.grad, torch.zeros(3))
-    run_both(lambda: ember.poisson(ember.tensor([-1.0])), lambda: torch.poisson(torch.tensor([-1.0])))
-    run_both(lambda: ember.poisson(ember.tensor([1, 2])), lambda: torch.poisson(torch.tensor([1, 2])))
+    run_both(lambda: ember.poisson(ember.tensor([-1.0])),
+             lambda: torch.poisson(torch.tensor([-1.0])))
+    run_both(lambda: ember.poisson(ember.tensor([1, 2])),
+             lambda: torch.poisson(torch.tensor([1, 2])))
 
 
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
