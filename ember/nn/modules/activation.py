@@ -6,7 +6,7 @@ from ..._ops import activation as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
-from .utils import _class_constants
+from .utils import _class_constants, _Functional
 from ..._ops.creation import empty
 
 __all__ = ['Threshold', 'ReLU', 'RReLU', 'Hardtanh', 'ReLU6', 'Sigmoid', 'Hardsigmoid', 'Tanh',
@@ -19,22 +19,8 @@ def _inplace_str(inplace):
     return ', inplace=True' if inplace else ''
 
 
-class Threshold(Module):
+class Threshold(_Functional, fn=F.threshold):
     """y = x if x > threshold else value."""
-
-    __constants__ = ['threshold', 'value', 'inplace']
-
-    def __init__(self, threshold, value, inplace=False):
-        super().__init__()
-        self.threshold = threshold
-        self.value = value
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.threshold(input, self.threshold, self.value, self.inplace)
-
-    def extra_repr(self):
-        return f'threshold={self.threshold}, value={self.value}{_inplace_str(self.inplace)}'
 
 
 class _Activation(Module):
@@ -185,20 +171,8 @@ class CELU(_AlphaInplace, fn=F.celu):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
 
 
-class GLU(Module):
+class GLU(_Functional, fn=F.glu):
     """a * sigmoid(b) for the two halves a, b of the input along `dim`."""
-
-    __constants__ = ['dim']
-
-    def __init__(self, dim=-1):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input):
-        return F.glu(input, self.dim)
-
-    def extra_repr(self):
-        return f'dim={self.dim}'
 
 
 class GELU(Module):
@@ -262,21 +236,8 @@ class LogSigmoid(_Activation, fn=F.logsigmoid):
     """log(sigmoid(x))."""
 
 
-class Softplus(Module):
+class Softplus(_Functional, fn=F.softplus):
     """log(1 + exp(beta * x)) / beta."""
-
-    __constants__ = ['beta', 'threshold']
-
-    def __init__(self, beta=1.0, threshold=20.0):
-        super().__init__()
-        self.beta = beta
-        self.threshold = threshold
-
-    def forward(self, input):
-        return F.softplus(input, self.beta, self.threshold)
-
-    def extra_repr(self):
-        return f'beta={self.beta}, threshold={self.threshold}'
 
 
 class PReLU(Module):

@@ -13,7 +13,7 @@ from .module import Module
 from ..._ops.creation import ones, tensor, zeros
 from ..._dtype import long
 from ...autograd.grad_mode import no_grad
-from .utils import _empty, _lazy_weight_and_bias, _weight_and_bias
+from .utils import _empty, _Functional, _lazy_weight_and_bias, _weight_and_bias
 
 __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'LazyBatchNorm1d', 'LazyBatchNorm2d',
            'LazyBatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d',
@@ -379,20 +379,8 @@ class GroupNorm(Module):
                 f'bias={self.bias is not None}')
 
 
-class LocalResponseNorm(Module):
+class LocalResponseNorm(_Functional, fn=_F.local_response_norm):
     """Normalise each channel by its neighbours' squared activity (AlexNet's LRN)."""
-
-    __constants__ = ['size', 'alpha', 'beta', 'k']
-
-    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
-        super().__init__()
-        self.size = size
-        self.alpha = alpha
-        self.beta = beta
-        self.k = k
-
-    def forward(self, input):
-        return _F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f'{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}'

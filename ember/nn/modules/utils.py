@@ -2,11 +2,13 @@
 parameter storage a layer allocates before initialising it, and
 consume_prefix_in_state_dict_if_present."""
 import collections.abc
+import inspect
 from itertools import repeat
 
 from ..._ops.creation import empty
 from ..._tensor import _check_device
 from ..parameter import Parameter, UninitializedParameter
+from .module import Module
 
 __all__ = ['consume_prefix_in_state_dict_if_present']
 
@@ -57,6 +59,41 @@ def _class_constants(cls, **constants):
                  if getattr(c.__dict__.get('__init_subclass__'), '__func__', None)
                  is _class_constants)
     super(owner, cls).__init_subclass__(**rest)
+
+
+class _Functional(Module):
+    """A layer that is one functional with its settings fixed, named in its class statement:
+    `class Fold(_Functional, fn=F.fold)` takes fold's arguments after `input` (same names and
+    defaults) as its constructor's, keeps them as attributes (its __constants__), passes them
+    on in that order in forward, and prints them as `name=value` (`inplace` only when set)."""
+
+    def __init_subclass__(cls, fn=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if fn is None:
+            return
+        settings = list(inspect.signature(fn).parameters.values())[1:]
+        cls._fn = staticmethod(fn)
+        cls.__constants__ = [p.name for p in settings]
+        signature = inspect.Signature(
+            [inspect.Parameter('self', inspect.Parameter.POSITIONAL_OR_KEYWORD)] + settings)
+
+        def __init__(self, *args, **kwargs):
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            super(cls, self).__init__()
+            for name in cls.__constants__:
+                setattr(self, name, bound.arguments[name])
+
+        __init__.__signature__ = signature
+        __init__.__qualname__ = f'{cls.__qualname__}.__init__'
+        cls.__init__ = __init__
+
+    def forward(self, input):
+        return self._fn(input, *[getattr(self, name) for name in self.__constants__])
+
+    def extra_repr(self):
+        return ', '.join(f'{name}={getattr(self, name)}' for name in self.__constants__
+                         if name != 'inplace' or self.inplace)
 
 
 def _empty(shape, device=None, dtype=None):
