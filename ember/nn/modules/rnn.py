@@ -132,14 +132,18 @@ class RNNBase(Module):
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.size(-1)}")
 
-    def get_expected_hidden_size(self, input, batch_sizes):
+    def _expected_state_size(self, input, batch_sizes, size):
+        """(layers * directions, batch, size): the shape of a state (h or c) for `input`."""
         if batch_sizes is not None:
             mini_batch = int(batch_sizes[0])
         else:
             mini_batch = input.size(0) if self.batch_first else input.size(1)
         num_directions = 2 if self.bidirectional else 1
-        size = self.proj_size if self.proj_size > 0 else self.hidden_size
         return (self.num_layers * num_directions, mini_batch, size)
+
+    def get_expected_hidden_size(self, input, batch_sizes):
+        size = self.proj_size if self.proj_size > 0 else self.hidden_size
+        return self._expected_state_size(input, batch_sizes, size)
 
     def check_hidden_size(self, hx, expected_hidden_size, msg='Expected hidden size {}, got {}'):
         if tuple(hx.size()) != tuple(expected_hidden_size):
@@ -301,12 +305,7 @@ class LSTM(RNNBase):
         super().__init__('LSTM', *args, **kwargs)
 
     def get_expected_cell_size(self, input, batch_sizes):
-        if batch_sizes is not None:
-            mini_batch = int(batch_sizes[0])
-        else:
-            mini_batch = input.size(0) if self.batch_first else input.size(1)
-        num_directions = 2 if self.bidirectional else 1
-        return (self.num_layers * num_directions, mini_batch, self.hidden_size)
+        return self._expected_state_size(input, batch_sizes, self.hidden_size)
 
     def check_forward_args(self, input, hidden, batch_sizes):
         self.check_input(input, batch_sizes)
@@ -405,6 +404,16 @@ class RNNCellBase(Module):
     def _zeros(self, input):
         return zeros(input.size(0), self.hidden_size, dtype=input.dtype)
 
+    def _batched(self, name, input, hx):
+        """RNNCell's and GRUCell's (input, hx, batched): the dims checked, a batch dimension
+        added to an unbatched input and hx, zeros for a missing hx."""
+        self._check_dims(name, input, hx)
+        batched = input.dim() == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        hx = self._zeros(input) if hx is None else (hx if batched else hx.unsqueeze(0))
+        return input, hx, batched
+
 
 class RNNCell(RNNCellBase):
     """One step of an Elman RNN."""
@@ -418,11 +427,7 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
-        self._check_dims('RNNCell', input, hx)
-        batched = input.dim() == 2
-        if not batched:
-            input = input.unsqueeze(0)
-        hx = self._zeros(input) if hx is None else (hx if batched else hx.unsqueeze(0))
+        input, hx, batched = self._batched('RNNCell', input, hx)
         if self.nonlinearity not in ('tanh', 'relu'):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check_cell(input, (hx,))
@@ -474,11 +479,7 @@ class GRUCell(RNNCellBase):
                          dtype=dtype)
 
     def forward(self, input, hx=None):
-        self._check_dims('GRUCell', input, hx)
-        batched = input.dim() == 2
-        if not batched:
-            input = input.unsqueeze(0)
-        hx = self._zeros(input) if hx is None else (hx if batched else hx.unsqueeze(0))
+        input, hx, batched = self._batched('GRUCell', input, hx)
         self._check_cell(input, (hx,))
         xr, xz, xn = _linear(input, self.weight_ih, self.bias_ih).chunk(3, 1)
         hr, hz, hn = _linear(hx, self.weight_hh, self.bias_hh).chunk(3, 1)
