@@ -155,24 +155,9 @@ def memory_allocated(device=None):
     return 0
 
 
-def max_memory_allocated(device=None):
-    return 0
-
-
-def memory_reserved(device=None):
-    return 0
-
-
-def max_memory_reserved(device=None):
-    return 0
-
-
-def memory_cached(device=None):
-    return 0
-
-
-def max_memory_cached(device=None):
-    return 0
+# with no CUDA memory ever allocated, every counter is the one above
+max_memory_allocated = memory_reserved = max_memory_reserved = memory_allocated
+memory_cached = max_memory_cached = memory_allocated
 
 
 def memory_stats(device=None):
