@@ -207,20 +207,20 @@ class Transformer(Module):
         super().__init__()
         LayerNorm = _layer_norm_cls()
         fk = dict(device=device, dtype=dtype)
-        if custom_encoder is not None:
-            self.encoder = custom_encoder
-        else:
-            layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation,
-                                            layer_norm_eps, batch_first, norm_first, bias, **fk)
+
+        def stack(custom, layer_cls, stack_cls, num_layers):
+            """The custom encoder (decoder), else num_layers new layers and a final norm."""
+            if custom is not None:
+                return custom
+            layer = layer_cls(d_model, nhead, dim_feedforward, dropout, activation,
+                              layer_norm_eps, batch_first, norm_first, bias, **fk)
             norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk)
-            self.encoder = TransformerEncoder(layer, num_encoder_layers, norm)
-        if custom_decoder is not None:
-            self.decoder = custom_decoder
-        else:
-            layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout, activation,
-                                            layer_norm_eps, batch_first, norm_first, bias, **fk)
-            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk)
-            self.decoder = TransformerDecoder(layer, num_decoder_layers, norm)
+            return stack_cls(layer, num_layers, norm)
+
+        self.encoder = stack(custom_encoder, TransformerEncoderLayer, TransformerEncoder,
+                             num_encoder_layers)
+        self.decoder = stack(custom_decoder, TransformerDecoderLayer, TransformerDecoder,
+                             num_decoder_layers)
         self._reset_parameters()
         self.d_model = d_model
         self.nhead = nhead
@@ -360,50 +360,60 @@ class TransformerDecoder(Module):
         return output
 
 
-def _feed_forward_and_norms(layer, n, d_model, dim_feedforward, dropout, layer_norm_eps,
-                            norm_first, bias, fk):
-    """What follows a transformer layer's attention block(s), registered in torch's order: the
-    feed-forward block, `norm_first`, n LayerNorms and n Dropouts (norm1.., dropout1..)."""
-    LayerNorm, Dropout = _layer_norm_cls(), _dropout_cls()
-    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, **fk)
-    layer.dropout = Dropout(dropout)
-    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, **fk)
-    layer.norm_first = norm_first
-    for i in range(1, n + 1):
-        setattr(layer, f'norm{i}', LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk))
-    for i in range(1, n + 1):
-        setattr(layer, f'dropout{i}', Dropout(dropout))
-
-
-class TransformerEncoderLayer(Module):
-    """Self-attention then a feed-forward block, each with residual, dropout and LayerNorm."""
+class _TransformerLayer(Module):
+    """What the encoder and decoder layers share (unrelated classes in torch): one constructor
+    registering torch's submodules in torch's order (self_attn, for the decoder multihead_attn
+    over the memory, the feed-forward block, norm1.., dropout1..) and the self-attention
+    block."""
 
     __constants__ = ['norm_first']
+    _attends_memory = False  # the decoder's attention over the encoder output
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=F.relu,
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=None):
         super().__init__()
         fk = dict(device=device, dtype=dtype)
+        LayerNorm, Dropout = _layer_norm_cls(), _dropout_cls()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, **fk)
-        _feed_forward_and_norms(self, 2, d_model, dim_feedforward, dropout, layer_norm_eps,
-                                norm_first, bias, fk)
+        if self._attends_memory:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
+                                                     batch_first=batch_first, bias=bias, **fk)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **fk)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **fk)
+        self.norm_first = norm_first
+        blocks = 3 if self._attends_memory else 2
+        for i in range(1, blocks + 1):
+            setattr(self, f'norm{i}', LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk))
+        for i in range(1, blocks + 1):
+            setattr(self, f'dropout{i}', Dropout(dropout))
         if isinstance(activation, str):
             activation = _get_activation_fn(activation)
-        relu_cls, gelu_cls = getattr(_act, 'ReLU', ()), getattr(_act, 'GELU', ())
-        if activation is F.relu or isinstance(activation, relu_cls):
-            self.activation_relu_or_gelu = 1
-        elif activation is F.gelu or isinstance(activation, gelu_cls):
-            self.activation_relu_or_gelu = 2
-        else:
-            self.activation_relu_or_gelu = 0
+        if not self._attends_memory:  # the encoder notes it for torch's fast path
+            relu_cls, gelu_cls = getattr(_act, 'ReLU', ()), getattr(_act, 'GELU', ())
+            if activation is F.relu or isinstance(activation, relu_cls):
+                self.activation_relu_or_gelu = 1
+            elif activation is F.gelu or isinstance(activation, gelu_cls):
+                self.activation_relu_or_gelu = 2
+            else:
+                self.activation_relu_or_gelu = 0
         self.activation = activation
 
     def __setstate__(self, state):
         super().__setstate__(state)
         if not hasattr(self, 'activation'):
             self.activation = F.relu
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+
+class TransformerEncoderLayer(_TransformerLayer):
+    """Self-attention then a feed-forward block, each with residual, dropout and LayerNorm."""
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         src_key_padding_mask = _attn._canonical_mask(src_key_padding_mask,
@@ -423,41 +433,15 @@ class TransformerEncoderLayer(Module):
             x = self.norm2(x + self._ff_block(x))
         return x
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
-
     def _ff_block(self, x):
         x = self.linear2(self.dropout(self.activation(self.linear1(x))))
         return self.dropout2(x)
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, attention over the encoder memory, then a feed-forward block."""
 
-    __constants__ = ['norm_first']
-
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=F.relu,
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
-                 device=None, dtype=None):
-        super().__init__()
-        fk = dict(device=device, dtype=dtype)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
-                                            batch_first=batch_first, bias=bias, **fk)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
-                                                 batch_first=batch_first, bias=bias, **fk)
-        _feed_forward_and_norms(self, 3, d_model, dim_feedforward, dropout, layer_norm_eps,
-                                norm_first, bias, fk)
-        if isinstance(activation, str):
-            self.activation = _get_activation_fn(activation)
-        else:
-            self.activation = activation
-
-    def __setstate__(self, state):
-        if 'activation' not in state:
-            state['activation'] = F.relu
-        super().__setstate__(state)
+    _attends_memory = True
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
@@ -475,11 +459,6 @@ class TransformerDecoderLayer(Module):
                                                memory_key_padding_mask, memory_is_causal))
             x = self.norm3(x + self._ff_block(x))
         return x
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           is_causal=is_causal, need_weights=False)[0]
-        return self.dropout1(x)
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal=False):
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask,
