@@ -97,7 +97,7 @@ def test_tensor_names_on_instances():
 # importing a placeholder module for them would rebind the (stub) function, so the contract
 # fails until the function is real.
 _SHADOWED_BY_MISSING = {
-    'torch.distributed.rendezvous', 'torch.export.unflatten',
+    'torch.export.unflatten',
     'torch.quantization.fuse_modules', 'torch.quantization.quantize',
     'torch.quantization.quantize_jit',
 }

@@ -295,7 +295,10 @@ class FileStore(Store):
     def __init__(self, file_name, world_size=-1):
         super().__init__()
         self.path, self._world_size = file_name, world_size
-        open(file_name, 'ab').close()
+        try:
+            open(file_name, 'ab').close()
+        except OSError as e:
+            raise DistStoreError(e.strerror) from None
 
     def _timed_out(self, keys, timeout):
         return RuntimeError(f'Timeout waiting for key: {keys[0]} after {timeout * 1000:.0f} ms')
@@ -429,6 +432,9 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     address_family = socket.AF_INET
 
 
+_TENANTS = {}     # port -> the server of this process's multi-tenant stores on it
+
+
 class TCPStore(Store):
     """A store served by the master process (is_master=True) on `port`, reached over TCP by
     every other process; port 0 lets the system pick one (see `.port`)."""
@@ -439,14 +445,19 @@ class TCPStore(Store):
         super().__init__()
         self._timeout, self.host, self.libuvBackend = timeout, host_name, bool(use_libuv)
         self._server = None
-        if is_master:
+        if is_master and multi_tenant and int(port) in _TENANTS:
+            self._server = _TENANTS[int(port)]      # this process serves that port already
+        elif is_master:
             self._server = _Server(('', int(port)), _Handler, bind_and_activate=True)
             self._server.table = _Table()
             threading.Thread(target=self._server.serve_forever, daemon=True,
                              name='ember TCPStore').start()
             port = self._server.server_address[1]
-            # a dropped master closes its port, as torch's does (not at exit: threads are gone)
-            weakref.finalize(self, _stop, self._server).atexit = False
+            if multi_tenant:        # every multi-tenant store of the port shares one server
+                _TENANTS[port] = self._server
+            else:
+                # a dropped master closes its port, as torch's does (not at exit: no threads)
+                weakref.finalize(self, _stop, self._server).atexit = False
         self.port = int(port)
         self._lock = threading.Lock()
         self._sock = self._connect()

@@ -26,7 +26,7 @@ from ._store import TCPStore
 __all__ = '''
 is_available is_initialized is_torchelastic_launched is_nccl_available is_gloo_available
 is_mpi_available is_ucc_available is_xccl_available is_backend_available
-init_process_group destroy_process_group get_rank get_world_size get_backend
+init_process_group destroy_process_group split_group get_rank get_world_size get_backend
 get_backend_config get_group_rank get_global_rank get_process_group_ranks
 get_node_local_rank get_pg_count get_default_backend_for_device new_group barrier
 monitored_barrier broadcast all_reduce all_reduce_coalesced reduce all_gather
@@ -554,8 +554,9 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         raise ValueError('trying to initialize the default process group twice!')
     if store is not None and init_method is not None:
         raise AssertionError('Cannot specify both init_method and store.')
-    if device_id is not None and getattr(device_id, 'type', 'cpu') != 'cpu':
-        raise ValueError('init_process_group device_id must be a CPU device on ember')
+    if device_id is not None:       # torch on a machine without accelerators says the same
+        raise ValueError('init_process_group device_id parameter must be an accelerator with '
+                         'an index')
     name = _backend_name(backend)
     _check_launch(world_size, rank)
     comm = _world_comm().Dup()
@@ -625,6 +626,15 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
         pg.group_desc = group_desc
     _World.groups.append(pg)
     return pg
+
+
+def split_group(parent_pg=None, split_ranks=None, timeout=None, pg_options=None,
+                group_desc=None, backend=None):
+    """torch splits only a process group bound to an accelerator (init_process_group's
+    device_id); on the CPU it refuses, and so does ember."""
+    _default()
+    raise RuntimeError('No device associated with the default pg, not safe to split any '
+                       'process groups')
 
 
 def new_subgroups_by_enumeration(ranks_per_subgroup_list, timeout=None, backend=None,

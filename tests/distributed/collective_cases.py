@@ -339,6 +339,67 @@ def init_twice():
     dist.init_process_group('gloo')
 
 
+@case
+def device_mesh_1d():
+    m = torch.distributed.device_mesh.init_device_mesh('cpu', (2,), mesh_dim_names=('dp',))
+    return (repr(m), m.mesh.tolist(), str(m.mesh.dtype), m.ndim, m.shape, m.size(), m.size(0),
+            m.get_rank(), m.get_local_rank(), m.get_coordinate(), m.mesh_dim_names,
+            m.device_type, dist.get_process_group_ranks(m.get_group()),
+            dist.get_process_group_ranks(m.get_group('dp')), repr(m['dp']), m['dp'] is m)
+
+
+@case
+def device_mesh_2d():
+    m = dist.init_device_mesh('cpu', (1, 2), mesh_dim_names=('dp', 'tp'))
+    t = torch.ones(2) * (rank + 1)
+    dist.all_reduce(t, group=m.get_group('tp'))
+    u = torch.ones(1) * (rank + 1)
+    dist.all_reduce(u, group=m.get_group(0))
+    return (repr(m), m.mesh.tolist(), m.ndim, m.shape, m.size(), m.size(1),
+            m.get_local_rank('tp'), m.get_local_rank(0), m.get_coordinate(),
+            [dist.get_process_group_ranks(g) for g in m.get_all_groups()],
+            repr(m['tp']), m['tp'].mesh.tolist(), repr(m['dp']), m['dp'].mesh.tolist(), t, u)
+
+
+@case
+def device_mesh_unnamed_and_from_group():
+    m = dist.init_device_mesh('cpu', (2, 1))
+    w = dist.DeviceMesh('cpu', [0, 1])
+    g = dist.DeviceMesh.from_group(dist.group.WORLD, 'cpu')
+    return (repr(m), m.mesh_dim_names, m.get_coordinate(), m.get_local_rank(0), repr(w),
+            w.get_local_rank(), repr(g), dist.get_process_group_ranks(g.get_group()))
+
+
+@case
+def device_mesh_group_of_2d_needs_a_dim():
+    dist.init_device_mesh('cpu', (1, 2), mesh_dim_names=('dp', 'tp')).get_group()
+
+
+@case
+def device_mesh_bad_name():
+    dist.init_device_mesh('cpu', (1, 2), mesh_dim_names=('dp', 'tp'))['xx']
+
+
+@case
+def device_mesh_too_big():
+    dist.init_device_mesh('cpu', (3,))
+
+
+@case
+def device_mesh_names_length():
+    dist.init_device_mesh('cpu', (2,), mesh_dim_names=('a', 'b'))
+
+
+@case
+def device_mesh_slice_unnamed():
+    dist.init_device_mesh('cpu', (2,))['x']
+
+
+@case
+def split_group_on_the_cpu():
+    dist.split_group(split_ranks=[[0], [1]])
+
+
 results = {}
 for name, fn in CASES.items():
     try:

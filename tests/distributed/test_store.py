@@ -83,6 +83,12 @@ def test_file_store(tmp_path):
     assert len(e) == len(t) == 40
 
 
+def test_file_store_in_a_missing_directory(tmp_path):
+    for dist in (edist, tdist):
+        with pytest.raises(dist.DistStoreError, match='^No such file or directory$'):
+            dist.FileStore(str(tmp_path / 'none' / 'f'), 1)
+
+
 def test_file_store_is_shared_between_instances(tmp_path):
     path = str(tmp_path / 'f')
     a, b = edist.FileStore(path, 2), edist.FileStore(path, 2)
@@ -133,3 +139,79 @@ def test_error_classes_are_torchs():
         e, t = getattr(edist, name), getattr(tdist, name)
         assert [c.__name__ for c in e.__mro__] == [c.__name__ for c in t.__mro__]
     assert torch.__version__.startswith('2.13')
+
+
+def _rendezvous(dist, tmp_path, monkeypatch):
+    """What rendezvous gives (or raises) for each URL form, with torchrun's variables set."""
+    port = _free_port()
+    monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
+    monkeypatch.setenv('MASTER_PORT', str(port))
+    monkeypatch.setenv('RANK', '0')
+    monkeypatch.setenv('WORLD_SIZE', '1')
+    out = []
+    for url, kw in ((f'file://{tmp_path}/rdzv', dict(rank=0, world_size=1)),
+                    (f'tcp://127.0.0.1:{_free_port()}', dict(rank=0, world_size=1)),
+                    ('env://', {}), ('env://?rank=0&world_size=1', {}),
+                    ('file://', dict(rank=0, world_size=1)), ('file:///x', {}),
+                    ('tcp://127.0.0.1', dict(rank=0, world_size=1)),
+                    ('tcp://127.0.0.1:1?rank=0', dict(world_size=1)),
+                    ('nope://x', {}), (3, {}), ('env://', dict(rank='0'))):
+        try:
+            store, r, n = next(dist.rendezvous(url, **kw))
+            store.set('k', 'v')
+            out.append((type(store).__name__, r, n, store.get('k')))
+        except Exception as e:   # noqa: BLE001 -- the error is the result compared
+            out.append((type(e).__name__, str(e).replace(str(tmp_path), '')))
+    monkeypatch.delenv('RANK')
+    try:
+        next(dist.rendezvous('env://'))
+    except ValueError as e:
+        out.append(str(e))
+    return out
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_rendezvous_as_torch(tmp_path, monkeypatch):
+    (tmp_path / 'e').mkdir()
+    (tmp_path / 't').mkdir()
+    e = _rendezvous(edist, tmp_path / 'e', monkeypatch)
+    t = _rendezvous(tdist, tmp_path / 't', monkeypatch)
+    assert e == t and e[0] == ('FileStore', 0, 1, b'v')
+
+
+def test_register_rendezvous_handler():
+    def handler(url, **kwargs):
+        yield edist.HashStore(), 7, 9
+    edist.register_rendezvous_handler('mine', handler)
+    _, rank, size = next(edist.rendezvous('mine://here'))
+    assert (rank, size) == (7, 9)
+    with pytest.raises(RuntimeError, match='Rendezvous handler for mine:// already registered'):
+        edist.register_rendezvous_handler('mine', handler)
+    with pytest.raises(RuntimeError, match='Rendezvous handler for env:// already registered'):
+        tdist.register_rendezvous_handler('env', handler)
+
+
+def test_remote_device_as_torch():
+    from ember.distributed.remote_device import _remote_device as E
+    from torch.distributed.remote_device import _remote_device as T
+    for text in ('worker1/cpu', 'rank:0/cpu', 'trainer0', 'cpu', 'rank:3', 'a/b/c', '/cpu',
+                 'rank:x/cpu', 'w:1:2/cpu'):
+        got = []
+        for cls in (E, T):
+            try:
+                d = cls(text)
+                got.append((repr(d), d.worker_name(), d.rank(), str(d.device())))
+            except ValueError as e:
+                got.append(str(e))
+        assert got[0] == got[1], text
+
+
+def test_constants():
+    assert edist.constants.default_pg_timeout == tdist.constants.default_pg_timeout
+    assert edist.constants.default_pg_nccl_timeout == tdist.constants.default_pg_nccl_timeout
