@@ -12,9 +12,10 @@ from ._ops.decomp import (_svd as svd, _svdvals as svdvals, _qr as qr, _eigh as 
                           _eig as eig, _eigvals as eigvals, _lu as lu, _lu_factor as lu_factor,
                           _lu_solve as lu_solve, _lu_factor_ex as lu_factor_ex)
 
+from ._ops.ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: E402
 __all__ = ['vector_norm', 'matrix_norm', 'norm', 'solve', 'det', 'inv', 'matmul', 'cross',
            'slogdet', 'svd', 'qr', 'eigh', 'eigvalsh', 'cholesky', 'pinv', 'matrix_rank',
            'svdvals', 'cholesky_ex', 'inv_ex', 'solve_ex', 'solve_triangular', 'multi_dot',
            'vecdot', 'vander', 'diagonal', 'matrix_power', 'cond', 'tensorinv', 'tensorsolve',
            'lstsq', 'matrix_exp', 'householder_product', 'eig', 'eigvals', 'lu', 'lu_factor', 'lu_solve',
-           'lu_factor_ex']
+           'lu_factor_ex', 'ldl_factor', 'ldl_factor_ex', 'ldl_solve']
