@@ -36,6 +36,13 @@ def _without_digits(keys):
     return [k for k in keys if not k.isdigit()]
 
 
+def _pop(self, key):
+    """The containers' pop: remove the entry at `key` (an index or a name) and return it."""
+    v = self[key]
+    del self[key]
+    return v
+
+
 def _renumber(modules):
     """The same modules keyed '0', '1', ... (after a deletion)."""
     return OrderedDict((str(i), m) for i, m in enumerate(modules.values()))
@@ -89,10 +96,7 @@ class Sequential(Module):
             ret.append(layer)
         return ret
 
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
+    pop = _pop
 
     def __iadd__(self, other):
         if not isinstance(other, Sequential):
@@ -246,10 +250,7 @@ class ModuleList(Module):
         self.add_module(str(len(self)), module)
         return self
 
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
+    pop = _pop
 
     def extend(self, modules):
         if not isinstance(modules, container_abcs.Iterable):
@@ -290,10 +291,7 @@ class ModuleDict(Module):
     def clear(self):
         self._modules.clear()
 
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
+    pop = _pop
 
     def keys(self):
         return self._modules.keys()
@@ -443,10 +441,7 @@ class ParameterDict(Module):
         for k in self._keys.copy():
             del self[k]
 
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
+    pop = _pop
 
     def popitem(self):
         k, _ = self._keys.popitem()
