@@ -16,6 +16,12 @@ __all__ = ['L1Loss', 'NLLLoss', 'NLLLoss2d', 'PoissonNLLLoss', 'GaussianNLLLoss'
            'TripletMarginWithDistanceLoss', 'CTCLoss']
 
 
+def _check_margin(name, margin):
+    """The triplet losses' check of their margin (the message names torch's class)."""
+    if margin <= 0:
+        raise ValueError(f"{name}: expected margin to be greater than 0, got {margin} instead")
+
+
 class _Loss(Module):
     reduction: str
 
@@ -294,9 +300,7 @@ class TripletMarginLoss(_Loss):
     def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
                  reduce=None, reduction='mean'):
         super().__init__(size_average, reduce, reduction)
-        if margin <= 0:
-            raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got "
-                             f"{margin} instead")
+        _check_margin('TripletMarginLoss', margin)
         self.margin = margin
         self.p = p
         self.eps = eps
@@ -312,9 +316,7 @@ class TripletMarginWithDistanceLoss(_Loss):
 
     def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction='mean'):
         super().__init__(size_average=None, reduce=None, reduction=reduction)
-        if margin <= 0:
-            raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater "
-                             f"than 0, got {margin} instead")
+        _check_margin('TripletMarginWithDistanceLoss', margin)
         if distance_function is None:
             # torch's default is a PairwiseDistance module (a child, so it shows in the repr)
             pd = getattr(distance, 'PairwiseDistance', None)
