@@ -13,7 +13,7 @@ from ._util import (_bcast_errors, _embed_slice, _is_basic, _np_compat, _arr, _w
                     _scalar_to, _broadcast_error, _zeros_like_shape, _drop, _keep, _overlap,
                     _internal_overlap, _check_internal_overlap, _writable, _warn_expanded,
                     _OVERLAP_INTERNAL, _OVERLAP_PARTIAL)
-from .reduce import _SortRT, _TopkRT, _KthRT, _max_dim_backward
+from .reduce import _max_dim_backward, _return_type
 from .shape import SliceBackward0, SelectBackward0, cat, _diag_scatter  # noqa: F401 (extra.py)
 
 __all__ = ['gather', 'scatter', 'scatter_add', 'scatter_reduce', 'index_select', 'masked_fill',
@@ -776,7 +776,7 @@ def sort(input, dim=-1, descending=False, stable=None, *, out=None):
     # torch's sort.stable overload (any stable= given) is SortBackward1
     values = _record(SortBackward0 if stable is None else SortBackward1, _arr(vals), (input,),
                      shape=d.shape, dim=ax, indices=indices)
-    return _SortRT(values, indices)
+    return _return_type('sort')(values, indices)
 
 
 @tensor_op
@@ -804,7 +804,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     indices = _wrap(np.ascontiguousarray(idx))
     values = _record(TopkBackward0, np.ascontiguousarray(vals), (input,), shape=d.shape,
                      dim=ax, indices=indices)
-    return _TopkRT(values, indices)
+    return _return_type('topk')(values, indices)
 
 
 def _gt_or_nan(x, y):
@@ -899,7 +899,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     indices = _wrap(np.array(idx, order='C'))
     values = _record(KthvalueBackward0, np.array(vals, order='C'), (input,), shape=d.shape,
                      dim=ax, keepdim=keepdim, indices=indices)
-    return _KthRT(values, indices)
+    return _return_type('kthvalue')(values, indices)
 
 
 @tensor_op

@@ -1,5 +1,6 @@
 """Reductions: sum, mean, max/min, var/std, logsumexp, cumulative ops, softmax."""
 import builtins as _builtins
+import functools
 
 import numpy as np
 
@@ -18,28 +19,9 @@ __all__ = ['sum', 'mean', 'nansum', 'nanmean', 'prod', 'max', 'min', 'amax', 'am
            'softmax', 'log_softmax', 'median', 'nanmedian', 'mode', 'norm', 'dist']
 
 
-class _ReturnType(tuple):
-    """torch.return_types.*: a named tuple printed as torch prints it."""
-    _fields = ('values', 'indices')
-    _name = 'max'
-
-    def __new__(cls, values, indices):
-        return tuple.__new__(cls, (values, indices))
-
-    @property
-    def values(self):
-        return self[0]
-
-    @property
-    def indices(self):
-        return self[1]
-
-    def __repr__(self):
-        return (f"torch.return_types.{self._name}(\nvalues={self[0]!r},\n"
-                f"indices={self[1]!r})")
-
-
+@functools.cache
 def _return_type(name, fields=('values', 'indices')):
+    """torch.return_types.<name>: a named tuple printed as torch prints it (one class a name)."""
     attrs = {'_name': name, '_fields': fields, '__slots__': ()}
     for i, f in enumerate(fields):
         attrs[f] = property(lambda self, i=i: self[i])
@@ -53,19 +35,6 @@ def _return_type(name, fields=('values', 'indices')):
     attrs['__new__'] = __new__
     attrs['__repr__'] = __repr__
     return type(name, (tuple,), attrs)
-
-
-_MaxRT = _return_type('max')
-_MinRT = _return_type('min')
-_MedianRT = _return_type('median')
-_NanMedianRT = _return_type('nanmedian')
-_ModeRT = _return_type('mode')
-_CummaxRT = _return_type('cummax')
-_CumminRT = _return_type('cummin')
-_AminmaxRT = _return_type('aminmax', ('min', 'max'))
-_KthRT = _return_type('kthvalue')
-_SortRT = _return_type('sort')
-_TopkRT = _return_type('topk')
 
 
 def _sum_dtype(d, dtype):
@@ -299,7 +268,7 @@ def _minmax(input, dim, keepdim, out, which):
     indices = _wrap(_arr(idx.astype(np.int64, copy=False)))
     values = _record(MaxBackward0 if which == 'max' else MinBackward0, _arr(vals), (input,),
                      shape=d.shape, dim=ax, keepdim=keepdim, indices=indices)
-    rt = (_MaxRT if which == 'max' else _MinRT)(values, indices)
+    rt = _return_type(which)(values, indices)
     if out is not None:
         _out(out[0], values)
         _out(out[1], indices)
@@ -373,9 +342,9 @@ def aminmax(input, *, dim=None, keepdim=False):
     dim = dim if dim is not None else ()
     x = input.detach()
     lo, hi = amin(x, dim, keepdim)._data, amax(x, dim, keepdim)._data
-    return _AminmaxRT(*_record_outputs(AminmaxBackward0, (lo, hi), (input,), self=input,
-                                       axes=_dims(dim if dim != () else None, d.ndim),
-                                       keepdim=keepdim))
+    outputs = _record_outputs(AminmaxBackward0, (lo, hi), (input,), self=input,
+                              axes=_dims(dim if dim != () else None, d.ndim), keepdim=keepdim)
+    return _return_type('aminmax', ('min', 'max'))(*outputs)
 
 
 @derivative
@@ -642,13 +611,13 @@ def _cum_ext(input, dim, ufunc, rt):
 @tensor_op
 @_np_compat
 def cummax(input, dim):
-    return _cum_ext(input, dim, np.maximum, _CummaxRT)
+    return _cum_ext(input, dim, np.maximum, _return_type('cummax'))
 
 
 @tensor_op
 @_np_compat
 def cummin(input, dim):
-    return _cum_ext(input, dim, np.minimum, _CumminRT)
+    return _cum_ext(input, dim, np.minimum, _return_type('cummin'))
 
 
 @derivative
@@ -845,7 +814,7 @@ def median(input, dim=None, keepdim=False):
         else:
             idx = int(np.argsort(flat, kind='stable')[k])
         return _record(MedianBackward0, _arr(flat[idx].copy()), (input,), shape=d.shape, idx=idx)
-    return _median_dim(input, dim, keepdim, _MedianRT, nan_first=True)
+    return _median_dim(input, dim, keepdim, _return_type('median'), nan_first=True)
 
 
 @tensor_op
@@ -861,7 +830,7 @@ def nanmedian(input, dim=None, keepdim=False):
         idx = int(order[(good.size - 1) // 2])
         return _record(NanmedianBackward0, _arr(flat[idx].copy()), (input,), shape=d.shape,
                        idx=idx)
-    return _median_dim(input, dim, keepdim, _NanMedianRT, nan_first=False)
+    return _median_dim(input, dim, keepdim, _return_type('nanmedian'), nan_first=False)
 
 
 def _median_dim(input, dim, keepdim, rt, nan_first):
@@ -922,7 +891,7 @@ def mode(input, dim=-1, keepdim=False):
     indices = _wrap(idxs)
     values = _record(ModeBackward0, _arr(vals), (input,), shape=d.shape, dim=ax,
                      keepdim=keepdim, indices=indices)
-    return _ModeRT(values, indices)
+    return _return_type('mode')(values, indices)
 
 
 @tensor_op
