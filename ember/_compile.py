@@ -9,9 +9,8 @@ import functools
 
 from .nn.modules.module import Module
 
-__all__ = ['compile', 'OptimizedModule']
+__all__ = ['compile', 'OptimizedModule', 'InvalidBackend']
 
-_BACKENDS = ('inductor', 'eager', 'aot_eager', 'cudagraphs', 'openxla', 'tvm', 'onnxrt')
 _MODES = (None, 'default', 'lite', 'reduce-overhead', 'max-autotune-no-cudagraphs',
           'max-autotune')
 
@@ -81,35 +80,63 @@ class OptimizedModule(Module):
         return own + [a for a in super().__dir__() if a not in own]
 
 
+# torch's backend registry on a CPU-only machine (list_backends(exclude_tags=())); the
+# experimental and debug ones are those list_backends() leaves out by default
+_BACKENDS = ('aot_eager', 'aot_eager_decomp_partition', 'aot_eager_decomp_partition_crossref',
+             'aot_eager_decomp_partition_with_mode', 'aot_eager_default_partitioner', 'aot_ts',
+             'cudagraphs', 'dynamo_accuracy_minifier_backend', 'dynamo_minifier_backend',
+             'eager', 'eager_debug', 'eager_noexcept', 'inductor', 'invoke_subgraph',
+             'non_leaf_compile_error_TESTING_ONLY', 'openxla', 'openxla_eval',
+             'pre_dispatch_eager', 'relu_accuracy_error_TESTING_ONLY',
+             'relu_compile_error_TESTING_ONLY', 'relu_runtime_error_TESTING_ONLY', 'ts', 'tvm')
+_LISTED_BACKENDS = ('cudagraphs', 'inductor', 'openxla', 'tvm')
+
+_default_backend = 'inductor'
+
+
+class InvalidBackend(RuntimeError):
+    """torch._dynamo.exc.InvalidBackend (a RuntimeError)."""
+
+    def __init__(self, name):
+        super().__init__(f"Invalid backend: {name!r}, see `torch._dynamo.list_backends()` for "
+                         "available backends.")
+
+
 def _check_args(backend, mode, options):
     if mode is not None and options is not None:
         raise RuntimeError('Either mode or options can be specified, but both can\'t be '
                            'specified at the same time.')
-    if mode not in _MODES:
-        raise RuntimeError(f'Unrecognized mode={mode}, should be one of: '
-                           + ', '.join(m for m in _MODES if m))
-    if isinstance(backend, str) and backend not in _BACKENDS:
-        raise NotImplementedError(f"torch.compile(backend='{backend}'): ember has no compiler "
-                                  'backends; it runs every model eagerly')
+    if isinstance(backend, str):
+        if backend not in _BACKENDS:
+            raise InvalidBackend(backend)
+        if backend == 'inductor' and mode not in _MODES:
+            raise RuntimeError(f'Unrecognized mode={mode}, should be one of: '
+                               + ', '.join(m for m in _MODES if m))
 
 
-def compile(model=None, *, fullgraph=False, dynamic=None, backend='inductor', mode=None,
-            options=None, disable=False, **kwargs):
-    """torch.compile: returns something that computes the same, eagerly."""
-    _check_args(backend, mode, options)
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None,
+            options=None, name=None, disable=False, recompile_limit=None,
+            isolate_recompiles=False, shapes_spec=None):
+    """torch.compile: returns something that computes the same, eagerly (ember has no graph
+    compiler; every backend name torch knows is accepted and runs the model as written)."""
+    if backend is None:
+        backend = _default_backend
     if model is None:
         def fn(model):
             if model is None:
                 raise RuntimeError('Model can\'t be None')
             return compile(model, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
-                           mode=mode, options=options, disable=disable, **kwargs)
+                           mode=mode, options=options, name=name, disable=disable,
+                           recompile_limit=recompile_limit,
+                           isolate_recompiles=isolate_recompiles, shapes_spec=shapes_spec)
         return fn
+    _check_args(backend, mode, options)
     if disable:
         return model
     if isinstance(model, Module):
         return OptimizedModule(model)
     if not callable(model):
-        raise RuntimeError(f'Unsupported type {type(model)} for torch.compile')
+        raise AssertionError(f'A callable function is expected, but {type(model)} is provided.')
 
     @functools.wraps(model)
     def compile_wrapper(*args, **kw):

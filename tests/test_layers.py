@@ -43,7 +43,7 @@ LAYERS = [
       'distributions', 'distributions.*', 'amp', 'amp.*', 'testing']),
     (5, 'the facade (functional is a view of it), devices and tools',
      ['', 'functional', '__main__', '_misc', '_cli', '_hook', '_runner', '_launch', '_compat',
-      '_compile',
+      '_compile', 'compiler', 'compiler.*',
       '_demo*', 'jit', 'onnx', 'cuda', 'cuda.*', 'cpu', 'cpu.*', 'mps', 'accelerator', 'backends',
       'backends.*']),
 ]
