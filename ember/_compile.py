@@ -135,10 +135,16 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
         return model
     if isinstance(model, Module):
         return OptimizedModule(model)
-    if not callable(model):
-        raise AssertionError(f'A callable function is expected, but {type(model)} is provided.')
+    return _eager_wrapper(model)
 
-    @functools.wraps(model)
+
+def _eager_wrapper(fn):
+    """What compiling or disabling a function gives when everything runs eagerly: a wrapper
+    (with `__wrapped__`) that calls it."""
+    if not callable(fn):
+        raise AssertionError(f'A callable function is expected, but {type(fn)} is provided.')
+
+    @functools.wraps(fn)
     def compile_wrapper(*args, **kw):
-        return model(*args, **kw)
+        return fn(*args, **kw)
     return compile_wrapper

@@ -35,6 +35,7 @@ LAYERS = [
     (2, 'ops: the op families and the namespaces built on them',
      ['_ops', '_ops.*', 'linalg', 'fft', 'special', 'signal', 'signal.*', 'random', 'autograd',
       'autograd.functional', 'autograd.gradcheck', 'autograd.variable', 'utils.hooks',
+      'autograd.profiler', 'autograd.profiler_util',
       'distributed', 'distributed.*', 'sparse', 'masked', 'masked.*']),
     (3, 'nn: modules, parameters, init, F., nn.utils',
      ['nn', 'nn.*', 'func']),
@@ -43,7 +44,7 @@ LAYERS = [
       'distributions', 'distributions.*', 'amp', 'amp.*', 'testing']),
     (5, 'the facade (functional is a view of it), devices and tools',
      ['', 'functional', '__main__', '_misc', '_cli', '_hook', '_runner', '_launch', '_compat',
-      '_compile', 'compiler', 'compiler.*',
+      '_compile', 'compiler', 'compiler.*', 'profiler', 'profiler.*',
       '_demo*', 'jit', 'onnx', 'cuda', 'cuda.*', 'cpu', 'cpu.*', 'mps', 'accelerator', 'backends',
       'backends.*']),
 ]

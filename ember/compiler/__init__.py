@@ -107,13 +107,7 @@ def disable(fn=None, recursive=True, *, reason=None):
         def wrap(fn):
             return disable(fn, recursive, reason=reason)
         return wrap
-    if not callable(fn):
-        raise AssertionError(f"A callable function is expected, but {type(fn)} is provided.")
-
-    @functools.wraps(fn)
-    def _fn(*args, **kwargs):
-        return fn(*args, **kwargs)
-    return _fn
+    return _compile._eager_wrapper(fn)
 
 
 class set_stance:
@@ -278,11 +272,13 @@ def keep_portable_guards_unsafe(guard_entries):
 
 
 def skip_guard_on_inbuilt_nn_modules_unsafe(guard_entries):
-    return _guard_flags(guard_entries, lambda e: not e.orig_guard.source.is_unspecialized_builtin_nn_module())  # noqa: E501
+    return _guard_flags(
+        guard_entries, lambda e: not e.orig_guard.source.is_unspecialized_builtin_nn_module())
 
 
 def skip_guard_on_all_nn_modules_unsafe(guard_entries):
-    return _guard_flags(guard_entries, lambda e: not e.orig_guard.source.is_unspecialized_nn_module())  # noqa: E501
+    return _guard_flags(
+        guard_entries, lambda e: not e.orig_guard.source.is_unspecialized_nn_module())
 
 
 def keep_tensor_guards_unsafe(guard_entries, keep_parameters=False):
