@@ -44,7 +44,7 @@ LAYERS = [
       'distributions', 'distributions.*', 'amp', 'amp.*', 'testing']),
     (5, 'the facade (functional is a view of it), devices and tools',
      ['', 'functional', '__main__', '_misc', '_cli', '_hook', '_runner', '_launch', '_compat',
-      '_compile', 'compiler', 'compiler.*', 'profiler', 'profiler.*',
+      '_compile', 'compiler', 'compiler.*', 'profiler', 'profiler.*', 'hub',
       '_demo*', 'jit', 'onnx', 'cuda', 'cuda.*', 'cpu', 'cpu.*', 'mps', 'accelerator', 'backends',
       'backends.*']),
 ]
