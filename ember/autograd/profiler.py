@@ -26,6 +26,7 @@ import warnings
 import weakref
 
 from .._tensor import Tensor, _DECLARED
+from ..futures import Future  # noqa: F401  (torch.autograd.profiler.Future)
 from .._torch_api import API
 from . import graph
 from .profiler_util import (DeviceType, EventList, FunctionEvent, FunctionEventAvg,  # noqa: F401

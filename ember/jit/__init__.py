@@ -13,6 +13,7 @@ from typing import Final  # noqa: F401  (torch.jit.Final is typing.Final)
 from ..nn.modules.module import Module
 from ..autograd.grad_mode import no_grad
 from .._tensor import Tensor
+from ..futures import Future, _fork  # noqa: F401  (torch.jit.Future)
 
 __all__ = ['Attribute', 'CompilationUnit', 'Error', 'Final', 'ScriptFunction', 'ScriptModule',
            'RecursiveScriptModule', 'TopLevelTracedModule', 'annotate', 'enable_onednn_fusion',
@@ -246,26 +247,14 @@ class Attribute:
         return value
 
 
-class _Future:
-    def __init__(self, value):
-        self._value = value
-
-    def wait(self):
-        return self._value
-
-    def value(self):
-        return self._value
-
-    def done(self):
-        return True
-
-
 def fork(func, *args, **kwargs):
-    """Runs func now (ember is single-threaded eager) and returns a completed future."""
-    return _Future(func(*args, **kwargs))
+    """Runs func now (outside TorchScript torch runs it eagerly too) and returns a completed
+    future of its result."""
+    return _fork(func, *args, **kwargs)
 
 
 def wait(future):
+    """The result of a future returned by fork."""
     return future.wait()
 
 
