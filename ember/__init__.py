@@ -55,6 +55,8 @@ from ._values import *  # noqa: F401,F403,E402
 from . import cuda, cpu, mps, accelerator, backends, amp, jit, onnx, distributed  # noqa: F401,E402
 from .nn import parallel as _nn_parallel  # noqa: F401,E402  (torch.nn.parallel)
 from ._compile import compile  # noqa: F401,E402
+from ._storage import *  # noqa: F401,F403,E402
+from . import storage  # noqa: F401,E402  (torch.storage)
 from .futures import _CFuture as Future, _fork as fork, _wait as wait  # noqa: F401,E402
 from .amp.autocast_mode import (autocast, is_autocast_enabled, set_autocast_enabled,  # noqa
                                 get_autocast_dtype, set_autocast_dtype,

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _storage
 from ._dtype import from_numpy
 from ._ops._util import _operands
 from ._ops.creation import eye, tensor
@@ -43,7 +43,7 @@ def set_num_interop_threads(n):
 
 
 def is_storage(obj):
-    return False
+    return isinstance(obj, (_storage.TypedStorage, _storage.UntypedStorage))
 
 
 _deterministic = [False, False]  # enabled, warn_only

@@ -30,7 +30,7 @@ LAYERS = [
      ['_dtype', '_random', '_values', '_torch_api', '_torch_modules', 'autograd.grad_mode',
       'backends._flags', '_threads', 'torch_version']),
     (1, 'Tensor and the autograd engine',
-     ['_tensor', '_tensor_str', '_storage', '_stubs', 'types', 'version',
+     ['_tensor', '_tensor_str', '_storage', 'storage', '_stubs', 'types', 'version',
       'autograd.graph', 'autograd.function', 'autograd.anomaly_mode', 'autograd.forward_ad']),
     (2, 'ops: the op families and the namespaces built on them',
      ['_ops', '_ops.*', 'linalg', 'fft', 'special', 'signal', 'signal.*', 'random', 'autograd',

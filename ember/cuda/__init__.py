@@ -10,6 +10,7 @@ from collections import OrderedDict
 
 from . import amp  # noqa: F401
 from .._tensor import device as _device
+from .. import _storage
 
 __all__ = ['is_available', 'is_initialized', 'device_count', 'init', 'current_device',
            'set_device', 'get_device_name', 'get_device_capability', 'get_device_properties',
@@ -322,3 +323,28 @@ class device_of(device):
 
     def __init__(self, obj):
         super().__init__(obj.get_device() if obj.is_cuda else -1)
+
+
+# ---- the legacy typed classes ------------------------------------------------------------------
+
+# torch.cuda.FloatStorage & co: real classes (isinstance against them is False for every CPU
+# storage); building one needs CUDA
+globals().update({c.__name__: c for c in _storage._CUDA_LEGACY_CLASSES.values()})
+
+
+class _CudaTensorTypeMeta(type):
+    """torch.cuda.FloatTensor & co: no tensor is one; calling one raises torch's TypeError."""
+
+    def __instancecheck__(cls, instance):
+        return False
+
+    def __call__(cls, *args, **kwargs):
+        raise TypeError(f"type torch.cuda.{cls.__name__} not available. Torch not compiled "
+                        "with CUDA enabled.")
+
+
+for _name in ('DoubleTensor', 'FloatTensor', 'HalfTensor', 'BFloat16Tensor', 'LongTensor',
+              'IntTensor', 'ShortTensor', 'CharTensor', 'ByteTensor', 'BoolTensor'):
+    globals()[_name] = _CudaTensorTypeMeta(_name, (), {'__module__': __name__,
+                                                       '__qualname__': _name})
+del _name
