@@ -26,7 +26,7 @@ from .autograd.forward_ad import _probe, _vjp_in_u, _reaches
 from ._ops.creation import zeros_like
 from ._ops.shape import stack
 from ._ops.random import get_rng_state, set_rng_state
-from .nn import DataParallel
+from .nn.utils.stateless import _functional_call
 from .nn.modules.batchnorm import _BatchNorm
 
 __all__ = ['functional_call', 'stack_module_state', 'grad', 'grad_and_value', 'vjp', 'jvp',
@@ -55,74 +55,12 @@ def _merge(dicts):
                      f"dicts, but got {type(dicts)}")
 
 
-def _untie(module, given):
-    """A value given for one name of a tied tensor applies to all its names."""
-    groups = {}
-    for name, t in list(module.named_parameters(remove_duplicate=False)) + \
-            list(module.named_buffers(remove_duplicate=False)):
-        groups.setdefault(id(t), []).append(name)
-    out = dict(given)
-    for names in groups.values():
-        if len(names) < 2:
-            continue
-        values = {n: given[n] for n in names if n in given}
-        if not values:
-            continue
-        if len({id(v) for v in values.values()}) > 1:
-            raise ValueError(f"functional_call got multiple values for keys {sorted(values)}, "
-                             f"which are tied. Consider using tie_weights=False")
-        v = next(iter(values.values()))
-        for n in names:
-            out[n] = v
-    return out
-
-
 def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
                     tie_weights=True, strict=False):
     """Calls `module` with its parameters and buffers replaced by the given tensors (by
-    qualified name), then puts the originals back."""
-    if isinstance(module, DataParallel):
-        raise RuntimeError("The stateless API can't be used with nn.DataParallel module")
-    given = _merge(parameter_and_buffer_dicts)
-    if tie_weights:
-        given = _untie(module, given)
-    if strict:
-        known = {n for n, _ in module.named_parameters(remove_duplicate=False)}
-        known |= {n for n, _ in module.named_buffers(remove_duplicate=False)}
-        unexpected = sorted(set(given) - known)
-        missing = sorted(known - set(given))
-        msgs = []
-        if unexpected:
-            msgs.append(f"Unexpected key(s): {', '.join(map(repr, unexpected))}.")
-        if missing:
-            msgs.append(f"Missing key(s): {', '.join(map(repr, missing))}.")
-        if msgs:
-            raise RuntimeError("Error(s) in reparametrizing for {}:\n\t{}".format(
-                module._get_name(), "\n\t".join(msgs)))
-    kwargs = {} if kwargs is None else kwargs
-    args = () if args is None else args if isinstance(args, tuple) else (args,)
-    saved = []
-    try:
-        for name, value in given.items():
-            owner_name, _, attr = name.rpartition('.')
-            owner = module.get_submodule(owner_name) if owner_name else module
-            for store in ('_parameters', '_buffers'):
-                d = owner.__dict__.get(store)
-                if d is not None and attr in d:
-                    saved.append((d, attr, d[attr]))
-                    d[attr] = value
-                    break
-            else:
-                missing = object()
-                saved.append((owner.__dict__, attr, owner.__dict__.get(attr, missing)))
-                owner.__dict__[attr] = value
-        return module(*args, **kwargs)
-    finally:
-        for d, attr, old in reversed(saved):
-            if type(old) is object:
-                del d[attr]
-            else:
-                d[attr] = old
+    qualified name; one dict or several), then puts the originals back."""
+    return _functional_call(module, _merge(parameter_and_buffer_dicts), args, kwargs,
+                            tie_weights=tie_weights, strict=strict)
 
 
 def stack_module_state(models):
