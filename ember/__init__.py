@@ -47,6 +47,7 @@ from . import serialization  # noqa: F401,E402
 from . import distributions  # noqa: F401,E402
 from ._hook import install_as_torch  # noqa: F401,E402
 from . import functional  # noqa: F401,E402  (torch.functional)
+from . import overrides, _C  # noqa: F401,E402  (torch.overrides, torch._C's protocol pieces)
 
 # names torch also exposes at the top level
 from ._values import *  # noqa: F401,F403,E402

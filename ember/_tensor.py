@@ -10,7 +10,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype, _tensor_str
+from . import _dtype, _tensor_str, _torch_function
 from ._dtype import from_numpy as _dtype_of_np
 from ._values import memory_format, strided
 
@@ -225,6 +225,12 @@ class Tensor(metaclass=_TensorMeta):
     # scalar operators defer to Tensor's reflected ones.
     __array_priority__ = 1000
     _sparse = False  # True on the sparse layouts' subclass (ember/_ops/sparse.py)
+
+    def __init_subclass__(cls, **kwargs):
+        # a subclass with a __torch_function__ arms the protocol (ember.overrides)
+        super().__init_subclass__(**kwargs)
+        if _torch_function.State.on_subclass is not None:
+            _torch_function.State.on_subclass(cls)
 
     def __init__(self, *args, dtype=None, device=None):
         # the legacy constructor: Tensor(2, 3) is uninitialised, Tensor([1, 2]) copies data

@@ -28,7 +28,7 @@ PKG = os.path.join(ROOT, 'ember')
 LAYERS = [
     (0, 'leaf helpers: dtypes, RNG, constants, torch\'s API tables, grad-mode state, threads',
      ['_dtype', '_random', '_values', '_torch_api', '_torch_modules', 'autograd.grad_mode',
-      'backends._flags', '_threads', 'torch_version']),
+      'backends._flags', '_threads', 'torch_version', '_torch_function']),
     (1, 'Tensor and the autograd engine',
      ['_tensor', '_tensor_str', '_storage', 'storage', '_stubs', 'types', 'version',
       'autograd.graph', 'autograd.function', 'autograd.anomaly_mode', 'autograd.forward_ad']),
@@ -44,7 +44,8 @@ LAYERS = [
       'distributions', 'distributions.*', 'amp', 'amp.*', 'testing']),
     (5, 'the facade (functional is a view of it), devices and tools',
      ['', 'functional', '__main__', '_misc', '_cli', '_hook', '_runner', '_launch', '_compat',
-      '_compile', 'compiler', 'compiler.*', 'profiler', 'profiler.*', 'hub',
+      '_compile', 'compiler', 'compiler.*', 'profiler', 'profiler.*', 'hub', 'overrides',
+      'library', '_C',
       '_demo*', 'jit', 'onnx', 'cuda', 'cuda.*', 'cpu', 'cpu.*', 'mps', 'accelerator', 'backends',
       'backends.*']),
 ]

@@ -19,6 +19,7 @@ from .._tensor import Tensor, _VersionCounter, _parse_to, _check_device, _wrap, 
     tensor_op, _register_methods, _LEGACY_NAMES
 from .._tensor_str import _values_str, _add_suffixes
 from .._values import sparse_coo, sparse_csr, strided
+from .._torch_function import _disabled_torch_function_impl
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _attach, _record, derivative
 from .creation import tensor as _tensor, zeros
@@ -129,6 +130,7 @@ class SparseTensor(Tensor):
     __slots__ = ('_ix', '_v', '_coal', '_cache')
     _prints_as_tensor = True
     _sparse = True
+    __torch_function__ = _disabled_torch_function_impl  # no part in __torch_function__
 
     # metadata ---------------------------------------------------------------------------------
     @property

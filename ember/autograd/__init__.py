@@ -26,8 +26,8 @@ def kineto_available():
 
 
 def is_tensor_like(inp):
-    """Whether inp is a Tensor (ember has no __torch_function__ subclasses)."""
-    return type(inp) is _tensor.Tensor or isinstance(inp, _tensor.Tensor)
+    """Whether inp is a Tensor, or of a type with a __torch_function__ (torch.overrides)."""
+    return type(inp) is _tensor.Tensor or hasattr(inp, '__torch_function__')
 
 
 def variable(*args, **kwargs):

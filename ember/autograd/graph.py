@@ -20,6 +20,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from .._dtype import from_numpy
+from .._torch_function import State as _TF
 from .grad_mode import _State
 
 __all__ = ['Node', 'AccumulateGrad', 'backward', 'grad', 'GradientEdge', 'get_gradient_edge',
@@ -549,6 +550,8 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
     _State.enabled = create_graph
     prev_valid = _CHECKPOINT_VALID[0]
     _CHECKPOINT_VALID[0] = inputs is None
+    # the formulas are torch's C++ kernels: they see no __torch_function__ (ember.overrides)
+    _TF.all_off += 1
     try:
         while ready:
             node = ready.pop()
@@ -641,6 +644,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
         _State.enabled = prev
         _CHECKPOINT_VALID[0] = prev_valid
         _TASK[0] = prev_task
+        _TF.all_off -= 1
 
     if inputs is not None:
         result = []

@@ -5,6 +5,7 @@ from .. import _tensor_str
 from .._tensor import Tensor, _VersionCounter
 from .._ops.creation import empty
 from .._tensor import _check_device
+from .._torch_function import _disabled_torch_function_impl
 
 __all__ = ['Parameter', 'UninitializedParameter', 'is_lazy', 'Buffer', 'UninitializedBuffer',
            'UninitializedTensorMixin']
@@ -55,6 +56,7 @@ class _ParameterMeta(type(Tensor)):
 
 class Parameter(Tensor, metaclass=_ParameterMeta):
     """A Tensor that a Module registers as a learnable parameter (requires_grad=True)."""
+    __torch_function__ = _disabled_torch_function_impl  # ops on it give plain tensors
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
@@ -87,6 +89,7 @@ _tensor_str._TENSOR_CLASSES['Parameter'] = Parameter  # prints as 'Parameter con
 
 class UninitializedTensorMixin:
     """A placeholder with no shape yet; `materialize` gives it storage (lazy modules)."""
+    __torch_function__ = _disabled_torch_function_impl
 
     def materialize(self, shape, device=None, dtype=None):
         if dtype is None:
@@ -148,6 +151,7 @@ class _BufferMeta(type(Tensor)):
 
 class Buffer(Tensor, metaclass=_BufferMeta):
     """Marks a tensor to be registered as a buffer when assigned to a Module attribute."""
+    __torch_function__ = _disabled_torch_function_impl
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:
