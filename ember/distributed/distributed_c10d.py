@@ -21,6 +21,7 @@ import numpy as np
 
 from .._ops._util import _legacy
 from .._tensor import Tensor
+from ..futures import Future
 from ._store import TCPStore
 
 __all__ = '''
@@ -34,8 +35,8 @@ all_gather_into_tensor all_gather_single all_gather_object gather gather_object 
 scatter_object_list broadcast_object_list reduce_scatter reduce_scatter_tensor
 reduce_scatter_single all_to_all all_to_all_single send recv isend irecv send_object_list
 recv_object_list batch_isend_irecv P2POp ReduceOp reduce_op Backend GroupMember group
-ProcessGroup Work supports_complex new_subgroups new_subgroups_by_enumeration DebugLevel
-get_debug_level set_debug_level set_debug_level_from_env
+ProcessGroup Work GradBucket BuiltinCommHookType supports_complex new_subgroups
+new_subgroups_by_enumeration DebugLevel get_debug_level set_debug_level set_debug_level_from_env
 '''.split()
 
 _NOT_INIT = ('Default process group has not been initialized, please make sure to call '
@@ -152,16 +153,16 @@ def is_torchelastic_launched():
 
 # ---- ReduceOp, Backend, groups --------------------------------------------------------------
 
-def _int_enum(name, names):
-    """An int subclass with named members, as torch's pybind enums print (RedOpType,
-    DebugLevel)."""
+def _int_enum(name, names, start=0):
+    """An int subclass with named members numbered from `start`, as torch's pybind enums
+    print (RedOpType, DebugLevel)."""
     cls = type(name, (int,), {
         '_names': names, '__module__': __name__,
-        'name': property(lambda self: self._names[int(self)]),
+        'name': property(lambda self: self._names[int(self) - start]),
         'value': property(int),
         '__repr__': lambda self: f'<{name}.{self.name}: {int(self)}>',
         '__str__': lambda self: f'{name}.{self.name}'})
-    for i, n in enumerate(names):
+    for i, n in enumerate(names, start):
         setattr(cls, n, cls(i))
     return cls
 
@@ -306,6 +307,7 @@ class Work:
         self._done = False
         self._exc = None
         self._status = None
+        self._future = None
 
     def _complete(self):
         self._done = True
@@ -316,7 +318,11 @@ class Work:
                 finish()
             except BaseException as e:
                 self._exc = e
+                if self._future is not None:
+                    self._future.set_exception(e)
                 raise
+        if self._future is not None and not self._future.done():
+            self._future.set_result(list(self._result))
 
     def wait(self, timeout=timedelta(0)):
         if not self._done:
@@ -365,8 +371,68 @@ class Work:
         self.wait()
 
     def get_future(self):
-        raise NotImplementedError('ember does not implement torch.distributed.Work.get_future '
-                                  'yet (wait() returns once the results are in place)')
+        """A Future of the collective's output tensors (a list), completed with it."""
+        if self._future is None:
+            self._future = _WorkFuture(self)
+            if self._done:
+                self._future.set_result(list(self._result))
+        return self._future
+
+
+class _WorkFuture(Future):
+    """The future of a collective. MPI moves a collective along only inside MPI calls, so
+    waiting on this future, or on one chained from it with then(), first waits for the
+    collective itself."""
+
+    def __init__(self, work=None):
+        super().__init__()
+        self._work = work
+
+    def wait(self):
+        if self._work is not None and not self.done():
+            self._work.wait()
+        return super().wait()
+
+    def done(self):
+        if self._work is not None and not self._done:
+            self._work.is_completed()
+        return super().done()
+
+    def then(self, callback):
+        fut = super().then(callback)
+        fut._work = self._work
+        return fut
+
+
+class GradBucket:
+    """The gradients of one DDP bucket, as a communication hook sees them: `buffer()` is
+    their flat concatenation, `gradients()` each parameter's view into it."""
+
+    def __init__(self, index, buffer, gradients, parameters, is_last):
+        self._index, self._buffer = index, buffer
+        self._gradients, self._parameters, self._is_last = gradients, parameters, is_last
+
+    def index(self):
+        return self._index
+
+    def buffer(self):
+        return self._buffer
+
+    def gradients(self):
+        return list(self._gradients)
+
+    def parameters(self):
+        return list(self._parameters)
+
+    def is_last(self):
+        return self._is_last
+
+    def set_buffer(self, buffer):
+        self._buffer = buffer
+
+
+# the communication hooks DDP has built in (`_register_builtin_comm_hook`)
+BuiltinCommHookType = _int_enum('BuiltinCommHookType', ('ALLREDUCE', 'FP16_COMPRESS'), 1)
 
 
 def _done_work(result=()):

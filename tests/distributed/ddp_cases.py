@@ -9,6 +9,7 @@ involved) for the equivalence check; with BatchNorm the whole batch goes through
 ranks' halves (each normalised by its own statistics, as on the ranks) and the running
 statistics follow rank 0's, as DDP's buffer broadcast makes them.
 """
+import importlib
 import os
 import pickle
 import sys
@@ -219,7 +220,44 @@ def unused_without_detection():
     return 'no error'
 
 
+def comm_hooks():
+    """Training steps with each way of replacing DDP's all-reduce: torch's default hooks, the
+    built-in hook types and a hook of the program's own (a sum, then a halving)."""
+    hooks = importlib.import_module(LIB + '.distributed.algorithms.ddp_comm_hooks.default_hooks')
+
+    def summed_then_halved(state, bucket):
+        work = dist.all_reduce(bucket.buffer(), async_op=True)
+        assert len(bucket.parameters()) == len(bucket.gradients())
+        return work.get_future().then(lambda fut: fut.value()[0] / 2)
+
+    out = []
+    for register in (lambda d: d.register_comm_hook(None, hooks.allreduce_hook),
+                     lambda d: d.register_comm_hook(dist.group.WORLD, hooks.fp16_compress_hook),
+                     lambda d: d._register_builtin_comm_hook(dist.BuiltinCommHookType.ALLREDUCE),
+                     lambda d: d.register_comm_hook({'calls': 0}, summed_then_halved)):
+        model = make('mlp')
+        ddp = DDP(model, bucket_cap_mb=0.0005)       # several buckets
+        register(ddp)
+        opt = torch.optim.SGD(ddp.parameters(), lr=0.1)
+        X, Y = data('mlp')
+        for step in range(2):
+            opt.zero_grad()
+            loss_of('mlp', ddp(X[rank::2]), Y[rank::2]).backward()
+            opt.step()
+        try:
+            ddp.register_comm_hook(None, hooks.allreduce_hook)
+            again = 'no error'
+        except RuntimeError as e:
+            again = str(e)
+        out.append((state(ddp), again))
+    work = dist.all_reduce(torch.ones(2) * (rank + 1), async_op=True)
+    fut = work.get_future()
+    out.append((fut.wait()[0].tolist(), fut.done(), fut.then(lambda f: 7).wait()))
+    return out
+
+
 results = {}
+results['comm_hooks'] = comm_hooks()
 for kind in ('mlp', 'cnn', 'gpt'):
     results[kind] = train_ddp(kind)
     if rank == 0 and LIB == 'ember':

@@ -77,3 +77,17 @@ def test_find_unused_parameters(both):
             assert g['never.weight'] is None and g['b.weight'] is not None
     assert ember_ranks[0]['unused_error'] == torch_ranks[0]['unused_error'] == (
         'Expected to have finished reduction in the prior iteration before starting a new one')
+
+
+def test_communication_hooks(both):
+    """torch's default hooks, a built-in hook type and a program's own hook train as torch's
+    DDP with the same hooks (fp16 compression rounds the same way); Work.get_future."""
+    torch_ranks, ember_ranks = both
+    for r in range(2):
+        got, want = ember_ranks[r]['comm_hooks'], torch_ranks[r]['comm_hooks']
+        assert len(got) == len(want) == 5
+        for i, ((g, g_again), (t, t_again)) in enumerate(zip(got[:4], want[:4])):
+            close(g, t, f'rank {r} hook {i}')
+            assert g_again == t_again == ('register_comm_hook or register_builtin_comm_hook '
+                                          'can only be called once.')
+        assert got[4] == want[4] == ([3.0, 3.0], True, 7)

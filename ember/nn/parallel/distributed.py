@@ -19,6 +19,7 @@ import numpy as np
 from ...autograd.graph import AccumulateGrad
 from ...autograd.grad_mode import is_grad_enabled
 from ...distributed import distributed_c10d as dist
+from ...distributed.algorithms.ddp_comm_hooks import default_hooks
 from ..._tensor import Tensor, _wrap
 from ..modules.module import Module
 
@@ -81,7 +82,7 @@ def _reached_leaves(outputs):
 
 
 class _Bucket:
-    __slots__ = ('index', 'params', 'flat', 'slices', 'pending', 'request')
+    __slots__ = ('index', 'params', 'flat', 'slices', 'pending', 'request', 'future')
 
     def __init__(self, index, params):
         self.index = index
@@ -90,6 +91,7 @@ class _Bucket:
         self.slices = []
         self.pending = 0
         self.request = None
+        self.future = None                      # a communication hook's result
 
 
 class _Reducer:
@@ -115,6 +117,7 @@ class _Reducer:
         self.ready = set()
         self.next_bucket = 0
         self.used = np.zeros(len(params), dtype=np.int32)
+        self.comm_hook = None      # (state, hook): the hook reduces each bucket instead
 
     def _assign(self, cap):
         """Buckets over the parameters in reverse order, per dtype, the first one small."""
@@ -146,7 +149,7 @@ class _Reducer:
         self.used[:] = 0
         for b in self.buckets:
             b.pending = len(b.params)
-            b.request = None
+            b.request = b.future = None
         if self.find_unused:
             reached = _reached_leaves(outputs)
             unused = [i for i, p in enumerate(self.params) if id(p) not in reached]
@@ -174,14 +177,19 @@ class _Reducer:
         if param is None or param.grad is None:
             dst[...] = 0
         else:
-            np.multiply(param.grad._data.reshape(-1), 1.0 / self.world, out=dst,
-                        casting='unsafe')
+            # a communication hook gets the gradients as they are: it averages them itself
+            scale = 1.0 / self.world if self.comm_hook is None else 1.0
+            np.multiply(param.grad._data.reshape(-1), scale, out=dst, casting='unsafe')
         b.pending -= 1
         MPI = dist._mpi()
         while self.next_bucket < len(self.buckets) and \
                 self.buckets[self.next_bucket].pending == 0:
             nb = self.buckets[self.next_bucket]
-            nb.request = self.comm.Iallreduce(MPI.IN_PLACE, nb.flat, op=MPI.SUM)
+            if self.comm_hook is None:
+                nb.request = self.comm.Iallreduce(MPI.IN_PLACE, nb.flat, op=MPI.SUM)
+            else:
+                state, hook = self.comm_hook
+                nb.future = hook(state, self._grad_bucket(nb))
             self.next_bucket += 1
         live = [x.request for x in self.buckets[:self.next_bucket] if x.request is not None]
         if live:
@@ -189,9 +197,23 @@ class _Reducer:
         if self.next_bucket == len(self.buckets):
             self._finalize()
 
+    def _grad_bucket(self, b):
+        params = [self.params[i] for i in b.params]
+        views = [_wrap(b.flat[off:off + n].reshape(self.params[i]._data.shape))
+                 for i, off, n in b.slices]
+        return dist.GradBucket(b.index, _wrap(b.flat), views, params,
+                               b.index == len(self.buckets) - 1)
+
     def _finalize(self):
         MPI = dist._mpi()
-        MPI.Request.Waitall([b.request for b in self.buckets])
+        if self.comm_hook is None:
+            MPI.Request.Waitall([b.request for b in self.buckets])
+        for b in self.buckets:
+            if b.future is not None:
+                out = b.future.wait()
+                out = out[0] if isinstance(out, (list, tuple)) else out
+                if out._data is not b.flat:
+                    b.flat[...] = out._data.reshape(-1)
         self.expect_hooks = False
         self.started = False
         if self.find_unused:
@@ -338,9 +360,20 @@ class DistributedDataParallel(Module):
                                   '(uneven inputs) yet')
 
     def register_comm_hook(self, state, hook):
-        raise NotImplementedError('ember does not implement DistributedDataParallel.'
-                                  'register_comm_hook yet (gradients are averaged with '
-                                  'all-reduce)')
+        """Reduce each bucket with hook(state, bucket) -> Future of the reduced gradients
+        instead of DDP's all-reduce average (see distributed.algorithms.ddp_comm_hooks)."""
+        if not callable(hook):
+            raise TypeError('Communication hook must be callable.')
+        if self.reducer.comm_hook is not None:
+            raise RuntimeError('register_comm_hook or register_builtin_comm_hook can only be '
+                               'called once.')
+        self.reducer.comm_hook = (state, hook)
+
+    def _register_builtin_comm_hook(self, comm_hook_type):
+        chosen = {dist.BuiltinCommHookType.ALLREDUCE: default_hooks.allreduce_hook,
+                  dist.BuiltinCommHookType.FP16_COMPRESS: default_hooks.fp16_compress_hook}[
+                      int(comm_hook_type)]
+        self.register_comm_hook(self.process_group, chosen)
 
     def _set_static_graph(self):
         self.static_graph = True
