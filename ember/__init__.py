@@ -12,7 +12,8 @@ from . import _dtype
 from ._dtype import (dtype, float16, half, float32, float, float64, double, bfloat16,  # noqa
                      int8, int16, short, int32, int, int64, long, uint8, uint16, uint32, uint64,
                      bool, complex64, cfloat, complex128, cdouble, get_default_dtype,
-                     set_default_dtype, promote_types, can_cast, finfo, iinfo)
+                     set_default_dtype, promote_types, can_cast, finfo, iinfo, qint8, quint8,
+                     qint32, quint4x2, quint2x4)
 from ._tensor import Tensor, Size, device  # noqa: F401
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled,  # noqa: F401
                                  inference_mode, is_grad_enabled, is_inference_mode_enabled)
@@ -37,6 +38,7 @@ from ._ops.tensor_misc import *  # noqa: F401,F403
 from ._ops.native import *  # noqa: F401,F403
 from ._ops.samplers import *  # noqa: F401,F403
 from ._ops.lowrank import *  # noqa: F401,F403
+from ._ops.quantized import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions  # noqa: F401
 
 from . import autograd, linalg, sparse, masked  # noqa: F401

@@ -6,7 +6,8 @@ import numpy as np
 __all__ = ['dtype', 'float16', 'half', 'float32', 'float', 'float64', 'double', 'bfloat16',
            'int8', 'int16', 'short', 'int32', 'int', 'int64', 'long', 'uint8', 'uint16',
            'uint32', 'uint64', 'bool', 'complex64', 'cfloat', 'complex128', 'cdouble',
-           'get_default_dtype', 'set_default_dtype', 'promote_types', 'can_cast', 'finfo', 'iinfo']
+           'get_default_dtype', 'set_default_dtype', 'promote_types', 'can_cast', 'finfo', 'iinfo',
+           'qint8', 'quint8', 'qint32', 'quint4x2', 'quint2x4']
 
 
 class dtype:
@@ -98,9 +99,21 @@ half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 cfloat, cdouble = complex64, complex128
 
+# The quantized types (kind 4): their values live in a quantized tensor's integer array
+# (ember/_ops/quantized.py), never in a plain tensor, so they have no NumPy dtype here.
+qint8 = dtype('qint8', None, 4, None)
+quint8 = dtype('quint8', None, 4, None)
+qint32 = dtype('qint32', None, 4, None)
+quint4x2 = dtype('quint4x2', None, 4, None)
+quint2x4 = dtype('quint2x4', None, 4, None)
+qint32.itemsize = 4
+for _q in (qint8, quint8, quint4x2, quint2x4):
+    _q.itemsize = 1
+_QUANTIZED = (qint8, quint8, qint32, quint4x2, quint2x4)
+
 _ALL = (bool, uint8, uint16, uint32, uint64, int8, int16, int32, int64, float16, float32,
         float64, bfloat16, complex64, complex128)
-_BY_NAME = {d.name: d for d in _ALL}
+_BY_NAME = {d.name: d for d in _ALL + _QUANTIZED}
 _FROM_NP = {d._np: d for d in _ALL if not isinstance(d, _OptionalDtype)}
 
 
@@ -125,6 +138,9 @@ def from_numpy(np_dtype):
 def to_numpy(d):
     """The NumPy dtype that holds an ember dtype's values."""
     if d._np is None:
+        if d._kind == 4:
+            raise RuntimeError(f"ember: {d!r} values exist only inside a quantized tensor "
+                               "(torch.quantize_per_tensor, torch._empty_affine_quantized)")
         raise NotImplementedError(
             f"{d!r} needs the optional 'ml_dtypes' package (pip install ml_dtypes)")
     return d._np

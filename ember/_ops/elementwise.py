@@ -795,6 +795,8 @@ def ReluBackward0(grad, result):
 def relu(input, inplace=False):
     if inplace:
         return input.relu_()
+    if input.is_quantized:  # its own method (ember/_ops/quantized.py)
+        return input.relu()
     d = input._data
     return _record(ReluBackward0, _arr(np.maximum(d, d.dtype.type(0))), (input,), result=_RESULT)
 
@@ -1391,6 +1393,8 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 @tensor_op
 def equal(input, other):
+    if input.is_quantized:
+        return input.equal(other)
     return input._data.shape == other._data.shape and bool(np.all(input._data == other._data))
 
 

@@ -310,6 +310,9 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """2-D max pooling over (N, C, H, W) or (C, H, W)."""
+    if input.is_quantized:  # on its values, requantized alike (ember/_ops/quantized.py)
+        return input._qop(max_pool2d, kernel_size, stride, padding, dilation, ceil_mode,
+                          return_indices)
     return _max_pool_nd(input, 2, kernel_size, stride, padding, dilation, ceil_mode,
                         return_indices)
 
@@ -469,6 +472,9 @@ _AVG_POOL_BACKWARD = {
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """2-D average pooling over (N, C, H, W) or (C, H, W)."""
+    if input.is_quantized:  # on its values, requantized alike (ember/_ops/quantized.py)
+        return input._qop(avg_pool2d, kernel_size, stride, padding, ceil_mode,
+                          count_include_pad, divisor_override)
     return _avg_pool_nd(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad,
                         divisor_override)
 
@@ -582,6 +588,8 @@ _ADAPTIVE_AVG_POOL_BACKWARD = {
 @_empty_batch(4)
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size (windows [floor(i*H/h), ceil((i+1)*H/h)))."""
+    if input.is_quantized:  # on its values, requantized alike (ember/_ops/quantized.py)
+        return input._qop(adaptive_avg_pool2d, output_size)
     return _adaptive_avg_nd(input, 2, output_size)
 
 

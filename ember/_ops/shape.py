@@ -267,6 +267,8 @@ def unsqueeze(input, dim):
 
 @tensor_op
 def flatten(input, start_dim=0, end_dim=-1):
+    if input.is_quantized:  # its own method (ember/_ops/quantized.py)
+        return input.flatten(start_dim, end_dim)
     d = input._data
     s, e = _wrap_dim(start_dim, d.ndim), _wrap_dim(end_dim, d.ndim)
     if d.ndim == 0:
@@ -623,6 +625,8 @@ def cat(tensors, dim=0, *, out=None):
         if not isinstance(x, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
                             f"{type(x).__name__}")
+    if tensors[0].is_quantized:  # ember/_ops/quantized.py
+        return tensors[0]._qcat(tensors, dim)
     # torch skips legacy empty 1-D tensors of shape (0,)
     live = [x for x in tensors if not (x._data.ndim == 1 and x._data.shape[0] == 0)]
     if not live:
@@ -661,6 +665,8 @@ def stack(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    if tensors[0].is_quantized:  # ember/_ops/quantized.py
+        return tensors[0]._qcat(tensors, dim, stack=True)
     shape0 = tensors[0]._data.shape
     for i, x in enumerate(tensors):
         if x._data.shape != shape0:

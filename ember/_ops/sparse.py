@@ -78,10 +78,14 @@ class _SparseData:
     def __getattr__(self, name):
         if name.startswith('__') and name not in ('__array_interface__', '__array_struct__'):
             raise AttributeError(name)
-        raise _refused(object.__getattribute__(self, '_layout'))
+        raise object.__getattribute__(self, '_error')()
+
+    def _error(self):
+        # (a subclass gives its own: the quantized tensors' _QData)
+        return _refused(self._layout)
 
     def _refuse(self, *args, **kwargs):
-        raise _refused(self._layout)
+        raise self._error()
 
     __array__ = __array_ufunc__ = __array_function__ = _refuse
     __getitem__ = __setitem__ = __iter__ = __len__ = __bool__ = _refuse
