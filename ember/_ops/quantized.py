@@ -150,7 +150,8 @@ def _choose_qparams(mn, mx, qmin, qmax, reduce_range=False, preserve_sparsity=Fa
         symmetric_qmin = int(-((qmax - qmin) / 2 + 1))
         symmetric_qmax = int((qmax - qmin) / 2)
         max_scale = max(abs(mn / symmetric_qmin), abs(mx / symmetric_qmax))
-        mn, mx = max_scale * symmetric_qmin, max_scale * symmetric_qmax
+        mn = float(np.float32(max_scale * symmetric_qmin))  # (C++ floats)
+        mx = float(np.float32(max_scale * symmetric_qmax))
     scale = (mx - mn) / (qmax - qmin)
     f = np.float32(scale)
     with np.errstate(divide='ignore', over='ignore'):
@@ -749,6 +750,11 @@ def FakeQuantizePerChannelAffineCachemaskBackward0(grad, mask):
     return (_keep_grad(grad, mask), None, None)
 
 
+@derivative
+def FusedMovingAvgObsFqHelperBackward0(grad, mask):
+    return (_keep_grad(grad, mask),)
+
+
 def _need_fake_float(input):
     if input.dtype not in (float32, float64, _dtype.float16, _dtype.bfloat16):
         raise RuntimeError(f"\"fake_quantize_tensor_cachemask_kernel_type_handling\" not "
@@ -797,23 +803,15 @@ def fake_quantize_per_channel_affine(input, scale, zero_point, axis, quant_min, 
                    (input, scale, zero_point), mask=mask)
 
 
-def _calc_qparams_tensor(mn, mx, quant_min, quant_max, per_channel, symmetric=False):
-    """torch's choose_qparams for the fused observer (scale/zero-point tensors), as
-    MinMaxObserver computes them (eps = float32 eps)."""
-    mn = np.minimum(np.asarray(mn, np.float32), np.float32(0))
-    mx = np.maximum(np.asarray(mx, np.float32), np.float32(0))
-    eps = np.float32(np.finfo(np.float32).eps)
-    if symmetric:
-        amax = np.maximum(-mn, mx)
-        scale = np.maximum(amax / np.float32((quant_max - quant_min) / 2), eps)
-        zp = np.zeros(scale.shape, np.int32)
-        if quant_min == 0:  # unsigned
-            zp[...] = (quant_min + quant_max + 1) // 2
-    else:
-        scale = np.maximum((mx - mn) / np.float32(quant_max - quant_min), eps)
-        zp = quant_min - np.rint(mn / scale).astype(np.int64)
-        zp = np.clip(zp, quant_min, quant_max).astype(np.int32)
-    return scale.astype(np.float32), zp
+def _calc_qparams_tensor(mn, mx, quant_min, quant_max, symmetric=False):
+    """Scale (float32) and zero point (int32) arrays of the fused observer: fbgemm's
+    ChooseQuantizationParams per element (symmetric: preserve_sparsity)."""
+    mn, mx = np.atleast_1d(mn), np.atleast_1d(mx)
+    pairs = [_choose_qparams(lo, hi, quant_min, quant_max, preserve_sparsity=symmetric)
+             for lo, hi in zip(mn.reshape(-1), mx.reshape(-1))]
+    scale = np.array([p[0] for p in pairs], np.float32).reshape(mn.shape)
+    zp = np.array([p[1] for p in pairs], np.int32).reshape(mn.shape)
+    return scale, zp
 
 
 def fused_moving_avg_obs_fake_quant(self, observer_on, fake_quant_on, running_min, running_max,
@@ -839,16 +837,23 @@ def fused_moving_avg_obs_fake_quant(self, observer_on, fake_quant_on, running_mi
         running_min._data = np.asarray(new_min, np.float32).reshape(
             running_min._data.shape if running_min._data.size else np.shape(new_min))
         running_max._data = np.asarray(new_max, np.float32).reshape(running_min._data.shape)
+    x = self._data
+    if int(np.asarray(fake_quant_on._data).reshape(-1)[0]):
+        # (the parameters follow the running range only while fake quantization is on)
         s, z = _calc_qparams_tensor(running_min._data, running_max._data, quant_min, quant_max,
-                                    per_channel, symmetric_quant)
+                                    symmetric_quant)
         scale._data = s.reshape(scale._data.shape if scale._data.size == s.size else s.shape)
         zero_point._data = z.reshape(scale._data.shape)
-    if int(np.asarray(fake_quant_on._data).reshape(-1)[0]):
+        s = scale._data
+        z = zero_point._data
         if per_channel:
-            return fake_quantize_per_channel_affine(self, scale, zero_point, ch_axis, quant_min,
-                                                    quant_max)
-        return fake_quantize_per_tensor_affine(self, scale, zero_point, quant_min, quant_max)
-    return self.clone() if not self.requires_grad else self * 1
+            shape = [1] * x.ndim
+            shape[ch_axis] = -1
+            s, z = s.reshape(shape), z.reshape(shape)
+        out, mask = _fake_values(x, s, z, quant_min, quant_max)
+    else:
+        out, mask = x.copy(), np.ones(x.shape, bool)
+    return _record(FusedMovingAvgObsFqHelperBackward0, out, (self,), mask=mask)
 
 
 def choose_qparams_optimized(input, numel, n_bins, ratio, bit_width):
@@ -885,3 +890,106 @@ def choose_qparams_optimized(input, numel, n_bins, ratio, bit_width):
         if cand < best:
             best, best_min, best_max = cand, cur_min, cur_max
     return _wrap(np.array([best_max], np.float32)), _wrap(np.array([best_min], np.float32))
+
+
+# ---- fbgemm's quantized kernels (linear, conv2d) -------------------------------------------------
+
+def _weight_channels(w):
+    """(int8 values as int64 with the zero point taken off, float32 scales per output row)."""
+    ints = w._int.astype(np.int64)
+    rows = ints.shape[0]
+    if w._axis is None:
+        return ints - w._zp, np.full(rows, np.float32(w._scale))
+    if w._axis != 0:
+        raise NotImplementedError("ember quantizes weights along axis 0 only")
+    shape = (rows,) + (1,) * (ints.ndim - 1)
+    return ints - w._zp.reshape(shape), w._scale.astype(np.float32)
+
+
+def _requantize(acc, x_scale, w_scales, bias, out_scale, out_zp, out_dtype, relu, axis):
+    """fbgemm's ReQuantizeOutput with a float bias: nearbyint((acc + bias / (sx * sw)) *
+    (sx * sw / sy)) + zy in float32, clamped (from zy up with a fused ReLU)."""
+    lo, hi, np_t, _ = _QINFO[out_dtype]
+    shape = [1] * acc.ndim
+    shape[axis] = -1
+    act_w = (np.float32(x_scale) * w_scales).astype(np.float32).reshape(shape)
+    mult = (act_w / np.float32(out_scale)).astype(np.float32)
+    raw = acc.astype(np.float32)
+    if bias is not None:
+        raw = raw + (np.asarray(bias, np.float32).reshape(shape) / act_w).astype(np.float32)
+    v = np.rint((raw * mult).astype(np.float32)).astype(np.int64) + int(out_zp)
+    return np.clip(v, out_zp if relu else lo, hi).astype(np_t)
+
+
+def _quantized_linear(x, w, bias, out_scale, out_zp, relu=False):
+    """quantized::linear(_relu) of a quint8 input and a qint8 weight (out_features x in)."""
+    if not isinstance(x, QTensor):
+        raise _backend_refusal('CPU', 'quantized::linear')
+    wi, ws = _weight_channels(w)
+    xi = x._int.astype(np.int64) - x._zp
+    acc = xi @ wi.T
+    out = _requantize(acc, x._scale, ws, bias, out_scale, out_zp, x._qd, relu, acc.ndim - 1)
+    return _qt(out, x._qd, per_tensor_affine, float(out_scale), int(out_zp))
+
+
+def _im2col(xi, kh, kw, stride, padding, dilation, pad_value):
+    n, c, h, w_ = xi.shape
+    ph, pw = padding
+    xp = np.full((n, c, h + 2 * ph, w_ + 2 * pw), pad_value, xi.dtype)
+    xp[:, :, ph:ph + h, pw:pw + w_] = xi
+    oh = (h + 2 * ph - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (w_ + 2 * pw - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    cols = np.empty((n, c, kh, kw, oh, ow), xi.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            r0, c0 = i * dilation[0], j * dilation[1]
+            cols[:, :, i, j] = xp[:, :, r0:r0 + stride[0] * oh:stride[0],
+                                  c0:c0 + stride[1] * ow:stride[1]]
+    return cols, oh, ow
+
+
+def _quantized_conv2d(x, w, bias, stride, padding, dilation, groups, out_scale, out_zp,
+                      relu=False):
+    """quantized::conv2d(_relu): int32 accumulation of (x - zx) * w over each window (the
+    padding holds x's zero point, i.e. 0.0), requantized as fbgemm does."""
+    if not isinstance(x, QTensor):
+        raise _backend_refusal('CPU', 'quantized::conv2d.new')
+    batched = x._int.ndim == 4
+    xi = x._int.astype(np.int64) - x._zp
+    if not batched:
+        xi = xi[None]
+    wi, ws = _weight_channels(w)
+    oc, cg, kh, kw = wi.shape
+    cols, oh, ow = _im2col(xi, kh, kw, stride, padding, dilation, 0)
+    n = xi.shape[0]
+    og = oc // groups
+    acc = np.empty((n, oc, oh, ow), np.int64)
+    for g in range(groups):
+        part = cols[:, g * cg:(g + 1) * cg].reshape(n, cg * kh * kw, oh * ow)
+        wg = wi[g * og:(g + 1) * og].reshape(og, cg * kh * kw)
+        acc[:, g * og:(g + 1) * og] = np.einsum('ok,nkp->nop', wg, part).reshape(n, og, oh, ow)
+    out = _requantize(acc, x._scale, ws, bias, out_scale, out_zp, x._qd, relu, 1)
+    if not batched:
+        out = out[0]
+    return _qt(out, x._qd, per_tensor_affine, float(out_scale), int(out_zp))
+
+
+def _dynamic_linear(x, w, bias, reduce_range=True, relu=False):
+    """quantized::linear_dynamic: x quantized to quint8 from its own range (fbgemm's
+    ChooseQuantizationParams, reduce_range), int32 products with the qint8 weight, and
+    sx * sw * acc + bias in float32."""
+    xd = np.asarray(x._data, np.float32)
+    mn, mx = (float(xd.min()), float(xd.max())) if xd.size else (0.0, 0.0)
+    sx, zx = _choose_qparams(mn, mx, 0, 255, reduce_range)
+    inv = np.float32(1) / np.float32(sx)
+    with np.errstate(invalid='ignore', over='ignore'):
+        xq = np.clip(zx + np.rint(xd * inv), 0, 255).astype(np.int64)
+    wi, ws = _weight_channels(w)
+    acc = (xq - zx) @ wi.T
+    scale = (np.float32(sx) * ws).astype(np.float32)
+    out = (acc.astype(np.float32) * scale).astype(np.float32)
+    if bias is not None:
+        out = (out + np.asarray(bias._data, np.float32)).astype(np.float32)
+    if relu:
+        out = np.maximum(out, np.float32(0))
+    return _wrap(out)
