@@ -38,15 +38,19 @@ __all__ = ['QConfig', 'QConfigDynamic', 'default_qconfig', 'default_debug_qconfi
            'QConfigAny', 'qconfig_equals']
 
 
+def _refuse_instances(name, *ctors):
+    if any(isinstance(c, nn.Module) for c in ctors):
+        raise ValueError(
+            f"{name} received observer instance, please pass observer class instead. "
+            "Use MyObserver.with_args(x=1) to override arguments to constructor if needed")
+
+
 class QConfig(namedtuple('QConfig', ['activation', 'weight'])):
     """The observer constructors for a module's output (activation) and its weight."""
     __slots__ = ()
 
     def __new__(cls, activation, weight):
-        if isinstance(activation, nn.Module) or isinstance(weight, nn.Module):
-            raise ValueError(
-                "QConfig received observer instance, please pass observer class instead. "
-                "Use MyObserver.with_args(x=1) to override arguments to constructor if needed")
+        _refuse_instances('QConfig', activation, weight)
         return super().__new__(cls, activation, weight)
 
 
@@ -57,10 +61,7 @@ class QConfigDynamic(namedtuple('QConfigDynamic', ['activation', 'weight'])):
     def __new__(cls, activation=nn.Identity, weight=nn.Identity):
         warnings.warn("`QConfigDynamic` is going to be deprecated in PyTorch 1.12, please use "
                       "`QConfig` instead", FutureWarning, stacklevel=2)
-        if isinstance(weight, nn.Module):
-            raise ValueError(
-                "QConfigDynamic received observer instance, please pass observer class instead. "
-                "Use MyObserver.with_args(x=1) to override arguments to constructor if needed")
+        _refuse_instances('QConfigDynamic', weight)
         return super().__new__(cls, activation, weight)
 
 
