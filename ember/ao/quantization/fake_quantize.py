@@ -10,8 +10,8 @@ from ..._ops.quantized import (fake_quantize_per_tensor_affine, fake_quantize_pe
 from ...nn import Module
 from .observer import (_with_args, default_fixed_qparams_range_0to1_observer,
                        default_fixed_qparams_range_neg1to1_observer, FixedQParamsObserver,
-                       MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver,
-                       _POST_PROCESS)
+                       HistogramObserver, MovingAverageMinMaxObserver,
+                       MovingAveragePerChannelMinMaxObserver, _POST_PROCESS)
 from .utils import is_per_channel as _is_per_channel, is_per_tensor as _is_per_tensor
 
 __all__ = ['FakeQuantizeBase', 'FakeQuantize', 'FixedQParamsFakeQuantize',
@@ -23,6 +23,7 @@ __all__ = ['FakeQuantizeBase', 'FakeQuantize', 'FixedQParamsFakeQuantize',
            'default_symmetric_fixed_qparams_fake_quant',
            'default_affine_fixed_qparams_fake_quant', 'default_per_channel_weight_fake_quant',
            'default_embedding_fake_quant', 'default_embedding_fake_quant_4bit',
+           'default_histogram_fake_quant',
            'default_fused_act_fake_quant', 'default_fused_wt_fake_quant',
            'default_fused_per_channel_wt_fake_quant', 'fused_wt_fake_quant_range_neg_127_to_127',
            'fused_per_channel_wt_fake_quant_range_neg_127_to_127']
@@ -244,6 +245,9 @@ default_embedding_fake_quant = FakeQuantize.with_args(
 default_embedding_fake_quant_4bit = FakeQuantize.with_args(
     observer=MovingAveragePerChannelMinMaxObserver, qscheme=per_channel_affine_float_qparams,
     ch_axis=0, dtype=quint4x2, averaging_constant=1)
+default_histogram_fake_quant = FakeQuantize.with_args(
+    observer=HistogramObserver, quant_min=0, quant_max=255, dtype=quint8,
+    qscheme=per_tensor_affine, reduce_range=True)
 default_fused_act_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(
     observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, dtype=quint8)
 default_fused_wt_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(

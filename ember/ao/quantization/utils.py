@@ -1,4 +1,5 @@
 """Helpers of eager-mode quantization (torch.ao.quantization.utils)."""
+import functools
 import warnings
 
 from ..._dtype import qint8, quint8, qint32, int8, uint8, int16, int32, uint16
@@ -82,3 +83,26 @@ def calculate_qmin_qmax(quant_min, quant_max, has_customized_qrange, dtype, redu
     else:
         quant_min, quant_max = 0, 15
     return quant_min, quant_max
+
+
+DEPRECATION_WARNING = (
+    "torch.ao.quantization is deprecated and will be removed in 2.10. \n"
+    "For migrations of users: \n"
+    "1. Eager mode quantization (torch.ao.quantization.quantize, "
+    "torch.ao.quantization.quantize_dynamic), please migrate to use torchao eager mode "
+    "quantize_ API instead \n"
+    "2. FX graph mode quantization (torch.ao.quantization.quantize_fx.prepare_fx,"
+    "torch.ao.quantization.quantize_fx.convert_fx, please migrate to use torchao pt2e "
+    "quantization API instead (prepare_pt2e, convert_pt2e) \n"
+    "3. pt2e quantization has been migrated to torchao "
+    "(https://github.com/pytorch/ao/tree/main/torchao/quantization/pt2e) \n"
+    "see https://github.com/pytorch/ao/issues/2259 for more details")
+
+
+def _deprecated(fn):
+    """torch marks the eager-mode entry points deprecated: a DeprecationWarning per call."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        warnings.warn(DEPRECATION_WARNING, DeprecationWarning, stacklevel=2)
+        return fn(*args, **kwargs)
+    return wrapper

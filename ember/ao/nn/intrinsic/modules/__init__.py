@@ -1,0 +1,3 @@
+from .fused import *  # noqa: F401,F403
+from .fused import _FusedModule  # noqa: F401
+from . import fused  # noqa: F401

@@ -1,0 +1,3 @@
+"""torch.ao.nn.intrinsic.qat: fused QAT modules."""
+from .modules import *  # noqa: F401,F403
+from . import modules  # noqa: F401

@@ -1,0 +1,3 @@
+"""torch.ao.nn.intrinsic.quantized: fused quantized modules (Conv+ReLU, Linear+ReLU)."""
+from .modules import *  # noqa: F401,F403
+from . import modules  # noqa: F401

@@ -1,0 +1,5 @@
+from .conv_relu import ConvReLU2d
+from .linear_relu import LinearReLU
+from . import conv_relu, linear_relu  # noqa: F401
+
+__all__ = ['ConvReLU2d', 'LinearReLU']

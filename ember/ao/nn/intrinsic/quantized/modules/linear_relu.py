@@ -1,0 +1,18 @@
+"""Quantized Linear with a fused ReLU (torch.ao.nn.intrinsic.quantized.modules.linear_relu)."""
+from ....quantized.modules import linear as nnq_linear
+from ...modules import fused as nni
+
+__all__ = ['LinearReLU']
+
+
+class LinearReLU(nnq_linear.Linear):
+    """Linear + ReLU in one quantized kernel."""
+    _FLOAT_MODULE = nni.LinearReLU
+    _RELU = True
+
+    def _get_name(self):
+        return 'QuantizedLinearReLU'
+
+    @classmethod
+    def from_float(cls, mod, use_precomputed_fake_quant=False):
+        return super().from_float(mod, use_precomputed_fake_quant)

@@ -1,0 +1,4 @@
+"""torch.ao.nn.qat: float modules that fake-quantize their weights (quantization-aware
+training)."""
+from .modules import *  # noqa: F401,F403
+from . import modules  # noqa: F401
