@@ -38,7 +38,7 @@ LAYERS = [
       'autograd.profiler', 'autograd.profiler_util', 'futures',
       'distributed', 'distributed.*', 'sparse', 'masked', 'masked.*']),
     (3, 'nn: modules, parameters, init, F., nn.utils',
-     ['nn', 'nn.*', 'func']),
+     ['nn', 'nn.*', 'func', 'ao.nn', 'ao.nn.*']),
     (4, 'what trains and stores models',
      ['optim', 'optim.*', 'utils', 'utils.*', 'serialization', 'serialization.*',
       'distributions', 'distributions.*', 'amp', 'amp.*', 'testing', 'ao', 'ao.*',

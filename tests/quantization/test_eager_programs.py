@@ -184,3 +184,25 @@ def test_quantized_state_dict_round_trip():
     d2.load_state_dict(d.state_dict())
     y = ember.ones(1, 3)
     np.testing.assert_array_equal(d2(y).numpy(), d(y).numpy())
+
+
+def test_qat_of_conv_bn_is_refused():
+    tq = ember.ao.quantization
+    m = ember.nn.Sequential(ember.nn.Conv2d(1, 2, 3), ember.nn.BatchNorm2d(2)).train()
+    m.qconfig = tq.get_default_qat_qconfig('x86')
+    fused = tq.fuse_modules_qat(m, [['0', '1']])
+    assert type(fused[0]).__name__ == 'ConvBn2d'
+    with pytest.raises(NotImplementedError, match='ConvBn2d'):
+        tq.prepare_qat(fused)
+
+
+def test_legacy_namespaces():
+    import ember.nn.intrinsic
+    import ember.nn.qat
+    import ember.nn.quantized
+    import ember.nn.quantized.dynamic
+    assert ember.nn.quantized.Linear is ember.ao.nn.quantized.Linear
+    assert ember.nn.quantized.dynamic.Linear is ember.ao.nn.quantized.dynamic.Linear
+    assert ember.nn.intrinsic.ConvReLU2d is ember.ao.nn.intrinsic.ConvReLU2d
+    assert ember.nn.qat.Linear is ember.ao.nn.qat.Linear
+    assert ember.quantization.prepare is ember.ao.quantization.prepare

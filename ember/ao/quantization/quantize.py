@@ -7,6 +7,7 @@ import warnings
 
 from ... import nn
 from ..._dtype import qint8, float16, quint8, quint4x2
+from ..nn import intrinsic as nni
 from ..nn.intrinsic import _FusedModule
 from ..nn.quantized import FloatFunctional, QFunctional
 from .fake_quantize import FakeQuantizeBase
@@ -252,9 +253,19 @@ def _prepare_qat(model, mapping=None, inplace=False):
     if not inplace:
         model = copy.deepcopy(model)
     propagate_qconfig_(model, qconfig_dict=None)
+    for m in model.modules():
+        # torch trains these with batch-norm folding modules ember does not have yet: refuse
+        # rather than train them without their weights' fake quantization
+        if type(m) in _QAT_MISSING and getattr(m, 'qconfig', None) is not None:
+            raise NotImplementedError(f"ember does not implement quantization-aware training "
+                                      f"of torch.ao.nn.intrinsic.{type(m).__name__} yet")
     _convert_entry(model, mapping=mapping, inplace=True, remove_qconfig=False)
     _prepare(model, observer_non_leaf_module_list=set(mapping.values()), inplace=True)
     return model
+
+
+_QAT_MISSING = (nni.ConvBn1d, nni.ConvBn2d, nni.ConvBn3d, nni.ConvBnReLU1d, nni.ConvBnReLU2d,
+                nni.ConvBnReLU3d, nni.LinearBn1d)
 
 
 @_deprecated

@@ -1,3 +1,4 @@
 """torch.ao.nn.intrinsic.quantized: fused quantized modules (Conv+ReLU, Linear+ReLU)."""
 from .modules import *  # noqa: F401,F403
 from . import modules  # noqa: F401
+from .modules import __all__  # noqa: F401,E402
