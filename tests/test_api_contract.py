@@ -97,13 +97,7 @@ def test_tensor_names_on_instances():
 # importing a placeholder module for them would rebind the (stub) function, so the contract
 # fails until the function is real.
 _SHADOWED_BY_MISSING = {
-<<<<<<< HEAD
-    'torch.export.unflatten',
-    'torch.quantization.fuse_modules', 'torch.quantization.quantize',
-    'torch.quantization.quantize_jit',
-=======
-    'torch.distributed.rendezvous', 'torch.export.unflatten', 'torch.quantization.quantize_jit',
->>>>>>> e38415a (Eager-mode quantization workflow: fuse_modules(_qat), prepare, convert, prepare_qat, quantize, quantize_dynamic, quantize_qat, propagate_qconfig_, add_quant_dequant, swap_module, the module mappings; ao.nn: intrinsic fused modules, quantized Linear/Conv2d/ConvReLU2d/LinearReLU/ReLU6/Quantize/DeQuantize/QFunctional (fbgemm's int8 arithmetic), dynamic Linear, QAT Linear/Conv2d/LinearReLU/ConvReLU2d; torch.quantization submodules)
+    'torch.export.unflatten', 'torch.quantization.quantize_jit',
 }
 
 
