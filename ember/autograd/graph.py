@@ -43,6 +43,19 @@ def _raise_freed():
     raise RuntimeError(_FREED)
 
 
+def _saved_for_apply(node):
+    """The saved values `node`'s formula takes: unpacked by their hooks, else checked against
+    in-place changes since they were saved."""
+    saved = node._saved
+    if saved is None:
+        _raise_freed()
+    if type(saved) is _PackedSaved:
+        return saved.unpacked()
+    if node._versions:
+        _check_versions(node)
+    return saved
+
+
 class Node:
     """A recorded op: the ``grad_fn`` of the tensors it produced.
 
@@ -102,13 +115,7 @@ class Node:
 
     # the engine's entry point: grads is a list with one entry per output of this node
     def _apply(self, grads, create_graph):
-        saved = self._saved
-        if saved is None:
-            _raise_freed()
-        if type(saved) is _PackedSaved:
-            saved = saved.unpacked()
-        elif self._versions:
-            _check_versions(self)
+        saved = _saved_for_apply(self)
         if self._result_alias is not None and create_graph:
             # a saved output must lead back to this node when differentiating again, also from
             # the nodes this formula records (a third pass differentiates those): the formula
@@ -310,13 +317,7 @@ class _MultiOutputNode(Node):
     __slots__ = ('_n_outputs',)
 
     def _apply(self, grads, create_graph):
-        saved = self._saved
-        if saved is None:
-            _raise_freed()
-        if type(saved) is _PackedSaved:
-            saved = saved.unpacked()
-        elif self._versions:
-            _check_versions(self)
+        saved = _saved_for_apply(self)
         if create_graph and self._versions:
             # saved outputs are plain aliases here: a second order would miss their part
             raise NotImplementedError(
