@@ -213,30 +213,21 @@ def is_exporting():
     return False
 
 
+def _artifacts_of(kind):
+    """A CacheInfo property: the keys of the artifacts of one kind."""
+    return property(lambda self: self.artifacts[kind])
+
+
 @dataclasses.dataclass
 class CacheInfo:
     """What save_cache_artifacts/load_cache_artifacts report: artifact keys by kind."""
     artifacts: defaultdict = dataclasses.field(default_factory=lambda: defaultdict(list))
 
-    @property
-    def inductor_artifacts(self):
-        return self.artifacts['inductor']
-
-    @property
-    def autotune_artifacts(self):
-        return self.artifacts['autotune']
-
-    @property
-    def aot_autograd_artifacts(self):
-        return self.artifacts['aot_autograd']
-
-    @property
-    def pgo_artifacts(self):
-        return self.artifacts['pgo']
-
-    @property
-    def precompile_artifacts(self):
-        return self.artifacts['precompile']
+    inductor_artifacts = _artifacts_of('inductor')
+    autotune_artifacts = _artifacts_of('autotune')
+    aot_autograd_artifacts = _artifacts_of('aot_autograd')
+    pgo_artifacts = _artifacts_of('pgo')
+    precompile_artifacts = _artifacts_of('precompile')
 
     def add(self, artifact):
         self.artifacts[artifact.type()].append(artifact.key)
