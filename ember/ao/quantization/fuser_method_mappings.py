@@ -19,6 +19,13 @@ def _check_bn_for_qat(bn, channels, what, bn_name):
             f"Only support fusing {bn_name} with tracking_running_stats set to True")
 
 
+def _fused_class(fused, mode, conv, *rest):
+    """The fused module class for `conv`'s type in `fused` (conv type -> class)."""
+    if type(conv) not in fused:
+        raise NotImplementedError(f"Cannot fuse {mode} modules: {(conv, *rest)}")
+    return fused[type(conv)]
+
+
 def fuse_conv_bn(is_qat, conv, bn):
     """Conv + BN: a ConvBn module for QAT, else the conv with BN folded into its weights."""
     if conv.training != bn.training:
@@ -27,9 +34,7 @@ def fuse_conv_bn(is_qat, conv, bn):
         return fuse_conv_bn_eval(conv, bn)
     _check_bn_for_qat(bn, conv.out_channels, 'Output channel of Conv2d', 'BatchNorm2d')
     fused = {nn.Conv1d: nni.ConvBn1d, nn.Conv2d: nni.ConvBn2d, nn.Conv3d: nni.ConvBn3d}
-    if type(conv) not in fused:
-        raise NotImplementedError(f"Cannot fuse train modules: {(conv, bn)}")
-    return fused[type(conv)](conv, bn)
+    return _fused_class(fused, 'train', conv, bn)(conv, bn)
 
 
 def fuse_conv_bn_relu(is_qat, conv, bn, relu):
@@ -40,13 +45,9 @@ def fuse_conv_bn_relu(is_qat, conv, bn, relu):
         _check_bn_for_qat(bn, conv.out_channels, 'Output channel of Conv2d', 'BatchNorm2d')
         fused = {nn.Conv1d: nni.ConvBnReLU1d, nn.Conv2d: nni.ConvBnReLU2d,
                  nn.Conv3d: nni.ConvBnReLU3d}
-        if type(conv) not in fused:
-            raise NotImplementedError(f"Cannot fuse train modules: {(conv, bn, relu)}")
-        return fused[type(conv)](conv, bn, relu)
+        return _fused_class(fused, 'train', conv, bn, relu)(conv, bn, relu)
     fused = {nn.Conv1d: nni.ConvReLU1d, nn.Conv2d: nni.ConvReLU2d, nn.Conv3d: nni.ConvReLU3d}
-    if type(conv) not in fused:
-        raise NotImplementedError(f"Cannot fuse eval modules: {(conv, bn, relu)}")
-    return fused[type(conv)](fuse_conv_bn_eval(conv, bn), relu)
+    return _fused_class(fused, 'eval', conv, bn, relu)(fuse_conv_bn_eval(conv, bn), relu)
 
 
 def fuse_linear_bn(is_qat, linear, bn):

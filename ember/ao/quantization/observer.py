@@ -172,16 +172,20 @@ class UniformQuantizationObserverBase(ObserverBase):
 _ObserverBase = UniformQuantizationObserverBase
 
 
+def _check_per_tensor(observer, qscheme):
+    if not is_per_tensor(qscheme):
+        raise NotImplementedError(
+            f"{observer}'s qscheme only support torch.per_tensor_symmetric "
+            "                    and torch.per_tensor_affine.")
+
+
 class MinMaxObserver(UniformQuantizationObserverBase):
     """Records the running minimum and maximum of everything it sees."""
 
     def __init__(self, dtype=quint8, qscheme=per_tensor_affine, reduce_range=False,
                  quant_min=None, quant_max=None, factory_kwargs=None, eps=_EPS,
                  is_dynamic=False, **kwargs):
-        if not is_per_tensor(qscheme):
-            raise NotImplementedError(
-                "MinMaxObserver's qscheme only support torch.per_tensor_symmetric "
-                "                    and torch.per_tensor_affine.")
+        _check_per_tensor('MinMaxObserver', qscheme)
         super().__init__(dtype=dtype, qscheme=qscheme, reduce_range=reduce_range,
                          quant_min=quant_min, quant_max=quant_max,
                          factory_kwargs=factory_kwargs, eps=eps, is_dynamic=is_dynamic,
@@ -361,10 +365,7 @@ class HistogramObserver(UniformQuantizationObserverBase):
     def __init__(self, bins=2048, dtype=quint8, qscheme=per_tensor_affine, reduce_range=False,
                  quant_min=None, quant_max=None, factory_kwargs=None, eps=_EPS,
                  is_dynamic=False, **kwargs):
-        if not is_per_tensor(qscheme):
-            raise NotImplementedError(
-                "HistogramObserver's qscheme only support torch.per_tensor_symmetric "
-                "                    and torch.per_tensor_affine.")
+        _check_per_tensor('HistogramObserver', qscheme)
         if is_dynamic:
             raise NotImplementedError("HistogramObserver doesn't support dynamic quantization")
         super().__init__(dtype=dtype, qscheme=qscheme, reduce_range=reduce_range,

@@ -12,7 +12,3 @@ class ConvReLU2d(nnq_conv.Conv2d):
 
     def _get_name(self):
         return 'QuantizedConvReLU2d'
-
-    @classmethod
-    def from_float(cls, mod, use_precomputed_fake_quant=False):
-        return super().from_float(mod, use_precomputed_fake_quant)

@@ -12,7 +12,3 @@ class LinearReLU(nnq_linear.Linear):
 
     def _get_name(self):
         return 'QuantizedLinearReLU'
-
-    @classmethod
-    def from_float(cls, mod, use_precomputed_fake_quant=False):
-        return super().from_float(mod, use_precomputed_fake_quant)
