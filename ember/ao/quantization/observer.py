@@ -179,6 +179,19 @@ def _check_per_tensor(observer, qscheme):
             "                    and torch.per_tensor_affine.")
 
 
+def _check_per_channel(observer, qscheme):
+    if not is_per_channel(qscheme):
+        raise NotImplementedError(
+            f"{observer}'s qscheme only support                     "
+            "torch.per_channel_symmetric, torch.per_channel_affine and "
+            "torch.per_channel_affine_float_qparams.")
+
+
+def _refuse_dynamic(observer, is_dynamic):
+    if is_dynamic:
+        raise NotImplementedError(f"{observer} doesn't support dynamic quantization")
+
+
 class MinMaxObserver(UniformQuantizationObserverBase):
     """Records the running minimum and maximum of everything it sees."""
 
@@ -259,14 +272,8 @@ class PerChannelMinMaxObserver(UniformQuantizationObserverBase):
     def __init__(self, ch_axis=0, dtype=quint8, qscheme=per_channel_affine,
                  reduce_range=False, quant_min=None, quant_max=None, factory_kwargs=None,
                  eps=_EPS, is_dynamic=False, **kwargs):
-        if not is_per_channel(qscheme):
-            raise NotImplementedError(
-                "PerChannelMinMaxObserver's qscheme only support                     "
-                "torch.per_channel_symmetric, torch.per_channel_affine and "
-                "torch.per_channel_affine_float_qparams.")
-        if is_dynamic:
-            raise NotImplementedError(
-                "PerChannelMinMaxObserver doesn't support dynamic quantization")
+        _check_per_channel('PerChannelMinMaxObserver', qscheme)
+        _refuse_dynamic('PerChannelMinMaxObserver', is_dynamic)
         super().__init__(dtype=dtype, qscheme=qscheme, reduce_range=reduce_range,
                          quant_min=quant_min, quant_max=quant_max,
                          factory_kwargs=factory_kwargs, eps=eps, is_dynamic=is_dynamic,
@@ -339,14 +346,8 @@ class MovingAveragePerChannelMinMaxObserver(PerChannelMinMaxObserver):
     def __init__(self, averaging_constant=0.01, ch_axis=0, dtype=quint8,
                  qscheme=per_channel_affine, reduce_range=False, quant_min=None,
                  quant_max=None, eps=_EPS, is_dynamic=False, **kwargs):
-        if not is_per_channel(qscheme):
-            raise NotImplementedError(
-                "MovingAveragePerChannelMinMaxObserver's qscheme only support                     "
-                "torch.per_channel_symmetric, torch.per_channel_affine and "
-                "torch.per_channel_affine_float_qparams.")
-        if is_dynamic:
-            raise NotImplementedError(
-                "MovingAveragePerChannelMinMaxObserver doesn't support dynamic quantization")
+        _check_per_channel('MovingAveragePerChannelMinMaxObserver', qscheme)
+        _refuse_dynamic('MovingAveragePerChannelMinMaxObserver', is_dynamic)
         super().__init__(ch_axis=ch_axis, dtype=dtype, qscheme=qscheme,
                          reduce_range=reduce_range, quant_min=quant_min, quant_max=quant_max,
                          eps=eps, is_dynamic=is_dynamic, **kwargs)
@@ -366,8 +367,7 @@ class HistogramObserver(UniformQuantizationObserverBase):
                  quant_min=None, quant_max=None, factory_kwargs=None, eps=_EPS,
                  is_dynamic=False, **kwargs):
         _check_per_tensor('HistogramObserver', qscheme)
-        if is_dynamic:
-            raise NotImplementedError("HistogramObserver doesn't support dynamic quantization")
+        _refuse_dynamic('HistogramObserver', is_dynamic)
         super().__init__(dtype=dtype, qscheme=qscheme, reduce_range=reduce_range,
                          quant_min=quant_min, quant_max=quant_max,
                          factory_kwargs=factory_kwargs, eps=eps, is_dynamic=is_dynamic,
@@ -567,8 +567,7 @@ class FixedQParamsObserver(ObserverBase):
 
     def __init__(self, scale, zero_point, dtype=quint8, qscheme=per_tensor_affine,
                  quant_min=0, quant_max=255, is_dynamic=False, **kwargs):
-        if is_dynamic:
-            raise NotImplementedError("FixedQParamsObserver doesn't support dynamic quantization")
+        _refuse_dynamic('FixedQParamsObserver', is_dynamic)
         super().__init__(dtype=dtype, is_dynamic=is_dynamic, **kwargs)
         self.quant_min = quant_min
         self.quant_max = quant_max

@@ -100,32 +100,29 @@ def get_default_static_sparse_quant_module_mappings():
     return copy.deepcopy(DEFAULT_STATIC_SPARSE_QUANT_MODULE_MAPPINGS)
 
 
+def _quant_module_class(mappings, additional, float_module_class):
+    """The class that `mappings`, updated by `additional`, gives float_module_class."""
+    all_mappings = get_combined_dict(mappings, additional or {})
+    quant_module_class = all_mappings.get(float_module_class, None)
+    if quant_module_class is None:
+        raise AssertionError(f"Floating point module class {str(float_module_class)}"
+                             " does not have a corresponding quantized module class")
+    return copy.deepcopy(quant_module_class)
+
+
 def get_static_quant_module_class(float_module_class, additional_static_quant_mapping=None,
                                   is_reference=False):
     """The quantized class that replaces float_module_class in static quantization."""
-    if additional_static_quant_mapping is None:
-        additional_static_quant_mapping = {}
-    all_mappings = get_combined_dict(
+    return _quant_module_class(
         DEFAULT_REFERENCE_STATIC_QUANT_MODULE_MAPPINGS if is_reference
-        else DEFAULT_STATIC_QUANT_MODULE_MAPPINGS, additional_static_quant_mapping)
-    static_quant_module_class = all_mappings.get(float_module_class, None)
-    if static_quant_module_class is None:
-        raise AssertionError(f"Floating point module class {str(float_module_class)}"
-                             " does not have a corresponding quantized module class")
-    return copy.deepcopy(static_quant_module_class)
+        else DEFAULT_STATIC_QUANT_MODULE_MAPPINGS,
+        additional_static_quant_mapping, float_module_class)
 
 
 def get_dynamic_quant_module_class(float_module_class, additional_dynamic_quant_mapping=None):
     """The dynamic quantized class that replaces float_module_class."""
-    if additional_dynamic_quant_mapping is None:
-        additional_dynamic_quant_mapping = {}
-    all_mappings = get_combined_dict(DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS,
-                                     additional_dynamic_quant_mapping)
-    dynamic_quant_module_class = all_mappings.get(float_module_class, None)
-    if dynamic_quant_module_class is None:
-        raise AssertionError(f"Floating point module class {str(float_module_class)}"
-                             " does not have a corresponding quantized module class")
-    return copy.deepcopy(dynamic_quant_module_class)
+    return _quant_module_class(DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS,
+                               additional_dynamic_quant_mapping, float_module_class)
 
 
 def get_default_qat_module_mappings():

@@ -1,6 +1,6 @@
 """QAT Conv2d (torch.ao.nn.qat.modules.conv): its weight passes through fake quantization."""
 from ..... import nn
-from .linear import _qat_from_float
+from .linear import _attach_qconfig, _copy_params, _qat_from_float
 
 __all__ = ['Conv2d']
 
@@ -15,10 +15,7 @@ class Conv2d(nn.Conv2d):
         super().__init__(in_channels, out_channels, kernel_size, stride=stride,
                          padding=padding, dilation=dilation, groups=groups, bias=bias,
                          padding_mode=padding_mode, device=device, dtype=dtype)
-        if not qconfig:
-            raise AssertionError("qconfig must be provided for QAT module")
-        self.qconfig = qconfig
-        self.weight_fake_quant = qconfig.weight()
+        _attach_qconfig(self, qconfig)
 
     def forward(self, input):
         return self._conv_forward(input, self.weight_fake_quant(self.weight), self.bias)
@@ -34,7 +31,5 @@ class Conv2d(nn.Conv2d):
         conv = nn.Conv2d(self.in_channels, self.out_channels, self.kernel_size, self.stride,
                          self.padding, self.dilation, self.groups, self.bias is not None,
                          self.padding_mode)
-        conv.weight = nn.Parameter(self.weight.detach())
-        if self.bias is not None:
-            conv.bias = nn.Parameter(self.bias.detach())
+        _copy_params(self, conv)
         return conv

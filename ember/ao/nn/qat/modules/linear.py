@@ -24,6 +24,21 @@ def _qat_from_float(cls, mod, make):
     return qat
 
 
+def _attach_qconfig(qat, qconfig):
+    """Give a QAT module its qconfig and the weight's fake quantizer built from it."""
+    if not qconfig:
+        raise AssertionError("qconfig must be provided for QAT module")
+    qat.qconfig = qconfig
+    qat.weight_fake_quant = qconfig.weight()
+
+
+def _copy_params(qat, float_mod):
+    """Give the float module made by to_float detached copies of the QAT module's parameters."""
+    float_mod.weight = nn.Parameter(qat.weight.detach())
+    if qat.bias is not None:
+        float_mod.bias = nn.Parameter(qat.bias.detach())
+
+
 class Linear(nn.Linear):
     """A Linear whose weight is fake-quantized by qconfig.weight() in forward."""
     _FLOAT_MODULE = nn.Linear
@@ -31,10 +46,7 @@ class Linear(nn.Linear):
     def __init__(self, in_features, out_features, bias=True, qconfig=None, device=None,
                  dtype=None):
         super().__init__(in_features, out_features, bias, device=device, dtype=dtype)
-        if not qconfig:
-            raise AssertionError("qconfig must be provided for QAT module")
-        self.qconfig = qconfig
-        self.weight_fake_quant = qconfig.weight()
+        _attach_qconfig(self, qconfig)
 
     def forward(self, input):
         return F.linear(input, self.weight_fake_quant(self.weight), self.bias)
@@ -46,8 +58,6 @@ class Linear(nn.Linear):
 
     def to_float(self):
         linear = nn.Linear(self.in_features, self.out_features, self.bias is not None)
-        linear.weight = nn.Parameter(self.weight.detach())
-        if self.bias is not None:
-            linear.bias = nn.Parameter(self.bias.detach())
+        _copy_params(self, linear)
         linear.train(self.training)
         return linear
