@@ -686,18 +686,18 @@ class profile:
             _stop(self._session)
 
     def __repr__(self):
-        if self._needs_processing:
-            self._ensure_function_events()
-        if self._function_events is None:
-            return "<unfinished torch.autograd.profile>"
-        return repr(self._function_events)
+        return self._describe(repr)
 
     def __str__(self):
+        return self._describe(str)
+
+    def _describe(self, form):
+        """repr or str (`form`) of the events, once the profile has finished."""
         if self._needs_processing:
             self._ensure_function_events()
         if self._function_events is None:
             return "<unfinished torch.autograd.profile>"
-        return str(self._function_events)
+        return form(self._function_events)
 
     def _ensure_function_events(self):
         if self._function_events is not None and not self._needs_processing:
