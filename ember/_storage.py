@@ -65,7 +65,8 @@ _CONVERSIONS = {'double': 'float64', 'float': 'float32', 'half': 'float16', 'lon
 
 
 class _StorageMethods:
-    """What both storage classes offer, over `_bytes` (the storage's memory as uint8)."""
+    """What both storage classes offer, over `_bytes` (the storage's memory as uint8) and
+    `_array` (its elements, sharing that memory)."""
 
     @property
     def device(self):
@@ -124,6 +125,13 @@ class _StorageMethods:
     def to(self, *, device='cpu', non_blocking=False):
         if str(device) != 'cpu':
             raise AssertionError("Torch not compiled with CUDA enabled")
+        return self
+
+    def tolist(self):
+        return self._array.tolist()
+
+    def fill_(self, value):
+        self._array[...] = value
         return self
 
     def __len__(self):
@@ -191,12 +199,10 @@ class UntypedStorage(_StorageMethods, StorageBase):
     def __setitem__(self, idx, value):
         self._bytes[idx] = value
 
-    def tolist(self):
-        return self._bytes.tolist()
-
-    def fill_(self, value):
-        self._bytes[...] = value
-        return self
+    @property
+    def _array(self):
+        """The elements: here the bytes themselves."""
+        return self._bytes
 
     def copy_(self, source, non_blocking=None):
         src = source._bytes
@@ -392,13 +398,6 @@ class TypedStorage(_StorageMethods):
             self._array[idx] = value
             return
         self._array[self._index(idx)] = value
-
-    def tolist(self):
-        return self._array.tolist()
-
-    def fill_(self, value):
-        self._array[...] = value
-        return self
 
     def copy_(self, source, non_blocking=None):
         src = source._array if isinstance(source, TypedStorage) else \
