@@ -19,6 +19,12 @@ def _check_bn_for_qat(bn, channels, what, bn_name):
             f"Only support fusing {bn_name} with tracking_running_stats set to True")
 
 
+def _check_same_mode(kind, *modules):
+    """The modules fused together must all be training or all be in eval mode."""
+    if len({m.training for m in modules}) > 1:
+        raise AssertionError(f"{kind} and BN both must be in the same mode (train or eval).")
+
+
 def _fused_class(fused, mode, conv, *rest):
     """The fused module class for `conv`'s type in `fused` (conv type -> class)."""
     if type(conv) not in fused:
@@ -28,8 +34,7 @@ def _fused_class(fused, mode, conv, *rest):
 
 def fuse_conv_bn(is_qat, conv, bn):
     """Conv + BN: a ConvBn module for QAT, else the conv with BN folded into its weights."""
-    if conv.training != bn.training:
-        raise AssertionError("Conv and BN both must be in the same mode (train or eval).")
+    _check_same_mode('Conv', conv, bn)
     if not is_qat:
         return fuse_conv_bn_eval(conv, bn)
     _check_bn_for_qat(bn, conv.out_channels, 'Output channel of Conv2d', 'BatchNorm2d')
@@ -39,8 +44,7 @@ def fuse_conv_bn(is_qat, conv, bn):
 
 def fuse_conv_bn_relu(is_qat, conv, bn, relu):
     """Conv + BN + ReLU: ConvBnReLU for QAT, else ConvReLU around the folded conv."""
-    if not conv.training == bn.training == relu.training:
-        raise AssertionError("Conv and BN both must be in the same mode (train or eval).")
+    _check_same_mode('Conv', conv, bn, relu)
     if is_qat:
         _check_bn_for_qat(bn, conv.out_channels, 'Output channel of Conv2d', 'BatchNorm2d')
         fused = {nn.Conv1d: nni.ConvBnReLU1d, nn.Conv2d: nni.ConvBnReLU2d,
@@ -52,8 +56,7 @@ def fuse_conv_bn_relu(is_qat, conv, bn, relu):
 
 def fuse_linear_bn(is_qat, linear, bn):
     """Linear + BatchNorm1d: LinearBn1d for QAT, else the folded Linear."""
-    if linear.training != bn.training:
-        raise AssertionError("Linear and BN both must be in the same mode (train or eval).")
+    _check_same_mode('Linear', linear, bn)
     if not is_qat:
         return fuse_linear_bn_eval(linear, bn)
     _check_bn_for_qat(bn, linear.out_features, 'Output features of Linear', 'BatchNorm1d')
@@ -62,9 +65,7 @@ def fuse_linear_bn(is_qat, linear, bn):
 
 def fuse_convtranspose_bn(is_qat, convt, bn):
     """ConvTranspose + BN, folded (eval only)."""
-    if convt.training != bn.training:
-        raise AssertionError(
-            "ConvTranspose and BN both must be in the same mode (train or eval).")
+    _check_same_mode('ConvTranspose', convt, bn)
     if is_qat:
         raise Exception("Fusing ConvTranspose+BatchNorm not yet supported in QAT.")
     return fuse_conv_bn_eval(convt, bn, transpose=True)
