@@ -12,7 +12,8 @@ from .observer import (_with_args, default_fixed_qparams_range_0to1_observer,
                        default_fixed_qparams_range_neg1to1_observer, FixedQParamsObserver,
                        HistogramObserver, MovingAverageMinMaxObserver,
                        MovingAveragePerChannelMinMaxObserver, _POST_PROCESS)
-from .utils import is_per_channel as _is_per_channel, is_per_tensor as _is_per_tensor
+from .utils import is_per_channel as _is_per_channel, is_per_tensor as _is_per_tensor, \
+    _present_keys, _save_tensors
 
 __all__ = ['FakeQuantizeBase', 'FakeQuantize', 'FixedQParamsFakeQuantize',
            'FusedMovingAvgObsFakeQuantize', 'disable_fake_quant', 'disable_observer',
@@ -145,17 +146,13 @@ class FakeQuantize(FakeQuantizeBase):
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         super()._save_to_state_dict(destination, prefix, keep_vars)
-        destination[prefix + 'scale'] = self.scale
-        destination[prefix + 'zero_point'] = self.zero_point
+        _save_tensors(self, destination, prefix, ('scale', 'zero_point'))
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):
-        for name in ('scale', 'zero_point'):
-            key = prefix + name
-            if key in state_dict:
-                getattr(self, name).resize_(tuple(state_dict[key].shape))
-            elif strict:
-                missing_keys.append(key)
+        names = ('scale', 'zero_point')
+        for name, value in _present_keys(state_dict, prefix, names, strict, missing_keys):
+            getattr(self, name).resize_(tuple(value.shape))
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
 

@@ -13,7 +13,7 @@ from ..._ops.quantized import (per_tensor_affine, per_tensor_symmetric, per_chan
                                per_channel_symmetric, per_channel_affine_float_qparams)
 from ... import nn
 from .utils import calculate_qmin_qmax, check_min_max_valid, is_per_channel, is_per_tensor, \
-    validate_qmin_qmax
+    validate_qmin_qmax, _present_keys, _save_tensors
 
 __all__ = ['default_affine_fixed_qparams_observer', 'default_debug_observer',
            'default_dynamic_quant_observer', 'default_fixed_qparams_range_0to1_observer',
@@ -323,12 +323,9 @@ class PerChannelMinMaxObserver(UniformQuantizationObserverBase):
         version = local_metadata.get('version')
         names = ('min_vals', 'max_vals') if version is not None and version < 3 else \
             ('min_val', 'max_val')
-        for name, buf in zip(names, (self.min_val, self.max_val)):
-            key = prefix + name
-            if key in state_dict:
-                buf.resize_(tuple(state_dict[key].shape))
-            elif strict:
-                missing_keys.append(key)
+        bufs = dict(zip(names, (self.min_val, self.max_val)))
+        for name, value in _present_keys(state_dict, prefix, names, strict, missing_keys):
+            bufs[name].resize_(tuple(value.shape))
         super()._load_from_state_dict(state_dict, prefix, local_metadata, False, missing_keys,
                                       unexpected_keys, error_msgs)
 
@@ -528,8 +525,7 @@ class HistogramObserver(UniformQuantizationObserverBase):
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         super()._save_to_state_dict(destination, prefix, keep_vars)
-        destination[prefix + 'min_val'] = self.min_val
-        destination[prefix + 'max_val'] = self.max_val
+        _save_tensors(self, destination, prefix, ('min_val', 'max_val'))
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):
@@ -539,12 +535,9 @@ class HistogramObserver(UniformQuantizationObserverBase):
                 key = prefix + name
                 if key in state_dict and tuple(state_dict[key].shape) == (0,):
                     state_dict[key] = tensor(v)
-        for name in ('min_val', 'max_val'):
-            key = prefix + name
-            if key in state_dict:
-                setattr(self, name, state_dict[key])
-            elif strict:
-                missing_keys.append(key)
+        names = ('min_val', 'max_val')
+        for name, value in _present_keys(state_dict, prefix, names, strict, missing_keys):
+            setattr(self, name, value)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
 

@@ -23,6 +23,24 @@ def get_combined_dict(default_dict, additional_dict):
     return {**default_dict, **additional_dict}
 
 
+def _save_tensors(module, destination, prefix, names):
+    """Write module's tensors `names` into a state dict (loading may rebind them, so the
+    observers and fake quantizers save them by name)."""
+    for name in names:
+        destination[prefix + name] = getattr(module, name)
+
+
+def _present_keys(state_dict, prefix, names, strict, missing_keys):
+    """The (name, value) of each of `names` that state_dict holds; when strict, the keys of the
+    others go to missing_keys."""
+    for name in names:
+        key = prefix + name
+        if key in state_dict:
+            yield name, state_dict[key]
+        elif strict:
+            missing_keys.append(key)
+
+
 def check_min_max_valid(min_val, max_val):
     """Whether the observer has seen values (warns when not); min must not exceed max."""
     if min_val.numel() == 0 or max_val.numel() == 0:
