@@ -178,27 +178,18 @@ class FunctionEvent(FormattedTimesMixin):
         self.python_module_id = python_module_id
 
     def append_kernel(self, name, device, duration):
-        if self.device_type != DeviceType.CPU:
-            raise AssertionError("Expected device_type to be CPU")
+        _check_cpu(self)
         self.kernels.append(Kernel(name, device, duration))
 
     def append_cpu_child(self, child):
         """Add a directly enclosed range (self times subtract only direct children)."""
-        if self.device_type != DeviceType.CPU:
-            raise AssertionError("Expected device_type to be CPU")
-        if not isinstance(child, FunctionEvent):
-            raise AssertionError("Expected child to be a FunctionEvent")
-        if child.device_type != DeviceType.CPU:
-            raise AssertionError("Expected child device_type to be CPU")
+        _check_cpu(self)
+        _check_cpu_relative(child, 'child')
         self.cpu_children.append(child)
 
     def set_cpu_parent(self, parent):
-        if self.device_type != DeviceType.CPU:
-            raise AssertionError("Expected device_type to be CPU")
-        if not isinstance(parent, FunctionEvent):
-            raise AssertionError("Expected parent to be a FunctionEvent")
-        if parent.device_type != DeviceType.CPU:
-            raise AssertionError("Expected parent device_type to be CPU")
+        _check_cpu(self)
+        _check_cpu_relative(parent, 'parent')
         self.cpu_parent = parent
 
     @property
@@ -268,6 +259,19 @@ class FunctionEvent(FormattedTimesMixin):
             f"is_legacy={self.is_legacy}>")
 
 
+
+def _check_cpu(event):
+    if event.device_type != DeviceType.CPU:
+        raise AssertionError("Expected device_type to be CPU")
+
+
+def _check_cpu_relative(event, role):
+    """Only CPU FunctionEvents nest: `event` is to be the `role` (child, parent) of one."""
+    if not isinstance(event, FunctionEvent):
+        raise AssertionError(f"Expected {role} to be a FunctionEvent")
+    if event.device_type != DeviceType.CPU:
+        raise AssertionError(f"Expected {role} device_type to be CPU")
+
 _SUMMED = ('cpu_time_total', 'device_time_total', 'self_cpu_time_total',
            'self_device_time_total', 'cpu_memory_usage', 'device_memory_usage',
            'self_cpu_memory_usage', 'self_device_memory_usage', 'count')
@@ -280,24 +284,17 @@ class FunctionEventAvg(FormattedTimesMixin):
     """The statistics of the events that share a key (one row of key_averages)."""
 
     def __init__(self):
+        for name in _SUMMED:  # add() accumulates these from zero
+            setattr(self, name, 0)
         self.key = None
-        self.count = 0
         self.node_id = 0
         self.is_async = False
         self.is_remote = False
         self.use_device = None
-        self.cpu_time_total = 0
-        self.device_time_total = 0
-        self.self_cpu_time_total = 0
-        self.self_device_time_total = 0
         self.input_shapes = None
         self.overload_name = None
         self.stack = None
         self.scope = None
-        self.cpu_memory_usage = 0
-        self.device_memory_usage = 0
-        self.self_cpu_memory_usage = 0
-        self.self_device_memory_usage = 0
         self.cpu_children = None
         self.cpu_parent = None
         self.device_type = DeviceType.CPU
