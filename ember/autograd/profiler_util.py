@@ -115,6 +115,16 @@ class Kernel:
         return f"Kernel(name={self.name!r}, device={self.device!r}, duration={self.duration!r})"
 
 
+def _self_part(total):
+    """A FunctionEvent property: its `total` less its direct children's (0 for an async or a
+    non-CPU event)."""
+    def get(self):
+        if self.is_async or self.device_type != DeviceType.CPU:
+            return 0
+        return getattr(self, total) - sum(getattr(c, total) for c in self.cpu_children)
+    return property(get)
+
+
 class FunctionEvent(FormattedTimesMixin):
     """One profiled range: an op, a user annotation or an autograd node."""
 
@@ -196,17 +206,8 @@ class FunctionEvent(FormattedTimesMixin):
     def metadata_json(self):
         return self._metadata_json
 
-    @property
-    def self_cpu_memory_usage(self):
-        if self.is_async or self.device_type != DeviceType.CPU:
-            return 0
-        return self.cpu_memory_usage - sum(c.cpu_memory_usage for c in self.cpu_children)
-
-    @property
-    def self_device_memory_usage(self):
-        if self.is_async or self.device_type != DeviceType.CPU:
-            return 0
-        return self.device_memory_usage - sum(c.device_memory_usage for c in self.cpu_children)
+    self_cpu_memory_usage = _self_part('cpu_memory_usage')
+    self_device_memory_usage = _self_part('device_memory_usage')
 
     self_cuda_memory_usage = self_device_memory_usage
 
@@ -216,11 +217,7 @@ class FunctionEvent(FormattedTimesMixin):
             return self.time_range.elapsed_us()
         return 0
 
-    @property
-    def self_cpu_time_total(self):
-        if self.is_async or self.device_type != DeviceType.CPU:
-            return 0
-        return self.cpu_time_total - sum(c.cpu_time_total for c in self.cpu_children)
+    self_cpu_time_total = _self_part('cpu_time_total')
 
     @property
     def device_time_total(self):
