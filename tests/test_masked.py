@@ -105,28 +105,7 @@ OPS = [
 ]
 
 
-def _params(kind):
-    saved = _t.OPS
-    try:
-        _t.OPS = OPS
-        return _t._params(kind)
-    finally:
-        _t.OPS = saved
-
-
-@pytest.mark.parametrize('op,dtype', _params('forward'))
-def test_forward(op, dtype):
-    _t.test_forward(op, dtype)
-
-
-@pytest.mark.parametrize('op,dtype', _params('grad'))
-def test_grad(op, dtype):
-    _t.test_grad(op, dtype)
-
-
-@pytest.mark.parametrize('op,dtype', _params('gradcheck'))
-def test_gradcheck(op, dtype):
-    _t.test_gradcheck(op, dtype)
+test_forward, test_grad, test_gradcheck, _ = _t.table_tests(OPS)
 
 
 def test_mean_var_gradcheck_where_defined():

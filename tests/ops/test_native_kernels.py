@@ -100,39 +100,10 @@ OPS = [
 ]
 
 
-def _params(kind):
-    saved = _t.OPS
-    try:
-        _t.OPS = OPS
-        return _t._params(kind)
-    finally:
-        _t.OPS = saved
-
-
-@pytest.mark.parametrize('op,dtype', _params('forward'))
-def test_forward(op, dtype):
-    _t.test_forward(op, dtype)
-
-
-@pytest.mark.parametrize('op,dtype', _params('grad'))
-def test_grad(op, dtype):
-    _t.test_grad(op, dtype)
-
-
-@pytest.mark.parametrize('op,dtype', _params('gradcheck'))
-def test_gradcheck(op, dtype):
-    _t.test_gradcheck(op, dtype)
-
-
 # torch's group-norm statistics are outputs of its NativeGroupNormBackward0 node; ember's come
 # from the ops that compute them (same values and gradients, other grad_fn names)
-_NAME_DIFFERS = {'native_group_norm_stats'}
-
-
-@pytest.mark.parametrize('op', [o for o in OPS if o.grad and o.name not in _NAME_DIFFERS],
-                         ids=lambda o: o.name)
-def test_grad_fn_name(op):
-    _t.test_grad_fn_name(op)
+test_forward, test_grad, test_gradcheck, test_grad_fn_name = _t.table_tests(
+    OPS, other_grad_fn={'native_group_norm_stats'})
 
 
 def test_native_batch_norm_running_stats():

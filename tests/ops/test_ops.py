@@ -18,9 +18,9 @@ warnings.filterwarnings('ignore', category=UserWarning)
 XFAIL = {}
 
 
-def _params(kind):
+def _params(kind, ops=OPS):
     out = []
-    for o in OPS:
+    for o in ops:
         if kind == 'forward':
             dts = o.dtypes
         elif kind == 'grad':
@@ -142,10 +142,10 @@ def test_gradcheck(op, dtype):
 GRAD_FN_PENDING = {'householder_product'}
 
 
-def _grad_fn_params():
+def _grad_fn_params(ops=OPS):
     return [pytest.param(o, id=o.name, marks=[pytest.mark.xfail(
         strict=True, reason="grad_fn name differs from torch's (composite op)")]
-        if o.name in GRAD_FN_PENDING else []) for o in OPS if o.grad]
+        if o.name in GRAD_FN_PENDING else []) for o in ops if o.grad]
 
 
 @pytest.mark.parametrize('op', _grad_fn_params())
@@ -162,3 +162,27 @@ def test_grad_fn_name(op):
     if op.grad_fn is not None:
         assert tname == op.grad_fn, f"table says {op.grad_fn}, torch says {tname}"
     assert ename == tname
+
+
+def table_tests(ops, other_grad_fn=()):
+    """This module's forward, gradient, gradcheck and grad_fn-name tests over another table of
+    ops, for a family's own test file: `test_forward, test_grad, ... = table_tests(OPS)`;
+    the ops named in other_grad_fn record other nodes than torch's (their reason is the
+    caller's)."""
+    @pytest.mark.parametrize('op,dtype', _params('forward', ops))
+    def forward(op, dtype):
+        test_forward(op, dtype)
+
+    @pytest.mark.parametrize('op,dtype', _params('grad', ops))
+    def grad(op, dtype):
+        test_grad(op, dtype)
+
+    @pytest.mark.parametrize('op,dtype', _params('gradcheck', ops))
+    def gradcheck(op, dtype):
+        test_gradcheck(op, dtype)
+
+    @pytest.mark.parametrize('op', _grad_fn_params([o for o in ops
+                                                    if o.name not in other_grad_fn]))
+    def grad_fn_name(op):
+        test_grad_fn_name(op)
+    return forward, grad, gradcheck, grad_fn_name

@@ -147,33 +147,7 @@ for _red in ('sum', 'mean', 'max', 'min', 'prod'):
                       gradcheck=False))
 
 
-def _params(kind):
-    saved = _t.OPS
-    try:
-        _t.OPS = OPS
-        return _t._params(kind)
-    finally:
-        _t.OPS = saved
-
-
-@pytest.mark.parametrize('op,dtype', _params('forward'))
-def test_forward(op, dtype):
-    _t.test_forward(op, dtype)
-
-
-@pytest.mark.parametrize('op,dtype', _params('grad'))
-def test_grad(op, dtype):
-    _t.test_grad(op, dtype)
-
-
-@pytest.mark.parametrize('op,dtype', _params('gradcheck'))
-def test_gradcheck(op, dtype):
-    _t.test_gradcheck(op, dtype)
-
-
-@pytest.mark.parametrize('op', [o for o in OPS if o.grad], ids=lambda o: o.name)
-def test_grad_fn_name(op):
-    _t.test_grad_fn_name(op)
+test_forward, test_grad, test_gradcheck, test_grad_fn_name = _t.table_tests(OPS)
 
 
 def test_segment_reduce_gradcheck():
