@@ -347,13 +347,20 @@ def _scalar_output(func, inputs, name, strict):
     return is_outputs_tuple, outputs
 
 
+def _scalar_and_jacobian(func, inputs, v, create_graph, strict, name):
+    """The checked inputs, v, the scalar output and its gradient (with a graph) of vhp/hvp."""
+    is_inputs_tuple, inputs, v = _inputs_and_v(inputs, v, create_graph, name)
+    is_outputs_tuple, outputs = _scalar_output(func, inputs, name, strict)
+    jac = _grad(outputs, inputs, create_graph=True)
+    _check_requires_grad(jac, "jacobian", strict)
+    return is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac
+
+
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H)."""
     with enable_grad():
-        is_inputs_tuple, inputs, v = _inputs_and_v(inputs, v, create_graph, "vhp")
-        is_outputs_tuple, outputs = _scalar_output(func, inputs, "vhp", strict)
-        jac = _grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict)
+        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _scalar_and_jacobian(
+            func, inputs, v, create_graph, strict, "vhp")
     res = _last_pass(jac, inputs, v, inputs, strict, create_graph, "double_back")
     return _results(outputs, is_outputs_tuple, res, is_inputs_tuple, create_graph)
 
@@ -361,10 +368,8 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v), by the double-backward trick on v^T H."""
     with enable_grad():
-        is_inputs_tuple, inputs, v = _inputs_and_v(inputs, v, create_graph, "hvp")
-        is_outputs_tuple, outputs = _scalar_output(func, inputs, "hvp", strict)
-        jac = _grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict)
+        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _scalar_and_jacobian(
+            func, inputs, v, create_graph, strict, "hvp")
         grad_jac = tuple(zeros_like(x).requires_grad_(True) for x in inputs)
         double_back = _grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict)

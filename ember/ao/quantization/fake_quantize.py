@@ -261,22 +261,17 @@ fused_per_channel_wt_fake_quant_range_neg_127_to_127 = FusedMovingAvgObsFakeQuan
     dtype=qint8, qscheme=per_channel_symmetric, eps=2 ** -12)
 
 
-def disable_fake_quant(mod):
-    """For module.apply: switch fake quantization off."""
-    if isinstance(mod, FakeQuantizeBase):
-        mod.disable_fake_quant()
+def _switch(method):
+    """A function for module.apply that calls `method` on every fake quantizer."""
+    def switch(mod):
+        if isinstance(mod, FakeQuantizeBase):
+            getattr(mod, method)()
+    switch.__name__ = switch.__qualname__ = method
+    switch.__doc__ = f'For module.apply: {method.replace("_", " ")} on each fake quantizer.'
+    return switch
 
 
-def enable_fake_quant(mod):
-    if isinstance(mod, FakeQuantizeBase):
-        mod.enable_fake_quant()
-
-
-def disable_observer(mod):
-    if isinstance(mod, FakeQuantizeBase):
-        mod.disable_observer()
-
-
-def enable_observer(mod):
-    if isinstance(mod, FakeQuantizeBase):
-        mod.enable_observer()
+disable_fake_quant = _switch('disable_fake_quant')
+enable_fake_quant = _switch('enable_fake_quant')
+disable_observer = _switch('disable_observer')
+enable_observer = _switch('enable_observer')

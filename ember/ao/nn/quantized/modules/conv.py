@@ -143,7 +143,7 @@ class Conv2d(_ConvNd):
     _FLOAT_MODULE = nn.Conv2d
 
     def _get_name(self):
-        return 'QuantizedConv2d'
+        return 'Quantized' + type(self).__name__     # and the fused ...ReLU forms
 
     def forward(self, input):
         if input.ndim != 4:

@@ -95,7 +95,7 @@ class Linear(_OutputQParams, WeightedQuantizedModule):
         self.zero_point = 0
 
     def _get_name(self):
-        return 'QuantizedLinear'
+        return 'Quantized' + type(self).__name__     # and the fused ...ReLU forms
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

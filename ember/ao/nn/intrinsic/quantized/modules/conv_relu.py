@@ -9,6 +9,3 @@ class ConvReLU2d(nnq_conv.Conv2d):
     """Conv2d + ReLU in one quantized kernel (the output clamped from its zero point)."""
     _FLOAT_MODULE = nni.ConvReLU2d
     _RELU = True
-
-    def _get_name(self):
-        return 'QuantizedConvReLU2d'

@@ -9,6 +9,3 @@ class LinearReLU(nnq_linear.Linear):
     """Linear + ReLU in one quantized kernel."""
     _FLOAT_MODULE = nni.LinearReLU
     _RELU = True
-
-    def _get_name(self):
-        return 'QuantizedLinearReLU'
