@@ -84,9 +84,10 @@ def test_file_store(tmp_path):
 
 
 def test_file_store_in_a_missing_directory(tmp_path):
-    for dist in (edist, tdist):
-        with pytest.raises(dist.DistStoreError, match='^No such file or directory$'):
-            dist.FileStore(str(tmp_path / 'none' / 'f'), 1)
+    # torch 2.13 raises DistStoreError('No such file or directory') here, but after another
+    # FileStore in the same process it can block in its constructor: checked on ember only
+    with pytest.raises(edist.DistStoreError, match='^No such file or directory$'):
+        edist.FileStore(str(tmp_path / 'none' / 'f'), 1)
 
 
 def test_file_store_is_shared_between_instances(tmp_path):
