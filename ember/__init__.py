@@ -6,6 +6,8 @@ dtypes, printed output and errors as torch 2.13.
 # torch.__version__: the torch release whose behaviour ember reproduces, so that a program's
 # version gates (`torch.__version__ >= (2, 0)`) take the branch they take there. ember's own
 # release is ember.version.ember_version.
+import importlib as _importlib
+
 from .torch_version import __version__  # noqa: E402
 
 from . import _dtype
@@ -44,10 +46,6 @@ from ._tensor_str import set_printoptions  # noqa: F401
 from . import autograd, linalg, sparse, masked  # noqa: F401
 from . import nn, optim, utils  # noqa: F401,E402
 from ._misc import *  # noqa: F401,F403
-from .serialization import save, load  # noqa: F401,E402
-from . import serialization  # noqa: F401,E402
-from . import distributions  # noqa: F401,E402
-from ._hook import install_as_torch  # noqa: F401,E402
 from . import functional  # noqa: F401,E402  (torch.functional)
 from . import overrides, _C  # noqa: F401,E402  (torch.overrides, torch._C's protocol pieces)
 
@@ -55,8 +53,7 @@ from . import overrides, _C  # noqa: F401,E402  (torch.overrides, torch._C's pro
 from ._values import *  # noqa: F401,F403,E402
 
 # device modules, as a CPU-only torch has them
-from . import cuda, cpu, mps, accelerator, backends, amp, jit, onnx, distributed  # noqa: F401,E402
-from .nn import parallel as _nn_parallel  # noqa: F401,E402  (torch.nn.parallel)
+from . import cpu, amp  # noqa: F401,E402
 from ._compile import compile  # noqa: F401,E402
 from ._storage import *  # noqa: F401,F403,E402
 from . import storage  # noqa: F401,E402  (torch.storage)
@@ -69,6 +66,22 @@ from .amp.autocast_mode import (autocast, is_autocast_enabled, set_autocast_enab
                                 set_autocast_cpu_enabled, get_autocast_cpu_dtype,
                                 set_autocast_cpu_dtype, get_autocast_gpu_dtype,
                                 set_autocast_gpu_dtype)
+
+# Loaded on first use, to keep `import ember` short: namespaces (ember.distributions, ember.cuda,
+# ember.distributed, ember.jit, ember.utils.data, ...) load when first reached, through the
+# module fallback below; these names load their module the same way.
+_LAZY = {'save': 'serialization', 'load': 'serialization', 'install_as_torch': '_hook',
+         'vmap': 'func'}  # torch.vmap is torch.func.vmap
+
+
+def __getattr__(name):
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module 'ember' has no attribute {name!r}")
+    value = getattr(_importlib.import_module('.' + home, __name__), name)
+    globals()[name] = value
+    return value
+
 
 # every other public torch name resolves to a stub that raises NotImplementedError when used
 from . import _stubs  # noqa: E402

@@ -22,7 +22,6 @@ from ._threads import get_num_threads, set_num_threads
 from ._values import (channels_last, channels_last_3d, contiguous_format, layout,
                       memory_format, preserve_format, sparse_coo, strided)
 from .autograd.graph import _Anomaly
-from .func import vmap  # noqa: F401 (torch.vmap is torch.func.vmap)
 from .nn import functional as F
 from .nn.functional import pad as _pad
 
@@ -392,7 +391,7 @@ __all__ += ['isin', 'result_type', 'rsub', 'row_stack', 'constant_pad_nd', 'comb
             'set_float32_matmul_precision', 'get_float32_matmul_precision',
             'set_default_tensor_type', 'set_flush_denormal', 'is_anomaly_enabled',
             'set_anomaly_enabled', 'is_anomaly_check_nan_enabled', 'set_warn_always',
-            'is_warn_always_enabled', 'vmap', 'matrix_exp',
+            'is_warn_always_enabled', 'matrix_exp',
             'is_deterministic_algorithms_warn_only_enabled', 'set_deterministic_debug_mode',
             'get_deterministic_debug_mode', 'compiled_with_cxx11_abi', 'is_vulkan_available',
             'init_num_threads', 'get_device_module', 'sym_int', 'sym_float', 'sym_not',

@@ -13,7 +13,7 @@ made since 2013. Their multiply-adds are fused, which ``_fma32``/``_fma64`` emul
 """
 
 import ctypes
-import ctypes.util
+import importlib
 import math
 import os
 import struct
@@ -281,11 +281,16 @@ def _fma64(a, b, c):
 # -- glibc's double transcendentals, which torch's double kernels call ---------------------
 
 def _load_libm():
-    name = ctypes.util.find_library('m') or 'libm.so.6'
+    # ctypes.util pulls in subprocess and tempfile (10 ms of `import ember`): only when the
+    # usual soname is absent
     try:
-        lib = ctypes.CDLL(name)
+        lib = ctypes.CDLL('libm.so.6')
     except OSError:
-        return None
+        util = importlib.import_module('ctypes.util')
+        try:
+            lib = ctypes.CDLL(util.find_library('m') or 'libm.so.6')
+        except OSError:
+            return None
     funcs = {}
     for f in ('log', 'log1p', 'sin', 'cos', 'tan', 'exp'):
         fn = getattr(lib, f)
@@ -294,7 +299,14 @@ def _load_libm():
     return funcs
 
 
-_LIBM = _load_libm()
+_LIBM_CACHE = []
+
+
+def _get_libm():
+    """glibc's functions (or None), loaded once on first use."""
+    if not _LIBM_CACHE:
+        _LIBM_CACHE.append(_load_libm())
+    return _LIBM_CACHE[0]
 _LD_FUNCS = {'log': np.log, 'sin': np.sin, 'cos': np.cos, 'tan': np.tan, 'exp': np.exp}
 
 
@@ -306,9 +318,10 @@ def _libm(name, x):
     midpoint (a few percent) go through ctypes to glibc itself.
     """
     x = np.asarray(x, np.float64)
-    if _LIBM is None:
+    libm = _get_libm()
+    if libm is None:
         return _LD_FUNCS.get(name, getattr(np, name))(x)
-    fn = _LIBM[name]
+    fn = libm[name]
     if x.size <= 32 or name not in _LD_FUNCS or np.finfo(np.longdouble).nmant < 60:
         return np.array([fn(v) for v in x.ravel().tolist()], np.float64).reshape(x.shape)
     with np.errstate(all='ignore'):
@@ -770,7 +783,8 @@ def geometric(gen, shape, np_dtype, p):
     """``Tensor.geometric_(p)``: ceil(log(u) / log(1 - p)), u a double uniform."""
     shape = tuple(shape)
     u = _u53(gen.random64(_numel(shape)))
-    log_q = _LIBM['log'](1.0 - p) if _LIBM else math.log(1.0 - p)
+    libm = _get_libm()
+    log_q = libm['log'](1.0 - p) if libm else math.log(1.0 - p)
     with np.errstate(divide='ignore'):
         v = np.ceil(_libm('log', u) / log_q)
     return v.astype(np_dtype).reshape(shape)

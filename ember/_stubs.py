@@ -14,6 +14,9 @@ The mechanism:
   module imported lazily ends with ``_stubs.hook(__name__)``.
 - a finder at the end of ``sys.meta_path`` that makes ``import ember.X`` work for every public
   torch module ember has no file for: a placeholder module whose names are stubs.
+- namespaces that ``import ember`` leaves for later (ember.distributions, ember.cuda, ...; kept
+  out of the import for its speed) get the fallback when they load: through ``resolve`` when
+  reached as an attribute, through a finder at the front of ``sys.meta_path`` when imported.
 - Tensor's missing methods are set on the class itself (a class ``__getattr__`` would slow every
   attribute access on every tensor).
 """
@@ -205,7 +208,9 @@ def resolve(module, name):
     if kind is None:
         raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
     if kind == 'm':
-        return importlib.import_module(f'{module.__name__}.{name}')
+        sub = importlib.import_module(f'{module.__name__}.{name}')
+        hook_loaded()
+        return sub
     obj = make(kind, f'{ns}.{name}', module.__name__)
     setattr(module, name, obj)
     return obj
@@ -233,6 +238,58 @@ def hook(modname):
     if getattr(previous, '_ember_stub_hook', False):
         return
     module.__getattr__ = _module_getattr(module, previous)
+
+
+def hook_loaded():
+    """Hook every loaded ember module that mirrors a listed torch namespace (a namespace
+    loaded after ``import ember``, and the submodules its package imported)."""
+    for ns in API:
+        if ns != 'torch.Tensor':
+            module = sys.modules.get('ember' + ns[len('torch'):])
+            if module is not None and not getattr(module.__dict__.get('__getattr__'),
+                                                  '_ember_stub_hook', False):
+                hook(module.__name__)
+
+
+class _HookAfterLoad:
+    """A module's own loader, which also gives the module the stub fallback once executed."""
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        hook_loaded()
+
+    def __getattr__(self, name):  # get_source, get_resource_reader, ...: the real loader's
+        return getattr(self._loader, name)
+
+
+class _LoadedFinder:
+    """First on sys.meta_path: finds an ember namespace module with the other finders and
+    wraps its loader so that `import ember.cuda` after `import ember` gets the fallback."""
+
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        if not fullname.startswith('ember.') or _torch_name(fullname) not in API:
+            return None
+        for finder in sys.meta_path:
+            if finder is _LoadedFinder or finder is _PlaceholderFinder:
+                continue
+            find = getattr(finder, 'find_spec', None)
+            spec = find(fullname, path, target) if find is not None else None
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, 'exec_module'):
+                    spec.loader = _HookAfterLoad(spec.loader)
+                return spec
+        return None
+
+    @staticmethod
+    def invalidate_caches():
+        pass
 
 
 class _ExistingLoader:
@@ -306,6 +363,8 @@ def install():
     """Called once at the end of `import ember`."""
     if _PlaceholderFinder not in sys.meta_path:
         sys.meta_path.append(_PlaceholderFinder)
+    if _LoadedFinder not in sys.meta_path:
+        sys.meta_path.insert(0, _LoadedFinder)
     for ns in API:
         modname = 'ember' + ns[len('torch'):]
         if ns != 'torch.Tensor' and modname in sys.modules:

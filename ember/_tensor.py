@@ -4,6 +4,7 @@ The math of every op lives in ``ember/_ops/`` (one module per op family); those 
 the ops to ``Tensor`` as methods and operators when they are imported.
 """
 import copy
+import importlib
 import sys
 import warnings
 import weakref
@@ -841,7 +842,9 @@ def _tensor_method(fn):
 
 
 def _reduce_ex(t, protocol):
-    raise RuntimeError('ember.serialization was not imported')  # it sets this (pickling)
+    # ember.serialization (an upper layer, loaded on first use) replaces this function
+    importlib.import_module('ember.serialization')
+    return _reduce_ex(t, protocol)
 
 
 _tensor_str._TENSOR_CLASSES['Tensor'] = Tensor

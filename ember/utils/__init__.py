@@ -1,2 +1,2 @@
-"""ember.utils (torch.utils)."""
-from . import data, dlpack  # noqa: F401
+"""ember.utils (torch.utils). ember.utils.data loads on first use (ember/_stubs.py)."""
+from . import dlpack  # noqa: F401

@@ -2,9 +2,10 @@
 LayerNorm, GroupNorm, LocalResponseNorm and RMSNorm (torch.nn.modules.batchnorm,
 instancenorm and normalization). The math is in ember/_ops/norm.py."""
 import numbers
+import sys
 import warnings
 
-from ... import _tensor, distributed as _dist
+from ... import _tensor
 from ..._ops import norm as _F
 from .. import init
 from ..parameter import Parameter, UninitializedBuffer
@@ -172,7 +173,8 @@ class SyncBatchNorm(_BatchNorm):
         self._check_input_dim(input)
         if input.shape[1] == 0:
             raise ValueError("SyncBatchNorm number of input channels should be non-zero")
-        if self.training and _dist.is_available() and _dist.is_initialized():
+        dist = sys.modules.get('ember.distributed')  # not loaded: no process group either
+        if self.training and dist is not None and dist.is_available() and dist.is_initialized():
             raise ValueError("SyncBatchNorm expected input tensor to be on GPU or XPU or "
                              "privateuseone")
         return super().forward(input)
