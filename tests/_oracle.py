@@ -16,7 +16,7 @@ def run(fn, lib):
             return 'raised', (type(exc).__name__, re.sub(' at 0x[0-9a-f]+', '', str(exc)))
 
 
-def same(fn, torch):
+def assert_same(fn, torch):
     """fn(torch) and fn(ember) give equal values, or raise the same type with the same
     message; returns ember's outcome."""
     t, e = run(fn, torch), run(fn, ember)

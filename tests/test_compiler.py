@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ember
-from _oracle import same
+from _oracle import assert_same
 
 torch = pytest.importorskip('torch')
 
@@ -77,7 +77,7 @@ def _plain(v):
 
 @pytest.mark.parametrize('case', sorted(CASES))
 def test_compiler_as_torch(case):
-    same(lambda L: _plain(CASES[case](L)), torch)
+    assert_same(lambda L: _plain(CASES[case](L)), torch)
 
 
 def test_default_backend_round_trip():

@@ -5,7 +5,7 @@ import threading
 import pytest
 
 import ember
-from _oracle import same
+from _oracle import assert_same
 
 torch = pytest.importorskip('torch')
 
@@ -24,7 +24,7 @@ def test_result_then_callbacks():
         f.add_done_callback(lambda fut: late.append(fut.wait()))
         out.append(late)
         return out
-    same(run, torch)
+    assert_same(run, torch)
 
 
 def test_completing_twice_and_bad_exception():
@@ -32,8 +32,8 @@ def test_completing_twice_and_bad_exception():
         f = L.futures.Future()
         f.set_result(1)
         f.set_result(2)
-    same(twice, torch)
-    same(lambda L: L.futures.Future().set_exception(3), torch)
+    assert_same(twice, torch)
+    assert_same(lambda L: L.futures.Future().set_exception(3), torch)
 
 
 def test_exceptions():
@@ -47,7 +47,7 @@ def test_exceptions():
             except ValueError as e:
                 out.append(str(e))
         return out, f.done()
-    same(run, torch)
+    assert_same(run, torch)
 
 
 def test_failing_callback_fails_the_chained_future():
@@ -59,7 +59,7 @@ def test_failing_callback_fails_the_chained_future():
             g.wait()
         except RuntimeError as e:
             return str(e).splitlines()[0]
-    same(run, torch)
+    assert_same(run, torch)
 
 
 def test_collect_all_and_wait_all():
@@ -75,7 +75,7 @@ def test_collect_all_and_wait_all():
         c.set_result('x')
         d.set_result('y')
         return before, al.done(), got, F.wait_all([c, d])
-    same(run, torch)
+    assert_same(run, torch)
 
     def failing(L):
         e = L.futures.Future()
@@ -83,7 +83,7 @@ def test_collect_all_and_wait_all():
         ok = L.futures.Future()
         ok.set_result(1)
         return L.futures.collect_all([ok, e]).done(), L.futures.wait_all([ok, e])
-    same(failing, torch)
+    assert_same(failing, torch)
 
 
 def test_wait_blocks_until_another_thread_completes():
@@ -102,8 +102,8 @@ def test_fork_and_wait():
         futs = [L.jit.fork(fn, L.ones(2), y=2), L.fork(fn, L.ones(2), y=3)]
         return ([L.jit.wait(f) for f in futs], [L.wait(f) for f in futs],
                 [f.done() for f in futs], type(futs[0]).__name__)
-    same(run, torch)
-    same(lambda L: L.jit.fork(lambda: 1 / 0), torch)
+    assert_same(run, torch)
+    assert_same(lambda L: L.jit.fork(lambda: 1 / 0), torch)
 
 
 def test_classes():
@@ -111,5 +111,5 @@ def test_classes():
         return (L.jit.Future is L.futures.Future, L.autograd.profiler.Future is L.futures.Future,
                 issubclass(L.futures.Future, L.Future), repr(L.futures.Future[int]).split('.')[-1],
                 L.Future([]).done(), L.fork.__name__, L.wait.__name__)
-    same(run, torch)
-    same(lambda L: L.Future([L.device('cpu')]), torch)
+    assert_same(run, torch)
+    assert_same(lambda L: L.Future([L.device('cpu')]), torch)

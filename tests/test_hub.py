@@ -3,7 +3,6 @@ local HTTP server started here; never the internet), hash checks, checkpoints (z
 zipped) and a local repository's hubconf.py."""
 import hashlib
 import http.server
-import io
 import os
 import threading
 import zipfile
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 
 import ember
-from _oracle import same
+from _oracle import assert_same
 
 torch = pytest.importorskip('torch')
 
@@ -27,18 +26,18 @@ def hub_home(tmp_path, monkeypatch):
 
 
 def test_get_dir_and_set_dir(hub_home, monkeypatch):
-    same(lambda L: L.hub.get_dir(), torch)
+    assert_same(lambda L: L.hub.get_dir(), torch)
     monkeypatch.delenv('TORCH_HOME')
     monkeypatch.setenv('XDG_CACHE_HOME', str(hub_home / 'xdg'))
-    same(lambda L: L.hub.get_dir(), torch)
+    assert_same(lambda L: L.hub.get_dir(), torch)
     monkeypatch.delenv('XDG_CACHE_HOME')
-    same(lambda L: L.hub.get_dir(), torch)
+    assert_same(lambda L: L.hub.get_dir(), torch)
     assert ember.hub.get_dir() == os.path.expanduser('~/.cache/torch/hub')
 
     def set_get(L):
         L.hub.set_dir('~/somewhere')
         return L.hub.get_dir()
-    same(set_get, torch)
+    assert_same(set_get, torch)
 
 
 def _checkpoint(L, path):
@@ -93,8 +92,8 @@ def test_hash_mismatch_raises_as_torch(hub_home):
         finally:
             left = sorted(os.listdir(d))
         return left
-    same(run, torch)
-    same(lambda L: L.hub.download_url_to_file(bad.as_uri(), str(hub_home / 'x'),
+    assert_same(run, torch)
+    assert_same(lambda L: L.hub.download_url_to_file(bad.as_uri(), str(hub_home / 'x'),
                                               hash_prefix=wrong, progress=False), torch)
     assert not os.path.exists(hub_home / 'x')
 
@@ -122,7 +121,7 @@ def test_legacy_zipped_checkpoint(hub_home):
         with pytest.warns(FutureWarning, match='Falling back to the old format'):
             sd = L.hub.load_state_dict_from_url(z.as_uri(), model_dir=str(d), progress=False)
         return _as_plain(sd), sorted(os.listdir(d))
-    same(run, torch)
+    assert_same(run, torch)
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -205,14 +204,14 @@ def test_local_repository(repo):
         m = _run_as_torch(L, lambda: L.hub.load(str(repo), 'tiny', 4, source='local',
                                                 bias=False))
         return type(m).__name__, tuple(m.weight.shape), m.bias
-    same(run, torch)
-    same(lambda L: L.hub.load(str(repo), 'nope', source='local'), torch)
-    same(lambda L: L.hub.load(str(repo), 'not_callable', source='local'), torch)
-    same(lambda L: L.hub.load(str(repo), 3, source='local'), torch)
-    same(lambda L: L.hub.load(str(repo), 'tiny', source='svn'), torch)
+    assert_same(run, torch)
+    assert_same(lambda L: L.hub.load(str(repo), 'nope', source='local'), torch)
+    assert_same(lambda L: L.hub.load(str(repo), 'not_callable', source='local'), torch)
+    assert_same(lambda L: L.hub.load(str(repo), 3, source='local'), torch)
+    assert_same(lambda L: L.hub.load(str(repo), 'tiny', source='svn'), torch)
 
 
 def test_missing_dependencies(repo):
     (repo / 'hubconf.py').write_text(HUBCONF.replace("['numpy']",
                                                      "['numpy', 'no_such_pkg_ember']"))
-    same(lambda L: L.hub.load(str(repo), 'tiny', source='LOCAL'), torch)
+    assert_same(lambda L: L.hub.load(str(repo), 'tiny', source='LOCAL'), torch)

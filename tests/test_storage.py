@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ember
-from _oracle import same
+from _oracle import assert_same
 from _subproc import env
 
 torch = pytest.importorskip('torch')
@@ -39,18 +39,18 @@ def test_legacy_classes(name):
                 isinstance(s, L.TypedStorage), others, s.size(), s.element_size(),
                 s.nbytes(), s.pickle_storage_type(), s.type(), len(cls(4)),
                 isinstance(s, getattr(L.cuda, name)))
-    same(_quiet(run), torch)
+    assert_same(_quiet(run), torch)
 
 
 @pytest.mark.parametrize('name', LEGACY)
 def test_cuda_legacy_classes_need_cuda(name):
-    same(_quiet(lambda L: getattr(L.cuda, name)(2)), torch)
+    assert_same(_quiet(lambda L: getattr(L.cuda, name)(2)), torch)
 
 
 @pytest.mark.parametrize('name', ['FloatTensor', 'LongTensor', 'BoolTensor', 'HalfTensor'])
 def test_cuda_legacy_tensor_types(name):
-    same(lambda L: getattr(L.cuda, name)(3), torch)
-    same(lambda L: isinstance(L.ones(1), getattr(L.cuda, name)), torch)
+    assert_same(lambda L: getattr(L.cuda, name)(3), torch)
+    assert_same(lambda L: isinstance(L.ones(1), getattr(L.cuda, name)), torch)
 
 
 def test_typed_storage_warns_once_as_torch():
@@ -84,7 +84,7 @@ def test_untyped_storage():
         w.copy_(L.UntypedStorage([4, 3, 2, 1]))
         out.append(w.tolist())
         return out
-    same(_quiet(run), torch)
+    assert_same(_quiet(run), torch)
 
 
 def test_tensor_storages_share_memory():
@@ -105,19 +105,19 @@ def test_tensor_storages_share_memory():
         out.append(ts.float().tolist())
         out.append(repr(ts))
         return out
-    same(_quiet(run), torch)
+    assert_same(_quiet(run), torch)
 
 
 def test_typed_storage_errors():
     def run(L):
         s = L.FloatStorage([1, 2, 3])
         return s[1:2]
-    same(_quiet(run), torch)
-    same(_quiet(lambda L: L.FloatStorage([1, 2, 3])[3]), torch)
-    same(_quiet(lambda L: L.FloatStorage([1, 2, 3])[-3]), torch)
-    same(_quiet(lambda L: L.TypedStorage(L.UntypedStorage(4), wrap_storage=L.UntypedStorage(4),
+    assert_same(_quiet(run), torch)
+    assert_same(_quiet(lambda L: L.FloatStorage([1, 2, 3])[3]), torch)
+    assert_same(_quiet(lambda L: L.FloatStorage([1, 2, 3])[-3]), torch)
+    assert_same(_quiet(lambda L: L.TypedStorage(L.UntypedStorage(4), wrap_storage=L.UntypedStorage(4),
                                          dtype=L.float32)), torch)
-    same(_quiet(lambda L: L.TypedStorage(wrap_storage=[1], dtype=L.float32)), torch)
+    assert_same(_quiet(lambda L: L.TypedStorage(wrap_storage=[1], dtype=L.float32)), torch)
 
 
 def test_typed_storage_constructors():
@@ -128,7 +128,7 @@ def test_typed_storage_constructors():
                                dtype=L.float32).tolist(),
                 L.TypedStorage().dtype == L.get_default_dtype(),
                 L.TypedStorage([True, False], dtype=L.bool).tolist()]
-    same(_quiet(run), torch)
+    assert_same(_quiet(run), torch)
 
 
 def test_from_buffer():
@@ -140,7 +140,7 @@ def test_from_buffer():
                 L.FloatStorage.from_buffer(data, 'little', 1, 4).tolist(),
                 L.UntypedStorage.from_buffer(b'abc', dtype=L.uint8).tolist(),
                 L.TypedStorage.from_buffer(data, 'little', dtype=L.float32).tolist()]
-    same(_quiet(run), torch)
+    assert_same(_quiet(run), torch)
 
 
 def test_from_file(tmp_path):
@@ -157,7 +157,7 @@ def test_from_file(tmp_path):
         u = L.UntypedStorage.from_file(str(tmp_path / f'{L.__name__}_new.bin'), True, 8)
         return private, unchanged, np.fromfile(p, np.float32).tolist(), u.size(), \
             (tmp_path / f'{L.__name__}_new.bin').stat().st_size
-    same(_quiet(run), torch)
+    assert_same(_quiet(run), torch)
 
 
 def test_pickle_and_copy():
@@ -170,7 +170,7 @@ def test_pickle_and_copy():
         return (type(back).__name__, back.tolist(), repr(back.dtype), ts.tolist(), c.tolist(),
                 copy.copy(us).tolist(), copy.deepcopy(us).tolist(), ts.get_device(),
                 us.get_device())
-    same(_quiet(run), torch)
+    assert_same(_quiet(run), torch)
 
 
 def test_sizeof_counts_bytes():
@@ -183,6 +183,6 @@ def test_sizeof_counts_bytes():
 
 
 def test_module_and_bases():
-    same(lambda L: (L.storage.__all__, L.Storage.__name__, L.Storage is L.FloatStorage,
+    assert_same(lambda L: (L.storage.__all__, L.Storage.__name__, L.Storage is L.FloatStorage,
                     issubclass(L.UntypedStorage, L.StorageBase), L.TypedStorage.__name__,
                     L.UntypedStorage.__module__.split('.')[-1]), torch)

@@ -5,8 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-import ember
-from _oracle import same
+from _oracle import assert_same
 
 torch = pytest.importorskip('torch')
 
@@ -30,8 +29,8 @@ def test_functional_call_warns_and_computes():
                 float(m[0].weight.sum()) != 6.0,
                 np.round(L.func.functional_call(m, ({'0.weight': w}, {'0.bias': L.zeros(2)}),
                                                 x).detach().numpy(), 5).tolist())
-    same(run, torch)
-    same(lambda L: L.nn.utils.stateless.functional_call(_model(L), {'nope': L.ones(1)},
+    assert_same(run, torch)
+    assert_same(lambda L: L.nn.utils.stateless.functional_call(_model(L), {'nope': L.ones(1)},
                                                         (L.ones(2, 3),), strict=True), torch)
 
 
@@ -55,13 +54,13 @@ def test_named_member_accessor():
         old = a.swap_submodule('1', L.nn.Identity())
         out.append((type(old).__name__, type(m[1]).__name__))
         return out
-    same(run, torch)
+    assert_same(run, torch)
     accessor = lambda L: L.nn.utils.stateless.NamedMemberAccessor(_model(L))  # noqa: E731
-    same(lambda L: accessor(L).get_tensor('0.nope'), torch)
-    same(lambda L: accessor(L).get_submodule('0.weight'), torch)
-    same(lambda L: accessor(L).swap_tensor('0.nope', L.ones(1)), torch)
-    same(lambda L: accessor(L).set_tensor('0.weight', 3), torch)
-    same(lambda L: accessor(L).set_tensors(['a', 'b'], [None]), torch)
-    same(lambda L: accessor(L).swap_tensors_dict({'ghost': L.ones(1)}), torch)
-    same(lambda L: accessor(L).swap_submodule('2', L.nn.Identity()), torch)
-    same(lambda L: L.nn.utils.stateless.Tensor is L.Tensor, torch)
+    assert_same(lambda L: accessor(L).get_tensor('0.nope'), torch)
+    assert_same(lambda L: accessor(L).get_submodule('0.weight'), torch)
+    assert_same(lambda L: accessor(L).swap_tensor('0.nope', L.ones(1)), torch)
+    assert_same(lambda L: accessor(L).set_tensor('0.weight', 3), torch)
+    assert_same(lambda L: accessor(L).set_tensors(['a', 'b'], [None]), torch)
+    assert_same(lambda L: accessor(L).swap_tensors_dict({'ghost': L.ones(1)}), torch)
+    assert_same(lambda L: accessor(L).swap_submodule('2', L.nn.Identity()), torch)
+    assert_same(lambda L: L.nn.utils.stateless.Tensor is L.Tensor, torch)

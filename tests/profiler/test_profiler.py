@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ember
-from _oracle import same
+from _oracle import assert_same
 
 torch = pytest.importorskip('torch')
 
@@ -35,17 +35,17 @@ def test_schedule_actions(kw):
             warnings.simplefilter('always')
             fn = L.profiler.schedule(**kw)
         return [fn(s).name for s in range(25)], [str(x.message) for x in w]
-    same(actions, torch)
+    assert_same(actions, torch)
 
 
 @pytest.mark.parametrize('kw', [dict(wait=-1, warmup=1, active=1), dict(wait=0, warmup=0,
                                 active=0), dict(wait=0, warmup=1, active=1, repeat=-1)])
 def test_schedule_bad_arguments(kw):
-    same(lambda L: L.profiler.schedule(**kw), torch)
+    assert_same(lambda L: L.profiler.schedule(**kw), torch)
 
 
 def test_schedule_negative_step():
-    same(lambda L: L.profiler.schedule(wait=1, warmup=1, active=1)(-1), torch)
+    assert_same(lambda L: L.profiler.schedule(wait=1, warmup=1, active=1)(-1), torch)
 
 
 def _steps_program(L, kw, steps):
@@ -71,15 +71,15 @@ def _steps_program(L, kw, steps):
 
 @pytest.mark.parametrize('kw', SCHEDULES[:4])
 def test_step_protocol(kw):
-    same(lambda L: _steps_program(L, kw, 9), torch)
+    assert_same(lambda L: _steps_program(L, kw, 9), torch)
 
 
 def test_profiler_action_members():
-    same(lambda L: [(m.name, m.value) for m in L.profiler.ProfilerAction], torch)
+    assert_same(lambda L: [(m.name, m.value) for m in L.profiler.ProfilerAction], torch)
 
 
 def test_enums_print_as_torch():
-    same(lambda L: [repr(L.profiler.ProfilerActivity.CPU), str(L.profiler.ProfilerActivity.CUDA),
+    assert_same(lambda L: [repr(L.profiler.ProfilerActivity.CPU), str(L.profiler.ProfilerActivity.CUDA),
                     sorted(L.profiler.ProfilerActivity.__members__),
                     [(k, int(v.value)) for k, v in L.profiler.RecordScope.__members__.items()],
                     [(k, int(v.value)) for k, v in
@@ -127,7 +127,7 @@ def _top_level(L, **kw):
 
 
 def test_top_level_ops_are_torchs():
-    same(_top_level, torch)
+    assert_same(_top_level, torch)
 
 
 def test_autograd_profiler_records_the_same():
@@ -138,7 +138,7 @@ def test_autograd_profiler_records_the_same():
                 _program(L, x, w)
         block = [e for e in p.function_events if e.name == 'block'][0]
         return [c.name for c in block.cpu_children]
-    same(names, torch)
+    assert_same(names, torch)
 
 
 def test_record_shapes_of_top_level_ops():
@@ -150,7 +150,7 @@ def test_record_shapes_of_top_level_ops():
             L.relu(x)
         return [(e.name, e.input_shapes) for e in p.events() if e.cpu_parent is None
                 and e.name in ('aten::mm', 'aten::relu')]
-    same(shapes, torch)
+    assert_same(shapes, torch)
 
 
 def test_backward_nodes_are_recorded():
@@ -161,7 +161,7 @@ def test_backward_nodes_are_recorded():
             (L.mm(x, w).relu().sum()).backward()
         return sorted({e.name for e in p.events() if e.name.startswith('autograd::engine')
                        and 'AccumulateGrad' not in e.name})
-    same(names, torch)
+    assert_same(names, torch)
 
 
 def test_record_function_decorator_and_nesting():
@@ -178,7 +178,7 @@ def test_record_function_decorator_and_nesting():
         inner = outer.cpu_children[0]
         return (outer.cpu_parent, inner.name, [c.name for c in inner.cpu_children],
                 outer.is_user_annotation, inner.cpu_parent.name)
-    same(names, torch)
+    assert_same(names, torch)
 
 
 def test_self_times_add_up():
@@ -251,12 +251,12 @@ def _events(L, shapes=False, stack=False):
                                   dict(header='HEADER', time_unit='ms'),
                                   dict(max_name_column_width=20, sort_by='count')])
 def test_table_layout(args):
-    same(lambda L: _events(L).key_averages().table(**args), torch)
+    assert_same(lambda L: _events(L).key_averages().table(**args), torch)
 
 
 @pytest.mark.parametrize('opts', [dict(shapes=True), dict(stack=True)])
 def test_table_with_shapes_and_stacks(opts):
-    same(lambda L: (_events(L, **opts).table(row_limit=5),
+    assert_same(lambda L: (_events(L, **opts).table(row_limit=5),
                     _events(L, **opts).key_averages(group_by_input_shapes=True).table(),
                     _events(L, **opts).key_averages(group_by_stack_n=1).table()), torch)
 
@@ -272,7 +272,7 @@ def test_event_statistics():
                 [(e.id, e.cpu_parent.id if e.cpu_parent else None,
                   [c.id for c in e.cpu_children]) for e in evs],
                 [e.self_cpu_time_total_str for e in evs], str(evs) == evs.table())
-    same(stats, torch)
+    assert_same(stats, torch)
 
 
 def test_profile_table_from_a_run_has_torchs_header():
@@ -282,7 +282,7 @@ def test_profile_table_from_a_run_has_torchs_header():
             L.mm(x, x)
         lines = p.key_averages().table().splitlines()
         return lines[1].split(), lines[-1].split(':')[0]
-    same(head, torch)
+    assert_same(head, torch)
 
 
 def test_unfinished_and_reentry():
@@ -299,7 +299,7 @@ def test_unfinished_and_reentry():
         with L.autograd.profiler.profile(enabled=False) as q:
             out.append(q)
         return out
-    same(run, torch)
+    assert_same(run, torch)
 
 
 def test_device_options_warn_and_disable():
@@ -312,7 +312,7 @@ def test_device_options_warn_and_disable():
                 pass
         return [(type(x.message).__name__, str(x.message)) for x in w], p.use_device, \
             q.use_device
-    same(run, torch)
+    assert_same(run, torch)
 
 
 def test_emit_nvtx_and_itt():
@@ -321,7 +321,7 @@ def test_emit_nvtx_and_itt():
             L.relu(L.ones(1))
         with L.autograd.profiler.emit_nvtx():
             pass
-    same(run, torch)
+    assert_same(run, torch)
 
 
 def test_misc_helpers():
@@ -338,14 +338,14 @@ def test_misc_helpers():
         steps = [T.increment_step('a'), T.increment_step('a'), T.current_step()]
         T.erase_step_count('a')
         return msg, [s - steps[0] for s in steps], T.erase_step_count('nope')
-    same(run, torch)
+    assert_same(run, torch)
 
 
 def test_activities_arguments():
-    same(lambda L: L.profiler.profile(activities=[]), torch)
-    same(lambda L: L.profiler.profile(activities=[L.profiler.ProfilerActivity.CPU,
+    assert_same(lambda L: L.profiler.profile(activities=[]), torch)
+    assert_same(lambda L: L.profiler.profile(activities=[L.profiler.ProfilerActivity.CPU,
                                                   L.profiler.ProfilerActivity.CPU]), torch)
-    same(lambda L: L.profiler.profile(activities=['cpu']), torch)
+    assert_same(lambda L: L.profiler.profile(activities=['cpu']), torch)
 
 
 # ---- exports -----------------------------------------------------------------------------------
@@ -425,4 +425,4 @@ def test_execution_trace_observer(tmp_path):
     et.unregister_callback()
     nodes = json.load(open(path))['nodes']
     assert [n['name'] for n in nodes][1:] == ['aten::relu']
-    same(lambda L: L.profiler.ExecutionTraceObserver().get_output_file_path(), torch)
+    assert_same(lambda L: L.profiler.ExecutionTraceObserver().get_output_file_path(), torch)
