@@ -11,9 +11,9 @@ few units in the last place of float64 over its range:
 - Hankel's asymptotic expansions for large arguments;
 - Euler-Maclaurin summation for zeta, series and Lentz's continued fraction for igamma.
 """
+import importlib
 import math
-from fractions import Fraction
-from functools import partial
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -27,7 +27,12 @@ from .elementwise import _special, _trigamma_np, digamma
 __all__ = ['i0', 'igamma', 'igammac', 'polygamma', 'mvlgamma']
 
 _EULER = 0.57721566490153286061
-_GL_T, _GL_W = np.polynomial.legendre.leggauss(96)
+
+
+@lru_cache(maxsize=None)
+def _gl_nodes():
+    """Gauss-Legendre nodes and weights on [-1, 1] (computed on first use: import time)."""
+    return np.polynomial.legendre.leggauss(96)
 
 
 def _gauss_legendre(f, a, b):
@@ -35,7 +40,8 @@ def _gauss_legendre(f, a, b):
     nodes with an extra trailing axis)."""
     a, b = a[..., None], b[..., None]
     half = (b - a) / 2
-    return (f(a + half * (_GL_T + 1)) * _GL_W * half).sum(-1)
+    nodes, weights = _gl_nodes()
+    return (f(a + half * (nodes + 1)) * weights * half).sum(-1)
 
 
 def _chunked(fn, x, *args, size=4096):
@@ -358,6 +364,7 @@ def _igamma_pair(a, x, upper):
 
 def _bernoulli_even(m):
     """B_2, B_4, ..., B_2m as Fractions (the Akiyama-Tanigawa algorithm)."""
+    Fraction = importlib.import_module('fractions').Fraction  # lazy: import time
     n_max = 2 * m
     a = [Fraction(0)] * (n_max + 1)
     out = {}
@@ -369,8 +376,10 @@ def _bernoulli_even(m):
     return [out[2 * j] for j in range(1, m + 1)]
 
 
-# B_2j / (2j)! for the Euler-Maclaurin correction terms
-_EM = [float(b / math.factorial(2 * j)) for j, b in enumerate(_bernoulli_even(12), 1)]
+@lru_cache(maxsize=None)
+def _em_coefficients():
+    """B_2j / (2j)! for the Euler-Maclaurin correction terms."""
+    return [float(b / math.factorial(2 * j)) for j, b in enumerate(_bernoulli_even(12), 1)]
 
 
 def _zeta(s, q):
@@ -393,7 +402,7 @@ def _zeta(s, q):
     total += w * wp / (sv - 1) + wp / 2
     rising = sv.copy()  # s (s+1) ... (s+2j-2)
     wpow = wp / w
-    for j, coef in enumerate(_EM, 1):
+    for j, coef in enumerate(_em_coefficients(), 1):
         total += coef * rising * wpow
         rising = rising * (sv + 2 * j - 1) * (sv + 2 * j)
         wpow = wpow / (w * w)
