@@ -11,6 +11,7 @@ from ._values import memory_format, strided
 from .autograd import graph
 from .autograd.grad_mode import _State, _Forward
 import copy
+import importlib
 import numpy as np
 import sys
 import warnings
