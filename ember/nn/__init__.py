@@ -7,3 +7,22 @@ from . import functional, init  # noqa: F401
 
 # the star import above also brings nn.modules.utils in under the name `utils`: nn.utils it is
 utils = _importlib.import_module(__name__ + '.utils')
+
+
+def factory_kwargs(kwargs):
+    """The factory keywords (device, dtype, memory_format) of `kwargs` as one dict, with
+    torch's checks: an unknown keyword, or one given twice (directly and inside a
+    `factory_kwargs` entry), is a TypeError."""
+    if kwargs is None:
+        return {}
+    simple = {'device', 'dtype', 'memory_format'}
+    expected = simple | {'factory_kwargs'}
+    if not kwargs.keys() <= expected:
+        raise TypeError(f"unexpected kwargs {kwargs.keys() - expected}")
+    r = dict(kwargs.get('factory_kwargs', {}))
+    for k in simple:
+        if k in kwargs:
+            if k in r:
+                raise TypeError(f"{k} specified twice, in **kwargs and in factory_kwargs")
+            r[k] = kwargs[k]
+    return r

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from .._tensor import Tensor  # noqa: F401 (torch.nn.init.Tensor)
 from ..autograd.grad_mode import no_grad
 from .._ops.elementwise import where
 from .._ops.creation import empty, empty_like, eye as _eye, from_numpy

@@ -5,7 +5,10 @@ import numbers
 import sys
 import warnings
 
+import numpy as np
+
 from ... import _tensor
+from ...autograd.function import Function
 from ..._ops import norm as _F
 from .. import init
 from ..parameter import Parameter, UninitializedBuffer
@@ -19,7 +22,7 @@ from .utils import _empty, _Functional, _lazy_weight_and_bias, _weight_and_bias
 __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'LazyBatchNorm1d', 'LazyBatchNorm2d',
            'LazyBatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d',
            'LazyInstanceNorm1d', 'LazyInstanceNorm2d', 'LazyInstanceNorm3d', 'LayerNorm',
-           'GroupNorm', 'LocalResponseNorm', 'RMSNorm', 'SyncBatchNorm']
+           'GroupNorm', 'LocalResponseNorm', 'CrossMapLRN2d', 'RMSNorm', 'SyncBatchNorm']
 
 
 def _check(device):
@@ -383,6 +386,70 @@ class GroupNorm(Module):
 
 class LocalResponseNorm(_Functional, fn=_F.local_response_norm):
     """Normalise each channel by its neighbours' squared activity (AlexNet's LRN)."""
+
+    def extra_repr(self):
+        return f'{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}'
+
+
+def _channel_windows(x, lo, hi):
+    """sum over channels j in [c + lo, c + hi] (clipped to the channels) of x[:, j], per c."""
+    c = x.shape[1]
+    csum = np.concatenate([np.zeros_like(x[:, :1]), np.cumsum(x, axis=1)], axis=1)
+    idx = np.arange(c)
+    top = np.clip(idx + hi + 1, 0, c)
+    bottom = np.clip(idx + lo, 0, c)
+    return csum[:, top] - csum[:, bottom]
+
+
+class _CrossMapLRN2dFunction(Function):
+    """torch's legacy cross-channel LRN, with its own forward window (channel 0 stays in every
+    window from `size // 2 + 1` on: a quirk of its running sum) and its hand-written backward."""
+
+    @staticmethod
+    def forward(ctx, input, size, alpha, beta, k):
+        if input.dim() != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D "
+                             "instead.")
+        x = input.detach().numpy()
+        sq = x * x
+        pre = int((size - 1) / 2 + 1)
+        scale = _channel_windows(sq, -(pre - 1), pre - 1)
+        c = x.shape[1]
+        if c > pre:   # channel 0 is never taken out of the running sum
+            scale[:, pre:] += sq[:, :1]
+        scale = scale * (alpha / size) + k
+        out = np.power(scale, -beta) * x
+        ctx.size, ctx.alpha, ctx.beta, ctx.scale = size, alpha, beta, scale
+        ctx.save_for_backward(input)
+        ctx.out = out
+        return _tensor.Tensor._from_array(out.astype(x.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.saved_tensors[0].detach().numpy()
+        g = grad_output.detach().numpy()
+        size, scale = ctx.size, ctx.scale
+        ratio = g * ctx.out / scale
+        inv = int(size - (size - 1) / 2)
+        c = x.shape[1]
+        if inv > size - 1:  # torch's padded buffer of c + size - 1 channels is too short
+            raise RuntimeError(f"start ({inv}) + length ({c}) exceeds dimension size "
+                               f"({c + size - 1}).")
+        accum = _channel_windows(ratio, -inv, size - 1 - inv)
+        grad = np.power(scale, -ctx.beta) * g - (2 * ctx.alpha * ctx.beta / size) * x * accum
+        return _tensor.Tensor._from_array(grad.astype(x.dtype, copy=False)), None, None, None, \
+            None
+
+
+class CrossMapLRN2d(Module):
+    """The legacy (Lua Torch) local response normalisation across channels of 4D inputs."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return _CrossMapLRN2dFunction.apply(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f'{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}'
