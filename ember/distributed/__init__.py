@@ -10,10 +10,12 @@ from .distributed_c10d import __all__ as _c10d_all, _NOT_INIT  # noqa: F401
 from . import constants, device_mesh, remote_device  # noqa: F401  (torch's submodules)
 from .device_mesh import DeviceMesh, init_device_mesh
 from .rendezvous import register_rendezvous_handler, rendezvous
+from . import _options
+from ._options import *  # noqa: F401,F403
 from ._store import (DistError, DistBackendError, DistNetworkError, DistStoreError,
                      QueueEmptyError, Store, TCPStore, FileStore, HashStore, PrefixStore)
 
-__all__ = list(_c10d_all) + ['DistError', 'DistBackendError', 'DistNetworkError',
+__all__ = list(_c10d_all) + list(_options.__all__) + ['DistError', 'DistBackendError', 'DistNetworkError',
                              'DistStoreError', 'QueueEmptyError', 'Store', 'TCPStore',
                              'FileStore', 'HashStore', 'PrefixStore', 'DeviceMesh',
                              'init_device_mesh', 'register_rendezvous_handler', 'rendezvous']

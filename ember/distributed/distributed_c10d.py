@@ -34,7 +34,7 @@ monitored_barrier broadcast all_reduce all_reduce_coalesced reduce all_gather
 all_gather_into_tensor all_gather_single all_gather_object gather gather_object scatter
 scatter_object_list broadcast_object_list reduce_scatter reduce_scatter_tensor
 reduce_scatter_single all_to_all all_to_all_single send recv isend irecv send_object_list
-recv_object_list batch_isend_irecv P2POp ReduceOp reduce_op Backend GroupMember group
+recv_object_list batch_isend_irecv all_gather_coalesced P2POp ReduceOp reduce_op Backend GroupMember group
 ProcessGroup Work GradBucket BuiltinCommHookType supports_complex new_subgroups
 new_subgroups_by_enumeration DebugLevel get_debug_level set_debug_level set_debug_level_from_env
 '''.split()
@@ -218,6 +218,9 @@ class Backend(str):
     XCCL = 'xccl'
     backend_list = ['undefined', 'gloo', 'nccl', 'ucc', 'mpi', 'xccl']
     default_device_backend_map = {'cpu': 'gloo', 'cuda': 'nccl', 'xpu': 'xccl'}
+    backend_capability = {'gloo': ['cpu', 'cuda'], 'nccl': ['cuda'], 'xccl': ['xpu'],
+                          'ucc': ['cpu', 'cuda'], 'mpi': ['cpu', 'cuda'],
+                          'fake': ['cpu', 'cuda', 'hpu', 'xpu']}
 
     def __new__(cls, name):
         if not isinstance(name, str):
@@ -928,6 +931,31 @@ def all_reduce_coalesced(tensors, op=ReduceOp.SUM, group=None, async_op=False):
     works = [all_reduce(t, op, group, async_op=True) for t in tensors]
     return _run([q for w in works for q in w._reqs], lambda: [w._complete() for w in works],
                 async_op, tensors, works)
+
+
+def all_gather_coalesced(output_tensor_lists, input_tensor_list, group=None, async_op=False):
+    """Deprecated on torch: output_tensor_lists[r][i] gets rank r's input_tensor_list[i]."""
+    warnings.warn("`torch.distributed.all_gather_coalesced` will be deprecated. If you must use "
+                  "it, please revisit our documentation later at "
+                  "https://pytorch.org/docs/main/distributed.html#collective-functions",
+                  FutureWarning, stacklevel=2)
+    if _not_member(group, 'all_gather_coalesced'):
+        return None
+    _check_list(input_tensor_list, 'input_tensor_list')
+    _same_dtype(input_tensor_list)
+    if not isinstance(output_tensor_lists, list):
+        raise TypeError("Invalid function argument: output_tensor_lists should be a list")
+    for out in output_tensor_lists:
+        _check_list(out, 'output_tensor_lists')
+        _same_dtype(out)
+    works = [all_gather([out[i] for out in output_tensor_lists], t, group, async_op=True)
+             for i, t in enumerate(input_tensor_list)]
+    w = _run([q for w in works for q in w._reqs], lambda: [w._complete() for w in works],
+             True, output_tensor_lists, works)
+    if async_op:
+        return w.get_future()
+    w.wait()
+    return None
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):

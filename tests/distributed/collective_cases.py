@@ -157,6 +157,21 @@ def all_gather_list():
 
 
 @case
+def all_gather_coalesced_sync_and_async():
+    outs = [[torch.zeros(2), torch.zeros(3, 1)] for _ in range(ws)]
+    dist.all_gather_coalesced(outs, [ints(2), ints(3, 1, k=2)])
+    outs2 = [[torch.zeros(4)] for _ in range(ws)]
+    fut = dist.all_gather_coalesced(outs2, [ints(4, k=3)], async_op=True)
+    fut.wait()
+    return outs, outs2
+
+
+@case
+def all_gather_coalesced_not_a_list():
+    dist.all_gather_coalesced((torch.zeros(2),), [ints(2)])
+
+
+@case
 def all_gather_wrong_length():
     dist.all_gather([torch.zeros(3)], torch.ones(3))
 
