@@ -22,6 +22,7 @@ from ..autograd.graph import _record, derivative
 from ..autograd.grad_mode import _State
 from ._util import _empty_batch
 from ._autocast import autocast
+from ._conv_split import batch_ranges, run_ranges
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
            'conv_transpose3d', 'unfold', 'fold']
@@ -267,10 +268,12 @@ def _to_last(x, lo, hi):
     return out
 
 
-def _to_first(yl, n, sp, bias=None):
-    """(N*L, C) channels-last rows -> a contiguous (N, C, *S) array (plus a per-channel bias)."""
+def _to_first(yl, n, sp, bias=None, out=None):
+    """(N*L, C) channels-last rows -> a contiguous (N, C, *S) array (plus a per-channel bias),
+    written into out when given."""
     c = yl.shape[1]
-    out = np.empty((n, c) + tuple(sp), dtype=yl.dtype)
+    if out is None:
+        out = np.empty((n, c) + tuple(sp), dtype=yl.dtype)
     src = yl.reshape(n, -1, c).transpose(0, 2, 1)
     if bias is not None:
         np.add(src, bias.astype(yl.dtype, copy=False)[:, None], out=out.reshape(n, c, -1))
@@ -372,17 +375,19 @@ def _cols_matmul_first(xp, wm, ksize, stride, dilation, out_sp, out):
     return win
 
 
-def _corr(x, w, b, stride, lo, hi, dilation, xp=None):
+def _corr(x, w, b, stride, lo, hi, dilation, xp=None, out=None):
     """Cross-correlation of x (N, C, *S) with w (O, C, *K) (groups=1) -> (y, saved) where
     saved = (padded x, layout flag) lets the weight gradient rebuild the columns. xp, when
-    given, is x already padded channels-last (used when the caller needs it too)."""
+    given, is x already padded channels-last (used when the caller needs it too); y is
+    written into out when given."""
     ksize = w.shape[2:]
     n, c = x.shape[:2]
     out_sp = tuple(_out_size(s + a + e, k, st, d) for s, a, e, k, st, d in
                    zip(x.shape[2:], lo, hi, ksize, stride, dilation))
     if xp is None and _first_layout(c, ksize, stride, dilation, out_sp):
         xp = _pad_array(x, lo, hi)
-        out = np.empty((n, w.shape[0]) + out_sp, dtype=x.dtype)
+        if out is None:
+            out = np.empty((n, w.shape[0]) + out_sp, dtype=x.dtype)
         _cols_matmul_first(xp, w.reshape(w.shape[0], -1), ksize, stride, dilation, out_sp, out)
         if b is not None:
             out += b.astype(x.dtype, copy=False).reshape((-1,) + (1,) * len(out_sp))
@@ -390,12 +395,30 @@ def _corr(x, w, b, stride, lo, hi, dilation, xp=None):
     if xp is None:
         xp = _to_last(x, lo, hi)
     yl = _cols_matmul(xp, _wmat(w), ksize, stride, dilation, out_sp)
-    return _to_first(yl, n, out_sp, b), (xp, True)
+    return _to_first(yl, n, out_sp, b, out), (xp, True)
+
+
+class _Split(tuple):
+    """What a forward split across threads saves: (image ranges, each range's saved)."""
+
+
+def _col_work(n, c, ksize, out_sp):
+    return n * c * int(np.prod(ksize)) * int(np.prod(out_sp))
 
 
 def _conv_forward_last(x, w, b, stride, lo, hi, dilation):
     """x (N, C, *S), w (O, C, *K) -> y (N, O, *out) and what the backward needs."""
-    return _corr(x, w, b, stride, lo, hi, dilation)
+    n, c = x.shape[:2]
+    ksize = w.shape[2:]
+    out_sp = tuple(_out_size(s + a + e, k, st, d) for s, a, e, k, st, d in
+                   zip(x.shape[2:], lo, hi, ksize, stride, dilation))
+    ranges = batch_ranges(n, _col_work(n, c, ksize, out_sp))
+    if ranges is None:
+        return _corr(x, w, b, stride, lo, hi, dilation)
+    out = np.empty((n, w.shape[0]) + out_sp, dtype=x.dtype)
+    saved = run_ranges(lambda i, j: _corr(x[i:j], w, b, stride, lo, hi, dilation,
+                                          out=out[i:j])[1], ranges)
+    return out, _Split((ranges, saved))
 
 
 def _weight_grad(gy, xp, last, ksize, stride, dilation, gyl=None):
@@ -458,6 +481,34 @@ def _grad_input_flat(gy, w, sp_pad, dilation):
 
 
 def _conv_backward_last(gy, x_shape, w, saved, stride, lo, hi, dilation, need):
+    if isinstance(saved, _Split):
+        return _conv_backward_split(gy, x_shape, w, saved, stride, lo, hi, dilation, need)
+    return _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need)
+
+
+def _conv_backward_split(gy, x_shape, w, saved, stride, lo, hi, dilation, need):
+    """The backward of a forward split across threads: the same split, the input gradient
+    written range by range, the weight and bias gradients summed in range order."""
+    ranges, parts = saved
+    gx = np.empty(x_shape, dtype=gy.dtype) if need[0] else None
+
+    def part(i, j, saved_ij):
+        return _conv_backward_part(gy[i:j], (j - i,) + tuple(x_shape[1:]), w, saved_ij, stride,
+                                   lo, hi, dilation, need, None if gx is None else gx[i:j])
+    res = run_ranges(part, [r + (p,) for r, p in zip(ranges, parts)])
+    gw = gb = None
+    if need[1]:
+        gw = res[0][1]
+        for r in res[1:]:
+            gw += r[1]
+    if need[2]:
+        gb = res[0][2]
+        for r in res[1:]:
+            gb += r[2]
+    return gx, gw, gb
+
+
+def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, gx_out=None):
     xp, last = saved
     nsp = len(x_shape) - 2
     n, o = gy.shape[:2]
@@ -488,23 +539,31 @@ def _conv_backward_last(gy, x_shape, w, saved, stride, lo, hi, dilation, need):
     if need[0]:
         if full:
             wf = w[(Ellipsis,) + (slice(None, None, -1),) * nsp].swapaxes(0, 1)
-            gx = _corr(gy, wf, None, stride, glo, ghi, dilation, gyp)[0]
+            gx = _corr(gy, wf, None, stride, glo, ghi, dilation, gyp, gx_out)[0]
         elif unit:
             sp_pad = tuple(s + a + c for s, a, c in zip(x_shape[2:], lo, hi))
             buf = _grad_input_flat(gy, w, sp_pad, dilation)
             crop = (slice(None), slice(None)) + tuple(slice(a, a + s) for a, s in
                                                       zip(lo, x_shape[2:]))
-            gx = np.ascontiguousarray(buf[crop].swapaxes(0, 1))
+            gx = _into(gx_out, buf[crop].swapaxes(0, 1))
         else:
             gyl = np.ascontiguousarray(np.moveaxis(gy, 1, -1)).reshape(-1, o)
             buf = np.zeros((n,) + tuple(s + a + c for s, a, c in zip(x_shape[2:], lo, hi)) +
                            (x_shape[1],), dtype=gy.dtype)
             _scatter_cols(gyl, _wmat(w).T, buf, ksize, stride, dilation, out_sp)
             crop = (slice(None),) + tuple(slice(a, a + s) for a, s in zip(lo, x_shape[2:]))
-            gx = np.ascontiguousarray(np.moveaxis(buf[crop], -1, 1))
+            gx = _into(gx_out, np.moveaxis(buf[crop], -1, 1))
     if need[2]:
         gb = np.add.reduce(gy.reshape(n, o, -1), axis=(0, 2))
     return gx, gw, gb
+
+
+def _into(out, a):
+    """a as a contiguous array: copied into out when given."""
+    if out is None:
+        return np.ascontiguousarray(a)
+    np.copyto(out, a)
+    return out
 
 
 def _conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, groups):

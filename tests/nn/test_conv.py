@@ -229,3 +229,104 @@ def test_module_errors():
              ValueError)
     _check_err(lambda: torch.nn.ConvTranspose2d(4, 6, 3, padding_mode='reflect'),
          lambda: ember.nn.ConvTranspose2d(4, 6, 3, padding_mode='reflect'), ValueError)
+
+
+# ---- the batch split across threads (ember/_ops/_conv_split.py) -------------------------------
+
+@pytest.fixture
+def split_threads(monkeypatch):
+    """Two threads and no size floor, so every batched groups=1 convolution is split."""
+    from ember._ops import _conv_split
+    if not _conv_split._blas():
+        pytest.skip('threadpoolctl is not installed: convolutions never split')
+    monkeypatch.setattr(_conv_split, '_SPLIT_MIN', 0)
+    before = ember.get_num_threads()
+    ember.set_num_threads(2)
+    yield
+    ember.set_num_threads(before)
+
+
+SPLIT_CASES = [
+    (2, 1, 6, 16, {}),                              # NCHW columns, shifted-slab input grad
+    (3, 3, 4, 12, dict(padding=1)),                 # NCHW columns, odd batch (1 + 2 images)
+    (4, 6, 4, 9, dict(padding=1)),                  # channels-last columns
+    (5, 20, 8, 9, dict(padding=1)),                 # full-correlation input grad
+    (3, 18, 4, 12, dict(padding=1)),                # ... whose correlation uses NCHW columns
+    (4, 20, 4, 9, dict(padding=2, dilation=2)),
+    (3, 5, 4, 9, dict(padding=(1, 0), stride=2)),   # strided: scattered input grad
+    (4, 4, 6, 8, dict(stride=2, padding='valid')),
+    (1, 6, 4, 9, dict(padding=1)),                  # one image: nothing to split
+]
+
+
+@pytest.mark.parametrize('n,c,o,size,kw', SPLIT_CASES)
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+def test_conv2d_split_batch(n, c, o, size, kw, dt, split_threads):
+    """Each half of the batch on its own thread: values and every gradient as torch's."""
+    x = RNG.standard_normal((n, c, size, size + 1))
+    w = RNG.standard_normal((o, c, 3, 3))
+    b = RNG.standard_normal(o)
+    _check_fn(TF.conv2d, EF.conv2d, [x, w, b], dt, **kw)
+    from ember._ops import conv as conv_mod
+    ey = EF.conv2d(ember.from_numpy(x).requires_grad_(), ember.from_numpy(w), **kw)
+    assert isinstance(ey.grad_fn._saved_cols, conv_mod._Split) == (n > 1)
+
+
+@pytest.mark.parametrize('nsp,kw', [(1, dict(stride=2, padding=1)), (3, dict(padding=1)),
+                                    (2, dict(stride=(2, 1), padding=(0, 2), dilation=2))])
+def test_conv_split_batch_ranks(nsp, kw, split_threads):
+    """conv1d/conv3d, only some inputs requiring grad, and no bias through the split."""
+    x = RNG.standard_normal((3, 4) + (7,) * nsp)
+    w = RNG.standard_normal((5, 4) + (3,) * nsp)
+    name = f'conv{nsp}d'
+    _check_fn(getattr(TF, name), getattr(EF, name), [x, w], np.float32, **kw)
+    for grad_of in ('x', 'w'):
+        t, e = _pair([x, w], requires_grad=False)
+        k = 0 if grad_of == 'x' else 1
+        t[k].requires_grad_()
+        e[k].requires_grad_()
+        getattr(TF, name)(*t, **kw).sum().backward()
+        getattr(EF, name)(*e, **kw).sum().backward()
+        _close(t[k].grad, e[k].grad, np.float64)
+        assert e[1 - k].grad is None
+
+
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+def test_conv_split_double_backward(dt, split_threads):
+    """create_graph through split convolutions: a gradient penalty's gradients as torch's."""
+    x = RNG.standard_normal((4, 5, 8, 8)).astype(dt)
+    w = (RNG.standard_normal((6, 5, 3, 3)) * 0.2).astype(dt)
+    b = RNG.standard_normal(6).astype(dt)
+    res = []
+    for lib, F in ((torch, TF), (ember, EF)):
+        xt, wt, bt = (lib.from_numpy(a.copy()).requires_grad_() for a in (x, w, b))
+        y = F.conv2d(xt, wt, bt, padding=1)
+        gx, gw = lib.autograd.grad((y.tanh() ** 2).sum(), (xt, wt), create_graph=True)
+        ((gx ** 2).sum() + (gw ** 2).sum()).backward()
+        res.append((gx, gw, xt.grad, wt.grad, bt.grad))
+    for a, b_ in zip(*res):
+        # second-order sums cancel terms ~1e3 times the smallest entries: float32 is held to
+        # its error relative to the largest entry
+        ref = a.detach().numpy()
+        tol = 1e-5 * np.abs(ref).max() if dt == np.float32 else 1e-9
+        np.testing.assert_allclose(b_.detach().numpy(), ref, rtol=1e-4, atol=tol)
+
+
+def test_conv_split_needs_threadpoolctl(monkeypatch):
+    """Without threadpoolctl (or with one thread) a convolution stays on the calling thread."""
+    from ember._ops import _conv_split, conv as conv_mod
+    monkeypatch.setattr(_conv_split, '_SPLIT_MIN', 0)
+    monkeypatch.setattr(_conv_split, '_BLAS', [False])
+    x = RNG.standard_normal((4, 6, 9, 9))
+    w = RNG.standard_normal((4, 6, 3, 3))
+    _check_fn(TF.conv2d, EF.conv2d, [x, w], np.float32, padding=1)
+    ey = EF.conv2d(ember.from_numpy(x).requires_grad_(), ember.from_numpy(w), padding=1)
+    assert not isinstance(ey.grad_fn._saved_cols, conv_mod._Split)
+    monkeypatch.setattr(_conv_split, '_BLAS', [None])
+    before = ember.get_num_threads()
+    ember.set_num_threads(1)
+    try:
+        ey = EF.conv2d(ember.from_numpy(x).requires_grad_(), ember.from_numpy(w), padding=1)
+    finally:
+        ember.set_num_threads(before)
+    assert not isinstance(ey.grad_fn._saved_cols, conv_mod._Split)
