@@ -10,6 +10,7 @@ range order.
 """
 import importlib
 import os
+import threading
 
 from .._threads import get_num_threads
 
@@ -18,7 +19,10 @@ from .._threads import get_num_threads
 _SPLIT_MIN = 1 << 18
 
 _BLAS = [None]      # threadpoolctl controller of the loaded BLAS, False when unavailable
-_POOL = [None, None]    # (pid, executor): a forked child must not reuse its parent's
+# (pid, executor, lock): a forked child makes its own. The lock lets one split run at a
+# time: the BLAS thread count is process-wide, so only its holder changes and restores it; a
+# convolution another Python thread runs meanwhile takes its ranges in turn on its own thread
+_POOL = [None, None, None]
 
 
 def _blas():
@@ -45,11 +49,18 @@ def run_ranges(fn, ranges):
     if _POOL[0] != os.getpid():
         futures = importlib.import_module('concurrent.futures')     # lazy: import time
         _POOL[:] = [os.getpid(), futures.ThreadPoolExecutor(
-            max(1, (os.cpu_count() or 2) - 1), thread_name_prefix='ember-conv')]
-    with _blas().limit(limits=1):
-        pending = [_POOL[1].submit(fn, *r) for r in ranges[1:]]
-        try:
-            first = fn(*ranges[0])
-        finally:
-            rest = [f.result() for f in pending]    # every thread is done before BLAS is reset
-        return [first] + rest
+            max(1, (os.cpu_count() or 2) - 1), thread_name_prefix='ember-conv'),
+            threading.Lock()]
+    lock = _POOL[2]
+    if not lock.acquire(blocking=False):
+        return [fn(*r) for r in ranges]
+    try:
+        with _blas().limit(limits=1):
+            pending = [_POOL[1].submit(fn, *r) for r in ranges[1:]]
+            try:
+                first = fn(*ranges[0])
+            finally:
+                rest = [f.result() for f in pending]    # all done before BLAS is reset
+            return [first] + rest
+    finally:
+        lock.release()

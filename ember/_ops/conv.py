@@ -244,16 +244,15 @@ def _conv_backward(gy, x_shape, w, cols, stride, lo, hi, dilation, groups, need)
 # NCHW columns (C*K, L) instead, whose copy runs along contiguous image rows. Building the
 # columns a chunk of images at a time keeps them in cache between the copy and the GEMM and
 # avoids faulting in one huge column matrix, and the backward rebuilds them from the saved
-# padded input instead of keeping them. Chunks stay fairly large because every GEMM call
-# synchronises BLAS's threads, which stalls badly when the machine is busy.
-# Running the chunks of two halves of the batch concurrently on a thread pool (NumPy drops
-# the GIL in copies and BLAS) was measured and dropped: 0-50% slower per layer, with BLAS or
-# without its threads, since the GEMMs already use both cores; splitting only the strided
-# window copies (then one GEMM call) was 1-3% slower too, measured interleaved on this
-# shared 2-core machine (a lone large copy is ~1.8x faster on two threads when a core is
-# idle, but the cores are rarely idle while a training step runs).
+# padded input instead of keeping them. A chunk's columns (~2 MB) stay in one core's L2
+# between the copy and the GEMM: 8 MB chunks were 10-30% slower per layer (CPU time, one BLAS
+# thread, measured interleaved on a busy machine).
+# Large convolutions split the batch across two threads (_conv_split): each half runs this
+# whole pipeline (layout change, column copies, GEMMs with BLAS held to one thread) on its
+# own core. OpenBLAS's own threads gave these small GEMMs little and stalled badly on a busy
+# machine (a layer 3-10x slower in wall time), and left the copies on one core.
 
-_CHUNK_BYTES = 1 << 23
+_CHUNK_BYTES = 1 << 21
 
 
 def _to_last(x, lo, hi):

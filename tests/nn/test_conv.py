@@ -330,3 +330,31 @@ def test_conv_split_needs_threadpoolctl(monkeypatch):
     finally:
         ember.set_num_threads(before)
     assert not isinstance(ey.grad_fn._saved_cols, conv_mod._Split)
+
+
+def test_conv_split_from_two_python_threads(split_threads):
+    """Convolutions run by two Python threads at once (one splits, the other waits its turn
+    or runs its ranges itself) give the gradients of one run at a time."""
+    import threading
+    x = RNG.standard_normal((4, 6, 10, 10)).astype(np.float32)
+    w = RNG.standard_normal((5, 6, 3, 3)).astype(np.float32)
+
+    def grads():
+        xe, we = ember.from_numpy(x.copy()).requires_grad_(), ember.from_numpy(w.copy())
+        we.requires_grad_()
+        EF.conv2d(xe, we, padding=1).square().sum().backward()
+        return xe.grad.numpy(), we.grad.numpy()
+    want = grads()
+    got = [None] * 4
+
+    def worker(k):
+        for _ in range(5):
+            got[k] = grads()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for g in got:
+        np.testing.assert_allclose(g[0], want[0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(g[1], want[1], rtol=1e-5, atol=1e-4)
