@@ -35,7 +35,7 @@ LAYERS = [
     (2, 'ops: the op families and the namespaces built on them',
      ['_ops', '_ops.*', 'linalg', 'fft', 'special', 'signal', 'signal.*', 'random', 'autograd',
       'autograd.functional', 'autograd.gradcheck', 'autograd.variable', 'utils.hooks',
-      'autograd.profiler', 'autograd.profiler_util', 'futures',
+      'autograd.profiler', 'autograd.profiler_util', 'autograd.profiler_legacy', 'futures',
       'distributed', 'distributed.*', 'sparse', 'masked', 'masked.*']),
     (3, 'nn: modules, parameters, init, F., nn.utils',
      ['nn', 'nn.*', 'func', 'ao.nn', 'ao.nn.*']),

@@ -1,9 +1,11 @@
 """ember.autograd: reverse-mode automatic differentiation (torch.autograd)."""
+import importlib as _importlib
+
 from .. import _tensor
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                         is_grad_enabled, is_inference_mode_enabled, set_multithreading_enabled,
                         is_multithreading_enabled, is_view_replay_enabled,
-                        _force_original_view_tracking)
+                        _force_original_view_tracking, enforce_grad_layout_policy)
 from .graph import backward, grad, Node, _is_checkpoint_valid, SavedTensor  # noqa: F401
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: F401
@@ -18,6 +20,18 @@ from . import variable  # noqa: E402  (torch.autograd.variable)
 from .variable import Variable  # noqa: E402,F401
 graph.Variable = Variable  # torch.autograd.graph imports it too
 __all__.append('Variable')
+
+
+_FROM_PROFILER = ('DeviceType', 'ProfilerActivity', 'ProfilerConfig', 'ProfilerState')
+
+
+def __getattr__(name):
+    # the profiler's types load the profiler (not part of `import ember`) on first use
+    if name in _FROM_PROFILER:
+        value = getattr(_importlib.import_module(__name__ + '.profiler'), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def kineto_available():

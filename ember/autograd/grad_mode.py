@@ -127,6 +127,7 @@ class _FlagSetter(_DecoratorContextManager):
 class _Flags(threading.local):
     multithreading = True
     view_replay = False
+    grad_layout = True
 
 
 _flags = _Flags()
@@ -138,6 +139,15 @@ class set_multithreading_enabled(_FlagSetter):
 
 class _force_original_view_tracking(_FlagSetter):
     _flags, _name, _default = _flags, 'view_replay', False
+
+
+class enforce_grad_layout_policy(_FlagSetter):
+    """Whether accumulated gradients must take their parameter's strides (torch's gradient
+    layout contract). ember keeps the flag: its gradients are always fresh row-major arrays."""
+    _flags, _name, _default = _flags, 'grad_layout', True
+
+    def __init__(self, enable=True):
+        super().__init__(enable)
 
 
 def is_multithreading_enabled():

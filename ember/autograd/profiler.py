@@ -691,12 +691,12 @@ class profile:
     def __str__(self):
         return self._describe(str)
 
-    def _describe(self, form):
+    def _describe(self, form, unfinished="<unfinished torch.autograd.profile>"):
         """repr or str (`form`) of the events, once the profile has finished."""
         if self._needs_processing:
             self._ensure_function_events()
         if self._function_events is None:
-            return "<unfinished torch.autograd.profile>"
+            return unfinished
         return form(self._function_events)
 
     def _ensure_function_events(self):
