@@ -14,8 +14,9 @@ from .rprop import Rprop  # noqa: F401
 from .asgd import ASGD  # noqa: F401
 from ._adafactor import Adafactor  # noqa: F401
 from .sparse_adam import SparseAdam  # noqa: F401
+from ._muon import Muon  # noqa: F401
 from . import lr_scheduler, swa_utils  # noqa: F401
 
 __all__ = ['ASGD', 'Adadelta', 'Adafactor', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'LBFGS',
-           'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'SparseAdam', 'lr_scheduler',
+           'Muon', 'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'SparseAdam', 'lr_scheduler',
            'swa_utils']
