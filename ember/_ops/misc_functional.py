@@ -1,7 +1,6 @@
 """nn.functional entries that are compositions of other ops, and the small helpers and types
 torch.nn.functional also exposes."""
-import enum
-
+from .._enums import pybind_enum
 from .._tensor import Tensor
 from .creation import empty_like, zeros_like
 from .linalg import matmul
@@ -115,18 +114,9 @@ class BroadcastingListCls:
 BroadcastingList1 = BroadcastingList2 = BroadcastingList3 = BroadcastingListCls()
 
 
-class _PybindEnum(enum.Enum):
-    """An enum as pybind11 binds one: int() gives its value."""
-
-    def __int__(self):
-        return self.value
-
-    __index__ = __int__
-
-
 # the scaling recipes and swizzles of torch's scaled_mm (float8 GEMMs, which ember lacks)
-ScalingType = _PybindEnum('_ScalingType', [('TensorWise', 0), ('RowWise', 1), ('BlockWise1x16', 2),
+ScalingType = pybind_enum('_ScalingType', [('TensorWise', 0), ('RowWise', 1), ('BlockWise1x16', 2),
                                            ('BlockWise1x32', 3), ('BlockWise1x128', 4),
-                                           ('BlockWise128x128', 5)], module='ember.nn.functional')
-SwizzleType = _PybindEnum('_SwizzleType', [('NO_SWIZZLE', 0), ('SWIZZLE_32_4_4', 1)],
-                          module='ember.nn.functional')
+                                           ('BlockWise128x128', 5)], 'ember.nn.functional')
+SwizzleType = pybind_enum('_SwizzleType', [('NO_SWIZZLE', 0), ('SWIZZLE_32_4_4', 1)],
+                          'ember.nn.functional')

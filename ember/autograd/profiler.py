@@ -25,6 +25,7 @@ import uuid
 import warnings
 import weakref
 
+from .._enums import pybind_enum
 from .._tensor import Tensor, _DECLARED
 from ..futures import Future  # noqa: F401  (torch.autograd.profiler.Future)
 from .._torch_api import API
@@ -38,51 +39,10 @@ __all__ = ['profile', 'record_function', 'emit_itt', 'emit_nvtx', 'kineto_availa
            'MemRecordsAcc']
 
 
-class _PybindEnum:
-    """An enum as torch's C++ ones print: `<ProfilerActivity.CPU: 0>`, str
-    'ProfilerActivity.CPU', hashable, comparable with its int value."""
-
-    def __init__(self, name, value):
-        self.name = name
-        self.value = value
-
-    def __repr__(self):
-        return f"<{type(self).__name__}.{self.name}: {self.value}>"
-
-    def __str__(self):
-        return f"{type(self).__name__}.{self.name}"
-
-    def __int__(self):
-        return self.value
-
-    __index__ = __int__
-
-    def __eq__(self, other):
-        if isinstance(other, _PybindEnum):
-            return type(self) is type(other) and self.value == other.value
-        return NotImplemented
-
-    def __hash__(self):
-        return hash(self.value)
-
-    def __reduce__(self):
-        return getattr, (type(self), self.name)
-
-
-def _enum(name, members, module):
-    cls = type(name, (_PybindEnum,), {'__module__': module, '__qualname__': name})
-    cls.__members__ = {}
-    for n, v in members:
-        m = cls(n, v)
-        setattr(cls, n, m)
-        cls.__members__[n] = m
-    return cls
-
-
-ProfilerActivity = _enum('ProfilerActivity', [('CPU', 0), ('XPU', 1), ('MTIA', 4), ('CUDA', 2),
+ProfilerActivity = pybind_enum('ProfilerActivity', [('CPU', 0), ('XPU', 1), ('MTIA', 4), ('CUDA', 2),
                                               ('HPU', 3), ('PrivateUse1', 5)],
                          'torch._C._profiler')
-ProfilerState = _enum('ProfilerState', [
+ProfilerState = pybind_enum('ProfilerState', [
     ('Disabled', 0), ('CPU', 1), ('CUDA', 2), ('NVTX', 3), ('ITT', 4), ('PRIVATEUSE1', 5),
     ('KINETO', 6), ('KINETO_GPU_FALLBACK', 7), ('KINETO_PRIVATEUSE1_FALLBACK', 8),
     ('KINETO_PRIVATEUSE1', 9)], 'torch._C._profiler')

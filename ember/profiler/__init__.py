@@ -3,8 +3,9 @@ ranges and its autograd nodes on the CPU; print tables, export Chrome traces, fo
 schedule of steps. The recorder is in `ember.autograd.profiler`."""
 import os
 
+from .._enums import pybind_enum
 from ..autograd.profiler import (DeviceType, KinetoStepTracker, ProfilerActivity,
-                                 _enum, kineto_available, record_function)
+                                 kineto_available, record_function)
 from ..optim.optimizer import Optimizer, register_optimizer_step_post_hook  # noqa: F401
 from . import itt  # noqa: F401
 from .profiler import (ExecutionTraceObserver, ProfilerAction, _KinetoProfile,  # noqa: F401
@@ -14,7 +15,7 @@ __all__ = ['profile', 'schedule', 'supported_activities', 'tensorboard_trace_han
            'ProfilerAction', 'ProfilerActivity', 'kineto_available', 'DeviceType',
            'record_function', 'ExecutionTraceObserver']
 
-RecordScope = _enum('RecordScope', [
+RecordScope = pybind_enum('RecordScope', [
     ('FUNCTION', 0), ('BACKWARD_FUNCTION', 1), ('TORCHSCRIPT_FUNCTION', 2),
     ('KERNEL_FUNCTION_DTYPE', 3), ('CUSTOM_CLASS', 4), ('BUILD_FEATURE', 5),
     ('LITE_INTERPRETER', 6), ('USER_SCOPE', 7), ('STATIC_RUNTIME_OP', 8),
