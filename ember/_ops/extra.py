@@ -6,6 +6,7 @@ are non-differentiable utilities (integer math, storage-level resizing).
 import numpy as np
 
 from .. import _dtype
+from .. import _storage as _storage_module
 from .._storage import TypedStorage
 from .._tensor import Tensor, _wrap, _wrap_dim, _register_methods
 from ..autograd.grad_mode import _State
@@ -461,6 +462,34 @@ def _storage(self):
     return TypedStorage._of(self)
 
 
+def _storage_type(self):
+    """The legacy storage class of the tensor's dtype (FloatStorage, ...), None for a dtype
+    that has none; with torch's TypedStorage deprecation warning."""
+    _storage_module._warn_typed_storage()
+    return _storage_module._LEGACY_CLASSES.get(self.dtype.name)
+
+
+def _check_accelerator_device(device, kind, shown):
+    """torch's checks of `t.ipu(device)` / `t.mtia(device)` before it finds no such device."""
+    if isinstance(device, int) and not isinstance(device, bool):
+        raise RuntimeError('Cannot access accelerator device when none is available.')
+    if device is not None and str(device).split(':')[0] != kind:
+        raise RuntimeError(f'Invalid device, must be {shown} device')
+
+
+def _ipu(self, device=None, non_blocking=False, memory_format=None):
+    _check_accelerator_device(device, 'ipu', 'ipu')
+    raise RuntimeError('PyTorch is not linked with support for ipu devices')
+
+
+def _mtia(self, device=None, non_blocking=False, memory_format=None):
+    _check_accelerator_device(device, 'mtia', 'MTIA')
+    raise AssertionError('Torch not compiled with MTIA enabled. Ensure you have `import '
+                         'mtia.host_runtime.torch_mtia.dynamic_library` in your python src file '
+                         'and include `//mtia/host_runtime/torch_mtia:torch_mtia` as your target '
+                         'dependency!')
+
+
 def _chalf(self, memory_format=None):
     raise NotImplementedError("complex32 (chalf) tensors are not supported by ember")
 
@@ -520,7 +549,8 @@ _register_methods(__name__, {
     'resize_as_': _resize_as_, 'new': _new,
     'register_post_accumulate_grad_hook': _register_post_accumulate_grad_hook,
     'apply_': _apply_, 'map_': _map_, 'sum_to_size': _sum_to_size, 'put_': _put_,
-    'put': _put, 'storage': _storage, 'chalf': _chalf, 'bernoulli': _bernoulli,
+    'put': _put, 'storage': _storage, 'storage_type': _storage_type, 'ipu': _ipu, 'mtia': _mtia,
+    'is_distributed': lambda self: False, 'chalf': _chalf, 'bernoulli': _bernoulli,
     'multinomial': _multinomial, 'fill_diagonal_': _fill_diagonal_, 'where': _where,
     'prelu': _prelu, 'hardshrink': _hardshrink, 'real': property(real),
     'imag': property(imag), 'svd': svd, 'qr': qr, 'cholesky': cholesky,
