@@ -155,3 +155,33 @@ def test_scaling_enums_as_torch():
         member = next(iter(t.__members__))
         assert repr(getattr(e, member)) == repr(getattr(t, member))
         assert str(getattr(e, member)) == str(getattr(t, member))
+
+
+def test_rnn_utils_helpers_as_torch():
+    for lib in (torch, ember):
+        R = lib.nn.utils.rnn
+        assert issubclass(R.PackedSequence, R.PackedSequence_) and R.PackedSequence_._fields == \
+            ('data', 'batch_sizes', 'sorted_indices', 'unsorted_indices')
+        assert R.bind(None, lambda v: v + 1) is None and R.bind(2, lambda v: v + 1) == 3
+
+        def body(self, x):
+            return x * 2
+        assert R.copy_method_params(len)(body) is body
+
+
+def test_is_traceable_wrapper_subclass_as_torch():
+    for lib in (torch, ember):
+        class Plain(lib.Tensor):
+            pass
+
+        class Wrapper(lib.Tensor):
+            def __tensor_flatten__(self):
+                return [], None
+
+            @staticmethod
+            def __tensor_unflatten__(inner, meta, size, stride):
+                return None
+        f = lib.nn.utils.parametrize.is_traceable_wrapper_subclass
+        t = lib.ones(2)
+        assert (f(t), f(t.as_subclass(Plain)), f(t.as_subclass(Wrapper)), f(3)) == \
+            (False, False, True, False)

@@ -356,3 +356,10 @@ def transfer_parametrizations_and_params(from_module, to_module, tensor_name=Non
                 setattr(dst, f'original{i}', getattr(src, f'original{i}'))
                 i += 1
     return to_module
+
+
+def is_traceable_wrapper_subclass(t):
+    """A Tensor subclass instance implementing __tensor_flatten__ and __tensor_unflatten__ (the
+    protocol torch's tracing uses for wrapper subclasses)."""
+    return (isinstance(t, Tensor) and type(t) is not Tensor
+            and hasattr(t, '__tensor_flatten__') and hasattr(t, '__tensor_unflatten__'))

@@ -33,6 +33,22 @@ def _cast(dtype):
     return method
 
 
+PackedSequence_ = _PackedSequenceBase   # torch's name for the namedtuple PackedSequence extends
+
+
+def bind(optional, fn):
+    """fn(optional), or None when optional is None."""
+    return None if optional is None else fn(optional)
+
+
+def copy_method_params(source_method):
+    """A typing aid on torch: the decorated method keeps its own body (only its declared
+    signature is copied for type checkers)."""
+    def return_func(func):
+        return func
+    return return_func
+
+
 class PackedSequence(_PackedSequenceBase):
     """Holds the data and the per-step batch sizes of a packed batch of sequences."""
     __slots__ = ()
