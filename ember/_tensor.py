@@ -508,7 +508,8 @@ class Tensor(metaclass=_TensorMeta):
     # ---- conversion ------------------------------------------------------------------------
 
     def numpy(self, *, force=False):
-        if self._requires_grad and not force and self.requires_grad:
+        # as torch's: refused only while grad mode is on (a kernel below autograd may read it)
+        if self._requires_grad and not force and _State.enabled and self.requires_grad:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead.")

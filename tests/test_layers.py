@@ -46,7 +46,7 @@ LAYERS = [
     (5, 'the facade (functional is a view of it), devices and tools',
      ['', 'functional', '__main__', '_misc', '_cli', '_hook', '_runner', '_launch', '_compat',
       '_compile', 'compiler', 'compiler.*', 'profiler', 'profiler.*', 'hub', 'overrides',
-      'library', '_C',
+      'library', '_oplib', '_schema', '_C',
       '_demo*', 'jit', 'onnx', 'onnx.*', 'cuda', 'cuda.*', 'cpu', 'cpu.*', 'mps', 'accelerator', 'backends',
       'backends.*']),
 ]
