@@ -362,7 +362,17 @@ class _OpNamespace(types.ModuleType):
                             if n.startswith(self.name + '::')}))
 
 
-class _AtenOverload:
+class _AtenCallable:
+    """Calls ember's function for an aten op (a packet or one of its overloads)."""
+
+    def __call__(self, /, *args, **kwargs):
+        return self._fn(*args, **kwargs)
+
+    def __str__(self):
+        return 'aten.' + self._dotted
+
+
+class _AtenOverload(_AtenCallable):
     """torch.ops.aten.<op>.<overload>: ember's function for the op (one per name)."""
 
     def __init__(self, packet, overload):
@@ -370,6 +380,7 @@ class _AtenOverload:
         self.overloadpacket = packet
         self._overloadname = overload
         self._opname = packet._opname
+        self._dotted = f'{self._opname}.{overload}'
         self.namespace = self._namespace = 'aten'
         self._name = f'aten::{self._opname}' + ('' if overload == 'default' else
                                                  f'.{overload}')
@@ -382,19 +393,13 @@ class _AtenOverload:
         raise NotImplementedError(f"ember does not implement the schema of aten::"
                                   f"{self._opname} (torch.ops.aten's schemas)")
 
-    def __call__(self, /, *args, **kwargs):
-        return self._fn(*args, **kwargs)
-
     def __repr__(self):
         return f"<OpOverload(op='aten.{self._opname}', overload='{self._overloadname}')>"
 
-    def __str__(self):
-        return f'aten.{self._opname}.{self._overloadname}'
 
-
-class _AtenPacket:
+class _AtenPacket(_AtenCallable):
     def __init__(self, opname, fn):
-        self._opname = self.__name__ = opname
+        self._opname = self.__name__ = self._dotted = opname
         self._fn = fn
         self._namespace = 'aten'
         self._qualified_op_name = f'aten::{opname}'
@@ -406,14 +411,8 @@ class _AtenPacket:
         setattr(self, key, ov)
         return ov
 
-    def __call__(self, /, *args, **kwargs):
-        return self._fn(*args, **kwargs)
-
     def __repr__(self):
         return f"<OpOverloadPacket(op='aten.{self._opname}')>"
-
-    def __str__(self):
-        return f'aten.{self._opname}'
 
 
 _ATEN_HOMES = (('linalg_', 'ember.linalg'), ('special_', 'ember.special'),

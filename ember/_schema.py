@@ -186,10 +186,8 @@ class FunctionSchema:
     """A parsed schema: name, overload_name, arguments, returns; str() prints it as torch."""
 
     def __init__(self, name, overload_name, arguments, returns, returns_text):
-        self.name = name
-        self.overload_name = overload_name
-        self.arguments = arguments
-        self.returns = returns
+        self.name, self.overload_name = name, overload_name
+        self.arguments, self.returns = arguments, returns
         self._returns_text = returns_text
 
     @property
