@@ -19,9 +19,14 @@ __all__ = ['sum', 'mean', 'nansum', 'nanmean', 'prod', 'max', 'min', 'amax', 'am
            'softmax', 'log_softmax', 'median', 'nanmedian', 'mode', 'norm', 'dist']
 
 
-@functools.cache
 def _return_type(name, fields=('values', 'indices')):
-    """torch.return_types.<name>: a named tuple printed as torch prints it (one class a name)."""
+    """torch.return_types.<name>: a named tuple printed as torch prints it (one class a name,
+    however the fields are passed: `ember.return_types` hands out the same classes)."""
+    return _return_type_class(name, tuple(fields))
+
+
+@functools.cache
+def _return_type_class(name, fields):
     attrs = {'_name': name, '_fields': fields, '__slots__': ()}
     for i, f in enumerate(fields):
         attrs[f] = property(lambda self, i=i: self[i])
