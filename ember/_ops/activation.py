@@ -530,6 +530,8 @@ def gelu(input, approximate='none'):
     """x * Phi(x) (Gaussian CDF), or its tanh approximation."""
     if approximate not in ('none', 'tanh'):
         raise RuntimeError("approximate argument must be either none or tanh.")
+    if input.is_nested:  # per component (ember/nested)
+        return input._apply_each(gelu, approximate)
     d = _float_input(input, 'GeluKernelImpl')
     want = _State.enabled and input._requires_grad
     out, deriv = _gelu_np(d, approximate, want)
@@ -552,6 +554,8 @@ def silu(input, inplace=False):
     """x * sigmoid(x)."""
     if inplace:
         return _inplace(input, silu)
+    if input.is_nested:  # per component (ember/nested)
+        return input._apply_each(silu)
     d = _float_input(input, 'silu')
     # _arr: a 0-d product is a NumPy scalar, which an in-place op could not write into
     return _record(SiluBackward0, _arr(d * _np_sigmoid(d)), (input,), self=input)

@@ -85,6 +85,8 @@ def _mul_inplace(input, noise, shift=None):
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p)."""
     _check_p(p)
+    if input.is_nested:  # per component (ember/nested)
+        return input._apply_each(dropout, p, training, inplace)
     return _dropout_impl(input, p, training, inplace)
 
 

@@ -795,7 +795,7 @@ def ReluBackward0(grad, result):
 def relu(input, inplace=False):
     if inplace:
         return input.relu_()
-    if input.is_quantized:  # its own method (ember/_ops/quantized.py)
+    if input.is_quantized or input.is_nested:  # its own method (_ops/quantized.py, nested)
         return input.relu()
     d = input._data
     return _record(ReluBackward0, _arr(np.maximum(d, d.dtype.type(0))), (input,), result=_RESULT)

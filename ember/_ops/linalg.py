@@ -104,6 +104,8 @@ SqueezeBackward4 = derivative('SqueezeBackward4')(_matmul_backward)
 @tensor_op(dunder=('__matmul__',))
 @autocast('lower')
 def matmul(input, other, *, out=None):
+    if input.is_nested:  # its own method (ember/nested)
+        return input.matmul(other)
     a, b = input._data, other._data
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
@@ -158,6 +160,8 @@ def BmmBackward0(grad, self, mat2):
 @tensor_op
 @autocast('lower')
 def bmm(input, mat2, *, out=None):
+    if input.is_nested:  # its own method (ember/nested)
+        return input.bmm(mat2)
     a, b = _operand_ranks(input, mat2, 3, ('batch1', 'batch2'), 'a 3D tensor')
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "

@@ -13,6 +13,8 @@ __all__ = ['linear', 'bilinear']
 @autocast('lower')
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias."""
+    if input.is_nested:  # per component (ember/nested)
+        return input._linear(weight, bias)
     wt = weight.t()
     ndim = input.dim()
     if bias is None:

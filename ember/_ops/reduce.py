@@ -700,6 +700,8 @@ def _softmax_args(input, dim, dtype, name):
 @tensor_op
 @_np_compat
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if input.is_nested:  # its own method (ember/nested)
+        return input.softmax(dim, dtype=dtype)
     d, ax = _softmax_args(input, dim, dtype, 'softmax')
     if d.ndim == 0:
         # exp(x - x): 1, or NaN at an infinite or NaN input as torch's
@@ -711,6 +713,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 @tensor_op
 @_np_compat
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if input.is_nested:  # its own method (ember/nested)
+        return input.log_softmax(dim, dtype=dtype)
     d, ax = _softmax_args(input, dim, dtype, 'log_softmax')
     if d.ndim == 0:
         return _record(LogSoftmaxBackward0, _quiet(np.subtract, d, d), (input,), result=_RESULT,
