@@ -56,7 +56,6 @@ from ._values import *  # noqa: F401,F403,E402
 from . import cpu, amp  # noqa: F401,E402
 from ._compile import compile  # noqa: F401,E402
 from ._oplib import ops, Tag  # noqa: F401,E402  (torch.ops, torch.Tag)
-from . import library  # noqa: F401,E402
 from ._higher_order import (cond, while_loop, sym_constrain_range,  # noqa: F401,E402
                             sym_constrain_range_for_size, classes)
 from ._storage import *  # noqa: F401,F403,E402

@@ -1279,3 +1279,7 @@ def opcheck(op, args, kwargs=None, *, test_utils=_DEFAULT_TEST_UTILS, raise_exce
             results[name] = ex
     return results
 
+
+
+from . import _stubs  # noqa: E402
+_stubs.hook(__name__)

@@ -12,7 +12,7 @@ from _subproc import env
 
 LAZY = ['ember.distributions', 'ember.distributed', 'ember.serialization', 'ember.cuda',
         'ember.jit', 'ember.onnx', 'ember.utils.data', 'ember.func', 'ember.nn.parallel',
-        'ember._hook', 'ctypes.util']
+        'ember._hook', 'ctypes.util', 'ember.library', 'ember.nested', 'ember.return_types']
 
 
 def _run(source):
@@ -37,6 +37,9 @@ def test_import_ember_leaves_heavy_namespaces_unloaded():
     'ember.vmap is ember.func.vmap',
     'ember.save.__module__',
     'ember.nn.parallel.DistributedDataParallel',
+    'ember.library.custom_op',
+    'ember.nested.nested_tensor([ember.ones(2)])',
+    'ember.return_types.max',
 ])
 def test_lazy_namespaces_load_on_first_attribute(access):
     out = _run(f'''
