@@ -13,6 +13,7 @@ lets them), else a registered fallback, else torch's NotImplementedError.
 import enum
 import importlib
 import types
+import warnings
 
 from . import _schema
 from .amp.autocast_mode import is_autocast_enabled
@@ -211,12 +212,38 @@ def dispatch(op, args, kwargs, keyset=None):
     if backend is None:
         backend = _live(k, 'CompositeImplicitAutograd')
     if backend is not None:
-        return _invoke(backend, keyset, args, kwargs)
+        result = _invoke(backend, keyset, args, kwargs)
+        if not below_autograd and not any(key in k for key in _AUTOGRAD_KEYS):
+            _warn_on_backward(qualname, result, args, kwargs)
+        return result
     fb = _FALLBACKS.get('CPU') or _FALLBACKS.get('CompositeExplicitAutograd')
     if fb is not None and fb[0] is not fallthrough_kernel:
         fn, with_keyset = fb
         return fn(keyset, op, *args, **kwargs) if with_keyset else fn(op, *args, **kwargs)
     raise _not_available(qualname)
+
+
+_NO_AUTOGRAD = (
+    "{}: an autograd kernel was not registered to the Autograd key(s) but we are trying to "
+    "backprop through it. This may lead to silently incorrect behavior. This behavior is "
+    "deprecated and will be removed in a future version of PyTorch. If your operator is "
+    "differentiable, please ensure you have registered an autograd kernel to the correct "
+    "Autograd key (e.g. DispatchKey::Autograd, DispatchKey::CompositeImplicitAutograd). If your "
+    "operator is not differentiable, or to squash this warning and use the previous behavior, "
+    "please register torch::CppFunction::makeFallthrough() to DispatchKey::Autograd.")
+
+
+def _warn_on_backward(qualname, result, args, kwargs):
+    """torch's autograd fallback for an op with no autograd kernel: the ops inside its kernel
+    recorded as usual, and backprop through its outputs warns."""
+    outs = result if isinstance(result, (tuple, list)) else (result,)
+    inputs = {id(v) for v in (*args, *kwargs.values())}
+
+    def hook(grad):
+        warnings.warn(_NO_AUTOGRAD.format(qualname), UserWarning, stacklevel=2)
+    for t in outs:
+        if isinstance(t, Tensor) and t.grad_fn is not None and id(t) not in inputs:
+            t.register_hook(hook)
 
 
 class OpOverload:

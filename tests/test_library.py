@@ -557,3 +557,27 @@ def test_ops_namespace_reprs():
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         assert not ember._stubs.is_missing(ember.ops)
+
+
+def test_backprop_through_an_op_without_autograd_kernel_warns_as_torch():
+    ns = _name('ns')
+    got = {}
+    for L in LIBS:
+        lib = L.library.Library(ns, 'FRAGMENT')
+        lib.define('twice(Tensor x) -> Tensor')
+        lib.impl('twice', lambda x: x * 2, 'CPU')
+        x = L.ones(2, requires_grad=True)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter('always')
+            getattr(L.ops, ns).twice(x).sum().backward()
+        msgs = [str(i.message).split(' (Triggered')[0] for i in w
+                if 'autograd kernel was not registered' in str(i.message)]
+        lib.impl('twice', L.library.fallthrough_kernel, 'Autograd')
+        with warnings.catch_warnings(record=True) as w2:
+            warnings.simplefilter('always')
+            getattr(L.ops, ns).twice(x).sum().backward()
+        got[L] = (msgs, len([i for i in w2 if 'autograd kernel' in str(i.message)]),
+                  x.grad.tolist())
+        lib._destroy()
+    assert got[ember] == got[torch]
+    assert len(got[ember][0]) == 1
