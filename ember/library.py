@@ -210,9 +210,10 @@ def _parse_namespace(qualname):
 
 
 def _lookup_entry(qualname):
-    ns, name = _parse_namespace(qualname)
-    q = qualname if '.' in name else qualname
-    entry = _oplib._DEFS.get(q)
+    _parse_namespace(qualname)
+    if qualname.endswith('.default'):  # "ns::op.default" is the overload named ''
+        qualname = qualname[:-len('.default')]
+    entry = _oplib._DEFS.get(qualname)
     if entry is None:
         raise RuntimeError(f"Could not find schema for {qualname}")
     return entry
