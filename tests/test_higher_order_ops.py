@@ -26,6 +26,14 @@ def assert_close(a, b):
     np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6)
 
 
+# torch runs cond/while_loop on a tensor predicate through dynamo, which is slow to start and
+# fragile in a process shared with other tests: the oracle is torch running the chosen branch
+# (the loop) eagerly, which is what those ops compute; the node names are torch's.
+
+def _branches(L):
+    return (lambda x, w: (x.sin() * w, x + 1)), (lambda x, w: (x.cos() * w, x - 1))
+
+
 @pytest.mark.parametrize('positive', [True, False])
 def test_cond_values_gradients_and_node_name(positive):
     x0 = np.array([0.5, -1.0, 2.0], dtype=np.float32) * (1 if positive else -1)
@@ -33,13 +41,16 @@ def test_cond_values_gradients_and_node_name(positive):
     for L in LIBS:
         x = L.tensor(x0, requires_grad=True)
         w = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
-        out = L.cond(x.sum() > 0, lambda x, w: (x.sin() * w, x + 1),
-                     lambda x, w: (x.cos() * w, x - 1), (x, w))
+        t, f = _branches(L)
+        if L is ember:
+            out = L.cond(x.sum() > 0, t, f, (x, w))
+        else:
+            out = t(x, w) if bool(x.sum() > 0) else f(x, w)
         (out[0].sum() + (out[1] ** 2).sum()).backward()
-        res[L] = (out[0], out[1], x.grad, w.grad, type(out[0].grad_fn).__name__)
-    for a, b in zip(res[ember][:4], res[torch][:4]):
+        res[L] = (out[0], out[1], x.grad, w.grad)
+    for a, b in zip(res[ember], res[torch]):
         assert_close(a, b)
-    assert res[ember][4] == res[torch][4] == 'CondAutogradOpBackward'
+    assert type(res[ember][0].grad_fn).__name__ == 'CondAutogradOpBackward'
 
 
 def test_cond_with_a_python_predicate_and_nested_operands():
@@ -47,9 +58,9 @@ def test_cond_with_a_python_predicate_and_nested_operands():
         x = L.ones(2)
         assert L.cond(True, lambda x: x + 1, lambda x: x - 1, (x,)).tolist() == [2.0, 2.0]
         assert L.cond(0, lambda x: x + 1, lambda x: x - 1, (x,)).tolist() == [0.0, 0.0]
-        out = L.cond(L.tensor(False), lambda d: d['a'] * 2, lambda d: d['a'] * 3,
-                     ({'a': x},))
-        assert out.tolist() == [3.0, 3.0]
+    out = ember.cond(ember.tensor(False), lambda d: d['a'] * 2, lambda d: d['a'] * 3,
+                     ({'a': ember.ones(2)},))
+    assert out.tolist() == [3.0, 3.0]
 
 
 def test_cond_argument_checks_match_torch():
@@ -60,27 +71,34 @@ def test_cond_argument_checks_match_torch():
     assert_same_error(lambda L: L.cond('a', lambda x: x, lambda x: x, (x(L),)))
     assert_same_error(lambda L: L.cond(L.tensor(True), 1, lambda x: x, (x(L),)))
     assert_same_error(lambda L: L.cond(L.tensor(True), lambda x: x, lambda x: x, (1,)))
-    assert_same_error(lambda L: L.cond(L.tensor(True), lambda x: x, lambda x: x, (x(L),)))
+    e = _err(lambda: ember.cond(ember.tensor(True), lambda x: x, lambda x: x, (ember.ones(2),)))
+    assert e == ('UncapturedHigherOrderOpError', "This higher order operator doesn't work "
+                 "unless it is captured completely with torch.compile. Got graph break/error:")
+
+
+def _torch_loop(cond_fn, body_fn, carried):
+    while bool(cond_fn(*carried)):
+        carried = body_fn(*carried)
+    return carried
 
 
 def test_while_loop_values_ints_and_gradients():
     res = {}
     for L in LIBS:
+        loop = L.while_loop if L is ember else _torch_loop
         x = L.tensor([1.0, 2.0], requires_grad=True)
-        i, y = L.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * y.sin()),
-                            (L.tensor(0), x))
+        i, y = loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * y.sin()), (L.tensor(0), x))
         y.sum().backward()
-        j, z = L.while_loop(lambda j, z: j < 2, lambda j, z: (j + 1, z + 1), (0, L.ones(2)))
-        k, w = L.while_loop(lambda k, w: k > 5, lambda k, w: (k + 1, w + 1),
-                            (L.tensor(0), L.ones(2)))
-        res[L] = (i, y, x.grad, j, z, k, w, type(y.grad_fn).__name__)
+        j, z = loop(lambda j, z: j < 2, lambda j, z: (j + 1, z + 1), (0, L.ones(2)))
+        k, w = loop(lambda k, w: k > 5, lambda k, w: (k + 1, w + 1), (L.tensor(0), L.ones(2)))
+        res[L] = (i, y, x.grad, j, z, k, w)
     e, t = res[ember], res[torch]
     for a, b in zip(e[:3], t[:3]):
         assert_close(a, b)
     assert e[3] == t[3] == 2
     for a, b in zip(e[4:7], t[4:7]):
         assert_close(a, b)
-    assert e[7] == t[7] == 'WhileLoopAutogradOpBackward'
+    assert type(e[1].grad_fn).__name__ == 'WhileLoopAutogradOpBackward'
 
 
 def test_while_loop_argument_checks_match_torch():
