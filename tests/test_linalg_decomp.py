@@ -231,3 +231,22 @@ def test_lu_gradients():
     _compare(a, lambda L, x: (L.linalg.lu_factor(x).LU * _w(L, (4, 4))).sum(), 1e-9)
     _compare(a, lambda L, x: (lambda r: (L.linalg.lu_solve(r.LU, r.pivots, x.mT)
                                          * _w(L, (4, 4))).sum())(L.linalg.lu_factor(x)), 1e-9)
+
+
+@pytest.mark.parametrize('shape,dim', [((3, 4), (-2, -1)), ((5, 3), (-2, -1)),
+                                       ((2, 3, 4), (0, 2)), ((2, 3, 4), (2, 0))])
+@pytest.mark.parametrize('ord', ['nuc', 2, -2])
+@pytest.mark.parametrize('keepdim', [False, True])
+def test_svd_norms_second_derivative_as_torch(shape, dim, ord, keepdim):
+    # the gradient's direction depends on A: a second derivative through it must see that
+    a = np.random.default_rng(0).standard_normal(shape)
+    w = np.random.default_rng(1).standard_normal(shape)
+    got = []
+    for L in (torch, ember):
+        x = L.tensor(a, requires_grad=True)
+        y = (L.linalg.matrix_norm(x, ord, dim=dim, keepdim=keepdim) ** 2).sum()
+        g, = L.autograd.grad(y, x, create_graph=True)
+        h, = L.autograd.grad((g * L.tensor(w)).sum(), x)
+        got.append((y.detach().numpy(), g.detach().numpy(), h.numpy()))
+    for e, t in zip(got[1], got[0]):
+        np.testing.assert_allclose(e, t, rtol=1e-8, atol=1e-10)

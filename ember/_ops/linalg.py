@@ -1,11 +1,13 @@
 """Linear algebra: matmul and its relatives, einsum, norms, and the ember.linalg functions."""
+import importlib
+
 import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim, tensor_op
 from ..autograd.graph import _record, _RESULT, derivative
 from ._util import (_arr, _out, _legacy, _dims, _keep, _fused, _times, _unreduce,
-                    _rebase_inplace)
+                    _rebase_inplace, _nograph)
 from .creation import eye
 from .shape import cat, _unsafe_view
 from ._autocast import autocast
@@ -743,33 +745,50 @@ def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):
 
 
 @derivative
-def LinalgSvdBackward0(grad, direction, axes, keepdim):
+def LinalgSvdBackward0(grad, direction, axes, keepdim, A, ord):
+    if not _nograph():
+        # create_graph: the direction depends on A, so it is rebuilt from a recorded SVD (its
+        # own backward is first-order only: third derivatives are refused there)
+        decomp = importlib.import_module('ember._ops.decomp')   # cycle: decomp imports us
+        u, s, vh = decomp._svd(A.movedim(axes, (-2, -1)), full_matrices=False)
+        direction = _svd_direction(u, s, vh, ord).movedim((-2, -1), axes)
     return _unreduce(grad, direction.shape, axes, keepdim) * direction
+
+
+def _svd_direction(u, s, vh, ord):
+    """The gradient of the nuclear norm (U V^H) or of the spectral norm (the outer product of
+    the largest or smallest singular pair) from a thin SVD; NumPy arrays or tensors."""
+    if ord == 'nuc':
+        return u @ vh
+    s_np = s._data if isinstance(s, Tensor) else s
+    k = np.expand_dims(np.argmax(s_np, -1) if ord == 2 else np.argmin(s_np, -1), -1)
+    if isinstance(u, Tensor):
+        uk = u.gather(-1, _wrap(np.broadcast_to(k[..., None, :], u.shape[:-1] + (1,)).copy()))
+        vk = vh.gather(-2, _wrap(np.broadcast_to(k[..., :, None], vh.shape[:-2] + (1,) +
+                                                 vh.shape[-1:]).copy()))
+    else:
+        uk = np.take_along_axis(u, k[..., None, :], -1)        # (..., m, 1)
+        vk = np.take_along_axis(vh, k[..., :, None], -2)       # (..., 1, n)
+    return uk * vk
 
 
 def _svd_norm(A, ord, a0, a1, keepdim):
     """Nuclear norm (sum of singular values) or spectral norm (largest/smallest one).
 
     The gradient direction (U V^H, or the outer product of the chosen singular vectors) is
-    computed here with the SVD and saved, so double backward through these norms is not
-    supported."""
+    computed here with the SVD and saved; double backward rebuilds it from a recorded SVD."""
     d = A._data
     u, s, vh = np.linalg.svd(np.moveaxis(d, (a0, a1), (-2, -1)), full_matrices=False)
     if ord == 'nuc':
         r = s.sum(-1)
-        D = np.matmul(u, vh)
     else:
-        k = np.expand_dims(np.argmax(s, -1) if ord == 2 else np.argmin(s, -1), -1)
-        r = np.take_along_axis(s, k, -1)[..., 0]
-        uk = np.take_along_axis(u, k[..., None, :], -1)        # (..., m, 1)
-        vk = np.take_along_axis(vh, k[..., :, None], -2)       # (..., 1, n)
-        D = uk * vk
-    D = np.moveaxis(D, (-2, -1), (a0, a1)).astype(d.dtype)
+        r = (np.max(s, -1) if ord == 2 else np.min(s, -1))
+    D = np.moveaxis(_svd_direction(u, s, vh, ord), (-2, -1), (a0, a1)).astype(d.dtype)
     axes = tuple(sorted((a0, a1)))
     if keepdim:
         r = np.expand_dims(r, axes)
     return _record(LinalgSvdBackward0, _arr(r.astype(d.dtype)), (A,), direction=_wrap(D),
-                   axes=axes, keepdim=keepdim)
+                   axes=axes, keepdim=keepdim, A=A, ord=ord)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
