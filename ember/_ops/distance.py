@@ -6,6 +6,7 @@ import numpy as np
 from .._tensor import _wrap
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import _record, _RESULT, derivative
+from ._util import _nograph
 from .creation import ones_like
 from .elementwise import div
 from .linalg import _vector_norm_backward
@@ -112,8 +113,32 @@ def pdist(input, p=2):
     return _record(PdistBackward0, out, (input,), self=input, p=float(p), result=_RESULT)
 
 
+@derivative('PdistBackwardBackward0')
+def _pdist_backward_backward(grad):
+    raise NotImplementedError("the derivative for '_pdist_backward' is not implemented.")
+
+
+@derivative('CdistBackwardBackward0')
+def _cdist_backward_backward(grad):
+    raise NotImplementedError("the derivative for '_cdist_backward' is not implemented.")
+
+
+def _first_order_only(grads, backward_backward, *inputs):
+    """The NumPy gradients of a node torch differentiates once only: under create_graph they
+    lead to a node that raises, as torch's not-implemented double backward does, instead of
+    leaving the second derivative out."""
+    return tuple(_record(backward_backward, g._data, inputs) for g in grads)
+
+
 @derivative
 def PdistBackward0(grad, self, p, result):  # NumPy only: no double backward
+    if not _nograph():
+        return _first_order_only(_pdist_grads(grad, self, p, result), _pdist_backward_backward,
+                                 grad, self, result)[0]
+    return _pdist_grads(grad, self, p, result)[0]
+
+
+def _pdist_grads(grad, self, p, result):
     d = self._data
     n = d.shape[0]
     i, j = np.triu_indices(n, 1)
@@ -122,7 +147,7 @@ def PdistBackward0(grad, self, p, result):  # NumPy only: no double backward
     out = np.zeros_like(d)
     np.add.at(out, i, gd)
     np.subtract.at(out, j, gd)
-    return _wrap(out)
+    return (_wrap(out),)
 
 
 @autocast('fp32')
@@ -180,6 +205,13 @@ def _euclidean_mm(x1, x2):
 
 @derivative
 def CdistBackward0(grad, x1, x2, p, result):  # NumPy only: no double backward
+    grads = _cdist_grads(grad, x1, x2, p, result)
+    if not _nograph():
+        return _first_order_only(grads, _cdist_backward_backward, grad, x1, x2, result)
+    return grads
+
+
+def _cdist_grads(grad, x1, x2, p, result):
     g, a, b, dist = grad._data, x1._data, x2._data, result._data
     if p == 2:
         # gradients through BLAS: w = g / dist; d/dx1 = x1 * rowsum(w) - w @ x2

@@ -125,3 +125,22 @@ def test_errors():
             lambda: EF.cdist(ember.zeros(2, 3), ember.zeros(2, 3), -1))
     _raises(lambda: TF.pdist(torch.zeros(2, 3, 4)), lambda: EF.pdist(ember.zeros(2, 3, 4)))
     _raises(lambda: TF.pdist(torch.zeros(2, 3), -1), lambda: EF.pdist(ember.zeros(2, 3), -1))
+
+
+@pytest.mark.parametrize('which', ['pdist', 'cdist', 'cdist_p1.5'])
+def test_double_backward_is_refused_at_the_second_pass_as_torch(which):
+    # torch differentiates pdist/cdist once; a second derivative through them raises (it must
+    # not come out without their part). create_graph=True itself is fine.
+    x0 = np.random.default_rng(0).standard_normal((4, 3))
+    msgs = []
+    for L in (torch, ember):
+        f = {'pdist': lambda x: L.nn.functional.pdist(x),
+             'cdist': lambda x: L.cdist(x, x[:2] * 2),
+             'cdist_p1.5': lambda x: L.cdist(x, x[:2] * 2, p=1.5)}[which]
+        x = L.tensor(x0, requires_grad=True)
+        g, = L.autograd.grad(f(x).pow(2).sum() + (x ** 3).sum(), x, create_graph=True)
+        assert g.requires_grad
+        with pytest.raises(NotImplementedError) as e:
+            L.autograd.grad(g.sum(), x)
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]
