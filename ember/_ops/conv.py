@@ -245,7 +245,7 @@ def _conv_backward(gy, x_shape, w, cols, stride, lo, hi, dilation, groups, need)
 # columns a chunk of images at a time keeps them in cache between the copy and the GEMM and
 # avoids faulting in one huge column matrix, and the backward rebuilds them from the saved
 # padded input instead of keeping them. A chunk's columns (~2 MB) stay in one core's L2
-# between the copy and the GEMM: 8 MB chunks were 10-30% slower per layer (CPU time, one BLAS
+# between the copy and the GEMM: 8 MB chunks were 8-33% slower per layer (CPU time, one BLAS
 # thread, measured interleaved on a busy machine).
 # Large convolutions split the batch across two threads (_conv_split): each half runs this
 # whole pipeline (layout change, column copies, GEMMs with BLAS held to one thread) on its
