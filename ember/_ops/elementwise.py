@@ -1,5 +1,6 @@
 """Elementwise math: arithmetic, unary functions, comparisons, logic, clamp, where."""
 import builtins
+import importlib
 import math
 
 import numpy as np
@@ -715,8 +716,11 @@ def LgammaBackward0(grad, self):
 
 @derivative
 def DigammaBackward0(grad, self):
-    # trigamma in NumPy: differentiating digamma twice is not supported
-    return grad * _wrap(_trigamma_np(self._data))
+    if not _State.enabled:
+        return grad * _wrap(_trigamma_np(self._data))
+    # create_graph: trigamma as polygamma(1, x), recorded so that it differentiates again
+    special = importlib.import_module('ember._ops.special')   # cycle: special builds on us
+    return grad * special.polygamma(1, self)
 
 
 @derivative

@@ -563,8 +563,8 @@ def CumprodBackward0(grad, self, dim, result):
     n = self.shape[dim]
     out = []
     for k in range(n):
-        xs = self.clone()
-        xs._data[(slice(None),) * dim + (k,)] = 1
+        at_k = (np.arange(n) == k).reshape((n,) + (1,) * (self.ndim - dim - 1))
+        xs = self.masked_fill(_wrap(at_k), 1)   # position k a constant 1 (no gradient there)
         prefix = xs.cumprod(dim)
         mask = _wrap((np.arange(n) >= k).reshape((n,) + (1,) * (self.ndim - dim - 1)))
         out.append((grad * prefix * mask).sum(dim, keepdim=True))
