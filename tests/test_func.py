@@ -86,7 +86,7 @@ def _assert_same(e, t, rtol=1e-6):
         assert e == t
 
 
-def _both(run, rtol=None, dtype='float64'):
+def assert_both_match(run, rtol=None, dtype='float64'):
     """run(lib, data) on ember and torch with the same data; results compared."""
     rng = np.random.default_rng(0)
     data = {k: rng.standard_normal(s).astype(dtype) for k, s in
@@ -105,20 +105,20 @@ def _f(lib):
 
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
 def test_grad_and_value_argnums_has_aux(dtype):
-    _both(lambda lib, d: lib.func.grad(_f(lib))(d['x'], d['m']), dtype=dtype)
-    _both(lambda lib, d: lib.func.grad(_f(lib), argnums=(0, 1))(d['x'], d['m']), dtype=dtype)
-    _both(lambda lib, d: lib.func.grad(_f(lib), argnums=-1)(d['x'], d['m']), dtype=dtype)
-    _both(lambda lib, d: lib.func.grad_and_value(_f(lib), argnums=(1,))(d['x'], d['m']),
+    assert_both_match(lambda lib, d: lib.func.grad(_f(lib))(d['x'], d['m']), dtype=dtype)
+    assert_both_match(lambda lib, d: lib.func.grad(_f(lib), argnums=(0, 1))(d['x'], d['m']), dtype=dtype)
+    assert_both_match(lambda lib, d: lib.func.grad(_f(lib), argnums=-1)(d['x'], d['m']), dtype=dtype)
+    assert_both_match(lambda lib, d: lib.func.grad_and_value(_f(lib), argnums=(1,))(d['x'], d['m']),
           dtype=dtype)
-    _both(lambda lib, d: lib.func.grad_and_value(
+    assert_both_match(lambda lib, d: lib.func.grad_and_value(
         lambda x: ((x ** 2).sum(), {'aux': x * 3}), has_aux=True)(d['x']), dtype=dtype)
-    _both(lambda lib, d: lib.func.grad(
+    assert_both_match(lambda lib, d: lib.func.grad(
         lambda p: (p['w'] * p['b']).sum().exp())({'w': d['x'], 'b': d['x'] + 1}), dtype=dtype)
 
 
 def test_grad_composes_and_keeps_outer_graphs():
-    _both(lambda lib, d: lib.func.grad(lib.func.grad(lambda x: x.sin() * x ** 3))(d['x'][0]))
-    _both(lambda lib, d: lib.func.grad(lambda x: lib.func.grad(
+    assert_both_match(lambda lib, d: lib.func.grad(lib.func.grad(lambda x: x.sin() * x ** 3))(d['x'][0]))
+    assert_both_match(lambda lib, d: lib.func.grad(lambda x: lib.func.grad(
         lambda y: (x * y).sin().sum())(d['y'][0]).sum())(d['x']))
 
     def outer(lib, d):
@@ -126,9 +126,9 @@ def test_grad_composes_and_keeps_outer_graphs():
         g = lib.func.grad(lambda x: (w * x).sin().sum())(d['m'][0])
         (gw,) = lib.autograd.grad(g.sum(), w)
         return g.requires_grad, gw
-    _both(outer)
+    assert_both_match(outer)
     # independent of the input: zeros
-    _both(lambda lib, d: lib.func.grad(lambda x: lib.ones(()))(d['x']))
+    assert_both_match(lambda lib, d: lib.func.grad(lambda x: lib.ones(()))(d['x']))
 
 
 def test_grad_errors():
@@ -150,25 +150,25 @@ def test_vjp_jvp_linearize(dtype):
     def run_vjp(lib, d):
         out, fn = lib.func.vjp(lambda x, m: (m @ x, x.exp()), d['x'], d['m'])
         return out, fn((d['x'] * 2, d['x'] + 1))
-    _both(run_vjp, dtype=dtype)
+    assert_both_match(run_vjp, dtype=dtype)
 
     def run_vjp_aux(lib, d):
         out, fn, aux = lib.func.vjp(lambda x: (x.sin(), x.cos()), d['y'], has_aux=True)
         return out, fn(lib.ones_like(out)), aux
-    _both(run_vjp_aux, dtype=dtype)
-    _both(lambda lib, d: lib.func.jvp(lambda x, m: (m @ x).tanh(), (d['x'], d['m']),
+    assert_both_match(run_vjp_aux, dtype=dtype)
+    assert_both_match(lambda lib, d: lib.func.jvp(lambda x, m: (m @ x).tanh(), (d['x'], d['m']),
                                       (d['x'] * 0.5, d['m'] * 2)), dtype=dtype)
-    _both(lambda lib, d: lib.func.jvp(lambda x: ((x ** 2).sum(), x.log_softmax(0)), (d['x'],),
+    assert_both_match(lambda lib, d: lib.func.jvp(lambda x: ((x ** 2).sum(), x.log_softmax(0)), (d['x'],),
                                       (lib.ones(3, dtype=d['x'].dtype),)), dtype=dtype)
-    _both(lambda lib, d: lib.func.jvp(lambda x: (x.exp(), x * 2), (d['x'],), (d['x'],),
+    assert_both_match(lambda lib, d: lib.func.jvp(lambda x: (x.exp(), x * 2), (d['x'],), (d['x'],),
                                       has_aux=True), dtype=dtype)
 
     def run_lin(lib, d):
         out, fn = lib.func.linearize(lambda x: (x.sin() * x).cumsum(0), d['x'])
         return out, fn(d['x']), fn(lib.ones_like(d['x']))
-    _both(run_lin, dtype=dtype)
+    assert_both_match(run_lin, dtype=dtype)
     # an output independent of the inputs: zeros (strict refuses)
-    _both(lambda lib, d: lib.func.jvp(lambda x: lib.ones(2), (d['x'],), (d['x'],)))
+    assert_both_match(lambda lib, d: lib.func.jvp(lambda x: lib.ones(2), (d['x'],), (d['x'],)))
     for lib in (ember, torch):
         with pytest.raises(RuntimeError, match='independent of the inputs'):
             lib.func.jvp(lambda x: lib.ones(2), (lib.ones(2),), (lib.ones(2),), strict=True)
@@ -186,20 +186,20 @@ def test_vjp_jvp_linearize(dtype):
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
 def test_jacobians_and_hessian(dtype):
     for jac in ('jacrev', 'jacfwd'):
-        _both(lambda lib, d: getattr(lib.func, jac)(lambda x, m: (m @ x).sigmoid())(
+        assert_both_match(lambda lib, d: getattr(lib.func, jac)(lambda x, m: (m @ x).sigmoid())(
             d['x'], d['m']), dtype=dtype)
-        _both(lambda lib, d: getattr(lib.func, jac)(lambda x, m: ((m @ x).sin(), x.sum()),
+        assert_both_match(lambda lib, d: getattr(lib.func, jac)(lambda x, m: ((m @ x).sin(), x.sum()),
                                                     argnums=(0, 1))(d['x'], d['m']),
               dtype=dtype)
-        _both(lambda lib, d: getattr(lib.func, jac)(lambda x: (x.exp(), x.sum()),
+        assert_both_match(lambda lib, d: getattr(lib.func, jac)(lambda x: (x.exp(), x.sum()),
                                                     has_aux=True)(d['y']), dtype=dtype)
-        _both(lambda lib, d: getattr(lib.func, jac)(lambda p: p['a'] * p['b'].sum())(
+        assert_both_match(lambda lib, d: getattr(lib.func, jac)(lambda p: p['a'] * p['b'].sum())(
             {'a': d['x'], 'b': d['v']}), dtype=dtype)
-    _both(lambda lib, d: lib.func.hessian(lambda x: (x.sin() * x.roll(1)).sum())(d['x']),
+    assert_both_match(lambda lib, d: lib.func.hessian(lambda x: (x.sin() * x.roll(1)).sum())(d['x']),
           dtype=dtype)
-    _both(lambda lib, d: lib.func.hessian(lambda x, m: (m @ x).pow(3).sum(), argnums=(0, 1))(
+    assert_both_match(lambda lib, d: lib.func.hessian(lambda x, m: (m @ x).pow(3).sum(), argnums=(0, 1))(
         d['x'], d['m']), dtype=dtype)
-    _both(lambda lib, d: lib.func.jacrev(lib.func.jacfwd(lambda x: x.tanh() * x.sum()))(d['x']),
+    assert_both_match(lambda lib, d: lib.func.jacrev(lib.func.jacfwd(lambda x: x.tanh() * x.sum()))(d['x']),
           dtype=dtype)
 
 
@@ -216,23 +216,23 @@ def test_jacobian_matches_gradcheck_float64():
 
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
 def test_vmap_dims(dtype):
-    _both(lambda lib, d: lib.func.vmap(lambda a, m: m @ a, in_dims=(0, None))(d['b'], d['m']),
+    assert_both_match(lambda lib, d: lib.func.vmap(lambda a, m: m @ a, in_dims=(0, None))(d['b'], d['m']),
           dtype=dtype)
-    _both(lambda lib, d: lib.func.vmap(lambda a: a.softmax(0), in_dims=1)(d['b']), dtype=dtype)
-    _both(lambda lib, d: lib.func.vmap(lambda a: (a.sum(), a * 2), out_dims=(0, 1))(d['b']),
+    assert_both_match(lambda lib, d: lib.func.vmap(lambda a: a.softmax(0), in_dims=1)(d['b']), dtype=dtype)
+    assert_both_match(lambda lib, d: lib.func.vmap(lambda a: (a.sum(), a * 2), out_dims=(0, 1))(d['b']),
           dtype=dtype)
-    _both(lambda lib, d: lib.func.vmap(lambda a: a.sum(), out_dims=-1)(d['b']), dtype=dtype)
-    _both(lambda lib, d: lib.func.vmap(lambda p, s: p['w'] * p['b'] + s,
+    assert_both_match(lambda lib, d: lib.func.vmap(lambda a: a.sum(), out_dims=-1)(d['b']), dtype=dtype)
+    assert_both_match(lambda lib, d: lib.func.vmap(lambda p, s: p['w'] * p['b'] + s,
                                        in_dims=({'w': 0, 'b': None}, None))(
         {'w': d['b'], 'b': d['x']}, 2.0), dtype=dtype)
-    _both(lambda lib, d: lib.func.vmap(lambda t: t[0] + t[1], in_dims=((0, 1),))(
+    assert_both_match(lambda lib, d: lib.func.vmap(lambda t: t[0] + t[1], in_dims=((0, 1),))(
         (d['y'], d['y'].t())), dtype=dtype)
     # nested: an outer product by two vmaps
-    _both(lambda lib, d: lib.func.vmap(lib.func.vmap(lambda a, b: a * b, in_dims=(None, 0)),
+    assert_both_match(lambda lib, d: lib.func.vmap(lib.func.vmap(lambda a, b: a * b, in_dims=(None, 0)),
                                        in_dims=(0, None))(d['x'], d['v']), dtype=dtype)
-    _both(lambda lib, d: lib.func.vmap(lambda a: a * 2, chunk_size=2)(d['b']), dtype=dtype)
-    _both(lambda lib, d: lib.func.vmap(lambda a: lib.ones(2), out_dims=None)(d['b']))
-    _both(lambda lib, d: lib.func.vmap(lambda a: a.exp())(d['b'][:0]))
+    assert_both_match(lambda lib, d: lib.func.vmap(lambda a: a * 2, chunk_size=2)(d['b']), dtype=dtype)
+    assert_both_match(lambda lib, d: lib.func.vmap(lambda a: lib.ones(2), out_dims=None)(d['b']))
+    assert_both_match(lambda lib, d: lib.func.vmap(lambda a: a.exp())(d['b'][:0]))
 
 
 def test_vmap_errors_and_randomness():
@@ -296,7 +296,7 @@ def test_per_sample_grads_through_functional_call(dtype):
             out = lib.func.functional_call(net, p, (x.unsqueeze(0),))
             return lib.nn.functional.cross_entropy(out, y.unsqueeze(0))
         return lib.func.vmap(lib.func.grad(loss), in_dims=(None, 0, 0))(params, d['b'], target)
-    _both(run, dtype=dtype)
+    assert_both_match(run, dtype=dtype)
 
 
 def test_stack_module_state_and_model_ensembling():
@@ -312,7 +312,7 @@ def test_stack_module_state_and_model_ensembling():
             return lib.func.functional_call(models[0], (p, b), (x,))
         out = lib.func.vmap(call, in_dims=(0, 0, None))(params, buffers, d['b'])
         return params, buffers, out
-    _both(run, dtype='float32')
+    assert_both_match(run, dtype='float32')
     for lib in (ember, torch):
         with pytest.raises(RuntimeError, match='Expected at least one model'):
             lib.func.stack_module_state([])
@@ -350,9 +350,9 @@ REARRANGE = [('b c h w -> b (c h w)', {}), ('b c h w -> w h c b', {}),
 @pytest.mark.parametrize('pattern,lengths', REARRANGE)
 def test_rearrange_matches_torch(pattern, lengths):
     a = np.arange(2 * 3 * 4 * 6, dtype=np.float64).reshape(2, 3, 4, 6)
-    _both(lambda lib, d: lib.func.rearrange(lib.tensor(a), pattern, **lengths))
+    assert_both_match(lambda lib, d: lib.func.rearrange(lib.tensor(a), pattern, **lengths))
     # gradients flow through (a reshape and a permute)
-    _both(lambda lib, d: lib.func.grad(lambda x: (lib.func.rearrange(x, pattern, **lengths) *
+    assert_both_match(lambda lib, d: lib.func.grad(lambda x: (lib.func.rearrange(x, pattern, **lengths) *
                                                   lib.arange(float(a.size)).reshape(
                                                       lib.func.rearrange(x, pattern, **lengths)
                                                       .shape)).sum())(lib.tensor(a)))
@@ -360,9 +360,9 @@ def test_rearrange_matches_torch(pattern, lengths):
 
 def test_rearrange_lists_and_errors():
     a = np.arange(24.).reshape(2, 3, 4)
-    _both(lambda lib, d: lib.func.rearrange([lib.tensor(a), lib.tensor(a) + 1],
+    assert_both_match(lambda lib, d: lib.func.rearrange([lib.tensor(a), lib.tensor(a) + 1],
                                             'n b c h -> b n (c h)'))
-    _both(lambda lib, d: lib.func.rearrange(lib.tensor(a[:1]), '1 c h -> c h'))
+    assert_both_match(lambda lib, d: lib.func.rearrange(lib.tensor(a[:1]), '1 c h -> c h'))
     for pattern, lengths in [('b c -> c b', {}), ('b c h -> c b', {}), ('b c h', {}),
                              ('b c h -> b c h', dict(q=2)), ('b c h -> b c 2', {}),
                              ('b (c c) h -> b c h', {}), ('b c h -> b ((c h))', {}),

@@ -162,7 +162,7 @@ def _mts(data=_DATA, mask=_MASK):
             torch.masked.masked_tensor(torch.tensor(data), torch.tensor(mask)))
 
 
-def _same_mt(e, t):
+def assert_same_mt(e, t):
     assert ember.masked.is_masked_tensor(e) and torch.masked.is_masked_tensor(t)
     assert_same(e.get_mask(), t.get_mask())
     m = t.get_mask().numpy()
@@ -186,7 +186,7 @@ def _same_mt(e, t):
 ])
 def test_masked_tensor_ops(fn):
     e, t = _mts()
-    _same_mt(fn(e), fn(t))
+    assert_same_mt(fn(e), fn(t))
 
 
 def test_masked_tensor_printing_and_access():

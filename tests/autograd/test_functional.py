@@ -27,7 +27,7 @@ def _np(r):
     return r.detach().numpy()
 
 
-def _cmp(e, t):
+def assert_results_match(e, t):
     e, t = _np(e), _np(t)
     if isinstance(t, list):
         assert len(e) == len(t)
@@ -62,14 +62,14 @@ def test_matches_torch(name):
         else:
             r = getattr(F, name)(f_two(lib), (x, y), (lib.tensor(X), lib.tensor(Y)))
         results.append(r)
-    _cmp(results[0], results[1])
+    assert_results_match(results[0], results[1])
 
 
 def _f_vec_any(lib):
     return lambda x: lib.tanh(lib.tensor(A, dtype=x.dtype) @ x) * x[:2]
 
 
-def _both_libs(run):
+def assert_both_libs_match(run):
     out = []
     for lib in (ember, torch):
         r = run(lib)
@@ -97,13 +97,13 @@ def test_options_match_torch(dtype):
     x0, y0 = X.astype(dtype), Y.astype(dtype)
     for kw in (dict(vectorize=True), dict(vectorize=True, strategy='forward-mode'),
                dict(create_graph=True), dict(strict=True)):
-        _both_libs(lambda lib: lib.autograd.functional.jacobian(
+        assert_both_libs_match(lambda lib: lib.autograd.functional.jacobian(
             f_two(lib), (lib.tensor(x0), lib.tensor(y0)), **kw))
-        _both_libs(lambda lib: lib.autograd.functional.jacobian(_f_vec_any(lib), lib.tensor(x0),
+        assert_both_libs_match(lambda lib: lib.autograd.functional.jacobian(_f_vec_any(lib), lib.tensor(x0),
                                                                 **kw))
     for kw in (dict(vectorize=True), dict(vectorize=True, outer_jacobian_strategy='forward-mode'),
                dict(create_graph=True), dict(strict=True)):
-        _both_libs(lambda lib: lib.autograd.functional.hessian(
+        assert_both_libs_match(lambda lib: lib.autograd.functional.hessian(
             f_two(lib), (lib.tensor(x0), lib.tensor(y0)), **kw))
     for name in ('hvp', 'vhp', 'jvp', 'vjp'):
         for kw in (dict(create_graph=True), dict(strict=True)):
@@ -114,7 +114,7 @@ def test_options_match_torch(dtype):
                                             (lib.tensor(x0), lib.tensor(y0)), **kw)
                 v = lib.tensor(x0 * 2 if name == 'jvp' else y0)
                 return getattr(F, name)(_f_vec_any(lib), lib.tensor(x0), v, **kw)
-            _both_libs(run)
+            assert_both_libs_match(run)
 
 
 def test_create_graph_keeps_the_graph():

@@ -18,7 +18,7 @@ def _np(t):
     return t.detach().numpy()
 
 
-def _close(a, b, tol=1e-6):
+def assert_close(a, b, tol=1e-6):
     np.testing.assert_allclose(_np(a), _np(b), rtol=tol, atol=tol)
 
 
@@ -58,18 +58,18 @@ def _compare(e, t, xshape, dtype, tol, backward=True):
     """Forward value, then every parameter's gradient and the state_dict."""
     x = _input(xshape, dtype)
     ye, yt = e(ember.from_numpy(x)), t(torch.from_numpy(x))
-    _close(ye, yt, tol)
+    assert_close(ye, yt, tol)
     if backward:
         (ye ** 2).sum().backward()
         (yt ** 2).sum().backward()
         pe, pt = dict(e.named_parameters()), dict(t.named_parameters())
         assert list(pe) == list(pt)
         for k in pt:
-            _close(pe[k].grad, pt[k].grad, tol)
+            assert_close(pe[k].grad, pt[k].grad, tol)
     se, st = e.state_dict(), t.state_dict()
     assert list(se) == list(st)
     for k in st:
-        _close(se[k], st[k], tol)
+        assert_close(se[k], st[k], tol)
         assert str(se[k].dtype) == str(st[k].dtype)
 
 
@@ -86,7 +86,7 @@ def test_weight_norm_ops(shape, dim, dtype):
         ne = ember.norm_except_dim(ember.from_numpy(v), p, dim)
         nt = torch.norm_except_dim(torch.from_numpy(v), p, dim)
         assert ne.shape == nt.shape and str(ne.dtype) == str(nt.dtype)
-        _close(ne, nt, tol)
+        assert_close(ne, nt, tol)
     g = _np(torch.norm_except_dim(torch.from_numpy(v), 2, dim)) * 1.5 + 0.1
     up = rng.standard_normal(shape).astype(dtype)
     res = []
@@ -98,7 +98,7 @@ def test_weight_norm_ops(shape, dim, dtype):
         res.append((w, V.grad, G.grad, type(w.grad_fn).__name__))
     for a, b in zip(res[0][:3], res[1][:3]):
         assert a.shape == b.shape and str(a.dtype) == str(b.dtype)
-        _close(a, b, tol)
+        assert_close(a, b, tol)
     assert res[0][3] == res[1][3]
 
 
@@ -154,7 +154,7 @@ def test_weight_norm_sgd_and_remove():
             (m(lib.from_numpy(x)).tanh() ** 2).mean().backward()
             o.step()
         for (k, ve), vt in zip(e.state_dict().items(), t.state_dict().values()):
-            _close(ve, vt, 1e-12)
+            assert_close(ve, vt, 1e-12)
     for leave in (True, False):
         e2, t2 = _seeded(_CTORS['linear'][0])
         for lib, m in ((ember, e2), (torch, t2)):
@@ -166,7 +166,7 @@ def test_weight_norm_sgd_and_remove():
                     lib.nn.utils.parametrize.remove_parametrizations(m, 'weight', False)
         if leave:
             assert type(e2.weight).__name__ == type(t2.weight).__name__ == 'Parameter'
-            _close(e2.weight, t2.weight, 1e-12)
+            assert_close(e2.weight, t2.weight, 1e-12)
             assert list(e2.state_dict()) == list(t2.state_dict())
 
 
@@ -178,12 +178,12 @@ def test_weight_norm_state_dicts_across_libraries_and_legacy():
     sd = {k: rng.standard_normal(v.shape) for k, v in _sd_np(t).items()}
     t.load_state_dict(_sd_lib(torch, sd))
     e.load_state_dict(_sd_lib(ember, _sd_np(t)))      # torch's into ember's
-    _close(e.weight, t.weight, 1e-12)
+    assert_close(e.weight, t.weight, 1e-12)
     e2, t2 = _seeded(_CTORS['conv2d'][0], seed=4)
     for lib, m in ((ember, e2), (torch, t2)):
         lib.nn.utils.parametrizations.weight_norm(m)
     t2.load_state_dict(_sd_lib(torch, _sd_np(e)))     # ember's into torch's
-    _close(t2.weight, e.weight, 1e-12)
+    assert_close(t2.weight, e.weight, 1e-12)
     # a legacy weight_norm checkpoint (weight_g, weight_v) loads through the compat hook
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', FutureWarning)
@@ -192,8 +192,8 @@ def test_weight_norm_state_dicts_across_libraries_and_legacy():
     assert set(legacy_sd) == {'bias', 'weight_g', 'weight_v'}
     for lib, m in ((ember, e2), (torch, t2)):
         m.load_state_dict(_sd_lib(lib, legacy_sd))
-    _close(e2.weight, t2.weight, 1e-6)
-    _close(e2.weight, legacy.weight, 1e-6)
+    assert_close(e2.weight, t2.weight, 1e-6)
+    assert_close(e2.weight, legacy.weight, 1e-6)
 
 
 # ---- parametrizations.spectral_norm --------------------------------------------------------
@@ -210,10 +210,10 @@ def test_spectral_norm_seeded(kind, dtype):
     assert repr(e) == repr(t)
     pe, pt = e.parametrizations.weight[0], t.parametrizations.weight[0]
     assert pe.dim == pt.dim and pe.eps == pt.eps
-    _close(pe._u, pt._u, tol)      # the same draws from the same seed
-    _close(pe._v, pt._v, tol)
+    assert_close(pe._u, pt._u, tol)      # the same draws from the same seed
+    assert_close(pe._v, pt._v, tol)
     _compare(e, t, xshape, dtype, tol)   # a training forward: one more power iteration
-    _close(pe._u, pt._u, tol)
+    assert_close(pe._u, pt._u, tol)
     # eval: no power iteration, the stored vectors are used
     e.eval(), t.eval()
     u0 = _np(pe._u).copy()
@@ -221,8 +221,8 @@ def test_spectral_norm_seeded(kind, dtype):
     np.testing.assert_array_equal(_np(pe._u), u0)
     e.train(), t.train()
     e.weight, t.weight
-    _close(pe._u, pt._u, tol)
-    _close(pe._v, pt._v, tol)
+    assert_close(pe._u, pt._u, tol)
+    assert_close(pe._v, pt._v, tol)
 
 
 def test_spectral_norm_training_and_removal():
@@ -240,14 +240,14 @@ def test_spectral_norm_training_and_removal():
             (m(lib.from_numpy(x)).sum() - m(lib.from_numpy(-x)).pow(2).sum()).backward()
             o.step()
         for (k, ve), vt in zip(e.state_dict().items(), t.state_dict().values()):
-            _close(ve, vt, 1e-10)
+            assert_close(ve, vt, 1e-10)
     # spectral norm ~ 1 after the iterations
     s_e = np.linalg.svd(_np(e.weight), compute_uv=False)[0]
     assert abs(s_e - np.linalg.svd(_np(t.weight), compute_uv=False)[0]) < 1e-10
     for lib, m in ((ember, e), (torch, t)):
         m.eval()
         lib.nn.utils.parametrize.remove_parametrizations(m, 'weight')
-    _close(e.weight, t.weight, 1e-10)
+    assert_close(e.weight, t.weight, 1e-10)
     assert list(e.state_dict()) == list(t.state_dict())
     # a vector: just normalized
     for lib in (ember, torch):
@@ -269,7 +269,7 @@ def test_spectral_norm_state_dicts_across_libraries():
     t.load_state_dict(_sd_lib(torch, sd))
     e.load_state_dict(_sd_lib(ember, sd))
     e.eval()
-    _close(e.weight, t.weight, 1e-10)
+    assert_close(e.weight, t.weight, 1e-10)
     e.train()
     e.weight
     e2, t2 = _seeded(_CTORS['conv2d'][0], seed=9)
@@ -277,7 +277,7 @@ def test_spectral_norm_state_dicts_across_libraries():
         lib.nn.utils.parametrizations.spectral_norm(m)
     t2.load_state_dict(_sd_lib(torch, _sd_np(e)))
     t2.eval(), e.eval()
-    _close(t2.weight, e.weight, 1e-10)
+    assert_close(t2.weight, e.weight, 1e-10)
 
 
 def test_spectral_norm_errors():
@@ -332,7 +332,7 @@ def test_orthogonal(shape, omap, triv):
             o.zero_grad()
             m(lib.from_numpy(x)).sin().sum().backward()
             o.step()
-        _close(e.weight, t.weight, 1e-8)
+        assert_close(e.weight, t.weight, 1e-8)
     # assigning an orthogonal matrix (right_inverse), where torch allows it
     Q = np.linalg.qr(np.random.default_rng(0).standard_normal((max(shape), min(shape))))[0]
     Q = Q if shape[0] >= shape[1] else Q.T
@@ -346,7 +346,7 @@ def test_orthogonal(shape, omap, triv):
             outs.append((type(ex).__name__, str(ex)))
     assert outs[0] == outs[1]
     if outs[0] is None:
-        _close(e.weight, t.weight, 1e-8)
+        assert_close(e.weight, t.weight, 1e-8)
         np.testing.assert_allclose(_np(e.weight), Q, atol=1e-8)
 
 
@@ -369,8 +369,8 @@ def test_geqrf_householder_product():
     for shape in [(5, 3), (4, 4), (2, 5, 3)]:
         a = rng.standard_normal(shape)
         (xe, te), (xt, tt) = ember.geqrf(ember.from_numpy(a)), torch.geqrf(torch.from_numpy(a))
-        _close(xe, xt, 1e-12)
-        _close(te, tt, 1e-12)
+        assert_close(xe, xt, 1e-12)
+        assert_close(te, tt, 1e-12)
         res = []
         for lib, x, tau in ((ember, xe, te), (torch, xt, tt)):
             x = x.clone().requires_grad_()
@@ -379,7 +379,7 @@ def test_geqrf_householder_product():
             (q * lib.from_numpy(np.cos(np.arange(q.numel())).reshape(q.shape))).sum().backward()
             res.append((q, x.grad, tau.grad))
         for a_, b_ in zip(*res):
-            _close(a_, b_, 1e-10)
+            assert_close(a_, b_, 1e-10)
 
 
 # ---- the legacy, hook-based weight_norm and spectral_norm -----------------------------------
@@ -393,7 +393,7 @@ def test_legacy_weight_norm(dim):
     assert type(e).__name__ == 'Conv2d' and repr(e) == repr(t)
     assert type(e.weight_g).__name__ == 'Parameter'
     _compare(e, t, _CTORS['conv2d'][1], 'float64', 1e-12)
-    _close(e.weight, t.weight, 1e-12)
+    assert_close(e.weight, t.weight, 1e-12)
     for lib, m in ((ember, e), (torch, t)):
         with pytest.raises(RuntimeError, match='Cannot register two weight_norm hooks'):
             with warnings.catch_warnings():
@@ -401,7 +401,7 @@ def test_legacy_weight_norm(dim):
                 lib.nn.utils.weight_norm(m, dim=dim)
         lib.nn.utils.remove_weight_norm(m)
     assert list(e.state_dict()) == list(t.state_dict()) == ['bias', 'weight']
-    _close(e.weight, t.weight, 1e-12)
+    assert_close(e.weight, t.weight, 1e-12)
     out = []
     for lib, m in ((ember, e), (torch, t)):
         with pytest.raises(ValueError) as ex:
@@ -420,7 +420,7 @@ def test_legacy_spectral_norm():
     assert list(sde) == list(sdt) == ['bias', 'weight_orig', 'weight_u', 'weight_v']
     assert sde._metadata == sdt._metadata
     assert sde._metadata['']['spectral_norm'] == {'weight.version': 1}
-    _close(e.weight_u, t.weight_u, 1e-12)
+    assert_close(e.weight_u, t.weight_u, 1e-12)
     _compare(e, t, _CTORS['convT'][1], 'float64', 1e-10)
     e.eval(), t.eval()
     _compare(e, t, _CTORS['convT'][1], 'float64', 1e-10, backward=False)
@@ -429,7 +429,7 @@ def test_legacy_spectral_norm():
         with pytest.raises(RuntimeError, match='Cannot register two spectral_norm hooks'):
             lib.nn.utils.spectral_norm(m)
         lib.nn.utils.remove_spectral_norm(m)
-    _close(e.weight, t.weight, 1e-10)
+    assert_close(e.weight, t.weight, 1e-10)
     sde, sdt = e.state_dict(), t.state_dict()
     assert list(sde) == list(sdt) == ['bias', 'weight']
     assert sde._metadata == sdt._metadata
@@ -453,15 +453,15 @@ def test_legacy_spectral_norm_load():
     src = _sd_lib(ember, _sd_np(t))
     src._metadata = sdt._metadata
     e2.load_state_dict(src)
-    _close(e2.weight_v, t.weight_v, 1e-12)
+    assert_close(e2.weight_v, t.weight_v, 1e-12)
     # a version-0 checkpoint: weight stored, v missing, no metadata -> v solved from u
     old = {k: v for k, v in _sd_np(t).items() if k != 'weight_v'}
     old['weight'] = _np(t.weight)
     for lib, m in ((ember, e2), (torch, t2)):
         m.load_state_dict(_sd_lib(lib, old))
-    _close(e2.weight_v, t2.weight_v, 1e-8)
+    assert_close(e2.weight_v, t2.weight_v, 1e-8)
     e2.eval(), t2.eval()
-    _close(e2(ember.from_numpy(x)), t2(torch.from_numpy(x)), 1e-8)
+    assert_close(e2(ember.from_numpy(x)), t2(torch.from_numpy(x)), 1e-8)
 
 
 def test_legacy_errors():

@@ -25,7 +25,7 @@ def _sd_lib(lib, d):
     return {k: lib.from_numpy(np.array(v)) for k, v in d.items()}
 
 
-def _close(a, b, tol=1e-6):
+def assert_close(a, b, tol=1e-6):
     np.testing.assert_allclose(_np(a) if not isinstance(a, np.ndarray) else a,
                                _np(b) if not isinstance(b, np.ndarray) else b,
                                rtol=tol, atol=tol)
@@ -85,12 +85,12 @@ def _check_same(e, t, x=None, tol=1e-6):
     assert type(e).__name__ == type(t).__name__
     assert list(e.state_dict()) == list(t.state_dict())
     for (ke, ve), (kt, vt) in zip(e.state_dict().items(), t.state_dict().items()):
-        _close(ve, vt, tol)
-    _close(e.weight, t.weight, tol)
+        assert_close(ve, vt, tol)
+    assert_close(e.weight, t.weight, tol)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((3, e.in_features)).astype(str(t.weight.dtype)[6:])
     ye, yt = e(ember.from_numpy(x)), t(torch.from_numpy(x))
-    _close(ye, yt, tol)
+    assert_close(ye, yt, tol)
     (ye * ye).sum().backward()
     (yt * yt).sum().backward()
     pe, pt = dict(e.named_parameters()), dict(t.named_parameters())
@@ -98,7 +98,7 @@ def _check_same(e, t, x=None, tol=1e-6):
     for k in pt:
         assert (pe[k].grad is None) == (pt[k].grad is None), k
         if pt[k].grad is not None:
-            _close(pe[k].grad, pt[k].grad, tol)
+            assert_close(pe[k].grad, pt[k].grad, tol)
 
 
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
@@ -141,8 +141,8 @@ def test_setter_right_inverse(name):
     e.weight = ember.from_numpy(A.copy())
     t.weight = torch.from_numpy(A.copy())
     for (k, ve), vt in zip(e.state_dict().items(), t.state_dict().values()):
-        _close(ve, vt, 1e-12)
-    _close(e.weight, t.weight, 1e-12)
+        assert_close(ve, vt, 1e-12)
+    assert_close(e.weight, t.weight, 1e-12)
 
 
 def test_stacked_and_unsafe():
@@ -185,7 +185,7 @@ def test_buffer_parametrization():
     e, t = mods
     assert list(e.state_dict()) == list(t.state_dict())
     assert [n for n, _ in e.named_buffers()] == [n for n, _ in t.named_buffers()]
-    _close(e.running_mean, t.running_mean)
+    assert_close(e.running_mean, t.running_mean)
     assert not isinstance(e.parametrizations.running_mean.original, ember.nn.Parameter)
 
 
@@ -235,7 +235,7 @@ def test_remove_parametrizations(name, leave):
     assert list(e.state_dict()) == list(t.state_dict())
     assert type(e.weight).__name__ == type(t.weight).__name__
     assert e.weight.requires_grad == t.weight.requires_grad
-    _close(e.weight, t.weight, 1e-12)
+    assert_close(e.weight, t.weight, 1e-12)
     if before_e is not None:
         assert e.weight is before_e
     assert repr(e) == repr(t)
@@ -264,10 +264,10 @@ def test_state_dict_across_libraries():
     # torch's state_dict into ember's parametrized module and back
     e.load_state_dict(_sd_lib(ember, sd))
     t.load_state_dict(_sd_lib(torch, sd))
-    _close(e.weight, t.weight, 1e-12)
+    assert_close(e.weight, t.weight, 1e-12)
     e2, t2 = _both('RankOne')
     t2.load_state_dict(_sd_lib(torch, _sd_np(e)))
-    _close(t2.weight, e.weight, 1e-12)
+    assert_close(t2.weight, e.weight, 1e-12)
     # a non-parametrized module's keys don't load
     with pytest.raises(RuntimeError, match='Missing key'):
         e2.load_state_dict({'weight': ember.zeros(4, 4), 'bias': ember.zeros(4)})
@@ -283,7 +283,7 @@ def test_sgd_training_steps():
             o.zero_grad()
             (m(lib.from_numpy(x)) ** 2).mean().backward()
             o.step()
-        _close(e.weight, t.weight, 1e-10)
+        assert_close(e.weight, t.weight, 1e-10)
     np.testing.assert_allclose(_np(e.weight), _np(e.weight).T)
 
 
@@ -291,7 +291,7 @@ def test_deepcopy_and_no_pickle():
     e, t = _both('Symmetric')
     c = copy.deepcopy(e)
     assert type(c) is type(e)
-    _close(c.weight, e.weight)
+    assert_close(c.weight, e.weight)
     assert c.parametrizations.weight.original is not e.parametrizations.weight.original
     msgs = []
     for lib, m in ((ember, e), (torch, t)):
@@ -306,7 +306,7 @@ def test_deepcopy_and_no_pickle():
     ember.save(e.state_dict(), buf)
     buf.seek(0)
     t.load_state_dict(torch.load(buf))
-    _close(t.weight, e.weight)
+    assert_close(t.weight, e.weight)
 
 
 def test_transfer_parametrizations_and_params():
@@ -325,11 +325,11 @@ def test_transfer_parametrizations_and_params():
         mods.append((src, dst, bare))
         assert P.transfer_parametrizations_and_params(lib.nn.Linear(2, 2), dst) is dst
     (se, de, be), (st, dt, bt) = mods
-    _close(de.weight, se.weight)
+    assert_close(de.weight, se.weight)
     assert list(be.state_dict()) == list(bt.state_dict())
 
 
-def _errors(fn):
+def assert_same_errors(fn):
     """Run fn(lib) on both libraries: the same exception type and message."""
     out = []
     for lib in (ember, torch):
@@ -352,49 +352,49 @@ def test_errors():
         return lib.nn.utils.parametrize.register_parametrization(m, name, p, unsafe=unsafe)
 
     # dtype / shape changes without unsafe
-    _errors(lambda lib: reg(lib, module_class(lib, lambda lib, X: X.double())))
-    _errors(lambda lib: reg(lib, module_class(lib, lambda lib, X: X.reshape(-1))))
-    _errors(lambda lib: reg(lib, module_class(lib, lambda lib, X: 3)))
+    assert_same_errors(lambda lib: reg(lib, module_class(lib, lambda lib, X: X.double())))
+    assert_same_errors(lambda lib: reg(lib, module_class(lib, lambda lib, X: X.reshape(-1))))
+    assert_same_errors(lambda lib: reg(lib, module_class(lib, lambda lib, X: 3)))
     # right_inverse outputs
-    _errors(lambda lib: reg(lib, module_class(lib, lambda lib, X: X, lambda lib, X: 3)))
-    _errors(lambda lib: reg(lib, module_class(lib, lambda lib, X: X, lambda lib, X: X.double())))
-    _errors(lambda lib: reg(lib, module_class(lib, lambda lib, x, y: x,
+    assert_same_errors(lambda lib: reg(lib, module_class(lib, lambda lib, X: X, lambda lib, X: 3)))
+    assert_same_errors(lambda lib: reg(lib, module_class(lib, lambda lib, X: X, lambda lib, X: X.double())))
+    assert_same_errors(lambda lib: reg(lib, module_class(lib, lambda lib, x, y: x,
                                               lambda lib, X: (X, 3))))
     # unknown tensor
-    _errors(lambda lib: reg(lib, module_class(lib, lambda lib, X: X), name='nope'))
+    assert_same_errors(lambda lib: reg(lib, module_class(lib, lambda lib, X: X), name='nope'))
 
     # on top of another one
     def stacked(lib, body, ri=None):
         m = reg(lib, module_class(lib, lambda lib, X: X))
         return reg(lib, module_class(lib, body, ri), m=m)
-    _errors(lambda lib: stacked(lib, lambda lib, X: X.double()))
-    _errors(lambda lib: stacked(lib, lambda lib, X: X.reshape(-1)))
-    _errors(lambda lib: stacked(lib, lambda lib, X: X, lambda lib, X: 3))
-    _errors(lambda lib: stacked(lib, lambda lib, X: X, lambda lib, X: X.double()))
-    _errors(lambda lib: stacked(lib, lambda lib, X: X, lambda lib, X: X.reshape(-1)))
+    assert_same_errors(lambda lib: stacked(lib, lambda lib, X: X.double()))
+    assert_same_errors(lambda lib: stacked(lib, lambda lib, X: X.reshape(-1)))
+    assert_same_errors(lambda lib: stacked(lib, lambda lib, X: X, lambda lib, X: 3))
+    assert_same_errors(lambda lib: stacked(lib, lambda lib, X: X, lambda lib, X: X.double()))
+    assert_same_errors(lambda lib: stacked(lib, lambda lib, X: X, lambda lib, X: X.reshape(-1)))
 
     # assigning through a parametrization without right_inverse
     def assign(lib):
         m = reg(lib, module_class(lib, lambda lib, X: X))
         m.weight = lib.zeros(3, 2)
-    _errors(assign)
+    assert_same_errors(assign)
 
     # a Parameter can't be assigned over the property
     def assign_param(lib):
         m = reg(lib, module_class(lib, lambda lib, X: X))
         m.weight = lib.nn.Parameter(lib.zeros(3, 2))
-    _errors(assign_param)
+    assert_same_errors(assign_param)
 
     # removal
-    _errors(lambda lib: lib.nn.utils.parametrize.remove_parametrizations(lib.nn.Linear(2, 2),
+    assert_same_errors(lambda lib: lib.nn.utils.parametrize.remove_parametrizations(lib.nn.Linear(2, 2),
                                                                           'weight'))
 
     def rank_one(lib, leave):
         m = lib.nn.Linear(4, 4)
         reg(lib, _parametrizations(lib)['RankOne'](), m=m)
         return lib.nn.utils.parametrize.remove_parametrizations(m, 'weight', leave)
-    _errors(lambda lib: rank_one(lib, False))
-    _errors(lambda lib: lib.nn.utils.parametrize.ParametrizationList([], lib.zeros(2)))
+    assert_same_errors(lambda lib: rank_one(lib, False))
+    assert_same_errors(lambda lib: lib.nn.utils.parametrize.ParametrizationList([], lib.zeros(2)))
 
 
 def test_paths():

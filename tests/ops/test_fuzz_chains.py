@@ -476,7 +476,7 @@ OPS = UNARY + BINARY + REDUCE + VIEW + INDEX
 
 # ---- running a chain --------------------------------------------------------------------------
 
-def _same_error(ee, te, where):
+def assert_same_error(ee, te, where):
     assert isinstance(ee, type(te)) or type(ee).__name__ == type(te).__name__, \
         f"{where}: torch raised {type(te).__name__}({te}) but ember raised " \
         f"{type(ee).__name__}({ee})"
@@ -490,7 +490,7 @@ def _step(fn_e, fn_t, where):
         try:
             fn_e()
         except Exception as ee:  # noqa: BLE001
-            _same_error(ee, te, where)
+            assert_same_error(ee, te, where)
             note(f"  both raised {type(te).__name__}: {te}")
             return None, None, True
         raise AssertionError(f"{where}: torch raised {type(te).__name__}({te}) "
@@ -523,7 +523,7 @@ def _resync(t, e):
     return _Adopt.apply(t, v) if t.requires_grad else v
 
 
-def run_chain(D, dtype, ops):
+def check_chain(D, dtype, ops):
     shape = D.shape()
     x = Leaf(D.array(shape))
     le, lt = [], []
@@ -570,4 +570,4 @@ FAMILIES = {'elementwise': UNARY + BINARY, 'reduce': REDUCE + UNARY[:6] + BINARY
 @SETTINGS
 @given(data=st.data())
 def test_chain(family, dtype, data):
-    run_chain(Draw(data, dtype), dtype, FAMILIES[family])
+    check_chain(Draw(data, dtype), dtype, FAMILIES[family])

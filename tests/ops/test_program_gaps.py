@@ -18,7 +18,7 @@ def _both(fn):
     return out
 
 
-def _same_error(e, t):
+def assert_same_error(e, t):
     assert isinstance(e, Exception) and isinstance(t, Exception), (e, t)
     assert type(e) is type(t) and str(e) == str(t), (e, t)
 
@@ -63,7 +63,7 @@ def test_fill_diagonal_autograd():
                                   lambda lib: lib.zeros(2, 3, 4).fill_diagonal_(1),
                                   lambda lib: lib.zeros(3).fill_diagonal_(1)])
 def test_fill_diagonal_errors(make):
-    _same_error(*_both(make))
+    assert_same_error(*_both(make))
 
 
 def test_tensor_compared_with_none():
@@ -75,9 +75,9 @@ def test_tensor_compared_with_none():
         assert (t == 'text') is False
         assert t.__eq__(None) is NotImplemented
     e, t = _both(lambda lib: lib.ones(2) < None)
-    _same_error(e, t)
+    assert_same_error(e, t)
     e, t = _both(lambda lib: lib.ones(2) >= 'a')
-    _same_error(e, t)
+    assert_same_error(e, t)
     # comparisons with numbers and tensors are unchanged
     e, t = _both(lambda lib: (lib.arange(3) == 1, lib.arange(3) != lib.ones(3, dtype=lib.long)))
     for a, b in zip(e, t):

@@ -170,27 +170,27 @@ print(r._nnz(), torch.allclose(r.to_dense(), x @ y))
 """
 
 
-def _quiet(source, name, **tol):
+def assert_program_matches(source, name, **tol):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         compare(source, name=name, **(tol or dict(rtol=1e-4, atol=1e-5)))
 
 
 def test_gcn_on_a_sparse_adjacency():
-    _quiet(GCN, 'sparse_gcn')
+    assert_program_matches(GCN, 'sparse_gcn')
 
 
 def test_sparse_embedding_with_sparse_adam():
-    _quiet(EMBEDDING, 'sparse_embedding')
+    assert_program_matches(EMBEDDING, 'sparse_embedding')
 
 
 def test_sparse_products_constructors_and_resizing():
-    _quiet(API, 'sparse_api', rtol=0.0, atol=0.0)
+    assert_program_matches(API, 'sparse_api', rtol=0.0, atol=0.0)
 
 
 def test_csr_products_and_gradients():
-    _quiet(CSR, 'sparse_csr')
+    assert_program_matches(CSR, 'sparse_csr')
 
 
 def test_sparse_sparse_product():
-    _quiet(SPARSE_SPARSE, 'sparse_sparse', rtol=0.0, atol=0.0)
+    assert_program_matches(SPARSE_SPARSE, 'sparse_sparse', rtol=0.0, atol=0.0)
