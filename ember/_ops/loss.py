@@ -16,6 +16,7 @@ from ..autograd.graph import _record, derivative
 from ._util import _legacy, _operands, _loss_scale, _broadcast_error
 from ._autocast import autocast
 from .creation import ones_like, tensor as _tensor_ctor
+from .distance import _first_order_only
 from .elementwise import minimum
 from .linalg import vector_norm
 
@@ -945,7 +946,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     e2 = np.where(tl > 0, a_end[np.arange(N), np.maximum(2 * tl - 1, 0)], -np.inf)
     nll = -_lse(e1, e2)
     nll = np.where(il > 0, nll, np.where(tl == 0, 0.0, np.inf)).astype(lp.dtype)
-    res = _record(CtcLossBackward0, nll, (log_probs,), lp=lp, lpe=lpe, ext=ext, skip=skip,
+    res = _record(CtcLossBackward0, nll, (log_probs,), log_probs=log_probs, lp=lp, lpe=lpe,
+                  ext=ext, skip=skip,
                   valid_s=valid_s, alpha=alpha, nll=nll, il=il, tl=tl,
                   zero_infinity=zero_infinity, unbatched=unbatched)
     if zero_infinity:
@@ -959,9 +961,23 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
 
 
 @derivative
-def CtcLossBackward0(grad, lp, lpe, ext, skip, valid_s, alpha, nll, il, tl, zero_infinity,
-                     unbatched):
+def CtcLossBackward0(grad, log_probs, lp, lpe, ext, skip, valid_s, alpha, nll, il, tl,
+                     zero_infinity, unbatched):
     """d nll / d log_probs with torch's formula (which assumes normalised log_probs)."""
+    g = _ctc_grad(grad, lp, lpe, ext, skip, valid_s, alpha, nll, il, tl, zero_infinity,
+                  unbatched)
+    if not _State.enabled:
+        return g
+    # torch differentiates ctc_loss once only: a second pass raises, as there
+    return _first_order_only((g,), _ctc_backward_backward, grad, log_probs)[0]
+
+
+@derivative('CtcLossBackwardBackward0')
+def _ctc_backward_backward(grad):
+    raise RuntimeError("derivative for aten::_ctc_loss_backward is not implemented")
+
+
+def _ctc_grad(grad, lp, lpe, ext, skip, valid_s, alpha, nll, il, tl, zero_infinity, unbatched):
     T, N, C = lp.shape
     S = ext.shape[1]
     beta = np.full((T, N, S), -np.inf, dtype=lp.dtype)
