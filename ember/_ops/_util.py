@@ -279,19 +279,44 @@ def _zeros_like_shape(grad, shape):
     return _wrap(np.zeros(shape, dtype=grad._data.dtype))
 
 
+_SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _select(g, mask, keep_if):
+    """where(mask == keep_if, g, 0) for a NumPy array g and a boolean mask broadcastable to it.
+
+    For float16/32/64 the bits of g are ANDed with an all-ones or all-zeros integer of the same
+    size (1 - mask or 0 - mask): exactly np.where's values (+0.0 where dropped, a NaN or inf
+    of g never leaks into a dropped position) at a fraction of its time.
+    """
+    mask = np.asarray(mask)
+    dt = g.dtype
+    ints = _SAME_SIZE_INT.get(dt.itemsize) if dt.kind == 'f' and dt.isnative else None
+    if ints is None or mask.dtype != np.bool_:
+        zero = np.zeros((), dt)
+        return np.where(mask, g, zero) if keep_if else np.where(mask, zero, g)
+    shape = g.shape if mask.shape == g.shape else np.broadcast_shapes(g.shape, mask.shape)
+    out = np.empty(shape, dt)
+    bits = out.view(ints)
+    if keep_if:
+        np.subtract(ints(0), mask, out=bits, dtype=ints)   # keep -> -1 (all ones), drop -> 0
+    else:
+        np.subtract(mask, ints(1), out=bits, dtype=ints)   # drop -> 0, keep -> -1
+    np.bitwise_and(g.view(ints), bits, out=bits)
+    return out
+
+
 def _drop(grad, drop):
     """where(drop, 0, grad) for a boolean NumPy array `drop` (broadcastable to grad)."""
     if not _State.enabled:
-        g = grad._data
-        return _wrap(np.where(drop, np.zeros((), g.dtype), g))
+        return _wrap(_select(grad._data, drop, False))
     return grad.masked_fill(_wrap(np.asarray(drop)), 0)
 
 
 def _keep(grad, keep):
     """where(keep, grad, 0) for a boolean NumPy array `keep` (broadcastable to grad)."""
     if not _State.enabled:
-        g = grad._data
-        return _wrap(np.where(keep, g, np.zeros((), g.dtype)))
+        return _wrap(_select(grad._data, keep, True))
     return grad.masked_fill(_wrap(~np.asarray(keep)), 0)
 
 

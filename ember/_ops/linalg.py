@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim, tensor_op
-from ..autograd.graph import _record, _RESULT, derivative
+from ..autograd.graph import _record, _RESULT, derivative, _needs_grad
 from ._util import (_arr, _out, _legacy, _dims, _keep, _fused, _times, _unreduce,
                     _rebase_inplace, _nograph)
 from .creation import eye
@@ -55,9 +55,38 @@ def _scalar_type(np_dtype):
             'complex128': 'ComplexDouble'}.get(np_dtype.name, np_dtype.name)
 
 
+def _column_major(d):
+    """A matrix laid out by columns (a transposed C array): torch computes its gradient in
+    that layout (mm_mat1_backward / mm_mat2_backward)."""
+    return d.strides[0] == d.itemsize and not d.flags.c_contiguous
+
+
+def _mm_grads(grad, mat1, mat2, alpha=1, first=0):
+    """The gradients of alpha * mat1 @ mat2 for mat1 and mat2, each only where its input needs
+    one (torch's output mask; they are inputs `first` and `first + 1` of the node); with no graph to build in NumPy, each in its operand's layout,
+    so that a transposed weight's gradient (F.linear) comes back contiguous after its t()."""
+    need1, need2 = _needs_grad(first), _needs_grad(first + 1)
+    if _nograph() and not (grad._sparse or mat1._sparse or mat2._sparse):
+        g, a, b = grad._data, mat1._data, mat2._data
+        g1 = g2 = None
+        if need1:
+            g1 = _mm(b, g.T).T if _column_major(a) else _mm(g, b.T)
+            if alpha != 1:
+                g1 = g1 * alpha
+            g1 = _wrap(g1)
+        if need2:
+            g2 = _mm(g.T, a).T if _column_major(b) else _mm(a.T, g)
+            if alpha != 1:
+                g2 = g2 * alpha
+            g2 = _wrap(g2)
+        return g1, g2
+    return (_times(grad.mm(mat2.t()), alpha) if need1 else None,
+            _times(mat1.t().mm(grad), alpha) if need2 else None)
+
+
 @derivative
 def MmBackward0(grad, self, mat2):
-    return grad.mm(mat2.t()), self.t().mm(grad)
+    return _mm_grads(grad, self, mat2)
 
 
 def _operand_ranks(x, y, ndim, names, what):
@@ -245,9 +274,7 @@ ger = outer
 
 @derivative
 def AddmmBackward0(grad, mat1, mat2, beta, alpha):
-    return (grad * beta if beta != 1 else grad,
-            grad.mm(mat2.t()) * alpha if alpha != 1 else grad.mm(mat2.t()),
-            mat1.t().mm(grad) * alpha if alpha != 1 else mat1.t().mm(grad))
+    return (_times(grad, beta),) + _mm_grads(grad, mat1, mat2, alpha, first=1)
 
 
 @tensor_op(inplace=_rebase_inplace)

@@ -14,7 +14,7 @@ from .complex import view_as_real, view_as_complex
 from .sampling import _constant_pad
 from ._util import (_arr, _size_args, _out, _as_view, _writeable_view, _fused, _alloc_errors,
                     _check_inplace,
-                    _embed_slice, _rebase_inplace)
+                    _embed_slice, _rebase_inplace, _nograph)
 from ._autocast import autocast
 
 __all__ = ['reshape', 'transpose', 'swapaxes', 'swapdims', 'permute', 't', 'squeeze',
@@ -163,6 +163,9 @@ swapaxes = swapdims = transpose
 
 @derivative
 def TBackward0(grad):
+    if _nograph() and not grad._sparse:  # no graph to build: the transposed array will do
+        d = grad._data
+        return _wrap(d.T if d.ndim == 2 else d)
     return grad.t()
 
 

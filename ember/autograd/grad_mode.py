@@ -15,6 +15,7 @@ class _ThreadState(threading.local):
     # attributes are what every thread sees until it sets its own.
     enabled = True
     inference = False
+    applying = None  # the autograd node whose formula runs in this thread (graph._needs_grad)
 
 
 _State = _ThreadState()

@@ -12,6 +12,7 @@ here, once, when a gradient flows along an edge into an input of a smaller shape
 """
 import contextlib
 import itertools
+import sys
 import traceback
 import warnings
 import weakref
@@ -127,13 +128,19 @@ class Node:
             linked._requires_grad = True
             saved = {k: linked if v is alias else v for k, v in saved.items()}
         g = grads[0]
-        if self._complex is _HOLOMORPHIC and g is not None and g._data.dtype.kind == 'c':
-            # written for real values; conj(f(conj(g))) = g * conj(f'(z)), torch's convention
-            out = type(self)._formula(g.conj(), **saved)
-            out = tuple(o.conj() if o is not None else None for o in out) \
-                if type(out) is tuple else out.conj()
-        else:
-            out = type(self)._formula(g, **saved)
+        state = _State
+        prev = state.applying
+        state.applying = self
+        try:
+            if self._complex is _HOLOMORPHIC and g is not None and g._data.dtype.kind == 'c':
+                # written for real values; conj(f(conj(g))) = g * conj(f'(z)), torch's convention
+                out = type(self)._formula(g.conj(), **saved)
+                out = tuple(o.conj() if o is not None else None for o in out) \
+                    if type(out) is tuple else out.conj()
+            else:
+                out = type(self)._formula(g, **saved)
+        finally:
+            state.applying = prev
         return out if type(out) is tuple else (out,)
 
     def _release(self):
@@ -184,6 +191,14 @@ class AccumulateGrad(Node):
     @property
     def variable(self):
         return self._variable
+
+
+def _needs_grad(i):
+    """Whether the running formula's input i gets a gradient (torch's needs_input_grad /
+    output_mask): a formula may skip the work for an input without an edge. True outside
+    the engine (a formula called directly)."""
+    node = _State.applying
+    return node is None or node._next[i] is not None
 
 
 def _check_versions(node):
@@ -574,7 +589,10 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                         for i, nr in wanted[node]:
                             captured[i] = grads[0]
                 elif accumulate:
-                    _accumulate(node.variable, grads[0], create_graph)
+                    # the list lets go of the gradient: _accumulate may then keep its memory
+                    g = grads.pop()
+                    grads = None
+                    _accumulate(node.variable, g, create_graph, owned=not create_graph)
                 continue
             if captured is not None and node in wanted:
                 for i, nr in wanted[node]:
@@ -641,6 +659,8 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                 deps[child] = d
                 if d == 0:
                     ready.append(child)
+            # drop this node's references to the gradients it passed on (see _sole_grad)
+            out = g = prev_g = grads = None
     finally:
         _State.enabled = prev
         _CHECKPOINT_VALID[0] = prev_valid
@@ -699,9 +719,71 @@ def _tensor_hooks(t, g):
     return g
 
 
-def _accumulate(t, g, create_graph, hooks=True):
+_getrefcount = sys.getrefcount
+# references to a gradient tensor that the engine handed over and nobody else holds: the
+# engine's name, _accumulate's and _sole_grad's parameters, getrefcount's argument; to an
+# array held by one tensor (or view) and one name: those two and getrefcount's argument.
+# Checked at import (_calibrate_sole); None turns stealing off.
+_SOLE_REFS = [4, 3]
+
+
+def _sole_grad(g):
+    """Whether nobody but the caller holds gradient g, its array and the array's memory, so
+    that .grad may keep them without a copy (torch's AccumulateGrad steals a gradient whose
+    use count says the same). Only C-contiguous arrays covering their whole buffer."""
+    limits = _SOLE_REFS
+    if limits is None or g._base is not None or _getrefcount(g) > limits[0]:
+        return False
+    d = g._data
+    if type(d) is not np.ndarray or not d.flags.c_contiguous or _getrefcount(d) > limits[1]:
+        return False
+    owner = d.base
+    if owner is None:
+        return True
+    return (type(owner) is np.ndarray and owner.base is None and owner.nbytes == d.nbytes
+            and _getrefcount(owner) <= limits[1])
+
+
+class _Probe:
+    __slots__ = ('_data', '_base')
+
+
+def _calibrate_sole():
+    """Check _SOLE_REFS against this interpreter's reference counts in the engine's own call
+    shape (a name in the caller, a parameter in the callee); on any surprise never steal."""
+    def engine(arr, hold_tensor, hold_array):
+        g = _Probe()
+        g._base, g._data = None, arr
+        held = (g if hold_tensor else None, arr if hold_array else None)
+        del arr
+        ok = accumulate(g)
+        del held
+        return ok
+
+    def accumulate(g):
+        return _sole_grad(g)
+
+    cases = [(lambda: np.zeros(4), False, False, True), (lambda: np.zeros(4), True, False, False),
+             (lambda: np.zeros(4), False, True, False),
+             (lambda: np.zeros((2, 2)).T.T, False, False, True),
+             (lambda: np.zeros((2, 2)).T, False, False, False)]
+    for make, hold_tensor, hold_array, want in cases:
+        if engine(make(), hold_tensor, hold_array) is not want:
+            return None
+    owner = np.zeros(4)
+    if engine(owner.reshape(2, 2), False, False):  # its memory held elsewhere
+        return None
+    return _SOLE_REFS
+
+
+_SOLE_REFS = _calibrate_sole()
+
+
+def _accumulate(t, g, create_graph, hooks=True, owned=False):
+    """Add gradient g into t.grad. `owned`: the engine holds g once and lets go of it here."""
     if hooks and t._hooks:
         g = _tensor_hooks(t, g)
+        owned = False
     if g._data.dtype != t._data.dtype:
         g = g.to(t.dtype)
     if g._sparse or (t._grad is not None and t._grad._sparse):
@@ -710,11 +792,9 @@ def _accumulate(t, g, create_graph, hooks=True):
         if create_graph:
             t._grad = g
         else:
-            # a fresh array (not a view of someone else's buffer), like torch's stealing/cloning
-            d = g._data
-            if g._base is not None or not d.flags.owndata or d.base is not None:
-                d = d.copy()
-            t._grad = Tensor._from_array(d)
+            # memory nobody else holds is kept (torch's stealing), anything else copied
+            t._grad = Tensor._from_array(
+                g._data if owned and _sole_grad(g) else g._data.copy())
     elif create_graph or t._grad._requires_grad:
         t._grad = t._grad + g
     else:
