@@ -20,10 +20,9 @@ __all__ = ['Tensor', 'Size', 'device']
 
 class _VersionCounter:
     """Counts in-place writes; shared by a tensor and every view of it."""
-    __slots__ = ('value',)
-
-    def __init__(self):
-        self.value = 0
+    # a class default instead of __init__: every new tensor makes one, and creating it then
+    # runs no Python code; the first write gives the instance its own value
+    value = 0
 
 
 class Size(tuple):

@@ -818,8 +818,7 @@ class _TensorMeta(type):
 
 
 class _VersionCounter:
-    def __init__(self): ...
-    value: Any
+    value: int
 
 
 class device:

@@ -350,7 +350,7 @@ _AS_Q = [np.float32(0.5 * v * _AS_C ** k) for k, v in enumerate(
     (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429), 1)]
 _F32 = {v: np.float32(v) for v in (-0.5, 0.5, 1.0, _AS_C, 1 / math.sqrt(2 * math.pi))}
 _SIGN = np.int32(-2 ** 31)
-_BLOCK = 1 << 17   # elements per pass: fewer NumPy calls; temporaries still mostly in cache
+_BLOCK = 1 << 15   # elements per pass: the block's seven arrays (~900 KB) stay in a 2 MB L2
 
 
 def _gelu_f32(x, want_grad):

@@ -13,7 +13,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
-from ._util import _legacy, _operands, _loss_scale, _broadcast_error
+from ._util import _legacy, _operands, _loss_scale, _broadcast_error, _nograph
 from ._autocast import autocast
 from .creation import ones_like, tensor as _tensor_ctor
 from .distance import _first_order_only
@@ -140,6 +140,13 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction='mean', wei
 
 @derivative
 def MseLossBackward0(grad, input, target, reduction, target_grad):
+    if _nograph() and type(grad._data) is np.ndarray:
+        # the formula below in NumPy, operation for operation (no graph to build)
+        x, t = _float_operands(input, target)
+        diff = x - t
+        s = grad._data / diff.size if reduction == 'mean' else grad._data
+        g = np.asarray(s * 2 * diff)
+        return _wrap(g), (_wrap(-g) if target_grad else None)
     diff = input - target
     g = _loss_scale(grad, reduction, diff.numel()) * 2 * diff
     return g, (-g if target_grad else None)

@@ -61,4 +61,6 @@ class Adam(Optimizer):
             denom = np.sqrt(v)
         denom /= bc2_sqrt
         denom += hp['eps']
-        d += (-step_size * m) / denom
+        upd = np.multiply(m, -step_size)
+        upd /= denom
+        d += upd

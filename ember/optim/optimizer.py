@@ -94,7 +94,18 @@ def _adam_moments(state, g, beta1, beta2):
     """Adam's running moments, in place: exp_avg moves toward g, exp_avg_sq toward g * g."""
     m = state['exp_avg']._data
     v = state['exp_avg_sq']._data
-    _lerp_(m, g, 1 - beta1)
+    w = 1 - beta1
+    if w < 0.5 and g.dtype == m.dtype == v.dtype and g.shape == m.shape == v.shape:
+        # the same arithmetic in one scratch array instead of four temporaries
+        t = np.subtract(g, m)
+        t *= w
+        m += t                      # _lerp_(m, g, w)
+        v *= beta2
+        np.multiply(g, 1 - beta2, out=t)
+        t *= g
+        v += t
+        return m, v
+    _lerp_(m, g, w)
     v *= beta2
     v += ((1 - beta2) * g) * g
     return m, v

@@ -219,3 +219,45 @@ def test_relu_backward_keeps_nan_and_inf_out(dtype, contiguous):
             res.setdefault(L.__name__, []).append(xx.grad.numpy().copy())
     for e, t in zip(res['ember'], res['torch']):
         np.testing.assert_array_equal(e, t)
+
+
+@pytest.mark.parametrize('dtype', DTYPES)
+@pytest.mark.parametrize('shape', [(6, 3), (4, 3, 5), (4, 3, 6, 5)])
+@pytest.mark.parametrize('training', [True, False])
+@pytest.mark.parametrize('affine', [True, False])
+def test_batch_norm_per_channel_operands(dtype, shape, training, affine):
+    # the per-channel values are spread to (C, L) operands: every layout of batch_norm
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(dtype) * 2 + 1
+    g = rng.standard_normal(shape).astype(dtype)
+    c = shape[1]
+    w, b = rng.standard_normal(c).astype(dtype), rng.standard_normal(c).astype(dtype)
+    res = {}
+    for L in (ember, torch):
+        xx = L.tensor(x, requires_grad=True)
+        ww, bb = L.tensor(w, requires_grad=True), L.tensor(b, requires_grad=True)
+        rm, rv = L.tensor(np.full(c, 0.5, dtype)), L.tensor(np.full(c, 2.0, dtype))
+        src = xx if len(shape) == 2 else xx.transpose(0, -1).contiguous().transpose(0, -1)
+        y = L.nn.functional.batch_norm(src, rm, rv, ww if affine else None,
+                                       bb if affine else None, training, 0.1, 1e-5)
+        L.relu(y).backward(L.tensor(g))
+        res[L.__name__] = [y, xx.grad, rm, rv] + ([ww.grad, bb.grad] if affine else [])
+    for e, t in zip(res['ember'], res['torch']):
+        assert_close(e, t, dtype)
+
+
+@pytest.mark.parametrize('dtype', DTYPES)
+@pytest.mark.parametrize('reduction', ['mean', 'sum', 'none'])
+@pytest.mark.parametrize('shapes', [((4, 3), (4, 3)), ((4, 3), (3,)), ((), ())])
+def test_mse_loss_backward(dtype, reduction, shapes):
+    rng = np.random.default_rng(6)
+    x = np.asarray(rng.standard_normal(shapes[0])).astype(dtype)
+    y = np.asarray(rng.standard_normal(shapes[1])).astype(dtype)
+    res = {}
+    for L in (ember, torch):
+        xx, yy = L.tensor(x, requires_grad=True), L.tensor(y, requires_grad=True)
+        out = L.nn.functional.mse_loss(xx, yy, reduction=reduction)
+        (out.sum() if reduction == 'none' else out).backward()
+        res[L.__name__] = (xx.grad, yy.grad)
+    for e, t in zip(res['ember'], res['torch']):
+        assert_close(e, t, dtype)

@@ -930,15 +930,28 @@ class Module:
                    if recurse else [(prefix, self)])
         for module_prefix, module in modules:
             for k, v in get_members_fn(module):
-                if v is None or v in memo:
+                if v is None:
                     continue
                 if remove_duplicate:
-                    memo.add(v)
+                    i = id(v)  # by identity, as torch's set of tensors (no Python __hash__)
+                    if i in memo:
+                        continue
+                    memo.add(i)
                 yield module_prefix + ('.' if module_prefix else '') + k, v
 
     def parameters(self, recurse=True):
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
+        if type(self).named_parameters is not Module.named_parameters:
+            # a subclass that redefines named_parameters defines parameters() too, as in torch
+            for _, param in self.named_parameters(recurse=recurse):
+                yield param
+            return
+        # the same walk without building the names (zero_grad and optimisers call it per step)
+        memo = set()
+        for module in (self.modules() if recurse else (self,)):
+            for v in module._parameters.values():
+                if v is not None and id(v) not in memo:
+                    memo.add(id(v))
+                    yield v
 
     def named_parameters(self, prefix='', recurse=True, remove_duplicate=True):
         yield from self._named_members(lambda m: m._parameters.items(), prefix=prefix,
