@@ -60,6 +60,7 @@ def _lerp(start, end, weight):
 
 
 class Muon(Optimizer):
+    __module__ = 'ember.optim'  # torch's class names torch.optim, not its private file
     _has_step = False
     _own_weight_decay = True
     _zero_state = ('momentum_buffer',)
