@@ -57,7 +57,9 @@ from . import cpu, amp  # noqa: F401,E402
 from ._compile import compile  # noqa: F401,E402
 from ._oplib import ops, Tag  # noqa: F401,E402  (torch.ops, torch.Tag)
 from ._higher_order import (cond, while_loop, sym_constrain_range,  # noqa: F401,E402
-                            sym_constrain_range_for_size, classes)
+                            sym_constrain_range_for_size, classes, _check, _check_is_size,
+                            _check_index, _check_value, _check_type, _check_not_implemented,
+                            _check_with, _check_tensor_all, _check_tensor_all_with)
 from ._storage import *  # noqa: F401,F403,E402
 from . import storage  # noqa: F401,E402  (torch.storage)
 from .futures import _CFuture as Future, _fork as fork, _wait as wait  # noqa: F401,E402

@@ -15,7 +15,9 @@ from .autograd.function import Function
 from .autograd.grad_mode import enable_grad
 
 __all__ = ['cond', 'while_loop', 'sym_constrain_range', 'sym_constrain_range_for_size',
-           'classes']
+           'classes', '_check', '_check_is_size', '_check_index', '_check_value', '_check_type',
+           '_check_not_implemented', '_check_with', '_check_tensor_all',
+           '_check_tensor_all_with']
 
 
 class UncapturedHigherOrderOpError(RuntimeError):
@@ -164,6 +166,69 @@ def sym_constrain_range_for_size(size, *, min=None, max=None):
         raise RuntimeError(f"Max value to constrain_range_for_size must be greater than 2. "
                            f"got: {max}")
     sym_constrain_range(size, min=0 if min is None else min, max=max)
+
+
+# ---- torch._check and friends: the assertions fake impls and traced code use -----------------
+
+def _check_with(error_type, cond, message):
+    """Raise error_type(message()) unless cond (a Python bool) holds."""
+    if not isinstance(cond, bool):
+        if isinstance(cond, Tensor):
+            raise TypeError("cond must be a bool, but got a Tensor. For tensor conditions, use "
+                            "torch._check_tensor_all() to assert that all elements are true.")
+        raise TypeError(f"cond must be a bool, but got {type(cond)}")
+    if cond:
+        return
+    if not issubclass(error_type, Exception) or issubclass(error_type, Warning):
+        raise AssertionError(f"error_type must be a subclass of Exception but not Warning, got "
+                             f"{error_type}")
+    if message is None:
+        text = ("Expected cond to be True, but got False. (Could this error message be "
+                "improved? If so, please report an enhancement request to PyTorch.)")
+    else:
+        if not callable(message):
+            raise TypeError("message must be a callable")
+        text = str(message())
+    raise error_type(text)
+
+
+def _check(cond, message=None):
+    _check_with(RuntimeError, cond, message)
+
+
+def _check_is_size(i, message=None, *, max=None):
+    """i is a valid size: non-negative (and at most max)."""
+    _check(i >= 0, message)
+    if max is not None:
+        _check(i <= max, message)
+
+
+def _check_index(cond, message=None):
+    _check_with(IndexError, cond, message)
+
+
+def _check_value(cond, message=None):
+    _check_with(ValueError, cond, message)
+
+
+def _check_type(cond, message=None):
+    _check_with(TypeError, cond, message)
+
+
+def _check_not_implemented(cond, message=None):
+    _check_with(NotImplementedError, cond, message)
+
+
+def _check_tensor_all_with(error_type, cond, message=None):
+    if not isinstance(cond, Tensor):
+        raise TypeError(f"cond must be a tensor, but got {type(cond)}")
+    if cond.dtype.name != 'bool':
+        raise TypeError(f"cond tensor must have dtype torch.bool, but got {cond.dtype}")
+    _check_with(error_type, bool(cond.all().item()), message)
+
+
+def _check_tensor_all(cond, message=None):
+    _check_tensor_all_with(RuntimeError, cond, message)
 
 
 class _ClassNamespace(types.ModuleType):

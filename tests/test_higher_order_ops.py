@@ -149,3 +149,24 @@ def test_classes_namespace():
     assert_same_error(lambda L: L.classes.my_ns.MyClass)
     with pytest.raises(NotImplementedError, match='load_library'):
         ember.classes.load_library('libfoo.so')
+
+
+def test_check_family_matches_torch():
+    for name in ('_check', '_check_index', '_check_value', '_check_type',
+                 '_check_not_implemented'):
+        for L in LIBS:
+            assert getattr(L, name)(True) is None
+        assert_same_error(lambda L: getattr(L, name)(False))
+        assert_same_error(lambda L: getattr(L, name)(1 > 2, lambda: 'sizes differ'))
+        assert_same_error(lambda L: getattr(L, name)(L.tensor(True)))
+        assert_same_error(lambda L: getattr(L, name)(False, 'not callable'))
+    assert_same_error(lambda L: L._check_is_size(-1))
+    assert_same_error(lambda L: L._check_is_size(5, max=3))
+    assert_same_error(lambda L: L._check_tensor_all(L.tensor([True, False])))
+    assert_same_error(lambda L: L._check_tensor_all(L.tensor([1, 0])))
+    assert_same_error(lambda L: L._check_tensor_all(True))
+    assert_same_error(lambda L: L._check_with(Warning, False, None))
+    assert_same_error(lambda L: L._check_with(ValueError, False))
+    for L in LIBS:
+        assert L._check_tensor_all(L.tensor([True, True])) is None
+        assert L._check_is_size(3, max=3) is None
