@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from . import _dtype, _storage
+from .backends import _flags
 from ._dtype import from_numpy
 from ._ops._util import _operands
 from ._ops.creation import eye, tensor
@@ -321,15 +322,13 @@ def combinations(input, r=2, with_replacement=False):
     return input[_wrap(idx)]
 
 
-_matmul_precision = ['highest']
-
-
 def set_float32_matmul_precision(precision):
-    _matmul_precision[0] = precision  # NumPy's float32 matmul is always full precision
+    # NumPy's float32 matmul is always full precision; the setting is torch.backends' state
+    _flags.set_float32_matmul_precision(precision)
 
 
 def get_float32_matmul_precision():
-    return _matmul_precision[0]
+    return _flags.get_float32_matmul_precision()
 
 
 def set_default_tensor_type(t):

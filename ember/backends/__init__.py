@@ -1,19 +1,41 @@
 """torch.backends: the flags of torch's compute backends, as a CPU-only torch reports them.
 
-The flags are accepted and remembered (`cudnn.benchmark = True`,
-`cuda.matmul.allow_tf32 = True`, ...); they change nothing in ember, whose CPU kernels are
-NumPy's, exactly as they change nothing on torch's CPU path.
+The flags are accepted, remembered and checked as torch keeps them (`cudnn.benchmark = True`,
+`cuda.matmul.allow_tf32 = True`, `torch.backends.fp32_precision = 'tf32'`, the `flags()`
+blocks, `disable_global_flags`); they change nothing in ember, whose CPU kernels are NumPy's,
+exactly as they change nothing on torch's CPU path. As in torch, the modules holding flags are
+replaced in sys.modules by a `PropModule` whose class attributes are the flags' properties.
 """
-import contextlib
+import sys
 
-from . import cpu, cuda, cudnn, mha, mkl, mkldnn, mps, openmp, opt_einsum  # noqa: F401
+from ._flags import (ContextProp, PropModule, _FP32Precision, disable_global_flags,  # noqa: F401
+                     flags_frozen, get_precision, set_precision, precision_getter,
+                     precision_setter, scoped)
 
-__all__ = ['cpu', 'cuda', 'cudnn', 'mha', 'mkl', 'mkldnn', 'mps', 'openmp', 'opt_einsum',
-           'fp32_precision']
+__all__ = ['cpu', 'cuda', 'cudnn', 'cusparselt', 'kleidiai', 'mha', 'miopen', 'mkl', 'mkldnn',
+           'mps', 'nnpack', 'openmp', 'opt_einsum', 'python_native', 'quantized',
+           'ContextProp', 'PropModule', 'GenericModule', 'disable_global_flags', 'flags_frozen',
+           'set_flags', 'flags', 'fp32_precision']
 
-fp32_precision = 'none'
+
+def set_flags(_fp32_precision='none'):
+    orig = (get_precision('generic', 'all'),)
+    if _fp32_precision is not None:
+        set_precision('generic', 'all', _fp32_precision)
+    return orig
 
 
-@contextlib.contextmanager
-def flags_frozen():
-    yield
+def flags(fp32_precision='none'):
+    """`with torch.backends.flags(fp32_precision=...)`: the generic precision for a block."""
+    return scoped(set_flags, fp32_precision)
+
+
+class GenericModule(PropModule):
+    fp32_precision = ContextProp(precision_getter('generic', 'all'),
+                                 precision_setter('generic', 'all'))
+
+
+sys.modules[__name__] = GenericModule(sys.modules[__name__], __name__)
+
+from . import (cpu, cuda, cudnn, cusparselt, kleidiai, mha, miopen, mkl, mkldnn,  # noqa: E402,F401
+               mps, nnpack, openmp, opt_einsum, python_native, quantized)

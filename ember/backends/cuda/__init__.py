@@ -3,6 +3,9 @@ import contextlib
 import enum
 import warnings
 
+from .. import _flags
+from ...nn.attention import SDPBackend
+
 __all__ = ['is_built', 'cuFFTPlanCacheAttrContextProp', 'cuFFTPlanCache', 'cuFFTPlanCacheManager',
            'cuBLASModule', 'preferred_linalg_library', 'preferred_blas_library',
            'preferred_rocm_fa_library', 'cufft_plan_cache', 'matmul', 'SDPAParams',
@@ -11,32 +14,66 @@ __all__ = ['is_built', 'cuFFTPlanCacheAttrContextProp', 'cuFFTPlanCache', 'cuFFT
            'enable_math_sdp', 'allow_fp16_bf16_reduction_math_sdp',
            'fp16_bf16_reduction_math_sdp_allowed', 'is_flash_attention_available',
            'can_use_flash_attention', 'can_use_efficient_attention', 'can_use_cudnn_attention',
-           'sdp_kernel']
+           'sdp_kernel', 'SDPBackend', 'cublas_workspace_size', 'cublaslt_workspace_size',
+           'blas_workspace_size', 'is_ck_sdpa_available']
 
 
 def is_built():
     return False
 
 
-class cuBLASModule:
-    """torch.backends.cuda.matmul: known flags only (an unknown one is an AttributeError)."""
-    _defaults = {'allow_tf32': False, 'allow_fp16_reduced_precision_reduction': True,
-                 'allow_bf16_reduced_precision_reduction': True,
-                 'allow_fp16_accumulation': False, 'fp32_precision': 'none'}
+def _reduction_setting(value, attr):
+    """(allow_reduced_precision, allow_splitk) from a bool or a list/tuple of one or two."""
+    def ensure_bool(obj, which):
+        if isinstance(obj, bool):
+            return obj
+        raise TypeError(f"{attr} expects a bool for {which}, but got {type(obj)!r}")
 
-    def __init__(self):
-        object.__setattr__(self, '_values', dict(self._defaults))
+    if isinstance(value, bool):
+        return value, True
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise TypeError(f"{attr} expects at least one boolean argument")
+        if len(value) > 2:
+            raise TypeError(f"{attr} expects at most two boolean arguments")
+        reduced = ensure_bool(value[0], 'allow_reduced_precision')
+        return (reduced, True) if len(value) == 1 else \
+            (reduced, ensure_bool(value[1], 'allow_splitk'))
+    raise TypeError(f"{attr} expects a bool or a tuple/list of bools, but got {type(value)!r}")
+
+
+class cuBLASModule:
+    """torch.backends.cuda.matmul: known flags only (an unknown one is an AttributeError);
+    allow_tf32 and fp32_precision are the float32 precision tree's (backends._flags)."""
+    _reductions = {'allow_fp16_reduced_precision_reduction': [True, True],
+                   'allow_bf16_reduced_precision_reduction': [True, True]}
+    _plain = {'allow_fp16_accumulation': [False]}
 
     def __getattr__(self, name):
-        values = object.__getattribute__(self, '_values')
-        if name in values:
-            return values[name]
-        raise AttributeError(f'Unknown attribute {name}')
+        if name == 'allow_tf32':
+            return _flags.cublas_allow_tf32()
+        if name == 'fp32_precision':
+            return _flags.get_precision('cuda', 'matmul')
+        if name in self._reductions:
+            return self._reductions[name][0]
+        if name.endswith('_split_k') and name[:-8] in self._reductions:
+            return self._reductions[name[:-8]][1]
+        if name in self._plain:
+            return self._plain[name][0]
+        raise AttributeError('Unknown attribute ' + name)
 
     def __setattr__(self, name, value):
-        if name not in self._values:
-            raise AttributeError(f'Unknown attribute {name}')
-        self._values[name] = value
+        if name == 'allow_tf32':
+            return _flags.set_cublas_allow_tf32(value)
+        if name == 'fp32_precision':
+            return _flags.set_precision('cuda', 'matmul', value)
+        if name in self._reductions:
+            self._reductions[name][:] = _reduction_setting(value, name)
+            return None
+        if name in self._plain:
+            self._plain[name][0] = bool(value)
+            return None
+        raise AttributeError('Unknown attribute ' + name)
 
 
 class cuFFTPlanCache:
@@ -100,12 +137,55 @@ def preferred_linalg_library(backend=None):
 
 def preferred_blas_library(backend=None):
     if isinstance(backend, str):
-        backend = {'cublas': _BlasBackend.Cublas, 'cublaslt': _BlasBackend.Cublaslt,
-                   'hipblaslt': _BlasBackend.Cublaslt, 'ck': _BlasBackend.Ck,
-                   'default': _BlasBackend.Default}[backend.lower()]
+        backend = _BLAS_NAMES[backend.lower()]
     if backend is not None:
         _blas[0] = backend
     return _blas[0]
+
+
+_BLAS_NAMES = {'default': _BlasBackend.Default, 'cublas': _BlasBackend.Cublas,
+               'hipblas': _BlasBackend.Cublas, 'cublaslt': _BlasBackend.Cublaslt,
+               'hipblaslt': _BlasBackend.Cublaslt, 'ck': _BlasBackend.Ck}
+
+
+def _no_cuda_binding(name):
+    # what torch's CPU build raises: its CUDA bindings are absent from torch._C
+    return AttributeError(f"module 'torch._C' has no attribute '{name}'")
+
+
+def cublas_workspace_size(size=None):
+    raise _no_cuda_binding('_cuda_setCublasWorkspaceSize' if size is not None
+                           else '_cuda_getCublasWorkspaceSize')
+
+
+def cublaslt_workspace_size(size=None):
+    raise _no_cuda_binding('_cuda_setCublasLtWorkspaceSize' if size is not None
+                           else '_cuda_getCublasLtWorkspaceSize')
+
+
+def blas_workspace_size(size=None, backend=None):
+    if backend is None:
+        resolved = preferred_blas_library()
+    elif isinstance(backend, str):
+        if backend not in _BLAS_NAMES:
+            raise RuntimeError('Unknown backend string. Choose from: '
+                               + ', '.join(_BLAS_NAMES) + '.')
+        resolved = _BLAS_NAMES[backend]
+    elif isinstance(backend, _BlasBackend):
+        resolved = backend
+    else:
+        raise RuntimeError('Unknown backend type.')
+    if resolved == _BlasBackend.Default:
+        resolved = _BlasBackend.Cublas
+    if resolved == _BlasBackend.Ck:
+        raise RuntimeError('CK backend does not use a workspace.')
+    if resolved == _BlasBackend.Cublaslt:
+        return cublaslt_workspace_size(size)
+    return cublas_workspace_size(size)
+
+
+def is_ck_sdpa_available():
+    return False
 
 
 def preferred_rocm_fa_library(backend=None):
