@@ -6,7 +6,8 @@ __all__ = ['current_accelerator', 'current_device_idx', 'current_device_index',
            'empty_cache', 'empty_host_cache', 'get_memory_info', 'is_available',
            'max_memory_allocated', 'max_memory_reserved', 'memory_allocated', 'memory_reserved',
            'memory_stats', 'reset_accumulated_memory_stats', 'reset_peak_memory_stats',
-           'set_device_idx', 'set_device_index', 'set_stream', 'synchronize']
+           'set_device_idx', 'set_device_index', 'set_stream', 'synchronize', 'Graph', 'graphs',
+           'memory']
 
 _NONE = 'Cannot access accelerator device when none is available.'
 
@@ -114,3 +115,7 @@ class device_index:
 
     def __exit__(self, *exc):
         return False
+
+
+from . import graphs, memory  # noqa: E402,F401
+from .graphs import Graph  # noqa: E402

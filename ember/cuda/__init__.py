@@ -9,6 +9,7 @@ import contextlib
 from collections import OrderedDict
 
 from . import amp  # noqa: F401
+from ._utils import lazy_init as _lazy_init
 from .._tensor import device as _device
 from .. import _storage
 
@@ -30,9 +31,14 @@ __all__ = ['is_available', 'is_initialized', 'device_count', 'init', 'current_de
            'caching_allocator_disabled', 'can_device_access_peer', 'default_generators',
            'has_half', 'has_magma', 'amp', 'utilization', 'memory_usage', 'temperature',
            'power_draw', 'clock_rate', 'device_memory_used', 'CudaError',
-           'DeferredCudaCallError']
-
-_NOT_COMPILED = 'Torch not compiled with CUDA enabled'
+           'DeferredCudaCallError', 'check_error', 'classproperty', 'cudaStatus', 'cudart',
+           'current_blas_handle', 'current_solver_handle', 'get_stream_from_external',
+           'CUDAGraph', 'graph', 'graph_pool_handle', 'make_graphed_callables', 'ExternalStream',
+           'MemPool', 'CUDAPluggableAllocator', 'caching_allocator_alloc',
+           'caching_allocator_delete', 'change_current_allocator', 'get_allocator_backend',
+           'reset_accumulated_host_memory_stats', 'reset_peak_host_memory_stats', 'use_mem_pool',
+           'GreenContext', 'memory', 'random', 'streams', 'graphs', 'nvtx', 'nccl', 'profiler',
+           'jiterator', 'sparse', 'tunable', 'gds', 'green_contexts']
 
 has_half = False
 has_magma = False
@@ -47,8 +53,47 @@ class DeferredCudaCallError(Exception):
     pass
 
 
-def _lazy_init():
-    raise AssertionError(_NOT_COMPILED)
+class cudaStatus:
+    SUCCESS = 0
+    ERROR_NOT_READY = 34
+
+
+def check_error(res):
+    # torch compares with its CUDA runtime bindings' codes, absent from a CPU build
+    raise AttributeError("'NoneType' object has no attribute 'cudaError'")
+
+
+def cudart():
+    _lazy_init()
+
+
+def current_blas_handle():
+    _lazy_init()
+
+
+def current_solver_handle():
+    _lazy_init()
+
+
+def get_stream_from_external(data_ptr, device=None):
+    _lazy_init()
+
+
+class _ClassPropertyDescriptor:
+    def __init__(self, fget):
+        self.fget = fget
+
+    def __get__(self, instance, owner=None):
+        if owner is None:
+            owner = type(instance)
+        return self.fget.__get__(instance, owner)()
+
+
+def classproperty(func):
+    """A read-only property of a class (torch._utils.classproperty)."""
+    if not isinstance(func, (classmethod, staticmethod)):
+        func = classmethod(func)
+    return _ClassPropertyDescriptor(func)
 
 
 def is_available():
@@ -307,10 +352,12 @@ class device:
     def __init__(self, device):
         if isinstance(device, (str, _device)):
             device = _device(device).index
-        self.idx = -1 if device is None else device
+        self.idx = device
         self.prev_idx = -1
 
     def __enter__(self):
+        if self.idx is None:  # torch compares the index it could not resolve with 0
+            raise TypeError("'<' not supported between instances of 'NoneType' and 'int'")
         if self.idx != -1:
             raise RuntimeError('PyTorch was compiled without CUDA support')
 
@@ -339,8 +386,8 @@ class _CudaTensorTypeMeta(type):
         return False
 
     def __call__(cls, *args, **kwargs):
-        raise TypeError(f"type torch.cuda.{cls.__name__} not available. Torch not compiled "
-                        "with CUDA enabled.")
+        raise TypeError(f"type torch{cls.__module__[len('ember'):]}.{cls.__name__} not "
+                        "available. Torch not compiled with CUDA enabled.")
 
 
 for _name in ('DoubleTensor', 'FloatTensor', 'HalfTensor', 'BFloat16Tensor', 'LongTensor',
@@ -348,3 +395,14 @@ for _name in ('DoubleTensor', 'FloatTensor', 'HalfTensor', 'BFloat16Tensor', 'Lo
     globals()[_name] = _CudaTensorTypeMeta(_name, (), {'__module__': __name__,
                                                        '__qualname__': _name})
 del _name
+
+
+from . import (gds, graphs, green_contexts, jiterator, memory, nccl, nvtx,  # noqa: E402,F401
+               profiler, random, sparse, streams, tunable)
+from .graphs import CUDAGraph, graph, graph_pool_handle, make_graphed_callables  # noqa: E402
+from .green_contexts import GreenContext  # noqa: E402
+from .memory import (CUDAPluggableAllocator, MemPool, caching_allocator_alloc,  # noqa: E402
+                     caching_allocator_delete, change_current_allocator, get_allocator_backend,
+                     reset_accumulated_host_memory_stats, reset_peak_host_memory_stats,
+                     use_mem_pool)
+from .streams import ExternalStream  # noqa: E402

@@ -1,11 +1,14 @@
 """torch.mps on a machine without the Metal backend: is_available() is False and the calls
 that need the device raise torch's RuntimeError."""
-from .._stubs import unimplemented as _unimplemented
+import os
+
+from .._tensor import Tensor  # noqa: F401 (torch.mps re-exports torch.Tensor)
 
 __all__ = ['compile_shader', 'load_metallib', 'device_count', 'get_rng_state', 'manual_seed',
            'seed', 'set_rng_state', 'synchronize', 'empty_cache',
            'set_per_process_memory_fraction', 'current_allocated_memory',
-           'driver_allocated_memory', 'Event', 'recommended_max_memory', 'is_available']
+           'driver_allocated_memory', 'Event', 'recommended_max_memory', 'is_available',
+           'event', 'profiler']
 
 
 def _no_mps(what):
@@ -60,18 +63,17 @@ def recommended_max_memory():
     _no_mps('getRecommendedMaxMemory')
 
 
-@_unimplemented('torch.mps.compile_shader')
 def compile_shader(source):
-    raise NotImplementedError('torch.mps.compile_shader (Metal shaders) is not supported by '
-                              'ember')
+    """Compile Metal shader source into a library of kernels (needs MPS)."""
+    raise RuntimeError('MPS is not available')
 
 
-@_unimplemented('torch.mps.load_metallib')
-def load_metallib(path):
-    raise NotImplementedError('torch.mps.load_metallib (Metal shaders) is not supported by '
-                              'ember')
+def load_metallib(source):
+    """Load a precompiled Metal library from bytes or a path (needs MPS)."""
+    if not isinstance(source, (bytes, bytearray, str, os.PathLike)):
+        raise TypeError(f'expected bytes or path, got {type(source).__name__}')
+    raise RuntimeError('MPS is not available')
 
 
-class Event:
-    def __init__(self, enable_timing=False):
-        _no_mps('acquireEvent')
+from . import event, profiler  # noqa: E402,F401
+from .event import Event  # noqa: E402

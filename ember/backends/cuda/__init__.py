@@ -4,6 +4,7 @@ import enum
 import warnings
 
 from .. import _flags
+from ...cuda._utils import no_binding as _no_cuda_binding
 from ...nn.attention import SDPBackend
 
 __all__ = ['is_built', 'cuFFTPlanCacheAttrContextProp', 'cuFFTPlanCache', 'cuFFTPlanCacheManager',
@@ -146,11 +147,6 @@ def preferred_blas_library(backend=None):
 _BLAS_NAMES = {'default': _BlasBackend.Default, 'cublas': _BlasBackend.Cublas,
                'hipblas': _BlasBackend.Cublas, 'cublaslt': _BlasBackend.Cublaslt,
                'hipblaslt': _BlasBackend.Cublaslt, 'ck': _BlasBackend.Ck}
-
-
-def _no_cuda_binding(name):
-    # what torch's CPU build raises: its CUDA bindings are absent from torch._C
-    return AttributeError(f"module 'torch._C' has no attribute '{name}'")
 
 
 def cublas_workspace_size(size=None):

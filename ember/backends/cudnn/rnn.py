@@ -20,17 +20,17 @@ def get_cudnn_mode(mode):
 class Unserializable:
     """Kept for old checkpoints: pickles as a placeholder, loads as None."""
 
-    def __init__(self, inner):
-        self.inner = inner
-
-    def get(self):
-        return self.inner
-
     def __getstate__(self):
         return '<unserializable>'
 
     def __setstate__(self, state):
         self.inner = None
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def get(self):
+        return self.inner
 
 
 def init_dropout_state(dropout, train, dropout_seed, dropout_state):

@@ -1,40 +1,8 @@
 """torch.cuda.amp: the deprecated CUDA spellings of torch.amp. Without CUDA, GradScaler and
 autocast warn and disable themselves, as torch's do on a CPU-only machine."""
-import warnings
-
-from ...amp import autocast_mode as _autocast_mode
-from ...amp import grad_scaler as _grad_scaler
-from ... import _dtype
+from . import autocast_mode, common, grad_scaler  # noqa: F401
+from .autocast_mode import autocast, custom_bwd, custom_fwd
+from .common import amp_definitely_not_available  # noqa: F401
+from .grad_scaler import GradScaler
 
 __all__ = ['GradScaler', 'autocast', 'custom_fwd', 'custom_bwd']
-
-
-def amp_definitely_not_available():
-    return True
-
-
-class GradScaler(_grad_scaler._DeprecatedGradScaler):
-    """torch.cuda.amp.GradScaler(...) == torch.amp.GradScaler('cuda', ...)."""
-    _device_type = 'cuda'
-
-
-class autocast(_autocast_mode._DeprecatedAutocast):
-    """torch.cuda.amp.autocast(...) == torch.amp.autocast('cuda', ...): disabled here."""
-    _device_type = 'cuda'
-    _default_dtype = _dtype.float16
-
-
-def custom_fwd(fwd=None, *, cast_inputs=None):
-    warnings.warn("`torch.cuda.amp.custom_fwd(args...)` is deprecated. Please use "
-                  "`torch.amp.custom_fwd(args..., device_type='cuda')` instead.", FutureWarning,
-                  stacklevel=2)
-    return _autocast_mode.custom_fwd(fwd, device_type='cuda', cast_inputs=cast_inputs)
-
-
-def custom_bwd(bwd=None):
-    warnings.warn("`torch.cuda.amp.custom_bwd(args...)` is deprecated. Please use "
-                  "`torch.amp.custom_bwd(args..., device_type='cuda')` instead.", FutureWarning,
-                  stacklevel=2)
-    return _autocast_mode.custom_bwd(bwd, device_type='cuda')
-
-
