@@ -51,6 +51,10 @@ class Size(tuple):
         return (Size, (tuple(self),))
 
 
+# the name of torch's PrivateUse1 device (torch.utils.rename_privateuse1_backend renames it)
+_PRIVATEUSE1 = ['privateuseone']
+
+
 class device:
     """torch.device. ember computes on the CPU only; accelerator devices raise at use."""
     __slots__ = ('type', 'index')
@@ -67,7 +71,8 @@ class device:
             if not idx.isdigit() or (len(idx) > 1 and idx[0] == '0'):
                 raise RuntimeError(f"Invalid device string: '{text}'")
             index = int(idx)
-        if type not in ('cpu', 'cuda', 'mps', 'xpu', 'meta', 'mtia', 'ipu', 'hpu', 'xla'):
+        if type not in ('cpu', 'cuda', 'mps', 'xpu', 'meta', 'mtia', 'ipu', 'hpu', 'xla') \
+                and type not in _PRIVATEUSE1:
             raise RuntimeError(
                 "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, "
                 "fpga, maia, xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type "
