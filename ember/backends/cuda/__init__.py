@@ -5,7 +5,8 @@ import warnings
 
 from .. import _flags
 from ...cuda._utils import no_binding as _no_cuda_binding
-from ...nn.attention import SDPBackend
+from ...nn.attention import (SDPAParams, SDPBackend, can_use_efficient_attention,  # noqa: F401
+                             can_use_flash_attention)
 
 __all__ = ['is_built', 'cuFFTPlanCacheAttrContextProp', 'cuFFTPlanCache', 'cuFFTPlanCacheManager',
            'cuBLASModule', 'preferred_linalg_library', 'preferred_blas_library',
@@ -217,19 +218,6 @@ fp16_bf16_reduction_math_sdp_allowed, allow_fp16_bf16_reduction_math_sdp = _sdp_
 
 
 def is_flash_attention_available():
-    return False
-
-
-class SDPAParams:
-    def __init__(self, *args, **kwargs):
-        self.args = args
-
-
-def can_use_flash_attention(params, debug=False):
-    return False
-
-
-def can_use_efficient_attention(params, debug=False):
     return False
 
 
