@@ -48,8 +48,8 @@ LAYERS = [
      ['', 'functional', '__main__', '_misc', '_cli', '_hook', '_runner', '_launch', '_compat',
       '_compile', 'compiler', 'compiler.*', 'profiler', 'profiler.*', 'hub', 'overrides',
       'library', '_oplib', '_schema', '_C',
-      '_demo*', 'jit', 'onnx', 'onnx.*', 'cuda', 'cuda.*', 'cpu', 'cpu.*', 'mps', 'mps.*',
-      'accelerator', 'accelerator.*', 'backends',
+      '_demo*', 'jit', 'jit.*', 'onnx', 'onnx.*', 'cuda', 'cuda.*', 'cpu', 'cpu.*', 'mps',
+      'mps.*', 'accelerator', 'accelerator.*', 'backends',
       'backends.*']),
 ]
 

@@ -13,6 +13,12 @@ import warnings
 _frozen = [False]
 
 
+def no_binding(name):
+    """The AttributeError torch's CPU build gives where a binding of torch._C it calls is absent
+    (the CUDA, MPS, cuBLAS ones)."""
+    return AttributeError(f"module 'torch._C' has no attribute '{name}'")
+
+
 def disable_global_flags():
     """After this, setting a backend flag by assignment is refused (use the flags() blocks)."""
     _frozen[0] = True

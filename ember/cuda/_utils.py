@@ -1,4 +1,5 @@
-"""What torch.cuda's CPU build raises, shared by ember.cuda's modules and torch.backends.cuda."""
+"""What torch.cuda's CPU build raises, shared by ember.cuda's modules."""
+from ..backends._flags import no_binding  # noqa: F401 (shared with torch.backends)
 
 NOT_COMPILED = 'Torch not compiled with CUDA enabled'
 
@@ -7,11 +8,6 @@ def lazy_init():
     """torch.cuda._lazy_init on a CPU build."""
     raise AssertionError(NOT_COMPILED)
 
-
-def no_binding(name):
-    """The AttributeError torch's CPU build gives where its CUDA bindings (torch._C._cuda_*)
-    are absent."""
-    return AttributeError(f"module 'torch._C' has no attribute '{name}'")
 
 
 def dummy(name):

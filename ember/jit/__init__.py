@@ -6,7 +6,9 @@ module's state (same parameters, same state_dict keys, as torch's); `script(fn)`
 `export`, ...) return their function. What needs a real TorchScript artefact (saving,
 loading, `.code`, `.graph`, freezing) raises NotImplementedError naming it.
 """
+import contextlib
 import functools
+import inspect
 import warnings
 from typing import Final  # noqa: F401  (torch.jit.Final is typing.Final)
 
@@ -14,13 +16,18 @@ from ..nn.modules.module import Module
 from ..autograd.grad_mode import no_grad
 from .._tensor import Tensor
 from ..futures import Future, _fork  # noqa: F401  (torch.jit.Future)
+from .._stubs import unimplemented as _unimplemented
+from ..utils._swap import set_module  # noqa: F401 (torch.jit.set_module is torch.utils')
 
 __all__ = ['Attribute', 'CompilationUnit', 'Error', 'Final', 'ScriptFunction', 'ScriptModule',
            'RecursiveScriptModule', 'TopLevelTracedModule', 'annotate', 'enable_onednn_fusion',
            'export', 'export_opnames', 'fork', 'freeze', 'ignore', 'interface', 'is_scripting',
            'is_tracing', 'isinstance', 'load', 'onednn_fusion_enabled', 'optimize_for_inference',
            'save', 'script', 'script_if_tracing', 'set_fusion_strategy', 'strict_fusion',
-           'trace', 'trace_module', 'unused', 'wait']
+           'trace', 'trace_module', 'unused', 'wait', 'TracedModule', 'RecursiveScriptClass',
+           'ONNXTracedModule', 'annotations', 'frontend', 'fuser', 'optimized_execution',
+           'last_executed_optimized_graph', 'run_frozen_optimizations', 'script_method',
+           'set_module', 'jit_module_from_flatbuffer', 'save_jit_module_to_flatbuffer']
 
 _builtin_isinstance = isinstance
 
@@ -116,8 +123,40 @@ class RecursiveScriptModule(ScriptModule):
                                   'torch: use torch.jit.save); pickle the original module')
 
 
-class TopLevelTracedModule(RecursiveScriptModule):
+class TracedModule(RecursiveScriptModule):
+    """A traced module (torch.jit.trace of an nn.Module gives its TopLevelTracedModule)."""
     __slots__ = ()
+
+
+class TopLevelTracedModule(TracedModule):
+    __slots__ = ()
+
+
+class RecursiveScriptClass:
+    """An instance of a TorchScript class, made from its compiled object; ember compiles no
+    classes (torch.jit.script of a class raises NotImplementedError), so none is ever made."""
+
+    def __init__(self, cpp_class):
+        self.__dict__['_initializing'] = True
+        self._c = cpp_class
+        self._props = {}
+        self.__dict__['_initializing'] = False
+
+
+class ONNXTracedModule(Module):
+    """The module torch's ONNX exporter traces through: calling it records a TorchScript
+    graph, which ember does not build."""
+
+    def __init__(self, inner, strict=True, force_outplace=False, return_inputs=False,
+                 return_inputs_states=False):
+        super().__init__()
+        self.inner, self.strict = inner, strict
+        self._force_outplace, self._return_inputs, self._return_inputs_states = \
+            force_outplace, return_inputs, return_inputs_states
+
+    def forward(self, *args):
+        raise NotImplementedError('torch.jit.ONNXTracedModule.forward: recording a TorchScript '
+                                  'graph is not supported by ember')
 
 
 class ScriptFunction:
@@ -304,3 +343,56 @@ class strict_fusion:
 
     def __exit__(self, *exc):
         return False
+
+
+def script_method(fn):
+    """Mark a method of a ScriptModule subclass for compilation (legacy API): the method runs
+    eagerly; as torch, its source must be reachable."""
+    try:
+        inspect.getsource(fn)
+    except (OSError, TypeError):
+        raise OSError(f"Can't get source for {fn}. TorchScript requires source access in order "
+                      "to carry out compilation, make sure original .py files are "
+                      "available.") from None
+    return fn
+
+
+_FUSERS = ('fuser0', 'fuser1', 'fuser2', 'fuser3', 'none')
+
+
+@contextlib.contextmanager
+def fuser(name):
+    """Choose TorchScript's fusion backend for a block (ember runs no fuser)."""
+    if name not in _FUSERS:
+        raise Exception(f'unrecognized fuser option (name: {name})')  # noqa: TRY002 (torch's)
+    yield
+
+
+@contextlib.contextmanager
+def optimized_execution(should_optimize):
+    """Turn TorchScript's graph optimisations on or off for a block (nothing to do here)."""
+    yield
+
+
+def last_executed_optimized_graph():
+    """The optimised graph of the last TorchScript call: None, as before any such call."""
+    return None
+
+
+def run_frozen_optimizations(mod, optimize_numerics=True, preserved_methods=None):
+    if not _builtin_isinstance(mod, ScriptModule):
+        raise AttributeError(f"'{type(mod).__name__}' object has no attribute '_c'")
+    _no_torchscript('torch.jit.run_frozen_optimizations')
+
+
+@_unimplemented('torch.jit.save_jit_module_to_flatbuffer')
+def save_jit_module_to_flatbuffer(m, f, _extra_files=None):
+    _no_torchscript('torch.jit.save_jit_module_to_flatbuffer (TorchScript serialization)')
+
+
+@_unimplemented('torch.jit.jit_module_from_flatbuffer')
+def jit_module_from_flatbuffer(f):
+    _no_torchscript('torch.jit.jit_module_from_flatbuffer (TorchScript deserialization)')
+
+
+from . import annotations, frontend  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """torch.mps.profiler: Metal's OS-signpost profiler and GPU-trace capture (need MPS)."""
 import contextlib
 
-from ..cuda._utils import no_binding
+from ..backends._flags import no_binding
 
 __all__ = ['start', 'stop', 'profile', 'metal_capture', 'is_metal_capture_enabled',
            'is_capturing_metal']

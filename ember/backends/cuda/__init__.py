@@ -4,7 +4,7 @@ import enum
 import warnings
 
 from .. import _flags
-from ...cuda._utils import no_binding as _no_cuda_binding
+from .._flags import no_binding as _no_cuda_binding
 from ...nn.attention import (SDPAParams, SDPBackend, can_use_efficient_attention,  # noqa: F401
                              can_use_flash_attention)
 
