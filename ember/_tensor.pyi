@@ -23,6 +23,7 @@ _FIELDS: tuple
 _LEGACY_NAMES: dict
 _NDARRAY_REFUSED: frozenset
 _NO_ACCELERATOR: str
+_PRIVATEUSE1: list
 _TO_EXPECTED: str
 _TO_OVERLOADS: tuple
 __all__ = ['Size', 'Tensor', 'device']
