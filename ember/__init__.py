@@ -15,7 +15,11 @@ from ._dtype import (dtype, float16, half, float32, float, float64, double, bflo
                      int8, int16, short, int32, int, int64, long, uint8, uint16, uint32, uint64,
                      bool, complex64, cfloat, complex128, cdouble, get_default_dtype,
                      set_default_dtype, promote_types, can_cast, finfo, iinfo, qint8, quint8,
-                     qint32, quint4x2, quint2x4)
+                     qint32, quint4x2, quint2x4, complex32, chalf, float8_e4m3fn,
+                     float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu,
+                     float4_e2m1fn_x2, bits1x8, bits2x4, bits4x2, bits8, bits16, bit, int1, int2,
+                     int3, int4, int5, int6, int7, uint1, uint2, uint3, uint4, uint5, uint6,
+                     uint7)
 from ._tensor import Tensor, Size, device  # noqa: F401
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled,  # noqa: F401
                                  inference_mode, is_grad_enabled, is_inference_mode_enabled)

@@ -7,7 +7,11 @@ __all__ = ['dtype', 'float16', 'half', 'float32', 'float', 'float64', 'double', 
            'int8', 'int16', 'short', 'int32', 'int', 'int64', 'long', 'uint8', 'uint16',
            'uint32', 'uint64', 'bool', 'complex64', 'cfloat', 'complex128', 'cdouble',
            'get_default_dtype', 'set_default_dtype', 'promote_types', 'can_cast', 'finfo', 'iinfo',
-           'qint8', 'quint8', 'qint32', 'quint4x2', 'quint2x4']
+           'qint8', 'quint8', 'qint32', 'quint4x2', 'quint2x4', 'complex32', 'chalf',
+           'float8_e4m3fn', 'float8_e4m3fnuz', 'float8_e5m2', 'float8_e5m2fnuz', 'float8_e8m0fnu',
+           'float4_e2m1fn_x2', 'bits1x8', 'bits2x4', 'bits4x2', 'bits8', 'bits16', 'bit',
+           'int1', 'int2', 'int3', 'int4', 'int5', 'int6', 'int7',
+           'uint1', 'uint2', 'uint3', 'uint4', 'uint5', 'uint6', 'uint7']
 
 
 class dtype:
@@ -15,7 +19,7 @@ class dtype:
     __slots__ = ('name', '_np', 'itemsize', 'is_floating_point', 'is_complex', 'is_signed',
                  '_kind', '_legacy')
 
-    def __init__(self, name, np_dtype, kind, legacy):
+    def __init__(self, name, np_dtype, kind, legacy, signed=None):
         self.name = name
         npd = np.dtype(np_dtype) if np_dtype is not None else None
         self._np = npd
@@ -24,7 +28,8 @@ class dtype:
         self._kind = kind
         self.is_floating_point = kind == 2
         self.is_complex = kind == 3
-        self.is_signed = name not in ('bool', 'uint8', 'uint16', 'uint32', 'uint64')
+        self.is_signed = (name not in ('bool', 'uint8', 'uint16', 'uint32', 'uint64')
+                          if signed is None else signed)
         self._legacy = legacy
 
     def __repr__(self):
@@ -34,11 +39,16 @@ class dtype:
         return (_lookup, (self.name,))
 
     def to_real(self):
-        return {'complex64': float32, 'complex128': float64}.get(self.name, self)
+        return {'complex64': float32, 'complex128': float64, 'complex32': float16}.get(
+            self.name, self)
 
     def to_complex(self):
-        return {'float32': complex64, 'float64': complex128, 'float16': complex64}.get(
-            self.name, self)
+        got = {'float32': complex64, 'float64': complex128, 'float16': complex32}.get(self.name)
+        if got is None:
+            if self.name in _NO_COMPLEX:
+                raise RuntimeError(f"Unknown Complex ScalarType for {_cname(self)}")
+            return self
+        return got
 
     @property
     def is_bfloat16(self):
@@ -58,9 +68,10 @@ class _OptionalDtype(dtype):
     import. `_np` stays None when the package is missing."""
     __slots__ = ('_module',)
 
-    def __init__(self, name, module, kind, legacy):
+    def __init__(self, name, module, kind, legacy, signed=None, itemsize=2):
         self._module = module
-        super().__init__(name, None, kind, legacy)
+        super().__init__(name, None, kind, legacy, signed)
+        self.itemsize = itemsize
 
     @property
     def _np(self):
@@ -113,8 +124,85 @@ _QUANTIZED = (qint8, quint8, qint32, quint4x2, quint2x4)
 
 _ALL = (bool, uint8, uint16, uint32, uint64, int8, int16, int32, int64, float16, float32,
         float64, bfloat16, complex64, complex128)
-_BY_NAME = {d.name: d for d in _ALL + _QUANTIZED}
+
+# The low-precision types of torch's CPU build. float8 and complex32 tensors hold ml_dtypes
+# arrays (the optional package, as bfloat16); the sub-byte and bits types exist as dtypes only
+# (kind 5): torch's CPU kernels refuse nearly everything on them, ember refuses tensors of them.
+complex32 = _OptionalDtype('complex32', 'ml_dtypes', 3, None, itemsize=4)
+chalf = complex32
+float8_e4m3fn = _OptionalDtype('float8_e4m3fn', 'ml_dtypes', 2, None, itemsize=1)
+float8_e4m3fnuz = _OptionalDtype('float8_e4m3fnuz', 'ml_dtypes', 2, None, itemsize=1)
+float8_e5m2 = _OptionalDtype('float8_e5m2', 'ml_dtypes', 2, None, itemsize=1)
+float8_e5m2fnuz = _OptionalDtype('float8_e5m2fnuz', 'ml_dtypes', 2, None, itemsize=1)
+float8_e8m0fnu = _OptionalDtype('float8_e8m0fnu', 'ml_dtypes', 2, None, False, itemsize=1)
+_FLOAT8 = (float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu)
+
+
+class _BitsDtype(dtype):
+    """torch's bits1x8..bits16: opaque bit containers; `is_signed` is undefined for them."""
+    __slots__ = ()
+
+    @property
+    def is_signed(self):
+        raise RuntimeError("Bits types are undefined")
+
+
+_SIGNED_SLOT = dtype.is_signed
+_BitsDtype.is_signed = property(_BitsDtype.is_signed.fget, _SIGNED_SLOT.__set__)
+
+float4_e2m1fn_x2 = dtype('float4_e2m1fn_x2', None, 5, None)
+float4_e2m1fn_x2.is_floating_point = True
+bits1x8, bits2x4, bits4x2, bits8, bits16 = (
+    _BitsDtype(_n, None, 5, None, False) for _n in ('bits1x8', 'bits2x4', 'bits4x2', 'bits8',
+                                                    'bits16'))
+int1, int2, int3, int4, int5, int6, int7 = (dtype(f'int{_i}', None, 5, None, True)
+                                            for _i in range(1, 8))
+uint1, uint2, uint3, uint4, uint5, uint6, uint7 = (dtype(f'uint{_i}', None, 5, None, False)
+                                                   for _i in range(1, 8))
+bit = uint1
+_NO_VALUES = (float4_e2m1fn_x2, bits1x8, bits2x4, bits4x2, bits8, bits16, int1, int2, int3,
+              int4, int5, int6, int7, uint1, uint2, uint3, uint4, uint5, uint6, uint7)
+for _d in _NO_VALUES:
+    _d.itemsize = 1
+bits16.itemsize = 2
+_LOW = (complex32,) + _FLOAT8 + _NO_VALUES
+# the NumPy type names of ml_dtypes' types, which ember's NumPy fast paths must treat apart
+_ML_FLOATS = frozenset(('bfloat16',) + tuple(d.name for d in _FLOAT8))
+_ML_TYPES = _ML_FLOATS | {'complex32'}
+_NO_COMPLEX = frozenset(d.name for d in _FLOAT8 + _NO_VALUES)
+
+# torch's C++ ScalarType names, which its error messages use
+_CNAMES = {'bool': 'Bool', 'uint8': 'Byte', 'int8': 'Char', 'int16': 'Short', 'int32': 'Int',
+           'int64': 'Long', 'float16': 'Half', 'float32': 'Float', 'float64': 'Double',
+           'bfloat16': 'BFloat16', 'complex32': 'ComplexHalf', 'complex64': 'ComplexFloat',
+           'complex128': 'ComplexDouble', 'uint16': 'UInt16', 'uint32': 'UInt32',
+           'uint64': 'UInt64', 'qint8': 'QInt8', 'quint8': 'QUInt8', 'qint32': 'QInt32',
+           'quint4x2': 'QUInt4x2', 'quint2x4': 'QUInt2x4'}
+
+
+def _cname(d):
+    """torch's C++ name of a dtype ('Float', 'Float8_e4m3fn', 'UInt4', 'Bits8')."""
+    got = _CNAMES.get(d.name)
+    if got is None:
+        n = d.name
+        got = 'UInt' + n[4:] if n.startswith('uint') else n[0].upper() + n[1:]
+    return got
+
+
+_BY_NAME = {d.name: d for d in _ALL + _QUANTIZED + _LOW}
 _FROM_NP = {d._np: d for d in _ALL if not isinstance(d, _OptionalDtype)}
+
+
+def _float8_source(arr, d):
+    """The values to hand ml_dtypes' cast so that it rounds as torch's CPU conversion:
+    float8_e4m3fn saturates out-of-range values (infinities too) at +-448, float8_e8m0fnu (a
+    bare exponent) takes magnitudes and maps 0 to its smallest value."""
+    if d is float8_e4m3fn and arr.dtype.kind == 'f':
+        return np.where(np.isnan(arr), arr, np.clip(arr, -448.0, 448.0))
+    if d is float8_e8m0fnu and arr.dtype.kind in 'fiu':
+        a = np.abs(arr)
+        return np.where(a == 0, 2.0 ** -127, a)
+    return arr
 
 
 def from_numpy(np_dtype):
@@ -138,6 +226,10 @@ def from_numpy(np_dtype):
 def to_numpy(d):
     """The NumPy dtype that holds an ember dtype's values."""
     if d._np is None:
+        if d._kind == 5:
+            raise NotImplementedError(
+                f"ember does not hold tensors of {d!r} (torch's CPU kernels refuse nearly every "
+                f"op on {_cname(d)})")
         if d._kind == 4:
             raise RuntimeError(f"ember: {d!r} values exist only inside a quantized tensor "
                                "(torch.quantize_per_tensor, torch._empty_affine_quantized)")
@@ -188,7 +280,44 @@ def _promote_pair(a, b):
     return _FROM_NP[np.promote_types(a._np, b._np)]
 
 
-_PROMOTE = {(_a, _b): _promote_pair(_a, _b) for _a in _ALL for _b in _ALL}
+def _promote_low(a, b):
+    """torch's promotion for the low-precision types (errors as its ScalarType.cpp)."""
+    if a is b:
+        return a
+    names = f"{_cname(a)} and {_cname(b)}"
+    for d in (a, b):
+        if isinstance(d, _BitsDtype):
+            raise RuntimeError(f"Promotion from {names} is unsupported.")
+    if a in _FLOAT8 or b in _FLOAT8:
+        raise RuntimeError(f"Promotion for Float8 Types is not supported, attempted to promote "
+                           f"{names}")
+    if float4_e2m1fn_x2 in (a, b) or a._kind == 4 or b._kind == 4:
+        raise RuntimeError(f"Promotion for {names} is not supported")
+    if a._kind == 5 or b._kind == 5:
+        # the sub-byte ints: torch's table has them beside uint16..uint64
+        u, o = (a, b) if a._kind == 5 else (b, a)
+        if o.is_floating_point or o is u:
+            return o
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
+                           f"attempted to promote {names}")
+    # complex32 with a type of the table
+    c, o = (a, b) if a is complex32 else (b, a)
+    if o.is_complex or o in (float32, float64):
+        return {float32: complex64, float64: complex128}.get(o, o)
+    if o is bfloat16:
+        return complex64
+    if o in (uint16, uint32, uint64):
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
+                           f"attempted to promote {names}")
+    return c
+
+
+class _PromoteTable(dict):
+    def __missing__(self, key):
+        return _promote_low(*key)
+
+
+_PROMOTE = _PromoteTable({(_a, _b): _promote_pair(_a, _b) for _a in _ALL for _b in _ALL})
 
 
 def promote_types(a, b):
@@ -197,7 +326,12 @@ def promote_types(a, b):
 
 def can_cast(from_, to):
     """torch.can_cast: no cast that lowers the category (float -> int, complex -> float...)."""
-    return from_._kind <= to._kind
+    if from_.is_complex and not to.is_complex:
+        return False
+    # torch's integral types here are the standard ones, not the sub-byte or bits types
+    if from_.is_floating_point and to._kind == 1:
+        return False
+    return from_ is bool or to is not bool
 
 
 import builtins as _builtins  # noqa: E402  (after the dtype named `bool` shadows the builtin)
@@ -252,23 +386,54 @@ def result_type_tensors(a, a_zero_dim, b, b_zero_dim):
     return _combine_categories(a, b)
 
 
+# torch's finfo of the float8 types (bits, eps, max, min, tiny); resolution is 1 for all.
+# These are torch's numbers (float8_e5m2fnuz's eps is torch's 2**-3, not 2**-2).
+_FINFO8 = {
+    'float8_e4m3fn': (8, 2.0 ** -3, 448.0, -448.0, 2.0 ** -6),
+    'float8_e4m3fnuz': (8, 2.0 ** -3, 240.0, -240.0, 2.0 ** -7),
+    'float8_e5m2': (8, 2.0 ** -2, 57344.0, -57344.0, 2.0 ** -14),
+    'float8_e5m2fnuz': (8, 2.0 ** -3, 57344.0, -57344.0, 2.0 ** -15),
+    'float8_e8m0fnu': (8, 1.0, 2.0 ** 127, 2.0 ** -127, 2.0 ** -127),
+}
+
+
 class finfo:
     """torch.finfo for the floating types."""
 
     def __init__(self, type=None):
         type = type or _default
-        info = np.finfo(to_numpy(type))
-        self.bits = info.bits
-        self.eps = _pyfloat(info.eps)
-        self.max = _pyfloat(info.max)
-        self.min = _pyfloat(info.min)
-        self.tiny = _pyfloat(info.tiny)
-        self.smallest_normal = self.tiny
-        self.resolution = _pyfloat(info.resolution)
+        if not (type.is_floating_point or type.is_complex) or type._kind == 4:
+            raise TypeError("torch.finfo() requires a floating point input type. Use "
+                            "torch.iinfo to handle 'torch.finfo'")
         self.dtype = type.name
+        if type is float4_e2m1fn_x2:
+            self.bits = 8
+            return
+        if type.is_complex:
+            type = type.to_real()
+            self.dtype = type.name
+        if type.name in _FINFO8:
+            self.bits, self.eps, self.max, self.min, self.tiny = _FINFO8[type.name]
+            self.resolution = 1.0
+        else:
+            info = np.finfo(to_numpy(type))
+            self.bits = info.bits
+            self.eps = _pyfloat(info.eps)
+            self.max = _pyfloat(info.max)
+            self.min = _pyfloat(info.min)
+            self.tiny = _pyfloat(info.tiny)
+            self.resolution = 10.0 ** -info.precision
+        self.smallest_normal = self.tiny
+
+    def __getattr__(self, name):
+        # float4_e2m1fn_x2: torch knows only its width
+        if name in ('eps', 'max', 'min', 'tiny', 'smallest_normal', 'resolution'):
+            raise NotImplementedError(f'"{"epsilon" if name == "eps" else name}" not '
+                                      "implemented for 'Float4_e2m1fn_x2'")
+        raise AttributeError(name)
 
     def __repr__(self):
-        return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
                 f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
                 f"dtype={self.dtype})")
 
@@ -277,6 +442,9 @@ class iinfo:
     """torch.iinfo for the integer types."""
 
     def __init__(self, type):
+        if type._kind == 5 or type.is_floating_point or type.is_complex:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
         info = np.iinfo(to_numpy(type))
         self.bits = info.bits
         self.max = _pyint(info.max)

@@ -355,7 +355,7 @@ class Tensor(metaclass=_TensorMeta):
         return _storage.UntypedStorage._of(self)
 
     def is_floating_point(self):
-        return self._data.dtype.kind == 'f' or self._data.dtype.name == 'bfloat16'
+        return self._data.dtype.kind == 'f' or self._data.dtype.name in _dtype._ML_FLOATS
 
     def is_complex(self):
         return self._data.dtype.kind == 'c'
@@ -397,7 +397,8 @@ class Tensor(metaclass=_TensorMeta):
                 "you can only change requires_grad flags of leaf variables. If you want to use "
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
-        if value and self._data.dtype.kind not in 'fc' and self._data.dtype.name != 'bfloat16':
+        if value and self._data.dtype.kind not in 'fc' and \
+                self._data.dtype.name not in _dtype._ML_FLOATS:
             raise RuntimeError(
                 "only Tensors of floating point and complex dtype can require gradients")
         if _Forward.duals and self.__dict__.get('_fw_leaf'):
@@ -408,7 +409,7 @@ class Tensor(metaclass=_TensorMeta):
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self._data.dtype.kind not in 'fc' and \
-                self._data.dtype.name != 'bfloat16':
+                self._data.dtype.name not in _dtype._ML_FLOATS:
             # torch words this one differently from the attribute setter
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
@@ -517,8 +518,8 @@ class Tensor(metaclass=_TensorMeta):
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead.")
-        if self._data.dtype.name == 'bfloat16' and not force:
-            raise TypeError("Got unsupported ScalarType BFloat16")
+        if self._data.dtype.name in _dtype._ML_TYPES and not force:
+            raise TypeError(f"Got unsupported ScalarType {_dtype._cname(self.dtype)}")
         return self._data
 
     def item(self):
@@ -526,14 +527,14 @@ class Tensor(metaclass=_TensorMeta):
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
         v = self._data.reshape(()).item() if self._data.ndim else self._data.item()
-        if self._data.dtype.name == 'bfloat16':
-            v = float(v)
+        if self._data.dtype.name in _dtype._ML_TYPES:
+            v = complex(v) if self._data.dtype.kind == 'c' else float(v)
         return v
 
     def tolist(self):
         d = self._data
-        if d.dtype.name == 'bfloat16':
-            d = d.astype(np.float32)
+        if d.dtype.name in _dtype._ML_TYPES:
+            d = d.astype(np.complex64 if d.dtype.kind == 'c' else np.float32)
         return d.tolist()
 
     def __len__(self):

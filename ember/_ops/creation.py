@@ -695,7 +695,8 @@ def _to_dtype(self, dtype):
     """Tensor.to's conversion to another dtype (always a copy), differentiable when the target
     is a floating or complex dtype."""
     # torch casts nan/inf to integers silently; NumPy would warn
-    arr = _quiet(self._data.astype, _dtype.to_numpy(dtype))
+    src = _dtype._float8_source(self._data, dtype) if dtype in _dtype._FLOAT8 else self._data
+    arr = _quiet(src.astype, _dtype.to_numpy(dtype))
     if self._requires_grad and (dtype.is_floating_point or dtype.is_complex):
         return _record(ToCopyBackward0, arr, (self,), src_dtype=self.dtype)
     return _wrap(arr)
