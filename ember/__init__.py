@@ -74,7 +74,15 @@ from .amp.autocast_mode import (autocast, is_autocast_enabled, set_autocast_enab
                                 autocast_decrement_nesting, is_autocast_cpu_enabled,
                                 set_autocast_cpu_enabled, get_autocast_cpu_dtype,
                                 set_autocast_cpu_dtype, get_autocast_gpu_dtype,
-                                set_autocast_gpu_dtype)
+                                set_autocast_gpu_dtype, is_autocast_ipu_enabled,
+                                set_autocast_ipu_enabled, get_autocast_ipu_dtype,
+                                set_autocast_ipu_dtype, is_autocast_xla_enabled,
+                                set_autocast_xla_enabled, get_autocast_xla_dtype,
+                                set_autocast_xla_dtype)
+from .amp import GradScaler  # noqa: F401,E402
+from ._extras import *  # noqa: F401,F403,E402
+from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: F401,E402
+from .random import thread_safe_generator  # noqa: F401,E402
 
 # Loaded on first use, to keep `import ember` short: namespaces (ember.distributions, ember.cuda,
 # ember.distributed, ember.jit, ember.utils.data, ...) load when first reached, through the

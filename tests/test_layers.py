@@ -37,7 +37,7 @@ LAYERS = [
       'autograd.functional', 'autograd.gradcheck', 'autograd.variable', 'utils.hooks',
       'autograd.profiler', 'autograd.profiler_util', 'autograd.profiler_legacy', 'futures',
       'distributed', 'distributed.*', 'sparse', 'masked', 'masked.*', '_higher_order',
-      'return_types', 'nested', 'nested.*']),
+      'return_types', 'nested', 'nested.*', '_extras']),
     (3, 'nn: modules, parameters, init, F., nn.utils',
      ['nn', 'nn.*', 'func', 'ao.nn', 'ao.nn.*']),
     (4, 'what trains and stores models',

@@ -23,12 +23,27 @@ from .tensor_misc import _recomputed_vjp
 _CPU_REFUSED = ('batch_norm_stats', 'batch_norm_elemt', 'batch_norm_gather_stats',
                 'batch_norm_gather_stats_with_counts', 'batch_norm_backward_reduce',
                 'batch_norm_backward_elemt', 'mkldnn_adaptive_avg_pool2d',
-                'mkldnn_linear_backward_weights', 'mkldnn_max_pool2d', 'mkldnn_max_pool3d')
+                'mkldnn_linear_backward_weights', 'mkldnn_max_pool2d', 'mkldnn_max_pool3d',
+                # cuDNN's and MIOpen's kernels, registered for CUDA/ROCm only
+                'cudnn_affine_grid_generator', 'cudnn_batch_norm', 'cudnn_convolution',
+                'cudnn_convolution_add_relu', 'cudnn_convolution_relu',
+                'cudnn_convolution_transpose', 'cudnn_grid_sampler', 'miopen_batch_norm',
+                'miopen_convolution', 'miopen_convolution_add_relu', 'miopen_convolution_relu',
+                'miopen_convolution_transpose', 'miopen_ctc_loss', 'miopen_depthwise_convolution',
+                'miopen_rnn')
 
 __all__ = ['native_batch_norm', 'native_layer_norm', 'native_group_norm', 'native_dropout',
            'native_norm', 'batch_norm_update_stats', 'convolution', 'conv_tbc',
            'mkldnn_convolution', 'lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'lstm_cell', 'gru_cell',
-           'rnn_tanh_cell', 'rnn_relu_cell'] + list(_CPU_REFUSED)
+           'rnn_tanh_cell', 'rnn_relu_cell', 'cudnn_is_acceptable'] + list(_CPU_REFUSED)
+
+
+def cudnn_is_acceptable(input):
+    """Whether cuDNN could take this tensor: never on a CPU-only build."""
+    if not isinstance(input, Tensor):
+        raise TypeError("cudnn_is_acceptable(): argument 'input' (position 1) must be Tensor, "
+                        f"not {type(input).__name__}")
+    return False
 
 
 def _no_cpu_kernel(name):

@@ -1,0 +1,277 @@
+"""Small pieces of torch's top-level namespace that a CPU-only torch answers trivially or that
+wrap another part of ember: streams and events, the symbolic-number classes, from_file,
+the *_copy view-copies, get_file_path, classproperty."""
+import os
+
+import numpy as np
+
+from . import _dtype
+from ._tensor import Tensor, _wrap, device as _device
+
+__all__ = ['Stream', 'Event', 'SymInt', 'SymFloat', 'SymBool', 'from_file', 'get_file_path',
+           'is_distributed', 'classproperty', 'sym_constrain_range',
+           'sym_constrain_range_for_size', 'profiler_allow_cudagraph_cupti_lazy_reinit_cuda12',
+           'indices_copy', 'values_copy', 'crow_indices_copy', 'col_indices_copy',
+           'ccol_indices_copy', 'row_indices_copy']
+
+_NO_EVENTS = "cpu backend doesn't support events."
+
+
+def _cpu_only(dev):
+    d = _device(dev) if dev is not None else _device('cpu')
+    if d.type != 'cpu':
+        raise RuntimeError(f"PyTorch is not linked with support for {d.type} devices")
+    return d
+
+
+class Stream:
+    """torch.Stream on the CPU: one stream that is always idle."""
+
+    def __init__(self, device=None, *, priority=0, stream_id=0, device_index=-1,
+                 device_type=0):
+        _cpu_only(device)
+        self.stream_id = stream_id
+        self.device_index = device_index if device is None else -1
+        self.device_type = 0
+
+    @property
+    def device(self):
+        return _device('cpu')
+
+    def query(self):
+        return True
+
+    def synchronize(self):
+        return None
+
+    def wait_event(self, event):
+        return None
+
+    def wait_stream(self, stream):
+        raise RuntimeError(_NO_EVENTS)
+
+    def record_event(self, event=None):
+        raise RuntimeError(_NO_EVENTS)
+
+    @property
+    def native_handle(self):
+        raise RuntimeError("Backend doesn't support getting stream native handle.")
+
+    def is_capturing(self):
+        return False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def __eq__(self, other):
+        return isinstance(other, Stream) and (self.stream_id, self.device_index) == \
+            (other.stream_id, other.device_index)
+
+    def __hash__(self):
+        return hash((self.stream_id, self.device_index))
+
+    def __repr__(self):
+        return (f"torch.Stream device_type=cpu, device_index={self.device_index}, "
+                f"stream_id={self.stream_id}")
+
+
+class Event:
+    """torch.Event on the CPU: nothing to record, every wait returns at once."""
+
+    def __init__(self, device=None, *, enable_timing=False, blocking=False, interprocess=False):
+        _cpu_only(device)
+        self._flag = 1 if enable_timing else 0
+        self.event_id = 0
+
+    @property
+    def device(self):
+        return _device('cpu')
+
+    def record(self, stream=None):
+        raise RuntimeError(_NO_EVENTS)
+
+    def query(self):
+        return True
+
+    def synchronize(self):
+        return None
+
+    def wait(self, stream=None):
+        return None
+
+    def elapsed_time(self, end_event):
+        if not (self._flag and end_event._flag):
+            raise ValueError("Both events must be created with argument 'enable_timing=True'.")
+        raise ValueError("Both events must be recorded before calculating elapsed time.")
+
+    def ipc_handle(self):
+        raise NotImplementedError("torch.Event ipc is not supported yet, please open an issue "
+                                  "if you need this!")
+
+    @classmethod
+    def from_ipc_handle(cls, device, ipc_handle):
+        raise NotImplementedError("torch.Event ipc is not supported yet, please open an issue "
+                                  "if you need this!")
+
+    def __repr__(self):
+        return (f"torch.Event device_type=cpu, device_index=-1, event_flag={self._flag}, "
+                f"event_id={self.event_id}")
+
+
+class _SymNode:
+    """torch.SymInt/SymFloat/SymBool: a number whose value a symbolic node holds. ember traces
+    nothing, so they only appear when a program builds one over a node of its own."""
+
+    def __init__(self, node):
+        self.node = node
+
+    def __repr__(self):
+        return self.node._graph_repr()
+
+    def __str__(self):
+        return self.node.str()
+
+    def __bool__(self):
+        return bool(self.node.bool_())
+
+    def __hash__(self):
+        return hash(self.node)
+
+
+class SymInt(_SymNode):
+    """torch.SymInt: an int-like value held by a symbolic node."""
+
+    def __int__(self):
+        return self.node.int_()
+
+    def __index__(self):
+        return self.node.int_()
+
+
+class SymFloat(_SymNode):
+    """torch.SymFloat: a float-like value held by a symbolic node."""
+
+    def __float__(self):
+        return self.node.guard_float('', 0)
+
+
+class SymBool(_SymNode):
+    """torch.SymBool: a bool-like value held by a symbolic node."""
+
+
+def sym_constrain_range(size, *, min=None, max=None):
+    """Checks a concrete size against [min, max] (ember's sizes are never symbolic)."""
+    lo = -float('inf') if min is None else min
+    hi = float('inf') if max is None else max
+    if not lo <= size <= hi:
+        raise RuntimeError(f"Invalid value range for {size} between [{min}, {max}].")
+
+
+def sym_constrain_range_for_size(size, *, min=None, max=None):
+    sym_constrain_range(size, min=min, max=max)
+
+
+def profiler_allow_cudagraph_cupti_lazy_reinit_cuda12():
+    return True
+
+
+def is_distributed(input):
+    """torch.is_distributed: no ember tensor is a distributed one."""
+    return False
+
+
+def get_file_path(*path_components):
+    """A path inside the installed package (torch's for torch, ember's for ember)."""
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        *path_components)
+
+
+class _ClassProperty:
+    def __init__(self, fget):
+        self.fget = fget
+
+    def __get__(self, instance, owner=None):
+        return self.fget.__get__(instance, owner if owner is not None else type(instance))()
+
+
+def classproperty(func):
+    """A read-only property of the class (torch._utils.classproperty)."""
+    if not isinstance(func, (classmethod, staticmethod)):
+        func = classmethod(func)
+    return _ClassProperty(func)
+
+
+def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None,
+              pin_memory=False, requires_grad=False):
+    """torch.from_file: a tensor of `size` elements over a file's bytes; with shared=True the
+    file is mapped (created or grown to fit) and writes go to it, otherwise it is read."""
+    dtype = dtype or _dtype.get_default_dtype()
+    npd = _dtype.to_numpy(dtype)
+    need = size * npd.itemsize
+    filename = os.fspath(filename)
+    if shared:
+        try:
+            fd = os.open(filename, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise RuntimeError(f"unable to open shared memory object <{filename}> in read-write "
+                               f"mode: {e.strerror} ({e.errno})") from None
+        try:
+            if os.fstat(fd).st_size < need:
+                os.ftruncate(fd, need)
+        finally:
+            os.close(fd)
+        arr = (np.memmap(filename, dtype=npd, mode='r+', shape=(size,)) if size
+               else np.empty(0, npd))
+    else:
+        try:
+            have = os.path.getsize(filename)
+        except OSError as e:
+            raise RuntimeError(f"unable to open file <{filename}> in read-only mode: "
+                               f"{e.strerror} ({e.errno})") from None
+        if have < need:
+            raise RuntimeError(f"file <{filename}> size <{have}> is smaller than the required "
+                               f"mapping size <{need}>")
+        arr = np.fromfile(filename, dtype=npd, count=size)
+    t = _wrap(np.asarray(arr) if not shared else arr.view(np.ndarray))
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+_LAYOUT_NAMES = {'torch.strided': 'Strided', 'torch.sparse_coo': 'Sparse',
+                 'torch.sparse_csr': 'SparseCsr', 'torch.sparse_csc': 'SparseCsc'}
+
+
+def _view_copy(name, wants, layouts):
+    """torch.<name>_copy: a copy of Tensor.<name>() for the layouts whose kernel torch has
+    (the compressed ones: torch registers none of these for SparseCPU)."""
+    def fn(input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}_copy(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
+        lay = repr(input.layout)
+        if lay == 'torch.sparse_coo':
+            raise NotImplementedError(
+                f"Could not run 'aten::{name}_copy' with arguments from the 'SparseCPU' backend. "
+                "This could be because the operator doesn't exist for this backend, or was "
+                "omitted during the selective/custom build process (if using custom build).")
+        if lay not in layouts:
+            raise RuntimeError(f"{name} expected {wants} tensor layout but got "
+                               f"{_LAYOUT_NAMES.get(lay, lay)}")
+        return getattr(input, name)().clone()
+    fn.__name__ = fn.__qualname__ = f'{name}_copy'
+    fn.__doc__ = f"torch.{name}_copy: a copy of Tensor.{name}()."
+    return fn
+
+
+_ROW = ('torch.sparse_csr',)
+_COL = ('torch.sparse_csc',)
+indices_copy = _view_copy('indices', 'sparse coordinate', ())
+values_copy = _view_copy('values', 'sparse', _ROW + _COL)
+crow_indices_copy = _view_copy('crow_indices', 'sparse row compressed', _ROW)
+col_indices_copy = _view_copy('col_indices', 'sparse row compressed', _ROW)
+ccol_indices_copy = _view_copy('ccol_indices', 'sparse column compressed', _COL)
+row_indices_copy = _view_copy('row_indices', 'sparse column compressed', _COL)

@@ -1,0 +1,177 @@
+"""Small top-level torch names (streams, events, from_file, view copies, the CPU-only refusals of
+the cuDNN/MIOpen kernels, the deprecated IPU/XLA autocast switches) against torch."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests._oracle import same
+
+REFUSED = ['cudnn_affine_grid_generator', 'cudnn_batch_norm', 'cudnn_convolution',
+           'cudnn_convolution_add_relu', 'cudnn_convolution_relu', 'cudnn_convolution_transpose',
+           'cudnn_grid_sampler', 'miopen_batch_norm', 'miopen_convolution',
+           'miopen_convolution_add_relu', 'miopen_convolution_relu',
+           'miopen_convolution_transpose', 'miopen_ctc_loss', 'miopen_depthwise_convolution',
+           'miopen_rnn']
+
+
+def _args(lib, name):
+    x, w, b, g = (lib.ones(1, 2, 5, 5), lib.ones(3, 2, 3, 3), lib.ones(3), lib.ones(2))
+    return {
+        'cudnn_affine_grid_generator': (lib.ones(1, 2, 3), 1, 2, 4, 4),
+        'cudnn_batch_norm': (x, g, g, g.clone(), g.clone(), True, 0.1, 1e-5),
+        'miopen_batch_norm': (x, g, g, g.clone(), g.clone(), True, 0.1, 1e-5),
+        'cudnn_convolution': (x, w, [0, 0], [1, 1], [1, 1], 1, False, False, False),
+        'cudnn_convolution_add_relu': (x, w, lib.ones(1, 3, 3, 3), 1.0, b, [1, 1], [0, 0],
+                                       [1, 1], 1),
+        'miopen_convolution_add_relu': (x, w, lib.ones(1, 3, 3, 3), 1.0, b, [1, 1], [0, 0],
+                                        [1, 1], 1),
+        'cudnn_convolution_relu': (x, w, b, [1, 1], [0, 0], [1, 1], 1),
+        'miopen_convolution_relu': (x, w, b, [1, 1], [0, 0], [1, 1], 1),
+        'cudnn_convolution_transpose': (x, w.transpose(0, 1), [0, 0], [0, 0], [1, 1], [1, 1], 1,
+                                        False, False, False),
+        'cudnn_grid_sampler': (x, lib.zeros(1, 4, 4, 2)),
+        'miopen_convolution': (x, w, b, [0, 0], [1, 1], [1, 1], 1, False, False),
+        'miopen_convolution_transpose': (x, w.transpose(0, 1), b, [0, 0], [0, 0], [1, 1], [1, 1],
+                                         1, False, False),
+        'miopen_ctc_loss': (lib.zeros(5, 1, 4), lib.tensor([[1, 2]]), [5], [2], 0, False, False),
+        'miopen_depthwise_convolution': (x, lib.ones(2, 1, 3, 3), None, [0, 0], [1, 1], [1, 1],
+                                         2, False, False),
+        'miopen_rnn': (lib.zeros(3, 1, 2), [lib.zeros(4, 2)], 1, lib.zeros(1, 1, 4), None, 1, 4,
+                       1, False, 0., False, False, [], None),
+    }[name]
+
+
+@pytest.mark.parametrize('name', REFUSED)
+def test_cuda_only_kernels_refuse_cpu_tensors_as_torch(name):
+    with pytest.raises(NotImplementedError) as te:
+        getattr(torch, name)(*_args(torch, name))
+    with pytest.raises(NotImplementedError) as ee:
+        getattr(ember, name)(*_args(ember, name))
+    assert str(te.value).startswith(str(ee.value))
+    assert f"'aten::{name}'" in str(ee.value)
+
+
+def test_cudnn_is_acceptable():
+    for x in ('zeros(2)', 'zeros(1, 2, 3, 3).half()', 'tensor(1)'):
+        same(lambda lib: lib.cudnn_is_acceptable(eval('lib.' + x)), torch)
+
+
+def test_stream_and_event_on_cpu():
+    same(lambda lib: repr(lib.Stream()), torch)
+    same(lambda lib: repr(lib.Stream(stream_id=1, device_index=0, device_type=0)), torch)
+    same(lambda lib: repr(lib.Event()), torch)
+    same(lambda lib: repr(lib.Event(enable_timing=True)), torch)
+    same(lambda lib: (lib.Stream().query(), lib.Stream().synchronize(), lib.Event().query(),
+                      lib.Event().synchronize(), lib.Event().wait(), lib.Stream().is_capturing(),
+                      repr(lib.Stream().device), repr(lib.Event().device),
+                      lib.Stream() == lib.Stream()),
+         torch)
+    same(lambda lib: lib.Event().record(), torch)
+    same(lambda lib: lib.Stream().record_event(), torch)
+    same(lambda lib: lib.Stream().wait_stream(lib.Stream()), torch)
+    same(lambda lib: lib.Stream().wait_event(lib.Event()), torch)
+    same(lambda lib: lib.Stream().native_handle, torch)
+    same(lambda lib: lib.Event().ipc_handle(), torch)
+    same(lambda lib: lib.Event().elapsed_time(lib.Event()), torch)
+    same(lambda lib: lib.Event(enable_timing=True).elapsed_time(lib.Event(enable_timing=True)),
+         torch)
+    with ember.Stream() as s:
+        assert s.stream_id == 0
+
+
+def test_from_file(tmp_path):
+    p = tmp_path / 'f.bin'
+    np.arange(10, dtype=np.float32).tofile(p)
+    same(lambda lib: lib.from_file(str(p), size=4).tolist(), torch)
+    same(lambda lib: lib.from_file(str(p), False, 3, dtype=lib.float64).tolist(), torch)
+    same(lambda lib: lib.from_file(str(p), size=40), torch)
+    same(lambda lib: lib.from_file(str(p)).shape, torch)
+    same(lambda lib: lib.from_file(str(tmp_path / 'none.bin'), size=2), torch)
+    same(lambda lib: repr(lib.from_file(str(p), size=2, requires_grad=True)), torch)
+    t = ember.from_file(str(p), shared=False, size=4)
+    t[0] = 5
+    assert np.fromfile(p, np.float32)[0] == 0
+    for lib, v in ((ember, 100.), (torch, 200.)):
+        t = lib.from_file(str(p), shared=True, size=4)
+        t[0] = v
+        del t
+        assert np.fromfile(p, np.float32)[0] == v
+    for lib in (ember, torch):      # a shared mapping grows the file, creating it when needed
+        q = tmp_path / f'new_{lib.__name__}.bin'
+        assert lib.from_file(str(q), shared=True, size=6).tolist() == [0.0] * 6
+        assert q.stat().st_size == 24
+
+
+@pytest.mark.parametrize('name', ['indices', 'values', 'crow_indices', 'col_indices',
+                                  'ccol_indices', 'row_indices'])
+@pytest.mark.parametrize('layout', ['dense', 'coo', 'csr'])
+def test_view_copies(name, layout):
+    def run(lib):
+        d = lib.tensor([[0., 2.], [3., 0.]])
+        x = {'dense': d, 'coo': d.to_sparse(), 'csr': d.to_sparse_csr()}[layout]
+        return getattr(lib, name + '_copy')(x).tolist()
+    run_both(run)
+    if layout == 'csr' and name == 'values':     # a copy, not a view
+        sp = ember.tensor([[0., 2.], [3., 0.]]).to_sparse_csr()
+        v = ember.values_copy(sp)
+        v[0] = 9
+        assert sp.values()[0].item() == 2
+
+
+def run_both(fn):
+    """Like `same`, comparing only the first line of an error (torch's dispatcher appends its
+    table of registrations)."""
+    from tests._oracle import run
+    t, e = run(fn, torch), run(fn, ember)
+    if t[0] == 'raised':
+        t = ('raised', (t[1][0], t[1][1].split(' If you are a Facebook')[0]))
+    assert e == t, (t, e)
+    return e
+
+
+def test_small_functions():
+    same(lambda lib: lib.is_distributed(lib.zeros(2)), torch)
+    same(lambda lib: lib.thread_safe_generator(), torch)
+    same(lambda lib: lib.profiler_allow_cudagraph_cupti_lazy_reinit_cuda12(), torch)
+    same(lambda lib: lib.sym_constrain_range(3, min=0, max=5), torch)
+    same(lambda lib: lib.sym_constrain_range(7, min=0, max=5), torch)
+    same(lambda lib: lib.sym_constrain_range_for_size(3, min=0, max=5), torch)
+    assert ember.get_file_path('a', 'b').endswith('/a/b')
+    assert ember.GradScaler is ember.amp.GradScaler
+    assert ember.DisableTorchFunction is ember._C.DisableTorchFunction
+    assert ember.DisableTorchFunctionSubclass is ember._C.DisableTorchFunctionSubclass
+
+    class A:
+        _n = 3
+
+        @ember.classproperty
+        def n(cls):
+            return cls._n
+    assert A.n == 3 and A().n == 3
+
+
+def test_symbolic_number_classes_need_a_node():
+    for name in ('SymInt', 'SymFloat', 'SymBool'):
+        same(lambda lib: repr(getattr(lib, name)(3)), torch)
+    assert not isinstance(3, ember.SymInt)
+
+
+@pytest.mark.parametrize('dev', ['ipu', 'xla'])
+def test_deprecated_autocast_switches(dev):
+    def run(lib):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter('always')
+            before = (getattr(lib, f'is_autocast_{dev}_enabled')(),
+                      getattr(lib, f'get_autocast_{dev}_dtype')())
+            getattr(lib, f'set_autocast_{dev}_enabled')(True)
+            getattr(lib, f'set_autocast_{dev}_dtype')(lib.float16)
+            after = (lib.is_autocast_enabled(dev), lib.get_autocast_dtype(dev))
+            getattr(lib, f'set_autocast_{dev}_enabled')(before[0])
+            getattr(lib, f'set_autocast_{dev}_dtype')(before[1])
+        return repr(before + after), [(m.category.__name__,
+                                       str(m.message).split(' (Triggered internally')[0])
+                                      for m in w]
+    assert run(ember) == run(torch)
