@@ -81,6 +81,7 @@ from .amp.autocast_mode import (autocast, is_autocast_enabled, set_autocast_enab
                                 set_autocast_xla_dtype)
 from .amp import GradScaler  # noqa: F401,E402
 from ._extras import *  # noqa: F401,F403,E402
+from ._jit_types import *  # noqa: F401,F403,E402  (TorchScript types and operator schemas)
 from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: F401,E402
 from .random import thread_safe_generator  # noqa: F401,E402
 

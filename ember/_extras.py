@@ -12,7 +12,7 @@ __all__ = ['Stream', 'Event', 'SymInt', 'SymFloat', 'SymBool', 'from_file', 'get
            'is_distributed', 'classproperty', 'sym_constrain_range',
            'sym_constrain_range_for_size', 'profiler_allow_cudagraph_cupti_lazy_reinit_cuda12',
            'indices_copy', 'values_copy', 'crow_indices_copy', 'col_indices_copy',
-           'ccol_indices_copy', 'row_indices_copy']
+           'ccol_indices_copy', 'row_indices_copy', 'prepare_multiprocessing_environment']
 
 _NO_EVENTS = "cpu backend doesn't support events."
 
@@ -24,7 +24,25 @@ def _cpu_only(dev):
     return d
 
 
-class Stream:
+def _idle(self, *args):
+    """Waiting on the CPU: there is nothing to wait for."""
+    return None
+
+
+class _CpuSync:
+    """What torch's CPU streams and events share: the device, and nothing ever pending."""
+
+    @property
+    def device(self):
+        return _device('cpu')
+
+    def query(self):
+        return True
+
+    synchronize = _idle
+
+
+class Stream(_CpuSync):
     """torch.Stream on the CPU: one stream that is always idle."""
 
     def __init__(self, device=None, *, priority=0, stream_id=0, device_index=-1,
@@ -34,18 +52,7 @@ class Stream:
         self.device_index = device_index if device is None else -1
         self.device_type = 0
 
-    @property
-    def device(self):
-        return _device('cpu')
-
-    def query(self):
-        return True
-
-    def synchronize(self):
-        return None
-
-    def wait_event(self, event):
-        return None
+    wait_event = __exit__ = _idle
 
     def wait_stream(self, stream):
         raise RuntimeError(_NO_EVENTS)
@@ -63,9 +70,6 @@ class Stream:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        return None
-
     def __eq__(self, other):
         return isinstance(other, Stream) and (self.stream_id, self.device_index) == \
             (other.stream_id, other.device_index)
@@ -78,7 +82,10 @@ class Stream:
                 f"stream_id={self.stream_id}")
 
 
-class Event:
+_NO_IPC = "torch.Event ipc is not supported yet, please open an issue if you need this!"
+
+
+class Event(_CpuSync):
     """torch.Event on the CPU: nothing to record, every wait returns at once."""
 
     def __init__(self, device=None, *, enable_timing=False, blocking=False, interprocess=False):
@@ -86,21 +93,10 @@ class Event:
         self._flag = 1 if enable_timing else 0
         self.event_id = 0
 
-    @property
-    def device(self):
-        return _device('cpu')
-
     def record(self, stream=None):
         raise RuntimeError(_NO_EVENTS)
 
-    def query(self):
-        return True
-
-    def synchronize(self):
-        return None
-
-    def wait(self, stream=None):
-        return None
+    wait = _idle
 
     def elapsed_time(self, end_event):
         if not (self._flag and end_event._flag):
@@ -108,17 +104,24 @@ class Event:
         raise ValueError("Both events must be recorded before calculating elapsed time.")
 
     def ipc_handle(self):
-        raise NotImplementedError("torch.Event ipc is not supported yet, please open an issue "
-                                  "if you need this!")
+        raise NotImplementedError(_NO_IPC)
 
     @classmethod
     def from_ipc_handle(cls, device, ipc_handle):
-        raise NotImplementedError("torch.Event ipc is not supported yet, please open an issue "
-                                  "if you need this!")
+        raise NotImplementedError(_NO_IPC)
 
     def __repr__(self):
         return (f"torch.Event device_type=cpu, device_index=-1, event_flag={self._flag}, "
                 f"event_id={self.event_id}")
+
+
+def _via_node(call, convert=None):
+    """A method of a symbolic number that asks its node."""
+    def method(self, *args):
+        got = getattr(self.node, call)(*args)
+        return got if convert is None else convert(got)
+    method.__name__ = call
+    return method
 
 
 class _SymNode:
@@ -128,27 +131,15 @@ class _SymNode:
     def __init__(self, node):
         self.node = node
 
-    def __repr__(self):
-        return self.node._graph_repr()
-
-    def __str__(self):
-        return self.node.str()
-
-    def __bool__(self):
-        return bool(self.node.bool_())
-
-    def __hash__(self):
-        return hash(self.node)
+    __repr__ = _via_node('_graph_repr')
+    __str__ = _via_node('str')
+    __bool__ = _via_node('bool_', bool)
+    __hash__ = _via_node('__hash__')
 
 
 class SymInt(_SymNode):
     """torch.SymInt: an int-like value held by a symbolic node."""
-
-    def __int__(self):
-        return self.node.int_()
-
-    def __index__(self):
-        return self.node.int_()
+    __int__ = __index__ = _via_node('int_')
 
 
 class SymFloat(_SymNode):
@@ -176,6 +167,11 @@ def sym_constrain_range_for_size(size, *, min=None, max=None):
 
 def profiler_allow_cudagraph_cupti_lazy_reinit_cuda12():
     return True
+
+
+def prepare_multiprocessing_environment(path):
+    """A hook torch's internal builds use to set up subprocesses; nothing to do."""
+    return None
 
 
 def is_distributed(input):

@@ -11,7 +11,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype, _tensor_str, _torch_function
+from . import _dtype, _shm, _tensor_str, _torch_function
 from ._dtype import from_numpy as _dtype_of_np
 from ._values import memory_format, strided
 
@@ -685,10 +685,14 @@ class Tensor(metaclass=_TensorMeta):
         return False
 
     def share_memory_(self):
+        """Move the values into shared memory (a block other processes can map: see
+        torch.multiprocessing). Views taken before keep the old memory."""
+        if type(self._data) is np.ndarray and not _shm.is_shared(self._data):
+            self._data = _shm.share(self._data)
         return self
 
     def is_shared(self):
-        return False
+        return _shm.is_shared(self._data)
 
 
 def _device_type(d):

@@ -4,7 +4,7 @@
 # Methods are grouped by the module that attaches them; signatures are inspect.signature's.
 from typing import Any
 
-from . import _dtype, _tensor_str, _torch_function
+from . import _dtype, _shm, _tensor_str, _torch_function
 from . import _storage
 from ._dtype import from_numpy as _dtype_of_np
 from ._values import memory_format, strided

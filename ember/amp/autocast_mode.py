@@ -139,30 +139,25 @@ def set_autocast_gpu_dtype(dtype):
 
 def _legacy_device_functions(dev):
     """torch's deprecated is/set_autocast_<dev>_enabled and get/set_autocast_<dev>_dtype."""
-    def is_enabled():
-        _deprecated(f'is_autocast_{dev}_enabled', f"is_autocast_enabled('{dev}')")
-        return is_autocast_enabled(dev)
+    def getter(what, fn):
+        def get():
+            _deprecated(f'{what.format(dev)}', f"{fn.__name__}('{dev}')")
+            return fn(dev)
+        get.__name__ = get.__qualname__ = what.format(dev)
+        return get
 
-    def set_enabled(enabled):
-        warnings.warn(f"torch.set_autocast_{dev}_enabled(enabled) is deprecated. Please use "
-                      f"torch.set_autocast_enabled('{dev}', enabled) instead.",
-                      DeprecationWarning, stacklevel=2)
-        set_autocast_enabled(dev, enabled)
-
-    def get_dtype():
-        _deprecated(f'get_autocast_{dev}_dtype', f"get_autocast_dtype('{dev}')")
-        return get_autocast_dtype(dev)
-
-    def set_dtype(dtype):
-        warnings.warn(f"torch.set_autocast_{dev}_dtype(dtype) is deprecated. Please use "
-                      f"torch.set_autocast_dtype('{dev}', dtype) instead.",
-                      DeprecationWarning, stacklevel=2)
-        set_autocast_dtype(dev, dtype)
-    fns = (is_enabled, set_enabled, get_dtype, set_dtype)
-    for f, n in zip(fns, ('is_autocast_{}_enabled', 'set_autocast_{}_enabled',
-                          'get_autocast_{}_dtype', 'set_autocast_{}_dtype')):
-        f.__name__ = f.__qualname__ = n.format(dev)
-    return fns
+    def setter(what, arg, fn):
+        def set_(value):
+            warnings.warn(f"torch.{what.format(dev)}({arg}) is deprecated. Please use "
+                          f"torch.{fn.__name__}('{dev}', {arg}) instead.", DeprecationWarning,
+                          stacklevel=2)
+            fn(dev, value)
+        set_.__name__ = set_.__qualname__ = what.format(dev)
+        return set_
+    return (getter('is_autocast_{}_enabled', is_autocast_enabled),
+            setter('set_autocast_{}_enabled', 'enabled', set_autocast_enabled),
+            getter('get_autocast_{}_dtype', get_autocast_dtype),
+            setter('set_autocast_{}_dtype', 'dtype', set_autocast_dtype))
 
 
 (is_autocast_ipu_enabled, set_autocast_ipu_enabled, get_autocast_ipu_dtype,

@@ -466,8 +466,8 @@ class Module:
         return self._apply(convert)
 
     def share_memory(self):
-        # NumPy arrays live in process memory; there is nothing to move.
-        return self
+        """Move the parameters and buffers into shared memory (Tensor.share_memory_)."""
+        return self._apply(lambda t: t.share_memory_())
 
     def compile(self, *args, **kwargs):
         """torch.compile has no counterpart in ember: the module keeps running eagerly."""
