@@ -81,7 +81,6 @@ from .amp.autocast_mode import (autocast, is_autocast_enabled, set_autocast_enab
                                 set_autocast_xla_dtype)
 from .amp import GradScaler  # noqa: F401,E402
 from ._extras import *  # noqa: F401,F403,E402
-from ._jit_types import *  # noqa: F401,F403,E402  (TorchScript types and operator schemas)
 from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: F401,E402
 from .random import thread_safe_generator  # noqa: F401,E402
 
@@ -90,6 +89,13 @@ from .random import thread_safe_generator  # noqa: F401,E402
 # module fallback below; these names load their module the same way.
 _LAZY = {'save': 'serialization', 'load': 'serialization', 'install_as_torch': '_hook',
          'vmap': 'func'}  # torch.vmap is torch.func.vmap
+# TorchScript's types and operator schemas
+_LAZY.update(dict.fromkeys(
+    ('Type TensorType IntType FloatType BoolType StringType NoneType NumberType ComplexType '
+     'AnyType ListType DictType TupleType OptionalType UnionType FutureType AwaitType RRefType '
+     'DeviceObjType StreamObjType PyObjectType ClassType EnumType InterfaceType SymIntType '
+     'SymBoolType InferredType FunctionSchema Argument parse_schema unify_type_list').split(),
+    '_jit_types'))
 
 
 def __getattr__(name):
