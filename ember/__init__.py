@@ -45,6 +45,7 @@ from ._ops.native import *  # noqa: F401,F403
 from ._ops.samplers import *  # noqa: F401,F403
 from ._ops.lowrank import *  # noqa: F401,F403
 from ._ops.quantized import *  # noqa: F401,F403
+from ._ops.fbgemm import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions  # noqa: F401
 
 from . import autograd, linalg, sparse, masked  # noqa: F401

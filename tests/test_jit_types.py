@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ember
-from tests._oracle import same
+from tests._oracle import assert_same
 
 SINGLETONS = ('IntType FloatType BoolType StringType NoneType NumberType ComplexType AnyType '
               'DeviceObjType StreamObjType PyObjectType SymIntType SymBoolType TensorType').split()
@@ -35,16 +35,16 @@ NAMES = list(_types(ember))
 
 @pytest.mark.parametrize('name', SINGLETONS)
 def test_singletons(name):
-    same(lambda lib: (str(getattr(lib, name).get()), repr(getattr(lib, name).get()),
+    assert_same(lambda lib: (str(getattr(lib, name).get()), repr(getattr(lib, name).get()),
                       getattr(lib, name).get().kind(),
                       getattr(lib, name).get().annotation_str,
                       getattr(lib, name).get() is getattr(lib, name).get()), torch)
-    same(lambda lib: getattr(lib, name)(), torch)
+    assert_same(lambda lib: getattr(lib, name)(), torch)
 
 
 @pytest.mark.parametrize('name', NAMES)
 def test_type_text_and_structure(name):
-    same(lambda lib: (str(_types(lib)[name]), _types(lib)[name].annotation_str,
+    assert_same(lambda lib: (str(_types(lib)[name]), _types(lib)[name].annotation_str,
                       _types(lib)[name].kind(),
                       [str(t) for t in _types(lib)[name].containedTypes()],
                       _types(lib)[name].is_interface_type()), torch)
@@ -52,17 +52,17 @@ def test_type_text_and_structure(name):
 
 @pytest.mark.parametrize('a', NAMES)
 def test_is_subtype_of(a):
-    same(lambda lib: [(b, _types(lib)[a].isSubtypeOf(_types(lib)[b])) for b in NAMES], torch)
-    same(lambda lib: [(b, _types(lib)[a] == _types(lib)[b]) for b in NAMES], torch)
+    assert_same(lambda lib: [(b, _types(lib)[a].isSubtypeOf(_types(lib)[b])) for b in NAMES], torch)
+    assert_same(lambda lib: [(b, _types(lib)[a] == _types(lib)[b]) for b in NAMES], torch)
 
 
 def test_unhashable_and_accessors():
     for lib in (ember, torch):
         with pytest.raises(TypeError):
             hash(lib.IntType.get())
-    same(lambda lib: [str(t) for t in lib.TupleType([lib.IntType.get(),
+    assert_same(lambda lib: [str(t) for t in lib.TupleType([lib.IntType.get(),
                                                       lib.FloatType.get()]).elements()], torch)
-    same(lambda lib: (str(lib.DictType(lib.StringType.get(), lib.IntType.get()).getKeyType()),
+    assert_same(lambda lib: (str(lib.DictType(lib.StringType.get(), lib.IntType.get()).getKeyType()),
                       str(lib.DictType(lib.StringType.get(), lib.IntType.get()).getValueType()),
                       str(lib.ListType(lib.IntType.get()).getElementType()),
                       str(lib.OptionalType.ofTensor()), str(lib.ListType.ofInts()),
@@ -81,18 +81,18 @@ def test_union_unification_and_order(members):
             return str(lib.UnionType([_types(lib)[m] for m in members]))
         except RuntimeError as e:   # torch's internal assertions: compare their first words
             return 'RuntimeError: ' + str(e).split(' INTERNAL')[0]
-    same(run, torch)
+    assert_same(run, torch)
 
 
 def test_constructor_errors():
-    same(lambda lib: lib.ListType(3), torch)
-    same(lambda lib: lib.TupleType(lib.IntType.get()), torch)
-    same(lambda lib: str(lib.DictType(lib.ListType(lib.IntType.get()), lib.IntType.get())),
+    assert_same(lambda lib: lib.ListType(3), torch)
+    assert_same(lambda lib: lib.TupleType(lib.IntType.get()), torch)
+    assert_same(lambda lib: str(lib.DictType(lib.ListType(lib.IntType.get()), lib.IntType.get())),
          torch)
-    same(lambda lib: lib.Type(), torch)
-    same(lambda lib: lib.ClassType('__torch__.Foo'), torch)
-    same(lambda lib: lib.InterfaceType('__torch__.Foo'), torch)
-    same(lambda lib: str(lib.DictType(lib.BoolType.get(), lib.IntType.get())), torch)
+    assert_same(lambda lib: lib.Type(), torch)
+    assert_same(lambda lib: lib.ClassType('__torch__.Foo'), torch)
+    assert_same(lambda lib: lib.InterfaceType('__torch__.Foo'), torch)
+    assert_same(lambda lib: str(lib.DictType(lib.BoolType.get(), lib.IntType.get())), torch)
 
 
 def test_tensor_types():
@@ -103,11 +103,11 @@ def test_tensor_types():
                 t.requires_grad(), t.strides(), t.undefined(), t == g, t.isSubtypeOf(g),
                 g.isSubtypeOf(t), g.sizes(), g.dim(), g.dtype(), g.requires_grad(),
                 g.undefined(), str(lib.TensorType.getInferred()))
-    same(run, torch)
+    assert_same(run, torch)
 
 
 def test_inferred_type():
-    same(lambda lib: (lib.InferredType(lib.IntType.get()).success(),
+    assert_same(lambda lib: (lib.InferredType(lib.IntType.get()).success(),
                       str(lib.InferredType(lib.IntType.get()).type()),
                       lib.InferredType('bad').success(), lib.InferredType('bad').reason()), torch)
     for lib in (ember, torch):
@@ -119,7 +119,7 @@ def test_inferred_type():
                                    ['none', 'int'], ['opt_int', 'int'], ['list_int', 'list_int'],
                                    ['tensor', 'tensor'], []])
 def test_unify_type_list(types):
-    same(lambda lib: str(lib.unify_type_list([_types(lib)[t] for t in types])), torch)
+    assert_same(lambda lib: str(lib.unify_type_list([_types(lib)[t] for t in types])), torch)
 
 
 def test_every_registered_schema_parses_as_torch_parses_it():
@@ -156,7 +156,7 @@ def test_schema_errors(src):
         except RuntimeError as e:
             return str(e).split(' INTERNAL')[0].strip().split('\n')[0]
         return 'parsed'
-    same(run, torch)
+    assert_same(run, torch)
 
 
 def test_schema_fields():
@@ -167,4 +167,4 @@ def test_schema_fields():
         return (s.name, s.overload_name, s.is_mutable, str(s), a.name, a.is_write, a.kwarg_only,
                 a.alias_info.is_write, a.alias_info.before_set, s.arguments[2].kwarg_only,
                 s.arguments[2].default_value, str(s.returns[0].type))
-    same(run, torch)
+    assert_same(run, torch)

@@ -11,7 +11,7 @@ import torch.multiprocessing as tmp
 
 import ember
 import ember.multiprocessing as emp
-from tests._oracle import same
+from tests._oracle import assert_same
 
 LIBS = [(ember, emp), (torch, tmp)]
 
@@ -143,13 +143,13 @@ def test_refuses_a_non_leaf_that_requires_grad():
         mp = emp if lib is ember else tmp
         x = lib.ones(2, requires_grad=True) * 2
         ForkingPickler.dumps(x)
-    same(run, torch)
+    assert_same(run, torch)
 
 
 def test_sharing_strategies():
-    same(lambda lib: sorted((emp if lib is ember else tmp).get_all_sharing_strategies()), torch)
-    same(lambda lib: (emp if lib is ember else tmp).get_sharing_strategy(), torch)
-    same(lambda lib: (emp if lib is ember else tmp).set_sharing_strategy('x'), torch)
+    assert_same(lambda lib: sorted((emp if lib is ember else tmp).get_all_sharing_strategies()), torch)
+    assert_same(lambda lib: (emp if lib is ember else tmp).get_sharing_strategy(), torch)
+    assert_same(lambda lib: (emp if lib is ember else tmp).set_sharing_strategy('x'), torch)
     emp.set_sharing_strategy('file_system')
     assert emp.get_sharing_strategy() == 'file_system'
     emp.set_sharing_strategy('file_descriptor')

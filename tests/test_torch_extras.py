@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import ember
-from tests._oracle import same
+from tests._oracle import assert_same, run
 
 REFUSED = ['cudnn_affine_grid_generator', 'cudnn_batch_norm', 'cudnn_convolution',
            'cudnn_convolution_add_relu', 'cudnn_convolution_relu', 'cudnn_convolution_transpose',
@@ -56,27 +56,27 @@ def test_cuda_only_kernels_refuse_cpu_tensors_as_torch(name):
 
 def test_cudnn_is_acceptable():
     for x in ('zeros(2)', 'zeros(1, 2, 3, 3).half()', 'tensor(1)'):
-        same(lambda lib: lib.cudnn_is_acceptable(eval('lib.' + x)), torch)
+        assert_same(lambda lib: lib.cudnn_is_acceptable(eval('lib.' + x)), torch)
 
 
 def test_stream_and_event_on_cpu():
-    same(lambda lib: repr(lib.Stream()), torch)
-    same(lambda lib: repr(lib.Stream(stream_id=1, device_index=0, device_type=0)), torch)
-    same(lambda lib: repr(lib.Event()), torch)
-    same(lambda lib: repr(lib.Event(enable_timing=True)), torch)
-    same(lambda lib: (lib.Stream().query(), lib.Stream().synchronize(), lib.Event().query(),
+    assert_same(lambda lib: repr(lib.Stream()), torch)
+    assert_same(lambda lib: repr(lib.Stream(stream_id=1, device_index=0, device_type=0)), torch)
+    assert_same(lambda lib: repr(lib.Event()), torch)
+    assert_same(lambda lib: repr(lib.Event(enable_timing=True)), torch)
+    assert_same(lambda lib: (lib.Stream().query(), lib.Stream().synchronize(), lib.Event().query(),
                       lib.Event().synchronize(), lib.Event().wait(), lib.Stream().is_capturing(),
                       repr(lib.Stream().device), repr(lib.Event().device),
                       lib.Stream() == lib.Stream()),
          torch)
-    same(lambda lib: lib.Event().record(), torch)
-    same(lambda lib: lib.Stream().record_event(), torch)
-    same(lambda lib: lib.Stream().wait_stream(lib.Stream()), torch)
-    same(lambda lib: lib.Stream().wait_event(lib.Event()), torch)
-    same(lambda lib: lib.Stream().native_handle, torch)
-    same(lambda lib: lib.Event().ipc_handle(), torch)
-    same(lambda lib: lib.Event().elapsed_time(lib.Event()), torch)
-    same(lambda lib: lib.Event(enable_timing=True).elapsed_time(lib.Event(enable_timing=True)),
+    assert_same(lambda lib: lib.Event().record(), torch)
+    assert_same(lambda lib: lib.Stream().record_event(), torch)
+    assert_same(lambda lib: lib.Stream().wait_stream(lib.Stream()), torch)
+    assert_same(lambda lib: lib.Stream().wait_event(lib.Event()), torch)
+    assert_same(lambda lib: lib.Stream().native_handle, torch)
+    assert_same(lambda lib: lib.Event().ipc_handle(), torch)
+    assert_same(lambda lib: lib.Event().elapsed_time(lib.Event()), torch)
+    assert_same(lambda lib: lib.Event(enable_timing=True).elapsed_time(lib.Event(enable_timing=True)),
          torch)
     with ember.Stream() as s:
         assert s.stream_id == 0
@@ -85,12 +85,12 @@ def test_stream_and_event_on_cpu():
 def test_from_file(tmp_path):
     p = tmp_path / 'f.bin'
     np.arange(10, dtype=np.float32).tofile(p)
-    same(lambda lib: lib.from_file(str(p), size=4).tolist(), torch)
-    same(lambda lib: lib.from_file(str(p), False, 3, dtype=lib.float64).tolist(), torch)
-    same(lambda lib: lib.from_file(str(p), size=40), torch)
-    same(lambda lib: lib.from_file(str(p)).shape, torch)
-    same(lambda lib: lib.from_file(str(tmp_path / 'none.bin'), size=2), torch)
-    same(lambda lib: repr(lib.from_file(str(p), size=2, requires_grad=True)), torch)
+    assert_same(lambda lib: lib.from_file(str(p), size=4).tolist(), torch)
+    assert_same(lambda lib: lib.from_file(str(p), False, 3, dtype=lib.float64).tolist(), torch)
+    assert_same(lambda lib: lib.from_file(str(p), size=40), torch)
+    assert_same(lambda lib: lib.from_file(str(p)).shape, torch)
+    assert_same(lambda lib: lib.from_file(str(tmp_path / 'none.bin'), size=2), torch)
+    assert_same(lambda lib: repr(lib.from_file(str(p), size=2, requires_grad=True)), torch)
     t = ember.from_file(str(p), shared=False, size=4)
     t[0] = 5
     assert np.fromfile(p, np.float32)[0] == 0
@@ -113,7 +113,7 @@ def test_view_copies(name, layout):
         d = lib.tensor([[0., 2.], [3., 0.]])
         x = {'dense': d, 'coo': d.to_sparse(), 'csr': d.to_sparse_csr()}[layout]
         return getattr(lib, name + '_copy')(x).tolist()
-    run_both(run)
+    assert_same_first_line(run)
     if layout == 'csr' and name == 'values':     # a copy, not a view
         sp = ember.tensor([[0., 2.], [3., 0.]]).to_sparse_csr()
         v = ember.values_copy(sp)
@@ -121,10 +121,9 @@ def test_view_copies(name, layout):
         assert sp.values()[0].item() == 2
 
 
-def run_both(fn):
+def assert_same_first_line(fn):
     """Like `same`, comparing only the first line of an error (torch's dispatcher appends its
     table of registrations)."""
-    from tests._oracle import run
     t, e = run(fn, torch), run(fn, ember)
     if t[0] == 'raised':
         t = ('raised', (t[1][0], t[1][1].split(' If you are a Facebook')[0]))
@@ -133,12 +132,12 @@ def run_both(fn):
 
 
 def test_small_functions():
-    same(lambda lib: lib.is_distributed(lib.zeros(2)), torch)
-    same(lambda lib: lib.thread_safe_generator(), torch)
-    same(lambda lib: lib.profiler_allow_cudagraph_cupti_lazy_reinit_cuda12(), torch)
-    same(lambda lib: lib.sym_constrain_range(3, min=0, max=5), torch)
-    same(lambda lib: lib.sym_constrain_range(7, min=0, max=5), torch)
-    same(lambda lib: lib.sym_constrain_range_for_size(3, min=0, max=5), torch)
+    assert_same(lambda lib: lib.is_distributed(lib.zeros(2)), torch)
+    assert_same(lambda lib: lib.thread_safe_generator(), torch)
+    assert_same(lambda lib: lib.profiler_allow_cudagraph_cupti_lazy_reinit_cuda12(), torch)
+    assert_same(lambda lib: lib.sym_constrain_range(3, min=0, max=5), torch)
+    assert_same(lambda lib: lib.sym_constrain_range(7, min=0, max=5), torch)
+    assert_same(lambda lib: lib.sym_constrain_range_for_size(3, min=0, max=5), torch)
     assert ember.get_file_path('a', 'b').endswith('/a/b')
     assert ember.GradScaler is ember.amp.GradScaler
     assert ember.DisableTorchFunction is ember._C.DisableTorchFunction
@@ -155,7 +154,7 @@ def test_small_functions():
 
 def test_symbolic_number_classes_need_a_node():
     for name in ('SymInt', 'SymFloat', 'SymBool'):
-        same(lambda lib: repr(getattr(lib, name)(3)), torch)
+        assert_same(lambda lib: repr(getattr(lib, name)(3)), torch)
     assert not isinstance(3, ember.SymInt)
 
 
