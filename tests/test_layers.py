@@ -50,7 +50,7 @@ LAYERS = [
       'library', '_oplib', '_schema', '_C',
       '_demo*', 'jit', 'jit.*', 'onnx', 'onnx.*', 'cuda', 'cuda.*', 'cpu', 'cpu.*', 'mps',
       'mps.*', 'accelerator', 'accelerator.*', 'backends',
-      'backends.*']),
+      'backends.*', 'xpu', 'mtia', 'monitor', '_nodevice']),
 ]
 
 MAX_FUNCTION_IMPORTS = 16

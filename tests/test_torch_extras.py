@@ -174,3 +174,60 @@ def test_deprecated_autocast_switches(dev):
                                        str(m.message).split(' (Triggered internally')[0])
                                       for m in w]
     assert run(ember) == run(torch)
+
+
+XPU = ['is_available', 'is_initialized', 'init', 'device_count', 'current_device', 'synchronize',
+       'get_device_name', 'get_device_capability', 'get_device_properties', 'get_arch_list',
+       'get_gencode_flags', 'is_bf16_supported', 'is_tf32_supported', 'seed', 'seed_all',
+       'initial_seed', 'get_rng_state', 'get_rng_state_all', 'empty_cache', 'memory_allocated',
+       'max_memory_allocated', 'memory_reserved', 'max_memory_reserved', 'memory_stats',
+       'memory_stats_as_nested_dict', 'memory_snapshot', 'mem_get_info', 'current_stream',
+       'get_per_process_memory_fraction']
+MTIA = ['init', 'is_available', 'is_initialized', 'synchronize', 'device_count',
+        'current_device', 'current_stream', 'default_stream', 'memory_stats',
+        'max_memory_allocated', 'memory_allocated', 'reset_peak_memory_stats',
+        'get_device_capability', 'get_device_properties', 'record_memory_history', 'snapshot',
+        'empty_cache', 'get_rng_state', 'get_rng_state_all', 'seed', 'seed_all',
+        'initial_seed', 'is_bf16_supported', 'graph_pool_handle']
+
+
+@pytest.mark.parametrize('mod,name', [('xpu', n) for n in XPU] + [('mtia', n) for n in MTIA])
+def test_device_modules_without_their_device(mod, name):
+    assert_same(lambda lib: dict(getattr(getattr(lib, mod), name)() or {})
+                if name.startswith('memory_stats') else getattr(getattr(lib, mod), name)(),
+                torch)
+
+
+@pytest.mark.parametrize('mod', ['xpu', 'mtia'])
+def test_device_modules_seeding_and_selection(mod):
+    assert_same(lambda lib: getattr(lib, mod).manual_seed(3), torch)
+    assert_same(lambda lib: getattr(lib, mod).manual_seed_all(3), torch)
+    assert_same(lambda lib: getattr(lib, mod).set_device(0), torch)
+
+
+def test_monitor_stats_and_events():
+    import datetime
+
+    def run(lib):
+        M = lib.monitor
+        td = datetime.timedelta(hours=1)
+        aggs = [M.Aggregation.SUM, M.Aggregation.COUNT, M.Aggregation.MEAN, M.Aggregation.MAX,
+                M.Aggregation.MIN, M.Aggregation.VALUE]
+        s = M.Stat('foo', aggs, td, 3)
+        out = [repr(s.get()), s.name, s.count]
+        for v in (1.0, 2.0, 5.0):
+            s.add(v)
+        out += [repr(s.get()), s.count]
+        events = []
+        h = M.register_event_handler(events.append)
+        s2 = M.Stat('bar', [M.Aggregation.SUM, M.Aggregation.MEAN], td, 2)
+        for v in (1, 2, 3):
+            s2.add(v)
+        e = M.Event(name='x', timestamp=datetime.datetime(2020, 1, 1), data={'a': 1, 'd': True})
+        M.log_event(e)
+        M.unregister_event_handler(h)
+        M.log_event(e)
+        out += [[(ev.name, sorted(ev.data.items())) for ev in events], M.STAT_EVENT,
+                sorted((k, int(v)) for k, v in M.Aggregation.__members__.items())]
+        return out
+    assert_same(run, torch)
