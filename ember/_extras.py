@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _dtype
 from ._tensor import Tensor, _wrap, device as _device
+from .types import SymBool, SymFloat, SymInt  # noqa: F401 (torch.SymInt is torch.types.SymInt)
 
 __all__ = ['Stream', 'Event', 'SymInt', 'SymFloat', 'SymBool', 'from_file', 'get_file_path',
            'is_distributed', 'classproperty', 'sym_constrain_range',
@@ -113,44 +114,6 @@ class Event(_CpuSync):
     def __repr__(self):
         return (f"torch.Event device_type=cpu, device_index=-1, event_flag={self._flag}, "
                 f"event_id={self.event_id}")
-
-
-def _via_node(call, convert=None):
-    """A method of a symbolic number that asks its node."""
-    def method(self, *args):
-        got = getattr(self.node, call)(*args)
-        return got if convert is None else convert(got)
-    method.__name__ = call
-    return method
-
-
-class _SymNode:
-    """torch.SymInt/SymFloat/SymBool: a number whose value a symbolic node holds. ember traces
-    nothing, so they only appear when a program builds one over a node of its own."""
-
-    def __init__(self, node):
-        self.node = node
-
-    __repr__ = _via_node('_graph_repr')
-    __str__ = _via_node('str')
-    __bool__ = _via_node('bool_', bool)
-    __hash__ = _via_node('__hash__')
-
-
-class SymInt(_SymNode):
-    """torch.SymInt: an int-like value held by a symbolic node."""
-    __int__ = __index__ = _via_node('int_')
-
-
-class SymFloat(_SymNode):
-    """torch.SymFloat: a float-like value held by a symbolic node."""
-
-    def __float__(self):
-        return self.node.guard_float('', 0)
-
-
-class SymBool(_SymNode):
-    """torch.SymBool: a bool-like value held by a symbolic node."""
 
 
 def sym_constrain_range(size, *, min=None, max=None):
