@@ -12,26 +12,14 @@ Device = Union[_device, str, int, None]
 FileLike = Union[str, os.PathLike, IO[bytes]]
 
 
+def _protocol(self, *args):
+    raise NotImplementedError
+
+
 class Storage:
     """The protocol torch's storage classes implement (for annotations)."""
-
-    def __deepcopy__(self, memo):
-        raise NotImplementedError
-
-    def _new_shared(self, size):
-        raise NotImplementedError
-
-    def element_size(self):
-        raise NotImplementedError
-
-    def is_shared(self):
-        raise NotImplementedError
-
-    def share_memory_(self):
-        raise NotImplementedError
-
-    def nbytes(self):
-        raise NotImplementedError
+    __deepcopy__ = _new_shared = _write_file = element_size = is_shared = share_memory_ = \
+        nbytes = _protocol
 
 
 def _via_node(call, convert=None):
