@@ -1,6 +1,7 @@
 """Small pieces of torch's top-level namespace that a CPU-only torch answers trivially or that
 wrap another part of ember: streams and events, the symbolic-number classes, from_file,
 the *_copy view-copies, get_file_path, classproperty."""
+import enum
 import os
 
 import numpy as np
@@ -13,7 +14,8 @@ __all__ = ['Stream', 'Event', 'SymInt', 'SymFloat', 'SymBool', 'from_file', 'get
            'is_distributed', 'classproperty', 'sym_constrain_range',
            'sym_constrain_range_for_size', 'profiler_allow_cudagraph_cupti_lazy_reinit_cuda12',
            'indices_copy', 'values_copy', 'crow_indices_copy', 'col_indices_copy',
-           'ccol_indices_copy', 'row_indices_copy', 'prepare_multiprocessing_environment']
+           'ccol_indices_copy', 'row_indices_copy', 'prepare_multiprocessing_environment',
+           'AggregationType', 'SUM', 'AVG']
 
 _NO_EVENTS = "cpu backend doesn't support events."
 
@@ -114,6 +116,30 @@ class Event(_CpuSync):
     def __repr__(self):
         return (f"torch.Event device_type=cpu, device_index=-1, event_flag={self._flag}, "
                 f"event_id={self.event_id}")
+
+
+class AggregationType(enum.Enum):
+    """How torch's throughput benchmark and profiler counters combine values (a pybind enum:
+    an int on request, not equal to one)."""
+    SUM = 0
+    AVG = 1
+
+    def __repr__(self):
+        return f'<AggregationType.{self.name}: {self.value}>'
+
+    def __str__(self):
+        return f'AggregationType.{self.name}'
+
+    def __int__(self):
+        return self.value
+
+    __index__ = __int__
+
+    def __hash__(self):
+        return hash(self.value)
+
+
+SUM, AVG = AggregationType.SUM, AggregationType.AVG
 
 
 def sym_constrain_range(size, *, min=None, max=None):

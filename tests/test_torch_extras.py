@@ -231,3 +231,10 @@ def test_monitor_stats_and_events():
                 sorted((k, int(v)) for k, v in M.Aggregation.__members__.items())]
         return out
     assert_same(run, torch)
+
+
+def test_aggregation_type():
+    assert_same(lambda lib: (repr(lib.AVG), str(lib.AVG), int(lib.SUM), lib.AVG.name,
+                             lib.AVG.value, hash(lib.AVG) == hash(1), lib.AVG == 1,
+                             repr(lib.AggregationType(1)),
+                             sorted(lib.AggregationType.__members__)), torch)
