@@ -238,3 +238,41 @@ def test_aggregation_type():
                              lib.AVG.value, hash(lib.AVG) == hash(1), lib.AVG == 1,
                              repr(lib.AggregationType(1)),
                              sorted(lib.AggregationType.__members__)), torch)
+
+
+@pytest.mark.parametrize('reverse', [False, True])
+@pytest.mark.parametrize('has_biases', [True, False])
+def test_mkldnn_rnn_layer(reverse, has_biases):
+    rng = np.random.RandomState(0)
+    T, B, I, H = 3, 2, 4, 5
+    arrays = [rng.randn(*s).astype(np.float32) for s in
+              [(T, B, I), (4 * H, I), (4 * H, H), (4 * H,), (4 * H,), (B, H), (B, H)]]
+
+    def run(lib):
+        out = lib.mkldnn_rnn_layer(*[lib.tensor(a) for a in arrays], reverse, [], 2, H, 1,
+                                   has_biases, False, False, False)
+        return [o.numpy() for o in out[:3]], repr(out[3].dtype)
+    e, t = run(ember), run(torch)
+    assert e[1] == t[1]
+    for a, b in zip(e[0], t[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert_same(lambda lib: lib.mkldnn_rnn_layer(*[lib.tensor(a) for a in arrays], False, [], 0,
+                                                 H, 1, True, False, False, False), torch)
+    assert_same(lambda lib: lib.mkldnn_rnn_layer(*[lib.tensor(a).double() for a in arrays],
+                                                 False, [], 2, H, 1, True, False, False, False),
+                torch)
+
+
+def test_mkldnn_rnn_layer_gradients():
+    rng = np.random.RandomState(1)
+    T, B, I, H = 3, 2, 4, 5
+    arrays = [rng.randn(*s).astype(np.float32) for s in
+              [(T, B, I), (4 * H, I), (4 * H, H), (4 * H,), (4 * H,), (B, H), (B, H)]]
+    grads = []
+    for lib in (ember, torch):
+        ts = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = lib.mkldnn_rnn_layer(*ts, True, [], 2, H, 1, True, False, False, True)
+        (out[0].sum() + out[1].sum() * 2 + out[2].sum() * 3).backward()
+        grads.append([t.grad.numpy() for t in ts])
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)

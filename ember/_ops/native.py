@@ -35,7 +35,8 @@ _CPU_REFUSED = ('batch_norm_stats', 'batch_norm_elemt', 'batch_norm_gather_stats
 __all__ = ['native_batch_norm', 'native_layer_norm', 'native_group_norm', 'native_dropout',
            'native_norm', 'batch_norm_update_stats', 'convolution', 'conv_tbc',
            'mkldnn_convolution', 'lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'lstm_cell', 'gru_cell',
-           'rnn_tanh_cell', 'rnn_relu_cell', 'cudnn_is_acceptable'] + list(_CPU_REFUSED)
+           'rnn_tanh_cell', 'rnn_relu_cell', 'cudnn_is_acceptable', 'mkldnn_rnn_layer'] + \
+    list(_CPU_REFUSED)
 
 
 def cudnn_is_acceptable(input):
@@ -350,6 +351,31 @@ rnn_relu = _single_state('RNN_RELU', 'rnn_relu')
 def _gates(input, hx, w_ih, w_hh, b_ih, b_hh):
     _check_cell_input(input)
     return linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh)
+
+
+def mkldnn_rnn_layer(input, weight0, weight1, weight2, weight3, hx_, cx_, reverse, batch_sizes,
+                     mode, hidden_size, num_layers, has_biases, bidirectional, batch_first,
+                     train):
+    """oneDNN's one-layer, one-direction LSTM: (output, h_n, c_n, workspace). The workspace is
+    oneDNN's scratch memory for its backward: here an empty uint8 tensor (ember's backward
+    goes through the graph lstm records)."""
+    if mode != 2:   # oneDNN's layer primitive here is the LSTM one
+        raise RuntimeError("could not create a primitive descriptor for the LSTM forward "
+                           "propagation primitive. Run workload with environment variable "
+                           "ONEDNN_VERBOSE=all to get additional diagnostic information.")
+    if input.dtype not in (_dtype.float32, _dtype.float16, _dtype.bfloat16):
+        raise RuntimeError("get_mkldnn_dtype: unsupported data type")
+    x = input.transpose(0, 1) if batch_first else input
+    if reverse:
+        x = x.flip(0)
+    params = [weight0, weight1] + ([weight2, weight3] if has_biases else [])
+    out, hy, cy = lstm(x, (hx_.unsqueeze(0), cx_.unsqueeze(0)), params, has_biases, 1, 0.0,
+                       train, False, False)
+    if reverse:
+        out = out.flip(0)
+    if batch_first:
+        out = out.transpose(0, 1)
+    return out, hy[0], cy[0], _wrap(np.zeros(0, np.uint8))
 
 
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
