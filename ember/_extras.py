@@ -3,11 +3,13 @@ wrap another part of ember: streams and events, the symbolic-number classes, fro
 the *_copy view-copies, get_file_path, classproperty."""
 import enum
 import os
+import warnings
 
 import numpy as np
 
 from . import _dtype
 from ._tensor import Tensor, _wrap, device as _device
+from ._ops.sparse import sparse_csr_tensor
 from .types import SymBool, SymFloat, SymInt  # noqa: F401 (torch.SymInt is torch.types.SymInt)
 
 __all__ = ['Stream', 'Event', 'SymInt', 'SymFloat', 'SymBool', 'from_file', 'get_file_path',
@@ -15,7 +17,7 @@ __all__ = ['Stream', 'Event', 'SymInt', 'SymFloat', 'SymBool', 'from_file', 'get
            'sym_constrain_range_for_size', 'profiler_allow_cudagraph_cupti_lazy_reinit_cuda12',
            'indices_copy', 'values_copy', 'crow_indices_copy', 'col_indices_copy',
            'ccol_indices_copy', 'row_indices_copy', 'prepare_multiprocessing_environment',
-           'AggregationType', 'SUM', 'AVG']
+           'AggregationType', 'SUM', 'AVG', 'sparse_compressed_tensor']
 
 _NO_EVENTS = "cpu backend doesn't support events."
 
@@ -228,6 +230,27 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
 
 _LAYOUT_NAMES = {'torch.strided': 'Strided', 'torch.sparse_coo': 'Sparse',
                  'torch.sparse_csr': 'SparseCsr', 'torch.sparse_csc': 'SparseCsc'}
+
+
+def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=None, *,
+                             dtype=None, layout=None, device=None, pin_memory=False,
+                             requires_grad=False, check_invariants=None):
+    """torch.sparse_compressed_tensor: a compressed sparse tensor of the given layout (ember
+    holds sparse_csr ones; sparse_csc/bsr/bsc raise NotImplementedError naming the layout)."""
+    lay = repr(layout) if layout is not None else None
+    if lay not in ('torch.sparse_csr', 'torch.sparse_csc', 'torch.sparse_bsr',
+                   'torch.sparse_bsc'):
+        got = 'none' if lay is None else _LAYOUT_NAMES.get(lay, lay)
+        raise RuntimeError("sparse_compressed_tensor expected sparse compressed tensor layout "
+                           f"but got {got}")
+    if lay != 'torch.sparse_csr':
+        raise NotImplementedError(f"ember does not implement {lay} tensors yet")
+    with warnings.catch_warnings():
+        # torch's compressed constructor does not warn about unchecked invariants
+        warnings.filterwarnings('ignore', 'Sparse invariant checks are implicitly disabled')
+        return sparse_csr_tensor(compressed_indices, plain_indices, values, size, dtype=dtype,
+                                 device=device, pin_memory=pin_memory,
+                                 requires_grad=requires_grad, check_invariants=check_invariants)
 
 
 def _view_copy(name, wants, layouts):
