@@ -137,7 +137,13 @@ def test_every_registered_schema_parses_as_torch_parses_it():
     assert len(schemas) > 1000
     for s in schemas:
         src = str(s)
-        assert desc(ember.parse_schema(src)) == desc(torch.parse_schema(src)), src
+        try:
+            want = desc(torch.parse_schema(src))
+        except RuntimeError:    # registered from Python with a type the parser refuses
+            with pytest.raises(RuntimeError):
+                ember.parse_schema(src)
+            continue
+        assert desc(ember.parse_schema(src)) == want, src
 
 
 @pytest.mark.parametrize('src', [
