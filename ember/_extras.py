@@ -1,7 +1,6 @@
 """Small pieces of torch's top-level namespace that a CPU-only torch answers trivially or that
 wrap another part of ember: streams and events, the symbolic-number classes, from_file,
 the *_copy view-copies, get_file_path, classproperty."""
-import enum
 import os
 import warnings
 
@@ -9,12 +8,13 @@ import numpy as np
 
 from . import _dtype
 from ._tensor import Tensor, _wrap, device as _device
+from ._enums import pybind_enum
 from ._ops.sparse import sparse_csr_tensor
 from .types import SymBool, SymFloat, SymInt  # noqa: F401 (torch.SymInt is torch.types.SymInt)
 
 __all__ = ['Stream', 'Event', 'SymInt', 'SymFloat', 'SymBool', 'from_file', 'get_file_path',
-           'is_distributed', 'classproperty', 'sym_constrain_range',
-           'sym_constrain_range_for_size', 'profiler_allow_cudagraph_cupti_lazy_reinit_cuda12',
+           'is_distributed', 'classproperty',
+           'profiler_allow_cudagraph_cupti_lazy_reinit_cuda12',
            'indices_copy', 'values_copy', 'crow_indices_copy', 'col_indices_copy',
            'ccol_indices_copy', 'row_indices_copy', 'prepare_multiprocessing_environment',
            'AggregationType', 'SUM', 'AVG', 'sparse_compressed_tensor']
@@ -120,40 +120,9 @@ class Event(_CpuSync):
                 f"event_id={self.event_id}")
 
 
-class AggregationType(enum.Enum):
-    """How torch's throughput benchmark and profiler counters combine values (a pybind enum:
-    an int on request, not equal to one)."""
-    SUM = 0
-    AVG = 1
-
-    def __repr__(self):
-        return f'<AggregationType.{self.name}: {self.value}>'
-
-    def __str__(self):
-        return f'AggregationType.{self.name}'
-
-    def __int__(self):
-        return self.value
-
-    __index__ = __int__
-
-    def __hash__(self):
-        return hash(self.value)
-
-
+# How torch's throughput benchmark combines values (a pybind enum, as torch binds it)
+AggregationType = pybind_enum('AggregationType', [('SUM', 0), ('AVG', 1)], 'ember')
 SUM, AVG = AggregationType.SUM, AggregationType.AVG
-
-
-def sym_constrain_range(size, *, min=None, max=None):
-    """Checks a concrete size against [min, max] (ember's sizes are never symbolic)."""
-    lo = -float('inf') if min is None else min
-    hi = float('inf') if max is None else max
-    if not lo <= size <= hi:
-        raise RuntimeError(f"Invalid value range for {size} between [{min}, {max}].")
-
-
-def sym_constrain_range_for_size(size, *, min=None, max=None):
-    sym_constrain_range(size, min=min, max=max)
 
 
 def profiler_allow_cudagraph_cupti_lazy_reinit_cuda12():

@@ -659,15 +659,14 @@ class FunctionSchema:
         return any(a.is_write for a in self.arguments)
 
     def _is_view_op(self):
-        return any(a.alias_info is not None and not a.alias_info.is_write
-                   for a in self.arguments)
+        infos = [a.alias_info for a in self.arguments if a.alias_info is not None]
+        return any(not info.is_write for info in infos)
 
     def __str__(self):
-        parts, kw = [], False
-        for a in self.arguments:
-            if a.kwarg_only and not kw:
-                parts.append('*')
-                kw = True
+        parts = []
+        for i, a in enumerate(self.arguments):
+            if a.kwarg_only and (i == 0 or not self.arguments[i - 1].kwarg_only):
+                parts.append('*')     # where the keyword-only arguments start
             parts.append(a._text())
         if self._vararg:
             parts.append('...')

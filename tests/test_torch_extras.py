@@ -135,9 +135,6 @@ def test_small_functions():
     assert_same(lambda lib: lib.is_distributed(lib.zeros(2)), torch)
     assert_same(lambda lib: lib.thread_safe_generator(), torch)
     assert_same(lambda lib: lib.profiler_allow_cudagraph_cupti_lazy_reinit_cuda12(), torch)
-    assert_same(lambda lib: lib.sym_constrain_range(3, min=0, max=5), torch)
-    assert_same(lambda lib: lib.sym_constrain_range(7, min=0, max=5), torch)
-    assert_same(lambda lib: lib.sym_constrain_range_for_size(3, min=0, max=5), torch)
     assert ember.get_file_path('a', 'b').endswith('/a/b')
     assert ember.GradScaler is ember.amp.GradScaler
     assert ember.DisableTorchFunction is ember._C.DisableTorchFunction
