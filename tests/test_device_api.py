@@ -23,7 +23,7 @@ def run(fn, lib):
             return 'raised', (type(exc).__name__, str(exc))
 
 
-def same(fn):
+def assert_same(fn):
     t, e = run(fn, torch), run(fn, ember)
     assert e == t, (t, e)
     return e
@@ -68,7 +68,7 @@ CUDA_CALLS = {
 
 @pytest.mark.parametrize('name', sorted(CUDA_CALLS))
 def test_cuda_module(name):
-    same(CUDA_CALLS[name])
+    assert_same(CUDA_CALLS[name])
 
 
 def test_cuda_memory_calls_without_allocator_raise():
@@ -108,7 +108,7 @@ ACCEL_CALLS = {
 
 @pytest.mark.parametrize('name', sorted(ACCEL_CALLS))
 def test_accelerator_mps_cpu(name):
-    same(ACCEL_CALLS[name])
+    assert_same(ACCEL_CALLS[name])
 
 
 def test_program_written_for_accelerator():
@@ -118,7 +118,7 @@ def test_program_written_for_accelerator():
         dev = acc.type if L.accelerator.is_available() else 'cpu'
         x = L.ones(2, device=dev)
         return dev, str(x.device)
-    assert same(pick) == ('ok', ('cpu', 'cpu'))
+    assert assert_same(pick) == ('ok', ('cpu', 'cpu'))
 
 
 BACKEND_FLAGS = {
@@ -148,7 +148,7 @@ BACKEND_FLAGS = {
 
 @pytest.mark.parametrize('name', sorted(BACKEND_FLAGS))
 def test_backend_flags(name):
-    same(BACKEND_FLAGS[name])
+    assert_same(BACKEND_FLAGS[name])
 
 
 @pytest.mark.parametrize('sub', ['cudnn', 'cuda', 'mps', 'mkldnn', 'openmp', 'opt_einsum', 'mkl'])
@@ -174,7 +174,7 @@ def test_backend_flags_are_accepted_and_remembered():
         with L.backends.cudnn.flags(enabled=False):
             inside = L.backends.cudnn.enabled
         return got, inside, L.backends.cudnn.enabled
-    assert same(setflags)[0] == 'ok'
+    assert assert_same(setflags)[0] == 'ok'
 
 
 # ---- tensors and modules on absent devices -------------------------------------------------
@@ -273,10 +273,10 @@ def test_grad_scaler_warnings_and_state():
         s = L.amp.GradScaler('cpu')
         s2 = pickle.loads(pickle.dumps(s))
         assert s2.get_scale() == 65536.0
-    same(lambda L: L.amp.GradScaler('cpu', growth_factor=1.0))
-    same(lambda L: L.amp.GradScaler('cpu').step(L.optim.SGD([L.nn.Parameter(L.ones(1))], 0.1)))
-    same(lambda L: L.amp.GradScaler('cpu').scale([L.ones(1), (L.ones(2),)])[1][0].tolist())
-    same(lambda L: L.amp.GradScaler('cpu').scale(3))
+    assert_same(lambda L: L.amp.GradScaler('cpu', growth_factor=1.0))
+    assert_same(lambda L: L.amp.GradScaler('cpu').step(L.optim.SGD([L.nn.Parameter(L.ones(1))], 0.1)))
+    assert_same(lambda L: L.amp.GradScaler('cpu').scale([L.ones(1), (L.ones(2),)])[1][0].tolist())
+    assert_same(lambda L: L.amp.GradScaler('cpu').scale(3))
 
 
 # ---- autocast -------------------------------------------------------------------------------
@@ -295,13 +295,13 @@ def test_autocast_cuda_warns_and_disables():
 
 
 def test_autocast_state_and_arguments():
-    same(lambda L: (L.is_autocast_enabled(), L.is_autocast_enabled('cpu'),
+    assert_same(lambda L: (L.is_autocast_enabled(), L.is_autocast_enabled('cpu'),
                     str(L.get_autocast_dtype('cpu')), str(L.get_autocast_dtype('cuda')),
                     L.amp.is_autocast_available('cpu'), L.is_autocast_cache_enabled()))
-    same(lambda L: L.autocast('xyz'))
-    same(lambda L: L.autocast(3))
-    same(lambda L: str(L.autocast('cpu').fast_dtype))
-    same(lambda L: L.autocast('cpu', dtype=L.float32)._enabled)
+    assert_same(lambda L: L.autocast('xyz'))
+    assert_same(lambda L: L.autocast(3))
+    assert_same(lambda L: str(L.autocast('cpu').fast_dtype))
+    assert_same(lambda L: L.autocast('cpu', dtype=L.float32)._enabled)
     with pytest.warns(UserWarning, match='CPU Autocast only supports dtypes'):
         ember.autocast('cpu', dtype=ember.float32)
 
@@ -309,7 +309,7 @@ def test_autocast_state_and_arguments():
         with L.autocast('cpu', enabled=False):
             y = L.ones(2, 2) @ L.ones(2, 2)
             return str(y.dtype), L.is_autocast_enabled('cpu')
-    same(disabled)
+    assert_same(disabled)
 
 
 def test_autocast_cpu_applies_the_cast_policy():
@@ -349,7 +349,7 @@ def test_compile_module_keeps_torch_structure():
                 [n for n, _ in cm.named_modules()], repr(cm), cm._orig_mod is m,
                 cm[0].weight is m[0].weight, out, m.training, len(cm),
                 L.compile(m, disable=True) is m, isinstance(cm, L.nn.Sequential))
-    same(build)
+    assert_same(build)
 
 
 def test_compile_functions_and_arguments():
@@ -361,9 +361,9 @@ def test_compile_functions_and_arguments():
         full = L.compile(f, fullgraph=True, dynamic=False, backend='eager')
         return (cf(L.ones(2)).tolist(), cf.__wrapped__ is f, deco(L.ones(1)).tolist(),
                 full(L.ones(1)).tolist(), cf.__name__)
-    same(build)
-    same(lambda L: L.compile(lambda x: x, mode='fast'))
-    same(lambda L: L.compile(lambda x: x, mode='default', options={}))
+    assert_same(build)
+    assert_same(lambda L: L.compile(lambda x: x, mode='fast'))
+    assert_same(lambda L: L.compile(lambda x: x, mode='default', options={}))
 
 
 def test_compiled_model_trains_and_checkpoints_like_torch(tmp_path):
@@ -396,14 +396,14 @@ def test_jit_script_and_trace():
                 s(x).tolist(), tr(x).tolist(), s.weight is m.weight, m.training,
                 isinstance(s, L.jit.ScriptModule), isinstance(s, L.nn.Module),
                 L.jit.is_scripting(), L.jit.is_tracing())
-    same(build)
+    assert_same(build)
 
     def decorators(L):
         def g(x):
             return x + 1
         return (L.jit.ignore(g) is g, L.jit.unused(g) is g, L.jit.export(g) is g,
                 L.jit.annotate(int, 3), L.jit.trace(g, L.ones(1))(L.ones(2)).tolist())
-    same(decorators)
+    assert_same(decorators)
 
 
 def test_torchscript_artefacts_raise_not_implemented(tmp_path):
@@ -439,7 +439,7 @@ DIST_CALLS = {
 
 @pytest.mark.parametrize('name', sorted(DIST_CALLS))
 def test_distributed_and_parallel(name):
-    same(DIST_CALLS[name])
+    assert_same(DIST_CALLS[name])
 
 
 def test_distributed_init_refuses_nccl_without_gpus():
