@@ -23,7 +23,7 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     return y_soft
 
 
-def _group_bounds(offs, length):
+def _group_bounds(offs):
     ends = [int(v) for v in offs.tolist()]
     return list(zip([0] + ends[:-1], ends))
 
@@ -39,24 +39,23 @@ def grouped_mm(mat_a, mat_b, *, offs=None, bias=None, out_dtype=None):
     jagged = mat_a.dim() == 2 or mat_b.dim() == 2
     if jagged != (offs is not None):
         raise RuntimeError("Have to provide offsets if there is a 2d matrix, or no offset if "
-                           "both matrices are 3d" if jagged else
-                           "Have to provide offsets if there is a 2d matrix")
+                           "both matrices are 3d")
     if offs is not None and offs.dtype.itemsize != 4:
         raise RuntimeError("Offsets have to be int32")
     if mat_a.dim() == 3 and mat_b.dim() == 3:
         out = matmul(mat_a, mat_b)
     elif mat_a.dim() == 2 and mat_b.dim() == 3:       # rows of a in groups (an MoE forward)
         out = cat([matmul(mat_a[s:e], mat_b[g])
-                   for g, (s, e) in enumerate(_group_bounds(offs, mat_a.shape[0]))]
+                   for g, (s, e) in enumerate(_group_bounds(offs))]
                   + [zeros_like(mat_a[:mat_a.shape[0] - int(offs[-1])]
                                 .matmul(mat_b[0]))], 0)
     elif mat_a.dim() == 3 and mat_b.dim() == 2:       # columns of b in groups
         out = cat([matmul(mat_a[g], mat_b[:, s:e])
-                   for g, (s, e) in enumerate(_group_bounds(offs, mat_b.shape[1]))]
+                   for g, (s, e) in enumerate(_group_bounds(offs))]
                   + [zeros_like(mat_a[0].matmul(mat_b[:, int(offs[-1]):]))], 1)
     else:                                             # the shared K in groups: (G, M, N)
         out = stack([matmul(mat_a[:, s:e], mat_b[s:e])
-                     for s, e in _group_bounds(offs, mat_a.shape[1])])
+                     for s, e in _group_bounds(offs)])
     if bias is not None:
         out = out + bias
     if out_dtype is not None and out.dtype != out_dtype:

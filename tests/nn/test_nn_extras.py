@@ -122,8 +122,13 @@ def test_grouped_mm(sa, sb, offs):
 def test_grouped_mm_errors_as_torch():
     for lib in (torch, ember):
         a, b = lib.ones(8, 16), lib.ones(2, 16, 8)
-        with pytest.raises(RuntimeError, match='Have to provide offsets'):
-            lib.nn.functional.grouped_mm(a, b)
+        msgs = []
+        for a3, o in ((a, None), (lib.ones(2, 4, 16), lib.tensor([1, 2], dtype=lib.int32))):
+            with pytest.raises(RuntimeError) as e:
+                lib.nn.functional.grouped_mm(a3, b, offs=o)
+            msgs.append(str(e.value))
+        assert msgs == ["Have to provide offsets if there is a 2d matrix, or no offset if both "
+                        "matrices are 3d"] * 2
 
 
 def test_boolean_dispatch_and_assert_int_or_pair():
