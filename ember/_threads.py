@@ -1,6 +1,22 @@
-"""The intra-op thread count (torch.get_num_threads / set_num_threads), at the bottom layer so
-that the op kernels which split work across threads can read it."""
+"""The intra-op thread count (torch.get_num_threads / set_num_threads) and the threads behind it,
+at the bottom layer so that the op kernels which split work across threads can use them.
+
+ember does its own splitting: a kernel hands parts of its work to `run_parallel` (NumPy releases
+the GIL in its loops and in BLAS), and every BLAS call ember makes runs on the calling thread
+only. OpenBLAS's own pool would otherwise wake for any GEMM above 64^3 multiply-adds and then
+spin on the other core for about 0.1 s, taking the core that the other half of a split needs
+(a ResNet training step lost a third of its speed to it). The BLAS thread count ember sets is
+OpenBLAS's thread-local one (openblas_set_num_threads_local, OpenBLAS 0.3.27 and later, NumPy's
+own copy): NumPy calls made by the rest of the program keep their threads. With another BLAS or
+an older OpenBLAS nothing is split and BLAS keeps its own threads.
+"""
+import functools
+import glob
+import importlib
 import os
+import threading
+
+import numpy as np
 
 _threads = [int(os.environ.get('OMP_NUM_THREADS', os.cpu_count() or 1))]
 
@@ -10,4 +26,161 @@ def get_num_threads():
 
 
 def set_num_threads(n):
-    _threads[0] = int(n)  # NumPy's BLAS picks its own thread count; recorded for callers
+    _threads[0] = int(n)
+
+
+# ---- BLAS on the calling thread --------------------------------------------------------------
+
+_LOCAL = [None]     # OpenBLAS's openblas_set_num_threads_local, or False when there is none
+
+
+def _find_local():
+    """openblas_set_num_threads_local of the OpenBLAS NumPy loaded (its wheels bundle one)."""
+    found = False
+    root = os.path.dirname(np.__file__)
+    paths = (glob.glob(os.path.join(root, os.pardir, 'numpy.libs', '*openblas*'))
+             + glob.glob(os.path.join(root, '.dylibs', '*openblas*')))
+    if paths:
+        try:
+            ctypes = importlib.import_module('ctypes')     # lazy: import time
+            for path in paths:
+                fn = getattr(ctypes.CDLL(path), 'openblas_set_num_threads_local', None)
+                if fn is not None:
+                    fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+                    found = fn
+                    break
+        except (ImportError, OSError):      # no ctypes (some embedded Pythons), unloadable
+            pass
+    _LOCAL[0] = found
+    return found
+
+
+def blas_single():
+    """Hold this thread's BLAS calls to this thread; the token given back goes to
+    blas_restore."""
+    fn = _LOCAL[0]
+    if fn is None:
+        fn = _find_local()
+    return fn(1) if fn else 1
+
+
+def blas_restore(token):
+    if token != 1:      # 1: already held (a nested hold) or nothing to restore
+        _LOCAL[0](token)
+
+
+def blas_held(fn):
+    """fn with BLAS held to the calling thread while it runs (see blas_single)."""
+    @functools.wraps(fn)
+    def held(*args, **kwargs):
+        token = blas_single()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            blas_restore(token)
+    return held
+
+
+def can_split():
+    """Whether run_parallel can use more than this thread."""
+    if _threads[0] < 2:
+        return False
+    if _LOCAL[0] is None:
+        _find_local()
+    return bool(_LOCAL[0])
+
+
+# ---- the worker threads ------------------------------------------------------------------------
+
+# (pid, executor, lock): a forked child makes its own. The lock lets one split run at a time:
+# a kernel that another split's part calls (or another Python thread meanwhile) runs its parts
+# in turn on its own thread instead of waiting for a worker that is waiting for it.
+_POOL = [None, None, None]
+
+
+def _worker_start():
+    blas_single()       # a worker's BLAS calls stay on the worker, for its whole life
+
+
+def run_parallel(fn, parts):
+    """[fn(*p) for p in parts]: the first part on this thread, the others on ember's worker
+    threads, each with BLAS on its own thread. Results come back in the order of parts."""
+    if _POOL[0] != os.getpid():
+        futures = importlib.import_module('concurrent.futures')     # lazy: import time
+        _POOL[:] = [os.getpid(), futures.ThreadPoolExecutor(
+            max(1, (os.cpu_count() or 2) - 1), thread_name_prefix='ember',
+            initializer=_worker_start), threading.Lock()]
+    lock = _POOL[2]
+    if not lock.acquire(blocking=False):
+        return [fn(*p) for p in parts]
+    token = blas_single()
+    try:
+        pending = [_POOL[1].submit(fn, *p) for p in parts[1:]]
+        try:
+            first = fn(*parts[0])
+        finally:
+            rest = [f.result() for f in pending]    # every part done before anything returns
+        return [first] + rest
+    finally:
+        blas_restore(token)
+        lock.release()
+
+
+# ---- matrix products ---------------------------------------------------------------------------
+
+# OpenBLAS runs a GEMM of at most 64^3 multiply-adds on one thread: nothing to hold below that
+_BLAS_THREADED = 1 << 18
+# below this many multiply-adds the handoff to a worker costs more than the second core saves
+_SPLIT_MIN = 1 << 22
+_SPLIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.complex64),
+                 np.dtype(np.complex128))
+
+
+def matmul(a, b):
+    """np.matmul(a, b) with BLAS on this thread; a large product of matrices is split by rows
+    (or by columns, or by batch) over ember's threads. Each part is its own GEMM, written
+    straight into its slice of the result."""
+    if a.ndim < 2 or b.ndim < 2:
+        return np.matmul(a, b)
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    work = m * k * n
+    if a.ndim > 2:
+        work *= a.size // (m * k) if m * k else 0
+    if work <= _BLAS_THREADED:
+        return np.matmul(a, b)
+    token = blas_single()
+    try:
+        if (work >= _SPLIT_MIN and type(a) is np.ndarray and type(b) is np.ndarray
+                and can_split() and a.dtype == b.dtype
+                and a.dtype in _SPLIT_DTYPES and k == b.shape[-2]):
+            r = _split_matmul(a, b, m, n)
+            if r is not None:
+                return r
+        return np.matmul(a, b)
+    finally:
+        blas_restore(token)
+
+
+def _bounds(size, parts):
+    return [(size * j // parts, size * (j + 1) // parts) for j in range(parts)]
+
+
+def _split_matmul(a, b, m, n):
+    t = _threads[0]
+    if a.ndim == 2 and b.ndim == 2:
+        out = np.empty((m, n), a.dtype)
+        if m >= 16 * t:
+            sl = [(slice(lo, hi),) for lo, hi in _bounds(m, t)]
+            run_parallel(lambda s: np.matmul(a[s], b, out=out[s]), sl)
+        elif n >= 16 * t:
+            sl = [(slice(lo, hi),) for lo, hi in _bounds(n, t)]
+            run_parallel(lambda s: np.matmul(a, b[:, s], out=out[:, s]), sl)
+        else:
+            return None
+        return out
+    if a.ndim == b.ndim and a.shape[:-2] == b.shape[:-2] and a.shape[0] >= t:
+        out = np.empty(a.shape[:-1] + (n,), a.dtype)
+        sl = [(slice(lo, hi),) for lo, hi in _bounds(a.shape[0], t)]
+        run_parallel(lambda s: np.matmul(a[s], b[s], out=out[s]), sl)
+        return out
+    return None

@@ -23,6 +23,7 @@ from ..autograd.grad_mode import _State
 from ._util import _empty_batch
 from ._autocast import autocast
 from ._conv_split import batch_ranges, run_ranges
+from .._threads import blas_held
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
            'conv_transpose3d', 'unfold', 'fold']
@@ -660,6 +661,7 @@ def _convnd(name, nsp, input, weight, bias, stride, padding, dilation, groups):
     return _conv_op(input, weight, bias, stride, lo, hi, dilation, groups)
 
 
+@blas_held
 def _conv_op(input, weight, bias, stride, lo, hi, dilation, groups):
     """The recorded convolution of a batched input padded by (lo, hi) (arguments checked)."""
     b = bias._data if bias is not None else None
@@ -723,6 +725,7 @@ def _conv_transposend(name, nsp, input, weight, bias, stride, padding, output_pa
                               groups)
 
 
+@blas_held
 def _conv_transpose_op(input, weight, bias, stride, padding, output_padding, dilation, groups):
     """The recorded transposed convolution of a batched input (arguments checked)."""
     b = bias._data if bias is not None else None

@@ -3,7 +3,7 @@ import importlib
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _threads
 from .._tensor import Tensor, _wrap, _wrap_dim, tensor_op
 from ..autograd.graph import _record, _RESULT, derivative, _needs_grad
 from ._util import (_arr, _out, _legacy, _dims, _keep, _fused, _times, _unreduce,
@@ -21,7 +21,7 @@ __all__ = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer', 'ger', 
 def _mm(a, b):
     """np.matmul in the operands' dtype: ml_dtypes' bfloat16 matmul accumulates and returns
     float32, so round once, as torch's bfloat16 matmul does."""
-    r = np.matmul(a, b)
+    r = _threads.matmul(a, b)
     return r if r.dtype == a.dtype else r.astype(a.dtype)
 
 
@@ -299,7 +299,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
         r = np.matmul(a.astype(np.float32), b.astype(np.float32))
     else:
         try:
-            r = np.matmul(a, b)
+            r = _threads.matmul(a, b)
         except NotImplementedError:  # a sparse operand (its values refuse NumPy)
             r = _sparse._matmul(mat1, mat2)
     if alpha != 1:

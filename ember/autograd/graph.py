@@ -21,6 +21,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from .._dtype import from_numpy
+from .._threads import blas_single, blas_restore
 from .._torch_function import State as _TF
 from .grad_mode import _State
 
@@ -568,6 +569,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
     _CHECKPOINT_VALID[0] = inputs is None
     # the formulas are torch's C++ kernels: they see no __torch_function__ (ember.overrides)
     _TF.all_off += 1
+    blas = blas_single()    # BLAS's own threads would spin on the core ember's splits use
     try:
         while ready:
             node = ready.pop()
@@ -662,6 +664,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
             # drop this node's references to the gradients it passed on (see _sole_grad)
             out = g = prev_g = grads = None
     finally:
+        blas_restore(blas)
         _State.enabled = prev
         _CHECKPOINT_VALID[0] = prev_valid
         _TASK[0] = prev_task

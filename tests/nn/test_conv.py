@@ -237,11 +237,13 @@ def test_module_errors():
 def split_threads(monkeypatch):
     """Two threads and no size floor, so every batched groups=1 convolution is split."""
     from ember._ops import _conv_split
-    if not _conv_split._blas():
-        pytest.skip('threadpoolctl is not installed: convolutions never split')
-    monkeypatch.setattr(_conv_split, '_SPLIT_MIN', 0)
+    from ember import _threads
     before = ember.get_num_threads()
     ember.set_num_threads(2)
+    if not _threads.can_split():
+        ember.set_num_threads(before)
+        pytest.skip("NumPy's BLAS has no thread-local thread count: convolutions never split")
+    monkeypatch.setattr(_conv_split, '_SPLIT_MIN', 0)
     yield
     ember.set_num_threads(before)
 
@@ -312,17 +314,19 @@ def test_conv_split_double_backward(dt, split_threads):
         np.testing.assert_allclose(b_.detach().numpy(), ref, rtol=1e-4, atol=tol)
 
 
-def test_conv_split_needs_threadpoolctl(monkeypatch):
-    """Without threadpoolctl (or with one thread) a convolution stays on the calling thread."""
+def test_conv_split_needs_blas_control(monkeypatch):
+    """Without a BLAS whose threads ember can hold (or with one thread) a convolution stays on
+    the calling thread."""
     from ember._ops import _conv_split, conv as conv_mod
+    from ember import _threads
     monkeypatch.setattr(_conv_split, '_SPLIT_MIN', 0)
-    monkeypatch.setattr(_conv_split, '_BLAS', [False])
+    monkeypatch.setattr(_threads, '_LOCAL', [False])
     x = RNG.standard_normal((4, 6, 9, 9))
     w = RNG.standard_normal((4, 6, 3, 3))
     _check_fn(TF.conv2d, EF.conv2d, [x, w], np.float32, padding=1)
     ey = EF.conv2d(ember.from_numpy(x).requires_grad_(), ember.from_numpy(w), padding=1)
     assert not isinstance(ey.grad_fn._saved_cols, conv_mod._Split)
-    monkeypatch.setattr(_conv_split, '_BLAS', [None])
+    monkeypatch.setattr(_threads, '_LOCAL', [None])
     before = ember.get_num_threads()
     ember.set_num_threads(1)
     try:

@@ -1,0 +1,167 @@
+"""ember's own threads (ember/_threads.py): matrix products split over them, BLAS held to the
+calling thread. Every split path is compared with torch, values and gradients."""
+import ctypes
+import glob
+import os
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember import _threads
+
+RNG = np.random.default_rng(7)
+
+
+def _blas_get():
+    """OpenBLAS's thread count as the calling thread sees it, or None without NumPy's
+    OpenBLAS."""
+    root = os.path.dirname(np.__file__)
+    for path in glob.glob(os.path.join(root, os.pardir, 'numpy.libs', '*openblas*')):
+        lib = ctypes.CDLL(path)
+        for name in ('scipy_openblas_get_num_threads64_', 'openblas_get_num_threads64_',
+                     'openblas_get_num_threads'):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                return fn
+    return None
+
+
+@pytest.fixture
+def split_all(monkeypatch):
+    """Two threads and no size floors: every product of matrices that can be split is."""
+    before = ember.get_num_threads()
+    ember.set_num_threads(2)
+    if not _threads.can_split():
+        ember.set_num_threads(before)
+        pytest.skip("NumPy's BLAS has no thread-local thread count: nothing is split")
+    monkeypatch.setattr(_threads, '_SPLIT_MIN', 0)
+    monkeypatch.setattr(_threads, '_BLAS_THREADED', 0)
+    calls = []
+    real = _threads.run_parallel
+
+    def counted(fn, parts):
+        calls.append(len(parts))
+        return real(fn, parts)
+    monkeypatch.setattr(_threads, 'run_parallel', counted)
+    yield calls
+    ember.set_num_threads(before)
+
+
+def _pair(arrays, dt):
+    return ([torch.from_numpy(a.astype(dt)).requires_grad_() for a in arrays],
+            [ember.from_numpy(a.astype(dt)).requires_grad_() for a in arrays])
+
+
+def assert_same_values_and_grads(fn_t, fn_e, arrays, dt):
+    """fn on torch and on ember: the same result, dtype and shape, and the same gradient of
+    every input."""
+    ts, es = _pair(arrays, dt)
+    yt, ye = fn_t(*ts), fn_e(*es)
+    assert ye.dtype == getattr(ember, str(yt.dtype).split('.')[1]) and ye.shape == yt.shape
+    tol = dict(rtol=1e-4, atol=1e-4) if dt == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(ye.detach().numpy(), yt.detach().numpy(), **tol)
+    g = RNG.standard_normal(tuple(yt.shape)).astype(dt)
+    yt.backward(torch.from_numpy(g))
+    ye.backward(ember.from_numpy(g))
+    for t, e in zip(ts, es):
+        np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), **tol)
+
+
+# (what is split, the operands' shapes, the op)
+SPLIT_CASES = [
+    ('rows', [(40, 7), (7, 5)], lambda lib, a, b: a @ b),
+    ('columns', [(5, 7), (7, 40)], lambda lib, a, b: a @ b),
+    ('rows, transposed operands', [(7, 40), (5, 7)], lambda lib, a, b: a.t() @ b.t()),
+    ('batch', [(3, 6, 7), (3, 7, 5)], lambda lib, a, b: lib.bmm(a, b)),
+    ('batch of 4-d', [(2, 3, 6, 7), (2, 3, 7, 5)], lambda lib, a, b: a @ b),
+    ('addmm', [(40, 5), (40, 7), (7, 5)], lambda lib, c, a, b: lib.addmm(c, a, b, beta=0.5)),
+    ('linear', [(4, 10, 7), (5, 7), (5,)], lambda lib, x, w, b: lib.nn.functional.linear(x, w, b)),
+]
+
+
+@pytest.mark.parametrize('what,shapes,op', SPLIT_CASES, ids=[c[0] for c in SPLIT_CASES])
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+def test_split_products_as_torch(what, shapes, op, dt, split_all):
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    assert_same_values_and_grads(lambda *a: op(torch, *a), lambda *a: op(ember, *a), arrays, dt)
+    assert split_all and all(n == 2 for n in split_all)
+
+
+@pytest.mark.parametrize('shapes', [[(1, 7), (7, 3)], [(3, 6, 7), (7, 5)], [(1, 6, 7), (3, 7, 5)]],
+                         ids=['too small to split', 'broadcast batch', 'broadcast batch 1'])
+def test_unsplit_products_as_torch(shapes, split_all):
+    """Products no split takes (too few rows and columns, a broadcast batch) are NumPy's."""
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    assert_same_values_and_grads(lambda a, b: a @ b, lambda a, b: a @ b, arrays, np.float32)
+    if len(shapes[0]) == 2:
+        assert not split_all
+
+
+def test_one_thread_never_splits(monkeypatch):
+    monkeypatch.setattr(_threads, '_SPLIT_MIN', 0)
+    monkeypatch.setattr(_threads, '_BLAS_THREADED', 0)
+
+    def refuse(fn, parts):
+        raise AssertionError('split with one thread')
+    monkeypatch.setattr(_threads, 'run_parallel', refuse)
+    before = ember.get_num_threads()
+    ember.set_num_threads(1)
+    try:
+        a, b = RNG.standard_normal((40, 7)), RNG.standard_normal((7, 40))
+        np.testing.assert_allclose((ember.from_numpy(a) @ ember.from_numpy(b)).numpy(), a @ b)
+    finally:
+        ember.set_num_threads(before)
+
+
+def test_blas_held_while_ember_works(split_all):
+    """Inside a backward pass and on ember's worker threads OpenBLAS sees one thread; the
+    caller's count is back afterwards."""
+    get = _blas_get()
+    if get is None:
+        pytest.skip("NumPy's BLAS is not OpenBLAS")
+    outside = get()
+    seen = []
+    x = ember.randn(40, 7, requires_grad=True)
+    y = x @ ember.randn(7, 5)
+    y.register_hook(lambda g: seen.append(get()))
+    y.sum().backward()
+    assert seen == [1] and get() == outside
+    on_workers = _threads.run_parallel(lambda k: (k, get()), [(0,), (1,)])
+    assert on_workers == [(0, 1), (1, 1)] and get() == outside
+
+
+def test_nested_and_concurrent_splits_run_in_turn(split_all):
+    """A split inside a split's part, and splits from two Python threads at once, run their
+    parts on their own thread instead of waiting for a busy worker."""
+    inner = _threads.run_parallel(lambda k: _threads.run_parallel(lambda j: k * 10 + j,
+                                                                  [(0,), (1,)]), [(1,), (2,)])
+    assert inner == [[10, 11], [20, 21]]
+    a, b = RNG.standard_normal((64, 33)), RNG.standard_normal((33, 48))
+    want = a @ b
+    got = [None] * 4
+
+    def work(i):
+        got[i] = (ember.from_numpy(a) @ ember.from_numpy(b)).numpy()
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for g in got:
+        np.testing.assert_allclose(g, want, rtol=1e-12)
+
+
+def test_without_blas_control_nothing_splits(monkeypatch):
+    monkeypatch.setattr(_threads, '_LOCAL', [False])
+    monkeypatch.setattr(_threads, '_SPLIT_MIN', 0)
+    before = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        assert not _threads.can_split() and _threads.blas_single() == 1
+        a, b = RNG.standard_normal((40, 7)), RNG.standard_normal((7, 40))
+        np.testing.assert_allclose(_threads.matmul(a, b), a @ b)
+    finally:
+        ember.set_num_threads(before)
