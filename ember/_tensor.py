@@ -179,7 +179,8 @@ class _TensorMeta(type):
     def __setattr__(cls, name, value):
         # The op modules install Tensor's operators by assignment; those that torch's Tensor
         # refuses a NumPy array in get the refusal here, in one place.
-        if name in _NDARRAY_REFUSED and callable(value):
+        if name in _NDARRAY_REFUSED and callable(value) and \
+                not getattr(value, '_refuses_ndarray', False):
             value = _refuse_ndarray(value, name)
         super().__setattr__(name, value)
 

@@ -291,7 +291,9 @@ def _select(g, mask, keep_if):
     """
     mask = np.asarray(mask)
     dt = g.dtype
-    ints = _SAME_SIZE_INT.get(dt.itemsize) if dt.kind == 'f' and dt.isnative else None
+    # the bitwise form pays off from ~2000 elements (its ufuncs cost more to set up)
+    ints = _SAME_SIZE_INT.get(dt.itemsize) if dt.kind == 'f' and dt.isnative \
+        and g.size > 2048 else None
     if ints is None or mask.dtype != np.bool_:
         zero = np.zeros((), dt)
         return np.where(mask, g, zero) if keep_if else np.where(mask, zero, g)
@@ -694,6 +696,13 @@ def _out(out, result):
 def _as_view(d, shape, strides):
     """A view of d's memory with the given shape and (byte) strides, keeping d's base chain
     (so storage_offset and writes behave like any other NumPy view)."""
+    if d.flags.writeable:
+        # the common case, d's own buffer (NumPy makes d's root the base): no pointer
+        # arithmetic through __array_interface__, which costs microseconds
+        try:
+            return np.ndarray(shape, d.dtype, buffer=d, strides=strides)
+        except (TypeError, ValueError, BufferError):
+            pass  # not contiguous, or the view reaches outside d: from the root
     root = d
     while isinstance(root.base, np.ndarray):
         root = root.base

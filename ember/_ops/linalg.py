@@ -10,7 +10,7 @@ from ._util import (_arr, _out, _legacy, _dims, _keep, _fused, _times, _unreduce
                     _rebase_inplace, _nograph)
 from .creation import eye
 from .shape import cat, _unsafe_view
-from ._autocast import autocast
+from ._autocast import autocast, _cpu as _autocast_state
 from . import sparse as _sparse
 
 __all__ = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer', 'ger', 'addmm',
@@ -117,6 +117,40 @@ def mm(input, mat2, *, out=None):
     return _out(out, _record(MmBackward0, r, (input, mat2), self=input, mat2=mat2))
 
 
+# mm as defined, in a tuple: the profiler and __torch_function__ replace the module's `mm`
+# (and any module global holding the same function), and then matmul must call it
+_MM = (mm,)
+
+
+def _mm_2d(input, other):
+    """input @ other for two plain 2-D arrays that mm accepts: mm's own work without its
+    layers of argument checks; None for anything else (or when mm is wrapped), which takes
+    the full path with its errors."""
+    a = input._data
+    b = other._data
+    if a.__class__ is not np.ndarray or b.__class__ is not np.ndarray or a.ndim != 2 or \
+            b.ndim != 2 or a.shape[1] != b.shape[0] or a.dtype != b.dtype or mm is not _MM[0]:
+        return None
+    return _record(MmBackward0, _mm(a, b), (input, other), self=input, mat2=other)
+
+
+def _matmul_operator(fn):
+    """Tensor.__matmul__: two plain matrices go straight to mm outside autocast, anything
+    else to fn (matmul under its autocast policy); an operand that is no tensor (an ndarray,
+    a list, a number) gives NotImplemented, as torch's operator does."""
+    def __matmul__(self, other):
+        if not isinstance(other, Tensor):
+            return NotImplemented  # torch's operator turns its TypeError into this too
+        if _autocast_state.fast is None:
+            r = _mm_2d(self, other)
+            if r is not None:
+                return r
+        return fn(self, other)
+    __matmul__.__qualname__ = 'Tensor.__matmul__'
+    __matmul__._refuses_ndarray = True  # _tensor._TensorMeta: no second ndarray check
+    return __matmul__
+
+
 def _matmul_backward(grad, self, other):
     if other.ndim == 1:  # (..., m, k) @ (k,) -> (..., m)
         g = grad.unsqueeze(-1)
@@ -132,9 +166,13 @@ UnsafeViewBackward0 = derivative('UnsafeViewBackward0')(_matmul_backward)
 SqueezeBackward4 = derivative('SqueezeBackward4')(_matmul_backward)
 
 
-@tensor_op(dunder=('__matmul__',))
+@tensor_op(dunder=('__matmul__',), dunder_wrap=_matmul_operator)
 @autocast('lower')
 def matmul(input, other, *, out=None):
+    if out is None and isinstance(other, Tensor):
+        r = _mm_2d(input, other)
+        if r is not None:
+            return r
     if input.is_nested:  # its own method (ember/nested)
         return input.matmul(other)
     a, b = input._data, other._data

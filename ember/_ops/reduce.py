@@ -5,7 +5,7 @@ import functools
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap, _wrap_dim, tensor_op
+from .._tensor import Tensor, _wrap, _wrap_dim, _view_of, tensor_op
 from ..autograd.graph import _record, _record_outputs, _RESULT, derivative
 from ._util import (_arr, _dims, _out, _legacy, _quiet, _np_compat, _nograph, _keep,
                     _unreduce, _zeros_like_shape, _embed_slice, _rebase_inplace)
@@ -54,7 +54,43 @@ _add_reduce = np.add.reduce
 
 
 def _sum_backward(grad, shape, axes, keepdim):
+    if _nograph():
+        r = _expanded(grad, shape, axes, keepdim)
+        if r is not None:
+            return r
     return _unreduce(grad, shape, axes, keepdim).expand(shape)
+
+
+def _expanded(grad, shape, axes, keepdim):
+    """_unreduce(grad, ...).expand(shape) in NumPy, without a graph: the same view of grad
+    (stride 0 along the reduced dims, read-only where they repeat). None when grad is not
+    laid out for it (the Tensor ops then do it)."""
+    d = grad._data
+    if type(d) is not np.ndarray or not d.flags.c_contiguous:
+        return None
+    n = len(shape)
+    if axes is None:
+        if d.ndim != n:
+            d = d.reshape((1,) * n)
+    elif not keepdim:
+        kept = list(d.shape)
+        for a in axes:
+            kept.insert(a, 1)
+        d = d.reshape(kept)
+    if d.shape == shape:
+        return _view_of(grad, d if d is not grad._data else d.view())
+    if d.ndim != n:
+        return None
+    strides = list(d.strides)
+    repeats = False
+    for i, k in enumerate(d.shape):
+        if k != shape[i]:
+            strides[i] = 0
+            repeats = repeats or shape[i] > 1
+    r = np.ndarray(shape, d.dtype, buffer=d, strides=tuple(strides))
+    if repeats:
+        r.flags.writeable = False
+    return _view_of(grad, r)
 
 
 SumBackward0 = derivative('SumBackward0')(_sum_backward)
@@ -103,7 +139,10 @@ def _float_only(d, name):
 
 
 def _mean_backward(grad, shape, axes, keepdim, n):
-    return _unreduce(grad, shape, axes, keepdim).expand(shape) / n
+    g = _sum_backward(grad, shape, axes, keepdim)
+    if _nograph() and g._data.dtype.kind == 'f':
+        return _wrap(np.true_divide(g._data, n))  # Tensor.div's arithmetic, without its parsing
+    return g / n
 
 
 MeanBackward0 = derivative('MeanBackward0')(_mean_backward)

@@ -8,7 +8,8 @@ import functools
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, Size, _wrap, _wrap_dim, tensor_op, _register_methods
+from .._tensor import Tensor, Size, _wrap, _wrap_dim, _view_of, tensor_op, _register_methods
+from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
 from .complex import view_as_real, view_as_complex
 from .sampling import _constant_pad
@@ -62,14 +63,18 @@ def _infer_shape(shape, numel):
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    for s in shape:
+    for i, s in enumerate(shape):
         if s < -1:
-            raise RuntimeError(f"invalid shape dimension {s}")
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
     if neg:
         known = 1
         for s in shape:
             if s != -1:
                 known *= s
+        if known == 0 and numel == 0:
+            raise RuntimeError(
+                f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+                "unspecified dimension size -1 can be any value and is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = tuple(numel // known if s == -1 else s for s in shape)
@@ -96,8 +101,40 @@ def _unsafe_view(input, shape):
     return _record(UnsafeViewBackward0, d.reshape(shape), (input,), shape=d.shape)
 
 
+def _contiguous_view(self, shape):
+    """view/reshape's common call on a contiguous tensor, `t.view(2, 3)` or `t.view(-1, 4)`:
+    sizes that are plain ints, at most one -1, that fit numel; None for anything else (the
+    full path then parses the arguments and raises torch's errors)."""
+    d = self._data
+    if d.__class__ is not np.ndarray or not d.flags.c_contiguous or not shape:
+        return None
+    n = 1
+    infer = False
+    for s in shape:
+        if s.__class__ is not int:
+            return None
+        if s < 0:
+            if s != -1 or infer:
+                return None
+            infer = True
+        else:
+            n *= s
+    if infer:
+        if n == 0 or d.size % n:
+            return None
+    elif n != d.size:
+        return None
+    r = d.reshape(shape)
+    if self._requires_grad and _State.enabled:
+        return _viewing(_record(ViewBackward0, r, (self,), shape=d.shape), self)
+    return _view_of(self, r)
+
+
 @tensor_op
 def view(self, *shape):
+    r = _contiguous_view(self, shape)
+    if r is not None:
+        return r
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Size)):
         d = shape[0]
         if isinstance(d, _dtype.dtype):
@@ -121,6 +158,9 @@ def view_as(self, other):
 
 @tensor_op
 def reshape(input, *shape):
+    r = _contiguous_view(input, shape)
+    if r is not None:
+        return r
     shape = _infer_shape(_size_args(shape), input._data.size)
     d = input._data
     try:

@@ -553,7 +553,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
         node, nr = e
         buf = buffers.get(node)
         if buf is None:
-            buf = buffers[node] = [None] * _num_outputs(node)
+            buf = buffers[node] = [None] * node._n_outputs
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     for e in root_edges:
         if e is not None and deps.get(e[0]) == 0 and e[0] not in ready:
@@ -575,7 +575,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
             node = ready.pop()
             grads = buffers.pop(node, None)
             if grads is None:
-                grads = [None] * _num_outputs(node)
+                grads = [None] * node._n_outputs
             if node._pre_hooks and (run is None or node in run or node in wanted):
                 for hook in node._pre_hooks:
                     res = hook(tuple(grads))
@@ -586,15 +586,15 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                     continue
                 if captured is not None:
                     if node in wanted:
-                        if node.variable._hooks:  # a leaf's hooks run before capture
-                            grads[0] = _tensor_hooks(node.variable, grads[0])
+                        if node._variable._hooks:  # a leaf's hooks run before capture
+                            grads[0] = _tensor_hooks(node._variable, grads[0])
                         for i, nr in wanted[node]:
                             captured[i] = grads[0]
                 elif accumulate:
                     # the list lets go of the gradient: _accumulate may then keep its memory
                     g = grads.pop()
                     grads = None
-                    _accumulate(node.variable, g, create_graph, owned=not create_graph)
+                    _accumulate(node._variable, g, create_graph, owned=not create_graph)
                 continue
             if captured is not None and node in wanted:
                 for i, nr in wanted[node]:
@@ -630,23 +630,32 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                         out = tuple(res)
             if not retain_graph:
                 node._release()
-            for i, (e, g, meta) in enumerate(zip(node._next, out, node._shapes)):
+            shapes = node._shapes
+            if len(out) < len(shapes):  # a formula returning fewer: None for the rest
+                out = tuple(out) + (None,) * (len(shapes) - len(out))
+            i = -1
+            for e in node._next:
+                i += 1
                 if e is None:
                     continue
                 child, nr = e
-                if meta[1].kind == 'c' and node._complex is None:
+                shape, dtype = shapes[i]
+                if dtype.kind == 'c' and node._complex is None:
                     _refuse_complex(node)
+                g = out[i]
                 if g is not None:
-                    if not isinstance(g, Tensor):
+                    if g.__class__ is not Tensor and not isinstance(g, Tensor):
                         g = Tensor._from_array(np.asarray(g))
-                    if g._data.shape != meta[0]:
-                        _check_grad_shape(node, i, g._data.shape, meta[0])
-                        g = _sum_to(g, meta[0])
-                    if g._data.dtype != meta[1]:
-                        g = _cast_grad(g, meta[1])
+                    d = g._data
+                    if d.shape != shape:
+                        _check_grad_shape(node, i, d.shape, shape)
+                        g = _sum_to(g, shape)
+                        d = g._data
+                    if d.dtype != dtype:
+                        g = _cast_grad(g, dtype)
                     buf = buffers.get(child)
                     if buf is None:
-                        buf = buffers[child] = [None] * _num_outputs(child)
+                        buf = buffers[child] = [None] * child._n_outputs
                     prev_g = buf[nr]
                     if prev_g is None:
                         buf[nr] = g
@@ -662,7 +671,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                 if d == 0:
                     ready.append(child)
             # drop this node's references to the gradients it passed on (see _sole_grad)
-            out = g = prev_g = grads = None
+            out = g = d = prev_g = grads = None
     finally:
         blas_restore(blas)
         _State.enabled = prev
@@ -707,10 +716,6 @@ def _cast_grad(g, np_dtype):
     if g._data.dtype.kind == 'c' and np_dtype.kind != 'c':
         g = g.real  # a real input's gradient is the real part (torch's engine does the same)
     return g.to(from_numpy(np_dtype))
-
-
-def _num_outputs(node):
-    return node._n_outputs
 
 
 def _tensor_hooks(t, g):
@@ -900,13 +905,16 @@ def _make_grads(outputs, grads):
             raise RuntimeError(
                 "element 0 of tensors does not require grad and does not have a grad_fn")
         if g is None:
-            if t._data.size != 1:
+            d = t._data
+            if d.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if not t.dtype.is_floating_point and not t.dtype.is_complex:
+            if d.dtype.kind != 'f' and not t.dtype.is_floating_point and \
+                    not t.dtype.is_complex:
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got "
                     f"{t.dtype!r}")
-            g = Tensor._from_array(np.ones_like(t._data))
+            # np.array of a number is the cheapest fresh array (np.ones_like costs ~1 us)
+            g = _wrap(np.array(1, d.dtype) if d.ndim == 0 else np.ones(d.shape, d.dtype))
         elif not isinstance(g, Tensor):
             g = Tensor._from_array(np.asarray(g, dtype=t._data.dtype))
         elif g._data.shape != t._data.shape:

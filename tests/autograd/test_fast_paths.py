@@ -176,7 +176,9 @@ SELECT_DTYPES = [np.float16, np.float32, np.float64, np.complex64, np.int32]
 
 @pytest.mark.parametrize('dtype', SELECT_DTYPES)
 @pytest.mark.parametrize('shapes', [((6, 5), (6, 5)), ((6, 5), (5,)), ((5,), (6, 5)),
-                                    ((), (3,)), ((6, 5), ()), ('T', 'T')])
+                                    ((), (3,)), ((6, 5), ()), ('T', 'T'),
+                                    # above 2048 elements: the bitwise form
+                                    ((64, 40), (64, 40)), ((64, 40), (40,)), ((40,), (64, 40))])
 def test_select_is_np_where_bit_for_bit(dtype, shapes):
     from ember._ops._util import _select
     rng = np.random.default_rng(3)
@@ -201,11 +203,12 @@ def test_select_is_np_where_bit_for_bit(dtype, shapes):
 
 @pytest.mark.parametrize('dtype', DTYPES)
 @pytest.mark.parametrize('contiguous', [True, False])
-def test_relu_backward_keeps_nan_and_inf_out(dtype, contiguous):
+@pytest.mark.parametrize('shape', [(8, 6), (80, 60)])  # np.where, and the bitwise form
+def test_relu_backward_keeps_nan_and_inf_out(dtype, contiguous, shape):
     rng = np.random.default_rng(4)
-    x = rng.standard_normal((8, 6)).astype(dtype)
+    x = rng.standard_normal(shape).astype(dtype)
     x[0, :3] = [0.0, -0.0, np.nan]
-    g = rng.standard_normal((8, 6)).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
     g[x <= 0] = np.inf
     g[1, :] = np.nan
     res = {}
