@@ -165,3 +165,39 @@ def test_without_blas_control_nothing_splits(monkeypatch):
         np.testing.assert_allclose(_threads.matmul(a, b), a @ b)
     finally:
         ember.set_num_threads(before)
+
+
+def test_a_failing_part_raises_on_the_caller(split_all):
+    """An error in a part run by a worker is raised by run_parallel, after every part is done;
+    the workers keep serving."""
+    done = []
+
+    def part(k):
+        done.append(k)
+        if k == 1:
+            raise ValueError('part 1 failed')
+        return k
+    with pytest.raises(ValueError, match='part 1 failed'):
+        _threads.run_parallel(part, [(0,), (1,)])
+    assert sorted(done) == [0, 1]
+    assert _threads.run_parallel(lambda k: k * 2, [(3,), (4,)]) == [6, 8]
+
+
+def _child_product(q):
+    a = np.arange(40 * 7, dtype=np.float64).reshape(40, 7)
+    err = np.abs(_threads.matmul(a, a.T) - a @ a.T).max()
+    q.put((err, _threads._POOL[0] == os.getpid()))
+
+
+@pytest.mark.skipif(not hasattr(os, 'fork'), reason='fork is POSIX')
+def test_a_forked_child_makes_its_own_workers(split_all):
+    """Workers do not survive a fork: a child that splits starts its own."""
+    import multiprocessing as mp
+    _threads.run_parallel(lambda k: k, [(0,), (1,)])        # the parent's workers exist
+    ctx = mp.get_context('fork')
+    q = ctx.Queue()
+    p = ctx.Process(target=_child_product, args=(q,))
+    p.start()
+    err, own = q.get(timeout=60)
+    p.join(60)
+    assert p.exitcode == 0 and err == 0 and own
