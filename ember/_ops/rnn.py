@@ -17,6 +17,7 @@ ops and differentiates that (slow, but exact and itself differentiable).
 import numpy as np
 
 from .._tensor import _wrap
+from .._threads import blas_held, matmul as _matmul
 from ..autograd.grad_mode import _State, enable_grad
 from ..autograd.graph import (Node, _check_versions, _init_node, _raise_freed, _record, derivative,
                               grad as _grad)
@@ -88,6 +89,7 @@ def _offsets(batch_sizes):
     return offs
 
 
+@blas_held
 def _forward_numpy(mode, arrays, batch_sizes, reverse):
     x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = arrays
     offs = _offsets(batch_sizes)
@@ -95,7 +97,7 @@ def _forward_numpy(mode, arrays, batch_sizes, reverse):
     n = x.shape[0]
     hid = w_hh.shape[0] // _GATES[mode]
     # the input projection of every step at once; hidden biases fold in where they can
-    xp = x @ w_ih.T
+    xp = _matmul(x, w_ih.T)
     if b_ih is not None:
         if mode == 'GRU':
             xp += b_ih
@@ -273,9 +275,9 @@ def _backward_numpy(ctx, saved, grads):
             dh[:bs] = dgx[s:e] @ w_hh
         dgh = dgx
         d_c0 = None
-    d_x = dgx @ w_ih
-    d_wih = dgx.T @ x
-    d_whh = dgh.T @ hprev
+    d_x = _matmul(dgx, w_ih)
+    d_wih = _matmul(dgx.T, x)
+    d_whh = _matmul(dgh.T, hprev)
     d_bih = dgx.sum(0) if b_ih is not None else None
     d_bhh = dgh.sum(0) if b_hh is not None else None
     res = (d_x, dh, d_c0, d_wih, d_whh, d_bih, d_bhh, d_wr)
