@@ -19,7 +19,7 @@ from ._ops.shape import vstack
 from ._tensor import Tensor, _check_device, _wrap, device
 from ._tensor import device as _device
 from ._tensor_str import _type_name
-from ._threads import get_num_threads, set_num_threads
+from ._threads import get_num_threads, set_num_threads, _positive_int
 from ._values import (channels_last, channels_last_3d, contiguous_format, layout,
                       memory_format, preserve_format, sparse_coo, strided)
 from .autograd.graph import _Anomaly
@@ -39,7 +39,7 @@ def get_num_interop_threads():
 
 
 def set_num_interop_threads(n):
-    pass
+    _positive_int('set_num_interop_threads', n)    # ember has no inter-op pool to size
 
 
 def is_storage(obj):

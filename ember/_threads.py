@@ -25,8 +25,17 @@ def get_num_threads():
     return _threads[0]
 
 
+def _positive_int(name, n):
+    """torch's checks of a thread count: an int (not a bool, float or tensor), above 0."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise RuntimeError(f"{name} expects an int, but got {type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError(f"{name} expects a positive integer")
+    return int(n)
+
+
 def set_num_threads(n):
-    _threads[0] = int(n)
+    _threads[0] = _positive_int('set_num_threads', n)
 
 
 # ---- BLAS on the calling thread --------------------------------------------------------------

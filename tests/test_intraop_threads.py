@@ -201,3 +201,24 @@ def test_a_forked_child_makes_its_own_workers(split_all):
     err, own = q.get(timeout=60)
     p.join(60)
     assert p.exitcode == 0 and err == 0 and own
+
+
+@pytest.mark.parametrize('name', ['set_num_threads', 'set_num_interop_threads'])
+@pytest.mark.parametrize('value', [0, -1, 2.5, '2', True, 'tensor'])
+def test_thread_count_checks_as_torch(name, value):
+    """A thread count must be a positive int: torch's RuntimeError for anything else."""
+    from _oracle import assert_same_error
+
+    def make(lib):
+        v = lib.tensor(2) if value == 'tensor' else value
+        return getattr(lib, name)(v)
+    assert_same_error(make, torch)
+
+
+def test_thread_count_accepts_numpy_ints():
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(np.int64(1))
+        assert ember.get_num_threads() == 1 and type(ember.get_num_threads()) is int
+    finally:
+        ember.set_num_threads(before)
