@@ -44,11 +44,16 @@ _LOCAL = [None]     # OpenBLAS's openblas_set_num_threads_local, or False when t
 
 
 def _find_local():
-    """openblas_set_num_threads_local of the OpenBLAS NumPy loaded (its wheels bundle one)."""
+    """openblas_set_num_threads_local of the OpenBLAS NumPy loaded: the one its wheels bundle,
+    else (Linux) any OpenBLAS mapped into the process, as a NumPy built on the system's has."""
     found = False
     root = os.path.dirname(np.__file__)
     paths = (glob.glob(os.path.join(root, os.pardir, 'numpy.libs', '*openblas*'))
              + glob.glob(os.path.join(root, '.dylibs', '*openblas*')))
+    if not paths and os.path.exists('/proc/self/maps'):
+        with open('/proc/self/maps') as maps:
+            paths = sorted({line.split(None, 5)[-1].strip() for line in maps
+                            if 'openblas' in line.rsplit('/', 1)[-1].lower()})
     if paths:
         try:
             ctypes = importlib.import_module('ctypes')     # lazy: import time

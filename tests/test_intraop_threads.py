@@ -222,3 +222,20 @@ def test_thread_count_accepts_numpy_ints():
         assert ember.get_num_threads() == 1 and type(ember.get_num_threads()) is int
     finally:
         ember.set_num_threads(before)
+
+
+@pytest.mark.skipif(not os.path.exists('/proc/self/maps'), reason='Linux: /proc/self/maps')
+def test_blas_found_among_the_mapped_libraries(monkeypatch):
+    """A NumPy built on the system's OpenBLAS (no bundled copy beside it): ember finds the
+    library among those mapped into the process."""
+    if _blas_get() is None:
+        pytest.skip("NumPy's BLAS is not OpenBLAS")
+    monkeypatch.setattr(_threads.glob, 'glob', lambda pattern: [])
+    monkeypatch.setattr(_threads, '_LOCAL', [None])
+    fn = _threads._find_local()
+    assert fn and _threads._LOCAL[0] is fn
+    prev = fn(1)
+    try:
+        assert _blas_get()() == 1
+    finally:
+        fn(prev)
