@@ -228,7 +228,8 @@ def test_thread_count_accepts_numpy_ints():
 def test_blas_found_among_the_mapped_libraries(monkeypatch):
     """A NumPy built on the system's OpenBLAS (no bundled copy beside it): ember finds the
     library among those mapped into the process."""
-    if _blas_get() is None:
+    get = _blas_get()
+    if get is None:
         pytest.skip("NumPy's BLAS is not OpenBLAS")
     monkeypatch.setattr(_threads.glob, 'glob', lambda pattern: [])
     monkeypatch.setattr(_threads, '_LOCAL', [None])
@@ -236,6 +237,6 @@ def test_blas_found_among_the_mapped_libraries(monkeypatch):
     assert fn and _threads._LOCAL[0] is fn
     prev = fn(1)
     try:
-        assert _blas_get()() == 1
+        assert get() == 1
     finally:
         fn(prev)
