@@ -375,15 +375,67 @@ def _cols_matmul_first(xp, wm, ksize, stride, dilation, out_sp, out):
     return win
 
 
+def _pointwise(ksize, lo, hi):
+    """True for a 1x1 kernel without padding: then a convolution is one (O, C) @ (C, L) GEMM
+    per image on NCHW data (a strided one subsamples the input first), with no layout change
+    and no columns (3-9x less CPU time than the channels-last engine on 1x1 layers)."""
+    return all(k == 1 for k in ksize) and not any(lo) and not any(hi)
+
+
+def _subsample(nsp, stride):
+    return (slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride[:nsp])
+
+
+def _corr_pointwise(x, w, b, stride, out=None):
+    """_corr of a 1x1 unpadded kernel; saves the (subsampled) input as (N, C, L)."""
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    xs = x[_subsample(x.ndim - 2, stride)]
+    x3 = np.ascontiguousarray(xs).reshape(n, c, -1)
+    if out is None:
+        out = np.empty((n, o) + xs.shape[2:], dtype=x.dtype)
+    np.matmul(w.reshape(o, c), x3, out=out.reshape(n, o, -1))
+    if b is not None:
+        out += b.astype(x.dtype, copy=False).reshape((-1,) + (1,) * (x.ndim - 2))
+    return out, (x3, None)
+
+
+def _pointwise_backward(gy, x_shape, w, x3, stride, need, gx_out=None):
+    """Input and weight gradients of _corr_pointwise (the bias one is the caller's)."""
+    n, o = gy.shape[:2]
+    c = x_shape[1]
+    g3 = gy.reshape(n, o, -1)
+    gx = gw = None
+    if need[1]:
+        # one (O, L) @ (L, C) GEMM per image, summed: no transposed copy of either operand
+        gw = np.matmul(g3, x3.transpose(0, 2, 1)).sum(0).reshape(w.shape)
+    if need[0]:
+        wt = w.reshape(o, c).T
+        if all(s == 1 for s in stride):
+            if gx_out is None:
+                return np.matmul(wt, g3).reshape(x_shape), gw
+            np.matmul(wt, g3, out=gx_out.reshape(n, c, -1))
+            return gx_out, gw
+        gx = np.zeros(x_shape, dtype=gy.dtype) if gx_out is None else gx_out
+        if gx_out is not None:
+            gx[...] = 0
+        gx[_subsample(len(x_shape) - 2, stride)] = np.matmul(wt, g3).reshape(
+            (n, c) + gy.shape[2:])
+    return gx, gw
+
+
 def _corr(x, w, b, stride, lo, hi, dilation, xp=None, out=None):
     """Cross-correlation of x (N, C, *S) with w (O, C, *K) (groups=1) -> (y, saved) where
-    saved = (padded x, layout flag) lets the weight gradient rebuild the columns. xp, when
+    saved = (padded x, layout flag: True channels-last, False NCHW columns, None a pointwise
+    kernel's (N, C, L) input) lets the weight gradient rebuild the columns. xp, when
     given, is x already padded channels-last (used when the caller needs it too); y is
     written into out when given."""
     ksize = w.shape[2:]
     n, c = x.shape[:2]
     out_sp = tuple(_out_size(s + a + e, k, st, d) for s, a, e, k, st, d in
                    zip(x.shape[2:], lo, hi, ksize, stride, dilation))
+    if xp is None and _pointwise(ksize, lo, hi):
+        return _corr_pointwise(x, w, b, stride, out)
     if xp is None and _first_layout(c, ksize, stride, dilation, out_sp):
         xp = _pad_array(x, lo, hi)
         if out is None:
@@ -512,6 +564,10 @@ def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, g
     xp, last = saved
     nsp = len(x_shape) - 2
     n, o = gy.shape[:2]
+    if last is None:
+        gx, gw = _pointwise_backward(gy, x_shape, w, xp, stride, need, gx_out)
+        gb = np.add.reduce(gy.reshape(n, o, -1), axis=(0, 2)) if need[2] else None
+        return gx, gw, gb
     ksize = w.shape[2:]
     out_sp = gy.shape[2:]
     gx = gw = gb = gyl = gyp = None
@@ -534,6 +590,9 @@ def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, g
                 gyl = np.ascontiguousarray(
                     gyp[(slice(None),) + tuple(slice(a, a + s) for a, s in
                                                zip(glo, out_sp))]).reshape(-1, o)
+    if need[0] and not unit:
+        # the scatter below and a channels-last weight gradient share gy's channels-last rows
+        gyl = np.ascontiguousarray(np.moveaxis(gy, 1, -1)).reshape(-1, o)
     if need[1]:
         gw = _weight_grad(gy, xp, last, ksize, stride, dilation, gyl)
     if need[0]:
@@ -547,7 +606,6 @@ def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, g
                                                       zip(lo, x_shape[2:]))
             gx = _into(gx_out, buf[crop].swapaxes(0, 1))
         else:
-            gyl = np.ascontiguousarray(np.moveaxis(gy, 1, -1)).reshape(-1, o)
             buf = np.zeros((n,) + tuple(s + a + c for s, a, c in zip(x_shape[2:], lo, hi)) +
                            (x_shape[1],), dtype=gy.dtype)
             _scatter_cols(gyl, _wmat(w).T, buf, ksize, stride, dilation, out_sp)

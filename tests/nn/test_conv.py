@@ -79,6 +79,49 @@ def test_conv2d_engine_paths(c, o, size, kw, chunk, monkeypatch):
         _check_fn(TF.conv2d, EF.conv2d, [x, w, b], dt, **kw)
 
 
+POINTWISE_CASES = [
+    (2, dict(stride=2)), (2, {}), (2, dict(stride=(2, 1), dilation=3)), (1, dict(stride=3)),
+    (3, dict(stride=2)),
+    (2, dict(stride=2, padding=1)),              # padded: the channels-last engine instead
+]
+
+
+@pytest.mark.parametrize('nsp,kw', POINTWISE_CASES)
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+def test_conv_pointwise(nsp, kw, dt):
+    """1x1 kernels (a GEMM per image on NCHW data, the strided input subsampled): values,
+    gradients and the output/gradient strides as torch's, with and without bias."""
+    x = RNG.standard_normal((3, 5) + (9,) * nsp)
+    w = RNG.standard_normal((4, 5) + (1,) * nsp)
+    b = RNG.standard_normal(4)
+    name = f'conv{nsp}d'
+    _check_fn(getattr(TF, name), getattr(EF, name), [x, w, b], dt, **kw)
+    _check_fn(getattr(TF, name), getattr(EF, name), [x, w], dt, **kw)
+    t, e = _pair([x.astype(dt), w.astype(dt)])
+    ty, ey = getattr(TF, name)(*t, **kw), getattr(EF, name)(*e, **kw)
+    ty.sum().backward()
+    ey.sum().backward()
+    assert ey.stride() == ty.stride()
+    assert e[0].grad.stride() == t[0].grad.stride()
+    from ember._ops import conv as conv_mod
+    ey = getattr(EF, name)(ember.from_numpy(x).requires_grad_(), ember.from_numpy(w), **kw)
+    assert (ey.grad_fn._saved_cols[1] is None) == ('padding' not in kw)
+
+
+def test_conv_pointwise_non_contiguous():
+    """A transposed input and an expanded upstream gradient through the 1x1 path."""
+    x = RNG.standard_normal((3, 9, 8, 5)).astype(np.float32)
+    w = RNG.standard_normal((4, 5, 1, 1)).astype(np.float32)
+    t, e = _pair([x, w])
+    ty = TF.conv2d(t[0].permute(0, 3, 1, 2), t[1], stride=2)
+    ey = EF.conv2d(e[0].permute(0, 3, 1, 2), e[1], stride=2)
+    _close(ty, ey, np.float32)
+    ty.backward(torch.ones(4, 1, 1).expand(ty.shape))
+    ey.backward(ember.ones(4, 1, 1).expand(tuple(ey.shape)))
+    for a, b in zip(t, e):
+        _close(a.grad, b.grad, np.float32)
+
+
 @pytest.mark.parametrize('nsp,kw,k', [
     (1, {}, 3), (1, dict(stride=2, padding=1, output_padding=1), 3),
     (2, dict(stride=2), 2), (2, dict(stride=2, padding=1, output_padding=1), 3),
@@ -291,6 +334,19 @@ def test_conv_split_batch_ranks(nsp, kw, split_threads):
         getattr(EF, name)(*e, **kw).sum().backward()
         _close(t[k].grad, e[k].grad, np.float64)
         assert e[1 - k].grad is None
+
+
+@pytest.mark.parametrize('kw', [dict(stride=2), {}])
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+def test_conv_pointwise_split_batch(kw, dt, split_threads):
+    """1x1 convolutions split across threads: each range's gradients written in place."""
+    x = RNG.standard_normal((5, 6, 8, 9))
+    w = RNG.standard_normal((4, 6, 1, 1))
+    b = RNG.standard_normal(4)
+    _check_fn(TF.conv2d, EF.conv2d, [x, w, b], dt, **kw)
+    from ember._ops import conv as conv_mod
+    ey = EF.conv2d(ember.from_numpy(x).requires_grad_(), ember.from_numpy(w), **kw)
+    assert isinstance(ey.grad_fn._saved_cols, conv_mod._Split)
 
 
 @pytest.mark.parametrize('dt', [np.float32, np.float64])
