@@ -65,6 +65,9 @@ def test_conv_functional(nsp, kw, dt):
     (20, 4, 9, dict(padding=2, dilation=2)),
     (5, 4, 9, dict(padding=(1, 0), stride=2)),   # strided: scattered input grad
     (4, 6, 8, dict(stride=2)),
+    (6, 4, 17, dict(padding=1)),                 # >= 256 output pixels: weight gradient from
+    (18, 4, 17, dict(padding=1)),                # NCHW gy, one GEMM per image
+    (20, 8, 16, dict(padding=1)),                # ... not where gy is channels-last already
 ])
 @pytest.mark.parametrize('chunk', [1, None])
 def test_conv2d_engine_paths(c, o, size, kw, chunk, monkeypatch):
@@ -301,6 +304,7 @@ SPLIT_CASES = [
     (3, 5, 4, 9, dict(padding=(1, 0), stride=2)),   # strided: scattered input grad
     (4, 4, 6, 8, dict(stride=2, padding='valid')),
     (1, 6, 4, 9, dict(padding=1)),                  # one image: nothing to split
+    (3, 6, 4, 17, dict(padding=1)),                 # weight gradient one GEMM per image
 ]
 
 
