@@ -518,6 +518,40 @@ def _weight_grad(gy, xp, last, ksize, stride, dilation, gyl=None):
     return acc.reshape((o, c) + tuple(ksize))
 
 
+def _batch_last_wins(gy, w, x_shape, lo, hi):
+    """Whether _grad_input_batch_last beats _grad_input_flat: when the padded input grid is
+    much bigger than the output (small valid convolutions, as in LeNet: 1.3-3x less CPU time
+    from 1.75x the area; slower at 1.3x and below) and its slabs stay small."""
+    sp_pad = int(np.prod([s + a + c for s, a, c in zip(x_shape[2:], lo, hi)]))
+    out = int(np.prod(gy.shape[2:]))
+    slabs = w[0].size * out * gy.shape[0] * gy.itemsize
+    return sp_pad >= 1.75 * out and slabs <= _CHUNK_BYTES * 8
+
+
+def _grad_input_batch_last(gy, w, x_shape, lo, hi, dilation, gx_out=None):
+    """Stride-1 input gradient with the batch as the innermost axis: one GEMM over gy's own
+    pixels (no zero padding to the input grid) gives every kernel position's (C, *out, N)
+    slab, each added into a (C, *Sp, N) buffer at its offset along runs of out[-1]*N values."""
+    n, o = gy.shape[:2]
+    nsp = gy.ndim - 2
+    c = w.shape[1]
+    ksize = w.shape[2:]
+    out_sp = gy.shape[2:]
+    sp_pad = tuple(s + a + e for s, a, e in zip(x_shape[2:], lo, hi))
+    g = np.ascontiguousarray(np.moveaxis(gy, 0, -1)).reshape(o, -1)
+    wk = np.ascontiguousarray(w.transpose(tuple(range(2, 2 + nsp)) + (1, 0))).reshape(-1, o)
+    slabs = (wk @ g).reshape((-1, c) + tuple(out_sp[:-1]) + (out_sp[-1] * n,))
+    buf = np.zeros((c,) + sp_pad[:-1] + (sp_pad[-1] * n,), dtype=gy.dtype)
+    for k, pos in enumerate(np.ndindex(*ksize)):
+        at = [p * d for p, d in zip(pos, dilation)]
+        sl = tuple(slice(a, a + e) for a, e in zip(at[:-1], out_sp[:-1]))
+        sl += (slice(at[-1] * n, (at[-1] + out_sp[-1]) * n),)
+        buf[(slice(None),) + sl] += slabs[k]
+    buf = buf.reshape((c,) + sp_pad + (n,))
+    crop = buf[(slice(None),) + tuple(slice(a, a + s) for a, s in zip(lo, x_shape[2:]))]
+    return _into(gx_out, np.moveaxis(crop, -1, 0))
+
+
 def _grad_input_flat(gy, w, sp_pad, dilation):
     """Stride-1 input gradient on the padded grid, as (C, N, *Sp).
 
@@ -615,6 +649,8 @@ def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, g
         if full:
             wf = w[(Ellipsis,) + (slice(None, None, -1),) * nsp].swapaxes(0, 1)
             gx = _corr(gy, wf, None, stride, glo, ghi, dilation, gyp, gx_out)[0]
+        elif unit and _batch_last_wins(gy, w, x_shape, lo, hi):
+            gx = _grad_input_batch_last(gy, w, x_shape, lo, hi, dilation, gx_out)
         elif unit:
             sp_pad = tuple(s + a + c for s, a, c in zip(x_shape[2:], lo, hi))
             buf = _grad_input_flat(gy, w, sp_pad, dilation)

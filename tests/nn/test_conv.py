@@ -68,6 +68,8 @@ def test_conv_functional(nsp, kw, dt):
     (6, 4, 17, dict(padding=1)),                 # >= 256 output pixels: weight gradient from
     (18, 4, 17, dict(padding=1)),                # NCHW gy, one GEMM per image
     (20, 8, 16, dict(padding=1)),                # ... not where gy is channels-last already
+    (6, 16, 6, {}),                              # small valid conv: batch-innermost input grad
+    (5, 4, 8, dict(dilation=2)),
 ])
 @pytest.mark.parametrize('chunk', [1, None])
 def test_conv2d_engine_paths(c, o, size, kw, chunk, monkeypatch):
@@ -305,6 +307,7 @@ SPLIT_CASES = [
     (4, 4, 6, 8, dict(stride=2, padding='valid')),
     (1, 6, 4, 9, dict(padding=1)),                  # one image: nothing to split
     (3, 6, 4, 17, dict(padding=1)),                 # weight gradient one GEMM per image
+    (3, 6, 16, 6, {}),                              # batch-innermost input grad
 ]
 
 
