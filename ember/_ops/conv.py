@@ -23,6 +23,7 @@ from ..autograd.grad_mode import _State
 from ._util import _empty_batch
 from ._autocast import autocast
 from ._conv_split import batch_ranges, run_ranges
+from .norm import _channel_sums
 from .._threads import blas_held
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
@@ -616,7 +617,7 @@ def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, g
     n, o = gy.shape[:2]
     if last is None:
         gx, gw = _pointwise_backward(gy, x_shape, w, xp, stride, need, gx_out)
-        gb = np.add.reduce(gy.reshape(n, o, -1), axis=(0, 2)) if need[2] else None
+        gb = _channel_sums(gy.reshape(n, o, -1)) if need[2] else None
         return gx, gw, gb
     ksize = w.shape[2:]
     out_sp = gy.shape[2:]
@@ -664,7 +665,7 @@ def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, g
             crop = (slice(None),) + tuple(slice(a, a + s) for a, s in zip(lo, x_shape[2:]))
             gx = _into(gx_out, np.moveaxis(buf[crop], -1, 1))
     if need[2]:
-        gb = np.add.reduce(gy.reshape(n, o, -1), axis=(0, 2))
+        gb = _channel_sums(gy.reshape(n, o, -1))
     return gx, gw, gb
 
 
