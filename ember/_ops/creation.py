@@ -191,9 +191,36 @@ def _checked_int_array(data, target):
     return arr.astype(target)
 
 
+def _flat_list_array(data):
+    """tensor([1.0, 2.0]) and tensor([1, 2]): a flat list of Python floats (the default dtype)
+    or of ints within int64 (int64) straight to NumPy; None for anything else, which goes
+    through the general inference."""
+    if not data:
+        return None
+    kind = data[0].__class__
+    if kind is float:
+        for x in data:
+            if x.__class__ is not float:
+                return None
+        return np.array(data, _dtype._default._np)
+    if kind is int:
+        for x in data:
+            if x.__class__ is not int or not _INT64_MIN <= x <= _INT64_MAX:
+                return None
+        return np.array(data, np.int64)
+    return None
+
+
 @_no_pinned_memory
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     _check_device(device)
+    if dtype is None and data.__class__ is list:
+        arr = _flat_list_array(data)
+        if arr is not None:
+            t = _wrap(arr)
+            if requires_grad:
+                _factory_requires_grad(t)
+            return t
     target = _np_dtype(dtype)
     if target is not None and target.kind in 'iu' and target != np.uint64 and \
             _is_python_data(data):

@@ -158,6 +158,19 @@ def _mul_scalar_backward(grad, other):
 @tensor_op(aliases=('multiply',), dunder=('__mul__', '__rmul__'),
            inplace=_binary_inplace(np.multiply), idunder=('__imul__',))
 def mul(input, other, *, out=None):
+    if other.__class__ is float and isinstance(input, Tensor):
+        d = input._data
+        if d.__class__ is np.ndarray and d.dtype.kind == 'f':
+            # `x * 0.5`: a float tensor keeps its dtype, the Python float is a weak scalar;
+            # _operands would conclude the same after its general promotion
+            tok = _NP_ERRSTATE.set(_NP_QUIET)
+            try:
+                r = _arr(np.multiply(d, other))
+            finally:
+                _NP_ERRSTATE.reset(tok)
+            res = _record(_mul_scalar_backward, r, (input,), other=other) \
+                if _State.enabled and input._requires_grad else _wrap(r)
+            return _out(out, res) if out is not None else res
     try:
         a, b, _ = _operands(input, other)
         tok = _NP_ERRSTATE.set(_NP_QUIET)
@@ -799,10 +812,15 @@ def ReluBackward0(grad, result):
 def relu(input, inplace=False):
     if inplace:
         return input.relu_()
-    if input.is_quantized or input.is_nested:  # its own method (_ops/quantized.py, nested)
-        return input.relu()
     d = input._data
-    return _record(ReluBackward0, _arr(np.maximum(d, d.dtype.type(0))), (input,), result=_RESULT)
+    if d.__class__ is not np.ndarray and (input.is_quantized or input.is_nested):
+        return input.relu()  # its own method (_ops/quantized.py, nested)
+    # zero first: np.maximum gives its second operand between equals, so -0.0 stays -0.0
+    # as in torch's relu (x < 0 ? 0 : x)
+    r = _arr(np.maximum(d.dtype.type(0), d))
+    if _State.enabled and input._requires_grad:
+        return _record(ReluBackward0, r, (input,), result=_RESULT)
+    return _wrap(r)
 
 
 @derivative

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim, _view_of, tensor_op
+from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _record_outputs, _RESULT, derivative
 from ._util import (_arr, _dims, _out, _legacy, _quiet, _np_compat, _nograph, _keep,
                     _unreduce, _zeros_like_shape, _embed_slice, _rebase_inplace)
@@ -113,7 +114,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         axes = _dims(dim, d.ndim)
         r = _arr(_add_reduce(d, axes, rd, keepdims=keepdim))
         op = SumBackward1
-    res = _record(op, r, (input,), shape=d.shape, axes=axes, keepdim=keepdim)
+    if _State.enabled and input._requires_grad:
+        res = _record(op, r, (input,), shape=d.shape, axes=axes, keepdim=keepdim)
+    else:
+        res = _wrap(r)  # no graph: skip building _record's arguments
     return res if out is None else _out(out, res)
 
 

@@ -373,14 +373,18 @@ def _init_node(node, inputs):
             edges.append(None)
         elif t.grad_fn is not None:
             edges.append((t.grad_fn, t._output_nr))
-        else:
-            edges.append(_edge(t))
+        else:  # a leaf: its AccumulateGrad node (_edge's work, inline)
+            ref = t._grad_acc
+            acc = ref() if ref is not None else None
+            if acc is None:
+                acc = AccumulateGrad(t)
+                t._grad_acc = weakref.ref(acc)
+            edges.append((acc, 0))
     node._next = tuple(edges)
     node._shapes = tuple(shapes)
-    node._pre_hooks = node._hooks = node._retains = node._result_alias = None
-    node._metadata = None
+    node._pre_hooks = node._hooks = node._retains = node._result_alias = node._metadata = \
+        node._versions = None
     node._anomaly = _anomaly_trace() if _Anomaly.enabled else None
-    node._versions = None
 
 
 def _save(node, saved, out):

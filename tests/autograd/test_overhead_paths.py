@@ -237,3 +237,75 @@ def test_implicit_gradient_of_a_scalar(dtype, shape):
 ])
 def test_implicit_gradient_errors(make):
     assert_same_error(make, torch)
+
+
+# ---- tensor() of a flat list, x * float, relu and sum without a graph ---------------------------
+
+@pytest.mark.parametrize('data', [[1.0, 2.5], [1, 2], [1, 2.0], [2.0, 1], [True, 1], [1, True],
+                                  [], [float('nan'), float('inf'), -0.0], [2 ** 63 - 1, -2 ** 63],
+                                  [2 ** 63], [1.0, 2 ** 70], [[1.0], [2.0]], [1e40, 1.0],
+                                  [np.float64(1.0), 2.0], (1.0, 2.0)])
+@pytest.mark.parametrize('default', ['float32', 'float64'])
+def test_tensor_of_a_list(data, default):
+    def run(L):
+        prev = L.get_default_dtype()
+        L.set_default_dtype(getattr(L, default))
+        try:
+            t = L.tensor(data, requires_grad=isinstance(data[0] if data else 0, float))
+            return str(t.dtype), tuple(t.shape), repr(t.tolist()), t.requires_grad, t.is_leaf
+        finally:
+            L.set_default_dtype(prev)
+    assert_same(run, torch)
+
+
+@pytest.mark.parametrize('dtype', ['float16', 'float32', 'float64', 'int64', 'bfloat16'])
+@pytest.mark.parametrize('scalar', [0.5, 1e300, float('nan'), -0.0, 3])
+def test_multiply_by_a_python_number(dtype, scalar):
+    if dtype == 'bfloat16':
+        pytest.importorskip('ml_dtypes')
+    x = np.array([[1.5, -2.0, 0.0], [np.inf, -1e-30, 7.0]])
+
+    def run(L):
+        t = L.tensor(x).to(getattr(L, dtype))
+        floating = t.is_floating_point()
+        if floating:
+            t.requires_grad_()
+        y = t * scalar
+        z = scalar * t
+        out = [str(y.dtype), y.float().tolist(), z.float().tolist()]
+        if floating:
+            y.backward(L.ones_like(y))
+            out += [y.grad_fn.name(), t.grad.float().tolist()]
+        o = L.empty(0, dtype=y.dtype)
+        L.mul(t.detach(), scalar, out=o)
+        return repr(out + [o.float().tolist()])  # repr: NaN equals NaN, -0.0 differs from 0.0
+    assert_same(run, torch)
+
+
+@pytest.mark.parametrize('dtype', DTYPES + ['int32'])
+def test_relu_and_sum_with_and_without_a_graph(dtype):
+    x = np.array([[1.5, -2.0, 0.0], [-0.0, 3.0, -1.0]])
+
+    def run(L):
+        t = L.tensor(x).to(getattr(L, dtype))
+        r, s = L.relu(t), t.sum()
+        out = [str(r.dtype), r.tolist(), str(s.dtype), s.item(), r.grad_fn, s.grad_fn]
+        if t.is_floating_point():
+            t.requires_grad_()
+            with L.no_grad():
+                out.append((L.relu(t).requires_grad, t.sum().requires_grad))
+            r = L.nn.functional.relu(t)
+            (r * L.arange(6.0).view(2, 3).to(t.dtype)).sum().backward()
+            out += [r.grad_fn.name(), t.grad.tolist()]
+        o = L.zeros((), dtype=s.dtype)
+        L.sum(t.detach(), (0, 1), out=o)
+        return repr(out + [o.item()])
+    assert_same(run, torch)
+
+
+def test_relu_of_a_quantized_tensor():
+    def run(L):
+        q = L.quantize_per_tensor(L.tensor([-1.0, 0.5, 2.0]), 0.5, 2, L.quint8)
+        r = L.relu(q)
+        return str(r.dtype), r.dequantize().tolist()
+    assert_same(run, torch)
