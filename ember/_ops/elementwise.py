@@ -54,6 +54,44 @@ def _check_alpha(alpha, rd):
     return _scalar_to(alpha, rd)
 
 
+def _same_dtype_operator(fn, ufunc):
+    """Tensor.__add__/__radd__ (ufunc np.add) or __mul__/__rmul__ (np.multiply): two plain
+    tensors of one dtype go straight to the ufunc and record fn's node; anything else goes to
+    fn, and an ndarray operand gives NotImplemented as in torch (_tensor._refuse_ndarray's
+    rule, applied here instead of in one more wrapper), as does an operand fn refuses with a
+    TypeError."""
+    def op(self, other, *args, **kwargs):
+        if isinstance(other, Tensor):
+            a, b = self._data, other._data
+            if a.dtype is b.dtype and a.__class__ is np.ndarray and b.__class__ is np.ndarray \
+                    and not (args or kwargs):
+                tok = _NP_ERRSTATE.set(_NP_QUIET)
+                try:
+                    r = ufunc(a, b)
+                except ValueError:
+                    r = None  # not broadcastable: fn raises torch's error
+                finally:
+                    _NP_ERRSTATE.reset(tok)
+                if r is not None:
+                    r = _arr(r)
+                    if not (_State.enabled and (self._requires_grad or other._requires_grad)):
+                        return _wrap(r)
+                    if ufunc is np.add:
+                        return _record(AddBackward0, r, (self, other), alpha=1)
+                    return _record(MulBackward0, r, (self, other),
+                                   self=self if other._requires_grad else None,
+                                   other=other if self._requires_grad else None)
+        elif isinstance(other, np.ndarray):
+            return NotImplemented
+        try:
+            return fn(self, other, *args, **kwargs)
+        except TypeError:
+            return NotImplemented  # as torch's operators (TypeError_to_NotImplemented_)
+    op.__name__ = op.__qualname__ = fn.__name__
+    op._refuses_ndarray = True  # _tensor._TensorMeta: no second ndarray check
+    return op
+
+
 @derivative
 def AddBackward0(grad, alpha):
     return grad, grad if alpha == 1 else grad * alpha
@@ -69,7 +107,8 @@ def _add_scalar_rev_backward(grad, alpha):
     return grad * alpha if alpha != 1 else grad
 
 
-@tensor_op(dunder=('__add__', '__radd__'), inplace=_binary_inplace(np.add), idunder=('__iadd__',))
+@tensor_op(dunder=('__add__', '__radd__'), dunder_wrap=lambda fn: _same_dtype_operator(fn, np.add),
+           inplace=_binary_inplace(np.add), idunder=('__iadd__',))
 def add(input, other, *, alpha=1, out=None):
     if alpha.__class__ is not int or alpha != 1:
         alpha = _check_alpha(alpha, _operands(input, other)[2])
@@ -156,6 +195,7 @@ def _mul_scalar_backward(grad, other):
 
 
 @tensor_op(aliases=('multiply',), dunder=('__mul__', '__rmul__'),
+           dunder_wrap=lambda fn: _same_dtype_operator(fn, np.multiply),
            inplace=_binary_inplace(np.multiply), idunder=('__imul__',))
 def mul(input, other, *, out=None):
     if other.__class__ is float and isinstance(input, Tensor):

@@ -309,3 +309,60 @@ def test_relu_of_a_quantized_tensor():
         r = L.relu(q)
         return str(r.dtype), r.dequantize().tolist()
     assert_same(run, torch)
+
+
+# ---- the + and * operators of two tensors of one dtype ----------------------------------------
+
+@pytest.mark.parametrize('op', ['add', 'mul'])
+@pytest.mark.parametrize('dtypes', [('float32', 'float32'), ('float64', 'float64'),
+                                    ('int64', 'int64'), ('float32', 'float64'),
+                                    ('int32', 'float32'), ('bool', 'bool')])
+@pytest.mark.parametrize('shapes', [((2, 3), (2, 3)), ((2, 3), (3,)), ((1, 3), (2, 1)),
+                                    ((), (2, 3))])
+def test_operators_of_two_tensors(op, dtypes, shapes):
+    def run(L):
+        a = L.tensor(_rand(shapes[0]) * 3).to(getattr(L, dtypes[0]))
+        b = L.tensor(_rand(shapes[1], 1) * 3).to(getattr(L, dtypes[1]))
+        r = a + b if op == 'add' else a * b
+        r2 = b + a if op == 'add' else b * a
+        return str(r.dtype), tuple(r.shape), repr(r.tolist()), repr(r2.tolist())
+    assert_same(run, torch)
+
+
+@pytest.mark.parametrize('op', ['add', 'mul'])
+@pytest.mark.parametrize('needs', [(True, True), (True, False), (False, True)])
+@pytest.mark.parametrize('dtype', DTYPES)
+def test_operator_gradients(op, needs, dtype):
+    def run(L):
+        a = _t(L, _rand((2, 3)), dtype, requires_grad=needs[0])
+        b = _t(L, _rand((3,), 1), dtype, requires_grad=needs[1])
+        p = L.nn.Parameter(_t(L, _rand((2, 3), 2), dtype))
+        r = (a + b if op == 'add' else a * b)
+        r = r + p if op == 'add' else r * p
+        r.backward(_t(L, _rand((2, 3), 3), dtype))
+        grads = [None if t.grad is None else np.round(t.grad.numpy(), 6).tolist()
+                 for t in (a, b, p)]
+        with L.no_grad():
+            q = a + b if op == 'add' else a * b
+        return r.grad_fn.name(), r.grad_fn.next_functions[0][0].name(), grads, q.requires_grad
+    assert_same(run, torch)
+
+
+@pytest.mark.parametrize('op', ['add', 'mul'])
+def test_operator_errors_and_other_operands(op):
+    f = (lambda x, y: x + y) if op == 'add' else (lambda x, y: x * y)
+    assert_same_error(lambda L: f(L.ones(2, 3), L.ones(4)), torch)
+    assert_same_error(lambda L: f(L.ones(2, 3), 'a'), torch)
+
+    def run(L):
+        t = L.tensor([[1.0, 2.0], [3.0, 4.0]])
+        nd = np.array([[0.5, 1.0], [2.0, 3.0]], np.float32)
+        out = []
+        for other in (nd, 2, 2.5, True, [1.0, 2.0]):
+            try:
+                r = f(t, other)
+                out.append((type(r).__name__, repr(np.asarray(r).tolist())))
+            except TypeError as e:
+                out.append(str(e))
+        return out + [repr(f(3, t).tolist()), repr(f(L.tensor(2.0), t).tolist())]
+    assert_same(run, torch)
