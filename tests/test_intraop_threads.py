@@ -240,3 +240,64 @@ def test_blas_found_among_the_mapped_libraries(monkeypatch):
         assert get() == 1
     finally:
         fn(prev)
+
+
+_NO_POOL_PROGRAM = '''
+import os, threading, time
+import ember as torch
+F = torch.nn.functional
+
+
+def blas_pool_cpu_ms():
+    """CPU time of the threads Python did not start (OpenBLAS's pool), in ms."""
+    mine = {t.native_id for t in threading.enumerate()}
+    total = 0
+    for tid in os.listdir('/proc/self/task'):
+        if int(tid) not in mine:
+            with open(f'/proc/self/task/{tid}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total * 1000 // os.sysconf('SC_CLK_TCK')
+
+
+torch.manual_seed(0)
+model = torch.nn.Sequential(
+    torch.nn.Conv2d(3, 16, 3, padding=1), torch.nn.BatchNorm2d(16), torch.nn.ReLU(),
+    torch.nn.Conv2d(16, 32, 3, stride=2, padding=1), torch.nn.BatchNorm2d(32), torch.nn.ReLU(),
+    torch.nn.Conv2d(32, 32, 1), torch.nn.Flatten(), torch.nn.Linear(32 * 16 * 16, 300),
+    torch.nn.GELU(), torch.nn.Linear(300, 10))
+opt = torch.optim.Adam(model.parameters())
+x, y = torch.randn(32, 3, 32, 32), torch.randint(0, 10, (32,))
+w = torch.randn(256, 256)
+lstm = torch.nn.LSTM(64, 128)
+seq = torch.randn(20, 8, 64)
+
+
+def step():
+    opt.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    opt.step()
+    (w @ w).sum()
+    lstm(seq)[0].sum().backward()
+
+
+step()
+time.sleep(0.5)     # a pool woken before this point has gone back to sleep
+before = blas_pool_cpu_ms()
+for _ in range(5):
+    step()
+print(blas_pool_cpu_ms() - before)
+'''
+
+
+@pytest.mark.skipif(not os.path.exists('/proc/self/task'), reason='Linux: per-thread CPU time')
+def test_training_never_wakes_the_blas_pool(tmp_path):
+    """A training step (convolutions, batch norm, linear layers, an LSTM, a bare matmul, Adam)
+    runs every BLAS call on ember's threads: OpenBLAS's own pool, which would spin on the
+    second core, does no work at all."""
+    if _blas_get() is None or not _threads.can_split():
+        pytest.skip("NumPy's BLAS is not an OpenBLAS ember can hold")
+    import _subproc
+    res = _subproc.python('-c', _NO_POOL_PROGRAM, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert int(res.stdout.strip()) == 0

@@ -10,6 +10,7 @@ and rms_norm are compositions of ember ops, all as in torch.
 """
 import numpy as np
 
+from .._threads import blas_held
 from .._tensor import _wrap
 from ..autograd.graph import _record, derivative
 from ..autograd.grad_mode import _State, no_grad
@@ -28,6 +29,7 @@ def _shape_str(shape):
     return '[' + ', '.join(str(s) for s in shape) + ']'
 
 
+@blas_held     # OpenBLAS threads a matrix-vector product this size, then spins
 def _channel_sums(a):
     """Per-channel sums of an (N, C, L) array, in its dtype: for float32/float64 one BLAS
     matrix-vector product with ones and a sum over N (2.5x faster than NumPy's sum over axes
