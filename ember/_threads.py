@@ -226,6 +226,10 @@ def _split_matmul(a, b, m, n):
         else:
             return None
         return out
+    if a.ndim == b.ndim and a.shape[:-2] == b.shape[:-2] and a.size == m * a.shape[-1]:
+        # a batch of one (a convolution's groups=1 product): the matrices' own split
+        r = _split_matmul(a.reshape(m, -1), b.reshape(b.shape[-2], n), m, n)
+        return None if r is None else r.reshape(a.shape[:-1] + (n,))
     if a.ndim == b.ndim and a.shape[:-2] == b.shape[:-2] and a.shape[0] >= t:
         out = np.empty(a.shape[:-1] + (n,), a.dtype)
         sl = [(slice(lo, hi),) for lo, hi in _bounds(a.shape[0], t)]

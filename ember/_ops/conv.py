@@ -24,7 +24,7 @@ from ._util import _empty_batch
 from ._autocast import autocast
 from ._conv_split import batch_ranges, run_ranges
 from .norm import _channel_sums
-from .._threads import blas_held
+from .._threads import blas_held, matmul as _matmul
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
            'conv_transpose3d', 'unfold', 'fold']
@@ -687,7 +687,7 @@ def _conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, 
         x.reshape(n, groups, cin // groups, -1).transpose(1, 2, 0, 3)).reshape(
             groups, cin // groups, -1)
     w2 = w.reshape(groups, cin // groups, -1)
-    cols = np.matmul(w2.transpose(0, 2, 1), x2).reshape((cout,) + ksize + (n,) + x.shape[2:])
+    cols = _matmul(w2.transpose(0, 2, 1), x2).reshape((cout,) + ksize + (n,) + x.shape[2:])
     full = tuple((s - 1) * st + d * (k - 1) + 1 + op for s, st, d, k, op in
                  zip(x.shape[2:], stride, dilation, ksize, output_padding))
     out_sp = tuple(f - 2 * p for f, p in zip(full, padding))
@@ -717,10 +717,10 @@ def _conv_transpose_backward(gy, x, w, x2, stride, padding, output_padding, dila
     w2 = w.reshape(groups, cin // groups, -1)
     gx = gw = gb = None
     if need[0]:
-        gx = np.matmul(w2, gcols).reshape((cin, n) + x.shape[2:])
+        gx = _matmul(w2, gcols).reshape((cin, n) + x.shape[2:])
         gx = np.ascontiguousarray(gx.swapaxes(0, 1))
     if need[1]:
-        gw = np.matmul(x2, gcols.transpose(0, 2, 1)).reshape(w.shape)
+        gw = _matmul(x2, gcols.transpose(0, 2, 1)).reshape(w.shape)
     if need[2]:
         gb = gy.sum(axis=(0,) + tuple(range(2, 2 + nsp)))
     return gx, gw, gb
