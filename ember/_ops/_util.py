@@ -295,7 +295,8 @@ def _select(g, mask, keep_if):
     ints = _SAME_SIZE_INT.get(dt.itemsize) if dt.kind == 'f' and dt.isnative \
         and g.size > 2048 else None
     if ints is None or mask.dtype != np.bool_:
-        zero = np.zeros((), dt)
+        # a scalar of g's dtype (cheaper than a 0-d array): np.where keeps that dtype
+        zero = dt.type(0) if dt.isnative else np.zeros((), dt)
         return np.where(mask, g, zero) if keep_if else np.where(mask, zero, g)
     shape = g.shape if mask.shape == g.shape else np.broadcast_shapes(g.shape, mask.shape)
     out = np.empty(shape, dt)

@@ -4,7 +4,7 @@ import re
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap, _wrap_dim, tensor_op
+from .._tensor import Tensor, _wrap, _wrap_dim, _view_of, tensor_op
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
 from ._util import (_bcast_errors, _embed_slice, _is_basic, _np_compat, _arr, _write_inplace,
@@ -128,6 +128,8 @@ def _getitem(self, idx):
             raise _index_error(e, d, idx) from None
         if not r.flags.writeable:
             r = _writeable_view(r)
+        if not (self._requires_grad and _State.enabled):
+            return _view_of(self, r)  # no graph: skip building _record's arguments
         out = _record(SelectBackward0, r, (self,), shape=d.shape, idx=idx)
         out._vc = self._vc
         out._base = self if self._base is None else self._base

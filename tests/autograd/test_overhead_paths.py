@@ -366,3 +366,20 @@ def test_operator_errors_and_other_operands(op):
                 out.append(str(e))
         return out + [repr(f(3, t).tolist()), repr(f(L.tensor(2.0), t).tolist())]
     assert_same(run, torch)
+
+
+@pytest.mark.parametrize('requires_grad', [False, True])
+@pytest.mark.parametrize('i', [0, -1, 3, 4])
+def test_integer_index(requires_grad, i):
+    def run(L):
+        x = _t(L, _rand((4, 5)), requires_grad=requires_grad)
+        r = x[i]
+        out = [tuple(r.shape), r.stride(), r._base is x, r.grad_fn is None, r.requires_grad]
+        if requires_grad:
+            (r * 2).sum().backward()
+            out.append(x.grad.tolist())
+        else:
+            r.add_(1)
+            out += [x._version, r._version, np.round(x.numpy(), 6).tolist()]
+        return out
+    assert_same(run, torch)
