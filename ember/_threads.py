@@ -184,23 +184,25 @@ _SPLIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.complex
                  np.dtype(np.complex128))
 
 
-def matmul(a, b):
+def matmul(a, b, _np_matmul=np.matmul):
     """np.matmul(a, b) with BLAS on this thread; a large product of matrices is split by rows
     (or by columns, or by batch) over ember's threads. Each part is its own GEMM, written
     straight into its slice of the result."""
-    if a.ndim < 2 or b.ndim < 2:
-        return np.matmul(a, b)
-    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
-    work = m * k * n
-    if a.ndim > 2:
-        work *= a.size // (m * k) if m * k else 0
+    sa, sb = a.shape, b.shape
+    if len(sa) == 2 == len(sb):
+        work = sa[0] * sa[1] * sb[1]
+    elif len(sa) < 2 or len(sb) < 2:
+        return _np_matmul(a, b)
+    else:
+        work = a.size * sb[-1]      # batch x m x k x n
     if work <= _BLAS_THREADED:
-        return np.matmul(a, b)
+        return _np_matmul(a, b)
+    m, n = sa[-2], sb[-1]
     token = blas_single()
     try:
         if (work >= _SPLIT_MIN and type(a) is np.ndarray and type(b) is np.ndarray
                 and can_split() and a.dtype == b.dtype
-                and a.dtype in _SPLIT_DTYPES and k == b.shape[-2]):
+                and a.dtype in _SPLIT_DTYPES and sa[-1] == sb[-2]):
             r = _split_matmul(a, b, m, n)
             if r is not None:
                 return r
