@@ -351,6 +351,44 @@ def _scatter_cols(gyl, wmat_t, buf, ksize, stride, dilation, out_sp):
     return buf
 
 
+def _pairs(o, ksize, stride, dilation, out_sp):
+    """Whether the forward GEMM takes two neighbouring output pixels per row: for few output
+    channels (O <= 32), where BLAS runs (rows, K) @ (K, O) products well below its speed at
+    2*O columns. A row's window is then kw + 1 wide (1.33x the FLOPs for 3x3 kernels, as fast
+    at 2*O columns) and the column copy 0.67x as big: 5-20% less CPU time per forward on the
+    yardsticks' 16-channel layers. Stride 1 and an even output width only."""
+    return (o <= 32 and ksize[-1] >= 3 and all(s == 1 for s in stride) and dilation[-1] == 1
+            and out_sp[-1] % 2 == 0)
+
+
+def _cols_matmul_pairs(xp, w, dilation, out_sp):
+    """_cols_matmul with two horizontally adjacent output pixels per row: (N*L/2, K'*C) @
+    (K'*C, 2*O), K' the kernel widened by one column, the weight placed at column offsets
+    0 and 1 of the two halves; the result read as (N*L, O) rows."""
+    o, c = w.shape[:2]
+    ksize = w.shape[2:]
+    kw = ksize[-1]
+    nsp = len(ksize)
+    wt = np.moveaxis(w, (0, 1), (-1, -2))                       # (*K, C, O)
+    wp = np.zeros(ksize[:-1] + (kw + 1, c, 2, o), dtype=w.dtype)
+    lead = (slice(None),) * (nsp - 1)
+    wp[lead + (slice(0, kw), slice(None), 0)] = wt
+    wp[lead + (slice(1, kw + 1), slice(None), 1)] = wt
+    wm = wp.reshape(-1, 2 * o)
+    st = xp.strides
+    n = xp.shape[0]
+    shape = ((n,) + tuple(out_sp[:-1]) + (out_sp[-1] // 2,) + tuple(ksize[:-1]) + (kw + 1, c))
+    strides = ((st[0],) + st[1:-2] + (2 * st[-2],) +
+               tuple(a * d for a, d in zip(st[1:-2], dilation[:-1])) + (st[-2], st[-1]))
+    win = _as_strided(xp, shape, strides)
+    per = int(np.prod(out_sp)) // 2
+    kc = wm.shape[0]
+    y = np.empty((n * per, 2 * o), dtype=xp.dtype)
+    for i, j in _chunks(n, per * kc * xp.itemsize):
+        np.matmul(win[i:j].reshape((j - i) * per, kc), wm, out=y[i * per:j * per])
+    return y.reshape(-1, o)
+
+
 def _wmat(w):
     """(O, C, *K) -> the (K*C, O) matrix matching channels-last columns."""
     return np.ascontiguousarray(np.moveaxis(w, 1, -1)).reshape(w.shape[0], -1).T
@@ -451,7 +489,10 @@ def _corr(x, w, b, stride, lo, hi, dilation, xp=None, out=None):
         return out, (xp, False)
     if xp is None:
         xp = _to_last(x, lo, hi)
-    yl = _cols_matmul(xp, _wmat(w), ksize, stride, dilation, out_sp)
+    if _pairs(w.shape[0], ksize, stride, dilation, out_sp):
+        yl = _cols_matmul_pairs(xp, w, dilation, out_sp)
+    else:
+        yl = _cols_matmul(xp, _wmat(w), ksize, stride, dilation, out_sp)
     return _to_first(yl, n, out_sp, b, out), (xp, True)
 
 

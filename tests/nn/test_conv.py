@@ -127,6 +127,32 @@ def test_conv_pointwise_non_contiguous():
         _close(a.grad, b.grad, np.float32)
 
 
+@pytest.mark.parametrize('nsp,c,o,width,kw,taken', [
+    (2, 17, 16, 10, dict(padding=1), True),
+    (2, 20, 8, 10, dict(padding=(2, 1), dilation=(2, 1)), True),
+    (1, 18, 8, 12, dict(padding=2), True),
+    (3, 17, 4, 6, dict(padding=1), True),
+    (2, 17, 32, 8, dict(padding=1), True),
+    (2, 17, 33, 8, dict(padding=1), False),        # many output channels
+    (2, 17, 4, 9, dict(padding=1), False),         # odd output width
+    (2, 17, 4, 10, dict(padding=1, dilation=2), False),
+])
+def test_conv_pairs(nsp, c, o, width, kw, taken, monkeypatch):
+    """The forward GEMM over pairs of neighbouring output pixels (few output channels, stride
+    1, even output width), and the shapes that keep one pixel per row."""
+    from ember._ops import conv as conv_mod
+    calls = []
+    real = conv_mod._cols_matmul_pairs
+    monkeypatch.setattr(conv_mod, '_cols_matmul_pairs', lambda *a: calls.append(1) or real(*a))
+    x = RNG.standard_normal((2, c) + (7,) * (nsp - 1) + (width,))
+    w = RNG.standard_normal((o, c) + (3,) * nsp)
+    b = RNG.standard_normal(o)
+    name = f'conv{nsp}d'
+    for dt in (np.float32, np.float64):
+        _check_fn(getattr(TF, name), getattr(EF, name), [x, w, b], dt, **kw)
+    assert bool(calls) == taken
+
+
 @pytest.mark.parametrize('nsp,kw,k', [
     (1, {}, 3), (1, dict(stride=2, padding=1, output_padding=1), 3),
     (2, dict(stride=2), 2), (2, dict(stride=2, padding=1, output_padding=1), 3),
