@@ -178,8 +178,10 @@ def run_parallel(fn, parts):
 
 # OpenBLAS runs a GEMM of at most 64^3 multiply-adds on one thread: nothing to hold below that
 _BLAS_THREADED = 1 << 18
-# below this many multiply-adds the handoff to a worker costs more than the second core saves
-_SPLIT_MIN = 1 << 22
+# below this many multiply-adds a split costs more than the second core saves: waking an idle
+# worker takes tens of microseconds on a virtual machine, and each part packs the operand it
+# shares with the other again (seed 001's 64x1000x100 products ran 20-60% slower split)
+_SPLIT_MIN = 1 << 24
 _SPLIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.complex64),
                  np.dtype(np.complex128))
 
@@ -219,7 +221,9 @@ def _split_matmul(a, b, m, n):
     t = _threads[0]
     if a.ndim == 2 and b.ndim == 2:
         out = np.empty((m, n), a.dtype)
-        if m >= 16 * t:
+        # rows when there are more rows than columns: each part packs the shared operand
+        # again, and split this way it is the smaller one
+        if m >= 16 * t and (m >= n or n < 16 * t):
             sl = [(slice(lo, hi),) for lo, hi in _bounds(m, t)]
             run_parallel(lambda s: np.matmul(a[s], b, out=out[s]), sl)
         elif n >= 16 * t:
