@@ -304,3 +304,28 @@ def test_training_never_wakes_the_blas_pool(tmp_path):
     res = _subproc.python('-c', _NO_POOL_PROGRAM, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert int(res.stdout.strip()) == 0
+
+
+@pytest.mark.parametrize('approximate', ['none', 'tanh'])
+def test_gelu_split_in_spans_as_torch(approximate, split_all, monkeypatch):
+    """GELU's float32 kernel and its gradient run in one span per thread (run_spans): the same
+    values and gradient as torch's, whether split or not."""
+    x = RNG.standard_normal((3, 50)) * 4
+    for span in (16, 1 << 18):
+        monkeypatch.setattr(_threads, '_MIN_SPAN', span)
+        del split_all[:]
+        assert_same_values_and_grads(
+            lambda t: torch.nn.functional.gelu(t, approximate=approximate),
+            lambda t: ember.nn.functional.gelu(t, approximate=approximate), [x], np.float32)
+        assert bool(split_all) == (span == 16)
+
+
+def test_run_spans_covers_every_element_once(split_all, monkeypatch):
+    monkeypatch.setattr(_threads, '_MIN_SPAN', 4)
+    for n in (0, 3, 8, 9, 31):
+        seen = np.zeros(n, int)
+
+        def mark(lo, hi):
+            seen[lo:hi] += 1
+        _threads.run_spans(mark, n)
+        assert (seen == 1).all()

@@ -7,12 +7,11 @@ ops otherwise, so double backward works. relu, sigmoid, tanh, softmax and log_so
 the core elementwise/reduction ops and are re-exported.
 """
 import math
-import os
 
 import numpy as np
 
 from .. import _random
-from .._threads import get_num_threads
+from .._threads import run_spans
 from .._tensor import _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT, derivative
@@ -358,7 +357,7 @@ def _gelu_f32(x, want_grad):
     flat = np.ascontiguousarray(x).reshape(-1)
     out = np.empty_like(flat)
     deriv = np.empty_like(flat) if want_grad else None
-    _parallel(lambda lo, hi: _gelu_span(flat, out, deriv, lo, hi), flat.shape[0])
+    run_spans(lambda lo, hi: _gelu_span(flat, out, deriv, lo, hi), flat.shape[0])
     return out.reshape(x.shape), (deriv.reshape(x.shape) if want_grad else None)
 
 
@@ -420,34 +419,8 @@ def _gelu_grad(g, deriv):
         return g * deriv
     out = np.empty_like(deriv)
     gf, df, of = g.reshape(-1), deriv.reshape(-1), out.reshape(-1)
-    _parallel(lambda lo, hi: np.multiply(gf[lo:hi], df[lo:hi], out=of[lo:hi]), df.shape[0])
+    run_spans(lambda lo, hi: np.multiply(gf[lo:hi], df[lo:hi], out=of[lo:hi]), df.shape[0])
     return out
-
-
-_POOL = [None, None]        # (pid, executor): a forked child must not reuse its parent's
-_MIN_SPAN = 1 << 18         # elements per thread below which threads do not pay off
-
-
-def _parallel(fn, n):
-    """fn(lo, hi) over [0, n), split across torch.get_num_threads() threads.
-
-    NumPy releases the GIL inside its loops, so big elementwise kernels run on every core
-    (as torch's do); small ones stay on the calling thread.
-    """
-    k = min(get_num_threads(), n // _MIN_SPAN)
-    if k < 2:
-        fn(0, n)
-        return
-    if _POOL[0] != os.getpid():
-        # lazy: concurrent.futures costs import time; most programs never get here
-        from concurrent.futures import ThreadPoolExecutor
-        _POOL[:] = [os.getpid(), ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1),
-                                                    thread_name_prefix='ember')]
-    cuts = [n * j // k for j in range(k + 1)]
-    futures = [_POOL[1].submit(fn, cuts[j], cuts[j + 1]) for j in range(1, k)]
-    fn(cuts[0], cuts[1])
-    for f in futures:
-        f.result()
 
 
 def _gauss_cdf(x):
