@@ -21,3 +21,19 @@ def _restore_defaults():
     ember.autograd.grad_mode._State.enabled = True
     if tdist is not None:
         tdist.Distribution._validate_args = validate
+
+
+@pytest.fixture
+def two_threads():
+    """ember on two threads, for tests of the paths that split work across them (skipped
+    where NumPy's BLAS has no thread-local count: nothing is split there)."""
+    import ember
+    from ember import _threads
+    before = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        if not _threads.can_split():
+            pytest.skip("NumPy's BLAS has no thread-local thread count: nothing is split")
+        yield
+    finally:
+        ember.set_num_threads(before)

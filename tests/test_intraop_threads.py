@@ -30,13 +30,8 @@ def _blas_get():
 
 
 @pytest.fixture
-def split_all(monkeypatch):
+def split_all(monkeypatch, two_threads):
     """Two threads and no size floors: every product of matrices that can be split is."""
-    before = ember.get_num_threads()
-    ember.set_num_threads(2)
-    if not _threads.can_split():
-        ember.set_num_threads(before)
-        pytest.skip("NumPy's BLAS has no thread-local thread count: nothing is split")
     monkeypatch.setattr(_threads, '_SPLIT_MIN', 0)
     monkeypatch.setattr(_threads, '_BLAS_THREADED', 0)
     calls = []
@@ -46,8 +41,7 @@ def split_all(monkeypatch):
         calls.append(len(parts))
         return real(fn, parts)
     monkeypatch.setattr(_threads, 'run_parallel', counted)
-    yield calls
-    ember.set_num_threads(before)
+    return calls
 
 
 def _pair(arrays, dt):

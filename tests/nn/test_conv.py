@@ -319,18 +319,10 @@ def test_module_errors():
 # ---- the batch split across threads (ember/_ops/_conv_split.py) -------------------------------
 
 @pytest.fixture
-def split_threads(monkeypatch):
+def split_threads(monkeypatch, two_threads):
     """Two threads and no size floor, so every batched groups=1 convolution is split."""
     from ember._ops import _conv_split
-    from ember import _threads
-    before = ember.get_num_threads()
-    ember.set_num_threads(2)
-    if not _threads.can_split():
-        ember.set_num_threads(before)
-        pytest.skip("NumPy's BLAS has no thread-local thread count: convolutions never split")
     monkeypatch.setattr(_conv_split, '_SPLIT_MIN', 0)
-    yield
-    ember.set_num_threads(before)
 
 
 SPLIT_CASES = [
