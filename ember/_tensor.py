@@ -156,6 +156,15 @@ _FIELDS = ('_data', '_requires_grad', '_grad', 'grad_fn', '_output_nr', '_vc', '
            '_grad_acc', '_hooks')
 
 
+def _alias(t):
+    """A plain tensor over t's array sharing its version counter: no history, no base (a
+    saved output, detach()). Spelled out: _wrap would make a counter only to drop it."""
+    a = _new(Tensor)
+    a._data, a._requires_grad, a._grad, a.grad_fn = t._data, False, None, None
+    a._output_nr, a._vc, a._base, a._grad_acc, a._hooks = 0, t._vc, None, None, None
+    return a
+
+
 def _view_of(base, data):
     """A tensor sharing `base`'s memory (and version counter) without autograd history."""
     t = _wrap(data)
@@ -466,9 +475,7 @@ class Tensor(metaclass=_TensorMeta):
         graph.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
-        t = _wrap(self._data)
-        t._vc = self._vc  # in-place writes to a detached tensor are seen by autograd
-        return t
+        return _alias(self)  # shares the counter: in-place writes to it are seen by autograd
 
     def detach_(self):
         if self._base is not None and self._base._requires_grad:

@@ -56,7 +56,6 @@ class BackwardCFunction(FunctionCtx, Node):
         self.materialize_grads = True
         self.needs_input_grad = ()
         self._next = ()
-        self._shapes = ()
         self._n_outputs = 1
         self._out_meta = ()
 

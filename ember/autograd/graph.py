@@ -31,6 +31,7 @@ __all__ = ['Node', 'AccumulateGrad', 'backward', 'grad', 'GradientEdge', 'get_gr
            'allow_mutation_on_saved_tensors']
 
 _RESULT = object()  # marks "the op's own output" in a saved tuple
+_new = object.__new__
 
 
 _FREED = (
@@ -53,7 +54,8 @@ def _saved_for_apply(node):
         _raise_freed()
     if type(saved) is _PackedSaved:
         return saved.unpacked()
-    if node._versions:
+    alias = node._result_alias
+    if node._versions or alias is not None and alias._vc.value:
         _check_versions(node)
     return saved
 
@@ -64,7 +66,10 @@ class Node:
     A node built by ``_record`` holds its formula's saved values by name (``_saved``, a dict);
     ``_release`` frees them after a backward that does not retain the graph.
     """
-    __slots__ = ('_next', '_shapes', '_saved', '_versions', '_result_alias', '_pre_hooks',
+    # _next: one entry per input, None for an input that gets no gradient, else the edge
+    # (node, output_nr, shape, dtype): the node the gradient flows into and the input's shape
+    # and NumPy dtype, which the engine sums and casts the gradient to (one tuple per edge)
+    __slots__ = ('_next', '_saved', '_versions', '_result_alias', '_pre_hooks',
                  '_hooks', '_retains', '_metadata', '_anomaly', '__weakref__')
     _formula = None
     _saved_names = ()  # the formula's parameters after grad: what the forward saves
@@ -123,10 +128,7 @@ class Node:
             # the nodes this formula records (a third pass differentiates those): the formula
             # gets its own alias, linked to this node for good (no cycle: nothing here holds it)
             alias = self._result_alias
-            linked = _wrap(alias._data)
-            linked._vc = alias._vc
-            linked.grad_fn = self
-            linked._requires_grad = True
+            linked = _result_of(self, alias)
             saved = {k: linked if v is alias else v for k, v in saved.items()}
         g = grads[0]
         state = _State
@@ -179,7 +181,6 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self._variable = variable
         self._next = ()
-        self._shapes = ()
         self._saved = ()
         self._versions = None
         self._result_alias = None
@@ -203,7 +204,11 @@ def _needs_grad(i):
 
 
 def _check_versions(node):
-    for t, v in node._versions:
+    checks = node._versions or ()
+    if node._result_alias is not None:
+        # a saved output is not in _versions: it was saved fresh, at version 0
+        checks = [(node._result_alias, 0), *checks]
+    for t, v in checks:
         if t._vc.value != v:
             shape = ', '.join(str(s) for s in t._data.shape)
             # torch names the op that produced the tensor, without the "BackwardN" suffix
@@ -361,57 +366,34 @@ def _init_node(node, inputs):
     if log is not None:
         log.append(node)
     edges = []
-    shapes = []
-    for t in inputs:  # one pass: the edge and the (shape, dtype) of each input
-        if t is None:
+    for t in inputs:  # one pass: each input's edge with its shape and dtype
+        if t is None or not t._requires_grad:
             edges.append(None)
-            shapes.append(None)
             continue
         d = t._data
-        shapes.append((d.shape, d.dtype))
-        if not t._requires_grad:
-            edges.append(None)
-        elif t.grad_fn is not None:
-            edges.append((t.grad_fn, t._output_nr))
-        else:  # a leaf: its AccumulateGrad node (_edge's work, inline)
-            ref = t._grad_acc
-            acc = ref() if ref is not None else None
-            if acc is None:
-                acc = AccumulateGrad(t)
-                t._grad_acc = weakref.ref(acc)
-            edges.append((acc, 0))
-    node._next = tuple(edges)
-    node._shapes = tuple(shapes)
+        fn = t.grad_fn
+        if fn is not None:
+            edges.append((fn, t._output_nr, d.shape, d.dtype))
+            continue
+        ref = t._grad_acc  # a leaf: its AccumulateGrad node (_edge's work, inline)
+        fn = ref() if ref is not None else None
+        if fn is None:
+            fn = AccumulateGrad(t)
+            t._grad_acc = weakref.ref(fn)
+        edges.append((fn, 0, d.shape, d.dtype))
+    node._next = edges  # a list: iterated and indexed, never changed
     node._pre_hooks = node._hooks = node._retains = node._result_alias = node._metadata = \
         node._versions = None
     node._anomaly = _anomaly_trace() if _Anomaly.enabled else None
 
 
-def _save(node, saved, out):
-    """Keep `saved` (a dict) on node; _RESULT stands for the output `out` (kept as an alias
-    without a grad_fn, so the graph has no cycle). Tensors are checked against in-place
-    changes at backward time."""
-    if _SAVED_HOOKS:
-        _save_packed(node, saved, out)
-        return
-    versions = None
-    for k, s in saved.items():
-        if s is _RESULT:
-            alias = _wrap(out._data)
-            alias._vc = out._vc
-            node._result_alias = alias
-            saved[k] = s = alias
-        if isinstance(s, Tensor):
-            if versions is None:
-                versions = []
-            versions.append((s, s._vc.value))
-    node._versions = versions
-    node._saved = saved
-
-
 def _record(op, data, inputs, **saved):
     """Wrap `data` as the output of `op` (a class from @derivative) applied to `inputs`,
-    recording a node when grad mode is on and some input requires grad."""
+    recording a node when grad mode is on and some input requires grad.
+
+    The saved values (`saved`, the formula's parameters) are kept on the node as given;
+    _RESULT stands for the output (kept as an alias without a grad_fn, so the graph has no
+    cycle). Saved tensors are checked against in-place changes at backward time."""
     out = _wrap(data)
     if not _State.enabled:
         return out
@@ -422,12 +404,26 @@ def _record(op, data, inputs, **saved):
         return out
     if saved.keys() != op._saved_names_set:
         _check_saved(op, saved)
-    node = op.__new__(op)
+    node = _new(op)
     _init_node(node, inputs)
     if saved:
-        _save(node, saved, out)
-    else:
-        node._saved = saved
+        if _SAVED_HOOKS:
+            _save_packed(node, saved, out)
+            return out
+        versions = None
+        for k, s in saved.items():
+            if s is _RESULT:
+                # checked at version 0 (_check_versions): out's counter is new
+                saved[k] = node._result_alias = _alias(out)
+                continue
+            if s.__class__ is not Tensor and not isinstance(s, Tensor):
+                continue
+            if versions is None:
+                versions = [(s, s._vc.value)]
+            else:
+                versions.append((s, s._vc.value))
+        node._versions = versions
+    node._saved = saved
     out.grad_fn = node
     out._requires_grad = True
     return out
@@ -459,8 +455,7 @@ def _record_outputs(op, datas, inputs, **saved):
     for k, v in saved.items():
         for out, d in zip(outs, datas):
             if v is d:
-                alias = _wrap(d)
-                alias._vc = out._vc
+                alias = _alias(out)
                 saved[k] = alias
                 versions.append((alias, alias._vc.value))
     node._versions = versions or None
@@ -624,26 +619,26 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                     out = _apply_with_anomaly(node, grads, create_graph)
                 else:
                     out = node._apply(grads, create_graph)
+            nxt = node._next
             if node._hooks:
-                # post-hooks see gradients already shaped like the node's inputs
-                out = tuple(_shape_grad(g, meta) if g is not None and meta is not None else g
-                            for g, meta in zip(out, node._shapes))
+                # post-hooks see gradients already shaped like the node's inputs, None for an
+                # input that gets none (torch computes no gradient there)
+                out = tuple(_shape_grad(g, e) if g is not None and e is not None else None
+                            for g, e in zip(out, nxt))
                 for hook in node._hooks:
                     res = hook(out, tuple(grads))
                     if res is not None:
                         out = tuple(res)
             if not retain_graph:
                 node._release()
-            shapes = node._shapes
-            if len(out) < len(shapes):  # a formula returning fewer: None for the rest
-                out = tuple(out) + (None,) * (len(shapes) - len(out))
+            if len(out) < len(nxt):  # a formula returning fewer: None for the rest
+                out = tuple(out) + (None,) * (len(nxt) - len(out))
             i = -1
-            for e in node._next:
+            for e in nxt:
                 i += 1
                 if e is None:
                     continue
-                child, nr = e
-                shape, dtype = shapes[i]
+                child, nr, shape, dtype = e
                 if dtype.kind == 'c' and node._complex is None:
                     _refuse_complex(node)
                 g = out[i]
@@ -706,13 +701,14 @@ def _check_grad_shape(node, i, gshape, shape):
             f"{list(gshape)} but expected shape compatible with {list(shape)}")
 
 
-def _shape_grad(g, meta):
+def _shape_grad(g, edge):
+    """g summed and cast to the shape and dtype of the input along `edge`."""
     if not isinstance(g, Tensor):
         g = Tensor._from_array(np.asarray(g))
-    if g._data.shape != meta[0]:
-        g = _sum_to(g, meta[0])
-    if g._data.dtype != meta[1]:
-        g = _cast_grad(g, meta[1])
+    if g._data.shape != edge[2]:
+        g = _sum_to(g, edge[2])
+    if g._data.dtype != edge[3]:
+        g = _cast_grad(g, edge[3])
     return g
 
 
@@ -1229,8 +1225,7 @@ class SavedTensor:
 
 
 def _result_of(node, alias):
-    t = _wrap(alias._data)
-    t._vc = alias._vc
+    t = _alias(alias)
     t.grad_fn = node
     t._requires_grad = True
     return t
@@ -1344,6 +1339,7 @@ def set_override_stale_capture_stream(enabled):
 
 def _bind_tensor(tensor_module):
     """Called by ember._tensor once Tensor exists (the two modules import each other)."""
-    global Tensor, _wrap
+    global Tensor, _wrap, _alias
     Tensor = tensor_module.Tensor
     _wrap = tensor_module._wrap
+    _alias = tensor_module._alias
