@@ -190,6 +190,17 @@ def run_spans(fn, n):
     run_parallel(fn, [(n * j // k, n * (j + 1) // k) for j in range(k)])
 
 
+def map_rows(fn, rows, per_row):
+    """[fn(lo, hi) for each span of rows]: one span of [0, rows) per thread when each span
+    holds at least half of _MIN_SPAN elements (per_row a row), else the single span
+    (0, rows) on this thread. Half the elementwise threshold pays for kernels of several
+    whole-array passes (normalisations, softmax)."""
+    k = min(_threads[0], rows, rows * per_row // max(1, _MIN_SPAN // 2))
+    if k < 2:
+        return [fn(0, rows)]
+    return run_parallel(fn, [(rows * j // k, rows * (j + 1) // k) for j in range(k)])
+
+
 # ---- matrix products ---------------------------------------------------------------------------
 
 # OpenBLAS runs a GEMM of at most 64^3 multiply-adds on one thread: nothing to hold below that

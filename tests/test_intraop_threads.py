@@ -323,3 +323,72 @@ def test_run_spans_covers_every_element_once(split_all, monkeypatch):
             seen[lo:hi] += 1
         _threads.run_spans(mark, n)
         assert (seen == 1).all()
+
+
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+@pytest.mark.parametrize('affine', ['both', 'weight', 'none'])
+def test_layer_norm_split_by_rows_as_torch(dt, affine, split_all, monkeypatch):
+    """LayerNorm's forward and backward run one span of rows per thread (map_rows), the
+    weight and bias gradients summed span by span: torch's values and gradients, split or
+    not, on a non-contiguous input too."""
+    x = RNG.standard_normal((5, 7, 12)) * 3 + 1
+    w, b = RNG.standard_normal(12), RNG.standard_normal(12)
+    args = {'both': (w, b), 'weight': (w,), 'none': ()}[affine]
+
+    def ln(lib):
+        def f(t, *p):
+            t = t.transpose(0, 1)       # rows that are not contiguous in memory
+            return lib.nn.functional.layer_norm(t, (12,), *p)
+        return f
+    for span in (8, 1 << 18):
+        monkeypatch.setattr(_threads, '_MIN_SPAN', span)
+        del split_all[:]
+        assert_same_values_and_grads(ln(torch), ln(ember), [x, *args], dt)
+        assert bool(split_all) == (span == 8)
+
+
+def test_map_rows_covers_every_row_once(split_all, monkeypatch):
+    monkeypatch.setattr(_threads, '_MIN_SPAN', 8)
+    for rows, per in ((0, 5), (1, 100), (3, 1), (9, 4), (31, 2)):
+        seen = np.zeros(rows, int)
+
+        def mark(lo, hi):
+            seen[lo:hi] += 1
+            return lo
+        starts = _threads.map_rows(mark, rows, per)
+        assert (seen == 1).all()
+        assert starts == sorted(starts)
+
+
+@pytest.mark.parametrize('xd,pd,message', [
+    ('float32', 'float64', 'expect parameter to have scalar type of Float'),
+    ('float64', 'float32', 'all inputs must share same datatype'),
+    ('float16', 'float64', 'expect parameter to have scalar type of Float'),
+    ('float16', 'bfloat16', 'expect parameter to have scalar type of Float'),
+])
+def test_layer_norm_mixed_dtypes_refused_as_torch(xd, pd, message):
+    for lib in (torch, ember):
+        x = lib.ones(3, 4, dtype=getattr(lib, xd))
+        w = lib.ones(4, dtype=getattr(lib, pd))
+        with pytest.raises(RuntimeError, match=message):
+            lib.nn.functional.layer_norm(x, (4,), w)
+
+
+def test_layer_norm_half_input_float_weight_as_torch():
+    """A float16 input with float32 parameters: torch's float32 arithmetic, a float16 result
+    and float32 parameter gradients."""
+    x = RNG.standard_normal((6, 8))
+    w, b = RNG.standard_normal(8), RNG.standard_normal(8)
+    res = []
+    for lib in (torch, ember):
+        xt = lib.tensor(x, dtype=lib.float16, requires_grad=True)
+        wt = lib.tensor(w, dtype=lib.float32, requires_grad=True)
+        bt = lib.tensor(b, dtype=lib.float32, requires_grad=True)
+        y = lib.nn.functional.layer_norm(xt, (8,), wt, bt)
+        y.backward(lib.tensor(np.cos(np.arange(48.)).reshape(6, 8), dtype=lib.float16))
+        res.append([str(y.dtype), str(xt.grad.dtype), str(wt.grad.dtype)] +
+                   [a.detach().float().numpy() for a in (y, xt.grad, wt.grad, bt.grad)])
+    for r in res:
+        assert [s.split('.')[-1] for s in r[:3]] == ['float16', 'float16', 'float32']
+    for a, b in zip(res[0][3:], res[1][3:]):
+        np.testing.assert_allclose(b, a, rtol=1e-2, atol=1e-2)

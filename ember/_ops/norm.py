@@ -10,7 +10,7 @@ and rms_norm are compositions of ember ops, all as in torch.
 """
 import numpy as np
 
-from .._threads import blas_held
+from .._threads import blas_held, map_rows
 from .._tensor import _wrap
 from ..autograd.graph import _record, derivative
 from ..autograd.grad_mode import _State, no_grad
@@ -208,6 +208,19 @@ def _check_normalized(input, normalized_shape, weight, bias, sep=', '):
     return ns
 
 
+def _check_mixed(dt, *params):
+    """torch's CPU rule for parameters of another dtype than the input: only float32
+    parameters of a float16 or bfloat16 input (the result keeps the input's dtype)."""
+    pts = [p._data.dtype for p in params if p is not None]
+    if all(pt == dt for pt in pts):
+        return False
+    if any(pt != np.float32 for pt in pts):
+        raise RuntimeError('mixed dtype (CPU): expect parameter to have scalar type of Float')
+    if dt.itemsize != 2:
+        raise RuntimeError('mixed dtype (CPU): all inputs must share same datatype.')
+    return True
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     """Normalise over the trailing `normalized_shape` dims, then scale and shift."""
     ns = _check_normalized(input, normalized_shape, weight, bias)
@@ -221,19 +234,33 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
                 out = out + p.sum() * 0
         return out
     x2 = x.reshape(-1, d)
-    mean = x2.mean(axis=1, keepdims=True)
-    xhat = x2 - mean
-    var = np.einsum('ij,ij->i', xhat, xhat)[:, None] / dt.type(d)
-    invstd = (1.0 / np.sqrt(var + dt.type(eps))).astype(dt, copy=False)
-    xhat *= invstd
-    if weight is not None:
-        y = xhat * weight._data.reshape(-1)
-        if bias is not None:
-            y += bias._data.reshape(-1)
-    elif bias is not None:
-        y = xhat + bias._data.reshape(-1)
-    else:
-        y = xhat.copy()
+    if _check_mixed(dt, weight, bias):
+        x2 = x2.astype(np.float32)      # torch's opmath: float32 throughout, then rounded
+        dt = x2.dtype
+    rows = x2.shape[0]
+    xhat = np.empty((rows, d), dt)
+    invstd = np.empty((rows, 1), dt)
+    y = np.empty((rows, d), dt)
+    w = None if weight is None else weight._data.reshape(-1)
+    b = None if bias is None else bias._data.reshape(-1)
+
+    def span(lo, hi):   # rows are independent: each span's values do not depend on the split
+        xs, xh, ys = x2[lo:hi], xhat[lo:hi], y[lo:hi]
+        np.subtract(xs, xs.mean(axis=1, keepdims=True), out=xh)
+        var = np.einsum('ij,ij->i', xh, xh)[:, None] / dt.type(d)
+        inv = invstd[lo:hi]
+        inv[...] = 1.0 / np.sqrt(var + dt.type(eps))
+        xh *= inv
+        if w is not None:
+            np.multiply(xh, w, out=ys)
+            if b is not None:
+                ys += b
+        elif b is not None:
+            np.add(xh, b, out=ys)
+        else:
+            ys[...] = xh
+    map_rows(span, rows, d)
+    y = y.astype(x.dtype, copy=False)
     return _record(NativeLayerNormBackward0, y.reshape(x.shape), (input, weight, bias),
                    input=input, weight=weight, bias=bias, xhat=xhat, invstd=invstd, ns=ns, eps=eps)
 
@@ -256,22 +283,42 @@ def NativeLayerNormBackward0(grad, input, weight, bias, xhat, invstd, ns, eps):
                     xh * (gxh * xh).mean(dims, keepdim=True))
         return gx, gw, gb
     g = grad._data
-    d = xhat.shape[1]
-    g2 = g.reshape(-1, d)
-    gw = gb = gx = None
-    if weight is not None and weight._requires_grad:
-        gw = _wrap(np.einsum('ij,ij->j', g2, xhat).reshape(ns))
-    if bias is not None and bias._requires_grad:
-        gb = _wrap(g2.sum(axis=0).reshape(ns))
-    if input._requires_grad:
-        gxh = g2 * weight._data.reshape(-1) if weight is not None else g2
-        dd = g.dtype.type(d)
-        a = gxh.sum(axis=1, keepdims=True) / dd
-        b = np.einsum('ij,ij->i', gxh, xhat)[:, None] / dd
-        gx = gxh - a
-        gx -= xhat * b
-        gx *= invstd
-        gx = _wrap(gx.reshape(g.shape))
+    rows, d = xhat.shape
+    g2 = g.reshape(-1, d).astype(xhat.dtype, copy=False)   # float32 for a mixed-dtype input
+    want_w = weight is not None and weight._requires_grad
+    want_b = bias is not None and bias._requires_grad
+    gx = np.empty_like(xhat) if input._requires_grad else None
+    w = None if weight is None else weight._data.reshape(-1)
+    dd = xhat.dtype.type(d)
+
+    def span(lo, hi):
+        """gx's rows lo:hi, and this span's share of the weight and bias gradients"""
+        gs, xh = g2[lo:hi], xhat[lo:hi]
+        pw = np.einsum('ij,ij->j', gs, xh) if want_w else None
+        pb = gs.sum(axis=0) if want_b else None
+        if gx is not None:
+            gxh = gs * w if w is not None else gs
+            a = gxh.sum(axis=1, keepdims=True) / dd
+            bb = np.einsum('ij,ij->i', gxh, xh)[:, None] / dd
+            out = gx[lo:hi]
+            np.subtract(gxh, a, out=out)
+            out -= xh * bb
+            out *= invstd[lo:hi]
+        return pw, pb
+    parts = map_rows(span, rows, d)
+    gw = gb = None
+    if want_w:     # the spans' shares added in order: the same result whatever the timing
+        gw = parts[0][0]
+        for p in parts[1:]:
+            gw += p[0]
+        gw = _wrap(gw.reshape(ns).astype(weight._data.dtype, copy=False))
+    if want_b:
+        gb = parts[0][1]
+        for p in parts[1:]:
+            gb += p[1]
+        gb = _wrap(gb.reshape(ns).astype(bias._data.dtype, copy=False))
+    if gx is not None:
+        gx = _wrap(gx.reshape(g.shape).astype(input._data.dtype, copy=False))
     return gx, gw, gb
 
 
