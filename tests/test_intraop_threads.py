@@ -392,3 +392,36 @@ def test_layer_norm_half_input_float_weight_as_torch():
         assert [s.split('.')[-1] for s in r[:3]] == ['float16', 'float16', 'float32']
     for a, b in zip(res[0][3:], res[1][3:]):
         np.testing.assert_allclose(b, a, rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+@pytest.mark.parametrize('scale', [1.0, 40.0])      # 40: the shift by the array's max
+def test_softmax_split_by_rows_as_torch(dt, scale, split_all, monkeypatch):
+    """softmax along a contiguous last axis and its backward run one span of rows per thread:
+    torch's values and gradients, and bit for bit the unsplit result."""
+    x = RNG.standard_normal((4, 6, 33)) * scale
+    sm_t = lambda t: torch.softmax(t, -1)     # noqa: E731
+    sm_e = lambda t: ember.softmax(t, -1)     # noqa: E731
+    got = []
+    for span in (16, 1 << 18):
+        monkeypatch.setattr(_threads, '_MIN_SPAN', span)
+        del split_all[:]
+        assert_same_values_and_grads(sm_t, sm_e, [x], dt)
+        assert bool(split_all) == (span == 16)
+        t = ember.from_numpy(x.astype(dt)).requires_grad_()
+        y = ember.softmax(t, -1)
+        y.backward(ember.from_numpy(np.cos(x).astype(dt)))
+        got.append((y.detach().numpy(), t.grad.numpy()))
+    for a, b in zip(*got):
+        assert np.array_equal(a, b)
+
+
+def test_softmax_split_falls_back_on_underflowing_rows(split_all, monkeypatch):
+    """A row far below the array's max underflows in the shifted-by-max form: the row-max
+    path then gives torch's values."""
+    monkeypatch.setattr(_threads, '_MIN_SPAN', 16)
+    x = RNG.standard_normal((8, 20))
+    x[5] -= 500.0
+    x[0, 0] = 100.0
+    assert_same_values_and_grads(lambda t: torch.softmax(t, 1), lambda t: ember.softmax(t, 1),
+                                 [x], np.float32)

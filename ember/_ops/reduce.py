@@ -5,6 +5,7 @@ import functools
 import numpy as np
 
 from .. import _dtype
+from .._threads import map_rows
 from .._tensor import Tensor, _wrap, _wrap_dim, _view_of, tensor_op
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _record_outputs, _RESULT, derivative
@@ -789,12 +790,48 @@ def _softmax_np(d, ax):
     if d.dtype.kind == 'f' and d.dtype.itemsize >= 4 and d.size:
         top = d.max()
         if np.isfinite(top):
-            e = np.exp(d) if top < _EXP_SAFE else np.exp(np.subtract(d, top))
-            s = _sum_keep(e, ax)
-            if s.min() > _SUM_FLOOR:
-                e /= s
-                return e
+            if _by_rows(d, ax):
+                e = _softmax_rows(d, top)
+                if e is not None:
+                    return e
+            else:
+                e = np.exp(d) if top < _EXP_SAFE else np.exp(np.subtract(d, top))
+                s = _sum_keep(e, ax)
+                if s.min() > _SUM_FLOOR:
+                    e /= s
+                    return e
     return _quiet(_softmax_shifted, d, ax)  # inf/nan rows give nan as in torch, silently
+
+
+def _by_rows(*arrays):
+    """Whether arrays (all of one shape) are contiguous with ax, the last arguments, their
+    last axis: then they are (rows, n) matrices whose rows can go to different threads."""
+    *arrays, ax = arrays
+    return ax == arrays[0].ndim - 1 and _builtins.all(a.flags.c_contiguous for a in arrays)
+
+
+def _softmax_rows(d, top):
+    """The shifted-by-top softmax of a contiguous array along its last axis, one span of rows
+    per thread (each row's values are those of the whole-array form), or None when a row sum
+    underflows."""
+    n = d.shape[-1]
+    d2 = d.reshape(-1, n)
+    e = np.empty_like(d2)
+
+    def span(lo, hi):
+        eb = e[lo:hi]
+        if top < _EXP_SAFE:
+            np.exp(d2[lo:hi], out=eb)
+        else:
+            np.exp(np.subtract(d2[lo:hi], top), out=eb)
+        s = _sum_keep(eb, 1)
+        if s.size and s.min() <= _SUM_FLOOR:
+            return False
+        eb /= s
+        return True
+    if not _builtins.all(map_rows(span, d2.shape[0], n)):
+        return None
+    return e.reshape(d.shape)
 
 
 def _softmax_shifted(d, ax):
@@ -816,6 +853,18 @@ def _sum_keep(e, ax):
 
 def _softmax_backward_np(grad, result, ax):
     """result * (grad - sum(grad * result)) straight in NumPy (no graph: create_graph=False)."""
+    if (_by_rows(grad, result, ax) and result.shape[ax] <= 1024 and grad.dtype == result.dtype
+            and result.size):
+        n = result.shape[-1]
+        g2, r2 = grad.reshape(-1, n), result.reshape(-1, n)
+        out = np.empty_like(r2)
+
+        def span(lo, hi):     # rows apart: the same values as the whole-array form
+            gs, rs, o = g2[lo:hi], r2[lo:hi], out[lo:hi]
+            np.subtract(gs, np.einsum('...i,...i->...', gs, rs)[..., None], out=o)
+            o *= rs
+        map_rows(span, r2.shape[0], n)
+        return out.reshape(result.shape)
     if ax == result.ndim - 1 and result.shape[ax] <= 1024:
         s = np.einsum('...i,...i->...', grad, result)[..., None]
     else:
