@@ -17,6 +17,8 @@ import importlib
 import math
 import os
 import struct
+import sys
+import threading
 
 import numpy as np
 
@@ -108,7 +110,9 @@ class CPUGenerator:
     # bernoulli draw, the next one is drawn on a worker thread (NumPy releases the GIL)
     # from a copy of the state, while the caller goes on. It is taken only if the request
     # has the predicted size and the state is still the copied one, so the stream is the
-    # same draw for draw whatever happens in between.
+    # same draw for draw whatever happens in between. The worker runs at the lowest priority
+    # (it should only fill a core that nothing else wants: the split kernels need both), and
+    # a caller that finds it unfinished draws for itself rather than wait for it.
     def _start_prefetch(self, n):
         st = self._mt.state
         self._prefetch = _Prefetch(n, st['state']['pos'], st['state']['key'],
@@ -121,6 +125,8 @@ class CPUGenerator:
         st = self._mt.state['state']
         if st['pos'] != pf.pos or not np.array_equal(st['key'], pf.key):
             return None
+        if not pf.future.done():
+            return None         # the worker's draw is dropped; the state is still ours
         raw, state = pf.future.result()
         self._mt.state = state
         return raw
@@ -185,9 +191,20 @@ def _worker():
     if _WORKER[0] != os.getpid():
         # lazy: concurrent.futures costs import time; only large bernoulli draws prefetch
         from concurrent.futures import ThreadPoolExecutor
-        _WORKER[:] = [os.getpid(), ThreadPoolExecutor(1, thread_name_prefix='ember-rng'),
+        _WORKER[:] = [os.getpid(), ThreadPoolExecutor(1, thread_name_prefix='ember-rng',
+                                                      initializer=_lowest_priority),
                       np.random.MT19937()]
     return _WORKER[1]
+
+
+def _lowest_priority():
+    """Give the calling thread the lowest scheduling priority (nice 19), on Linux, where a
+    thread has its own nice value (elsewhere setpriority would lower the whole process)."""
+    if sys.platform.startswith('linux'):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except OSError:
+            pass
 
 
 def _draw64(state, n):

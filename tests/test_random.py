@@ -6,6 +6,8 @@ so the comparison still runs where torch is absent.
 """
 import importlib.util
 import os
+import sys
+import threading
 
 import numpy as np
 import pytest
@@ -383,6 +385,39 @@ def test_dropout_prefetch_keeps_the_stream():
             else:
                 _assert_same(_np(ember.nn.functional.dropout(e[item], 0.1)),
                              _np(F.dropout(x[item], 0.1)))
+        _assert_same(_np(ember.get_rng_state()), _np(torch.get_rng_state()))
+    finally:
+        ember.set_num_threads(threads)
+
+
+
+def test_dropout_prefetch_runs_at_the_lowest_priority_and_is_never_waited_for(monkeypatch):
+    """The prefetching thread has nice 19 on Linux, and a draw whose prefetch has not finished
+    is made by the caller: the stream stays torch's either way."""
+    torch = pytest.importorskip('torch')
+    import ember
+    threads = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        x = torch.randn(2, 128, 256)
+        e = ember.tensor(_np(x))
+        torch.manual_seed(3)
+        ember.manual_seed(3)
+        for _ in range(2):          # the second draw starts a prefetch of the third
+            _assert_same(_np(ember.nn.functional.dropout(e, 0.2)),
+                         _np(torch.nn.functional.dropout(x, 0.2)))
+        pf = R.default_generator._prefetch
+        assert pf is not None
+        pf.future.result()
+        if sys.platform.startswith('linux'):
+            tid = R._WORKER[1].submit(threading.get_native_id).result()
+            with open(f'/proc/self/task/{tid}/stat') as f:
+                assert int(f.read().rsplit(')', 1)[1].split()[16]) == 19
+        # a prefetch that is not done is not waited for: the caller draws the same values
+        monkeypatch.setattr(type(pf.future), 'done', lambda self: False)
+        for _ in range(3):
+            _assert_same(_np(ember.nn.functional.dropout(e, 0.2)),
+                         _np(torch.nn.functional.dropout(x, 0.2)))
         _assert_same(_np(ember.get_rng_state()), _np(torch.get_rng_state()))
     finally:
         ember.set_num_threads(threads)
