@@ -282,8 +282,9 @@ def _zeros_like_shape(grad, shape):
 _SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
 
 
-def _select(g, mask, keep_if):
-    """where(mask == keep_if, g, 0) for a NumPy array g and a boolean mask broadcastable to it.
+def _select(g, mask, keep_if, out=None):
+    """where(mask == keep_if, g, 0) for a NumPy array g and a boolean mask broadcastable to it
+    (written into `out`, of the result's shape and g's dtype, when given).
 
     For float16/32/64 the bits of g are ANDed with an all-ones or all-zeros integer of the same
     size (1 - mask or 0 - mask): exactly np.where's values (+0.0 where dropped, a NaN or inf
@@ -297,9 +298,14 @@ def _select(g, mask, keep_if):
     if ints is None or mask.dtype != np.bool_:
         # a scalar of g's dtype (cheaper than a 0-d array): np.where keeps that dtype
         zero = dt.type(0) if dt.isnative else np.zeros((), dt)
-        return np.where(mask, g, zero) if keep_if else np.where(mask, zero, g)
-    shape = g.shape if mask.shape == g.shape else np.broadcast_shapes(g.shape, mask.shape)
-    out = np.empty(shape, dt)
+        r = np.where(mask, g, zero) if keep_if else np.where(mask, zero, g)
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    if out is None:
+        shape = g.shape if mask.shape == g.shape else np.broadcast_shapes(g.shape, mask.shape)
+        out = np.empty(shape, dt)
     bits = out.view(ints)
     if keep_if:
         np.subtract(ints(0), mask, out=bits, dtype=ints)   # keep -> -1 (all ones), drop -> 0

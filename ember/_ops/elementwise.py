@@ -10,11 +10,13 @@ from .._tensor import Tensor, _wrap, tensor_op
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT, derivative
 from .complex import real, imag, conj, angle, sgn
+from ._conv_split import _ELEMENTWISE_MIN, map_ranges
 from ._util import (_bcast_errors, _check_overlap, _check_internal_overlap, _writable,
                     _scalar_to, _operands, _arr, _broadcast_error, _to_float_array,
                     _binary_inplace, _unary_inplace, _rebase_inplace, _dunder_compare,
                     _write_inplace, _out, _scalar_kind, _legacy, _fused, _quiet,
-                    _NP_ERRSTATE, _NP_QUIET, _zeros, _drop, _keep, _nograph, _times, _values)
+                    _NP_ERRSTATE, _NP_QUIET, _zeros, _drop, _keep, _nograph, _times, _values,
+                    _select)
 
 __all__ = [
     'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'floor_divide',
@@ -67,7 +69,7 @@ def _same_dtype_operator(fn, ufunc):
                     and not (args or kwargs):
                 tok = _NP_ERRSTATE.set(_NP_QUIET)
                 try:
-                    r = ufunc(a, b)
+                    r = ufunc(a, b) if a.size < _ELEMENTWISE_MIN else _by_ranges(ufunc, a, b)
                 except ValueError:
                     r = None  # not broadcastable: fn raises torch's error
                 finally:
@@ -90,6 +92,13 @@ def _same_dtype_operator(fn, ufunc):
     op.__name__ = op.__qualname__ = fn.__name__
     op._refuses_ndarray = True  # _tensor._TensorMeta: no second ndarray check
     return op
+
+
+def _by_ranges(ufunc, a, b):
+    """ufunc(a, b), for two large arrays of one shape (a convolution's output and a residual,
+    say) over the image ranges of the convolution that wrote them (_conv_split.map_ranges)."""
+    r = map_ranges(lambda o, x, y: _quiet(ufunc, x, y, out=o), a.dtype, a, b)
+    return ufunc(a, b) if r is None else r
 
 
 @derivative
@@ -845,6 +854,13 @@ def square(input, *, out=None):
 
 @derivative
 def ReluBackward0(grad, result):
+    g = grad._data
+    if not _State.enabled and g.size >= _ELEMENTWISE_MIN:
+        # over the image ranges of the convolution before (see _conv_split.elementwise_ranges)
+        r = map_ranges(lambda o, gi, ri: _select(gi, ri <= 0, False, out=o), g.dtype, g,
+                       result._data)
+        if r is not None:
+            return _wrap(r)
     return _drop(grad, result._data <= 0)
 
 
@@ -857,7 +873,10 @@ def relu(input, inplace=False):
         return input.relu()  # its own method (_ops/quantized.py, nested)
     # zero first: np.maximum gives its second operand between equals, so -0.0 stays -0.0
     # as in torch's relu (x < 0 ? 0 : x)
-    r = _arr(np.maximum(d.dtype.type(0), d))
+    zero = d.dtype.type(0)
+    r = None if d.size < _ELEMENTWISE_MIN else map_ranges(
+        lambda o, di: np.maximum(zero, di, out=o), d.dtype, d)   # as the convolution before
+    r = _arr(np.maximum(zero, d)) if r is None else r
     if _State.enabled and input._requires_grad:
         return _record(ReluBackward0, r, (input,), result=_RESULT)
     return _wrap(r)

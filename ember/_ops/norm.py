@@ -14,6 +14,7 @@ from .._threads import blas_held, map_rows
 from .._tensor import _wrap
 from ..autograd.graph import _record, derivative
 from ..autograd.grad_mode import _State, no_grad
+from ._conv_split import elementwise_ranges, run_ranges
 from ._util import _empty_batch
 from .pooling import avg_pool2d, avg_pool3d
 
@@ -38,6 +39,36 @@ def _channel_sums(a):
     if a.dtype in (np.float32, np.float64) and a.flags.c_contiguous:
         return (a.reshape(n * c, length) @ np.ones(length, a.dtype)).reshape(n, c).sum(0)
     return a.sum(axis=(0, 2))
+
+
+# Batch norm's per-channel sums: each (image, channel) row's sum over L, then those rows added
+# over N in image order, which is what a split into image ranges computes too (the same bits on
+# one thread and on several). einsum sums a row the same way whatever rows surround it, as fast
+# as _channel_sums' matrix-vector product here; BLAS's kernels round a row's sum differently
+# depending on where the row falls in their blocks of rows.
+
+def _bn_sums(a):
+    """Per-channel sums of an (N, C, L) array, in its dtype."""
+    if a.dtype in (np.float32, np.float64):
+        return np.einsum('ncl->nc', a).sum(0)
+    return a.sum(axis=(0, 2))
+
+
+def _bn_dots(a, b):
+    """Per-channel sums of a * b, (N, C, L) arrays of one dtype."""
+    return np.einsum('ncl,ncl->nc', a, b).sum(0)
+
+
+def _split_ranges(*arrays):
+    """The image ranges over which batch norm splits its (N, C, L) arrays (those of the
+    convolution before it), or None: only C-contiguous float32/float64 ones, whose per-row
+    sums then their sum over N in image order are exactly what the unsplit code computes
+    (_bn_sums, _bn_dots), so that 1 and 2 threads give the same bits."""
+    a = arrays[0]
+    if a.dtype not in (np.float32, np.float64) or not all(
+            b.flags.c_contiguous and b.dtype == a.dtype for b in arrays):
+        return None
+    return elementwise_ranges(a.shape[0], a.size)
 
 
 def _per_channel(v, length):
@@ -75,11 +106,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     # Few passes and one output allocation: y is built in place from x - mean, and the
     # backward recomputes x - mean rather than keeping a normalised copy alive.
     length = x3.shape[2]
+    ranges = _split_ranges(x3)
     if training:
         cnt = n * length
-        mean = _channel_sums(x3) / dt.type(cnt)
-        y = np.subtract(x3, _per_channel(mean, length))
-        var = np.einsum('ncl,ncl->c', y, y) / dt.type(cnt)
+        if ranges is None:
+            mean = _bn_sums(x3) / dt.type(cnt)
+            y = np.subtract(x3, _per_channel(mean, length))
+            var = _bn_dots(y, y) / dt.type(cnt)
+        else:
+            mean, y, var = _split_moments(x3, ranges)
         invstd = (1.0 / np.sqrt(var + dt.type(eps))).astype(dt, copy=False)
         if running_mean is not None:
             m = float(momentum)
@@ -95,14 +130,56 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean = running_mean._data.astype(dt, copy=False)
         invstd = (1.0 / np.sqrt(running_var._data.astype(dt, copy=False) +
                                 dt.type(eps))).astype(dt, copy=False)
-        y = np.subtract(x3, _per_channel(mean, length))
+        y = None if ranges else np.subtract(x3, _per_channel(mean, length))
     scale = invstd if weight is None else invstd * weight._data.astype(dt, copy=False)
-    y *= _per_channel(scale, length)
-    if bias is not None:
-        y += _per_channel(bias._data.astype(dt, copy=False), length)
+    shift = None if bias is None else _per_channel(bias._data.astype(dt, copy=False), length)
+    if ranges is None:
+        y *= _per_channel(scale, length)
+        if shift is not None:
+            y += shift
+    else:
+        y = _split_affine(x3, y, mean, scale, shift, ranges)
     return _record(NativeBatchNormBackward0, y.reshape(x.shape), (input, weight, bias),
                    input=input, weight=weight, mean=mean, invstd=invstd,
                    training=bool(training), eps=eps)
+
+
+def _split_moments(x3, ranges):
+    """Per-channel mean, x - mean and per-channel variance of an (N, C, L) array, each thread
+    on its range of images: its rows' sums, which are then added over N in image order, as
+    the unsplit code adds them."""
+    n, c, length = x3.shape
+    cnt = x3.dtype.type(n * length)
+    rows = np.empty((n, c), x3.dtype)
+    run_ranges(lambda i, j: np.einsum('ncl->nc', x3[i:j], out=rows[i:j]), ranges)
+    mean = rows.sum(0) / cnt
+    mean_l = _per_channel(mean, length)
+    y = np.empty_like(x3)
+
+    def centre(i, j):
+        np.subtract(x3[i:j], mean_l, out=y[i:j])
+        np.einsum('ncl,ncl->nc', y[i:j], y[i:j], out=rows[i:j])
+    run_ranges(centre, ranges)
+    return mean, y, rows.sum(0) / cnt
+
+
+def _split_affine(x3, y, mean, scale, shift, ranges):
+    """y * scale + shift over each thread's range of images (y = x - mean, or None: computed
+    here from x3 and the running mean)."""
+    length = x3.shape[2]
+    scale_l = _per_channel(scale, length)
+    mean_l = None if y is not None else _per_channel(mean, length)
+    out = y if y is not None else np.empty_like(x3)
+
+    def affine(i, j):
+        o = out[i:j]
+        if mean_l is not None:
+            np.subtract(x3[i:j], mean_l, out=o)
+        o *= scale_l
+        if shift is not None:
+            o += shift
+    run_ranges(affine, ranges)
+    return out
 
 
 # mean, invstd: the per-channel NumPy statistics the forward used (batch or running ones)
@@ -113,22 +190,70 @@ def NativeBatchNormBackward0(grad, input, weight, mean, invstd, training, eps):
     g = grad._data
     n, c = g.shape[:2]
     g3 = g.reshape(n, c, -1)
-    length = g3.shape[2]
-    xc = np.subtract(input._data.reshape(n, c, -1), _per_channel(mean, length))
-    gb = _channel_sums(g3)
-    gw = np.einsum('ncl,ncl->c', g3, xc) * invstd  # sum of grad * xhat
+    x3 = input._data.reshape(n, c, -1)
     scale = invstd if weight is None else weight._data.astype(g.dtype, copy=False) * invstd
+    ranges = _split_ranges(g3, x3)
+    if ranges is not None:
+        gx, gw, gb = _split_backward(g3, x3, mean, invstd, scale, training,
+                                     input._requires_grad, ranges)
+    else:
+        gx, gw, gb = _backward(g3, x3, mean, invstd, scale, training, input._requires_grad)
+    gx = None if gx is None else _wrap(gx.reshape(g.shape))
+    return gx, _wrap(gw) if weight is not None else None, _wrap(gb)
+
+
+def _backward(g3, x3, mean, invstd, scale, training, need_gx):
+    """(gx, gw, gb) of batch norm for (N, C, L) arrays on this thread."""
+    length = g3.shape[2]
+    xc = np.subtract(x3, _per_channel(mean, length))
+    gb = _bn_sums(g3)
+    gw = _bn_dots(g3, xc) * invstd  # sum of grad * xhat
     gx = None
-    if input._requires_grad:
+    if need_gx:
         gx = np.multiply(g3, _per_channel(scale, length))
         if training:
             # scale * (g - mean(g) - xhat * mean(g * xhat)), with xhat = xc * invstd
-            cnt = g.dtype.type(n * length)
+            cnt = g3.dtype.type(g3.shape[0] * length)
             xc *= _per_channel(scale * invstd * gw / cnt, length)
             gx -= xc
             gx -= _per_channel(scale * gb / cnt, length)
-        gx = _wrap(gx.reshape(g.shape))
-    return gx, _wrap(gw) if weight is not None else None, _wrap(gb)
+    return gx, gw, gb
+
+
+def _split_backward(g3, x3, mean, invstd, scale, training, need_gx, ranges):
+    """_backward with each thread on its range of images: the per-channel sums of g and of
+    g * (x - mean) row by row, added over N in image order (as the unsplit code adds them),
+    then each range of gx."""
+    n, c, length = g3.shape
+    gb_rows = np.empty((n, c), g3.dtype)
+    gw_rows = np.empty((n, c), g3.dtype)
+    mean_l = _per_channel(mean, length)
+
+    def sums(i, j):
+        xc = np.subtract(x3[i:j], mean_l)
+        np.einsum('ncl->nc', g3[i:j], out=gb_rows[i:j])
+        np.einsum('ncl,ncl->nc', g3[i:j], xc, out=gw_rows[i:j])
+        return xc
+    xcs = run_ranges(sums, ranges)
+    gb = gb_rows.sum(0)
+    gw = gw_rows.sum(0) * invstd
+    if not need_gx:
+        return None, gw, gb
+    gx = np.empty_like(g3)
+    scale_l = _per_channel(scale, length)
+    if training:
+        cnt = g3.dtype.type(n * length)
+        xhat_l = _per_channel(scale * invstd * gw / cnt, length)
+        mean_g_l = _per_channel(scale * gb / cnt, length)
+
+    def grad_input(i, j, xc):
+        out = np.multiply(g3[i:j], scale_l, out=gx[i:j])
+        if training:
+            xc *= xhat_l
+            out -= xc
+            out -= mean_g_l
+    run_ranges(grad_input, [r + (xc,) for r, xc in zip(ranges, xcs)])
+    return gx, gw, gb
 
 
 def _batch_norm_backward_graph(grad, input, weight, mean, invstd, training, eps):
