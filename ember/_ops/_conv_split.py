@@ -53,9 +53,9 @@ def map_ranges(fn, dtype, *arrays):
     """A new array of `dtype` and the arrays' shape filled by fn(out[i:j], *(a[i:j] for a in
     arrays)) over the image ranges of elementwise_ranges, or None (nothing done: the caller
     runs its own unsplit code) unless the arrays are C-contiguous ones of one shape, large
-    enough to split."""
+    enough to split (and `dtype` in native byte order: NumPy's own results are)."""
     a = arrays[0]
-    if a.size < _ELEMENTWISE_MIN or not all(
+    if a.size < _ELEMENTWISE_MIN or not dtype.isnative or not all(
             b.shape == a.shape and b.flags.c_contiguous for b in arrays):
         return None
     ranges = elementwise_ranges(a.shape[0], a.size)
