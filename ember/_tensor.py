@@ -215,7 +215,9 @@ def _refuse_ndarray(fn, name):
         def op(self, other, *args, **kwargs):
             if isinstance(other, np.ndarray):
                 return NotImplemented
-            return fn(self, other, *args, **kwargs)
+            if args or kwargs:
+                return fn(self, other, *args, **kwargs)
+            return fn(self, other)  # an operator's own call: a plain call is cheaper
     op.__name__ = name
     op.__qualname__ = 'Tensor.' + name
     op.__doc__ = getattr(fn, '__doc__', None)

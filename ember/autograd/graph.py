@@ -801,8 +801,7 @@ def _accumulate(t, g, create_graph, hooks=True, owned=False):
             t._grad = g
         else:
             # memory nobody else holds is kept (torch's stealing), anything else copied
-            t._grad = Tensor._from_array(
-                g._data if owned and _sole_grad(g) else g._data.copy())
+            t._grad = _wrap(g._data if owned and _sole_grad(g) else g._data.copy())
     elif create_graph or t._grad._requires_grad:
         t._grad = t._grad + g
     else:

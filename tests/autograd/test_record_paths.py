@@ -98,3 +98,18 @@ def test_leaf_edges_and_grad_after_dropping_the_leaf():
         y.backward()
         return edges, acc.variable.grad.numpy().round(5).tolist()
     assert_same(run, torch)
+
+
+@pytest.mark.parametrize('name', ['__sub__', '__isub__', '__truediv__', '__lt__', '__pow__'])
+def test_operator_wrapper_plain_and_extra_arguments(name):
+    """_tensor._refuse_ndarray's operator: a plain call (the operator protocol), a call with
+    torch's extra keyword (alpha=) and an ndarray operand (NotImplemented), as torch's."""
+    def run(L):
+        a = L.tensor([1.5, 2.0, 3.0])
+        b = L.tensor([2.0, 4.0, 1.0])
+        out = {'plain': getattr(a.clone(), name)(b).tolist(),
+               'ndarray': getattr(a.clone(), name)(np.ones(3)) is NotImplemented}
+        if name in ('__sub__', '__isub__'):
+            out['alpha'] = getattr(a.clone(), name)(b, alpha=2).tolist()
+        return out
+    assert assert_same(run, torch)[1]['ndarray'] is True
