@@ -158,13 +158,18 @@ def _batch_first(cols, nsp):
     return np.moveaxis(cols, 1 + nsp, 0)
 
 
-def _col2im(cols, sp_shape, ksize, stride, dilation):
-    """Adjoint of _im2col: (N, C, *K, *out) (any strides) summed into an (N, C, *Sp) array."""
+def _col2im(cols, sp_shape, ksize, stride, dilation, buf=None):
+    """Adjoint of _im2col: (N, C, *K, *out) (any strides) summed into an (N, C, *Sp) array
+    (buf when given)."""
     nsp = len(ksize)
     n, c = cols.shape[:2]
     out_sp = cols.shape[2 + nsp:]
-    buf = np.zeros((n, c) + tuple(sp_shape), dtype=cols.dtype)
-    if all(k == s for k, s in zip(ksize, stride)) and all(d == 1 for d in dilation):
+    tiles = all(k == s for k, s in zip(ksize, stride)) and all(d == 1 for d in dilation)
+    if buf is None:
+        buf = np.zeros((n, c) + tuple(sp_shape), dtype=cols.dtype)
+    elif not (tiles and all(o * k == e for o, k, e in zip(out_sp, ksize, sp_shape))):
+        buf[...] = 0
+    if tiles:
         # non-overlapping windows: a pure re-layout, no summation needed
         perm = [0, 1]
         for i in range(nsp):
@@ -500,7 +505,13 @@ class _Split(tuple):
     """What a forward split across threads saves: (image ranges, each range's saved)."""
 
 
-def _col_work(n, c, ksize, out_sp):
+def _col_work(n, c, o, ksize, lo, hi, out_sp):
+    """What decides whether a convolution's batch split pays: its column elements, or for a
+    1x1 kernel (no columns: one memory-bound GEMM per image) its multiply-adds / 8, which keeps
+    U-Net's 16 -> 2 head (a 0.07 ms layer, 30% slower split) on one thread and splits ResNet's
+    strided shortcuts (1.3-1.5x)."""
+    if _pointwise(ksize, lo, hi):
+        return n * c * o * int(np.prod(out_sp)) // 8
     return n * c * int(np.prod(ksize)) * int(np.prod(out_sp))
 
 
@@ -510,7 +521,7 @@ def _conv_forward_last(x, w, b, stride, lo, hi, dilation):
     ksize = w.shape[2:]
     out_sp = tuple(_out_size(s + a + e, k, st, d) for s, a, e, k, st, d in
                    zip(x.shape[2:], lo, hi, ksize, stride, dilation))
-    ranges = batch_ranges(n, _col_work(n, c, ksize, out_sp))
+    ranges = batch_ranges(n, _col_work(n, c, w.shape[0], ksize, lo, hi, out_sp))
     if ranges is None:
         return _corr(x, w, b, stride, lo, hi, dilation)
     out = np.empty((n, w.shape[0]) + out_sp, dtype=x.dtype)
@@ -639,17 +650,7 @@ def _conv_backward_split(gy, x_shape, w, saved, stride, lo, hi, dilation, need):
     def part(i, j, saved_ij):
         return _conv_backward_part(gy[i:j], (j - i,) + tuple(x_shape[1:]), w, saved_ij, stride,
                                    lo, hi, dilation, need, None if gx is None else gx[i:j])
-    res = run_ranges(part, [r + (p,) for r, p in zip(ranges, parts)])
-    gw = gb = None
-    if need[1]:
-        gw = res[0][1]
-        for r in res[1:]:
-            gw += r[1]
-    if need[2]:
-        gb = res[0][2]
-        for r in res[1:]:
-            gb += r[2]
-    return gx, gw, gb
+    return _sum_ranges(gx, run_ranges(part, [r + (p,) for r, p in zip(ranges, parts)]), need)
 
 
 def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, gx_out=None):
@@ -718,8 +719,44 @@ def _into(out, a):
     return out
 
 
+# a transposed convolution's parts are a few large NumPy calls each (one GEMM, one layout
+# change): its split pays from smaller sizes than a convolution's (U-Net's 2x2 upsamplings,
+# 4 images of 16x16 and 32x32: 1.4-1.7x at two threads; 8x8 gained nothing)
+_TRANSPOSE_SPLIT_MIN = 1 << 17
+
+
+def _transpose_work(x, w, groups):
+    """The size of a transposed convolution's column matrix (Cout*K x N*L)."""
+    return w.shape[1] * groups * int(np.prod(w.shape[2:])) * x.size // x.shape[1]
+
+
 def _conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, groups):
-    """x (N, Cin, *S), w (Cin, Cout/g, *K) -> y (N, Cout, *out), and x as (g, Cin/g, N*L)."""
+    """x (N, Cin, *S), w (Cin, Cout/g, *K) -> y (N, Cout, *out), and what the backward needs:
+    x as (g, Cin/g, N*L), or, for a batch split across threads (as the convolution's), the
+    image ranges and each range's."""
+    ranges = batch_ranges(x.shape[0], _transpose_work(x, w, groups), _TRANSPOSE_SPLIT_MIN)
+    if ranges is None:
+        return _conv_transpose_part(x, w, b, stride, padding, output_padding, dilation, groups,
+                                    _matmul)
+    full, out_sp = _transpose_sizes(x, w, stride, padding, output_padding, dilation)
+    out = np.empty((x.shape[0], w.shape[1] * groups) + out_sp, dtype=x.dtype)
+    saved = run_ranges(lambda i, j: _conv_transpose_part(
+        x[i:j], w, b, stride, padding, output_padding, dilation, groups, np.matmul,
+        out[i:j])[1], ranges)
+    return out, _Split((ranges, saved))
+
+
+def _transpose_sizes(x, w, stride, padding, output_padding, dilation):
+    """The uncropped (full) and the cropped output sizes of a transposed convolution."""
+    full = tuple((s - 1) * st + d * (k - 1) + 1 + op for s, st, d, k, op in
+                 zip(x.shape[2:], stride, dilation, w.shape[2:], output_padding))
+    return full, tuple(f - 2 * p for f, p in zip(full, padding))
+
+
+def _conv_transpose_part(x, w, b, stride, padding, output_padding, dilation, groups, mm,
+                         out=None):
+    """_conv_transpose_forward of a range of images, with the product mm, written into out
+    when given."""
     nsp = x.ndim - 2
     n, cin = x.shape[:2]
     ksize = w.shape[2:]
@@ -728,14 +765,17 @@ def _conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, 
         x.reshape(n, groups, cin // groups, -1).transpose(1, 2, 0, 3)).reshape(
             groups, cin // groups, -1)
     w2 = w.reshape(groups, cin // groups, -1)
-    cols = _matmul(w2.transpose(0, 2, 1), x2).reshape((cout,) + ksize + (n,) + x.shape[2:])
-    full = tuple((s - 1) * st + d * (k - 1) + 1 + op for s, st, d, k, op in
-                 zip(x.shape[2:], stride, dilation, ksize, output_padding))
-    out_sp = tuple(f - 2 * p for f, p in zip(full, padding))
-    buf = _col2im(_batch_first(cols, nsp), full, ksize, stride, dilation)
+    cols = mm(w2.transpose(0, 2, 1), x2).reshape((cout,) + ksize + (n,) + x.shape[2:])
+    full, out_sp = _transpose_sizes(x, w, stride, padding, output_padding, dilation)
+    whole = full == out_sp and (out is None or cols.dtype == out.dtype)
+    buf = _col2im(_batch_first(cols, nsp), full, ksize, stride, dilation,
+                  out if whole else None)
     crop = (slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, out_sp))
     y = buf[crop]
-    if y.shape != buf.shape:
+    if out is not None and not whole:
+        np.copyto(out, y, casting='unsafe')     # (bfloat16: rounded once here)
+        y = out
+    elif y.shape != buf.shape:
         y = np.ascontiguousarray(y)
     if b is not None:
         y += b.reshape((cout,) + (1,) * nsp)
@@ -746,6 +786,38 @@ def _conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, 
 
 def _conv_transpose_backward(gy, x, w, x2, stride, padding, output_padding, dilation,
                              groups, need):
+    """The transposed convolution's gradients; a forward split across threads is split the
+    same way (the input gradient written range by range, the weight and bias gradients
+    summed in range order)."""
+    if not isinstance(x2, _Split):
+        return _conv_transpose_backward_part(gy, x, w, x2, stride, padding, output_padding,
+                                             dilation, groups, need, _matmul)
+    ranges, parts = x2
+    gx = np.empty(x.shape, dtype=gy.dtype) if need[0] else None
+
+    def part(i, j, x2_ij):
+        return _conv_transpose_backward_part(gy[i:j], x[i:j], w, x2_ij, stride, padding,
+                                             output_padding, dilation, groups, need, np.matmul,
+                                             None if gx is None else gx[i:j])
+    return _sum_ranges(gx, run_ranges(part, [r + (p,) for r, p in zip(ranges, parts)]), need)
+
+
+def _sum_ranges(gx, res, need):
+    """(gx, gw, gb) from the ranges' results: gw and gb summed in range order."""
+    gw = gb = None
+    if need[1]:
+        gw = res[0][1]
+        for r in res[1:]:
+            gw += r[1]
+    if need[2]:
+        gb = res[0][2]
+        for r in res[1:]:
+            gb += r[2]
+    return gx, gw, gb
+
+
+def _conv_transpose_backward_part(gy, x, w, x2, stride, padding, output_padding, dilation,
+                                  groups, need, mm, gx_out=None):
     nsp = x.ndim - 2
     n, cin = x.shape[:2]
     ksize = w.shape[2:]
@@ -758,10 +830,10 @@ def _conv_transpose_backward(gy, x, w, x2, stride, padding, output_padding, dila
     w2 = w.reshape(groups, cin // groups, -1)
     gx = gw = gb = None
     if need[0]:
-        gx = _matmul(w2, gcols).reshape((cin, n) + x.shape[2:])
-        gx = np.ascontiguousarray(gx.swapaxes(0, 1))
+        gx = mm(w2, gcols).reshape((cin, n) + x.shape[2:])
+        gx = _into(gx_out, gx.swapaxes(0, 1))
     if need[1]:
-        gw = _matmul(x2, gcols.transpose(0, 2, 1)).reshape(w.shape)
+        gw = mm(x2, gcols.transpose(0, 2, 1)).reshape(w.shape)
     if need[2]:
         gb = gy.sum(axis=(0,) + tuple(range(2, 2 + nsp)))
     return gx, gw, gb
