@@ -111,8 +111,9 @@ class CPUGenerator:
     # from a copy of the state, while the caller goes on. It is taken only if the request
     # has the predicted size and the state is still the copied one, so the stream is the
     # same draw for draw whatever happens in between. The worker runs at the lowest priority
-    # (it should only fill a core that nothing else wants: the split kernels need both), and
-    # a caller that finds it unfinished draws for itself rather than wait for it.
+    # (it should only fill a core that nothing else wants: the split kernels need both); a
+    # caller that finds it unfinished waits about as long as drawing would take, then draws
+    # for itself.
     def _start_prefetch(self, n):
         st = self._mt.state
         self._prefetch = _Prefetch(n, st['state']['pos'], st['state']['key'],
@@ -125,9 +126,12 @@ class CPUGenerator:
         st = self._mt.state['state']
         if st['pos'] != pf.pos or not np.array_equal(st['key'], pf.key):
             return None
-        if not pf.future.done():
+        try:
+            # waiting frees this core for the worker: it then finishes at full speed, unless
+            # other processes take the cores too (then its low priority could stall us)
+            raw, state = pf.future.result(timeout=n * _DRAW_SECONDS)
+        except sys.modules['concurrent.futures'].TimeoutError:   # TimeoutError from 3.11
             return None         # the worker's draw is dropped; the state is still ours
-        raw, state = pf.future.result()
         self._mt.state = state
         return raw
 
@@ -216,6 +220,8 @@ def _draw64(state, n):
 
 
 _PREFETCH_MIN = 1 << 16     # draws below which a worker thread does not pay off
+# the longest wait for a prefetched draw, per draw: about 1.5x what one takes on a free core
+_DRAW_SECONDS = 6e-9
 
 
 def _predict_next(gen, n):

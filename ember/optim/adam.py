@@ -40,6 +40,8 @@ class Adam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
+    _parallel_update = True     # per-parameter arithmetic only
+
     def _init_state(self, group, p, state):
         super()._init_state(group, p, state)
         if group['amsgrad']:

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._dtype import float32
 from .._tensor import Tensor, _wrap
+from .._threads import can_split, get_num_threads, run_parallel
 from ..autograd.grad_mode import enable_grad
 from ..utils.hooks import RemovableHandle
 
@@ -88,6 +89,35 @@ def _lerp_(a, b, w):
 
 # torch's argument checks: the message for each hyper-parameter that must be >= 0
 _ARG_NAMES = {'lr': 'learning rate', 'eps': 'epsilon value'}
+
+
+# parameter elements (in all) below which an optimizer step stays on one thread: a
+# transformer block's AdamW step (0.8M elements) went from 3.1 to ~1.7 ms on two
+_PARALLEL_MIN = 1 << 18
+
+
+def _run_updates(one, todo, parallel):
+    """one(*item) for every item of todo ((param, state, grad) triples): on this thread, or,
+    for a large step of an optimizer whose updates are independent per parameter, on ember's
+    threads, the parameters dealt to the least loaded thread biggest first. Each parameter's
+    arithmetic is the same wherever it runs, so the results do not depend on the split."""
+    k = min(get_num_threads(), len(todo))
+    if (not parallel or k < 2 or sum(it[0]._data.size for it in todo) < _PARALLEL_MIN
+            or not can_split()):
+        for it in todo:
+            one(*it)
+        return
+    run_parallel(lambda items: [one(*it) for it in items], [(b,) for b in _deal(todo, k) if b])
+
+
+def _deal(todo, k):
+    """todo's items in k lists of nearly equal total size: biggest first to the least loaded."""
+    loads = [[0, j, []] for j in range(k)]
+    for it in sorted(todo, key=lambda it: -it[0]._data.size):
+        least = min(loads)
+        least[0] += it[0]._data.size
+        least[2].append(it)
+    return [b[2] for b in loads]
 
 
 def _adam_moments(state, g, beta1, beta2):
@@ -429,6 +459,7 @@ class Optimizer:
             stateful = self._stateful(hp)
             has_step = self._has_step
             state = None
+            todo = []
             for p in group['params']:
                 g = p.grad
                 if g is None:
@@ -436,14 +467,16 @@ class Optimizer:
                 if g._sparse:  # a sparse gradient
                     self._sparse_step(hp, p, g)
                     continue
-                g = g._data
-                d = p._data
                 if stateful:
                     state = self.state[p]
                     if not state:
                         self._new_state(hp, p, state)
                     if has_step:
                         state['step']._data += 1
+                todo.append((p, state, g._data))
+
+            def one(p, state, g):
+                d = p._data
                 if maximize:
                     g = -g
                 if wd != 0:
@@ -453,9 +486,14 @@ class Optimizer:
                         g = g + wd * d
                 update(hp, state, d, g)
                 p._vc.value += 1  # an in-place write: saved-tensor checks must see it
+            _run_updates(one, todo, self._parallel_update)
         return loss
 
     # the template's parts: what an algorithm writes -------------------------------------------
+    # whether `_update` touches only its own parameter's arrays and state, so that parameters
+    # may be updated on different threads (see _run_updates)
+    _parallel_update = False
+
     def _init_state(self, group, p, state):
         """Fill a parameter's new state (after `step`); ``group`` holds the group's values."""
         for key in self._zero_state:

@@ -19,6 +19,8 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
+    _parallel_update = True     # per-parameter arithmetic only
+
     def _stateful(self, hp):
         # torch keeps no state at all without momentum
         return hp['momentum'] != 0
