@@ -10,6 +10,7 @@ OpenBLAS's thread-local one (openblas_set_num_threads_local, OpenBLAS 0.3.27 and
 own copy): NumPy calls made by the rest of the program keep their threads. With another BLAS or
 an older OpenBLAS nothing is split and BLAS keeps its own threads.
 """
+import contextvars
 import functools
 import glob
 import importlib
@@ -160,7 +161,8 @@ def run_parallel(fn, parts):
         while len(workers) < len(parts) - 1:
             workers.append(_Worker())
         for w, p in zip(workers, parts[1:]):
-            w.start(fn, p)
+            # each part sees the caller's context variables (NumPy's errstate among them)
+            w.start(contextvars.copy_context().run, (fn,) + tuple(p))
         try:
             first = fn(*parts[0])
         finally:

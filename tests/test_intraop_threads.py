@@ -425,3 +425,36 @@ def test_softmax_split_falls_back_on_underflowing_rows(split_all, monkeypatch):
     x[0, 0] = 100.0
     assert_same_values_and_grads(lambda t: torch.softmax(t, 1), lambda t: ember.softmax(t, 1),
                                  [x], np.float32)
+
+
+def test_parts_see_the_callers_numpy_error_state(split_all):
+    """A part on a worker thread runs under the caller's np.errstate (a context variable)."""
+    def part(lo, hi):
+        return np.geterr()['over']
+    with np.errstate(over='raise'):
+        assert _threads.run_parallel(part, [(0, 1), (1, 2)]) == ['raise', 'raise']
+    with np.errstate(over='ignore'):
+        assert _threads.run_parallel(part, [(0, 1), (1, 2)]) == ['ignore', 'ignore']
+
+
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+def test_branch_gradients_added_over_threads_as_torch(dt, split_all, monkeypatch):
+    """Two branches' gradients reaching one tensor (a residual connection) are added one span
+    of the first axis per thread when large: torch's gradient, and the same bits unsplit."""
+    from ember.autograd import graph
+    x = RNG.standard_normal((6, 5, 4))
+
+    def block(t):     # torch's and ember's: the same methods
+        return (t * 2).tanh() + t.sin() * t
+
+    monkeypatch.setattr(_threads, '_MIN_SPAN', 8)
+    grads = []
+    for floor in (0, 1 << 62):
+        monkeypatch.setattr(graph, '_SPLIT_ADD', floor)
+        del split_all[:]
+        assert_same_values_and_grads(block, block, [x], dt)
+        t = ember.from_numpy(x.astype(dt)).requires_grad_()
+        block(t).backward(ember.from_numpy(np.cos(x).astype(dt)))
+        grads.append(t.grad.numpy())
+        assert bool(split_all) == (floor == 0)
+    assert np.array_equal(grads[0], grads[1])

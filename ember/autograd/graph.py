@@ -21,7 +21,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from .._dtype import from_numpy
-from .._threads import blas_single, blas_restore
+from .._threads import blas_single, blas_restore, map_rows
 from .._torch_function import State as _TF
 from .grad_mode import _State
 
@@ -510,6 +510,23 @@ def _root_edge(t):
     return _edge(t)
 
 
+# elements from which two branches' gradients are added on ember's threads
+_SPLIT_ADD = 1 << 18
+
+
+def _add_grads(a, b):
+    """a + b for two gradients reaching one input (a residual connection's): large ones of one
+    shape over ranges of their first axis, one per thread, as the split ops before and after
+    lay out their batch (each core adds the images it wrote)."""
+    if (a.size < _SPLIT_ADD or a.shape != b.shape or a.dtype != b.dtype
+            or not (a.flags.c_contiguous and b.flags.c_contiguous)):
+        return np.add(a, b)
+    out = np.empty_like(a)
+    map_rows(lambda lo, hi: np.add(a[lo:hi], b[lo:hi], out=out[lo:hi]), a.shape[0],
+             a.size // a.shape[0])
+    return out
+
+
 def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                   allow_unused=False, accumulate=True, api_grad=False):
     """Propagate root_grads from roots. With `inputs` (autograd.grad), return their grads."""
@@ -662,7 +679,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                         buf[nr] = prev_g + g
                     else:
                         try:
-                            buf[nr] = _wrap(np.add(prev_g._data, g._data))
+                            buf[nr] = _wrap(_add_grads(prev_g._data, g._data))
                         except NotImplementedError:  # a sparse gradient: its own add
                             buf[nr] = prev_g + g
                 d = deps[child] - 1
