@@ -458,3 +458,25 @@ def test_branch_gradients_added_over_threads_as_torch(dt, split_all, monkeypatch
         grads.append(t.grad.numpy())
         assert bool(split_all) == (floor == 0)
     assert np.array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+@pytest.mark.parametrize('dim', [1, 2, -1])
+def test_cat_along_a_later_axis_split_as_torch(dt, dim, split_all, monkeypatch):
+    """torch.cat along dim > 0 of large contiguous tensors runs over ranges of dim 0, one per
+    thread: torch's values, layout and gradients, split or not (a non-contiguous operand
+    stays on one thread)."""
+    from ember._ops import shape as S
+    a, b = RNG.standard_normal((5, 3, 4, 2)), RNG.standard_normal((5, 3, 4, 2))
+    monkeypatch.setattr(_threads, '_MIN_SPAN', 8)
+    for floor in (0, 1 << 62):
+        monkeypatch.setattr(S, '_CAT_SPLIT', floor)
+        del split_all[:]
+        assert_same_values_and_grads(lambda x, y: torch.cat([x, y * 2], dim),
+                                     lambda x, y: ember.cat([x, y * 2], dim), [a, b], dt)
+        assert bool(split_all) == (floor == 0)
+        del split_all[:]
+        assert_same_values_and_grads(lambda x, y: torch.cat([x[:, :, ::2], y[:, :, :2]], dim),
+                                     lambda x, y: ember.cat([x[:, :, ::2], y[:, :, :2]], dim),
+                                     [a, b], dt)
+        assert not split_all

@@ -8,6 +8,7 @@ import functools
 import numpy as np
 
 from .. import _dtype
+from .._threads import map_rows
 from .._tensor import Tensor, Size, _wrap, _wrap_dim, _view_of, tensor_op, _register_methods
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
@@ -694,9 +695,29 @@ def cat(tensors, dim=0, *, out=None):
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {ax}. Expected size "
                     f"{ref.shape[j]} but got size {a.shape[j]} for tensor number {i} in the list.")
-    r = np.concatenate(arrays, axis=ax)
+    r = _concatenate(arrays, ax)
     sizes = tuple(a.shape[ax] for a in arrays)
     return _out(out, _record(CatBackward0, r, tuple(live), dim=ax, sizes=sizes))
+
+
+# elements from which a concatenation along a later axis runs over ranges of the first one
+_CAT_SPLIT = 1 << 18
+
+
+def _concatenate(arrays, ax):
+    """np.concatenate(arrays, ax); large C-contiguous ones joined along ax > 0 (U-Net's skip
+    connections) one range of the first axis per thread, as the split ops around them lay
+    out their batch."""
+    total = sum(a.size for a in arrays)
+    if ax == 0 or total < _CAT_SPLIT or not all(a.flags.c_contiguous for a in arrays):
+        return np.concatenate(arrays, axis=ax)
+    shape = list(arrays[0].shape)
+    shape[ax] = sum(a.shape[ax] for a in arrays)
+    r = np.empty(shape, arrays[0].dtype)
+    if r.size:
+        map_rows(lambda lo, hi: np.concatenate([a[lo:hi] for a in arrays], axis=ax,
+                                               out=r[lo:hi]), shape[0], r.size // shape[0])
+    return r
 
 
 concat = concatenate = cat
