@@ -37,3 +37,19 @@ def two_threads():
         yield
     finally:
         ember.set_num_threads(before)
+
+
+@pytest.fixture
+def count_splits(monkeypatch):
+    """count_splits(module) -> a list that gets the number of parts of every run_parallel call
+    made through `module`'s name for it (the module's own function, patched for the test)."""
+    def count(module):
+        calls = []
+        real = module.run_parallel
+
+        def counted(fn, parts):
+            calls.append(len(parts))
+            return real(fn, parts)
+        monkeypatch.setattr(module, 'run_parallel', counted)
+        return calls
+    return count

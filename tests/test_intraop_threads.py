@@ -30,18 +30,11 @@ def _blas_get():
 
 
 @pytest.fixture
-def split_all(monkeypatch, two_threads):
+def split_all(monkeypatch, two_threads, count_splits):
     """Two threads and no size floors: every product of matrices that can be split is."""
     monkeypatch.setattr(_threads, '_SPLIT_MIN', 0)
     monkeypatch.setattr(_threads, '_BLAS_THREADED', 0)
-    calls = []
-    real = _threads.run_parallel
-
-    def counted(fn, parts):
-        calls.append(len(parts))
-        return real(fn, parts)
-    monkeypatch.setattr(_threads, 'run_parallel', counted)
-    return calls
+    return count_splits(_threads)
 
 
 def _pair(arrays, dt):

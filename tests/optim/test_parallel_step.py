@@ -36,17 +36,10 @@ def _run(lib, name, kw, steps=4):
 
 
 @pytest.fixture
-def split_steps(monkeypatch, two_threads):
+def split_steps(monkeypatch, two_threads, count_splits):
     """Two threads, no size floor: every step with two or more parameters is split."""
     monkeypatch.setattr(O, '_PARALLEL_MIN', 0)
-    calls = []
-    real = O.run_parallel
-
-    def counted(fn, parts):
-        calls.append(len(parts))
-        return real(fn, parts)
-    monkeypatch.setattr(O, 'run_parallel', counted)
-    return calls
+    return count_splits(O)
 
 
 @pytest.mark.parametrize('name,kw', CASES)
