@@ -463,7 +463,7 @@ def test_cat_along_a_later_axis_split_as_torch(dt, dim, split_all, monkeypatch):
     a, b = RNG.standard_normal((5, 3, 4, 2)), RNG.standard_normal((5, 3, 4, 2))
     monkeypatch.setattr(_threads, '_MIN_SPAN', 8)
     for floor in (0, 1 << 62):
-        monkeypatch.setattr(S, '_CAT_SPLIT', floor)
+        monkeypatch.setattr(S, '_COPY_SPLIT', floor)
         del split_all[:]
         assert_same_values_and_grads(lambda x, y: torch.cat([x, y * 2], dim),
                                      lambda x, y: ember.cat([x, y * 2], dim), [a, b], dt)
@@ -473,3 +473,22 @@ def test_cat_along_a_later_axis_split_as_torch(dt, dim, split_all, monkeypatch):
                                      lambda x, y: ember.cat([x[:, :, ::2], y[:, :, :2]], dim),
                                      [a, b], dt)
         assert not split_all
+
+
+
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+def test_copies_split_as_torch(dt, split_all, monkeypatch):
+    """A reshape that must copy and contiguous() of large tensors copy one range of the first
+    axis per thread: torch's values, shapes and gradients, split or not."""
+    from ember._ops import shape as S
+    x = RNG.standard_normal((4, 3, 5, 6))
+    monkeypatch.setattr(_threads, '_MIN_SPAN', 8)
+    cases = [(lambda t: t.transpose(1, 2).reshape(4, 15, 6) * 2),
+             (lambda t: t.permute(0, 2, 3, 1).contiguous() * 2),
+             (lambda t: t[:, :, ::2].reshape(-1) * 2)]
+    for op in cases:
+        for floor in (0, 1 << 62):
+            monkeypatch.setattr(S, '_COPY_SPLIT', floor)
+            del split_all[:]
+            assert_same_values_and_grads(op, op, [x], dt)
+            assert bool(split_all) == (floor == 0)

@@ -168,7 +168,7 @@ def reshape(input, *shape):
         r = d.reshape(shape, copy=False)
         return _viewing(_record(ViewBackward0, r, (input,), shape=d.shape), input)
     except ValueError:
-        return _record(UnsafeViewBackward0, d.reshape(shape), (input,), shape=d.shape)
+        return _record(UnsafeViewBackward0, _c_copy(d, shape), (input,), shape=d.shape)
 
 
 @tensor_op
@@ -700,8 +700,20 @@ def cat(tensors, dim=0, *, out=None):
     return _out(out, _record(CatBackward0, r, tuple(live), dim=ax, sizes=sizes))
 
 
-# elements from which a concatenation along a later axis runs over ranges of the first one
-_CAT_SPLIT = 1 << 18
+# elements from which a copy (a reshape that cannot view, contiguous(), a concatenation along a
+# later axis) runs over ranges of the first axis, one per thread
+_COPY_SPLIT = 1 << 18
+
+
+def _c_copy(d, shape):
+    """d's values in a new C-contiguous array of `shape` (what d.reshape(shape) gives when it
+    cannot view); large ones copied one range of d's first axis per thread."""
+    if d.size < _COPY_SPLIT or d.ndim == 0:
+        return d.reshape(shape) if shape != d.shape else np.ascontiguousarray(d)
+    out = np.empty(shape, d.dtype)
+    whole = out.reshape(d.shape)        # a view: out is contiguous
+    map_rows(lambda lo, hi: np.copyto(whole[lo:hi], d[lo:hi]), d.shape[0], d.size // d.shape[0])
+    return out
 
 
 def _concatenate(arrays, ax):
@@ -709,7 +721,7 @@ def _concatenate(arrays, ax):
     connections) one range of the first axis per thread, as the split ops around them lay
     out their batch."""
     total = sum(a.size for a in arrays)
-    if ax == 0 or total < _CAT_SPLIT or not all(a.flags.c_contiguous for a in arrays):
+    if ax == 0 or total < _COPY_SPLIT or not all(a.flags.c_contiguous for a in arrays):
         return np.concatenate(arrays, axis=ax)
     shape = list(arrays[0].shape)
     shape[ax] = sum(a.shape[ax] for a in arrays)
@@ -816,7 +828,7 @@ def clone(input, *, memory_format=None):
 def contiguous(self, memory_format=None):
     if self._data.flags.c_contiguous:
         return self
-    return _record(CloneBackward0, np.ascontiguousarray(self._data), (self,))
+    return _record(CloneBackward0, _c_copy(self._data, self._data.shape), (self,))
 
 
 @tensor_op
