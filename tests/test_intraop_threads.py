@@ -353,18 +353,34 @@ def test_map_rows_covers_every_row_once(split_all, monkeypatch):
         assert starts == sorted(starts)
 
 
-@pytest.mark.parametrize('xd,pd,message', [
+_MIXED = [
     ('float32', 'float64', 'expect parameter to have scalar type of Float'),
     ('float64', 'float32', 'all inputs must share same datatype'),
     ('float16', 'float64', 'expect parameter to have scalar type of Float'),
     ('float16', 'bfloat16', 'expect parameter to have scalar type of Float'),
-])
-def test_layer_norm_mixed_dtypes_refused_as_torch(xd, pd, message):
+]
+NORMS = ['layer_norm', 'batch_norm', 'instance_norm', 'group_norm']
+
+
+# half inputs: only layer_norm follows torch's rules (batch/group norm's are their own: left)
+@pytest.mark.parametrize('xd,pd,message,norm', [
+    m + (n,) for m in _MIXED for n in NORMS if n == 'layer_norm' or m[0] != 'float16'])
+def test_norm_mixed_dtypes_refused_as_torch(xd, pd, message, norm):
+    """torch's CPU rule for parameters of another dtype than the input, in every
+    normalisation."""
     for lib in (torch, ember):
-        x = lib.ones(3, 4, dtype=getattr(lib, xd))
+        F = lib.nn.functional
+        x = lib.ones(3, 4, 2, dtype=getattr(lib, xd))
         w = lib.ones(4, dtype=getattr(lib, pd))
         with pytest.raises(RuntimeError, match=message):
-            lib.nn.functional.layer_norm(x, (4,), w)
+            if norm == 'layer_norm':
+                F.layer_norm(x, (2,), lib.ones(2, dtype=getattr(lib, pd)))
+            elif norm == 'batch_norm':
+                F.batch_norm(x, None, None, w, training=True)
+            elif norm == 'instance_norm':
+                F.instance_norm(x, weight=w)
+            else:
+                F.group_norm(x, 2, w)
 
 
 def test_layer_norm_half_input_float_weight_as_torch():

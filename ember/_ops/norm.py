@@ -100,6 +100,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise RuntimeError(f"running_{'mean' if running_mean is None else 'var'} must be "
                            'defined in evaluation mode')
     x = input._data
+    if x.dtype.itemsize != 2:    # half inputs have torch's own mixed rules, not these
+        _check_mixed(x.dtype, weight, bias, running_mean, running_var)
     n = x.shape[0]
     x3 = x.reshape(n, c, -1)
     dt = x.dtype
@@ -468,6 +470,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
                                f'{_shape_str(input.shape)}')
     x = input._data
     dt = x.dtype
+    if dt.itemsize != 2:
+        _check_mixed(dt, weight, bias)
     x3 = x.reshape(n, num_groups, -1)
     mean = x3.mean(axis=2, keepdims=True)
     xhat = x3 - mean
