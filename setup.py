@@ -1,0 +1,16 @@
+"""Builds ember's optional compiled kernels (ember/_kernels/src/*.c) into one shared library.
+
+Everything else is in pyproject.toml. The extension is optional: without a C compiler the
+install still succeeds and ember runs its NumPy code (`ember._kernels.why_not()` says why).
+"""
+import glob
+
+from setuptools import Extension, setup
+
+setup(ext_modules=[Extension(
+    'ember._kernels._lib',
+    sources=sorted(glob.glob('ember/_kernels/src/*.c')),
+    depends=sorted(glob.glob('ember/_kernels/src/*.h')),
+    # no -ffast-math: NaN and infinity must propagate as NumPy's loops propagate them
+    extra_compile_args=['-O3', '-std=c11', '-fno-strict-aliasing'],
+    optional=True)])

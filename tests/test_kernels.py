@@ -1,0 +1,64 @@
+"""The optional compiled kernels (ember/_kernels): loading, switching off, and the library's
+contract. Each kernel's results are tested against torch beside its op, on both paths."""
+import ctypes
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+
+import numpy as np
+import pytest
+
+from ember import _kernels
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+_kernels.declare('ember_axpy_f32', None, ctypes.c_int64, ctypes.c_float, ctypes.c_void_p,
+                 ctypes.c_void_p)
+
+
+def _compiler():
+    cc = (sysconfig.get_config_var('CC') or 'cc').split()[0]
+    return shutil.which(cc)
+
+
+def test_built_wherever_a_compiler_is():
+    # pip install (and CI's editable install) builds the library when a compiler is present
+    if _compiler() is None:
+        assert not _kernels.available() and 'not built' in _kernels.why_not()
+    else:
+        assert _kernels.available(), _kernels.why_not()
+        assert _kernels.why_not() is None
+
+
+@pytest.mark.skipif(not _kernels.available(), reason='no compiled kernels (no C compiler)')
+def test_a_kernel_computes_on_numpy_buffers():
+    x = np.arange(7, dtype=np.float32)
+    y = np.full(7, 0.5, dtype=np.float32)
+    _kernels.get('ember_axpy_f32')(7, 2.0, x.ctypes.data, y.ctypes.data)
+    np.testing.assert_array_equal(y, 0.5 + 2 * np.arange(7, dtype=np.float32))
+
+
+def test_disabled_hands_back_none_and_says_why():
+    with _kernels.disabled():
+        assert _kernels.get('ember_axpy_f32') is None
+        assert not _kernels.available()
+        assert 'disabled()' in _kernels.why_not()
+    assert (_kernels.get('ember_axpy_f32') is not None) == _kernels.available()
+
+
+def test_environment_switches_them_off():
+    code = ('from ember import _kernels; import sys; '
+            'sys.stdout.write(repr((_kernels.available(), _kernels.why_not())))')
+    env = dict(os.environ, EMBER_KERNELS='0', PYTHONPATH=ROOT)
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert out == repr((False, 'switched off by EMBER_KERNELS=0'))
+
+
+def test_the_library_is_not_a_python_module():
+    if not _kernels.available():
+        pytest.skip('no compiled kernels (no C compiler)')
+    with pytest.raises(ImportError, match='loaded through ctypes'):
+        __import__('ember._kernels._lib')
