@@ -53,3 +53,17 @@ def count_splits(monkeypatch):
         monkeypatch.setattr(module, 'run_parallel', counted)
         return calls
     return count
+
+
+@pytest.fixture(params=['compiled', 'numpy'])
+def kernel_path(request):
+    """Each test that takes it runs twice: with ember's compiled kernels (skipped where they
+    are not built: no C compiler) and with the NumPy code beside them."""
+    from ember import _kernels
+    if request.param == 'numpy':
+        with _kernels.disabled():
+            yield request.param
+    else:
+        if not _kernels.available():
+            pytest.skip(f'no compiled kernels: {_kernels.why_not()}')
+        yield request.param
