@@ -294,7 +294,7 @@ def test_training_never_wakes_the_blas_pool(tmp_path):
 
 
 @pytest.mark.parametrize('approximate', ['none', 'tanh'])
-def test_gelu_split_in_spans_as_torch(approximate, split_all, monkeypatch):
+def test_gelu_split_in_spans_as_torch(approximate, split_all, monkeypatch, kernel_path):
     """GELU's float32 kernel and its gradient run in one span per thread (run_spans): the same
     values and gradient as torch's, whether split or not."""
     x = RNG.standard_normal((3, 50)) * 4

@@ -22,9 +22,19 @@ _FUNCTIONS = {}             # name: ctypes function, filled on first use
 _STATE = {'lib': None, 'why': None, 'loaded': False, 'on': True}
 
 
+# short names for the C types of a signature, so that declaring does not import ctypes
+_CTYPES = {'p': 'c_void_p', 'i64': 'c_int64', 'i32': 'c_int32', 'f32': 'c_float',
+           'f64': 'c_double'}
+
+
 def declare(name, restype, *argtypes):
-    """Record a kernel's C signature (ctypes types); `get` sets it on first use."""
+    """Record a kernel's C signature: ctypes types or the names of _CTYPES ('p' a pointer,
+    'i64', 'i32', 'f32', 'f64'; restype None for void). `get` sets it on first use."""
     _SIGNATURES[name] = (restype, list(argtypes))
+
+
+def _ctype(ctypes, t):
+    return getattr(ctypes, _CTYPES[t]) if isinstance(t, str) else t
 
 
 def _load():
@@ -66,9 +76,11 @@ def get(name):
     lib = _STATE['lib']
     if lib is None:
         return None
+    ctypes = importlib.import_module('ctypes')      # lazy: import time (loaded already)
     restype, argtypes = _SIGNATURES[name]
     fn = getattr(lib, name)
-    fn.restype, fn.argtypes = restype, argtypes
+    fn.restype = _ctype(ctypes, restype)
+    fn.argtypes = [_ctype(ctypes, t) for t in argtypes]
     _FUNCTIONS[name] = fn
     return fn
 

@@ -220,7 +220,7 @@ def test_gradcheck(name, kw):
         assert ember.autograd.gradgradcheck(fn, args)
 
 
-def test_gelu_float32_dense_range():
+def test_gelu_float32_dense_range(kernel_path):
     # the float32 fast path (erf from A&S 7.1.26, derivative from the forward) over the whole
     # range, with a non-contiguous input; torch's own float32 GELU is ~1e-6 off the exact value
     x = np.linspace(-10, 10, 40001).astype(np.float32)
@@ -274,3 +274,18 @@ def test_gelu_tanh_dense_range(dtype):
     if dtype == np.float32:
         tol = dict(rtol=1e-5, atol=5e-6)  # one ulp of tanh near +-1 is ~1e-6 of 1 - t^2
     np.testing.assert_allclose(to_np(xe.grad), to_np(xt.grad), **tol)
+
+
+def test_gelu_float32_special_values(kernel_path):
+    # infinities and NaN give torch's NaN, huge negatives underflow to torch's signed zero,
+    # tiny values keep their sign, in the forward and in the derivative
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 30, -30, -5, 1e-30, -1e-30, -14, -13.5,
+                  -104, -110, 87.5, -87.5, 3.4e38, -3.4e38], np.float32)
+    xt, xe = torch.tensor(x, requires_grad=True), ember.tensor(x, requires_grad=True)
+    yt, ye = TF.gelu(xt), EF.gelu(xe)
+    np.testing.assert_allclose(to_np(ye), to_np(yt), rtol=1e-5, atol=1e-6)
+    real = ~np.isnan(to_np(yt))     # a NaN's sign bit means nothing
+    np.testing.assert_array_equal(np.signbit(to_np(ye))[real], np.signbit(to_np(yt))[real])
+    yt.sum().backward()
+    ye.sum().backward()
+    np.testing.assert_allclose(to_np(xe.grad), to_np(xt.grad), rtol=1e-5, atol=1e-6)
