@@ -1,15 +1,7 @@
-/* The library is loaded with ctypes, not imported: the module init function only says so. */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-
+/* The library is loaded with ctypes (ember/_kernels/__init__.py), not imported: it defines no
+ * PyInit function, so `import ember._kernels._lib` fails with an ImportError, and building it
+ * needs no Python headers. */
 #include "kernels.h"
-
-PyMODINIT_FUNC PyInit__lib(void)
-{
-    PyErr_SetString(PyExc_ImportError,
-                    "ember._kernels._lib is loaded through ctypes by ember._kernels");
-    return NULL;
-}
 
 /* The library's version of the calling convention; ember._kernels refuses a stale build. */
 int64_t ember_kernels_abi(void) { return 1; }
