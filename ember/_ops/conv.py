@@ -17,6 +17,7 @@ differentiated again to any order; the first-order NumPy path is unchanged.
 """
 import numpy as np
 
+from .. import _kernels
 from .._tensor import _wrap
 from ..autograd.graph import _record, derivative
 from ..autograd.grad_mode import _State
@@ -472,18 +473,81 @@ def _pointwise_backward(gy, x_shape, w, x3, stride, need, gx_out=None):
     return gx, gw
 
 
-def _corr(x, w, b, stride, lo, hi, dilation, xp=None, out=None):
+# The compiled direct convolution (ember/_kernels/src/conv.c): no column copy, a whole image
+# range per call with the GIL released (the parts of a batch split run at once), the output
+# written straight into the NCHW result. Measured on one thread against the NumPy engine on
+# the yardsticks' layers: 1.2-2.2x faster, except 8x8 images of 128 channels (as fast).
+_kernels.declare('ember_conv2d_f32', None, 'i64', 'i64', 'i64', 'i64', 'p', 'i64', 'i64', 'i64',
+                 'i64', 'p', 'p', 'i64', 'i64', 'i64', 'i64', 'p', 'i64', 'i64', 'i64')
+
+
+def _direct(x, w, stride, dilation):
+    """The direct-convolution kernel when it takes this (groups=1) convolution: float32, one
+    or two spatial dims, dilation 1, stride 1 or 2; else None (the NumPy engine)."""
+    if (x.dtype != np.float32 or w.dtype != np.float32 or x.ndim not in (3, 4) or
+            any(d != 1 for d in dilation) or any(s > 2 for s in stride)):
+        return None
+    return _kernels.get('ember_conv2d_f32')
+
+
+def _direct_weights(w, b):
+    """w (O, C, *K) and the bias as the kernel reads them: (*K, C, Opad) and (Opad,), Opad the
+    output channels rounded up to 16, zero-filled."""
+    o = w.shape[0]
+    opad = -(-o // 16) * 16
+    wk = np.zeros(tuple(w.shape[2:]) + (w.shape[1], opad), np.float32)
+    wk[..., :o] = np.moveaxis(w, (0, 1), (-1, -2))
+    bk = None
+    if b is not None:
+        bk = np.zeros(opad, np.float32)
+        bk[:o] = b
+    return wk, bk
+
+
+def _corr_direct(fn, x, w, b, stride, lo, hi, out_sp, xp, out, prep):
+    """_corr by the kernel; saves what the NumPy engine would (the weight gradient's input)."""
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    if xp is None and _first_layout(c, w.shape[2:], stride, (1,) * len(stride), out_sp):
+        saved = (_pad_array(x, lo, hi), False)
+        # one channel: the NCHW padded input is channels-last already
+        xl = (np.ascontiguousarray(saved[0]).reshape((n,) + saved[0].shape[2:] + (1,))
+              if c == 1 else _to_last(x, lo, hi))
+    else:
+        xl = _to_last(x, lo, hi) if xp is None else xp
+        saved = (xl, True)
+    wk, bk = _direct_weights(w, b) if prep is None else prep
+    y = out if out is not None and out.flags.c_contiguous else np.empty(
+        (n, o) + tuple(out_sp), np.float32)
+    sp = (1,) * (4 - x.ndim) + tuple(xl.shape[1:-1])
+    ks = (1,) * (4 - x.ndim) + tuple(w.shape[2:])
+    st = (1,) * (4 - x.ndim) + tuple(stride)
+    osp = (1,) * (4 - x.ndim) + tuple(out_sp)
+    per = osp[0] * osp[1]
+    fn(n, sp[0], sp[1], c, xl.ctypes.data, ks[0], ks[1], o, wk.shape[-1], wk.ctypes.data,
+       None if bk is None else bk.ctypes.data, st[0], st[1], osp[0], osp[1], y.ctypes.data,
+       o * per, 1, per)
+    if out is not None and y is not out:
+        np.copyto(out, y)
+        y = out
+    return y, saved
+
+
+def _corr(x, w, b, stride, lo, hi, dilation, xp=None, out=None, prep=None):
     """Cross-correlation of x (N, C, *S) with w (O, C, *K) (groups=1) -> (y, saved) where
     saved = (padded x, layout flag: True channels-last, False NCHW columns, None a pointwise
     kernel's (N, C, L) input) lets the weight gradient rebuild the columns. xp, when
     given, is x already padded channels-last (used when the caller needs it too); y is
-    written into out when given."""
+    written into out when given; prep: the direct kernel's weights (_direct_weights)."""
     ksize = w.shape[2:]
     n, c = x.shape[:2]
     out_sp = tuple(_out_size(s + a + e, k, st, d) for s, a, e, k, st, d in
                    zip(x.shape[2:], lo, hi, ksize, stride, dilation))
     if xp is None and _pointwise(ksize, lo, hi):
         return _corr_pointwise(x, w, b, stride, out)
+    fn = _direct(x, w, stride, dilation)
+    if fn is not None:
+        return _corr_direct(fn, x, w, b, stride, lo, hi, out_sp, xp, out, prep)
     if xp is None and _first_layout(c, ksize, stride, dilation, out_sp):
         xp = _pad_array(x, lo, hi)
         if out is None:
@@ -525,8 +589,11 @@ def _conv_forward_last(x, w, b, stride, lo, hi, dilation):
     if ranges is None:
         return _corr(x, w, b, stride, lo, hi, dilation)
     out = np.empty((n, w.shape[0]) + out_sp, dtype=x.dtype)
+    # the kernel's weights laid out once for both parts
+    prep = (_direct_weights(w, b) if _direct(x, w, stride, dilation) is not None and
+            not _pointwise(ksize, lo, hi) else None)
     saved = run_ranges(lambda i, j: _corr(x[i:j], w, b, stride, lo, hi, dilation,
-                                          out=out[i:j])[1], ranges)
+                                          out=out[i:j], prep=prep)[1], ranges)
     return out, _Split((ranges, saved))
 
 
