@@ -22,6 +22,7 @@ import threading
 
 import numpy as np
 
+from . import _kernels
 from ._threads import get_num_threads
 
 __all__ = ['CPUGenerator', 'default_generator', 'uniform', 'normal', 'randint', 'random_',
@@ -103,7 +104,22 @@ class CPUGenerator:
             raw = self._take_prefetch(n)
             if raw is not None:
                 return raw
+        kernel = _kernels.get('ember_mt19937_u64') if n >= _KERNEL_MIN else None
+        if kernel is not None:
+            out = np.empty(n, np.uint64)
+            self._kernel_draws(kernel, n, out.ctypes.data)
+            return out
         return self._np.integers(0, 1 << 64, size=n, dtype=np.uint64)
+
+    def _kernel_draws(self, kernel, n, *args):
+        """Run a compiled kernel that takes n 64-bit draws from the engine's state (the key
+        and position, updated in place) and writes into args' buffers."""
+        st = self._mt.state['state']
+        key = np.ascontiguousarray(st['key'], np.uint32)   # a copy: the kernel changes it
+        pos = np.array([st['pos']], np.int64)
+        kernel(key.ctypes.data, pos.ctypes.data, n, *args)
+        self._mt.state = {'bit_generator': 'MT19937',
+                          'state': {'key': key, 'pos': int(pos[0])}}
 
     # -- draws ahead of time -------------------------------------------------------------
     # Dropout draws the same sizes step after step, and MT19937 is sequential: so after a
@@ -220,6 +236,11 @@ def _draw64(state, n):
 
 
 _PREFETCH_MIN = 1 << 16     # draws below which a worker thread does not pay off
+# draws from which the compiled MT19937 takes over (getting and setting NumPy's state costs
+# ~10 us); it draws ~8x faster than NumPy's, so nothing is drawn ahead when it is there
+_KERNEL_MIN = 1 << 12
+_kernels.declare('ember_mt19937_u64', None, 'p', 'p', 'i64', 'p')
+_kernels.declare('ember_mt19937_bernoulli53', None, 'p', 'p', 'i64', 'i64', 'p')
 # the longest wait for a prefetched draw, per draw: about 1.5x what one takes on a free core
 _DRAW_SECONDS = 6e-9
 
@@ -740,6 +761,14 @@ def _bernoulli_scalar_mask(gen, p, n):
     u = k * 2**-53 with k the low 53 bits of a 64-bit draw, and p * 2**53 is exact, so
     ``u < p`` is ``k < ceil(p * 2**53)``: one integer compare, no float64 temporaries.
     """
+    kernel = _kernels.get('ember_mt19937_bernoulli53') if n >= _KERNEL_MIN else None
+    if kernel is not None and not gen._vmap_error:
+        p = float(p)
+        thr = 0 if not p > 0 else (1 << 53) if p >= 1 else math.ceil(p * 2.0 ** 53)
+        gen._prefetch = None    # drawn from a copy of the state: nothing to undo
+        out = np.empty(n, np.bool_)
+        gen._kernel_draws(kernel, n, thr, out.ctypes.data)
+        return out
     raw = gen.random64(n)
     if n >= _PREFETCH_MIN // 4:
         nxt = _predict_next(gen, n)

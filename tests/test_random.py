@@ -75,7 +75,7 @@ def test_streams_match_torch(seed):
     _assert_same(g.get_state(), _np(torch.get_rng_state()))
 
 
-def test_bernoulli_integer_compare_is_the_double_compare():
+def test_bernoulli_integer_compare_is_the_double_compare(kernel_path):
     # bernoulli/dropout compare the 53-bit integer, not the double: same answer for every p,
     # including p at and next to multiples of 2**-53 and outside [0, 1]
     k = np.array([0, 1, 2, 3, 2 ** 52, 2 ** 53 - 2, 2 ** 53 - 1], np.uint64)
@@ -85,8 +85,9 @@ def test_bernoulli_integer_compare_is_the_double_compare():
     for seed in (0, 7):
         for p in ps:
             g1, g2 = R.CPUGenerator(seed), R.CPUGenerator(seed)
-            got = R._bernoulli_scalar_mask(g1, p, 2000)
-            assert got.tolist() == (R._u53(g2.random64(2000)) < p).tolist(), p
+            for n in (2000, 5000):      # the compiled draws take over from 4096
+                got = R._bernoulli_scalar_mask(g1, p, n)
+                assert got.tolist() == (R._u53(g2.random64(n)) < p).tolist(), p
     for p in ps:
         # the extreme draws themselves, through a stand-in generator
         class _G:
@@ -98,17 +99,18 @@ def test_bernoulli_integer_compare_is_the_double_compare():
 
 
 @pytest.mark.parametrize('seed', SEEDS)
-def test_dropout_noise_dtypes_match_torch(seed):
+def test_dropout_noise_dtypes_match_torch(seed, kernel_path):
     torch = pytest.importorskip('torch')
     F = torch.nn.functional
     torch.manual_seed(seed)
     g = R.CPUGenerator(seed)
     for tdt, dt in ((torch.float32, np.float32), (torch.float64, np.float64),
                     (torch.float16, np.float16)):
-        x = torch.randn(3, 333).to(tdt)
-        R.normal(g, (3, 333), np.float32)
-        for p in (0.1, 0.3, 1 / 3, 0.9):
-            _assert_same(_np(x) * R.dropout_noise(g, (3, 333), dt, p), _np(F.dropout(x, p)))
+        for shape in ((3, 333), (3, 2000)):     # the compiled draws take over from 4096
+            x = torch.randn(*shape).to(tdt)
+            R.normal(g, shape, np.float32)
+            for p in (0.1, 0.3, 1 / 3, 0.9):
+                _assert_same(_np(x) * R.dropout_noise(g, shape, dt, p), _np(F.dropout(x, p)))
     _assert_same(g.get_state(), _np(torch.get_rng_state()))
 
 
@@ -352,7 +354,7 @@ def test_errors_match_torch():
         assert str(ee.value) == str(te.value)
 
 
-def test_dropout_prefetch_keeps_the_stream():
+def test_dropout_prefetch_keeps_the_stream(kernel_path):
     # large bernoulli draws are drawn ahead on a worker thread; whatever runs in between
     # (other draws, reseeding, state restores, other sizes), the stream must stay torch's
     torch = pytest.importorskip('torch')
@@ -394,9 +396,11 @@ def test_dropout_prefetch_keeps_the_stream():
 
 def test_dropout_prefetch_runs_at_the_lowest_priority_and_is_waited_for_a_while(monkeypatch):
     """The prefetching thread has nice 19 on Linux, and a draw whose prefetch does not finish
-    within about a draw's time is made by the caller: the stream stays torch's either way."""
+    within about a draw's time is made by the caller: the stream stays torch's either way.
+    (The NumPy draws: the compiled ones draw nothing ahead.)"""
     torch = pytest.importorskip('torch')
     import ember
+    monkeypatch.setitem(R._kernels._STATE, 'on', False)
     threads = ember.get_num_threads()
     ember.set_num_threads(2)
     try:
@@ -423,5 +427,27 @@ def test_dropout_prefetch_runs_at_the_lowest_priority_and_is_waited_for_a_while(
             _assert_same(_np(ember.nn.functional.dropout(e, 0.2)),
                          _np(torch.nn.functional.dropout(x, 0.2)))
         _assert_same(_np(ember.get_rng_state()), _np(torch.get_rng_state()))
+    finally:
+        ember.set_num_threads(threads)
+
+
+def test_compiled_draws_draw_nothing_ahead(kernel_path):
+    """With the compiled MT19937, large dropout masks are drawn on the caller's thread, as fast
+    as a draw ahead would be taken, and no draw-ahead thread is started."""
+    torch = pytest.importorskip('torch')
+    import ember
+    threads = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        x = torch.randn(2, 128, 256)
+        e = ember.tensor(_np(x))
+        torch.manual_seed(4)
+        ember.manual_seed(4)
+        for _ in range(3):
+            _assert_same(_np(ember.nn.functional.dropout(e, 0.2)),
+                         _np(torch.nn.functional.dropout(x, 0.2)))
+        assert (R.default_generator._prefetch is None) == (kernel_path == 'compiled')
+        _assert_same(_np(ember.get_rng_state()), _np(torch.get_rng_state()))
+        _assert_same(_np(ember.randn(5000)), _np(torch.randn(5000)))
     finally:
         ember.set_num_threads(threads)
