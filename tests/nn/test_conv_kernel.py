@@ -89,6 +89,11 @@ def test_conv2d_taken(xs, ws, stride, padding, kernel_path, direct_calls):
     assert_conv_like_torch(x, w, b, stride=stride, padding=padding)
     if kernel_path == 'compiled':
         assert (xs[1], ws[0]) in direct_calls
+        # the stride-1 input gradient: the kernel on gy with the kernel flipped, C and O swapped
+        pads = (padding,) * 2 if isinstance(padding, int) else padding
+        grad_taken = (stride == 1 and xs[1] >= 8 and
+                      all(p <= k - 1 for p, k in zip(pads, ws[2:])))
+        assert ((ws[0], xs[1]) in direct_calls[1:]) == grad_taken
     else:
         assert not direct_calls
 
@@ -152,7 +157,9 @@ def test_conv2d_split_on_two_threads(xs, ws, stride, kernel_path, two_threads, c
     assert_conv_like_torch(x, w, b, stride=stride, padding=1)
     assert 2 in parts
     if kernel_path == 'compiled':
-        assert direct_calls.count((xs[1], ws[0])) >= 2
+        # two forward parts, then (stride 1) two input-gradient parts with C and O swapped
+        assert direct_calls[:2] == [(xs[1], ws[0])] * 2
+        assert direct_calls[2:] == ([(ws[0], xs[1])] * 2 if stride == 1 else [])
 
 
 @pytest.mark.parametrize('xs,ws,stride,padding', TAKEN[::3])
