@@ -8,7 +8,8 @@
  * The AVX-512 path register-blocks P pixels of one output row x R*16 output channels (P*R <= 28
  * accumulators), each step one weight row load per register and one broadcast input value per
  * pixel (an FMA's memory operand). The output is written at y + img*ys_n + pixel*ys_p + o*ys_o:
- * channels-last (ys_o == 1) or straight into an NCHW array (ys_p == 1).
+ * channels-last (ys_o == 1) or straight into an NCHW array (ys_p == 1: each register's 16
+ * channels x 16 pixels transposed in registers, then one row of pixels stored per channel).
  */
 #include "kernels.h"
 
@@ -62,6 +63,31 @@ static void conv_plain(int64_t n, int64_t Hp, int64_t Wp, int64_t C, const float
 
 #define AVX512 __attribute__((target("avx512f")))
 
+/* m[i][j] <- m[j][i]: a 16x16 block of floats transposed in registers */
+AVX512 static inline __attribute__((always_inline)) void transpose16(__m512 *m)
+{
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(m[i], m[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(m[i], m[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        m[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        m[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        m[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        m[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int h = 0; h < 16; h += 8)
+        for (int i = 0; i < 4; i++) {
+            t[h + i] = _mm512_shuffle_f32x4(m[h + i], m[h + i + 4], 0x88);
+            t[h + i + 4] = _mm512_shuffle_f32x4(m[h + i], m[h + i + 4], 0xDD);
+        }
+    for (int i = 0; i < 8; i++) {
+        m[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        m[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+    }
+}
+
 typedef void (*conv_block_fn)(int64_t KH, int64_t J, int64_t xrow, int64_t xstep,
                               const float *x, const float *w, int64_t Opad, const float *bias,
                               int64_t ov, float *y, int64_t ys_p, int64_t ys_o);
@@ -100,6 +126,21 @@ AVX512 static void conv_block_##R##_##P(int64_t KH, int64_t J, int64_t xrow, int
             _Pragma("GCC unroll 32") for (int p = 0; p < P; p++)                              \
                 _mm512_mask_storeu_ps(y + p * ys_p + 16 * r, m, acc[p][r]);                   \
         }                                                                                     \
+    } else if (ys_p == 1) {                                                                   \
+        _Pragma("GCC unroll 16") for (int r = 0; r < R; r++)                                  \
+            _Pragma("GCC unroll 2") for (int g = 0; g < (P + 15) / 16; g++) {                 \
+                __m512 m[16];                                                                 \
+                _Pragma("GCC unroll 16") for (int i = 0; i < 16; i++)                         \
+                    m[i] = 16 * g + i < P ? acc[16 * g + i < P ? 16 * g + i : 0][r]           \
+                                          : _mm512_setzero_ps();                              \
+                transpose16(m);                                                               \
+                const int np_ = P - 16 * g < 16 ? P - 16 * g : 16;                            \
+                const __mmask16 pm = (__mmask16)((1u << np_) - 1u);                           \
+                const int64_t left = ov - 16 * r;                                             \
+                _Pragma("GCC unroll 16") for (int i = 0; i < 16; i++)                         \
+                    if (i < left)                                                             \
+                        _mm512_mask_storeu_ps(y + (16 * r + i) * ys_o + 16 * g, pm, m[i]);    \
+            }                                                                                 \
     } else {                                                                                  \
         float t[P][R * 16];                                                                   \
         _Pragma("GCC unroll 16") for (int r = 0; r < R; r++)                                  \
