@@ -1,0 +1,354 @@
+/* The weight (and bias) gradient of a 2-d convolution (groups 1, float32), without im2col.
+ *
+ *   gw[kh, kw, c, o] = sum over images n and output pixels (y, x) of
+ *                      x[n, y*sy + kh, x*sx + kw, c] * gy[n, y, x, o]
+ *   gb[o]            = sum over n, y, x of gy[n, y, x, o]
+ *
+ * x is the padded input with any element strides (channels-last or NCHW); gy the output
+ * gradient with any image/channel strides and its pixels y*OW + x at one stride. gw is written
+ * as a contiguous (O, C, KH, KW) array (the weight's layout), gb (when not NULL) as O values;
+ * both are overwritten.
+ *
+ * The AVX-512 path keeps a tile of R rows (kh, kw, c) by V vectors of 16 output channels in
+ * registers over every pixel of a group of images (~512 KB of input and gy, kept in L2): per
+ * pixel V loads of gy's channels, R broadcasts of input values and R*V fused multiply-adds.
+ * gy whose images are not (OH*OW, O) rows (NCHW) is transposed a group at a time into the
+ * caller's scratch buffer (N*OH*OW*O floats). Every sum runs over the pixels in order (images
+ * in order), so the result does not depend on the thread or the grouping.
+ */
+#include <string.h>
+
+#include "kernels.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define WG_AVX512 1
+#endif
+
+typedef struct {
+    int64_t xn, xh, xw, xc; /* the padded input's element strides */
+    int64_t c, o, kh, kw, oh, ow, sy, sx;
+} wg_shape;
+
+#ifdef WG_AVX512
+/* dst[p*o + k] = g[k*go + p] for one image whose pixels are contiguous (gp == 1): 16 channels
+ * by 16 pixels at a time, transposed in registers. */
+__attribute__((target("avx512f")))
+static void wg_transpose_avx512(const float *g, int64_t go, int64_t npix, int64_t o, float *dst)
+{
+    for (int64_t k0 = 0; k0 < o; k0 += 16) {
+        int kn = (int)(o - k0 < 16 ? o - k0 : 16);
+        __mmask16 km = (__mmask16)(kn == 16 ? 0xffff : (1u << kn) - 1);
+        for (int64_t p0 = 0; p0 < npix; p0 += 16) {
+            int pn = (int)(npix - p0 < 16 ? npix - p0 : 16);
+            __mmask16 pm = (__mmask16)(pn == 16 ? 0xffff : (1u << pn) - 1);
+            __m512 r[16], t[16], u[16];
+            for (int k = 0; k < 16; k++)
+                r[k] = k < kn ? _mm512_maskz_loadu_ps(pm, g + (k0 + k) * go + p0)
+                              : _mm512_setzero_ps();
+            for (int k = 0; k < 16; k += 2) {
+                t[k] = _mm512_unpacklo_ps(r[k], r[k + 1]);
+                t[k + 1] = _mm512_unpackhi_ps(r[k], r[k + 1]);
+            }
+            /* u[4q + j]: column j (+4, +8, +12 in the other 128-bit lanes) of rows 4q..4q+3 */
+            for (int q = 0; q < 4; q++) {
+                __m512 a = t[4 * q], b = t[4 * q + 1], c = t[4 * q + 2], d = t[4 * q + 3];
+                u[4 * q + 0] = _mm512_shuffle_ps(a, c, 0x44);
+                u[4 * q + 1] = _mm512_shuffle_ps(a, c, 0xEE);
+                u[4 * q + 2] = _mm512_shuffle_ps(b, d, 0x44);
+                u[4 * q + 3] = _mm512_shuffle_ps(b, d, 0xEE);
+            }
+            for (int j = 0; j < 4; j++) {
+                __m512 v0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88);
+                __m512 v1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xDD);
+                __m512 v2 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88);
+                __m512 v3 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xDD);
+                __m512 col[4] = {_mm512_shuffle_f32x4(v0, v2, 0x88),     /* pixel j */
+                                 _mm512_shuffle_f32x4(v1, v3, 0x88),     /* pixel j + 4 */
+                                 _mm512_shuffle_f32x4(v0, v2, 0xDD),     /* pixel j + 8 */
+                                 _mm512_shuffle_f32x4(v1, v3, 0xDD)};    /* pixel j + 12 */
+                for (int e = 0; e < 4; e++) {
+                    int p = j + 4 * e;
+                    if (p < pn)
+                        _mm512_mask_storeu_ps(dst + (p0 + p) * o + k0, km, col[e]);
+                }
+            }
+        }
+    }
+}
+#endif
+
+/* One image's gy as (OH*OW, O) rows in dst. */
+static void wg_rows(const float *g, int64_t go, int64_t gp, int64_t npix, int64_t o, float *dst,
+                    int use_avx512)
+{
+#ifdef WG_AVX512
+    if (use_avx512 && gp == 1) {
+        wg_transpose_avx512(g, go, npix, o, dst);
+        return;
+    }
+#endif
+    (void)use_avx512;
+    for (int64_t p0 = 0; p0 < npix; p0 += 16) {
+        int64_t p1 = p0 + 16 < npix ? p0 + 16 : npix;
+        for (int64_t k = 0; k < o; k++) {
+            const float *src = g + k * go;
+            for (int64_t p = p0; p < p1; p++)
+                dst[p * o + k] = src[p * gp];
+        }
+    }
+}
+
+/* ---- portable path ------------------------------------------------------------------------ */
+
+EMBER_CLONES
+static void wg_image_plain(const wg_shape *s, const float *x, const float *g, int64_t gstep,
+                           float *gw)
+{
+    int64_t o = s->o;
+    for (int64_t i = 0; i < s->kh; i++)
+        for (int64_t j = 0; j < s->kw; j++)
+            for (int64_t ch = 0; ch < s->c; ch++) {
+                float *dst = gw + ((ch * s->kh + i) * s->kw + j) * o;
+                const float *xr = x + i * s->xh + j * s->xw + ch * s->xc;
+                for (int64_t y = 0; y < s->oh; y++)
+                    for (int64_t xx = 0; xx < s->ow; xx++) {
+                        float v = xr[y * s->sy * s->xh + xx * s->sx * s->xw];
+                        const float *gr = g + (y * s->ow + xx) * gstep;
+                        for (int64_t k = 0; k < o; k++)
+                            dst[k] += v * gr[k];
+                    }
+            }
+}
+
+EMBER_CLONES
+static void wg_bias(const float *g, int64_t gstep, int64_t npix, int64_t o, float *gb)
+{
+    for (int64_t p = 0; p < npix; p++)
+        for (int64_t k = 0; k < o; k++)
+            gb[k] += g[p * gstep + k];
+}
+
+/* ---- AVX-512 path ------------------------------------------------------------------------- */
+
+#ifdef WG_AVX512
+
+#define WG_RMAX 24
+#ifndef WG_VMAX
+#define WG_VMAX 4
+#endif
+#ifndef WG_VMAX
+#define WG_VMAX 4
+#endif
+#ifndef WG_VMAX
+#define WG_VMAX 4
+#endif
+
+/* rows [r0, r0+R) x channels [o0, o0 + 16V) of gw += one image's products; off: the rows'
+ * offsets in x from a pixel's corner, last: the lanes of the last vector that are channels */
+static inline __attribute__((always_inline, target("avx512f")))
+void wg_tile(const int R, const int V, const wg_shape *s, const float *x, const int64_t *off,
+             const int64_t *dst, const float *g, int64_t gstep, int64_t ng, __mmask16 last,
+             float *out)
+{
+    __m512 acc[WG_RMAX][4];
+    int64_t ow = s->ow;
+    int64_t ystep = s->sy * s->xh, xstep = s->sx * s->xw;
+    int64_t of[WG_RMAX];
+#pragma GCC unroll 24
+    for (int r = 0; r < R; r++) {
+        of[r] = off[r];
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++)
+            acc[r][v] = v < V - 1 ? _mm512_loadu_ps(out + dst[r] + 16 * v)
+                                  : _mm512_maskz_loadu_ps(last, out + dst[r] + 16 * v);
+    }
+    /* one loop over the group's pixels: the row and image steps are taken as they come */
+    int64_t oh = s->oh, xx = 0, y = 0;
+    int64_t rowback = ow * xstep, imgback = oh * ystep;
+    const float *xr = x, *gr = g;
+    for (int64_t p = ng * oh * ow; p > 0; p--) {
+        {
+            __m512 gv[4];
+#pragma GCC unroll 4
+            for (int v = 0; v < V; v++)
+                gv[v] = v < V - 1 ? _mm512_loadu_ps(gr + 16 * v)
+                                  : _mm512_maskz_loadu_ps(last, gr + 16 * v);
+#pragma GCC unroll 24
+            for (int r = 0; r < R; r++) {
+                __m512 b = _mm512_set1_ps(xr[of[r]]);
+#pragma GCC unroll 4
+                for (int v = 0; v < V; v++)
+                    acc[r][v] = _mm512_fmadd_ps(b, gv[v], acc[r][v]);
+            }
+            xr += xstep;
+            gr += gstep;
+            if (++xx == ow) {
+                xx = 0;
+                xr += ystep - rowback;
+                if (++y == oh) {
+                    y = 0;
+                    xr += s->xn - imgback;
+                }
+            }
+        }
+    }
+#pragma GCC unroll 24
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++) {
+            if (v < V - 1)
+                _mm512_storeu_ps(out + dst[r] + 16 * v, acc[r][v]);
+            else
+                _mm512_mask_storeu_ps(out + dst[r] + 16 * v, last, acc[r][v]);
+        }
+}
+
+typedef void (*wg_tile_fn)(const wg_shape *, const float *, const int64_t *, const int64_t *,
+                           const float *, int64_t, int64_t, __mmask16, float *);
+
+#define WG_FN(R, V)                                                                          \
+    static __attribute__((target("avx512f"), noinline)) void wg_tile_##R##_##V(               \
+        const wg_shape *s, const float *x, const int64_t *off, const int64_t *dst,            \
+        const float *g, int64_t gstep, int64_t ng, __mmask16 last, float *out)                \
+    {                                                                                         \
+        wg_tile(R, V, s, x, off, dst, g, gstep, ng, last, out);                               \
+    }
+#define WG_ROWS6(V) WG_FN(1, V) WG_FN(2, V) WG_FN(3, V) WG_FN(4, V) WG_FN(5, V) WG_FN(6, V)
+#define WG_ROWS8(V) WG_ROWS6(V) WG_FN(7, V) WG_FN(8, V)
+#define WG_ROWS12(V) WG_ROWS8(V) WG_FN(9, V) WG_FN(10, V) WG_FN(11, V) WG_FN(12, V)
+#define WG_ROWS24(V) WG_ROWS12(V) WG_FN(13, V) WG_FN(14, V) WG_FN(15, V) WG_FN(16, V)        \
+    WG_FN(17, V) WG_FN(18, V) WG_FN(19, V) WG_FN(20, V) WG_FN(21, V) WG_FN(22, V)           \
+    WG_FN(23, V) WG_FN(24, V)
+WG_ROWS24(1)
+WG_ROWS12(2)
+WG_ROWS8(3)
+WG_ROWS6(4)
+
+#define WG_P6(V) wg_tile_1_##V, wg_tile_2_##V, wg_tile_3_##V, wg_tile_4_##V, wg_tile_5_##V,   \
+    wg_tile_6_##V
+#define WG_P8(V) WG_P6(V), wg_tile_7_##V, wg_tile_8_##V
+#define WG_P12(V) WG_P8(V), wg_tile_9_##V, wg_tile_10_##V, wg_tile_11_##V, wg_tile_12_##V
+#define WG_P24(V) WG_P12(V), wg_tile_13_##V, wg_tile_14_##V, wg_tile_15_##V, wg_tile_16_##V,  \
+    wg_tile_17_##V, wg_tile_18_##V, wg_tile_19_##V, wg_tile_20_##V, wg_tile_21_##V,          \
+    wg_tile_22_##V, wg_tile_23_##V, wg_tile_24_##V
+
+static const wg_tile_fn wg_tiles1[24] = {WG_P24(1)};
+static const wg_tile_fn wg_tiles2[12] = {WG_P12(2)};
+static const wg_tile_fn wg_tiles3[8] = {WG_P8(3)};
+static const wg_tile_fn wg_tiles4[6] = {WG_P6(4)};
+static const wg_tile_fn *const wg_tiles[5] = {NULL, wg_tiles1, wg_tiles2, wg_tiles3, wg_tiles4};
+static const int wg_rmax[5] = {0, 24, 12, 8, 6};
+
+__attribute__((target("avx512f")))
+static void wg_group_avx512(const wg_shape *s, const float *x, const float *g, int64_t gstep,
+                            int64_t ng, float *gw)
+{
+    int64_t rows = s->kh * s->kw * s->c, o = s->o;
+    int64_t nvec = (o + 15) / 16;
+    int64_t off[WG_RMAX], dst[WG_RMAX];
+    for (int64_t v0 = 0; v0 < nvec; v0 += WG_VMAX) {
+        int v = (int)(nvec - v0 < WG_VMAX ? nvec - v0 : WG_VMAX);
+        int64_t o0 = 16 * v0;
+        int64_t left = o - o0 - 16 * (v - 1);       /* channels in the last vector: 1..16 */
+        __mmask16 last = (__mmask16)(left >= 16 ? 0xffff : (1u << left) - 1);
+        /* rows in tiles of (nearly) equal size, at most wg_rmax[v] */
+        int64_t ntiles = (rows + wg_rmax[v] - 1) / wg_rmax[v];
+        int64_t r0 = 0, ch = 0, j = 0, i = 0;   /* row r = (i, j, ch) */
+        for (int64_t t = 0; t < ntiles; t++) {
+            int64_t r1 = rows * (t + 1) / ntiles;
+            for (int64_t r = r0; r < r1; r++) {
+                off[r - r0] = i * s->xh + j * s->xw + ch * s->xc;
+                dst[r - r0] = ((ch * s->kh + i) * s->kw + j) * o;
+                if (++ch == s->c) {
+                    ch = 0;
+                    if (++j == s->kw) {
+                        j = 0;
+                        i++;
+                    }
+                }
+            }
+            wg_tiles[v][r1 - r0 - 1](s, x, off, dst, g + o0, gstep, ng, last, gw + o0);
+            r0 = r1;
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void wg_bias_avx512(const float *g, int64_t gstep, int64_t npix, int64_t o, float *gb)
+{
+    for (int64_t p = 0; p < npix; p++)
+        for (int64_t k = 0; k < o; k++)
+            gb[k] += g[p * gstep + k];
+}
+
+#endif
+
+static void wg_run(int use_avx512, const float *x, int64_t xn, int64_t xh, int64_t xw,
+                   int64_t xc, const float *gy, int64_t gn, int64_t go, int64_t gp, int64_t n,
+                   int64_t c, int64_t o, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
+                   int64_t sy, int64_t sx, float *scratch, float *acc, float *gw, float *gb)
+{
+    wg_shape s = {xn, xh, xw, xc, c, o, kh, kw, oh, ow, sy, sx};
+    int64_t npix = oh * ow;
+    /* gy's rows are used in place when each image's are (OH*OW, O) rows one after another */
+    int direct = go == 1 && gn == npix * gp;
+    /* images per pass of the tiles: their input and gy (~512 KB) stay in the core's L2 */
+    int64_t per = 4 * ((xn < 0 ? -xn : xn) + npix * o);
+    int64_t ng = use_avx512 ? (per > 0 && per < (1 << 19) ? (1 << 19) / per : 1) : 1;
+    int64_t rows = kh * kw * c;
+    memset(acc, 0, sizeof(float) * (size_t)(rows * o));
+    if (gb != NULL)
+        memset(gb, 0, sizeof(float) * (size_t)o);
+    for (int64_t i = 0; i < n; i += ng) {
+        int64_t m = n - i < ng ? n - i : ng;
+        const float *g = gy + i * gn;
+        int64_t gstep = gp;
+        if (!direct) {
+            float *dst = scratch + i * npix * o;
+            for (int64_t k = 0; k < m; k++)
+                wg_rows(gy + (i + k) * gn, go, gp, npix, o, dst + k * npix * o, use_avx512);
+            g = dst;
+            gstep = o;
+        }
+#ifdef WG_AVX512
+        if (use_avx512) {
+            wg_group_avx512(&s, x + i * xn, g, gstep, m, acc);
+            if (gb != NULL)
+                wg_bias_avx512(g, gstep, m * npix, o, gb);
+            continue;
+        }
+#endif
+        wg_image_plain(&s, x + i * xn, g, gstep, acc);
+        if (gb != NULL)
+            wg_bias(g, gstep, npix, o, gb);
+    }
+    /* acc's (C*KH*KW, O) rows -> gw (O, C*KH*KW) */
+    wg_rows(acc, o, 1, o, rows, gw, use_avx512);
+}
+
+
+#define WG_ARGS const float *x, int64_t xn, int64_t xh, int64_t xw, int64_t xc,                 \
+    const float *gy, int64_t gn, int64_t go, int64_t gp, int64_t n, int64_t c, int64_t o,      \
+    int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sy, int64_t sx, float *scratch,    \
+    float *acc, float *gw, float *gb
+#define WG_PASS x, xn, xh, xw, xc, gy, gn, go, gp, n, c, o, kh, kw, oh, ow, sy, sx, scratch, acc, gw, gb
+
+/* gw (O, C, KH, KW) and gb (O, or NULL) of images [0, n): see the top of the file. x's strides
+ * xn, xh, xw, xc and gy's gn (image), go (channel), gp (pixel) are in elements; scratch holds
+ * N*OH*OW*O floats unless go == 1 and gn == OH*OW*gp (else it may be NULL); acc holds
+ * C*KH*KW*O floats (the sums as (C, KH, KW, O) before their transposition into gw). */
+void ember_conv_wgrad_f32(WG_ARGS)
+{
+#ifdef WG_AVX512
+    wg_run(__builtin_cpu_supports("avx512f"), WG_PASS);
+#else
+    wg_run(0, WG_PASS);
+#endif
+}
+
+/* The same on the portable path whatever the machine (for the tests). */
+void ember_conv_wgrad_plain_f32(WG_ARGS)
+{
+    wg_run(0, WG_PASS);
+}
