@@ -15,8 +15,6 @@ recorded convolution ops instead (the input gradient is a transposed convolution
 upstream gradient, the weight gradient a convolution of the input with it), so they can be
 differentiated again to any order; the first-order NumPy path is unchanged.
 """
-import ctypes
-
 import numpy as np
 
 from .. import _kernels
@@ -608,9 +606,10 @@ def _per_image_gemm(out_sp):
     return int(np.prod(out_sp)) >= 256
 
 
-_i64 = ctypes.c_int64
-_kernels.declare('ember_conv_wgrad_f32', None, *(
-    [ctypes.c_void_p] + [_i64] * 4 + [ctypes.c_void_p] + [_i64] * 12 + [ctypes.c_void_p] * 4))
+# The compiled weight gradient (ember/_kernels/src/conv_wgrad.c): no column copy, a whole image
+# range per call with the GIL released.
+_kernels.declare('ember_conv_wgrad_f32', None, *(['p'] + ['i64'] * 4 + ['p'] + ['i64'] * 12 +
+                                                 ['p'] * 4))
 
 
 def _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl):

@@ -2,8 +2,6 @@
 taken by conv._weight_grad for float32, groups 1, no dilation): weight, bias and input
 gradients against torch on both the kernel and the NumPy code (`kernel_path`), on the shapes
 where the kernel is taken and where it is not, on one thread and split across two."""
-import ctypes
-
 import numpy as np
 import pytest
 
@@ -168,9 +166,8 @@ def test_grads_as_torch_split_across_two_threads(xshape, wshape, kw, kernel_path
 
 # ---- the C function itself: the AVX-512 path and the portable one ------------------------------
 
-_ARGS = [ctypes.c_void_p] + [ctypes.c_int64] * 4 + [ctypes.c_void_p] + [ctypes.c_int64] * 12 + [
-    ctypes.c_void_p] * 4
-_kernels.declare('ember_conv_wgrad_plain_f32', None, *_ARGS)
+_kernels.declare('ember_conv_wgrad_plain_f32', None, *(['p'] + ['i64'] * 4 + ['p'] +
+                                                       ['i64'] * 12 + ['p'] * 4))
 
 
 def _reference(x, gy, k, s):
