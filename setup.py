@@ -13,4 +13,5 @@ setup(ext_modules=[Extension(
     depends=sorted(glob.glob('ember/_kernels/src/*.h')),
     # no -ffast-math: NaN and infinity must propagate as NumPy's loops propagate them
     extra_compile_args=['-O3', '-std=c11', '-fno-strict-aliasing'],
+    libraries=['m'],
     optional=True)])

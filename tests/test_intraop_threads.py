@@ -320,18 +320,20 @@ def test_run_spans_covers_every_element_once(split_all, monkeypatch):
 
 @pytest.mark.parametrize('dt', [np.float32, np.float64])
 @pytest.mark.parametrize('affine', ['both', 'weight', 'none'])
-def test_layer_norm_split_by_rows_as_torch(dt, affine, split_all, monkeypatch):
+@pytest.mark.parametrize('d', [12, 40])
+def test_layer_norm_split_by_rows_as_torch(dt, affine, d, split_all, monkeypatch, kernel_path):
     """LayerNorm's forward and backward run one span of rows per thread (map_rows), the
     weight and bias gradients summed span by span: torch's values and gradients, split or
-    not, on a non-contiguous input too."""
-    x = RNG.standard_normal((5, 7, 12)) * 3 + 1
-    w, b = RNG.standard_normal(12), RNG.standard_normal(12)
+    not, on a non-contiguous input too (rows shorter and longer than the compiled kernel's
+    16 lanes)."""
+    x = RNG.standard_normal((5, 7, d)) * 3 + 1
+    w, b = RNG.standard_normal(d), RNG.standard_normal(d)
     args = {'both': (w, b), 'weight': (w,), 'none': ()}[affine]
 
     def ln(lib):
         def f(t, *p):
             t = t.transpose(0, 1)       # rows that are not contiguous in memory
-            return lib.nn.functional.layer_norm(t, (12,), *p)
+            return lib.nn.functional.layer_norm(t, (d,), *p)
         return f
     for span in (8, 1 << 18):
         monkeypatch.setattr(_threads, '_MIN_SPAN', span)
@@ -383,7 +385,7 @@ def test_norm_mixed_dtypes_refused_as_torch(xd, pd, message, norm):
                 F.group_norm(x, 2, w)
 
 
-def test_layer_norm_half_input_float_weight_as_torch():
+def test_layer_norm_half_input_float_weight_as_torch(kernel_path):
     """A float16 input with float32 parameters: torch's float32 arithmetic, a float16 result
     and float32 parameter gradients."""
     x = RNG.standard_normal((6, 8))

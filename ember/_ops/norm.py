@@ -10,6 +10,7 @@ and rms_norm are compositions of ember ops, all as in torch.
 """
 import numpy as np
 
+from .. import _kernels
 from .._threads import blas_held, map_rows
 from .._tensor import _wrap
 from ..autograd.graph import _record, derivative
@@ -348,6 +349,25 @@ def _check_mixed(dt, *params):
     return True
 
 
+_kernels.declare('ember_layer_norm_f32', None, 'i64', 'i64', 'p', 'p', 'p', 'f32', 'p', 'p',
+                 'p')
+_kernels.declare('ember_layer_norm_backward_f32', None, 'i64', 'i64', 'p', 'p', 'p', 'p', 'p',
+                 'p', 'p', 'p')
+
+
+def _ln_kernel(name, *arrays):
+    """The compiled LayerNorm kernel `name` when every array given (None: absent) is a
+    C-contiguous float32 one, else None (the NumPy spans)."""
+    for a in arrays:
+        if a is not None and (a.dtype != np.float32 or not a.flags.c_contiguous):
+            return None
+    return _kernels.get(name)
+
+
+def _ptr(a):
+    return None if a is None else a.ctypes.data
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     """Normalise over the trailing `normalized_shape` dims, then scale and shift."""
     ns = _check_normalized(input, normalized_shape, weight, bias)
@@ -371,8 +391,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     w = None if weight is None else weight._data.reshape(-1)
     b = None if bias is None else bias._data.reshape(-1)
 
+    kernel = _ln_kernel('ember_layer_norm_f32', x2, w, b)
+
     def span(lo, hi):   # rows are independent: each span's values do not depend on the split
         xs, xh, ys = x2[lo:hi], xhat[lo:hi], y[lo:hi]
+        if kernel is not None:  # the same steps, a row at a time, in one GIL-free call
+            kernel(hi - lo, d, xs.ctypes.data, _ptr(w), _ptr(b), eps, xh.ctypes.data,
+                   invstd[lo:hi].ctypes.data, ys.ctypes.data)
+            return
         np.subtract(xs, xs.mean(axis=1, keepdims=True), out=xh)
         var = np.einsum('ij,ij->i', xh, xh)[:, None] / dt.type(d)
         inv = invstd[lo:hi]
@@ -418,9 +444,19 @@ def NativeLayerNormBackward0(grad, input, weight, bias, xhat, invstd, ns, eps):
     w = None if weight is None else weight._data.reshape(-1)
     dd = xhat.dtype.type(d)
 
+    kernel = _ln_kernel('ember_layer_norm_backward_f32', g2, w, xhat)
+
     def span(lo, hi):
         """gx's rows lo:hi, and this span's share of the weight and bias gradients"""
         gs, xh = g2[lo:hi], xhat[lo:hi]
+        if kernel is not None:
+            pw = np.zeros(d, np.float32) if want_w else None
+            pb = np.zeros(d, np.float32) if want_b else None
+            tmp = np.empty(d, np.float32) if w is not None else None
+            kernel(hi - lo, d, gs.ctypes.data, xh.ctypes.data, invstd[lo:hi].ctypes.data,
+                   _ptr(w), None if gx is None else gx[lo:hi].ctypes.data, _ptr(pw), _ptr(pb),
+                   _ptr(tmp))
+            return pw, pb
         pw = np.einsum('ij,ij->j', gs, xh) if want_w else None
         pb = gs.sum(axis=0) if want_b else None
         if gx is not None:
