@@ -407,7 +407,7 @@ def test_layer_norm_half_input_float_weight_as_torch(kernel_path):
 
 @pytest.mark.parametrize('dt', [np.float32, np.float64])
 @pytest.mark.parametrize('scale', [1.0, 40.0])      # 40: the shift by the array's max
-def test_softmax_split_by_rows_as_torch(dt, scale, split_all, monkeypatch):
+def test_softmax_split_by_rows_as_torch(dt, scale, split_all, monkeypatch, kernel_path):
     """softmax along a contiguous last axis and its backward run one span of rows per thread:
     torch's values and gradients, and bit for bit the unsplit result."""
     x = RNG.standard_normal((4, 6, 33)) * scale

@@ -4,7 +4,7 @@ import functools
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _kernels
 from .._threads import map_rows
 from .._tensor import Tensor, _wrap, _wrap_dim, _view_of, tensor_op
 from ..autograd.grad_mode import _State
@@ -785,6 +785,19 @@ _EXP_SAFE = 60.0
 _SUM_FLOOR = 1e-26
 
 
+_kernels.declare('ember_softmax_backward_f32', None, 'i64', 'i64', 'p', 'p', 'p')
+
+
+def _softmax_kernel(name, ax, *arrays):
+    """The compiled row softmax kernel `name` for float32 arrays contiguous along ax, the last
+    axis, of rows of at most 1024 (in cache), else None (the NumPy code)."""
+    a = arrays[0]
+    if (a.dtype != np.float32 or not a.size or a.shape[-1] > 1024 or not _by_rows(*arrays, ax)
+            or _builtins.any(b.dtype != np.float32 for b in arrays)):
+        return None
+    return _kernels.get(name)
+
+
 def _softmax_np(d, ax):
     """softmax of an ndarray along ax, in a new array of d's dtype."""
     if d.dtype.kind == 'f' and d.dtype.itemsize >= 4 and d.size:
@@ -853,6 +866,14 @@ def _sum_keep(e, ax):
 
 def _softmax_backward_np(grad, result, ax):
     """result * (grad - sum(grad * result)) straight in NumPy (no graph: create_graph=False)."""
+    kernel = _softmax_kernel('ember_softmax_backward_f32', ax, grad, result)
+    if kernel is not None:
+        n = result.shape[-1]
+        g2, r2 = grad.reshape(-1, n), result.reshape(-1, n)
+        out = np.empty_like(r2)
+        map_rows(lambda lo, hi: kernel(hi - lo, n, g2[lo:hi].ctypes.data, r2[lo:hi].ctypes.data,
+                                       out[lo:hi].ctypes.data), r2.shape[0], n)
+        return out.reshape(result.shape)
     if (_by_rows(grad, result, ax) and result.shape[ax] <= 1024 and grad.dtype == result.dtype
             and result.size):
         n = result.shape[-1]

@@ -37,7 +37,7 @@ def _input(name, dt):
 @pytest.mark.parametrize('fn', ['softmax', 'log_softmax'])
 @pytest.mark.parametrize('dt', [np.float32, np.float64])
 @pytest.mark.parametrize('case', list(_CASES))
-def test_softmax_paths(fn, dt, case):
+def test_softmax_paths(fn, dt, case, kernel_path):
     x, dim = _input(case, dt)
     g = _rng.standard_normal(x.shape).astype(dt)
     tx = torch.from_numpy(x.copy()).requires_grad_()

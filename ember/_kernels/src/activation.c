@@ -1,28 +1,6 @@
 /* Activations in one pass: each is the NumPy code beside its call in ember/_ops/activation.py,
  * the same formula element by element, without its ~25 array passes per block. */
-#include <string.h>
-
 #include "kernels.h"
-
-static inline int32_t bits_of(float f) { int32_t i; memcpy(&i, &f, 4); return i; }
-static inline float float_of(int32_t i) { float f; memcpy(&f, &i, 4); return f; }
-
-/* exp(t) for t <= 0 (or NaN), within ~1 ulp, vectorisable: t = k ln2 + r with |r| <= ln2 / 2,
- * exp(r) by its Taylor series to r^7 (remainder below 1e-8 relative), 2^k from the exponent
- * bits. 2^k is built as 2^(k + 64) 2^-64 so that results below 2^-126 round to subnormals as
- * NumPy's exp does; below -104, where exp rounds to zero in float32, it is exactly zero. */
-static inline float exp_nonpositive(float t)
-{
-    const float big = 12582912.0f;                  /* 1.5 * 2^23: adding it rounds to int */
-    float tc = t < -104.0f ? -104.0f : t;
-    float k = (tc * 1.44269504088896341f + big) - big;
-    float r = (tc - k * 0.693359375f) - k * -2.12194440e-4f;    /* ln 2 in two parts */
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (
-        1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
-    float scale = float_of(((int32_t)k + 127 + 64) << 23);
-    float e = (p * scale) * 0x1p-64f;
-    return t < -104.0f ? 0.0f : e;
-}
 
 /* GELU of float32 x[0:n] into out (and its derivative into deriv unless NULL), with
  * Abramowitz & Stegun 7.1.26 for Phi(-|x|) = u Q(u) exp(-x^2 / 2), u = 1 / (C + |x|): the
