@@ -88,6 +88,26 @@ AVX512 static inline __attribute__((always_inline)) void transpose16(__m512 *m)
     }
 }
 
+/* The accumulation over (kh, j). XS, the distance between two pixels' inputs, is a constant
+ * for the common channel counts: each input value is then an FMA's broadcast memory operand at
+ * a fixed displacement (a run-time distance needs an index register per pixel: more than the
+ * CPU has, 20-25% slower on 16-channel layers). */
+#define CONV_LOOP(R, P, XS)                                                                   \
+    for (int64_t kh = 0; kh < KH; kh++) {                                                     \
+        const float *xr = x + kh * xrow;                                                      \
+        const float *wr = w + kh * J * Opad;                                                  \
+        for (int64_t j = 0; j < J; j++) {                                                     \
+            __m512 wv[R];                                                                     \
+            _Pragma("GCC unroll 16") for (int r = 0; r < R; r++)                              \
+                wv[r] = _mm512_loadu_ps(wr + j * Opad + 16 * r);                              \
+            _Pragma("GCC unroll 32") for (int p = 0; p < P; p++) {                            \
+                const __m512 v = _mm512_set1_ps(xr[p * (XS) + j]);                            \
+                _Pragma("GCC unroll 16") for (int r = 0; r < R; r++)                          \
+                    acc[p][r] = _mm512_fmadd_ps(v, wv[r], acc[p][r]);                         \
+            }                                                                                 \
+        }                                                                                     \
+    }
+
 typedef void (*conv_block_fn)(int64_t KH, int64_t J, int64_t xrow, int64_t xstep,
                               const float *x, const float *w, int64_t Opad, const float *bias,
                               int64_t ov, float *y, int64_t ys_p, int64_t ys_o);
@@ -105,19 +125,12 @@ AVX512 static void conv_block_##R##_##P(int64_t KH, int64_t J, int64_t xrow, int
         const __m512 b = bias ? _mm512_loadu_ps(bias + 16 * r) : _mm512_setzero_ps();         \
         _Pragma("GCC unroll 32") for (int p = 0; p < P; p++) acc[p][r] = b;                   \
     }                                                                                         \
-    for (int64_t kh = 0; kh < KH; kh++) {                                                     \
-        const float *xr = x + kh * xrow;                                                      \
-        const float *wr = w + kh * J * Opad;                                                  \
-        for (int64_t j = 0; j < J; j++) {                                                     \
-            __m512 wv[R];                                                                     \
-            _Pragma("GCC unroll 16") for (int r = 0; r < R; r++)                              \
-                wv[r] = _mm512_loadu_ps(wr + j * Opad + 16 * r);                              \
-            _Pragma("GCC unroll 32") for (int p = 0; p < P; p++) {                            \
-                const __m512 v = _mm512_set1_ps(xr[p * xstep + j]);                           \
-                _Pragma("GCC unroll 16") for (int r = 0; r < R; r++)                          \
-                    acc[p][r] = _mm512_fmadd_ps(v, wv[r], acc[p][r]);                         \
-            }                                                                                 \
-        }                                                                                     \
+    switch (xstep) {                                                                          \
+    case 16: CONV_LOOP(R, P, 16); break;                                                      \
+    case 32: CONV_LOOP(R, P, 32); break;                                                      \
+    case 64: CONV_LOOP(R, P, 64); break;                                                      \
+    case 128: CONV_LOOP(R, P, 128); break;                                                    \
+    default: CONV_LOOP(R, P, xstep);                                                          \
     }                                                                                         \
     if (ys_o == 1) {                                                                          \
         _Pragma("GCC unroll 16") for (int r = 0; r < R; r++) {                                \
