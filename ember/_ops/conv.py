@@ -608,8 +608,8 @@ def _per_image_gemm(out_sp):
 
 # The compiled weight gradient (ember/_kernels/src/conv_wgrad.c): no column copy, a whole image
 # range per call with the GIL released.
-_kernels.declare('ember_conv_wgrad_f32', None, *(['p'] + ['i64'] * 4 + ['p'] + ['i64'] * 12 +
-                                                 ['p'] * 4))
+_kernels.declare('ember_conv_wgrad4_f32', None, *(['p'] + ['i64'] * 4 + ['p'] + ['i64'] * 13 +
+                                                  ['p'] * 4))
 
 
 def _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl):
@@ -623,45 +623,48 @@ def _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl):
     if (nsp > 2 or xp.dtype != np.float32 or gy.dtype != np.float32 or
             any(d != 1 for d in dilation) or c * int(np.prod(ksize)) < 16):
         return None
-    fn = _kernels.get('ember_conv_wgrad_f32')
+    fn = _kernels.get('ember_conv_wgrad4_f32')
     if fn is None:
         return None
     n, o = gy.shape[:2]
     out_sp = (1,) * (2 - nsp) + tuple(gy.shape[2:])
     k2 = (1,) * (2 - nsp) + tuple(ksize)
     s2 = (1,) * (2 - nsp) + tuple(stride)
+    # element strides (image, output row, channel, pixel) of gy, from NCHW gy or from its
+    # channels-last rows (N*L, O) or view (N, *out, O)
     if gyl is not None:
-        g, gs = gyl, (gyl.shape[0] // max(n, 1) * o, 1, o)
+        g = gyl.reshape((n,) + tuple(gy.shape[2:]) + (o,)) if gyl.ndim == 2 else gyl
+        st = g.strides
+        gs = (st[0], st[1] if nsp == 2 else 0, st[-1], st[-2])
     else:
-        g = gy if gy.strides[-1] * gy.shape[-1] == gy.strides[-2] or nsp == 1 else (
-            np.ascontiguousarray(gy))
-        gs = (g.strides[0] // 4, g.strides[1] // 4, g.strides[-1] // 4)
-    # element strides (image, row, column, channel) of the padded input
-    st = [a // 4 for a in xp.strides]
-    if last:
-        xs = (st[0], st[1] if nsp == 2 else 0, st[-2], st[-1])
-    else:
-        xs = (st[0], st[2] if nsp == 2 else 0, st[-1], st[1])
-    if any(a * 4 != b for a, b in zip(st, xp.strides)) or any(
-            a % 4 for a in g.strides):
+        g = gy
+        st = g.strides
+        gs = (st[0], st[2] if nsp == 2 else 0, st[1], st[-1])
+    # and of the padded input (image, row, column, channel)
+    st = xp.strides
+    xs = (st[0], st[1] if nsp == 2 else 0, st[-2], st[-1]) if last else (
+        st[0], st[2] if nsp == 2 else 0, st[-1], st[1])
+    if any(a % 4 for a in xs + gs):
         return None
     gw = np.empty((o, c) + tuple(ksize), np.float32)
     acc = np.empty(gw.size, np.float32)
-    per = int(np.prod(out_sp))
-    scratch = None if gs[1] == 1 and gs[0] == per * gs[2] else np.empty(n * per * o, np.float32)
-    fn(xp.ctypes.data, *xs, g.ctypes.data, *gs, n, c, o, *k2, *out_sp, *s2,
-       None if scratch is None else scratch.ctypes.data, acc.ctypes.data, gw.ctypes.data, None)
+    scratch = None if gs[2] == 4 else np.empty(n * int(np.prod(out_sp)) * o, np.float32)
+    fn(xp.ctypes.data, *[a // 4 for a in xs], g.ctypes.data, *[a // 4 for a in gs], n, c, o,
+       *k2, *out_sp, *s2, None if scratch is None else scratch.ctypes.data, acc.ctypes.data,
+       gw.ctypes.data, None)
     return gw
 
 
 def _weight_grad(gy, xp, last, ksize, stride, dilation, gyl=None):
-    """dL/dw (O, C, *K) from gy (N, O, *out) (or its channels-last rows gyl) and the saved
-    padded input."""
+    """dL/dw (O, C, *K) from gy (N, O, *out) (or its channels-last rows gyl: (N*L, O), or an
+    (N, *out, O) view) and the saved padded input."""
     gw = _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl)
     if gw is not None:
         return gw
     n, o = gy.shape[:2]
     out_sp = gy.shape[2:]
+    if gyl is not None and gyl.ndim > 2:
+        gyl = np.ascontiguousarray(gyl).reshape(-1, o)
     if last:
         g3 = None
         if gyl is None and _per_image_gemm(out_sp):
@@ -809,9 +812,7 @@ def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, g
             # pad-and-transpose gy once; the weight gradient's rows are its interior
             gyp = _to_last(gy, glo, ghi)
             if need[1] and last and tight:
-                gyl = np.ascontiguousarray(
-                    gyp[(slice(None),) + tuple(slice(a, a + s) for a, s in
-                                               zip(glo, out_sp))]).reshape(-1, o)
+                gyl = gyp[(slice(None),) + tuple(slice(a, a + s) for a, s in zip(glo, out_sp))]
     if need[0] and not unit:
         # the scatter below and a channels-last weight gradient share gy's channels-last rows
         gyl = np.ascontiguousarray(np.moveaxis(gy, 1, -1)).reshape(-1, o)

@@ -166,8 +166,8 @@ def test_grads_as_torch_split_across_two_threads(xshape, wshape, kw, kernel_path
 
 # ---- the C function itself: the AVX-512 path and the portable one ------------------------------
 
-_kernels.declare('ember_conv_wgrad_plain_f32', None, *(['p'] + ['i64'] * 4 + ['p'] +
-                                                       ['i64'] * 12 + ['p'] * 4))
+_kernels.declare('ember_conv_wgrad4_plain_f32', None, *(['p'] + ['i64'] * 4 + ['p'] +
+                                                        ['i64'] * 13 + ['p'] * 4))
 
 
 def _reference(x, gy, k, s):
@@ -182,31 +182,47 @@ def _reference(x, gy, k, s):
     return gw, gy.sum((0, 2, 3), dtype=np.float64)
 
 
+def _gy_layout(gy, layout):
+    """gy (N, O, OH, OW) as the kernel may receive it, with its (image, row, channel, pixel)
+    element strides: NCHW, channels-last rows, the interior of a padded channels-last array,
+    or NCHW rows inside wider ones."""
+    if layout == 'nchw':
+        g = gy
+        return g, (g.strides[0], g.strides[2], g.strides[1], g.strides[3])
+    if layout == 'nchw_wide':
+        g = np.zeros(gy.shape[:3] + (gy.shape[3] + 3,), gy.dtype)[..., 1:-2]
+        g[...] = gy
+        return g, (g.strides[0], g.strides[2], g.strides[1], g.strides[3])
+    g = np.ascontiguousarray(gy.transpose(0, 2, 3, 1))
+    if layout == 'padded':
+        p = np.zeros((g.shape[0], g.shape[1] + 2, g.shape[2] + 2, g.shape[3]), g.dtype)
+        p[:, 1:-1, 1:-1] = g
+        g = p[:, 1:-1, 1:-1]
+    return g, (g.strides[0], g.strides[1], g.strides[3], g.strides[2])
+
+
 @pytest.mark.skipif(not _kernels.available(), reason='no compiled kernels')
-@pytest.mark.parametrize('name', ['ember_conv_wgrad_f32', 'ember_conv_wgrad_plain_f32'])
-@pytest.mark.parametrize('n,c,o,hw,k,s,gy_last', [
-    (3, 5, 21, (9, 11), (3, 3), (2, 2), False),
-    (2, 16, 70, (8, 8), (3, 3), (1, 1), True),
-    (2, 1, 6, (12, 12), (5, 5), (1, 1), False),
-    (1, 130, 17, (4, 5), (2, 3), (1, 2), True),
+@pytest.mark.parametrize('name', ['ember_conv_wgrad4_f32', 'ember_conv_wgrad4_plain_f32'])
+@pytest.mark.parametrize('n,c,o,hw,k,s,layout', [
+    (3, 5, 21, (9, 11), (3, 3), (2, 2), 'nchw'),
+    (2, 16, 70, (8, 8), (3, 3), (1, 1), 'last'),
+    (2, 1, 6, (12, 12), (5, 5), (1, 1), 'nchw_wide'),
+    (1, 130, 17, (4, 5), (2, 3), (1, 2), 'padded'),
+    (3, 4, 33, (7, 6), (3, 3), (1, 1), 'padded'),
 ])
-def test_the_c_paths_with_the_bias_gradient(name, n, c, o, hw, k, s, gy_last):
+def test_the_c_paths_with_the_bias_gradient(name, n, c, o, hw, k, s, layout):
     oh, ow = hw
     x = RNG.standard_normal((n, s[0] * (oh - 1) + k[0], s[1] * (ow - 1) + k[1], c)).astype(
         np.float32)
     gy = RNG.standard_normal((n, o, oh, ow)).astype(np.float32)
     want_w, want_b = _reference(x, gy, k, s)
-    if gy_last:
-        g = np.ascontiguousarray(gy.transpose(0, 2, 3, 1))
-        gs = (oh * ow * o, 1, o)
-    else:
-        g, gs = gy, (o * oh * ow, oh * ow, 1)
+    g, gs = _gy_layout(gy, layout)
     gw = np.empty((o, c) + k, np.float32)
     gb = np.empty(o, np.float32)
     acc = np.empty(gw.size, np.float32)
     scratch = np.empty(n * oh * ow * o, np.float32)
-    _kernels.get(name)(x.ctypes.data, *[a // 4 for a in x.strides], g.ctypes.data, *gs, n, c,
-                       o, *k, oh, ow, *s, scratch.ctypes.data, acc.ctypes.data,
-                       gw.ctypes.data, gb.ctypes.data)
+    _kernels.get(name)(x.ctypes.data, *[a // 4 for a in x.strides], g.ctypes.data,
+                       *[a // 4 for a in gs], n, c, o, *k, oh, ow, *s, scratch.ctypes.data,
+                       acc.ctypes.data, gw.ctypes.data, gb.ctypes.data)
     np.testing.assert_allclose(gw, want_w, rtol=1e-4, atol=1e-4 * np.abs(want_w).max())
     np.testing.assert_allclose(gb, want_b, rtol=1e-4, atol=1e-4 * np.abs(want_b).max())

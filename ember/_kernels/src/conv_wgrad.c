@@ -4,16 +4,16 @@
  *                      x[n, y*sy + kh, x*sx + kw, c] * gy[n, y, x, o]
  *   gb[o]            = sum over n, y, x of gy[n, y, x, o]
  *
- * x is the padded input with any element strides (channels-last or NCHW); gy the output
- * gradient with any image/channel strides and its pixels y*OW + x at one stride. gw is written
+ * x is the padded input and gy the output gradient, each with any element strides (NCHW or
+ * channels-last, or the interior of a padded channels-last array). gw is written
  * as a contiguous (O, C, KH, KW) array (the weight's layout), gb (when not NULL) as O values;
  * both are overwritten.
  *
  * The AVX-512 path keeps a tile of R rows (kh, kw, c) by V vectors of 16 output channels in
  * registers over every pixel of a group of images (~512 KB of input and gy, kept in L2): per
  * pixel V loads of gy's channels, R broadcasts of input values and R*V fused multiply-adds.
- * gy whose images are not (OH*OW, O) rows (NCHW) is transposed a group at a time into the
- * caller's scratch buffer (N*OH*OW*O floats). Every sum runs over the pixels in order (images
+ * gy whose channels are not contiguous (NCHW) is transposed a group at a time (16 x 16 in
+ * registers) into the caller's scratch buffer (N*OH*OW*O floats). Every sum runs over the pixels in order (images
  * in order), so the result does not depend on the thread or the grouping.
  */
 #include <string.h>
@@ -28,6 +28,7 @@
 typedef struct {
     int64_t xn, xh, xw, xc; /* the padded input's element strides */
     int64_t c, o, kh, kw, oh, ow, sy, sx;
+    int64_t gn, gr, gp;     /* where gy's (O contiguous channels) row of pixel (n, y, x) is */
 } wg_shape;
 
 #ifdef WG_AVX512
@@ -78,32 +79,33 @@ static void wg_transpose_avx512(const float *g, int64_t go, int64_t npix, int64_
 }
 #endif
 
-/* One image's gy as (OH*OW, O) rows in dst. */
-static void wg_rows(const float *g, int64_t go, int64_t gp, int64_t npix, int64_t o, float *dst,
-                    int use_avx512)
+/* One image's gy (channel k of pixel (y, x) at g[k*go + y*gr + x*gp]) as (OH*OW, O) rows in
+ * dst. */
+static void wg_rows(const float *g, int64_t go, int64_t gr, int64_t gp, int64_t oh, int64_t ow,
+                    int64_t o, float *dst, int use_avx512)
 {
 #ifdef WG_AVX512
-    if (use_avx512 && gp == 1) {
-        wg_transpose_avx512(g, go, npix, o, dst);
+    if (use_avx512 && gp == 1 && (gr == ow || oh == 1)) {
+        wg_transpose_avx512(g, go, oh * ow, o, dst);
         return;
     }
 #endif
     (void)use_avx512;
-    for (int64_t p0 = 0; p0 < npix; p0 += 16) {
-        int64_t p1 = p0 + 16 < npix ? p0 + 16 : npix;
-        for (int64_t k = 0; k < o; k++) {
-            const float *src = g + k * go;
-            for (int64_t p = p0; p < p1; p++)
-                dst[p * o + k] = src[p * gp];
+    for (int64_t y = 0; y < oh; y++)
+        for (int64_t x0 = 0; x0 < ow; x0 += 16) {
+            int64_t x1 = x0 + 16 < ow ? x0 + 16 : ow;
+            for (int64_t k = 0; k < o; k++) {
+                const float *src = g + k * go + y * gr;
+                for (int64_t x = x0; x < x1; x++)
+                    dst[(y * ow + x) * o + k] = src[x * gp];
+            }
         }
-    }
 }
 
 /* ---- portable path ------------------------------------------------------------------------ */
 
 EMBER_CLONES
-static void wg_image_plain(const wg_shape *s, const float *x, const float *g, int64_t gstep,
-                           float *gw)
+static void wg_image_plain(const wg_shape *s, const float *x, const float *g, float *gw)
 {
     int64_t o = s->o;
     for (int64_t i = 0; i < s->kh; i++)
@@ -114,7 +116,7 @@ static void wg_image_plain(const wg_shape *s, const float *x, const float *g, in
                 for (int64_t y = 0; y < s->oh; y++)
                     for (int64_t xx = 0; xx < s->ow; xx++) {
                         float v = xr[y * s->sy * s->xh + xx * s->sx * s->xw];
-                        const float *gr = g + (y * s->ow + xx) * gstep;
+                        const float *gr = g + y * s->gr + xx * s->gp;
                         for (int64_t k = 0; k < o; k++)
                             dst[k] += v * gr[k];
                     }
@@ -122,11 +124,15 @@ static void wg_image_plain(const wg_shape *s, const float *x, const float *g, in
 }
 
 EMBER_CLONES
-static void wg_bias(const float *g, int64_t gstep, int64_t npix, int64_t o, float *gb)
+static void wg_bias(const wg_shape *s, const float *g, int64_t ng, float *gb)
 {
-    for (int64_t p = 0; p < npix; p++)
-        for (int64_t k = 0; k < o; k++)
-            gb[k] += g[p * gstep + k];
+    for (int64_t i = 0; i < ng; i++)
+        for (int64_t y = 0; y < s->oh; y++)
+            for (int64_t x = 0; x < s->ow; x++) {
+                const float *r = g + i * s->gn + y * s->gr + x * s->gp;
+                for (int64_t k = 0; k < s->o; k++)
+                    gb[k] += r[k];
+            }
 }
 
 /* ---- AVX-512 path ------------------------------------------------------------------------- */
@@ -148,8 +154,7 @@ static void wg_bias(const float *g, int64_t gstep, int64_t npix, int64_t o, floa
  * offsets in x from a pixel's corner, last: the lanes of the last vector that are channels */
 static inline __attribute__((always_inline, target("avx512f")))
 void wg_tile(const int R, const int V, const wg_shape *s, const float *x, const int64_t *off,
-             const int64_t *dst, const float *g, int64_t gstep, int64_t ng, __mmask16 last,
-             float *out)
+             const int64_t *dst, const float *g, int64_t ng, __mmask16 last, float *out)
 {
     __m512 acc[WG_RMAX][4];
     int64_t ow = s->ow;
@@ -165,7 +170,8 @@ void wg_tile(const int R, const int V, const wg_shape *s, const float *x, const 
     }
     /* one loop over the group's pixels: the row and image steps are taken as they come */
     int64_t oh = s->oh, xx = 0, y = 0;
-    int64_t rowback = ow * xstep, imgback = oh * ystep;
+    int64_t rowback = ow * xstep, imgback = oh * ystep, gstep = s->gp;
+    int64_t growstep = s->gr - ow * gstep, gimgstep = s->gn - oh * s->gr;
     const float *xr = x, *gr = g;
     for (int64_t p = ng * oh * ow; p > 0; p--) {
         {
@@ -186,9 +192,11 @@ void wg_tile(const int R, const int V, const wg_shape *s, const float *x, const 
             if (++xx == ow) {
                 xx = 0;
                 xr += ystep - rowback;
+                gr += growstep;
                 if (++y == oh) {
                     y = 0;
                     xr += s->xn - imgback;
+                    gr += gimgstep;
                 }
             }
         }
@@ -205,14 +213,14 @@ void wg_tile(const int R, const int V, const wg_shape *s, const float *x, const 
 }
 
 typedef void (*wg_tile_fn)(const wg_shape *, const float *, const int64_t *, const int64_t *,
-                           const float *, int64_t, int64_t, __mmask16, float *);
+                           const float *, int64_t, __mmask16, float *);
 
 #define WG_FN(R, V)                                                                          \
     static __attribute__((target("avx512f"), noinline)) void wg_tile_##R##_##V(               \
         const wg_shape *s, const float *x, const int64_t *off, const int64_t *dst,            \
-        const float *g, int64_t gstep, int64_t ng, __mmask16 last, float *out)                \
+        const float *g, int64_t ng, __mmask16 last, float *out)                               \
     {                                                                                         \
-        wg_tile(R, V, s, x, off, dst, g, gstep, ng, last, out);                               \
+        wg_tile(R, V, s, x, off, dst, g, ng, last, out);                                      \
     }
 #define WG_ROWS6(V) WG_FN(1, V) WG_FN(2, V) WG_FN(3, V) WG_FN(4, V) WG_FN(5, V) WG_FN(6, V)
 #define WG_ROWS8(V) WG_ROWS6(V) WG_FN(7, V) WG_FN(8, V)
@@ -241,8 +249,8 @@ static const wg_tile_fn *const wg_tiles[5] = {NULL, wg_tiles1, wg_tiles2, wg_til
 static const int wg_rmax[5] = {0, 24, 12, 8, 6};
 
 __attribute__((target("avx512f")))
-static void wg_group_avx512(const wg_shape *s, const float *x, const float *g, int64_t gstep,
-                            int64_t ng, float *gw)
+static void wg_group_avx512(const wg_shape *s, const float *x, const float *g, int64_t ng,
+                            float *gw)
 {
     int64_t rows = s->kh * s->kw * s->c, o = s->o;
     int64_t nvec = (o + 15) / 16;
@@ -268,77 +276,66 @@ static void wg_group_avx512(const wg_shape *s, const float *x, const float *g, i
                     }
                 }
             }
-            wg_tiles[v][r1 - r0 - 1](s, x, off, dst, g + o0, gstep, ng, last, gw + o0);
+            wg_tiles[v][r1 - r0 - 1](s, x, off, dst, g + o0, ng, last, gw + o0);
             r0 = r1;
         }
     }
 }
 
-__attribute__((target("avx512f")))
-static void wg_bias_avx512(const float *g, int64_t gstep, int64_t npix, int64_t o, float *gb)
-{
-    for (int64_t p = 0; p < npix; p++)
-        for (int64_t k = 0; k < o; k++)
-            gb[k] += g[p * gstep + k];
-}
-
 #endif
 
 static void wg_run(int use_avx512, const float *x, int64_t xn, int64_t xh, int64_t xw,
-                   int64_t xc, const float *gy, int64_t gn, int64_t go, int64_t gp, int64_t n,
-                   int64_t c, int64_t o, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
-                   int64_t sy, int64_t sx, float *scratch, float *acc, float *gw, float *gb)
+                   int64_t xc, const float *gy, int64_t gn, int64_t gr, int64_t go, int64_t gp,
+                   int64_t n, int64_t c, int64_t o, int64_t kh, int64_t kw, int64_t oh,
+                   int64_t ow, int64_t sy, int64_t sx, float *scratch, float *acc, float *gw,
+                   float *gb)
 {
-    wg_shape s = {xn, xh, xw, xc, c, o, kh, kw, oh, ow, sy, sx};
-    int64_t npix = oh * ow;
-    /* gy's rows are used in place when each image's are (OH*OW, O) rows one after another */
-    int direct = go == 1 && gn == npix * gp;
+    int64_t npix = oh * ow, rows = kh * kw * c;
+    /* gy's rows are used in place when its channels are contiguous, else transposed */
+    int direct = go == 1;
+    wg_shape s = {xn, xh, xw, xc, c, o, kh, kw, oh, ow, sy, sx,
+                  direct ? gn : npix * o, direct ? gr : ow * o, direct ? gp : o};
     /* images per pass of the tiles: their input and gy (~512 KB) stay in the core's L2 */
     int64_t per = 4 * ((xn < 0 ? -xn : xn) + npix * o);
     int64_t ng = use_avx512 ? (per > 0 && per < (1 << 19) ? (1 << 19) / per : 1) : 1;
-    int64_t rows = kh * kw * c;
     memset(acc, 0, sizeof(float) * (size_t)(rows * o));
     if (gb != NULL)
         memset(gb, 0, sizeof(float) * (size_t)o);
     for (int64_t i = 0; i < n; i += ng) {
         int64_t m = n - i < ng ? n - i : ng;
         const float *g = gy + i * gn;
-        int64_t gstep = gp;
         if (!direct) {
-            float *dst = scratch + i * npix * o;
+            g = scratch + i * npix * o;
             for (int64_t k = 0; k < m; k++)
-                wg_rows(gy + (i + k) * gn, go, gp, npix, o, dst + k * npix * o, use_avx512);
-            g = dst;
-            gstep = o;
+                wg_rows(gy + (i + k) * gn, go, gr, gp, oh, ow, o, scratch + (i + k) * npix * o,
+                        use_avx512);
         }
 #ifdef WG_AVX512
-        if (use_avx512) {
-            wg_group_avx512(&s, x + i * xn, g, gstep, m, acc);
-            if (gb != NULL)
-                wg_bias_avx512(g, gstep, m * npix, o, gb);
-            continue;
-        }
+        if (use_avx512)
+            wg_group_avx512(&s, x + i * xn, g, m, acc);
+        else
 #endif
-        wg_image_plain(&s, x + i * xn, g, gstep, acc);
+            for (int64_t k = 0; k < m; k++)
+                wg_image_plain(&s, x + (i + k) * xn, g + k * s.gn, acc);
         if (gb != NULL)
-            wg_bias(g, gstep, npix, o, gb);
+            wg_bias(&s, g, m, gb);
     }
     /* acc's (C*KH*KW, O) rows -> gw (O, C*KH*KW) */
-    wg_rows(acc, o, 1, o, rows, gw, use_avx512);
+    wg_rows(acc, o, 0, 1, 1, o, rows, gw, use_avx512);
 }
 
-
 #define WG_ARGS const float *x, int64_t xn, int64_t xh, int64_t xw, int64_t xc,                 \
-    const float *gy, int64_t gn, int64_t go, int64_t gp, int64_t n, int64_t c, int64_t o,      \
+    const float *gy, int64_t gn, int64_t gr, int64_t go, int64_t gp, int64_t n, int64_t c,     \
+    int64_t o,                                                                                 \
     int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sy, int64_t sx, float *scratch,    \
     float *acc, float *gw, float *gb
-#define WG_PASS x, xn, xh, xw, xc, gy, gn, go, gp, n, c, o, kh, kw, oh, ow, sy, sx, scratch, acc, gw, gb
+#define WG_PASS x, xn, xh, xw, xc, gy, gn, gr, go, gp, n, c, o, kh, kw, oh, ow, sy, sx, scratch, acc, gw, gb
 
 /* gw (O, C, KH, KW) and gb (O, or NULL) of images [0, n): see the top of the file. x's strides
- * xn, xh, xw, xc and gy's gn (image), go (channel), gp (pixel) are in elements; scratch holds
- * N*OH*OW*O floats unless go == 1 and gn == OH*OW*gp (else it may be NULL); acc holds
+ * xn, xh, xw, xc and gy's gn (image), gr (output row), go (channel), gp (pixel) are in
+ * elements; scratch holds N*OH*OW*O floats unless go == 1 (else it may be NULL); acc holds
  * C*KH*KW*O floats (the sums as (C, KH, KW, O) before their transposition into gw). */
-void ember_conv_wgrad_f32(WG_ARGS)
+void ember_conv_wgrad4_f32(WG_ARGS)
 {
 #ifdef WG_AVX512
     wg_run(__builtin_cpu_supports("avx512f"), WG_PASS);
@@ -348,7 +345,7 @@ void ember_conv_wgrad_f32(WG_ARGS)
 }
 
 /* The same on the portable path whatever the machine (for the tests). */
-void ember_conv_wgrad_plain_f32(WG_ARGS)
+void ember_conv_wgrad4_plain_f32(WG_ARGS)
 {
     wg_run(0, WG_PASS);
 }
