@@ -8,6 +8,8 @@ closed-form gradient in NumPy. When the backward itself runs with grad mode on
 backward works. instance_norm is batch_norm on a (1, N*C, ...) view, local_response_norm
 and rms_norm are compositions of ember ops, all as in torch.
 """
+import ctypes
+
 import numpy as np
 
 from .. import _kernels
@@ -15,7 +17,7 @@ from .._threads import blas_held, map_rows
 from .._tensor import _wrap
 from ..autograd.graph import _record, derivative
 from ..autograd.grad_mode import _State, no_grad
-from ._conv_split import elementwise_ranges, run_ranges
+from ._conv_split import batch_ranges, elementwise_ranges, run_ranges
 from ._util import _empty_batch
 from .pooling import avg_pool2d, avg_pool3d
 
@@ -78,6 +80,124 @@ def _per_channel(v, length):
     return np.repeat(v, length).reshape(v.shape[0], length)
 
 
+# ---- batch norm's compiled kernels (ember/_kernels/src/norm.c) ---------------------------------
+# Each takes an image range [n0, n1) of C-contiguous (N, C, L) arrays and makes one sweep over
+# it with the GIL released. Per-(image, channel) rows are reduced alone and added over N in
+# image order afterwards, so 1 and 2 threads give the same bits; the arithmetic is torch's CPU
+# kernel's, rounding for rounding (norm.c says how).
+
+_SUFFIX = {np.dtype(np.float32): 'f32', np.dtype(np.float64): 'f64'}
+for _s in _SUFFIX.values():
+    _kernels.declare(f'ember_bn_row_sums_{_s}', None, *['i64'] * 4, 'p', 'p')
+    _kernels.declare(f'ember_bn_row_sqdev_{_s}', None, *['i64'] * 4, 'p', 'p', 'p')
+    _kernels.declare(f'ember_bn_affine_{_s}', None, *['i64'] * 4, *['p'] * 4)
+    _kernels.declare(f'ember_bn_grad_sums_{_s}', None, *['i64'] * 4, *['p'] * 5)
+    _kernels.declare(f'ember_bn_grad_input_{_s}', None, *['i64'] * 4, *['p'] * 8)
+_kernels.declare('ember_bn_sum_images', None, 'i64', 'i64', 'p', 'p')
+
+# rows (spatial sizes) below which the NumPy code runs: a kernel pays a fixed cost per row
+_KERNEL_ROW_MIN = 16
+
+# elements from which the kernels split over the convolution's image ranges (that of
+# elementwise_ranges, for the NumPy code, until measured otherwise)
+_KERNEL_SPLIT_MIN = 1 << 18
+
+
+def _bn_kernels(*arrays):
+    """The kernel suffix ('f32'/'f64') for these (N, C, L) arrays, or None: they must be
+    C-contiguous, aligned, of one native float dtype, with rows of _KERNEL_ROW_MIN or more,
+    and the kernels available."""
+    a = arrays[0]
+    suffix = _SUFFIX.get(a.dtype)
+    if suffix is None or a.shape[2] < _KERNEL_ROW_MIN or not _kernels.available() or not all(
+            b.dtype == a.dtype and b.flags.c_contiguous and b.flags.aligned for b in arrays):
+        return None
+    return suffix
+
+
+def _kernel_ranges(a):
+    return batch_ranges(a.shape[0], a.size, _KERNEL_SPLIT_MIN)
+
+
+def _addr(a):
+    """A C-contiguous array as a kernel's pointer argument: ctypes.byref of a ctypes view of
+    its buffer costs a fifth of a.ctypes.data (a read-only or empty array takes that way)."""
+    try:
+        return ctypes.byref(ctypes.c_char.from_buffer(a))
+    except (TypeError, ValueError):
+        return a.ctypes.data
+
+
+def _kernel_call(name, suffix, ranges, n, *args):
+    """ember_bn_<name>_<suffix>(i, j, *args) over each image range (all of [0, n) when ranges
+    is None); args are integers and arrays (passed by address), None a NULL pointer."""
+    fn = _kernels.get(f'ember_bn_{name}_{suffix}')
+    args = [_addr(a) if isinstance(a, np.ndarray) else a for a in args]
+    if ranges is None:
+        fn(0, n, *args)
+    else:
+        run_ranges(lambda i, j: fn(i, j, *args), ranges)
+
+
+def _sum_images(rows):
+    """The (N, C) float64 rows a kernel wrote, added over N in image order."""
+    out = np.empty(rows.shape[1])
+    _kernels.get('ember_bn_sum_images')(rows.shape[0], rows.shape[1], _addr(rows), _addr(out))
+    return out
+
+
+def _kernel_const(v, dt):
+    """A per-channel operand as a contiguous array of dtype dt (None stays None)."""
+    return None if v is None else np.ascontiguousarray(v, dt)
+
+
+def _kernel_moments(x3, suffix, ranges):
+    """Per-channel mean and sum of squared deviations of an (N, C, L) array, in its dtype."""
+    n, c, length = x3.shape
+    rows = np.empty((n, c))
+    _kernel_call('row_sums', suffix, ranges, n, c, length, x3, rows)
+    mean = (_sum_images(rows) / (n * length)).astype(x3.dtype)
+    _kernel_call('row_sqdev', suffix, ranges, n, c, length, x3, mean, rows)
+    return mean, _sum_images(rows).astype(x3.dtype)
+
+
+def _kernel_affine(x3, mean, invstd, weight, bias, suffix, ranges):
+    """x * alpha + beta (one rounding) per channel: alpha = invstd * weight, beta = bias -
+    mean * alpha (one rounding for float32)."""
+    n, c, length = x3.shape
+    dt = x3.dtype
+    alpha = invstd if weight is None else invstd * weight.astype(dt, copy=False)
+    beta = -(mean.astype(np.float64) * alpha)
+    if bias is not None:
+        beta += bias
+    y = np.empty_like(x3)
+    _kernel_call('affine', suffix, ranges, n, c, length, x3, _kernel_const(alpha, dt),
+                 _kernel_const(beta, dt), y)
+    return y
+
+
+def _kernel_backward(g3, x3, mean, invstd, weight, training, need_gx, suffix, ranges):
+    """_backward's (gx, gw, gb) from the kernels."""
+    n, c, length = g3.shape
+    dt = g3.dtype
+    mean = _kernel_const(mean, dt)
+    rg, rgx = np.empty((n, c)), np.empty((n, c))
+    _kernel_call('grad_sums', suffix, ranges, n, c, length, g3, x3, mean, rg, rgx)
+    gb, dot = _sum_images(rg), _sum_images(rgx)
+    gx = None
+    if need_gx:
+        gx = np.empty_like(g3)
+        if training:
+            cnt = n * length
+            k = _kernel_const(dot.astype(dt) * invstd * invstd / dt.type(cnt), dt)
+            mean_g = (gb / cnt).astype(dt)
+        else:
+            k = mean_g = None
+        _kernel_call('grad_input', suffix, ranges, n, c, length, g3, x3, mean, mean_g, k,
+                     _kernel_const(invstd, dt), _kernel_const(weight, dt), gx)
+    return gx, (dot * invstd).astype(dt), gb.astype(dt)
+
+
 # ---- batch norm -------------------------------------------------------------------------------
 
 @_empty_batch(same_shape=True)
@@ -109,38 +229,57 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     # Few passes and one output allocation: y is built in place from x - mean, and the
     # backward recomputes x - mean rather than keeping a normalised copy alive.
     length = x3.shape[2]
-    ranges = _split_ranges(x3)
+    suffix = _bn_kernels(x3)     # the compiled kernels (one sweep per pass), or None
+    ranges = _split_ranges(x3) if suffix is None else _kernel_ranges(x3)
     if training:
         cnt = n * length
-        if ranges is None:
+        if suffix is not None:     # torch's arithmetic: var in dt, invstd in double
+            mean, var_sum = _kernel_moments(x3, suffix, ranges)
+            var = var_sum / dt.type(cnt)
+            invstd = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(dt)
+        elif ranges is None:
             mean = _bn_sums(x3) / dt.type(cnt)
             y = np.subtract(x3, _per_channel(mean, length))
             var = _bn_dots(y, y) / dt.type(cnt)
         else:
             mean, y, var = _split_moments(x3, ranges)
-        invstd = (1.0 / np.sqrt(var + dt.type(eps))).astype(dt, copy=False)
+        if suffix is None:
+            invstd = (1.0 / np.sqrt(var + dt.type(eps))).astype(dt, copy=False)
         if running_mean is not None:
             m = float(momentum)
             rm, rv = running_mean._data, running_var._data
             rm *= (1 - m)
             rm += (m * mean).astype(rm.dtype, copy=False)
-            unbiased = var * dt.type(cnt / max(cnt - 1, 1))
-            rv *= (1 - m)
-            rv += (m * unbiased).astype(rv.dtype, copy=False)
+            if suffix is not None:     # torch's: momentum * unbiased + rv * (1 - momentum)
+                unbiased = var_sum / dt.type(max(cnt - 1, 1))
+                rv[...] = (dt.type(m) * unbiased.astype(np.float64) +
+                           (dt.type(1 - m) * rv).astype(np.float64))
+            else:
+                unbiased = var * dt.type(cnt / max(cnt - 1, 1))
+                rv *= (1 - m)
+                rv += (m * unbiased).astype(rv.dtype, copy=False)
             _bump(running_mean)
             _bump(running_var)
     else:
         mean = running_mean._data.astype(dt, copy=False)
         invstd = (1.0 / np.sqrt(running_var._data.astype(dt, copy=False) +
                                 dt.type(eps))).astype(dt, copy=False)
-        y = None if ranges else np.subtract(x3, _per_channel(mean, length))
+        y = None if ranges or suffix else np.subtract(x3, _per_channel(mean, length))
     scale = invstd if weight is None else invstd * weight._data.astype(dt, copy=False)
-    shift = None if bias is None else _per_channel(bias._data.astype(dt, copy=False), length)
-    if ranges is None:
+    if suffix is not None:
+        y = _kernel_affine(x3, mean, invstd, None if weight is None else weight._data,
+                           None if bias is None else bias._data, suffix, ranges)
+        if not training:      # torch's backward takes 1 / sqrt(running_var + eps) in double
+            invstd = (1.0 / np.sqrt(running_var._data.astype(np.float64) + eps)).astype(dt)
+    elif ranges is None:
+        shift = None if bias is None else _per_channel(bias._data.astype(dt, copy=False),
+                                                       length)
         y *= _per_channel(scale, length)
         if shift is not None:
             y += shift
     else:
+        shift = None if bias is None else _per_channel(bias._data.astype(dt, copy=False),
+                                                       length)
         y = _split_affine(x3, y, mean, scale, shift, ranges)
     return _record(NativeBatchNormBackward0, y.reshape(x.shape), (input, weight, bias),
                    input=input, weight=weight, mean=mean, invstd=invstd,
@@ -195,8 +334,12 @@ def NativeBatchNormBackward0(grad, input, weight, mean, invstd, training, eps):
     g3 = g.reshape(n, c, -1)
     x3 = input._data.reshape(n, c, -1)
     scale = invstd if weight is None else weight._data.astype(g.dtype, copy=False) * invstd
-    ranges = _split_ranges(g3, x3)
-    if ranges is not None:
+    suffix = _bn_kernels(g3, x3)
+    if suffix is not None:
+        gx, gw, gb = _kernel_backward(g3, x3, mean, invstd,
+                                      None if weight is None else weight._data, training,
+                                      input._requires_grad, suffix, _kernel_ranges(g3))
+    elif (ranges := _split_ranges(g3, x3)) is not None:
         gx, gw, gb = _split_backward(g3, x3, mean, invstd, scale, training,
                                      input._requires_grad, ranges)
     else:

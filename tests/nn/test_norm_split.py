@@ -19,6 +19,7 @@ def every_size(monkeypatch, two_threads):
     """Two threads and no size floor: every batched contiguous array is split."""
     monkeypatch.setattr(_conv_split, '_ELEMENTWISE_MIN', 0)
     monkeypatch.setattr(elementwise, '_ELEMENTWISE_MIN', 0)
+    monkeypatch.setattr(norm, '_KERNEL_SPLIT_MIN', 0)     # batch norm's compiled kernels
 
 
 @pytest.fixture
