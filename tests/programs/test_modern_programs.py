@@ -35,7 +35,10 @@ def test_word_lm(tmp_path):
 
 
 def test_accelerator_program(tmp_path):
-    out = compare_program('accelerator_prog.py', tmp_path)
+    # a small CNN with BatchNorm trained in float32: the convolutions' sums in another order
+    # than torch's drift by an ulp and reach the 6th printed digit of the validation loss, and
+    # whether the softmax rows sum to exactly 1 (printed "1." rather than "1.0000")
+    out = compare_program('accelerator_prog.py', tmp_path, last_digit=1)
     assert 'Using cpu device' in out and 'best: accuracy' in out
 
 
