@@ -62,3 +62,10 @@ def test_the_library_is_not_a_python_module():
         pytest.skip('no compiled kernels (no C compiler)')
     with pytest.raises(ImportError, match='PyInit__lib'):
         __import__('ember._kernels._lib')
+
+
+def test_a_kernel_missing_from_an_older_library_runs_the_numpy_code():
+    _kernels.declare('ember_no_such_kernel', None, 'i64')
+    assert _kernels.get('ember_no_such_kernel') is None
+    if _kernels.available():
+        assert _kernels.get('ember_axpy_f32') is not None

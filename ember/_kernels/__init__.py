@@ -18,7 +18,7 @@ import os
 
 _ABI = 1                    # ember_kernels_abi() of a library built from these sources
 _SIGNATURES = {}            # name: (restype, argtypes)
-_FUNCTIONS = {}             # name: ctypes function, filled on first use
+_FUNCTIONS = {}             # name: ctypes function (False: not in the library), on first use
 _STATE = {'lib': None, 'why': None, 'loaded': False, 'on': True}
 
 
@@ -70,7 +70,7 @@ def get(name):
         return None
     fn = _FUNCTIONS.get(name)
     if fn is not None:
-        return fn
+        return fn or None       # False: missing from the library
     if not _STATE['loaded']:
         _load()
     lib = _STATE['lib']
@@ -78,7 +78,11 @@ def get(name):
         return None
     ctypes = importlib.import_module('ctypes')      # lazy: import time (loaded already)
     restype, argtypes = _SIGNATURES[name]
-    fn = getattr(lib, name)
+    try:
+        fn = getattr(lib, name)
+    except AttributeError:      # a library built before this kernel was written
+        _FUNCTIONS[name] = False
+        return None
     fn.restype = _ctype(ctypes, restype)
     fn.argtypes = [_ctype(ctypes, t) for t in argtypes]
     _FUNCTIONS[name] = fn
