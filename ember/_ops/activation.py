@@ -473,7 +473,6 @@ def _gelu_tanh(d, want_grad):
 
 def _gelu_np(d, approximate, want_grad=False):
     """(gelu(d), its derivative when want_grad and cheap to get, else None)."""
-    half = _c(0.5, d)
     if approximate == 'tanh':
         return _gelu_tanh(d, want_grad)
     if d.dtype == np.float32:

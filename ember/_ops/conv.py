@@ -64,7 +64,7 @@ def _check_conv(name, input, weight, bias, nsp, stride, padding, dilation, group
         raise RuntimeError(f'Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to '
                            f'{name}, but got input of size: {_fmt(input.shape)}')
     if weight.dim() != nsp + 2:
-        raise RuntimeError(f'weight should have at least three dimensions'
+        raise RuntimeError('weight should have at least three dimensions'
                            if weight.dim() < 3 else
                            f'Expected {nsp + 2}-dimensional weight for {nsp + 2}-dimensional '
                            f'input {_fmt(input.shape)}, but got {weight.dim()}-dimensional weight '

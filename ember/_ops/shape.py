@@ -14,7 +14,7 @@ from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
 from .complex import view_as_real, view_as_complex
 from .sampling import _constant_pad
-from ._util import (_arr, _size_args, _out, _as_view, _writeable_view, _fused, _alloc_errors,
+from ._util import (_size_args, _out, _as_view, _writeable_view, _fused, _alloc_errors,
                     _check_inplace,
                     _embed_slice, _rebase_inplace, _nograph)
 from ._autocast import autocast
@@ -422,7 +422,7 @@ def broadcast_shapes(*shapes):
         return Size(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s)
                                           for s in shapes]))
     except ValueError:
-        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape"
+        raise RuntimeError("Shape mismatch: objects cannot be broadcast to a single shape"
                            ) from None
 
 
