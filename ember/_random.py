@@ -761,10 +761,11 @@ def _bernoulli_scalar_mask(gen, p, n):
     u = k * 2**-53 with k the low 53 bits of a 64-bit draw, and p * 2**53 is exact, so
     ``u < p`` is ``k < ceil(p * 2**53)``: one integer compare, no float64 temporaries.
     """
+    p = float(p)
+    # ceil(p * 2**53) clamped to [0, 2**53]; a NaN p gives 0: every comparison is false
+    thr = 0 if not p > 0 else (1 << 53) if p >= 1 else math.ceil(p * 2.0 ** 53)
     kernel = _kernels.get('ember_mt19937_bernoulli53') if n >= _KERNEL_MIN else None
     if kernel is not None and not gen._vmap_error:
-        p = float(p)
-        thr = 0 if not p > 0 else (1 << 53) if p >= 1 else math.ceil(p * 2.0 ** 53)
         gen._prefetch = None    # drawn from a copy of the state: nothing to undo
         out = np.empty(n, np.bool_)
         gen._kernel_draws(kernel, n, thr, out.ctypes.data)
@@ -775,11 +776,6 @@ def _bernoulli_scalar_mask(gen, p, n):
         if nxt >= _PREFETCH_MIN:
             if get_num_threads() > 1:
                 gen._start_prefetch(nxt)
-    p = float(p)
-    if p != p:                                     # nan: every comparison is false
-        return np.zeros(n, np.bool_)
-    scaled = p * 2.0 ** 53
-    thr = 0 if scaled <= 0 else (1 << 53) if scaled >= 2.0 ** 53 else math.ceil(scaled)
     np.bitwise_and(raw, _MASK53, out=raw)
     return np.less(raw, np.uint64(thr))
 
