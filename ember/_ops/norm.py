@@ -121,7 +121,10 @@ def _kernel_ranges(a):
 
 def _addr(a):
     """A C-contiguous array as a kernel's pointer argument: ctypes.byref of a ctypes view of
-    its buffer costs a fifth of a.ctypes.data (a read-only or empty array takes that way)."""
+    its buffer costs a fifth of a.ctypes.data (a read-only or empty array takes that way);
+    None stays None (a NULL pointer)."""
+    if a is None:
+        return None
     try:
         return ctypes.byref(ctypes.c_char.from_buffer(a))
     except (TypeError, ValueError):
@@ -507,10 +510,6 @@ def _ln_kernel(name, *arrays):
     return _kernels.get(name)
 
 
-def _ptr(a):
-    return None if a is None else a.ctypes.data
-
-
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     """Normalise over the trailing `normalized_shape` dims, then scale and shift."""
     ns = _check_normalized(input, normalized_shape, weight, bias)
@@ -539,7 +538,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     def span(lo, hi):   # rows are independent: each span's values do not depend on the split
         xs, xh, ys = x2[lo:hi], xhat[lo:hi], y[lo:hi]
         if kernel is not None:  # the same steps, a row at a time, in one GIL-free call
-            kernel(hi - lo, d, xs.ctypes.data, _ptr(w), _ptr(b), eps, xh.ctypes.data,
+            kernel(hi - lo, d, xs.ctypes.data, _addr(w), _addr(b), eps, xh.ctypes.data,
                    invstd[lo:hi].ctypes.data, ys.ctypes.data)
             return
         np.subtract(xs, xs.mean(axis=1, keepdims=True), out=xh)
@@ -597,8 +596,8 @@ def NativeLayerNormBackward0(grad, input, weight, bias, xhat, invstd, ns, eps):
             pb = np.zeros(d, np.float32) if want_b else None
             tmp = np.empty(d, np.float32) if w is not None else None
             kernel(hi - lo, d, gs.ctypes.data, xh.ctypes.data, invstd[lo:hi].ctypes.data,
-                   _ptr(w), None if gx is None else gx[lo:hi].ctypes.data, _ptr(pw), _ptr(pb),
-                   _ptr(tmp))
+                   _addr(w), None if gx is None else gx[lo:hi].ctypes.data, _addr(pw), _addr(pb),
+                   _addr(tmp))
             return pw, pb
         pw = np.einsum('ij,ij->j', gs, xh) if want_w else None
         pb = gs.sum(axis=0) if want_b else None
