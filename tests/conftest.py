@@ -66,4 +66,5 @@ def kernel_path(request):
     else:
         if not _kernels.available():
             pytest.skip(f'no compiled kernels: {_kernels.why_not()}')
-        yield request.param
+        with _kernels.forced():     # the portable paths too, where the CPU lacks the wide ones
+            yield request.param

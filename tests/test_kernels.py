@@ -69,3 +69,36 @@ def test_a_kernel_missing_from_an_older_library_runs_the_numpy_code():
     assert _kernels.get('ember_no_such_kernel') is None
     if _kernels.available():
         assert _kernels.get('ember_axpy_f32') is not None
+
+
+def _cpu_flags():
+    with open('/proc/cpuinfo') as f:
+        for line in f:
+            if line.startswith('flags'):
+                return set(line.split(':', 1)[1].split())
+    return set()
+
+
+@pytest.mark.skipif(not _kernels.available() or not os.path.exists('/proc/cpuinfo'),
+                    reason='no compiled kernels, or no /proc/cpuinfo to check against')
+def test_simd_lanes_match_the_cpu():
+    flags = _cpu_flags()
+    expect = 16 if 'avx512f' in flags else 8 if {'avx2', 'fma'} <= flags else 1
+    assert _kernels.simd_lanes() == expect
+    with _kernels.disabled():
+        assert _kernels.simd_lanes() == 0 and not _kernels.wide(1)
+
+
+@pytest.mark.skipif(not _kernels.available(), reason='no compiled kernels (no C compiler)')
+def test_wide_only_kernels_wait_for_their_lanes(monkeypatch):
+    # an AVX-512-only fast path is not taken on an AVX2 CPU (its portable C loses to NumPy),
+    # except under forced(), with which the tests cover the portable C on any CPU
+    from ember._ops import conv
+    x = np.zeros((1, 8, 6, 6), np.float32)
+    w = np.zeros((4, 8, 3, 3), np.float32)
+    monkeypatch.setitem(_kernels._STATE, 'lanes', 8)
+    assert conv._direct(x, w, (1, 1), (1, 1)) is None
+    with _kernels.forced():
+        assert conv._direct(x, w, (1, 1), (1, 1)) is not None
+    monkeypatch.setitem(_kernels._STATE, 'lanes', 16)
+    assert conv._direct(x, w, (1, 1), (1, 1)) is not None

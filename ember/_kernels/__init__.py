@@ -9,6 +9,8 @@ kernel has the NumPy code it replaces beside its call, and the tests run both.
                                         library is missing, stale, or switched off
 
 `EMBER_KERNELS=0` in the environment switches them off; `why_not()` says why they are off.
+Kernels whose only fast path is a wide vector one ask `wide(lanes)` too: on a CPU without it
+(AVX2 only, for AVX-512 code) their portable C is slower than the NumPy code.
 ctypes releases the GIL for the duration of each call, so the parts of a split run in parallel.
 """
 import contextlib
@@ -19,7 +21,8 @@ import os
 _ABI = 1                    # ember_kernels_abi() of a library built from these sources
 _SIGNATURES = {}            # name: (restype, argtypes)
 _FUNCTIONS = {}             # name: ctypes function (False: not in the library), on first use
-_STATE = {'lib': None, 'why': None, 'loaded': False, 'on': True}
+_STATE = {'lib': None, 'why': None, 'loaded': False, 'on': True, 'forced': False}
+_SIGNATURES['ember_simd_lanes'] = ('i64', [])
 
 
 # short names for the C types of a signature, so that declaring does not import ctypes
@@ -87,6 +90,34 @@ def get(name):
     fn.argtypes = [_ctype(ctypes, t) for t in argtypes]
     _FUNCTIONS[name] = fn
     return fn
+
+
+def simd_lanes():
+    """Float lanes of the widest vector path the kernels take on this CPU (16 AVX-512F, 8 AVX2
+    with FMA, 1 neither), or 0 when the kernels are unavailable."""
+    if 'lanes' not in _STATE:
+        fn = get('ember_simd_lanes')
+        if fn is None:
+            return 0
+        _STATE['lanes'] = int(fn())
+    return _STATE['lanes'] if _STATE['on'] else 0
+
+
+def wide(lanes):
+    """Whether to call a kernel whose fast path needs `lanes` float lanes: this CPU has them,
+    or the tests force every kernel on (`forced()`) to cover the portable paths too."""
+    return _STATE['forced'] or simd_lanes() >= lanes
+
+
+@contextlib.contextmanager
+def forced():
+    """Call every available kernel inside the block, on any CPU (the tests' compiled path)."""
+    was = _STATE['forced']
+    _STATE['forced'] = True
+    try:
+        yield
+    finally:
+        _STATE['forced'] = was
 
 
 def available():

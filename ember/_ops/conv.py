@@ -481,13 +481,17 @@ _kernels.declare('ember_conv2d_f32', None, 'i64', 'i64', 'i64', 'i64', 'p', 'i64
                  'i64', 'p', 'p', 'i64', 'i64', 'i64', 'i64', 'p', 'i64', 'i64', 'i64')
 
 
+# the float lanes of the conv kernels' fast paths (their portable C is slower than NumPy's BLAS)
+_CONV_LANES = 16
+
+
 def _direct(x, w, stride, dilation):
     """The direct-convolution kernel when it takes this (groups=1) convolution: float32, one
     or two spatial dims, dilation 1, stride 1 or 2; else None (the NumPy engine)."""
     if (x.dtype != np.float32 or w.dtype != np.float32 or x.ndim not in (3, 4) or
             any(d != 1 for d in dilation) or any(s > 2 for s in stride)):
         return None
-    return _kernels.get('ember_conv2d_f32')
+    return _kernels.get('ember_conv2d_f32') if _kernels.wide(_CONV_LANES) else None
 
 
 def _direct_weights(w, b):
@@ -623,7 +627,7 @@ def _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl):
     if (nsp > 2 or xp.dtype != np.float32 or gy.dtype != np.float32 or
             any(d != 1 for d in dilation) or c * int(np.prod(ksize)) < 16):
         return None
-    fn = _kernels.get('ember_conv_wgrad4_f32')
+    fn = _kernels.get('ember_conv_wgrad4_f32') if _kernels.wide(_CONV_LANES) else None
     if fn is None:
         return None
     n, o = gy.shape[:2]

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define EMBER_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define EMBER_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define EMBER_CLONES
 #endif
