@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype
+from .. import _cpu, _dtype
 from .._tensor import Tensor, _wrap
 from . import quantized as _q
 from .pooling import max_pool1d, max_pool2d, max_pool3d
@@ -90,6 +90,24 @@ def fbgemm_pack_gemm_matrix_fp16(input):
     return _packed(('PackedGemmMatrixFP16', np.asarray(input._data).astype(np.float16)), 8)
 
 
+def _saturation(xq, wq):
+    """What fbgemm's int8 products lose on a CPU without AVX-512 VNNI: there vpmaddubsw adds
+    the raw products of each pair of k (uint8 x int8) into an int16, saturating, before the
+    int32 sums and the zero-point terms. Exact products differ from those only where a pair
+    saturates: their difference (N, O)."""
+    k = xq.shape[1]
+    if k % 2:
+        xq = np.pad(xq, ((0, 0), (0, 1)))
+        wq = np.pad(wq, ((0, 0), (0, 1)))
+    out = np.empty((xq.shape[0], wq.shape[0]), np.int64)
+    step = max(1, (1 << 22) // max(1, wq.shape[0] * xq.shape[1]))    # rows per ~32 MB
+    for i in range(0, xq.shape[0], step):
+        x = xq[i:i + step]
+        pairs = x[:, None, 0::2] * wq[None, :, 0::2] + x[:, None, 1::2] * wq[None, :, 1::2]
+        out[i:i + step] = (np.clip(pairs, -32768, 32767) - pairs).sum(-1)
+    return out
+
+
 def _int8_linear(input, packed, weight_scale, weight_zero_point, bias):
     wq, = _unpack(packed, 'PackBMatrix')
     x = np.asarray(input._data, np.float32)
@@ -98,6 +116,8 @@ def _int8_linear(input, packed, weight_scale, weight_zero_point, bias):
     sx, zx = _q._choose_qparams(mn, mx, 0, 255)
     xq = _q._quantize_array(x2, sx, zx, _dtype.quint8).astype(np.int64)
     acc = (xq - zx) @ (wq.astype(np.int64) - int(weight_zero_point)).T
+    if 'avx512_vnni' not in _cpu.flags() and xq.size and wq.size:
+        acc += _saturation(xq, wq.astype(np.int64))
     scale = np.float32(np.float32(sx) * np.float32(weight_scale))
     out = (acc.astype(np.float32) * scale).astype(np.float32)
     if bias is not None:

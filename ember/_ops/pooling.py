@@ -21,6 +21,7 @@ from .elementwise import relu
 from .index import gather
 from ._autocast import autocast
 from ._conv_split import batch_ranges, run_ranges
+from .. import _kernels
 
 __all__ = ['max_pool1d', 'max_pool2d', 'max_pool3d', 'max_pool1d_with_indices',
            'max_pool2d_with_indices', 'max_pool3d_with_indices', 'avg_pool1d', 'avg_pool2d',
@@ -154,13 +155,56 @@ def _tile_views(x, k, out):
 _SPLIT_MIN = 1 << 18
 
 
+# The compiled 1-d and 2-d tiled max pool (ember/_kernels/src/pool.c): one pass over the input
+# for the maximum and its position, one write of the gradient, per image range.
+for _s in ('f32', 'f64'):
+    _kernels.declare(f'ember_max_pool2d_tiled_{_s}', None, *['i64'] * 4, 'p', *['i64'] * 4,
+                     'p', 'p')
+    _kernels.declare(f'ember_max_pool2d_tiled_backward_{_s}', None, *['i64'] * 8, 'p', 'p',
+                     'p')
+_POOL_SUFFIX = {np.dtype(np.float32): 'f32', np.dtype(np.float64): 'f64'}
+
+
+def _pool_kernel(name, a, k):
+    """The compiled kernel `name` for this C-contiguous float input or gradient a (N, C, *S)
+    and kernel k (1-d or 2-d), or None (the NumPy code)."""
+    suffix = _POOL_SUFFIX.get(a.dtype)
+    if suffix is None or len(k) > 2 or not a.flags.c_contiguous or int(np.prod(k)) >= 32767:
+        return None
+    return _kernels.get(f'ember_{name}_{suffix}')
+
+
+def _plane_dims(shape, k, out):
+    """(H, W, kh, kw, OH, OW) of a 1-d or 2-d pooling, 1-d as one row."""
+    sp, k, out = tuple(shape[2:]), tuple(k), tuple(out)
+    if len(sp) == 1:
+        sp, k, out = (1,) + sp, (1,) + k, (1,) + out
+    return sp + k + out
+
+
+def _kernel_ranges(fn, ranges, n):
+    """fn over the image ranges, or fn(0, n) on this thread when there are none."""
+    if ranges is None:
+        fn(0, n)
+    else:
+        run_ranges(fn, ranges)
+
+
 def _max_tiled_split(x, k, out):
     ranges = batch_ranges(x.shape[0], x.size, _SPLIT_MIN)
-    if ranges is None:
+    fn = _pool_kernel('max_pool2d_tiled', x, k)
+    if ranges is None and fn is None:
         return _max_tiled(x, k, out)
     kk = int(np.prod(k))
     best = np.empty(x.shape[:2] + tuple(out), dtype=x.dtype)
     arg = np.empty(best.shape, dtype=np.int16 if kk < 32767 else np.int32)
+    if fn is not None:
+        c = x.shape[1]
+        h, w, kh, kw, oh, ow = _plane_dims(x.shape, k, out)
+        xa, ba, aa = x.ctypes.data, best.ctypes.data, arg.ctypes.data
+        _kernel_ranges(lambda i, j: fn(i * c, j * c, h, w, xa, kh, kw, oh, ow, ba, aa),
+                       ranges, x.shape[0])
+        return best, arg
     run_ranges(lambda i, j: _max_tiled(x[i:j], k, out, best[i:j], arg[i:j]), ranges)
     return best, arg
 
@@ -191,11 +235,11 @@ def _max_tiled(x, k, out, best=None, arg=None):
     if x.dtype.kind in 'fc':
         nan = best != best
         if nan.any():
-            # NaN windows: torch points at the first NaN
-            first = np.full(best.shape, kk, dtype=arg.dtype)
-            for i in range(kk - 1, -1, -1):
-                np.copyto(first, i, where=views[i] != views[i])
-            np.copyto(arg, first, where=nan)
+            # NaN windows: torch points at the last NaN (each NaN replaces the running max)
+            last = np.zeros(best.shape, dtype=arg.dtype)
+            for i in range(kk):
+                np.copyto(last, i, where=views[i] != views[i])
+            np.copyto(arg, last, where=nan)
     return best, arg
 
 
@@ -244,6 +288,7 @@ def _max_scatter_tiled(g, arg, meta, buf=None):
         buf = _buffer(buf, shape, g.dtype, True)  # inf * False would be nan: mask instead
         for i, v in enumerate(_tile_views(buf, k, out)):
             np.copyto(v, g, where=arg == i)
+        buf += 0    # a winner's -0.0 -> +0.0, as torch's accumulation into zeros gives
         return buf
     # windows may stop short of the input's end: those trailing elements stay zero
     exact = all(o * kk == n for o, kk, n in zip(out, k, shape[2:]))
@@ -272,6 +317,15 @@ def _max_scatter(g, arg, meta):
     ext0 = tuple((o - 1) * ss + dd * (kk - 1) + 1 for o, ss, dd, kk in zip(out, s, d, k))
     if _tiled(k, s, p, d, ext0, sp):
         ranges = batch_ranges(shape[0], int(np.prod(shape)), _SPLIT_MIN)
+        fn = _pool_kernel('max_pool2d_tiled_backward', g, k)
+        if fn is not None and arg.dtype == np.int16 and arg.flags.c_contiguous:
+            buf = np.empty(shape[:2] + tuple(sp), dtype=g.dtype)
+            c = shape[1]
+            h, w, kh, kw, oh, ow = _plane_dims(shape, k, out)
+            ga, aa, ba = g.ctypes.data, arg.ctypes.data, buf.ctypes.data
+            _kernel_ranges(lambda i, j: fn(i * c, j * c, h, w, kh, kw, oh, ow, ga, aa, ba),
+                           ranges, shape[0])
+            return buf
         if ranges is None:
             return _max_scatter_tiled(g, arg, meta)
         buf = np.empty(shape, dtype=g.dtype)

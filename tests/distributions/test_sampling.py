@@ -15,11 +15,13 @@ torch = pytest.importorskip('torch')
 # and arithmetic: bit for bit torch's
 EXACT = ['Normal', 'Normal-batch', 'Uniform', 'Bernoulli-probs', 'Bernoulli-logits',
          'Categorical', 'Categorical-logits', 'OneHotCategorical', 'Multinomial', 'Exponential',
-         'Cauchy', 'HalfNormal', 'HalfCauchy', 'Geometric', 'VonMises', 'GeneralizedPareto',
+         'Cauchy', 'HalfNormal', 'HalfCauchy', 'Geometric', 'VonMises',
          'Independent', 'MixtureSameFamily', 'OneHotCategoricalStraightThrough']
 # the same primitive draws, then exp/log/pow/log1p (NumPy's libm, not torch's SLEEF) or a matrix
 # product (NumPy's, not torch's BLAS kernel): equal to a few ulps
-NEAR = ['Laplace', 'LogNormal', 'Gumbel', 'Pareto', 'Weibull', 'ContinuousBernoulli',
+# (GeneralizedPareto equals torch's on AVX-512 CPUs; on AVX2 ones torch's float64 log1p
+# rounds an ulp otherwise here and there)
+NEAR = ['GeneralizedPareto', 'Laplace', 'LogNormal', 'Gumbel', 'Pareto', 'Weibull', 'ContinuousBernoulli',
         'ContinuousBernoulli-logits', 'Kumaraswamy', 'LogisticNormal', 'RelaxedBernoulli',
         'RelaxedOneHotCategorical', 'TransformedDistribution', 'MultivariateNormal-cov',
         'MultivariateNormal-tril', 'MultivariateNormal-prec', 'LowRankMultivariateNormal']
