@@ -617,22 +617,35 @@ def _per_image_gemm(out_sp):
 _kernels.declare('ember_conv_wgrad4_f32', None, *(['p'] + ['i64'] * 4 + ['p'] + ['i64'] * 13 +
                                                   ['p'] * 4))
 
+# On an AVX2 CPU (its path: tiles of 8-float vectors) the kernel beats NumPy's BLAS only up to
+# this many input times output channels. One thread, the yardsticks' layers, NumPy -> kernel ms
+# (AMD EPYC, AVX2): lenet 1->6 1.15 -> 0.45, 6->16 0.87 -> 0.37, resnet 3->16 0.97 -> 0.42,
+# 16->16 3.45 -> 1.70, 16->32 s2 1.30 -> 1.07, unet 16->16 1.61 -> 0.85, 32->16 2.93 -> 2.0,
+# 16->32 0.69 -> 0.45; at 32x32 channels as fast (0.9-1.15x), from 64x32 0.75-0.9x (unet
+# 128->128 1.05 -> 1.27, 64->64 1.08 -> 1.21; resnet 64->64 2.08 -> 2.80): there the tiles
+# (likely) read their input and gy rows from L2, up to 3 cache lines per 12 FMAs.
+_WGRAD_AVX2_MAX_CO = 512
+
 
 def _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl):
     """_weight_grad by the compiled kernel (conv_wgrad.c: no columns, the whole image range in
     one call without the GIL), or None where it does not apply: float32, 1-d and 2-d, no
     dilation, input and gy on whole-element strides, and at least 16 kernel taps times input
     channels (below that, as U-Net's 1-channel 3x3 first layer, its register tiles are too
-    thin: 1.3-1.5x slower than the NumPy code on one thread; 1.2-1.5x faster at 25 and 27)."""
+    thin: 1.3-1.5x slower than the NumPy code on one thread; 1.2-1.5x faster at 25 and 27).
+    On AVX2 (no AVX-512) from 9 taps times channels (U-Net's first layer: 0.33 -> 0.21 ms) to
+    _WGRAD_AVX2_MAX_CO input times output channels."""
     nsp = len(ksize)
     c = xp.shape[-1] if last else xp.shape[1]
+    n, o = gy.shape[:2]
+    avx512 = _kernels.wide(16)      # or the tests' forced kernels
     if (nsp > 2 or xp.dtype != np.float32 or gy.dtype != np.float32 or
-            any(d != 1 for d in dilation) or c * int(np.prod(ksize)) < 16):
+            any(d != 1 for d in dilation) or c * int(np.prod(ksize)) < (16 if avx512 else 9) or
+            (c * o > _WGRAD_AVX2_MAX_CO and not avx512)):
         return None
     fn = _kernels.get('ember_conv_wgrad4_f32') if _kernels.wide(_WGRAD_LANES) else None
     if fn is None:
         return None
-    n, o = gy.shape[:2]
     out_sp = (1,) * (2 - nsp) + tuple(gy.shape[2:])
     k2 = (1,) * (2 - nsp) + tuple(ksize)
     s2 = (1,) * (2 - nsp) + tuple(stride)
