@@ -100,6 +100,8 @@ ODD = [
     ((2, 7, 9, 10), (13, 7, 3, 3), dict(padding=1)),               # O = 8 + 5, 63 rows
     ((2, 3, 10, 9), (44, 3, 3, 3), dict(stride=2)),                # 6 vectors: 3 + 3, 4 lanes
     ((3, 5, 7, 7), (7, 5, 2, 2), dict(padding=1)),                 # O < 8: 12-row tiles
+    ((2, 4, 23, 29), (40, 4, 3, 3), dict(padding=1)),    # gy packed 512 pixels at a time
+    ((3, 6, 45, 40), (33, 6, 3, 3), dict(padding=1, stride=2)),    # and 1 lane left
 ]
 
 
@@ -233,6 +235,7 @@ def _gy_layout(gy, layout):
     (2, 3, 24, (8, 8), (3, 3), (1, 1), 'nchw'),         # whole 8 x 8 transpositions only
     (2, 7, 44, (5, 13), (3, 3), (1, 1), 'nchw'),        # 8 x 8 ones and the edges
     (2, 9, 8, (1, 19), (1, 3), (1, 2), 'nchw'),         # 1-d, one vector
+    (3, 5, 33, (23, 20), (3, 3), (2, 2), 'padded'),     # AVX2: gy packed in chunks
 ])
 def test_the_c_paths_with_the_bias_gradient(name, n, c, o, hw, k, s, layout):
     oh, ow = hw
