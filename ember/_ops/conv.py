@@ -617,14 +617,12 @@ def _per_image_gemm(out_sp):
 _kernels.declare('ember_conv_wgrad4_f32', None, *(['p'] + ['i64'] * 4 + ['p'] + ['i64'] * 13 +
                                                   ['p'] * 4))
 
-# On an AVX2 CPU (its path: tiles of 8-float vectors) the kernel beats NumPy's BLAS only up to
-# this many input times output channels. One thread, the yardsticks' layers, NumPy -> kernel ms
-# (AMD EPYC, AVX2): lenet 1->6 1.15 -> 0.45, 6->16 0.87 -> 0.37, resnet 3->16 0.97 -> 0.42,
-# 16->16 3.45 -> 1.70, 16->32 s2 1.30 -> 1.07, unet 16->16 1.61 -> 0.85, 32->16 2.93 -> 2.0,
-# 16->32 0.69 -> 0.45; at 32x32 channels as fast (0.9-1.15x), from 64x32 0.75-0.9x (unet
-# 128->128 1.05 -> 1.27, 64->64 1.08 -> 1.21; resnet 64->64 2.08 -> 2.80): there the tiles
-# (likely) read their input and gy rows from L2, up to 3 cache lines per 12 FMAs.
-_WGRAD_AVX2_MAX_CO = 512
+# Its AVX2 path (8-float vectors, gy packed), one thread, the yardsticks' layers, NumPy -> kernel
+# ms on an AMD EPYC: lenet 1->6 1.15 -> 0.45, 6->16 0.88 -> 0.38; resnet 3->16 0.97 -> 0.43,
+# 16->16 3.6 -> 1.8, 16->32 s2 1.36 -> 1.02, 32->32 2.5 -> 1.85, 32->64 s2 1.06 -> 1.07,
+# 64->64 2.15 -> 1.90; unet 1->16 0.21-0.28 -> 0.13-0.18, 16->16 1.62 -> 0.87, 16->32 0.68 ->
+# 0.49, 32->32 1.20 -> 0.86, 32->64 0.57 -> 0.51, 64->64 1.08 -> 0.93, 64->128 0.57 -> 0.50,
+# 128->128 1.05 -> 1.0, 128->64 2.15 -> 2.0, 64->32 2.4 -> 1.8, 32->16 3.0 -> 1.95.
 
 
 def _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl):
@@ -633,15 +631,13 @@ def _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl):
     dilation, input and gy on whole-element strides, and at least 16 kernel taps times input
     channels (below that, as U-Net's 1-channel 3x3 first layer, its register tiles are too
     thin: 1.3-1.5x slower than the NumPy code on one thread; 1.2-1.5x faster at 25 and 27).
-    On AVX2 (no AVX-512) from 9 taps times channels (U-Net's first layer: 0.33 -> 0.21 ms) to
-    _WGRAD_AVX2_MAX_CO input times output channels."""
+    The AVX2 path (no AVX-512) is taken from 9 (U-Net's first layer, 1.5-1.6x faster)."""
     nsp = len(ksize)
     c = xp.shape[-1] if last else xp.shape[1]
     n, o = gy.shape[:2]
-    avx512 = _kernels.wide(16)      # or the tests' forced kernels
+    fewest = 16 if _kernels.wide(16) else 9     # AVX-512 (or the tests' forced kernels): 16
     if (nsp > 2 or xp.dtype != np.float32 or gy.dtype != np.float32 or
-            any(d != 1 for d in dilation) or c * int(np.prod(ksize)) < (16 if avx512 else 9) or
-            (c * o > _WGRAD_AVX2_MAX_CO and not avx512)):
+            any(d != 1 for d in dilation) or c * int(np.prod(ksize)) < fewest):
         return None
     fn = _kernels.get('ember_conv_wgrad4_f32') if _kernels.wide(_WGRAD_LANES) else None
     if fn is None:
