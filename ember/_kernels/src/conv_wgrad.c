@@ -18,7 +18,8 @@
  *
  * Without AVX-512F, the AVX2 + FMA path does the same with 8-float vectors in 16 ymm registers:
  * tiles of at most 12 accumulators (R rows x V vectors: 12 x 1, 6 x 2, 4 x 3), the V gy
- * vectors and one broadcast, and 8 x 8 transpositions.
+ * vectors and one broadcast, and 8 x 8 transpositions. When O makes more than one block of V
+ * vectors, each block's part of gy is first packed, a chunk of pixels at a time.
  */
 #include <string.h>
 
@@ -333,9 +334,10 @@ static void wg_group_avx512(const wg_shape *s, const float *x, const float *g, i
 
 /* accumulators per tile: with the V gy vectors and a broadcast they fill the 16 ymm registers */
 #define WG8_ACC 12
-/* pixels of gy packed at a time when the output channels make more than one block of vectors
- * (each block's 1-3 vectors a strided part of gy's rows): 48 KB. Packed, 64-128 channel layers
- * ran at 77-88 GFLOP/s instead of 52-65 (chunks of 128 pixels: 72-79; 2048: as 512) */
+/* pixels of gy packed at a time (48 KB on the stack) when the output channels make more than
+ * one block of vectors, each block's 1-3 vectors a strided part of gy's rows: packed, the
+ * 64-128 channel layers ran at 75-88 GFLOP/s instead of 52-65 (chunks of 128 pixels: 72-79;
+ * 2048: as 512) */
 #define WG8_CHUNK 512
 
 /* where a run of pixels starts: pixel (y, xx) of an image, its input corner and gy row */
@@ -344,9 +346,9 @@ typedef struct {
     int64_t y, xx;
 } wg_pos;
 
-/* wg_tile with 8-float vectors: rows [r0, r0+R) x channels [o0, o0 + 8V) of gw += one
- * group's products; last: the lanes of the last vector that are channels (all-ones lanes),
- * loaded and stored under that mask. */
+/* wg_tile with 8-float vectors: R rows x 8V channels of gw (at out + dst[r]) += the products
+ * of the np pixels from `at` (rows and images wrapping by s's strides); last: the lanes of the
+ * last vector that are channels (all-ones lanes), loaded and stored under that mask. */
 static inline __attribute__((always_inline, target("avx2,fma")))
 void wg_tile8(const int R, const int V, const wg_shape *s, const wg_pos *at, int64_t np,
               const int64_t *off, const int64_t *dst, __m256i last, float *out)
@@ -432,8 +434,8 @@ static const wg_tile8_fn wg_tiles8_2[6] = {WG8_P6(2)};
 static const wg_tile8_fn wg_tiles8_3[4] = {WG8_P4(3)};
 static const wg_tile8_fn *const wg_tiles8[4] = {NULL, wg_tiles8_1, wg_tiles8_2, wg_tiles8_3};
 
-/* One block of v vectors (output channels [o0, o0 + 8v) of gw and of s's gy): every tile of at
- * most WG8_ACC / v rows over the np pixels from `at`. */
+/* One block of v vectors, output channels [o0, o0 + 8v) of gw (their gy at `at`): every tile
+ * of at most WG8_ACC / v rows over the np pixels from `at`. */
 __attribute__((target("avx2,fma")))
 static void wg_block_avx2(const wg_shape *s, const wg_pos *at, int64_t np, int v, int64_t o0,
                           __m256i last, float *gw)
