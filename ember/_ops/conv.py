@@ -634,7 +634,6 @@ def _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl):
     The AVX2 path (no AVX-512) is taken from 9 (U-Net's first layer, 1.5-1.6x faster)."""
     nsp = len(ksize)
     c = xp.shape[-1] if last else xp.shape[1]
-    n, o = gy.shape[:2]
     fewest = 16 if _kernels.wide(16) else 9     # AVX-512 (or the tests' forced kernels): 16
     if (nsp > 2 or xp.dtype != np.float32 or gy.dtype != np.float32 or
             any(d != 1 for d in dilation) or c * int(np.prod(ksize)) < fewest):
@@ -642,6 +641,7 @@ def _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl):
     fn = _kernels.get('ember_conv_wgrad4_f32') if _kernels.wide(_WGRAD_LANES) else None
     if fn is None:
         return None
+    n, o = gy.shape[:2]
     out_sp = (1,) * (2 - nsp) + tuple(gy.shape[2:])
     k2 = (1,) * (2 - nsp) + tuple(ksize)
     s2 = (1,) * (2 - nsp) + tuple(stride)
