@@ -154,9 +154,9 @@ def test_conv1d(kernel_path, taken):
 
 @pytest.mark.skipif(_kernels.simd_lanes() != 8, reason='an AVX2 CPU without AVX-512F')
 @pytest.mark.parametrize('c,o,k,want', [
-    (1, 16, 3, True),       # 9 taps: taken on AVX2 (not on AVX-512)
-    (2, 16, 2, False),      # 8
-    (64, 72, 3, True),
+    (1, 16, 3, True),       # 9 taps x channels: taken on AVX2 (not on AVX-512)
+    (2, 16, 2, False),      # 8: NumPy's
+    (64, 72, 3, True),      # wide layers too (gy packed)
 ])
 def test_the_avx2_gates(c, o, k, want, taken):
     assert_conv_grads_as_torch((2, c, 10, 10), (o, c, k, k), dict(padding=1),
