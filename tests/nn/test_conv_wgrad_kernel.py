@@ -96,6 +96,12 @@ ODD = [
     ((3, 3, 11, 10), (33, 3, 3, 3), dict(padding=1, stride=2)),    # C = 3, stride 2
     ((2, 24, 7, 5), (8, 24, 1, 1), dict(padding=1)),               # a padded 1x1 kernel
     ((2, 6, 9, 8), (12, 6, 2, 4), dict(padding='same')),           # even kernel, lo != hi
+    # the AVX2 path's tiles (8-channel vectors in blocks of 1-3, <= 12 accumulators)
+    ((2, 7, 9, 10), (13, 7, 3, 3), dict(padding=1)),               # O = 8 + 5, 63 rows
+    ((2, 3, 10, 9), (44, 3, 3, 3), dict(stride=2)),                # 6 vectors: 3 + 3, 4 lanes
+    ((3, 5, 7, 7), (7, 5, 2, 2), dict(padding=1)),                 # O < 8: 12-row tiles
+    ((2, 4, 23, 29), (40, 4, 3, 3), dict(padding=1)),    # gy packed 512 pixels at a time
+    ((3, 6, 45, 40), (33, 6, 3, 3), dict(padding=1, stride=2)),    # and 1 lane left
 ]
 
 
@@ -142,7 +148,20 @@ def test_only_the_weight_needs_a_gradient(bias, kernel_path, taken):
 def test_conv1d(kernel_path, taken):
     assert_conv_grads_as_torch((3, 8, 40), (20, 8, 3), dict(padding=1))
     assert_conv_grads_as_torch((3, 8, 41), (20, 8, 5), dict(stride=2))
+    assert_conv_grads_as_torch((2, 5, 37), (11, 5, 4), dict(stride=2, padding=1))
     assert taken and all(t == (kernel_path == 'compiled') for t in taken)
+
+
+@pytest.mark.skipif(_kernels.simd_lanes() != 8, reason='an AVX2 CPU without AVX-512F')
+@pytest.mark.parametrize('c,o,k,want', [
+    (1, 16, 3, True),       # 9 taps x channels: taken on AVX2 (not on AVX-512)
+    (2, 16, 2, False),      # 8: NumPy's
+    (64, 72, 3, True),      # wide layers too (gy packed)
+])
+def test_the_avx2_gates(c, o, k, want, taken):
+    assert_conv_grads_as_torch((2, c, 10, 10), (o, c, k, k), dict(padding=1),
+                               need=(c > 1, True, True))
+    assert taken == [want]
 
 
 @pytest.fixture
@@ -164,10 +183,12 @@ def test_grads_as_torch_split_across_two_threads(xshape, wshape, kw, kernel_path
     assert len(taken) == 2 and all(t == (kernel_path == 'compiled') for t in taken)
 
 
-# ---- the C function itself: the AVX-512 path and the portable one ------------------------------
+# ---- the C function itself: the AVX-512, AVX2 and portable paths ------------------------------
 
 _kernels.declare('ember_conv_wgrad4_plain_f32', None, *(['p'] + ['i64'] * 4 + ['p'] +
                                                         ['i64'] * 13 + ['p'] * 4))
+_kernels.declare('ember_conv_wgrad4_avx2_f32', None, *(['p'] + ['i64'] * 4 + ['p'] +
+                                                       ['i64'] * 13 + ['p'] * 4))
 
 
 def _reference(x, gy, k, s):
@@ -202,13 +223,18 @@ def _gy_layout(gy, layout):
 
 
 @pytest.mark.skipif(not _kernels.available(), reason='no compiled kernels')
-@pytest.mark.parametrize('name', ['ember_conv_wgrad4_f32', 'ember_conv_wgrad4_plain_f32'])
+@pytest.mark.parametrize('name', ['ember_conv_wgrad4_f32', 'ember_conv_wgrad4_avx2_f32',
+                                  'ember_conv_wgrad4_plain_f32'])
 @pytest.mark.parametrize('n,c,o,hw,k,s,layout', [
     (3, 5, 21, (9, 11), (3, 3), (2, 2), 'nchw'),
     (2, 16, 70, (8, 8), (3, 3), (1, 1), 'last'),
     (2, 1, 6, (12, 12), (5, 5), (1, 1), 'nchw_wide'),
     (1, 130, 17, (4, 5), (2, 3), (1, 2), 'padded'),
     (3, 4, 33, (7, 6), (3, 3), (1, 1), 'padded'),
+    (2, 3, 24, (8, 8), (3, 3), (1, 1), 'nchw'),         # whole 8 x 8 transpositions only
+    (2, 7, 44, (5, 13), (3, 3), (1, 1), 'nchw'),        # 8 x 8 ones and the edges
+    (2, 9, 8, (1, 19), (1, 3), (1, 2), 'nchw'),         # 1-d, one vector
+    (3, 5, 33, (23, 20), (3, 3), (2, 2), 'padded'),     # AVX2: gy packed in chunks
 ])
 def test_the_c_paths_with_the_bias_gradient(name, n, c, o, hw, k, s, layout):
     oh, ow = hw
