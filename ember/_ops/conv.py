@@ -481,8 +481,10 @@ _kernels.declare('ember_conv2d_f32', None, 'i64', 'i64', 'i64', 'i64', 'p', 'i64
                  'i64', 'p', 'p', 'i64', 'i64', 'i64', 'i64', 'p', 'i64', 'i64', 'i64')
 
 
-# the float lanes of the conv kernels' fast paths (their portable C is slower than NumPy's BLAS)
-_CONV_LANES = 16
+# the float lanes of the conv kernels' fast paths (their portable C is slower than NumPy's BLAS):
+# the direct convolution's AVX2 path (8), the weight gradient's AVX-512 one (16)
+_CONV_LANES = 8
+_WGRAD_LANES = 16
 
 
 def _direct(x, w, stride, dilation):
@@ -627,7 +629,7 @@ def _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl):
     if (nsp > 2 or xp.dtype != np.float32 or gy.dtype != np.float32 or
             any(d != 1 for d in dilation) or c * int(np.prod(ksize)) < 16):
         return None
-    fn = _kernels.get('ember_conv_wgrad4_f32') if _kernels.wide(_CONV_LANES) else None
+    fn = _kernels.get('ember_conv_wgrad4_f32') if _kernels.wide(_WGRAD_LANES) else None
     if fn is None:
         return None
     n, o = gy.shape[:2]
