@@ -338,9 +338,6 @@ AVX2 static void conv8_block_##R##_##P##_##Q(int64_t KH, int64_t J, int64_t xrow
         }                                                                                     \
     } else if (ys_p == 1) {                                                                   \
         /* 8 pixels x 8 channels transposed: channel i's pixels in m[i], Q of them per row */ \
-        const __m256i next = _mm256_setr_epi32(Q, Q + 1, Q + 2, Q + 3, Q + 4, Q + 5, Q + 6,  \
-                                               Q + 7);                                        \
-        (void)next;                                                                           \
         _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                                   \
             _Pragma("GCC unroll 2") for (int g = 0; g < (P + 7) / 8; g++) {                   \
                 __m256 m[8];                                                                  \
@@ -355,9 +352,11 @@ AVX2 static void conv8_block_##R##_##P##_##Q(int64_t KH, int64_t J, int64_t xrow
                         float *yo = y + (8 * r + i) * ys_o + 8 * g;                           \
                         if ((Q) == (P)) {                                                     \
                             store8_n(yo, m[i], np_);                                          \
-                        } else { /* two rows (P <= 8) */                                      \
+                        } else { /* two rows (P <= 8): the second's Q shifted down */         \
+                            const __m256i up = _mm256_setr_epi32(Q, Q + 1, Q + 2, Q + 3,     \
+                                                                 Q + 4, Q + 5, Q + 6, Q + 7); \
                             store8_n(yo, m[i], Q);                                            \
-                            store8_n(yo + y2, _mm256_permutevar8x32_ps(m[i], next), Q);       \
+                            store8_n(yo + y2, _mm256_permutevar8x32_ps(m[i], up), Q);         \
                         }                                                                     \
                     }                                                                         \
             }                                                                                 \
