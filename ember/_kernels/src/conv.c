@@ -402,8 +402,14 @@ static const conv8_block_fn conv8_pairs_2[MAX8_Q2 + 1] = {
  * yardsticks' largest slice, 128 channels 3x3, is 72 KB; above it, the weights as they are). */
 #define PACK8_MAX (24 * 1024)
 
+/* Below this many (kh, j) steps a block is bound by its NCHW stores, not its FMAs: there one
+ * register x 12 pixels (8 channel rows of 12 pixels) beats 2 x 6 (16 rows of 6, which at 32
+ * and 64 pixel images all fall in one L1 set): 3 -> 16 channels 3x3 at 32x32 1.27x, 1 -> 16
+ * at 64x64 1.1x, 6 -> 16 1.1x; about even at 4, slower from 8 (0.94x). */
+#define SHALLOW8 64
+
 /* conv_avx512's loops on the 8-channel blocks: two registers (16 channels) while more than 8
- * channels remain, one for the last 8 or fewer */
+ * channels remain and the blocks are deep enough, else one */
 AVX2 static void conv_avx2(int64_t n, int64_t Hp, int64_t Wp, int64_t C, const float *xp,
                            int64_t KH, int64_t KW, int64_t O, int64_t Opad, const float *w,
                            const float *bias, int64_t sh, int64_t sw, int64_t OH, int64_t OW,
@@ -417,7 +423,7 @@ AVX2 static void conv_avx2(int64_t n, int64_t Hp, int64_t Wp, int64_t C, const f
     const int64_t per = KH * J * Opad > Hp * xrow ? n : 1;
     for (int64_t i0 = 0; i0 < n; i0 += per)
         for (int64_t o0 = 0; o0 < O; ) {
-            const int R = O - o0 > 8 ? 2 : 1;
+            const int R = O - o0 > 8 && KH * J >= SHALLOW8 ? 2 : 1;
             const int64_t pmax = R == 2 ? MAX8_P2 : MAX8_P1;
             const conv8_block_fn *rows = R == 2 ? conv8_rows_2 : conv8_rows_1;
             const int64_t ov = O - o0 < 8 * R ? O - o0 : 8 * R;
