@@ -195,11 +195,13 @@ def test_portable_path_matches(xs, ws, stride, padding):
 
 # Shapes for the kernel's block remainders (the AVX2 path's blocks: 2 registers of 8 channels x
 # up to 6 pixels of a row, or 3 of each of two rows on short rows; 1 register x up to 12 pixels
-# for the last <= 8 channels; 16-channel weight slices packed where Opad > 16, up to 96 KB)
+# for the last <= 8 channels and for shallow blocks (KH*KW*C < 64); 16-channel weight slices
+# packed where Opad > 16, up to 96 KB)
 BLOCKS = [
+    ((2, 2, 6, 13), (20, 2, 3, 3), 1, 1),          # shallow: 3 registers of 8, 4; 13 = 6 + 7
     ((2, 16, 5, 8), (24, 16, 3, 3), 1, 1),         # 8-pixel rows in pairs, odd row count, O=24
     ((2, 8, 9, 9), (12, 8, 3, 3), 1, 1),           # 9-pixel rows in pairs; 12 = 8 + 4 channels
-    ((1, 4, 3, 1), (20, 4, 3, 3), 1, 1),           # 1-pixel rows; 20 = 16 + 4
+    ((1, 8, 3, 1), (20, 8, 3, 3), 1, 1),           # 1-pixel rows in pairs; 20 = 16 + 4
     ((2, 3, 7, 27), (5, 3, 3, 3), 1, 1),           # one register, 27 = 9 + 9 + 9 pixels
     ((2, 1, 13, 29), (7, 1, 5, 5), 1, 2),          # 1 channel, 5x5, 29 = 9 + 10 + 10
     ((2, 6, 11, 50), (8, 6, 3, 3), 2, 1),          # stride 2, 8 channels, 25 pixels
