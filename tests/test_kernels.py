@@ -91,14 +91,16 @@ def test_simd_lanes_match_the_cpu():
 
 @pytest.mark.skipif(not _kernels.available(), reason='no compiled kernels (no C compiler)')
 def test_wide_only_kernels_wait_for_their_lanes(monkeypatch):
-    # an AVX-512-only fast path is not taken on an AVX2 CPU (its portable C loses to NumPy),
-    # except under forced(), with which the tests cover the portable C on any CPU
+    # a kernel whose fast path needs wide vectors (the direct convolution: AVX2) is not taken
+    # on a CPU without them (its portable C loses to NumPy), except under forced(), with which
+    # the tests cover the portable C on any CPU
     from ember._ops import conv
     x = np.zeros((1, 8, 6, 6), np.float32)
     w = np.zeros((4, 8, 3, 3), np.float32)
-    monkeypatch.setitem(_kernels._STATE, 'lanes', 8)
+    monkeypatch.setitem(_kernels._STATE, 'lanes', 1)
     assert conv._direct(x, w, (1, 1), (1, 1)) is None
     with _kernels.forced():
         assert conv._direct(x, w, (1, 1), (1, 1)) is not None
-    monkeypatch.setitem(_kernels._STATE, 'lanes', 16)
-    assert conv._direct(x, w, (1, 1), (1, 1)) is not None
+    for lanes in (8, 16):
+        monkeypatch.setitem(_kernels._STATE, 'lanes', lanes)
+        assert conv._direct(x, w, (1, 1), (1, 1)) is not None

@@ -191,3 +191,62 @@ def test_portable_path_matches(xs, ws, stride, padding):
                     padding=padding).numpy()
     for y in outs:
         np.testing.assert_allclose(y, ref, rtol=1e-4, atol=1e-4 * max(1, np.abs(ref).max()))
+
+
+# Shapes for the kernel's block remainders (the AVX2 path's blocks: 2 registers of 8 channels x
+# up to 6 pixels of a row, or 3 of each of two rows on short rows; 1 register x up to 12 pixels
+# for the last <= 8 channels and for shallow blocks (KH*KW*C < 64); 16-channel weight slices
+# packed where Opad > 16, up to 96 KB)
+BLOCKS = [
+    ((2, 2, 6, 13), (20, 2, 3, 3), 1, 1),          # shallow: 3 registers of 8, 4; 13 = 6 + 7
+    ((2, 16, 5, 8), (24, 16, 3, 3), 1, 1),         # 8-pixel rows in pairs, odd row count, O=24
+    ((2, 8, 9, 9), (12, 8, 3, 3), 1, 1),           # 9-pixel rows in pairs; 12 = 8 + 4 channels
+    ((1, 8, 3, 1), (20, 8, 3, 3), 1, 1),           # 1-pixel rows in pairs; 20 = 16 + 4
+    ((2, 3, 7, 27), (5, 3, 3, 3), 1, 1),           # one register, 27 = 9 + 9 + 9 pixels
+    ((2, 1, 13, 29), (7, 1, 5, 5), 1, 2),          # 1 channel, 5x5, 29 = 9 + 10 + 10
+    ((2, 6, 11, 50), (8, 6, 3, 3), 2, 1),          # stride 2, 8 channels, 25 pixels
+    ((2, 10, 9, 16), (36, 10, 3, 3), 2, 1),        # stride 2, rows in pairs; 36 = 16 + 16 + 4
+    ((2, 12, 6, 13), (17, 12, 3, 2), (1, 2), 1),   # mixed stride, 17 = 16 + 1
+    ((3, 64, 4, 4), (40, 64, 3, 3), 1, 1),         # images inside the channel loop
+    ((1, 128, 8, 8), (130, 128, 3, 3), 1, 1),      # 130 = 8 x 16 + 2, packed 72 KB slices
+    ((1, 300, 5, 6), (20, 300, 3, 3), 1, 1),       # slices too big to pack (108 KB)
+]
+
+
+def _kernel_conv(x, w, b, stride, padding, layout):
+    """ember_conv2d_f32 called directly, its output written NCHW ('first'), channels-last
+    ('last') or at a pixel stride of 2 ('strided', neither contiguous), returned as NCHW."""
+    from ember import _kernels
+    stride = (stride, stride) if isinstance(stride, int) else stride
+    padding = (padding, padding) if isinstance(padding, int) else padding
+    xp = conv_mod._to_last(x, padding, padding)
+    wk, bk = conv_mod._direct_weights(w, b)
+    n, o = x.shape[0], w.shape[0]
+    osp = [(p - k) // s + 1 for p, k, s in zip(xp.shape[1:3], w.shape[2:], stride)]
+    per = osp[0] * osp[1]
+    y = np.full(n * o * per * 2, np.nan, np.float32)
+    steps = {'first': (o * per, 1, per), 'last': (o * per, o, 1),
+             'strided': (2 * o * per, 2, 2 * per)}[layout]
+    _kernels.get('ember_conv2d_f32')(n, xp.shape[1], xp.shape[2], x.shape[1], xp.ctypes.data,
+                                     w.shape[2], w.shape[3], o, wk.shape[-1], wk.ctypes.data,
+                                     bk.ctypes.data, stride[0], stride[1], osp[0], osp[1],
+                                     y.ctypes.data, *steps)
+    if layout == 'first':
+        return y[:n * o * per].reshape(n, o, *osp)
+    if layout == 'last':
+        return np.moveaxis(y[:n * o * per].reshape(n, *osp, o), -1, 1)
+    return y.reshape(n, o, *osp, 2)[..., 0]
+
+
+@pytest.mark.parametrize('xs,ws,stride,padding', BLOCKS)
+def test_conv2d_block_remainders(xs, ws, stride, padding, kernel_path, direct_calls):
+    x, w, b = _arrays(xs, ws)
+    assert_conv_like_torch(x, w, b, stride=stride, padding=padding)
+    assert bool(direct_calls) == (kernel_path == 'compiled')
+    if kernel_path == 'compiled':
+        st = (stride, stride) if isinstance(stride, int) else stride
+        ref = TF.conv2d(*(torch.from_numpy(a) for a in (x, w, b)), stride=st,
+                        padding=padding).numpy()
+        for layout in ('first', 'last', 'strided'):
+            y = _kernel_conv(x, w, b, stride, padding, layout)
+            np.testing.assert_allclose(y, ref, rtol=1e-4, atol=1e-4 * max(1, np.abs(ref).max()))
