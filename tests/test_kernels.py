@@ -104,3 +104,20 @@ def test_wide_only_kernels_wait_for_their_lanes(monkeypatch):
     for lanes in (8, 16):
         monkeypatch.setitem(_kernels._STATE, 'lanes', lanes)
         assert conv._direct(x, w, (1, 1), (1, 1)) is not None
+
+
+@pytest.mark.parametrize('shape,lo,hi', [((2, 16, 9, 19), (1, 2), (2, 0)),
+                                         ((3, 13, 8, 8), (0, 0), (0, 0)),
+                                         ((1, 8, 1, 17), (3, 1), (1, 3)),
+                                         ((2, 5, 12), (2,), (1,))])
+def test_channels_last_layout_is_numpys(shape, lo, hi):
+    # the conv layout change (src/layout.c: 8x8 blocks, scalar edges) against NumPy's
+    from ember._ops import conv
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    got = conv._to_last(x, lo, hi)
+    with _kernels.disabled():
+        want = conv._to_last(x, lo, hi)
+        strided = conv._to_last(x[..., ::-1], lo, hi)     # not C-contiguous: NumPy's code
+    np.testing.assert_array_equal(got, want)
+    assert got.flags.c_contiguous and got.dtype == np.float32
+    np.testing.assert_array_equal(conv._to_last(x[..., ::-1], lo, hi), strided)
