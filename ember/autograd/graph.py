@@ -208,11 +208,11 @@ def _check_versions(node):
     if node._result_alias is not None:
         # a saved output is not in _versions: it was saved fresh, at version 0
         checks = [(node._result_alias, 0), *checks]
-    for t, v in checks:
-        if t._vc.value != v:
+    for t, v, *made_by in checks:       # made_by: the node of an output saved after an
+        if t._vc.value != v:            # in-place op (relu_), which is not t's grad_fn
             shape = ', '.join(str(s) for s in t._data.shape)
             # torch names the op that produced the tensor, without the "BackwardN" suffix
-            fn = node if t is node._result_alias else t.grad_fn
+            fn = node if t is node._result_alias or made_by else t.grad_fn
             where = ""
             if fn is not None:
                 name = fn.name()

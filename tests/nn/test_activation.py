@@ -294,3 +294,27 @@ def test_gelu_float32_special_values(kernel_path):
     yt.sum().backward()
     ye.sum().backward()
     np.testing.assert_allclose(to_np(xe.grad), to_np(xt.grad), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('shape', [(3, 5), (8, 16, 32, 32)])     # the second splits by images
+def test_relu_inplace_saves_its_output_as_torch(shape, two_threads):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x.flat[::7] = -0.0
+    res = {}
+    for lib in (torch, ember):
+        xt = lib.tensor(x, requires_grad=True)
+        y = xt * 1
+        z = lib.relu_(y)
+        assert z is y and y._version == 1 and type(y.grad_fn).__name__ == 'ReluBackward0'
+        (z * z).sum().backward()
+        y2 = xt * 1
+        w = lib.nn.functional.relu(y2, inplace=True) * 2
+        y2.add_(1)      # the saved output changed: backward refuses, naming Relu
+        with pytest.raises(RuntimeError) as err:
+            w.sum().backward()
+        res[lib.__name__] = (z.detach().numpy(), xt.grad.numpy(), str(err.value))
+    np.testing.assert_array_equal(res['ember'][0], res['torch'][0])
+    np.testing.assert_array_equal(np.signbit(res['ember'][0]), np.signbit(res['torch'][0]))
+    np.testing.assert_array_equal(res['ember'][1], res['torch'][1])
+    assert res['ember'][2] == res['torch'][2]
