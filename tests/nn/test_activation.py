@@ -297,7 +297,7 @@ def test_gelu_float32_special_values(kernel_path):
 
 
 @pytest.mark.parametrize('shape', [(3, 5), (8, 16, 32, 32)])     # the second splits by images
-def test_relu_inplace_saves_its_output_as_torch(shape, two_threads):
+def test_relu_inplace_saves_its_output_as_torch(shape, two_threads, kernel_path):
     rng = np.random.default_rng(5)
     x = rng.standard_normal(shape).astype(np.float32)
     x.flat[::7] = -0.0
@@ -318,3 +318,13 @@ def test_relu_inplace_saves_its_output_as_torch(shape, two_threads):
     np.testing.assert_array_equal(np.signbit(res['ember'][0]), np.signbit(res['torch'][0]))
     np.testing.assert_array_equal(res['ember'][1], res['torch'][1])
     assert res['ember'][2] == res['torch'][2]
+    # out of place, NaN and signed zeros, and the gradient through the saved output
+    x[0, 0] = np.nan
+    xt, xe = torch.tensor(x, requires_grad=True), ember.tensor(x, requires_grad=True)
+    yt, ye = TF.relu(xt), EF.relu(xe)
+    np.testing.assert_array_equal(to_np(ye), to_np(yt))
+    np.testing.assert_array_equal(np.signbit(to_np(ye)), np.signbit(to_np(yt)))
+    g = rng.standard_normal(shape).astype(np.float32)
+    yt.backward(torch.tensor(g))
+    ye.backward(ember.tensor(g))
+    np.testing.assert_array_equal(to_np(xe.grad), to_np(xt.grad))
