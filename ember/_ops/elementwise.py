@@ -862,12 +862,17 @@ for _s in _RELU_SUFFIX.values():
     _kernels.declare(f'ember_relu_backward_{_s}', None, 'i64', 'p', 'p', 'p')
 
 
+# elements from which the kernel pays: a ctypes call with its pointers costs ~4 us
+_RELU_KERNEL_MIN = 1 << 14
+
+
 def _relu_kernel(name, *arrays):
     """The kernel ember_<name>_<suffix> when every array is a C-contiguous one of the first's
-    float dtype, else None."""
+    float dtype, large enough, else None."""
     dt = arrays[0].dtype
     suffix = _RELU_SUFFIX.get(dt)
-    if suffix is None or not all(a.dtype == dt and a.flags.c_contiguous for a in arrays):
+    if suffix is None or arrays[0].size < _RELU_KERNEL_MIN or not all(
+            a.dtype == dt and a.flags.c_contiguous for a in arrays):
         return None
     return _kernels.get(f'ember_{name}_{suffix}')
 
@@ -900,7 +905,7 @@ def ReluBackward0(grad, result):
         # over the image ranges of the convolution before (see _conv_split.elementwise_ranges)
         r = None if g.size < _ELEMENTWISE_MIN else map_ranges(_relu_grad_into, g.dtype, g,
                                                               result._data)
-        if r is None and g.shape == result._data.shape:
+        if r is None and g.size >= _RELU_KERNEL_MIN and g.shape == result._data.shape:
             r = _relu_grad_into(np.empty(g.shape, g.dtype), g, result._data)
         if r is not None:
             return _wrap(r)
@@ -916,8 +921,9 @@ def relu(input, inplace=False):
         return input.relu()  # its own method (_ops/quantized.py, nested)
     r = None if d.size < _ELEMENTWISE_MIN else map_ranges(_relu_into, d.dtype, d)
     if r is None:       # (map_ranges: over the image ranges of the convolution before)
-        r = _arr(np.maximum(d.dtype.type(0), d)) if d.dtype.kind not in 'f' or \
-            d.__class__ is not np.ndarray else _relu_into(np.empty(d.shape, d.dtype), d)
+        r = _arr(np.maximum(d.dtype.type(0), d)) if d.size < _RELU_KERNEL_MIN or \
+            d.dtype.kind != 'f' or d.__class__ is not np.ndarray else \
+            _relu_into(np.empty(d.shape, d.dtype), d)
     if _State.enabled and input._requires_grad:
         return _record(ReluBackward0, r, (input,), result=_RESULT)
     return _wrap(r)
