@@ -2,12 +2,14 @@
  * the same formula element by element, without its ~25 array passes per block. */
 #include "kernels.h"
 
-/* GELU of float32 x[0:n] into out (and its derivative into deriv unless NULL), with
+/* GELU of float32 x[0:n] into out (and its derivative into deriv when want_deriv), with
  * Abramowitz & Stegun 7.1.26 for Phi(-|x|) = u Q(u) exp(-x^2 / 2), u = 1 / (C + |x|): the
- * coefficients q1..q5 and C come from activation.py (_AS_Q, _AS_C) so both paths agree. */
-EMBER_CLONES
-void ember_gelu_f32(int64_t n, const float *x, float *out, float *deriv,
-                    float c, float q1, float q2, float q3, float q4, float q5)
+ * coefficients q1..q5 and C come from activation.py (_AS_Q, _AS_C) so both paths agree.
+ * want_deriv is a constant in each caller below: a test of deriv inside the loop is control
+ * flow that AVX2 cannot if-convert (a conditional store), and the loop stayed scalar there. */
+static inline __attribute__((always_inline)) void gelu_loop(
+    int64_t n, const float *x, float *out, float *deriv, int want_deriv, float c, float q1,
+    float q2, float q3, float q4, float q5)
 {
     const float inv_sqrt_2pi = 0.398942280401432678f;
     for (int64_t i = 0; i < n; i++) {
@@ -17,13 +19,23 @@ void ember_gelu_f32(int64_t n, const float *x, float *out, float *deriv,
         float u = 1.0f / (a + c);
         float e = exp_nonpositive((xv * xv) * -0.5f);
         float h = ((((u * q5 + q4) * u + q3) * u + q2) * u + q1) * u * e;
-        if (deriv) {
+        if (want_deriv) {
             float d = float_of(bits_of(0.5f - h) | sign) + 0.5f;
             deriv[i] = d + (e * xv) * inv_sqrt_2pi;
         }
         float o = (xv + a) * 0.5f - a * h;
         out[i] = float_of(bits_of(o) | sign);
     }
+}
+
+EMBER_CLONES
+void ember_gelu_f32(int64_t n, const float *x, float *out, float *deriv,
+                    float c, float q1, float q2, float q3, float q4, float q5)
+{
+    if (deriv)
+        gelu_loop(n, x, out, deriv, 1, c, q1, q2, q3, q4, q5);
+    else
+        gelu_loop(n, x, out, deriv, 0, c, q1, q2, q3, q4, q5);
 }
 
 /* ReLU as torch computes it, x < 0 ? 0 : x (a NaN passes, -0.0 stays -0.0), and its gradient

@@ -31,14 +31,17 @@ static inline float float_of(int32_t i) { float f; memcpy(&f, &i, 4); return f; 
 static inline float exp_nonpositive(float t)
 {
     const float big = 12582912.0f;                  /* 1.5 * 2^23: adding it rounds to int */
-    float tc = t < -104.0f ? -104.0f : t;
+    /* the two selects by bit masks: as ?: they are control flow that gcc if-converts for
+     * AVX-512 (masks) but not for AVX2, where the whole loop then stayed scalar */
+    const int32_t low = -(int32_t)(t < -104.0f);    /* all ones below -104, else 0 */
+    float tc = float_of((bits_of(t) & ~low) | (bits_of(-104.0f) & low));
     float k = (tc * 1.44269504088896341f + big) - big;
     float r = (tc - k * 0.693359375f) - k * -2.12194440e-4f;    /* ln 2 in two parts */
     float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (
         1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
     float scale = float_of(((int32_t)k + 127 + 64) << 23);
     float e = (p * scale) * 0x1p-64f;
-    return t < -104.0f ? 0.0f : e;
+    return float_of(bits_of(e) & ~low);
 }
 
 #endif
