@@ -18,6 +18,7 @@
 
 #include "kernels.h"
 
+#define ROWS 4          /* rows the backward's sums interleave */
 #define DLANES 16       /* double running sums of the forward's rows (any order: exact enough) */
 
 #define BN_KERNELS(T, SUF, VEC, FMA)                                                          \
@@ -77,7 +78,43 @@ EMBER_CLONES                                                                    
 void ember_bn_grad_sums_##SUF(int64_t n0, int64_t n1, int64_t c, int64_t l, const T *g,       \
                               const T *x, const T *mean, double *rg, double *rgx)             \
 {                                                                                             \
-    for (int64_t r = n0 * c; r < n1 * c; r++) {                                               \
+    int64_t r = n0 * c;                                                                       \
+    /* ROWS rows at a time: each lane's sum is a chain of dependent adds (torch's order), so  \
+     * one row at a time waits on the adder's latency; independent rows fill it (2x). */      \
+    for (; r + ROWS <= n1 * c; r += ROWS) {                                                   \
+        T a[ROWS][VEC], b[ROWS][VEC], m[ROWS];                                                \
+        const T *gr[ROWS], *xr[ROWS];                                                         \
+        for (int q = 0; q < ROWS; q++) {                                                      \
+            gr[q] = g + (r + q) * l;                                                          \
+            xr[q] = x + (r + q) * l;                                                          \
+            m[q] = mean[(r + q) % c];                                                         \
+            for (int k = 0; k < VEC; k++) {                                                   \
+                a[q][k] = gr[q][k];                                                           \
+                b[q][k] = (xr[q][k] - m[q]) * gr[q][k];                                       \
+            }                                                                                 \
+        }                                                                                     \
+        int64_t i = VEC;                                                                      \
+        for (; i + VEC <= l; i += VEC)                                                        \
+            for (int q = 0; q < ROWS; q++)                                                    \
+                for (int k = 0; k < VEC; k++) {                                               \
+                    a[q][k] += gr[q][i + k];                                                  \
+                    b[q][k] += (xr[q][i + k] - m[q]) * gr[q][i + k];                          \
+                }                                                                             \
+        for (int q = 0; q < ROWS; q++) {                                                      \
+            for (int k = 0; i + k < l; k++) {                                                 \
+                a[q][k] += gr[q][i + k];                                                      \
+                b[q][k] += (xr[q][i + k] - m[q]) * gr[q][i + k];                              \
+            }                                                                                 \
+            for (int w = VEC / 2; w >= 1; w /= 2)                                             \
+                for (int k = 0; k < w; k++) {                                                 \
+                    a[q][k] += a[q][k + w];                                                   \
+                    b[q][k] += b[q][k + w];                                                   \
+                }                                                                             \
+            rg[r + q] = (double)a[q][0];                                                      \
+            rgx[r + q] = (double)b[q][0];                                                     \
+        }                                                                                     \
+    }                                                                                         \
+    for (; r < n1 * c; r++) {                                                                 \
         const T *gr = g + r * l, *xr = x + r * l;                                             \
         const T m = mean[r % c];                                                              \
         T a[VEC], b[VEC];                                                                     \
