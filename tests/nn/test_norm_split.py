@@ -154,7 +154,9 @@ def test_batch_norm_not_split(every_size, spy):
 
 def test_batch_norm_threshold(two_threads, spy):
     """At the real threshold a large batch is split, a small one is not."""
-    x = RNG.standard_normal((4, 16, 64, 64)).astype(np.float32)
+    floor = max(norm._KERNEL_SPLIT_MIN, _conv_split._ELEMENTWISE_MIN)   # kernels', NumPy's
+    side = int(np.ceil(np.sqrt(floor / 64)))
+    x = RNG.standard_normal((4, 16, side, side)).astype(np.float32)
     g = RNG.standard_normal(x.shape).astype(np.float32)
     two = _run_bn(ember, x, g, np.float32, True, True, True)
     assert spy
