@@ -109,15 +109,9 @@ def wide(lanes):
     return _STATE['forced'] or simd_lanes() >= lanes
 
 
-@contextlib.contextmanager
 def forced():
     """Call every available kernel inside the block, on any CPU (the tests' compiled path)."""
-    was = _STATE['forced']
-    _STATE['forced'] = True
-    try:
-        yield
-    finally:
-        _STATE['forced'] = was
+    return _setting('forced', True)
 
 
 def available():
@@ -134,12 +128,16 @@ def why_not():
     return _STATE['why'] if _STATE['on'] else 'switched off by ember._kernels.disabled()'
 
 
-@contextlib.contextmanager
 def disabled():
     """Run the NumPy code instead of the kernels inside the block (the tests run both)."""
-    was = _STATE['on']
-    _STATE['on'] = False
+    return _setting('on', False)
+
+
+@contextlib.contextmanager
+def _setting(key, value):
+    was = _STATE[key]
+    _STATE[key] = value
     try:
         yield
     finally:
-        _STATE['on'] = was
+        _STATE[key] = was
