@@ -272,7 +272,8 @@ _kernels.declare('ember_to_last_f32', None, *['i64'] * 5, 'p', *['i64'] * 4, 'p'
 
 def _to_last(x, lo, hi):
     """(N, C, *S) in any layout -> zero-padded channels-last (N, *Sp, C), contiguous."""
-    if x.dtype == np.float32 and x.ndim in (3, 4) and x.flags.c_contiguous:
+    if (x.dtype == np.float32 and x.ndim in (3, 4) and x.flags.c_contiguous and
+            min(lo) >= 0 and min(hi) >= 0):
         fn = _kernels.get('ember_to_last_f32')
         if fn is not None:
             n, c = x.shape[:2]
