@@ -15,18 +15,21 @@ RNG = np.random.default_rng(24)
 both_paths = pytest.mark.usefixtures('kernel_path')     # compiled and NumPy
 
 
-def assert_pool_as_torch(x, k, dt, **kw):
+def assert_pool_as_torch(x, k, dt, g=None, fn='max_pool2d', **kw):
+    """Values, indices and the gradient (of g, or a random one; signed zeros included)."""
     x = x.astype(dt)
     t = torch.from_numpy(x.copy()).requires_grad_()
     e = ember.from_numpy(x.copy()).requires_grad_()
-    ty, ti = TF.max_pool2d(t, k, return_indices=True, **kw)
-    ey, ei = EF.max_pool2d(e, k, return_indices=True, **kw)
+    ty, ti = getattr(TF, fn)(t, k, return_indices=True, **kw)
+    ey, ei = getattr(EF, fn)(e, k, return_indices=True, **kw)
     np.testing.assert_array_equal(ey.detach().numpy(), ty.detach().numpy())
     np.testing.assert_array_equal(ei.numpy(), ti.numpy())
-    g = RNG.standard_normal(tuple(ty.shape)).astype(dt)
+    if g is None:
+        g = RNG.standard_normal(tuple(ty.shape)).astype(dt)
     ty.backward(torch.from_numpy(g))
     ey.backward(ember.from_numpy(g))
     np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
+    np.testing.assert_array_equal(np.signbit(e.grad.numpy()), np.signbit(t.grad.numpy()))
 
 
 @pytest.fixture
@@ -108,29 +111,10 @@ def test_max_pool_tiled_edge_values(dt):
     x[1, 2, 4:6, 4:6] = np.nan
     x[0, 1, 2:4, 2:4] = -0.0
     x[1, 1, 2:4, 2:4] = 0.0
-    t = torch.from_numpy(x.copy()).requires_grad_()
-    e = ember.from_numpy(x.copy()).requires_grad_()
-    ty, ti = TF.max_pool2d(t, 2, return_indices=True)
-    ey, ei = EF.max_pool2d(e, 2, return_indices=True)
-    np.testing.assert_array_equal(ei.numpy(), ti.numpy())
-    np.testing.assert_array_equal(ey.detach().numpy(), ty.detach().numpy())
     g = -np.zeros((2, 3, 4, 5), dtype=dt)
     g[1, 0, 0, 0] = -np.inf
-    ty.backward(torch.from_numpy(g))
-    ey.backward(ember.from_numpy(g))
-    np.testing.assert_array_equal(np.signbit(e.grad.numpy()), np.signbit(t.grad.numpy()))
-    np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
-    x1 = RNG.standard_normal((3, 2, 11)).astype(dt)
-    t = torch.from_numpy(x1.copy()).requires_grad_()
-    e = ember.from_numpy(x1.copy()).requires_grad_()
-    ty, ti = TF.max_pool1d(t, 3, return_indices=True)
-    ey, ei = EF.max_pool1d(e, 3, return_indices=True)
-    np.testing.assert_array_equal(ey.detach().numpy(), ty.detach().numpy())
-    np.testing.assert_array_equal(ei.numpy(), ti.numpy())
-    g = RNG.standard_normal(tuple(ty.shape)).astype(dt)
-    ty.backward(torch.from_numpy(g))
-    ey.backward(ember.from_numpy(g))
-    np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
+    assert_pool_as_torch(x, 2, dt, g)
+    assert_pool_as_torch(RNG.standard_normal((3, 2, 11)), 3, dt, fn='max_pool1d')
     assert_pool_as_torch(RNG.standard_normal((3, 2, 8, 12))[..., ::2], 2, dt)
 
 
