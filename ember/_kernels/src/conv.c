@@ -237,28 +237,6 @@ AVX512 static void conv_avx512(int64_t n, int64_t Hp, int64_t Wp, int64_t C, con
  * channels at 8x8; each weight row read then serves 5.3 pixels instead of 4). */
 #define AVX2 __attribute__((target("avx2,fma")))
 
-/* m[i][j] <- m[j][i]: an 8x8 block of floats transposed in registers */
-AVX2 static inline __attribute__((always_inline)) void transpose8(__m256 *m)
-{
-    __m256 t[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(m[i], m[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(m[i], m[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        m[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-        m[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
-        m[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        m[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-    }
-    for (int i = 0; i < 4; i++) {
-        t[i] = _mm256_permute2f128_ps(m[i], m[i + 4], 0x20);
-        t[i + 4] = _mm256_permute2f128_ps(m[i], m[i + 4], 0x31);
-    }
-    for (int i = 0; i < 8; i++)
-        m[i] = t[i];
-}
-
 /* the first n (<= 8) floats of v stored at p by plain stores (AMD's masked stores are slow);
  * n is a constant where a block's pixel count decides it */
 AVX2 static inline __attribute__((always_inline)) void store8_n(float *p, __m256 v, int64_t n)
@@ -344,7 +322,7 @@ AVX2 static void conv8_block_##R##_##P##_##Q(int64_t KH, int64_t J, int64_t xrow
                 _Pragma("GCC unroll 8") for (int i = 0; i < 8; i++)                           \
                     m[i] = 8 * g + i < P ? acc[8 * g + i < P ? 8 * g + i : 0][r]              \
                                          : _mm256_setzero_ps();                               \
-                transpose8(m);                                                                \
+                ember_transpose8(m);                                                          \
                 const int np_ = P - 8 * g < 8 ? P - 8 * g : 8;                                \
                 const int64_t left = ov - 8 * r;                                              \
                 _Pragma("GCC unroll 8") for (int i = 0; i < 8; i++)                           \

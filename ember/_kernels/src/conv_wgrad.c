@@ -13,8 +13,9 @@
  * registers over every pixel of a group of images (~512 KB of input and gy, kept in L2): per
  * pixel V loads of gy's channels, R broadcasts of input values and R*V fused multiply-adds.
  * gy whose channels are not contiguous (NCHW) is transposed a group at a time (16 x 16 in
- * registers) into the caller's scratch buffer (N*OH*OW*O floats). Every sum runs over the pixels in order (images
- * in order), so the result does not depend on the thread or the grouping.
+ * registers) into the caller's scratch buffer (N*OH*OW*O floats). Every sum runs over the
+ * pixels in order (images in order), so the result does not depend on the thread or the
+ * grouping.
  *
  * Without AVX-512F, the AVX2 + FMA path does the same with 8-float vectors in 16 ymm registers:
  * tiles of at most 12 accumulators (R rows x V vectors: 12 x 1, 6 x 2, 4 x 3), the V gy
@@ -91,27 +92,12 @@ static void wg_transpose_avx2(const float *g, int64_t go, int64_t npix, int64_t 
     int64_t o8 = o & ~(int64_t)7, p8 = npix & ~(int64_t)7;
     for (int64_t k0 = 0; k0 < o8; k0 += 8)
         for (int64_t p0 = 0; p0 < p8; p0 += 8) {
-            __m256 r[8], t[8], u[8];
+            __m256 r[8];
             for (int k = 0; k < 8; k++)
                 r[k] = _mm256_loadu_ps(g + (k0 + k) * go + p0);
-            for (int k = 0; k < 8; k += 2) {
-                t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
-                t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
-            }
-            /* u[4q + j]: pixels j and j + 4 (the two 128-bit lanes) of rows 4q..4q+3 */
-            for (int q = 0; q < 2; q++) {
-                __m256 a = t[4 * q], b = t[4 * q + 1], c = t[4 * q + 2], d = t[4 * q + 3];
-                u[4 * q + 0] = _mm256_shuffle_ps(a, c, 0x44);
-                u[4 * q + 1] = _mm256_shuffle_ps(a, c, 0xEE);
-                u[4 * q + 2] = _mm256_shuffle_ps(b, d, 0x44);
-                u[4 * q + 3] = _mm256_shuffle_ps(b, d, 0xEE);
-            }
-            for (int j = 0; j < 4; j++) {
-                _mm256_storeu_ps(dst + (p0 + j) * o + k0,
-                                 _mm256_permute2f128_ps(u[j], u[4 + j], 0x20));
-                _mm256_storeu_ps(dst + (p0 + j + 4) * o + k0,
-                                 _mm256_permute2f128_ps(u[j], u[4 + j], 0x31));
-            }
+            ember_transpose8(r);
+            for (int j = 0; j < 8; j++)
+                _mm256_storeu_ps(dst + (p0 + j) * o + k0, r[j]);
         }
     for (int64_t k = 0; k < o; k++)
         for (int64_t p = k < o8 ? p8 : 0; p < npix; p++)
@@ -564,7 +550,8 @@ static void wg_run(int lanes, const float *x, int64_t xn, int64_t xh, int64_t xw
     int64_t o,                                                                                 \
     int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sy, int64_t sx, float *scratch,    \
     float *acc, float *gw, float *gb
-#define WG_PASS x, xn, xh, xw, xc, gy, gn, gr, go, gp, n, c, o, kh, kw, oh, ow, sy, sx, scratch, acc, gw, gb
+#define WG_PASS x, xn, xh, xw, xc, gy, gn, gr, go, gp, n, c, o, kh, kw, oh, ow, sy, sx, scratch, \
+    acc, gw, gb
 
 /* gw (O, C, KH, KW) and gb (O, or NULL) of images [0, n): see the top of the file. x's strides
  * xn, xh, xw, xc and gy's gn (image), gr (output row), go (channel), gp (pixel) are in

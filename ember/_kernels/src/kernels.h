@@ -44,4 +44,31 @@ static inline float exp_nonpositive(float t)
     return float_of(bits_of(e) & ~low);
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+
+/* m[i][j] <- m[j][i]: an 8x8 block of floats transposed in registers (AVX2; the conv, weight
+ * gradient and layout kernels all transpose 8 channels x 8 pixels this way) */
+__attribute__((target("avx2"), always_inline)) static inline void ember_transpose8(__m256 *m)
+{
+    __m256 t[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(m[i], m[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(m[i], m[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        m[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        m[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        m[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        m[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm256_permute2f128_ps(m[i], m[i + 4], 0x20);
+        t[i + 4] = _mm256_permute2f128_ps(m[i], m[i + 4], 0x31);
+    }
+    for (int i = 0; i < 8; i++)
+        m[i] = t[i];
+}
+#endif
+
 #endif

@@ -14,24 +14,12 @@
 __attribute__((target("avx2"))) static void block8(const float *x, int64_t cs, float *o,
                                                    int64_t os)
 {
-    __m256 r[8], t[8];
+    __m256 r[8];
     for (int k = 0; k < 8; k++)
         r[k] = _mm256_loadu_ps(x + k * cs);
-    for (int k = 0; k < 8; k += 2) {
-        t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
-        t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
-    }
-    for (int k = 0; k < 8; k += 4) {
-        r[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
-        r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
-        r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
-        r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
-    }
-    /* r0: cols 0,4 of ch pairs.. : lanes hold (col j, ch 0-3) in the low half, col j+4 high */
-    for (int k = 0; k < 4; k++) {
-        _mm256_storeu_ps(o + k * os, _mm256_permute2f128_ps(r[k], r[k + 4], 0x20));
-        _mm256_storeu_ps(o + (k + 4) * os, _mm256_permute2f128_ps(r[k], r[k + 4], 0x31));
-    }
+    ember_transpose8(r);
+    for (int k = 0; k < 8; k++)
+        _mm256_storeu_ps(o + k * os, r[k]);
 }
 
 /* one output row's interior: w columns x c channels from the c input rows at xr (cs apart) */

@@ -3,9 +3,10 @@
  * (N*C) planes of a C-contiguous input; the NumPy code beside the call does the same.
  *
  * The forward keeps the first maximum of each window in row-major order, and a NaN wins (the
- * last NaN: each replaces the running maximum), as torch does; arg is the winner's position in its window. The backward writes
- * every input element once: the window's gradient at its winner (+ 0.0: torch adds it into
- * zeros, which turns -0.0 into +0.0), +0.0 elsewhere, also where the windows do not reach.
+ * last NaN: each replaces the running maximum), as torch does; arg is the winner's position
+ * in its window. The backward writes every input element once: the window's gradient at its
+ * winner (+ 0.0: torch adds it into zeros, which turns -0.0 into +0.0), +0.0 elsewhere, also
+ * where the windows do not reach.
  */
 #include "kernels.h"
 
