@@ -12,6 +12,7 @@ setup(ext_modules=[Extension(
     sources=sorted(glob.glob('ember/_kernels/src/*.c')),
     depends=sorted(glob.glob('ember/_kernels/src/*.h')),
     # no -ffast-math: NaN and infinity must propagate as NumPy's loops propagate them
-    extra_compile_args=['-O3', '-std=c11', '-fno-strict-aliasing'],
+    extra_compile_args=['-O3', '-std=c11', '-fno-strict-aliasing', '-pthread'],
+    extra_link_args=['-pthread'],
     libraries=['m'],
     optional=True)])

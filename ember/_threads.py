@@ -19,6 +19,8 @@ import threading
 
 import numpy as np
 
+from . import _kernels
+
 _threads = [int(os.environ.get('OMP_NUM_THREADS', os.cpu_count() or 1))]
 
 
@@ -148,9 +150,17 @@ class _Worker:
 _POOL = [None, None, None]
 
 
-def run_parallel(fn, parts):
+def run_parallel(fn, parts, deferred=False):
     """[fn(*p) for p in parts]: the first part on this thread, the others on ember's worker
-    threads, each with BLAS on its own thread. Results come back in the order of parts."""
+    threads, each with BLAS on its own thread. Results come back in the order of parts.
+
+    deferred: the parts' work is compiled kernels' calls, and their NumPy code reads nothing
+    those calls write; they then run on the kernels library's own threads
+    (`_kernels.run_deferred`: no GIL between the calls) when it is there."""
+    if deferred:
+        results = _kernels.run_deferred(fn, parts)
+        if results is not None:
+            return results
     if _POOL[0] != os.getpid():
         _POOL[:] = [os.getpid(), [], threading.Lock()]
     lock, workers = _POOL[2], _POOL[1]

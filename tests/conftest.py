@@ -47,9 +47,9 @@ def count_splits(monkeypatch):
         calls = []
         real = module.run_parallel
 
-        def counted(fn, parts):
+        def counted(fn, parts, *args, **kwargs):
             calls.append(len(parts))
-            return real(fn, parts)
+            return real(fn, parts, *args, **kwargs)
         monkeypatch.setattr(module, 'run_parallel', counted)
         return calls
     return count

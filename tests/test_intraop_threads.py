@@ -239,11 +239,14 @@ F = torch.nn.functional
 
 
 def blas_pool_cpu_ms():
-    """CPU time of the threads Python did not start (OpenBLAS's pool), in ms."""
+    """CPU time of the threads Python did not start (OpenBLAS's pool), in ms: not those of
+    ember's kernels library (named ember-kernels), which run a split's parts."""
     mine = {t.native_id for t in threading.enumerate()}
     total = 0
     for tid in os.listdir('/proc/self/task'):
-        if int(tid) not in mine:
+        with open(f'/proc/self/task/{tid}/comm') as f:
+            kernels = f.read().strip() == 'ember-kernels'
+        if int(tid) not in mine and not kernels:
             with open(f'/proc/self/task/{tid}/stat') as f:
                 fields = f.read().rsplit(')', 1)[1].split()
             total += int(fields[11]) + int(fields[12])

@@ -1,6 +1,5 @@
 """The optional compiled kernels (ember/_kernels): loading, switching off, and the library's
 contract. Each kernel's results are tested against torch beside its op, on both paths."""
-import ctypes
 import os
 import shutil
 import subprocess
@@ -14,8 +13,7 @@ from ember import _kernels
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-_kernels.declare('ember_axpy_f32', None, ctypes.c_int64, ctypes.c_float, ctypes.c_void_p,
-                 ctypes.c_void_p)
+_kernels.declare('ember_axpy_f32', None, 'i64', 'f32', 'p', 'p')
 
 
 def _compiler():

@@ -8,6 +8,9 @@ kernel has the NumPy code it replaces beside its call, and the tests run both.
     get(name)                           at the call: the ctypes function, or None when the
                                         library is missing, stale, or switched off
 
+    run_deferred(fn, parts)             a split's parts with their kernel calls run on the
+                                        library's threads (below)
+
 `EMBER_KERNELS=0` in the environment switches them off; `why_not()` says why they are off.
 Kernels whose only fast path is a wide vector one ask `wide(lanes)` too: on a CPU without it
 (AVX2 only, for AVX-512 code) their portable C is slower than the NumPy code.
@@ -17,12 +20,17 @@ import contextlib
 import importlib
 import importlib.machinery
 import os
+import struct
+import threading
+
+import numpy as np
 
 _ABI = 1                    # ember_kernels_abi() of a library built from these sources
 _SIGNATURES = {}            # name: (restype, argtypes)
 _FUNCTIONS = {}             # name: ctypes function (False: not in the library), on first use
 _STATE = {'lib': None, 'why': None, 'loaded': False, 'on': True, 'forced': False}
 _SIGNATURES['ember_simd_lanes'] = ('i64', [])
+_SIGNATURES['ember_run_parts'] = ('i64', ['i64', 'p', 'p'])
 
 
 # short names for the C types of a signature, so that declaring does not import ctypes
@@ -32,12 +40,29 @@ _CTYPES = {'p': 'c_void_p', 'i64': 'c_int64', 'i32': 'c_int32', 'f32': 'c_float'
 
 def declare(name, restype, *argtypes):
     """Record a kernel's C signature: ctypes types or the names of _CTYPES ('p' a pointer,
-    'i64', 'i32', 'f32', 'f64'; restype None for void). `get` sets it on first use."""
+    'i64', 'i32', 'f32', 'f64'; restype None for void), or 'a': a pointer given as the NumPy
+    array it points into (or an address, or None), which a deferred part keeps alive until
+    its calls have run. `get` sets it on first use."""
     _SIGNATURES[name] = (restype, list(argtypes))
 
 
 def _ctype(ctypes, t):
+    if t == 'a':
+        return _array_param(ctypes)
     return getattr(ctypes, _CTYPES[t]) if isinstance(t, str) else t
+
+
+def _array_param(ctypes):
+    """The ctypes argument type of 'a': an array's data pointer, an address, or None."""
+    if 'array_param' not in _STATE:
+        void_p = ctypes.c_void_p
+
+        class ArrayParam:
+            @classmethod
+            def from_param(cls, v):
+                return void_p(v.ctypes.data if v.__class__ is np.ndarray else v)
+        _STATE['array_param'] = ArrayParam
+    return _STATE['array_param']
 
 
 def _load():
@@ -68,9 +93,14 @@ def _load():
 
 
 def get(name):
-    """The compiled kernel `name` (declared), or None when the kernels are unavailable."""
+    """The compiled kernel `name` (declared), or None when the kernels are unavailable; while
+    this thread records a part (run_deferred), a stand-in that records the call (for kernels
+    that return nothing)."""
     if not _STATE['on']:
         return None
+    prog = getattr(_RECORDING, 'prog', None)
+    if prog is not None and _SIGNATURES[name][0] is None:   # (a query, as simd_lanes, runs)
+        return _recorder(name, prog)
     fn = _FUNCTIONS.get(name)
     if fn is not None:
         return fn or None       # False: missing from the library
@@ -141,3 +171,90 @@ def _setting(key, value):
         yield
     finally:
         _STATE[key] = was
+
+
+# ---- a split's parts on the library's threads ---------------------------------------------------
+#
+# A split run on Python threads (ember._threads.run_parallel) waits for the GIL between the
+# kernel calls of its parts, and each hand-over to a sleeping thread costs 25-100 us on a
+# virtual machine: a 2-core KVM guest ran U-Net's split convolutions 1.2x faster than one
+# thread. run_deferred instead runs each part's Python on this thread with the kernel calls
+# recorded (get() hands out recorders), then all the recorded calls at once in C
+# (src/threads.c): part 0 here, the others on the library's own threads, which spin between
+# the splits of a step instead of sleeping. A part run this way must not read, with NumPy,
+# anything a kernel call of its own writes: the calls run after the part's Python. And the
+# memory its calls use must outlive the part's Python: arrays made in the part go to the
+# kernels as arrays ('a' arguments, kept alive until the run), not as addresses.
+
+_RECORDING = threading.local()
+_TASKS = {}     # kernel name: (address of its task form, slot packers), or False: none
+
+
+def _task(name):
+    """(address of the task form, [(position, slot of an argument that is not an int)])."""
+    t = _TASKS.get(name)
+    if t is None:
+        ctypes = importlib.import_module('ctypes')      # lazy: import time (loaded already)
+        fn = getattr(_STATE['lib'], 'ember_task_' + name[len('ember_'):], None)
+        restype, argtypes = _SIGNATURES[name]
+        t = False if fn is None or restype is not None else (
+            ctypes.cast(fn, ctypes.c_void_p).value,
+            [(i, _SLOT[a]) for i, a in enumerate(argtypes) if a not in ('i64', 'i32')])
+        _TASKS[name] = t
+    return t
+
+
+def _array_slot(v):
+    """An 'a' argument's slot: an array's address (the array kept alive until the run)."""
+    if v.__class__ is np.ndarray:
+        _RECORDING.keep.append(v)
+        return v.ctypes.data
+    return v or 0
+
+
+# an argument as a 64-bit slot (see TASK_P in src/kernels.h); ints are their own
+_SLOT = {'p': lambda v: v or 0, 'a': _array_slot,
+         'f32': lambda v: struct.unpack('<i', struct.pack('<f', v))[0],
+         'f64': lambda v: struct.unpack('<q', struct.pack('<d', v))[0]}
+
+
+def _recorder(name, prog):
+    t = _task(name)
+    if not t:
+        raise RuntimeError(f'internal: {name} was called in a deferred part, but it has no '
+                           'task form in the kernels library')
+    address, special = t
+
+    def record(*args):
+        slots = list(args)
+        for i, slot in special:
+            slots[i] = slot(slots[i])
+        prog.append(address)
+        prog.append(len(slots))
+        prog.extend(slots)
+    return record
+
+
+def run_deferred(fn, parts):
+    """[fn(*p) for p in parts], each part's Python run here in turn with its kernel calls
+    recorded, then every part's calls at once, each part on its own thread of the library
+    (part 0 on this one). None when the library is unavailable: nothing ran."""
+    if not available() or len(parts) < 2 or getattr(_RECORDING, 'prog', None) is not None:
+        return None
+    run = get('ember_run_parts')
+    if run is None:
+        return None
+    progs, results = [], []
+    _RECORDING.keep = keep = []     # the arrays the calls write or read: alive until they ran
+    try:
+        for p in parts:
+            _RECORDING.prog = prog = []
+            results.append(fn(*p))
+            progs.append(prog)
+    finally:
+        _RECORDING.prog = _RECORDING.keep = None
+    starts = np.cumsum([0] + [len(p) for p in progs], dtype=np.int64)
+    flat = np.array([v for p in progs for v in p], dtype=np.int64)
+    run(len(parts), flat.ctypes.data, starts.ctypes.data)
+    del keep
+    return results

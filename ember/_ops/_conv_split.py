@@ -43,13 +43,14 @@ def elementwise_ranges(n, size):
     return batch_ranges(n, size, _ELEMENTWISE_MIN)
 
 
-def run_ranges(fn, ranges):
+def run_ranges(fn, ranges, deferred=False):
     """[fn(*r) for r in ranges] (each r an image range (lo, hi) and any further arguments),
-    the first on this thread, the others on ember's worker threads."""
-    return run_parallel(fn, ranges)
+    the first on this thread, the others on ember's worker threads (deferred: see
+    run_parallel)."""
+    return run_parallel(fn, ranges, deferred)
 
 
-def map_ranges(fn, dtype, *arrays):
+def map_ranges(fn, dtype, *arrays, deferred=False):
     """A new array of `dtype` and the arrays' shape filled by fn(out[i:j], *(a[i:j] for a in
     arrays)) over the image ranges of elementwise_ranges, or None (nothing done: the caller
     runs its own unsplit code) unless the arrays are C-contiguous ones of one shape, large
@@ -62,5 +63,5 @@ def map_ranges(fn, dtype, *arrays):
     if ranges is None:
         return None
     out = np.empty(a.shape, dtype)
-    run_parallel(lambda i, j: fn(out[i:j], *[b[i:j] for b in arrays]), ranges)
+    run_parallel(lambda i, j: fn(out[i:j], *[b[i:j] for b in arrays]), ranges, deferred)
     return out

@@ -267,7 +267,7 @@ _CHUNK_BYTES = 1 << 21
 # pad and transpose run a channel column at a time through one L1 set (the C input rows are
 # H*W floats apart). One thread, ms: (4,32,64,64) 1.25 -> 0.10, (4,16,64,64) 0.33 -> 0.06,
 # (4,64,16,16) 0.08 -> 0.02, (64,6,14,14) 0.09 -> 0.04.
-_kernels.declare('ember_to_last_f32', None, *['i64'] * 5, 'p', *['i64'] * 4, 'p')
+_kernels.declare('ember_to_last_f32', None, *['i64'] * 5, 'a', *['i64'] * 4, 'a')
 
 
 def _to_last(x, lo, hi):
@@ -282,7 +282,7 @@ def _to_last(x, lo, hi):
             psp = tuple(s + a + b for s, a, b in zip(x.shape[2:], lo, hi))
             out = np.empty((n,) + psp + (c,), np.float32)
             hp, wp = (1,) * (4 - x.ndim) + psp
-            fn(0, n, c, sp[0], sp[1], x.ctypes.data, top, left, hp, wp, out.ctypes.data)
+            fn(0, n, c, sp[0], sp[1], x, top, left, hp, wp, out)
             return out
     xl = np.moveaxis(x, 1, -1)
     if not any(lo) and not any(hi):
@@ -498,8 +498,8 @@ def _pointwise_backward(gy, x_shape, w, x3, stride, need, gx_out=None):
 # the yardsticks' layers: 1.2-2.2x faster, except 8x8 images of 128 channels (as fast). On an
 # AVX2 CPU (AMD Zen 3, its AVX2 path): forward 1.1-1.8x, LeNet's 1.5-2.5x, as fast at 128 ->
 # 128 channels on 8x8 (0.97-1.06x: the kernel 0.81 ms, the weights' layout 0.2); none gated.
-_kernels.declare('ember_conv2d_f32', None, 'i64', 'i64', 'i64', 'i64', 'p', 'i64', 'i64', 'i64',
-                 'i64', 'p', 'p', 'i64', 'i64', 'i64', 'i64', 'p', 'i64', 'i64', 'i64')
+_kernels.declare('ember_conv2d_f32', None, 'i64', 'i64', 'i64', 'i64', 'a', 'i64', 'i64', 'i64',
+                 'i64', 'a', 'a', 'i64', 'i64', 'i64', 'i64', 'a', 'i64', 'i64', 'i64')
 
 
 # the float lanes of the conv kernels' fast paths (their portable C is slower than NumPy's BLAS):
@@ -551,9 +551,8 @@ def _corr_direct(fn, x, w, b, stride, lo, hi, out_sp, xp, out, prep):
     st = (1,) * (4 - x.ndim) + tuple(stride)
     osp = (1,) * (4 - x.ndim) + tuple(out_sp)
     per = osp[0] * osp[1]
-    fn(n, sp[0], sp[1], c, xl.ctypes.data, ks[0], ks[1], o, wk.shape[-1], wk.ctypes.data,
-       None if bk is None else bk.ctypes.data, st[0], st[1], osp[0], osp[1], y.ctypes.data,
-       o * per, 1, per)
+    fn(n, sp[0], sp[1], c, xl, ks[0], ks[1], o, wk.shape[-1], wk, bk, st[0], st[1], osp[0],
+       osp[1], y, o * per, 1, per)
     if out is not None and y is not out:
         np.copyto(out, y)
         y = out
@@ -619,8 +618,10 @@ def _conv_forward_last(x, w, b, stride, lo, hi, dilation):
     # the kernel's weights laid out once for both parts
     prep = (_direct_weights(w, b) if _direct(x, w, stride, dilation) is not None and
             not _pointwise(ksize, lo, hi) else None)
+    # the direct kernel's parts are its calls and the layout kernel's: on the kernels' threads
     saved = run_ranges(lambda i, j: _corr(x[i:j], w, b, stride, lo, hi, dilation,
-                                          out=out[i:j], prep=prep)[1], ranges)
+                                          out=out[i:j], prep=prep)[1], ranges,
+                       deferred=prep is not None)
     return out, _Split((ranges, saved))
 
 
@@ -635,8 +636,8 @@ def _per_image_gemm(out_sp):
 
 # The compiled weight gradient (ember/_kernels/src/conv_wgrad.c): no column copy, a whole image
 # range per call with the GIL released.
-_kernels.declare('ember_conv_wgrad4_f32', None, *(['p'] + ['i64'] * 4 + ['p'] + ['i64'] * 13 +
-                                                  ['p'] * 4))
+_kernels.declare('ember_conv_wgrad4_f32', None, *(['a'] + ['i64'] * 4 + ['a'] + ['i64'] * 13 +
+                                                  ['a'] * 4))
 
 # Its AVX2 path (8-float vectors, gy packed), one thread, the yardsticks' layers, NumPy -> kernel
 # ms on an AMD EPYC: lenet 1->6 1.15 -> 0.45, 6->16 0.88 -> 0.38; resnet 3->16 0.97 -> 0.43,
@@ -644,6 +645,15 @@ _kernels.declare('ember_conv_wgrad4_f32', None, *(['p'] + ['i64'] * 4 + ['p'] + 
 # 64->64 2.15 -> 1.90; unet 1->16 0.21-0.28 -> 0.13-0.18, 16->16 1.62 -> 0.87, 16->32 0.68 ->
 # 0.49, 32->32 1.20 -> 0.86, 32->64 0.57 -> 0.51, 64->64 1.08 -> 0.93, 64->128 0.57 -> 0.50,
 # 128->128 1.05 -> 1.0, 128->64 2.15 -> 2.0, 64->32 2.4 -> 1.8, 32->16 3.0 -> 1.95.
+
+
+def _wgrad_kernel(x_dtype, gy_dtype, c, ksize, dilation):
+    """The compiled weight gradient where it applies (see _weight_grad_kernel), else None."""
+    fewest = 16 if _kernels.wide(16) else 9     # AVX-512 (or the tests' forced kernels): 16
+    if (len(ksize) > 2 or x_dtype != np.float32 or gy_dtype != np.float32 or
+            any(d != 1 for d in dilation) or c * int(np.prod(ksize)) < fewest):
+        return None
+    return _kernels.get('ember_conv_wgrad4_f32') if _kernels.wide(_WGRAD_LANES) else None
 
 
 def _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl):
@@ -655,11 +665,7 @@ def _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl):
     The AVX2 path (no AVX-512) is taken from 9 (U-Net's first layer, 1.5-1.6x faster)."""
     nsp = len(ksize)
     c = xp.shape[-1] if last else xp.shape[1]
-    fewest = 16 if _kernels.wide(16) else 9     # AVX-512 (or the tests' forced kernels): 16
-    if (nsp > 2 or xp.dtype != np.float32 or gy.dtype != np.float32 or
-            any(d != 1 for d in dilation) or c * int(np.prod(ksize)) < fewest):
-        return None
-    fn = _kernels.get('ember_conv_wgrad4_f32') if _kernels.wide(_WGRAD_LANES) else None
+    fn = _wgrad_kernel(xp.dtype, gy.dtype, c, ksize, dilation)
     if fn is None:
         return None
     n, o = gy.shape[:2]
@@ -685,9 +691,8 @@ def _weight_grad_kernel(gy, xp, last, ksize, stride, dilation, gyl):
     gw = np.empty((o, c) + tuple(ksize), np.float32)
     acc = np.empty(gw.size, np.float32)
     scratch = None if gs[2] == 4 else np.empty(n * int(np.prod(out_sp)) * o, np.float32)
-    fn(xp.ctypes.data, *[a // 4 for a in xs], g.ctypes.data, *[a // 4 for a in gs], n, c, o,
-       *k2, *out_sp, *s2, None if scratch is None else scratch.ctypes.data, acc.ctypes.data,
-       gw.ctypes.data, None)
+    fn(xp, *[a // 4 for a in xs], g, *[a // 4 for a in gs], n, c, o, *k2, *out_sp, *s2, scratch,
+       acc, gw, None)
     return gw
 
 
@@ -803,11 +808,26 @@ def _conv_backward_split(gy, x_shape, w, saved, stride, lo, hi, dilation, need):
     written range by range, the weight and bias gradients summed in range order."""
     ranges, parts = saved
     gx = np.empty(x_shape, dtype=gy.dtype) if need[0] else None
+    # the parts are kernel calls only when both gradients are the kernels'
+    deferred = ((not need[0] or _direct_input_grad(gy, x_shape, w, stride, lo, hi, dilation))
+                and (not need[1] or _wgrad_kernel(gy.dtype, gy.dtype, x_shape[1], w.shape[2:],
+                                                  dilation) is not None)
+                and all(p[1] is not None for p in parts))     # None: a 1x1 kernel's GEMMs
+
+    # the input gradient's kernel weights laid out once for both parts
+    prep = _direct_weights(_flipped(w), None) if deferred and need[0] else None
 
     def part(i, j, saved_ij):
         return _conv_backward_part(gy[i:j], (j - i,) + tuple(x_shape[1:]), w, saved_ij, stride,
-                                   lo, hi, dilation, need, None if gx is None else gx[i:j])
-    return _sum_ranges(gx, run_ranges(part, [r + (p,) for r, p in zip(ranges, parts)]), need)
+                                   lo, hi, dilation, need, None if gx is None else gx[i:j],
+                                   prep)
+    return _sum_ranges(gx, run_ranges(part, [r + (p,) for r, p in zip(ranges, parts)],
+                                      deferred), need)
+
+
+def _flipped(w):
+    """The kernel of the input gradient's full correlation: w flipped, in and out swapped."""
+    return w[(Ellipsis,) + (slice(None, None, -1),) * (w.ndim - 2)].swapaxes(0, 1)
 
 
 def _direct_grad_input(gy, w, x_shape, dilation):
@@ -820,9 +840,18 @@ def _direct_grad_input(gy, w, x_shape, dilation):
     return x_shape[1] >= 8 and _direct(gy, w, (1,) * (gy.ndim - 2), dilation) is not None
 
 
-def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, gx_out=None):
+def _direct_input_grad(gy, x_shape, w, stride, lo, hi, dilation):
+    """Whether the input gradient is the direct kernel's (_direct_grad_input): stride 1, and
+    padding that the full correlation's reach covers."""
+    reach = [d * (k - 1) for d, k in zip(dilation, w.shape[2:])]
+    return (all(s == 1 for s in stride) and
+            all(r >= a and r >= c for r, a, c in zip(reach, lo, hi)) and
+            _direct_grad_input(gy, w, x_shape, dilation))
+
+
+def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, gx_out=None,
+                        prep=None):
     xp, last = saved
-    nsp = len(x_shape) - 2
     n, o = gy.shape[:2]
     if last is None:
         gx, gw = _pointwise_backward(gy, x_shape, w, xp, stride, need, gx_out)
@@ -838,7 +867,7 @@ def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, g
     # input channels: then the shifted-slab form (_grad_input_flat) is cheaper still
     unit = all(s == 1 for s in stride)
     reused = all(r >= a and r >= c for r, a, c in zip(reach, lo, hi))
-    direct = need[0] and unit and reused and _direct_grad_input(gy, w, x_shape, dilation)
+    direct = need[0] and _direct_input_grad(gy, x_shape, w, stride, lo, hi, dilation)
     full = direct or (need[0] and unit and x_shape[1] > 16 and reused and
                       o * int(np.prod(x_shape[2:])) <= x_shape[1] * int(np.prod(out_sp)))
     if full:
@@ -857,8 +886,8 @@ def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, g
         gw = _weight_grad(gy, xp, last, ksize, stride, dilation, gyl)
     if need[0]:
         if full:
-            wf = w[(Ellipsis,) + (slice(None, None, -1),) * nsp].swapaxes(0, 1)
-            gx = _corr(gy, wf, None, stride, glo, ghi, dilation, gyp, gx_out)[0]
+            gx = _corr(gy, _flipped(w), None, stride, glo, ghi, dilation, gyp, gx_out,
+                       prep)[0]
         elif unit and _batch_last_wins(gy, w, x_shape, lo, hi):
             gx = _grad_input_batch_last(gy, w, x_shape, lo, hi, dilation, gx_out)
         elif unit:

@@ -904,7 +904,7 @@ def ReluBackward0(grad, result):
     if not _State.enabled:
         # over the image ranges of the convolution before (see _conv_split.elementwise_ranges)
         r = None if g.size < _ELEMENTWISE_MIN else map_ranges(_relu_grad_into, g.dtype, g,
-                                                              result._data)
+                                                              result._data, deferred=True)
         if r is None and g.size >= _RELU_KERNEL_MIN and g.shape == result._data.shape:
             r = _relu_grad_into(np.empty(g.shape, g.dtype), g, result._data)
         if r is not None:
@@ -919,7 +919,7 @@ def relu(input, inplace=False):
     d = input._data
     if d.__class__ is not np.ndarray and (input.is_quantized or input.is_nested):
         return input.relu()  # its own method (_ops/quantized.py, nested)
-    r = None if d.size < _ELEMENTWISE_MIN else map_ranges(_relu_into, d.dtype, d)
+    r = None if d.size < _ELEMENTWISE_MIN else map_ranges(_relu_into, d.dtype, d, deferred=True)
     if r is None:       # (map_ranges: over the image ranges of the convolution before)
         r = _arr(np.maximum(d.dtype.type(0), d)) if d.size < _RELU_KERNEL_MIN or \
             d.dtype.kind != 'f' or d.__class__ is not np.ndarray else \
@@ -1586,7 +1586,7 @@ def _relu_(self):
     if ranges is None:
         _relu_into(d, d)
     else:
-        run_ranges(lambda i, j: _relu_into(d[i:j], d[i:j]), ranges)
+        run_ranges(lambda i, j: _relu_into(d[i:j], d[i:j]), ranges, deferred=True)
     self._vc.value += 1
     result = _alias(self)
     _graph._attach(self, ReluBackward0, (self,), result=result)

@@ -55,6 +55,13 @@ void ember_relu_backward_##SUF(int64_t n, const T *g, const T *r, T *out)       
 {                                                                                             \
     for (int64_t i = 0; i < n; i++)                                                           \
         out[i] = r[i] <= 0 ? (T)0 : g[i];                                                     \
+}                                                                                             \
+                                                                                              \
+void ember_task_relu_##SUF(const int64_t *a) { ember_relu_##SUF(a[0], TASK_P(1), TASK_P(2)); } \
+                                                                                              \
+void ember_task_relu_backward_##SUF(const int64_t *a)                                         \
+{                                                                                             \
+    ember_relu_backward_##SUF(a[0], TASK_P(1), TASK_P(2), TASK_P(3));                         \
 }
 
 RELU_KERNELS(float, f32)

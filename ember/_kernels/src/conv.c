@@ -474,6 +474,12 @@ void ember_conv2d_f32(int64_t n, int64_t Hp, int64_t Wp, int64_t C, const float 
     conv_plain(n, Hp, Wp, C, xp, KH, KW, O, Opad, w, bias, sh, sw, OH, OW, y, ys_n, ys_p, ys_o);
 }
 
+void ember_task_conv2d_f32(const int64_t *a)
+{
+    ember_conv2d_f32(a[0], a[1], a[2], a[3], TASK_P(4), a[5], a[6], a[7], a[8], TASK_P(9),
+                     TASK_P(10), a[11], a[12], a[13], a[14], TASK_P(15), a[16], a[17], a[18]);
+}
+
 /* The portable path alone (the tests check it against the dispatched one on any machine). */
 void ember_conv2d_portable_f32(int64_t n, int64_t Hp, int64_t Wp, int64_t C, const float *xp,
                                int64_t KH, int64_t KW, int64_t O, int64_t Opad, const float *w,

@@ -569,6 +569,13 @@ void ember_conv_wgrad4_f32(WG_ARGS)
         wg_run(1, WG_PASS);
 }
 
+void ember_task_conv_wgrad4_f32(const int64_t *a)
+{
+    ember_conv_wgrad4_f32(TASK_P(0), a[1], a[2], a[3], a[4], TASK_P(5), a[6], a[7], a[8], a[9],
+                          a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18],
+                          TASK_P(19), TASK_P(20), TASK_P(21), TASK_P(22));
+}
+
 /* The same on the AVX2 path where the CPU has it, else the portable one (for the tests). */
 void ember_conv_wgrad4_avx2_f32(WG_ARGS)
 {

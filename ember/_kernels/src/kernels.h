@@ -24,6 +24,12 @@
 static inline int32_t bits_of(float f) { int32_t i; memcpy(&i, &f, 4); return i; }
 static inline float float_of(int32_t i) { float f; memcpy(&f, &i, 4); return f; }
 
+/* A kernel's task form, for the parts of a split run by ember_run_parts (threads.c): its
+ * arguments come as 64-bit slots a[0], a[1], ... (integers as they are, pointers as addresses,
+ * a float's bits in the low half); TASK_P(i) is slot i as a pointer. */
+typedef void (*ember_task_fn)(const int64_t *a);
+#define TASK_P(i) ((void *)(intptr_t)a[i])
+
 /* exp(t) for t <= 0 (or NaN), within ~1 ulp, vectorisable: t = k ln2 + r with |r| <= ln2 / 2,
  * exp(r) by its Taylor series to r^7 (remainder below 1e-8 relative), 2^k from the exponent
  * bits. 2^k is built as 2^(k + 64) 2^-64 so that results below 2^-126 round to subnormals as

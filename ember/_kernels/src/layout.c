@@ -76,3 +76,9 @@ void ember_to_last_f32(int64_t n0, int64_t n1, int64_t c, int64_t h, int64_t w, 
         }
     }
 }
+
+void ember_task_to_last_f32(const int64_t *a)
+{
+    ember_to_last_f32(a[0], a[1], a[2], a[3], a[4], TASK_P(5), a[6], a[7], a[8], a[9],
+                      TASK_P(10));
+}

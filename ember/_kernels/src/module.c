@@ -28,3 +28,8 @@ void ember_axpy_f32(int64_t n, float a, const float *x, float *y)
     for (int64_t i = 0; i < n; i++)
         y[i] += a * x[i];
 }
+
+void ember_task_axpy_f32(const int64_t *a)
+{
+    ember_axpy_f32(a[0], float_of((int32_t)a[1]), TASK_P(2), TASK_P(3));
+}

@@ -178,6 +178,18 @@ void ember_max_pool2d_tiled_backward_##SUF(int64_t p0, int64_t p1, int64_t h, in
         for (int64_t r = oh * kh; r < h; r++)                                                 \
             memset(gp + r * w, 0, (size_t)w * sizeof(T));                                     \
     }                                                                                         \
+}                                                                                             \
+                                                                                              \
+void ember_task_max_pool2d_tiled_##SUF(const int64_t *a)                                      \
+{                                                                                             \
+    ember_max_pool2d_tiled_##SUF(a[0], a[1], a[2], a[3], TASK_P(4), a[5], a[6], a[7], a[8],   \
+                                 TASK_P(9), TASK_P(10));                                      \
+}                                                                                             \
+                                                                                              \
+void ember_task_max_pool2d_tiled_backward_##SUF(const int64_t *a)                             \
+{                                                                                             \
+    ember_max_pool2d_tiled_backward_##SUF(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],     \
+                                          TASK_P(8), TASK_P(9), TASK_P(10));                  \
 }
 
 /* The AVX2 rows where the CPU has them; none for float64. */
