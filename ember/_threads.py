@@ -167,6 +167,7 @@ def run_parallel(fn, parts, deferred=False):
     if not lock.acquire(blocking=False):
         return [fn(*p) for p in parts]
     token = blas_single()
+    _kernels.rest()
     try:
         while len(workers) < len(parts) - 1:
             workers.append(_Worker())

@@ -31,6 +31,7 @@ _FUNCTIONS = {}             # name: ctypes function (False: not in the library),
 _STATE = {'lib': None, 'why': None, 'loaded': False, 'on': True, 'forced': False}
 _SIGNATURES['ember_simd_lanes'] = ('i64', [])
 _SIGNATURES['ember_run_parts'] = ('i64', ['i64', 'p', 'p'])
+_SIGNATURES['ember_pool_rest'] = (None, [])
 
 
 # short names for the C types of a signature, so that declaring does not import ctypes
@@ -253,8 +254,19 @@ def run_deferred(fn, parts):
             progs.append(prog)
     finally:
         _RECORDING.prog = _RECORDING.keep = None
+    _STATE['pool_used'] = True
     starts = np.cumsum([0] + [len(p) for p in progs], dtype=np.int64)
     flat = np.array([v for p in progs for v in p], dtype=np.int64)
     run(len(parts), flat.ctypes.data, starts.ctypes.data)
     del keep
     return results
+
+
+def rest():
+    """Send the library's idle threads to sleep now rather than after their spin: a split over
+    Python threads is starting, and its threads need the cores they would hold."""
+    if _STATE.get('pool_used') and getattr(_RECORDING, 'prog', None) is None:
+        # (switched off meanwhile: the threads sleep after their spin anyway)
+        fn = _FUNCTIONS.get('ember_pool_rest') or get('ember_pool_rest')
+        if fn:
+            fn()

@@ -182,12 +182,16 @@ def _plane_dims(shape, k, out):
     return sp + k + out
 
 
-def _kernel_ranges(fn, ranges, n):
-    """fn over the image ranges, or fn(0, n) on this thread when there are none."""
+def _kernel_ranges(name, a, k, args, ranges, n, c):
+    """The kernel `name` (_pool_kernel of a and k) over the planes of each image range, on the
+    kernels' threads, or over all n images on this thread when there are no ranges. args:
+    the call's arguments after the plane range."""
     if ranges is None:
-        fn(0, n)
+        _pool_kernel(name, a, k)(0, n * c, *args)
     else:
-        run_ranges(fn, ranges)
+        # the part looks the kernel up itself: while it records, get() gives the recorder
+        run_ranges(lambda i, j: _pool_kernel(name, a, k)(i * c, j * c, *args), ranges,
+                   deferred=True)
 
 
 def _max_tiled_split(x, k, out):
@@ -201,9 +205,8 @@ def _max_tiled_split(x, k, out):
     if fn is not None:
         c = x.shape[1]
         h, w, kh, kw, oh, ow = _plane_dims(x.shape, k, out)
-        xa, ba, aa = x.ctypes.data, best.ctypes.data, arg.ctypes.data
-        _kernel_ranges(lambda i, j: fn(i * c, j * c, h, w, xa, kh, kw, oh, ow, ba, aa),
-                       ranges, x.shape[0])
+        args = (h, w, x.ctypes.data, kh, kw, oh, ow, best.ctypes.data, arg.ctypes.data)
+        _kernel_ranges('max_pool2d_tiled', x, k, args, ranges, x.shape[0], c)
         return best, arg
     run_ranges(lambda i, j: _max_tiled(x[i:j], k, out, best[i:j], arg[i:j]), ranges)
     return best, arg
@@ -322,9 +325,8 @@ def _max_scatter(g, arg, meta):
             buf = np.empty(shape[:2] + tuple(sp), dtype=g.dtype)
             c = shape[1]
             h, w, kh, kw, oh, ow = _plane_dims(shape, k, out)
-            ga, aa, ba = g.ctypes.data, arg.ctypes.data, buf.ctypes.data
-            _kernel_ranges(lambda i, j: fn(i * c, j * c, h, w, kh, kw, oh, ow, ga, aa, ba),
-                           ranges, shape[0])
+            args = (h, w, kh, kw, oh, ow, g.ctypes.data, arg.ctypes.data, buf.ctypes.data)
+            _kernel_ranges('max_pool2d_tiled_backward', g, k, args, ranges, shape[0], c)
             return buf
         if ranges is None:
             return _max_scatter_tiled(g, arg, meta)

@@ -48,7 +48,8 @@ SHAPES = [((4, 3, 8, 8), 2), ((3, 2, 9, 7), 2), ((5, 2, 9, 9), 3), ((2, 3, 6, 8)
 def test_max_pool2d_split(shape, k, dt, split_pool, monkeypatch):
     calls = []
     real = pooling.run_ranges
-    monkeypatch.setattr(pooling, 'run_ranges', lambda fn, r: calls.append(r) or real(fn, r))
+    monkeypatch.setattr(pooling, 'run_ranges',
+                        lambda fn, r, *a, **kw: calls.append(r) or real(fn, r, *a, **kw))
     assert_pool_as_torch(RNG.standard_normal(shape), k, dt)
     assert len(calls) == 2 and len(calls[0]) == 2       # forward and backward, two ranges
 
@@ -75,7 +76,7 @@ def test_max_pool2d_split_ties_nan_inf(dt, split_pool):
 def test_max_pool2d_unsplit(dt, monkeypatch):
     """Below the size floor, with one image or one thread: the calling thread only."""
     calls = []
-    monkeypatch.setattr(pooling, 'run_ranges', lambda fn, r: calls.append(r))
+    monkeypatch.setattr(pooling, 'run_ranges', lambda fn, r, *a, **kw: calls.append(r))
     assert_pool_as_torch(RNG.standard_normal((3, 2, 8, 8)), 2, dt)
     assert_pool_as_torch(RNG.standard_normal((1, 2, 8, 8)), 2, dt)
     before = ember.get_num_threads()

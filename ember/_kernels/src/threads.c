@@ -58,6 +58,7 @@ static struct {
     int threads;                    /* pool threads started */
     atomic_int_fast64_t gen;        /* bumped for each run */
     atomic_int sleepers;
+    atomic_int rest;                /* set: idle threads sleep now instead of spinning */
     atomic_int pending;             /* pool threads not yet done with this run */
     const int64_t *prog;            /* this run's program and part bounds */
     const int64_t *starts;
@@ -77,7 +78,7 @@ static void *pool_thread(void *arg)
         int64_t t0 = now_ns(), g;
         for (int spins = 0; (g = atomic_load(&pool.gen)) == seen; spins++) {
             cpu_relax();
-            if ((spins & 255) == 255 && now_ns() - t0 > SPIN_NS) {
+            if (atomic_load(&pool.rest) || ((spins & 255) == 255 && now_ns() - t0 > SPIN_NS)) {
                 pthread_mutex_lock(&pool.mu);
                 atomic_fetch_add(&pool.sleepers, 1);
                 while ((g = atomic_load(&pool.gen)) == seen)
@@ -139,6 +140,7 @@ int64_t ember_run_parts(int64_t parts, const int64_t *prog, const int64_t *start
     pool.starts = starts;
     pool.parts = parts;
     atomic_store(&pool.pending, pool.threads);
+    atomic_store(&pool.rest, 0);
     atomic_fetch_add(&pool.gen, 1);
     if (atomic_load(&pool.sleepers)) {
         pthread_mutex_lock(&pool.mu);
@@ -159,7 +161,13 @@ alone:
     return 0;
 }
 
+/* Idle threads go to sleep at once: the caller is about to split work over Python threads,
+ * which need the cores the spinning threads hold. */
+void ember_pool_rest(void) { atomic_store(&pool.rest, 1); }
+
 #else
+void ember_pool_rest(void) {}
+
 int64_t ember_run_parts(int64_t parts, const int64_t *prog, const int64_t *starts)
 {
     ember_run_program(prog, starts[parts]);
