@@ -44,6 +44,7 @@ def set_num_threads(n):
 # ---- BLAS on the calling thread --------------------------------------------------------------
 
 _LOCAL = [None]     # OpenBLAS's openblas_set_num_threads_local, or False when there is none
+_BLAS_LIB = [None]  # the ctypes library it is in (its cblas GEMMs: _cblas)
 
 
 def _find_local():
@@ -61,10 +62,12 @@ def _find_local():
         try:
             ctypes = importlib.import_module('ctypes')     # lazy: import time
             for path in paths:
-                fn = getattr(ctypes.CDLL(path), 'openblas_set_num_threads_local', None)
+                lib = ctypes.CDLL(path)
+                fn = getattr(lib, 'openblas_set_num_threads_local', None)
                 if fn is not None:
                     fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
                     found = fn
+                    _BLAS_LIB[0] = lib
                     break
         except (ImportError, OSError):      # no ctypes (some embedded Pythons), unloadable
             pass
@@ -226,6 +229,85 @@ _SPLIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.complex
                  np.dtype(np.complex128))
 
 
+# From this many multiply-adds a product of two float matrices splits over the kernels
+# library's threads, one cblas GEMM of NumPy's OpenBLAS per part (_gemm_split): a run costs
+# 15-20 us there, and 20-40 more when the other thread has been spinning a while on a
+# virtual machine, against 50-100 us with Python threads. The seed MLP's 64x1000x100 products
+# (6.4M: one thread 0.16-0.18 ms, 0.11-0.13 split at C level) gained nothing in its step.
+_GEMM_SPLIT_MIN = 1 << 23
+_GEMM_NAMES = {np.dtype(np.float32): ('ember_gemm_f32', 'scipy_cblas_sgemm64_', 'cblas_sgemm64_'),
+               np.dtype(np.float64): ('ember_gemm_f64', 'scipy_cblas_dgemm64_', 'cblas_dgemm64_')}
+for _k in _GEMM_NAMES.values():
+    _kernels.declare(_k[0], None, *['i64'] * 7, 'p', 'i64', 'p', 'i64', 'p', 'i64')
+_CBLAS = {}     # dtype: (address of the cblas GEMM, of openblas_set_num_threads_local) or None
+
+
+def _cblas(dtype):
+    """The 64-bit-integer cblas GEMM of dtype in NumPy's OpenBLAS and the address of its
+    thread-local count, or None (another BLAS, a 32-bit-integer interface)."""
+    if dtype not in _CBLAS:
+        found = None
+        if _LOCAL[0] is None:
+            _find_local()
+        lib = _BLAS_LIB[0]
+        if lib is not None:
+            ctypes = importlib.import_module('ctypes')     # lazy: import time (loaded)
+            for name in _GEMM_NAMES[dtype][1:]:
+                fn = getattr(lib, name, None)
+                if fn is not None:
+                    found = (ctypes.cast(fn, ctypes.c_void_p).value,
+                             ctypes.cast(_LOCAL[0], ctypes.c_void_p).value)
+                    break
+        _CBLAS[dtype] = found
+    return _CBLAS[dtype]
+
+
+def _gemm_layout(x):
+    """(cblas transpose flag, leading dimension) of a 2-d array as row-major cblas reads
+    it: as it is (111) or transposed (112); (None, None) for other strides."""
+    (r, c), (s0, s1), it = x.shape, x.strides, x.itemsize
+    if x.flags.aligned:
+        if s1 == it and s0 % it == 0 and s0 // it >= max(1, c):
+            return 111, s0 // it
+        if s0 == it and s1 % it == 0 and s1 // it >= max(1, r):
+            return 112, s1 // it
+    return None, None
+
+
+def _gemm_split(a, b, m, n):
+    """a @ b (2-d, float32 or float64, one dtype) split by rows or by columns over the
+    kernels library's threads, or None (nothing ran: no kernels, another BLAS, operands
+    cblas cannot read in place, or too few rows and columns)."""
+    if not _kernels.available():
+        return None
+    blas = _cblas(a.dtype)
+    ta, lda = _gemm_layout(a)
+    tb, ldb = _gemm_layout(b)
+    t = _threads[0]
+    if blas is None or ta is None or tb is None:
+        return None
+    gemm, local = blas
+    name, k, isz = _GEMM_NAMES[a.dtype][0], a.shape[1], a.itemsize
+    out = np.empty((m, n), a.dtype)
+    pa, pb, pc = a.ctypes.data, b.ctypes.data, out.ctypes.data
+    # rows when there are more rows than columns (as _split_matmul)
+    if m >= 16 * t and (m >= n or n < 16 * t):
+        def part(lo, hi):
+            _kernels.get(name)(gemm, local, ta, tb, hi - lo, n, k, pa + lo * a.strides[0], lda,
+                               pb, ldb, pc + lo * n * isz, n)
+        parts = _bounds(m, t)
+    elif n >= 16 * t:
+        def part(lo, hi):
+            _kernels.get(name)(gemm, local, ta, tb, m, hi - lo, k, pa, lda,
+                               pb + lo * b.strides[1], ldb, pc + lo * isz, n)
+        parts = _bounds(n, t)
+    else:
+        return None
+    # (on Python threads if the kernels' threads are taken: each part calls the shim itself)
+    run_parallel(part, parts, deferred=True)
+    return out
+
+
 def matmul(a, b, _np_matmul=np.matmul):
     """np.matmul(a, b) with BLAS on this thread; a large product of matrices is split by rows
     (or by columns, or by batch) over ember's threads. Each part is its own GEMM, written
@@ -242,6 +324,12 @@ def matmul(a, b, _np_matmul=np.matmul):
     m, n = sa[-2], sb[-1]
     token = blas_single()
     try:
+        if (work >= _GEMM_SPLIT_MIN and len(sa) == 2 == len(sb) and type(a) is np.ndarray
+                and type(b) is np.ndarray and a.dtype == b.dtype and a.dtype in _GEMM_NAMES
+                and _threads[0] > 1):
+            r = _gemm_split(a, b, m, n)
+            if r is not None:
+                return r
         if (work >= _SPLIT_MIN and type(a) is np.ndarray and type(b) is np.ndarray
                 and can_split() and a.dtype == b.dtype
                 and a.dtype in _SPLIT_DTYPES and sa[-1] == sb[-2]):

@@ -33,6 +33,7 @@ def _blas_get():
 def split_all(monkeypatch, two_threads, count_splits):
     """Two threads and no size floors: every product of matrices that can be split is."""
     monkeypatch.setattr(_threads, '_SPLIT_MIN', 0)
+    monkeypatch.setattr(_threads, '_GEMM_SPLIT_MIN', 0)
     monkeypatch.setattr(_threads, '_BLAS_THREADED', 0)
     return count_splits(_threads)
 
@@ -74,10 +75,42 @@ SPLIT_CASES = [
 
 @pytest.mark.parametrize('what,shapes,op', SPLIT_CASES, ids=[c[0] for c in SPLIT_CASES])
 @pytest.mark.parametrize('dt', [np.float32, np.float64])
-def test_split_products_as_torch(what, shapes, op, dt, split_all):
+def test_split_products_as_torch(what, shapes, op, dt, split_all, kernel_path):
+    # compiled: a product of two matrices splits on the kernels' threads (one cblas GEMM of
+    # NumPy's OpenBLAS per part, _gemm_split); numpy: on Python threads
     arrays = [RNG.standard_normal(s) for s in shapes]
     assert_same_values_and_grads(lambda *a: op(torch, *a), lambda *a: op(ember, *a), arrays, dt)
     assert split_all and all(n == 2 for n in split_all)
+
+
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+@pytest.mark.parametrize('view', ['rows of a wider array', 'transposed slice', 'reversed rows',
+                                  'every other column'])
+def test_split_gemm_reads_views_or_leaves_them(view, dt, split_all, monkeypatch):
+    # views cblas reads in place (a leading dimension above the width, a transposed layout)
+    # split on the kernels' threads; others (negative or non-unit inner strides) are NumPy's
+    if _threads._cblas(np.dtype(dt)) is None:
+        pytest.skip("NumPy's BLAS has no 64-bit-integer cblas GEMM")
+    big = RNG.standard_normal((48, 80)).astype(dt)
+    other = RNG.standard_normal((40, 60)).astype(dt)
+    b = RNG.standard_normal((36, 40)).astype(dt)
+    a = {'rows of a wider array': big[:, 5:41], 'transposed slice': other[:36, :48].T,
+         'reversed rows': big[::-1, :36], 'every other column': big[:, ::2][:, :36]}[view]
+    assert a.shape == (48, 36)
+    gemms = []
+    real = _threads._gemm_split
+
+    def counted(*args):
+        r = real(*args)
+        gemms.append(r is not None)
+        return r
+    monkeypatch.setattr(_threads, '_gemm_split', counted)
+    got = _threads.matmul(a, b)
+    tol = dict(rtol=1e-5, atol=1e-4) if dt == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got, torch.from_numpy(np.ascontiguousarray(a)).matmul(
+        torch.from_numpy(b)).numpy(), **tol)
+    in_place = view in ('rows of a wider array', 'transposed slice')
+    assert gemms == [in_place]
 
 
 @pytest.mark.parametrize('shapes', [[(1, 7), (7, 3)], [(3, 6, 7), (7, 5)], [(1, 6, 7), (3, 7, 5)]],
@@ -174,8 +207,11 @@ def test_a_failing_part_raises_on_the_caller(split_all):
 
 
 def _child_product(q):
-    a = np.arange(40 * 7, dtype=np.float64).reshape(40, 7)
-    err = np.abs(_threads.matmul(a, a.T) - a @ a.T).max()
+    # a batch of products: split over Python threads (a product of two matrices would go to
+    # the kernels' threads, tests/test_kernel_threads.py)
+    a = np.arange(2 * 40 * 7, dtype=np.float64).reshape(2, 40, 7)
+    b = a.transpose(0, 2, 1)
+    err = np.abs(_threads.matmul(a, b) - a @ b).max()
     q.put((err, _threads._POOL[0] == os.getpid()))
 
 

@@ -3,7 +3,8 @@
  * Each kernel is a plain C function on raw buffers, called through ctypes (which releases the
  * GIL for the call, so that two threads of ember's intra-op splitting run their parts at once).
  * The Python side (ember/_kernels/__init__.py) declares each function's argument types; a
- * kernel never allocates, never calls BLAS and never touches Python objects.
+ * kernel never allocates, never calls BLAS (gemm.c, the one exception, calls NumPy's own through
+ * the address ember passes) and never touches Python objects.
  *
  * Machine-specific code paths are chosen at run time (gcc's target_clones / target attributes
  * with __builtin_cpu_supports), so one build runs on any x86-64 CPU.
