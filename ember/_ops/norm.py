@@ -98,12 +98,12 @@ _kernels.declare('ember_bn_sum_images', None, 'i64', 'i64', 'p', 'p')
 # rows (spatial sizes) below which the NumPy code runs: a kernel pays a fixed cost per row
 _KERNEL_ROW_MIN = 16
 
-# elements from which the kernels split over the convolution's image ranges. 2^18 (that of
-# elementwise_ranges, for the NumPy code) cost more in hand-offs to the worker than it saved
-# on an AVX2 machine: ResNet step 65 -> 59 ms (min of 10 rounds' medians), U-Net as fast, with
-# its layers of 2^18-2^19 elements on one thread; a single layer (32,16,32,32) forward +
-# backward on one thread 0.64 ms against 1.04 split.
-_KERNEL_SPLIT_MIN = 1 << 20
+# elements from which the kernels split over the convolution's image ranges (on the kernels'
+# threads: _kernel_call). On Python threads 2^20 had paid better than 2^18 on an AVX2 VM
+# (ResNet step 65 -> 59 ms, min of 10 rounds' medians; a (32,16,32,32) layer's forward +
+# backward 0.64 ms on one thread against 1.04 split); on the kernels' threads 2^18 is back
+# ahead: min of 8 rounds' medians ResNet 48.2 -> 46.6 ms, U-Net 53.3 -> 51.3 (2^17: noise).
+_KERNEL_SPLIT_MIN = 1 << 18
 
 
 def _bn_kernels(*arrays):
@@ -137,12 +137,14 @@ def _addr(a):
 def _kernel_call(name, suffix, ranges, n, *args):
     """ember_bn_<name>_<suffix>(i, j, *args) over each image range (all of [0, n) when ranges
     is None); args are integers and arrays (passed by address), None a NULL pointer."""
-    fn = _kernels.get(f'ember_bn_{name}_{suffix}')
-    args = [_addr(a) if isinstance(a, np.ndarray) else a for a in args]
+    name = f'ember_bn_{name}_{suffix}'
     if ranges is None:
-        fn(0, n, *args)
+        _kernels.get(name)(0, n, *[_addr(a) if isinstance(a, np.ndarray) else a for a in args])
     else:
-        run_ranges(lambda i, j: fn(i, j, *args), ranges)
+        # on the kernels' threads: each part looks the kernel up (get() gives it the recorder
+        # while it records); args keeps the arrays alive until the run has ended
+        slots = [a.ctypes.data if isinstance(a, np.ndarray) else a for a in args]
+        run_ranges(lambda i, j: _kernels.get(name)(i, j, *slots), ranges, deferred=True)
 
 
 def _sum_images(rows):

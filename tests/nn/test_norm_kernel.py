@@ -38,9 +38,9 @@ def split_spy(monkeypatch, two_threads):
     seen = []
     run = norm.run_ranges
 
-    def counting(fn, parts):
+    def counting(fn, parts, *args, **kwargs):
         seen.append([tuple(p[:2]) for p in parts])
-        return run(fn, parts)
+        return run(fn, parts, *args, **kwargs)
     monkeypatch.setattr(norm, 'run_ranges', counting)
     return seen
 
@@ -169,8 +169,8 @@ def test_batch_norm_kernel_threshold(two_threads, kernel_calls, monkeypatch):
     """At the kernels' floor a batch is split, a smaller one is not."""
     spans = []
     run = norm.run_ranges
-    monkeypatch.setattr(norm, 'run_ranges', lambda fn, parts: spans.append(parts) or
-                        run(fn, parts))
+    monkeypatch.setattr(norm, 'run_ranges', lambda fn, parts, *a, **kw: spans.append(parts) or
+                        run(fn, parts, *a, **kw))
     length = norm._KERNEL_SPLIT_MIN // 64
     big = RNG.standard_normal((4, 16, length)).astype(np.float32)     # at the floor
     two = _run_bn(ember, big, big, np.float32, True, True, True)

@@ -28,9 +28,9 @@ def spy(monkeypatch):
     seen = []
     run = _conv_split.run_parallel
 
-    def counting(fn, parts, *args):
+    def counting(fn, parts, *args, **kwargs):
         seen.append([tuple(p[:2]) for p in parts])
-        return run(fn, parts, *args)
+        return run(fn, parts, *args, **kwargs)
     monkeypatch.setattr(_conv_split, 'run_parallel', counting)
     monkeypatch.setattr(norm, 'run_ranges', counting)
     return seen

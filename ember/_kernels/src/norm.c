@@ -165,6 +165,35 @@ void ember_bn_grad_input_##SUF(int64_t n0, int64_t n1, int64_t c, int64_t l, con
                 out[i] = gr[i] * inv * wj;                                                    \
         }                                                                                     \
     }                                                                                         \
+}                                                                                             \
+                                                                                              \
+/* the task forms (threads.c): the image range and sizes, then the buffers */                 \
+void ember_task_bn_row_sums_##SUF(const int64_t *a)                                           \
+{                                                                                             \
+    ember_bn_row_sums_##SUF(a[0], a[1], a[2], a[3], TASK_P(4), TASK_P(5));                    \
+}                                                                                             \
+                                                                                              \
+void ember_task_bn_row_sqdev_##SUF(const int64_t *a)                                          \
+{                                                                                             \
+    ember_bn_row_sqdev_##SUF(a[0], a[1], a[2], a[3], TASK_P(4), TASK_P(5), TASK_P(6));        \
+}                                                                                             \
+                                                                                              \
+void ember_task_bn_affine_##SUF(const int64_t *a)                                             \
+{                                                                                             \
+    ember_bn_affine_##SUF(a[0], a[1], a[2], a[3], TASK_P(4), TASK_P(5), TASK_P(6),            \
+                          TASK_P(7));                                                         \
+}                                                                                             \
+                                                                                              \
+void ember_task_bn_grad_sums_##SUF(const int64_t *a)                                          \
+{                                                                                             \
+    ember_bn_grad_sums_##SUF(a[0], a[1], a[2], a[3], TASK_P(4), TASK_P(5), TASK_P(6),         \
+                             TASK_P(7), TASK_P(8));                                           \
+}                                                                                             \
+                                                                                              \
+void ember_task_bn_grad_input_##SUF(const int64_t *a)                                         \
+{                                                                                             \
+    ember_bn_grad_input_##SUF(a[0], a[1], a[2], a[3], TASK_P(4), TASK_P(5), TASK_P(6),        \
+                              TASK_P(7), TASK_P(8), TASK_P(9), TASK_P(10), TASK_P(11));       \
 }
 
 BN_KERNELS(float, f32, 8, fmaf)
