@@ -13,41 +13,29 @@
 #include "kernels.h"
 
 typedef int (*blas_local_fn)(int);
-typedef void (*sgemm_fn)(int, int, int, int64_t, int64_t, int64_t, float, const float *,
-                         int64_t, const float *, int64_t, float, float *, int64_t);
-typedef void (*dgemm_fn)(int, int, int, int64_t, int64_t, int64_t, double, const double *,
-                         int64_t, const double *, int64_t, double, double *, int64_t);
 
 enum { ROW_MAJOR = 101 };
 
-void ember_gemm_f32(int64_t gemm, int64_t local, int64_t ta, int64_t tb, int64_t m, int64_t n,
-                    int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
-                    float *c, int64_t ldc)
-{
-    if (local)
-        ((blas_local_fn)(intptr_t)local)(1);
-    ((sgemm_fn)(intptr_t)gemm)(ROW_MAJOR, (int)ta, (int)tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f,
-                               c, ldc);
+/* ember_gemm_<SUF> and its task form, for T (float or double) */
+#define GEMM_SHIM(T, SUF)                                                                     \
+typedef void (*gemm_##SUF##_fn)(int, int, int, int64_t, int64_t, int64_t, T, const T *,      \
+                                int64_t, const T *, int64_t, T, T *, int64_t);                \
+                                                                                              \
+void ember_gemm_##SUF(int64_t gemm, int64_t local, int64_t ta, int64_t tb, int64_t m,         \
+                      int64_t n, int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb, \
+                      T *c, int64_t ldc)                                                      \
+{                                                                                             \
+    if (local)                                                                                \
+        ((blas_local_fn)(intptr_t)local)(1);                                                  \
+    ((gemm_##SUF##_fn)(intptr_t)gemm)(ROW_MAJOR, (int)ta, (int)tb, m, n, k, (T)1, a, lda, b,  \
+                                      ldb, (T)0, c, ldc);                                     \
+}                                                                                             \
+                                                                                              \
+void ember_task_gemm_##SUF(const int64_t *a)                                                  \
+{                                                                                             \
+    ember_gemm_##SUF(a[0], a[1], a[2], a[3], a[4], a[5], a[6], TASK_P(7), a[8], TASK_P(9),    \
+                     a[10], TASK_P(11), a[12]);                                               \
 }
 
-void ember_gemm_f64(int64_t gemm, int64_t local, int64_t ta, int64_t tb, int64_t m, int64_t n,
-                    int64_t k, const double *a, int64_t lda, const double *b, int64_t ldb,
-                    double *c, int64_t ldc)
-{
-    if (local)
-        ((blas_local_fn)(intptr_t)local)(1);
-    ((dgemm_fn)(intptr_t)gemm)(ROW_MAJOR, (int)ta, (int)tb, m, n, k, 1.0, a, lda, b, ldb, 0.0,
-                               c, ldc);
-}
-
-void ember_task_gemm_f32(const int64_t *a)
-{
-    ember_gemm_f32(a[0], a[1], a[2], a[3], a[4], a[5], a[6], TASK_P(7), a[8], TASK_P(9),
-                   a[10], TASK_P(11), a[12]);
-}
-
-void ember_task_gemm_f64(const int64_t *a)
-{
-    ember_gemm_f64(a[0], a[1], a[2], a[3], a[4], a[5], a[6], TASK_P(7), a[8], TASK_P(9),
-                   a[10], TASK_P(11), a[12]);
-}
+GEMM_SHIM(float, f32)
+GEMM_SHIM(double, f64)
