@@ -189,3 +189,22 @@ def test_conv_training_step_split_as_torch(two_threads, kernel_path, monkeypatch
         np.testing.assert_allclose(e, t, rtol=2e-4, atol=2e-3)
     # both forwards, both backwards (and the ReLU's: below its split floor, none)
     assert runs == ([True] * 4 if kernel_path == 'compiled' else [])
+
+
+def test_an_error_in_part_zero_waits_for_the_others():
+    # the library's parts start before part 0's Python runs: when that raises, they have
+    # run to their end before the error comes back, and the threads are free again
+    x = np.ones(1 << 16, np.float32)
+    y = np.zeros(1 << 16, np.float32)
+    h = x.size // 2
+
+    def part(lo, hi):
+        if lo == 0:
+            raise ValueError('part zero')
+        _kernels.get('ember_axpy_f32')(hi - lo, 3.0, x[lo:].ctypes.data, y[lo:].ctypes.data)
+    with pytest.raises(ValueError, match='part zero'):
+        _kernels.run_deferred(part, [(0, h), (h, x.size)])
+    np.testing.assert_array_equal(y[h:], 3)
+    np.testing.assert_array_equal(y[:h], 0)
+    assert _axpy_parts(x, y, 1.0, [(0, h), (h, x.size)]) == [(0, h), (h, x.size)]
+    np.testing.assert_array_equal(y, np.where(np.arange(x.size) < h, 1, 4))

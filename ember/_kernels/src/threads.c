@@ -108,15 +108,15 @@ static void pool_after_fork(void)
     pool.threads = 0;
 }
 
-/* Run parts [0, parts) of prog, part p being prog[starts[p]:starts[p + 1]], at once: part 0
- * on the calling thread, the others on the pool's threads. Returns how many parts ran on the
- * pool's threads (0: all ran here, in order, because another run was going on or a thread
- * could not be started). */
-int64_t ember_run_parts(int64_t parts, const int64_t *prog, const int64_t *starts)
+/* Start parts [1, parts) of prog on the pool's threads, part p being prog[starts[p]:
+ * starts[p + 1]], and return 1 at once; the caller then runs part 0 itself (its own program,
+ * which it may still be recording meanwhile) with ember_finish_parts. Returns 0, having
+ * started nothing, when another run is going on or a thread could not be started. */
+int64_t ember_post_parts(int64_t parts, const int64_t *prog, const int64_t *starts)
 {
     static int registered;
     if (parts < 2 || parts > POOL_MAX + 1 || atomic_flag_test_and_set(&pool.busy))
-        goto alone;
+        return 0;
     if (!registered) {
         pthread_atfork(NULL, NULL, pool_after_fork);
         registered = 1;
@@ -132,7 +132,7 @@ int64_t ember_run_parts(int64_t parts, const int64_t *prog, const int64_t *start
         pthread_attr_destroy(&attr);
         if (err) {
             atomic_flag_clear(&pool.busy);
-            goto alone;
+            return 0;
         }
         pool.threads++;
     }
@@ -147,7 +147,13 @@ int64_t ember_run_parts(int64_t parts, const int64_t *prog, const int64_t *start
         pthread_cond_broadcast(&pool.cv);
         pthread_mutex_unlock(&pool.mu);
     }
-    ember_run_program(prog + starts[0], starts[1] - starts[0]);
+    return 1;
+}
+
+/* After ember_post_parts: run part 0's program here, then wait for the pool's parts. */
+void ember_finish_parts(const int64_t *prog0, int64_t len0)
+{
+    ember_run_program(prog0, len0);
     for (int spins = 0; atomic_load(&pool.pending); spins++) {
         if (spins < 100000)
             cpu_relax();
@@ -155,10 +161,19 @@ int64_t ember_run_parts(int64_t parts, const int64_t *prog, const int64_t *start
             sched_yield();      /* a descheduled pool thread: leave it the core */
     }
     atomic_flag_clear(&pool.busy);
+}
+
+/* Run parts [0, parts) of prog at once: part 0 on the calling thread, the others on the
+ * pool's threads. Returns how many parts ran on the pool's threads (0: all ran here, in
+ * order, because another run was going on or a thread could not be started). */
+int64_t ember_run_parts(int64_t parts, const int64_t *prog, const int64_t *starts)
+{
+    if (!ember_post_parts(parts, prog, starts)) {
+        ember_run_program(prog, starts[parts]);
+        return 0;
+    }
+    ember_finish_parts(prog + starts[0], starts[1] - starts[0]);
     return parts - 1;
-alone:
-    ember_run_program(prog, starts[parts]);
-    return 0;
 }
 
 /* Idle threads go to sleep at once: the caller is about to split work over Python threads,
@@ -167,6 +182,14 @@ void ember_pool_rest(void) { atomic_store(&pool.rest, 1); }
 
 #else
 void ember_pool_rest(void) {}
+
+int64_t ember_post_parts(int64_t parts, const int64_t *prog, const int64_t *starts)
+{
+    (void)parts, (void)prog, (void)starts;
+    return 0;
+}
+
+void ember_finish_parts(const int64_t *prog0, int64_t len0) { ember_run_program(prog0, len0); }
 
 int64_t ember_run_parts(int64_t parts, const int64_t *prog, const int64_t *starts)
 {
