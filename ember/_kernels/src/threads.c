@@ -5,9 +5,9 @@
  * thread that sleeps on a lock or on the GIL takes 25-100 us to wake on a virtual machine: on a
  * 2-core KVM guest a U-Net step's splits ran 1.2x faster than one thread, where the C parts
  * alone would run 2x. Here the caller hands over every part as a list of kernel calls (a
- * "program", recorded by ember._kernels.deferred) and runs part 0 itself; the pool's threads
- * run the others. An idle pool thread spins for a while before it sleeps, as OpenMP's do, so
- * that the splits of one training step find it awake.
+ * "program", recorded by ember._kernels.run_deferred) and runs part 0 itself; the pool's
+ * threads run the others. An idle pool thread spins for a while before it sleeps, as OpenMP's
+ * do, so that the splits of one training step find it awake.
  *
  * A program is a flat array of 64-bit slots: [task, nargs, arg0, arg1, ..., task, nargs, ...],
  * where task is the address of a kernel's task form (ember_task_<kernel>, beside each kernel:
@@ -64,7 +64,8 @@ static struct {
     const int64_t *starts;
     int64_t parts;
     int64_t born[POOL_MAX + 1];     /* gen when each thread was started */
-} pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .busy = ATOMIC_FLAG_INIT};
+} pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
+          .busy = ATOMIC_FLAG_INIT};
 
 static void *pool_thread(void *arg)
 {
@@ -154,11 +155,13 @@ int64_t ember_post_parts(int64_t parts, const int64_t *prog, const int64_t *star
 void ember_finish_parts(const int64_t *prog0, int64_t len0)
 {
     ember_run_program(prog0, len0);
-    for (int spins = 0; atomic_load(&pool.pending); spins++) {
-        if (spins < 100000)
+    for (int spins = 0; atomic_load(&pool.pending);) {
+        if (spins < 100000) {
+            spins++;
             cpu_relax();
-        else
+        } else {
             sched_yield();      /* a descheduled pool thread: leave it the core */
+        }
     }
     atomic_flag_clear(&pool.busy);
 }
