@@ -55,6 +55,23 @@ def count_splits(monkeypatch):
     return count
 
 
+@pytest.fixture
+def took(monkeypatch):
+    """took(module, name) -> a list that gets, per call of module.name (patched for the test),
+    whether it returned something other than None: whether a fast path was taken."""
+    def spy_on(module, name):
+        seen = []
+        real = getattr(module, name)
+
+        def spy(*args, **kwargs):
+            r = real(*args, **kwargs)
+            seen.append(r is not None)
+            return r
+        monkeypatch.setattr(module, name, spy)
+        return seen
+    return spy_on
+
+
 @pytest.fixture(params=['compiled', 'numpy'])
 def kernel_path(request):
     """Each test that takes it runs twice: with ember's compiled kernels (skipped where they

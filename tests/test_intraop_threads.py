@@ -86,7 +86,7 @@ def test_split_products_as_torch(what, shapes, op, dt, split_all, kernel_path):
 @pytest.mark.parametrize('dt', [np.float32, np.float64])
 @pytest.mark.parametrize('view', ['rows of a wider array', 'transposed slice', 'reversed rows',
                                   'every other column'])
-def test_split_gemm_reads_views_or_leaves_them(view, dt, split_all, monkeypatch):
+def test_split_gemm_reads_views_or_leaves_them(view, dt, split_all, took):
     # views cblas reads in place (a leading dimension above the width, a transposed layout)
     # split on the kernels' threads; others (negative or non-unit inner strides) are NumPy's
     if _threads._cblas(np.dtype(dt)) is None:
@@ -97,14 +97,7 @@ def test_split_gemm_reads_views_or_leaves_them(view, dt, split_all, monkeypatch)
     a = {'rows of a wider array': big[:, 5:41], 'transposed slice': other[:36, :48].T,
          'reversed rows': big[::-1, :36], 'every other column': big[:, ::2][:, :36]}[view]
     assert a.shape == (48, 36)
-    gemms = []
-    real = _threads._gemm_split
-
-    def counted(*args):
-        r = real(*args)
-        gemms.append(r is not None)
-        return r
-    monkeypatch.setattr(_threads, '_gemm_split', counted)
+    gemms = took(_threads, '_gemm_split')
     got = _threads.matmul(a, b)
     tol = dict(rtol=1e-5, atol=1e-4) if dt == np.float32 else dict(rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(got, torch.from_numpy(np.ascontiguousarray(a)).matmul(

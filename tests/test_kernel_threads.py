@@ -163,17 +163,10 @@ def test_the_library_threads_are_named():
     assert 'ember-kernels' in names
 
 
-def test_conv_training_step_split_as_torch(two_threads, kernel_path, monkeypatch):
+def test_conv_training_step_split_as_torch(two_threads, kernel_path, took):
     # a U-Net-like block whose convolutions split (4 images, 16 channels of 32x32): the
     # forward, both gradients, through the library's threads on the compiled path
-    runs = []
-    real = _kernels.run_deferred
-
-    def counted(fn, parts):
-        r = real(fn, parts)
-        runs.append(r is not None)
-        return r
-    monkeypatch.setattr(_kernels, 'run_deferred', counted)
+    runs = took(_kernels, 'run_deferred')
     x = RNG.standard_normal((4, 16, 32, 32)).astype(np.float32)
     w1 = RNG.standard_normal((16, 16, 3, 3)).astype(np.float32) * 0.1
     w2 = RNG.standard_normal((8, 16, 3, 3)).astype(np.float32) * 0.1

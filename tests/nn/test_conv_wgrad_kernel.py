@@ -16,17 +16,9 @@ RNG = np.random.default_rng(25)
 
 
 @pytest.fixture
-def taken(monkeypatch):
+def taken(took):
     """Records, per call of the weight gradient, whether the compiled kernel computed it."""
-    seen = []
-    real = conv_mod._weight_grad_kernel
-
-    def spy(*args):
-        gw = real(*args)
-        seen.append(gw is not None)
-        return gw
-    monkeypatch.setattr(conv_mod, '_weight_grad_kernel', spy)
-    return seen
+    return took(conv_mod, '_weight_grad_kernel')
 
 
 def _grads(lib, F, arrays, need, gy, nsp, kw):
