@@ -16,6 +16,7 @@ Kernels whose only fast path is a wide vector one ask `wide(lanes)` too: on a CP
 (AVX2 only, for AVX-512 code) their portable C is slower than the NumPy code.
 ctypes releases the GIL for the duration of each call, so the parts of a split run in parallel.
 """
+import array
 import contextlib
 import importlib
 import importlib.machinery
@@ -262,9 +263,12 @@ def run_deferred(fn, parts):
     finally:
         _RECORDING.prog = None
     _STATE['pool_used'] = True
-    starts = np.cumsum([0] + [len(p) for p in progs], dtype=np.int64)
-    flat = np.array([v for p in progs for v in p], dtype=np.int64)
-    posted = post(len(parts), flat.ctypes.data, starts.ctypes.data)
+    # (array.array, not NumPy: a few small NumPy arrays cost ~10 us a split)
+    starts, flat = array.array('q', [0]), array.array('q')
+    for p in progs:
+        flat.extend(p)
+        starts.append(len(flat))
+    posted = post(len(parts), flat.buffer_info()[0], starts.buffer_info()[0])
     prog0, done = [], False
     try:
         _RECORDING.prog = prog0
@@ -273,12 +277,12 @@ def run_deferred(fn, parts):
     finally:
         _RECORDING.prog = _RECORDING.keep = None
         # the library's parts may be running: wait for them, whatever part 0's Python did
-        own = np.array(prog0 if done else [], dtype=np.int64)
+        own = array.array('q', prog0 if done else ())
         if posted:
-            finish(own.ctypes.data, len(own))
+            finish(own.buffer_info()[0], len(own))
         elif done:      # another run had the threads: every part here, in turn
-            whole = np.concatenate([own, flat])
-            run(1, whole.ctypes.data, np.array([0, len(whole)], np.int64).ctypes.data)
+            own.extend(flat)
+            run(1, own.buffer_info()[0], array.array('q', [0, len(own)]).buffer_info()[0])
         del keep
     return results
 
