@@ -25,7 +25,7 @@ from ._util import _empty_batch
 from ._autocast import autocast
 from ._conv_split import batch_ranges, run_ranges
 from .norm import _channel_sums
-from .._threads import blas_held, matmul as _matmul
+from .._threads import _cblas, blas_held, matmul as _matmul
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
            'conv_transpose3d', 'unfold', 'fold']
@@ -926,10 +926,109 @@ def _transpose_work(x, w, groups):
     return w.shape[1] * groups * int(np.prod(w.shape[2:])) * x.size // x.shape[1]
 
 
+# The transposed convolution whose kernel size is its stride (U-Net's 2x2 up-sampling) by the
+# kernels (src/gemm.c): one GEMM of NumPy's OpenBLAS per image, laid out into the output's
+# blocks, on the kernels library's threads when split (no GIL between the calls).
+_kernels.declare('ember_conv_transpose_block_f32', None, *['i64'] * 9, 'a', 'i64', 'a', 'a',
+                 'a', 'a', 'i64')
+_kernels.declare('ember_conv_transpose_block_backward_f32', None, *['i64'] * 9, 'a', 'i64', 'a',
+                 'a', 'i64', 'a', 'a', 'a', 'a')
+_BLOCK = 'block'    # what the forward saves when the kernel ran: the backward needs x and w
+
+
+def _block_kernel(x, w, stride, padding, output_padding, dilation, groups):
+    """(forward kernel, backward kernel, (gemm, thread count) addresses) when the kernels
+    take this transposed convolution: float32, 1-d or 2-d, kernel size = stride, no padding,
+    dilation 1, one group, and NumPy's OpenBLAS to call; else None."""
+    if (x.dtype != np.float32 or w.dtype != np.float32 or x.ndim not in (3, 4) or groups != 1
+            or tuple(w.shape[2:]) != tuple(stride) or any(padding) or any(output_padding)
+            or any(d != 1 for d in dilation) or not _kernels.available()):
+        return None
+    blas = _cblas(x.dtype)
+    fwd = _kernels.get('ember_conv_transpose_block_f32')
+    bwd = _kernels.get('ember_conv_transpose_block_backward_f32')
+    if blas is None or fwd is None or bwd is None:
+        return None
+    return fwd, bwd, blas
+
+
+def _block_geometry(x, w):
+    """(C_in, C_out, h, w, s_h, s_w, image stride of x) of a block transposed convolution,
+    1-d as 2-d of height 1."""
+    sp = (1,) * (4 - x.ndim) + tuple(x.shape[2:])
+    st = (1,) * (4 - x.ndim) + tuple(w.shape[2:])
+    return (x.shape[1], w.shape[1]) + sp + st
+
+
+def _image_rows(a):
+    """a, or a contiguous copy, whose images are each one contiguous block: with the element
+    stride between images."""
+    per = a[0].size if a.shape[0] else 0
+    if not (a[0].flags.c_contiguous and a.strides[0] % a.itemsize == 0
+            and a.strides[0] // a.itemsize >= per):
+        a = np.ascontiguousarray(a)
+    return a, a.strides[0] // a.itemsize
+
+
+def _conv_transpose_block(kern, x, w, b):
+    """y of a block transposed convolution (see _block_kernel), its images split across the
+    kernels' threads from _TRANSPOSE_SPLIT_MIN."""
+    fwd, _, (gemm, local) = kern
+    cin, cout, h, wd, sh, sw = _block_geometry(x, w)
+    n = x.shape[0]
+    x, xs = _image_rows(x)
+    wt = np.ascontiguousarray(w).reshape(cin, -1)
+    bias = None if b is None else np.ascontiguousarray(b)
+    out = np.empty((n, cout) + tuple(s * k for s, k in zip(x.shape[2:], w.shape[2:])),
+                   np.float32)
+    per = out[0].size
+
+    def part(i, j):
+        cols = np.empty(wt.size // cin * h * wd, np.float32)
+        fwd(gemm, local, j - i, cin, cout, h, wd, sh, sw, x[i:], xs, wt, bias, cols, out[i:],
+            per)
+    ranges = batch_ranges(n, _transpose_work(x, w, 1), _TRANSPOSE_SPLIT_MIN)
+    if ranges is None:
+        part(0, n)
+    else:
+        run_ranges(part, ranges, deferred=True)
+    return out
+
+
+def _conv_transpose_block_backward(kern, gy, x, w, need):
+    """(gx, gw, gb) of a block transposed convolution; split as its forward, the weight and
+    bias gradients summed in range order."""
+    _, bwd, (gemm, local) = kern
+    cin, cout, h, wd, sh, sw = _block_geometry(x, w)
+    n = x.shape[0]
+    x, xs = _image_rows(x)
+    gy, gys = _image_rows(gy)
+    wt = np.ascontiguousarray(w).reshape(cin, -1)
+    gx = np.empty(x.shape, np.float32) if need[0] else None
+
+    def part(i, j):
+        cols = np.empty(wt.size // cin * h * wd, np.float32)
+        gw = np.empty(wt.shape, np.float32) if need[1] else None
+        gb = np.empty(cout, np.float32) if need[2] else None
+        bwd(gemm, local, j - i, cin, cout, h, wd, sh, sw, x[i:], xs, wt, gy[i:], gys, cols,
+            None if gx is None else gx[i:], gw, gb)
+        return None, gw, gb
+    ranges = batch_ranges(n, _transpose_work(x, w, 1), _TRANSPOSE_SPLIT_MIN)
+    if ranges is None:
+        res = [part(0, n)]
+    else:
+        res = run_ranges(part, ranges, deferred=True)
+    gx, gw, gb = _sum_ranges(gx, res, need)
+    return gx, None if gw is None else gw.reshape(w.shape), gb
+
+
 def _conv_transpose_forward(x, w, b, stride, padding, output_padding, dilation, groups):
     """x (N, Cin, *S), w (Cin, Cout/g, *K) -> y (N, Cout, *out), and what the backward needs:
     x as (g, Cin/g, N*L), or, for a batch split across threads (as the convolution's), the
-    image ranges and each range's."""
+    image ranges and each range's; or _BLOCK when the kernels ran it."""
+    kern = _block_kernel(x, w, stride, padding, output_padding, dilation, groups)
+    if kern is not None and x.shape[0]:
+        return _conv_transpose_block(kern, x, w, b), _BLOCK
     ranges = batch_ranges(x.shape[0], _transpose_work(x, w, groups), _TRANSPOSE_SPLIT_MIN)
     if ranges is None:
         return _conv_transpose_part(x, w, b, stride, padding, output_padding, dilation, groups,
@@ -985,6 +1084,13 @@ def _conv_transpose_backward(gy, x, w, x2, stride, padding, output_padding, dila
     """The transposed convolution's gradients; a forward split across threads is split the
     same way (the input gradient written range by range, the weight and bias gradients
     summed in range order)."""
+    if isinstance(x2, str):     # _BLOCK
+        kern = _block_kernel(x, w, stride, padding, output_padding, dilation, groups)
+        if kern is not None:
+            return _conv_transpose_block_backward(kern, gy, x, w, need)
+        # (the kernels switched off since the forward: as the unsplit NumPy forward saves it)
+        x2 = _conv_transpose_part(x, w, None, stride, padding, output_padding, dilation,
+                                  groups, _matmul)[1]
     if not isinstance(x2, _Split):
         return _conv_transpose_backward_part(gy, x, w, x2, stride, padding, output_padding,
                                              dilation, groups, need, _matmul)

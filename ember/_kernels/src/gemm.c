@@ -39,3 +39,122 @@ void ember_task_gemm_##SUF(const int64_t *a)                                    
 
 GEMM_SHIM(float, f32)
 GEMM_SHIM(double, f64)
+
+/* The transposed convolution whose kernel size is its stride (s_h x s_w, no padding, dilation
+ * 1, one group: U-Net's 2x2 up-sampling). Each input pixel then spreads over its own s_h x s_w
+ * block of the output, so that the convolution of an image is one GEMM, the weights (C_in,
+ * C_out s_h s_w) transposed times the image (C_in, H W), whose rows (o, a, b) are then laid out
+ * into the blocks: y[o, h s_h + a, w s_w + b] = cols[o, a, b, h, w] + bias[o] (depth to space).
+ * Its gradients take the same blocks back apart (space to depth) into the same columns:
+ * dx = W cols, dW = x cols^T summed over the images, d(bias) the columns' row sums.
+ *
+ * Images n at a time; x and gy are read, y and gx written, xs / ys element strides between
+ * images (each image's block contiguous); cols is scratch of C_out s_h s_w x H W floats. */
+static void depth_to_space(const float *cols, const float *bias, int64_t cout, int64_t h,
+                           int64_t w, int64_t sh, int64_t sw, float *y)
+{
+    const int64_t hw = h * w, wo = w * sw;
+    for (int64_t o = 0; o < cout; o++) {
+        const float bo = bias ? bias[o] : 0.0f;
+        for (int64_t a = 0; a < sh; a++)
+            for (int64_t r = 0; r < h; r++) {
+                float *row = y + (o * h * sh + r * sh + a) * wo;
+                const float *src = cols + (o * sh + a) * sw * hw + r * w;
+                if (sw == 2) {      /* U-Net's case: an interleave the compiler vectorises */
+                    const float *s1 = src + hw;
+                    for (int64_t c = 0; c < w; c++) {
+                        row[2 * c] = src[c] + bo;
+                        row[2 * c + 1] = s1[c] + bo;
+                    }
+                } else {
+                    for (int64_t b = 0; b < sw; b++)
+                        for (int64_t c = 0; c < w; c++)
+                            row[c * sw + b] = src[b * hw + c] + bo;
+                }
+            }
+    }
+}
+
+void ember_conv_transpose_block_f32(int64_t gemm, int64_t local, int64_t n, int64_t cin,
+                                    int64_t cout, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                                    const float *x, int64_t xs, const float *wt,
+                                    const float *bias, float *cols, float *y, int64_t ys)
+{
+    const int64_t hw = h * w, rows = cout * sh * sw;
+    if (local)
+        ((blas_local_fn)(intptr_t)local)(1);
+    for (int64_t i = 0; i < n; i++) {
+        ((gemm_f32_fn)(intptr_t)gemm)(ROW_MAJOR, 112, 111, rows, hw, cin, 1.0f, wt, rows,
+                                      x + i * xs, hw, 0.0f, cols, hw);
+        depth_to_space(cols, bias, cout, h, w, sh, sw, y + i * ys);
+    }
+}
+
+void ember_task_conv_transpose_block_f32(const int64_t *a)
+{
+    ember_conv_transpose_block_f32(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8],
+                                   TASK_P(9), a[10], TASK_P(11), TASK_P(12), TASK_P(13),
+                                   TASK_P(14), a[15]);
+}
+
+/* cols <- gy's blocks taken apart; the bias gradient's per-channel sums added to gb (or
+ * written, first) */
+static void space_to_depth(const float *gy, int64_t cout, int64_t h, int64_t w, int64_t sh,
+                           int64_t sw, float *cols, float *gb, int first)
+{
+    const int64_t hw = h * w, wo = w * sw;
+    for (int64_t o = 0; o < cout; o++) {
+        double sum = 0.0;
+        for (int64_t a = 0; a < sh; a++)
+            for (int64_t r = 0; r < h; r++) {
+                const float *row = gy + (o * h * sh + r * sh + a) * wo;
+                float *dst = cols + (o * sh + a) * sw * hw + r * w;
+                float part = 0.0f;
+                if (sw == 2) {
+                    float *d1 = dst + hw;
+                    for (int64_t c = 0; c < w; c++) {
+                        dst[c] = row[2 * c];
+                        d1[c] = row[2 * c + 1];
+                    }
+                } else {
+                    for (int64_t b = 0; b < sw; b++)
+                        for (int64_t c = 0; c < w; c++)
+                            dst[b * hw + c] = row[c * sw + b];
+                }
+                for (int64_t c = 0; c < wo; c++)
+                    part += row[c];
+                sum += part;
+            }
+        if (gb)
+            gb[o] = first ? (float)sum : gb[o] + (float)sum;
+    }
+}
+
+void ember_conv_transpose_block_backward_f32(int64_t gemm, int64_t local, int64_t n,
+                                             int64_t cin, int64_t cout, int64_t h, int64_t w,
+                                             int64_t sh, int64_t sw, const float *x, int64_t xs,
+                                             const float *wt, const float *gy, int64_t gys,
+                                             float *cols, float *gx, float *gw, float *gb)
+{
+    const int64_t hw = h * w, rows = cout * sh * sw;
+    gemm_f32_fn sgemm = (gemm_f32_fn)(intptr_t)gemm;
+    if (local)
+        ((blas_local_fn)(intptr_t)local)(1);
+    for (int64_t i = 0; i < n; i++) {
+        space_to_depth(gy + i * gys, cout, h, w, sh, sw, cols, gb, i == 0);
+        if (gx)     /* dx (C_in, H W) = W (C_in, rows) cols (rows, H W) */
+            sgemm(ROW_MAJOR, 111, 111, cin, hw, rows, 1.0f, wt, rows, cols, hw, 0.0f,
+                  gx + i * cin * hw, hw);
+        if (gw)     /* dW (C_in, rows) += x (C_in, H W) cols^T */
+            sgemm(ROW_MAJOR, 111, 112, cin, rows, hw, 1.0f, x + i * xs, hw, cols, hw,
+                  i ? 1.0f : 0.0f, gw, rows);
+    }
+}
+
+void ember_task_conv_transpose_block_backward_f32(const int64_t *a)
+{
+    ember_conv_transpose_block_backward_f32(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],
+                                            a[8], TASK_P(9), a[10], TASK_P(11), TASK_P(12),
+                                            a[13], TASK_P(14), TASK_P(15), TASK_P(16),
+                                            TASK_P(17));
+}
