@@ -797,6 +797,80 @@ def _grad_input_flat(gy, w, sp_pad, dilation):
     return buf.reshape((c, n) + tuple(sp_pad))
 
 
+# ---- a strided convolution's input gradient by phases (sub-pixel) -----------------------------
+#
+# With stride s, the input gradient's pixels (y, x) of one phase (y mod s, x mod s) are reached
+# only by the kernel taps of that phase: they are the stride-1 full correlation of gy with that
+# phase's sub-kernel (w[:, :, a::s, b::s], flipped). The direct kernel computes each phase
+# (s*s calls, the FLOPs of the convolution itself, gy padded channels-last once), and
+# depth-to-space interleaves them into the input gradient, where the NumPy form scatters
+# K columns' worth of GEMM output (ResNet's 3x3 stride-2 layers: ~2x torch's time).
+_kernels.declare('ember_depth_to_space_f32', None, *['i64'] * 6, 'a', 'a', 'a')
+
+
+class _Phases(tuple):
+    """The plan of a sub-pixel input gradient (2-d; a 1-d one as height 1): (stride, size of a
+    phase (H/s_h, W/s_w), gy's padding (top, left) and (bottom, right), phases: [(a', b', row
+    and column of the first window in the padded gy, the phase's kernel taps (row, column)
+    in w)])."""
+
+
+def _phase_axis(k, s, lo, q, out):
+    """Per phase a' of one axis: (first window, tap slice) and the padding of gy it needs."""
+    rows = []
+    for ap in range(s):
+        a = (ap + lo) % s
+        rows.append(((ap + lo) // s, len(range(a, k, s)), slice(a, None, s)))
+    top = max(m for _, m, _ in rows) - 1
+    bottom = max(0, max(d + q for d, _, _ in rows) - out)
+    return [(d + top - m + 1, sl) for d, m, sl in rows], top, bottom
+
+
+def _subpixel(gy, x_shape, w, stride, lo, dilation):
+    """_Phases when the direct kernel takes this strided input gradient: float32, dilation 1,
+    from 8 input channels (as the stride-1 one), every stride at most its kernel size (each
+    phase has taps) and dividing the input size; else None."""
+    if (all(s == 1 for s in stride) or any(s > k for s, k in zip(stride, w.shape[2:]))
+            or any(z % s for z, s in zip(x_shape[2:], stride))
+            or not _direct_grad_input(gy, w, x_shape, dilation)
+            or _kernels.get('ember_depth_to_space_f32') is None):
+        return None
+    pre = (1,) * (4 - len(x_shape))
+    st, k, lo2 = pre + tuple(stride), pre + tuple(w.shape[2:]), (0,) * len(pre) + tuple(lo)
+    q = tuple(z // s for z, s in zip(pre + tuple(x_shape[2:]), st))
+    axes = [_phase_axis(*a) for a in zip(k, st, lo2, q, pre + tuple(gy.shape[2:]))]
+    phases = [(ap, bp, r0, c0, (rs, cs)) for ap, (r0, rs) in enumerate(axes[0][0])
+              for bp, (c0, cs) in enumerate(axes[1][0])]
+    return _Phases((st, q, (axes[0][1], axes[1][1]), (axes[0][2], axes[1][2]), phases))
+
+
+def _subpixel_weights(w, plan):
+    """Each phase's kernel weights as the direct kernel reads them (its sub-kernel flipped)."""
+    w4 = w.reshape(w.shape[:2] + (1,) * (4 - w.ndim) + w.shape[2:])
+    return [_direct_weights(_flipped(w4[:, :, rs, cs]), None)[0]
+            for _, _, _, _, (rs, cs) in plan[4]]
+
+
+def _grad_input_subpixel(gy, x_shape, w, plan, gx_out=None, prep=None):
+    """The input gradient of a strided convolution by phases (see _subpixel)."""
+    (sh, sw), (hq, wq), tl, br, phases = plan
+    n, o = gy.shape[:2]
+    c = x_shape[1]
+    gy4 = gy.reshape((n, o) + (1,) * (4 - gy.ndim) + gy.shape[2:])
+    gyp = _to_last(gy4, tl, br)
+    hg, wg = gyp.shape[1:3]
+    cols = np.empty((n, c, sh, sw, hq, wq), np.float32)
+    fn = _kernels.get('ember_conv2d_f32')
+    per = sh * sw * hq * wq
+    for (ap, bp, r0, c0, _), wk in zip(phases, prep or _subpixel_weights(w, plan)):
+        # (views, not addresses: a deferred part keeps them, and so gyp and cols, alive)
+        fn(n, hg, wg, o, gyp[:, r0:, c0:], wk.shape[0], wk.shape[1], c, wk.shape[-1], wk, None,
+           1, 1, hq, wq, cols[:, :, ap, bp], c * per, 1, per)
+    gx = gx_out if gx_out is not None else np.empty(x_shape, np.float32)
+    _kernels.get('ember_depth_to_space_f32')(n, c, hq, wq, sh, sw, cols, None, gx)
+    return gx
+
+
 def _conv_backward_last(gy, x_shape, w, saved, stride, lo, hi, dilation, need):
     if isinstance(saved, _Split):
         return _conv_backward_split(gy, x_shape, w, saved, stride, lo, hi, dilation, need)
@@ -809,13 +883,18 @@ def _conv_backward_split(gy, x_shape, w, saved, stride, lo, hi, dilation, need):
     ranges, parts = saved
     gx = np.empty(x_shape, dtype=gy.dtype) if need[0] else None
     # the parts are kernel calls only when both gradients are the kernels'
-    deferred = ((not need[0] or _direct_input_grad(gy, x_shape, w, stride, lo, hi, dilation))
+    direct = need[0] and _direct_input_grad(gy, x_shape, w, stride, lo, hi, dilation)
+    sub = None if direct or not need[0] else _subpixel(gy, x_shape, w, stride, lo, dilation)
+    deferred = ((not need[0] or direct or sub is not None)
                 and (not need[1] or _wgrad_kernel(gy.dtype, gy.dtype, x_shape[1], w.shape[2:],
                                                   dilation) is not None)
                 and all(p[1] is not None for p in parts))     # None: a 1x1 kernel's GEMMs
 
     # the input gradient's kernel weights laid out once for both parts
-    prep = _direct_weights(_flipped(w), None) if deferred and need[0] else None
+    prep = None
+    if deferred and need[0]:
+        prep = _subpixel_weights(w, sub) if sub is not None else _direct_weights(_flipped(w),
+                                                                                 None)
 
     def part(i, j, saved_ij):
         return _conv_backward_part(gy[i:j], (j - i,) + tuple(x_shape[1:]), w, saved_ij, stride,
@@ -879,7 +958,9 @@ def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, g
             gyp = _to_last(gy, glo, ghi)
             if need[1] and last and tight:
                 gyl = gyp[(slice(None),) + tuple(slice(a, a + s) for a, s in zip(glo, out_sp))]
-    if need[0] and not unit:
+    sub = None if full or not need[0] or unit else _subpixel(gy, x_shape, w, stride, lo,
+                                                              dilation)
+    if need[0] and not unit and sub is None:
         # the scatter below and a channels-last weight gradient share gy's channels-last rows
         gyl = np.ascontiguousarray(np.moveaxis(gy, 1, -1)).reshape(-1, o)
     if need[1]:
@@ -888,6 +969,8 @@ def _conv_backward_part(gy, x_shape, w, saved, stride, lo, hi, dilation, need, g
         if full:
             gx = _corr(gy, _flipped(w), None, stride, glo, ghi, dilation, gyp, gx_out,
                        prep)[0]
+        elif sub is not None:
+            gx = _grad_input_subpixel(gy, x_shape, w, sub, gx_out, prep)
         elif unit and _batch_last_wins(gy, w, x_shape, lo, hi):
             gx = _grad_input_batch_last(gy, w, x_shape, lo, hi, dilation, gx_out)
         elif unit:

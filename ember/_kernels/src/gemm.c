@@ -50,31 +50,6 @@ GEMM_SHIM(double, f64)
  *
  * Images n at a time; x and gy are read, y and gx written, xs / ys element strides between
  * images (each image's block contiguous); cols is scratch of C_out s_h s_w x H W floats. */
-static void depth_to_space(const float *cols, const float *bias, int64_t cout, int64_t h,
-                           int64_t w, int64_t sh, int64_t sw, float *y)
-{
-    const int64_t hw = h * w, wo = w * sw;
-    for (int64_t o = 0; o < cout; o++) {
-        const float bo = bias ? bias[o] : 0.0f;
-        for (int64_t a = 0; a < sh; a++)
-            for (int64_t r = 0; r < h; r++) {
-                float *row = y + (o * h * sh + r * sh + a) * wo;
-                const float *src = cols + (o * sh + a) * sw * hw + r * w;
-                if (sw == 2) {      /* U-Net's case: an interleave the compiler vectorises */
-                    const float *s1 = src + hw;
-                    for (int64_t c = 0; c < w; c++) {
-                        row[2 * c] = src[c] + bo;
-                        row[2 * c + 1] = s1[c] + bo;
-                    }
-                } else {
-                    for (int64_t b = 0; b < sw; b++)
-                        for (int64_t c = 0; c < w; c++)
-                            row[c * sw + b] = src[b * hw + c] + bo;
-                }
-            }
-    }
-}
-
 void ember_conv_transpose_block_f32(int64_t gemm, int64_t local, int64_t n, int64_t cin,
                                     int64_t cout, int64_t h, int64_t w, int64_t sh, int64_t sw,
                                     const float *x, int64_t xs, const float *wt,
@@ -86,7 +61,7 @@ void ember_conv_transpose_block_f32(int64_t gemm, int64_t local, int64_t n, int6
     for (int64_t i = 0; i < n; i++) {
         ((gemm_f32_fn)(intptr_t)gemm)(ROW_MAJOR, 112, 111, rows, hw, cin, 1.0f, wt, rows,
                                       x + i * xs, hw, 0.0f, cols, hw);
-        depth_to_space(cols, bias, cout, h, w, sh, sw, y + i * ys);
+        ember_depth_to_space_f32(1, cout, h, w, sh, sw, cols, bias, y + i * ys);
     }
 }
 

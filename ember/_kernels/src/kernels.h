@@ -31,6 +31,10 @@ static inline float float_of(int32_t i) { float f; memcpy(&f, &i, 4); return f; 
 typedef void (*ember_task_fn)(const int64_t *a);
 #define TASK_P(i) ((void *)(intptr_t)a[i])
 
+/* layout.c, also called from gemm.c */
+void ember_depth_to_space_f32(int64_t n, int64_t C, int64_t H, int64_t W, int64_t sh,
+                              int64_t sw, const float *cols, const float *bias, float *y);
+
 /* exp(t) for t <= 0 (or NaN), within ~1 ulp, vectorisable: t = k ln2 + r with |r| <= ln2 / 2,
  * exp(r) by its Taylor series to r^7 (remainder below 1e-8 relative), 2^k from the exponent
  * bits. 2^k is built as 2^(k + 64) 2^-64 so that results below 2^-126 round to subnormals as

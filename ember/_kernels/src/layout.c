@@ -82,3 +82,42 @@ void ember_task_to_last_f32(const int64_t *a)
     ember_to_last_f32(a[0], a[1], a[2], a[3], a[4], TASK_P(5), a[6], a[7], a[8], a[9],
                       TASK_P(10));
 }
+
+/* cols (n, C, s_h, s_w, H, W) -> y (n, C, H s_h, W s_w): y[i, c, h s_h + a, w s_w + b] =
+ * cols[i, c, a, b, h, w] (+ bias[c] when bias is given); depth to space, as the output of a
+ * transposed convolution with kernel size = stride (gemm.c) and a strided convolution's input
+ * gradient by phases (ember/_ops/conv._grad_input_subpixel) put it together. */
+EMBER_CLONES
+void ember_depth_to_space_f32(int64_t n, int64_t C, int64_t H, int64_t W, int64_t sh,
+                              int64_t sw, const float *cols, const float *bias, float *y)
+{
+    const int64_t hw = H * W, wo = W * sw;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t c = 0; c < C; c++) {
+            const float bc = bias ? bias[c] : 0.0f;
+            const float *ci = cols + (i * C + c) * sh * sw * hw;
+            float *yc = y + (i * C + c) * hw * sh * sw;
+            for (int64_t a = 0; a < sh; a++)
+                for (int64_t r = 0; r < H; r++) {
+                    float *row = yc + (r * sh + a) * wo;
+                    const float *src = ci + a * sw * hw + r * W;
+                    if (sw == 2) {      /* the common case: an interleave gcc vectorises */
+                        const float *s1 = src + hw;
+                        for (int64_t k = 0; k < W; k++) {
+                            row[2 * k] = src[k] + bc;
+                            row[2 * k + 1] = s1[k] + bc;
+                        }
+                    } else {
+                        for (int64_t b = 0; b < sw; b++)
+                            for (int64_t k = 0; k < W; k++)
+                                row[k * sw + b] = src[b * hw + k] + bc;
+                    }
+                }
+        }
+}
+
+void ember_task_depth_to_space_f32(const int64_t *a)
+{
+    ember_depth_to_space_f32(a[0], a[1], a[2], a[3], a[4], a[5], TASK_P(6), TASK_P(7),
+                             TASK_P(8));
+}
