@@ -64,3 +64,63 @@ def test_softmax_double_backward(fn):
         g2, = mod.autograd.grad((g ** 2).sum(), v)
         out.append(g2.detach().numpy())
     np.testing.assert_allclose(out[1], out[0], rtol=1e-10, atol=1e-12)
+
+
+# the compiled log_softmax (src/softmax.c): float32, contiguous, from 1024 elements, rows of
+# 64 or more along the last axis, 16 or more columns along another
+_KERNEL_CASES = {
+    'classes_last': ((8, 1000), -1, 3.0),
+    'segmentation': ((2, 21, 16, 40), 1, 3.0),          # a chunk of 256 columns, then 384
+    'two_classes': ((4, 2, 64, 64), 1, 1.0),
+    'attention_rows': ((2, 4, 16, 80), -1, 1.0),
+    'first_axis': ((70, 3, 8), 0, 1.0),
+    'wide_range': ((4, 300), -1, 300.0),
+    'nonfinite_rows': ((10, 128), -1, 1.0),
+    'nonfinite_columns': ((3, 5, 80), 1, 1.0),
+}
+
+
+def _kernel_input(name):
+    shape, dim, scale = _KERNEL_CASES[name]
+    x = (_rng.standard_normal(shape) * scale).astype(np.float32)
+    if name == 'nonfinite_rows':
+        x[0, 3], x[1, 7], x[2] = np.nan, np.inf, -np.inf      # and a row with one -inf:
+        x[3, :5] = -np.inf
+    elif name == 'nonfinite_columns':
+        x[0, 2, 4], x[1, 0, 9], x[2, :, 1] = np.nan, np.inf, -np.inf
+    return x, dim
+
+
+@pytest.mark.parametrize('case', list(_KERNEL_CASES))
+def test_log_softmax_kernel(case, took):
+    from ember._ops import reduce as reduce_mod
+    if ember._kernels.why_not() is not None:
+        pytest.skip('compiled kernels not built')
+    taken = took(reduce_mod, '_log_softmax_kernel')
+    x, dim = _kernel_input(case)
+    g = _rng.standard_normal(x.shape).astype(np.float32)
+    tx = torch.from_numpy(x.copy()).requires_grad_()
+    ex = ember.from_numpy(x.copy()).requires_grad_()
+    ty, ey = torch.log_softmax(tx, dim), ember.log_softmax(ex, dim)
+    ty.backward(torch.from_numpy(g))
+    ey.backward(ember.from_numpy(g))
+    assert taken == [True, True]        # the forward and the backward
+    scale = max(1.0, float(np.nanmax(np.abs(np.where(np.isinf(ty.detach().numpy()), 0,
+                                                         ty.detach().numpy())))))
+    np.testing.assert_allclose(ey.detach().numpy(), ty.detach().numpy(), rtol=1e-5,
+                               atol=2e-6 * scale)
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('shape,dim', [((64, 10), 1), ((200, 10), 1), ((40, 50, 4), 1),
+                                       ((1500, 1), 1)])
+def test_log_softmax_kernel_not_taken(shape, dim, took):
+    """Short rows along the last axis, few columns along another, too few elements: NumPy's
+    passes (still torch's values)."""
+    from ember._ops import reduce as reduce_mod
+    taken = took(reduce_mod, '_log_softmax_kernel')
+    x = _rng.standard_normal(shape).astype(np.float32)
+    ey = ember.log_softmax(ember.from_numpy(x), dim)
+    np.testing.assert_allclose(ey.numpy(), torch.log_softmax(torch.from_numpy(x), dim).numpy(),
+                               rtol=1e-5, atol=1e-6)
+    assert taken == [False]
