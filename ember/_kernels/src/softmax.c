@@ -57,6 +57,22 @@ static inline float pick(int c, float a, float b)
     return float_of((bits_of(a) & k) | (bits_of(b) & ~k));
 }
 
+/* the sum of a row in 16 lanes */
+static inline float row_sum(const float *v, int64_t n)
+{
+    float acc[16] = {0};
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        for (int k = 0; k < 16; k++)
+            acc[k] += v[j + k];
+    float s = 0.0f;
+    for (int k = 0; k < 16; k++)
+        s += acc[k];
+    for (; j < n; j++)
+        s += v[j];
+    return s;
+}
+
 /* log_softmax along the middle axis of an (outer, n, inner) float32 array, outer blocks
  * [o0, o1): y = x - max - log(sum(exp(x - max))), as torch computes it. With inner == 1 (the
  * last axis) a row at a time; else inner columns at a time, in chunks on the stack. */
@@ -82,17 +98,10 @@ void ember_log_softmax_f32(int64_t o0, int64_t o1, int64_t n, int64_t inner, con
                 m = mx[k] > m ? mx[k] : m;
             for (; j < n; j++)
                 m = xo[j] > m ? xo[j] : m;
-            float acc[16] = {0};
-            j = 0;
-            for (; j + 16 <= n; j += 16)
-                for (int k = 0; k < 16; k++)
-                    acc[k] += exp_nonpositive(xo[j + k] - m);
-            float s = 0.0f;
-            for (int k = 0; k < 16; k++)
-                s += acc[k];
-            for (; j < n; j++)
-                s += exp_nonpositive(xo[j] - m);
-            const float lse = m + log_atleast1(s);
+            /* the exps into y first: a plain loop over the row vectorises its exp */
+            for (j = 0; j < n; j++)
+                yo[j] = exp_nonpositive(xo[j] - m);
+            const float lse = m + log_atleast1(row_sum(yo, n));
             for (j = 0; j < n; j++)
                 yo[j] = xo[j] - lse;
             continue;
@@ -131,17 +140,8 @@ void ember_log_softmax_backward_f32(int64_t o0, int64_t o1, int64_t n, int64_t i
         const float *go = g + base, *yo = y + base;
         float *oo = out + base;
         if (inner == 1) {       /* a row: its sum in 16 lanes, then the row */
-            float acc[16] = {0};
-            int64_t j = 0;
-            for (; j + 16 <= n; j += 16)
-                for (int k = 0; k < 16; k++)
-                    acc[k] += go[j + k];
-            float s = 0.0f;
-            for (int k = 0; k < 16; k++)
-                s += acc[k];
-            for (; j < n; j++)
-                s += go[j];
-            for (j = 0; j < n; j++)     /* (a NaN result stays NaN) */
+            const float s = row_sum(go, n);
+            for (int64_t j = 0; j < n; j++)     /* (a NaN result stays NaN) */
                 oo[j] = go[j] - exp_nonpositive(pick(yo[j] > 0.0f, 0.0f, yo[j])) * s;
             continue;
         }
@@ -159,6 +159,62 @@ void ember_log_softmax_backward_f32(int64_t o0, int64_t o1, int64_t n, int64_t i
                 for (int64_t c = 0; c < w; c++)
                     oj[c] = gj[c] - exp_nonpositive(pick(yj[c] > 0.0f, 0.0f, yj[c])) * s[c];
             }
+        }
+    }
+}
+
+/* softmax along the middle axis of an (outer, n, inner) float32 array, outer blocks [o0, o1):
+ * y = exp(x - max) / sum(exp(x - max)) (times the sum's reciprocal), as log_softmax above. */
+EMBER_CLONES
+void ember_softmax_f32(int64_t o0, int64_t o1, int64_t n, int64_t inner, const float *x,
+                       float *y)
+{
+    for (int64_t o = o0; o < o1; o++) {
+        const float *xo = x + o * n * inner;
+        float *yo = y + o * n * inner;
+        if (inner == 1) {
+            float mx[16];
+            for (int k = 0; k < 16; k++)
+                mx[k] = xo[0];
+            int64_t j = 0;
+            for (; j + 16 <= n; j += 16)
+                for (int k = 0; k < 16; k++)
+                    mx[k] = pick(xo[j + k] > mx[k], xo[j + k], mx[k]);
+            float m = mx[0];
+            for (int k = 1; k < 16; k++)
+                m = mx[k] > m ? mx[k] : m;
+            for (; j < n; j++)
+                m = xo[j] > m ? xo[j] : m;
+            for (j = 0; j < n; j++)
+                yo[j] = exp_nonpositive(xo[j] - m);
+            const float r = 1.0f / row_sum(yo, n);
+            for (j = 0; j < n; j++)
+                yo[j] *= r;
+            continue;
+        }
+        for (int64_t c0 = 0; c0 < inner; c0 += LSM_CHUNK) {
+            const int64_t w = inner - c0 < LSM_CHUNK ? inner - c0 : LSM_CHUNK;
+            float m[LSM_CHUNK], s[LSM_CHUNK];
+            for (int64_t c = 0; c < w; c++) {
+                m[c] = xo[c0 + c];
+                s[c] = 0.0f;
+            }
+            for (int64_t j = 1; j < n; j++)
+                for (int64_t c = 0; c < w; c++) {
+                    const float v = xo[j * inner + c0 + c];
+                    m[c] = pick(v > m[c], v, m[c]);
+                }
+            for (int64_t j = 0; j < n; j++)
+                for (int64_t c = 0; c < w; c++) {
+                    const float e = exp_nonpositive(xo[j * inner + c0 + c] - m[c]);
+                    yo[j * inner + c0 + c] = e;
+                    s[c] += e;
+                }
+            for (int64_t c = 0; c < w; c++)
+                s[c] = 1.0f / s[c];
+            for (int64_t j = 0; j < n; j++)
+                for (int64_t c = 0; c < w; c++)
+                    yo[j * inner + c0 + c] *= s[c];
         }
     }
 }
