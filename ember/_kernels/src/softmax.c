@@ -73,37 +73,62 @@ static inline float row_sum(const float *v, int64_t n)
     return s;
 }
 
-/* log_softmax along the middle axis of an (outer, n, inner) float32 array, outer blocks
- * [o0, o1): y = x - max - log(sum(exp(x - max))), as torch computes it. With inner == 1 (the
- * last axis) a row at a time; else inner columns at a time, in chunks on the stack. */
+/* the max of a row in 16 lanes (a NaN it skips still makes the row's sum of exps, so the
+ * row, NaN) */
+static inline float row_max(const float *v, int64_t n)
+{
+    float mx[16];
+    for (int k = 0; k < 16; k++)
+        mx[k] = v[0];
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        for (int k = 0; k < 16; k++)
+            mx[k] = pick(v[j + k] > mx[k], v[j + k], mx[k]);
+    float m = mx[0];
+    for (int k = 1; k < 16; k++)
+        m = mx[k] > m ? mx[k] : m;
+    for (; j < n; j++)
+        m = v[j] > m ? v[j] : m;
+    return m;
+}
+
+/* m[c] <- the max over the n rows (inner apart) of columns [0, w), m[c] holding row 0's */
+static inline void column_max(const float *x, int64_t n, int64_t inner, int64_t w, float *m)
+{
+    for (int64_t j = 1; j < n; j++)
+        for (int64_t c = 0; c < w; c++) {
+            const float v = x[j * inner + c];
+            m[c] = pick(v > m[c], v, m[c]);
+        }
+}
+
+/* softmax (take_log 0) or log_softmax (1) along the middle axis of an (outer, n, inner)
+ * float32 array, outer blocks [o0, o1), as torch computes them: e = exp(x - max), then
+ * y = e / sum(e) (times the sum's reciprocal) or y = x - max - log(sum(e)). With inner == 1
+ * (the last axis) a row at a time; else inner columns at a time, in chunks on the stack. The
+ * exps go into y first: a plain loop over a row or a chunk vectorises its exp. */
 #define LSM_CHUNK 256
-EMBER_CLONES
-void ember_log_softmax_f32(int64_t o0, int64_t o1, int64_t n, int64_t inner, const float *x,
-                           float *y)
+__attribute__((always_inline))      /* into each clone below: else its code is the baseline's */
+static inline void softmax_blocks(int64_t o0, int64_t o1, int64_t n, int64_t inner,
+                                  const float *x, float *y, int take_log)
 {
     for (int64_t o = o0; o < o1; o++) {
         const float *xo = x + o * n * inner;
         float *yo = y + o * n * inner;
         if (inner == 1) {
-            /* the max in 16 lanes (a NaN it skips still makes the sum, so the row, NaN) */
-            float mx[16];
-            for (int k = 0; k < 16; k++)
-                mx[k] = xo[0];
-            int64_t j = 0;
-            for (; j + 16 <= n; j += 16)
-                for (int k = 0; k < 16; k++)
-                    mx[k] = pick(xo[j + k] > mx[k], xo[j + k], mx[k]);
-            float m = mx[0];
-            for (int k = 1; k < 16; k++)
-                m = mx[k] > m ? mx[k] : m;
-            for (; j < n; j++)
-                m = xo[j] > m ? xo[j] : m;
-            /* the exps into y first: a plain loop over the row vectorises its exp */
-            for (j = 0; j < n; j++)
+            const float m = row_max(xo, n);
+            for (int64_t j = 0; j < n; j++)
                 yo[j] = exp_nonpositive(xo[j] - m);
-            const float lse = m + log_atleast1(row_sum(yo, n));
-            for (j = 0; j < n; j++)
-                yo[j] = xo[j] - lse;
+            const float s = row_sum(yo, n);
+            if (take_log) {
+                const float lse = m + log_atleast1(s);
+                for (int64_t j = 0; j < n; j++)
+                    yo[j] = xo[j] - lse;
+            } else {
+                const float r = 1.0f / s;
+                for (int64_t j = 0; j < n; j++)
+                    yo[j] *= r;
+            }
             continue;
         }
         for (int64_t c0 = 0; c0 < inner; c0 += LSM_CHUNK) {
@@ -113,21 +138,39 @@ void ember_log_softmax_f32(int64_t o0, int64_t o1, int64_t n, int64_t inner, con
                 m[c] = xo[c0 + c];
                 s[c] = 0.0f;
             }
-            for (int64_t j = 1; j < n; j++)
+            column_max(xo + c0, n, inner, w, m);
+            for (int64_t j = 0; j < n; j++) {
+                const float *xj = xo + j * inner + c0;
+                float *yj = yo + j * inner + c0;
                 for (int64_t c = 0; c < w; c++) {
-                    const float v = xo[j * inner + c0 + c];
-                    m[c] = pick(v > m[c], v, m[c]);
+                    yj[c] = exp_nonpositive(xj[c] - m[c]);
+                    s[c] += yj[c];
                 }
-            for (int64_t j = 0; j < n; j++)
+            }
+            for (int64_t c = 0; c < w; c++)     /* log-sum-exp, or the sum's reciprocal */
+                s[c] = take_log ? m[c] + log_atleast1(s[c]) : 1.0f / s[c];
+            for (int64_t j = 0; j < n; j++) {
+                const float *xj = xo + j * inner + c0;
+                float *yj = yo + j * inner + c0;
                 for (int64_t c = 0; c < w; c++)
-                    s[c] += exp_nonpositive(xo[j * inner + c0 + c] - m[c]);
-            for (int64_t c = 0; c < w; c++)
-                m[c] += log_atleast1(s[c]);
-            for (int64_t j = 0; j < n; j++)
-                for (int64_t c = 0; c < w; c++)
-                    yo[j * inner + c0 + c] = xo[j * inner + c0 + c] - m[c];
+                    yj[c] = take_log ? xj[c] - s[c] : yj[c] * s[c];
+            }
         }
     }
+}
+
+EMBER_CLONES
+void ember_log_softmax_f32(int64_t o0, int64_t o1, int64_t n, int64_t inner, const float *x,
+                           float *y)
+{
+    softmax_blocks(o0, o1, n, inner, x, y, 1);
+}
+
+EMBER_CLONES
+void ember_softmax_f32(int64_t o0, int64_t o1, int64_t n, int64_t inner, const float *x,
+                       float *y)
+{
+    softmax_blocks(o0, o1, n, inner, x, y, 0);
 }
 
 /* its backward: out = g - exp(y) sum_n(g), y the forward's result (<= 0) */
@@ -159,62 +202,6 @@ void ember_log_softmax_backward_f32(int64_t o0, int64_t o1, int64_t n, int64_t i
                 for (int64_t c = 0; c < w; c++)
                     oj[c] = gj[c] - exp_nonpositive(pick(yj[c] > 0.0f, 0.0f, yj[c])) * s[c];
             }
-        }
-    }
-}
-
-/* softmax along the middle axis of an (outer, n, inner) float32 array, outer blocks [o0, o1):
- * y = exp(x - max) / sum(exp(x - max)) (times the sum's reciprocal), as log_softmax above. */
-EMBER_CLONES
-void ember_softmax_f32(int64_t o0, int64_t o1, int64_t n, int64_t inner, const float *x,
-                       float *y)
-{
-    for (int64_t o = o0; o < o1; o++) {
-        const float *xo = x + o * n * inner;
-        float *yo = y + o * n * inner;
-        if (inner == 1) {
-            float mx[16];
-            for (int k = 0; k < 16; k++)
-                mx[k] = xo[0];
-            int64_t j = 0;
-            for (; j + 16 <= n; j += 16)
-                for (int k = 0; k < 16; k++)
-                    mx[k] = pick(xo[j + k] > mx[k], xo[j + k], mx[k]);
-            float m = mx[0];
-            for (int k = 1; k < 16; k++)
-                m = mx[k] > m ? mx[k] : m;
-            for (; j < n; j++)
-                m = xo[j] > m ? xo[j] : m;
-            for (j = 0; j < n; j++)
-                yo[j] = exp_nonpositive(xo[j] - m);
-            const float r = 1.0f / row_sum(yo, n);
-            for (j = 0; j < n; j++)
-                yo[j] *= r;
-            continue;
-        }
-        for (int64_t c0 = 0; c0 < inner; c0 += LSM_CHUNK) {
-            const int64_t w = inner - c0 < LSM_CHUNK ? inner - c0 : LSM_CHUNK;
-            float m[LSM_CHUNK], s[LSM_CHUNK];
-            for (int64_t c = 0; c < w; c++) {
-                m[c] = xo[c0 + c];
-                s[c] = 0.0f;
-            }
-            for (int64_t j = 1; j < n; j++)
-                for (int64_t c = 0; c < w; c++) {
-                    const float v = xo[j * inner + c0 + c];
-                    m[c] = pick(v > m[c], v, m[c]);
-                }
-            for (int64_t j = 0; j < n; j++)
-                for (int64_t c = 0; c < w; c++) {
-                    const float e = exp_nonpositive(xo[j * inner + c0 + c] - m[c]);
-                    yo[j * inner + c0 + c] = e;
-                    s[c] += e;
-                }
-            for (int64_t c = 0; c < w; c++)
-                s[c] = 1.0f / s[c];
-            for (int64_t j = 0; j < n; j++)
-                for (int64_t c = 0; c < w; c++)
-                    yo[j * inner + c0 + c] *= s[c];
         }
     }
 }
