@@ -101,22 +101,31 @@ def test_subpixel_not_taken(case, kw, took):
     assert not gx
 
 
-def test_subpixel_kernels_off_before_backward():
-    """The forward ran with the kernels, the backward without: NumPy's scatter."""
+@pytest.mark.parametrize('op,wshape', [('conv2d', (4, 8, 3, 3)),
+                                       ('conv_transpose2d', (8, 2, 2, 2))])
+def test_kernels_off_before_backward(op, wshape, took):
+    """The forward ran with the kernels (a stride-2 convolution; a transposed one by blocks,
+    which saves no columns), the backward without them: NumPy's code, from what the forward
+    saved."""
+    phases = took(conv_mod, '_grad_input_subpixel')
     x = RNG.standard_normal((2, 8, 8, 8)).astype(np.float32)
-    w = RNG.standard_normal((4, 8, 3, 3)).astype(np.float32)
+    w = RNG.standard_normal(wshape).astype(np.float32)
+    kw = dict(stride=2, padding=1) if op == 'conv2d' else dict(stride=2)
     res = []
     for lib in (torch, ember):
         xt, wt = (lib.from_numpy(a.copy()).requires_grad_() for a in (x, w))
-        y = lib.nn.functional.conv2d(xt, wt, stride=2, padding=1)
+        y = getattr(lib.nn.functional, op)(xt, wt, **kw)
         if lib is ember:
+            if op == 'conv_transpose2d':
+                assert y.grad_fn._saved_x2 is conv_mod._BLOCK
             with _kernels.disabled():
                 y.square().sum().backward()
         else:
             y.square().sum().backward()
         res.append((xt.grad.numpy(), wt.grad.numpy()))
     for t, e in zip(*res):
-        _close(e, t)
+        np.testing.assert_allclose(e, t, rtol=1e-4, atol=2e-5 * max(1.0, float(np.abs(t).max())))
+    assert not phases
 
 
 def test_resnet_down_block_training(two_threads):

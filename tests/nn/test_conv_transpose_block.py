@@ -33,7 +33,7 @@ def _run(lib, arrays, need, fn):
 
 def _as_torch(n, cin, cout, sp, k, bias=True, need=(True, True, True), fn=None, gy=None):
     """Runs fn (by default conv_transpose with stride = kernel size) on both libraries, checks
-    the values and the gradients that `need` asks for; returns ember's output."""
+    the values and the gradients that `need` asks for; returns ember's (x, w, bias)."""
     x = RNG.standard_normal((n, cin) + sp).astype(np.float32)
     w = RNG.standard_normal((cin, cout) + k).astype(np.float32)
     b = RNG.standard_normal(cout).astype(np.float32) if bias else None
@@ -55,7 +55,7 @@ def _as_torch(n, cin, cout, sp, k, bias=True, need=(True, True, True), fn=None, 
             _close(e.grad.numpy(), a.grad.numpy())
         else:
             assert e.grad is None
-    return ey
+    return et
 
 
 CASES = [
@@ -94,7 +94,8 @@ def test_block_transpose_split(n, cin, cout, sp, k, took, two_threads, monkeypat
 def test_block_transpose_some_grads(need, split, two_threads, monkeypatch):
     if split:
         monkeypatch.setattr(conv_mod, '_TRANSPOSE_SPLIT_MIN', 0)
-    _as_torch(4, 6, 5, (5, 5), (2, 2), need=need)
+    inputs = _as_torch(4, 6, 5, (5, 5), (2, 2), need=need)
+    assert [t.grad is not None for t in inputs] == list(need)
 
 
 def test_block_transpose_strided_operands(two_threads, monkeypatch):
@@ -134,25 +135,6 @@ def test_block_transpose_float64_not_taken(took):
     assert taken == [False]
 
 
-def test_block_transpose_kernels_off_before_backward():
-    """The forward ran the kernel, the kernels are switched off before the backward: the
-    NumPy code computes the gradients from the saved input."""
-    x = RNG.standard_normal((3, 4, 5, 5)).astype(np.float32)
-    w = RNG.standard_normal((4, 2, 2, 2)).astype(np.float32)
-    res = []
-    for lib in (torch, ember):
-        xt, wt = (lib.from_numpy(a.copy()).requires_grad_() for a in (x, w))
-        y = lib.nn.functional.conv_transpose2d(xt, wt, stride=2)
-        if lib is ember:
-            with _kernels.disabled():
-                y.square().sum().backward()
-        else:
-            y.square().sum().backward()
-        res.append((xt.grad.numpy(), wt.grad.numpy()))
-    for a, b in zip(*res):
-        _close(b, a)
-
-
 def test_block_transpose_double_backward():
     """create_graph through a block transposed convolution: its recorded backward."""
     x = RNG.standard_normal((2, 3, 4, 4)).astype(np.float32)
@@ -166,7 +148,7 @@ def test_block_transpose_double_backward():
         res.append((gx.detach().numpy(), gw.detach().numpy(), xt.grad.numpy(),
                     wt.grad.numpy()))
     for a, b in zip(*res):
-        _close(b, a)
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=2e-5 * max(1.0, float(np.abs(a).max())))
 
 
 def test_up_sampling_training_step(two_threads):
