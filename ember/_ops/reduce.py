@@ -771,7 +771,7 @@ def _log_softmax_np(d, ax):
     # always the row-max shift (unlike softmax): d - logsumexp(d) would cancel, error |d| eps
     if d.size == 0:
         return d.copy()
-    y = _log_softmax_kernel('ember_log_softmax_f32', ax, d)
+    y = _softmax_blocks_kernel('ember_log_softmax_f32', ax, d)
     if y is not None:
         return y
     s = d - np.max(d, axis=ax, keepdims=True)
@@ -814,7 +814,7 @@ _kernels.declare('ember_log_softmax_backward_f32', None, 'i64', 'i64', 'i64', 'i
 _LSM_KERNEL_MIN = 1 << 10
 
 
-def _log_softmax_kernel(name, ax, *arrays):
+def _softmax_blocks_kernel(name, ax, *arrays):
     """The result of the (log_)softmax kernel `name` over arrays (the input; or the gradient
     and the result), spans of outer blocks on ember's threads; None where it does not apply
     (not all C-contiguous float32 arrays of one shape, too small, no kernels)."""
@@ -842,7 +842,7 @@ def _softmax_np(d, ax):
     if _kernels.simd_lanes() == 8 or _kernels.wide(1 << 30):
         # (AVX2, or the tests' forced kernels: with AVX-512 NumPy's exp runs at 0.5 ns an
         # element and its three passes were as fast as a compiled forward)
-        e = _log_softmax_kernel('ember_softmax_f32', ax, d)
+        e = _softmax_blocks_kernel('ember_softmax_f32', ax, d)
         if e is not None:
             return e
     if d.dtype.kind == 'f' and d.dtype.itemsize >= 4 and d.size:
@@ -942,7 +942,7 @@ def _softmax_backward_np(grad, result, ax):
 
 def _log_softmax_backward_np(grad, result, ax):
     """grad - exp(result) * sum(grad), in NumPy (no graph)."""
-    out = _log_softmax_kernel('ember_log_softmax_backward_f32', ax, grad, result)
+    out = _softmax_blocks_kernel('ember_log_softmax_backward_f32', ax, grad, result)
     if out is not None:
         return out
     out = np.exp(result)

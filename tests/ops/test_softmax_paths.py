@@ -99,7 +99,7 @@ def test_softmax_kernels(case, fn, took):
     from ember._ops import reduce as reduce_mod
     if ember._kernels.why_not() is not None:
         pytest.skip('compiled kernels not built')
-    taken = took(reduce_mod, '_log_softmax_kernel')
+    taken = took(reduce_mod, '_softmax_blocks_kernel')
     x, dim = _kernel_input(case)
     g = _rng.standard_normal(x.shape).astype(np.float32)
     tx = torch.from_numpy(x.copy()).requires_grad_()
@@ -124,7 +124,7 @@ def test_softmax_kernels_not_taken(shape, dim, fn, took):
     """Short rows along the last axis, few columns along another, too few elements: NumPy's
     passes (still torch's values)."""
     from ember._ops import reduce as reduce_mod
-    taken = took(reduce_mod, '_log_softmax_kernel')
+    taken = took(reduce_mod, '_softmax_blocks_kernel')
     x = _rng.standard_normal(shape).astype(np.float32)
     with ember._kernels.forced():
         ey = getattr(ember, fn)(ember.from_numpy(x), dim)
