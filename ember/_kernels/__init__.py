@@ -282,7 +282,9 @@ def run_deferred(fn, parts):
             finish(own.buffer_info()[0], len(own))
         elif done:      # another run had the threads: every part here, in turn
             own.extend(flat)
-            run(1, own.buffer_info()[0], array.array('q', [0, len(own)]).buffer_info()[0])
+            # (the bounds held in a name: a temporary's buffer would be freed before the call)
+            bounds = array.array('q', [0, len(own)])
+            run(1, own.buffer_info()[0], bounds.buffer_info()[0])
         del keep
     return results
 
