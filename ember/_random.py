@@ -29,6 +29,7 @@ __all__ = ['CPUGenerator', 'default_generator', 'uniform', 'normal', 'randint', 
            'randperm', 'bernoulli', 'dropout_noise', 'multinomial', 'exponential', 'geometric',
            'cauchy', 'log_normal']
 
+_ENGINE_LOCK = threading.Lock()         # the lazy making of a generator's engine
 _DEFAULT_SEED = 67280421310721          # torch.Generator()'s seed before manual_seed
 _STATE_BYTES = 5056                     # sizeof(CPUGeneratorImplState)
 _U64 = (1 << 64) - 1
@@ -62,9 +63,20 @@ class CPUGenerator:
     _vmap_error = None      # set by torch.func.vmap(randomness='error'): every draw refuses
 
     def __init__(self, seed=_DEFAULT_SEED):
-        self._mt = np.random.MT19937()
-        self._np = np.random.Generator(self._mt)
         self.manual_seed(seed)
+
+    def __getattr__(self, name):
+        # The engine is made at the first draw: numpy.random costs ~18 ms of `import ember`,
+        # and seeding only keeps the state until then (in _pending).
+        if name not in ('_mt', '_np'):
+            raise AttributeError(name)
+        with _ENGINE_LOCK:
+            if '_mt' not in self.__dict__:
+                mt = np.random.MT19937()
+                mt.state = self.__dict__.pop('_pending')
+                self._np = np.random.Generator(mt)
+                self._mt = mt
+        return self.__dict__[name]
 
     # -- seeding -------------------------------------------------------------------------
     def manual_seed(self, seed):
@@ -72,8 +84,12 @@ class CPUGenerator:
         self._prefetch = None
         self._seed = seed
         self._fresh_key = _init_genrand(seed)
-        self._mt.state = {'bit_generator': 'MT19937',
-                          'state': {'key': self._fresh_key.copy(), 'pos': 624}}
+        state = {'bit_generator': 'MT19937', 'state': {'key': self._fresh_key.copy(), 'pos': 624}}
+        with _ENGINE_LOCK:
+            if '_mt' in self.__dict__:
+                self._mt.state = state
+            else:
+                self._pending = state
         # set_current_seed clears both Box-Muller caches.
         self.next_double_normal = None
         self.next_float_normal = None

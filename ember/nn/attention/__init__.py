@@ -6,7 +6,6 @@ flash/efficient/cuDNN kernels compute the same function on torch.
 import contextlib
 import enum
 import importlib
-import logging
 
 __all__ = ['SDPBackend', 'sdpa_kernel', 'WARN_FOR_UNFUSED_KERNELS',
            'register_flash_attention_impl', 'activate_flash_attention_impl',
@@ -61,9 +60,6 @@ def can_use_efficient_attention(params, debug=False):
 
 # ---- the registry of flash-attention implementations (FA3, FA4 from their packages) ----------
 
-_logger = logging.getLogger('torch.nn.attention._registry')
-
-
 def _importer(package):
     def register():
         # the kernels come from the implementation's package; ember has no CUDA to run them,
@@ -108,7 +104,10 @@ def restore_flash_attention_impl(_raise_warn=True):
     if handle is not None:
         handle.remove()
     elif _raise_warn:
-        _logger.warning('Trying to restore default FA2 impl when no custom impl was activated')
+        # logging is imported here: it costs ~4 ms of `import ember`
+        import logging
+        logging.getLogger('torch.nn.attention._registry').warning(
+            'Trying to restore default FA2 impl when no custom impl was activated')
     _flash_active[0] = None
 
 
