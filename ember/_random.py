@@ -123,7 +123,7 @@ class CPUGenerator:
         kernel = _kernels.get('ember_mt19937_u64') if n >= _KERNEL_MIN else None
         if kernel is not None:
             out = np.empty(n, np.uint64)
-            self._kernel_draws(kernel, n, out.ctypes.data)
+            self._kernel_draws(kernel, n, _kernels.addr(out))
             return out
         return self._np.integers(0, 1 << 64, size=n, dtype=np.uint64)
 
@@ -133,7 +133,7 @@ class CPUGenerator:
         st = self._mt.state['state']
         key = np.ascontiguousarray(st['key'], np.uint32)   # a copy: the kernel changes it
         pos = np.array([st['pos']], np.int64)
-        kernel(key.ctypes.data, pos.ctypes.data, n, *args)
+        kernel(_kernels.addr(key), _kernels.addr(pos), n, *args)
         self._mt.state = {'bit_generator': 'MT19937',
                           'state': {'key': key, 'pos': int(pos[0])}}
 
@@ -784,7 +784,7 @@ def _bernoulli_scalar_mask(gen, p, n):
     if kernel is not None and not gen._vmap_error:
         gen._prefetch = None    # drawn from a copy of the state: nothing to undo
         out = np.empty(n, np.bool_)
-        gen._kernel_draws(kernel, n, thr, out.ctypes.data)
+        gen._kernel_draws(kernel, n, thr, _kernels.addr(out))
         return out
     raw = gen.random64(n)
     if n >= _PREFETCH_MIN // 4:

@@ -233,12 +233,15 @@ _SPLIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.complex
 # library's threads, one cblas GEMM of NumPy's OpenBLAS per part (_gemm_split): a run costs
 # 15-20 us there, and 20-40 more when the other thread has been spinning a while on a
 # virtual machine, against 50-100 us with Python threads. The seed MLP's 64x1000x100 products
-# (6.4M: one thread 0.16-0.18 ms, 0.11-0.13 split at C level) gained nothing in its step.
-_GEMM_SPLIT_MIN = 1 << 23
+# (6.4M: one thread 0.16-0.19 ms, 0.12-0.13 split at C level) take its step from 744 to 684 us
+# split (session 29; split runs cost 45 us before session 28, when they gained nothing).
+_GEMM_SPLIT_MIN = 1 << 22
 _GEMM_NAMES = {np.dtype(np.float32): ('ember_gemm_f32', 'scipy_cblas_sgemm64_', 'cblas_sgemm64_'),
                np.dtype(np.float64): ('ember_gemm_f64', 'scipy_cblas_dgemm64_', 'cblas_dgemm64_')}
 for _k in _GEMM_NAMES.values():
     _kernels.declare(_k[0], None, *['i64'] * 7, 'p', 'i64', 'p', 'i64', 'p', 'i64')
+# split by k when k is at least this many times both m and n (_gemm_split_k)
+_SPLIT_K_RATIO = 4
 _CBLAS = {}     # dtype: (address of the cblas GEMM, of openblas_set_num_threads_local) or None
 
 
@@ -275,7 +278,7 @@ def _gemm_layout(x):
 
 
 def _gemm_split(a, b, m, n):
-    """a @ b (2-d, float32 or float64, one dtype) split by rows or by columns over the
+    """a @ b (2-d, float32 or float64, one dtype) split by rows, by columns or along k over the
     kernels library's threads, or None (nothing ran: no kernels, another BLAS, operands
     cblas cannot read in place, or too few rows and columns)."""
     if not _kernels.available():
@@ -289,7 +292,9 @@ def _gemm_split(a, b, m, n):
     gemm, local = blas
     name, k, isz = _GEMM_NAMES[a.dtype][0], a.shape[1], a.itemsize
     out = np.empty((m, n), a.dtype)
-    pa, pb, pc = a.ctypes.data, b.ctypes.data, out.ctypes.data
+    pa, pb, pc = _kernels.addr(a), _kernels.addr(b), _kernels.addr(out)
+    if k >= _SPLIT_K_RATIO * max(m, n) and k >= 64 * t:
+        return _gemm_split_k(name, blas, (a, ta, lda), (b, tb, ldb), out, t)
     # rows when there are more rows than columns (as _split_matmul)
     if m >= 16 * t and (m >= n or n < 16 * t):
         def part(lo, hi):
@@ -305,6 +310,32 @@ def _gemm_split(a, b, m, n):
         return None
     # (on Python threads if the kernels' threads are taken: each part calls the shim itself)
     run_parallel(part, parts, deferred=True)
+    return out
+
+
+def _gemm_split_k(name, blas, a, b, out, t):
+    """out = a @ b with the inner dimension k split in t parts, summed at the end; a and b are
+    (array, cblas transpose flag, leading dimension) (_gemm_layout).
+
+    For a long k (an MLP's first layer, 64x1000 @ 1000x100) each part packs only its share of
+    both operands; split by rows or columns the parts would each pack one operand whole."""
+    (a, ta, lda), (b, tb, ldb) = a, b
+    (m, k), n, isz = a.shape, out.shape[1], a.itemsize
+    gemm, local = blas
+    sums = np.empty((t - 1, m, n), a.dtype)
+    dest = [_kernels.addr(out)] + [_kernels.addr(sums) + j * m * n * isz for j in range(t - 1)]
+    pa, pb = _kernels.addr(a), _kernels.addr(b)
+    step_a = isz if ta == 111 else lda * isz    # the next column of a, row of b
+    step_b = ldb * isz if tb == 111 else isz
+    parts = _bounds(k, t)
+
+    def part(j):
+        lo, hi = parts[j]
+        _kernels.get(name)(gemm, local, ta, tb, m, n, hi - lo, pa + lo * step_a, lda,
+                           pb + lo * step_b, ldb, dest[j], n)
+    run_parallel(part, [(j,) for j in range(t)], deferred=True)
+    for j in range(t - 1):
+        np.add(out, sums[j], out=out)
     return out
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import ember
-from ember import _threads
+from ember import _kernels, _threads
 
 RNG = np.random.default_rng(7)
 
@@ -105,6 +105,47 @@ def test_split_gemm_reads_views_or_leaves_them(view, dt, split_all, took):
         torch.from_numpy(b)).numpy(), **tol)
     in_place = view in ('rows of a wider array', 'transposed slice')
     assert gemms == [in_place]
+
+
+# (the operands' shapes, the op): inner dimensions at least _SPLIT_K_RATIO times both others
+SPLIT_K_CASES = {
+    'mm': ([(20, 300), (300, 24)], lambda lib, a, b: a @ b),
+    'transposed operands': ([(300, 20), (24, 300)], lambda lib, a, b: a.t() @ b.t()),
+    'odd k': ([(9, 257), (257, 3)], lambda lib, a, b: a @ b),
+    "the seed MLP's first layer": ([(64, 1000), (100, 1000), (100,)],
+                                   lambda lib, x, w, b: lib.nn.functional.linear(x, w, b)),
+}
+
+
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+@pytest.mark.parametrize('shapes,op', SPLIT_K_CASES.values(), ids=SPLIT_K_CASES.keys())
+def test_long_inner_dimension_splits_along_it(shapes, op, dt, split_all, took):
+    # each part multiplies a share of k; the parts' products are summed
+    if not _kernels.available():
+        pytest.skip(f'no compiled kernels: {_kernels.why_not()}')
+    if _threads._cblas(np.dtype(dt)) is None:
+        pytest.skip("NumPy's BLAS has no 64-bit-integer cblas GEMM")
+    by_k = took(_threads, '_gemm_split_k')
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    ts, es = _pair(arrays, dt)
+    yt, ye = op(torch, *ts), op(ember, *es)
+    tol = dict(rtol=1e-4, atol=1e-4) if dt == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(ye.detach().numpy(), yt.detach().numpy(), **tol)
+    assert ye.dtype == getattr(ember, str(yt.dtype).split('.')[1])
+    g = RNG.standard_normal(tuple(yt.shape)).astype(dt)
+    yt.backward(torch.from_numpy(g))
+    ye.backward(ember.from_numpy(g))
+    for t, e in zip(ts, es):
+        np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), **tol)
+    # the forward's product is split along k (the gradients' products, short k, are not)
+    assert by_k[0] is True and split_all[0] == 2
+
+
+def test_short_inner_dimension_is_not_split_along_it(split_all, took):
+    by_k = took(_threads, '_gemm_split_k')
+    a, b = RNG.standard_normal((64, 200)), RNG.standard_normal((200, 64))
+    np.testing.assert_allclose(_threads.matmul(a, b), a @ b, rtol=1e-12)
+    assert by_k == [] and split_all == [2]
 
 
 @pytest.mark.parametrize('shapes', [[(1, 7), (7, 3)], [(3, 6, 7), (7, 5)], [(1, 6, 7), (3, 7, 5)]],

@@ -119,3 +119,34 @@ def test_channels_last_layout_is_numpys(shape, lo, hi):
     np.testing.assert_array_equal(got, want)
     assert got.flags.c_contiguous and got.dtype == np.float32
     np.testing.assert_array_equal(conv._to_last(x[..., ::-1], lo, hi), strided)
+
+
+ADDR_CASES = {
+    'contiguous': lambda: np.arange(12, dtype=np.float32).reshape(3, 4),
+    'row slice': lambda: np.arange(40.0).reshape(8, 5)[3:],
+    'offset column view': lambda: np.arange(40.0).reshape(8, 5)[:, 2],
+    'transposed': lambda: np.arange(12, dtype=np.int64).reshape(3, 4).T,
+    'reversed': lambda: np.arange(10, dtype=np.float32)[::-1],
+    'empty': lambda: np.zeros((0, 3), np.float32),
+    'zero-d': lambda: np.array(2.5),
+    'read-only': lambda: np.broadcast_to(np.arange(3.0), (4, 3)),
+    'subclass': lambda: np.arange(6.0).view(np.matrix),
+}
+
+
+@pytest.mark.parametrize('make', ADDR_CASES.values(), ids=ADDR_CASES.keys())
+def test_addr_is_the_arrays_data_pointer(make):
+    # read from the array object (what ctypes.data returns, without its helper object)
+    a = make()
+    assert _kernels.addr(a) == a.ctypes.data
+    assert _kernels.addr(a) == a.__array_interface__['data'][0]
+
+
+def test_a_kernel_writes_where_addr_points():
+    if not _kernels.available():
+        pytest.skip(f'no compiled kernels: {_kernels.why_not()}')
+    y = np.zeros(10, np.float32)
+    x = np.arange(10, dtype=np.float32)
+    # the second half of y, through the address of a view of it
+    _kernels.get('ember_axpy_f32')(5, 2.0, _kernels.addr(x[5:]), _kernels.addr(y[5:]))
+    np.testing.assert_array_equal(y, np.r_[np.zeros(5), 2 * np.arange(5, 10)])

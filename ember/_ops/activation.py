@@ -369,8 +369,8 @@ def _gelu_span(flat, out, deriv, lo, hi):
     pass of the same formula: one call, no GIL hand-offs, when the kernels are built)."""
     kernel = _kernels.get('ember_gelu_f32')
     if kernel is not None:
-        kernel(hi - lo, flat.ctypes.data + 4 * lo, out.ctypes.data + 4 * lo,
-               None if deriv is None else deriv.ctypes.data + 4 * lo, _AS_C, *_AS_Q)
+        kernel(hi - lo, _kernels.addr(flat) + 4 * lo, _kernels.addr(out) + 4 * lo,
+               None if deriv is None else _kernels.addr(deriv) + 4 * lo, _AS_C, *_AS_Q)
         return
     # a span shorter than the array is one part of a split: the other part's thread waits for
     # the GIL at each of the ~25 NumPy calls per block, so blocks twice as long (still within

@@ -885,7 +885,7 @@ def _relu_into(o, d):
         # as in torch's relu (x < 0 ? 0 : x)
         np.maximum(d.dtype.type(0), d, out=o)
     else:
-        fn(d.size, d.ctypes.data, o.ctypes.data)
+        fn(d.size, _kernels.addr(d), _kernels.addr(o))
     return o
 
 
@@ -894,7 +894,7 @@ def _relu_grad_into(o, g, r):
     fn = _relu_kernel('relu_backward', g, r, o)
     if fn is None:
         return _select(g, r <= 0, False, out=o)
-    fn(g.size, g.ctypes.data, r.ctypes.data, o.ctypes.data)
+    fn(g.size, _kernels.addr(g), _kernels.addr(r), _kernels.addr(o))
     return o
 
 

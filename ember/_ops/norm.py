@@ -8,7 +8,6 @@ closed-form gradient in NumPy. When the backward itself runs with grad mode on
 backward works. instance_norm is batch_norm on a (1, N*C, ...) view, local_response_norm
 and rms_norm are compositions of ember ops, all as in torch.
 """
-import ctypes
 
 import numpy as np
 
@@ -123,15 +122,8 @@ def _kernel_ranges(a):
 
 
 def _addr(a):
-    """A C-contiguous array as a kernel's pointer argument: ctypes.byref of a ctypes view of
-    its buffer costs a fifth of a.ctypes.data (a read-only or empty array takes that way);
-    None stays None (a NULL pointer)."""
-    if a is None:
-        return None
-    try:
-        return ctypes.byref(ctypes.c_char.from_buffer(a))
-    except (TypeError, ValueError):
-        return a.ctypes.data
+    """An array as a kernel's pointer argument; None stays None (a NULL pointer)."""
+    return None if a is None else _kernels.addr(a)
 
 
 def _kernel_call(name, suffix, ranges, n, *args):
@@ -143,7 +135,7 @@ def _kernel_call(name, suffix, ranges, n, *args):
     else:
         # on the kernels' threads: each part looks the kernel up (get() gives it the recorder
         # while it records); args keeps the arrays alive until the run has ended
-        slots = [a.ctypes.data if isinstance(a, np.ndarray) else a for a in args]
+        slots = [_kernels.addr(a) if isinstance(a, np.ndarray) else a for a in args]
         run_ranges(lambda i, j: _kernels.get(name)(i, j, *slots), ranges, deferred=True)
 
 
@@ -543,8 +535,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     def span(lo, hi):   # rows are independent: each span's values do not depend on the split
         xs, xh, ys = x2[lo:hi], xhat[lo:hi], y[lo:hi]
         if kernel is not None:  # the same steps, a row at a time, in one GIL-free call
-            kernel(hi - lo, d, xs.ctypes.data, _addr(w), _addr(b), eps, xh.ctypes.data,
-                   invstd[lo:hi].ctypes.data, ys.ctypes.data)
+            kernel(hi - lo, d, _kernels.addr(xs), _addr(w), _addr(b), eps, _kernels.addr(xh),
+                   _kernels.addr(invstd[lo:hi]), _kernels.addr(ys))
             return
         np.subtract(xs, xs.mean(axis=1, keepdims=True), out=xh)
         var = np.einsum('ij,ij->i', xh, xh)[:, None] / dt.type(d)
@@ -600,8 +592,8 @@ def NativeLayerNormBackward0(grad, input, weight, bias, xhat, invstd, ns, eps):
             pw = np.zeros(d, np.float32) if want_w else None
             pb = np.zeros(d, np.float32) if want_b else None
             tmp = np.empty(d, np.float32) if w is not None else None
-            kernel(hi - lo, d, gs.ctypes.data, xh.ctypes.data, invstd[lo:hi].ctypes.data,
-                   _addr(w), None if gx is None else gx[lo:hi].ctypes.data, _addr(pw), _addr(pb),
+            kernel(hi - lo, d, _kernels.addr(gs), _kernels.addr(xh), _kernels.addr(invstd[lo:hi]),
+                   _addr(w), None if gx is None else _kernels.addr(gx[lo:hi]), _addr(pw), _addr(pb),
                    _addr(tmp))
             return pw, pb
         pw = np.einsum('ij,ij->j', gs, xh) if want_w else None

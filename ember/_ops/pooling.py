@@ -205,7 +205,7 @@ def _max_tiled_split(x, k, out):
     if fn is not None:
         c = x.shape[1]
         h, w, kh, kw, oh, ow = _plane_dims(x.shape, k, out)
-        args = (h, w, x.ctypes.data, kh, kw, oh, ow, best.ctypes.data, arg.ctypes.data)
+        args = (h, w, _kernels.addr(x), kh, kw, oh, ow, _kernels.addr(best), _kernels.addr(arg))
         _kernel_ranges('max_pool2d_tiled', x, k, args, ranges, x.shape[0], c)
         return best, arg
     run_ranges(lambda i, j: _max_tiled(x[i:j], k, out, best[i:j], arg[i:j]), ranges)
@@ -325,7 +325,7 @@ def _max_scatter(g, arg, meta):
             buf = np.empty(shape[:2] + tuple(sp), dtype=g.dtype)
             c = shape[1]
             h, w, kh, kw, oh, ow = _plane_dims(shape, k, out)
-            args = (h, w, kh, kw, oh, ow, g.ctypes.data, arg.ctypes.data, buf.ctypes.data)
+            args = (h, w, kh, kw, oh, ow, _kernels.addr(g), _kernels.addr(arg), _kernels.addr(buf))
             _kernel_ranges('max_pool2d_tiled_backward', g, k, args, ranges, shape[0], c)
             return buf
         if ranges is None:

@@ -832,7 +832,7 @@ def _softmax_blocks_kernel(name, ax, *arrays):
     if n < 64 if inner == 1 else inner < 16:    # (short rows: each row's own sums and log)
         return None
     out = np.empty(a.shape, np.float32)
-    ptrs = [b.ctypes.data for b in arrays] + [out.ctypes.data]
+    ptrs = [_kernels.addr(b) for b in arrays] + [_kernels.addr(out)]
     map_rows(lambda lo, hi: fn(lo, hi, n, inner, *ptrs), outer, n * inner)
     return out
 
@@ -916,8 +916,9 @@ def _softmax_backward_np(grad, result, ax):
         n = result.shape[-1]
         g2, r2 = grad.reshape(-1, n), result.reshape(-1, n)
         out = np.empty_like(r2)
-        map_rows(lambda lo, hi: kernel(hi - lo, n, g2[lo:hi].ctypes.data, r2[lo:hi].ctypes.data,
-                                       out[lo:hi].ctypes.data), r2.shape[0], n)
+        (pg, sg), (pr, sr), (po, so) = [(_kernels.addr(a), a.strides[0]) for a in (g2, r2, out)]
+        map_rows(lambda lo, hi: kernel(hi - lo, n, pg + lo * sg, pr + lo * sr, po + lo * so),
+                 r2.shape[0], n)
         return out.reshape(result.shape)
     if (_by_rows(grad, result, ax) and result.shape[ax] <= 1024 and grad.dtype == result.dtype
             and result.size):

@@ -104,8 +104,7 @@ def restore_flash_attention_impl(_raise_warn=True):
     if handle is not None:
         handle.remove()
     elif _raise_warn:
-        # logging is imported here: it costs ~4 ms of `import ember`
-        import logging
+        import logging      # lazy: ~4 ms of `import ember`
         logging.getLogger('torch.nn.attention._registry').warning(
             'Trying to restore default FA2 impl when no custom impl was activated')
     _flash_active[0] = None
