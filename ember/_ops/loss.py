@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from .. import _kernels
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
@@ -337,6 +338,11 @@ def _nll_prepare(input, target, weight, ignore_index):
 
 
 _CASCADE_LEVELS = 8
+# the compiled order: ~2 us for a batch of 64 where the NumPy levels take ~200
+_CASCADE_KERNELS = {np.dtype(np.float32): 'ember_cascade_sum_f32',
+                    np.dtype(np.float64): 'ember_cascade_sum_f64'}
+for _name in _CASCADE_KERNELS.values():
+    _kernels.declare(_name, None, 'i64', 'p', 'p', 'i64', 'p')
 
 
 def _segment_sums(vals, ends):
@@ -373,6 +379,15 @@ def _cascade_sum(vals, index, n):
     """
     dt = vals.dtype.type
     level_power = max(4, int(math.ceil(math.log2(n))) // _CASCADE_LEVELS if n > 1 else 0)
+    kernel = _kernels.get(_CASCADE_KERNELS[vals.dtype]) if vals.dtype in _CASCADE_KERNELS \
+        else None
+    if kernel is not None:      # the same order, one element at a time (src/loss.c)
+        vals = np.ascontiguousarray(vals)
+        index = np.ascontiguousarray(index, dtype=np.int64)
+        out = np.empty((), vals.dtype)
+        kernel(vals.size, _kernels.addr(vals), _kernels.addr(index), level_power,
+               _kernels.addr(out))
+        return out
     # how many levels each element flushes: the trailing all-zero bit groups of its index
     low = index & -index
     tz = np.where(index == 0, 64, np.log2(np.maximum(low, 1)).astype(np.int64))

@@ -1,6 +1,7 @@
 """Reductions: sum, mean, max/min, var/std, logsumexp, cumulative ops, softmax."""
 import builtins as _builtins
 import functools
+import math
 
 import numpy as np
 
@@ -803,15 +804,17 @@ def _softmax_kernel(name, ax, *arrays):
 
 # log_softmax and its backward along any axis of a contiguous float32 array, as (outer, n,
 # inner) blocks (src/softmax.c): NumPy's float32 exp and log cost 1.3-1.9 ns per element on an
-# AVX2 machine, where the kernel's own exp (kernels.h) vectorises. Below _LSM_KERNEL_MIN
-# elements the call's pointers cost more than it saves; rows shorter than 64 along the last
-# axis (a classifier's 10 classes) and fewer than 16 columns otherwise stay NumPy's, whose
-# passes run along the whole array where the kernel pays a max, a sum and a log per row.
+# AVX2 machine, where the kernel's own exp (kernels.h) vectorises. Rows shorter than 64 along
+# the last axis (a classifier's 10 classes) and fewer than 16 columns otherwise stay NumPy's
+# in arrays above _LSM_SHORT_MAX elements, whose passes then run along the whole array where
+# the kernel pays a max, a sum and a log per row; except with AVX2 (NumPy's exp without
+# AVX-512), where the kernel was still faster at 65536 rows of 10 (4.3 against 5.3 ms). Small
+# arrays always take it: a batch of 64 rows of 10 took 6 us against NumPy's six passes' 16.
 _kernels.declare('ember_log_softmax_f32', None, 'i64', 'i64', 'i64', 'i64', 'p', 'p')
 _kernels.declare('ember_softmax_f32', None, 'i64', 'i64', 'i64', 'i64', 'p', 'p')
 _kernels.declare('ember_log_softmax_backward_f32', None, 'i64', 'i64', 'i64', 'i64', 'p', 'p',
                  'p')
-_LSM_KERNEL_MIN = 1 << 10
+_LSM_SHORT_MAX = 1 << 15
 
 
 def _softmax_blocks_kernel(name, ax, *arrays):
@@ -819,17 +822,17 @@ def _softmax_blocks_kernel(name, ax, *arrays):
     and the result), spans of outer blocks on ember's threads; None where it does not apply
     (not all C-contiguous float32 arrays of one shape, too small, no kernels)."""
     a = arrays[0]
-    if (a.size < _LSM_KERNEL_MIN or _builtins.any(
-            b.dtype != np.float32 or not b.flags.c_contiguous or b.shape != a.shape
-            for b in arrays)):
+    if not a.size or _builtins.any(b.dtype != np.float32 or not b.flags.c_contiguous or
+                                   b.shape != a.shape for b in arrays):
         return None
     fn = _kernels.get(name)
     if fn is None:
         return None
     n = a.shape[ax]
-    outer = int(np.prod(a.shape[:ax]))
+    outer = math.prod(a.shape[:ax])
     inner = a.size // (outer * n)
-    if n < 64 if inner == 1 else inner < 16:    # (short rows: each row's own sums and log)
+    if (n < 64 if inner == 1 else inner < 16) and a.size > _LSM_SHORT_MAX and \
+            _kernels.simd_lanes() != 8:      # (short rows: each row's own sums and log)
         return None
     out = np.empty(a.shape, np.float32)
     ptrs = [_kernels.addr(b) for b in arrays] + [_kernels.addr(out)]

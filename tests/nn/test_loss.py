@@ -455,3 +455,25 @@ def test_cross_entropy_double_backward():
     tg, = torch.autograd.grad(tl, tx, create_graph=True)
     tg.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+@pytest.mark.parametrize('n', [1, 16, 17, 64, 257, 4099, 70000])
+def test_nll_loss_reduces_in_torchs_order(n, dt, kernel_path):
+    # the cascade of eight partial sums (compiled, and the NumPy levels): the same bits as
+    # torch, with ignored targets (which neither add nor flush a level) and class weights
+    rs = np.random.RandomState(n)
+    logp = (rs.randn(n, 7) * 10.0 ** rs.randint(-2, 3, (n, 1))).astype(dt)
+    t = rs.randint(0, 7, n)
+    t[rs.rand(n) < 0.3] = -100
+    w = rs.rand(7).astype(dt)
+    for reduction in ('mean', 'sum'):
+        for wt in (None, w):
+            a = torch.nn.functional.nll_loss(
+                torch.from_numpy(logp), torch.from_numpy(t), reduction=reduction,
+                weight=None if wt is None else torch.from_numpy(wt))
+            b = ember.nn.functional.nll_loss(
+                ember.from_numpy(logp), ember.from_numpy(t), reduction=reduction,
+                weight=None if wt is None else ember.from_numpy(wt))
+            assert b.dtype == (ember.float32 if dt == np.float32 else ember.float64)
+            assert b.numpy().tobytes() == a.numpy().tobytes(), (reduction, wt is None)

@@ -12,6 +12,7 @@ _CASES = {
     'small_lastdim': ((4, 3, 16, 16), 1.0, -1),
     'wide_range': ((4, 3, 16, 16), 200.0, -1),
     'inner_dim': ((4, 3, 16, 16), 1.0, 1),
+    'wide_inner': ((4, 20, 16, 16), 200.0, 1),   # a small log(sum) beside a large max
     'long_rows': ((2, 3000), 3.0, -1),
     'causal_mask': ((2, 8, 8), 1.0, -1),
     'high_offset': ((3, 4, 32), 1.0, -1),     # global max above the no-shift bound
@@ -119,15 +120,22 @@ def test_softmax_kernels(case, fn, took):
 
 @pytest.mark.parametrize('shape,dim', [((64, 10), 1), ((200, 10), 1), ((40, 50, 4), 1),
                                        ((1500, 1), 1)])
+@pytest.mark.parametrize('lanes', [8, 16])
 @pytest.mark.parametrize('fn', ['softmax', 'log_softmax'])
-def test_softmax_kernels_not_taken(shape, dim, fn, took):
-    """Short rows along the last axis, few columns along another, too few elements: NumPy's
-    passes (still torch's values)."""
+def test_softmax_kernels_on_short_rows(shape, dim, fn, lanes, took, monkeypatch):
+    """Short rows along the last axis, few columns along another: the kernel in small arrays,
+    and in large ones on an AVX2 machine only (with AVX-512, NumPy's passes); torch's values
+    either way."""
     from ember._ops import reduce as reduce_mod
-    taken = took(reduce_mod, '_softmax_blocks_kernel')
+    if ember._kernels.why_not() is not None:
+        pytest.skip('compiled kernels not built')
+    monkeypatch.setattr(ember._kernels, 'simd_lanes', lambda: lanes)
     x = _rng.standard_normal(shape).astype(np.float32)
-    with ember._kernels.forced():
-        ey = getattr(ember, fn)(ember.from_numpy(x), dim)
-    np.testing.assert_allclose(ey.numpy(), getattr(torch, fn)(torch.from_numpy(x), dim).numpy(),
-                               rtol=1e-5, atol=1e-6)
-    assert taken == [False]
+    expected = getattr(torch, fn)(torch.from_numpy(x), dim).numpy()
+    for limit, large in ((reduce_mod._LSM_SHORT_MAX, False), (x.size - 1, True)):
+        monkeypatch.setattr(reduce_mod, '_LSM_SHORT_MAX', limit)
+        taken = took(reduce_mod, '_softmax_blocks_kernel')
+        with ember._kernels.forced():
+            ey = getattr(ember, fn)(ember.from_numpy(x), dim)
+        np.testing.assert_allclose(ey.numpy(), expected, rtol=1e-5, atol=1e-6)
+        assert taken == [not large or lanes == 8]

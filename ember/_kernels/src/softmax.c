@@ -104,7 +104,7 @@ static inline void column_max(const float *x, int64_t n, int64_t inner, int64_t 
 
 /* softmax (take_log 0) or log_softmax (1) along the middle axis of an (outer, n, inner)
  * float32 array, outer blocks [o0, o1), as torch computes them: e = exp(x - max), then
- * y = e / sum(e) (times the sum's reciprocal) or y = x - max - log(sum(e)). With inner == 1
+ * y = e / sum(e) (times the sum's reciprocal) or y = (x - max) - log(sum(e)). With inner == 1
  * (the last axis) a row at a time; else inner columns at a time, in chunks on the stack. The
  * exps go into y first: a plain loop over a row or a chunk vectorises its exp. */
 #define LSM_CHUNK 256
@@ -120,10 +120,11 @@ static inline void softmax_blocks(int64_t o0, int64_t o1, int64_t n, int64_t inn
             for (int64_t j = 0; j < n; j++)
                 yo[j] = exp_nonpositive(xo[j] - m);
             const float s = row_sum(yo, n);
-            if (take_log) {
-                const float lse = m + log_atleast1(s);
+            if (take_log) {     /* (x - max) - log(sum): max + log(sum) would round away
+                                 * a small log next to a large max */
+                const float ls = log_atleast1(s);
                 for (int64_t j = 0; j < n; j++)
-                    yo[j] = xo[j] - lse;
+                    yo[j] = (xo[j] - m) - ls;
             } else {
                 const float r = 1.0f / s;
                 for (int64_t j = 0; j < n; j++)
@@ -147,13 +148,13 @@ static inline void softmax_blocks(int64_t o0, int64_t o1, int64_t n, int64_t inn
                     s[c] += yj[c];
                 }
             }
-            for (int64_t c = 0; c < w; c++)     /* log-sum-exp, or the sum's reciprocal */
-                s[c] = take_log ? m[c] + log_atleast1(s[c]) : 1.0f / s[c];
+            for (int64_t c = 0; c < w; c++)     /* the sum's log, or its reciprocal */
+                s[c] = take_log ? log_atleast1(s[c]) : 1.0f / s[c];
             for (int64_t j = 0; j < n; j++) {
                 const float *xj = xo + j * inner + c0;
                 float *yj = yo + j * inner + c0;
                 for (int64_t c = 0; c < w; c++)
-                    yj[c] = take_log ? xj[c] - s[c] : yj[c] * s[c];
+                    yj[c] = take_log ? (xj[c] - m[c]) - s[c] : yj[c] * s[c];
             }
         }
     }
