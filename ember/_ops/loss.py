@@ -368,6 +368,18 @@ def _segment_sums(vals, ends):
     return sums, tail_sum
 
 
+def _cascade_levels(seq, heights, k, zero):
+    """The last k levels of the cascade, value by value: seq enters the first of them, each
+    value then flushing `heights` levels up; their final partial sums."""
+    acc = [zero] * k
+    for v, h in zip(seq, heights.tolist()):
+        acc[0] = acc[0] + v             # NumPy scalars of vals' dtype: its rounding
+        for j in range(h):
+            acc[j + 1] = acc[j + 1] + acc[j]
+            acc[j] = zero
+    return acc
+
+
 def _cascade_sum(vals, index, n):
     """The sum torch's CPU nll_loss kernel computes, rounding for rounding.
 
@@ -394,12 +406,16 @@ def _cascade_sum(vals, index, n):
     heights = np.minimum(_CASCADE_LEVELS - 1, tz // level_power)
     partial = []
     seq = vals
-    for _ in range(_CASCADE_LEVELS - 1):
+    for level in range(_CASCADE_LEVELS - 1):
+        if seq.size <= 32:      # a few values left (a batch of 64: from level 1): one by one
+            partial.extend(_cascade_levels(seq, heights, _CASCADE_LEVELS - level, dt(0)))
+            break
         ends = np.flatnonzero(heights >= 1)
         sums, tail = _segment_sums(seq, ends)
         partial.append(tail)
         seq, heights = sums, heights[ends] - 1
-    partial.append(np.cumsum(seq)[-1] if seq.size else dt(0))
+    else:
+        partial.append(np.cumsum(seq)[-1] if seq.size else dt(0))
     out = dt(0)
     for p in partial:
         out = dt(out + p)
