@@ -14,7 +14,7 @@ from .. import _kernels
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
-from ._util import _legacy, _operands, _loss_scale, _broadcast_error, _nograph
+from ._util import _legacy, _operands, _loss_scale, _broadcast_error, _nograph, _quiet
 from ._autocast import autocast
 from .creation import ones_like, tensor as _tensor_ctor
 from .distance import _first_order_only
@@ -287,7 +287,8 @@ def _check_target_dtype(target):
 
 
 def _nll_prepare(input, target, weight, ignore_index):
-    """Validate shapes; return (logp as (M, C) view, flat target, flat weights, total mask)."""
+    """Validate shapes; return (logp as (M, C) view, flat target with ignored ones at 0, flat
+    weights (0 where ignored), C, the mask of targets kept or None when all are)."""
     x = input._data
     t = target._data
     if x.ndim < 1:
@@ -321,20 +322,24 @@ def _nll_prepare(input, target, weight, ignore_index):
         C = x.shape[1]
         x2 = np.moveaxis(x, 1, -1).reshape(-1, C)
     tf = t.reshape(-1).astype(np.int64, copy=False)
-    keep = tf != ignore_index
-    bad = keep & ((tf < 0) | (tf >= C))
-    if bad.any():
-        raise IndexError(f"Target {int(tf[bad][0])} is out of bounds.")
-    safe = np.where(keep, tf, 0)
-    if weight is not None:
-        w = weight._data
-        if w.ndim != 1 or w.shape[0] != C:
-            raise RuntimeError(f"weight tensor should be defined either for all {C} classes "
-                               f"or no classes but got weight tensor of shape: {list(w.shape)}")
-        wf = np.where(keep, w[safe], 0).astype(x.dtype, copy=False)
+    w = None if weight is None else weight._data
+    if w is not None and (w.ndim != 1 or w.shape[0] != C):
+        raise RuntimeError(f"weight tensor should be defined either for all {C} classes "
+                           f"or no classes but got weight tensor of shape: {list(w.shape)}")
+    if tf.size and not 0 <= ignore_index < C and 0 <= tf.min() and tf.max() < C:
+        # every target a class (the usual batch): none ignored, nothing to check or mask
+        keep = None
+        safe = tf.copy()        # (saved for the backward: not a view of the target's data)
+        wf = np.ones(tf.shape, x.dtype) if w is None else w[safe].astype(x.dtype, copy=False)
     else:
-        wf = keep.astype(x.dtype)
-    return x2, safe, wf, C
+        keep = tf != ignore_index
+        bad = keep & ((tf < 0) | (tf >= C))
+        if bad.any():
+            raise IndexError(f"Target {int(tf[bad][0])} is out of bounds.")
+        safe = np.where(keep, tf, 0)
+        wf = keep.astype(x.dtype) if w is None else \
+            np.where(keep, w[safe], 0).astype(x.dtype, copy=False)
+    return x2, safe, wf, C, keep
 
 
 _CASCADE_LEVELS = 8
@@ -466,21 +471,24 @@ def NllLossBackwardBackward0(grad, gshape, safe, wf, reduction, total):
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction='mean'):
     reduction = _reduction(size_average, reduce, reduction)
-    x2, safe, wf, C = _nll_prepare(input, target, weight, ignore_index)
-    picked = x2[np.arange(x2.shape[0]), safe]
+    x2, safe, wf, C, keep = _nll_prepare(input, target, weight, ignore_index)
+    rows = np.arange(x2.shape[0])
+    picked = x2[rows, safe]
     losses = -(wf * picked)
     if reduction == 'none':
         out = losses.reshape(target._data.shape) if input.ndim != 1 else losses.reshape(())
         total = None
     else:
-        valid = np.flatnonzero(target._data.reshape(-1) != ignore_index)
-        s = _cascade_sum(losses[valid], valid, losses.size)
+        valid = rows if keep is None else np.flatnonzero(keep)
+        kept = losses if keep is None else losses[valid]
+        s = _cascade_sum(kept, valid, losses.size)
         if weight is None:
             total = np.asarray(valid.size, dtype=x2.dtype)
         else:
-            total = _cascade_sum(wf[valid], valid, losses.size)
-        with np.errstate(invalid='ignore', divide='ignore'):  # all ignored: nan, as torch
-            out = np.asarray(s / total if reduction == 'mean' else s, dtype=x2.dtype)
+            total = _cascade_sum(wf if keep is None else wf[valid], valid, losses.size)
+        # all ignored: 0 / 0, nan as torch, without a warning
+        out = np.asarray(_quiet(np.divide, s, total) if reduction == 'mean' else s,
+                         dtype=x2.dtype)
     return _record(NllLossBackward0, out, (input,), shape=input._data.shape, safe=safe,
                    wf=wf, reduction=reduction, total=total)
 
