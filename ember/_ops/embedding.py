@@ -5,6 +5,7 @@ repeated indices, ``np.add.reduceat`` over the contiguous bags of embedding_bag)
 """
 import numpy as np
 
+from .. import _kernels
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import _record, derivative
@@ -94,8 +95,27 @@ def _embedding_backward_np(g, idx, n, padding_idx, scale_grad_by_freq):
         keep = flat != padding_idx
         flat, g2 = flat[keep], g2[keep]
     out = np.zeros((n, d), g.dtype)
-    np.add.at(out, flat, g2)
+    _add_rows_at(out, flat, g2)
     return out
+
+
+_ROW_KERNELS = {np.dtype(np.float32): 'ember_index_add_rows_f32',
+                np.dtype(np.float64): 'ember_index_add_rows_f64'}
+for _name in _ROW_KERNELS.values():
+    _kernels.declare(_name, None, 'i64', 'p', 'p', 'i64', 'p')
+
+
+def _add_rows_at(out, idx, rows):
+    """np.add.at(out, idx, rows) for a 2-d out, a 1-d index of its rows (in range) and one
+    row of values per index: compiled for float32/64 (src/index.c), in the same order."""
+    name = _ROW_KERNELS.get(out.dtype)
+    fn = _kernels.get(name) if name is not None and rows.dtype == out.dtype else None
+    if fn is None or not out.flags.c_contiguous:
+        np.add.at(out, idx, rows)
+        return
+    idx = np.ascontiguousarray(idx, dtype=np.int64)
+    rows = np.ascontiguousarray(rows)
+    fn(idx.size, _kernels.addr(idx), _kernels.addr(rows), out.shape[1], _kernels.addr(out))
 
 
 @derivative

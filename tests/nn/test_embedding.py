@@ -41,6 +41,29 @@ def test_embedding_functional(kw, dtype):
     assert (out[1][4] > 0) == (out[0][4] > 0)  # max_norm renormalises in place
 
 
+@pytest.mark.parametrize('kw', [{}, {'padding_idx': 3}, {'scale_grad_by_freq': True}],
+                         ids=str)
+@pytest.mark.parametrize('index_dtype', [np.int64, np.int32])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_embedding_weight_gradient_adds_rows_in_order(dtype, index_dtype, kw, kernel_path):
+    # many repeats of few rows: each row's gradient is its lookups' gradients added in order,
+    # as torch adds them (the compiled row adds and np.add.at alike): the same bits
+    rs = np.random.RandomState(5)
+    w = rs.randn(7, 33).astype(dtype)
+    idx = rs.randint(0, 7, (40, 25)).astype(index_dtype)
+    g = rs.randn(40, 25, 33).astype(dtype)
+    grads = []
+    for lib, F in ((torch, TF), (ember, EF)):
+        wt = lib.tensor(w, requires_grad=True)
+        F.embedding(lib.from_numpy(idx), wt, **kw).backward(lib.from_numpy(g))
+        grads.append(to_np(wt.grad))
+    assert grads[1].dtype == grads[0].dtype
+    if kw.get('scale_grad_by_freq'):    # (torch divides once per row, ember per lookup)
+        np.testing.assert_allclose(grads[1], grads[0], **_tol(dtype))
+    else:
+        assert grads[1].tobytes() == grads[0].tobytes()
+
+
 def test_embedding_int32_indices_and_scalar():
     w = np.random.RandomState(0).randn(5, 3).astype(np.float32)
     for idx in (np.array([1, 4, 1], np.int32), np.array(3)):
