@@ -557,8 +557,15 @@ def _sincos256(x, fma=_fma32):
 _CHUNK_BLOCKS = 4096        # 64k floats per chunk: the temporaries stay in cache
 
 
+_kernels.declare('ember_normal_fill16_f32', None, 'i64', 'p', 'f32', 'f32', 'i64')
+
+
 def _normal_fill16_f32(d, mean, std):
     """NormalFill16 (AVX2 kernel) on d of shape (blocks, 16), float32, in place."""
+    kernel = _kernels.get('ember_normal_fill16_f32')
+    if kernel is not None and d.flags.c_contiguous:     # the same steps (src/normal.c)
+        kernel(d.shape[0], _kernels.addr(d), mean, std, not (mean == 0 and std == 1))
+        return
     for start in range(0, d.shape[0], _CHUNK_BLOCKS):
         blk = d[start:start + _CHUNK_BLOCKS]
         blk[:, :8], blk[:, 8:] = _normal16_f32(blk, mean, std, _fast_fma32)

@@ -188,6 +188,19 @@ def test_large_normal_stress_matches_torch():
           _np(torch.empty(100000).normal_(0.5, 0.02)))
 
 
+@pytest.mark.parametrize('mean,std', [(0.0, 1.0), (0.5, 0.02), (-3.0, 7.5)])
+@pytest.mark.parametrize('n', [16, 17, 1024, 65537])
+def test_float32_normals_match_torch_on_both_paths(n, mean, std, kernel_path):
+    # torch's AVX2 normal_fill_16: the compiled blocks (src/normal.c) and the NumPy ones
+    torch = pytest.importorskip('torch')
+    torch.manual_seed(n)
+    g = R.CPUGenerator(n)
+    got = R.normal(g, (n,), np.float32, mean, std)
+    assert got.dtype == np.float32
+    _assert_same(got, _np(torch.empty(n).normal_(mean, std)))
+    _assert_same(g.get_state(), _np(torch.get_rng_state()))
+
+
 def test_bfloat16_matches_torch():
     torch = pytest.importorskip('torch')
     ml_dtypes = pytest.importorskip('ml_dtypes')
