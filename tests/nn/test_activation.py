@@ -328,3 +328,25 @@ def test_relu_inplace_saves_its_output_as_torch(shape, two_threads, kernel_path)
     yt.backward(torch.tensor(g))
     ye.backward(ember.tensor(g))
     np.testing.assert_array_equal(to_np(xe.grad), to_np(xt.grad))
+
+
+@pytest.mark.parametrize('fn', ['sigmoid', 'silu', 'logsigmoid', 'glu'])
+@pytest.mark.parametrize('shape', [(7, 30), (64, 784)], ids=['below the kernel', 'kernel'])
+def test_sigmoid_paths(shape, fn, kernel_path):
+    # float32 sigmoid (and the ops built on it) in one compiled pass from 256 elements,
+    # NumPy's passes below: torch's values, non-finite inputs and |x| past exp's range included
+    x = np.random.RandomState(3).randn(*shape).astype(np.float32) * 30
+    x.ravel()[:8] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 88.7, -103.9, -120.0]
+    ops = {'sigmoid': (torch.sigmoid, ember.sigmoid), 'silu': (TF.silu, EF.silu),
+           'logsigmoid': (TF.logsigmoid, EF.logsigmoid), 'glu': (TF.glu, EF.glu)}
+    ft, fe = ops[fn]
+    tx = torch.from_numpy(x.copy()).requires_grad_()
+    ex = ember.from_numpy(x.copy()).requires_grad_()
+    ty, ey = ft(tx), fe(ex)
+    g = np.random.RandomState(4).randn(*ty.shape).astype(np.float32)
+    ty.backward(torch.from_numpy(g))
+    ey.backward(ember.from_numpy(g))
+    assert ey.dtype == ember.float32 and tuple(ey.shape) == tuple(ty.shape)
+    np.testing.assert_allclose(to_np(ey), to_np(ty), rtol=2e-6, atol=1e-7)
+    # (glu's gradient products of inputs up to ~100 lose a few digits on both paths)
+    np.testing.assert_allclose(to_np(ex.grad), to_np(tx.grad), rtol=1e-4, atol=1e-5)

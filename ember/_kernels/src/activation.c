@@ -38,6 +38,22 @@ void ember_gelu_f32(int64_t n, const float *x, float *out, float *deriv,
         gelu_loop(n, x, out, deriv, 0, c, q1, q2, q3, q4, q5);
 }
 
+/* The logistic sigmoid of float32 x[0:n] into y: with e = exp(-|x|), 1 / (1 + e) for x >= 0
+ * and e / (1 + e) below (no overflow either way), as _np_sigmoid in elementwise.py computes
+ * it in about eight NumPy passes. A NaN stays NaN; +-inf give 1 and 0. */
+EMBER_CLONES
+void ember_sigmoid_f32(int64_t n, const float *x, float *y)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const float v = x[i];
+        const float e = exp_nonpositive(float_of(bits_of(v) | (int32_t)0x80000000));
+        const float r = 1.0f / (1.0f + e);
+        y[i] = pick(v >= 0.0f, r, e * r);
+    }
+}
+
+void ember_task_sigmoid_f32(const int64_t *a) { ember_sigmoid_f32(a[0], TASK_P(1), TASK_P(2)); }
+
 /* ReLU as torch computes it, x < 0 ? 0 : x (a NaN passes, -0.0 stays -0.0), and its gradient
  * from the saved output, r <= 0 ? +0.0 : g (a NaN output passes its gradient). In place when
  * the pointers are equal. NumPy's maximum against a scalar zero runs 3x slower than against

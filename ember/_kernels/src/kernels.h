@@ -31,6 +31,14 @@ static inline float float_of(int32_t i) { float f; memcpy(&f, &i, 4); return f; 
 typedef void (*ember_task_fn)(const int64_t *a);
 #define TASK_P(i) ((void *)(intptr_t)a[i])
 
+/* a if c else b, as a bit select: ?: in a loop is control flow that gcc vectorises for
+ * AVX-512 (masks) but not for AVX2 */
+static inline float pick(int c, float a, float b)
+{
+    const int32_t k = -(int32_t)c;
+    return float_of((bits_of(a) & k) | (bits_of(b) & ~k));
+}
+
 /* layout.c, also called from gemm.c */
 void ember_depth_to_space_f32(int64_t n, int64_t C, int64_t H, int64_t W, int64_t sh,
                               int64_t sw, const float *cols, const float *bias, float *y);

@@ -49,14 +49,6 @@ static inline float log_atleast1(float v)
     return float_of((bits_of(r) & ~special) | (b & special));
 }
 
-/* a if c else b, as a bit select: ?: in a loop is control flow that gcc vectorises for
- * AVX-512 (masks) but not for AVX2 */
-static inline float pick(int c, float a, float b)
-{
-    const int32_t k = -(int32_t)c;
-    return float_of((bits_of(a) & k) | (bits_of(b) & ~k));
-}
-
 /* the sum of a row in 16 lanes */
 static inline float row_sum(const float *v, int64_t n)
 {
