@@ -1,6 +1,7 @@
 """Adam (torch.optim.Adam), with amsgrad, maximize and (decoupled) weight decay."""
 import numpy as np
 
+from .. import _kernels
 from .._tensor import Tensor
 from .optimizer import Optimizer, _adam_moments, _check_args, _zeros
 
@@ -49,12 +50,15 @@ class Adam(Optimizer):
 
     def _update(self, hp, state, d, g):
         beta1, beta2 = hp['betas']
-        m, v = _adam_moments(state, g, beta1, beta2)
         step = float(state['step']._data)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
         step_size = hp['lr'] / bias_correction1
         bc2_sqrt = bias_correction2 ** 0.5
+        if not hp['amsgrad'] and _adam_kernel(d, g, state, beta1, beta2, step_size, bc2_sqrt,
+                                              hp['eps']):
+            return
+        m, v = _adam_moments(state, g, beta1, beta2)
         if hp['amsgrad']:
             vmax = state['max_exp_avg_sq']._data
             np.maximum(vmax, v, out=vmax)
@@ -66,3 +70,24 @@ class Adam(Optimizer):
         upd = np.multiply(m, -step_size)
         upd /= denom
         d += upd
+
+
+_kernels.declare('ember_adam_f32', None, 'i64', 'p', 'p', 'p', 'p', *['f32'] * 6)
+
+
+def _adam_kernel(d, g, state, beta1, beta2, step_size, bc2_sqrt, eps):
+    """Adam's step (without amsgrad) in one compiled pass over float32 C-contiguous arrays of
+    one shape (src/optim.c: the NumPy steps' operations and roundings); False where it does
+    not apply."""
+    m, v = state['exp_avg']._data, state['exp_avg_sq']._data
+    w = 1 - beta1
+    if not (w < 0.5 and d.dtype == g.dtype == m.dtype == v.dtype == np.float32
+            and d.shape == g.shape == m.shape == v.shape and d.flags.c_contiguous
+            and g.flags.c_contiguous and m.flags.c_contiguous and v.flags.c_contiguous):
+        return False
+    fn = _kernels.get('ember_adam_f32')
+    if fn is None:
+        return False
+    fn(d.size, _kernels.addr(d), _kernels.addr(g), _kernels.addr(m), _kernels.addr(v), w,
+       beta2, 1 - beta2, -step_size, bc2_sqrt, eps)
+    return True

@@ -104,6 +104,49 @@ def test_float32_adam_and_sgd_close():
             np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize('name,kw', [
+    ('Adam', dict(lr=0.01)), ('AdamW', dict(lr=0.01)), ('Adam', dict(lr=0.01, weight_decay=0.1)),
+    ('Adam', dict(lr=0.01, maximize=True, eps=1e-6)), ('AdamW', dict(betas=(0.5, 0.9))),
+    ('Adam', dict(lr=0.01, amsgrad=True)), ('Adam', dict(betas=(0.3, 0.9)))])
+def test_float32_adam_one_pass_as_numpy_and_torch(name, kw, kernel_path, monkeypatch):
+    # float32 Adam without amsgrad takes one compiled pass (src/optim.c, beta1 above 0.5):
+    # the NumPy steps' bits on both paths, torch's values to float32 rounding
+    from ember.optim import adam
+    passes, real = [], adam._adam_kernel
+    monkeypatch.setattr(adam, '_adam_kernel', lambda *a: passes.append(real(*a)) or passes[-1])
+    res = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        net = lib.nn.Sequential(lib.nn.Linear(30, 20), lib.nn.Tanh(), lib.nn.Linear(20, 2))
+        opt = getattr(lib.optim, name)(net.parameters(), **kw)
+        x, y = lib.ones(16, 30), lib.zeros(16, 2)
+        x = x * lib.arange(30.0) / 30
+        for _ in range(15):
+            opt.zero_grad()
+            ((net(x) - y) ** 2).mean().backward()
+            opt.step()
+        res.append([p.detach().numpy().copy() for p in net.parameters()])
+    with ember._kernels.disabled():     # the NumPy path, for the bits
+        ember.manual_seed(0)
+        net = ember.nn.Sequential(ember.nn.Linear(30, 20), ember.nn.Tanh(), ember.nn.Linear(20, 2))
+        opt = getattr(ember.optim, name)(net.parameters(), **kw)
+        x, y = ember.ones(16, 30) * ember.arange(30.0) / 30, ember.zeros(16, 2)
+        for _ in range(15):
+            opt.zero_grad()
+            ((net(x) - y) ** 2).mean().backward()
+            opt.step()
+        plain = [p.detach().numpy() for p in net.parameters()]
+    for e, t, n in zip(res[0], res[1], plain):
+        assert e.dtype == np.float32
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)
+        if kernel_path == 'compiled':
+            assert e.tobytes() == n.tobytes()
+    # (amsgrad never asks; the first run's 15 steps of 4 parameters come first)
+    one_pass = kernel_path == 'compiled' and kw.get('betas', (0.9,))[0] > 0.5
+    assert len(passes) == (0 if kw.get('amsgrad') else 120)
+    assert all(p == one_pass for p in passes[:60])
+
+
 @pytest.mark.parametrize('kw', [dict(lr=0.5), dict(lr=1, line_search_fn='strong_wolfe'),
                                 dict(lr=0.3, history_size=3, max_iter=5)])
 def test_lbfgs(kw):
