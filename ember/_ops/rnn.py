@@ -16,6 +16,7 @@ ops and differentiates that (slow, but exact and itself differentiable).
 """
 import numpy as np
 
+from .. import _kernels
 from .._tensor import _wrap
 from .._threads import blas_held, matmul as _matmul
 from ..autograd.grad_mode import _State, enable_grad
@@ -89,6 +90,9 @@ def _offsets(batch_sizes):
     return offs
 
 
+_kernels.declare('ember_lstm_cell_f32', None, 'i64', 'i64', *['p'] * 6)
+
+
 @blas_held
 def _forward_numpy(mode, arrays, batch_sizes, reverse):
     x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = arrays
@@ -121,14 +125,23 @@ def _forward_numpy(mode, arrays, batch_sizes, reverse):
         cprev = np.empty((n, hid), dtype=xp.dtype)
         tanh_c = np.empty((n, hid), dtype=xp.dtype)
         r_all = np.empty((n, hid), dtype=xp.dtype) if w_hr is not None else None
+        # the step after its product in one compiled pass (src/rnn.c), float32 without a
+        # projection, every array C-contiguous (the state's rows lead c and h)
+        cell = _kernels.get('ember_lstm_cell_f32') if (
+            r_all is None and xp.dtype == c.dtype == h.dtype == np.float32
+            and xp.flags.c_contiguous and c.flags.c_contiguous and h.flags.c_contiguous) else None
         for t in steps:
             s, e = offs[t], offs[t + 1]
             bs = e - s
             hp = h[:bs]
             hprev[s:e] = hp
-            cprev[s:e] = c[:bs]
             g = xp[s:e]
             g += hp @ w_hh_t
+            if cell is not None:
+                cell(bs, hid, _kernels.addr(g), _kernels.addr(c), _kernels.addr(cprev[s:e]),
+                     _kernels.addr(tanh_c[s:e]), _kernels.addr(out[s:e]), _kernels.addr(h))
+                continue
+            cprev[s:e] = c[:bs]
             np.tanh(g, out=g)
             g3 = xp3[s:e]
             sg = g3[:, :2]

@@ -353,3 +353,38 @@ def test_pack_padded_errors_and_repr():
                                   batch_first=True)
     _assert_close(ep2.data, TR.pack_padded_sequence(_t(x).transpose(0, 1), _t(np.array([3, 2, 1])),
                                              batch_first=True).data, 0)
+
+
+@pytest.mark.parametrize('cfg', [
+    dict(), dict(bidirectional=True, num_layers=2), dict(proj_size=5), dict(packed=True),
+    dict(scale=20.0)], ids=['plain', 'bidirectional 2 layers', 'projection', 'packed',
+                            'saturating'])
+def test_lstm_float32_step_paths(cfg, kernel_path, monkeypatch):
+    # a float32 LSTM step without a projection runs in one compiled pass (src/rnn.c, its own
+    # tanh), else NumPy's passes: torch's outputs, states and every gradient either way
+    from ember import _kernels
+    cfg = dict(cfg)
+    packed, scale = cfg.pop('packed', False), cfg.pop('scale', 2.0)
+    calls = []
+    real_get = _kernels.get
+    monkeypatch.setattr(_kernels, 'get', lambda name: calls.append(name) or real_get(name))
+    x = (np.random.RandomState(1).randn(5, 9, 6) * scale).astype(np.float32)
+    lengths = [9, 7, 7, 4, 1]
+    res = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        m = lib.nn.LSTM(6, 8, batch_first=True, **cfg)
+        xt = lib.from_numpy(x.copy()).requires_grad_()
+        inp = lib.nn.utils.rnn.pack_padded_sequence(xt, lengths, batch_first=True) if packed \
+            else xt
+        out, (h, c) = m(inp)
+        if packed:
+            out = lib.nn.utils.rnn.pad_packed_sequence(out, batch_first=True)[0]
+        (out.pow(2).sum() + h.sum() + c.pow(2).sum()).backward()
+        res.append([out.detach().numpy(), h.detach().numpy(), c.detach().numpy(),
+                    xt.grad.numpy()] + [p.grad.numpy() for p in m.parameters()])
+    for t, e in zip(*res):
+        assert e.dtype == np.float32 and e.shape == t.shape
+        np.testing.assert_allclose(e, t, rtol=1e-4, atol=2e-5)
+    compiled = 'ember_lstm_cell_f32' in calls and real_get('ember_lstm_cell_f32') is not None
+    assert compiled == (kernel_path == 'compiled' and 'proj_size' not in cfg)
