@@ -116,7 +116,7 @@ def _leaky(input, negative_slope, inplace=False):
         # max(x, slope * x) is that select for such slopes (NaN, inf and -0.0 alike; a zero
         # slope would make inf * 0 a NaN), in two passes where np.where takes three and five
         # times as long
-        out = d * slope
+        out = np.multiply(d, slope, out=np.empty_like(d))     # (an array for a 0-d d too)
         np.maximum(d, out, out=out)
     else:
         out = np.where(d > 0, d, d * slope)
