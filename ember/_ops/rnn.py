@@ -91,6 +91,7 @@ def _offsets(batch_sizes):
 
 
 _kernels.declare('ember_lstm_cell_f32', None, 'i64', 'i64', *['p'] * 6)
+_kernels.declare('ember_lstm_cell_backward_f32', None, 'i64', 'i64', *['p'] * 8)
 
 
 @blas_held
@@ -232,9 +233,20 @@ def _backward_numpy(ctx, saved, grads):
         dgx = np.empty_like(gates)
         dg3 = dgx.reshape(n, 4, hid)
         dh_all = np.empty((n, hsz), dt) if w_hr is not None else None
+        # a step before its product in one compiled pass (src/rnn.c), as for the forward
+        cell = _kernels.get('ember_lstm_cell_backward_f32') if (
+            dh_all is None and dt == np.float32 and all(
+                a.dtype == dt and a.flags.c_contiguous
+                for a in (dh, g_out, dc, k_c, k_o, k_ifg, gates, dgx))) else None
         for t in steps:
             s, e = offs[t], offs[t + 1]
             bs = e - s
+            if cell is not None:
+                cell(bs, hid, _kernels.addr(dh), _kernels.addr(g_out[s:e]), _kernels.addr(dc),
+                     _kernels.addr(k_c[s:e]), _kernels.addr(k_o[s:e]), _kernels.addr(k_ifg[s:e]),
+                     _kernels.addr(gates[s:e]), _kernels.addr(dgx[s:e]))
+                np.matmul(dgx[s:e], w_hh, out=dh[:bs])
+                continue
             dht = dh[:bs] + g_out[s:e]
             if dh_all is not None:
                 dh_all[s:e] = dht

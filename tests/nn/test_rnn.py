@@ -360,8 +360,9 @@ def test_pack_padded_errors_and_repr():
     dict(scale=20.0)], ids=['plain', 'bidirectional 2 layers', 'projection', 'packed',
                             'saturating'])
 def test_lstm_float32_step_paths(cfg, kernel_path, monkeypatch):
-    # a float32 LSTM step without a projection runs in one compiled pass (src/rnn.c, its own
-    # tanh), else NumPy's passes: torch's outputs, states and every gradient either way
+    # a float32 LSTM step without a projection runs in one compiled pass each way (src/rnn.c,
+    # the forward with its own tanh), else NumPy's passes: torch's outputs, states and every
+    # gradient either way
     from ember import _kernels
     cfg = dict(cfg)
     packed, scale = cfg.pop('packed', False), cfg.pop('scale', 2.0)
@@ -386,5 +387,6 @@ def test_lstm_float32_step_paths(cfg, kernel_path, monkeypatch):
     for t, e in zip(*res):
         assert e.dtype == np.float32 and e.shape == t.shape
         np.testing.assert_allclose(e, t, rtol=1e-4, atol=2e-5)
-    compiled = 'ember_lstm_cell_f32' in calls and real_get('ember_lstm_cell_f32') is not None
-    assert compiled == (kernel_path == 'compiled' and 'proj_size' not in cfg)
+    expected = kernel_path == 'compiled' and 'proj_size' not in cfg
+    for name in ('ember_lstm_cell_f32', 'ember_lstm_cell_backward_f32'):    # forward, backward
+        assert (name in calls and real_get(name) is not None) == expected

@@ -61,3 +61,40 @@ void ember_lstm_cell_f32(int64_t bs, int64_t hid, float *g, float *c, float *cpr
                  out + r, h + r);
     }
 }
+
+/* The backward of one LSTM step before its recurrent product (_backward_numpy's statements
+ * for a step without a projection, in order, each rounded as NumPy rounds it: the same bits).
+ * Rows b < bs of: dh (in: the gradient reaching h from the step after; g_out is the output's),
+ * dc (in: the cell state's, out: the state before the step's), the factors k_c, k_o
+ * (bs x hid), k_ifg (bs x 3 x hid), gates (bs x 4 x hid, f the second), into dg (bs x 4 x hid,
+ * the pre-activations' gradients). */
+static inline __attribute__((always_inline)) void lstm_back_row(
+    int64_t hid, const float *restrict dh, const float *restrict g_out, float *restrict dc,
+    const float *restrict k_c, const float *restrict k_o, const float *restrict k_i,
+    const float *restrict k_f, const float *restrict k_g, const float *restrict f,
+    float *restrict di, float *restrict df, float *restrict dg, float *restrict d_o)
+{
+    for (int64_t j = 0; j < hid; j++) {
+        const float d = dh[j] + g_out[j];
+        float dct = d * k_c[j];
+        dct += dc[j];
+        d_o[j] = d * k_o[j];
+        di[j] = dct * k_i[j];
+        df[j] = dct * k_f[j];
+        dg[j] = dct * k_g[j];
+        dc[j] = dct * f[j];
+    }
+}
+
+EMBER_CLONES
+void ember_lstm_cell_backward_f32(int64_t bs, int64_t hid, const float *dh, const float *g_out,
+                                  float *dc, const float *k_c, const float *k_o,
+                                  const float *k_ifg, const float *gates, float *dg)
+{
+    for (int64_t b = 0; b < bs; b++) {
+        const int64_t r = b * hid, r3 = 3 * r, r4 = 4 * r;
+        lstm_back_row(hid, dh + r, g_out + r, dc + r, k_c + r, k_o + r, k_ifg + r3,
+                      k_ifg + r3 + hid, k_ifg + r3 + 2 * hid, gates + r4 + hid, dg + r4,
+                      dg + r4 + hid, dg + r4 + 2 * hid, dg + r4 + 3 * hid);
+    }
+}
