@@ -233,7 +233,9 @@ def _backward_numpy(ctx, saved, grads):
         dgx = np.empty_like(gates)
         dg3 = dgx.reshape(n, 4, hid)
         dh_all = np.empty((n, hsz), dt) if w_hr is not None else None
-        # a step before its product in one compiled pass (src/rnn.c), as for the forward
+        # a step before its product in one compiled pass (src/rnn.c), as for the forward (a
+        # bidirectional layer's output gradient is a strided half: copied once)
+        g_out = np.ascontiguousarray(g_out)
         cell = _kernels.get('ember_lstm_cell_backward_f32') if (
             dh_all is None and dt == np.float32 and all(
                 a.dtype == dt and a.flags.c_contiguous
