@@ -748,13 +748,14 @@ def stack(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    if tensors[0].is_quantized:  # ember/_ops/quantized.py
-        return tensors[0]._qcat(tensors, dim, stack=True)
-    shape0 = tensors[0]._data.shape
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
                             f"{type(x).__name__}")
+    if tensors[0].is_quantized:  # ember/_ops/quantized.py
+        return tensors[0]._qcat(tensors, dim, stack=True)
+    shape0 = tensors[0]._data.shape
+    for i, x in enumerate(tensors):
         if x._data.shape != shape0:
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got {list(shape0)} at entry 0 "

@@ -522,7 +522,11 @@ op('cat_promote', lambda lib, a, b: lib.cat([a, b.int()]),
 op('stack', lambda lib, ts, *a: lib.stack(ts, *a),
    lambda r, d: [Sample([m(r, (2, 3), d), m(r, (2, 3), d)]),
                  Sample([m(r, (2, 3), d), m(r, (2, 3), d, 's')], -1),
-                 Sample([m(r, (), d), m(r, (), d)])], dtypes=ALL, grad_fn='StackBackward0')
+                 Sample([m(r, (), d), m(r, (), d)]),
+                 Sample([m(r, (2, 3, 4), d, 't'), m(r, (2, 3, 4), d), m(r, (2, 3, 4), d)], 1)],
+   dtypes=ALL, grad_fn='StackBackward0')
+op('stack_promote', lambda lib, a, b: lib.stack([a, b.int()]),
+   lambda r, d: [Sample(m(r, (2, 3), d), m(r, (2, 3), d))], gradcheck=False)
 op('hstack', lambda lib, a, b: lib.hstack([a, b]),
    lambda r, d: [Sample(m(r, (2, 3), d), m(r, (2, 1), d)), Sample(m(r, (3,), d),
                                                                   m(r, (2,), d))])

@@ -30,6 +30,8 @@ CASES = {
     'cat_shape': lambda L: L.cat([L.zeros(2, 3), L.zeros(2, 4)]),
     'cat_empty': lambda L: L.cat([]),
     'stack_shape': lambda L: L.stack([L.zeros(2), L.zeros(3)]),
+    'stack_not_a_tensor_first': lambda L: L.stack([1, L.zeros(2)]),
+    'stack_not_a_tensor_later': lambda L: L.stack([L.zeros(2), 3]),
     'expand_bad': lambda L: L.zeros(2, 3).expand(4, 3),
     'gather_oob': lambda L: L.zeros(2, 3).gather(1, L.tensor([[5]])),
     'scatter_index_dtype': lambda L: L.zeros(3).scatter(0, L.tensor([0.]), 1.),
