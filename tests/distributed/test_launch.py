@@ -56,11 +56,13 @@ def test_failing_rank_ends_the_job(tmp_path):
     write(tmp_path, 'train.py', TORCHRUN_PROGRAM)
     # rank 1 raises while rank 0 waits for it in a barrier
     p = ember_run('--nproc_per_node=2', 'train.py', 'fail', '1', cwd=tmp_path)
+    # the job ended (within ember_run's timeout: rank 0 could only leave its barrier through
+    # the abort) and failed
     assert p.returncode != 0
     # the failing rank's traceback starts the output; under load MPI's launcher may cut its
-    # last lines when the abort takes the processes down
+    # last lines when the abort takes the processes down (MPI's own abort banner among them:
+    # a CI run lost it once)
     assert 'Traceback (most recent call last)' in p.stderr and 'train.py' in p.stderr
-    assert 'MPI_Abort' in p.stderr
 
 
 def test_nonzero_exit_of_a_rank_ends_the_job(tmp_path):
