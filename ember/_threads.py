@@ -294,7 +294,7 @@ def _gemm_split(a, b, m, n):
     out = np.empty((m, n), a.dtype)
     pa, pb, pc = _kernels.addr(a), _kernels.addr(b), _kernels.addr(out)
     if k >= _SPLIT_K_RATIO * max(m, n) and k >= 64 * t:
-        return _gemm_split_k(name, blas, (a, ta, lda), (b, tb, ldb), out, t)
+        return _gemm_split_k(name, blas, (pa, ta, lda), (pb, tb, ldb), out, k, t)
     # rows when there are more rows than columns (as _split_matmul)
     if m >= 16 * t and (m >= n or n < 16 * t):
         def part(lo, hi):
@@ -313,18 +313,17 @@ def _gemm_split(a, b, m, n):
     return out
 
 
-def _gemm_split_k(name, blas, a, b, out, t):
+def _gemm_split_k(name, blas, a, b, out, k, t):
     """out = a @ b with the inner dimension k split in t parts, summed at the end; a and b are
-    (array, cblas transpose flag, leading dimension) (_gemm_layout).
+    (address, cblas transpose flag, leading dimension) (_gemm_layout).
 
     For a long k (an MLP's first layer, 64x1000 @ 1000x100) each part packs only its share of
     both operands; split by rows or columns the parts would each pack one operand whole."""
-    (a, ta, lda), (b, tb, ldb) = a, b
-    (m, k), n, isz = a.shape, out.shape[1], a.itemsize
+    (pa, ta, lda), (pb, tb, ldb) = a, b
+    (m, n), isz = out.shape, out.itemsize
     gemm, local = blas
-    sums = np.empty((t - 1, m, n), a.dtype)
+    sums = np.empty((t - 1, m, n), out.dtype)
     dest = [_kernels.addr(out)] + [_kernels.addr(sums) + j * m * n * isz for j in range(t - 1)]
-    pa, pb = _kernels.addr(a), _kernels.addr(b)
     step_a = isz if ta == 111 else lda * isz    # the next column of a, row of b
     step_b = ldb * isz if tb == 111 else isz
     parts = _bounds(k, t)

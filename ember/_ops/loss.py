@@ -343,7 +343,7 @@ def _nll_prepare(input, target, weight, ignore_index):
 
 
 _CASCADE_LEVELS = 8
-# the compiled order: ~2 us for a batch of 64 where the NumPy levels take ~200
+# the compiled order: 4 us for a batch of 64 where the NumPy levels take 55
 _CASCADE_KERNELS = {np.dtype(np.float32): 'ember_cascade_sum_f32',
                     np.dtype(np.float64): 'ember_cascade_sum_f64'}
 for _name in _CASCADE_KERNELS.values():
