@@ -3,11 +3,11 @@
 `import ember as torch` runs PyTorch (CPU) programs unchanged: the same names, signatures,
 dtypes, printed output and errors as torch 2.13.
 """
+from . import _lazy
+
 # torch.__version__: the torch release whose behaviour ember reproduces, so that a program's
 # version gates (`torch.__version__ >= (2, 0)`) take the branch they take there. ember's own
 # release is ember.version.ember_version.
-import importlib as _importlib
-
 from .torch_version import __version__  # noqa: E402
 
 from . import _dtype
@@ -48,7 +48,7 @@ from ._ops.quantized import *  # noqa: F401,F403
 from ._ops.fbgemm import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions  # noqa: F401
 
-from . import autograd, linalg, sparse, masked  # noqa: F401
+from . import autograd, linalg, sparse  # noqa: F401
 from . import nn, optim, utils  # noqa: F401,E402
 from ._misc import *  # noqa: F401,F403
 from . import functional  # noqa: F401,E402  (torch.functional)
@@ -57,55 +57,47 @@ from . import overrides, _C  # noqa: F401,E402  (torch.overrides, torch._C's pro
 # names torch also exposes at the top level
 from ._values import *  # noqa: F401,F403,E402
 
-# device modules, as a CPU-only torch has them
-from . import cpu, amp  # noqa: F401,E402
-from ._compile import compile  # noqa: F401,E402
-from ._oplib import ops, Tag  # noqa: F401,E402  (torch.ops, torch.Tag)
-from ._higher_order import (cond, while_loop, sym_constrain_range,  # noqa: F401,E402
-                            sym_constrain_range_for_size, classes, _check, _check_is_size,
-                            _check_index, _check_value, _check_type, _check_not_implemented,
-                            _check_with, _check_tensor_all, _check_tensor_all_with)
 from ._storage import *  # noqa: F401,F403,E402
 from . import storage  # noqa: F401,E402  (torch.storage)
-from .futures import _CFuture as Future, _fork as fork, _wait as wait  # noqa: F401,E402
-from .amp.autocast_mode import (autocast, is_autocast_enabled, set_autocast_enabled,  # noqa
-                                get_autocast_dtype, set_autocast_dtype,
-                                is_autocast_cache_enabled, set_autocast_cache_enabled,
-                                clear_autocast_cache, autocast_increment_nesting,
-                                autocast_decrement_nesting, is_autocast_cpu_enabled,
-                                set_autocast_cpu_enabled, get_autocast_cpu_dtype,
-                                set_autocast_cpu_dtype, get_autocast_gpu_dtype,
-                                set_autocast_gpu_dtype, is_autocast_ipu_enabled,
-                                set_autocast_ipu_enabled, get_autocast_ipu_dtype,
-                                set_autocast_ipu_dtype, is_autocast_xla_enabled,
-                                set_autocast_xla_enabled, get_autocast_xla_dtype,
-                                set_autocast_xla_dtype)
-from .amp import GradScaler  # noqa: F401,E402
-from ._extras import *  # noqa: F401,F403,E402
 from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: F401,E402
 from .random import thread_safe_generator  # noqa: F401,E402
 
-# Loaded on first use, to keep `import ember` short: namespaces (ember.distributions, ember.cuda,
-# ember.distributed, ember.jit, ember.utils.data, ...) load when first reached, through the
-# module fallback below; these names load their module the same way.
-_LAZY = {'save': 'serialization', 'load': 'serialization', 'install_as_torch': '_hook',
-         'vmap': 'func'}  # torch.vmap is torch.func.vmap
+# Loaded on first use, to keep `import ember` short (see _lazy): namespaces (ember.distributions,
+# ember.cuda, ember.distributed, ember.jit, ember.utils.data, ...) load when first reached,
+# through the stub fallback below, and these names through this table.
+_LAZY = {'masked': None, 'cpu': None, 'amp': None,  # device modules, as a CPU-only torch has them
+         'save': 'serialization', 'load': 'serialization', 'install_as_torch': '_hook',
+         'vmap': 'func',  # torch.vmap is torch.func.vmap
+         'compile': '_compile', 'ops': '_oplib', 'Tag': '_oplib', 'GradScaler': 'amp',
+         'Future': ('futures', '_CFuture'), 'fork': ('futures', '_fork'),
+         'wait': ('futures', '_wait')}
+_LAZY.update(_lazy.names(
+    'autocast is_autocast_enabled set_autocast_enabled get_autocast_dtype set_autocast_dtype '
+    'is_autocast_cache_enabled set_autocast_cache_enabled clear_autocast_cache '
+    'autocast_increment_nesting autocast_decrement_nesting is_autocast_cpu_enabled '
+    'set_autocast_cpu_enabled get_autocast_cpu_dtype set_autocast_cpu_dtype '
+    'get_autocast_gpu_dtype set_autocast_gpu_dtype is_autocast_ipu_enabled '
+    'set_autocast_ipu_enabled get_autocast_ipu_dtype set_autocast_ipu_dtype '
+    'is_autocast_xla_enabled set_autocast_xla_enabled get_autocast_xla_dtype '
+    'set_autocast_xla_dtype', 'amp.autocast_mode'))
+_LAZY.update(_lazy.names(
+    'cond while_loop sym_constrain_range sym_constrain_range_for_size classes _check '
+    '_check_is_size _check_index _check_value _check_type _check_not_implemented _check_with '
+    '_check_tensor_all _check_tensor_all_with', '_higher_order'))
+_LAZY.update(_lazy.names(   # _extras.__all__
+    'Stream Event SymInt SymFloat SymBool from_file get_file_path is_distributed classproperty '
+    'profiler_allow_cudagraph_cupti_lazy_reinit_cuda12 indices_copy values_copy '
+    'crow_indices_copy col_indices_copy ccol_indices_copy row_indices_copy '
+    'prepare_multiprocessing_environment AggregationType SUM AVG sparse_compressed_tensor',
+    '_extras'))
 # TorchScript's types and operator schemas
-_LAZY.update(dict.fromkeys(
-    ('Type TensorType IntType FloatType BoolType StringType NoneType NumberType ComplexType '
-     'AnyType ListType DictType TupleType OptionalType UnionType FutureType AwaitType RRefType '
-     'DeviceObjType StreamObjType PyObjectType ClassType EnumType InterfaceType SymIntType '
-     'SymBoolType InferredType FunctionSchema Argument parse_schema unify_type_list').split(),
+_LAZY.update(_lazy.names(
+    'Type TensorType IntType FloatType BoolType StringType NoneType NumberType ComplexType '
+    'AnyType ListType DictType TupleType OptionalType UnionType FutureType AwaitType RRefType '
+    'DeviceObjType StreamObjType PyObjectType ClassType EnumType InterfaceType SymIntType '
+    'SymBoolType InferredType FunctionSchema Argument parse_schema unify_type_list',
     '_jit_types'))
-
-
-def __getattr__(name):
-    home = _LAZY.get(name)
-    if home is None:
-        raise AttributeError(f"module 'ember' has no attribute {name!r}")
-    value = getattr(_importlib.import_module('.' + home, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy.loader(__name__, _LAZY)
 
 
 # every other public torch name resolves to a stub that raises NotImplementedError when used

@@ -29,7 +29,7 @@ LAYERS = [
     (0, 'leaf helpers: dtypes, RNG, constants, torch\'s API tables, grad-mode state, threads',
      ['_dtype', '_random', '_values', '_torch_api', '_torch_modules', 'autograd.grad_mode',
       'backends._flags', '_threads', 'torch_version', '_torch_function', '_enums', '_shm',
-      '_kernels', '_cpu']),
+      '_kernels', '_cpu', '_lazy']),
     (1, 'Tensor and the autograd engine',
      ['_tensor', '_tensor_str', '_storage', 'storage', '_stubs', 'types', 'version',
       'autograd.graph', 'autograd.function', 'autograd.anomaly_mode', 'autograd.forward_ad']),

@@ -12,7 +12,12 @@ from _subproc import env
 
 LAZY = ['ember.distributions', 'ember.distributed', 'ember.serialization', 'ember.cuda',
         'ember.jit', 'ember.onnx', 'ember.utils.data', 'ember.func', 'ember.nn.parallel',
-        'ember._hook', 'ctypes.util', 'ember.library', 'ember.nested', 'ember.return_types']
+        'ember._hook', 'ctypes.util', 'ember.library', 'ember.nested', 'ember.return_types',
+        'ember.masked', 'ember.amp', 'ember.cpu', 'ember._oplib', 'ember._higher_order',
+        'ember._extras', 'ember._compile', 'ember.futures', 'ember.backends.cudnn',
+        'ember.backends.cuda', 'ember.backends.mkldnn', 'ember.optim.lr_scheduler',
+        'ember.optim.swa_utils', 'ember.optim.lbfgs', 'ember.nn.utils.prune',
+        'ember.nn.utils.parametrizations', 'ember.nn.utils.parametrize']
 
 
 def _run(source):
@@ -40,6 +45,11 @@ def test_import_ember_leaves_heavy_namespaces_unloaded():
     'ember.library.custom_op',
     'ember.nested.nested_tensor([ember.ones(2)])',
     'ember.return_types.max',
+    'ember.backends.cudnn.is_available()',
+    'ember.optim.lr_scheduler.StepLR',
+    'ember.nn.utils.prune.l1_unstructured',
+    'ember.masked.masked_tensor',
+    'ember.amp.GradScaler',
 ])
 def test_lazy_namespaces_load_on_first_attribute(access):
     out = _run(f'''
@@ -76,3 +86,53 @@ def test_pickling_a_tensor_loads_the_serializer():
         print(t.tolist(), 'ember.serialization' in sys.modules)
     ''')
     assert out.split() == ['[0.0,', '1.0,', '2.0]', 'True']
+
+
+def test_every_lazy_name_is_its_home_modules_object():
+    # each table entry names the object its module defines (torch's names at the top level,
+    # in ember.optim, ember.backends, ember.nn.utils), and _extras' names are all listed
+    out = _run('''
+        import importlib, ember
+        from ember import _extras, _higher_order
+        from ember.amp import autocast_mode
+        tables = {'ember': ember._LAZY,
+                  'ember.optim': {'lr_scheduler': None, 'swa_utils': None, 'LBFGS': 'lbfgs'},
+                  'ember.nn.utils': dict.fromkeys(['prune', 'parametrize', 'parametrizations']),
+                  'ember.backends': dict.fromkeys(['cudnn', 'cuda', 'mkldnn', 'opt_einsum'])}
+        bad = []
+        for package, table in tables.items():
+            pkg = importlib.import_module(package)
+            for name, home in table.items():
+                got = getattr(pkg, name)
+                if home is None:
+                    want = importlib.import_module(f'{package}.{name}')
+                else:
+                    module, attr = (home, name) if isinstance(home, str) else home
+                    want = getattr(importlib.import_module(f'{package}.{module}'), attr)
+                if got is not want:
+                    bad.append(f'{package}.{name}')
+        listed = {n for n, h in ember._LAZY.items() if h == '_extras'}
+        bad += sorted(set(_extras.__all__) ^ listed)
+        listed = {n for n, h in ember._LAZY.items() if h == '_higher_order'}
+        bad += sorted(set(_higher_order.__all__) - listed)
+        print(bad, ember.Future.__name__, ember.autocast is autocast_mode.autocast)
+    ''')
+    assert out.split() == ['[]', 'Future', 'True']
+
+
+def test_tensor_methods_do_not_depend_on_lazy_modules():
+    # a lazily loaded module must not define Tensor methods: until it loads, such a method would
+    # be a NotImplementedError stub. So loading them all changes no method of Tensor.
+    out = _run(f'''
+        import importlib, ember
+
+        def methods():
+            return dict(vars(ember.Tensor))
+
+        before = methods()
+        for m in {LAZY!r}:
+            importlib.import_module(m)
+        after = methods()
+        print(sorted(n for n in before.keys() | after.keys() if before.get(n) is not after.get(n)))
+    ''')
+    assert out.strip() == '[]'

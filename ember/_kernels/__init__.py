@@ -26,7 +26,7 @@ import threading
 
 import numpy as np
 
-_ABI = 1                    # ember_kernels_abi() of a library built from these sources
+_ABI = 2                    # ember_kernels_abi() of a library built from these sources
 _SIGNATURES = {}            # name: (restype, argtypes)
 _FUNCTIONS = {}             # name: ctypes function (False: not in the library), on first use
 _STATE = {'lib': None, 'why': None, 'loaded': False, 'on': True, 'forced': False}

@@ -3,7 +3,7 @@ import re
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _kernels
 from .._tensor import Tensor, _wrap, _wrap_dim, _view_of, tensor_op
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
@@ -730,28 +730,75 @@ def argwhere(input):
 
 # ---- sorting ----------------------------------------------------------------------------------
 
-def _sort_np(d, ax, descending, stable=True):
+def _sort_key(d, descending):
+    """An array whose ascending stable order is torch's stable order of d (NaN the largest
+    value, equal values by index), or None for a descending float d holding NaN."""
+    if not descending:
+        return d  # NumPy's sorts put NaN last, as torch does
+    if d.dtype.kind in 'biu':
+        return ~d  # exact where negation overflows or has no negatives
+    if d.dtype.kind == 'f' and np.isnan(d).any():
+        return None  # NaN first, then +inf: no one key array orders both
+    return -d
+
+
+def _sort_order(d, ax, descending):
+    key = _sort_key(d, descending)
+    if key is None:
+        nan = np.isnan(d)
+        return np.lexsort((np.where(nan, 0, -d), ~nan), axis=ax)
+    return np.argsort(key, axis=ax, kind='stable')
+
+
+def _sort_np(d, ax, descending):
     if d.ndim == 0:
         return d.copy(), np.zeros((), np.int64)
-    key = d
-    if d.dtype.kind == 'f':
-        # torch sorts NaN as the largest value
-        key = np.where(np.isnan(d), np.inf, d)
-        nanrank = np.isnan(d)
-    if descending:
-        if d.dtype == np.bool_:
-            key = ~key
-        elif d.dtype.kind == 'u':
-            key = key.max() - key if key.size else key
-        else:
-            key = -key.astype(np.float64) if d.dtype.kind in 'iu' else -key
-        if d.dtype.kind == 'f':
-            idx = np.lexsort((key, ~nanrank), axis=ax) if False else None
-            # NaNs first when descending: sort by (not-nan, -value)
-            order = np.argsort(np.where(nanrank, -np.inf, key), axis=ax, kind='stable')
-            return np.take_along_axis(d, order, ax), order.astype(np.int64)
-    order = np.argsort(key, axis=ax, kind='stable')
-    return np.take_along_axis(d, order, ax), order.astype(np.int64)
+    order = _sort_order(d, ax, descending)
+    return np.take_along_axis(d, order, ax), order.astype(np.int64, copy=False)
+
+
+_TOPK_KERNELS = {np.dtype(np.float32): 'ember_topk_rows_f32',
+                 np.dtype(np.float64): 'ember_topk_rows_f64'}
+for _name in _TOPK_KERNELS.values():
+    _kernels.declare(_name, None, 'i64', 'i64', 'i64', 'i64', 'p', 'p', 'p')
+_TOPK_KERNEL_MAX_K = 64  # an entry into the k kept moves up to k of them
+
+
+def _topk_kernel(d, k, ax, largest):
+    """topk of a float32/64 array along ax by the compiled row kernel (src/sort.c), or None."""
+    name = _TOPK_KERNELS.get(d.dtype)
+    fn = _kernels.get(name) if name is not None and d.ndim and 0 < k <= _TOPK_KERNEL_MAX_K \
+        else None
+    if fn is None:
+        return None
+    x = np.ascontiguousarray(np.moveaxis(d, ax, -1))
+    vals = np.empty(x.shape[:-1] + (k,), d.dtype)
+    idx = np.empty(vals.shape, np.int64)
+    fn(x.size // x.shape[-1], x.shape[-1], k, int(bool(largest)), _kernels.addr(x),
+       _kernels.addr(vals), _kernels.addr(idx))
+    return np.moveaxis(vals, -1, ax), np.moveaxis(idx, -1, ax)
+
+
+def _topk_np(d, k, ax, largest):
+    """The first k of _sort_np(d, ax, largest). A small k against the dimension selects by
+    partition, then sorts only the k found; a tie at the k-th value, where the sort would
+    choose among equal values by index, takes the whole sort."""
+    n = d.shape[ax] if d.ndim else 1
+    key = _sort_key(d, largest) if d.ndim and 0 < k and 8 * k <= n else None
+    if key is not None:
+        part = np.argpartition(key, k - 1, axis=ax)
+        sl = (slice(None),) * ax + (slice(0, k),)
+        cand = np.sort(part[sl], axis=ax)  # by index: the stable sort below orders ties so
+        ckey = np.take_along_axis(key, cand, ax)
+        kth = np.take_along_axis(key, part[(slice(None),) * ax + (slice(k - 1, k),)], ax)
+        # (a NaN k-th value counts no ties: NaN == NaN is False, so it takes the sort too)
+        if not (kth != kth).any() and \
+                ((key == kth).sum(axis=ax) == (ckey == kth).sum(axis=ax)).all():
+            idx = np.take_along_axis(cand, np.argsort(ckey, axis=ax, kind='stable'), ax)
+            return np.take_along_axis(d, idx, ax), idx.astype(np.int64, copy=False)
+    vals, idx = _sort_np(d, ax, largest)
+    sl = (slice(None),) * ax + (slice(0, k),)
+    return vals[sl], idx[sl]
 
 
 def _sort_backward(grad, shape, dim, indices):
@@ -800,9 +847,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     n = d.shape[ax] if d.ndim else 1
     if k > n or k < 0:
         raise RuntimeError("selected index k out of range")
-    vals, idx = _sort_np(d, ax, largest)
-    sl = (slice(None),) * ax + (slice(0, k),)
-    vals, idx = vals[sl], idx[sl]
+    r = _topk_kernel(d, k, ax, largest)
+    vals, idx = r if r is not None else _topk_np(d, k, ax, largest)
     indices = _wrap(np.ascontiguousarray(idx))
     values = _record(TopkBackward0, np.ascontiguousarray(vals), (input,), shape=d.shape,
                      dim=ax, indices=indices)

@@ -8,6 +8,7 @@ replaced in sys.modules by a `PropModule` whose class attributes are the flags' 
 """
 import sys
 
+from .. import _lazy
 from ._flags import (ContextProp, PropModule, _FP32Precision, disable_global_flags,  # noqa: F401
                      flags_frozen, get_precision, set_precision, precision_getter,
                      precision_setter, scoped)
@@ -35,7 +36,10 @@ class GenericModule(PropModule):
                                  precision_setter('generic', 'all'))
 
 
-sys.modules[__name__] = GenericModule(sys.modules[__name__], __name__)
+# the backends' modules load on first use (torch imports them all; ember's import is shorter):
+# GenericModule reaches this module's __getattr__ for the names it lacks
+__getattr__ = _lazy.loader(__name__, dict.fromkeys(
+    'cpu cuda cudnn cusparselt kleidiai mha miopen mkl mkldnn mps nnpack openmp opt_einsum '
+    'python_native quantized'.split()))
 
-from . import (cpu, cuda, cudnn, cusparselt, kleidiai, mha, miopen, mkl, mkldnn,  # noqa: E402,F401
-               mps, nnpack, openmp, opt_einsum, python_native, quantized)
+sys.modules[__name__] = GenericModule(sys.modules[__name__], __name__)

@@ -9,13 +9,16 @@ from .adadelta import Adadelta  # noqa: F401
 from .adamax import Adamax  # noqa: F401
 from .nadam import NAdam  # noqa: F401
 from .radam import RAdam  # noqa: F401
-from .lbfgs import LBFGS  # noqa: F401
 from .rprop import Rprop  # noqa: F401
 from .asgd import ASGD  # noqa: F401
 from ._adafactor import Adafactor  # noqa: F401
 from .sparse_adam import SparseAdam  # noqa: F401
 from ._muon import Muon  # noqa: F401
-from . import lr_scheduler, swa_utils  # noqa: F401
+from .. import _lazy
+
+# loaded on first use, to keep `import ember` short
+__getattr__ = _lazy.loader(__name__, {'lr_scheduler': None, 'swa_utils': None, 'lbfgs': None,
+                                      'LBFGS': 'lbfgs'})
 
 __all__ = ['ASGD', 'Adadelta', 'Adafactor', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'LBFGS',
            'Muon', 'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'SparseAdam', 'lr_scheduler',

@@ -4,7 +4,7 @@
 #include "kernels.h"
 
 /* The library's version of the calling convention; ember._kernels refuses a stale build. */
-int64_t ember_kernels_abi(void) { return 1; }
+int64_t ember_kernels_abi(void) { return 2; }
 
 /* The widest vector path this CPU runs, in float lanes: 16 (AVX-512F), 8 (AVX2 with FMA) or 1.
  * Kernels whose only fast path is a wide one are not worth calling below it (the portable

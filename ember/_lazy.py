@@ -1,0 +1,36 @@
+"""Names a package loads on first use (PEP 562), to keep `import ember` short.
+
+A package lists its lazy names in a table and sets ``__getattr__ = _lazy.loader(__name__,
+table)``. Each name maps to where it lives, relative to the package:
+
+- ``None``: the name is a submodule (``ember.optim.lr_scheduler``);
+- ``'mod'``: the attribute of the same name in submodule ``mod``;
+- ``('mod', 'attr')``: attribute ``attr`` of submodule ``mod`` (a name torch gives it anew).
+
+The value found is stored in the package, so later lookups are plain attribute reads.
+"""
+import importlib
+import sys
+
+
+def loader(package, table):
+    """The module ``__getattr__`` of `package` that loads the names of `table`."""
+    def __getattr__(name):
+        try:
+            home = table[name]
+        except KeyError:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+        if home is None:
+            # the import sets the attribute on the package (its module, or a PropModule)
+            return importlib.import_module(f'{package}.{name}')
+        module, attr = (home, name) if isinstance(home, str) else home
+        value = getattr(importlib.import_module(f'{package}.{module}'), attr)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    return __getattr__
+
+
+def names(words, home):
+    """A table entry for each space-separated name of `words`, all living in `home`."""
+    return dict.fromkeys(words.split(), home)
