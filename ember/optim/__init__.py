@@ -21,5 +21,5 @@ __getattr__ = _lazy.loader(__name__, {'lr_scheduler': None, 'swa_utils': None, '
                                       'LBFGS': 'lbfgs'})
 
 __all__ = ['ASGD', 'Adadelta', 'Adafactor', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'LBFGS',
-           'Muon', 'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'SparseAdam', 'lr_scheduler',
-           'swa_utils']
+           'Muon', 'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'SparseAdam',
+           'lr_scheduler', 'swa_utils']

@@ -1,9 +1,9 @@
 """sort and topk against torch on each of their paths.
 
-topk of float32/64 with k up to 64 runs a compiled row kernel (src/sort.c; `kernel_path` runs
-those tests on it and on the NumPy code). The NumPy code selects by partition when k is small against the dimension (at most an eighth of it)
-and falls back to the whole sort on a tie at the k-th value or a NaN there; a descending
-sort keys integers by bitwise not (exact for int64) and floats holding NaN by lexsort.
+topk of float32/64 with k up to 64 runs a compiled row kernel (src/sort.c; `kernel_path`
+runs those tests on it and on the NumPy code). The NumPy code selects by partition when k is
+at most an eighth of the dimension, and falls back to the whole sort on a tie at the k-th
+value or a NaN there; a descending sort keys integers by bitwise not (exact for int64) and floats holding NaN by lexsort.
 With distinct values torch's indices are determined and compared; with ties torch's topk
 picks among equal values as its kernel goes, so there the values are compared with torch
 and the indices with ember's own stable sort (what the partition path must reproduce).
