@@ -11,8 +11,11 @@ setup(ext_modules=[Extension(
     'ember._kernels._lib',
     sources=sorted(glob.glob('ember/_kernels/src/*.c')),
     depends=sorted(glob.glob('ember/_kernels/src/*.h')),
-    # no -ffast-math: NaN and infinity must propagate as NumPy's loops propagate them
-    extra_compile_args=['-O3', '-std=c11', '-fno-strict-aliasing', '-pthread'],
+    # no -ffast-math: NaN and infinity must propagate as NumPy's loops propagate them.
+    # -fno-math-errno: nothing reads errno, and with it set a sqrtf is a call (with a branch for
+    # errno), which keeps the loop around it scalar (randn's kernel)
+    extra_compile_args=['-O3', '-std=c11', '-fno-strict-aliasing', '-fno-math-errno',
+                        '-pthread'],
     extra_link_args=['-pthread'],
     libraries=['m'],
     optional=True)])

@@ -164,7 +164,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     _float_only(d, 'mean')
     if dim is None:
         axes = None
-        r = _arr(np.mean(d) if d.size else _empty_mean(d, None, False))
+        r = _arr(_np_mean(d, None, False, d.size) if d.size else _empty_mean(d, None, False))
         if keepdim:
             r = r.reshape((1,) * d.ndim)
         n = d.size
@@ -175,10 +175,21 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
         n = 1
         for a in axes:
             n *= d.shape[a]
-        r = _arr(np.mean(d, axis=axes, keepdims=keepdim) if n else _empty_mean(d, axes, keepdim))
+        r = _arr(_np_mean(d, axes, keepdim, n) if n else _empty_mean(d, axes, keepdim))
     if r.dtype != d.dtype:
         r = r.astype(d.dtype)
     return _out(out, _record(op, r, (input,), shape=d.shape, axes=axes, keepdim=keepdim, n=n))
+
+
+def _np_mean(d, axes, keepdim, n):
+    """np.mean's arithmetic (its sum, float32 for float16, divided by the count) without its
+    Python wrapper's checks: 6 us where np.mean takes 9 on a 100x100 array."""
+    r = np.add.reduce(d, axis=axes, keepdims=keepdim,
+                      dtype=np.float32 if d.dtype == np.float16 else None)
+    n = np.intp(n)  # as np.mean counts: complex values divide in complex128, then round
+    if r.__class__ is np.ndarray:
+        return np.true_divide(r, n, out=r, casting='unsafe')
+    return r.dtype.type(r / n)
 
 
 def _empty_mean(d, axes, keepdim):

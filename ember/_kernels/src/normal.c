@@ -24,7 +24,9 @@ static const float LOG_P[9] = {7.0376836292E-2f, -1.1514610310E-1f, 1.1676998740
 
 static inline __attribute__((always_inline)) float log256(float x)
 {
-    x = fmaxf(x, 1.17549435e-38f);                          /* (u1 > 0 always) */
+    /* max(x, FLT_MIN), as maxps gives it (u1 > 0 always); fmaxf's NaN rule kept the loop
+     * scalar ("no vectype") */
+    x = pick(x > 1.17549435e-38f, x, 1.17549435e-38f);
     const int32_t bits = bits_of(x);
     float e = (float)((bits >> 23) - 126);
     x = float_of((bits & ~0x7F800000) | 0x3F000000);         /* mantissa in [0.5, 1) */
@@ -74,8 +76,9 @@ static inline __attribute__((always_inline)) void sincos256(float x, float *s, f
     *c = float_of((int32_t)cb);
 }
 
-/* (no errno from sqrtf, whose argument is never below -0: the instruction, not a call) */
-EMBER_CLONES __attribute__((optimize("no-math-errno")))
+/* (sqrtf is the instruction: setup.py compiles without errno; its argument is never below -0)
+ * The loop over k runs as one 8-lane vector per block where the CPU has them. */
+EMBER_CLONES
 void ember_normal_fill16_f32(int64_t blocks, float *d, float mean, float std, int64_t affine)
 {
     const float two_pi = 6.28318530717958647692f;

@@ -102,7 +102,7 @@ static inline void column_max(const float *x, int64_t n, int64_t inner, int64_t 
 #define LSM_CHUNK 256
 __attribute__((always_inline))      /* into each clone below: else its code is the baseline's */
 static inline void softmax_blocks(int64_t o0, int64_t o1, int64_t n, int64_t inner,
-                                  const float *x, float *y, int take_log)
+                                  const float *restrict x, float *restrict y, int take_log)
 {
     for (int64_t o = o0; o < o1; o++) {
         const float *xo = x + o * n * inner;
@@ -153,15 +153,15 @@ static inline void softmax_blocks(int64_t o0, int64_t o1, int64_t n, int64_t inn
 }
 
 EMBER_CLONES
-void ember_log_softmax_f32(int64_t o0, int64_t o1, int64_t n, int64_t inner, const float *x,
-                           float *y)
+void ember_log_softmax_f32(int64_t o0, int64_t o1, int64_t n, int64_t inner,
+                           const float *restrict x, float *restrict y)
 {
     softmax_blocks(o0, o1, n, inner, x, y, 1);
 }
 
 EMBER_CLONES
-void ember_softmax_f32(int64_t o0, int64_t o1, int64_t n, int64_t inner, const float *x,
-                       float *y)
+void ember_softmax_f32(int64_t o0, int64_t o1, int64_t n, int64_t inner,
+                       const float *restrict x, float *restrict y)
 {
     softmax_blocks(o0, o1, n, inner, x, y, 0);
 }
