@@ -889,13 +889,24 @@ def _relu_kernel(name, *arrays):
     return _kernels.get(f'ember_{name}_{suffix}')
 
 
+_ZEROS = {}
+
+
+def _zero(dt):
+    """A zero scalar of NumPy dtype dt, made once (dt.type(0) took 0.4 us of a 2 us relu)."""
+    z = _ZEROS.get(dt)
+    if z is None:
+        z = _ZEROS[dt] = dt.type(0)
+    return z
+
+
 def _relu_into(o, d):
     """o = relu(d) (o may be d)."""
     fn = _relu_kernel('relu', d, o)
     if fn is None:
         # zero first: np.maximum gives its second operand between equals, so -0.0 stays -0.0
         # as in torch's relu (x < 0 ? 0 : x)
-        np.maximum(d.dtype.type(0), d, out=o)
+        np.maximum(_zero(d.dtype), d, out=o)
     else:
         fn(d.size, _kernels.addr(d), _kernels.addr(o))
     return o
@@ -933,7 +944,7 @@ def relu(input, inplace=False):
         return input.relu()  # its own method (_ops/quantized.py, nested)
     r = None if d.size < _ELEMENTWISE_MIN else map_ranges(_relu_into, d.dtype, d, deferred=True)
     if r is None:       # (map_ranges: over the image ranges of the convolution before)
-        r = _arr(np.maximum(d.dtype.type(0), d)) if d.size < _RELU_KERNEL_MIN or \
+        r = _arr(np.maximum(_zero(d.dtype), d)) if d.size < _RELU_KERNEL_MIN or \
             d.dtype.kind != 'f' or d.__class__ is not np.ndarray else \
             _relu_into(np.empty(d.shape, d.dtype), d)
     if _State.enabled and input._requires_grad:
