@@ -78,6 +78,9 @@ _KERNEL_CASES = {
     'wide_range': ((4, 300), -1, 300.0),
     'nonfinite_rows': ((10, 128), -1, 1.0),
     'nonfinite_columns': ((3, 5, 80), 1, 1.0),
+    # the row max's vector lanes: NaN and inf first (a lane's start), in the second vector,
+    # in the tail past the last 16; -0.0 beside 0.0
+    'lanes_nonfinite': ((9, 37), -1, 1.0),
 }
 
 
@@ -89,6 +92,12 @@ def _kernel_input(name):
         x[3, :5] = -np.inf
     elif name == 'nonfinite_columns':
         x[0, 2, 4], x[1, 0, 9], x[2, :, 1] = np.nan, np.inf, -np.inf
+    elif name == 'lanes_nonfinite':
+        x[0, 0], x[1, 9], x[2, 35], x[3, 0], x[4, 36] = np.nan, np.nan, np.nan, np.inf, np.inf
+        x[5, 20], x[6, :] = np.inf, -np.inf
+        x[7, :] = 0.0
+        x[7, ::3] = -0.0
+        x[8, 33] = 50.0     # the max in the tail
     return x, dim
 
 

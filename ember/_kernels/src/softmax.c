@@ -65,20 +65,41 @@ static inline float row_sum(const float *v, int64_t n)
     return s;
 }
 
-/* the max of a row in 16 lanes (a NaN it skips still makes the row's sum of exps, so the
- * row, NaN) */
+/* the max of a row, two 8-lane vectors at a time (GCC's vector extension: each clone gets its
+ * widest code, AVX2 here). A value enters where it is greater, so a NaN never does; still it
+ * makes the row's sum of exps, so the row, NaN. The same loop over a 16-float array with the
+ * bit select (pick) or ?: stayed scalar: 0.8 ns an element against 0.09 */
+typedef float ember_v8f __attribute__((vector_size(32)));
+typedef int32_t ember_v8i __attribute__((vector_size(32)));
+
+/* m <- a where a > m, lane by lane (a macro: a function taking vectors by value warns about
+ * the baseline clone's ABI) */
+#define V8_MAX_SKIPPING_NAN(m, a)                                                             \
+    do {                                                                                      \
+        const ember_v8i c_ = (a) > (m);                                                       \
+        (m) = (ember_v8f)(((ember_v8i)(a) & c_) | ((ember_v8i)(m) & ~c_));                    \
+    } while (0)
+
+__attribute__((always_inline))
 static inline float row_max(const float *v, int64_t n)
 {
-    float mx[16];
-    for (int k = 0; k < 16; k++)
-        mx[k] = v[0];
+    float m = v[0];
     int64_t j = 0;
-    for (; j + 16 <= n; j += 16)
-        for (int k = 0; k < 16; k++)
-            mx[k] = pick(v[j + k] > mx[k], v[j + k], mx[k]);
-    float m = mx[0];
-    for (int k = 1; k < 16; k++)
-        m = mx[k] > m ? mx[k] : m;
+    if (n >= 16) {
+        ember_v8f m0, m1, a, b;
+        memcpy(&m0, v, sizeof m0);
+        memcpy(&m1, v + 8, sizeof m1);
+        for (j = 16; j + 16 <= n; j += 16) {
+            memcpy(&a, v + j, sizeof a);
+            memcpy(&b, v + j + 8, sizeof b);
+            V8_MAX_SKIPPING_NAN(m0, a);
+            V8_MAX_SKIPPING_NAN(m1, b);
+        }
+        V8_MAX_SKIPPING_NAN(m0, m1);
+        m = m0[0];
+        for (int k = 1; k < 8; k++)
+            m = m0[k] > m ? m0[k] : m;
+    }
     for (; j < n; j++)
         m = v[j] > m ? v[j] : m;
     return m;
