@@ -700,6 +700,40 @@ def _out(out, result):
     return out
 
 
+def _fill_out(out, result, name):
+    """`out=` for an op that computed `result` as usual: copied into out (a tensor, or a
+    sequence of them for an op with several outputs) as _out does; out is returned (as the
+    op's named tuple for several). torch refuses out= where the result requires grad."""
+    results = result if isinstance(result, tuple) else (result,)
+    if _State.enabled and any(isinstance(x, Tensor) and x.requires_grad for x in results):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if not isinstance(result, tuple):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        return _out(out, result)
+    if not isinstance(out, (tuple, list)) or not all(isinstance(o, Tensor) for o in out):
+        raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not "
+                        f"{type(out).__name__}")
+    if len(out) != len(result):
+        raise TypeError(f"expected tuple of {len(result)} elements but got {len(out)}")
+    for o, x in zip(out, result):
+        _out(o, x)
+    return type(result)(*out) if hasattr(result, '_fields') else tuple(out)
+
+
+def _with_out(fn):
+    """Decorate an op whose body leaves its `out=` keyword aside: _fill_out does it."""
+    name = fn.__name__.lstrip('_')
+
+    @functools.wraps(fn)
+    def op(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        return _fill_out(out, fn(*args, **kwargs), name)
+    return op
+
+
 def _as_view(d, shape, strides):
     """A view of d's memory with the given shape and (byte) strides, keeping d's base chain
     (so storage_offset and writes behave like any other NumPy view)."""

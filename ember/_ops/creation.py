@@ -9,7 +9,7 @@ from .._tensor import Tensor, _wrap, _check_device, _register_method, tensor_op
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
 from .complex import complex, polar
-from ._util import (_no_pinned_memory, _size_args, _out, _scalar_to,
+from ._util import (_with_out, _no_pinned_memory, _size_args, _out, _scalar_to,
                     _overflow_error, _check_storage, _alloc_errors, _write_inplace, _zeros, _quiet,
                     _check_internal_overlap, _check_overlap, _writable, _scalar_kind)
 from ._layout import _empty_like_array
@@ -459,6 +459,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
 
 
 @_alloc_errors
+@_with_out
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
           requires_grad=False):
     if end is None:

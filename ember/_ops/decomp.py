@@ -11,7 +11,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap, tensor_op
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _record_outputs, _RESULT, derivative
-from ._util import _arr, _legacy, _warn_once
+from ._util import _with_out, _arr, _legacy, _warn_once
 from .reduce import _return_type
 from .linalg import inverse, matrix_norm, solve as _linalg_solve
 from .sampling import _constant_pad
@@ -97,6 +97,7 @@ def _diag_embed(v):
     return v.diag_embed()
 
 
+@_with_out
 def _svd(A, full_matrices=True, *, driver=None, out=None):
     """torch.linalg.svd: A = U diag(S) Vh."""
     _check_matrix('linalg.svd', A)
@@ -108,10 +109,12 @@ def _svd(A, full_matrices=True, *, driver=None, out=None):
                                         full_matrices=full_matrices))
 
 
+@_with_out
 def _svdvals(A, *, driver=None, out=None):
     return _svd(A, full_matrices=False)[1]
 
 
+@_with_out
 def svd(input, some=True, compute_uv=True, *, out=None):
     """torch.svd (legacy): (U, S, V) with V = Vh^H; reduced unless some=False."""
     if not compute_uv:
@@ -143,6 +146,7 @@ def LinalgEighBackward0(grads, L, V):
     return V @ (ret @ V.mT)
 
 
+@_with_out
 def _eigh(A, UPLO='L', *, out=None):
     """torch.linalg.eigh: eigenvalues (ascending) and eigenvectors of a symmetric matrix."""
     _check_matrix('linalg.eigh', A)
@@ -155,6 +159,7 @@ def _eigh(A, UPLO='L', *, out=None):
     return _LinalgEighRT(*_record_outputs(LinalgEighBackward0, (w, v), (A,), L=w, V=v))
 
 
+@_with_out
 def _eigvalsh(A, UPLO='L', *, out=None):
     return _eigh(A, UPLO)[0]
 
@@ -171,6 +176,7 @@ def LinalgCholeskyExBackward0(grad, L, upper):
     return Linv.mT @ phi @ Linv
 
 
+@_with_out
 def _cholesky(A, *, upper=False, out=None):
     """torch.linalg.cholesky: L lower-triangular with A = L L^H (U = L^H if upper)."""
     _check_matrix('linalg.cholesky', A)
@@ -185,6 +191,7 @@ def _cholesky(A, *, upper=False, out=None):
     return _record(LinalgCholeskyExBackward0, _arr(r), (A,), L=_RESULT, upper=upper)
 
 
+@_with_out
 def cholesky(input, upper=False, *, out=None):
     """torch.cholesky / Tensor.cholesky (deprecated in torch, same factor)."""
     return _cholesky(input, upper=upper)
@@ -210,6 +217,7 @@ def LinalgQrBackward0(grads, Q, R, unsupported=None):
     return b @ inverse(R).mT
 
 
+@_with_out
 def _qr(A, mode='reduced', *, out=None):
     """torch.linalg.qr: A = QR; differentiable for m >= n (as torch, also in mode='complete'
     when A is square)."""
@@ -238,12 +246,14 @@ def _qr(A, mode='reduced', *, out=None):
                                         unsupported=unsupported))
 
 
+@_with_out
 def qr(input, some=True, *, out=None):
     """torch.qr (legacy): reduced unless some=False."""
     q, r = _qr(input, 'reduced' if some else 'complete')
     return _QrRT(q, r)
 
 
+@_with_out
 def _pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """torch.linalg.pinv: V diag(1/s) U^H over the singular values above the cutoff
     max(atol, rtol * s_max) (rtol defaults to eps * max(m, n) when atol is not given), built
@@ -281,6 +291,7 @@ def _info(A, value=0):
     return _wrap(np.full(A.shape[:-2], value, dtype=np.int32))
 
 
+@_with_out
 def _cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """(L, info): info > 0 (the order of the failing minor) instead of an error."""
     try:
@@ -293,14 +304,17 @@ def _cholesky_ex(A, *, upper=False, check_errors=False, out=None):
         _wrap(np.zeros(A.shape, A._data.dtype)), _info(A, 1))
 
 
+@_with_out
 def _inv_ex(A, *, check_errors=False, out=None):
     return _LinalgInfoRT['linalg_inv_ex'](inverse(A), _info(A))
 
 
+@_with_out
 def _solve_ex(A, B, *, left=True, check_errors=False, out=None):
     return _LinalgInfoRT['linalg_solve_ex'](_linalg_solve(A, B, left=left), _info(A))
 
 
+@_with_out
 def _solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """Solve with the triangle of A that `upper` names (its diagonal taken as ones when
     unitriangular); the other triangle is never read, so it gets no gradient."""
@@ -312,6 +326,7 @@ def _solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     return _linalg_solve(T, B, left=left)
 
 
+@_with_out
 def _multi_dot(tensors, *, out=None):
     """The product of the matrices in order; a 1-D first (last) operand is a row (column)."""
     if len(tensors) < 2:
@@ -332,6 +347,7 @@ def _multi_dot(tensors, *, out=None):
     return r
 
 
+@_with_out
 def _vecdot(x, y, *, dim=-1, out=None):
     return (x.conj() * y).sum(dim)
 
@@ -361,6 +377,7 @@ def _cond(A, p=None):
     return matrix_norm(A, p) * matrix_norm(inverse(A), p)
 
 
+@_with_out
 def _tensorinv(A, ind=2, *, out=None):
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
@@ -374,6 +391,7 @@ def _tensorinv(A, ind=2, *, out=None):
     return inverse(A.reshape(rows, cols)).reshape(tuple(in_shape) + tuple(out_shape))
 
 
+@_with_out
 def _tensorsolve(A, B, dims=None, *, out=None):
     if dims is not None:
         dims = [d % A.ndim for d in dims]
@@ -446,6 +464,7 @@ def _matrix_exp(A):
                    self=A)
 
 
+@_with_out
 def _householder_product(A, tau, *, out=None):
     """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^H, v_i the i-th column of A
     below the diagonal with an implicit 1 on it (LAPACK's orgqr), built from differentiable
@@ -498,6 +517,7 @@ def LinalgEigBackward0(grads, L, V, real_input):
     return gA.real if real_input else gA
 
 
+@_with_out
 def _eig(A, *, out=None):
     """torch.linalg.eig: complex eigenvalues and unit-norm eigenvectors (LAPACK geev)."""
     _check_matrix('linalg.eig', A)
@@ -508,6 +528,7 @@ def _eig(A, *, out=None):
                                          real_input=A._data.dtype.kind != 'c'))
 
 
+@_with_out
 def _eigvals(A, *, out=None):
     return _eig(A)[0]
 
@@ -576,6 +597,7 @@ def LinalgLuBackward0(grads, P, L, U):
     return P @ (inverse(L).mT @ phi @ inverse(U).mT)
 
 
+@_with_out
 def _lu(A, *, pivot=True, out=None):
     """torch.linalg.lu: (P, L, U) with A = P L U (differentiable for square A)."""
     return _lu_and_pivots(A, pivot)[0]
@@ -600,6 +622,7 @@ def _lu_and_pivots(A, pivot):
     return _LinalgLuRT(p, L, U), piv
 
 
+@_with_out
 def _lu_factor(A, *, pivot=True, out=None):
     """torch.linalg.lu_factor: the packed LU (L's strict lower part, U's upper part) and the
     1-based pivots; differentiable through lu."""
@@ -613,6 +636,7 @@ def _lu_factor(A, *, pivot=True, out=None):
 _LinalgLuFactorExRT = _return_type('linalg_lu_factor_ex', ('LU', 'pivots', 'info'))
 
 
+@_with_out
 def _lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     """(LU, pivots, info): info > 0 names the first zero pivot (1-based), as LAPACK's."""
     LU, piv = _lu_factor(A, pivot=pivot)
@@ -634,6 +658,7 @@ def _pad_rows(X, m):
     return X if X.shape[-2] == m else _constant_pad(X, [0, 0, 0, m - X.shape[-2]], 0)
 
 
+@_with_out
 def _lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     """torch.linalg.lu_solve: solves A X = B from lu_factor's output, through the
     differentiable solve on P L U."""
@@ -654,6 +679,7 @@ _TriangularSolveRT = _return_type('triangular_solve', ('solution', 'cloned_coeff
 
 
 @tensor_op
+@_with_out
 def lu(A, pivot=True, get_infos=False, out=None):
     """torch.lu (deprecated): (LU, pivots), and info when get_infos, as linalg.lu_factor_ex."""
     _warn_once('lu', (
@@ -667,6 +693,7 @@ def lu(A, pivot=True, get_infos=False, out=None):
     return _LuWithInfoRT(LU, pivots, info) if get_infos else (LU, pivots)
 
 
+@_with_out
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
     """(P, L, U) from lu_factor's packed LU and pivots (empty tensors for the parts not
     asked for)."""
@@ -684,12 +711,14 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 
 
 @tensor_op
+@_with_out
 def lu_solve(b, LU_data, LU_pivots, *, out=None):
     """torch.lu_solve: solves A X = b from torch.lu's factorisation of A."""
     return _lu_solve(LU_data, LU_pivots, b)
 
 
 @tensor_op
+@_with_out
 def cholesky_solve(B, L, upper=False, *, out=None):
     """Solves A X = B for A = L L^H (or U^H U when upper), from the Cholesky factor."""
     first = L.mH if upper else L  # the lower triangle: A = first @ first^H
@@ -698,6 +727,7 @@ def cholesky_solve(B, L, upper=False, *, out=None):
 
 
 @tensor_op
+@_with_out
 def cholesky_inverse(L, upper=False, *, out=None):
     """inv(A) for A = L L^H (or U^H U when upper), from the Cholesky factor."""
     n = L.shape[-1]
@@ -706,6 +736,7 @@ def cholesky_inverse(L, upper=False, *, out=None):
 
 
 @tensor_op
+@_with_out
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
     """torch.triangular_solve (deprecated): (X, A.clone()) with op(A) X = b, op(A) = A or
     A^T."""

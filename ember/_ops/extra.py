@@ -12,7 +12,7 @@ from .._tensor import Tensor, _wrap, _wrap_dim, _register_methods
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _sum_to, _Handle, derivative
 from .complex import real, imag
-from ._util import (_arr, _out, _write_inplace, _operands, _bcast_errors, _size_args,
+from ._util import (_with_out, _arr, _out, _write_inplace, _operands, _bcast_errors, _size_args,
                     _rebase_inplace)
 from .activation import prelu, hardshrink
 from .creation import tensor, eye, zeros, empty_like
@@ -154,6 +154,7 @@ def FrexpBackward0(grad, exponent):
     return grad / exponent.to(grad.dtype).exp2()
 
 
+@_with_out
 def frexp(input, *, out=None):
     """(mantissa, exponent) with input = mantissa * 2 ** exponent; the mantissa is
     differentiable."""
@@ -256,6 +257,7 @@ def narrow_copy(input, dim, start, length):
     return input.narrow(dim, start, length).clone()
 
 
+@_with_out
 def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):
     d = input._data
     w = weight._data if weight is not None else None

@@ -7,8 +7,8 @@ from .. import _dtype, _kernels
 from .._tensor import Tensor, _wrap, _wrap_dim, _view_of, tensor_op
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
-from ._util import (_bcast_errors, _embed_slice, _is_basic, _np_compat, _arr, _write_inplace,
-                    _rebase_inplace,
+from ._util import (_bcast_errors, _fill_out, _embed_slice, _is_basic, _np_compat, _arr,
+                    _write_inplace, _rebase_inplace,
                     _check_inplace, _legacy, _out, _torch_unit_strides, _writeable_view,
                     _scalar_to, _broadcast_error, _zeros_like_shape, _drop, _keep, _overlap,
                     _internal_overlap, _check_internal_overlap, _writable, _warn_expanded,
@@ -831,7 +831,8 @@ def sort(input, dim=-1, descending=False, stable=None, *, out=None):
     # torch's sort.stable overload (any stable= given) is SortBackward1
     values = _record(SortBackward0 if stable is None else SortBackward1, _arr(vals), (input,),
                      shape=d.shape, dim=ax, indices=indices)
-    return _return_type('sort')(values, indices)
+    rt = _return_type('sort')(values, indices)
+    return rt if out is None else _fill_out(out, rt, 'sort')
 
 
 @tensor_op
@@ -858,7 +859,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     indices = _wrap(np.ascontiguousarray(idx))
     values = _record(TopkBackward0, np.ascontiguousarray(vals), (input,), shape=d.shape,
                      dim=ax, indices=indices)
-    return _return_type('topk')(values, indices)
+    rt = _return_type('topk')(values, indices)
+    return rt if out is None else _fill_out(out, rt, 'topk')
 
 
 def _gt_or_nan(x, y):

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._tensor import _wrap
 from ..autograd.graph import _record
+from ._util import _with_out
 from .reduce import _return_type
 from .sparse import _NoDerivative
 
@@ -121,6 +122,7 @@ def _factor(A, hermitian):
     return LD, piv.reshape(batch + (n,)), info.reshape(batch)
 
 
+@_with_out
 def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
     """(LD, pivots, info): A = P L D L^T P^T, LAPACK's compact form (L below the diagonal,
     D's 1x1 and 2x2 blocks on and beside it)."""
@@ -132,6 +134,7 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
                         _wrap(piv), _wrap(info))
 
 
+@_with_out
 def ldl_factor(A, *, hermitian=False, out=None):
     LD, piv, info = _factor(A, hermitian)
     return _LdlFactor(_record(_NoDerivative, LD, (A,), what='linalg_ldl_factor_ex'), _wrap(piv))
@@ -185,6 +188,7 @@ def _sytrs_lower(a, ipiv, b):
     return b
 
 
+@_with_out
 def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
     """X with A X = B for A's ldl_factor (LD, pivots)."""
     _check_square(LD, 'ldl_solve')

@@ -6,7 +6,7 @@ import numpy as np
 from .. import _dtype, _threads
 from .._tensor import Tensor, _wrap, _wrap_dim, tensor_op
 from ..autograd.graph import _record, _RESULT, derivative, _needs_grad
-from ._util import (_arr, _out, _legacy, _dims, _keep, _fused, _times, _unreduce,
+from ._util import (_with_out, _arr, _out, _legacy, _dims, _keep, _fused, _times, _unreduce,
                     _rebase_inplace, _nograph)
 from .creation import eye
 from .shape import cat, _unsafe_view
@@ -904,6 +904,7 @@ def _la_wrap(name, fn):
     return op
 
 
+@_with_out
 def _matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     return _wrap(_arr(np.asarray(np.linalg.matrix_rank(A._data, hermitian=hermitian),
                                  dtype=np.int64)))

@@ -10,7 +10,7 @@ from .._tensor import Tensor, _wrap, _wrap_dim, tensor_op
 from ..autograd.function import Function
 from ..autograd.grad_mode import _State, no_grad, enable_grad
 from ..autograd.graph import _record, _RESULT, derivative, grad as _autograd_grad
-from ._util import _arr, _zeros_like_shape, _check_inplace, _write_inplace, _warn_once
+from ._util import _with_out, _arr, _zeros_like_shape, _check_inplace, _write_inplace, _warn_once
 from .creation import linspace
 from .decomp import _householder_product, _matrix_exp, _svdvals
 from .geqrf import geqrf
@@ -113,6 +113,7 @@ def _gradient_coords(x, d, coords, edge_order, sl, n):
 _HistogramddRT = _return_type('histogramdd', ('hist', 'bin_edges'))
 
 
+@_with_out
 def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None):
     """torch's histogramdd: the last dim of `input` holds the coordinates; equal-width bins are
     linspace edges and a point's bin is (x - lo) * nbins / (hi - lo), truncated, the top edge
@@ -458,6 +459,7 @@ def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=Non
 
 # ---- deprecated norms, orgqr / ormqr -----------------------------------------------------------
 
+@_with_out
 def frobenius_norm(input, dim, keepdim=False, *, out=None):
     _warn_once('frobenius_norm', "at::frobenius_norm is deprecated and it is just left for JIT "
                "compatibility. It will be removed in a future PyTorch release. Please use "
@@ -473,6 +475,7 @@ def frobenius_norm(input, dim, keepdim=False, *, out=None):
                    keepdim=keepdim, result=_RESULT)
 
 
+@_with_out
 def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
     _warn_once('nuclear_norm', "at::nuclear_norm is deprecated and it is just left for JIT "
                "compatibility. It will be removed in a future PyTorch release. Please use "
