@@ -55,6 +55,18 @@ def _scatter_axis(g, idx, n, axis):
     m = idx.shape[0]
     if m == n and np.array_equal(idx, np.arange(n)):
         return g
+    if n and m % n == 0 and m > n and np.array_equal(idx, np.arange(m) // (m // n)):
+        # each index repeated s times in a row (nearest upsampling by an integer factor): the
+        # sum of s strided slices, added in order as torch's kernel adds them along one axis.
+        # reduceat over runs of 2 took 1.1 ms for an (8, 16, 32, 32) gradient, the slices 0.1
+        s = m // n
+        key = [slice(None)] * g.ndim
+        key[axis] = slice(0, None, s)
+        out = g[tuple(key)].copy()
+        for k in range(1, s):
+            key[axis] = slice(k, None, s)
+            out += g[tuple(key)]
+        return out
     order = np.argsort(idx, kind='stable')
     s = idx[order]
     if not np.array_equal(order, np.arange(m)):

@@ -211,3 +211,34 @@ def test_interpolate_speed_shape_large():
     y.sum().backward()
     assert tuple(x.grad.shape) == (8, 32, 32, 32)
     np.testing.assert_allclose(to_np(x.grad), 4.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize('scale', [2, 3, 5])
+@pytest.mark.parametrize('k', [1, 2])
+def test_nearest_integer_upsampling_gradient(scale, k):
+    # an integer factor's gradient is the sum of `scale` strided slices per axis
+    # (_scatter_axis), added in order: along one axis torch's order, so the same bits
+    from ember._ops import sampling
+    calls = []
+    real = sampling._scatter_axis
+
+    def spy(g, idx, n, axis):
+        calls.append(idx.shape[0] == n * scale)
+        return real(g, idx, n, axis)
+    x = _x(SHAPES[k])
+    g = np.random.RandomState(2).randn(*x.shape[:2], *(s * scale for s in x.shape[2:]))
+    g = g.astype(np.float32)
+    grads = []
+    for lib, F in ((torch, TF), (ember, EF)):
+        xt = lib.tensor(x, requires_grad=True)
+        sampling._scatter_axis = spy
+        try:
+            F.interpolate(xt, scale_factor=scale, mode='nearest').backward(lib.tensor(g))
+        finally:
+            sampling._scatter_axis = real
+        grads.append(to_np(xt.grad))
+    assert calls and all(calls)
+    if k == 1:
+        np.testing.assert_array_equal(grads[1], grads[0])
+    else:  # torch adds a block's pixels row by row; ember one axis after the other
+        np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6, atol=1e-6)
