@@ -495,12 +495,10 @@ def _avg_sum_windows(xp, k, s, out):
 def _avg_forward(x, meta):
     shape, k, s, p, out, div = meta
     extent = tuple((o - 1) * ss + kk for o, ss, kk in zip(out, s, k))
-    if all(kk == ss for kk, ss in zip(k, s)) and not any(p) and all(
-            e <= n for e, n in zip(extent, shape[2:])):
-        # non-overlapping windows: a reshape and one reduction
-        crop = x[(Ellipsis,) + tuple(slice(0, e) for e in extent)]
-        rs = x.shape[:2] + sum(((o, kk) for o, kk in zip(out, k)), ())
-        acc = crop.reshape(rs).sum(axis=tuple(3 + 2 * i for i in range(len(k))))
+    if not any(p) and all(e <= n for e, n in zip(extent, shape[2:])):
+        # the windows lie inside x: their strided slices added in window order (torch's order
+        # within a window); a reshape summed over its two length-2 axes took 15x as long
+        acc = _avg_sum_windows(x, k, s, out)
     else:
         acc = _avg_sum_windows(_padded(x, p, extent, 0), k, s, out)
     acc /= div

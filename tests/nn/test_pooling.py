@@ -183,3 +183,14 @@ def test_unpool_size_error():
         return m.nn.functional.max_unpool2d(*m.nn.functional.max_pool2d(x, 2, return_indices=True),
                                             2, output_size=(3, 3))
     _check_err(lambda: f(torch), lambda: f(ember), ValueError)
+
+
+@pytest.mark.parametrize('k,s', [(2, 2), (3, 3), (3, 2), (2, 1), ((2, 3), (2, 1))])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_avg_pool_windows_inside_the_input_match_torch_bits(k, s, dtype):
+    # no padding: the windows' strided slices are added in window order, as torch adds a
+    # window's values, then divided: the same bits
+    x = np.random.default_rng(3).standard_normal((4, 5, 13, 12)).astype(dtype)
+    got = ember.nn.functional.avg_pool2d(ember.from_numpy(x.copy()), k, s).numpy()
+    want = TF.avg_pool2d(torch.from_numpy(x.copy()), k, s).numpy()
+    np.testing.assert_array_equal(got, want)
