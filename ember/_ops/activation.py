@@ -16,7 +16,7 @@ from .._tensor import _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT, derivative
 from ._util import _write_inplace, _legacy, _arr, _nograph, _drop, _keep, _act_c
-from .elementwise import relu as _relu, sigmoid, tanh, _np_sigmoid, _special
+from .elementwise import relu as _relu, sigmoid, tanh, _np_sigmoid, _special, _RELU_KERNEL_MIN
 from .reduce import softmax, log_softmax
 from .shape import cat
 from ._autocast import autocast
@@ -97,16 +97,44 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+_LEAKY_KERNELS = {np.dtype(np.float32): ('ember_leaky_relu_backward_f32', 'f32'),
+                  np.dtype(np.float64): ('ember_leaky_relu_backward_f64', 'f64')}
+for _name, _t in _LEAKY_KERNELS.values():
+    _kernels.declare(_name, None, 'i64', 'p', 'p', _t, 'p')
+
+
 def _leaky_relu_backward(grad, x, negative_slope):
     """x: the input, or the output for the in-place variant (the same sign)."""
     if _nograph():
-        g = grad._data
-        return _wrap(np.where(x._data > 0, g, g * _act_c(negative_slope, g)))
+        g, xd = grad._data, x._data
+        slope = _act_c(negative_slope, g)
+        kernel = _LEAKY_KERNELS.get(g.dtype)
+        if kernel is not None and g.size >= _RELU_KERNEL_MIN and xd.dtype == g.dtype and \
+                xd.shape == g.shape and g.flags.c_contiguous and xd.flags.c_contiguous:
+            fn = _kernels.get(kernel[0])
+            if fn is not None:
+                out = np.empty_like(g)
+                fn(g.size, _kernels.addr(g), _kernels.addr(xd), float(slope), _kernels.addr(out))
+                return _wrap(out)
+        return _wrap(np.where(xd > 0, g, g * slope))
     return grad.where(x > 0, grad * negative_slope)
 
 
 LeakyReluBackward0 = derivative('LeakyReluBackward0')(_leaky_relu_backward)
-LeakyReluBackward1 = derivative('LeakyReluBackward1')(_leaky_relu_backward)
+
+
+@derivative
+def LeakyReluBackward1(grad, x, negative_slope):
+    # the in-place forward saved its output, whose sign gives the input's only for a
+    # non-negative slope: torch's forward runs, its backward refuses
+    if negative_slope < 0:
+        raise RuntimeError(
+            "In-place leakyReLu backward calculation is triggered with a negative slope "
+            "which is not supported. This is caused by calling in-place forward "
+            "function with a negative slope, please call out-of-place version instead. "
+            "File an issue at https://github.com/pytorch/pytorch if you do require "
+            "supporting in-place leakRelu backward calculation with negative slope")
+    return _leaky_relu_backward(grad, x, negative_slope)
 
 
 def _leaky(input, negative_slope, inplace=False):
@@ -130,13 +158,6 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x if x > 0 else negative_slope * x."""
     if inplace:
         if _State.enabled and input._requires_grad:
-            if negative_slope < 0:
-                raise RuntimeError(
-                    "In-place leakyReLu backward calculation is triggered with a negative slope "
-                    "which is not supported. This is caused by calling in-place forward "
-                    "function with a negative slope, please call out-of-place version instead. "
-                    "File an issue at https://github.com/pytorch/pytorch if you do require "
-                    "supporting in-place leakRelu backward calculation with negative slope")
             return _write_inplace(input, _leaky(input, negative_slope, True))
         return _inplace(input, _leaky, negative_slope)
     return _leaky(input, negative_slope)

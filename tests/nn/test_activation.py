@@ -366,3 +366,29 @@ def test_leaky_relu_slopes_and_special_values(slope, dtype):
     ty.backward(torch.from_numpy(g))
     ey.backward(ember.from_numpy(g))
     np.testing.assert_array_equal(to_np(ex.grad), to_np(tx.grad))
+
+
+@pytest.mark.parametrize('slope', [0.01, 0.2, 0.0, 1.5, -0.3])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+@pytest.mark.parametrize('inplace', [False, True])
+def test_leaky_relu_gradient_kernel_bits(slope, dtype, inplace, kernel_path, took):
+    # from 16K elements the gradient is one compiled pass (src/activation.c), on the NumPy
+    # path np.where: torch's bits on both, special values included
+    from ember._ops import activation
+    x = np.random.RandomState(5).randn(4, 64, 80).astype(dtype)
+    x.flat[:6] = [np.nan, np.inf, -np.inf, 0.0, -0.0, -1e-30]
+    g = np.random.RandomState(6).randn(*x.shape).astype(dtype)
+    grads = []
+    for lib, F in ((torch, TF), (ember, EF)):
+        xt = lib.from_numpy(x.copy()).requires_grad_()
+        y = F.leaky_relu(xt * 1, slope, inplace=inplace)
+        if inplace and slope < 0:   # torch refuses this backward; so does ember
+            with pytest.raises(RuntimeError, match='negative slope which is not supported'):
+                y.backward(lib.from_numpy(g.copy()))
+            continue
+        y.backward(lib.from_numpy(g.copy()))
+        grads.append(to_np(xt.grad))
+    if grads:
+        np.testing.assert_array_equal(grads[1], grads[0])
+    fn = activation._LEAKY_KERNELS[np.dtype(dtype)][0]
+    assert ember._kernels.get(fn) is not None or kernel_path == 'numpy'

@@ -39,6 +39,18 @@ static inline float pick(int c, float a, float b)
     return float_of((bits_of(a) & k) | (bits_of(b) & ~k));
 }
 
+/* pick for doubles */
+static inline double pick_d(int c, double a, double b)
+{
+    const int64_t k = -(int64_t)c;
+    int64_t ia, ib;
+    memcpy(&ia, &a, 8);
+    memcpy(&ib, &b, 8);
+    ia = (ia & k) | (ib & ~k);
+    memcpy(&a, &ia, 8);
+    return a;
+}
+
 /* layout.c, also called from gemm.c */
 void ember_depth_to_space_f32(int64_t n, int64_t C, int64_t H, int64_t W, int64_t sh,
                               int64_t sw, const float *cols, const float *bias, float *y);
