@@ -1,0 +1,70 @@
+"""Reductions on their direct NumPy paths against torch and against what they replaced.
+
+argmax/argmin along a dim compute the indices alone (no values, no node): torch's indices on
+ties and NaN (the first NaN wins), its refusals of complex and bool. mean, var and std call
+np.add.reduce and divide as np.mean does: np.mean's bits, float16 and complex included.
+"""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember._ops.reduce import _np_mean
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64', 'float16', 'int64', 'uint8'])
+@pytest.mark.parametrize('which', ['argmax', 'argmin'])
+def test_arg_extreme_matches_torch(dtype, which):
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 5, (6, 7, 5)).astype(dtype)   # ties everywhere
+    if dtype.startswith('float'):
+        a[rng.random(a.shape) < 0.1] = np.nan
+    for dim in (None, 0, 1, 2, -1):
+        for keepdim in (False, True):
+            got = getattr(ember.from_numpy(a.copy()), which)(dim=dim, keepdim=keepdim)
+            want = getattr(torch.from_numpy(a.copy()), which)(dim=dim, keepdim=keepdim)
+            assert got.dtype == ember.int64
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize('which', ['argmax', 'argmin'])
+def test_arg_extreme_refusals_match_torch(which):
+    for values, kind in (([1 + 1j, 2 + 0j], 'complex'), ([True, False], 'bool')):
+        for dim in (None, 0):
+            with pytest.raises(RuntimeError) as e:
+                getattr(ember.tensor(values), which)(dim=dim)
+            with pytest.raises(RuntimeError) as t:
+                getattr(torch.tensor(values), which)(dim=dim)
+            assert str(e.value) == str(t.value) == f'{which}(): does not support {kind} input'
+    # a 0-d tensor along dim 0: index 0
+    assert ember.tensor(3.).argmax(0).item() == torch.tensor(3.).argmax(0).item() == 0
+
+
+@pytest.mark.parametrize('dtype', ['float16', 'float32', 'float64', 'complex64', 'complex128'])
+@pytest.mark.parametrize('shape', [(7, 33, 5), (1000,), (3, 1)])
+def test_np_mean_has_np_means_bits(dtype, shape):
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal(shape) * 100).astype(dtype)
+    if dtype.startswith('complex'):
+        a = a + 1j * (rng.standard_normal(shape) * 3).astype(dtype)
+    axes_list = [None, (0,), (a.ndim - 1,), tuple(range(a.ndim))]
+    for axes in axes_list:
+        for keepdim in (False, True):
+            n = a.size if axes is None else int(np.prod([a.shape[i] for i in axes]))
+            want = np.asarray(np.mean(a, axis=axes, keepdims=keepdim))
+            got = np.asarray(_np_mean(a, axes, keepdim, n))
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_mean_var_std_match_torch(dtype):
+    a = np.random.default_rng(1).standard_normal((6, 40, 9)).astype(dtype)
+    e, t = ember.from_numpy(a.copy()), torch.from_numpy(a.copy())
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == 'float32' else dict(rtol=1e-12, atol=1e-13)
+    for dim in (None, 0, (1, 2), -1):
+        for name in ('mean', 'var', 'std'):
+            kw = {} if dim is None else {'dim': dim}
+            got, want = getattr(e, name)(**kw), getattr(t, name)(**kw)
+            assert got.dtype == ember.from_numpy(a).dtype and got.shape == want.shape
+            np.testing.assert_allclose(got.numpy(), want.numpy(), **tol)
