@@ -254,18 +254,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if suffix is None:
             invstd = (1.0 / np.sqrt(var + dt.type(eps))).astype(dt, copy=False)
         if running_mean is not None:
-            m = float(momentum)
             rm, rv = running_mean._data, running_var._data
-            rm *= (1 - m)
-            rm += (m * mean).astype(rm.dtype, copy=False)
             if suffix is not None:     # torch's: momentum * unbiased + rv * (1 - momentum)
+                m = float(momentum)
+                rm *= (1 - m)
+                rm += (m * mean).astype(rm.dtype, copy=False)
                 unbiased = var_sum / dt.type(max(cnt - 1, 1))
                 rv[...] = (dt.type(m) * unbiased.astype(np.float64) +
                            (dt.type(1 - m) * rv).astype(np.float64))
             else:
-                unbiased = var * dt.type(cnt / max(cnt - 1, 1))
-                rv *= (1 - m)
-                rv += (m * unbiased).astype(rv.dtype, copy=False)
+                _running_update(rm, rv, mean, var, cnt, momentum)
             _bump(running_mean)
             _bump(running_var)
     else:

@@ -683,23 +683,26 @@ def cat(tensors, dim=0, *, out=None):
     try:
         r = _concatenate(arrays, ax)
     except ValueError:
-        _check_cat_shapes(arrays, ax)  # NumPy refused them: torch's message says why
-        raise
+        problem = _cat_shape_problem(arrays, ax)  # NumPy refused them: torch's message says why
+        if problem is None:
+            raise
+        raise RuntimeError(problem) from None
     sizes = tuple(a.shape[ax] for a in arrays)
     return _out(out, _record(CatBackward0, r, tuple(live), dim=ax, sizes=sizes))
 
 
-def _check_cat_shapes(arrays, ax):
+def _cat_shape_problem(arrays, ax):
+    """torch's message for arrays that cannot be concatenated along ax, or None."""
     ref = arrays[0]
     for i, a in enumerate(arrays):
         if a.ndim != ref.ndim:
-            raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {ref.ndim} and {a.ndim}")
+            return f"Tensors must have same number of dimensions: got {ref.ndim} and {a.ndim}"
         for j in range(ref.ndim):
             if j != ax and a.shape[j] != ref.shape[j]:
-                raise RuntimeError(
-                    f"Sizes of tensors must match except in dimension {ax}. Expected size "
-                    f"{ref.shape[j]} but got size {a.shape[j]} for tensor number {i} in the list.")
+                return (f"Sizes of tensors must match except in dimension {ax}. Expected size "
+                        f"{ref.shape[j]} but got size {a.shape[j]} for tensor number {i} in the "
+                        "list.")
+    return None
 
 
 def _promoted_arrays(tensors):
