@@ -16,7 +16,7 @@ from .._tensor import _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT, derivative
 from ._util import _write_inplace, _legacy, _arr, _nograph, _drop, _keep, _act_c
-from .elementwise import relu as _relu, sigmoid, tanh, _np_sigmoid, _special, _RELU_KERNEL_MIN
+from .elementwise import relu as _relu, sigmoid, tanh, _np_sigmoid, _special, _relu_kernel
 from .reduce import softmax, log_softmax
 from .shape import cat
 from ._autocast import autocast
@@ -97,10 +97,8 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-_LEAKY_KERNELS = {np.dtype(np.float32): ('ember_leaky_relu_backward_f32', 'f32'),
-                  np.dtype(np.float64): ('ember_leaky_relu_backward_f64', 'f64')}
-for _name, _t in _LEAKY_KERNELS.values():
-    _kernels.declare(_name, None, 'i64', 'p', 'p', _t, 'p')
+for _s in ('f32', 'f64'):  # (taken as relu's are: _relu_kernel)
+    _kernels.declare(f'ember_leaky_relu_backward_{_s}', None, 'i64', 'p', 'p', _s, 'p')
 
 
 def _leaky_relu_backward(grad, x, negative_slope):
@@ -108,14 +106,11 @@ def _leaky_relu_backward(grad, x, negative_slope):
     if _nograph():
         g, xd = grad._data, x._data
         slope = _act_c(negative_slope, g)
-        kernel = _LEAKY_KERNELS.get(g.dtype)
-        if kernel is not None and g.size >= _RELU_KERNEL_MIN and xd.dtype == g.dtype and \
-                xd.shape == g.shape and g.flags.c_contiguous and xd.flags.c_contiguous:
-            fn = _kernels.get(kernel[0])
-            if fn is not None:
-                out = np.empty_like(g)
-                fn(g.size, _kernels.addr(g), _kernels.addr(xd), float(slope), _kernels.addr(out))
-                return _wrap(out)
+        fn = _relu_kernel('leaky_relu_backward', g, xd) if xd.shape == g.shape else None
+        if fn is not None:
+            out = np.empty_like(g)
+            fn(g.size, _kernels.addr(g), _kernels.addr(xd), float(slope), _kernels.addr(out))
+            return _wrap(out)
         return _wrap(np.where(xd > 0, g, g * slope))
     return grad.where(x > 0, grad * negative_slope)
 
