@@ -1,7 +1,9 @@
-"""Builds ember's optional compiled kernels (ember/_kernels/src/*.c) into one shared library.
+"""Builds ember's optional compiled kernels (ember/_kernels/src/*.c) into one shared library, and
+its compiled graph recorder (ember/_kernels/cgraph.c, a CPython extension).
 
 Everything else is in pyproject.toml. The extension is optional: without a C compiler the
-install still succeeds and ember runs its NumPy code (`ember._kernels.why_not()` says why).
+install still succeeds and ember runs its NumPy code (`ember._kernels.why_not()` says why), and
+its Python recorder.
 """
 import glob
 
@@ -18,4 +20,7 @@ setup(ext_modules=[Extension(
                         '-pthread'],
     extra_link_args=['-pthread'],
     libraries=['m'],
-    optional=True)])
+    optional=True),
+    # _tensor._wrap, _tensor._alias and autograd.graph._record in C (ember._kernels.cgraph())
+    Extension('ember._kernels._cgraph', sources=['ember/_kernels/cgraph.c'],
+              extra_compile_args=['-O2', '-std=c11'], optional=True)])

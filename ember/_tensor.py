@@ -11,7 +11,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype, _shm, _tensor_str, _torch_function
+from . import _dtype, _kernels, _shm, _tensor_str, _torch_function
 from ._dtype import from_numpy as _dtype_of_np
 from ._values import memory_format, strided
 
@@ -156,7 +156,7 @@ _FIELDS = ('_data', '_requires_grad', '_grad', 'grad_fn', '_output_nr', '_vc', '
            '_grad_acc', '_hooks')
 
 
-def _alias(t):
+def _alias(t, /):
     """A plain tensor over t's array sharing its version counter: no history, no base (a
     saved output, detach()). Spelled out: _wrap would make a counter only to drop it."""
     a = _new(Tensor)
@@ -868,6 +868,23 @@ def _reduce_ex(t, protocol):
 
 
 _tensor_str._TENSOR_CLASSES['Tensor'] = Tensor
+
+def _compiled():
+    """_wrap and _alias compiled (ember._kernels.cgraph()) when they are built, else the Python
+    functions: every op makes its result with _wrap. The Python ones stay as _py_wrap and
+    _py_alias (the tests compare the two)."""
+    c = _kernels.cgraph()
+    if c is None:
+        return _wrap, _alias
+    try:
+        c.bind_tensor(Tensor, _VersionCounter, _FIELDS)
+    except (TypeError, ValueError):  # a build from other sources than these: not used
+        return _wrap, _alias
+    return c.wrap, c.alias
+
+
+_py_wrap, _py_alias = _wrap, _alias
+_wrap, _alias = _compiled()
 
 # Modules that import Tensor themselves: imported last, once everything above exists (the
 # autograd package's modules, the storages).

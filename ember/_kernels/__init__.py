@@ -27,6 +27,7 @@ import threading
 import numpy as np
 
 _ABI = 2                    # ember_kernels_abi() of a library built from these sources
+_CGRAPH_ABI = 1             # _cgraph.ABI of an extension built from cgraph.c
 _SIGNATURES = {}            # name: (restype, argtypes)
 _FUNCTIONS = {}             # name: ctypes function (False: not in the library), on first use
 _STATE = {'lib': None, 'why': None, 'loaded': False, 'on': True, 'forced': False}
@@ -150,6 +151,20 @@ def get(name):
     fn.argtypes = [_ctype(ctypes, t) for t in argtypes]
     _FUNCTIONS[name] = fn
     return fn
+
+
+def cgraph():
+    """The compiled graph recorder (the extension `_cgraph`, built from cgraph.c: _tensor._wrap,
+    _tensor._alias and autograd.graph._record in C), or None when it is not built, stale, or
+    switched off by EMBER_KERNELS=0. Asked once, at import: `disabled()` does not switch it
+    off."""
+    if os.environ.get('EMBER_KERNELS', '1') == '0':
+        return None
+    try:
+        mod = importlib.import_module(__name__ + '._cgraph')
+    except ImportError:
+        return None
+    return mod if getattr(mod, 'ABI', None) == _CGRAPH_ABI else None
 
 
 def simd_lanes():

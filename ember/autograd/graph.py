@@ -20,6 +20,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
+from .. import _kernels
 from .._dtype import from_numpy
 from .._threads import blas_single, blas_restore, map_rows
 from .._torch_function import State as _TF
@@ -1359,3 +1360,19 @@ def _bind_tensor(tensor_module):
     Tensor = tensor_module.Tensor
     _wrap = tensor_module._wrap
     _alias = tensor_module._alias
+
+
+# _record compiled (ember._kernels.cgraph(), bound once _tensor bound its _wrap) when it is
+# built: it records the common case itself and hands every other to the Python _record, which
+# stays as _py_record (the tests compare the two).
+_py_record = _record
+_CGRAPH = _kernels.cgraph()
+if _CGRAPH is not None:
+    try:
+        _CGRAPH.bind_graph(Node, tuple(n for n in Node.__slots__ if n != '__weakref__'),
+                             _State, _Anomaly, AccumulateGrad, _RESULT, _SAVED_HOOKS, _CREATED,
+                             _py_record)
+    except (RuntimeError, TypeError, ValueError):  # not bound by _tensor, or other sources
+        _CGRAPH = None
+    else:
+        _record = _CGRAPH.record
