@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from .. import _dtype, _kernels
+from .._threads import _threads
 from .._tensor import Tensor, _alias, _wrap, tensor_op
 from ..autograd.grad_mode import _State
 from ..autograd import graph as _graph
@@ -70,7 +71,9 @@ def _same_dtype_operator(fn, ufunc):
                     and not (args or kwargs):
                 tok = _NP_ERRSTATE.set(_NP_QUIET)
                 try:
-                    r = ufunc(a, b) if a.size < _ELEMENTWISE_MIN else _by_ranges(ufunc, a, b)
+                    n = a.size
+                    r = _by_ranges(ufunc, a, b) if n >= _ELEMENTWISE_MIN else \
+                        ufunc(a, b) if n < _SPLIT_MIN else _split_binary(ufunc, a, b)
                 except ValueError:
                     r = None  # not broadcastable: fn raises torch's error
                 finally:
@@ -93,6 +96,27 @@ def _same_dtype_operator(fn, ufunc):
     op.__name__ = op.__qualname__ = fn.__name__
     op._refuses_ndarray = True  # _tensor._TensorMeta: no second ndarray check
     return op
+
+
+# elements from which a sum, product or ReLU runs on the kernels' threads (ember_split_run,
+# which keeps them on this one while the pool's threads sleep); torch splits its elementwise
+# loops from 32768 up. Above _ELEMENTWISE_MIN the image ranges of _conv_split take over.
+_SPLIT_MIN = 1 << 15
+_SPLIT_UFUNCS = {np.add: 'add', np.multiply: 'mul'}
+
+
+def _split_binary(ufunc, a, b):
+    """ufunc(a, b) (np.add or np.multiply) for two contiguous float arrays of one shape and
+    dtype, over the kernels' threads; NumPy's ufunc for anything else."""
+    suffix = _RELU_SUFFIX.get(a.dtype)
+    if suffix is not None and a.shape == b.shape and a.flags.c_contiguous and \
+            b.flags.c_contiguous:
+        fn = _kernels.get(f'ember_{_SPLIT_UFUNCS[ufunc]}_split_{suffix}')
+        if fn is not None:
+            out = np.empty(a.shape, a.dtype)
+            fn(a.size, _kernels.addr(a), _kernels.addr(b), _kernels.addr(out), _threads[0])
+            return out
+    return ufunc(a, b)
 
 
 def _by_ranges(ufunc, a, b):
@@ -872,6 +896,12 @@ _RELU_SUFFIX = {np.dtype(np.float32): 'f32', np.dtype(np.float64): 'f64'}
 for _s in _RELU_SUFFIX.values():
     _kernels.declare(f'ember_relu_{_s}', None, 'i64', 'p', 'p')
     _kernels.declare(f'ember_relu_backward_{_s}', None, 'i64', 'p', 'p', 'p')
+    # the same over the kernels' threads (ember_split_run): never called inside a deferred
+    # part (their calls run at once, not recorded)
+    _kernels.declare(f'ember_relu_split_{_s}', 'i64', 'i64', 'p', 'p', 'i64')
+    _kernels.declare(f'ember_relu_backward_split_{_s}', 'i64', 'i64', 'p', 'p', 'p', 'i64')
+    for _op in ('add', 'mul'):
+        _kernels.declare(f'ember_{_op}_split_{_s}', 'i64', 'i64', 'p', 'p', 'p', 'i64')
 
 
 # elements from which the kernel pays: a ctypes call with its pointers costs ~4 us
@@ -900,8 +930,14 @@ def _zero(dt):
     return z
 
 
-def _relu_into(o, d):
-    """o = relu(d) (o may be d)."""
+def _relu_into(o, d, split=False):
+    """o = relu(d) (o may be d); `split`: over the kernels' threads from _SPLIT_MIN elements
+    (not in a deferred part)."""
+    if split and d.size >= _SPLIT_MIN:
+        fn = _relu_kernel('relu_split', d, o)
+        if fn is not None:
+            fn(d.size, _kernels.addr(d), _kernels.addr(o), _threads[0])
+            return o
     fn = _relu_kernel('relu', d, o)
     if fn is None:
         # zero first: np.maximum gives its second operand between equals, so -0.0 stays -0.0
@@ -912,8 +948,13 @@ def _relu_into(o, d):
     return o
 
 
-def _relu_grad_into(o, g, r):
-    """o = where(r <= 0, 0, g)."""
+def _relu_grad_into(o, g, r, split=False):
+    """o = where(r <= 0, 0, g); `split` as _relu_into's."""
+    if split and g.size >= _SPLIT_MIN:
+        fn = _relu_kernel('relu_backward_split', g, r, o)
+        if fn is not None:
+            fn(g.size, _kernels.addr(g), _kernels.addr(r), _kernels.addr(o), _threads[0])
+            return o
     fn = _relu_kernel('relu_backward', g, r, o)
     if fn is None:
         return _select(g, r <= 0, False, out=o)
@@ -929,7 +970,7 @@ def ReluBackward0(grad, result):
         r = None if g.size < _ELEMENTWISE_MIN else map_ranges(_relu_grad_into, g.dtype, g,
                                                               result._data, deferred=True)
         if r is None and g.size >= _RELU_KERNEL_MIN and g.shape == result._data.shape:
-            r = _relu_grad_into(np.empty(g.shape, g.dtype), g, result._data)
+            r = _relu_grad_into(np.empty(g.shape, g.dtype), g, result._data, True)
         if r is not None:
             return _wrap(r)
     return _drop(grad, result._data <= 0)
@@ -946,7 +987,7 @@ def relu(input, inplace=False):
     if r is None:       # (map_ranges: over the image ranges of the convolution before)
         r = _arr(np.maximum(_zero(d.dtype), d)) if d.size < _RELU_KERNEL_MIN or \
             d.dtype.kind != 'f' or d.__class__ is not np.ndarray else \
-            _relu_into(np.empty(d.shape, d.dtype), d)
+            _relu_into(np.empty(d.shape, d.dtype), d, True)
     if _State.enabled and input._requires_grad:
         return _record(ReluBackward0, r, (input,), result=_RESULT)
     return _wrap(r)

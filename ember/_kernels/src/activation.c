@@ -78,6 +78,21 @@ void ember_task_relu_##SUF(const int64_t *a) { ember_relu_##SUF(a[0], TASK_P(1),
 void ember_task_relu_backward_##SUF(const int64_t *a)                                         \
 {                                                                                             \
     ember_relu_backward_##SUF(a[0], TASK_P(1), TASK_P(2), TASK_P(3));                         \
+}                                                                                             \
+                                                                                              \
+int64_t ember_relu_split_##SUF(int64_t n, const T *x, T *y, int64_t parts)                    \
+{                                                                                             \
+    void *const p[2] = {(void *)x, y};                                                        \
+    const int64_t e[2] = {sizeof(T), sizeof(T)};                                              \
+    return ember_split_run(ember_task_relu_##SUF, n, 2, p, e, parts);                         \
+}                                                                                             \
+                                                                                              \
+int64_t ember_relu_backward_split_##SUF(int64_t n, const T *g, const T *r, T *out,            \
+                                        int64_t parts)                                        \
+{                                                                                             \
+    void *const p[3] = {(void *)g, (void *)r, out};                                           \
+    const int64_t e[3] = {sizeof(T), sizeof(T), sizeof(T)};                                   \
+    return ember_split_run(ember_task_relu_backward_##SUF, n, 3, p, e, parts);                \
 }
 
 RELU_KERNELS(float, f32)

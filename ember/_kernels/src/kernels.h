@@ -31,6 +31,16 @@ static inline float float_of(int32_t i) { float f; memcpy(&f, &i, 4); return f; 
 typedef void (*ember_task_fn)(const int64_t *a);
 #define TASK_P(i) ((void *)(intptr_t)a[i])
 
+/* Elementwise kernels split over the pool's threads (ember_split_run, threads.c): a piece
+ * holds at least SPLIT_GRAIN elements (torch splits its elementwise loops from 32768 up), a
+ * split has at most SPLIT_MAX pieces and a task at most SPLIT_MAX_PTRS addresses. */
+#define SPLIT_GRAIN 16384
+#define SPLIT_MAX 8
+#define SPLIT_MAX_PTRS 4
+int64_t ember_split_run(ember_task_fn task, int64_t n, int64_t nptr, void *const *ptrs,
+                        const int64_t *esz, int64_t parts);
+int64_t ember_run_parts(int64_t parts, const int64_t *prog, const int64_t *starts);
+
 /* a if c else b, as a bit select: ?: in a loop is control flow that gcc vectorises for
  * AVX-512 (masks) but not for AVX2 */
 static inline float pick(int c, float a, float b)

@@ -58,6 +58,7 @@ static struct {
     int threads;                    /* pool threads started */
     atomic_int_fast64_t gen;        /* bumped for each run */
     atomic_int sleepers;
+    atomic_int_fast64_t wakes;      /* bumped to wake sleeping threads to spin, without a run */
     atomic_int rest;                /* set: idle threads sleep now instead of spinning */
     atomic_int pending;             /* pool threads not yet done with this run */
     const int64_t *prog;            /* this run's program and part bounds */
@@ -82,11 +83,14 @@ static void *pool_thread(void *arg)
             if (atomic_load(&pool.rest) || ((spins & 255) == 255 && now_ns() - t0 > SPIN_NS)) {
                 pthread_mutex_lock(&pool.mu);
                 atomic_fetch_add(&pool.sleepers, 1);
-                while ((g = atomic_load(&pool.gen)) == seen)
+                const int64_t w = atomic_load(&pool.wakes);
+                while ((g = atomic_load(&pool.gen)) == seen && atomic_load(&pool.wakes) == w)
                     pthread_cond_wait(&pool.cv, &pool.mu);
                 atomic_fetch_sub(&pool.sleepers, 1);
                 pthread_mutex_unlock(&pool.mu);
-                break;
+                if (g != seen)
+                    break;
+                t0 = now_ns();  /* woken to spin (pool_wake): the next split finds it awake */
             }
         }
         seen = g;
@@ -113,16 +117,16 @@ static void pool_after_fork(void)
  * starts[p + 1]], and return 1 at once; the caller then runs part 0 itself (its own program,
  * which it may still be recording meanwhile) with ember_finish_parts. Returns 0, having
  * started nothing, when another run is going on or a thread could not be started. */
-int64_t ember_post_parts(int64_t parts, const int64_t *prog, const int64_t *starts)
+/* Start pool threads until there are `want`; with the busy flag held. 0 when one could not
+ * be started. */
+static int pool_grow(int64_t want)
 {
     static int registered;
-    if (parts < 2 || parts > POOL_MAX + 1 || atomic_flag_test_and_set(&pool.busy))
-        return 0;
     if (!registered) {
         pthread_atfork(NULL, NULL, pool_after_fork);
         registered = 1;
     }
-    while (pool.threads < parts - 1) {
+    while (pool.threads < want) {
         pthread_t t;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
@@ -131,11 +135,20 @@ int64_t ember_post_parts(int64_t parts, const int64_t *prog, const int64_t *star
         pool.born[pool.threads + 1] = atomic_load(&pool.gen);
         int err = pthread_create(&t, &attr, pool_thread, (void *)(intptr_t)(pool.threads + 1));
         pthread_attr_destroy(&attr);
-        if (err) {
-            atomic_flag_clear(&pool.busy);
+        if (err)
             return 0;
-        }
         pool.threads++;
+    }
+    return 1;
+}
+
+int64_t ember_post_parts(int64_t parts, const int64_t *prog, const int64_t *starts)
+{
+    if (parts < 2 || parts > POOL_MAX + 1 || atomic_flag_test_and_set(&pool.busy))
+        return 0;
+    if (!pool_grow(parts - 1)) {
+        atomic_flag_clear(&pool.busy);
+        return 0;
     }
     pool.prog = prog;
     pool.starts = starts;
@@ -183,8 +196,35 @@ int64_t ember_run_parts(int64_t parts, const int64_t *prog, const int64_t *start
  * which need the cores the spinning threads hold. */
 void ember_pool_rest(void) { atomic_store(&pool.rest, 1); }
 
+/* Whether `parts - 1` pool threads are spinning, so that a run starts on them within a
+ * microsecond; otherwise wake (or start) them to spin, for the splits that follow, and say no:
+ * a wake from sleep costs 25-100 us on a virtual machine, more than a small split saves. */
+static int pool_awake(int64_t parts)
+{
+    if (pool.threads >= parts - 1 && atomic_load(&pool.sleepers) == 0 &&
+        !atomic_load(&pool.rest))
+        return 1;
+    if (atomic_flag_test_and_set(&pool.busy))
+        return 0;
+    atomic_store(&pool.rest, 0);
+    if (pool_grow(parts - 1) && atomic_load(&pool.sleepers)) {
+        pthread_mutex_lock(&pool.mu);
+        atomic_fetch_add(&pool.wakes, 1);
+        pthread_cond_broadcast(&pool.cv);
+        pthread_mutex_unlock(&pool.mu);
+    }
+    atomic_flag_clear(&pool.busy);
+    return 0;
+}
+
 #else
 void ember_pool_rest(void) {}
+
+static int pool_awake(int64_t parts)
+{
+    (void)parts;
+    return 0;
+}
 
 int64_t ember_post_parts(int64_t parts, const int64_t *prog, const int64_t *starts)
 {
@@ -200,3 +240,41 @@ int64_t ember_run_parts(int64_t parts, const int64_t *prog, const int64_t *start
     return 0;
 }
 #endif
+
+/* An elementwise kernel's task over [0, n) in `parts` pieces at once (the pool's threads
+ * running all but the first) when the pieces are long enough and the pool's threads are
+ * spinning, else in one piece here: the result is the same either way. The task's slots are
+ * n and then `nptr` addresses, each advanced by lo * esz[i] bytes for the piece starting at
+ * element lo. Returns the pieces run on the pool's threads. */
+int64_t ember_split_run(ember_task_fn task, int64_t n, int64_t nptr, void *const *ptrs,
+                        const int64_t *esz, int64_t parts)
+{
+    int64_t prog[SPLIT_MAX * (3 + SPLIT_MAX_PTRS)], starts[SPLIT_MAX + 1];
+    if (parts > n / SPLIT_GRAIN)
+        parts = n / SPLIT_GRAIN;
+    if (parts > SPLIT_MAX)
+        parts = SPLIT_MAX;
+    if (nptr > SPLIT_MAX_PTRS)
+        return -1;      /* nothing ran: more addresses than a piece's slots hold */
+    if (parts < 2 || !pool_awake(parts)) {
+        prog[0] = n;
+        for (int64_t i = 0; i < nptr; i++)
+            prog[1 + i] = (int64_t)(intptr_t)ptrs[i];
+        task(prog);
+        return 0;
+    }
+    int64_t k = 0;
+    for (int64_t p = 0; p < parts; p++) {
+        /* pieces start on a multiple of 16 elements: whole vectors, whole cache lines */
+        const int64_t lo = p ? (n * p / parts) & ~(int64_t)15 : 0;
+        const int64_t hi = p + 1 < parts ? (n * (p + 1) / parts) & ~(int64_t)15 : n;
+        starts[p] = k;
+        prog[k++] = (int64_t)(intptr_t)task;
+        prog[k++] = 1 + nptr;
+        prog[k++] = hi - lo;
+        for (int64_t i = 0; i < nptr; i++)
+            prog[k++] = (int64_t)(intptr_t)ptrs[i] + lo * esz[i];
+    }
+    starts[parts] = k;
+    return ember_run_parts(parts, prog, starts);
+}
