@@ -167,10 +167,20 @@ def _alias(t, /):
 
 def _view_of(base, data):
     """A tensor sharing `base`'s memory (and version counter) without autograd history."""
-    t = _wrap(data)
-    t._vc = base._vc
-    t._base = base if base._base is None else base._base
-    return t
+    return _link_view(_wrap(data), base)
+
+
+def _link_view(out, base):
+    """Make `out` a view of `base`: the same version counter, base's base. As in torch, a view
+    made with grad mode off of a tensor that requires grad requires grad too, and it (and any
+    view of it) refuses an in-place change with grad mode on (CreationMeta::NO_GRAD_MODE; see
+    _ops/_util._check_inplace)."""
+    out._vc = base._vc
+    out._base = base if base._base is None else base._base
+    if base._no_grad_view or (base._requires_grad and not _State.enabled):
+        out._requires_grad = True
+        out._no_grad_view = True
+    return out
 
 
 class _TensorMeta(type):
@@ -237,6 +247,7 @@ def _cast_method(name, dtype_name):
 class Tensor(metaclass=_TensorMeta):
     """A multi-dimensional array with reverse-mode automatic differentiation."""
     __slots__ = _FIELDS + ('__dict__', '__weakref__')
+    _no_grad_view = False  # _link_view: a view made without grad mode of one requiring grad
     # As torch's Tensor: no __array_ufunc__, so a NumPy ufunc converts through __array__ and
     # wraps its result back (__array_wrap__), while the high priority makes ndarray and NumPy
     # scalar operators defer to Tensor's reflected ones.

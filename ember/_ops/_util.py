@@ -584,10 +584,25 @@ def _legacy(np_dtype):
             'bfloat16': 'BFloat16'}.get(np_dtype.name, np_dtype.name)
 
 
-def _check_inplace(self):
-    """torch refuses in-place changes to leaves that require grad (while grad mode is on)."""
+def _check_inplace(self, view_op=None):
+    """torch refuses in-place changes to leaves that require grad (while grad mode is on), and
+    to views made without grad mode (_tensor._link_view). `view_op`: the view that the change
+    is made through, as torch names it (Select for `t[0] = v`)."""
     if not (_State.enabled and self._requires_grad):
         return
+    if self._no_grad_view:
+        fn = self.grad_fn
+        if view_op is None and fn is not None:
+            view_op = fn.name().rsplit('Backward', 1)[0]
+        what = 'A view was created' if view_op is None else (
+            f"Output {self._output_nr if fn is not None else 0} of {view_op} is a view of a "
+            "view which was created")
+        raise RuntimeError(
+            f"{what} in no_grad mode and is being modified inplace with grad mode enabled. "
+            "Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+            "clarify your code by moving both the view and the inplace either both inside the "
+            "no_grad block (if you don't want the inplace to be tracked) or both outside (if "
+            "you want the inplace to be tracked).")
     base = self._base
     # as torch's check_inplace: a view that requires grad, of a leaf (whether or not the base
     # requires grad: `base.view(...).requires_grad_()` is refused too)

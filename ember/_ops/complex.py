@@ -9,6 +9,7 @@ torch marks conj lazily (a conj bit); ember conjugates at once, which gives the 
 import numpy as np
 
 from .. import _dtype
+from .._tensor import _link_view
 from ..autograd.graph import _record, _RESULT, derivative
 from ._util import _out, _legacy, _bcast_errors, _zeros
 
@@ -21,9 +22,7 @@ def _is_complex(t):
 
 
 def _viewing(out, input):
-    out._vc = input._vc
-    out._base = input if input._base is None else input._base
-    return out
+    return _link_view(out, input)
 
 
 @derivative

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype
 from .. import _storage as _storage_module
 from .._storage import TypedStorage
-from .._tensor import Tensor, _wrap, _wrap_dim, _register_methods
+from .._tensor import Tensor, _link_view, _wrap, _wrap_dim, _register_methods
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _sum_to, _Handle, derivative
 from .complex import real, imag
@@ -363,9 +363,7 @@ def _unfold(self, dimension, size, step):
     strides = d.strides[:ax] + (d.strides[ax] * step,) + d.strides[ax + 1:] + (d.strides[ax],)
     r = np.lib.stride_tricks.as_strided(d, shape, strides, writeable=False)
     out = _record(UnfoldBackward0, r, (self,), shape=d.shape, dim=ax, size=size, step=step)
-    out._vc = self._vc
-    out._base = self if self._base is None else self._base
-    return out
+    return _link_view(out, self)
 
 
 @derivative

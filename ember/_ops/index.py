@@ -4,7 +4,7 @@ import re
 import numpy as np
 
 from .. import _dtype, _kernels
-from .._tensor import Tensor, _wrap, _wrap_dim, _view_of, tensor_op
+from .._tensor import Tensor, _link_view, _wrap, _wrap_dim, _view_of, tensor_op
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
 from ._util import (_bcast_errors, _fill_out, _embed_slice, _is_basic, _np_compat, _arr,
@@ -130,10 +130,7 @@ def _getitem(self, idx):
             r = _writeable_view(r)
         if not (self._requires_grad and _State.enabled):
             return _view_of(self, r)  # no graph: skip building _record's arguments
-        out = _record(SelectBackward0, r, (self,), shape=d.shape, idx=idx)
-        out._vc = self._vc
-        out._base = self if self._base is None else self._base
-        return out
+        return _link_view(_record(SelectBackward0, r, (self,), shape=d.shape, idx=idx), self)
     nidx, basic = _convert_index(idx, d.ndim)
     try:
         r = d[nidx + (Ellipsis,)] if basic and Ellipsis not in nidx else d[nidx]
@@ -151,10 +148,35 @@ def _getitem(self, idx):
         out = _record(op, _arr(r) if not isinstance(r, np.ndarray) else r, (self,),
                       shape=d.shape, idx=nidx)
         if isinstance(r, np.ndarray) and np.shares_memory(r, d) if r.size else False:
-            out._vc = self._vc
-            out._base = self if self._base is None else self._base
+            _link_view(out, self)
         return out
     return _record(IndexBackward0, _arr(r), (self,), shape=d.shape, idx=nidx)
+
+
+def _setitem_view_op(idx, ndim, shape):
+    """The last view torch's `t[idx] = v` takes of t before writing (its applySlicing: Select
+    for an int, Slice for a slice that is not the whole dim, Unsqueeze for None), or None: the
+    name its refusal of a no-grad view gives."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    used = sum(getattr(i, 'ndim', 1) if getattr(i, 'dtype', None) in (bool, np.bool_) or (
+        isinstance(i, Tensor) and i.dtype is _dtype.bool) else 1
+        for i in items if i is not None and i is not Ellipsis)
+    name, dim = None, 0
+    for i in items:
+        if i is Ellipsis:
+            dim += max(ndim - used, 0)
+        elif i is None:
+            name = 'Unsqueeze'
+        elif isinstance(i, slice):
+            if dim < ndim and i.indices(shape[dim]) != (0, shape[dim], 1):
+                name = 'Slice'
+            dim += 1
+        elif isinstance(i, (int, np.integer)) and not isinstance(i, bool):
+            name = 'Select'
+            dim += 1
+        else:  # an index tensor or list: written through index_put_, no view
+            dim += 1
+    return name
 
 
 def _empty_gather(d, nidx):
@@ -289,7 +311,7 @@ def _setitem(self, idx, value):
             raise RuntimeError(_setitem_shape_msg(d, nidx, v)) from None
         self._vc.value += 1
         return
-    _check_inplace(self)
+    _check_inplace(self, _setitem_view_op(idx, d.ndim, d.shape) if self._no_grad_view else None)
     new = d.copy()
     try:
         new[nidx] = v

@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import _dtype
 from .._threads import map_rows
-from .._tensor import Tensor, Size, _wrap, _wrap_dim, _view_of, tensor_op, _register_methods
+from .._tensor import (Tensor, Size, _link_view, _wrap, _wrap_dim, _view_of, tensor_op,
+                       _register_methods)
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, derivative
 from .complex import view_as_real, view_as_complex
@@ -45,9 +46,7 @@ def _axis_alias(fn):
 def _viewing(out, input):
     """Make `out` (a recorded view op's result) a view of `input`: shared version counter
     and base."""
-    out._vc = input._vc
-    out._base = input if input._base is None else input._base
-    return out
+    return _link_view(out, input)
 
 
 def _infer_shape(shape, numel):

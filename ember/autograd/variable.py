@@ -1,7 +1,7 @@
 """torch.autograd.variable: the legacy Variable wrapper."""
 import warnings
 
-from .._tensor import Tensor, _view_of
+from .._tensor import Tensor, _wrap
 from .._ops.creation import empty
 
 __all__ = ['Variable']
@@ -28,7 +28,7 @@ class Variable(metaclass=_VariableMeta):
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f'Variable data has to be a tensor, but got {type(data).__name__}')
-        out = _view_of(data, data._data.view())
-        out._base = None  # a leaf of its own, sharing memory (as detach)
+        out = _wrap(data._data.view())  # a leaf of its own, sharing memory (as detach)
+        out._vc = data._vc
         return out.requires_grad_(bool(requires_grad))
 
