@@ -240,6 +240,9 @@ _GEMM_NAMES = {np.dtype(np.float32): ('ember_gemm_f32', 'scipy_cblas_sgemm64_', 
                np.dtype(np.float64): ('ember_gemm_f64', 'scipy_cblas_dgemm64_', 'cblas_dgemm64_')}
 for _k in _GEMM_NAMES.values():
     _kernels.declare(_k[0], None, *['i64'] * 7, 'p', 'i64', 'p', 'i64', 'p', 'i64')
+    # the whole split in one call (src/gemm.c): how 0 rows, 1 columns, 2 along k
+    _kernels.declare(_k[0].replace('gemm', 'gemm_split'), None, *['i64'] * 7, 'p', 'i64', 'p',
+                     'i64', 'p', 'i64', 'i64', 'i64', 'p')
 # split by k when k is at least this many times both m and n (_gemm_split_k)
 _SPLIT_K_RATIO = 4
 _CBLAS = {}     # dtype: (address of the cblas GEMM, of openblas_set_num_threads_local) or None
@@ -291,26 +294,43 @@ def _gemm_split(a, b, m, n):
         return None
     gemm, local = blas
     name, k, isz = _GEMM_NAMES[a.dtype][0], a.shape[1], a.itemsize
+    # along k when it is long (_gemm_split_k), else by rows when there are more rows than
+    # columns (as _split_matmul), else by columns
+    how = 2 if k >= _SPLIT_K_RATIO * max(m, n) and k >= 64 * t else \
+        0 if m >= 16 * t and (m >= n or n < 16 * t) else 1 if n >= 16 * t else None
+    if how is None:
+        return None
     out = np.empty((m, n), a.dtype)
     pa, pb, pc = _kernels.addr(a), _kernels.addr(b), _kernels.addr(out)
-    if k >= _SPLIT_K_RATIO * max(m, n) and k >= 64 * t:
+    if how == 2:
         return _gemm_split_k(name, blas, (pa, ta, lda), (pb, tb, ldb), out, k, t)
-    # rows when there are more rows than columns (as _split_matmul)
-    if m >= 16 * t and (m >= n or n < 16 * t):
+    if _gemm_whole(name, (gemm, local, ta, tb, m, n, k, pa, lda, pb, ldb, pc, n), t, how):
+        return out
+    if how == 0:
         def part(lo, hi):
             _kernels.get(name)(gemm, local, ta, tb, hi - lo, n, k, pa + lo * a.strides[0], lda,
                                pb, ldb, pc + lo * n * isz, n)
         parts = _bounds(m, t)
-    elif n >= 16 * t:
+    else:
         def part(lo, hi):
             _kernels.get(name)(gemm, local, ta, tb, m, hi - lo, k, pa, lda,
                                pb + lo * b.strides[1], ldb, pc + lo * isz, n)
         parts = _bounds(n, t)
-    else:
-        return None
     # (on Python threads if the kernels' threads are taken: each part calls the shim itself)
     run_parallel(part, parts, deferred=True)
     return out
+
+
+def _gemm_whole(name, args, parts, how, scratch=None):
+    """A split product's pieces made and run in C in one call (ember_gemm_split_*, src/gemm.c;
+    ~15 us less than recording them, run_deferred): `args` the GEMM shim's, `how` 0 rows,
+    1 columns, 2 along k (into `scratch`, added in order, as _gemm_split_k's NumPy adds).
+    False when that kernel is unavailable: nothing ran."""
+    whole = _kernels.get_split(name.replace('gemm', 'gemm_split'))
+    if whole is None:
+        return False
+    whole(*args, parts, how, None if scratch is None else _kernels.addr(scratch))
+    return True
 
 
 def _gemm_split_k(name, blas, a, b, out, k, t):
@@ -323,6 +343,9 @@ def _gemm_split_k(name, blas, a, b, out, k, t):
     (m, n), isz = out.shape, out.itemsize
     gemm, local = blas
     sums = np.empty((t - 1, m, n), out.dtype)
+    if _gemm_whole(name, (gemm, local, ta, tb, m, n, k, pa, lda, pb, ldb, _kernels.addr(out), n),
+                   t, 2, sums):
+        return out
     dest = [_kernels.addr(out)] + [_kernels.addr(sums) + j * m * n * isz for j in range(t - 1)]
     step_a = isz if ta == 111 else lda * isz    # the next column of a, row of b
     step_b = ldb * isz if tb == 111 else isz

@@ -35,7 +35,16 @@ def split_all(monkeypatch, two_threads, count_splits):
     monkeypatch.setattr(_threads, '_SPLIT_MIN', 0)
     monkeypatch.setattr(_threads, '_GEMM_SPLIT_MIN', 0)
     monkeypatch.setattr(_threads, '_BLAS_THREADED', 0)
-    return count_splits(_threads)
+    calls = count_splits(_threads)
+    whole = _threads._gemm_whole
+
+    def counted(name, args, parts, how, scratch=None):  # a split made and run in C
+        ran = whole(name, args, parts, how, scratch)
+        if ran:
+            calls.append(parts)
+        return ran
+    monkeypatch.setattr(_threads, '_gemm_whole', counted)
+    return calls
 
 
 def _pair(arrays, dt):
@@ -584,3 +593,31 @@ def test_copies_split_as_torch(dt, split_all, monkeypatch):
             del split_all[:]
             assert_same_values_and_grads(op, op, [x], dt)
             assert bool(split_all) == (floor == 0)
+
+
+@pytest.mark.parametrize('dt', [np.float32, np.float64])
+@pytest.mark.parametrize('mkn', [(64, 1000, 100), (100, 64, 1000), (300, 50, 40), (40, 50, 300),
+                                 (9, 257, 3), (33, 70, 33)])
+@pytest.mark.parametrize('layout', ['plain', 'a transposed', 'b transposed'])
+def test_split_gemm_in_one_call_has_the_recorded_splits_bits(mkn, layout, dt, split_all,
+                                                            monkeypatch):
+    """The pieces made and run in C (_gemm_whole) are the recorded pieces (run_deferred),
+    exactly: rows, columns or k, and the pieces of k added in the same order."""
+    if not _kernels.available() or _threads._cblas(np.dtype(dt)) is None:
+        pytest.skip('no compiled kernels or no 64-bit-integer cblas GEMM')
+    m, k, n = mkn
+    a = RNG.standard_normal((m, k)).astype(dt)
+    b = RNG.standard_normal((k, n)).astype(dt)
+    if layout == 'a transposed':
+        a = np.ascontiguousarray(a.T).T
+    elif layout == 'b transposed':
+        b = np.ascontiguousarray(b.T).T
+    whole = _threads._gemm_split(a, b, m, n)
+    assert split_all == [2]
+    monkeypatch.setattr(_threads, '_gemm_whole', lambda *args: False)
+    recorded = _threads._gemm_split(a, b, m, n)
+    assert split_all == [2, 2]
+    assert whole.tobytes() == recorded.tobytes()
+    tol = dict(rtol=1e-4, atol=1e-3) if dt == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(whole, a @ b, **tol)
+

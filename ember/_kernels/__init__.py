@@ -330,6 +330,18 @@ def run_deferred(fn, parts):
     return results
 
 
+def get_split(name):
+    """A kernel that splits its work over the library's threads itself (ember_split_run's
+    elementwise kernels, the split GEMM): get(name), but None while a deferred part records
+    (such a call would run at once, not be recorded). Its use counts as the pool's (rest())."""
+    if getattr(_RECORDING, 'prog', None) is not None:
+        return None
+    fn = get(name)
+    if fn is not None:
+        _STATE['pool_used'] = True
+    return fn
+
+
 def rest():
     """Send the library's idle threads to sleep now rather than after their spin: a split over
     Python threads is starting, and its threads need the cores they would hold."""

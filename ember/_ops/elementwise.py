@@ -111,7 +111,7 @@ def _split_binary(ufunc, a, b):
     suffix = _RELU_SUFFIX.get(a.dtype)
     if suffix is not None and a.shape == b.shape and a.flags.c_contiguous and \
             b.flags.c_contiguous:
-        fn = _kernels.get(f'ember_{_SPLIT_UFUNCS[ufunc]}_split_{suffix}')
+        fn = _kernels.get_split(f'ember_{_SPLIT_UFUNCS[ufunc]}_split_{suffix}')
         if fn is not None:
             out = np.empty(a.shape, a.dtype)
             fn(a.size, _kernels.addr(a), _kernels.addr(b), _kernels.addr(out), _threads[0])
@@ -908,15 +908,15 @@ for _s in _RELU_SUFFIX.values():
 _RELU_KERNEL_MIN = 1 << 14
 
 
-def _relu_kernel(name, *arrays):
+def _relu_kernel(name, *arrays, split=False):
     """The kernel ember_<name>_<suffix> when every array is a C-contiguous one of the first's
-    float dtype, large enough, else None."""
+    float dtype, large enough, else None (`split`: a kernel that splits itself, get_split)."""
     dt = arrays[0].dtype
     suffix = _RELU_SUFFIX.get(dt)
     if suffix is None or arrays[0].size < _RELU_KERNEL_MIN or not all(
             a.dtype == dt and a.flags.c_contiguous for a in arrays):
         return None
-    return _kernels.get(f'ember_{name}_{suffix}')
+    return (_kernels.get_split if split else _kernels.get)(f'ember_{name}_{suffix}')
 
 
 _ZEROS = {}
@@ -934,7 +934,7 @@ def _relu_into(o, d, split=False):
     """o = relu(d) (o may be d); `split`: over the kernels' threads from _SPLIT_MIN elements
     (not in a deferred part)."""
     if split and d.size >= _SPLIT_MIN:
-        fn = _relu_kernel('relu_split', d, o)
+        fn = _relu_kernel('relu_split', d, o, split=True)
         if fn is not None:
             fn(d.size, _kernels.addr(d), _kernels.addr(o), _threads[0])
             return o
@@ -951,7 +951,7 @@ def _relu_into(o, d, split=False):
 def _relu_grad_into(o, g, r, split=False):
     """o = where(r <= 0, 0, g); `split` as _relu_into's."""
     if split and g.size >= _SPLIT_MIN:
-        fn = _relu_kernel('relu_backward_split', g, r, o)
+        fn = _relu_kernel('relu_backward_split', g, r, o, split=True)
         if fn is not None:
             fn(g.size, _kernels.addr(g), _kernels.addr(r), _kernels.addr(o), _threads[0])
             return o
