@@ -68,3 +68,59 @@ def test_mean_var_std_match_torch(dtype):
             got, want = getattr(e, name)(**kw), getattr(t, name)(**kw)
             assert got.dtype == ember.from_numpy(a).dtype and got.shape == want.shape
             np.testing.assert_allclose(got.numpy(), want.numpy(), **tol)
+
+
+# ---- the sum of a whole contiguous float array in C (src/reduce.c), split or not ------------
+
+SUM_SIZES = [32767, 32768, 40_000 + 3, 64_000, 131_072 + 5, 1_000_003]
+
+
+@pytest.mark.parametrize('n', SUM_SIZES)
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('compiled', [True, False])
+@pytest.mark.parametrize('threads', [1, 2, 4])
+def test_whole_sum_and_mean_have_numpys_bits(n, dtype, compiled, threads):
+    from ember import _kernels
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(n).astype(dtype) * rng.choice([1e-3, 1.0, 1e3], n).astype(dtype)
+    was = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        with _kernels.forced() if compiled else _kernels.disabled():
+            for _ in range(3):  # the first call may find the pool asleep: then all on one thread
+                t = ember.from_numpy(a.reshape(-1, 1) if n % 2 else a.reshape(2, -1))
+                s, m = t.sum(), t.mean()
+                assert s.numpy().tobytes() == np.add.reduce(a).tobytes()
+                assert m.numpy().tobytes() == np.mean(a).tobytes()
+                assert s.dtype == m.dtype == getattr(ember, dtype)
+    finally:
+        ember.set_num_threads(was)
+    np.testing.assert_allclose(s.numpy(), torch.from_numpy(a).sum().numpy(),
+                               rtol=1e-4 if dtype == 'float32' else 1e-10)
+
+
+@pytest.mark.parametrize('special', ['-0.0', 'inf', '-inf and inf', 'nan'])
+def test_whole_sum_special_values(special):
+    a = np.random.default_rng(3).standard_normal(70_000).astype(np.float32)
+    if special == '-0.0':
+        a[:] = -0.0
+    elif special == 'inf':
+        a[123] = np.inf
+    elif special == '-inf and inf':
+        a[5], a[60_000] = -np.inf, np.inf
+    else:
+        a[40_000] = np.nan
+    with np.errstate(all='ignore'):
+        for _ in range(3):
+            got = ember.from_numpy(a).sum().numpy()
+            assert got.tobytes() == np.add.reduce(a).tobytes()
+    want = torch.from_numpy(a).sum().numpy()
+    np.testing.assert_array_equal(got, want)  # (torch: +0.0 for the zeros too)
+
+
+def test_sum_of_views_and_other_dtypes_stays_numpys():
+    base = np.random.default_rng(4).standard_normal((400, 200)).astype(np.float32)
+    for a in (base[:, ::2], base.T, base.astype(np.float16), base.astype(np.int32)):
+        got = ember.from_numpy(a).sum().numpy()
+        want = np.add.reduce(a, None, np.int64 if a.dtype.kind == 'i' else a.dtype)
+        assert got.tobytes() == np.asarray(want).tobytes()

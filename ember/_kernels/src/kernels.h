@@ -40,6 +40,9 @@ typedef void (*ember_task_fn)(const int64_t *a);
 int64_t ember_split_run(ember_task_fn task, int64_t n, int64_t nptr, void *const *ptrs,
                         const int64_t *esz, int64_t parts);
 int64_t ember_run_parts(int64_t parts, const int64_t *prog, const int64_t *starts);
+/* whether `parts - 1` of the pool's threads spin (a split's pieces start on them at once);
+ * if not, they are woken (or started) to spin for the next call */
+int ember_pool_awake(int64_t parts);
 
 /* a if c else b, as a bit select: ?: in a loop is control flow that gcc vectorises for
  * AVX-512 (masks) but not for AVX2 */

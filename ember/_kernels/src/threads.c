@@ -199,7 +199,7 @@ void ember_pool_rest(void) { atomic_store(&pool.rest, 1); }
 /* Whether `parts - 1` pool threads are spinning, so that a run starts on them within a
  * microsecond; otherwise wake (or start) them to spin, for the splits that follow, and say no:
  * a wake from sleep costs 25-100 us on a virtual machine, more than a small split saves. */
-static int pool_awake(int64_t parts)
+int ember_pool_awake(int64_t parts)
 {
     if (pool.threads >= parts - 1 && atomic_load(&pool.sleepers) == 0 &&
         !atomic_load(&pool.rest))
@@ -220,7 +220,7 @@ static int pool_awake(int64_t parts)
 #else
 void ember_pool_rest(void) {}
 
-static int pool_awake(int64_t parts)
+int ember_pool_awake(int64_t parts)
 {
     (void)parts;
     return 0;
@@ -256,7 +256,7 @@ int64_t ember_split_run(ember_task_fn task, int64_t n, int64_t nptr, void *const
         parts = SPLIT_MAX;
     if (nptr > SPLIT_MAX_PTRS)
         return -1;      /* nothing ran: more addresses than a piece's slots hold */
-    if (parts < 2 || !pool_awake(parts)) {
+    if (parts < 2 || !ember_pool_awake(parts)) {
         prog[0] = n;
         for (int64_t i = 0; i < nptr; i++)
             prog[1 + i] = (int64_t)(intptr_t)ptrs[i];
