@@ -129,7 +129,7 @@ def get(name):
     that return nothing)."""
     if not _STATE['on']:
         return None
-    prog = getattr(_RECORDING, 'prog', None)
+    prog = _RECORDING.prog
     if prog is not None and _SIGNATURES[name][0] is None:   # (a query, as simd_lanes, runs)
         return _recorder(name, prog)
     fn = _FUNCTIONS.get(name)
@@ -231,7 +231,14 @@ def _setting(key, value):
 # memory its calls use must outlive the part's Python: arrays made in the part go to the
 # kernels as arrays ('a' arguments, kept alive until the run), not as addresses.
 
-_RECORDING = threading.local()
+class _Recording(threading.local):
+    # class defaults: every thread reads None until it records (a missing attribute of a
+    # threading.local raises inside getattr, 0.5 us a kernel call)
+    prog = None
+    keep = None
+
+
+_RECORDING = _Recording()
 _TASKS = {}     # kernel name: (address of its task form, slot packers), or False: none
 
 
@@ -287,7 +294,7 @@ def run_deferred(fn, parts):
 
     The library's parts are recorded first and start at once: this thread records part 0
     while they run (a convolution's backward part spends ~0.1 ms in Python)."""
-    if not available() or len(parts) < 2 or getattr(_RECORDING, 'prog', None) is not None:
+    if not available() or len(parts) < 2 or _RECORDING.prog is not None:
         return None
     post, finish, run = (get('ember_post_parts'), get('ember_finish_parts'),
                          get('ember_run_parts'))
@@ -334,7 +341,7 @@ def get_split(name):
     """A kernel that splits its work over the library's threads itself (ember_split_run's
     elementwise kernels, the split GEMM): get(name), but None while a deferred part records
     (such a call would run at once, not be recorded). Its use counts as the pool's (rest())."""
-    if getattr(_RECORDING, 'prog', None) is not None:
+    if _RECORDING.prog is not None:
         return None
     fn = get(name)
     if fn is not None:
@@ -345,7 +352,7 @@ def get_split(name):
 def rest():
     """Send the library's idle threads to sleep now rather than after their spin: a split over
     Python threads is starting, and its threads need the cores they would hold."""
-    if _STATE.get('pool_used') and getattr(_RECORDING, 'prog', None) is None:
+    if _STATE.get('pool_used') and _RECORDING.prog is None:
         # (switched off meanwhile: the threads sleep after their spin anyway)
         fn = _FUNCTIONS.get('ember_pool_rest') or get('ember_pool_rest')
         if fn:
