@@ -102,16 +102,18 @@ def _same_dtype_operator(fn, ufunc):
 # which keeps them on this one while the pool's threads sleep); torch splits its elementwise
 # loops from 32768 up. Above _ELEMENTWISE_MIN the image ranges of _conv_split take over.
 _SPLIT_MIN = 1 << 15
-_SPLIT_UFUNCS = {np.add: 'add', np.multiply: 'mul'}
+_SPLIT_BINARY = {(u, np.dtype(t)): f'ember_{op}_split_{s}' for u, op in
+                 ((np.add, 'add'), (np.multiply, 'mul'))
+                 for t, s in ((np.float32, 'f32'), (np.float64, 'f64'))}
 
 
 def _split_binary(ufunc, a, b):
     """ufunc(a, b) (np.add or np.multiply) for two contiguous float arrays of one shape and
     dtype, over the kernels' threads; NumPy's ufunc for anything else."""
-    suffix = _RELU_SUFFIX.get(a.dtype)
-    if suffix is not None and a.shape == b.shape and a.flags.c_contiguous and \
+    name = _SPLIT_BINARY.get((ufunc, a.dtype))
+    if name is not None and a.shape == b.shape and a.flags.c_contiguous and \
             b.flags.c_contiguous:
-        fn = _kernels.get_split(f'ember_{_SPLIT_UFUNCS[ufunc]}_split_{suffix}')
+        fn = _kernels.get_split(name)
         if fn is not None:
             out = np.empty(a.shape, a.dtype)
             fn(a.size, _kernels.addr(a), _kernels.addr(b), _kernels.addr(out), _threads[0])
