@@ -23,6 +23,8 @@ def _np_compat(fn):
     parser does for every native op (d2l writes `A.sum(axis=0, keepdims=True)`)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        if not kwargs:  # the common call: nothing to rename
+            return fn(*args)
         if 'axis' in kwargs or 'keepdims' in kwargs:
             for np_name, name in _NP_ALIASES.items():
                 if np_name in kwargs:

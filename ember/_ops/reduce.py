@@ -129,7 +129,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if dim is None:
         axes = None
         # the ufunc's own reduce: np.sum adds a Python-level dispatch layer per call
-        r = _sum_all(d, rd)
+        r = _sum_all(d, rd) if d.size >= _SUM_SPLIT_MIN else _arr(_add_reduce(d, None, rd))
         if keepdim:
             r = r.reshape((1,) * d.ndim)
         op = SumBackward0
