@@ -16,7 +16,7 @@ from .._tensor import _wrap
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _RESULT, derivative
 from ._util import _write_inplace, _legacy, _arr, _nograph, _drop, _keep, _act_c
-from .elementwise import relu as _relu, sigmoid, tanh, _np_sigmoid, _special, _relu_kernel
+from .elementwise import relu as _relu, sigmoid, tanh, _np_sigmoid, _special, _float_kernel
 from .reduce import softmax, log_softmax
 from .shape import cat
 from ._autocast import autocast
@@ -97,7 +97,7 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-for _s in ('f32', 'f64'):  # (taken as relu's are: _relu_kernel)
+for _s in ('f32', 'f64'):  # (taken as relu's are: _float_kernel)
     _kernels.declare(f'ember_leaky_relu_backward_{_s}', None, 'i64', 'p', 'p', _s, 'p')
 
 
@@ -106,7 +106,7 @@ def _leaky_relu_backward(grad, x, negative_slope):
     if _nograph():
         g, xd = grad._data, x._data
         slope = _act_c(negative_slope, g)
-        fn = _relu_kernel('leaky_relu_backward', g, xd) if xd.shape == g.shape else None
+        fn = _float_kernel('leaky_relu_backward', g, xd) if xd.shape == g.shape else None
         if fn is not None:
             out = np.empty_like(g)
             fn(g.size, _kernels.addr(g), _kernels.addr(xd), float(slope), _kernels.addr(out))

@@ -102,18 +102,14 @@ def _same_dtype_operator(fn, ufunc):
 # which keeps them on this one while the pool's threads sleep); torch splits its elementwise
 # loops from 32768 up. Above _ELEMENTWISE_MIN the image ranges of _conv_split take over.
 _SPLIT_MIN = 1 << 15
-_SPLIT_BINARY = {(u, np.dtype(t)): f'ember_{op}_split_{s}' for u, op in
-                 ((np.add, 'add'), (np.multiply, 'mul'))
-                 for t, s in ((np.float32, 'f32'), (np.float64, 'f64'))}
+_SPLIT_BINARY = {np.add: 'add_split', np.multiply: 'mul_split'}
 
 
 def _split_binary(ufunc, a, b):
     """ufunc(a, b) (np.add or np.multiply) for two contiguous float arrays of one shape and
     dtype, over the kernels' threads; NumPy's ufunc for anything else."""
-    name = _SPLIT_BINARY.get((ufunc, a.dtype))
-    if name is not None and a.shape == b.shape and a.flags.c_contiguous and \
-            b.flags.c_contiguous:
-        fn = _kernels.get_split(name)
+    if a.shape == b.shape:
+        fn = _float_kernel(_SPLIT_BINARY[ufunc], a, b, split=True)
         if fn is not None:
             out = np.empty(a.shape, a.dtype)
             fn(a.size, _kernels.addr(a), _kernels.addr(b), _kernels.addr(out), _threads[0])
@@ -910,9 +906,11 @@ for _s in _RELU_SUFFIX.values():
 _RELU_KERNEL_MIN = 1 << 14
 
 
-def _relu_kernel(name, *arrays, split=False):
-    """The kernel ember_<name>_<suffix> when every array is a C-contiguous one of the first's
-    float dtype, large enough, else None (`split`: a kernel that splits itself, get_split)."""
+def _float_kernel(name, *arrays, split=False):
+    """The kernel ember_<name>_<suffix> (f32, f64) when every array is a C-contiguous one of
+    the first's float dtype, large enough, else None (`split`: a kernel that splits itself,
+    _kernels.get_split). ReLU's, its gradient's, leaky_relu's and the split sums and
+    products."""
     dt = arrays[0].dtype
     suffix = _RELU_SUFFIX.get(dt)
     if suffix is None or arrays[0].size < _RELU_KERNEL_MIN:
@@ -944,11 +942,11 @@ def _relu_into(o, d, split=False):
     """o = relu(d) (o may be d); `split`: over the kernels' threads from _SPLIT_MIN elements
     (not in a deferred part)."""
     if split and d.size >= _SPLIT_MIN:
-        fn = _relu_kernel('relu_split', d, o, split=True)
+        fn = _float_kernel('relu_split', d, o, split=True)
         if fn is not None:
             fn(d.size, _kernels.addr(d), _kernels.addr(o), _threads[0])
             return o
-    fn = _relu_kernel('relu', d, o)
+    fn = _float_kernel('relu', d, o)
     if fn is None:
         # zero first: np.maximum gives its second operand between equals, so -0.0 stays -0.0
         # as in torch's relu (x < 0 ? 0 : x)
@@ -961,11 +959,11 @@ def _relu_into(o, d, split=False):
 def _relu_grad_into(o, g, r, split=False):
     """o = where(r <= 0, 0, g); `split` as _relu_into's."""
     if split and g.size >= _SPLIT_MIN:
-        fn = _relu_kernel('relu_backward_split', g, r, o, split=True)
+        fn = _float_kernel('relu_backward_split', g, r, o, split=True)
         if fn is not None:
             fn(g.size, _kernels.addr(g), _kernels.addr(r), _kernels.addr(o), _threads[0])
             return o
-    fn = _relu_kernel('relu_backward', g, r, o)
+    fn = _float_kernel('relu_backward', g, r, o)
     if fn is None:
         return _select(g, r <= 0, False, out=o)
     fn(g.size, _kernels.addr(g), _kernels.addr(r), _kernels.addr(o))
@@ -980,7 +978,7 @@ def ReluBackward0(grad, result):
         r = None if g.size < _ELEMENTWISE_MIN else map_ranges(_relu_grad_into, g.dtype, g,
                                                               result._data, deferred=True)
         if r is None and g.size >= _RELU_KERNEL_MIN and g.shape == result._data.shape:
-            r = _relu_grad_into(np.empty(g.shape, g.dtype), g, result._data, True)
+            r = _relu_grad_into(np.empty(g.shape, g.dtype), g, result._data, split=True)
         if r is not None:
             return _wrap(r)
     return _drop(grad, result._data <= 0)
@@ -997,7 +995,7 @@ def relu(input, inplace=False):
     if r is None:       # (map_ranges: over the image ranges of the convolution before)
         r = _arr(np.maximum(_zero(d.dtype), d)) if d.size < _RELU_KERNEL_MIN or \
             d.dtype.kind != 'f' or d.__class__ is not np.ndarray else \
-            _relu_into(np.empty(d.shape, d.dtype), d, True)
+            _relu_into(np.empty(d.shape, d.dtype), d, split=True)
     if _State.enabled and input._requires_grad:
         return _record(ReluBackward0, r, (input,), result=_RESULT)
     return _wrap(r)
