@@ -890,8 +890,8 @@ def square(input, *, out=None):
 # ReLU and its gradient in C (ember/_kernels/src/activation.c) for contiguous float32/64:
 # NumPy's maximum against a scalar zero has no SIMD loop (0.125 ms for 256K floats against
 # 0.05), and the gradient's select is four passes.
-_RELU_SUFFIX = {np.dtype(np.float32): 'f32', np.dtype(np.float64): 'f64'}
-for _s in _RELU_SUFFIX.values():
+_FLOAT_SUFFIX = {np.dtype(np.float32): 'f32', np.dtype(np.float64): 'f64'}
+for _s in _FLOAT_SUFFIX.values():
     _kernels.declare(f'ember_relu_{_s}', None, 'i64', 'p', 'p')
     _kernels.declare(f'ember_relu_backward_{_s}', None, 'i64', 'p', 'p', 'p')
     # the same over the kernels' threads (ember_split_run): never called inside a deferred
@@ -909,10 +909,10 @@ _RELU_KERNEL_MIN = 1 << 14
 def _float_kernel(name, *arrays, split=False):
     """The kernel ember_<name>_<suffix> (f32, f64) when every array is a C-contiguous one of
     the first's float dtype, large enough, else None (`split`: a kernel that splits itself,
-    _kernels.get_split). ReLU's, its gradient's, leaky_relu's and the split sums and
-    products."""
+    _kernels.get_split). ReLU's, its gradient's, leaky_relu's, the split sums and products,
+    and reduce's whole-array sums."""
     dt = arrays[0].dtype
-    suffix = _RELU_SUFFIX.get(dt)
+    suffix = _FLOAT_SUFFIX.get(dt)
     if suffix is None or arrays[0].size < _RELU_KERNEL_MIN:
         return None
     for a in arrays:  # (a loop, not all() over a generator: 1 us of a 10 us ReLU)

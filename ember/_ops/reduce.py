@@ -12,7 +12,7 @@ from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _record_outputs, _RESULT, derivative
 from ._util import (_arr, _dims, _out, _legacy, _quiet, _np_compat, _nograph, _keep,
                     _unreduce, _zeros_like_shape, _embed_slice, _rebase_inplace)
-from .elementwise import maximum, minimum
+from .elementwise import _FLOAT_SUFFIX, _float_kernel, maximum, minimum
 from .shape import cat
 from ._autocast import autocast
 
@@ -59,17 +59,14 @@ _add_reduce = np.add.reduce
 # with its top halves on the kernels' threads (src/reduce.c: NumPy's bits, split or not), as
 # torch splits its reductions
 _SUM_SPLIT_MIN = 1 << 15
-_SUM_SPLIT = {np.dtype(np.float32): 'ember_sum_split_f32', np.dtype(np.float64): 'ember_sum_split_f64'}
-for _name in _SUM_SPLIT.values():
-    _kernels.declare(_name, None, 'i64', 'p', 'p', 'i64')
+for _s in _FLOAT_SUFFIX.values():
+    _kernels.declare(f'ember_sum_split_{_s}', None, 'i64', 'p', 'p', 'i64')
 
 
 def _sum_all(d, rd):
     """np.add.reduce(d, None, rd) as a 0-d array."""
-    if d.size >= _SUM_SPLIT_MIN and rd is d.dtype and d.__class__ is np.ndarray and \
-            d.flags.c_contiguous:
-        name = _SUM_SPLIT.get(rd)
-        fn = None if name is None else _kernels.get_split(name)
+    if d.size >= _SUM_SPLIT_MIN and rd is d.dtype and d.__class__ is np.ndarray:
+        fn = _float_kernel('sum_split', d, split=True)
         if fn is not None:
             out = np.empty((), rd)
             fn(d.size, _kernels.addr(d), _kernels.addr(out), _threads[0])
@@ -206,7 +203,7 @@ def _np_mean(d, axes, keepdim, n):
     """np.mean(d, axes, keepdims=keepdim) (n: the count): its arithmetic (its sum, float32 for
     float16, divided by the count) without its Python wrapper's checks: 6 us where np.mean
     takes 9 on a 100x100 array."""
-    if axes is None and not keepdim and d.dtype in _SUM_SPLIT:
+    if axes is None and not keepdim and d.dtype in _FLOAT_SUFFIX:
         # float32/64: the division in double, rounded once, as true_divide's loop for
         # (float, intp) computes it; the ufunc's own dispatch took 4 us of an 11 us mean
         return np.array(float(_sum_all(d, d.dtype)) / n, d.dtype)
