@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _kernels
 
-_threads = [int(os.environ.get('OMP_NUM_THREADS', os.cpu_count() or 1))]
+_threads = _kernels.THREADS     # [the count]: the kernels' float_op reads it too
 
 
 def get_num_threads():

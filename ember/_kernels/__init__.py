@@ -27,7 +27,7 @@ import threading
 import numpy as np
 
 _ABI = 2                    # ember_kernels_abi() of a library built from these sources
-_CGRAPH_ABI = 1             # _cgraph.ABI of an extension built from cgraph.c
+_CGRAPH_ABI = 2             # _cgraph.ABI of an extension built from cgraph.c
 _SIGNATURES = {}            # name: (restype, argtypes)
 _FUNCTIONS = {}             # name: ctypes function (False: not in the library), on first use
 _STATE = {'lib': None, 'why': None, 'loaded': False, 'on': True, 'forced': False}
@@ -167,6 +167,60 @@ def cgraph():
     return mod if getattr(mod, 'ABI', None) == _CGRAPH_ABI else None
 
 
+# ---- float loops called through the extension ------------------------------------------------
+#
+# _cgraph.float_op(op, out, *inputs) runs one of these kernels of the library on plain
+# C-contiguous float32/float64 arrays of one shape, or returns None when they do not suit, or
+# while this thread records a part (run_deferred: its kernel calls are recorded, not run). It
+# saves the ~2.5 us of a ctypes call with its checks and addresses, so these loops pay from the
+# smallest arrays, not from 16K elements. It splits them over THREADS[0] of the library's
+# threads from 32K elements. A caller writes
+#     fop = _kernels.float_op
+#     r = None if fop is None else fop(_kernels.FLOAT_ADD, None, a, b)
+# and runs NumPy when r is None.
+
+THREADS = [int(os.environ.get('OMP_NUM_THREADS', os.cpu_count() or 1))]     # _threads' count
+
+(FLOAT_ADD, FLOAT_SUB, FLOAT_MUL, FLOAT_MUL_SCALAR, FLOAT_RELU, FLOAT_RELU_BACKWARD,
+ FLOAT_SUM) = range(7)
+_FLOAT_KERNELS = ('add_split', 'sub_split', 'mul_split', 'mul_scalar_split', 'relu_split',
+                  'relu_backward_split', 'sum_split')
+
+
+def _float_op_unbound(op, out, *inputs):
+    """float_op before the library is loaded: load it and bind the kernels, then call."""
+    fop = _bind_float_op()
+    return None if fop is None else fop(op, out, *inputs)
+
+
+float_op = _float_op_unbound    # then _cgraph.float_op, or None: unavailable or switched off
+
+
+def _bind_float_op():
+    """Bind float_op to the library's kernels (loading it) and return it, or None."""
+    global float_op
+    if not _STATE['on']:    # (disabled() sets float_op to None: not reached there)
+        return None
+    float_op = None
+    if not _STATE['loaded']:
+        _load()
+    lib, mod = _STATE['lib'], cgraph()
+    if lib is None or mod is None:
+        return None
+    ctypes = importlib.import_module('ctypes')
+    addresses = []
+    for name in _FLOAT_KERNELS:
+        for suffix in ('f32', 'f64'):
+            fn = getattr(lib, f'ember_{name}_{suffix}', None)
+            if fn is None:
+                return None
+            addresses.append(ctypes.cast(fn, ctypes.c_void_p).value)
+    mod.bind_kernels(addresses, THREADS, _RECORDING)
+    _STATE['pool_used'] = True  # its loops split over the pool: rest() may send it to sleep
+    float_op = mod.float_op
+    return float_op
+
+
 def simd_lanes():
     """Float lanes of the widest vector path the kernels take on this CPU (16 AVX-512F, 8 AVX2
     with FMA, 1 neither), or 0 when the kernels are unavailable."""
@@ -203,9 +257,17 @@ def why_not():
     return _STATE['why'] if _STATE['on'] else 'switched off by ember._kernels.disabled()'
 
 
+@contextlib.contextmanager
 def disabled():
     """Run the NumPy code instead of the kernels inside the block (the tests run both)."""
-    return _setting('on', False)
+    global float_op
+    was = float_op
+    float_op = None
+    try:
+        with _setting('on', False):
+            yield
+    finally:
+        float_op = was
 
 
 @contextlib.contextmanager

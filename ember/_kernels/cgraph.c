@@ -9,12 +9,19 @@
  * _record, unchanged: saved-tensor hooks, anomaly mode, a node log, saved names that are not
  * exactly the formula's, an input that is not a Tensor. Without this module (no compiler,
  * EMBER_KERNELS=0) the Python functions run; the tests run both.
+ *
+ * It also calls a few float loops of the kernels library (float_op) on ndarrays, through NumPy's
+ * C API, where a ctypes call would cost more than the loop: which loop, and whether at all, is
+ * the caller's choice.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <stdint.h>
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
 
-#define CGRAPH_ABI 1
+#define CGRAPH_ABI 2
 
 /* a slot of an instance, by the offset of its member descriptor */
 #define SLOT(o, off) (*(PyObject **)((char *)(o) + (off)))
@@ -439,6 +446,158 @@ static PyObject *record(PyObject *self, PyObject *const *args, Py_ssize_t nargsf
     return out;
 }
 
+
+/* ---- float loops of the kernels library, called without ctypes --------------------------------
+ *
+ * A ctypes call with its array addresses costs ~2.5 us (the checks that an array suits the
+ * kernel, np.empty, one address each, the call): more than a small op's whole loop and a third
+ * of a 64000-element one. float_op makes the same checks and the same call on the ndarrays
+ * themselves. The kernels are the library's own (src/binary.c, activation.c, reduce.c), bound
+ * by address (bind_kernels); which one to call and with how many threads is the caller's
+ * choice. */
+
+enum { K_ADD, K_SUB, K_MUL, K_MUL_SCALAR, K_RELU, K_RELU_BACKWARD, K_SUM, K_COUNT };
+static const int k_inputs[K_COUNT] = {2, 2, 2, 2, 1, 2, 1};
+static void *k_fn[K_COUNT][2];      /* [op][0: float32, 1: float64] */
+
+typedef int64_t (*k_binary_fn)(int64_t, const void *, const void *, void *, int64_t);
+typedef int64_t (*k_unary_fn)(int64_t, const void *, void *, int64_t);
+typedef void (*k_sum_fn)(int64_t, const void *, void *, int64_t);
+
+static PyObject *k_threads, *k_recording, *s_prog;     /* _kernels.THREADS, _RECORDING */
+
+/* bind_kernels(addresses, threads, recording): the library's ember_<op>_split_<f32|f64>, op by
+ * op, in float_op's order (add, sub, mul, mul_scalar, relu, relu_backward, sum); the list whose
+ * item 0 is the thread count; the thread-local whose `prog` is not None while a part records */
+static PyObject *bind_kernels(PyObject *self, PyObject *args)
+{
+    PyObject *addresses, *threads, *recording;
+    if (!PyArg_ParseTuple(args, "OO!O", &addresses, &PyList_Type, &threads, &recording))
+        return NULL;
+    if (PyList_GET_SIZE(threads) != 1)
+        return PyErr_Format(PyExc_ValueError, "bind_kernels: threads is a list of one count");
+    PyObject *seq = PySequence_Fast(addresses, "bind_kernels takes a sequence of addresses");
+    if (seq == NULL)
+        return NULL;
+    if (PySequence_Fast_GET_SIZE(seq) != 2 * K_COUNT) {
+        Py_DECREF(seq);
+        return PyErr_Format(PyExc_ValueError, "bind_kernels takes %d addresses", 2 * K_COUNT);
+    }
+    void *fn[K_COUNT][2];
+    for (int i = 0; i < 2 * K_COUNT; i++) {
+        void *a = PyLong_AsVoidPtr(PySequence_Fast_GET_ITEM(seq, i));
+        if (a == NULL) {
+            Py_DECREF(seq);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "bind_kernels: a null address");
+            return NULL;
+        }
+        fn[i / 2][i % 2] = a;
+    }
+    Py_DECREF(seq);
+    memcpy(k_fn, fn, sizeof fn);
+    Py_XSETREF(k_threads, Py_NewRef(threads));
+    Py_XSETREF(k_recording, Py_NewRef(recording));
+    Py_RETURN_NONE;
+}
+
+/* Whether `o` is a plain ndarray of float32 (0) or float64 (1) in native order, aligned and
+ * C-contiguous; -1 when not. */
+static int float_kind(PyObject *o)
+{
+    if (!PyArray_CheckExact(o))
+        return -1;
+    PyArrayObject *a = (PyArrayObject *)o;
+    if (!PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a) || !PyArray_ISNOTSWAPPED(a))
+        return -1;
+    int t = PyArray_TYPE(a);
+    return t == NPY_FLOAT ? 0 : t == NPY_DOUBLE ? 1 : -1;
+}
+
+/* float_op(op, out, *inputs): the kernel `op` (0 add, 1 sub, 2 mul, 3 mul_scalar: the second
+ * input a Python float, 4 relu, 5 relu_backward: out = where(inputs[1] <= 0, 0, inputs[0]),
+ * 6 sum of all elements) over plain C-contiguous float32 or float64 arrays of one dtype and
+ * shape, in at most threads[0] pieces on the pool's threads (ember_split_run: pieces only
+ * while they spin). `out` is None (a new array: 0-d for sum) or such an array, which may be an
+ * input. Returns out, or None when an input does not suit or a part records (the caller's
+ * NumPy then runs). */
+static PyObject *float_op(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 3)
+        return PyErr_Format(PyExc_TypeError, "float_op takes op, out and inputs");
+    long op = PyLong_AsLong(args[0]);
+    if (op == -1 && PyErr_Occurred())
+        return NULL;
+    if (op < 0 || op >= K_COUNT || nargs - 2 != k_inputs[op])
+        return PyErr_Format(PyExc_ValueError, "float_op: op %ld with %zd inputs", op, nargs - 2);
+    if (k_threads == NULL)
+        return PyErr_Format(PyExc_RuntimeError, "float_op: bind_kernels first");
+    PyObject *prog = PyObject_GetAttr(k_recording, s_prog);
+    if (prog == NULL)
+        return NULL;
+    Py_DECREF(prog);    /* (only compared) */
+    if (prog != Py_None)
+        Py_RETURN_NONE;
+    int64_t parts = PyLong_AsLongLong(PyList_GET_ITEM(k_threads, 0));
+    if (parts == -1 && PyErr_Occurred())
+        return NULL;
+    PyObject *x = args[2], *y = nargs > 3 ? args[3] : NULL, *out = args[1];
+    int w = float_kind(x);
+    if (w < 0)
+        Py_RETURN_NONE;
+    PyArrayObject *a = (PyArrayObject *)x;
+    float s32;
+    double s64;
+    const void *py = NULL;
+    if (op == K_MUL_SCALAR) {
+        if (!PyFloat_CheckExact(y))
+            Py_RETURN_NONE;
+        /* cast first, as NumPy casts a Python float to float32 for a float32 product */
+        s64 = PyFloat_AS_DOUBLE(y);
+        s32 = (float)s64;
+        py = w ? (const void *)&s64 : (const void *)&s32;
+    } else if (y != NULL) {
+        if (float_kind(y) != w || !PyArray_SAMESHAPE(a, (PyArrayObject *)y))
+            Py_RETURN_NONE;
+        py = PyArray_DATA((PyArrayObject *)y);
+    }
+    if (out == Py_None) {
+        out = op == K_SUM ? PyArray_SimpleNew(0, NULL, PyArray_TYPE(a))
+                          : PyArray_SimpleNew(PyArray_NDIM(a), PyArray_DIMS(a), PyArray_TYPE(a));
+        if (out == NULL)
+            return NULL;
+    } else {
+        if (op == K_SUM || float_kind(out) != w || !PyArray_SAMESHAPE(a, (PyArrayObject *)out)
+            || !PyArray_ISWRITEABLE((PyArrayObject *)out))
+            Py_RETURN_NONE;
+        Py_INCREF(out);
+    }
+    int64_t n = (int64_t)PyArray_SIZE(a);
+    const void *px = PyArray_DATA(a);
+    void *po = PyArray_DATA((PyArrayObject *)out);
+    void *fn = k_fn[op][w];
+    /* the GIL goes while a long loop runs (one that may wait for the pool's threads among
+     * them), as ctypes lets it go; a short one is over before another thread could take it */
+    PyThreadState *ts = n >= 16384 ? PyEval_SaveThread() : NULL;
+    switch (op) {
+    case K_ADD:
+    case K_SUB:
+    case K_MUL:
+    case K_MUL_SCALAR:
+    case K_RELU_BACKWARD:
+        ((k_binary_fn)fn)(n, px, py, po, parts);
+        break;
+    case K_RELU:
+        ((k_unary_fn)fn)(n, px, po, parts);
+        break;
+    default:
+        ((k_sum_fn)fn)(n, px, po, parts);
+    }
+    if (ts != NULL)
+        PyEval_RestoreThread(ts);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"bind_tensor", bind_tensor, METH_VARARGS, "bind_tensor(Tensor, _VersionCounter, fields)"},
     {"bind_graph", bind_graph, METH_VARARGS,
@@ -452,14 +611,21 @@ static PyMethodDef methods[] = {
     {"record", (PyCFunction)(void (*)(void))record, METH_FASTCALL | METH_KEYWORDS,
      "record($module, /, op, data, inputs, **saved)\n--\n\n"
      "Record a node (autograd.graph._record)."},
+    {"bind_kernels", bind_kernels, METH_VARARGS,
+     "bind_kernels($module, addresses, threads, recording, /)\n--\n\n"
+     "The kernels float_op calls, by address; the thread count's list; the recording state."},
+    {"float_op", (PyCFunction)(void (*)(void))float_op, METH_FASTCALL,
+     "float_op($module, op, out, /, *inputs)\n--\n\n"
+     "A float loop of the kernels library over plain contiguous arrays, or None."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_cgraph",
-    "ember's Tensor construction and node recording, compiled (see cgraph.c).", -1, methods};
+    "ember's Tensor construction, node recording and float loops, compiled (see cgraph.c).", -1, methods};
 
 PyMODINIT_FUNC PyInit__cgraph(void)
 {
+    import_array();     /* NumPy's C API (float_op); an ImportError when it does not match */
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
@@ -468,8 +634,9 @@ PyMODINIT_FUNC PyInit__cgraph(void)
     s_dtype = PyUnicode_InternFromString("dtype");
     s_value = PyUnicode_InternFromString("value");
     s_saved_names_set = PyUnicode_InternFromString("_saved_names_set");
+    s_prog = PyUnicode_InternFromString("prog");
     zero = PyLong_FromLong(0);
-    if (!s_enabled || !s_shape || !s_dtype || !s_value || !s_saved_names_set || !zero ||
+    if (!s_enabled || !s_shape || !s_dtype || !s_value || !s_saved_names_set || !s_prog || !zero ||
         PyModule_AddIntConstant(m, "ABI", CGRAPH_ABI) < 0) {
         Py_DECREF(m);
         return NULL;

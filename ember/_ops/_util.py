@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _kernels
 from .._tensor import Tensor, _wrap, _wrap_dim, Size
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _record, _attach, derivative
@@ -616,6 +616,11 @@ def _check_inplace(self, view_op=None):
             "a leaf Variable that requires grad is being used in an in-place operation.")
 
 
+# a op= b of two float arrays of one shape: the kernels' loop into a (_kernels.float_op)
+_FLOAT_INPLACE = {np.add: _kernels.FLOAT_ADD, np.subtract: _kernels.FLOAT_SUB,
+                  np.multiply: _kernels.FLOAT_MUL}
+
+
 def _inplace_binary(self, other, ufunc, op_name, outofplace):
     """a op= b: straight into a's memory when no graph is needed, else rebase history."""
     _check_overlap(self, other)
@@ -638,7 +643,9 @@ def _inplace_binary(self, other, ufunc, op_name, outofplace):
             if op_name == 'div' and d.dtype.kind in 'biu':
                 raise RuntimeError(f"result type Float can't be cast to the desired output "
                                    f"type {_legacy(d.dtype)}")
-            _quiet(ufunc, d, od, out=d, casting='same_kind')
+            op, fop = _FLOAT_INPLACE.get(ufunc), _kernels.float_op
+            if op is None or fop is None or fop(op, d, d, od) is None:
+                _quiet(ufunc, d, od, out=d, casting='same_kind')
         except ValueError:
             raise _broadcast_error(d, od) from None
         except TypeError as e:

@@ -73,7 +73,7 @@ def _same_dtype_operator(fn, ufunc):
                 try:
                     n = a.size
                     r = _by_ranges(ufunc, a, b) if n >= _ELEMENTWISE_MIN else \
-                        ufunc(a, b) if n < _SPLIT_MIN else _split_binary(ufunc, a, b)
+                        _binary(ufunc, a, b)
                 except ValueError:
                     r = None  # not broadcastable: fn raises torch's error
                 finally:
@@ -98,23 +98,21 @@ def _same_dtype_operator(fn, ufunc):
     return op
 
 
-# elements from which a sum, product or ReLU runs on the kernels' threads (ember_split_run,
-# which keeps them on this one while the pool's threads sleep); torch splits its elementwise
-# loops from 32768 up. Above _ELEMENTWISE_MIN the image ranges of _conv_split take over.
-_SPLIT_MIN = 1 << 15
-_SPLIT_BINARY = {np.add: 'add_split', np.multiply: 'mul_split'}
+# Two plain contiguous float arrays of one shape below _ELEMENTWISE_MIN elements: the kernels'
+# loop through _cgraph.float_op (a ctypes call costs more than a small array's loop), split over
+# the kernels' threads from 32K elements as torch splits its elementwise loops (ember_split_run,
+# which keeps it on this thread while the pool's threads sleep). Above _ELEMENTWISE_MIN the
+# image ranges of _conv_split take over.
+_FLOAT_BINARY = {np.add: _kernels.FLOAT_ADD, np.subtract: _kernels.FLOAT_SUB,
+                 np.multiply: _kernels.FLOAT_MUL}
 
 
-def _split_binary(ufunc, a, b):
-    """ufunc(a, b) (np.add or np.multiply) for two contiguous float arrays of one shape and
-    dtype, over the kernels' threads; NumPy's ufunc for anything else."""
-    if a.shape == b.shape:
-        fn = _float_kernel(_SPLIT_BINARY[ufunc], a, b, split=True)
-        if fn is not None:
-            out = np.empty(a.shape, a.dtype)
-            fn(a.size, _kernels.addr(a), _kernels.addr(b), _kernels.addr(out), _threads[0])
-            return out
-    return ufunc(a, b)
+def _binary(ufunc, a, b):
+    """ufunc(a, b) (np.add, np.subtract or np.multiply): the kernels' loop where it takes the
+    arrays (_kernels.float_op), else NumPy's ufunc."""
+    fop = _kernels.float_op
+    r = None if fop is None else fop(_FLOAT_BINARY[ufunc], None, a, b)
+    return ufunc(a, b) if r is None else r
 
 
 def _by_ranges(ufunc, a, b):
@@ -193,7 +191,8 @@ def sub(input, other, *, alpha=1, out=None):
         a, b, _ = _operands(input, other)
         tok = _NP_ERRSTATE.set(_NP_QUIET)
         try:
-            r = _arr(np.subtract(a, b) if alpha == 1 else np.subtract(a, np.multiply(b, alpha)))
+            r = _arr(_binary(np.subtract, a, b) if alpha == 1 else
+                     np.subtract(a, np.multiply(b, alpha)))
         finally:
             _NP_ERRSTATE.reset(tok)
     except ValueError:
@@ -235,11 +234,14 @@ def mul(input, other, *, out=None):
         if d.__class__ is np.ndarray and d.dtype.kind == 'f':
             # `x * 0.5`: a float tensor keeps its dtype, the Python float is a weak scalar;
             # _operands would conclude the same after its general promotion
-            tok = _NP_ERRSTATE.set(_NP_QUIET)
-            try:
-                r = _arr(np.multiply(d, other))
-            finally:
-                _NP_ERRSTATE.reset(tok)
+            fop = _kernels.float_op
+            r = None if fop is None else fop(_kernels.FLOAT_MUL_SCALAR, None, d, other)
+            if r is None:
+                tok = _NP_ERRSTATE.set(_NP_QUIET)
+                try:
+                    r = _arr(np.multiply(d, other))
+                finally:
+                    _NP_ERRSTATE.reset(tok)
             res = _record(_mul_scalar_backward, r, (input,), other=other) \
                 if _State.enabled and input._requires_grad else _wrap(r)
             return _out(out, res) if out is not None else res
@@ -889,28 +891,25 @@ def square(input, *, out=None):
 
 # ReLU and its gradient in C (ember/_kernels/src/activation.c) for contiguous float32/64:
 # NumPy's maximum against a scalar zero has no SIMD loop (0.125 ms for 256K floats against
-# 0.05), and the gradient's select is four passes.
+# 0.05), and the gradient's select is four passes. Below _ELEMENTWISE_MIN elements they run
+# through _cgraph.float_op (split from 32K elements, as _binary's); the ctypes calls here are
+# the image ranges' and a deferred part's, and the way when the extension is not built.
 _FLOAT_SUFFIX = {np.dtype(np.float32): 'f32', np.dtype(np.float64): 'f64'}
 for _s in _FLOAT_SUFFIX.values():
     _kernels.declare(f'ember_relu_{_s}', None, 'i64', 'p', 'p')
     _kernels.declare(f'ember_relu_backward_{_s}', None, 'i64', 'p', 'p', 'p')
-    # the same over the kernels' threads (ember_split_run): never called inside a deferred
-    # part (their calls run at once, not recorded)
+    # float_op's split loop (the tests call it through ctypes too)
     _kernels.declare(f'ember_relu_split_{_s}', 'i64', 'i64', 'p', 'p', 'i64')
-    _kernels.declare(f'ember_relu_backward_split_{_s}', 'i64', 'i64', 'p', 'p', 'p', 'i64')
-    for _op in ('add', 'mul'):
-        _kernels.declare(f'ember_{_op}_split_{_s}', 'i64', 'i64', 'p', 'p', 'p', 'i64')
 
 
 # elements from which the kernel pays: a ctypes call with its pointers costs ~4 us
 _RELU_KERNEL_MIN = 1 << 14
 
 
-def _float_kernel(name, *arrays, split=False):
+def _float_kernel(name, *arrays):
     """The kernel ember_<name>_<suffix> (f32, f64) when every array is a C-contiguous one of
-    the first's float dtype, large enough, else None (`split`: a kernel that splits itself,
-    _kernels.get_split). ReLU's, its gradient's, leaky_relu's, the split sums and products,
-    and reduce's whole-array sums."""
+    the first's float dtype, large enough, else None. ReLU's, its gradient's and
+    leaky_relu's."""
     dt = arrays[0].dtype
     suffix = _FLOAT_SUFFIX.get(dt)
     if suffix is None or arrays[0].size < _RELU_KERNEL_MIN:
@@ -921,7 +920,7 @@ def _float_kernel(name, *arrays, split=False):
     full = _KERNEL_NAMES.get((name, suffix))
     if full is None:
         full = _KERNEL_NAMES[name, suffix] = f'ember_{name}_{suffix}'
-    return (_kernels.get_split if split else _kernels.get)(full)
+    return _kernels.get(full)
 
 
 _KERNEL_NAMES = {}  # (name, suffix): the kernel's name, made once
@@ -938,14 +937,8 @@ def _zero(dt):
     return z
 
 
-def _relu_into(o, d, split=False):
-    """o = relu(d) (o may be d); `split`: over the kernels' threads from _SPLIT_MIN elements
-    (not in a deferred part)."""
-    if split and d.size >= _SPLIT_MIN:
-        fn = _float_kernel('relu_split', d, o, split=True)
-        if fn is not None:
-            fn(d.size, _kernels.addr(d), _kernels.addr(o), _threads[0])
-            return o
+def _relu_into(o, d):
+    """o = relu(d) (o may be d)."""
     fn = _float_kernel('relu', d, o)
     if fn is None:
         # zero first: np.maximum gives its second operand between equals, so -0.0 stays -0.0
@@ -956,13 +949,8 @@ def _relu_into(o, d, split=False):
     return o
 
 
-def _relu_grad_into(o, g, r, split=False):
-    """o = where(r <= 0, 0, g); `split` as _relu_into's."""
-    if split and g.size >= _SPLIT_MIN:
-        fn = _float_kernel('relu_backward_split', g, r, o, split=True)
-        if fn is not None:
-            fn(g.size, _kernels.addr(g), _kernels.addr(r), _kernels.addr(o), _threads[0])
-            return o
+def _relu_grad_into(o, g, r):
+    """o = where(r <= 0, 0, g)."""
     fn = _float_kernel('relu_backward', g, r, o)
     if fn is None:
         return _select(g, r <= 0, False, out=o)
@@ -974,11 +962,13 @@ def _relu_grad_into(o, g, r, split=False):
 def ReluBackward0(grad, result):
     g = grad._data
     if not _State.enabled:
-        # over the image ranges of the convolution before (see _conv_split.elementwise_ranges)
-        r = None if g.size < _ELEMENTWISE_MIN else map_ranges(_relu_grad_into, g.dtype, g,
-                                                              result._data, deferred=True)
+        if g.size < _ELEMENTWISE_MIN:
+            fop = _kernels.float_op
+            r = None if fop is None else fop(_kernels.FLOAT_RELU_BACKWARD, None, g, result._data)
+        else:   # over the image ranges of the convolution before (_conv_split)
+            r = map_ranges(_relu_grad_into, g.dtype, g, result._data, deferred=True)
         if r is None and g.size >= _RELU_KERNEL_MIN and g.shape == result._data.shape:
-            r = _relu_grad_into(np.empty(g.shape, g.dtype), g, result._data, split=True)
+            r = _relu_grad_into(np.empty(g.shape, g.dtype), g, result._data)
         if r is not None:
             return _wrap(r)
     return _drop(grad, result._data <= 0)
@@ -991,11 +981,15 @@ def relu(input, inplace=False):
     d = input._data
     if d.__class__ is not np.ndarray and (input.is_quantized or input.is_nested):
         return input.relu()  # its own method (_ops/quantized.py, nested)
-    r = None if d.size < _ELEMENTWISE_MIN else map_ranges(_relu_into, d.dtype, d, deferred=True)
-    if r is None:       # (map_ranges: over the image ranges of the convolution before)
+    if d.size < _ELEMENTWISE_MIN:
+        fop = _kernels.float_op
+        r = None if fop is None else fop(_kernels.FLOAT_RELU, None, d)
+    else:   # over the image ranges of the convolution before
+        r = map_ranges(_relu_into, d.dtype, d, deferred=True)
+    if r is None:
         r = _arr(np.maximum(_zero(d.dtype), d)) if d.size < _RELU_KERNEL_MIN or \
             d.dtype.kind != 'f' or d.__class__ is not np.ndarray else \
-            _relu_into(np.empty(d.shape, d.dtype), d, split=True)
+            _relu_into(np.empty(d.shape, d.dtype), d)
     if _State.enabled and input._requires_grad:
         return _record(ReluBackward0, r, (input,), result=_RESULT)
     return _wrap(r)
@@ -1656,7 +1650,9 @@ def _relu_(self):
     _check_inplace(self)
     ranges = elementwise_ranges(d.shape[0], d.size) if d.ndim else None
     if ranges is None:
-        _relu_into(d, d)
+        fop = _kernels.float_op
+        if fop is None or fop(_kernels.FLOAT_RELU, d, d) is None:
+            _relu_into(d, d)
     else:
         run_ranges(lambda i, j: _relu_into(d[i:j], d[i:j]), ranges, deferred=True)
     self._vc.value += 1

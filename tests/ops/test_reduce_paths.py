@@ -70,9 +70,11 @@ def test_mean_var_std_match_torch(dtype):
             np.testing.assert_allclose(got.numpy(), want.numpy(), **tol)
 
 
-# ---- the sum of a whole contiguous float array in C (src/reduce.c), split or not ------------
+# ---- the sum of a whole contiguous float array in C (src/reduce.c, through _cgraph.float_op),
+# split or not --------------------------------------------------------------------------------
 
-SUM_SIZES = [32767, 32768, 40_000 + 3, 64_000, 131_072 + 5, 1_000_003]
+SUM_SIZES = [1, 7, 8, 40, 128, 129, 1000 + 1, 32767, 32768, 40_000 + 3, 64_000, 131_072 + 5,
+             1_000_003]
 
 
 @pytest.mark.parametrize('n', SUM_SIZES)
@@ -100,16 +102,17 @@ def test_whole_sum_and_mean_have_numpys_bits(n, dtype, compiled, threads):
 
 
 @pytest.mark.parametrize('special', ['-0.0', 'inf', '-inf and inf', 'nan'])
-def test_whole_sum_special_values(special):
-    a = np.random.default_rng(3).standard_normal(70_000).astype(np.float32)
+@pytest.mark.parametrize('n', [1, 6, 40, 70_000])
+def test_whole_sum_special_values(special, n):
+    a = np.random.default_rng(3).standard_normal(n).astype(np.float32)
     if special == '-0.0':
         a[:] = -0.0
     elif special == 'inf':
-        a[123] = np.inf
+        a[n // 3] = np.inf
     elif special == '-inf and inf':
-        a[5], a[60_000] = -np.inf, np.inf
+        a[0], a[n - 1] = -np.inf, np.inf
     else:
-        a[40_000] = np.nan
+        a[n // 2] = np.nan
     with np.errstate(all='ignore'):
         for _ in range(3):
             got = ember.from_numpy(a).sum().numpy()
