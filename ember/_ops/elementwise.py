@@ -60,26 +60,31 @@ def _check_alpha(alpha, rd):
 
 def _same_dtype_operator(fn, ufunc):
     """Tensor.__add__/__radd__ (ufunc np.add) or __mul__/__rmul__ (np.multiply): two plain
-    tensors of one dtype go straight to the ufunc and record fn's node; anything else goes to
+    tensors of one dtype go straight to the kernels' loop (_kernels.float_op) or the ufunc
+    and record fn's node; anything else goes to
     fn, and an ndarray operand gives NotImplemented as in torch (_tensor._refuse_ndarray's
     rule, applied here instead of in one more wrapper), as does an operand fn refuses with a
     TypeError."""
+    kernel = _FLOAT_BINARY[ufunc]
+
     def op(self, other, *args, **kwargs):
         if isinstance(other, Tensor):
             a, b = self._data, other._data
             if a.dtype is b.dtype and a.__class__ is np.ndarray and b.__class__ is np.ndarray \
                     and not (args or kwargs):
-                tok = _NP_ERRSTATE.set(_NP_QUIET)
-                try:
-                    n = a.size
-                    r = _by_ranges(ufunc, a, b) if n >= _ELEMENTWISE_MIN else \
-                        _binary(ufunc, a, b)
-                except ValueError:
-                    r = None  # not broadcastable: fn raises torch's error
-                finally:
-                    _NP_ERRSTATE.reset(tok)
+                n, fop, r = a.size, _kernels.float_op, None
+                if fop is not None and n < _ELEMENTWISE_MIN:
+                    r = fop(kernel, None, a, b)     # (no errstate: it warns of nothing)
+                if r is None:
+                    tok = _NP_ERRSTATE.set(_NP_QUIET)
+                    try:
+                        r = _arr(_by_ranges(ufunc, a, b) if n >= _ELEMENTWISE_MIN else
+                                 ufunc(a, b))
+                    except ValueError:
+                        r = None  # not broadcastable: fn raises torch's error
+                    finally:
+                        _NP_ERRSTATE.reset(tok)
                 if r is not None:
-                    r = _arr(r)
                     if not (_State.enabled and (self._requires_grad or other._requires_grad)):
                         return _wrap(r)
                     if ufunc is np.add:
