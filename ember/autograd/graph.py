@@ -519,8 +519,12 @@ def _add_grads(a, b):
     """a + b for two gradients reaching one input (a residual connection's): large ones of one
     shape over ranges of their first axis, one per thread, as the split ops before and after
     lay out their batch (each core adds the images it wrote)."""
-    if (a.size < _SPLIT_ADD or a.shape != b.shape or a.dtype != b.dtype
-            or not (a.flags.c_contiguous and b.flags.c_contiguous)):
+    if a.size < _SPLIT_ADD:     # the kernels' loop (split from 32K elements) or NumPy's
+        fop = _kernels.float_op
+        r = None if fop is None else fop(_kernels.FLOAT_ADD, None, a, b)
+        return np.add(a, b) if r is None else r
+    if a.shape != b.shape or a.dtype != b.dtype or not (a.flags.c_contiguous and
+                                                        b.flags.c_contiguous):
         return np.add(a, b)
     out = np.empty_like(a)
     map_rows(lambda lo, hi: np.add(a[lo:hi], b[lo:hi], out=out[lo:hi]), a.shape[0],
@@ -823,7 +827,10 @@ def _accumulate(t, g, create_graph, hooks=True, owned=False):
     elif create_graph or t._grad._requires_grad:
         t._grad = t._grad + g
     else:
-        np.add(t._grad._data, g._data, out=t._grad._data, casting='unsafe')
+        d, gd, fop = t._grad._data, g._data, _kernels.float_op
+        # (the kernels' loop reads and writes in pieces: NumPy's add where the two may overlap)
+        if fop is None or np.may_share_memory(d, gd) or fop(_kernels.FLOAT_ADD, d, d, gd) is None:
+            np.add(d, gd, out=d, casting='unsafe')
         t._grad._vc.value += 1
     for hook in getattr(t, '_post_acc_hooks', None) or ():
         hook(t)

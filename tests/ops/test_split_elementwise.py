@@ -224,3 +224,20 @@ def test_small_ops_under_no_grad_and_in_place(dtype):
     for mine, ref in zip(run(ember), run(torch)):
         np.testing.assert_array_equal(mine, ref)
         assert mine.dtype == ref.dtype
+
+
+@pytest.mark.parametrize('n', [40, 64_000 + 3])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_gradients_summed_and_accumulated(n, dtype):
+    """Two branches' gradients reaching one input (graph._add_grads) and a second backward
+    adding into .grad (graph._accumulate) take the kernels' add."""
+    x, g = _values(n, dtype, 13), _values(n, dtype, 14)
+    x[~np.isfinite(x)] = 0.5
+
+    def run(lib):
+        a = lib.tensor(x, requires_grad=True)
+        for k in range(3):
+            y = a * lib.tensor(g) + lib.relu(a) * (k + 1.5)
+            y.backward(lib.tensor(g))
+        return a.grad.numpy()
+    np.testing.assert_array_equal(run(ember), run(torch))
