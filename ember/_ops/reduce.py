@@ -65,7 +65,8 @@ def _sum_all(d, rd):
     """np.add.reduce(d, None, rd) as a 0-d array."""
     fop = _kernels.float_op
     r = None if fop is None or rd is not d.dtype else fop(_kernels.FLOAT_SUM, None, d)
-    return _arr(_add_reduce(d, None, rd)) if r is None else r
+    # (quiet: torch's sum overflows to inf without a warning, NumPy's reduce warns)
+    return _arr(_quiet(_add_reduce, d, None, rd)) if r is None else r
 
 
 def _sum_backward(grad, shape, axes, keepdim):
@@ -126,7 +127,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         op = SumBackward0
     else:  # torch's sum.dim_IntList: SumBackward1
         axes = _dims(dim, d.ndim)
-        r = _arr(_add_reduce(d, axes, rd, keepdims=keepdim))
+        r = _arr(_quiet(_add_reduce, d, axes, rd, keepdims=keepdim))
         op = SumBackward1
     if _State.enabled and input._requires_grad:
         res = _record(op, r, (input,), shape=d.shape, axes=axes, keepdim=keepdim)

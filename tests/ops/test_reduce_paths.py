@@ -127,3 +127,16 @@ def test_sum_of_views_and_other_dtypes_stays_numpys():
         got = ember.from_numpy(a).sum().numpy()
         want = np.add.reduce(a, None, np.int64 if a.dtype.kind == 'i' else a.dtype)
         assert got.tobytes() == np.asarray(want).tobytes()
+
+
+@pytest.mark.parametrize('layout', ['contiguous', 'strided', 'dim'])
+def test_sum_overflows_to_inf_silently_as_torch(layout):
+    a = np.full((4, 6), 3e38, np.float32)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        for lib in (ember, torch):
+            t = lib.from_numpy(a.copy())
+            s = t.sum() if layout == 'contiguous' else t[:, ::2].sum() if layout == 'strided' \
+                else t.sum(0)
+            assert np.all(np.isinf(s.numpy()))
