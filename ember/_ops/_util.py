@@ -621,6 +621,28 @@ _FLOAT_INPLACE = {np.add: _kernels.FLOAT_ADD, np.subtract: _kernels.FLOAT_SUB,
                   np.multiply: _kernels.FLOAT_MUL}
 
 
+def _opmath_scalar(ufunc, input, other):
+    """ufunc(input, other) (np.multiply or np.true_divide) for a float16 or bfloat16 tensor and
+    a Python number, as torch's mul and div compute it: in float32 with the number as a float32,
+    rounded once to the tensor's dtype. NumPy would round the number to the tensor's dtype
+    first (a third of the results then differ by an ulp). None for other operands."""
+    if isinstance(input, Tensor):
+        d, s, reverse = input._data, other, False
+    elif isinstance(other, Tensor):
+        d, s, reverse = other._data, input, True
+    else:
+        return None
+    if s.__class__ not in (int, float) or d.dtype.itemsize != 2 or \
+            d.dtype.name not in ('float16', 'bfloat16') or d.__class__ is not np.ndarray:
+        return None
+    tok = _NP_ERRSTATE.set(_NP_QUIET)
+    try:
+        f, c = d.astype(np.float32), np.float32(s)
+        return np.asarray(ufunc(c, f) if reverse else ufunc(f, c)).astype(d.dtype)
+    finally:
+        _NP_ERRSTATE.reset(tok)
+
+
 def _inplace_binary(self, other, ufunc, op_name, outofplace):
     """a op= b: straight into a's memory when no graph is needed, else rebase history."""
     _check_overlap(self, other)
@@ -643,8 +665,13 @@ def _inplace_binary(self, other, ufunc, op_name, outofplace):
             if op_name == 'div' and d.dtype.kind in 'biu':
                 raise RuntimeError(f"result type Float can't be cast to the desired output "
                                    f"type {_legacy(d.dtype)}")
+            # (a float16/bfloat16 tensor *= or /= a number: in float32, as torch)
+            r = _opmath_scalar(ufunc, self, other) \
+                if ufunc is np.multiply or ufunc is np.true_divide else None
             op, fop = _FLOAT_INPLACE.get(ufunc), _kernels.float_op
-            if op is None or fop is None or fop(op, d, d, od) is None:
+            if r is not None:
+                np.copyto(d, r)
+            elif op is None or fop is None or fop(op, d, d, od) is None:
                 _quiet(ufunc, d, od, out=d, casting='same_kind')
         except ValueError:
             raise _broadcast_error(d, od) from None

@@ -14,7 +14,7 @@ from ..autograd.graph import _record, _RESULT, derivative
 from .complex import real, imag, conj, angle, sgn
 from ._conv_split import _ELEMENTWISE_MIN, elementwise_ranges, map_ranges, run_ranges
 from ._util import (_bcast_errors, _check_overlap, _check_internal_overlap, _writable,
-                    _scalar_to, _operands, _arr, _broadcast_error, _to_float_array,
+                    _opmath_scalar, _scalar_to, _operands, _arr, _broadcast_error, _to_float_array,
                     _binary_inplace, _unary_inplace, _rebase_inplace, _dunder_compare,
                     _write_inplace, _check_inplace, _out, _scalar_kind, _legacy, _fused, _quiet,
                     _NP_ERRSTATE, _NP_QUIET, _zeros, _drop, _keep, _nograph, _times, _values,
@@ -241,6 +241,8 @@ def mul(input, other, *, out=None):
             # _operands would conclude the same after its general promotion
             fop = _kernels.float_op
             r = None if fop is None else fop(_kernels.FLOAT_MUL_SCALAR, None, d, other)
+            if r is None and d.dtype.itemsize == 2:
+                r = _opmath_scalar(np.multiply, input, other)
             if r is None:
                 tok = _NP_ERRSTATE.set(_NP_QUIET)
                 try:
@@ -251,12 +253,14 @@ def mul(input, other, *, out=None):
                 if _State.enabled and input._requires_grad else _wrap(r)
             return _out(out, res) if out is not None else res
     try:
-        a, b, _ = _operands(input, other)
-        tok = _NP_ERRSTATE.set(_NP_QUIET)
-        try:
-            r = _arr(np.multiply(a, b))
-        finally:
-            _NP_ERRSTATE.reset(tok)
+        r = _opmath_scalar(np.multiply, input, other)
+        if r is None:
+            a, b, _ = _operands(input, other)
+            tok = _NP_ERRSTATE.set(_NP_QUIET)
+            try:
+                r = _arr(np.multiply(a, b))
+            finally:
+                _NP_ERRSTATE.reset(tok)
     except ValueError:
         raise _broadcast_error(_data(input), _data(other)) from None
     if isinstance(other, Tensor) and isinstance(input, Tensor):
@@ -319,16 +323,18 @@ def div(input, other, *, rounding_mode=None, out=None):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
     try:
-        a, b, rd = _operands(input, other)
-        if rd.kind in 'biu':
-            fd = _dtype._default._np
-            a = a.astype(fd) if isinstance(a, np.ndarray) else a
-            b = b.astype(fd) if isinstance(b, np.ndarray) else b
-        tok = _NP_ERRSTATE.set(_NP_QUIET)
-        try:
-            r = _arr(np.true_divide(a, b))
-        finally:
-            _NP_ERRSTATE.reset(tok)
+        r = _opmath_scalar(np.true_divide, input, other)
+        if r is None:
+            a, b, rd = _operands(input, other)
+            if rd.kind in 'biu':
+                fd = _dtype._default._np
+                a = a.astype(fd) if isinstance(a, np.ndarray) else a
+                b = b.astype(fd) if isinstance(b, np.ndarray) else b
+            tok = _NP_ERRSTATE.set(_NP_QUIET)
+            try:
+                r = _arr(np.true_divide(a, b))
+            finally:
+                _NP_ERRSTATE.reset(tok)
     except ValueError:
         raise _broadcast_error(_data(input), _data(other)) from None
     if isinstance(other, Tensor) and isinstance(input, Tensor):
@@ -879,7 +885,7 @@ sinc = _unary('sinc', np.sinc, SincBackward0)
 
 @derivative
 def ReciprocalBackward0(grad, result):
-    return -grad * result * result
+    return -grad * (result * result)  # torch's association (its bits)
 
 
 @tensor_op(inplace=_unary_inplace)
@@ -1622,7 +1628,9 @@ def _rsub(self, other, *, alpha=1):
 
 @tensor_op(method=False, dunder=('__rtruediv__',))
 def _rdiv(self, other):
-    return div(other, self)
+    # torch's Tensor.__rtruediv__: the reciprocal times the number (two roundings: its values,
+    # and its graph, MulBackward0 after ReciprocalBackward0)
+    return self.reciprocal() * other
 
 
 @tensor_op(method=False, dunder=('__rpow__',))
