@@ -621,7 +621,8 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_cgraph",
-    "ember's Tensor construction, node recording and float loops, compiled (see cgraph.c).", -1, methods};
+    "ember's Tensor construction, node recording and float loops, compiled (see cgraph.c).",
+    -1, methods};
 
 PyMODINIT_FUNC PyInit__cgraph(void)
 {

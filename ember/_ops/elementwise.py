@@ -14,7 +14,8 @@ from ..autograd.graph import _record, _RESULT, derivative
 from .complex import real, imag, conj, angle, sgn
 from ._conv_split import _ELEMENTWISE_MIN, elementwise_ranges, map_ranges, run_ranges
 from ._util import (_bcast_errors, _check_overlap, _check_internal_overlap, _writable,
-                    _opmath_scalar, _scalar_to, _operands, _arr, _broadcast_error, _to_float_array,
+                    _opmath_scalar, _scalar_to, _operands, _arr, _broadcast_error,
+                    _to_float_array,
                     _binary_inplace, _unary_inplace, _rebase_inplace, _dunder_compare,
                     _write_inplace, _check_inplace, _out, _scalar_kind, _legacy, _fused, _quiet,
                     _NP_ERRSTATE, _NP_QUIET, _zeros, _drop, _keep, _nograph, _times, _values,
@@ -60,11 +61,10 @@ def _check_alpha(alpha, rd):
 
 def _same_dtype_operator(fn, ufunc):
     """Tensor.__add__/__radd__ (ufunc np.add) or __mul__/__rmul__ (np.multiply): two plain
-    tensors of one dtype go straight to the kernels' loop (_kernels.float_op) or the ufunc
-    and record fn's node; anything else goes to
-    fn, and an ndarray operand gives NotImplemented as in torch (_tensor._refuse_ndarray's
-    rule, applied here instead of in one more wrapper), as does an operand fn refuses with a
-    TypeError."""
+    tensors of one dtype go straight to the kernels' loop (_kernels.float_op) or the ufunc and
+    record fn's node; anything else goes to fn, and an ndarray operand gives NotImplemented as
+    in torch (_tensor._refuse_ndarray's rule, applied here instead of in one more wrapper), as
+    does an operand fn refuses with a TypeError."""
     kernel = _FLOAT_BINARY[ufunc]
 
     def op(self, other, *args, **kwargs):
@@ -104,7 +104,7 @@ def _same_dtype_operator(fn, ufunc):
 
 
 # Two plain contiguous float arrays of one shape below _ELEMENTWISE_MIN elements: the kernels'
-# loop through _cgraph.float_op (a ctypes call costs more than a small array's loop), split over
+# loop through _kernels.float_op (a ctypes call costs more than a small array's loop), split over
 # the kernels' threads from 32K elements as torch splits its elementwise loops (ember_split_run,
 # which keeps it on this thread while the pool's threads sleep). Above _ELEMENTWISE_MIN the
 # image ranges of _conv_split take over.
@@ -903,7 +903,7 @@ def square(input, *, out=None):
 # ReLU and its gradient in C (ember/_kernels/src/activation.c) for contiguous float32/64:
 # NumPy's maximum against a scalar zero has no SIMD loop (0.125 ms for 256K floats against
 # 0.05), and the gradient's select is four passes. Below _ELEMENTWISE_MIN elements they run
-# through _cgraph.float_op (split from 32K elements, as _binary's); the ctypes calls here are
+# through _kernels.float_op (split from 32K elements, as _binary's); the ctypes calls here are
 # the image ranges' and a deferred part's, and the way when the extension is not built.
 _FLOAT_SUFFIX = {np.dtype(np.float32): 'f32', np.dtype(np.float64): 'f64'}
 for _s in _FLOAT_SUFFIX.values():
