@@ -60,18 +60,20 @@ def _check_alpha(alpha, rd):
 
 
 def _same_dtype_operator(fn, ufunc):
-    """Tensor.__add__/__radd__ (ufunc np.add) or __mul__/__rmul__ (np.multiply): two plain
-    tensors of one dtype go straight to the kernels' loop (_kernels.float_op) or the ufunc and
-    record fn's node; anything else goes to fn, and an ndarray operand gives NotImplemented as
-    in torch (_tensor._refuse_ndarray's rule, applied here instead of in one more wrapper), as
-    does an operand fn refuses with a TypeError."""
+    """Tensor.__add__/__radd__ (ufunc np.add), __sub__ (np.subtract) or __mul__/__rmul__
+    (np.multiply): two plain tensors of one dtype go straight to the kernels' loop
+    (_kernels.float_op) or the ufunc and record fn's node; anything else goes to fn (two bool
+    tensors' difference too: sub raises torch's error), and an ndarray operand gives
+    NotImplemented as in torch (_tensor._refuse_ndarray's rule, applied here instead of in one
+    more wrapper), as does an operand fn refuses with a TypeError."""
     kernel = _FLOAT_BINARY[ufunc]
+    no_bool = ufunc is np.subtract
 
     def op(self, other, *args, **kwargs):
         if isinstance(other, Tensor):
             a, b = self._data, other._data
             if a.dtype is b.dtype and a.__class__ is np.ndarray and b.__class__ is np.ndarray \
-                    and not (args or kwargs):
+                    and not (args or kwargs or no_bool and a.dtype.kind == 'b'):
                 n, fop, r = a.size, _kernels.float_op, None
                 if fop is not None and n < _ELEMENTWISE_MIN:
                     r = fop(kernel, None, a, b)     # (no errstate: it warns of nothing)
@@ -89,6 +91,8 @@ def _same_dtype_operator(fn, ufunc):
                         return _wrap(r)
                     if ufunc is np.add:
                         return _record(AddBackward0, r, (self, other), alpha=1)
+                    if ufunc is np.subtract:
+                        return _record(SubBackward0, r, (self, other), alpha=1)
                     return _record(MulBackward0, r, (self, other),
                                    self=self if other._requires_grad else None,
                                    other=other if self._requires_grad else None)
@@ -110,6 +114,25 @@ def _same_dtype_operator(fn, ufunc):
 # image ranges of _conv_split take over.
 _FLOAT_BINARY = {np.add: _kernels.FLOAT_ADD, np.subtract: _kernels.FLOAT_SUB,
                  np.multiply: _kernels.FLOAT_MUL}
+
+
+def _float_scalar(ufunc, input, other):
+    """ufunc(input, other) (np.add or np.subtract) for a plain float tensor and a Python float
+    or int below 2^53: the tensor's dtype kept, the number a weak scalar, as _operands
+    concludes after its general promotion; None for anything else."""
+    if not (other.__class__ is float or other.__class__ is int and -_EXACT < other < _EXACT):
+        return None
+    d = input._data if isinstance(input, Tensor) else None
+    if d.__class__ is not np.ndarray or d.dtype.kind != 'f':
+        return None
+    tok = _NP_ERRSTATE.set(_NP_QUIET)
+    try:
+        return _arr(ufunc(d, other))
+    finally:
+        _NP_ERRSTATE.reset(tok)
+
+
+_EXACT = 1 << 53    # ints a double holds exactly
 
 
 def _binary(ufunc, a, b):
@@ -145,6 +168,12 @@ def _add_scalar_rev_backward(grad, alpha):
 @tensor_op(dunder=('__add__', '__radd__'), dunder_wrap=lambda fn: _same_dtype_operator(fn, np.add),
            inplace=_binary_inplace(np.add), idunder=('__iadd__',))
 def add(input, other, *, alpha=1, out=None):
+    if alpha.__class__ is int and alpha == 1:
+        r = _float_scalar(np.add, input, other)
+        if r is not None:   # `x + 1.0`
+            res = _record(_add_scalar_backward, r, (input,)) \
+                if _State.enabled and input._requires_grad else _wrap(r)
+            return _out(out, res) if out is not None else res
     if alpha.__class__ is not int or alpha != 1:
         alpha = _check_alpha(alpha, _operands(input, other)[2])
     try:
@@ -183,9 +212,16 @@ def RsubBackward1(grad, alpha):
     return -grad * alpha
 
 
-@tensor_op(aliases=('subtract',), dunder=('__sub__',), inplace=_binary_inplace(np.subtract),
-           idunder=('__isub__',))
+@tensor_op(aliases=('subtract',), dunder=('__sub__',),
+           dunder_wrap=lambda fn: _same_dtype_operator(fn, np.subtract),
+           inplace=_binary_inplace(np.subtract), idunder=('__isub__',))
 def sub(input, other, *, alpha=1, out=None):
+    if alpha.__class__ is int and alpha == 1:
+        r = _float_scalar(np.subtract, input, other)
+        if r is not None:   # `x - 1.0`
+            res = _record(_sub_scalar_backward, r, (input,)) \
+                if _State.enabled and input._requires_grad else _wrap(r)
+            return _out(out, res) if out is not None else res
     if _is_bool(input) and _is_bool(other):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "

@@ -68,3 +68,45 @@ def test_integer_and_bool_tensors_over_a_number():
         e, t = 0.7 / ember.tensor(data), 0.7 / torch.tensor(data)
         assert str(e.dtype) == str(t.dtype)
         np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize('dtype', DTYPES + ['int64', 'int32', 'uint8'])
+@pytest.mark.parametrize('s', [1.0, 0.1, 3, -7, 2 ** 60, 1e300])
+def test_add_and_sub_with_a_number_and_tensor_differences(dtype, s):
+    """`x + 1.0`, `x - 1` (_float_scalar) and `a - b` of one dtype (the operator's fast path):
+    values and dtypes as torch's, errors where torch raises."""
+    got = []
+    for lib in (ember, torch):
+        v = np.abs(_x(dtype)) if dtype == 'uint8' else _x(dtype)  # (no negative to unsigned)
+        x = lib.from_numpy(v).to(getattr(lib, dtype))
+        try:
+            with np.errstate(all='ignore'):
+                got.append([x + s, x - s, s - x, s + x, x - x.flip(0), x + x])
+        except (RuntimeError, OverflowError) as e:
+            got.append(type(e))
+    if not isinstance(got[0], list) or not isinstance(got[1], list):
+        assert got[0] == got[1]
+        return
+    for i, (e, r) in enumerate(zip(*got)):
+        assert str(e.dtype) == str(r.dtype), i
+        mine, ref = _bits(e), _bits(r)
+        assert ((mine == ref) | (np.isnan(mine) & np.isnan(ref))).all(), i
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_sub_operator_graph_and_bool_error(dtype):
+    res = []
+    for lib in (ember, torch):
+        a = lib.from_numpy(_x(dtype)).requires_grad_()
+        b = lib.from_numpy(_x(dtype)[::-1].copy()).requires_grad_()
+        y = (a - b) * (a - 2.5) + (b + 1)
+        y.sum().backward()
+        res.append((_bits(y), _bits(a.grad), _bits(b.grad), type((a - b).grad_fn).__name__,
+                    type((a - 2.5).grad_fn).__name__))
+        with pytest.raises(RuntimeError, match='Subtraction, the `-` operator, with two bool'):
+            lib.tensor([True]) - lib.tensor([False])
+    for mine, ref in zip(*res):
+        if isinstance(mine, str):
+            assert mine == ref
+        else:
+            np.testing.assert_array_equal(mine, ref)
