@@ -400,8 +400,8 @@ def run_deferred(fn, parts):
 
 
 def get_split(name):
-    """A kernel that splits its work over the library's threads itself (ember_split_run's
-    elementwise kernels, the split GEMM): get(name), but None while a deferred part records
+    """A kernel that splits its work over the library's threads itself (the split GEMM; the
+    elementwise ones go through float_op): get(name), but None while a deferred part records
     (such a call would run at once, not be recorded). Its use counts as the pool's (rest())."""
     if _RECORDING.prog is not None:
         return None
