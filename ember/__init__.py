@@ -33,23 +33,22 @@ from ._ops.index import *  # noqa: F401,F403
 from ._ops.linalg import *  # noqa: F401,F403
 from ._ops.random import *  # noqa: F401,F403
 from ._ops.extra import *  # noqa: F401,F403
-from ._ops.special import *  # noqa: F401,F403
-from ._ops.spectral import *  # noqa: F401,F403
-from ._ops.dlpack import *  # noqa: F401,F403
 from ._ops.decomp import *  # noqa: F401,F403
 from ._ops.weight_norm import *  # noqa: F401,F403
 from ._ops.geqrf import geqrf  # noqa: F401
 from ._ops.sparse import *  # noqa: F401,F403
 from ._ops.tensor_misc import *  # noqa: F401,F403
 from ._ops.native import *  # noqa: F401,F403
-from ._ops.samplers import *  # noqa: F401,F403
-from ._ops.lowrank import *  # noqa: F401,F403
-from ._ops.quantized import *  # noqa: F401,F403
-from ._ops.fbgemm import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions  # noqa: F401
 
-from . import autograd, linalg, sparse  # noqa: F401
-from . import nn, optim, utils  # noqa: F401,E402
+# the rarer op families load on first use: through their Tensor methods' placeholders here,
+# and through their functions' entries in _LAZY below (ember/_ops/_lazy_ops.py)
+from . import _tensor  # noqa: E402
+from ._ops import _lazy_ops  # noqa: E402
+_tensor._lazy_methods(_lazy_ops.METHODS)
+
+from . import autograd  # noqa: F401
+from . import nn, utils  # noqa: F401,E402
 from ._misc import *  # noqa: F401,F403
 from . import functional  # noqa: F401,E402  (torch.functional)
 from . import overrides, _C  # noqa: F401,E402  (torch.overrides, torch._C's protocol pieces)
@@ -65,7 +64,7 @@ from .random import thread_safe_generator  # noqa: F401,E402
 # Loaded on first use, to keep `import ember` short (see _lazy): namespaces (ember.distributions,
 # ember.cuda, ember.distributed, ember.jit, ember.utils.data, ...) load when first reached,
 # through the stub fallback below, and these names through this table.
-_LAZY = {'masked': None, 'cpu': None, 'amp': None,  # device modules, as a CPU-only torch has them
+_LAZY = {'optim': None, 'masked': None, 'cpu': None, 'amp': None,  # device modules, as a CPU-only torch has them
          'save': 'serialization', 'load': 'serialization', 'install_as_torch': '_hook',
          'vmap': 'func',  # torch.vmap is torch.func.vmap
          'compile': '_compile', 'ops': '_oplib', 'Tag': '_oplib', 'GradScaler': 'amp',
@@ -97,6 +96,7 @@ _LAZY.update(_lazy.names(
     'DeviceObjType StreamObjType PyObjectType ClassType EnumType InterfaceType SymIntType '
     'SymBoolType InferredType FunctionSchema Argument parse_schema unify_type_list',
     '_jit_types'))
+_LAZY.update({name: family[len('ember.'):] for name, family in _lazy_ops.TOP.items()})
 __getattr__ = _lazy.loader(__name__, _LAZY)
 
 

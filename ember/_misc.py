@@ -16,7 +16,7 @@ from ._ops.dropout import (alpha_dropout_, dropout_, feature_alpha_dropout_,  # 
                            feature_dropout, feature_dropout_)
 from ._ops.elementwise import sub
 from ._ops.shape import vstack
-from ._tensor import Tensor, _check_device, _wrap, device
+from ._tensor import Tensor, _check_device, _has_attribute, _wrap, device
 from ._tensor import device as _device
 from ._tensor_str import _type_name
 from ._threads import get_num_threads, set_num_threads, _positive_int
@@ -222,7 +222,7 @@ def _method_forms(names):
     """torch.abs_(x) and friends: the in-place Tensor methods as functions."""
     g = globals()
     for n in names:
-        if hasattr(Tensor, n):
+        if _has_attribute(n):
             g[n] = (lambda name: lambda input, *a, **k: getattr(input, name)(*a, **k))(n)
             g[n].__name__ = n
             __all__.append(n)

@@ -26,7 +26,7 @@ import importlib.util
 import inspect
 import sys
 
-from ._tensor import Tensor, _register_method
+from ._tensor import Tensor, _register_method, _has_attribute
 from ._torch_api import API, PACKAGES
 
 __all__ = []
@@ -348,7 +348,7 @@ class _PlaceholderFinder:
 
 def _install_tensor():
     for name, kind in kinds('torch.Tensor').items():
-        if hasattr(Tensor, name):
+        if _has_attribute(name):
             continue
         if kind == 'f':
             stub = missing_function(f'torch.Tensor.{name}', 'ember')

@@ -861,6 +861,42 @@ def tensor_op(fn=None, *, method=True, name=None, aliases=(), dunder=(), dunder_
     return fn
 
 
+class _LazyMethod:
+    """Tensor.<name> of an op family that `import ember` leaves for first use (the rarer ones:
+    special functions, quantized tensors, ...; see ember/_ops/_lazy_ops.py). The first lookup
+    imports the family, whose declarations replace this placeholder on the class; every later
+    lookup is a plain attribute read."""
+    __slots__ = ('_name', '_module')
+
+    def __init__(self, name, module):
+        self._name, self._module = name, module
+
+    def __get__(self, obj, cls=None):
+        importlib.import_module(self._module)
+        if Tensor.__dict__.get(self._name) is self:  # an error in ember's table itself
+            raise AttributeError(f"{self._module} did not declare Tensor.{self._name}")
+        return getattr(obj if obj is not None else (cls or Tensor), self._name)
+
+    def __repr__(self):
+        return f'<Tensor.{self._name}, loaded from {self._module} on first use>'
+
+
+_LAZY_METHODS = {}  # Tensor attribute name -> the op family that declares it (not loaded yet)
+
+
+def _lazy_methods(table):
+    """Put a placeholder on Tensor for each name of `table` {name: module} not yet declared."""
+    for name, module in table.items():
+        if name not in _DECLARED:
+            _LAZY_METHODS[name] = module
+            setattr(Tensor, name, _LazyMethod(name, module))
+
+
+def _has_attribute(name):
+    """hasattr(Tensor, name), without loading the family behind a placeholder."""
+    return any(name in c.__dict__ for c in Tensor.__mro__)
+
+
 def _register_methods(module, table):
     """Attach a table {name: function, property or value} declared by `module`."""
     for name, fn in table.items():

@@ -15,6 +15,7 @@ groups, and names inside a group, are sorted; a default value is written out whe
 plain literal and as ``...`` otherwise.
 """
 import ast
+import importlib
 import inspect
 import math
 import os
@@ -204,6 +205,9 @@ def generate():
     try:
         import ember  # noqa: F401  (attaches every method)
         from ember import _tensor
+        from ember._ops import _lazy_ops
+        for family in _lazy_ops.FAMILIES:  # the families `import ember` leaves for first use
+            importlib.import_module(family)
     finally:
         sys.path.remove(ROOT)
     imported = set()

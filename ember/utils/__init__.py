@@ -2,7 +2,6 @@
 (ember/_stubs.py); the functions torch.utils re-exports from them load with their module."""
 import importlib
 
-from . import dlpack  # noqa: F401
 from ._swap import set_module, swap_tensors  # noqa: F401
 
 # name -> the module of ember.utils that defines it, imported when the name is first used
