@@ -17,7 +17,13 @@ LAZY = ['ember.distributions', 'ember.distributed', 'ember.serialization', 'embe
         'ember._extras', 'ember._compile', 'ember.futures', 'ember.backends.cudnn',
         'ember.backends.cuda', 'ember.backends.mkldnn', 'ember.optim.lr_scheduler',
         'ember.optim.swa_utils', 'ember.optim.lbfgs', 'ember.nn.utils.prune',
-        'ember.nn.utils.parametrizations', 'ember.nn.utils.parametrize']
+        'ember.nn.utils.parametrizations', 'ember.nn.utils.parametrize', 'ember.optim',
+        'ember.nn.modules.rnn', 'ember.nn.modules.padding', 'ember.nn.modules.upsampling',
+        'ember.nn.modules.pixelshuffle', 'ember.nn.modules.channelshuffle',
+        'ember.nn.modules.adaptive', 'ember.nn.modules.fold', 'ember.nn.modules.data_parallel',
+        'ember.nn.utils.rnn', 'ember.nn.utils.clip_grad', 'ember.nn.utils.fusion',
+        'ember.nn.utils.convert_parameters', 'ember.nn.utils.init',
+        'ember.nn.utils.memory_format']
 
 
 def _run(source):
@@ -47,6 +53,14 @@ def test_import_ember_leaves_heavy_namespaces_unloaded():
     'ember.return_types.max',
     'ember.backends.cudnn.is_available()',
     'ember.optim.lr_scheduler.StepLR',
+    'ember.nn.LSTM(2, 3)',
+    'ember.nn.modules.rnn.GRU',
+    'ember.nn.ZeroPad2d(1)',
+    'ember.nn.ChannelShuffle(2)',
+    'ember.nn.utils.rnn.pack_sequence',
+    'ember.nn.utils.clip_grad_norm_',
+    'ember.nn.utils.fuse_conv_bn_eval',
+    'ember.nn.utils.skip_init',
     'ember.nn.utils.prune.l1_unstructured',
     'ember.masked.masked_tensor',
     'ember.amp.GradScaler',
@@ -97,7 +111,10 @@ def test_every_lazy_name_is_its_home_modules_object():
         from ember.amp import autocast_mode
         tables = {'ember': ember._LAZY,
                   'ember.optim': {'lr_scheduler': None, 'swa_utils': None, 'LBFGS': 'lbfgs'},
-                  'ember.nn.utils': dict.fromkeys(['prune', 'parametrize', 'parametrizations']),
+                  'ember.nn.utils': ember.nn.utils._LAZY,
+                  'ember.nn.modules': ember.nn.modules._LAZY,
+                  'ember.nn': {n: ('modules.' + h, n) for n, h in ember.nn.modules._LAZY.items()
+                               if h},
                   'ember.backends': dict.fromkeys(['cudnn', 'cuda', 'mkldnn', 'opt_einsum'])}
         bad = []
         for package, table in tables.items():
@@ -111,6 +128,14 @@ def test_every_lazy_name_is_its_home_modules_object():
                     want = getattr(importlib.import_module(f'{package}.{module}'), attr)
                 if got is not want:
                     bad.append(f'{package}.{name}')
+        # each lazy module's public names are all listed (so ember.nn.X finds every one)
+        for package in ('ember.nn.modules', 'ember.nn.utils'):
+            table = importlib.import_module(package)._LAZY
+            pkg = importlib.import_module(package)
+            for module in {h for h in table.values() if h}:
+                mod = importlib.import_module(f'{package}.{module}')
+                bad += [f'{package}.{module}.{n}' for n in mod.__all__
+                        if getattr(pkg, n) is not getattr(mod, n)]
         listed = {n for n, h in ember._LAZY.items() if h == '_extras'}
         bad += sorted(set(_extras.__all__) ^ listed)
         listed = {n for n, h in ember._LAZY.items() if h == '_higher_order'}

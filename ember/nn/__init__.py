@@ -1,12 +1,18 @@
 """ember.nn: building networks from modules (torch.nn)."""
 import importlib as _importlib
 
+from .. import _lazy
+
 from .parameter import Parameter, Buffer, UninitializedParameter, UninitializedBuffer  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from . import functional, init  # noqa: F401
 
 # the star import above also brings nn.modules.utils in under the name `utils`: nn.utils it is
 utils = _importlib.import_module(__name__ + '.utils')
+
+# the layers nn.modules loads on first use (its _LAZY table)
+__getattr__ = _lazy.loader(__name__, {name: ('modules.' + home, name)
+                                      for name, home in modules._LAZY.items() if home})
 
 
 def factory_kwargs(kwargs):
