@@ -33,12 +33,8 @@ from ._ops.index import *  # noqa: F401,F403
 from ._ops.linalg import *  # noqa: F401,F403
 from ._ops.random import *  # noqa: F401,F403
 from ._ops.extra import *  # noqa: F401,F403
-from ._ops.decomp import *  # noqa: F401,F403
 from ._ops.weight_norm import *  # noqa: F401,F403
-from ._ops.geqrf import geqrf  # noqa: F401
 from ._ops.sparse import *  # noqa: F401,F403
-from ._ops.tensor_misc import *  # noqa: F401,F403
-from ._ops.native import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions  # noqa: F401
 
 # the rarer op families load on first use: through their Tensor methods' placeholders here,

@@ -7,6 +7,8 @@ table)``. Each name maps to where it lives, relative to the package:
 - ``'mod'``: the attribute of the same name in submodule ``mod``;
 - ``('mod', 'attr')``: attribute ``attr`` of submodule ``mod`` (a name torch gives it anew).
 
+A module named from ``ember.`` on is absolute (a name defined outside the package).
+
 The value found is stored in the package, so later lookups are plain attribute reads.
 """
 import importlib
@@ -24,7 +26,9 @@ def loader(package, table):
             # the import sets the attribute on the package (its module, or a PropModule)
             return importlib.import_module(f'{package}.{name}')
         module, attr = (home, name) if isinstance(home, str) else home
-        value = getattr(importlib.import_module(f'{package}.{module}'), attr)
+        if not module.startswith('ember.'):
+            module = f'{package}.{module}'
+        value = getattr(importlib.import_module(module), attr)
         setattr(sys.modules[package], name, value)
         return value
 

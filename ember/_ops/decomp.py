@@ -114,6 +114,7 @@ def _svdvals(A, *, driver=None, out=None):
     return _svd(A, full_matrices=False)[1]
 
 
+@tensor_op
 @_with_out
 def svd(input, some=True, compute_uv=True, *, out=None):
     """torch.svd (legacy): (U, S, V) with V = Vh^H; reduced unless some=False."""
@@ -191,6 +192,7 @@ def _cholesky(A, *, upper=False, out=None):
     return _record(LinalgCholeskyExBackward0, _arr(r), (A,), L=_RESULT, upper=upper)
 
 
+@tensor_op
 @_with_out
 def cholesky(input, upper=False, *, out=None):
     """torch.cholesky / Tensor.cholesky (deprecated in torch, same factor)."""
@@ -246,6 +248,7 @@ def _qr(A, mode='reduced', *, out=None):
                                         unsupported=unsupported))
 
 
+@tensor_op
 @_with_out
 def qr(input, some=True, *, out=None):
     """torch.qr (legacy): reduced unless some=False."""
@@ -274,6 +277,7 @@ def _pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     return (Vh.mT * inv.unsqueeze(-2)) @ U.mT
 
 
+@tensor_op
 def pinverse(input, rcond=1e-15):
     """torch.pinverse: linalg.pinv with rtol=rcond."""
     return _pinv(input, rtol=rcond)

@@ -19,14 +19,13 @@ from .creation import tensor, eye, zeros, empty_like
 from .elementwise import where
 from .index import _check_flat_bounds, _diag_scatter
 from .linalg import inverse
-from .decomp import svd, qr, cholesky, pinverse
 from .random import bernoulli, multinomial
 from .reduce import _return_type
 from .shape import _axis_alias, cat, narrow, stack
 
 __all__ = ['diff', 'quantile', 'nanquantile', 'cov', 'corrcoef', 'frexp', 'ldexp', 'gcd', 'lcm',
            'bitwise_left_shift', 'bitwise_right_shift', 'diagflat', 'dsplit',
-           'split_with_sizes', 'matrix_power', 'pinverse', 'slice_scatter', 'select_scatter',
+           'split_with_sizes', 'matrix_power', 'slice_scatter', 'select_scatter',
            'diagonal_scatter', 'narrow_copy', 'histogram', 'nextafter', 'renorm',
            'conj_physical', 'resolve_conj', 'resolve_neg', 'adjoint', 'is_same_size',
            'is_nonzero_tensor', 'clone_', 'std_mean_', 'trapezoid', 'trapz', 'cumulative_trapezoid',
@@ -540,7 +539,7 @@ _register_methods(__name__, {
     'corrcoef': corrcoef, 'frexp': frexp, 'ldexp': ldexp, 'gcd': gcd, 'lcm': lcm,
     'bitwise_left_shift': bitwise_left_shift, 'bitwise_right_shift': bitwise_right_shift,
     'diagflat': diagflat, 'dsplit': dsplit, 'split_with_sizes': split_with_sizes,
-    'matrix_power': matrix_power, 'pinverse': pinverse, 'slice_scatter': slice_scatter,
+    'matrix_power': matrix_power, 'slice_scatter': slice_scatter,
     'select_scatter': select_scatter, 'diagonal_scatter': diagonal_scatter,
     'narrow_copy': narrow_copy, 'histogram': histogram, 'nextafter': nextafter,
     'renorm': renorm, 'conj_physical': conj_physical, 'resolve_conj': resolve_conj,
@@ -553,7 +552,7 @@ _register_methods(__name__, {
     'is_distributed': lambda self: False, 'chalf': _chalf, 'bernoulli': _bernoulli,
     'multinomial': _multinomial, 'fill_diagonal_': _fill_diagonal_, 'where': _where,
     'prelu': _prelu, 'hardshrink': _hardshrink, 'real': property(real),
-    'imag': property(imag), 'svd': svd, 'qr': qr, 'cholesky': cholesky,
+    'imag': property(imag),
     'to_dense': lambda self, dtype=None, masked_grad=None: self,
     'is_inference': lambda self: False, 'is_neg': lambda self: False,
     'is_conj': lambda self: False, 'is_nested': False, 'is_mps': False, 'is_xpu': False,

@@ -18,4 +18,7 @@ from .._ops.vision import *  # noqa: F401,F403
 from .._ops.attention import (_canonical_mask, _none_or_dtype, _mha_shape_check,  # noqa: F401
                               _in_projection_packed)
 from .._ops.misc_functional import *  # noqa: F401,F403
-from .._ops.native import conv_tbc  # noqa: F401
+from .. import _lazy
+
+# the rarer functionals load with their op family on first use
+__getattr__ = _lazy.loader(__name__, {'conv_tbc': 'ember._ops.native'})
