@@ -34,7 +34,6 @@ from ._ops.linalg import *  # noqa: F401,F403
 from ._ops.random import *  # noqa: F401,F403
 from ._ops.extra import *  # noqa: F401,F403
 from ._ops.weight_norm import *  # noqa: F401,F403
-from ._ops.sparse import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions  # noqa: F401
 
 # the rarer op families load on first use: through their Tensor methods' placeholders here,

@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TABLE = os.path.join(ROOT, 'ember', '_ops', '_lazy_ops.py')
 
 # The lazy families, each after those it imports (so that each one's names are its own).
-FAMILIES = ['ember._ops.special', 'ember._ops.spectral', 'ember._ops.quantized',
+FAMILIES = ['ember._ops.special', 'ember._ops.spectral', 'ember._ops.sparse', 'ember._ops.quantized',
             'ember._ops.fbgemm', 'ember._ops.samplers', 'ember._ops.decomp', 'ember._ops.lowrank',
             'ember._ops.dlpack', 'ember._ops.geqrf', 'ember._ops.tensor_misc',
             'ember._ops.native']

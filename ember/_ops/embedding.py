@@ -3,13 +3,14 @@
 Lookups are NumPy fancy indexing; the weight gradients are scatter-adds (``np.add.at`` for
 repeated indices, ``np.add.reduceat`` over the contiguous bags of embedding_bag).
 """
+import importlib
+
 import numpy as np
 
 from .. import _kernels
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import _record, derivative
-from .sparse import _coo
 
 __all__ = ['embedding', 'embedding_bag', 'one_hot']
 
@@ -139,7 +140,9 @@ def _EmbeddingSparseBackward0(grad, idx, n, padding_idx, scale_grad_by_freq):
     if padding_idx >= 0:
         keep = flat != padding_idx
         flat, g2 = flat[keep], g2[keep]
-    return _coo(flat.reshape(1, -1), g2, (n, d), len(flat) <= 1)
+    # the sparse family loads on first use (its first sparse tensor is this gradient)
+    coo = importlib.import_module('ember._ops.sparse')._coo
+    return coo(flat.reshape(1, -1), g2, (n, d), len(flat) <= 1)
 
 
 @derivative

@@ -11,7 +11,12 @@ from ._util import (_with_out, _arr, _out, _legacy, _dims, _keep, _fused, _times
 from .creation import eye
 from .shape import cat, _unsafe_view
 from ._autocast import autocast, _cpu as _autocast_state
-from . import sparse as _sparse
+
+
+def _sparse_matmul(*args, **kwargs):
+    """A product with a sparse operand: ember/_ops/sparse.py computes it (that family loads on
+    first use, and a sparse tensor exists only once it has)."""
+    return importlib.import_module('ember._ops.sparse')._matmul(*args, **kwargs)
 
 __all__ = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer', 'ger', 'addmm',
            'addmv', 'addbmm', 'baddbmm', 'addr', 'einsum', 'tensordot', 'cross', 'trace',
@@ -111,7 +116,7 @@ def mm(input, mat2, *, out=None):
     try:
         r = _mm(a, b)
     except NotImplementedError:  # a sparse operand (its values refuse NumPy)
-        r = _sparse._matmul(input, mat2, sparse_result=out is None)
+        r = _sparse_matmul(input, mat2, sparse_result=out is None)
         if not isinstance(r, np.ndarray):
             return r  # sparse @ sparse: a sparse tensor
     return _out(out, _record(MmBackward0, r, (input, mat2), self=input, mat2=mat2))
@@ -203,7 +208,7 @@ def matmul(input, other, *, out=None):
     try:
         r = _mm(a, b)
     except NotImplementedError:  # a sparse operand (its values refuse NumPy)
-        r = _sparse._matmul(input, other)
+        r = _sparse_matmul(input, other)
     except ValueError:
         raise RuntimeError(
             f"The size of tensor a ({a.shape[-3] if a.ndim > 2 else 1}) must match the size of "
@@ -264,7 +269,7 @@ def mv(input, vec, *, out=None):
     try:
         r = _mm(a, b)
     except NotImplementedError:  # a sparse operand (its values refuse NumPy)
-        r = _sparse._matmul(input, vec)
+        r = _sparse_matmul(input, vec)
     return _out(out, _record(MvBackward0, r, (input, vec), self=input, vec=vec))
 
 
@@ -339,7 +344,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
         try:
             r = _threads.matmul(a, b)
         except NotImplementedError:  # a sparse operand (its values refuse NumPy)
-            r = _sparse._matmul(mat1, mat2)
+            r = _sparse_matmul(mat1, mat2)
     if alpha != 1:
         r *= alpha
     c = input._data
@@ -909,5 +914,3 @@ def _matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     return _wrap(_arr(np.asarray(np.linalg.matrix_rank(A._data, hermitian=hermitian),
                                  dtype=np.int64)))
 
-
-_sparse._LINALG.update(mm=mm, matmul=matmul, addmm=addmm)

@@ -23,6 +23,7 @@ from .._torch_function import _disabled_torch_function_impl
 from ..autograd.grad_mode import _State
 from ..autograd.graph import _attach, _record, derivative
 from .creation import tensor as _tensor, zeros
+from . import linalg as _linalg
 
 __all__ = ['sparse_coo_tensor', 'sparse_csr_tensor', 'spmm', 'smm', 'hspmm', 'hsmm', 'dsmm',
            'sspaddmm', 'resize_as_sparse_']
@@ -96,9 +97,6 @@ class _SparseData:
     __lt__ = __le__ = __gt__ = __ge__ = _refuse
 
 
-# linalg's mm, matmul and addmm: linalg imports this module and fills this in (it dispatches
-# its sparse operands to _matmul here)
-_LINALG = {}
 
 
 def _is_sp(t):
@@ -382,15 +380,15 @@ class SparseTensor(Tensor):
         return sparse_sum(self, dim, dtype)
 
     def mm(self, mat2):
-        return _LINALG['mm'](self, mat2)
+        return _linalg.mm(self, mat2)
 
     def matmul(self, other):
-        return _LINALG['matmul'](self, other)
+        return _linalg.matmul(self, other)
 
     __matmul__ = matmul
 
     def __rmatmul__(self, other):
-        return _LINALG['matmul'](other, self)
+        return _linalg.matmul(other, self)
 
     def softmax(self, dim, dtype=None):
         return softmax(self, dim, dtype)
@@ -1114,7 +1112,7 @@ def _sparse_sparse(a, b):
 def sparse_mm(mat1, mat2):
     """torch.sparse.mm: sparse @ dense with the sparse operand's gradient sparse."""
     if not _is_sp(mat1):
-        return _LINALG['mm'](mat1, mat2)
+        return _linalg.mm(mat1, mat2)
     if _is_sp(mat2):
         return _sparse_sparse(mat1, mat2)
     return sparse_addmm(zeros(mat1._data.shape[0], mat2._data.shape[1],
@@ -1124,7 +1122,7 @@ def sparse_mm(mat1, mat2):
 def sparse_addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """torch.sparse.addmm: beta * input + alpha * (mat1 @ mat2), mat1 sparse."""
     if not _is_sp(mat1) or _is_sp(mat2):
-        return _LINALG['addmm'](input, mat1, mat2, beta=beta, alpha=alpha)
+        return _linalg.addmm(input, mat1, mat2, beta=beta, alpha=alpha)
     _check_mm(mat1, mat2)
     r = _matmul(mat1, mat2)
     if alpha != 1:
@@ -1149,7 +1147,7 @@ def _check_mm(a, b):
 
 def spmm(input, mat2):
     """torch.spmm: mm with a sparse first operand (MmBackward0, dense gradients)."""
-    return _LINALG['mm'](input, mat2)
+    return _linalg.mm(input, mat2)
 
 
 def sparse_mask(input, mask):
@@ -1325,7 +1323,7 @@ def smm(input, mat):
 
 def dsmm(input, mat):
     """torch.dsmm: sparse @ dense, dense result."""
-    return _LINALG['mm'](input, mat)
+    return _linalg.mm(input, mat)
 
 
 hsmm = hspmm
