@@ -14,6 +14,8 @@ The value found is stored in the package, so later lookups are plain attribute r
 import importlib
 import sys
 
+from . import _torch_function
+
 
 def loader(package, table):
     """The module ``__getattr__`` of `package` that loads the names of `table`."""
@@ -24,13 +26,17 @@ def loader(package, table):
             raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
         if home is None:
             # the import sets the attribute on the package (its module, or a PropModule)
-            return importlib.import_module(f'{package}.{name}')
+            value = importlib.import_module(f'{package}.{name}')
+            _torch_function._loaded()
+            return value
         module, attr = (home, name) if isinstance(home, str) else home
         if not module.startswith('ember.'):
             module = f'{package}.{module}'
         value = getattr(importlib.import_module(module), attr)
         setattr(sys.modules[package], name, value)
-        return value
+        _torch_function._loaded()
+        # (while armed, the package's entry is now the dispatching wrapper of value)
+        return getattr(sys.modules[package], name)
 
     return __getattr__
 

@@ -26,6 +26,7 @@ import importlib.util
 import inspect
 import sys
 
+from . import _torch_function
 from ._tensor import Tensor, _register_method, _has_attribute
 from ._torch_api import API, PACKAGES
 
@@ -243,6 +244,7 @@ def hook(modname):
 def hook_loaded():
     """Hook every loaded ember module that mirrors a listed torch namespace (a namespace
     loaded after ``import ember``, and the submodules its package imported)."""
+    _torch_function._loaded()
     for ns in API:
         if ns != 'torch.Tensor':
             module = sys.modules.get('ember' + ns[len('torch'):])

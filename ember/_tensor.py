@@ -875,6 +875,7 @@ class _LazyMethod:
         importlib.import_module(self._module)
         if Tensor.__dict__.get(self._name) is self:  # an error in ember's table itself
             raise AttributeError(f"{self._module} did not declare Tensor.{self._name}")
+        _torch_function._loaded()
         return getattr(obj if obj is not None else (cls or Tensor), self._name)
 
     def __repr__(self):

@@ -122,15 +122,15 @@ _PLAIN = frozenset((int, float, bool, complex, str, type(None), slice, type(Elli
 # ---- finding what to dispatch to -------------------------------------------------------------
 
 def _dispatches(tp):
-    """Whether arguments of type tp take part in dispatch: exact Tensors, Parameter-like
-    classes with the disabled implementation and (unlike torch) Tensor subclasses that keep
-    Tensor's own handler do not, so a plain `class T(Tensor): pass` costs nothing and its
-    ops give plain tensors."""
+    """Whether arguments of type tp take part in dispatch: every Tensor subclass does, as in
+    torch, but Parameter-like classes with the disabled implementation. A plain
+    `class T(Tensor): pass` keeps Tensor's own handler, which gives the results of its ops as
+    T; defining it arms the protocol (the dispatching wrappers), as it costs torch a Python
+    call per op."""
     tf = getattr(tp, '__torch_function__', None)
     if tf is None or tp is Tensor:
         return False
-    f = getattr(tf, '__func__', tf)
-    return f is not _disabled_torch_function_impl and f is not _DEFAULT_HANDLER
+    return getattr(tf, '__func__', tf) is not _disabled_torch_function_impl
 
 
 def _add_overloaded(found, arg):
@@ -306,10 +306,16 @@ def _public_functions():
     return out
 
 
+# torch lists these among the functions it ignores, yet they dispatch: on a dispatching
+# subclass they give that subclass (on Parameter, a plain tensor)
+_NEW_METHODS = frozenset({'new', 'new_empty', 'new_zeros', 'new_ones', 'new_full',
+                          'new_tensor'})
+
+
 def _tensor_methods():
     """{name: (attached object, the name torch gives it)} of Tensor's overridable methods."""
     out = {}
-    ignored = _IGNORED['torch.Tensor']
+    ignored = _IGNORED['torch.Tensor'] - _NEW_METHODS
     names = [n for n in API['torch.Tensor'].get('f', ()) if n not in ignored]
     for n in names + list(_DUNDERS):
         f = Tensor.__dict__.get(n)
@@ -414,6 +420,15 @@ def _on_subclass(cls):
 State.on_subclass = _on_subclass
 
 
+def _rearm():
+    # a module loaded while armed: wrap what it defines too (from scratch, as _arm finds them)
+    _disarm()
+    _arm()
+
+
+State.on_load = _rearm
+
+
 # ---- Tensor's side of the protocol -----------------------------------------------------------
 
 def _convert(ret, cls):
@@ -468,8 +483,6 @@ def _make_subclass(cls, data, require_grad=False, **kwargs):
     out._requires_grad = bool(require_grad)
     return out
 
-
-_DEFAULT_HANDLER = __torch_function__.__func__
 
 _tensor._register_methods(__name__, {
     '__torch_function__': __torch_function__, 'as_subclass': as_subclass,

@@ -21,6 +21,7 @@ from .. import _dtype
 from .._dtype import qint8, quint8, qint32, quint4x2, quint2x4, float32, float64
 from .._tensor import Tensor, _wrap, _VersionCounter, _parse_to, _check_device, _register_methods
 from .._tensor_str import _values_str, _add_suffixes
+from .._torch_function import _disabled_torch_function_impl
 from ..autograd.graph import _record, derivative
 from .sparse import _op_name, _SparseData, _FRESH
 
@@ -260,6 +261,8 @@ class QTensor(Tensor):
     """A quantized tensor. ``type(q)`` prints as torch.Tensor, as torch's does."""
     __slots__ = ('_int', '_qd', '_qs', '_scale', '_zp', '_axis')
     _prints_as_tensor = True
+    # torch's quantized tensors are plain Tensors: no subclass dispatch, no conversion
+    __torch_function__ = _disabled_torch_function_impl
 
     for _name in _VIEWS:
         locals()[_name] = _int_view(_name)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor, _wrap, _VersionCounter, _FIELDS
+from ..._torch_function import _disabled_torch_function_impl
 from ..._values import strided
 from .. import _ops as _mops
 
@@ -88,6 +89,9 @@ def _masked_tensor_str(data, mask):
 class MaskedTensor(Tensor):
     """Data and a same-shaped boolean mask of its valid elements."""
     _is_masked_tensor = True
+    # its ops are its own methods and ember.masked's functions: Tensor's handler, which would
+    # give their results as MaskedTensor, takes no part
+    __torch_function__ = _disabled_torch_function_impl
 
     def __new__(cls, data, mask, requires_grad=False):
         if is_masked_tensor(data) or not isinstance(data, Tensor):
