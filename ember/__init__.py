@@ -93,6 +93,7 @@ _LAZY.update(_lazy.names(
     '_jit_types'))
 _LAZY.update({name: family[len('ember.'):] for name, family in _lazy_ops.TOP.items()})
 __getattr__ = _lazy.loader(__name__, _LAZY)
+__dir__ = _lazy.lister(__name__, _LAZY)
 
 
 # every other public torch name resolves to a stub that raises NotImplementedError when used

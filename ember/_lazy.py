@@ -41,6 +41,15 @@ def loader(package, table):
     return __getattr__
 
 
+def lister(package, table):
+    """The module ``__dir__`` of `package`: its names so far and those of `table` (what
+    ``dir(torch.nn)`` lists on torch, before anything loads)."""
+    def __dir__():
+        return sorted(set(sys.modules[package].__dict__) | set(table))
+
+    return __dir__
+
+
 def names(words, home):
     """A table entry for each space-separated name of `words`, all living in `home`."""
     return dict.fromkeys(words.split(), home)

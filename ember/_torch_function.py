@@ -17,6 +17,28 @@ class State:
     skip_one = False  # redispatch_function: the next dispatch check answers "nothing"
     on_subclass = None  # set by ember.overrides: called with each new Tensor subclass
     on_load = None  # set by ember.overrides: called when a module loads while armed
+    arm = disarm = None  # set by ember.overrides: put the wrappers on, take them off
+
+
+class _Unwrapped:
+    """A block run with the dispatching wrappers off, put back on after it if they were on:
+    code that swaps ember's functions in and out (the profiler's timing wrappers) then works on
+    the functions themselves, and the dispatching wrappers wrap what it installed."""
+
+    def __enter__(self):
+        self._was = State.armed
+        if self._was:
+            State.disarm()
+
+    def __exit__(self, *exc):
+        if self._was:
+            State.arm()
+
+
+def _original(fn):
+    """fn itself, or the function its dispatching wrapper wraps (an identity test against a
+    function taken before the wrappers went on, such as a default argument)."""
+    return getattr(fn, '_ember_dispatch', fn)
 
 
 def _loaded():

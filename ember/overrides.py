@@ -427,6 +427,7 @@ def _rearm():
 
 
 State.on_load = _rearm
+State.arm, State.disarm = _arm, _disarm
 
 
 # ---- Tensor's side of the protocol -----------------------------------------------------------

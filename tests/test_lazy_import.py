@@ -166,3 +166,18 @@ def test_tensor_methods_do_not_depend_on_lazy_modules():
                                                 and _tensor._DECLARED[n][1] is after[n])))
     ''')
     assert out.strip() == '[]'
+
+
+def test_dir_lists_names_not_loaded_yet():
+    # dir(torch.nn) lists LSTM before anything loads it: so does ember's, without loading
+    out = _run('''
+        import sys, ember
+        listed = ('LSTM' in dir(ember.nn), 'RNN' in dir(ember.nn.modules),
+                  'Adam' in dir(ember.optim), 'clip_grad_norm_' in dir(ember.nn.utils),
+                  'i0' in dir(ember), 'save' in dir(ember), 'zeros' in dir(ember))
+        loaded = [m for m in ('ember.nn.modules.rnn', 'ember.optim.adam', 'ember._ops.special',
+                              'ember.serialization', 'ember.nn.utils.clip_grad')
+                  if m in sys.modules]
+        print(all(listed), loaded)
+    ''')
+    assert out.strip() == 'True []'

@@ -643,9 +643,25 @@ def _opmath_scalar(ufunc, input, other):
         _NP_ERRSTATE.reset(tok)
 
 
+def _check_bool_sub(input, other):
+    """torch's refusal of a subtraction with a bool operand, a tensor or a Python bool."""
+    a = input.__class__ is bool or isinstance(input, Tensor) and input._data.dtype == np.bool_
+    b = other.__class__ is bool or isinstance(other, Tensor) and other._data.dtype == np.bool_
+    if a and b:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead.")
+    if a or b:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def _inplace_binary(self, other, ufunc, op_name, outofplace):
     """a op= b: straight into a's memory when no graph is needed, else rebase history."""
     _check_overlap(self, other)
+    if ufunc is np.subtract:
+        _check_bool_sub(self, other)
     needs_graph = _State.enabled and (
         self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
     if not needs_graph:

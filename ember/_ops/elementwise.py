@@ -13,8 +13,8 @@ from ..autograd import graph as _graph
 from ..autograd.graph import _record, _RESULT, derivative
 from .complex import real, imag, conj, angle, sgn
 from ._conv_split import _ELEMENTWISE_MIN, elementwise_ranges, map_ranges, run_ranges
-from ._util import (_bcast_errors, _check_overlap, _check_internal_overlap, _writable,
-                    _opmath_scalar, _scalar_to, _operands, _arr, _broadcast_error,
+from ._util import (_bcast_errors, _check_bool_sub, _check_overlap, _check_internal_overlap,
+                    _writable, _opmath_scalar, _scalar_to, _operands, _arr, _broadcast_error,
                     _to_float_array,
                     _binary_inplace, _unary_inplace, _rebase_inplace, _dunder_compare,
                     _write_inplace, _check_inplace, _out, _scalar_kind, _legacy, _fused, _quiet,
@@ -155,9 +155,11 @@ def AddBackward0(grad, alpha):
     return grad, grad if alpha == 1 else grad * alpha
 
 
+# A Python number operand: torch wraps it as a tensor, so its node lists the number's edge too,
+# as (None, 0) in next_functions; the scalar forms record None in its place.
 @derivative('AddBackward0')
 def _add_scalar_backward(grad):
-    return grad
+    return grad, None
 
 
 @derivative('AddBackward0')
@@ -171,7 +173,7 @@ def add(input, other, *, alpha=1, out=None):
     if alpha.__class__ is int and alpha == 1:
         r = _float_scalar(np.add, input, other)
         if r is not None:   # `x + 1.0`
-            res = _record(_add_scalar_backward, r, (input,)) \
+            res = _record(_add_scalar_backward, r, (input, None)) \
                 if _State.enabled and input._requires_grad else _wrap(r)
             return _out(out, res) if out is not None else res
     if alpha.__class__ is not int or alpha != 1:
@@ -191,7 +193,7 @@ def add(input, other, *, alpha=1, out=None):
         res = _record(AddBackward0, r, (input, other), alpha=alpha) if _State.enabled and (
             input._requires_grad or other._requires_grad) else _wrap(r)
     elif isinstance(input, Tensor):
-        res = _record(_add_scalar_backward, r, (input,))
+        res = _record(_add_scalar_backward, r, (input, None))
     else:
         res = _record(_add_scalar_rev_backward, r, (other,), alpha=alpha)
     return _out(out, res) if out is not None else res
@@ -204,7 +206,7 @@ def SubBackward0(grad, alpha):
 
 @derivative('SubBackward0')
 def _sub_scalar_backward(grad):
-    return grad
+    return grad, None
 
 
 @derivative
@@ -219,13 +221,10 @@ def sub(input, other, *, alpha=1, out=None):
     if alpha.__class__ is int and alpha == 1:
         r = _float_scalar(np.subtract, input, other)
         if r is not None:   # `x - 1.0`
-            res = _record(_sub_scalar_backward, r, (input,)) \
+            res = _record(_sub_scalar_backward, r, (input, None)) \
                 if _State.enabled and input._requires_grad else _wrap(r)
             return _out(out, res) if out is not None else res
-    if _is_bool(input) and _is_bool(other):
-        raise RuntimeError(
-            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
-            "or `logical_xor()` operator instead.")
+    _check_bool_sub(input, other)
     if alpha.__class__ is not int or alpha != 1:
         alpha = _check_alpha(alpha, _operands(input, other)[2])
     try:
@@ -241,14 +240,10 @@ def sub(input, other, *, alpha=1, out=None):
     if isinstance(other, Tensor) and isinstance(input, Tensor):
         res = _record(SubBackward0, r, (input, other), alpha=alpha)
     elif isinstance(input, Tensor):
-        res = _record(_sub_scalar_backward, r, (input,))
+        res = _record(_sub_scalar_backward, r, (input, None))
     else:
         res = _record(RsubBackward1, r, (other,), alpha=alpha)
     return _out(out, res) if out is not None else res
-
-
-def _is_bool(x):
-    return isinstance(x, Tensor) and x._data.dtype == np.bool_
 
 
 def _data(x):
@@ -263,7 +258,7 @@ def MulBackward0(grad, self, other):
 
 @derivative('MulBackward0')
 def _mul_scalar_backward(grad, other):
-    return grad * other
+    return grad * other, None
 
 
 @tensor_op(aliases=('multiply',), dunder=('__mul__', '__rmul__'),
@@ -285,7 +280,7 @@ def mul(input, other, *, out=None):
                     r = _arr(np.multiply(d, other))
                 finally:
                     _NP_ERRSTATE.reset(tok)
-            res = _record(_mul_scalar_backward, r, (input,), other=other) \
+            res = _record(_mul_scalar_backward, r, (input, None), other=other) \
                 if _State.enabled and input._requires_grad else _wrap(r)
             return _out(out, res) if out is not None else res
     try:
@@ -309,9 +304,9 @@ def mul(input, other, *, out=None):
         else:
             res = _wrap(r)
     elif isinstance(input, Tensor):
-        res = _record(_mul_scalar_backward, r, (input,), other=other)
+        res = _record(_mul_scalar_backward, r, (input, None), other=other)
     else:
-        res = _record(_mul_scalar_backward, r, (other,), other=input)
+        res = _record(_mul_scalar_backward, r, (other, None), other=input)
     return _out(out, res) if out is not None else res
 
 
@@ -322,7 +317,7 @@ def DivBackward0(grad, self, other):
 
 @derivative('DivBackward0')
 def _div_scalar_backward(grad, other):
-    return grad / other
+    return grad / other, None
 
 
 @derivative('MulBackward0')
@@ -332,7 +327,15 @@ def _rdiv_scalar_backward(grad, self, other):
 
 @derivative
 def DivBackward2(grad):
-    return None  # rounding division: zero gradients (torch's div.Tensor_mode)
+    # rounding division: zero gradients, as torch's div.Tensor_mode (grad.zero_())
+    zeros = grad.new_zeros(grad.shape)
+    return zeros, zeros
+
+
+def _edges_of(input, other):
+    # the recorded inputs of a binary op: a number's place is None (its (None, 0) edge)
+    return (input if isinstance(input, Tensor) else None,
+            other if isinstance(other, Tensor) else None)
 
 
 @tensor_op(aliases=('divide', 'true_divide'), dunder=('__truediv__',),
@@ -342,8 +345,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         if rounding_mode == 'floor':
             res = floor_divide(input, other)
             if res.grad_fn is not None:  # torch's div.Tensor_mode: DivBackward2 (zero grads)
-                res = _record(DivBackward2, res._data, tuple(x for x in (input, other)
-                                                             if isinstance(x, Tensor)))
+                res = _record(DivBackward2, res._data, _edges_of(input, other))
             return _out(out, res)
         if rounding_mode == 'trunc':
             a, b, rd = _operands(input, other)
@@ -353,8 +355,7 @@ def div(input, other, *, rounding_mode=None, out=None):
                 q = np.trunc(np.true_divide(a, b)).astype(rd)
                 return _out(out, _wrap(_arr(q)))
             q = _arr(np.trunc(_quiet(np.true_divide, a, b)))
-            res = _record(DivBackward2, q, tuple(x for x in (input, other)
-                                                 if isinstance(x, Tensor)))
+            res = _record(DivBackward2, q, _edges_of(input, other))
             return _out(out, res) if out is not None else res
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
@@ -380,7 +381,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         else:
             res = _wrap(r)
     elif isinstance(input, Tensor):
-        res = _record(_div_scalar_backward, r, (input,), other=other)
+        res = _record(_div_scalar_backward, r, (input, None), other=other)
     else:
         res = _record(_rdiv_scalar_backward, r, (other,), self=input, other=other)
     return _out(out, res) if out is not None else res

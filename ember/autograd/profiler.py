@@ -27,6 +27,7 @@ import weakref
 
 from .._enums import pybind_enum
 from .._tensor import Tensor, _DECLARED
+from .._torch_function import _Unwrapped
 from ..futures import Future  # noqa: F401  (torch.autograd.profiler.Future)
 from .._torch_api import API
 from . import graph
@@ -385,7 +386,9 @@ def _restore():
 def _start(session):
     with _lock:
         if not _sessions:
-            _instrument()
+            # (while __torch_function__'s wrappers are on, they go on over the timing ones)
+            with _Unwrapped():
+                _instrument()
         _sessions.append(session)
 
 
@@ -395,7 +398,8 @@ def _stop(session):
             _sessions.remove(session)
             session.end_ns = time.perf_counter_ns()
             if not _sessions:
-                _restore()
+                with _Unwrapped():
+                    _restore()
                 _counted.clear()
 
 

@@ -11,8 +11,9 @@ from . import functional, init  # noqa: F401
 utils = _importlib.import_module(__name__ + '.utils')
 
 # the layers nn.modules loads on first use (its _LAZY table)
-__getattr__ = _lazy.loader(__name__, {name: ('modules.' + home, name)
-                                      for name, home in modules._LAZY.items() if home})
+_LAZY = {name: ('modules.' + home, name) for name, home in modules._LAZY.items() if home}
+__getattr__ = _lazy.loader(__name__, _LAZY)
+__dir__ = _lazy.lister(__name__, _LAZY)
 
 
 def factory_kwargs(kwargs):

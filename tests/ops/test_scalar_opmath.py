@@ -110,3 +110,22 @@ def test_sub_operator_graph_and_bool_error(dtype):
             assert mine == ref
         else:
             np.testing.assert_array_equal(mine, ref)
+
+
+@pytest.mark.parametrize('expr', [
+    'lib.ones(2) - True', 'lib.tensor([True]) - 1', 'lib.tensor([True]) - lib.tensor([1.0])',
+    'lib.ones(2).sub(True)', '1 - lib.tensor([True])', 'True - lib.ones(2)',
+    'lib.ones(2).sub_(True)', 'lib.ones(2).sub_(lib.tensor([True, False]))',
+    'lib.rsub(lib.ones(2), True)', 'lib.tensor([True]) - True',
+    'lib.ones(2) - lib.tensor(True)', 'lib.ones(2).subtract(True, alpha=2)',
+    'lib.ones(2, requires_grad=True) - True', 'lib.ones(2) + True', 'lib.ones(2) * True',
+    'lib.tensor([True]) + lib.tensor([True])'])
+def test_subtraction_with_a_bool_operand_as_torch(expr):
+    # torch refuses a bool operand of a subtraction, a Python bool included
+    got = []
+    for lib in (ember, torch):
+        try:
+            got.append(eval(expr, {'lib': lib}).tolist())
+        except RuntimeError as e:
+            got.append(str(e))
+    assert got[0] == got[1]

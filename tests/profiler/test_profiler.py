@@ -426,3 +426,22 @@ def test_execution_trace_observer(tmp_path):
     nodes = json.load(open(path))['nodes']
     assert [n['name'] for n in nodes][1:] == ['aten::relu']
     assert_same(lambda L: L.profiler.ExecutionTraceObserver().get_output_file_path(), torch)
+
+
+def test_ops_are_recorded_while_a_subclass_arms_dispatch():
+    # a live Tensor subclass puts __torch_function__'s wrappers on ember's functions: the
+    # profiler's timing wrappers go under them, and both come off in order afterwards
+    def names(L):
+        class Mine(L.Tensor):
+            pass
+
+        keep = L.ones(1).as_subclass(Mine)
+        got = _top_level(L)
+        with L.profiler.profile() as p:
+            r = keep + 1
+        sub = [e.name for e in p.events() if e.cpu_parent is None]
+        return got, sub, type(r).__name__, type(L.ones(2) + 1).__name__
+
+    e, t = names(ember), names(torch)
+    assert e[0] == t[0] and e[2:] == t[2:] == ('Mine', 'Tensor')
+    assert 'aten::add' in e[1] and 'aten::add' in t[1]

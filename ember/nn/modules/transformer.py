@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from ... import _tensor
+from ..._torch_function import _original
 from ..._ops import attention as _attn
 from .. import functional as F
 from ..init import xavier_uniform_, xavier_normal_, constant_
@@ -393,9 +394,11 @@ class _TransformerLayer(Module):
             activation = _get_activation_fn(activation)
         if not self._attends_memory:  # the encoder notes it for torch's fast path
             relu_cls, gelu_cls = getattr(_act, 'ReLU', ()), getattr(_act, 'GELU', ())
-            if activation is F.relu or isinstance(activation, relu_cls):
+            # (the default `activation=F.relu` was taken before any dispatching wrapper)
+            fn = _original(activation)
+            if fn is _original(F.relu) or isinstance(activation, relu_cls):
                 self.activation_relu_or_gelu = 1
-            elif activation is F.gelu or isinstance(activation, gelu_cls):
+            elif fn is _original(F.gelu) or isinstance(activation, gelu_cls):
                 self.activation_relu_or_gelu = 2
             else:
                 self.activation_relu_or_gelu = 0

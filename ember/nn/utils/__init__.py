@@ -16,3 +16,4 @@ _LAZY.update(_lazy.names('skip_init', 'init'))
 _LAZY.update(_lazy.names('convert_conv2d_weight_memory_format '
                          'convert_conv3d_weight_memory_format', 'memory_format'))
 __getattr__ = _lazy.loader(__name__, _LAZY)
+__dir__ = _lazy.lister(__name__, _LAZY)
