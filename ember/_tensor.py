@@ -882,14 +882,10 @@ class _LazyMethod:
         return f'<Tensor.{self._name}, loaded from {self._module} on first use>'
 
 
-_LAZY_METHODS = {}  # Tensor attribute name -> the op family that declares it (not loaded yet)
-
-
 def _lazy_methods(table):
     """Put a placeholder on Tensor for each name of `table` {name: module} not yet declared."""
     for name, module in table.items():
         if name not in _DECLARED:
-            _LAZY_METHODS[name] = module
             setattr(Tensor, name, _LazyMethod(name, module))
 
 

@@ -20,7 +20,6 @@ import weakref
 _CPU: device
 _DECLARED: dict
 _FIELDS: tuple
-_LAZY_METHODS: dict
 _LEGACY_NAMES: dict
 _NDARRAY_REFUSED: frozenset
 _NO_ACCELERATOR: str

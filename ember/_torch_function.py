@@ -16,7 +16,6 @@ class State:
     all_off = 0  # > 0 inside DisableTorchFunction (modes and subclasses both skipped)
     skip_one = False  # redispatch_function: the next dispatch check answers "nothing"
     on_subclass = None  # set by ember.overrides: called with each new Tensor subclass
-    on_load = None  # set by ember.overrides: called when a module loads while armed
     arm = disarm = None  # set by ember.overrides: put the wrappers on, take them off
 
 
@@ -44,8 +43,9 @@ def _original(fn):
 def _loaded():
     """A module was loaded on first use (ember._lazy, a Tensor placeholder, a namespace): while
     the protocol is armed, its functions and methods get the dispatching wrappers too."""
-    if State.armed and State.on_load is not None:
-        State.on_load()
+    if State.armed:  # from scratch: _arm finds the new module's functions as the others
+        State.disarm()
+        State.arm()
 
 
 MODES = []  # the TorchFunctionMode stack, innermost last

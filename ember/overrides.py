@@ -420,13 +420,6 @@ def _on_subclass(cls):
 State.on_subclass = _on_subclass
 
 
-def _rearm():
-    # a module loaded while armed: wrap what it defines too (from scratch, as _arm finds them)
-    _disarm()
-    _arm()
-
-
-State.on_load = _rearm
 State.arm, State.disarm = _arm, _disarm
 
 
