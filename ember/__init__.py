@@ -59,7 +59,8 @@ from .random import thread_safe_generator  # noqa: F401,E402
 # Loaded on first use, to keep `import ember` short (see _lazy): namespaces (ember.distributions,
 # ember.cuda, ember.distributed, ember.jit, ember.utils.data, ...) load when first reached,
 # through the stub fallback below, and these names through this table.
-_LAZY = {'optim': None, 'masked': None, 'cpu': None, 'amp': None,  # device modules, as a CPU-only torch has them
+# (ember.optim; the device modules, as a CPU-only torch has them)
+_LAZY = {'optim': None, 'masked': None, 'cpu': None, 'amp': None,
          'save': 'serialization', 'load': 'serialization', 'install_as_torch': '_hook',
          'vmap': 'func',  # torch.vmap is torch.func.vmap
          'compile': '_compile', 'ops': '_oplib', 'Tag': '_oplib', 'GradScaler': 'amp',

@@ -18,6 +18,7 @@ def _sparse_matmul(*args, **kwargs):
     first use, and a sparse tensor exists only once it has)."""
     return importlib.import_module('ember._ops.sparse')._matmul(*args, **kwargs)
 
+
 __all__ = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer', 'ger', 'addmm',
            'addmv', 'addbmm', 'baddbmm', 'addr', 'einsum', 'tensordot', 'cross', 'trace',
            'kron', 'det', 'inverse', 'logdet', 'slogdet', 'chain_matmul']

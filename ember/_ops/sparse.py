@@ -97,8 +97,6 @@ class _SparseData:
     __lt__ = __le__ = __gt__ = __ge__ = _refuse
 
 
-
-
 def _is_sp(t):
     return isinstance(t, Tensor) and type(t._data) is _SparseData
 
